@@ -1,0 +1,54 @@
+"""Running the Alembic migrations from the bot: `missionbot db upgrade` and `serve` at start.
+
+On PostgreSQL a session-level advisory lock makes two processes that start together take
+turns: the second waits, then finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from bot.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Any constant works; this one spells "missionb" so it is recognisable in pg_locks.
+MIGRATION_LOCK_ID = 0x6D697373696F6E62
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    with database.engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            connection.commit()
+        try:
+            command.upgrade(alembic_config(connection), revision)
+            connection.commit()
+        finally:
+            if postgres:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID}
+                )
+                connection.commit()
+    log.info("database schema is at %s", revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    with database.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), revision)
+        connection.commit()

@@ -1,0 +1,209 @@
+"""The schema, as typed SQLAlchemy 2.x models. Every table is scoped by the Slack team_id.
+
+Alembic migrations in `migrations/` build exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TeamId = String(32)
+UserId = String(32)
+ChannelId = String(32)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both databases.
+
+    PostgreSQL keeps `timestamptz`; SQLite keeps text without an offset, so values are
+    normalised to UTC on the way in and given their UTC tzinfo back on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Mission(Base):
+    """The mission statement of a workspace, synchronised from the mission file."""
+
+    __tablename__ = "missions"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Principle(Base):
+    """A principle of a workspace. Retired principles stay so that past kudos point somewhere."""
+
+    __tablename__ = "principles"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index(None, "team_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(40))
+    emoji: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None
+
+
+class DailyPrinciple(Base):
+    """Which principle a date got in a workspace: chosen once, then the same everywhere."""
+
+    __tablename__ = "daily_principles"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    principle_id: Mapped[int] = mapped_column(ForeignKey("principles.id"))
+    cycle: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Subscription(Base):
+    """A channel's request for the principle of the day (and optionally the weekly digest)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    channel_id: Mapped[str] = mapped_column(ChannelId)
+    post_time: Mapped[str] = mapped_column(String(5))
+    weekdays: Mapped[str] = mapped_column(String(27))
+    timezone: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(UserId)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ScheduledPost(Base):
+    """The claim on one channel's post of one local day: unique, so it is sent at most once."""
+
+    __tablename__ = "scheduled_posts"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "local_date", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    channel_id: Mapped[str] = mapped_column(ChannelId)
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    principle_id: Mapped[int | None] = mapped_column(ForeignKey("principles.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Kudos(Base):
+    """One recognition from a giver to one receiver; a multi-recipient kudos shares group_id."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (
+        Index(None, "team_id", "created_at"),
+        Index(None, "team_id", "receiver_id", "created_at"),
+        Index(None, "team_id", "principle_id", "created_at"),
+        Index(None, "team_id", "giver_id", "created_at"),
+        Index(None, "team_id", "group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    group_id: Mapped[str] = mapped_column(String(36))
+    giver_id: Mapped[str] = mapped_column(UserId)
+    receiver_id: Mapped[str] = mapped_column(UserId)
+    principle_id: Mapped[int] = mapped_column(ForeignKey("principles.id"))
+    message: Mapped[str] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(ChannelId)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    public_channel_id: Mapped[str | None] = mapped_column(ChannelId)
+    public_message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class KudosAllowance(Base):
+    """How many recipients a giver has used on one local day; the daily limit is checked here."""
+
+    __tablename__ = "kudos_allowances"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    giver_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessedEvent(Base):
+    """Events API deliveries already handled, so that Slack's retries are handled once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "received_at"),)
