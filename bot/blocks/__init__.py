@@ -1,0 +1,1 @@
+"""Block Kit: pure functions from domain objects to message and view payloads."""

@@ -1,0 +1,29 @@
+"""Domain errors that end a request with a message for the person who made it.
+
+Services raise these; the one Slack error handler (bot/slack/errors.py) turns them into a
+friendly ephemeral reply. Nothing here knows about Slack beyond mrkdwn text.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A refusal or a mistake the user can fix; `message` is shown to them as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownPrinciple(UserError):
+    def __init__(self, reference: str, suggestions: list[str], keys: list[str]) -> None:
+        self.reference = reference
+        self.suggestions = suggestions
+        self.keys = keys
+        hint = (
+            f" Did you mean {', '.join(f'`#{key}`' for key in suggestions)}?" if suggestions else ""
+        )
+        super().__init__(
+            f"I don't know a principle called `{reference}`.{hint}\n"
+            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}."
+        )

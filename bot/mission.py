@@ -1,0 +1,229 @@
+"""The mission and its principles: synchronising the file into a workspace and looking them up.
+
+Plain Python over a SQLAlchemy session; the Slack listeners and the CLI both call in here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from bot.db.engine import Database
+from bot.db.models import Mission, Principle, utcnow
+from bot.errors import UnknownPrinciple
+from bot.missionfile import MissionDocument
+
+log = logging.getLogger(__name__)
+
+SUGGESTION_CUTOFF = 60
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleInfo:
+    """A principle as shown to people; `number` is its place among the active principles."""
+
+    id: int
+    key: str
+    title: str
+    description: str | None
+    category: str | None
+    emoji: str | None
+    number: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.emoji} {self.title}" if self.emoji else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """A workspace's mission statement and active principles in file order."""
+
+    statement: str
+    company: str | None
+    principles: tuple[PrincipleInfo, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.principles]
+
+    def by_category(self) -> list[tuple[str | None, list[PrincipleInfo]]]:
+        """Principles grouped by category, groups in order of first appearance."""
+        groups: dict[str | None, list[PrincipleInfo]] = {}
+        for principle in self.principles:
+            groups.setdefault(principle.category, []).append(principle)
+        return list(groups.items())
+
+    def resolve(self, reference: str) -> PrincipleInfo:
+        """Find a principle by `key`, `#key`, number, or an unambiguous fuzzy title match."""
+        wanted = reference.strip().removeprefix("#").strip()
+        lowered = wanted.lower()
+        if lowered.isdigit():
+            number = int(lowered)
+            if 1 <= number <= len(self.principles):
+                return self.principles[number - 1]
+        for principle in self.principles:
+            if principle.key == lowered or principle.title.lower() == lowered:
+                return principle
+        raise UnknownPrinciple(wanted, self.suggest(wanted), self.keys)
+
+    def suggest(self, reference: str) -> list[str]:
+        """Keys of the principles whose key or title is closest to `reference`."""
+        if not reference:
+            return []
+        choices = {p.key: f"{p.key} {p.title}".lower() for p in self.principles}
+        matches = process.extract(
+            reference.lower(),
+            choices,
+            scorer=fuzz.WRatio,
+            limit=MAX_SUGGESTIONS,
+            score_cutoff=SUGGESTION_CUTOFF,
+        )
+        return [key for _choice, _score, key in matches]
+
+
+@dataclass(slots=True)
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+
+def sync_mission(
+    session: Session, *, team_id: str, document: MissionDocument, now: dt.datetime | None = None
+) -> SyncReport:
+    """Make the workspace's mission and principles match the file; retire what it dropped."""
+    now = now or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        # Two processes starting together would both insert the same keys; take turns per team.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:team))"), {"team": team_id})
+    report = SyncReport()
+    mission = session.get(Mission, team_id)
+    if mission is None:
+        session.add(
+            Mission(
+                team_id=team_id,
+                statement=document.statement,
+                company=document.company,
+                updated_at=now,
+            )
+        )
+    elif (mission.statement, mission.company) != (document.statement, document.company):
+        mission.statement, mission.company = document.statement, document.company
+
+    existing = {
+        p.key: p for p in session.scalars(select(Principle).where(Principle.team_id == team_id))
+    }
+    for position, spec in enumerate(document.principles, start=1):
+        row = existing.pop(spec.key, None)
+        values = {
+            "title": spec.title,
+            "description": spec.description,
+            "category": spec.category,
+            "emoji": spec.emoji,
+            "position": position,
+        }
+        if row is None:
+            session.add(Principle(team_id=team_id, key=spec.key, created_at=now, **values))
+            report.added.append(spec.key)
+            continue
+        if row.retired_at is not None:
+            row.retired_at = None
+            report.restored.append(spec.key)
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        for name, value in changed.items():
+            setattr(row, name, value)
+        if set(changed) - {"position"}:
+            report.updated.append(spec.key)
+    for key, row in existing.items():
+        if row.retired_at is None:
+            row.retired_at = now
+            report.retired.append(key)
+    session.flush()
+    return report
+
+
+def load_catalog(session: Session, *, team_id: str) -> Catalog:
+    mission = session.get(Mission, team_id)
+    rows = session.scalars(
+        select(Principle)
+        .where(Principle.team_id == team_id, Principle.retired_at.is_(None))
+        .order_by(Principle.position)
+    )
+    principles = tuple(_info(row, number) for number, row in enumerate(rows, start=1))
+    return Catalog(
+        statement=mission.statement if mission else "",
+        company=mission.company if mission else None,
+        principles=principles,
+    )
+
+
+def principle_info(principle: Principle, number: int | None = None) -> PrincipleInfo:
+    return _info(principle, number)
+
+
+def _info(row: Principle, number: int | None) -> PrincipleInfo:
+    return PrincipleInfo(
+        id=row.id,
+        key=row.key,
+        title=row.title,
+        description=row.description,
+        category=row.category,
+        emoji=row.emoji,
+        number=number,
+    )
+
+
+def known_teams(session: Session) -> list[str]:
+    return list(session.scalars(select(Mission.team_id).order_by(Mission.team_id)))
+
+
+class MissionKeeper:
+    """Keeps every workspace this process serves in step with the mission file.
+
+    A workspace is synchronised the first time a request from it arrives, and all known
+    workspaces at start-up, so that edits to the file take effect on restart.
+    """
+
+    def __init__(
+        self, document: MissionDocument, clock: Callable[[], dt.datetime] = utcnow
+    ) -> None:
+        self.document = document
+        self._clock = clock
+        self._synced: set[str] = set()
+        self._lock = threading.Lock()
+
+    def ensure_synced(self, database: Database, team_id: str) -> None:
+        if team_id in self._synced:
+            return
+        with self._lock:
+            if team_id in self._synced:
+                return
+            with database.transaction() as session:
+                report = sync_mission(
+                    session, team_id=team_id, document=self.document, now=self._clock()
+                )
+            self._synced.add(team_id)
+        log.info(
+            "mission synced team=%s added=%d updated=%d retired=%d restored=%d",
+            team_id,
+            len(report.added),
+            len(report.updated),
+            len(report.retired),
+            len(report.restored),
+        )
+
+    def sync_known(self, database: Database, extra_teams: Iterable[str] = ()) -> None:
+        with database.transaction() as session:
+            teams = set(known_teams(session))
+        for team_id in sorted(teams | set(extra_teams)):
+            self.ensure_synced(database, team_id)

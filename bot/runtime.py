@@ -1,0 +1,134 @@
+"""Assembling and running the bot: database, mission, Bolt app, and the server in front.
+
+`build_runtime` wires the pieces from settings (the tests use it too); `serve` runs them until
+SIGTERM or Ctrl-C, then closes the server and the database cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from slack_bolt import App
+from waitress import wasyncore
+from waitress.server import create_server
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.migrate import upgrade
+from bot.db.models import utcnow
+from bot.mission import MissionKeeper
+from bot.missionfile import load_mission_file
+from bot.slack.app import create_app
+from bot.slack.http import MissionbotWsgi
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    mission: MissionKeeper
+    app: App
+
+    def wsgi(self) -> MissionbotWsgi:
+        return MissionbotWsgi(self.app, self.database)
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, migrate: bool = True
+) -> Runtime:
+    document = load_mission_file(settings.mission_file)
+    database = Database(settings.database_url)
+    if migrate:
+        upgrade(database)
+    mission = MissionKeeper(document, clock=clock)
+    app = create_app(settings, database=database, mission=mission, clock=clock)
+    mission.sync_known(database)
+    return Runtime(settings=settings, database=database, mission=mission, app=app)
+
+
+class _Stop(Exception):
+    """Raised in the main thread by SIGTERM to leave the server loop."""
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def serve(runtime: Runtime) -> None:
+    settings = runtime.settings
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        if settings.socket_mode:
+            _serve_socket_mode(runtime)
+        else:
+            _serve_http(runtime)
+    except (_Stop, KeyboardInterrupt):
+        log.info("shutting down")
+    finally:
+        runtime.close()
+        log.info("stopped")
+
+
+class HttpServer:
+    """waitress in front of the WSGI app; `stop()` may be called from another thread."""
+
+    def __init__(self, runtime: Runtime, *, host: str, port: int) -> None:
+        self._server: Any = create_server(
+            runtime.wsgi(),
+            host=host,
+            port=port,
+            threads=runtime.settings.server_threads,
+            ident="missionbot",
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def run(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        # Let requests in flight finish (waitress waits up to 5 s), then close every socket.
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._server.map if hasattr(self._server, "map") else self._server._map)
+
+
+def _serve_http(runtime: Runtime) -> None:
+    settings = runtime.settings
+    server = HttpServer(runtime, host=settings.host, port=settings.port)
+    log.info(
+        "listening on http://%s:%s (Slack endpoint /slack/events, health /healthz)",
+        settings.host,
+        server.port,
+    )
+    try:
+        server.run()
+    finally:
+        server.stop()
+
+
+def _serve_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    token = runtime.settings.slack_app_token
+    assert token is not None
+    handler = SocketModeHandler(runtime.app, token.get_secret_value())
+    log.info("connecting to Slack in Socket Mode")
+    try:
+        handler.start()
+    finally:
+        handler.close()

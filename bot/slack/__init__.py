@@ -1,0 +1,1 @@
+"""Everything that speaks Slack: the Bolt app, listeners, HTTP adapter and error handler."""

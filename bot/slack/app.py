@@ -1,0 +1,79 @@
+"""The Bolt app factory: one `App` per `create_app(...)` call, never a module global."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import utcnow
+from bot.mission import MissionKeeper
+from bot.slack.errors import handle_error
+from bot.slack.listeners import register_listeners
+from bot.slack.users import UserDirectory
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
+    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    handlers: list[RetryHandler] = [
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ServerErrorRetryHandler(
+            max_retry_count=retries,
+            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5),
+        ),
+        ConnectionErrorRetryHandler(max_retry_count=retries),
+    ]
+    return WebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database,
+    mission: MissionKeeper,
+    clock: Clock = utcnow,
+) -> App:
+    users = UserDirectory()
+    secret = settings.slack_signing_secret
+    app = App(
+        client=create_web_client(settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Unhandled requests are logged by Bolt; a 404 body tells Slack nothing useful.
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+
+    @app.middleware
+    def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
+        context["db"] = database
+        context["mission"] = mission
+        context["settings"] = settings
+        context["clock"] = clock
+        context["users"] = users
+        if context.team_id:
+            mission.ensure_synced(database, context.team_id)
+        return next()
+
+    app.error(handle_error)
+    register_listeners(app)
+    return app

@@ -1,0 +1,21 @@
+"""Every command, action, callback and block ID the bot registers, defined once.
+
+The listeners register these, the Block Kit builders emit them, and the manifest test
+checks app.yaml against them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    MISSION = "/mission"
+    KUDOS = "/kudos"
+
+
+class Event(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"
+
+
+SLASH_COMMANDS: tuple[Command, ...] = tuple(Command)

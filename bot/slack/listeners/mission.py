@@ -1,0 +1,35 @@
+"""`/mission`: parse the text, ask the mission service, answer in the acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
+
+from bot.blocks import mission as views
+from bot.db.engine import Database
+from bot.mission import load_catalog
+from bot.slack.ids import Command
+
+
+def register(app: App) -> None:
+    app.command(Command.MISSION)(handle_mission)
+
+
+def handle_mission(ack: Ack, command: dict[str, Any], db: Database) -> None:
+    text = (command.get("text") or "").strip()
+    subcommand = text.split(maxsplit=1)[0].lower() if text else ""
+    if subcommand in {"help", "?"}:
+        reply = views.mission_help()
+    else:
+        with db.transaction() as session:
+            reply = _show(session, command["team_id"], text)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+def _show(session: Session, team_id: str, reference: str) -> views.Message:
+    catalog = load_catalog(session, team_id=team_id)
+    if not reference:
+        return views.mission_overview(catalog)
+    return views.principle_detail(catalog.resolve(reference))

@@ -1,0 +1,104 @@
+"""Fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the bot served over HTTP.
+
+Tests read like conversations: `bot.command("/mission")` posts a signed slash command to the
+served app and returns its HTTP reply; `slack.calls("chat.postMessage")` lists what the bot
+sent to the fake Slack Web API.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, example_mission_file
+from bot.db.engine import Database
+from bot.runtime import HttpServer, Runtime, build_runtime
+from tests.support.databases import (
+    copy_sqlite,
+    empty_tables,
+    make_sqlite_template,
+    migrate,
+    postgres_server_url,
+    scratch_postgres_database,
+)
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_client import SIGNING_SECRET, SlackClient
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    server = postgres_server_url()
+    if server is None:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with scratch_postgres_database(server) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: each test that uses it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield copy_sqlite(sqlite_template, tmp_path)
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    empty_tables(url)
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    db = Database(db_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(db_url: str, slack: FakeSlack) -> Settings:
+    return Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        database_url=db_url,
+        mission_file=example_mission_file(),
+        server_threads=4,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+class Bot(SlackClient):
+    """The bot served on 127.0.0.1 over real HTTP, and a Slack-like client that talks to it."""
+
+    def __init__(self, runtime: Runtime, server: HttpServer, fake: FakeSlack) -> None:
+        super().__init__(f"http://127.0.0.1:{server.port}", fake)
+        self.runtime = runtime
+        self.database = runtime.database
+
+
+@pytest.fixture
+def bot(settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
+    runtime = build_runtime(settings, migrate=False)
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield Bot(runtime, server, slack)
+    server.stop()
+    thread.join(timeout=10)
+    runtime.close()

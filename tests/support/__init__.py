@@ -1,0 +1,1 @@
+"""Test helpers: a fake Slack Web API, a Slack-like client that signs requests, databases."""

@@ -1,0 +1,285 @@
+"""A fake Slack Web API on 127.0.0.1 (port 0): Slack-shaped answers, every call recorded.
+
+The bot reaches it through SLACK_API_URL. Tests script failures per method: HTTP 429 with
+Retry-After, 5xx, or `ok: false` with a Slack error code. It also serves `response_url`s
+(`/response/<n>`) and file upload URLs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER_ID = "UMISSIONBOT"
+BOT_ID = "BMISSIONBOT"
+TEAM_ID = "T0TIDEWATER"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+def default_user(user_id: str) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": user_id.lower(),
+        "real_name": f"User {user_id}",
+        "deleted": False,
+        "is_bot": False,
+        "is_admin": False,
+        "is_owner": False,
+        "tz": "America/New_York",
+        "tz_offset": -18000,
+        "profile": {"display_name": user_id.lower(), "real_name": f"User {user_id}"},
+    }
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self._calls: list[Call] = []
+        self._failures: dict[str, list[Failure]] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    # -- scripting -------------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next `times` calls of `method` fail as described."""
+        with self._lock:
+            self._failures.setdefault(method, []).extend(
+                Failure(status, error, retry_after, delay) for _ in range(times)
+            )
+
+    def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        user = default_user(user_id)
+        user.update(fields)
+        self.users[user_id] = user
+        return user
+
+    # -- assertions ------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"expected {count} {method} call(s) within {timeout}s, got {len(found)}: "
+                        f"{[c.method for c in self._calls]}"
+                    )
+                self._lock.wait(remaining)
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    # -- serving ---------------------------------------------------------------------------
+    def _record(self, call: Call) -> Failure | None:
+        with self._lock:
+            self._calls.append(call)
+            self._lock.notify_all()
+            queue = self._failures.get(call.method)
+            return queue.pop(0) if queue else None
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
+            self, "_api_" + method.replace(".", "_"), None
+        )
+        return handler(params) if handler else {"ok": True}
+
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.000100"
+
+    def _api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://tidewater.slack.com/",
+            "team": "Tidewater",
+            "user": "missionbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+        }
+
+    def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = params.get("channel")
+        return {"ok": True, "channel": channel, "ts": self._next_ts(), "message": params}
+
+    def _api_chat_postEphemeral(self, _params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user", "")
+        user = self.users.get(user_id)
+        if user is None and not user_id.startswith("UNKNOWN"):
+            user = default_user(user_id)
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = params.get("channel", "")
+        channel = {"id": channel_id, "name": channel_id.lower(), "is_member": True}
+        channel.update(self.channels.get(channel_id, {}))
+        return {"ok": True, "channel": channel}
+
+    def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.replace(",", "")[:20]}}
+
+    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V" + str(next(self._ts)), **_json(params["view"])}}
+
+    _api_views_publish = _api_views_open
+    _api_views_update = _api_views_open
+
+    def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        file_id = f"F{next(self._ts)}"
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        files = _json(params.get("files", "[]"))
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path.startswith("/upload/"):
+                    fake.uploads[self.path.rsplit("/", 1)[1]] = raw
+                    fake._record(Call("upload", {"file_id": self.path.rsplit("/", 1)[1]}, headers))
+                    self._send(200, b"OK", "text/plain")
+                    return
+                params = _parse(raw, headers.get("content-type", ""))
+                if self.path.startswith("/response/"):
+                    method = "response_url"
+                    params["_url"] = self.path
+                elif self.path.startswith("/api/"):
+                    method = self.path[len("/api/") :].split("?")[0]
+                else:
+                    self._send(404, b"not found", "text/plain")
+                    return
+                failure = fake._record(Call(method, params, headers))
+                if failure is not None:
+                    time.sleep(failure.delay)
+                    if failure.status != 200:
+                        extra = {}
+                        if failure.retry_after is not None:
+                            extra["Retry-After"] = str(failure.retry_after)
+                        body = json.dumps({"ok": False, "error": failure.error or "ratelimited"})
+                        self._send(failure.status, body.encode(), "application/json", extra)
+                        return
+                    body = json.dumps({"ok": False, "error": failure.error})
+                    self._send(200, body.encode(), "application/json")
+                    return
+                if method == "response_url":
+                    self._send(200, b"ok", "text/plain")
+                    return
+                answer = fake._answer(method, params)
+                self._send(200, json.dumps(answer).encode(), "application/json")
+
+            def _send(
+                self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None
+            ) -> None:
+                self.send_response(status)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(body)))
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type:
+        return json.loads(text or "{}")
+    params: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params

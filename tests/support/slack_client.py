@@ -1,0 +1,169 @@
+"""Plays Slack's side of the HTTP conversation: Slack-shaped payloads, signed as Slack signs.
+
+The signature is `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+DEFAULT_USER = "UANA0001"
+DEFAULT_CHANNEL = "CGENERAL01"
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        """Everything a person would read in the reply: its text and all block texts."""
+        if not self.body:
+            return ""
+        try:
+            data = self.json
+        except ValueError:
+            return self.body.decode()
+        return "\n".join(_texts(data))
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        for key, value in node.items():
+            if key != "text" or not isinstance(value, str):
+                found.extend(_texts(value))
+        return found
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
+
+
+def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackClient:
+    """Sends signed requests to the bot's /slack/events, as Slack would."""
+
+    def __init__(self, base_url: str, fake: FakeSlack, secret: str = SIGNING_SECRET) -> None:
+        self.base_url = base_url
+        self.fake = fake
+        self.secret = secret
+        self._ids = itertools.count(1)
+
+    # -- raw HTTP --------------------------------------------------------------------------
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+        timeout: float = 10,
+    ) -> HttpReply:
+        stamp = int(time.time()) if timestamp is None else timestamp
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": signature
+            if signature is not None
+            else sign(body, stamp, self.secret),
+        }
+        all_headers.update(headers or {})
+        return self.request("POST", path, body.encode(), all_headers, timeout)
+
+    def get(self, path: str, timeout: float = 10) -> HttpReply:
+        return self.request("GET", path, None, {}, timeout)
+
+    def request(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> HttpReply:
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return HttpReply(response.status, response.read(), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            return HttpReply(error.code, error.read(), dict(error.headers))
+
+    # -- Slack-shaped payloads -------------------------------------------------------------
+    def command_body(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str = DEFAULT_USER,
+        channel: str = DEFAULT_CHANNEL,
+        channel_name: str = "general",
+        team: str = TEAM_ID,
+        team_domain: str = "tidewater",
+    ) -> str:
+        n = next(self._ids)
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team,
+                "team_domain": team_domain,
+                "channel_id": channel,
+                "channel_name": channel_name,
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "AMISSIONBOT",
+                "is_enterprise_install": "false",
+                "response_url": self.fake.response_url(f"cmd{n}"),
+                "trigger_id": f"{n}.1234.trigger",
+            }
+        )
+
+    def command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
+        return self.post(self.command_body(command, text, **kwargs))
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        team: str = TEAM_ID,
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpReply:
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "AMISSIONBOT",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": team, "user_id": "UMISSIONBOT", "is_bot": True, "enterprise_id": None}
+            ],
+        }
+        return self.post(json.dumps(envelope), content_type="application/json", headers=headers)
+
+    def interaction(self, payload: dict[str, Any]) -> HttpReply:
+        return self.post(urlencode({"payload": json.dumps(payload)}))
