@@ -85,26 +85,49 @@ def serve(runtime: Runtime) -> None:
 class HttpServer:
     """waitress in front of the WSGI app; `stop()` may be called from another thread."""
 
-    def __init__(self, runtime: Runtime, *, host: str, port: int) -> None:
+    def __init__(
+        self, runtime: Runtime, *, host: str, port: int, poll_seconds: float = 1.0
+    ) -> None:
         self._server: Any = create_server(
             runtime.wsgi(),
             host=host,
             port=port,
             threads=runtime.settings.server_threads,
             ident="missionbot",
+            # How often the accept loop wakes up; only shutdown waits on it.
+            asyncore_loop_timeout=poll_seconds,
         )
+
+    @property
+    def _socket_map(self) -> dict[int, Any]:
+        # One listening socket gives a TcpWSGIServer (`_map`), several a MultiSocketServer (`map`).
+        socket_map: dict[int, Any] = getattr(self._server, "map", None) or self._server._map
+        return socket_map
 
     @property
     def port(self) -> int:
         return int(self._server.effective_port)
 
     def run(self) -> None:
+        self._loop_thread = threading.current_thread()
         self._server.run()
 
     def stop(self) -> None:
-        # Let requests in flight finish (waitress waits up to 5 s), then close every socket.
+        """Close the sockets, then let requests in flight finish (waitress waits up to 5 s)."""
+        loop = getattr(self, "_loop_thread", None)
+        if loop is not None and loop is not threading.current_thread() and loop.is_alive():
+            # Sockets belong to the loop's thread: closing them elsewhere races with select().
+            closed = threading.Event()
+
+            def close_in_loop() -> None:
+                wasyncore.close_all(self._socket_map)
+                closed.set()
+
+            self._server.trigger.pull_trigger(close_in_loop)
+            closed.wait(timeout=5)
+        else:
+            wasyncore.close_all(self._socket_map)
         self._server.task_dispatcher.shutdown()
-        wasyncore.close_all(self._server.map if hasattr(self._server, "map") else self._server._map)
 
 
 def _serve_http(runtime: Runtime) -> None:

@@ -95,7 +95,7 @@ class Bot(SlackClient):
 @pytest.fixture
 def bot(settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
     runtime = build_runtime(settings, migrate=False)
-    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield Bot(runtime, server, slack)

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The two commands a newcomer needs, with nothing but Python 3.11+ installed:
+
+    python3 dev.py run     # create .venv, install, migrate the database, start the bot
+    python3 dev.py test    # create .venv, install with test tools, lint, run the tests
+
+Extra arguments go to `missionbot serve` or to `pytest` respectively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".missionbot-installed"
+LINT_PATHS = ["bot", "tests", "migrations", "dev.py"]
+
+
+def ensure_environment(extras: str) -> None:
+    """Create the virtual environment and (re)install when pyproject.toml has changed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under whatever python3 is
+        sys.exit("missionbot needs Python 3.11 or newer: run this with python3.11 or later.")
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print(f"Creating the virtual environment in {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + extras
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("Installing missionbot and its dependencies ...", flush=True)
+    target = f".[{extras}]" if extras else "."
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", target])
+    STAMP.write_text(wanted)
+
+
+def run(command: list[str]) -> None:
+    result = subprocess.run(command, cwd=ROOT, check=False)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def main() -> None:
+    action, extra = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
+    if action == "run":
+        ensure_environment("")
+        os.chdir(ROOT)
+        os.execv(str(BIN / "missionbot"), ["missionbot", "serve", *extra])
+    elif action == "test":
+        ensure_environment("test")
+        run([str(BIN / "ruff"), "check", *LINT_PATHS])
+        run([str(BIN / "ruff"), "format", "--check", *LINT_PATHS])
+        run([str(BIN / "python"), "-m", "pytest", *extra])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""`GET /healthz` and commands while the database is away."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.mission import MissionKeeper
+from bot.missionfile import load_mission_file
+from bot.runtime import HttpServer, Runtime
+from bot.slack.app import create_app
+from tests.conftest import Bot
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_client import SlackClient
+
+# Nothing listens on port 1; connecting is refused at once.
+UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/missionbot"
+
+
+def test_healthz_is_200_when_the_database_answers(bot: Bot) -> None:
+    reply = bot.get("/healthz")
+    assert reply.status == 200
+    assert reply.json == {"ok": True, "database": "up"}
+
+
+@pytest.fixture
+def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[SlackClient]:
+    database = Database(UNREACHABLE_POSTGRES)
+    mission = MissionKeeper(load_mission_file(settings.mission_file))
+    app = create_app(settings, database=database, mission=mission)
+    runtime = Runtime(settings=settings, database=database, mission=mission, app=app)
+    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield SlackClient(f"http://127.0.0.1:{server.port}", slack)
+    server.stop()
+    thread.join(timeout=10)
+    database.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_healthz_is_503_when_the_database_is_unreachable(
+    bot_without_database: SlackClient,
+) -> None:
+    reply = bot_without_database.get("/healthz")
+    assert reply.status == 503
+    assert reply.json == {"ok": False, "database": "down"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_commands_ask_to_try_again_when_the_database_is_unreachable(
+    bot_without_database: SlackClient,
+) -> None:
+    started = time.perf_counter()
+    reply = bot_without_database.command("/mission")
+    assert time.perf_counter() - started < 3
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    assert "try again in a moment" in reply.text
+    assert "Traceback" not in reply.text

@@ -1,0 +1,43 @@
+"""Only requests signed by Slack within the last five minutes are handled."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import Mission
+from tests.conftest import Bot
+from tests.support.slack_client import sign
+
+
+def _missions(bot: Bot) -> int:
+    with bot.database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Mission)) or 0
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["unsigned", "wrong secret", "body changed", "five minutes old"],
+)
+def test_unverified_requests_get_401_and_change_nothing(bot: Bot, tamper: str) -> None:
+    body = bot.command_body("/mission")
+    now = int(time.time())
+    if tamper == "unsigned":
+        reply = bot.post(body, signature="")
+    elif tamper == "wrong secret":
+        reply = bot.post(body, signature=sign(body, now, "not-the-secret"))
+    elif tamper == "body changed":
+        reply = bot.post(body + "&x=1", signature=sign(body, now))
+    else:
+        old = now - 5 * 60 - 5
+        reply = bot.post(body, timestamp=old, signature=sign(body, old))
+    assert reply.status == 401
+    assert b"We move our customers" not in reply.body
+    assert _missions(bot) == 0
+
+
+def test_a_correctly_signed_request_is_handled(bot: Bot) -> None:
+    assert bot.command("/mission").status == 200
+    assert _missions(bot) == 1
