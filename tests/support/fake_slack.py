@@ -179,6 +179,14 @@ class FakeSlack:
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
 
+    def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")
         user = self.users.get(user_id)
