@@ -93,18 +93,36 @@ class HttpServer:
             threads=runtime.settings.server_threads,
             ident="missionbot",
         )
+        self._running = threading.Event()
 
     @property
     def port(self) -> int:
         return int(self._server.effective_port)
 
     def run(self) -> None:
-        self._server.run()
+        self._running.set()
+        try:
+            self._server.run()
+        finally:
+            self._running.clear()
 
     def stop(self) -> None:
         # Let requests in flight finish (waitress waits up to 5 s), then close every socket.
         self._server.task_dispatcher.shutdown()
-        wasyncore.close_all(self._server.map if hasattr(self._server, "map") else self._server._map)
+        sockets = self._server.map if hasattr(self._server, "map") else self._server._map
+        if self._running.is_set():
+            # Close them from inside the loop, so that it ends now rather than when its
+            # select() next times out (a second by default).
+            closed = threading.Event()
+
+            def close_in_loop() -> None:
+                wasyncore.close_all(sockets)
+                closed.set()
+
+            self._server.trigger.pull_trigger(close_in_loop)
+            if closed.wait(timeout=2):
+                return
+        wasyncore.close_all(sockets)
 
 
 def _serve_http(runtime: Runtime) -> None:
