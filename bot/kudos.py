@@ -259,13 +259,11 @@ def _consume_allowance(
             field="recipients",
         )
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(KudosAllowance).values(
-        team_id=team_id, giver_id=giver_id, day=day, used=count
-    )
-    statement = statement.on_conflict_do_update(
+    values = insert(KudosAllowance).values(team_id=team_id, giver_id=giver_id, day=day, used=count)
+    statement = values.on_conflict_do_update(
         index_elements=[KudosAllowance.team_id, KudosAllowance.giver_id, KudosAllowance.day],
-        set_={"used": KudosAllowance.used + statement.excluded.used},
-        where=KudosAllowance.used + statement.excluded.used <= limit,
+        set_={"used": KudosAllowance.used + values.excluded.used},
+        where=KudosAllowance.used + values.excluded.used <= limit,
     ).returning(KudosAllowance.used)
     used = session.scalar(statement)
     if used is None:

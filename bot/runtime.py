@@ -119,9 +119,13 @@ class HttpServer:
                 wasyncore.close_all(sockets)
                 closed.set()
 
-            self._server.trigger.pull_trigger(close_in_loop)
-            if closed.wait(timeout=2):
-                return
+            try:
+                self._server.trigger.pull_trigger(close_in_loop)
+            except OSError:
+                pass  # the loop has already closed its trigger: nothing left to wake
+            else:
+                if closed.wait(timeout=2):
+                    return
         wasyncore.close_all(sockets)
 
 

@@ -9,7 +9,6 @@ refusal for the error handler.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -200,7 +199,3 @@ def announce_withdrawal(*, client: WebClient, withdrawn: WithdrawnKudos) -> str 
             f"({_reason(error)}): you may want to delete it yourself."
         )
     return None
-
-
-def unreached(failures: Sequence[str]) -> str:
-    return "; ".join(failures)
