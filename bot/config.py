@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     missionbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     server_threads: int = Field(default=8, ge=1, le=256)
+    kudos_daily_limit: int = Field(default=5, ge=1, le=1000)
 
     @field_validator("slack_api_url")
     @classmethod

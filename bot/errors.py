@@ -8,11 +8,16 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A refusal or a mistake the user can fix; `message` is shown to them as it is."""
+    """A refusal or a mistake the user can fix; `message` is shown to them as it is.
 
-    def __init__(self, message: str) -> None:
+    `field` names the part of the request at fault ("recipients", "principle", "message"…),
+    so that a modal can show the message next to that input.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class UnknownPrinciple(UserError):
@@ -25,5 +30,10 @@ class UnknownPrinciple(UserError):
         )
         super().__init__(
             f"I don't know a principle called `{reference}`.{hint}\n"
-            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}."
+            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}.",
+            field="principle",
         )
+
+
+class KudosRefused(UserError):
+    """A kudos that the rules don't allow (yourself, a bot, over the daily allowance…)."""

@@ -6,6 +6,7 @@ SIGTERM or Ctrl-C, then closes the server and the database cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import signal
@@ -123,10 +124,11 @@ class HttpServer:
                 wasyncore.close_all(self._socket_map)
                 closed.set()
 
-            self._server.trigger.pull_trigger(close_in_loop)
+            # OSError: the loop already closed its trigger, so there is nothing left to wake.
+            with contextlib.suppress(OSError):
+                self._server.trigger.pull_trigger(close_in_loop)
             closed.wait(timeout=5)
-        else:
-            wasyncore.close_all(self._socket_map)
+        wasyncore.close_all(self._socket_map)
         self._server.task_dispatcher.shutdown()
 
 

@@ -46,6 +46,16 @@ def message_for(error: Exception) -> Message:
     return notice(UNEXPECTED)
 
 
+def modal_errors(error: Exception, message: Message, view: dict[str, Any]) -> dict[str, Any]:
+    """`response_action: errors`, shown under the input the error names (else the first)."""
+    inputs = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"]
+    field = getattr(error, "field", None)
+    block_id = field if field in inputs else inputs[0]
+    # Modal errors are plain text: drop the mrkdwn marks that would show literally.
+    plain = message.text.replace("`", "").replace("*", "")
+    return {"response_action": "errors", "errors": {block_id: plain}}
+
+
 def handle_error(
     error: Exception,
     body: dict[str, Any],
@@ -53,7 +63,16 @@ def handle_error(
     respond: Callable[..., Any] | None,
 ) -> BoltResponse | None:
     message = message_for(error)
-    payload = {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+    payload: dict[str, Any] = {
+        "response_type": "ephemeral",
+        "text": message.text,
+        "blocks": message.blocks,
+    }
+    view = body.get("view") or {}
+    if body.get("type") == "view_submission" and any(
+        b.get("type") == "input" for b in view.get("blocks", [])
+    ):
+        payload = modal_errors(error, message, view)
     if response is not None:
         # Not acknowledged yet: the reply travels in the acknowledgement itself.
         return BoltResponse(

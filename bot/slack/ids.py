@@ -19,3 +19,38 @@ class Event(StrEnum):
 
 
 SLASH_COMMANDS: tuple[Command, ...] = tuple(Command)
+
+
+# The "Give kudos" button: the morning post and the App Home emit it; its `value` may carry
+# a principle key to preselect in the kudos modal.
+GIVE_KUDOS = "give_kudos"
+
+
+class Action(StrEnum):
+    GIVE_KUDOS = GIVE_KUDOS
+
+
+class Shortcut(StrEnum):
+    GIVE_KUDOS_FOR_MESSAGE = "give_kudos_for_message"
+
+
+class View(StrEnum):
+    GIVE_KUDOS = "give_kudos_modal"
+
+
+class KudosBlock(StrEnum):
+    """Input blocks of the kudos modal; named like the fields a refusal points at."""
+
+    RECIPIENTS = "recipients"
+    PRINCIPLE = "principle"
+    MESSAGE = "message"
+    SHARE_IN = "share_in"
+
+
+class KudosInput(StrEnum):
+    """The action_ids of the elements inside the kudos modal's input blocks."""
+
+    RECIPIENTS = "recipients_select"
+    PRINCIPLE = "principle_select"
+    MESSAGE = "message_input"
+    SHARE_IN = "share_in_select"

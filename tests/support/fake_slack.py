@@ -71,6 +71,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        # A short poll interval so that stop() returns at once rather than after 0.5 s.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -180,6 +181,14 @@ class FakeSlack:
 
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")

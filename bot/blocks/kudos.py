@@ -1,0 +1,275 @@
+"""Block Kit for kudos: the public message, the DM, confirmations, `/kudos me`, help, the modal.
+
+Every piece of user text goes through `escape`, so `<!channel>` or `<https://evil|bank>` typed
+into a message shows as text and pings or disguises nothing; the people named are rendered
+by us as `<@U…>` mentions, which do render.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ConversationSelectElement,
+    InputBlock,
+    Option,
+    OptionGroup,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import SECTION_TEXT_LIMIT, as_dicts, context, escape, section
+from bot.blocks.mission import UNCATEGORISED, Message
+from bot.kudos import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
+from bot.kudos_grammar import MESSAGE_MAX_CHARS
+from bot.mission import Catalog, PrincipleInfo
+from bot.slack.ids import KudosBlock, KudosInput
+from bot.slack.ids import View as ViewId
+
+OPTION_TEXT_LIMIT = 75
+PRIVATE_METADATA_LIMIT = 3000
+
+
+def mentions(user_ids: Sequence[str]) -> str:
+    names = [f"<@{user_id}>" for user_id in user_ids]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def principle_tag(principle: PrincipleInfo) -> str:
+    emoji = f"{principle.emoji} " if principle.emoji else ""
+    return f"{emoji}*{escape(principle.title)}*"
+
+
+def quoted(message: str) -> list[str]:
+    """The message escaped and quoted, in section-sized pieces split at line breaks."""
+    pieces: list[str] = []
+    current = ""
+    for raw in message.split("\n"):
+        line = f"&gt; {escape(raw)}" if raw else "&gt;"
+        while len(line) > SECTION_TEXT_LIMIT:
+            cut = _safe_cut(line, SECTION_TEXT_LIMIT)
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = "&gt; " + line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_TEXT_LIMIT:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """A cut point at or before `limit` that does not split an `&…;` entity."""
+    amp = line.rfind("&", max(limit - 5, 0), limit)
+    return amp if amp > 0 and ";" not in line[amp:limit] else limit
+
+
+def kudos_public(given: GivenKudos) -> Message:
+    headline = (
+        f":sparkles: <@{given.giver_id}> gave kudos to {mentions(given.receiver_ids)} "
+        f"for {principle_tag(given.principle)}"
+    )
+    blocks: list[Block] = [section(headline)]
+    blocks.extend(section(piece) for piece in quoted(given.message))
+    blocks.append(context(f"`#{given.principle.key}` · `/kudos` to recognise someone"))
+    text = (
+        f"<@{given.giver_id}> gave kudos to {mentions(given.receiver_ids)} for "
+        f"{escape(given.principle.title)}: {escape(given.message)}"
+    )
+    return Message(text=text, blocks=as_dicts(blocks))
+
+
+def kudos_withdrawn(withdrawn: WithdrawnKudos) -> Message:
+    text = (
+        f":leftwards_arrow_with_hook: <@{withdrawn.giver_id}> withdrew a kudos to "
+        f"{mentions(withdrawn.receiver_ids)} for {principle_tag(withdrawn.principle)}."
+    )
+    return Message(text=text, blocks=as_dicts([context(text)]))
+
+
+def kudos_dm(given: GivenKudos) -> Message:
+    where = f" in <#{given.channel_id}>" if given.channel_id else ""
+    headline = (
+        f":tada: <@{given.giver_id}> gave you kudos{where} for {principle_tag(given.principle)}"
+    )
+    blocks: list[Block] = [section(headline)]
+    blocks.extend(section(piece) for piece in quoted(given.message))
+    text = f"<@{given.giver_id}> gave you kudos for {escape(given.principle.title)}"
+    return Message(text=text, blocks=as_dicts(blocks))
+
+
+def allowance_line(remaining: int, limit: int) -> str:
+    return f"You have {remaining} of {limit} kudos left today."
+
+
+def kudos_confirmation(given: GivenKudos, failures: Sequence[str] = ()) -> Message:
+    if given.duplicate:
+        lines = [
+            f":white_check_mark: You already gave this kudos to {mentions(given.receiver_ids)} "
+            "a moment ago; it counts once."
+        ]
+    else:
+        lines = [
+            f":white_check_mark: Kudos recorded for {mentions(given.receiver_ids)} — "
+            f"{principle_tag(given.principle)}. Undo within 10 minutes with `/kudos undo`."
+        ]
+    if failures:
+        lines.append(
+            ":warning: Your kudos is saved and counts, but Slack didn't take everything: "
+            + "; ".join(failures)
+            + "."
+        )
+    lines.append(allowance_line(given.remaining, given.limit))
+    text = "\n".join(lines)
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def undo_confirmation(withdrawn: WithdrawnKudos, failure: str | None = None) -> Message:
+    lines = [
+        f":leftwards_arrow_with_hook: Withdrawn: your kudos to "
+        f"{mentions(withdrawn.receiver_ids)} for {principle_tag(withdrawn.principle)}. "
+        "It no longer counts, and today's allowance is given back."
+    ]
+    if failure:
+        lines.append(f":warning: {failure}")
+    text = "\n".join(lines)
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def _tally_lines(tallies: Sequence[PrincipleTally]) -> str:
+    return "\n".join(
+        f"{principle_tag(t.principle)} — {t.this_month} this month · {t.all_time} all time"
+        for t in tallies
+    )
+
+
+def kudos_summary(user_id: str, summary: KudosSummary) -> Message:
+    blocks: list[Block] = [section(f"*Your kudos, <@{user_id}>*")]
+    for title, tallies in (("Received", summary.received), ("Given", summary.given)):
+        if tallies:
+            month = sum(t.this_month for t in tallies)
+            total = sum(t.all_time for t in tallies)
+            body = _tally_lines(tallies)
+            blocks.append(section(f"*{title}* — {month} this month, {total} all time\n{body}"))
+        else:
+            blocks.append(section(f"*{title}* — none yet"))
+    blocks.append(context(allowance_line(summary.remaining_today, summary.limit)))
+    received = sum(t.all_time for t in summary.received)
+    given = sum(t.all_time for t in summary.given)
+    return Message(text=f"Your kudos: {received} received, {given} given", blocks=as_dicts(blocks))
+
+
+KUDOS_HELP = (
+    "*/kudos* recognises a colleague for living one of our principles.\n"
+    "• `/kudos @ana #plain-words thanks for the clear delay notice` gives a kudos "
+    "(several people, `#key`, `#3` or a title word like `#invoice`; any order)\n"
+    "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*\n"
+    "• `/kudos undo` withdraws your last kudos (within 10 minutes)\n"
+    "• `/kudos me` shows the kudos you received and gave\n"
+    "• `/kudos help` shows this help\n"
+    "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
+)
+
+
+def kudos_help(limit: int, extra_lines: Sequence[str] = ()) -> Message:
+    text = "\n".join((KUDOS_HELP.format(limit=limit), *extra_lines))
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+# -- the modal ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModalPrefill:
+    recipients: tuple[str, ...] = ()
+    principle_key: str | None = None
+    message: str = ""
+    channel_id: str | None = None
+    source: str = "modal"
+
+
+def _option(principle: PrincipleInfo) -> Option:
+    emoji = f"{principle.emoji} " if principle.emoji else ""
+    label = f"{emoji}{principle.number}. {principle.title}"
+    if len(label) > OPTION_TEXT_LIMIT:
+        label = label[: OPTION_TEXT_LIMIT - 1] + "…"
+    return Option(value=principle.key, text=label)
+
+
+def principle_select(catalog: Catalog, selected: str | None) -> StaticSelectElement:
+    groups = [
+        OptionGroup(
+            label=(category or UNCATEGORISED)[:OPTION_TEXT_LIMIT],
+            options=[_option(p) for p in principles],
+        )
+        for category, principles in catalog.by_category()
+    ]
+    initial = next((_option(p) for p in catalog.principles if p.key == selected), None)
+    return StaticSelectElement(
+        action_id=KudosInput.PRINCIPLE,
+        placeholder="Which principle did they live?",
+        option_groups=groups,
+        initial_option=initial,
+    )
+
+
+def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
+    metadata = json.dumps({"source": prefill.source, "channel": prefill.channel_id})
+    share_in = ConversationSelectElement(
+        action_id=KudosInput.SHARE_IN,
+        placeholder="Where should everyone see it?",
+        initial_conversation=prefill.channel_id,
+        default_to_current_conversation=True,
+        response_url_enabled=True,
+    )
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=KudosBlock.RECIPIENTS,
+            label="Who?",
+            element=UserMultiSelectElement(
+                action_id=KudosInput.RECIPIENTS,
+                placeholder="Choose one or more people",
+                initial_users=list(prefill.recipients) or None,
+            ),
+        ),
+        InputBlock(
+            block_id=KudosBlock.PRINCIPLE,
+            label="For which principle?",
+            element=principle_select(catalog, prefill.principle_key),
+        ),
+        InputBlock(
+            block_id=KudosBlock.MESSAGE,
+            label="What did they do?",
+            element=PlainTextInputElement(
+                action_id=KudosInput.MESSAGE,
+                multiline=True,
+                max_length=MESSAGE_MAX_CHARS,
+                initial_value=prefill.message[:MESSAGE_MAX_CHARS] or None,
+                placeholder="Be specific: what did they do, and why did it matter?",
+            ),
+        ),
+        InputBlock(block_id=KudosBlock.SHARE_IN, label="Share in", element=share_in),
+    ]
+    return View(
+        type="modal",
+        callback_id=ViewId.GIVE_KUDOS,
+        title="Give kudos",
+        submit="Give kudos",
+        close="Cancel",
+        private_metadata=metadata[:PRIVATE_METADATA_LIMIT],
+        blocks=blocks,
+    ).to_dict()

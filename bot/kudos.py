@@ -1,0 +1,411 @@
+"""Kudos: giving one (with its rules and the daily allowance), undoing it, and a person's tally.
+
+Plain Python over a SQLAlchemy session; the Slack listeners look people up in Slack and pass
+what they found in as `Recipient`s. The daily allowance is enforced by one conditional
+upsert on `kudos_allowances` (see `_consume_allowance`), so concurrent requests from one
+giver can never together exceed it, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, case, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.db.models import Kudos, KudosAllowance, Principle
+from bot.errors import KudosRefused
+from bot.kudos_grammar import check_message
+from bot.mission import PrincipleInfo, principle_info
+
+DUPLICATE_WINDOW = dt.timedelta(seconds=60)
+UNDO_WINDOW = dt.timedelta(minutes=10)
+
+
+class Source(StrEnum):
+    COMMAND = "command"
+    MODAL = "modal"
+    SHORTCUT = "shortcut"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a kudos would go to, as Slack describes them."""
+
+    id: str
+    name: str = ""
+    is_bot: bool = False
+    deleted: bool = False
+
+    @property
+    def handle(self) -> str:
+        """`@name` as plain text: readable in a message and in a modal's error line alike."""
+        name = (self.name or self.id).replace("<", "").replace(">", "").replace("&", "and")
+        return f"@{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class GivenKudos:
+    """The outcome of `give`: what was recorded (or had been, for a duplicate)."""
+
+    group_id: str
+    giver_id: str
+    receiver_ids: tuple[str, ...]
+    principle: PrincipleInfo
+    message: str
+    channel_id: str | None
+    created_at: dt.datetime
+    remaining: int
+    limit: int
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawnKudos:
+    group_id: str
+    giver_id: str
+    receiver_ids: tuple[str, ...]
+    principle: PrincipleInfo
+    public_channel_id: str | None
+    public_message_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleTally:
+    principle: PrincipleInfo
+    this_month: int
+    all_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class KudosSummary:
+    received: list[PrincipleTally]
+    given: list[PrincipleTally]
+    remaining_today: int
+    limit: int
+
+
+def zone(timezone: str | None) -> ZoneInfo:
+    """The giver's timezone; UTC when Slack gave none or one we don't know."""
+    try:
+        return ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_day(now: dt.datetime, timezone: str | None) -> dt.date:
+    return now.astimezone(zone(timezone)).date()
+
+
+def give(
+    *,
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    giver_timezone: str | None,
+    recipients: Sequence[Recipient],
+    principle_id: int,
+    message: str,
+    channel_id: str | None,
+    source: Source,
+    limit: int,
+    now: dt.datetime,
+) -> GivenKudos:
+    """Record a kudos from `giver_id` to each recipient, or refuse with `KudosRefused`."""
+    message = check_message(message)
+    receiver_ids = _check_recipients(giver_id, recipients)
+    principle = _active_principle(session, team_id, principle_id)
+    _lock_giver(session, team_id, giver_id)
+    day = local_day(now, giver_timezone)
+
+    already = set(
+        session.scalars(
+            select(Kudos.receiver_id).where(
+                Kudos.team_id == team_id,
+                Kudos.giver_id == giver_id,
+                Kudos.receiver_id.in_(receiver_ids),
+                Kudos.principle_id == principle.id,
+                Kudos.message == message,
+                Kudos.withdrawn_at.is_(None),
+                Kudos.created_at >= now - DUPLICATE_WINDOW,
+            )
+        )
+    )
+    new_ids = tuple(r for r in receiver_ids if r not in already)
+    if not new_ids:
+        group_id = session.scalars(
+            select(Kudos.group_id)
+            .where(Kudos.team_id == team_id, Kudos.giver_id == giver_id)
+            .where(Kudos.receiver_id.in_(receiver_ids), Kudos.message == message)
+            .order_by(Kudos.created_at.desc())
+        ).first()
+        return GivenKudos(
+            group_id=group_id or "",
+            giver_id=giver_id,
+            receiver_ids=receiver_ids,
+            principle=principle,
+            message=message,
+            channel_id=channel_id,
+            created_at=now,
+            remaining=limit - _used(session, team_id, giver_id, day),
+            limit=limit,
+            duplicate=True,
+        )
+
+    used = _consume_allowance(session, team_id, giver_id, day, len(new_ids), limit)
+    group_id = str(uuid.uuid4())
+    session.add_all(
+        Kudos(
+            team_id=team_id,
+            group_id=group_id,
+            giver_id=giver_id,
+            receiver_id=receiver_id,
+            principle_id=principle.id,
+            message=message,
+            channel_id=channel_id,
+            source=str(source),
+            created_at=now,
+        )
+        for receiver_id in new_ids
+    )
+    session.flush()
+    return GivenKudos(
+        group_id=group_id,
+        giver_id=giver_id,
+        receiver_ids=new_ids,
+        principle=principle,
+        message=message,
+        channel_id=channel_id,
+        created_at=now,
+        remaining=limit - used,
+        limit=limit,
+    )
+
+
+def _check_recipients(giver_id: str, recipients: Sequence[Recipient]) -> tuple[str, ...]:
+    if not recipients:
+        raise KudosRefused(
+            "Who is the kudos for? Mention at least one person, like `@ana`.", field="recipients"
+        )
+    if any(r.id == giver_id for r in recipients):
+        raise KudosRefused(
+            "Kudos are for recognising others, so you can't give one to yourself. "
+            "Nothing was recorded.",
+            field="recipients",
+        )
+    bots = [r.handle for r in recipients if r.is_bot]
+    if bots:
+        raise KudosRefused(
+            f"{_people(bots)} {'is a bot' if len(bots) == 1 else 'are bots'}: kudos are for "
+            "people. Nothing was recorded.",
+            field="recipients",
+        )
+    gone = [r.handle for r in recipients if r.deleted]
+    if gone:
+        raise KudosRefused(
+            f"{_people(gone)} {'is' if len(gone) == 1 else 'are'} no longer active in this "
+            "workspace, so they can't receive kudos. Nothing was recorded.",
+            field="recipients",
+        )
+    return tuple(dict.fromkeys(r.id for r in recipients))
+
+
+def _people(handles: Sequence[str]) -> str:
+    return ", ".join(handles)
+
+
+def _active_principle(session: Session, team_id: str, principle_id: int) -> PrincipleInfo:
+    row = session.get(Principle, principle_id)
+    if row is None or row.team_id != team_id or row.retired_at is not None:
+        raise KudosRefused(
+            "That principle has been retired and no longer takes kudos. "
+            "`/mission` lists the current ones.",
+            field="principle",
+        )
+    return principle_info(row)
+
+
+def _lock_giver(session: Session, team_id: str, giver_id: str) -> None:
+    """Serialise one giver's requests so that a double submit is seen as a duplicate.
+
+    SQLite transactions already take the write lock up front (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"kudos:{team_id}:{giver_id}"},
+        )
+
+
+def _consume_allowance(
+    session: Session, team_id: str, giver_id: str, day: dt.date, count: int, limit: int
+) -> int:
+    """Take `count` from the giver's allowance for `day` atomically; returns the new total.
+
+    One statement, `INSERT … ON CONFLICT DO UPDATE SET used = used + n WHERE used + n <=
+    limit RETURNING used`: the row lock (PostgreSQL) or the write lock (SQLite) makes the
+    check and the increment one step, so no interleaving of requests can pass the limit.
+    """
+    if count > limit:
+        raise KudosRefused(
+            f"You can give kudos to at most {limit} people a day, and you named {count}. "
+            "Nothing was recorded.",
+            field="recipients",
+        )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = insert(KudosAllowance).values(team_id=team_id, giver_id=giver_id, day=day, used=count)
+    statement = values.on_conflict_do_update(
+        index_elements=[KudosAllowance.team_id, KudosAllowance.giver_id, KudosAllowance.day],
+        set_={"used": KudosAllowance.used + values.excluded.used},
+        where=KudosAllowance.used + values.excluded.used <= limit,
+    ).returning(KudosAllowance.used)
+    used = session.scalar(statement)
+    if used is None:
+        left = max(limit - _used(session, team_id, giver_id, day), 0)
+        named = f"{count} {'person' if count == 1 else 'people'}"
+        raise KudosRefused(
+            f"You've reached today's kudos allowance ({limit} a day): you have {left} left "
+            f"and named {named}. Nothing was recorded; it renews at midnight your time.",
+            field="recipients",
+        )
+    return used
+
+
+def _used(session: Session, team_id: str, giver_id: str, day: dt.date) -> int:
+    row = session.get(KudosAllowance, (team_id, giver_id, day))
+    return row.used if row else 0
+
+
+def remaining_today(
+    *,
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    giver_timezone: str | None,
+    limit: int,
+    now: dt.datetime,
+) -> int:
+    return max(limit - _used(session, team_id, giver_id, local_day(now, giver_timezone)), 0)
+
+
+def record_public_message(
+    *, session: Session, team_id: str, group_id: str, channel_id: str, message_ts: str | None
+) -> None:
+    """Remember where a kudos was announced, so that undo can update the message."""
+    session.execute(
+        update(Kudos)
+        .where(Kudos.team_id == team_id, Kudos.group_id == group_id)
+        .values(public_channel_id=channel_id, public_message_ts=message_ts)
+    )
+
+
+def undo(
+    *,
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    giver_timezone: str | None,
+    now: dt.datetime,
+) -> WithdrawnKudos:
+    """Withdraw the giver's most recent kudos if it is younger than ten minutes."""
+    _lock_giver(session, team_id, giver_id)
+    latest = session.scalars(
+        select(Kudos)
+        .where(Kudos.team_id == team_id, Kudos.giver_id == giver_id, Kudos.withdrawn_at.is_(None))
+        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        raise KudosRefused("You have no kudos to undo.")
+    age = now - latest.created_at
+    if age > UNDO_WINDOW:
+        minutes = int(age.total_seconds() // 60)
+        raise KudosRefused(
+            f"Your last kudos was given {minutes} minutes ago; it can be undone only within "
+            f"{int(UNDO_WINDOW.total_seconds() // 60)} minutes, so it stays."
+        )
+    rows = list(
+        session.scalars(
+            select(Kudos).where(
+                Kudos.team_id == team_id,
+                Kudos.group_id == latest.group_id,
+                Kudos.withdrawn_at.is_(None),
+            )
+        )
+    )
+    for row in rows:
+        row.withdrawn_at = now
+    # Give the allowance back for the day the kudos was counted against.
+    day = local_day(latest.created_at, giver_timezone)
+    session.execute(
+        update(KudosAllowance)
+        .where(
+            KudosAllowance.team_id == team_id,
+            KudosAllowance.giver_id == giver_id,
+            KudosAllowance.day == day,
+        )
+        .values(
+            used=case((KudosAllowance.used > len(rows), KudosAllowance.used - len(rows)), else_=0)
+        )
+    )
+    principle = session.get(Principle, latest.principle_id)
+    assert principle is not None
+    session.flush()
+    return WithdrawnKudos(
+        group_id=latest.group_id,
+        giver_id=giver_id,
+        receiver_ids=tuple(row.receiver_id for row in rows),
+        principle=principle_info(principle),
+        public_channel_id=latest.public_channel_id,
+        public_message_ts=latest.public_message_ts,
+    )
+
+
+def summary(
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    timezone: str | None,
+    limit: int,
+    now: dt.datetime,
+) -> KudosSummary:
+    """A person's kudos received and given, by principle, this month and all time."""
+    local_now = now.astimezone(zone(timezone))
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return KudosSummary(
+        received=_tally(session, team_id, Kudos.receiver_id == user_id, month_start),
+        given=_tally(session, team_id, Kudos.giver_id == user_id, month_start),
+        remaining_today=remaining_today(
+            session=session,
+            team_id=team_id,
+            giver_id=user_id,
+            giver_timezone=timezone,
+            limit=limit,
+            now=now,
+        ),
+        limit=limit,
+    )
+
+
+def _tally(
+    session: Session, team_id: str, who: ColumnElement[bool], month_start: dt.datetime
+) -> list[PrincipleTally]:
+    this_month = func.sum(case((Kudos.created_at >= month_start, 1), else_=0))
+    rows = session.execute(
+        select(Principle, this_month, func.count(Kudos.id))
+        .join(Kudos, Kudos.principle_id == Principle.id)
+        .where(Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None), who)
+        .group_by(Principle.id)
+        .order_by(func.count(Kudos.id).desc(), Principle.position)
+    ).all()
+    return [
+        PrincipleTally(principle=principle_info(principle), this_month=int(month), all_time=total)
+        for principle, month, total in rows
+    ]

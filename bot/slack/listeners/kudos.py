@@ -1,0 +1,369 @@
+"""`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
+
+Thin: parse (bot/kudos_grammar.py) → look people up in Slack → the kudos service
+(bot/kudos.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
+Refusals are raised, never caught here: the one error handler turns them into an ephemeral
+reply, or into inline errors when the request is a modal submission.
+
+Subcommands are a table: another feature adds one with `SUBCOMMANDS["name"] = handler`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.kudos import (
+    ModalPrefill,
+    give_kudos_modal,
+    kudos_help,
+    kudos_summary,
+    undo_confirmation,
+)
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.errors import KudosRefused
+from bot.kudos import Recipient, Source, give, summary, undo
+from bot.kudos_grammar import clean_message, is_blank, parse_kudos
+from bot.mission import Catalog, load_catalog
+from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
+from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
+from bot.slack.users import SlackUser, UserDirectory
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KudosRequest:
+    """One `/kudos` invocation with the services a subcommand needs; `args` follow the word."""
+
+    ack: Ack
+    command: dict[str, Any]
+    args: str
+    client: WebClient
+    context: BoltContext
+    db: Database
+    settings: Settings
+    clock: Clock
+    users: UserDirectory
+
+    @property
+    def team_id(self) -> str:
+        return str(self.command["team_id"])
+
+    @property
+    def user_id(self) -> str:
+        return str(self.command["user_id"])
+
+    @property
+    def channel_id(self) -> str | None:
+        return self.command.get("channel_id")
+
+    def catalog(self) -> Catalog:
+        with self.db.transaction() as session:
+            return load_catalog(session, team_id=self.team_id)
+
+
+Subcommand = Callable[[KudosRequest], None]
+
+
+def register(app: App) -> None:
+    app.command(Command.KUDOS)(handle_kudos)
+    app.view(View.GIVE_KUDOS)(handle_kudos_submission)
+    app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(handle_give_for_message)
+    app.action(Action.GIVE_KUDOS)(handle_give_button)
+
+
+def handle_kudos(
+    ack: Ack,
+    command: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    users: UserDirectory,
+) -> None:
+    text = (command.get("text") or "").strip()
+    word, *rest = text.split(maxsplit=1) or [""]
+    handler = SUBCOMMANDS.get(word.lower())
+    args = rest[0] if handler and rest else ("" if handler else text)
+    request = KudosRequest(ack, command, args, client, context, db, settings, clock, users)
+    (handler or give_from_command)(request)
+
+
+def give_from_command(request: KudosRequest) -> None:
+    """`/kudos @ana #key message`: record it, or open the modal when a part is missing."""
+    catalog = request.catalog()
+    draft = parse_kudos(request.args, catalog)
+    if not draft.complete:
+        prefill = ModalPrefill(
+            recipients=draft.recipients,
+            principle_key=draft.principle.key if draft.principle else None,
+            message="" if is_blank(draft.message) else draft.message,
+            channel_id=request.channel_id,
+            source=Source.COMMAND,
+        )
+        request.client.views_open(
+            trigger_id=request.command["trigger_id"], view=give_kudos_modal(catalog, prefill)
+        )
+        request.ack()
+        return
+    assert draft.principle is not None
+    giver = request.users.get(request.client, request.team_id, request.user_id)
+    recipients = look_up(request.users, request.client, request.context, draft.recipients)
+    with request.db.transaction() as session:
+        given = give(
+            session=session,
+            team_id=request.team_id,
+            giver_id=request.user_id,
+            giver_timezone=giver.timezone,
+            recipients=recipients,
+            principle_id=draft.principle.id,
+            message=draft.message,
+            channel_id=request.channel_id,
+            source=Source.COMMAND,
+            limit=request.settings.kudos_daily_limit,
+            now=request.clock(),
+        )
+    # Committed: from here on a Slack failure is reported to the giver, never lost.
+    request.ack()
+    deliver_kudos(
+        client=request.client,
+        database=request.db,
+        team_id=request.team_id,
+        given=given,
+        channel_id=request.channel_id,
+        response_url=request.command.get("response_url"),
+    )
+
+
+def look_up(
+    users: UserDirectory, client: WebClient, context: BoltContext, user_ids: Sequence[str]
+) -> list[Recipient]:
+    """The named people as Slack knows them (bots, deactivated accounts), or a refusal."""
+    found: list[Recipient] = []
+    for user_id in user_ids:
+        try:
+            user: SlackUser = users.get(client, context["team_id"], user_id)
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason in {"user_not_found", "users_not_found"}:
+                raise KudosRefused(
+                    "I can't find one of those people in this workspace. Nothing was recorded.",
+                    field=KudosBlock.RECIPIENTS,
+                ) from None
+            raise KudosRefused(
+                f"I couldn't check those people with Slack just now ({reason}). "
+                "Nothing was recorded; please try again in a moment.",
+                field=KudosBlock.RECIPIENTS,
+            ) from None
+        found.append(
+            Recipient(
+                id=user.id,
+                name=user.name,
+                is_bot=user.is_bot or user.id == context.bot_user_id,
+                deleted=user.deleted,
+            )
+        )
+    return found
+
+
+def show_help(request: KudosRequest) -> None:
+    reply = kudos_help(request.settings.kudos_daily_limit)
+    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+def undo_last(request: KudosRequest) -> None:
+    giver = request.users.get(request.client, request.team_id, request.user_id)
+    with request.db.transaction() as session:
+        withdrawn = undo(
+            session=session,
+            team_id=request.team_id,
+            giver_id=request.user_id,
+            giver_timezone=giver.timezone,
+            now=request.clock(),
+        )
+    request.ack()
+    failure = announce_withdrawal(client=request.client, withdrawn=withdrawn)
+    confirm(
+        client=request.client,
+        user_id=request.user_id,
+        channel_id=request.channel_id,
+        response_url=request.command.get("response_url"),
+        message=undo_confirmation(withdrawn, failure),
+    )
+
+
+def show_mine(request: KudosRequest) -> None:
+    user = request.users.get(request.client, request.team_id, request.user_id)
+    with request.db.transaction() as session:
+        tally = summary(
+            session=session,
+            team_id=request.team_id,
+            user_id=request.user_id,
+            timezone=user.timezone,
+            limit=request.settings.kudos_daily_limit,
+            now=request.clock(),
+        )
+    reply = kudos_summary(request.user_id, tally)
+    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": show_help,
+    "?": show_help,
+    "undo": undo_last,
+    "me": show_mine,
+}
+
+
+# -- the modal -----------------------------------------------------------------------------
+
+
+def handle_kudos_submission(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    users: UserDirectory,
+) -> None:
+    values = view["state"]["values"]
+    metadata = _metadata(view)
+    recipient_ids = _value(values, KudosBlock.RECIPIENTS, KudosInput.RECIPIENTS, "selected_users")
+    key = (_value(values, KudosBlock.PRINCIPLE, KudosInput.PRINCIPLE, "selected_option") or {}).get(
+        "value"
+    )
+    message = clean_message(_value(values, KudosBlock.MESSAGE, KudosInput.MESSAGE, "value") or "")
+    channel_id = _value(
+        values, KudosBlock.SHARE_IN, KudosInput.SHARE_IN, "selected_conversation"
+    ) or metadata.get("channel")
+    team_id, user_id = str(context.team_id), str(context.user_id)
+
+    with db.transaction() as session:
+        catalog = load_catalog(session, team_id=team_id)
+    principle = next((p for p in catalog.principles if p.key == key), None)
+    if principle is None:
+        raise KudosRefused(
+            "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
+        )
+    giver = users.get(client, team_id, user_id)
+    recipients = look_up(users, client, context, recipient_ids or [])
+    source = Source.SHORTCUT if metadata.get("source") == Source.SHORTCUT else Source.MODAL
+    with db.transaction() as session:
+        given = give(
+            session=session,
+            team_id=team_id,
+            giver_id=user_id,
+            giver_timezone=giver.timezone,
+            recipients=recipients,
+            principle_id=principle.id,
+            message=message,
+            channel_id=channel_id,
+            source=source,
+            limit=settings.kudos_daily_limit,
+            now=clock(),
+        )
+    ack()
+    response_url = next(
+        (u.get("response_url") for u in body.get("response_urls") or [] if u.get("response_url")),
+        None,
+    )
+    deliver_kudos(
+        client=client,
+        database=db,
+        team_id=team_id,
+        given=given,
+        channel_id=channel_id,
+        response_url=response_url,
+    )
+
+
+def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
+    return (values.get(block) or {}).get(action, {}).get(field)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def open_modal(
+    client: WebClient, db: Database, team_id: str, trigger_id: str, prefill: ModalPrefill
+) -> None:
+    with db.transaction() as session:
+        catalog = load_catalog(session, team_id=team_id)
+    client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
+
+
+# -- the message shortcut and the button ------------------------------------------------------
+
+
+def handle_give_for_message(
+    ack: Ack, shortcut: dict[str, Any], client: WebClient, context: BoltContext, db: Database
+) -> None:
+    """ "Give kudos for this": the modal with the message's author and a link to it."""
+    ack()
+    channel_id = (shortcut.get("channel") or {}).get("id")
+    message = shortcut.get("message") or {}
+    message_ts = shortcut.get("message_ts") or message.get("ts")
+    author = message.get("user")
+    link = permalink(client, shortcut, channel_id, message_ts)
+    prefill = ModalPrefill(
+        recipients=(author,) if author and author != context.user_id else (),
+        message=f"For this message: {link}\n" if link else "",
+        channel_id=channel_id,
+        source=Source.SHORTCUT,
+    )
+    open_modal(client, db, str(context.team_id), shortcut["trigger_id"], prefill)
+
+
+def permalink(
+    client: WebClient, shortcut: dict[str, Any], channel_id: str | None, message_ts: str | None
+) -> str | None:
+    """Slack's permalink for the message; built from the team domain if Slack can't say."""
+    if not channel_id or not message_ts:
+        return None
+    try:
+        return str(client.chat_getPermalink(channel=channel_id, message_ts=message_ts)["permalink"])
+    except (SlackApiError, KeyError) as error:
+        log.info("chat.getPermalink failed, building the link: %s", error)
+    domain = (shortcut.get("team") or {}).get("domain")
+    if not domain:
+        return None
+    return f"https://{domain}.slack.com/archives/{channel_id}/p{message_ts.replace('.', '')}"
+
+
+def handle_give_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+) -> None:
+    """The "Give kudos" button of the morning post or App Home; `value` may name a principle."""
+    ack()
+    channel_id = (body.get("channel") or {}).get("id")
+    prefill = ModalPrefill(
+        principle_key=(action.get("value") or None),
+        channel_id=channel_id,
+        source=Source.MODAL,
+    )
+    open_modal(client, db, str(context.team_id), body["trigger_id"], prefill)
