@@ -19,3 +19,13 @@ class Event(StrEnum):
 
 
 SLASH_COMMANDS: tuple[Command, ...] = tuple(Command)
+
+
+class Action(StrEnum):
+    # The morning card's "Give kudos" button; the kudos feature registers its listener.
+    GIVE_KUDOS = "give_kudos"
+    SHARE_TODAY = "share_today"
+
+
+class BlockId(StrEnum):
+    DAILY_ACTIONS = "daily_actions"

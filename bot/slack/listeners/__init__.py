@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import home, mission
+from bot.slack.listeners import daily, home, mission
 
 
 def register_listeners(app: App) -> None:
+    # Subcommand listeners of /mission first: the general /mission listener matches anything.
+    daily.register(app)
     mission.register(app)
     home.register(app)
