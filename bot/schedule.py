@@ -52,6 +52,25 @@ _DAY_NAMES = {
 }
 
 
+class DailyCronTrigger(CronTrigger):
+    """A CronTrigger that fires at most once per local date and always moves forward.
+
+    APScheduler 3.11's CronTrigger, asked for the fire after a wall time in the hour repeated
+    at a DST fall-back, answers that same instant again and again (agronholm/apscheduler#1021),
+    which spins the scheduler's loop; it would also fire twice that day. After a fire we ask
+    for the first fire of the next local day instead.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        if previous_fire_time is None:
+            return super().get_next_fire_time(None, now)
+        next_day = previous_fire_time.astimezone(self.timezone).date() + dt.timedelta(days=1)
+        start = dt.datetime.combine(next_day, dt.time(0), tzinfo=self.timezone)
+        return super().get_next_fire_time(None, max(now, start))
+
+
 class PostStatus:
     SENDING = "sending"
     SENT = "sent"
@@ -106,9 +125,9 @@ class ChannelSchedule:
         """What the cron trigger depends on: a job is replaced only when this changes."""
         return (self.post_time, self.weekdays, self.timezone)
 
-    def trigger(self) -> CronTrigger:
+    def trigger(self) -> DailyCronTrigger:
         hour, minute = self.hour_minute
-        return CronTrigger(
+        return DailyCronTrigger(
             day_of_week=",".join(self.weekdays), hour=hour, minute=minute, timezone=self.zone
         )
 
