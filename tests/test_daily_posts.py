@@ -7,6 +7,7 @@ time and asks `scheduler.run_due()` / `catch_up()` what to post, deterministical
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,7 +191,8 @@ def test_the_card_shows_category_and_a_recent_kudos_and_a_give_kudos_button(
     assert isinstance(blocks, list)
     assert blocks[0]["text"]["text"] == f"Principle of the day: {principle.title}"
     everything = str(blocks)
-    assert principle.category is not None and f"*{principle.category}*" in everything
+    assert principle.category is not None
+    assert f"*{principle.category}*" in everything
     assert "<@UANA0001> to <@UBEN0001>, <@UCARA001>" in everything
     assert "6 a.m. call &amp; sorted the &lt;customs&gt; form" in everything
     [button] = blocks[-1]["elements"]
@@ -264,8 +266,9 @@ def test_server_errors_back_off_and_then_succeed(
     assert result.outcome == Outcome.SENT
     calls = slack.calls("chat.postMessage")
     assert len(calls) == 3
-    gaps = [later.at - earlier.at for earlier, later in zip(calls, calls[1:], strict=False)]
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # exponential backoff
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(calls)]
+    assert gaps[0] >= 0.05
+    assert gaps[1] >= 0.1
 
 
 def test_a_post_that_keeps_failing_is_marked_failed_and_retried_at_the_next_start_that_day(
@@ -277,7 +280,8 @@ def test_a_post_that_keeps_failing_is_marked_failed_and_retried_at_the_next_star
         [result] = quick_scheduler.run_due()
     assert result.outcome == Outcome.FAILED
     [claim] = claims(bot.database)
-    assert claim.status == "failed" and claim.attempts >= 3
+    assert claim.status == "failed"
+    assert claim.attempts >= 3
 
     slack.recover()
     slack.reset_calls()
@@ -364,9 +368,7 @@ def test_the_cutoff_is_configurable(bot: Bot, slack: FakeSlack) -> None:
 
 
 @pytest.fixture
-def cli_env(
-    bot: Bot, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def cli_env(bot: Bot, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     monkeypatch.setenv("SLACK_API_URL", slack.api_url)
