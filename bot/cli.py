@@ -96,6 +96,33 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.scheduler import DailyScheduler
+    from bot.slack.poster import Outcome
+
+    if not settings.slack_bot_token:
+        raise CliError(
+            f"Set SLACK_BOT_TOKEN to post; {README_SLACK_SETUP} says where to find it.", EXIT_USAGE
+        )
+    database = Database(settings.database_url)
+    scheduler = DailyScheduler(settings, database)
+    try:
+        results = scheduler.post_today(channels=args.channel or (), force=args.force)
+    except LookupError as exc:
+        raise CliError(f"not subscribed to the principle of the day: {exc}") from None
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    if not results:
+        print("No subscribed channels: nothing to post.")
+    for result in results:
+        detail = f" ({result.detail})" if result.detail else ""
+        print(f"{result.channel_id} {result.local_date}: {result.outcome}{detail}")
+    failed = [r for r in results if r.outcome in {Outcome.FAILED, Outcome.PAUSED}]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -114,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_upgrade = db_commands.add_parser("upgrade", help="apply the migrations")
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    post_today = commands.add_parser(
+        "post-today", help="post today's principle in the subscribed channels now"
+    )
+    post_today.add_argument(
+        "--channel",
+        action="append",
+        metavar="CHANNEL",
+        help="only this channel ID (repeatable); default every subscribed channel",
+    )
+    post_today.add_argument(
+        "--force", action="store_true", help="post even where today's post already went out"
+    )
+    post_today.set_defaults(handler=cmd_post_today)
 
     mission = commands.add_parser("mission", help="the mission file")
     mission_commands = mission.add_subparsers(dest="mission_command", required=True)

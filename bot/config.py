@@ -6,6 +6,7 @@ tests build `Settings(...)` directly.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 README_SLACK_SETUP = "README.md#slack-setup"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class ConfigError(Exception):
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     missionbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     server_threads: int = Field(default=8, ge=1, le=256)
     kudos_daily_limit: int = Field(default=5, ge=1, le=1000)
+    # Principle of the day: only admins may (un)subscribe channels when restricted; a post
+    # missed while the bot was down goes out on start until the cut-off, local time.
+    missionbot_restrict_schedule: bool = False
+    missionbot_catchup_cutoff: dt.time = dt.time(17, 0)
+    missionbot_schedule_refresh_seconds: int = Field(default=60, ge=5, le=3600)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -68,6 +75,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("missionbot_catchup_cutoff", mode="before")
+    @classmethod
+    def _cutoff(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = _HH_MM.match(value.strip())
+            if not match or int(match[1]) > 23 or int(match[2]) > 59:
+                raise ValueError("expected a local time as HH:MM, such as 17:00")
+            return dt.time(int(match[1]), int(match[2]))
+        return value
 
     @field_validator("missionbot_admins", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from bot.db.migrate import upgrade
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
 from bot.missionfile import load_mission_file
+from bot.scheduler import DailyScheduler
 from bot.slack.app import create_app
 from bot.slack.http import MissionbotWsgi
 
@@ -38,11 +39,13 @@ class Runtime:
     database: Database
     mission: MissionKeeper
     app: App
+    scheduler: DailyScheduler
 
     def wsgi(self) -> MissionbotWsgi:
         return MissionbotWsgi(self.app, self.database)
 
     def close(self) -> None:
+        self.scheduler.shutdown()
         self.database.dispose()
 
 
@@ -54,9 +57,13 @@ def build_runtime(
     if migrate:
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
-    app = create_app(settings, database=database, mission=mission, clock=clock)
+    # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
+    scheduler = DailyScheduler(settings, database, clock=clock)
+    app = create_app(settings, database=database, mission=mission, clock=clock, scheduler=scheduler)
     mission.sync_known(database)
-    return Runtime(settings=settings, database=database, mission=mission, app=app)
+    return Runtime(
+        settings=settings, database=database, mission=mission, app=app, scheduler=scheduler
+    )
 
 
 class _Stop(Exception):
@@ -72,6 +79,7 @@ def serve(runtime: Runtime) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_stop)
     try:
+        runtime.scheduler.start()
         if settings.socket_mode:
             _serve_socket_mode(runtime)
         else:

@@ -13,6 +13,7 @@ from bot.db.engine import Database
 from bot.mission import MissionKeeper
 from bot.missionfile import load_mission_file
 from bot.runtime import HttpServer, Runtime
+from bot.scheduler import DailyScheduler
 from bot.slack.app import create_app
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
@@ -32,8 +33,11 @@ def test_healthz_is_200_when_the_database_answers(bot: Bot) -> None:
 def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[SlackClient]:
     database = Database(UNREACHABLE_POSTGRES)
     mission = MissionKeeper(load_mission_file(settings.mission_file))
-    app = create_app(settings, database=database, mission=mission)
-    runtime = Runtime(settings=settings, database=database, mission=mission, app=app)
+    scheduler = DailyScheduler(settings, database)
+    app = create_app(settings, database=database, mission=mission, scheduler=scheduler)
+    runtime = Runtime(
+        settings=settings, database=database, mission=mission, app=app, scheduler=scheduler
+    )
     server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

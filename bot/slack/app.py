@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -24,6 +24,9 @@ from bot.mission import MissionKeeper
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
+
+if TYPE_CHECKING:
+    from bot.scheduler import DailyScheduler
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ def create_app(
     database: Database,
     mission: MissionKeeper,
     clock: Clock = utcnow,
+    scheduler: DailyScheduler | None = None,
 ) -> App:
     users = UserDirectory()
     secret = settings.slack_signing_secret
@@ -70,6 +74,7 @@ def create_app(
         context["settings"] = settings
         context["clock"] = clock
         context["users"] = users
+        context["scheduler"] = scheduler
         if context.team_id:
             mission.ensure_synced(database, context.team_id)
         return next()

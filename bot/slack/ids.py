@@ -28,6 +28,11 @@ GIVE_KUDOS = "give_kudos"
 
 class Action(StrEnum):
     GIVE_KUDOS = GIVE_KUDOS
+    SHARE_TODAY = "share_today"
+
+
+class BlockId(StrEnum):
+    DAILY_ACTIONS = "daily_actions"
 
 
 class Shortcut(StrEnum):

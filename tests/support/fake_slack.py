@@ -114,6 +114,14 @@ class FakeSlack:
                 Failure(status, error, retry_after, delay) for _ in range(times)
             )
 
+    def recover(self, method: str | None = None) -> None:
+        """Forget the scripted failures (of one method, or all): Slack is healthy again."""
+        with self._lock:
+            if method is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(method, None)
+
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
         user = default_user(user_id)
         user.update(fields)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import home, kudos, mission
+from bot.slack.listeners import daily, home, kudos, mission
 
 
 def register_listeners(app: App) -> None:
+    # Subcommand listeners of /mission first: the general /mission listener matches anything.
+    daily.register(app)
     mission.register(app)
     home.register(app)
     kudos.register(app)

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 from sqlalchemy.orm import Session
 
 from bot.blocks import mission as views
+from bot.blocks.daily import HELP_LINES as DAILY_HELP
 from bot.db.engine import Database
 from bot.mission import load_catalog
 from bot.slack.ids import Command
@@ -21,7 +22,7 @@ def handle_mission(ack: Ack, command: dict[str, Any], db: Database) -> None:
     text = (command.get("text") or "").strip()
     subcommand = text.split(maxsplit=1)[0].lower() if text else ""
     if subcommand in {"help", "?"}:
-        reply = views.mission_help()
+        reply = views.mission_help(DAILY_HELP)
     else:
         with db.transaction() as session:
             reply = _show(session, command["team_id"], text)

@@ -1,0 +1,133 @@
+"""Messages for the principle of the day: the morning card and the schedule replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
+from bot.blocks.common import as_dicts, clip, context, escape, header, section
+from bot.blocks.mission import Message
+from bot.mission import PrincipleInfo
+from bot.rotation import KudosExample
+from bot.schedule import ChannelSchedule, describe_weekdays
+from bot.slack.ids import Action, BlockId
+
+KUDOS_QUOTE_LIMIT = 400
+FALLBACK_LIMIT = 300
+
+HELP_LINES: tuple[str, ...] = (
+    "• `/mission today` shows today's principle, with a button to share it here",
+    "• `/mission subscribe [HH:MM] [weekdays|daily|mon,wed,…] [Area/City]` posts the principle "
+    "of the day in this channel (default 09:00 on weekdays, in your timezone)",
+    "• `/mission schedule` shows this channel's schedule and the next post",
+    "• `/mission unsubscribe` stops the posts in this channel",
+)
+
+
+def _principle_blocks(principle: PrincipleInfo, kudos: KudosExample | None) -> list[Block]:
+    emoji = f"{principle.emoji} " if principle.emoji else ""
+    details = [f"`#{principle.key}`"]
+    if principle.category:
+        details.insert(0, f"*{escape(principle.category)}*")
+    blocks: list[Block] = [
+        header(f"Principle of the day: {principle.title}"),
+        section(f"{emoji}{escape(principle.description or principle.title)}"),
+        context(" · ".join(details)),
+    ]
+    if kudos is not None:
+        receivers = ", ".join(f"<@{receiver}>" for receiver in kudos.receiver_ids)
+        quote = escape(clip(kudos.message, KUDOS_QUOTE_LIMIT))
+        blocks.append(
+            section(f":sparkles: *Lived recently:* <@{kudos.giver_id}> to {receivers}\n>{quote}")
+        )
+    return blocks
+
+
+def _fallback(principle: PrincipleInfo) -> str:
+    description = f": {principle.description}" if principle.description else ""
+    return clip(f"Principle of the day: {principle.title}{description}", FALLBACK_LIMIT)
+
+
+def give_kudos_button(principle: PrincipleInfo) -> ButtonElement:
+    return ButtonElement(text="Give kudos", action_id=Action.GIVE_KUDOS, value=principle.key)
+
+
+def daily_card(
+    principle: PrincipleInfo, kudos: KudosExample | None, *, shared_by: str | None = None
+) -> Message:
+    """The morning post: title, category, description, a kudos that lived it, and a button."""
+    blocks = _principle_blocks(principle, kudos)
+    if shared_by:
+        blocks.append(context(f"Shared by <@{shared_by}> with `/mission today`"))
+    blocks.append(
+        ActionsBlock(block_id=BlockId.DAILY_ACTIONS, elements=[give_kudos_button(principle)])
+    )
+    return Message(text=_fallback(principle), blocks=as_dicts(blocks))
+
+
+def today_preview(principle: PrincipleInfo, kudos: KudosExample | None, day: dt.date) -> Message:
+    """`/mission today`, shown only to the asker, with a button that shares it in the channel."""
+    blocks = _principle_blocks(principle, kudos)
+    share = ButtonElement(
+        text="Share in channel",
+        action_id=Action.SHARE_TODAY,
+        value=day.isoformat(),
+        style="primary",
+    )
+    blocks.append(
+        ActionsBlock(block_id=BlockId.DAILY_ACTIONS, elements=[share, give_kudos_button(principle)])
+    )
+    return Message(text=_fallback(principle), blocks=as_dicts(blocks))
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment:%A %-d %B, %H:%M} {moment.tzname()}"
+
+
+def schedule_line(schedule: ChannelSchedule) -> str:
+    return (
+        f"at *{schedule.post_time}* on {describe_weekdays(schedule.weekdays)}, "
+        f"{schedule.timezone} time"
+    )
+
+
+def subscribed(schedule: ChannelSchedule, next_post: dt.datetime | None) -> Message:
+    text = (
+        f":white_check_mark: <#{schedule.channel_id}> will get the principle of the day "
+        f"{schedule_line(schedule)}."
+    )
+    if next_post is not None:
+        text += f"\nThe next one: {_when(next_post)}."
+    text += "\nChange it with `/mission subscribe` again, stop it with `/mission unsubscribe`."
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def schedule_status(
+    channel_id: str, schedule: ChannelSchedule | None, next_post: dt.datetime | None
+) -> Message:
+    if schedule is None:
+        text = (
+            f"<#{channel_id}> doesn't get the principle of the day. "
+            "`/mission subscribe` starts it (09:00 on weekdays unless you say otherwise)."
+        )
+    elif schedule.paused_reason:
+        text = (
+            f":double_vertical_bar: The principle of the day in <#{channel_id}> is paused: "
+            f"I couldn't post here (`{schedule.paused_reason}`). Type `/invite @missionbot`, "
+            "then `/mission subscribe` again to resume."
+        )
+    else:
+        text = f"<#{channel_id}> gets the principle of the day {schedule_line(schedule)}."
+        if next_post is not None:
+            text += f"\nThe next one: {_when(next_post)}."
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def unsubscribed(channel_id: str, existed: bool) -> Message:
+    text = (
+        f"Done: no more principle of the day in <#{channel_id}>."
+        if existed
+        else f"<#{channel_id}> wasn't subscribed, so nothing changed."
+    )
+    return Message(text=text, blocks=as_dicts([section(text)]))

@@ -1,0 +1,108 @@
+"""The principle of the day: which principle a date gets, and a kudos that shows it lived.
+
+Rotation goes through the active principles in file order, each once per cycle before any
+repeats. A date's choice is recorded in `daily_principles` the first time it is asked for
+(by a morning post or `/mission today`), so it is the same in every channel of the workspace
+and across restarts; adding or retiring principles later never rewrites a recorded date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from bot.db.models import DailyPrinciple, Kudos, Principle
+from bot.errors import UserError
+from bot.mission import PrincipleInfo, load_catalog, principle_info
+
+RECENT_KUDOS = dt.timedelta(days=90)
+
+
+class NoPrinciples(UserError):
+    def __init__(self) -> None:
+        super().__init__("There are no principles yet: add some to the mission file.")
+
+
+@dataclass(frozen=True, slots=True)
+class KudosExample:
+    """A recent kudos tagged with a principle: one giver, everyone who received it."""
+
+    giver_id: str
+    receiver_ids: tuple[str, ...]
+    message: str
+    created_at: dt.datetime
+
+
+def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> PrincipleInfo:
+    """The principle of `day` in the workspace, choosing and recording it the first time."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two processes choosing for different dates must not both take the same next one.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"rotation:{team_id}"}
+        )
+    catalog = load_catalog(session, team_id=team_id)
+    recorded = session.get(DailyPrinciple, (team_id, day))
+    if recorded is not None:
+        for principle in catalog.principles:
+            if principle.id == recorded.principle_id:
+                return principle
+        # Retired since: what was shown that day stays what it was.
+        return principle_info(session.get_one(Principle, recorded.principle_id))
+    if not catalog.principles:
+        raise NoPrinciples
+    cycle = session.scalar(
+        select(func.max(DailyPrinciple.cycle)).where(DailyPrinciple.team_id == team_id)
+    )
+    cycle = cycle or 1
+    used = set(
+        session.scalars(
+            select(DailyPrinciple.principle_id).where(
+                DailyPrinciple.team_id == team_id, DailyPrinciple.cycle == cycle
+            )
+        )
+    )
+    remaining = [p for p in catalog.principles if p.id not in used]
+    if not remaining:
+        cycle += 1
+        remaining = list(catalog.principles)
+    chosen = remaining[0]
+    session.add(DailyPrinciple(team_id=team_id, day=day, principle_id=chosen.id, cycle=cycle))
+    session.flush()
+    return chosen
+
+
+def recent_kudos(
+    *, session: Session, team_id: str, principle_id: int, now: dt.datetime
+) -> KudosExample | None:
+    """The latest kudos tagged with the principle in the last 90 days, if anyone gave one."""
+    latest = session.scalars(
+        select(Kudos)
+        .where(
+            Kudos.team_id == team_id,
+            Kudos.principle_id == principle_id,
+            Kudos.withdrawn_at.is_(None),
+            Kudos.created_at >= now - RECENT_KUDOS,
+        )
+        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    receivers = session.scalars(
+        select(Kudos.receiver_id)
+        .where(
+            Kudos.team_id == team_id,
+            Kudos.group_id == latest.group_id,
+            Kudos.withdrawn_at.is_(None),
+        )
+        .order_by(Kudos.id)
+    )
+    return KudosExample(
+        giver_id=latest.giver_id,
+        receiver_ids=tuple(dict.fromkeys(receivers)),
+        message=latest.message,
+        created_at=latest.created_at,
+    )

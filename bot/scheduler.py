@@ -1,0 +1,203 @@
+"""The morning posts on a clock: one APScheduler cron job per subscribed channel.
+
+Each job's CronTrigger runs in the channel's own timezone, so 09:00 stays 09:00 local across
+DST changes. Jobs follow the `subscriptions` table: `reload()` after a change made here, and
+every few seconds (`MISSIONBOT_SCHEDULE_REFRESH_SECONDS`) to pick up changes made by another
+process. The same refresh sweeps for posts that are due but unclaimed (a job added just after
+its time, a misfire), and at start a catch-up also retries the day's failed posts.
+
+Whatever fires, the post goes through `DailyPoster`, which claims it in the database first:
+the cron job, the sweep and another process never send one post twice.
+
+`run_due()` is the whole decision "what should be posted now" as one synchronous call, which
+is what the tests drive (with time travel) instead of starting background threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import utcnow
+from bot.schedule import ChannelSchedule, all_schedules, claimed_keys, get_schedule
+from bot.slack.app import create_web_client
+from bot.slack.poster import DailyPoster, PostResult
+
+log = logging.getLogger(__name__)
+
+REFRESH_JOB_ID = "schedule:refresh"
+CATCH_UP_JOB_ID = "schedule:catch-up"
+POSTING_THREADS = 10
+# A cron job that could not start on time (threads busy, a pause) may still run this late;
+# beyond it the next refresh sweep posts it, if still before the cut-off.
+MISFIRE_GRACE_S = 600
+
+
+class DailyScheduler:
+    """Owns the APScheduler instance and the poster; safe to build without starting."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        client: WebClient | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        poster: DailyPoster | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.cutoff = settings.missionbot_catchup_cutoff
+        self._stopping = threading.Event()
+        self.poster = poster or DailyPoster(
+            database,
+            # No client-side retries: the poster waits out 429s and 5xx itself, for longer.
+            client or create_web_client(settings, retries=0),
+            clock=clock,
+            stopping=self._stopping,
+        )
+        self._scheduler = BackgroundScheduler(
+            timezone=ZoneInfo("UTC"),
+            executors={"default": ThreadPoolExecutor(POSTING_THREADS)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE_S,
+            },
+        )
+        self._fingerprints: dict[str, tuple[str, tuple[str, ...], str]] = {}
+        self._reload_lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._scheduler.start()
+        self.reload()
+        self._scheduler.add_job(
+            self.refresh,
+            IntervalTrigger(seconds=self.settings.missionbot_schedule_refresh_seconds),
+            id=REFRESH_JOB_ID,
+            replace_existing=True,
+        )
+        # Runs once, straight away, off the main thread: posts missed while we were down.
+        self._scheduler.add_job(self.catch_up, id=CATCH_UP_JOB_ID, replace_existing=True)
+        log.info("scheduler started with %d channel(s)", len(self._fingerprints))
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        if self.running:
+            self._scheduler.shutdown(wait=True)
+            log.info("scheduler stopped")
+
+    # -- jobs ------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Make the cron jobs match the subscriptions table (added, changed, removed)."""
+        if not self.running:
+            return
+        with self.database.transaction() as session:
+            schedules = all_schedules(session=session)
+        wanted = {s.job_id: s for s in schedules if not s.paused_reason}
+        with self._reload_lock:
+            for job_id in set(self._fingerprints) - set(wanted):
+                self._scheduler.remove_job(job_id)
+                del self._fingerprints[job_id]
+                log.info("schedule removed %s", job_id)
+            for job_id, schedule in wanted.items():
+                if self._fingerprints.get(job_id) == schedule.fingerprint:
+                    continue
+                self._scheduler.add_job(
+                    self._fire,
+                    schedule.trigger(),
+                    args=(schedule.team_id, schedule.channel_id),
+                    id=job_id,
+                    replace_existing=True,
+                )
+                self._fingerprints[job_id] = schedule.fingerprint
+                log.info(
+                    "schedule set %s at %s %s on %s",
+                    job_id,
+                    schedule.post_time,
+                    schedule.timezone,
+                    ",".join(schedule.weekdays),
+                )
+
+    def next_run(self, team_id: str, channel_id: str) -> dt.datetime | None:
+        """When the running scheduler will next post in the channel (None when not scheduled)."""
+        job = self._scheduler.get_job(f"daily:{team_id}:{channel_id}")
+        return job.next_run_time if job else None
+
+    def refresh(self) -> None:
+        self.reload()
+        self.run_due()
+
+    def catch_up(self) -> list[PostResult]:
+        return self.run_due(retry_failed=True)
+
+    def _fire(self, team_id: str, channel_id: str) -> None:
+        with self.database.transaction() as session:
+            schedule = get_schedule(session=session, team_id=team_id, channel_id=channel_id)
+        if schedule is not None:
+            self.run_due(schedules=[schedule])
+
+    # -- the decision ----------------------------------------------------------------------
+    def run_due(
+        self,
+        *,
+        retry_failed: bool = False,
+        schedules: Iterable[ChannelSchedule] | None = None,
+    ) -> list[PostResult]:
+        """Post every channel whose post is due now and not yet claimed; what happened."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            if schedules is None:
+                schedules = all_schedules(session=session)
+            schedules = list(schedules)
+            taken = claimed_keys(
+                session=session,
+                since=(now - dt.timedelta(days=2)).date(),
+                include_failed=not retry_failed,
+            )
+        results = []
+        for schedule in schedules:
+            day = schedule.due(now, cutoff=self.cutoff)
+            if day is None or (schedule.team_id, schedule.channel_id, day) in taken:
+                continue
+            results.append(self.poster.post(schedule, day, retry_failed=retry_failed))
+        return results
+
+    def post_today(self, *, channels: Iterable[str] = (), force: bool = False) -> list[PostResult]:
+        """Post today's principle now in the given (or every) subscribed channel.
+
+        Once a day unless `force`: a channel already posted today is left alone.
+        """
+        now = self.clock()
+        wanted = set(channels)
+        with self.database.transaction() as session:
+            schedules = all_schedules(session=session)
+        unknown = wanted - {s.channel_id for s in schedules}
+        if unknown:
+            raise LookupError(", ".join(sorted(unknown)))
+        results = []
+        for schedule in schedules:
+            if wanted and schedule.channel_id not in wanted:
+                continue
+            if schedule.paused_reason and not (force or schedule.channel_id in wanted):
+                continue
+            day = schedule.local_date(now)
+            results.append(self.poster.post(schedule, day, retry_failed=True, force=force))
+        return results

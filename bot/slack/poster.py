@@ -1,0 +1,225 @@
+"""Sending the morning post: claim it, draw it, `chat.postMessage` it, record how it went.
+
+Retries are ours, not the Web client's, because a morning post may wait much longer than a
+request thread should: 429 waits the Retry-After Slack asks for, 5xx and network errors back off
+exponentially, all within one hour. A post that still fails is marked failed (the next start
+retries it the same local day). A channel the bot can no longer post in pauses its subscription.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.daily import daily_card
+from bot.blocks.mission import Message
+from bot.db.engine import Database
+from bot.db.models import utcnow
+from bot.rotation import principle_for_day, recent_kudos
+from bot.schedule import ChannelSchedule, claim_post, finish_post, pause
+
+log = logging.getLogger(__name__)
+
+# Slack answers these when the bot can't post in the channel; retrying won't help.
+PAUSING_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+RETRY_WINDOW = dt.timedelta(hours=1)
+BACKOFF_FIRST_S = 2.0
+BACKOFF_MAX_S = 300.0
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    ALREADY_CLAIMED = "already claimed"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    team_id: str
+    channel_id: str
+    local_date: dt.date
+    outcome: Outcome
+    detail: str = ""
+    message_ts: str | None = None
+
+
+class _Retry(Exception):
+    def __init__(self, delay: float, reason: str, *, backoff: bool = True) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+        self.backoff = backoff
+
+
+class _GiveUp(Exception):
+    def __init__(self, reason: str, *, pause: bool = False, attempts: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.pause = pause
+        self.attempts = attempts
+
+
+class DailyPoster:
+    """Posts a channel's principle of the day at most once per local date."""
+
+    def __init__(
+        self,
+        database: Database,
+        client: WebClient,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        retry_window: dt.timedelta = RETRY_WINDOW,
+        backoff_first: float = BACKOFF_FIRST_S,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.database = database
+        self.client = client
+        self.clock = clock
+        self.retry_window = retry_window
+        self.backoff_first = backoff_first
+        # Set at shutdown: waits end at once and the post is marked failed for the next start.
+        self.stopping = stopping or threading.Event()
+
+    def post(
+        self,
+        schedule: ChannelSchedule,
+        day: dt.date,
+        *,
+        retry_failed: bool = False,
+        force: bool = False,
+    ) -> PostResult:
+        team_id, channel_id = schedule.team_id, schedule.channel_id
+        with self.database.transaction() as session:
+            now = self.clock()
+            post_id = claim_post(
+                session=session,
+                team_id=team_id,
+                channel_id=channel_id,
+                local_date=day,
+                now=now,
+                retry_failed=retry_failed,
+                force=force,
+            )
+            if post_id is None:
+                return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED)
+            principle = principle_for_day(session=session, team_id=team_id, day=day)
+            kudos = recent_kudos(
+                session=session, team_id=team_id, principle_id=principle.id, now=now
+            )
+        message = daily_card(principle, kudos)
+        attempts = 0
+        error: _GiveUp | None = None
+        ts: str | None = None
+        try:
+            ts, attempts = self._send(channel_id, message)
+        except _GiveUp as exc:
+            error, attempts = exc, exc.attempts
+        with self.database.transaction() as session:
+            finish_post(
+                session=session,
+                post_id=post_id,
+                now=self.clock(),
+                principle_id=principle.id,
+                attempts=attempts,
+                message_ts=ts,
+                error=error.reason if error else None,
+            )
+            if error is not None and error.pause:
+                pause(session=session, team_id=team_id, channel_id=channel_id, reason=error.reason)
+        if error is None:
+            log.info(
+                "daily post sent team=%s channel=%s date=%s principle=%s attempts=%d",
+                team_id,
+                channel_id,
+                day,
+                principle.key,
+                attempts,
+            )
+            return PostResult(team_id, channel_id, day, Outcome.SENT, message_ts=ts)
+        if error.pause:
+            log.warning(
+                "daily post paused team=%s channel=%s date=%s: Slack said %s",
+                team_id,
+                channel_id,
+                day,
+                error.reason,
+            )
+            return PostResult(team_id, channel_id, day, Outcome.PAUSED, error.reason)
+        log.error(
+            "daily post failed team=%s channel=%s date=%s attempts=%d: %s",
+            team_id,
+            channel_id,
+            day,
+            attempts,
+            error.reason,
+        )
+        return PostResult(team_id, channel_id, day, Outcome.FAILED, error.reason)
+
+    def _send(self, channel_id: str, message: Message) -> tuple[str, int]:
+        deadline = time.monotonic() + self.retry_window.total_seconds()
+        attempts = 0
+        backoff = self.backoff_first
+        while True:
+            attempts += 1
+            try:
+                return self._send_once(channel_id, message, backoff), attempts
+            except _GiveUp as give_up:
+                give_up.attempts = attempts
+                raise
+            except _Retry as retry:
+                if time.monotonic() + retry.delay > deadline:
+                    raise _GiveUp(f"{retry.reason}; gave up", attempts=attempts) from None
+                log.warning(
+                    "daily post to %s will retry in %.1fs: %s",
+                    channel_id,
+                    retry.delay,
+                    retry.reason,
+                )
+                if self.stopping.wait(retry.delay):
+                    raise _GiveUp(f"{retry.reason}; stopped", attempts=attempts) from None
+                if retry.backoff:
+                    backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    def _send_once(self, channel_id: str, message: Message, backoff: float) -> str:
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            code = str(exc.response.get("error") or f"http {status}")
+            if code in PAUSING_ERRORS:
+                raise _GiveUp(code, pause=True) from None
+            if status == 429:
+                headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+                delay = _retry_after(headers.get("retry-after"))
+                raise _Retry(delay, "rate limited", backoff=False) from None
+            if status >= 500:
+                raise _Retry(backoff, f"Slack answered HTTP {status}") from None
+            raise _GiveUp(code) from None
+        except (URLError, OSError, ValueError) as exc:
+            raise _Retry(backoff, f"network error: {type(exc).__name__}") from None
+        return str(response["ts"])
+
+
+def _retry_after(value: object) -> float:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(str(value)), 0.0)
+    except ValueError:
+        return 1.0
