@@ -1,0 +1,68 @@
+"""app.yaml declares exactly what the bot registers, and the registrations answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.slack import ids
+from bot.slack.ids import Command, Event, Shortcut
+from tests.conftest import Bot
+
+ROOT = Path(__file__).resolve().parents[1]
+LISTENERS = ROOT / "bot" / "slack" / "listeners"
+
+
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "app.yaml").read_text())
+
+
+def registered(kind: str) -> set[str]:
+    """Values registered with `app.<kind>(Enum.MEMBER)` across the listener modules."""
+    found: set[str] = set()
+    for path in LISTENERS.glob("*.py"):
+        source = path.read_text()
+        assert not re.search(rf"app\.{kind}\(\s*[\"']", source), f"{path.name}: use ids constants"
+        for enum_name, member in re.findall(rf"app\.{kind}\(\s*(\w+)\.(\w+)", source):
+            found.add(str(getattr(getattr(ids, enum_name), member)))
+    return found
+
+
+def test_every_registered_command_is_declared_and_the_other_way_round() -> None:
+    declared = {c["command"] for c in manifest()["features"]["slash_commands"]}
+    assert registered("command") == declared == {str(c) for c in Command}
+
+
+def test_declared_commands_escape_mentions_and_explain_themselves() -> None:
+    for command in manifest()["features"]["slash_commands"]:
+        assert command["should_escape"] is True
+        assert command["description"]
+        assert command["usage_hint"]
+        assert command["url"] == "https://YOUR-HOST/slack/events"
+
+
+def test_shortcuts_and_events_match_the_registrations() -> None:
+    features = manifest()["features"]
+    settings = manifest()["settings"]
+    declared_shortcuts = {s["callback_id"] for s in features["shortcuts"]}
+    assert registered("shortcut") == declared_shortcuts == {str(s) for s in Shortcut}
+    assert set(settings["event_subscriptions"]["bot_events"]) == registered("event")
+    assert registered("event") == {str(e) for e in Event}
+
+
+def test_socket_mode_is_off_and_interactivity_points_at_the_events_endpoint() -> None:
+    settings = manifest()["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["interactivity"]["request_url"] == "https://YOUR-HOST/slack/events"
+    assert settings["event_subscriptions"]["request_url"] == "https://YOUR-HOST/slack/events"
+
+
+def test_each_declared_command_is_answered_and_an_undeclared_one_is_not(bot: Bot) -> None:
+    for command in manifest()["features"]["slash_commands"]:
+        reply = bot.command(command["command"], "help")
+        assert reply.status == 200, command["command"]
+        assert reply.text
+    assert bot.command("/not-ours", "help").status == 404
