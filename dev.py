@@ -2,7 +2,7 @@
 """The two commands a newcomer needs, with nothing but Python 3.11+ installed:
 
     python3 dev.py run     # create .venv, install, migrate the database, start the bot
-    python3 dev.py test    # create .venv, install with test tools, lint, run the tests
+    python3 dev.py test    # create .venv, install with test tools, lint, type-check, run the tests
 
 Extra arguments go to `missionbot serve` or to `pytest` respectively.
 """
@@ -56,6 +56,7 @@ def main() -> None:
         ensure_environment("test")
         run([str(BIN / "ruff"), "check", *LINT_PATHS])
         run([str(BIN / "ruff"), "format", "--check", *LINT_PATHS])
+        run([str(BIN / "mypy"), "bot"])
         run([str(BIN / "python"), "-m", "pytest", *extra])
     else:
         sys.exit(__doc__)

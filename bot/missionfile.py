@@ -51,7 +51,7 @@ class MissionFileError(Exception):
         super().__init__("\n".join(problems))
 
 
-class _LineDict(dict[str, Any]):
+class _LineDict(dict[Any, Any]):
     line: int = 0
 
 
@@ -96,7 +96,7 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         raise MissionFileError(
             source, [f"{source}: expected a mapping with 'mission' and 'principles'"]
         )
-    for field in sorted(set(raw) - TOP_LEVEL_FIELDS):
+    for field in sorted(set(raw) - TOP_LEVEL_FIELDS, key=str):
         problems.append(f"{source}: unknown field {field!r} (expected {_names(TOP_LEVEL_FIELDS)})")
 
     statement = raw.get("mission")
@@ -139,7 +139,7 @@ def _validate_principle(
     key = item.get("key")
     label = f"principle {index} ({key!r})" if isinstance(key, str) else f"principle {index}"
     before = len(problems)
-    for field in sorted(set(item) - PRINCIPLE_FIELDS):
+    for field in sorted(set(item) - PRINCIPLE_FIELDS, key=str):
         problems.append(
             f"{where}: {label}: unknown field {field!r} (expected {_names(PRINCIPLE_FIELDS)})"
         )
