@@ -41,3 +41,18 @@ def test_unverified_requests_get_401_and_change_nothing(bot: Bot, tamper: str) -
 def test_a_correctly_signed_request_is_handled(bot: Bot) -> None:
     assert bot.command("/mission").status == 200
     assert _missions(bot) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("payload=%7Bnot+json", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_malformed_body_gets_400_not_a_server_error(
+    bot: Bot, body: str, content_type: str
+) -> None:
+    reply = bot.post(body, content_type=content_type)
+    assert reply.status == 400
+    assert _missions(bot) == 0

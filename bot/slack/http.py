@@ -80,9 +80,14 @@ class MissionbotWsgi(SlackRequestHandler):
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         started = time.perf_counter()
-        bolt_request = FormSafeBoltRequest(
-            body=request.get_body(), query=request.query_string, headers=request.get_headers()
-        )
+        try:
+            bolt_request = FormSafeBoltRequest(
+                body=request.get_body(), query=request.query_string, headers=request.get_headers()
+            )
+        except ValueError:
+            # Not JSON where JSON was promised: nothing Slack sends, so nothing to handle.
+            log.info("slack malformed body status=400")
+            return BoltResponse(status=400, body="malformed request body")
         response = self.app.dispatch(bolt_request)
         log.info(
             "slack %s team=%s user=%s status=%s ms=%.1f",
