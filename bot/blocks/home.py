@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, divider, escape, header, section
@@ -23,6 +23,8 @@ from bot.mission import Catalog, PrincipleInfo
 from bot.slack.ids import Action
 
 HOME_BLOCK_LIMIT = 100
+# Sections per list, so that the principles and the footer always keep some room.
+LIST_SECTIONS = 8
 STATEMENT_LIMIT = 1500
 DESCRIPTION_LIMIT = 1000
 
@@ -71,7 +73,13 @@ def _mine_blocks(mine: KudosSummary | None, month: str) -> list[Block]:
     lines += [f"{principle_name(t.principle)} — {t.this_month}" for t in received]
     if not received:
         lines.append("_None received yet this month._")
-    return list(packed_sections(lines))
+    return _capped(packed_sections(lines), "`/kudos me` shows them all.")
+
+
+def _capped(blocks: list[SectionBlock], more: str) -> list[Block]:
+    if len(blocks) <= LIST_SECTIONS:
+        return list(blocks)
+    return [*blocks[: LIST_SECTIONS - 1], context(f"And more: {more}")]
 
 
 def _top_blocks(top: Leaderboard | None) -> list[Block]:
@@ -92,7 +100,8 @@ def _admin_blocks(report: PrincipleReport | None) -> list[Block]:
         section(f"*For admins: by principle — {report.period.label}*"),
     ]
     shown = [c for c in report.counts if c.count or c.previous]
-    blocks.extend(packed_sections(principle_lines(shown) or ["_No kudos yet this month._"]))
+    lines = principle_lines(shown) or ["_No kudos yet this month._"]
+    blocks.extend(_capped(packed_sections(lines), "`/kudos principles` shows them all."))
     if report.quiet:
         blocks.extend(packed_sections([quiet_line(report.quiet)]))
     blocks.append(
