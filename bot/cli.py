@@ -271,6 +271,13 @@ def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="missionbot", description="Keep your mission and principles alive in Slack."
@@ -319,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "leaderboard":
             report.add_argument("--principle", metavar="KEY", help="only kudos for this principle")
             report.add_argument("--givers", action="store_true", help="rank givers, not receivers")
-            report.add_argument("--top", type=int, default=10, help="how many ranks (default 10)")
+            report.add_argument(
+                "--top", type=_positive, default=10, help="how many ranks (default 10)"
+            )
             report.add_argument("--format", choices=("table", "csv", "json"), default="table")
             report.set_defaults(handler=cmd_leaderboard)
         else:
