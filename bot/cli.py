@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.config import README_SLACK_SETUP, ConfigError, Settings, load_settings
 from bot.db.engine import Database
+from bot.db.models import utcnow
+from bot.errors import UserError
 from bot.missionfile import MissionFileError, load_mission_file, summarize
+from bot.periods import Period
 
 log = logging.getLogger("bot")
 
@@ -123,8 +130,152 @@ def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _report_scope(
+    settings: Settings, args: argparse.Namespace, database: Database
+) -> tuple[str, ZoneInfo, Period]:
+    """The team, timezone and period a report command asked for (or the usage error)."""
+    from bot.db.models import Mission
+    from bot.periods import parse_period
+
+    try:
+        where = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"--timezone: {args.timezone!r} is not a timezone", EXIT_USAGE) from None
+    try:
+        period = parse_period(args.period, utcnow().astimezone(where).date())
+    except UserError as exc:
+        raise CliError(f"--period: {exc.message.replace('`', '')}", EXIT_USAGE) from None
+    if args.team:
+        return args.team, where, period
+    with database.transaction() as session:
+        teams = list(session.scalars(select(Mission.team_id).order_by(Mission.team_id)))
+    if len(teams) != 1:
+        found = ", ".join(teams) if teams else "none yet"
+        raise CliError(f"--team: choose the workspace (teams in the database: {found})", EXIT_USAGE)
+    return teams[0], where, period
+
+
+def _names(settings: Settings, team_id: str, user_ids: Sequence[str]) -> dict[str, str]:
+    """People's names from Slack when a bot token is set; none (IDs only) otherwise."""
+    if not settings.slack_bot_token or not user_ids:
+        return {}
+    from bot.slack.app import create_web_client
+    from bot.slack.users import UserDirectory
+
+    client, users = create_web_client(settings), UserDirectory()
+    names: dict[str, str] = {}
+    for user_id in user_ids:
+        try:
+            names[user_id] = users.get(client, team_id, user_id).name
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("no name for %s: %s", user_id, _first_line(exc))
+    return names
+
+
+def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.leaderboard import Role, find_principle, leaderboard
+
+    database = Database(settings.database_url)
+    try:
+        team_id, where, period = _report_scope(settings, args, database)
+        with database.transaction() as session:
+            try:
+                principle = (
+                    find_principle(session, team_id, args.principle) if args.principle else None
+                )
+            except UserError as exc:
+                raise CliError(f"--principle: {exc.message.replace('`', '')}", EXIT_USAGE) from None
+            board = leaderboard(
+                session=session,
+                team_id=team_id,
+                period=period,
+                bounds=period.bounds(where),
+                role=Role.GIVERS if args.givers else Role.RECEIVERS,
+                principle=principle,
+                top=args.top,
+                split_top=args.top,
+            )
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    names = _names(settings, team_id, [s.user_id for s in board.entries])
+    rows = [
+        {
+            "rank": s.rank,
+            "user_id": s.user_id,
+            "name": names.get(s.user_id, ""),
+            "kudos": s.count,
+            "principles": "; ".join(f"{p.key} {n}" for p, n in s.split),
+        }
+        for s in board.entries
+    ]
+    if args.format == "json":
+        print(json.dumps({"period": period.label, "role": str(board.role), "rows": rows}, indent=2))
+    elif args.format == "csv":
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=list(LEADERBOARD_COLUMNS), lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        about = f" for #{principle.key}" if principle else ""
+        print(f"Top {board.role}{about}, {period.label} ({where.key}): {board.total} kudos")
+        print(_table(rows) if rows else "No kudos in this period.")
+    return EXIT_OK
+
+
+LEADERBOARD_COLUMNS = ("rank", "user_id", "name", "kudos", "principles")
+
+
+def _table(rows: Sequence[dict[str, object]]) -> str:
+    """Rows as aligned columns for a terminal; numbers right-aligned."""
+    columns = LEADERBOARD_COLUMNS
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    numeric = {"rank", "kudos"}
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if c in numeric else v.ljust(w)
+            for c, v, w in zip(columns, values, widths, strict=True)
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(columns), rule, *(line(r) for r in cells)])
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.export import export_rows, people, to_csv, to_json
+
+    database = Database(settings.database_url)
+    try:
+        team_id, where, period = _report_scope(settings, args, database)
+        with database.transaction() as session:
+            rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    names = _names(settings, team_id, people(rows))
+    content = to_json(rows, names) if args.format == "json" else to_csv(rows, names)
+    if args.output:
+        Path(args.output).write_text(content, encoding="utf-8", newline="")
+        print(f"Wrote {len(rows)} kudos of {period.label} to {args.output}.", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+    return EXIT_OK
+
+
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +306,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="post even where today's post already went out"
     )
     post_today.set_defaults(handler=cmd_post_today)
+
+    for name, help_text in (
+        ("leaderboard", "the top receivers (or givers) of kudos in a period"),
+        ("export", "every kudos of a period as CSV or JSON"),
+    ):
+        report = commands.add_parser(name, help=help_text)
+        report.add_argument(
+            "--period",
+            default="month",
+            help="week, month, quarter, year, all, YYYY-MM or YYYY-Qn (default: month)",
+        )
+        report.add_argument(
+            "--timezone", default="UTC", help="whose calendar the period is in (default: UTC)"
+        )
+        report.add_argument(
+            "--team", help="the Slack team ID (default: the only team in the database)"
+        )
+        if name == "leaderboard":
+            report.add_argument("--principle", metavar="KEY", help="only kudos for this principle")
+            report.add_argument("--givers", action="store_true", help="rank givers, not receivers")
+            report.add_argument(
+                "--top", type=_positive, default=10, help="how many ranks (default 10)"
+            )
+            report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+            report.set_defaults(handler=cmd_leaderboard)
+        else:
+            report.add_argument("--format", choices=("csv", "json"), default="csv")
+            report.add_argument("--output", metavar="FILE", help="write here, not to stdout")
+            report.set_defaults(handler=cmd_export)
 
     mission = commands.add_parser("mission", help="the mission file")
     mission_commands = mission.add_subparsers(dest="mission_command", required=True)

@@ -29,6 +29,9 @@ WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
 DEFAULT_TIME = "09:00"
 DEFAULT_TIMEZONE = "UTC"
 DAILY_KIND = "daily"
+# The weekly digest goes out on Mondays, at the channel's post time, to channels that asked.
+DIGEST_KIND = "digest"
+DIGEST_WEEKDAY = 0
 # A post whose time is at or after the cut-off may still catch up for this long.
 LATE_POST_GRACE = dt.timedelta(hours=1)
 
@@ -161,6 +164,26 @@ class ChannelSchedule:
         day = self.local_date(now)
         if not self.posts_on(day):
             return None
+        return self._due_at(day, now, cutoff=cutoff, catching_up=catching_up)
+
+    def digest_due(
+        self, now: dt.datetime, *, cutoff: dt.time, catching_up: bool = True
+    ) -> dt.date | None:
+        """The local Monday whose weekly digest is due at `now`, or None.
+
+        The same rules as the morning post, on Mondays (whatever the posting days) and only
+        for channels subscribed with `digest`.
+        """
+        if self.paused_reason or not self.digest:
+            return None
+        day = self.local_date(now)
+        if day.weekday() != DIGEST_WEEKDAY:
+            return None
+        return self._due_at(day, now, cutoff=cutoff, catching_up=catching_up)
+
+    def _due_at(
+        self, day: dt.date, now: dt.datetime, *, cutoff: dt.time, catching_up: bool
+    ) -> dt.date | None:
         at = self.post_instant(day)
         if now < at:
             return None
@@ -405,7 +428,7 @@ def finish_post(
     session: Session,
     post_id: int,
     now: dt.datetime,
-    principle_id: int,
+    principle_id: int | None,
     attempts: int,
     message_ts: str | None = None,
     error: str | None = None,

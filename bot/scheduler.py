@@ -29,7 +29,13 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
-from bot.schedule import ChannelSchedule, all_schedules, claimed_keys, get_schedule
+from bot.schedule import (
+    DIGEST_KIND,
+    ChannelSchedule,
+    all_schedules,
+    claimed_keys,
+    get_schedule,
+)
 from bot.slack.app import create_web_client
 from bot.slack.poster import DailyPoster, PostResult
 
@@ -161,23 +167,26 @@ class DailyScheduler:
         retry_failed: bool = False,
         schedules: Iterable[ChannelSchedule] | None = None,
     ) -> list[PostResult]:
-        """Post every channel whose post is due now and not yet claimed; what happened."""
+        """Post every channel whose post (or Monday digest) is due now and not yet claimed."""
         now = self.clock()
         with self.database.transaction() as session:
             if schedules is None:
                 schedules = all_schedules(session=session)
             schedules = list(schedules)
-            taken = claimed_keys(
-                session=session,
-                since=(now - dt.timedelta(days=2)).date(),
-                include_failed=not retry_failed,
+            since = (now - dt.timedelta(days=2)).date()
+            taken = claimed_keys(session=session, since=since, include_failed=not retry_failed)
+            digests_taken = claimed_keys(
+                session=session, since=since, kind=DIGEST_KIND, include_failed=not retry_failed
             )
         results = []
         for schedule in schedules:
+            key = (schedule.team_id, schedule.channel_id)
             day = schedule.due(now, cutoff=self.cutoff)
-            if day is None or (schedule.team_id, schedule.channel_id, day) in taken:
-                continue
-            results.append(self.poster.post(schedule, day, retry_failed=retry_failed))
+            if day is not None and (*key, day) not in taken:
+                results.append(self.poster.post(schedule, day, retry_failed=retry_failed))
+            monday = schedule.digest_due(now, cutoff=self.cutoff)
+            if monday is not None and (*key, monday) not in digests_taken:
+                results.append(self.poster.post_digest(schedule, monday, retry_failed=retry_failed))
         return results
 
     def post_today(self, *, channels: Iterable[str] = (), force: bool = False) -> list[PostResult]:

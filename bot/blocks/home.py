@@ -1,17 +1,134 @@
-"""The App Home view."""
+"""The App Home view: the mission and today's principle, a "Give kudos" button, your month,
+the month's top 5, and for admins the principle breakdown with an export button.
+
+Built with slack-sdk's models, which validate it (`to_dict()` raises on a bad view), and kept
+within Slack's limits however many principles or however long their texts: sections hold at
+most 3000 characters, and the view at most 100 blocks (the principle list is cut first).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.common import context
-from bot.blocks.mission import mission_blocks
-from bot.mission import Catalog
+from bot.blocks.common import context, divider, escape, header, section
+from bot.blocks.mission import mission_title, principle_line
+from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_line
+from bot.kudos import KudosSummary
+from bot.leaderboard import Leaderboard, PrincipleReport
+from bot.mission import Catalog, PrincipleInfo
+from bot.slack.ids import Action
+
+HOME_BLOCK_LIMIT = 100
+# Sections per list, so that the principles and the footer always keep some room.
+LIST_SECTIONS = 8
+STATEMENT_LIMIT = 1500
+DESCRIPTION_LIMIT = 1000
 
 
-def home_view(catalog: Catalog) -> dict[str, Any]:
-    blocks = mission_blocks(catalog)
-    blocks.append(context("Type `/mission help` in any channel to see what I can do."))
-    return View(type="home", blocks=blocks).to_dict()
+@dataclass(frozen=True, slots=True)
+class HomeContent:
+    user_id: str
+    catalog: Catalog
+    today: PrincipleInfo | None
+    mine: KudosSummary | None
+    top: Leaderboard | None
+    report: PrincipleReport | None = None
+
+    @property
+    def admin(self) -> bool:
+        return self.report is not None
+
+
+def _today_blocks(principle: PrincipleInfo | None) -> list[Block]:
+    button = ButtonElement(
+        text="Give kudos",
+        action_id=Action.GIVE_KUDOS,
+        value=principle.key if principle else None,
+        style="primary",
+    )
+    if principle is None:
+        return [ActionsBlock(elements=[button])]
+    description = escape(principle.description or "")
+    if len(description) > DESCRIPTION_LIMIT:
+        description = description[: DESCRIPTION_LIMIT - 1] + "…"
+    return [
+        section(
+            f"*Today's principle:* {principle_name(principle)}  `#{principle.key}`\n{description}"
+        ),
+        ActionsBlock(elements=[button]),
+    ]
+
+
+def _mine_blocks(mine: KudosSummary | None, month: str) -> list[Block]:
+    if mine is None:
+        return []
+    received = [t for t in mine.received if t.this_month]
+    given = sum(t.this_month for t in mine.given)
+    total = sum(t.this_month for t in received)
+    lines = [f"*Your kudos in {month}* — {total} received, {given} given"]
+    lines += [f"{principle_name(t.principle)} — {t.this_month}" for t in received]
+    if not received:
+        lines.append("_None received yet this month._")
+    return _capped(packed_sections(lines), "`/kudos me` shows them all.")
+
+
+def _capped(blocks: list[SectionBlock], more: str) -> list[Block]:
+    if len(blocks) <= LIST_SECTIONS:
+        return list(blocks)
+    return [*blocks[: LIST_SECTIONS - 1], context(f"And more: {more}")]
+
+
+def _top_blocks(top: Leaderboard | None) -> list[Block]:
+    if top is None:
+        return []
+    lines = [f":trophy: *Top 5 — {top.period.label}*"]
+    lines += [f"`{s.rank}.` <@{s.user_id}> — {s.count}" for s in top.entries]
+    if not top.entries:
+        lines.append("_No kudos yet this month: be the first!_")
+    return list(packed_sections(lines))
+
+
+def _admin_blocks(report: PrincipleReport | None) -> list[Block]:
+    if report is None:
+        return []
+    blocks: list[Block] = [
+        divider(),
+        section(f"*For admins: by principle — {report.period.label}*"),
+    ]
+    shown = [c for c in report.counts if c.count or c.previous]
+    lines = principle_lines(shown) or ["_No kudos yet this month._"]
+    blocks.extend(_capped(packed_sections(lines), "`/kudos principles` shows them all."))
+    if report.quiet:
+        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+    blocks.append(
+        ActionsBlock(
+            elements=[ButtonElement(text="Export this month (CSV)", action_id=Action.EXPORT_KUDOS)]
+        )
+    )
+    return blocks
+
+
+def home_view(content: HomeContent) -> dict[str, Any]:
+    catalog = content.catalog
+    statement = escape(catalog.statement)
+    if len(statement) > STATEMENT_LIMIT:
+        statement = statement[: STATEMENT_LIMIT - 1] + "…"
+    month = content.top.period.label if content.top else "this month"
+    head: list[Block] = [header(mission_title(catalog)), section(statement or "_No mission yet._")]
+    head += _today_blocks(content.today)
+    head += [divider(), *_mine_blocks(content.mine, month), *_top_blocks(content.top)]
+    head += _admin_blocks(content.report)
+    footer: list[Block] = [
+        context("`/kudos help` and `/mission help` show what else I can do."),
+    ]
+    principles: list[Block] = [divider(), section("*Our principles*")] if catalog.principles else []
+    principles += packed_sections(principle_line(p) for p in catalog.principles)
+    room = HOME_BLOCK_LIMIT - len(head) - len(footer)
+    if len(principles) > room:
+        more = context("More principles: `/mission` lists them all.")
+        principles = [*principles[: room - 1], more] if room > 0 else []
+    return View(type="home", blocks=[*head, *principles, *footer]).to_dict()

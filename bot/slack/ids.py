@@ -29,6 +29,7 @@ GIVE_KUDOS = "give_kudos"
 class Action(StrEnum):
     GIVE_KUDOS = GIVE_KUDOS
     SHARE_TODAY = "share_today"
+    EXPORT_KUDOS = "export_kudos"
 
 
 class BlockId(StrEnum):

@@ -1,4 +1,5 @@
-"""Sending the morning post: claim it, draw it, `chat.postMessage` it, record how it went.
+"""Sending the morning post and the weekly digest: claim it, draw it, `chat.postMessage` it,
+record how it went. Both kinds share the claim (`scheduled_posts`, unique per kind) and retries.
 
 Retries are ours, not the Web client's, because a morning post may wait much longer than a
 request thread should: 429 waits the Retry-After Slack asks for, 5xx and network errors back off
@@ -19,13 +20,23 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.blocks.daily import daily_card
 from bot.blocks.mission import Message
+from bot.blocks.reports import digest_message
 from bot.db.engine import Database
 from bot.db.models import utcnow
+from bot.digest import weekly_digest
 from bot.rotation import principle_for_day, recent_kudos
-from bot.schedule import ChannelSchedule, claim_post, finish_post, pause
+from bot.schedule import (
+    DAILY_KIND,
+    DIGEST_KIND,
+    ChannelSchedule,
+    claim_post,
+    finish_post,
+    pause,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +62,7 @@ class PostResult:
     outcome: Outcome
     detail: str = ""
     message_ts: str | None = None
+    kind: str = DAILY_KIND
 
 
 class _Retry(Exception):
@@ -70,7 +82,7 @@ class _GiveUp(Exception):
 
 
 class DailyPoster:
-    """Posts a channel's principle of the day at most once per local date."""
+    """Posts a channel's principle of the day (and weekly digest) at most once per local date."""
 
     def __init__(
         self,
@@ -98,6 +110,43 @@ class DailyPoster:
         retry_failed: bool = False,
         force: bool = False,
     ) -> PostResult:
+        """The principle of the day of local `day`, at most once."""
+
+        def draw(session: Session, now: dt.datetime) -> tuple[Message, int | None, str]:
+            principle = principle_for_day(session=session, team_id=schedule.team_id, day=day)
+            kudos = recent_kudos(
+                session=session, team_id=schedule.team_id, principle_id=principle.id, now=now
+            )
+            return daily_card(principle, kudos), principle.id, principle.key
+
+        return self._deliver(
+            schedule, day, DAILY_KIND, draw, retry_failed=retry_failed, force=force
+        )
+
+    def post_digest(
+        self, schedule: ChannelSchedule, day: dt.date, *, retry_failed: bool = False
+    ) -> PostResult:
+        """The weekly digest of the week before local `day` (a Monday), at most once."""
+
+        def draw(session: Session, _now: dt.datetime) -> tuple[Message, int | None, str]:
+            digest = weekly_digest(
+                session=session, team_id=schedule.team_id, day=day, zone=schedule.zone
+            )
+            return digest_message(digest), None, "digest"
+
+        return self._deliver(schedule, day, DIGEST_KIND, draw, retry_failed=retry_failed)
+
+    def _deliver(
+        self,
+        schedule: ChannelSchedule,
+        day: dt.date,
+        kind: str,
+        draw: Callable[[Session, dt.datetime], tuple[Message, int | None, str]],
+        *,
+        retry_failed: bool = False,
+        force: bool = False,
+    ) -> PostResult:
+        """Claim the (channel, day, kind) post, draw it, send it with retries, record it."""
         team_id, channel_id = schedule.team_id, schedule.channel_id
         with self.database.transaction() as session:
             now = self.clock()
@@ -107,16 +156,13 @@ class DailyPoster:
                 channel_id=channel_id,
                 local_date=day,
                 now=now,
+                kind=kind,
                 retry_failed=retry_failed,
                 force=force,
             )
             if post_id is None:
-                return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED)
-            principle = principle_for_day(session=session, team_id=team_id, day=day)
-            kudos = recent_kudos(
-                session=session, team_id=team_id, principle_id=principle.id, now=now
-            )
-        message = daily_card(principle, kudos)
+                return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED, kind=kind)
+            message, principle_id, what = draw(session, now)
         attempts = 0
         error: _GiveUp | None = None
         ts: str | None = None
@@ -129,7 +175,7 @@ class DailyPoster:
                 session=session,
                 post_id=post_id,
                 now=self.clock(),
-                principle_id=principle.id,
+                principle_id=principle_id,
                 attempts=attempts,
                 message_ts=ts,
                 error=error.reason if error else None,
@@ -138,32 +184,35 @@ class DailyPoster:
                 pause(session=session, team_id=team_id, channel_id=channel_id, reason=error.reason)
         if error is None:
             log.info(
-                "daily post sent team=%s channel=%s date=%s principle=%s attempts=%d",
+                "%s post sent team=%s channel=%s date=%s %s attempts=%d",
+                kind,
                 team_id,
                 channel_id,
                 day,
-                principle.key,
+                what,
                 attempts,
             )
-            return PostResult(team_id, channel_id, day, Outcome.SENT, message_ts=ts)
+            return PostResult(team_id, channel_id, day, Outcome.SENT, message_ts=ts, kind=kind)
         if error.pause:
             log.warning(
-                "daily post paused team=%s channel=%s date=%s: Slack said %s",
+                "%s post paused team=%s channel=%s date=%s: Slack said %s",
+                kind,
                 team_id,
                 channel_id,
                 day,
                 error.reason,
             )
-            return PostResult(team_id, channel_id, day, Outcome.PAUSED, error.reason)
+            return PostResult(team_id, channel_id, day, Outcome.PAUSED, error.reason, kind=kind)
         log.error(
-            "daily post failed team=%s channel=%s date=%s attempts=%d: %s",
+            "%s post failed team=%s channel=%s date=%s attempts=%d: %s",
+            kind,
             team_id,
             channel_id,
             day,
             attempts,
             error.reason,
         )
-        return PostResult(team_id, channel_id, day, Outcome.FAILED, error.reason)
+        return PostResult(team_id, channel_id, day, Outcome.FAILED, error.reason, kind=kind)
 
     def _send(self, channel_id: str, message: Message) -> tuple[str, int]:
         deadline = time.monotonic() + self.retry_window.total_seconds()
@@ -180,7 +229,7 @@ class DailyPoster:
                 if time.monotonic() + retry.delay > deadline:
                     raise _GiveUp(f"{retry.reason}; gave up", attempts=attempts) from None
                 log.warning(
-                    "daily post to %s will retry in %.1fs: %s",
+                    "post to %s will retry in %.1fs: %s",
                     channel_id,
                     retry.delay,
                     retry.reason,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import daily, home, kudos, mission
+from bot.slack.listeners import daily, home, kudos, mission, reports
 
 
 def register_listeners(app: App) -> None:
@@ -13,3 +13,4 @@ def register_listeners(app: App) -> None:
     mission.register(app)
     home.register(app)
     kudos.register(app)
+    reports.register(app)

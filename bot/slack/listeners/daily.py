@@ -29,6 +29,7 @@ from bot.schedule import (
     subscribe,
     unsubscribe,
 )
+from bot.slack.admins import require_admin
 from bot.slack.ids import Action, Command
 from bot.slack.poster import PAUSING_ERRORS
 from bot.slack.users import UserDirectory
@@ -124,11 +125,15 @@ def _today(db: Database, team_id: str, day: dt.date, now: dt.datetime) -> Messag
 def _require_schedule_rights(
     client: WebClient, settings: Settings, users: UserDirectory, team_id: str, user_id: str
 ) -> None:
-    if not settings.missionbot_restrict_schedule or user_id in settings.missionbot_admins:
-        return
-    user = users.get(client, team_id, user_id)
-    if not (user.is_admin or user.is_owner):
-        raise UserError(ADMINS_ONLY)
+    if settings.missionbot_restrict_schedule:
+        require_admin(
+            client=client,
+            settings=settings,
+            users=users,
+            team_id=team_id,
+            user_id=user_id,
+            refusal=ADMINS_ONLY,
+        )
 
 
 def _require_can_post(client: WebClient, channel_id: str) -> None:

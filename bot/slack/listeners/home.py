@@ -1,16 +1,31 @@
-"""The App Home tab: publish the mission when someone opens it."""
+"""The App Home tab: published (`views.publish`) each time someone opens it.
+
+Everything on it is computed for the person opening it, in their timezone: today's principle,
+their kudos this month, the month's top 5, and for admins the principle breakdown.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.blocks.home import home_view
+from bot.blocks.home import HomeContent, home_view
+from bot.config import Settings
 from bot.db.engine import Database
+from bot.kudos import summary, zone
+from bot.leaderboard import leaderboard, principle_report
 from bot.mission import load_catalog
+from bot.periods import PeriodKind, period_of
+from bot.rotation import principle_for_day
+from bot.slack.admins import is_admin
 from bot.slack.ids import Event
+from bot.slack.users import UserDirectory
+
+HOME_TOP = 5
 
 
 def register(app: App) -> None:
@@ -18,10 +33,54 @@ def register(app: App) -> None:
 
 
 def handle_home_opened(
-    event: dict[str, Any], context: dict[str, Any], client: WebClient, db: Database
+    event: dict[str, Any],
+    context: dict[str, Any],
+    client: WebClient,
+    db: Database,
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+    users: UserDirectory,
 ) -> None:
     if event.get("tab", "home") != "home":
         return
+    team_id, user_id = context["team_id"], event["user"]
+    user = users.get(client, team_id, user_id)
+    admin = is_admin(
+        client=client, settings=settings, users=users, team_id=team_id, user_id=user_id
+    )
+    now = clock()
+    where = zone(user.timezone)
+    month = period_of(PeriodKind.MONTH, now.astimezone(where).date())
+    bounds = month.bounds(where)
     with db.transaction() as session:
-        catalog = load_catalog(session, team_id=context["team_id"])
-    client.views_publish(user_id=event["user"], view=home_view(catalog))
+        catalog = load_catalog(session, team_id=team_id)
+        today = (
+            principle_for_day(session=session, team_id=team_id, day=now.astimezone(where).date())
+            if catalog.principles
+            else None
+        )
+        mine = summary(
+            session=session,
+            team_id=team_id,
+            user_id=user_id,
+            timezone=user.timezone,
+            limit=settings.kudos_daily_limit,
+            now=now,
+        )
+        top = leaderboard(
+            session=session, team_id=team_id, period=month, bounds=bounds, top=HOME_TOP, split_top=0
+        )
+        previous = month.previous()
+        report = (
+            principle_report(
+                session=session,
+                team_id=team_id,
+                period=month,
+                bounds=bounds,
+                previous_bounds=previous.bounds(where) if previous else None,
+            )
+            if admin
+            else None
+        )
+    content = HomeContent(user_id, catalog, today, mine, top, report)
+    client.views_publish(user_id=user_id, view=home_view(content))

@@ -27,6 +27,7 @@ from bot.blocks.kudos import (
     kudos_summary,
     undo_confirmation,
 )
+from bot.blocks.reports import REPORT_HELP_LINES
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.errors import KudosRefused
@@ -179,7 +180,7 @@ def look_up(
 
 
 def show_help(request: KudosRequest) -> None:
-    reply = kudos_help(request.settings.kudos_daily_limit)
+    reply = kudos_help(request.settings.kudos_daily_limit, REPORT_HELP_LINES)
     request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 

@@ -1,0 +1,183 @@
+"""Block Kit for reports: the leaderboard, the principle report, the weekly digest, exports.
+
+People are rendered as `<@U…>` mentions, which Slack turns into names itself: no lookup per
+row. Lists go into as few sections as fit Slack's 3000-character text limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from slack_sdk.models.blocks import Block, SectionBlock
+
+from bot.blocks.common import SECTION_TEXT_LIMIT, as_dicts, clip, context, escape, section
+from bot.blocks.kudos import mentions
+from bot.blocks.mission import Message
+from bot.digest import Digest
+from bot.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
+from bot.mission import PrincipleInfo
+from bot.periods import PERIOD_HELP, Period
+
+HIGHLIGHT_QUOTE_LIMIT = 300
+
+
+def packed_sections(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[SectionBlock]:
+    """Lines joined into sections, each within `limit` characters (a long line is clipped)."""
+    blocks: list[SectionBlock] = []
+    current = ""
+    for raw in lines:
+        line = clip(raw, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            blocks.append(section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def principle_name(principle: PrincipleInfo) -> str:
+    emoji = f"{principle.emoji} " if principle.emoji else ""
+    return f"{emoji}{escape(principle.title)}"
+
+
+def kudos_count(n: int) -> str:
+    return f"{n} kudos"
+
+
+def _role_words(role: Role) -> tuple[str, str]:
+    """(title, verb) for the board."""
+    if role == Role.GIVERS:
+        return "Top givers", "given"
+    return "Top receivers", "received"
+
+
+def _standing_line(standing: Standing) -> str:
+    line = f"`{standing.rank:>2}.` <@{standing.user_id}> — {kudos_count(standing.count)}"
+    if standing.split:
+        parts = ", ".join(f"{principle_name(p)} {n}" for p, n in standing.split)
+        line += f"\n        _{parts}_"
+    return line
+
+
+def leaderboard_title(board: Leaderboard) -> str:
+    title, _verb = _role_words(board.role)
+    about = f" for {principle_name(board.principle)}" if board.principle else ""
+    return f"{title}{about} — {board.period.label}"
+
+
+def leaderboard_message(board: Leaderboard, *, shared_by: str | None = None) -> Message:
+    """The board; for the caller also their own rank when it is outside the top."""
+    title, verb = _role_words(board.role)
+    blocks: list[Block] = [section(f":trophy: *{leaderboard_title(board)}*")]
+    if not board.entries:
+        blocks.append(section(f"No kudos {verb} in {board.period.label} yet."))
+    else:
+        blocks.extend(packed_sections(_standing_line(s) for s in board.entries))
+    if shared_by is None and board.caller_id:
+        if board.caller is not None:
+            blocks.append(
+                section(
+                    f"You are `#{board.caller.rank}` of {board.people} with "
+                    f"{kudos_count(board.caller.count)} {verb}."
+                )
+            )
+        elif board.entries and board.caller_id not in {s.user_id for s in board.entries}:
+            blocks.append(section(f"You have no kudos {verb} in {board.period.label} yet."))
+    people = "person" if board.people == 1 else "people"
+    footer = f"{kudos_count(board.total)} {verb} by {board.people} {people}"
+    if shared_by:
+        footer += f" · shared by <@{shared_by}>"
+    footer += " · `/kudos leaderboard [period] [#principle] [givers]`"
+    blocks.append(context(footer))
+    lines = [f"{title} — {board.period.label}"] + [
+        f"{s.rank}. <@{s.user_id}> {s.count}" for s in board.entries[:5]
+    ]
+    return Message(text=clip("\n".join(lines), 1000), blocks=as_dicts(blocks))
+
+
+def _change(count: PrincipleCount) -> str:
+    if count.change is None:
+        return ""
+    if count.change == 0:
+        return " (same as before)"
+    return f" ({count.change:+d})"
+
+
+def principle_lines(counts: Sequence[PrincipleCount]) -> list[str]:
+    return [
+        f"{principle_name(c.principle)}{' _(retired)_' if c.retired else ''} — "
+        f"*{c.count}*{_change(c)}"
+        for c in counts
+    ]
+
+
+def quiet_line(quiet: Sequence[PrincipleInfo]) -> str:
+    names = ", ".join(f"{principle_name(p)} `#{p.key}`" for p in quiet)
+    return f":zzz: *Quiet:* nobody was recognised for {names}."
+
+
+def principle_report_message(report: PrincipleReport) -> Message:
+    blocks: list[Block] = [section(f":bar_chart: *Kudos by principle — {report.period.label}*")]
+    shown = [c for c in report.counts if c.count or c.previous]
+    if shown:
+        blocks.extend(packed_sections(principle_lines(shown)))
+    else:
+        blocks.append(section(f"No kudos in {report.period.label} yet."))
+    if report.quiet:
+        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+    compared = f"; changes against {report.previous.label}" if report.previous else ""
+    blocks.append(context(f"{kudos_count(report.total)} in {report.period.label}{compared}"))
+    text = f"Kudos by principle, {report.period.label}: {report.total} in all"
+    return Message(text=text, blocks=as_dicts(blocks))
+
+
+def digest_message(digest: Digest) -> Message:
+    """The weekly digest: last week by principle, a few highlighted kudos, the quiet ones."""
+    report = digest.report
+    blocks: list[Block] = [
+        section(f":newspaper: *Last week in kudos — {report.period.label}*"),
+    ]
+    shown = [c for c in report.counts if c.count]
+    if shown:
+        blocks.extend(packed_sections(principle_lines(shown)))
+    else:
+        blocks.append(section("No kudos last week. Who lived our principles this week?"))
+    for kudos in digest.highlights:
+        quote = escape(clip(kudos.message, HIGHLIGHT_QUOTE_LIMIT)).replace("\n", "\n>")
+        blocks.append(
+            section(
+                f":sparkles: <@{kudos.giver_id}> to {mentions(kudos.receiver_ids)} for "
+                f"*{principle_name(kudos.principle)}*\n>{quote}"
+            )
+        )
+    if report.quiet:
+        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+    blocks.append(context("`/kudos` to recognise someone · `/kudos principles week` for details"))
+    text = f"Last week in kudos ({report.period.label}): {report.total} in all"
+    return Message(text=text, blocks=as_dicts(blocks))
+
+
+def export_sent(period: Period, count: int, channel_id: str) -> Message:
+    return _notice(
+        f":page_facing_up: I sent you the kudos of {period.label} ({count} rows) as a CSV "
+        f"file in <#{channel_id}>."
+    )
+
+
+def export_started(period: Period) -> Message:
+    return _notice(f":hourglass: Preparing the kudos of {period.label}: I'll DM you the CSV.")
+
+
+def _notice(text: str) -> Message:
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+REPORT_HELP_LINES: tuple[str, ...] = (
+    "• `/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) most; "
+    f"periods: {PERIOD_HELP} (default this month, in your timezone)",
+    "• `/kudos principles [period]` shows kudos per principle and the quiet ones",
+    "• Admins: `/kudos leaderboard … share` posts it here; `/kudos export [period]` DMs a CSV",
+)

@@ -1,0 +1,81 @@
+"""The weekly digest: last week's kudos by principle, a few highlighted kudos, the quiet ones.
+
+Plain Python over a session. "Last week" is the Monday-to-Sunday week before the local date
+of the digest, in the channel's timezone. Sending (claimed once, with retries) is the daily
+poster's job; see bot/slack/poster.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Kudos
+from bot.leaderboard import PrincipleReport, Range, all_principles, counted, principle_report
+from bot.mission import PrincipleInfo
+from bot.periods import PeriodKind, period_of
+
+HIGHLIGHTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    giver_id: str
+    receiver_ids: tuple[str, ...]
+    principle: PrincipleInfo
+    message: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    report: PrincipleReport
+    highlights: tuple[Highlight, ...]
+
+
+def weekly_digest(
+    *, session: Session, team_id: str, day: dt.date, zone: ZoneInfo, highlights: int = HIGHLIGHTS
+) -> Digest:
+    """The digest posted on local date `day`: about the week before it."""
+    week = period_of(PeriodKind.WEEK, day).previous()
+    assert week is not None
+    previous = week.previous()
+    bounds = week.bounds(zone)
+    report = principle_report(
+        session=session,
+        team_id=team_id,
+        period=week,
+        bounds=bounds,
+        previous_bounds=previous.bounds(zone) if previous else None,
+    )
+    return Digest(report, tuple(_highlights(session, team_id, bounds, highlights)))
+
+
+def _highlights(session: Session, team_id: str, bounds: Range, limit: int) -> list[Highlight]:
+    """The most detailed kudos of the week (longest message first), one per group."""
+    first = func.min(Kudos.created_at)
+    groups = session.execute(
+        select(Kudos.group_id, Kudos.giver_id, Kudos.principle_id, Kudos.message, first)
+        .where(*counted(team_id, bounds))
+        .group_by(Kudos.group_id, Kudos.giver_id, Kudos.principle_id, Kudos.message)
+        .order_by(func.length(Kudos.message).desc(), first.desc())
+        .limit(limit)
+    ).all()
+    if not groups:
+        return []
+    receivers: dict[str, list[str]] = {}
+    for group_id, receiver_id in session.execute(
+        select(Kudos.group_id, Kudos.receiver_id)
+        .where(*counted(team_id, (None, None)), Kudos.group_id.in_([g[0] for g in groups]))
+        .order_by(Kudos.id)
+    ):
+        receivers.setdefault(group_id, []).append(receiver_id)
+    principles = all_principles(session, team_id)
+    return [
+        Highlight(giver, tuple(receivers.get(group_id, ())), principles[pid], message, at)
+        for group_id, giver, pid, message, at in groups
+    ]

@@ -1,0 +1,116 @@
+"""Exports: every kudos of a period as rows, written as CSV or JSON.
+
+Names are not stored with kudos; the caller passes a `names` mapping (from the Slack users
+cache, or nothing on the command line without Slack) and a missing name is left empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Kudos, Principle
+from bot.leaderboard import Range, counted
+
+COLUMNS: tuple[str, ...] = (
+    "date",
+    "giver_id",
+    "giver_name",
+    "receiver_id",
+    "receiver_name",
+    "principle_key",
+    "principle_title",
+    "message",
+    "channel",
+)
+# Excel and LibreOffice evaluate cells starting with these (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    created_at: dt.datetime
+    giver_id: str
+    receiver_id: str
+    principle_key: str
+    principle_title: str
+    message: str
+    channel_id: str | None
+
+
+def export_rows(*, session: Session, team_id: str, bounds: Range) -> list[ExportRow]:
+    """The period's kudos that count (not withdrawn), oldest first, with their principle."""
+    rows = session.execute(
+        select(
+            Kudos.created_at,
+            Kudos.giver_id,
+            Kudos.receiver_id,
+            Principle.key,
+            Principle.title,
+            Kudos.message,
+            Kudos.channel_id,
+        )
+        .join(Principle, Principle.id == Kudos.principle_id)
+        .where(*counted(team_id, bounds))
+        .order_by(Kudos.created_at, Kudos.id)
+    ).all()
+    return [ExportRow(*row) for row in rows]
+
+
+def people(rows: Sequence[ExportRow]) -> list[str]:
+    """Everyone named in the rows, once each, for looking their names up."""
+    return list(dict.fromkeys(u for row in rows for u in (row.giver_id, row.receiver_id)))
+
+
+def iso_utc(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def records(rows: Sequence[ExportRow], names: Mapping[str, str]) -> list[dict[str, str]]:
+    return [
+        dict(
+            zip(
+                COLUMNS,
+                (
+                    iso_utc(row.created_at),
+                    row.giver_id,
+                    names.get(row.giver_id, ""),
+                    row.receiver_id,
+                    names.get(row.receiver_id, ""),
+                    row.principle_key,
+                    row.principle_title,
+                    row.message,
+                    row.channel_id or "",
+                ),
+                strict=True,
+            )
+        )
+        for row in rows
+    ]
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Defuse a cell a spreadsheet would run as a formula (`=HYPERLINK(…)` in a message)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def to_csv(rows: Sequence[ExportRow], names: Mapping[str, str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(
+        {key: spreadsheet_safe(value) for key, value in record.items()}
+        for record in records(rows, names)
+    )
+    return out.getvalue()
+
+
+def to_json(rows: Sequence[ExportRow], names: Mapping[str, str]) -> str:
+    return json.dumps(records(rows, names), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,286 @@
+"""Leaderboards and the principle report: who received (or gave) most kudos in a period, and
+how each principle fared against the period before.
+
+Each answer is one aggregate query over `kudos` (GROUP BY, with RANK() as a window function,
+which PostgreSQL and SQLite >= 3.25 both have) filtered on team and time, so it uses the kudos
+indexes and never loops over rows in Python. Withdrawn kudos never count; kudos tagged with a
+principle that has since been retired still do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from bot.db.models import Kudos, Principle
+from bot.errors import UnknownPrinciple, UserError
+from bot.mission import PrincipleInfo, load_catalog, principle_info
+from bot.periods import PERIOD_HELP, Period, is_period
+
+TOP = 10
+SPLIT_TOP = 3
+
+Range = tuple[dt.datetime | None, dt.datetime | None]
+
+
+class Role(StrEnum):
+    RECEIVERS = "receivers"
+    GIVERS = "givers"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One person's place: competition rank (1, 2, 2, 4), count, and count per principle."""
+
+    rank: int
+    user_id: str
+    count: int
+    split: tuple[tuple[PrincipleInfo, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    period: Period
+    role: Role
+    principle: PrincipleInfo | None
+    entries: tuple[Standing, ...]
+    caller: Standing | None
+    caller_id: str | None
+    total: int
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleCount:
+    principle: PrincipleInfo
+    count: int
+    previous: int | None
+    retired: bool = False
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous is None else self.count - self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleReport:
+    period: Period
+    previous: Period | None
+    counts: tuple[PrincipleCount, ...]
+    quiet: tuple[PrincipleInfo, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(c.count for c in self.counts)
+
+
+LEADERBOARD_USAGE = (
+    "`/kudos leaderboard [period] [#principle] [givers] [share]`, for example "
+    "`/kudos leaderboard quarter #plain-words givers`. Periods: " + PERIOD_HELP + "."
+)
+_CHANNEL_LINK = re.compile(r"^<#[CG][A-Z0-9]+\|([^>]*)>$")
+_GIVER_WORDS = frozenset({"givers", "giver", "given", "gave"})
+_RECEIVER_WORDS = frozenset({"receivers", "receiver", "received"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReportArgs:
+    """What `/kudos leaderboard …` (or `principles`, `export`) asked for, unchecked."""
+
+    period: str = ""
+    principle: str | None = None
+    role: Role = Role.RECEIVERS
+    share: bool = False
+
+
+def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
+    """`[period] [#principle] [givers] [share]` in any order; anything else is refused."""
+    period, principle, role, share = "", None, Role.RECEIVERS, False
+    for token in text.split():
+        lowered = token.lower()
+        link = _CHANNEL_LINK.match(token)
+        if link or token.startswith("#"):
+            # A principle key that is also a channel name arrives as a channel link.
+            principle = link[1] if link else token[1:]
+        elif lowered in _GIVER_WORDS:
+            role = Role.GIVERS
+        elif lowered in _RECEIVER_WORDS:
+            role = Role.RECEIVERS
+        elif lowered == "share":
+            share = True
+        elif is_period(lowered) and not period:
+            period = lowered
+        else:
+            raise UserError(f"I don't understand `{token}` here. Try {usage}")
+    return ReportArgs(period, principle or None, role, share)
+
+
+def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:
+    """The kudos that count in a report: the team's, not withdrawn, inside `[start, end)`."""
+    start, end = bounds
+    conditions: list[ColumnElement[bool]] = [Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None)]
+    if start is not None:
+        conditions.append(Kudos.created_at >= start)
+    if end is not None:
+        conditions.append(Kudos.created_at < end)
+    return conditions
+
+
+def all_principles(session: Session, team_id: str) -> dict[int, PrincipleInfo]:
+    """Every principle of the team by id, retired ones included (they label old kudos)."""
+    rows = session.scalars(
+        select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
+    )
+    active = {p.id: p for p in load_catalog(session, team_id=team_id).principles}
+    return {row.id: active.get(row.id) or principle_info(row) for row in rows}
+
+
+def find_principle(session: Session, team_id: str, reference: str) -> PrincipleInfo:
+    """An active principle by key, number or title; else a retired one by its exact key."""
+    catalog = load_catalog(session, team_id=team_id)
+    try:
+        return catalog.resolve(reference)
+    except UnknownPrinciple:
+        key = reference.strip().removeprefix("#").lower()
+        retired = session.scalar(
+            select(Principle).where(Principle.team_id == team_id, Principle.key == key)
+        )
+        if retired is None:
+            raise
+        return principle_info(retired)
+
+
+def leaderboard(
+    *,
+    session: Session,
+    team_id: str,
+    period: Period,
+    bounds: Range,
+    role: Role = Role.RECEIVERS,
+    principle: PrincipleInfo | None = None,
+    caller_id: str | None = None,
+    top: int = TOP,
+    split_top: int = SPLIT_TOP,
+) -> Leaderboard:
+    """The top `top` ranks (everyone tied at a rank included), and the caller's own standing."""
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    conditions = counted(team_id, bounds)
+    if principle is not None:
+        conditions.append(Kudos.principle_id == principle.id)
+    count = func.count(Kudos.id)
+    ranked = (
+        select(
+            who.label("user_id"),
+            count.label("n"),
+            func.rank().over(order_by=count.desc()).label("rank"),
+            func.sum(count).over().label("total"),
+            func.count().over().label("people"),
+        )
+        .where(*conditions)
+        .group_by(who)
+        .subquery()
+    )
+    wanted = ranked.c.rank <= top
+    if caller_id is not None:
+        wanted = or_(wanted, ranked.c.user_id == caller_id)
+    rows = session.execute(
+        select(ranked).where(wanted).order_by(ranked.c.rank, ranked.c.user_id)
+    ).all()
+    splits = _splits(
+        session,
+        who,
+        conditions,
+        [row.user_id for row in rows if row.rank <= top][:split_top],
+        all_principles(session, team_id),
+    )
+    standings = [
+        Standing(int(row.rank), row.user_id, int(row.n), splits.get(row.user_id, ()))
+        for row in rows
+    ]
+    entries = tuple(s for s in standings if s.rank <= top)
+    caller = next((s for s in standings if s.rank > top and s.user_id == caller_id), None)
+    return Leaderboard(
+        period=period,
+        role=role,
+        principle=principle,
+        entries=entries,
+        caller=caller,
+        caller_id=caller_id,
+        total=int(rows[0].total) if rows else 0,
+        people=int(rows[0].people) if rows else 0,
+    )
+
+
+def _splits(
+    session: Session,
+    who: ColumnElement[str],
+    conditions: Sequence[ColumnElement[bool]],
+    user_ids: Sequence[str],
+    principles: dict[int, PrincipleInfo],
+) -> dict[str, tuple[tuple[PrincipleInfo, int], ...]]:
+    """Count per principle for the given people, in one grouped query."""
+    if not user_ids:
+        return {}
+    count = func.count(Kudos.id)
+    rows = session.execute(
+        select(who, Kudos.principle_id, count)
+        .where(*conditions, who.in_(user_ids))
+        .group_by(who, Kudos.principle_id)
+        .order_by(who, count.desc(), Kudos.principle_id)
+    ).all()
+    found: dict[str, list[tuple[PrincipleInfo, int]]] = {}
+    for user_id, principle_id, n in rows:
+        found.setdefault(user_id, []).append((principles[principle_id], int(n)))
+    return {user_id: tuple(split) for user_id, split in found.items()}
+
+
+def principle_report(
+    *,
+    session: Session,
+    team_id: str,
+    period: Period,
+    bounds: Range,
+    previous_bounds: Range | None,
+) -> PrincipleReport:
+    """Kudos per principle in the period and the one before; the active principles with none."""
+
+    def within(limits: Range) -> ColumnElement[bool]:
+        start, end = limits
+        parts = [Kudos.created_at >= start] if start is not None else []
+        parts += [Kudos.created_at < end] if end is not None else []
+        return and_(true(), *parts)
+
+    current = func.sum(case((within(bounds), 1), else_=0))
+    before = func.sum(case((within(previous_bounds), 1), else_=0)) if previous_bounds else None
+    widest = (previous_bounds[0] if previous_bounds else bounds[0], bounds[1])
+    join = and_(Kudos.principle_id == Principle.id, *counted(team_id, widest))
+    columns = [Principle, current] + ([before] if before is not None else [])
+    rows = session.execute(
+        select(*columns)
+        .outerjoin(Kudos, join)
+        .where(Principle.team_id == team_id)
+        .group_by(Principle.id)
+        .order_by(current.desc(), Principle.retired_at.is_not(None), Principle.position)
+    ).all()
+    active = {p.id: p for p in load_catalog(session, team_id=team_id).principles}
+    counts: list[PrincipleCount] = []
+    quiet: list[PrincipleInfo] = []
+    for row in rows:
+        principle: Principle = row[0]
+        now_count = int(row[1] or 0)
+        previous = int(row[2] or 0) if before is not None else None
+        info = active.get(principle.id) or principle_info(principle)
+        retired = principle.retired_at is not None
+        if retired and not now_count and not previous:
+            continue
+        counts.append(PrincipleCount(info, now_count, previous, retired))
+        if not retired and not now_count:
+            quiet.append(info)
+    quiet.sort(key=lambda p: p.number or 0)
+    return PrincipleReport(period, period.previous(), tuple(counts), tuple(quiet))

@@ -1,0 +1,226 @@
+"""`/kudos leaderboard|principles|export` and the App Home's export button.
+
+Thin: parse (bot/leaderboard.py, bot/periods.py) → report services → render
+(bot/blocks/reports.py). Periods are calendar periods in the caller's own timezone.
+The subcommands plug into the `/kudos` table of bot/slack/listeners/kudos.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.reports import (
+    export_sent,
+    export_started,
+    leaderboard_message,
+    principle_report_message,
+)
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.errors import UserError
+from bot.export import export_rows, people, to_csv
+from bot.kudos import zone
+from bot.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
+from bot.periods import Period, PeriodKind, parse_period, period_of
+from bot.slack.admins import is_admin, require_admin
+from bot.slack.ids import Action
+from bot.slack.kudos_delivery import confirm
+from bot.slack.listeners.kudos import SUBCOMMANDS, Clock, KudosRequest
+from bot.slack.users import UserDirectory
+
+log = logging.getLogger(__name__)
+
+SHARE_ADMINS_ONLY = (
+    "Only workspace admins and the bot's managers can share a leaderboard in the channel. "
+    "Without `share` it is shown to you alone."
+)
+EXPORT_ADMINS_ONLY = (
+    "Only workspace admins and the bot's managers can export kudos. "
+    "`/kudos leaderboard` and `/kudos principles` are open to everyone."
+)
+PRINCIPLES_USAGE = "`/kudos principles [period]`, for example `/kudos principles quarter`."
+EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
+
+
+def register(app: App) -> None:
+    SUBCOMMANDS.update(
+        {
+            "leaderboard": show_leaderboard,
+            "top": show_leaderboard,
+            "principles": show_principles,
+            "export": export_command,
+        }
+    )
+    app.action(Action.EXPORT_KUDOS)(handle_export_button)
+
+
+def _caller_zone(request: KudosRequest) -> ZoneInfo:
+    return zone(request.users.get(request.client, request.team_id, request.user_id).timezone)
+
+
+def _today(clock: Clock, where: ZoneInfo) -> dt.date:
+    now: dt.datetime = clock()
+    return now.astimezone(where).date()
+
+
+def show_leaderboard(request: KudosRequest) -> None:
+    args = parse_report_args(request.args)
+    if args.share:
+        require_admin(
+            client=request.client,
+            settings=request.settings,
+            users=request.users,
+            team_id=request.team_id,
+            user_id=request.user_id,
+            refusal=SHARE_ADMINS_ONLY,
+        )
+    where = _caller_zone(request)
+    period = parse_period(args.period, _today(request.clock, where))
+    with request.db.transaction() as session:
+        principle = (
+            find_principle(session, request.team_id, args.principle) if args.principle else None
+        )
+        board = leaderboard(
+            session=session,
+            team_id=request.team_id,
+            period=period,
+            bounds=period.bounds(where),
+            role=args.role,
+            principle=principle,
+            caller_id=None if args.share else request.user_id,
+        )
+    reply = leaderboard_message(board, shared_by=request.user_id if args.share else None)
+    request.ack(
+        text=reply.text,
+        blocks=reply.blocks,
+        response_type="in_channel" if args.share else "ephemeral",
+    )
+
+
+def show_principles(request: KudosRequest) -> None:
+    args = parse_report_args(request.args, PRINCIPLES_USAGE)
+    if args.principle or args.share or args.role != "receivers":
+        raise UserError(f"Try {PRINCIPLES_USAGE}")
+    where = _caller_zone(request)
+    period = parse_period(args.period, _today(request.clock, where))
+    previous = period.previous()
+    with request.db.transaction() as session:
+        report = principle_report(
+            session=session,
+            team_id=request.team_id,
+            period=period,
+            bounds=period.bounds(where),
+            previous_bounds=previous.bounds(where) if previous else None,
+        )
+    reply = principle_report_message(report)
+    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+def export_command(request: KudosRequest) -> None:
+    require_admin(
+        client=request.client,
+        settings=request.settings,
+        users=request.users,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        refusal=EXPORT_ADMINS_ONLY,
+    )
+    args = parse_report_args(request.args, EXPORT_USAGE)
+    if args.principle or args.share or args.role != "receivers":
+        raise UserError(f"Try {EXPORT_USAGE}")
+    where = _caller_zone(request)
+    period = parse_period(args.period, _today(request.clock, where))
+    started = export_started(period)
+    # The upload may take longer than Slack's three seconds: acknowledge first.
+    request.ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
+    count, channel_id = send_export(
+        client=request.client,
+        db=request.db,
+        users=request.users,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        period=period,
+        where=where,
+    )
+    confirm(
+        client=request.client,
+        user_id=request.user_id,
+        channel_id=request.channel_id,
+        response_url=request.command.get("response_url"),
+        message=export_sent(period, count, channel_id),
+    )
+
+
+def send_export(
+    *,
+    client: WebClient,
+    db: Database,
+    users: UserDirectory,
+    team_id: str,
+    user_id: str,
+    period: Period,
+    where: ZoneInfo,
+) -> tuple[int, str]:
+    """The period's kudos as CSV, uploaded into a DM with the user; (rows, DM channel)."""
+    with db.transaction() as session:
+        rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
+    names = {uid: _name(client, users, team_id, uid) for uid in people(rows)}
+    channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
+    client.files_upload_v2(
+        channel=channel_id,
+        content=to_csv(rows, names),
+        filename=f"kudos-{period.slug}.csv",
+        title=f"Kudos, {period.label}",
+        initial_comment=f"The kudos of {period.label}: {len(rows)} rows.",
+    )
+    log.info(
+        "export sent team=%s user=%s period=%s rows=%d", team_id, user_id, period.slug, len(rows)
+    )
+    return len(rows), channel_id
+
+
+def _name(client: WebClient, users: UserDirectory, team_id: str, user_id: str) -> str:
+    """The person's name from the users cache; empty when Slack no longer knows them."""
+    try:
+        return users.get(client, team_id, user_id).name
+    except SlackApiError as error:
+        log.info("no name for %s in the export: %s", user_id, error.response.get("error"))
+        return ""
+
+
+def handle_export_button(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    users: UserDirectory,
+) -> None:
+    """The App Home's "Export this month" (shown to admins only, checked again here)."""
+    ack()
+    team_id, user_id = str(context.team_id), str(context.user_id)
+    if not is_admin(
+        client=client, settings=settings, users=users, team_id=team_id, user_id=user_id
+    ):
+        client.chat_postMessage(channel=user_id, text=EXPORT_ADMINS_ONLY)
+        return
+    where = zone(users.get(client, team_id, user_id).timezone)
+    period = period_of(PeriodKind.MONTH, _today(clock, where))
+    send_export(
+        client=client,
+        db=db,
+        users=users,
+        team_id=team_id,
+        user_id=user_id,
+        period=period,
+        where=where,
+    )
