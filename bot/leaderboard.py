@@ -14,9 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
 from bot.errors import UnknownPrinciple, UserError
@@ -219,7 +220,7 @@ def leaderboard(
 
 def _splits(
     session: Session,
-    who: ColumnElement[str],
+    who: ColumnElement[str] | InstrumentedAttribute[str],
     conditions: Sequence[ColumnElement[bool]],
     user_ids: Sequence[str],
     principles: dict[int, PrincipleInfo],
@@ -260,7 +261,7 @@ def principle_report(
     before = func.sum(case((within(previous_bounds), 1), else_=0)) if previous_bounds else None
     widest = (previous_bounds[0] if previous_bounds else bounds[0], bounds[1])
     join = and_(Kudos.principle_id == Principle.id, *counted(team_id, widest))
-    columns = [Principle, current] + ([before] if before is not None else [])
+    columns: list[Any] = [Principle, current] + ([before] if before is not None else [])
     rows = session.execute(
         select(*columns)
         .outerjoin(Kudos, join)
