@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
+from bot.slack import dedup
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
@@ -79,6 +80,7 @@ def create_app(
             mission.ensure_synced(database, context.team_id)
         return next()
 
+    dedup.register(app, database, clock)
     app.error(handle_error)
     register_listeners(app)
     return app
