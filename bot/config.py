@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Seconds to wait for one Web API answer before retrying (or giving up on) the call.
+    slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
     database_url: str = "sqlite:///missionbot.db"
     mission_file: Path = Field(default_factory=example_mission_file)
     host: str = "0.0.0.0"

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from bot.db.models import Mission
 from tests.conftest import Bot
+from tests.support.fake_slack import FakeSlack
+from tests.support.kudos import DANA, allowance_used, kudos_rows
 from tests.support.slack_client import sign
 
 
@@ -41,3 +43,26 @@ def test_unverified_requests_get_401_and_change_nothing(bot: Bot, tamper: str) -
 def test_a_correctly_signed_request_is_handled(bot: Bot) -> None:
     assert bot.command("/mission").status == 200
     assert _missions(bot) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper", ["replayed ten minutes later", "signed for another body", "body changed"]
+)
+def test_replayed_or_tampered_kudos_record_nothing_and_send_nothing(
+    bot: Bot, slack: FakeSlack, tamper: str
+) -> None:
+    body = bot.command_body("/kudos", f"<@{DANA}|dana> #plain-words thanks")
+    now = int(time.time())
+    if tamper == "replayed ten minutes later":
+        # A request Slack really signed, captured and sent again after the 5-minute window.
+        old = now - 10 * 60
+        reply = bot.post(body, timestamp=old, signature=sign(body, old))
+    elif tamper == "signed for another body":
+        other = bot.command_body("/kudos", "help")
+        reply = bot.post(body, timestamp=now, signature=sign(other, now))
+    else:
+        reply = bot.post(body.replace("UDANA004", "UCARL003"), signature=sign(body, now))
+    assert reply.status == 401
+    assert kudos_rows(bot.database) == []
+    assert allowance_used(bot.database) == 0
+    assert slack.calls() == []

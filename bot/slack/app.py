@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from http.client import RemoteDisconnected
 from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -35,7 +37,11 @@ Clock = Callable[[], dt.datetime]
 
 
 def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
-    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections."""
+    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections.
+
+    A call that times out is retried too: Slack may then post a message twice, which is
+    better than a kudos announcement or a DM that never arrives.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers: list[RetryHandler] = [
         RateLimitErrorRetryHandler(max_retry_count=retries),
@@ -43,10 +49,16 @@ def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
             max_retry_count=retries,
             interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5),
         ),
-        ConnectionErrorRetryHandler(max_retry_count=retries),
+        ConnectionErrorRetryHandler(
+            max_retry_count=retries,
+            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+        ),
     ]
     return WebClient(
-        token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=settings.slack_api_timeout,
+        retry_handlers=handlers,
     )
 
 
