@@ -65,4 +65,4 @@ def test_replayed_or_tampered_kudos_record_nothing_and_send_nothing(
     assert reply.status == 401
     assert kudos_rows(bot.database) == []
     assert allowance_used(bot.database) == 0
-    assert slack.calls() == []
+    assert [c.method for c in slack.calls() if c.method != "auth.test"] == []
