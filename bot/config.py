@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # missed while the bot was down goes out on start until the cut-off, local time.
     missionbot_restrict_schedule: bool = False
     missionbot_catchup_cutoff: dt.time = dt.time(17, 0)
-    missionbot_schedule_refresh_seconds: int = Field(default=60, ge=5, le=3600)
+    missionbot_schedule_refresh_seconds: int = Field(default=60, ge=1, le=3600)
 
     @field_validator("slack_api_url")
     @classmethod
