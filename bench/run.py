@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
-from tests.support.fake_slack import TEAM_ID, FakeSlack  # noqa: E402
+from tests.support.fake_slack import TEAM_ID  # noqa: E402
 from tests.support.serve_process import ServeProcess, free_port  # noqa: E402
 from tests.support.slack_client import SIGNING_SECRET, sign  # noqa: E402
 
@@ -205,8 +205,26 @@ def fixed_rate(port: int, kind: str, rate: float, seconds: float, slack_url: str
 # -- the servers -----------------------------------------------------------------------------
 
 
+class SlackProcess:
+    """bench/fake_slack_server.py in a child process; quacks like FakeSlack's URLs."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "fake_slack_server.py")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        self.api_url = f"{self.base_url}/api/"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @contextmanager
-def bare_bolt(slack: FakeSlack) -> Iterator[int]:
+def bare_bolt(slack: SlackProcess) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url}
     process = subprocess.Popen(
@@ -235,7 +253,7 @@ def _wait_for_port(port: int) -> None:
 
 
 @contextmanager
-def missionbot(database_url: str, slack: FakeSlack, log_dir: Path) -> Iterator[ServeProcess]:
+def missionbot(database_url: str, slack: SlackProcess, log_dir: Path) -> Iterator[ServeProcess]:
     process = ServeProcess(
         database_url, slack, log_dir, server_threads=SERVER_THREADS, log_level="WARNING"
     )
@@ -278,7 +296,7 @@ def bench_requests(quick: bool, tmp: Path) -> list[str]:
         "| Backend | Request | req/s | p50 ms | p99 ms | errors | vs bare Bolt |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    slack = FakeSlack().start()
+    slack = SlackProcess()
     try:
         with databases(tmp) as urls, bare_bolt(slack) as bare_port:
             for backend, url in urls.items():
@@ -318,7 +336,7 @@ def _row(
 def bench_memory(quick: bool, tmp: Path) -> list[str]:
     total = 2_000 if quick else 10_000
     rows = ["| Backend | idle RSS MB | RSS MB after requests | requests |", "|---|---:|---:|---:|"]
-    slack = FakeSlack().start()
+    slack = SlackProcess()
     try:
         with databases(tmp) as urls:
             for backend, url in urls.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.client import RemoteDisconnected
 from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler
 
 log = logging.getLogger(__name__)
+
+# Bolt runs listeners in a pool of min(32, CPUs + 4) threads by default. A kudos listener keeps
+# its thread after the ack while it tells Slack (several Web API calls), so on a small machine
+# the default pool queued new commands behind deliveries; these threads mostly wait on I/O.
+LISTENER_THREADS = 32
 
 Clock = Callable[[], dt.datetime]
 
@@ -78,6 +84,7 @@ def create_app(
         # Unhandled requests are logged by Bolt; a 404 body tells Slack nothing useful.
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.slack.bolt"),
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
 
     @app.middleware
