@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Seconds to wait for one Web API answer before retrying (or giving up on) the call.
+    slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
     database_url: str = "sqlite:///missionbot.db"
     mission_file: Path = Field(default_factory=example_mission_file)
     host: str = "0.0.0.0"
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
     # missed while the bot was down goes out on start until the cut-off, local time.
     missionbot_restrict_schedule: bool = False
     missionbot_catchup_cutoff: dt.time = dt.time(17, 0)
-    missionbot_schedule_refresh_seconds: int = Field(default=60, ge=5, le=3600)
+    missionbot_schedule_refresh_seconds: int = Field(default=60, ge=1, le=3600)
 
     @field_validator("slack_api_url")
     @classmethod

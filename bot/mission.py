@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
 from rapidfuzz import fuzz, process
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 SUGGESTION_CUTOFF = 60
 MAX_SUGGESTIONS = 3
+# The catalog changes only when the mission file is synchronised (at start, by this process);
+# the TTL bounds how long another process's sync may go unseen here.
+CATALOG_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +195,8 @@ class MissionKeeper:
     """Keeps every workspace this process serves in step with the mission file.
 
     A workspace is synchronised the first time a request from it arrives, and all known
-    workspaces at start-up, so that edits to the file take effect on restart.
+    workspaces at start-up, so that edits to the file take effect on restart. It also keeps
+    each workspace's `Catalog` for a minute: `/mission` and `/kudos` read it on every request.
     """
 
     def __init__(
@@ -201,6 +206,20 @@ class MissionKeeper:
         self._clock = clock
         self._synced: set[str] = set()
         self._lock = threading.Lock()
+        self._catalogs: TTLCache[str, Catalog] = TTLCache(1000, CATALOG_CACHE_SECONDS)
+        self._catalog_lock = threading.Lock()
+
+    def catalog(self, database: Database, team_id: str) -> Catalog:
+        """The workspace's catalog, from the cache when it is fresh."""
+        with self._catalog_lock:
+            cached = self._catalogs.get(team_id)
+        if cached is not None:
+            return cached
+        with database.transaction() as session:
+            catalog = load_catalog(session, team_id=team_id)
+        with self._catalog_lock:
+            self._catalogs[team_id] = catalog
+        return catalog
 
     def ensure_synced(self, database: Database, team_id: str) -> None:
         if team_id in self._synced:
@@ -213,6 +232,8 @@ class MissionKeeper:
                     session, team_id=team_id, document=self.document, now=self._clock()
                 )
             self._synced.add(team_id)
+            with self._catalog_lock:
+                self._catalogs.pop(team_id, None)
         log.info(
             "mission synced team=%s added=%d updated=%d retired=%d restored=%d",
             team_id,

@@ -6,6 +6,9 @@ import json
 import re
 from typing import Any
 
+import pytest
+
+from bot.config import Settings
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
 from tests.support.kudos import BEN, DANA, GIVER, kudos_rows, submission
@@ -102,3 +105,36 @@ def test_rate_limited_post_is_retried_and_delivered(bot: Bot, slack: FakeSlack) 
     confirmation = slack.wait_for("response_url", timeout=10)[0]["text"]
     assert "didn't take everything" not in confirmation
     assert kudos_rows(bot.database)[0].public_message_ts is not None
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Slack's answers are awaited briefly here, so that a slow Slack times out quickly."""
+    return settings.model_copy(update={"slack_api_timeout": 0.3})
+
+
+def test_a_public_post_that_times_out_is_retried_and_delivered(bot: Bot, slack: FakeSlack) -> None:
+    slack.fail("chat.postMessage", delay=0.6)
+    reply = bot.command("/kudos", f"<@{DANA}|dana> #plain-words thanks")
+    assert reply.status == 200
+    confirmation = slack.wait_for("response_url", timeout=10)[0]["text"]
+    assert "didn't take everything" not in confirmation
+    public = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
+    assert len(public) == 2
+    assert kudos_rows(bot.database)[0].public_message_ts is not None
+
+
+# Seconds of waiting out timeouts and backoffs, and nothing the database changes: SQLite only.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_slack_timing_out_every_time_keeps_the_kudos_and_names_what_did_not_arrive(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    # The public post and its two retries time out, then the DM and its two retries.
+    slack.fail("chat.postMessage", delay=0.6, times=6)
+    reply = bot.command("/kudos", f"<@{DANA}|dana> #plain-words thanks")
+    assert reply.status == 200
+    assert len(kudos_rows(bot.database)) == 1
+    confirmation = slack.wait_for("response_url", timeout=15)[0]["text"]
+    assert "saved and counts" in confirmation
+    assert "the public message in <#CGENERAL01> (TimeoutError)" in confirmation
+    assert f"the direct message to <@{DANA}> (TimeoutError)" in confirmation

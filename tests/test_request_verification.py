@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from bot.db.models import Mission
 from tests.conftest import Bot
+from tests.support.fake_slack import FakeSlack
+from tests.support.kudos import DANA, allowance_used, kudos_rows
 from tests.support.slack_client import sign
 
 
@@ -56,3 +58,26 @@ def test_a_malformed_body_gets_400_not_a_server_error(
     reply = bot.post(body, content_type=content_type)
     assert reply.status == 400
     assert _missions(bot) == 0
+
+
+@pytest.mark.parametrize(
+    "tamper", ["replayed ten minutes later", "signed for another body", "body changed"]
+)
+def test_replayed_or_tampered_kudos_record_nothing_and_send_nothing(
+    bot: Bot, slack: FakeSlack, tamper: str
+) -> None:
+    body = bot.command_body("/kudos", f"<@{DANA}|dana> #plain-words thanks")
+    now = int(time.time())
+    if tamper == "replayed ten minutes later":
+        # A request Slack really signed, captured and sent again after the 5-minute window.
+        old = now - 10 * 60
+        reply = bot.post(body, timestamp=old, signature=sign(body, old))
+    elif tamper == "signed for another body":
+        other = bot.command_body("/kudos", "help")
+        reply = bot.post(body, timestamp=now, signature=sign(other, now))
+    else:
+        reply = bot.post(body.replace("UDANA004", "UCARL003"), signature=sign(body, now))
+    assert reply.status == 401
+    assert kudos_rows(bot.database) == []
+    assert allowance_used(bot.database) == 0
+    assert [c.method for c in slack.calls() if c.method != "auth.test"] == []

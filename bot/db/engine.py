@@ -3,6 +3,13 @@
 SQLite is tuned for a bot whose scheduler and request threads write at the same time: WAL
 (readers never block the writer), a busy timeout, and `BEGIN IMMEDIATE` so that a transaction
 takes the write lock up front instead of failing with "database is locked" when it upgrades.
+
+PostgreSQL is bounded in time so that a command still answers inside Slack's 3 seconds when
+the server goes away, whether its port refuses connections or accepts them and then says
+nothing (a hung server, a half-open connection): connecting gives up after 2 s (libpq's
+minimum), a pooled connection is pinged with a 0.5 s deadline before use, and every other wait
+for the server gives up after `POSTGRES_ANSWER_TIMEOUT_S`. A server-side `statement_timeout`
+would not help there — the server never sees the statement — so the deadline is the client's.
 """
 
 from __future__ import annotations
@@ -12,14 +19,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from psycopg import errors as pg_errors
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 2
+POSTGRES_PING_TIMEOUT_S = 0.5
+POSTGRES_ANSWER_TIMEOUT_S = 10.0
 
 
 def create_database_engine(url: str) -> Engine:
@@ -30,14 +41,64 @@ def create_database_engine(url: str) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
+        # The pre-ping is ours (`_bound_postgres`): SQLAlchemy's has no deadline of its own.
+        pool_pre_ping=False,
         pool_size=10,
         max_overflow=10,
         pool_timeout=5,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
+    _bound_postgres(engine)
+    return engine
+
+
+class DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection that stops waiting for a server that doesn't answer.
+
+    psycopg waits for a reply without limit; here each wait has a deadline, and a connection
+    whose server missed it is closed, so that SQLAlchemy sees a disconnect and drops it.
+    """
+
+    answer_timeout: float = POSTGRES_ANSWER_TIMEOUT_S
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        limit = self.answer_timeout if timeout is None else timeout
+        try:
+            return super().wait(gen, interval=interval, timeout=limit)
+        except pg_errors._WaitTimeout:
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {limit:g} s"
+            ) from None
+
+    def ping(self, timeout: float) -> None:
+        previous, self.answer_timeout = self.answer_timeout, timeout
+        try:
+            self.execute("SELECT 1")
+        finally:
+            self.answer_timeout = previous
+
+
+def _bound_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return DeadlineConnection.connect(*cargs, **cparams)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _pre_ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("fresh", False):
+            return
+        try:
+            dbapi_connection.ping(POSTGRES_PING_TIMEOUT_S)
+        except psycopg.Error as exc:
+            # Every pooled connection is suspect now: the pool reconnects them all, once.
+            raise InvalidatePoolError(f"pre-ping failed: {exc}") from exc
 
 
 def _tune_sqlite(engine: Engine) -> None:

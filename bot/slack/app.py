@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from http.client import RemoteDisconnected
 from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -21,6 +24,7 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
+from bot.slack import dedup
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
@@ -30,11 +34,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Bolt runs listeners in a pool of min(32, CPUs + 4) threads by default. A kudos listener keeps
+# its thread after the ack while it tells Slack (several Web API calls), so on a small machine
+# the default pool queued new commands behind deliveries; these threads mostly wait on I/O.
+LISTENER_THREADS = 32
+
 Clock = Callable[[], dt.datetime]
 
 
 def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
-    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections."""
+    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections.
+
+    A call that times out is retried too: Slack may then post a message twice, which is
+    better than a kudos announcement or a DM that never arrives.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers: list[RetryHandler] = [
         RateLimitErrorRetryHandler(max_retry_count=retries),
@@ -42,10 +55,17 @@ def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
             max_retry_count=retries,
             interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5),
         ),
-        ConnectionErrorRetryHandler(max_retry_count=retries),
+        ConnectionErrorRetryHandler(
+            max_retry_count=retries,
+            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+        ),
     ]
     return WebClient(
-        token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers
+        token=token,
+        base_url=settings.slack_api_url,
+        # slack-sdk types the timeout as int, but urllib takes fractions of a second too.
+        timeout=settings.slack_api_timeout,  # type: ignore[arg-type]
+        retry_handlers=handlers,
     )
 
 
@@ -65,6 +85,7 @@ def create_app(
         # Unhandled requests are logged by Bolt; a 404 body tells Slack nothing useful.
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.slack.bolt"),
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
 
     @app.middleware
@@ -79,6 +100,7 @@ def create_app(
             mission.ensure_synced(database, context.team_id)
         return next()
 
+    dedup.register(app, database, clock)
     app.error(handle_error)
     register_listeners(app)
     return app

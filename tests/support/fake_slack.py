@@ -7,6 +7,7 @@ Retry-After, 5xx, or `ok: false` with a Slack error code. It also serves `respon
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -109,7 +110,7 @@ class FakeSlack:
         times: int = 1,
         delay: float = 0.0,
     ) -> None:
-        """Make the next `times` calls of `method` fail as described."""
+        """Make the next `times` calls of `method` fail as described (a `delay` alone: slow)."""
         with self._lock:
             self._failures.setdefault(method, []).extend(
                 Failure(status, error, retry_after, delay) for _ in range(times)
@@ -265,6 +266,9 @@ class FakeSlack:
                 failure = fake._record(Call(method, params, headers))
                 if failure is not None:
                     time.sleep(failure.delay)
+                    if failure.status == 200 and failure.error is None:
+                        failure = None  # only slow: answers normally, late
+                if failure is not None:
                     if failure.status != 200:
                         extra = {}
                         if failure.retry_after is not None:
@@ -290,7 +294,9 @@ class FakeSlack:
                 for name, value in (extra or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                # A slow answer the bot stopped waiting for has nobody left to read it.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
 
         return Handler
 

@@ -33,7 +33,7 @@ from bot.db.engine import Database
 from bot.errors import KudosRefused
 from bot.kudos import Recipient, Source, give, summary, undo
 from bot.kudos_grammar import clean_message, is_blank, parse_kudos
-from bot.mission import Catalog, load_catalog
+from bot.mission import Catalog, MissionKeeper, load_catalog
 from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
 from bot.slack.users import SlackUser, UserDirectory
@@ -56,6 +56,7 @@ class KudosRequest:
     settings: Settings
     clock: Clock
     users: UserDirectory
+    mission: MissionKeeper | None = None
 
     @property
     def team_id(self) -> str:
@@ -70,6 +71,9 @@ class KudosRequest:
         return self.command.get("channel_id")
 
     def catalog(self) -> Catalog:
+        # Cached: `give` checks again, inside its transaction, that the principle is active.
+        if self.mission is not None:
+            return self.mission.catalog(self.db, self.team_id)
         with self.db.transaction() as session:
             return load_catalog(session, team_id=self.team_id)
 
@@ -93,12 +97,13 @@ def handle_kudos(
     settings: Settings,
     clock: Clock,
     users: UserDirectory,
+    mission: MissionKeeper,
 ) -> None:
     text = (command.get("text") or "").strip()
     word, *rest = text.split(maxsplit=1) or [""]
     handler = SUBCOMMANDS.get(word.lower())
     args = rest[0] if handler and rest else ("" if handler else text)
-    request = KudosRequest(ack, command, args, client, context, db, settings, clock, users)
+    request = KudosRequest(ack, command, args, client, context, db, settings, clock, users, mission)
     (handler or give_from_command)(request)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/run.py [--quick]` (see bench/RESULTS.md). Not part of the tests."""

@@ -1,0 +1,35 @@
+"""The fake Slack Web API in a process of its own, so it doesn't share the GIL with the bench.
+
+python bench/fake_slack_server.py   # prints its base URL, serves until terminated
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.fake_slack import FakeSlack
+
+
+class ForgetfulSlack(FakeSlack):
+    """Answers like the fake Slack but keeps no record: a long benchmark would fill memory."""
+
+    def _record(self, call):  # type: ignore[no-untyped-def]
+        return None
+
+
+def main() -> None:
+    slack = ForgetfulSlack().start()
+    print(slack.base_url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    slack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Benchmarks of the request path, memory and the morning fan-out; prints a table.
+
+    .venv/bin/python bench/run.py [--quick] [--only request,memory,fanout]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server with trust
+auth) for the PostgreSQL rows. Everything runs on this machine: the bot as README deploys it
+(`missionbot serve`, waitress, SERVER_THREADS=8) in a child process, a bare Bolt app that only
+acknowledges (bench/bare_bolt.py, same server and threads) in another, the fake Slack Web API
+(tests/support/fake_slack.py) answering the bot's calls, and a Python load generator in worker
+processes (keep-alive connections, each request signed as Slack signs it). Not part of the
+tests: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import itertools
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
+from tests.support.fake_slack import TEAM_ID  # noqa: E402
+from tests.support.serve_process import ServeProcess, free_port  # noqa: E402
+from tests.support.slack_client import SIGNING_SECRET, sign  # noqa: E402
+
+SERVER_THREADS = 8
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+# -- load generation -------------------------------------------------------------------------
+
+
+def command_body(command: str, text: str, user: str, n: int) -> str:
+    return urlencode(
+        {
+            "token": "x",
+            "team_id": TEAM_ID,
+            "team_domain": "tidewater",
+            "channel_id": "CGENERAL01",
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "AMISSIONBOT",
+            "response_url": f"{os.environ['BENCH_SLACK_URL']}/response/b{n}",
+            "trigger_id": f"{n}.1.t",
+        }
+    )
+
+
+def request_for(kind: str, worker: int, n: int) -> str:
+    if kind == "mission":
+        return command_body("/mission", "", "UANA0001", n)
+    # Every /kudos a new one, from a giver of its own: no duplicate, no allowance refusal.
+    giver = f"UG{worker:02d}{n:07d}"
+    return command_body("/kudos", f"<@UDANA004|dana> #plain-words bench {worker}-{n}", giver, n)
+
+
+def _send(connection: http.client.HTTPConnection, body: str) -> int:
+    stamp = int(time.time())
+    connection.request(
+        "POST",
+        "/slack/events",
+        body=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": sign(body, stamp, SIGNING_SECRET),
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def _closed_loop_worker(
+    args: tuple[int, str, int, str, float, int, str],
+) -> tuple[int, list[float]]:
+    """`threads` connections sending back to back for `seconds`; (errors, latencies in s)."""
+    worker, host, port, kind, seconds, threads, slack_url = args
+    os.environ["BENCH_SLACK_URL"] = slack_url
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = itertools.count()
+    deadline = time.monotonic() + seconds
+
+    def run(thread: int) -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.monotonic() < deadline:
+            body = request_for(kind, worker * 100 + thread, next(counter))
+            started = time.perf_counter()
+            try:
+                status = _send(connection, body)
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=30)
+                status = 0
+            mine.append(time.perf_counter() - started)
+            bad += status != 200
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return errors, latencies
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def closed_loop(port: int, kind: str, seconds: float, slack_url: str) -> Result:
+    processes, threads = 2, 8
+    jobs = [(w, "127.0.0.1", port, kind, seconds, threads, slack_url) for w in range(processes)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        outcomes = pool.map(_closed_loop_worker, jobs)
+    elapsed = time.perf_counter() - started
+    latencies = [x for _, lat in outcomes for x in lat]
+    errors = sum(e for e, _ in outcomes)
+    return Result(len(latencies), errors, min(elapsed, seconds + 0.5), *_p(latencies))
+
+
+def _p(latencies: list[float]) -> tuple[float, float]:
+    return percentile(latencies, 0.50), percentile(latencies, 0.99)
+
+
+def fixed_rate(port: int, kind: str, rate: float, seconds: float, slack_url: str) -> Result:
+    """Open loop: requests at `rate` per second, latency from when each was due."""
+    os.environ["BENCH_SLACK_URL"] = slack_url
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+    slots = iter(range(total))
+    local = threading.local()
+
+    def run() -> None:
+        nonlocal errors
+        for n in slots:
+            due = start + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if not hasattr(local, "connection"):
+                local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                status = _send(local.connection, request_for(kind, 90, n))
+            except (OSError, http.client.HTTPException):
+                local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            with lock:
+                latencies.append(time.perf_counter() - due)
+                errors += status != 200
+
+    pool = [threading.Thread(target=run) for _ in range(32)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return Result(total, errors, seconds, *_p(latencies))
+
+
+# -- the servers -----------------------------------------------------------------------------
+
+
+class SlackProcess:
+    """bench/fake_slack_server.py in a child process; quacks like FakeSlack's URLs."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "fake_slack_server.py")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        self.api_url = f"{self.base_url}/api/"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def bare_bolt(slack: SlackProcess) -> Iterator[int]:
+    port = free_port()
+    env = {**os.environ, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(port), str(SERVER_THREADS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@contextmanager
+def missionbot(database_url: str, slack: SlackProcess, log_dir: Path) -> Iterator[ServeProcess]:
+    process = ServeProcess(
+        database_url, slack, log_dir, server_threads=SERVER_THREADS, log_level="WARNING"
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def databases(tmp: Path) -> Iterator[dict[str, str]]:
+    server = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or DEFAULT_POSTGRES
+    )
+    if server.startswith(("postgres://", "postgresql://")):
+        server = "postgresql+psycopg://" + server.split("://", 1)[1]
+    sqlite = f"sqlite:///{tmp / 'bench.db'}"
+    migrate(sqlite)
+    with scratch_postgres_database(server) as postgres:
+        migrate(postgres)
+        yield {"postgresql": postgres, "sqlite": sqlite}
+
+
+# -- the benchmarks --------------------------------------------------------------------------
+
+
+def bench_requests(quick: bool, tmp: Path) -> list[str]:
+    seconds = 4.0 if quick else 15.0
+    rows = [
+        "| Backend | Request | req/s | p50 ms | p99 ms | errors | vs bare Bolt |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    slack = SlackProcess()
+    try:
+        with databases(tmp) as urls, bare_bolt(slack) as bare_port:
+            for backend, url in urls.items():
+                with missionbot(url, slack, tmp) as bot:
+                    for kind in ("mission", "kudos"):
+                        # Alternate: bare, bot, bare again; the bare figure is their mean.
+                        bare1 = closed_loop(bare_port, kind, seconds, slack.base_url)
+                        ours = closed_loop(bot.port, kind, seconds, slack.base_url)
+                        bare2 = closed_loop(bare_port, kind, seconds, slack.base_url)
+                        bare_rate = (bare1.rate + bare2.rate) / 2
+                        rows.append(_row(backend, f"/{kind}", ours, bare_rate))
+                        if kind == "kudos":
+                            half = fixed_rate(
+                                bot.port, kind, bare_rate / 2, seconds, slack.base_url
+                            )
+                            rows.append(
+                                _row(backend, f"/kudos at {bare_rate / 2:.0f}/s fixed", half, None)
+                            )
+                    bare = Result(0, 0, 1, bare1.p50_ms, bare1.p99_ms)
+                    rows.append(_row(backend, "bare Bolt ack (last pair)", bare, None, bare_rate))
+    finally:
+        slack.stop()
+    return rows
+
+
+def _row(
+    backend: str, label: str, result: Result, bare_rate: float | None, rate: float | None = None
+) -> str:
+    ratio = f"{result.rate / bare_rate:.2f}" if bare_rate else ""
+    shown = rate if rate is not None else result.rate
+    return (
+        f"| {backend} | {label} | {shown:.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} "
+        f"| {result.errors} | {ratio} |"
+    )
+
+
+def bench_memory(quick: bool, tmp: Path) -> list[str]:
+    total = 2_000 if quick else 10_000
+    rows = ["| Backend | idle RSS MB | RSS MB after requests | requests |", "|---|---:|---:|---:|"]
+    slack = SlackProcess()
+    try:
+        with databases(tmp) as urls:
+            for backend, url in urls.items():
+                with missionbot(url, slack, tmp) as bot:
+                    assert bot.process is not None
+                    time.sleep(1)
+                    idle = rss_mb(bot.process.pid)
+                    os.environ["BENCH_SLACK_URL"] = slack.base_url
+                    connection = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=30)
+                    for n in range(total):
+                        _send(connection, request_for("kudos" if n % 2 else "mission", 7, n))
+                    time.sleep(1)
+                    rows.append(
+                        f"| {backend} | {idle:.0f} | {rss_mb(bot.process.pid):.0f} | {total} |"
+                    )
+    finally:
+        slack.stop()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    parser.add_argument("--only", default="request,memory,fanout")
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
+    print(f"# missionbot benchmarks {dt.date.today()} (nproc={os.cpu_count()})\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        if "request" in wanted:
+            print("\n".join(bench_requests(args.quick, Path(tmp))) + "\n", flush=True)
+        if "memory" in wanted:
+            print("\n".join(bench_memory(args.quick, Path(tmp))) + "\n", flush=True)
+        if "fanout" in wanted:
+            from bench.fanout import bench_fanout
+
+            print("\n".join(bench_fanout(args.quick, Path(tmp))) + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Slack redelivers an event it thinks we missed: each `event_id` is handled once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from bot.db.engine import Database
+from bot.db.models import ProcessedEvent
+from bot.events import claim_event, prune_events
+from tests.conftest import Bot
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+
+HOME_OPENED = {"type": "app_home_opened", "user": "UANA0001", "channel": "D1", "tab": "home"}
+
+
+def test_a_redelivered_event_publishes_the_home_tab_once(bot: Bot, slack: FakeSlack) -> None:
+    assert bot.event(HOME_OPENED, event_id="Ev0REDELIVER").status == 200
+    slack.wait_for("views.publish")
+    for retry in ("1", "2"):
+        reply = bot.event(
+            HOME_OPENED,
+            event_id="Ev0REDELIVER",
+            headers={"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        assert reply.status == 200
+    assert bot.event(HOME_OPENED, event_id="Ev0SOMETHINGNEW").status == 200
+    slack.wait_for("views.publish", count=2)
+    assert len(slack.calls("views.publish")) == 2
+
+
+def test_claims_older_than_a_day_are_pruned_and_recent_ones_kept(database: Database) -> None:
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with database.transaction() as session:
+        assert claim_event(session=session, team_id=TEAM_ID, event_id="EvOLD", now=now)
+        assert not claim_event(session=session, team_id=TEAM_ID, event_id="EvOLD", now=now)
+        later = now + dt.timedelta(hours=23)
+        assert claim_event(session=session, team_id=TEAM_ID, event_id="EvRECENT", now=later)
+    with database.transaction() as session:
+        assert prune_events(session=session, now=now + dt.timedelta(days=1, minutes=1)) == 1
+        left = session.scalars(select(ProcessedEvent.event_id)).all()
+        assert left == ["EvRECENT"]
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1

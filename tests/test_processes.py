@@ -1,0 +1,138 @@
+"""Real `missionbot serve` processes: two on one PostgreSQL through a morning, and `kill -9`.
+
+These start the bot as README deploys it, in child processes aimed at the fake Slack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import example_mission_file
+from bot.db.engine import Database
+from bot.db.models import ScheduledPost
+from bot.mission import MissionKeeper
+from bot.missionfile import load_mission_file
+from bot.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.kudos import DANA, kudos_rows
+from tests.support.serve_process import ServeProcess
+
+LONG_AGO = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
+REFRESH_S = 1  # MISSIONBOT_SCHEDULE_REFRESH_SECONDS: the sweep runs every second
+
+
+@pytest.fixture
+def spawn(
+    database: Database, slack: FakeSlack, tmp_path: Path
+) -> Iterator[Callable[..., ServeProcess]]:
+    started: list[ServeProcess] = []
+
+    def start(**env: str | int) -> ServeProcess:
+        process = ServeProcess(database.url, slack, tmp_path, **env)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def subscribe_now(database: Database, channels: list[str]) -> None:
+    """Subscribe the channels for the current UTC minute: their post is due from now on."""
+    now = dt.datetime.now(dt.UTC)
+    request = ScheduleRequest(f"{now:%H:%M}", WEEKDAYS, "UTC")
+    with database.transaction() as session:
+        for channel in channels:
+            subscribe(
+                session=session,
+                team_id=TEAM_ID,
+                channel_id=channel,
+                user_id="UANA0001",
+                request=request,
+                default_timezone=None,
+                now=LONG_AGO,
+            )
+
+
+def posts_per_channel(slack: FakeSlack) -> Counter[str]:
+    return Counter(str(call["channel"]) for call in slack.calls("chat.postMessage"))
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_processes_post_once_per_channel_and_both_answer_commands(
+    database: Database, slack: FakeSlack, spawn: Callable[..., ServeProcess]
+) -> None:
+    MissionKeeper(load_mission_file(example_mission_file())).ensure_synced(database, TEAM_ID)
+    at_start = [f"CSTART{n:03d}" for n in range(15)]
+    later = [f"CLATER{n:03d}" for n in range(15)]
+    # Due before either process starts: both catch up at once and race for every post.
+    subscribe_now(database, at_start)
+    first, second = (spawn(missionbot_schedule_refresh_seconds=REFRESH_S) for _ in range(2))
+    # Due while both run: each process's refresh sweep finds them within REFRESH_S.
+    subscribe_now(database, later)
+
+    slack.wait_for("chat.postMessage", count=len(at_start + later), timeout=10)
+    time.sleep(2 * REFRESH_S)  # more sweeps by each process: still nothing sent twice
+    assert posts_per_channel(slack) == dict.fromkeys(at_start + later, 1)
+    with database.transaction() as session:
+        statuses = Counter(session.scalars(select(ScheduledPost.status)))
+    assert statuses == {"sent": len(at_start + later)}
+
+    for process in (first, second):
+        reply = process.client().command("/mission")
+        assert reply.status == 200
+        assert "Say it in plain words" in reply.text
+
+
+def test_every_kudos_acknowledged_before_kill_9_is_in_the_database_after_restart(
+    database: Database, slack: FakeSlack, spawn: Callable[..., ServeProcess]
+) -> None:
+    server = spawn()
+    client = server.client()
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    numbers = itertools.count()
+    stop = threading.Event()
+
+    def give_kudos() -> None:
+        while not stop.is_set():
+            n = next(numbers)
+            message = f"burst {n}"
+            try:
+                reply = client.command(
+                    "/kudos", f"<@{DANA}|dana> #plain-words {message}", user=f"UGIVER{n:04d}"
+                )
+            except OSError:
+                return  # the server is gone
+            # The kudos ack is an empty 200; a refusal or "try again" has a body.
+            if reply.status == 200 and not reply.body:
+                with lock:
+                    acknowledged.append(message)
+
+    threads = [threading.Thread(target=give_kudos, daemon=True) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(acknowledged) < 30 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=15)
+    assert len(acknowledged) >= 30
+
+    restarted = spawn()
+    recorded = {k.message for k in kudos_rows(database)}
+    assert set(acknowledged) <= recorded
+    reply = restarted.client().command("/kudos", f"<@{DANA}|dana> #plain-words after")
+    assert reply.status == 200
+    assert not reply.body
