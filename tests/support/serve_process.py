@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.fake_slack import FakeSlack
@@ -31,12 +32,14 @@ def free_port() -> int:
 
 class ServeProcess:
     def __init__(
-        self, database_url: str, slack: FakeSlack, log_dir: Path, **env: str | int
+        self, database_url: str, slack: FakeSlack, log_dir: Path, **env: str | int | None
     ) -> None:
+        """`env` overrides variables by lower-case name; None removes one."""
         self.port = free_port()
         self.slack = slack
+        self.log_dir = log_dir
         self.log_path = log_dir / f"serve-{self.port}.log"
-        self.env = {
+        variables = {
             **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -45,8 +48,9 @@ class ServeProcess:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "LOG_LEVEL": "INFO",
-            **{name.upper(): str(value) for name, value in env.items()},
+            **{name.upper(): value for name, value in env.items()},
         }
+        self.env = {name: str(value) for name, value in variables.items() if value is not None}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,11 +60,14 @@ class ServeProcess:
     def client(self) -> SlackClient:
         return SlackClient(self.base_url, self.slack)
 
-    def start(self) -> ServeProcess:
+    def start(self, ready: Callable[[], bool] | None = None) -> ServeProcess:
+        """Start it and wait until `ready()` (default: /healthz answers 200)."""
+        is_ready = ready or self._healthy
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve"],
                 env=self.env,
+                cwd=self.log_dir,  # no stray .env from the repository
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # Its own process group: a stray child of it can be killed with it.
@@ -70,14 +77,18 @@ class ServeProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"serve exited at start:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as reply:
-                    if reply.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
+            if is_ready():
+                return self
+            time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"serve did not answer within {START_TIMEOUT_S}s:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as reply:
+                return bool(reply.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
 
     def kill(self) -> None:
         """`kill -9`: no shutdown, no flush, nothing runs after it."""
@@ -85,15 +96,17 @@ class ServeProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it is not gone within 5 s."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.kill()
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL if it is not gone within 5 s; the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
