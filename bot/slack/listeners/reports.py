@@ -65,6 +65,23 @@ def _caller_zone(request: KudosRequest) -> ZoneInfo:
     return zone(request.users.get(request.client, request.team_id, request.user_id).timezone)
 
 
+def _caller_period(request: KudosRequest, text: str) -> tuple[Period, ZoneInfo]:
+    """The period the caller asked for, as a calendar period of their own timezone."""
+    where = _caller_zone(request)
+    return parse_period(text, _today(request.clock, where)), where
+
+
+def _require_admin(request: KudosRequest, refusal: str) -> None:
+    require_admin(
+        client=request.client,
+        settings=request.settings,
+        users=request.users,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        refusal=refusal,
+    )
+
+
 def _today(clock: Clock, where: ZoneInfo) -> dt.date:
     now: dt.datetime = clock()
     return now.astimezone(where).date()
@@ -73,16 +90,8 @@ def _today(clock: Clock, where: ZoneInfo) -> dt.date:
 def show_leaderboard(request: KudosRequest) -> None:
     args = parse_report_args(request.args)
     if args.share:
-        require_admin(
-            client=request.client,
-            settings=request.settings,
-            users=request.users,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            refusal=SHARE_ADMINS_ONLY,
-        )
-    where = _caller_zone(request)
-    period = parse_period(args.period, _today(request.clock, where))
+        _require_admin(request, SHARE_ADMINS_ONLY)
+    period, where = _caller_period(request, args.period)
     with request.db.transaction() as session:
         principle = (
             find_principle(session, request.team_id, args.principle) if args.principle else None
@@ -108,8 +117,7 @@ def show_principles(request: KudosRequest) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {PRINCIPLES_USAGE}")
-    where = _caller_zone(request)
-    period = parse_period(args.period, _today(request.clock, where))
+    period, where = _caller_period(request, args.period)
     previous = period.previous()
     with request.db.transaction() as session:
         report = principle_report(
@@ -124,19 +132,11 @@ def show_principles(request: KudosRequest) -> None:
 
 
 def export_command(request: KudosRequest) -> None:
-    require_admin(
-        client=request.client,
-        settings=request.settings,
-        users=request.users,
-        team_id=request.team_id,
-        user_id=request.user_id,
-        refusal=EXPORT_ADMINS_ONLY,
-    )
+    _require_admin(request, EXPORT_ADMINS_ONLY)
     args = parse_report_args(request.args, EXPORT_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {EXPORT_USAGE}")
-    where = _caller_zone(request)
-    period = parse_period(args.period, _today(request.clock, where))
+    period, where = _caller_period(request, args.period)
     started = export_started(period)
     # The upload may take longer than Slack's three seconds: acknowledge first.
     request.ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
