@@ -9,7 +9,6 @@ refusal for the error handler.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -77,7 +76,9 @@ def _post_public(
 ) -> str | None:
     message = kudos_public(given)
     where = f"<#{channel_id}>" if channel_id else "the channel"
-    if channel_id and _bot_is_member(client, channel_id):
+    if channel_id:
+        # Post first and fall back on "not a member": asking conversations.info beforehand
+        # would cost every kudos a round trip to Slack that is almost always a yes.
         try:
             response = client.chat_postMessage(
                 channel=channel_id,
@@ -88,9 +89,10 @@ def _post_public(
             )
         except SLACK_FAILURES as error:
             reason = _reason(error)
-            log.warning("kudos public post failed group=%s: %s", given.group_id, reason)
             if reason not in NOT_A_MEMBER or not response_url:
+                log.warning("kudos public post failed group=%s: %s", given.group_id, reason)
                 return f"the public message in {where} ({reason})"
+            log.info("kudos public post through response_url group=%s: %s", given.group_id, reason)
         else:
             _remember(database, team_id, given, str(response["channel"]), response.get("ts"))
             return None
@@ -104,16 +106,6 @@ def _post_public(
             _remember(database, team_id, given, channel_id, None)
         return None
     return f"the public message in {where} (I'm not a member there; `/invite` me)"
-
-
-def _bot_is_member(client: WebClient, channel_id: str) -> bool:
-    try:
-        channel: dict[str, Any] = client.conversations_info(channel=channel_id)["channel"]
-    except SLACK_FAILURES as error:
-        # Private channels and DMs the bot isn't in answer channel_not_found.
-        log.info("conversations.info %s: %s", channel_id, _reason(error))
-        return False
-    return bool(channel.get("is_member") or channel.get("is_im"))
 
 
 def _remember(

@@ -61,6 +61,12 @@ def default_user(user_id: str) -> dict[str, Any]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops connections when the bot's many threads call at
+    # once; the kernel then retries after a second, which real Slack would never cost.
+    request_queue_size = 1024
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self._calls: list[Call] = []
@@ -71,7 +77,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.socket_mode_url: str | None = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval so that stop() returns at once rather than after 0.5 s.
         self._thread = threading.Thread(
@@ -189,6 +195,11 @@ class FakeSlack:
 
     def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = params.get("channel")
+        known = self.channels.get(str(channel))
+        if known is not None and not known.get("is_member", True):
+            # As Slack answers: a private channel the bot isn't in doesn't exist for it.
+            error = "channel_not_found" if known.get("is_private") else "not_in_channel"
+            return {"ok": False, "error": error}
         return {"ok": True, "channel": channel, "ts": self._next_ts(), "message": params}
 
     def _api_chat_postEphemeral(self, _params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
