@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +93,13 @@ def test_serve_without_slack_credentials_says_what_to_set(
         "missionbot: Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
         "Socket Mode) in the environment or .env; README.md#slack-setup says where to find them.\n"
     )
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("document", ["README.md", ".env.example"])
+def test_every_setting_is_documented(document: str) -> None:
+    text = (ROOT / document).read_text()
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in text]
+    assert missing == []
