@@ -9,6 +9,8 @@ import pytest
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -93,9 +95,6 @@ def test_serve_without_slack_credentials_says_what_to_set(
         "missionbot: Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
         "Socket Mode) in the environment or .env; README.md#slack-setup says where to find them.\n"
     )
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("document", ["README.md", ".env.example"])
