@@ -102,7 +102,7 @@ def generate(count: int, principle_ids: list[int], now: dt.datetime) -> list[tup
     rng = random.Random(20261123)
     receivers = rng.sample(range(PEOPLE), PEOPLE)
     givers = rng.sample(range(PEOPLE), PEOPLE)
-    receiver_weights = [1 / (rank + 1) ** 0.8 for rank in range(PEOPLE)]
+    receiver_weights = [1 / (rank + 1) ** 0.6 for rank in range(PEOPLE)]
     giver_weights = [1 / (rank + 1) ** 0.4 for rank in range(PEOPLE)]
     principle_weights = [12 - i for i in range(len(principle_ids))]
     start = now - dt.timedelta(days=DAYS)
