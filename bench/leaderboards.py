@@ -237,14 +237,13 @@ def analyze(database: Database) -> None:
 # -- the hand-written SQL --------------------------------------------------------------------
 
 
-def _counted(bounds: tuple[dt.datetime | None, dt.datetime | None], alias: str = "") -> str:
+def _counted(bounds: tuple[dt.datetime | None, dt.datetime | None]) -> str:
     """The kudos a report counts: the team's, not withdrawn, inside the bounds."""
     start, end = bounds
-    a = f"{alias}." if alias else ""
     return (
-        f"{a}team_id = :team AND {a}withdrawn_at IS NULL"
-        + (f" AND {a}created_at >= :start" if start else "")
-        + (f" AND {a}created_at < :end" if end else "")
+        "team_id = :team AND withdrawn_at IS NULL"
+        + (" AND created_at >= :start" if start else "")
+        + (" AND created_at < :end" if end else "")
     )
 
 
@@ -303,11 +302,13 @@ def hand_leaderboard(
     ).bindparams(*binds)
     split = text(
         f"""
-        SELECT k.{who}, p.id, p.key, count(*) AS n
-        FROM kudos k JOIN principles p ON p.id = k.principle_id
-        WHERE {_counted(bounds, "k")} AND k.{who} IN :people
-        GROUP BY k.{who}, p.id, p.key
-        ORDER BY k.{who}, n DESC, p.id
+        SELECT s.user_id, p.id, p.key, s.n
+        FROM (
+            SELECT {who} AS user_id, principle_id, count(*) AS n FROM kudos
+            WHERE {_counted(bounds)} AND {who} IN :people
+            GROUP BY {who}, principle_id
+        ) s JOIN principles p ON p.id = s.principle_id
+        ORDER BY s.user_id, s.n DESC, p.id
         """
     ).bindparams(*binds, bindparam("people", expanding=True))
     with database.engine.connect() as connection:
