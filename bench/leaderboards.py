@@ -386,6 +386,7 @@ def _pos(row: Any) -> int:
 class Timing:
     backend: str
     query: str
+    counted: int
     bot: list[float]
     hand: list[float]
 
@@ -397,8 +398,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def race(
     bot: Callable[[], Answer], hand: Callable[[], Answer], reps: int, warmup: int
-) -> tuple[list[float], list[float]]:
-    """Bot and hand-written alternately (the order swapped every round); seconds each."""
+) -> tuple[Answer, list[float], list[float]]:
+    """The answer, once checked equal; then bot and hand-written alternately (the order
+    swapped every round), seconds each."""
     ours, theirs = bot(), hand()
     if ours != theirs:
         raise AssertionError(f"different answers:\nbot  {ours}\nhand {theirs}")
@@ -411,7 +413,7 @@ def race(
             run()
             if n >= warmup:
                 times.append(time.perf_counter() - started)
-    return bot_times, hand_times
+    return ours, bot_times, hand_times
 
 
 def bench_backend(
@@ -444,24 +446,28 @@ def bench_backend(
         del rows
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
+        last_month = month.previous()
+        assert last_month is not None
         caller = caller_in_the_middle(database, month.bounds(ZONE))
         timings = []
         for label, period, role in (
             ("leaderboard month", month, Role.RECEIVERS),
+            (f"leaderboard {last_month.slug} (last full month)", last_month, Role.RECEIVERS),
             ("leaderboard all", everything, Role.RECEIVERS),
             ("leaderboard month givers", month, Role.GIVERS),
         ):
-            bot_times, hand_times = race(
+            answer, bot_times, hand_times = race(
                 _bot_board(database, period, role, caller),
                 _hand_board(database, period, role, caller),
                 reps,
                 warmup,
             )
-            timings.append(Timing(backend, label, bot_times, hand_times))
-        bot_times, hand_times = race(
+            timings.append(Timing(backend, label, answer.value[2], bot_times, hand_times))
+        answer, bot_times, hand_times = race(
             _bot_report(database, month), _hand_report(database, month), reps, warmup
         )
-        timings.append(Timing(backend, "principles month", bot_times, hand_times))
+        counted = sum(c[3] + c[4] for c in answer.value[0])
+        timings.append(Timing(backend, "principles month", counted, bot_times, hand_times))
         return timings, seeding
     finally:
         database.dispose()
@@ -552,13 +558,15 @@ def database_url(backend: str, tmp: Path) -> Iterator[str]:
 
 def table(timings: list[Timing]) -> list[str]:
     rows = [
-        "| Backend | Query | bot p50 ms | bot p99 ms | SQL p50 ms | SQL p99 ms | bot / SQL (p50) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| Backend | Query | kudos counted | bot p50 ms | bot p99 ms | SQL p50 ms | SQL p99 ms "
+        "| bot / SQL (p50) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
         bot50, hand50 = statistics.median(t.bot) * 1000, statistics.median(t.hand) * 1000
         rows.append(
-            f"| {t.backend} | {t.query} | {bot50:.1f} | {percentile(t.bot, 0.99):.1f} "
+            f"| {t.backend} | {t.query} | {t.counted:,} "
+            f"| {bot50:.1f} | {percentile(t.bot, 0.99):.1f} "
             f"| {hand50:.1f} | {percentile(t.hand, 0.99):.1f} | {bot50 / hand50:.2f} |"
         )
     return rows
