@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, case, func, null, or_, select, true
+from sqlalchemy import ColumnElement, case, func, null, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
@@ -249,18 +249,18 @@ def principle_report(
 ) -> PrincipleReport:
     """Kudos per principle in the period and the one before; the active principles with none."""
 
-    def within(limits: Range) -> ColumnElement[bool]:
-        start, end = limits
-        parts = [Kudos.created_at >= start] if start is not None else []
-        parts += [Kudos.created_at < end] if end is not None else []
-        return and_(true(), *parts)
-
     # Count per principle over the kudos alone, then attach the dozen principles to the
     # counts: grouping the join instead carried every principle column through the aggregate.
+    # Both counts read the one range [start of the period before, end of this one); inside
+    # it, "this period" needs only its start and "the period before" only its end.
     widest = (previous_bounds[0] if previous_bounds else bounds[0], bounds[1])
-    columns = [Kudos.principle_id, func.sum(case((within(bounds), 1), else_=0)).label("now")]
+    start = bounds[0]
+    this_period = Kudos.created_at >= start if start is not None else true()
+    columns = [Kudos.principle_id, func.sum(case((this_period, 1), else_=0)).label("now")]
     if previous_bounds is not None:
-        columns.append(func.sum(case((within(previous_bounds), 1), else_=0)).label("before"))
+        end = previous_bounds[1]
+        period_before = Kudos.created_at < end if end is not None else true()
+        columns.append(func.sum(case((period_before, 1), else_=0)).label("before"))
     per_principle = (
         select(*columns).where(*counted(team_id, widest)).group_by(Kudos.principle_id).subquery()
     )
