@@ -467,7 +467,9 @@ def bench_backend(
             _bot_report(database, month), _hand_report(database, month), reps, warmup
         )
         counted = sum(c[3] + c[4] for c in answer.value[0])
-        timings.append(Timing(backend, "principles month", counted, bot_times, hand_times))
+        timings.append(
+            Timing(backend, "principles month (and last month)", counted, bot_times, hand_times)
+        )
         return timings, seeding
     finally:
         database.dispose()
