@@ -14,14 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, case, func, null, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
 from bot.errors import UnknownPrinciple, UserError
-from bot.mission import PrincipleInfo, load_catalog, principle_info
+from bot.mission import PrincipleInfo, load_catalog, numbered, principle_info
 from bot.periods import PERIOD_HELP, Period, is_period
 
 TOP = 10
@@ -137,9 +136,8 @@ def all_principles(session: Session, team_id: str) -> dict[int, PrincipleInfo]:
     """Every principle of the team by id, retired ones included (they label old kudos)."""
     rows = session.scalars(
         select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
-    )
-    active = {p.id: p for p in load_catalog(session, team_id=team_id).principles}
-    return {row.id: active.get(row.id) or principle_info(row) for row in rows}
+    ).all()
+    return numbered(rows)
 
 
 def find_principle(session: Session, team_id: str, reference: str) -> PrincipleInfo:
@@ -174,7 +172,7 @@ def leaderboard(
     conditions = counted(team_id, bounds)
     if principle is not None:
         conditions.append(Kudos.principle_id == principle.id)
-    count = func.count(Kudos.id)
+    count = func.count()
     ranked = (
         select(
             who.label("user_id"),
@@ -228,7 +226,7 @@ def _splits(
     """Count per principle for the given people, in one grouped query."""
     if not user_ids:
         return {}
-    count = func.count(Kudos.id)
+    count = func.count()
     rows = session.execute(
         select(who, Kudos.principle_id, count)
         .where(*conditions, who.in_(user_ids))
@@ -251,32 +249,36 @@ def principle_report(
 ) -> PrincipleReport:
     """Kudos per principle in the period and the one before; the active principles with none."""
 
-    def within(limits: Range) -> ColumnElement[bool]:
-        start, end = limits
-        parts = [Kudos.created_at >= start] if start is not None else []
-        parts += [Kudos.created_at < end] if end is not None else []
-        return and_(true(), *parts)
-
-    current = func.sum(case((within(bounds), 1), else_=0))
-    before = func.sum(case((within(previous_bounds), 1), else_=0)) if previous_bounds else None
+    # Count per principle over the kudos alone, then attach the dozen principles to the
+    # counts: grouping the join instead carried every principle column through the aggregate.
+    # Both counts read the one range [start of the period before, end of this one); inside
+    # it, "this period" needs only its start and "the period before" only its end.
     widest = (previous_bounds[0] if previous_bounds else bounds[0], bounds[1])
-    join = and_(Kudos.principle_id == Principle.id, *counted(team_id, widest))
-    columns: list[Any] = [Principle, current] + ([before] if before is not None else [])
+    start = bounds[0]
+    this_period = Kudos.created_at >= start if start is not None else true()
+    columns = [Kudos.principle_id, func.sum(case((this_period, 1), else_=0)).label("now")]
+    if previous_bounds is not None:
+        end = previous_bounds[1]
+        period_before = Kudos.created_at < end if end is not None else true()
+        columns.append(func.sum(case((period_before, 1), else_=0)).label("before"))
+    per_principle = (
+        select(*columns).where(*counted(team_id, widest)).group_by(Kudos.principle_id).subquery()
+    )
+    current = func.coalesce(per_principle.c.now, 0).label("current")
+    before = func.coalesce(per_principle.c.before, 0) if previous_bounds is not None else null()
     rows = session.execute(
-        select(*columns)
-        .outerjoin(Kudos, join)
+        select(Principle, current, before)
+        .outerjoin(per_principle, per_principle.c.principle_id == Principle.id)
         .where(Principle.team_id == team_id)
-        .group_by(Principle.id)
         .order_by(current.desc(), Principle.retired_at.is_not(None), Principle.position)
     ).all()
-    active = {p.id: p for p in load_catalog(session, team_id=team_id).principles}
+    infos = numbered([row[0] for row in rows])
     counts: list[PrincipleCount] = []
     quiet: list[PrincipleInfo] = []
-    for row in rows:
-        principle: Principle = row[0]
-        now_count = int(row[1] or 0)
-        previous = int(row[2] or 0) if before is not None else None
-        info = active.get(principle.id) or principle_info(principle)
+    for principle, now, earlier in rows:
+        now_count = int(now)
+        previous = int(earlier) if previous_bounds is not None else None
+        info = infos[principle.id]
         retired = principle.retired_at is not None
         if retired and not now_count and not previous:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
@@ -162,13 +162,21 @@ def load_catalog(session: Session, *, team_id: str) -> Catalog:
         select(Principle)
         .where(Principle.team_id == team_id, Principle.retired_at.is_(None))
         .order_by(Principle.position)
-    )
-    principles = tuple(_info(row, number) for number, row in enumerate(rows, start=1))
+    ).all()
+    principles = tuple(numbered(rows).values())
     return Catalog(
         statement=mission.statement if mission else "",
         company=mission.company if mission else None,
         principles=principles,
     )
+
+
+def numbered(rows: Sequence[Principle]) -> dict[int, PrincipleInfo]:
+    """The rows as PrincipleInfo by id, in the order given, numbered as the catalog numbers
+    them: the active ones 1, 2, … by position; retired ones have no number."""
+    active = sorted((row for row in rows if row.retired_at is None), key=lambda row: row.position)
+    numbers = {row.id: number for number, row in enumerate(active, start=1)}
+    return {row.id: _info(row, numbers.get(row.id)) for row in rows}
 
 
 def principle_info(principle: Principle, number: int | None = None) -> PrincipleInfo:

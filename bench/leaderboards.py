@@ -1,0 +1,609 @@
+"""Leaderboards at scale: the bot's report queries against hand-written SQL; prints a table.
+
+    .venv/bin/python bench/leaderboards.py [--quick] [--kudos N] [--reps N] [--only sqlite]
+
+For each backend a fresh migrated database (SQLite: a file in a temporary directory;
+PostgreSQL: a scratch database on BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local
+server with trust auth), a 12-principle mission synchronised by the bot's own `sync_mission`,
+then 1,000,000 kudos (`--quick`: 100,000) over 5,000 people and the two years up to now, bulk
+inserted (PostgreSQL: COPY; SQLite: one executemany in one transaction) and timed, then
+VACUUM ANALYZE / ANALYZE + PRAGMA optimize.
+
+Each report is then run the way `/kudos leaderboard …` and `/kudos principles` run it (the
+service function in bot/leaderboard.py, in a session from bot.db.engine.Database), alternating
+with the hand-written SQL for the same answer on the same engine; the two answers are
+compared once, then timed over `--reps` repetitions after a warm-up. Not part of the tests:
+nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db.engine import Database  # noqa: E402
+from bot.db.models import Principle, UTCDateTime  # noqa: E402
+from bot.leaderboard import (  # noqa: E402
+    Leaderboard,
+    PrincipleReport,
+    Role,
+    leaderboard,
+    principle_report,
+)
+from bot.mission import sync_mission  # noqa: E402
+from bot.missionfile import parse_mission  # noqa: E402
+from bot.periods import Period, parse_period  # noqa: E402
+from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TEAM = "TBENCHLB01"
+PEOPLE = 5_000
+DAYS = 730
+ZONE = ZoneInfo("America/New_York")
+TOP, SPLIT_TOP = 10, 3
+COLUMNS = (
+    "team_id",
+    "group_id",
+    "giver_id",
+    "receiver_id",
+    "principle_id",
+    "message",
+    "channel_id",
+    "source",
+    "created_at",
+    "withdrawn_at",
+    "public_channel_id",
+    "public_message_ts",
+)
+PG_TYPES = ["text"] * 4 + ["int4"] + ["text"] * 3 + ["timestamptz"] * 2 + ["text"] * 2
+MISSION = "mission: Move every shipment as if it were our own.\ncompany: Bench Freight\n" + (
+    "principles:\n"
+    + "".join(
+        f"  - {{key: principle-{n:02d}, title: Principle number {n}, category: C{n % 3}}}\n"
+        for n in range(1, 13)
+    )
+)
+
+
+def person(n: int) -> str:
+    return f"U{n:07d}B"
+
+
+# -- the data set ----------------------------------------------------------------------------
+
+
+def generate(count: int, principle_ids: list[int], now: dt.datetime) -> list[tuple[Any, ...]]:
+    """`count` kudos rows in time order, as they would have been written.
+
+    Receivers follow a Zipf-like skew (a few people get many kudos, most get a few), givers a
+    milder one; principles are skewed too. Most kudos have one receiver, about one group in
+    eight two to five (same giver, time, principle, message and group_id). About 3% withdrawn.
+    """
+    rng = random.Random(20261123)
+    receivers = rng.sample(range(PEOPLE), PEOPLE)
+    givers = rng.sample(range(PEOPLE), PEOPLE)
+    receiver_weights = [1 / (rank + 1) ** 0.6 for rank in range(PEOPLE)]
+    giver_weights = [1 / (rank + 1) ** 0.4 for rank in range(PEOPLE)]
+    principle_weights = [12 - i for i in range(len(principle_ids))]
+    start = now - dt.timedelta(days=DAYS)
+    span = DAYS * 86_400
+    sizes: list[int] = []
+    while sum(sizes) < count:
+        sizes.extend(rng.choices([1, 2, 3, 4, 5], [88, 7, 3, 1, 1], k=count // 2))
+    total = 0
+    groups: list[int] = []
+    for size in sizes:
+        size = min(size, count - total)
+        if not size:
+            break
+        groups.append(size)
+        total += size
+    picked = iter(rng.choices(receivers, receiver_weights, k=count))
+    giver_for = rng.choices(givers, giver_weights, k=len(groups))
+    principle_for = rng.choices(principle_ids, principle_weights, k=len(groups))
+    first = start.timestamp()
+    stamps = sorted(first + rng.random() * span for _ in groups)
+    withdrawn = iter([rng.random() < 0.03 for _ in range(count)])
+    names = [person(n) for n in range(PEOPLE)]
+    channels = [f"C{n:08d}" for n in range(40)]
+    later = dt.timedelta(minutes=5)
+    rows: list[tuple[Any, ...]] = []
+    for g, size in enumerate(groups):
+        at = dt.datetime.fromtimestamp(stamps[g], dt.UTC)
+        bits = f"{rng.getrandbits(128):032x}"
+        giver = giver_for[g]
+        channel = channels[g % 40]
+        shared = (
+            f"{bits[:8]}-{bits[8:12]}-4{bits[13:16]}-a{bits[17:20]}-{bits[20:]}",
+            names[giver],
+        )
+        tail = (
+            principle_for[g],
+            f"thanks for the {g} things",
+            channel,
+            "command",
+            at,
+        )
+        for _ in range(size):
+            receiver = next(picked)
+            if receiver == giver:
+                receiver = (receiver + 1) % PEOPLE
+            rows.append(
+                (
+                    TEAM,
+                    *shared,
+                    names[receiver],
+                    *tail,
+                    at + later if next(withdrawn) else None,
+                    channel,
+                    f"{stamps[g]:.6f}",
+                )
+            )
+    return rows
+
+
+def libpq(url: str) -> str:
+    """A plain psycopg connection string: seeding and VACUUM need no deadline."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """Binary COPY over one psycopg connection, the secondary indexes dropped during the load
+    and rebuilt from their own definitions after it; (load seconds, index seconds)."""
+    with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
+        indexes = cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ).fetchall()
+        started = time.perf_counter()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        names = ", ".join(COLUMNS)
+        with cursor.copy(f"COPY kudos ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(PG_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        loaded = time.perf_counter()
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+    return loaded - started, time.perf_counter() - loaded
+
+
+def seed_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """One executemany in one transaction, times written as SQLAlchemy writes them; the
+    secondary indexes dropped during the load and rebuilt after it."""
+
+    def stamp(value: dt.datetime | None) -> str | None:
+        return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    connection = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+    try:
+        indexes = connection.execute(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'index' AND tbl_name = 'kudos' AND sql IS NOT NULL"
+        ).fetchall()
+        started = time.perf_counter()
+        connection.execute("BEGIN")
+        for name, _definition in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+        connection.executemany(
+            f"INSERT INTO kudos ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            ((*r[:8], stamp(r[8]), stamp(r[9]), *r[10:]) for r in rows),
+        )
+        loaded = time.perf_counter()
+        for _name, definition in indexes:
+            connection.execute(definition)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return loaded - started, time.perf_counter() - loaded
+
+
+def analyze(database: Database) -> None:
+    if database.dialect == "postgresql":
+        # What autovacuum does after a bulk load (PostgreSQL 13+): statistics and the
+        # visibility map that index-only scans rely on.
+        with psycopg.connect(libpq(database.url), autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE kudos")
+            connection.execute("ANALYZE principles")
+        return
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("PRAGMA optimize")
+        connection.commit()
+
+
+# -- the hand-written SQL --------------------------------------------------------------------
+
+
+def _counted(bounds: tuple[dt.datetime | None, dt.datetime | None]) -> str:
+    """The kudos a report counts: the team's, not withdrawn, inside the bounds."""
+    start, end = bounds
+    return (
+        "team_id = :team AND withdrawn_at IS NULL"
+        + (" AND created_at >= :start" if start else "")
+        + (" AND created_at < :end" if end else "")
+    )
+
+
+def _params(
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+) -> tuple[dict[str, Any], list[Any]]:
+    start, end = bounds
+    values: dict[str, Any] = {"team": TEAM}
+    binds = []
+    for name, value in (("start", start), ("end", end)):
+        if value is not None:
+            values[name] = value
+            binds.append(bindparam(name, type_=UTCDateTime()))
+    return values, binds
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A report reduced to plain values, for comparing the bot's answer with the SQL's."""
+
+    value: tuple[Any, ...]
+
+
+def board_answer(board: Leaderboard) -> Answer:
+    def standing(s: Any) -> tuple[Any, ...]:
+        return (s.rank, s.user_id, s.count, tuple((p.id, p.key, n) for p, n in s.split))
+
+    entries = tuple(standing(s) for s in board.entries)
+    caller = standing(board.caller) if board.caller else None
+    return Answer((entries, caller, board.total, board.people))
+
+
+def hand_leaderboard(
+    database: Database,
+    role: Role,
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+    caller: str,
+) -> Answer:
+    who = "receiver_id" if role == Role.RECEIVERS else "giver_id"
+    values, binds = _params(bounds)
+    ranking = text(
+        f"""
+        WITH per_person AS (
+            SELECT {who} AS user_id, count(*) AS n FROM kudos
+            WHERE {_counted(bounds)}
+            GROUP BY {who}
+        ), ranked AS (
+            SELECT user_id, n, rank() OVER (ORDER BY n DESC) AS rnk,
+                   sum(n) OVER () AS total, count(*) OVER () AS people
+            FROM per_person
+        )
+        SELECT user_id, n, rnk, total, people FROM ranked
+        WHERE rnk <= :top OR user_id = :caller
+        ORDER BY rnk, user_id
+        """
+    ).bindparams(*binds)
+    split = text(
+        f"""
+        SELECT s.user_id, p.id, p.key, s.n
+        FROM (
+            SELECT {who} AS user_id, principle_id, count(*) AS n FROM kudos
+            WHERE {_counted(bounds)} AND {who} IN :people
+            GROUP BY {who}, principle_id
+        ) s JOIN principles p ON p.id = s.principle_id
+        ORDER BY s.user_id, s.n DESC, p.id
+        """
+    ).bindparams(*binds, bindparam("people", expanding=True))
+    with database.engine.connect() as connection:
+        rows = connection.execute(ranking, {**values, "top": TOP, "caller": caller}).all()
+        top = [r.user_id for r in rows if r.rnk <= TOP][:SPLIT_TOP]
+        splits: dict[str, list[tuple[int, str, int]]] = {}
+        if top:
+            for user_id, pid, key, n in connection.execute(split, {**values, "people": top}):
+                splits.setdefault(user_id, []).append((pid, key, int(n)))
+        connection.rollback()
+    standings = [(int(r.rnk), r.user_id, int(r.n), tuple(splits.get(r.user_id, ()))) for r in rows]
+    entries = tuple(s for s in standings if s[0] <= TOP)
+    mine = next((s for s in standings if s[0] > TOP and s[1] == caller), None)
+    total, people = (int(rows[0].total), int(rows[0].people)) if rows else (0, 0)
+    return Answer((entries, mine, total, people))
+
+
+def report_answer(report: PrincipleReport) -> Answer:
+    counts = tuple(
+        (c.principle.id, c.principle.key, c.principle.number, c.count, c.previous, c.retired)
+        for c in report.counts
+    )
+    return Answer((counts, tuple(p.id for p in report.quiet)))
+
+
+def hand_principles(
+    database: Database,
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+    previous: tuple[dt.datetime | None, dt.datetime | None],
+) -> Answer:
+    """For a period with a previous period of the same length just before it (not `all`)."""
+    values, binds = _params((previous[0], bounds[1]))
+    values["middle"] = bounds[0]
+    query = text(
+        f"""
+        SELECT p.id, p.key, p.position, p.retired_at IS NOT NULL AS retired,
+               coalesce(c.now, 0) AS now, coalesce(c.before, 0) AS before
+        FROM principles p LEFT JOIN (
+            SELECT principle_id,
+                   sum(CASE WHEN created_at >= :middle THEN 1 ELSE 0 END) AS now,
+                   sum(CASE WHEN created_at < :middle THEN 1 ELSE 0 END) AS before
+            FROM kudos
+            WHERE {_counted((previous[0], bounds[1]))}
+            GROUP BY principle_id
+        ) c ON c.principle_id = p.id
+        WHERE p.team_id = :team
+        ORDER BY now DESC, retired, p.position
+        """
+    ).bindparams(*binds, bindparam("middle", type_=UTCDateTime()))
+    with database.engine.connect() as connection:
+        rows = connection.execute(query, values).all()
+        connection.rollback()
+    numbers = {
+        r.id: n for n, r in enumerate(sorted((r for r in rows if not r.retired), key=_pos), 1)
+    }
+    counts = tuple(
+        (r.id, r.key, numbers.get(r.id), int(r.now), int(r.before), bool(r.retired))
+        for r in rows
+        if not (r.retired and not r.now and not r.before)
+    )
+    quiet = tuple(
+        sorted((r.id for r in rows if not r.retired and not r.now), key=lambda i: numbers[i])
+    )
+    return Answer((counts, quiet))
+
+
+def _pos(row: Any) -> int:
+    return int(row.position)
+
+
+# -- timing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    backend: str
+    query: str
+    counted: int
+    bot: list[float]
+    hand: list[float]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def race(
+    bot: Callable[[], Answer], hand: Callable[[], Answer], reps: int, warmup: int
+) -> tuple[Answer, list[float], list[float]]:
+    """The answer, once checked equal; then bot and hand-written alternately (the order
+    swapped every round), seconds each."""
+    ours, theirs = bot(), hand()
+    if ours != theirs:
+        raise AssertionError(f"different answers:\nbot  {ours}\nhand {theirs}")
+    bot_times: list[float] = []
+    hand_times: list[float] = []
+    for n in range(warmup + reps):
+        pair = [(bot, bot_times), (hand, hand_times)]
+        for run, times in pair if n % 2 else reversed(pair):
+            started = time.perf_counter()
+            run()
+            if n >= warmup:
+                times.append(time.perf_counter() - started)
+    return ours, bot_times, hand_times
+
+
+def bench_backend(
+    backend: str, url: str, count: int, reps: int, warmup: int
+) -> tuple[list[Timing], list[str]]:
+    now = dt.datetime.now(dt.UTC)
+    database = Database(url)
+    try:
+        with database.transaction() as session:
+            sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
+        with database.transaction() as session:
+            pids = list(
+                session.scalars(
+                    select(Principle.id)
+                    .where(Principle.team_id == TEAM)
+                    .order_by(Principle.position)
+                )
+            )
+        started = time.perf_counter()
+        rows = generate(count, pids, now)
+        generated = time.perf_counter()
+        load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
+        inserted = time.perf_counter()
+        analyze(database)
+        analyzed = time.perf_counter()
+        seeding = [
+            f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
+            f"| {analyzed - inserted:.1f} | {analyzed - started:.1f} |"
+        ]
+        del rows
+        today = now.astimezone(ZONE).date()
+        month, everything = parse_period("month", today), parse_period("all", today)
+        last_month = month.previous()
+        assert last_month is not None
+        caller = caller_in_the_middle(database, month.bounds(ZONE))
+        timings = []
+        for label, period, role in (
+            ("leaderboard month", month, Role.RECEIVERS),
+            (f"leaderboard {last_month.slug} (last full month)", last_month, Role.RECEIVERS),
+            ("leaderboard all", everything, Role.RECEIVERS),
+            ("leaderboard month givers", month, Role.GIVERS),
+        ):
+            answer, bot_times, hand_times = race(
+                _bot_board(database, period, role, caller),
+                _hand_board(database, period, role, caller),
+                reps,
+                warmup,
+            )
+            timings.append(Timing(backend, label, answer.value[2], bot_times, hand_times))
+        answer, bot_times, hand_times = race(
+            _bot_report(database, month), _hand_report(database, month), reps, warmup
+        )
+        counted = sum(c[3] + c[4] for c in answer.value[0])
+        timings.append(
+            Timing(backend, "principles month (and last month)", counted, bot_times, hand_times)
+        )
+        return timings, seeding
+    finally:
+        database.dispose()
+
+
+def caller_in_the_middle(
+    database: Database, bounds: tuple[dt.datetime | None, dt.datetime | None]
+) -> str:
+    """Someone who received kudos this month but is far from the top: shown below the top 10."""
+    values, binds = _params(bounds)
+    query = text(
+        f"SELECT receiver_id FROM kudos WHERE {_counted(bounds)} "
+        "GROUP BY receiver_id ORDER BY count(*), receiver_id"
+    ).bindparams(*binds)
+    with database.engine.connect() as connection:
+        people = connection.scalars(query, values).all()
+        connection.rollback()
+    return str(people[len(people) // 2])
+
+
+def _bot_board(database: Database, period: Period, role: Role, caller: str) -> Callable[[], Answer]:
+    def run() -> Answer:
+        with database.transaction() as session:
+            board = leaderboard(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=period.bounds(ZONE),
+                role=role,
+                caller_id=caller,
+            )
+        return board_answer(board)
+
+    return run
+
+
+def _hand_board(
+    database: Database, period: Period, role: Role, caller: str
+) -> Callable[[], Answer]:
+    return lambda: hand_leaderboard(database, role, period.bounds(ZONE), caller)
+
+
+def _bot_report(database: Database, period: Period) -> Callable[[], Answer]:
+    previous = period.previous()
+    assert previous is not None
+
+    def run() -> Answer:
+        with database.transaction() as session:
+            report = principle_report(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=period.bounds(ZONE),
+                previous_bounds=previous.bounds(ZONE),
+            )
+        return report_answer(report)
+
+    return run
+
+
+def _hand_report(database: Database, period: Period) -> Callable[[], Answer]:
+    previous = period.previous()
+    assert previous is not None
+    return lambda: hand_principles(database, period.bounds(ZONE), previous.bounds(ZONE))
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def database_url(backend: str, tmp: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'leaderboards.db'}"
+        migrate(url)
+        yield url
+        return
+    server = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or DEFAULT_POSTGRES
+    )
+    if server.startswith(("postgres://", "postgresql://")):
+        server = "postgresql+psycopg://" + server.split("://", 1)[1]
+    with scratch_postgres_database(server) as url:
+        migrate(url)
+        yield url
+
+
+def table(timings: list[Timing]) -> list[str]:
+    rows = [
+        "| Backend | Query | kudos counted | bot p50 ms | bot p99 ms | SQL p50 ms | SQL p99 ms "
+        "| bot / SQL (p50) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t in timings:
+        bot50, hand50 = statistics.median(t.bot) * 1000, statistics.median(t.hand) * 1000
+        rows.append(
+            f"| {t.backend} | {t.query} | {t.counted:,} "
+            f"| {bot50:.1f} | {percentile(t.bot, 0.99):.1f} "
+            f"| {hand50:.1f} | {percentile(t.hand, 0.99):.1f} | {bot50 / hand50:.2f} |"
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 kudos and 10 repetitions")
+    parser.add_argument("--kudos", type=int, help="how many kudos to seed (default 1,000,000)")
+    parser.add_argument("--reps", type=int, help="timed repetitions per query (default 30)")
+    parser.add_argument("--only", default="postgresql,sqlite")
+    args = parser.parse_args()
+    count = args.kudos or (100_000 if args.quick else 1_000_000)
+    reps = args.reps or (10 if args.quick else 30)
+    warmup = 3
+    print(
+        f"# missionbot leaderboards {dt.date.today()}: {count:,} kudos, {PEOPLE:,} people, "
+        f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()})\n",
+        flush=True,
+    )
+    timings: list[Timing] = []
+    seeding = [
+        "| Backend | kudos | generate s | bulk insert s | indexes s | analyze s | total s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.only.split(","):
+            with database_url(backend, Path(tmp)) as url:
+                found, seeded = bench_backend(backend, url, count, reps, warmup)
+            timings += found
+            seeding += seeded
+            print("\n".join(table(found)) + "\n", flush=True)
+    print("\n".join(seeding) + "\n")
+    print("\n".join(table(timings)))
+
+
+if __name__ == "__main__":
+    main()
