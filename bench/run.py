@@ -1,6 +1,9 @@
-"""Benchmarks of the request path, memory and the morning fan-out; prints a table.
+"""All of missionbot's benchmarks: request path, memory, leaderboards, fan-out; prints tables.
 
-    .venv/bin/python bench/run.py [--quick] [--only request,memory,fanout]
+    .venv/bin/python bench/run.py [--quick] [--only request,memory,leaderboards,fanout]
+
+The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
+takes its own options when run alone).
 
 Needs PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server with trust
 auth) for the PostgreSQL rows. Everything runs on this machine: the bot as README deploys it
@@ -360,7 +363,7 @@ def bench_memory(quick: bool, tmp: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
-    parser.add_argument("--only", default="request,memory,fanout")
+    parser.add_argument("--only", default="request,memory,leaderboards,fanout")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     print(f"# missionbot benchmarks {dt.date.today()} (nproc={os.cpu_count()})\n")
@@ -369,6 +372,11 @@ def main() -> None:
             print("\n".join(bench_requests(args.quick, Path(tmp))) + "\n", flush=True)
         if "memory" in wanted:
             print("\n".join(bench_memory(args.quick, Path(tmp))) + "\n", flush=True)
+        if "leaderboards" in wanted:
+            quick = ["--quick"] if args.quick else []
+            subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "leaderboards.py"), *quick], check=True
+            )
         if "fanout" in wanted:
             from bench.fanout import bench_fanout
 

@@ -147,7 +147,7 @@ def _report_scope(
         raise CliError(f"--period: {exc.message.replace('`', '')}", EXIT_USAGE) from None
     if args.team:
         return args.team, where, period
-    with database.transaction() as session:
+    with database.reading() as session:
         teams = list(session.scalars(select(Mission.team_id).order_by(Mission.team_id)))
     if len(teams) != 1:
         found = ", ".join(teams) if teams else "none yet"
@@ -178,7 +178,7 @@ def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     try:
         team_id, where, period = _report_scope(settings, args, database)
-        with database.transaction() as session:
+        with database.reading() as session:
             try:
                 principle = (
                     find_principle(session, team_id, args.principle) if args.principle else None
@@ -251,7 +251,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     try:
         team_id, where, period = _report_scope(settings, args, database)
-        with database.transaction() as session:
+        with database.reading() as session:
             rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import pq
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 2
 POSTGRES_PING_TIMEOUT_S = 0.5
 POSTGRES_ANSWER_TIMEOUT_S = 10.0
+# An execution option on connections that only read (`Database.reading`).
+READ_ONLY = "missionbot_read_only"
 
 
 def create_database_engine(url: str) -> Engine:
@@ -75,9 +78,14 @@ class DeadlineConnection(psycopg.Connection[Any]):
 
     def ping(self, timeout: float) -> None:
         previous, self.answer_timeout = self.answer_timeout, timeout
+        # Outside a transaction, so that none is left open: the caller may yet choose the
+        # next transaction's isolation level, which psycopg allows only between transactions.
+        idle = self.info.transaction_status == pq.TransactionStatus.IDLE
+        autocommit, self.autocommit = self.autocommit, self.autocommit or idle
         try:
             self.execute("SELECT 1")
         finally:
+            self.autocommit = autocommit
             self.answer_timeout = previous
 
 
@@ -115,7 +123,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader takes no lock up front: in WAL it reads a snapshot beside the writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -125,6 +135,12 @@ class Database:
         self.url = url
         self.engine = create_database_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        if self.dialect == "postgresql":
+            # One snapshot for the whole report: its several queries agree with each other.
+            self._reader = self._reader.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
 
     @property
     def dialect(self) -> str:
@@ -134,6 +150,17 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error, closed."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reports and lookups that write nothing.
+
+        Its queries all see one snapshot, and it blocks no writer: on SQLite it doesn't take
+        the write lock, so an all-time leaderboard over a million kudos never holds up a kudos
+        being given; on PostgreSQL it is a read-only, repeatable-read transaction.
+        """
+        with self.sessions(bind=self._reader) as session, session.begin():
             yield session
 
     def is_reachable(self) -> bool:

@@ -74,7 +74,7 @@ class KudosRequest:
         # Cached: `give` checks again, inside its transaction, that the principle is active.
         if self.mission is not None:
             return self.mission.catalog(self.db, self.team_id)
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return load_catalog(session, team_id=self.team_id)
 
 
@@ -212,7 +212,7 @@ def undo_last(request: KudosRequest) -> None:
 
 def show_mine(request: KudosRequest) -> None:
     user = request.users.get(request.client, request.team_id, request.user_id)
-    with request.db.transaction() as session:
+    with request.db.reading() as session:
         tally = summary(
             session=session,
             team_id=request.team_id,
@@ -259,7 +259,7 @@ def handle_kudos_submission(
     ) or metadata.get("channel")
     team_id, user_id = str(context.team_id), str(context.user_id)
 
-    with db.transaction() as session:
+    with db.reading() as session:
         catalog = load_catalog(session, team_id=team_id)
     principle = next((p for p in catalog.principles if p.key == key), None)
     if principle is None:
@@ -313,7 +313,7 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 def open_modal(
     client: WebClient, db: Database, team_id: str, trigger_id: str, prefill: ModalPrefill
 ) -> None:
-    with db.transaction() as session:
+    with db.reading() as session:
         catalog = load_catalog(session, team_id=team_id)
     client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
 

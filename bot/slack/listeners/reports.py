@@ -92,7 +92,7 @@ def show_leaderboard(request: KudosRequest) -> None:
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
     period, where = _caller_period(request, args.period)
-    with request.db.transaction() as session:
+    with request.db.reading() as session:
         principle = (
             find_principle(session, request.team_id, args.principle) if args.principle else None
         )
@@ -119,7 +119,7 @@ def show_principles(request: KudosRequest) -> None:
         raise UserError(f"Try {PRINCIPLES_USAGE}")
     period, where = _caller_period(request, args.period)
     previous = period.previous()
-    with request.db.transaction() as session:
+    with request.db.reading() as session:
         report = principle_report(
             session=session,
             team_id=request.team_id,
@@ -169,7 +169,7 @@ def send_export(
     where: ZoneInfo,
 ) -> tuple[int, str]:
     """The period's kudos as CSV, uploaded into a DM with the user; (rows, DM channel)."""
-    with db.transaction() as session:
+    with db.reading() as session:
         rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
     names = {uid: _name(client, users, team_id, uid) for uid in people(rows)}
     channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
