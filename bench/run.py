@@ -168,8 +168,13 @@ def _p(latencies: list[float]) -> tuple[float, float]:
     return percentile(latencies, 0.50), percentile(latencies, 0.99)
 
 
-def fixed_rate(port: int, kind: str, rate: float, seconds: float, slack_url: str) -> Result:
-    """Open loop: requests at `rate` per second, latency from when each was due."""
+def fixed_rate(
+    port: int, kind: str, rate: float, seconds: float, slack_url: str, worker: int = 90
+) -> Result:
+    """Open loop: requests at `rate` per second, latency from when each was due.
+
+    `worker` keeps each run's givers apart, so no kudos counts as another run's duplicate.
+    """
     os.environ["BENCH_SLACK_URL"] = slack_url
     total = int(rate * seconds)
     latencies: list[float] = []
@@ -189,7 +194,7 @@ def fixed_rate(port: int, kind: str, rate: float, seconds: float, slack_url: str
             if not hasattr(local, "connection"):
                 local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             try:
-                status = _send(local.connection, request_for(kind, 90, n))
+                status = _send(local.connection, request_for(kind, worker, n))
             except (OSError, http.client.HTTPException):
                 local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 status = 0
@@ -317,6 +322,13 @@ def bench_requests(quick: bool, tmp: Path) -> list[str]:
                             )
                             rows.append(
                                 _row(backend, f"/kudos at {bare_rate / 2:.0f}/s fixed", half, None)
+                            )
+                            # What the bot sustains: half of its own top rate, for operators.
+                            own = fixed_rate(
+                                bot.port, kind, ours.rate / 2, seconds, slack.base_url, 91
+                            )
+                            rows.append(
+                                _row(backend, f"/kudos at {ours.rate / 2:.0f}/s fixed", own, None)
                             )
                     bare = Result(0, 0, 1, bare1.p50_ms, bare1.p99_ms)
                     rows.append(_row(backend, "bare Bolt ack (last pair)", bare, None, bare_rate))
