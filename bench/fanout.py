@@ -239,9 +239,7 @@ def bench_fanout(
     ]
     with fresh_databases(tmp) as urls:
         for backend, url in urls.items():
-            outcome = run_one(
-                backend, url, count, burst=burst, rate=rate, tmp=tmp, timeout=limit
-            )
+            outcome = run_one(backend, url, count, burst=burst, rate=rate, tmp=tmp, timeout=limit)
             rows.append(outcome.row())
             print(rows[-1], file=sys.stderr, flush=True)
     return rows

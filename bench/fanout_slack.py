@@ -121,7 +121,7 @@ class RateLimitedSlack(FakeSlack):
         base: Any = super()._handler_class()
 
         class Handler(base):  # type: ignore[misc, valid-type]
-            def do_GET(self) -> None:
+            def do_GET(self) -> None:  # noqa: N802
                 if self.path != "/stats":
                     self._send(404, b"not found", "text/plain")
                     return

@@ -96,6 +96,11 @@ class RateLimitGate:
         self._lock = threading.Lock()
         self._open_at = 0.0
 
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._open_at > self._monotonic()
+
     def close_for(self, seconds: float) -> None:
         with self._lock:
             self._open_at = max(self._open_at, self._monotonic() + seconds)
