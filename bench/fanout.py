@@ -1,6 +1,6 @@
 """The morning fan-out: N channels subscribed to the same minute, against a rate-limited Slack.
 
-    .venv/bin/python bench/fanout.py [--quick] [--channels N] [--burst 100] [--rate 20]
+    .venv/bin/python bench/fanout.py [--quick] [--channels N] [--burst 100] [--rate 50]
 
 For PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server with trust
 auth) and SQLite: a fresh migrated database, the example mission, and N subscriptions (every

@@ -1,6 +1,6 @@
 """A fake Slack Web API that rate-limits chat.postMessage, in a process of its own.
 
-    python bench/fanout_slack.py [--burst 100] [--rate 20] [--channel-interval 1]
+    python bench/fanout_slack.py [--burst 100] [--rate 50] [--channel-interval 1]
     # prints its base URL, serves until terminated; GET /stats answers what it saw, as JSON
 
 The limits, as Slack describes chat.postMessage ("Special" tier, docs.slack.dev rate limits):
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.fake_slack import Call, Failure, FakeSlack
 
 DEFAULT_BURST = 100
-DEFAULT_RATE = 20.0
+DEFAULT_RATE = 50.0
 DEFAULT_CHANNEL_INTERVAL = 1.0
 
 

@@ -22,7 +22,7 @@ from bot.cli import main
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle, ScheduledPost, Subscription
 from bot.rotation import principle_for_day
-from bot.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, all_schedules, subscribe
+from bot.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscribe
 from bot.scheduler import DailyScheduler
 from bot.slack.app import create_web_client
 from bot.slack.ids import Action
@@ -262,14 +262,12 @@ def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
 ) -> None:
     add_subscription(bot, "CRATE0001", "Asia/Kolkata")
     add_subscription(bot, "CRATE0002", "Asia/Kolkata")
-    with bot.database.transaction() as session:
-        limited, other = all_schedules(session=session, team_id=TEAM_ID)
     slack.fail("chat.postMessage", status=429, retry_after=1)
     outcomes: list[Outcome] = []
     with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 9, 0), tick=True):
         first = threading.Thread(
             target=lambda: outcomes.extend(
-                r.outcome for r in scheduler.run_due(schedules=[limited])
+                r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0001"))
             )
         )
         first.start()
@@ -279,7 +277,7 @@ def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
             time.sleep(0.01)
         assert scheduler.poster.gate.closed
         # Another posting thread, after the 429: it waits too rather than collect its own.
-        outcomes.extend(r.outcome for r in scheduler.run_due(schedules=[other]))
+        outcomes.extend(r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0002")))
         first.join(timeout=10)
     assert outcomes == [Outcome.SENT, Outcome.SENT]
     refused, *sent = slack.calls("chat.postMessage")
