@@ -450,12 +450,25 @@ def finish_post(
 
 
 def claimed_keys(
-    *, session: Session, since: dt.date, kind: str = DAILY_KIND, include_failed: bool = True
+    *,
+    session: Session,
+    since: dt.date,
+    kind: str = DAILY_KIND,
+    include_failed: bool = True,
+    channel: tuple[str, str] | None = None,
 ) -> set[tuple[str, str, dt.date]]:
-    """(team, channel, local date) of the posts claimed since `since`, to skip them cheaply."""
+    """(team, channel, local date) of the posts claimed since `since`, to skip them cheaply.
+
+    `channel` (team, channel) narrows it to one channel: a cron job firing for one channel
+    must not read every channel's claims, or a fan-out of N channels reads N² rows.
+    """
     query = select(ScheduledPost.team_id, ScheduledPost.channel_id, ScheduledPost.local_date).where(
         ScheduledPost.kind == kind, ScheduledPost.local_date >= since
     )
+    if channel is not None:
+        query = query.where(
+            ScheduledPost.team_id == channel[0], ScheduledPost.channel_id == channel[1]
+        )
     if not include_failed:
         query = query.where(ScheduledPost.status != PostStatus.FAILED)
     return {(team, channel, day) for team, channel, day in session.execute(query)}

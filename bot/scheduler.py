@@ -43,10 +43,11 @@ log = logging.getLogger(__name__)
 
 REFRESH_JOB_ID = "schedule:refresh"
 CATCH_UP_JOB_ID = "schedule:catch-up"
-POSTING_THREADS = 10
-# A cron job that could not start on time (threads busy, a pause) may still run this late;
-# beyond it the next refresh sweep posts it, if still before the cut-off.
-MISFIRE_GRACE_S = 600
+# Posting threads: a post spends most of its time waiting (database, Slack), so more threads
+# than cores keep Slack's workspace allowance used; beyond ~16 they only queue on the GIL and
+# the database pool (10 + 10 connections, shared with the request threads).
+POSTING_THREADS = 16
+SWEEP_EXECUTOR = "sweep"
 
 
 class DailyScheduler:
@@ -75,11 +76,18 @@ class DailyScheduler:
         )
         self._scheduler = BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
-            executors={"default": ThreadPoolExecutor(POSTING_THREADS)},
+            executors={
+                "default": ThreadPoolExecutor(POSTING_THREADS),
+                # The refresh sweep and catch-up must not queue behind a morning fan-out.
+                SWEEP_EXECUTOR: ThreadPoolExecutor(1),
+            },
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": MISFIRE_GRACE_S,
+                # However late a cron job starts (2,000 channels at one minute wait their turn
+                # for a thread), it runs: `run_due` decides whether the post is still due, with
+                # the same cut-off as the sweep, and the claim makes it once.
+                "misfire_grace_time": None,
             },
         )
         self._fingerprints: dict[str, tuple[str, tuple[str, ...], str]] = {}
@@ -98,10 +106,13 @@ class DailyScheduler:
             self.refresh,
             IntervalTrigger(seconds=self.settings.missionbot_schedule_refresh_seconds),
             id=REFRESH_JOB_ID,
+            executor=SWEEP_EXECUTOR,
             replace_existing=True,
         )
         # Runs once, straight away, off the main thread: posts missed while we were down.
-        self._scheduler.add_job(self.catch_up, id=CATCH_UP_JOB_ID, replace_existing=True)
+        self._scheduler.add_job(
+            self.catch_up, id=CATCH_UP_JOB_ID, executor=SWEEP_EXECUTOR, replace_existing=True
+        )
         log.info("scheduler started with %d channel(s)", len(self._fingerprints))
 
     def shutdown(self) -> None:
@@ -155,28 +166,38 @@ class DailyScheduler:
         return self.run_due(retry_failed=True)
 
     def _fire(self, team_id: str, channel_id: str) -> None:
-        with self.database.transaction() as session:
-            schedule = get_schedule(session=session, team_id=team_id, channel_id=channel_id)
-        if schedule is not None:
-            self.run_due(schedules=[schedule])
+        self.run_due(channel=(team_id, channel_id))
 
     # -- the decision ----------------------------------------------------------------------
     def run_due(
         self,
         *,
         retry_failed: bool = False,
-        schedules: Iterable[ChannelSchedule] | None = None,
+        channel: tuple[str, str] | None = None,
     ) -> list[PostResult]:
-        """Post every channel whose post (or Monday digest) is due now and not yet claimed."""
+        """Post every channel whose post (or Monday digest) is due now and not yet claimed.
+
+        `channel` (team, channel), as a cron job asks: that channel only, reading only its own
+        schedule and claims (2,000 jobs at one minute each reading every claim is 4M rows).
+        """
         now = self.clock()
+        since = (now - dt.timedelta(days=2)).date()
         with self.database.transaction() as session:
-            if schedules is None:
+            schedules: list[ChannelSchedule]
+            if channel is None:
                 schedules = all_schedules(session=session)
-            schedules = list(schedules)
-            since = (now - dt.timedelta(days=2)).date()
-            taken = claimed_keys(session=session, since=since, include_failed=not retry_failed)
+            else:
+                one = get_schedule(session=session, team_id=channel[0], channel_id=channel[1])
+                schedules = [one] if one is not None else []
+            taken = claimed_keys(
+                session=session, since=since, include_failed=not retry_failed, channel=channel
+            )
             digests_taken = claimed_keys(
-                session=session, since=since, kind=DIGEST_KIND, include_failed=not retry_failed
+                session=session,
+                since=since,
+                kind=DIGEST_KIND,
+                include_failed=not retry_failed,
+                channel=channel,
             )
         results = []
         for schedule in schedules:

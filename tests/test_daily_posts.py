@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -254,6 +255,34 @@ def test_a_rate_limited_post_waits_retry_after_then_goes_out_once(
     assert second.at - first.at >= 1.0
     [claim] = claims(bot.database)
     assert (claim.status, claim.attempts) == ("sent", 2)
+
+
+def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
+    bot: Bot, slack: FakeSlack, scheduler: DailyScheduler
+) -> None:
+    add_subscription(bot, "CRATE0001", "Asia/Kolkata")
+    add_subscription(bot, "CRATE0002", "Asia/Kolkata")
+    slack.fail("chat.postMessage", status=429, retry_after=1)
+    outcomes: list[Outcome] = []
+    with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 9, 0), tick=True):
+        first = threading.Thread(
+            target=lambda: outcomes.extend(
+                r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0001"))
+            )
+        )
+        first.start()
+        slack.wait_for("chat.postMessage")
+        deadline = time.monotonic() + 5
+        while not scheduler.poster.gate.closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert scheduler.poster.gate.closed
+        # Another posting thread, after the 429: it waits too rather than collect its own.
+        outcomes.extend(r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0002")))
+        first.join(timeout=10)
+    assert outcomes == [Outcome.SENT, Outcome.SENT]
+    refused, *sent = slack.calls("chat.postMessage")
+    assert sorted(c["channel"] for c in sent) == ["CRATE0001", "CRATE0002"]
+    assert all(c.at - refused.at >= 1.0 for c in sent)
 
 
 def test_server_errors_back_off_and_then_succeed(

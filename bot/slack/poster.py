@@ -5,6 +5,10 @@ Retries are ours, not the Web client's, because a morning post may wait much lon
 request thread should: 429 waits the Retry-After Slack asks for, 5xx and network errors back off
 exponentially, all within one hour. A post that still fails is marked failed (the next start
 retries it the same local day). A channel the bot can no longer post in pauses its subscription.
+
+A 429 stops every posting thread, not only the one that got it: Slack limits chat.postMessage
+per app and workspace, so the others would only collect more 429s. They share a `RateLimitGate`
+and all resume when the Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -81,6 +85,38 @@ class _GiveUp(Exception):
         self.attempts = attempts
 
 
+class RateLimitGate:
+    """Closed for a while when Slack answers 429; posting threads wait here before each call.
+
+    One per poster, and a poster posts with one bot token: one workspace.
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._open_at = 0.0
+
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._open_at > self._monotonic()
+
+    def close_for(self, seconds: float) -> None:
+        with self._lock:
+            self._open_at = max(self._open_at, self._monotonic() + seconds)
+
+    def wait(self, stopping: threading.Event) -> bool:
+        """Return once the gate is open (True), or when `stopping` is set (False)."""
+        while True:
+            with self._lock:
+                remaining = self._open_at - self._monotonic()
+            if remaining <= 0:
+                return True
+            # Loop: another 429 may have closed the gate for longer meanwhile.
+            if stopping.wait(remaining):
+                return False
+
+
 class DailyPoster:
     """Posts a channel's principle of the day (and weekly digest) at most once per local date."""
 
@@ -93,6 +129,7 @@ class DailyPoster:
         retry_window: dt.timedelta = RETRY_WINDOW,
         backoff_first: float = BACKOFF_FIRST_S,
         stopping: threading.Event | None = None,
+        gate: RateLimitGate | None = None,
     ) -> None:
         self.database = database
         self.client = client
@@ -101,6 +138,7 @@ class DailyPoster:
         self.backoff_first = backoff_first
         # Set at shutdown: waits end at once and the post is marked failed for the next start.
         self.stopping = stopping or threading.Event()
+        self.gate = gate or RateLimitGate()
 
     def post(
         self,
@@ -219,6 +257,8 @@ class DailyPoster:
         attempts = 0
         backoff = self.backoff_first
         while True:
+            if not self.gate.wait(self.stopping):
+                raise _GiveUp("rate limited; stopped", attempts=attempts)
             attempts += 1
             try:
                 return self._send_once(channel_id, message, backoff), attempts
@@ -234,10 +274,13 @@ class DailyPoster:
                     retry.delay,
                     retry.reason,
                 )
+                if not retry.backoff:
+                    # Rate limited: every posting thread waits at the gate, this one with them.
+                    self.gate.close_for(retry.delay)
+                    continue
                 if self.stopping.wait(retry.delay):
                     raise _GiveUp(f"{retry.reason}; stopped", attempts=attempts) from None
-                if retry.backoff:
-                    backoff = min(backoff * 2, BACKOFF_MAX_S)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
 
     def _send_once(self, channel_id: str, message: Message, backoff: float) -> str:
         try:
