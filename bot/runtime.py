@@ -66,8 +66,13 @@ def build_runtime(
     )
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM to leave the server loop."""
+class _Stop(SystemExit):
+    """Raised in the main thread by SIGTERM to leave the server loop.
+
+    A SystemExit because waitress's loop lets only that and KeyboardInterrupt out of its
+    callbacks: any other exception raised while it is, say, closing a connection is logged
+    as that connection's error, and the server carries on as if no SIGTERM had come.
+    """
 
 
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -85,8 +90,9 @@ def serve(runtime: Runtime) -> None:
         else:
             _serve_http(runtime)
     except (_Stop, KeyboardInterrupt):
-        log.info("shutting down")
+        pass  # waitress may have caught it already and returned: the same shutdown follows
     finally:
+        log.info("shutting down")
         runtime.close()
         log.info("stopped")
 
