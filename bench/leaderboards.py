@@ -492,7 +492,7 @@ def caller_in_the_middle(
 
 def _bot_board(database: Database, period: Period, role: Role, caller: str) -> Callable[[], Answer]:
     def run() -> Answer:
-        with database.transaction() as session:
+        with database.reading() as session:
             board = leaderboard(
                 session=session,
                 team_id=TEAM,
@@ -517,7 +517,7 @@ def _bot_report(database: Database, period: Period) -> Callable[[], Answer]:
     assert previous is not None
 
     def run() -> Answer:
-        with database.transaction() as session:
+        with database.reading() as session:
             report = principle_report(
                 session=session,
                 team_id=TEAM,
