@@ -25,8 +25,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.databases import fresh_databases  # noqa: E402
 from bench.fanout_slack import DEFAULT_BURST, DEFAULT_RATE, floor_seconds  # noqa: E402
 from bot.config import example_mission_file  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
@@ -43,7 +42,6 @@ from bot.db.models import ScheduledPost  # noqa: E402
 from bot.mission import MissionKeeper  # noqa: E402
 from bot.missionfile import load_mission_file  # noqa: E402
 from bot.schedule import WEEKDAYS, ScheduleRequest, subscribe  # noqa: E402
-from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
 from tests.support.fake_slack import TEAM_ID  # noqa: E402
 from tests.support.serve_process import ServeProcess  # noqa: E402
 
@@ -52,7 +50,6 @@ QUICK_CHANNELS = 300
 # The subscriptions are made, and serve started, this long before the minute at the latest.
 LEAD_S = 25
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Adelaide")
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 class SlackProcess:
@@ -112,22 +109,6 @@ HEADER = [
     "| last post s | floor s | last / floor | claims |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 ]
-
-
-@contextmanager
-def fresh_databases(tmp: Path) -> Iterator[dict[str, str]]:
-    server = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or DEFAULT_POSTGRES
-    )
-    if server.startswith(("postgres://", "postgresql://")):
-        server = "postgresql+psycopg://" + server.split("://", 1)[1]
-    sqlite = f"sqlite:///{tmp / 'fanout.db'}"
-    migrate(sqlite)
-    with scratch_postgres_database(server) as postgres:
-        migrate(postgres)
-        yield {"postgresql": postgres, "sqlite": sqlite}
 
 
 def next_minute(lead_s: float) -> dt.datetime:
@@ -237,7 +218,7 @@ def bench_fanout(
         "",
         *HEADER,
     ]
-    with fresh_databases(tmp) as urls:
+    with fresh_databases(tmp, "fanout") as urls:
         for backend, url in urls.items():
             outcome = run_one(backend, url, count, burst=burst, rate=rate, tmp=tmp, timeout=limit)
             rows.append(outcome.row())

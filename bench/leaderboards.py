@@ -27,8 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import fresh_database  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
 from bot.db.models import Principle, UTCDateTime  # noqa: E402
 from bot.leaderboard import (  # noqa: E402
@@ -53,9 +53,7 @@ from bot.leaderboard import (  # noqa: E402
 from bot.mission import sync_mission  # noqa: E402
 from bot.missionfile import parse_mission  # noqa: E402
 from bot.periods import Period, parse_period  # noqa: E402
-from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TEAM = "TBENCHLB01"
 PEOPLE = 5_000
 DAYS = 730
@@ -539,25 +537,6 @@ def _hand_report(database: Database, period: Period) -> Callable[[], Answer]:
 # -- the run ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def database_url(backend: str, tmp: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'leaderboards.db'}"
-        migrate(url)
-        yield url
-        return
-    server = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or DEFAULT_POSTGRES
-    )
-    if server.startswith(("postgres://", "postgresql://")):
-        server = "postgresql+psycopg://" + server.split("://", 1)[1]
-    with scratch_postgres_database(server) as url:
-        migrate(url)
-        yield url
-
-
 def table(timings: list[Timing]) -> list[str]:
     rows = [
         "| Backend | Query | kudos counted | bot p50 ms | bot p99 ms | SQL p50 ms | SQL p99 ms "
@@ -596,7 +575,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.only.split(","):
-            with database_url(backend, Path(tmp)) as url:
+            with fresh_database(backend, Path(tmp), "leaderboards") as url:
                 found, seeded = bench_backend(backend, url, count, reps, warmup)
             timings += found
             seeding += seeded

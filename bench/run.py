@@ -36,13 +36,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.databases import migrate, scratch_postgres_database  # noqa: E402
+from bench.databases import fresh_databases  # noqa: E402
 from tests.support.fake_slack import TEAM_ID  # noqa: E402
 from tests.support.serve_process import ServeProcess, free_port  # noqa: E402
 from tests.support.slack_client import SIGNING_SECRET, sign  # noqa: E402
 
 SERVER_THREADS = 8
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 # -- load generation -------------------------------------------------------------------------
@@ -279,22 +278,6 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-@contextmanager
-def databases(tmp: Path) -> Iterator[dict[str, str]]:
-    server = (
-        os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or DEFAULT_POSTGRES
-    )
-    if server.startswith(("postgres://", "postgresql://")):
-        server = "postgresql+psycopg://" + server.split("://", 1)[1]
-    sqlite = f"sqlite:///{tmp / 'bench.db'}"
-    migrate(sqlite)
-    with scratch_postgres_database(server) as postgres:
-        migrate(postgres)
-        yield {"postgresql": postgres, "sqlite": sqlite}
-
-
 # -- the benchmarks --------------------------------------------------------------------------
 
 
@@ -306,7 +289,7 @@ def bench_requests(quick: bool, tmp: Path) -> list[str]:
     ]
     slack = SlackProcess()
     try:
-        with databases(tmp) as urls, bare_bolt(slack) as bare_port:
+        with fresh_databases(tmp, "bench") as urls, bare_bolt(slack) as bare_port:
             for backend, url in urls.items():
                 with missionbot(url, slack, tmp) as bot:
                     for kind in ("mission", "kudos"):
@@ -353,7 +336,7 @@ def bench_memory(quick: bool, tmp: Path) -> list[str]:
     rows = ["| Backend | idle RSS MB | RSS MB after requests | requests |", "|---|---:|---:|---:|"]
     slack = SlackProcess()
     try:
-        with databases(tmp) as urls:
+        with fresh_databases(tmp, "bench") as urls:
             for backend, url in urls.items():
                 with missionbot(url, slack, tmp) as bot:
                     assert bot.process is not None

@@ -1,0 +1,50 @@
+"""Fresh, migrated databases for the benchmarks: a SQLite file and a PostgreSQL scratch database.
+
+PostgreSQL comes from BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server with
+trust auth; the scratch database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.databases import migrate, scratch_postgres_database
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_server() -> str:
+    server = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or DEFAULT_POSTGRES
+    )
+    if server.startswith(("postgres://", "postgresql://")):
+        server = "postgresql+psycopg://" + server.split("://", 1)[1]
+    return server
+
+
+@contextmanager
+def fresh_database(backend: str, tmp: Path, name: str) -> Iterator[str]:
+    """The URL of a migrated database: `tmp/name.db` for sqlite, a scratch one for postgresql."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / f'{name}.db'}"
+        migrate(url)
+        yield url
+        return
+    with scratch_postgres_database(postgres_server()) as url:
+        migrate(url)
+        yield url
+
+
+@contextmanager
+def fresh_databases(tmp: Path, name: str) -> Iterator[dict[str, str]]:
+    """Both backends at once, by name."""
+    with (
+        fresh_database("sqlite", tmp, name) as sqlite,
+        fresh_database("postgresql", tmp, name) as postgres,
+    ):
+        yield {"postgresql": postgres, "sqlite": sqlite}
