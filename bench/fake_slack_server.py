@@ -22,13 +22,18 @@ class ForgetfulSlack(FakeSlack):
         return None
 
 
-def main() -> None:
-    slack = ForgetfulSlack().start()
+def serve_until_terminated(slack: FakeSlack) -> None:
+    """Print the base URL (the parent reads it), then serve until SIGTERM."""
+    slack.start()
     print(slack.base_url, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     slack.stop()
+
+
+def main() -> None:
+    serve_until_terminated(ForgetfulSlack())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import signal
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.fake_slack_server import serve_until_terminated
 from tests.support.fake_slack import Call, Failure, FakeSlack
 
 DEFAULT_BURST = 100
@@ -141,14 +141,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=DEFAULT_RATE)
     parser.add_argument("--channel-interval", type=float, default=DEFAULT_CHANNEL_INTERVAL)
     args = parser.parse_args()
-    slack = RateLimitedSlack(
-        burst=args.burst, rate=args.rate, channel_interval=args.channel_interval
-    ).start()
-    print(slack.base_url, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    slack.stop()
+    serve_until_terminated(
+        RateLimitedSlack(burst=args.burst, rate=args.rate, channel_interval=args.channel_interval)
+    )
 
 
 if __name__ == "__main__":
