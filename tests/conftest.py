@@ -7,6 +7,7 @@ sent to the fake Slack Web API.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,19 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.slack_client import SIGNING_SECRET, SlackClient
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def keep_root_log_handlers() -> Iterator[None]:
+    """Undo the CLI's `logging.basicConfig(force=True)` after a test that runs it in-process.
+
+    Its handler writes to that test's captured stderr, which pytest closes afterwards; a
+    background thread of a later test logging through it printed "Logging error" tracebacks.
+    """
+    handlers, level = list(logging.root.handlers), logging.root.level
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
