@@ -33,7 +33,7 @@ from bot.db.engine import Database
 from bot.errors import KudosRefused
 from bot.kudos import Recipient, Source, give, summary, undo
 from bot.kudos_grammar import clean_message, is_blank, parse_kudos
-from bot.mission import Catalog, MissionKeeper, load_catalog
+from bot.mission import Catalog, MissionKeeper
 from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
 from bot.slack.users import SlackUser, UserDirectory
@@ -56,7 +56,7 @@ class KudosRequest:
     settings: Settings
     clock: Clock
     users: UserDirectory
-    mission: MissionKeeper | None = None
+    mission: MissionKeeper
 
     @property
     def team_id(self) -> str:
@@ -70,12 +70,13 @@ class KudosRequest:
     def channel_id(self) -> str | None:
         return self.command.get("channel_id")
 
+    def caller(self) -> SlackUser:
+        """Who typed the command, as Slack knows them (cached briefly)."""
+        return self.users.get(self.client, self.team_id, self.user_id)
+
     def catalog(self) -> Catalog:
         # Cached: `give` checks again, inside its transaction, that the principle is active.
-        if self.mission is not None:
-            return self.mission.catalog(self.db, self.team_id)
-        with self.db.reading() as session:
-            return load_catalog(session, team_id=self.team_id)
+        return self.mission.catalog(self.db, self.team_id)
 
 
 Subcommand = Callable[[KudosRequest], None]
@@ -125,31 +126,66 @@ def give_from_command(request: KudosRequest) -> None:
         request.ack()
         return
     assert draft.principle is not None
-    giver = request.users.get(request.client, request.team_id, request.user_id)
-    recipients = look_up(request.users, request.client, request.context, draft.recipients)
-    with request.db.transaction() as session:
+    give_and_deliver(
+        ack=request.ack,
+        client=request.client,
+        context=request.context,
+        db=request.db,
+        settings=request.settings,
+        clock=request.clock,
+        users=request.users,
+        recipient_ids=draft.recipients,
+        principle_id=draft.principle.id,
+        message=draft.message,
+        channel_id=request.channel_id,
+        source=Source.COMMAND,
+        response_url=request.command.get("response_url"),
+    )
+
+
+def give_and_deliver(
+    *,
+    ack: Ack,
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    users: UserDirectory,
+    recipient_ids: Sequence[str],
+    principle_id: int,
+    message: str,
+    channel_id: str | None,
+    source: Source,
+    response_url: str | None,
+) -> None:
+    """Look the people up, commit the kudos, acknowledge, then tell Slack: in that order."""
+    team_id, user_id = str(context.team_id), str(context.user_id)
+    giver = users.get(client, team_id, user_id)
+    recipients = look_up(users, client, context, recipient_ids)
+    with db.transaction() as session:
         given = give(
             session=session,
-            team_id=request.team_id,
-            giver_id=request.user_id,
+            team_id=team_id,
+            giver_id=user_id,
             giver_timezone=giver.timezone,
             recipients=recipients,
-            principle_id=draft.principle.id,
-            message=draft.message,
-            channel_id=request.channel_id,
-            source=Source.COMMAND,
-            limit=request.settings.kudos_daily_limit,
-            now=request.clock(),
+            principle_id=principle_id,
+            message=message,
+            channel_id=channel_id,
+            source=source,
+            limit=settings.kudos_daily_limit,
+            now=clock(),
         )
     # Committed: from here on a Slack failure is reported to the giver, never lost.
-    request.ack()
+    ack()
     deliver_kudos(
-        client=request.client,
-        database=request.db,
-        team_id=request.team_id,
+        client=client,
+        database=db,
+        team_id=team_id,
         given=given,
-        channel_id=request.channel_id,
-        response_url=request.command.get("response_url"),
+        channel_id=channel_id,
+        response_url=response_url,
     )
 
 
@@ -190,7 +226,7 @@ def show_help(request: KudosRequest) -> None:
 
 
 def undo_last(request: KudosRequest) -> None:
-    giver = request.users.get(request.client, request.team_id, request.user_id)
+    giver = request.caller()
     with request.db.transaction() as session:
         withdrawn = undo(
             session=session,
@@ -211,7 +247,7 @@ def undo_last(request: KudosRequest) -> None:
 
 
 def show_mine(request: KudosRequest) -> None:
-    user = request.users.get(request.client, request.team_id, request.user_id)
+    user = request.caller()
     with request.db.reading() as session:
         tally = summary(
             session=session,
@@ -246,6 +282,7 @@ def handle_kudos_submission(
     settings: Settings,
     clock: Clock,
     users: UserDirectory,
+    mission: MissionKeeper,
 ) -> None:
     values = view["state"]["values"]
     metadata = _metadata(view)
@@ -257,43 +294,31 @@ def handle_kudos_submission(
     channel_id = _value(
         values, KudosBlock.SHARE_IN, KudosInput.SHARE_IN, "selected_conversation"
     ) or metadata.get("channel")
-    team_id, user_id = str(context.team_id), str(context.user_id)
-
-    with db.reading() as session:
-        catalog = load_catalog(session, team_id=team_id)
+    # Cached: `give` checks again, inside its transaction, that the principle is active.
+    catalog = mission.catalog(db, str(context.team_id))
     principle = next((p for p in catalog.principles if p.key == key), None)
     if principle is None:
         raise KudosRefused(
             "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
         )
-    giver = users.get(client, team_id, user_id)
-    recipients = look_up(users, client, context, recipient_ids or [])
     source = Source.SHORTCUT if metadata.get("source") == Source.SHORTCUT else Source.MODAL
-    with db.transaction() as session:
-        given = give(
-            session=session,
-            team_id=team_id,
-            giver_id=user_id,
-            giver_timezone=giver.timezone,
-            recipients=recipients,
-            principle_id=principle.id,
-            message=message,
-            channel_id=channel_id,
-            source=source,
-            limit=settings.kudos_daily_limit,
-            now=clock(),
-        )
-    ack()
     response_url = next(
         (u.get("response_url") for u in body.get("response_urls") or [] if u.get("response_url")),
         None,
     )
-    deliver_kudos(
+    give_and_deliver(
+        ack=ack,
         client=client,
-        database=db,
-        team_id=team_id,
-        given=given,
+        context=context,
+        db=db,
+        settings=settings,
+        clock=clock,
+        users=users,
+        recipient_ids=recipient_ids or [],
+        principle_id=principle.id,
+        message=message,
         channel_id=channel_id,
+        source=source,
         response_url=response_url,
     )
 
@@ -311,10 +336,14 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_modal(
-    client: WebClient, db: Database, team_id: str, trigger_id: str, prefill: ModalPrefill
+    client: WebClient,
+    db: Database,
+    mission: MissionKeeper,
+    team_id: str,
+    trigger_id: str,
+    prefill: ModalPrefill,
 ) -> None:
-    with db.reading() as session:
-        catalog = load_catalog(session, team_id=team_id)
+    catalog = mission.catalog(db, team_id)
     client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
 
 
@@ -322,7 +351,12 @@ def open_modal(
 
 
 def handle_give_for_message(
-    ack: Ack, shortcut: dict[str, Any], client: WebClient, context: BoltContext, db: Database
+    ack: Ack,
+    shortcut: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    db: Database,
+    mission: MissionKeeper,
 ) -> None:
     """ "Give kudos for this": the modal with the message's author and a link to it."""
     ack()
@@ -337,7 +371,7 @@ def handle_give_for_message(
         channel_id=channel_id,
         source=Source.SHORTCUT,
     )
-    open_modal(client, db, str(context.team_id), shortcut["trigger_id"], prefill)
+    open_modal(client, db, mission, str(context.team_id), shortcut["trigger_id"], prefill)
 
 
 def permalink(
@@ -363,6 +397,7 @@ def handle_give_button(
     client: WebClient,
     context: BoltContext,
     db: Database,
+    mission: MissionKeeper,
 ) -> None:
     """The "Give kudos" button of the morning post or App Home; `value` may name a principle."""
     ack()
@@ -372,4 +407,4 @@ def handle_give_button(
         channel_id=channel_id,
         source=Source.MODAL,
     )
-    open_modal(client, db, str(context.team_id), body["trigger_id"], prefill)
+    open_modal(client, db, mission, str(context.team_id), body["trigger_id"], prefill)

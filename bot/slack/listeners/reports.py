@@ -62,7 +62,7 @@ def register(app: App) -> None:
 
 
 def _caller_zone(request: KudosRequest) -> ZoneInfo:
-    return zone(request.users.get(request.client, request.team_id, request.user_id).timezone)
+    return zone(request.caller().timezone)
 
 
 def _caller_period(request: KudosRequest, text: str) -> tuple[Period, ZoneInfo]:
