@@ -252,7 +252,12 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         team_id, where, period = _report_scope(settings, args, database)
         with database.reading() as session:
-            rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
+            rows = export_rows(
+                session=session,
+                team_id=team_id,
+                bounds=period.bounds(where),
+                public_text_only=args.public_text_only,
+            )
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
@@ -334,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             report.add_argument("--format", choices=("csv", "json"), default="csv")
             report.add_argument("--output", metavar="FILE", help="write here, not to stdout")
+            report.add_argument(
+                "--public-text-only",
+                action="store_true",
+                help="leave out the words of kudos not given in a public channel",
+            )
             report.set_defaults(handler=cmd_export)
 
     mission = commands.add_parser("mission", help="the mission file")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
 from bot.leaderboard import PrincipleReport, Range, all_principles, counted, principle_report
 from bot.mission import PrincipleInfo
@@ -38,9 +39,18 @@ class Digest:
 
 
 def weekly_digest(
-    *, session: Session, team_id: str, day: dt.date, zone: ZoneInfo, highlights: int = HIGHLIGHTS
+    *,
+    session: Session,
+    team_id: str,
+    day: dt.date,
+    zone: ZoneInfo,
+    scope: QuoteScope,
+    highlights: int = HIGHLIGHTS,
 ) -> Digest:
-    """The digest posted on local date `day`: about the week before it."""
+    """The digest posted on local date `day`: about the week before it.
+
+    Its counts are whole; its highlights quote only kudos that may be read in `scope`.
+    """
     week = period_of(PeriodKind.WEEK, day).previous()
     assert week is not None
     previous = week.previous()
@@ -52,15 +62,17 @@ def weekly_digest(
         bounds=bounds,
         previous_bounds=previous.bounds(zone) if previous else None,
     )
-    return Digest(report, tuple(_highlights(session, team_id, bounds, highlights)))
+    return Digest(report, tuple(_highlights(session, team_id, bounds, scope, highlights)))
 
 
-def _highlights(session: Session, team_id: str, bounds: Range, limit: int) -> list[Highlight]:
-    """The most detailed kudos of the week (longest message first), one per group."""
+def _highlights(
+    session: Session, team_id: str, bounds: Range, scope: QuoteScope, limit: int
+) -> list[Highlight]:
+    """The most detailed quotable kudos of the week (longest message first), one per group."""
     first = func.min(Kudos.created_at)
     groups = session.execute(
         select(Kudos.group_id, Kudos.giver_id, Kudos.principle_id, Kudos.message, first)
-        .where(*counted(team_id, bounds))
+        .where(*counted(team_id, bounds), quotable(scope))
         .group_by(Kudos.group_id, Kudos.giver_id, Kudos.principle_id, Kudos.message)
         .order_by(func.length(Kudos.message).desc(), first.desc())
         .limit(limit)

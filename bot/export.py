@@ -2,6 +2,10 @@
 
 Names are not stored with kudos; the caller passes a `names` mapping (from the Slack users
 cache, or nothing on the command line without Slack) and a missing name is left empty.
+
+Each row says its `audience` (bot/audience.py), so whoever receives an export can tell which
+words were said in public. `public_text_only` leaves the words of every other kudos out
+(the row, and so the count, stays).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import datetime as dt
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audience import Audience
 from bot.db.models import Kudos, Principle
 from bot.leaderboard import Range, counted
 
@@ -29,7 +34,10 @@ COLUMNS: tuple[str, ...] = (
     "principle_title",
     "message",
     "channel",
+    "audience",
 )
+# Written instead of the words of a kudos that was not given in public.
+WITHHELD = "(not public: text left out)"
 # Excel and LibreOffice evaluate cells starting with these (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,9 +51,12 @@ class ExportRow:
     principle_title: str
     message: str
     channel_id: str | None
+    audience: str
 
 
-def export_rows(*, session: Session, team_id: str, bounds: Range) -> list[ExportRow]:
+def export_rows(
+    *, session: Session, team_id: str, bounds: Range, public_text_only: bool = False
+) -> list[ExportRow]:
     """The period's kudos that count (not withdrawn), oldest first, with their principle."""
     rows = session.execute(
         select(
@@ -56,12 +67,19 @@ def export_rows(*, session: Session, team_id: str, bounds: Range) -> list[Export
             Principle.title,
             Kudos.message,
             Kudos.channel_id,
+            Kudos.audience,
         )
         .join(Principle, Principle.id == Kudos.principle_id)
         .where(*counted(team_id, bounds))
         .order_by(Kudos.created_at, Kudos.id)
     ).all()
-    return [ExportRow(*row) for row in rows]
+    exported = [ExportRow(*row) for row in rows]
+    if public_text_only:
+        exported = [
+            row if row.audience == Audience.PUBLIC else replace(row, message=WITHHELD)
+            for row in exported
+        ]
+    return exported
 
 
 def people(rows: Sequence[ExportRow]) -> list[str]:
@@ -88,6 +106,7 @@ def records(rows: Sequence[ExportRow], names: Mapping[str, str]) -> list[dict[st
                     row.principle_title,
                     row.message,
                     row.channel_id or "",
+                    row.audience,
                 ),
                 strict=True,
             )

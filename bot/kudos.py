@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.audience import Audience
 from bot.db.models import Kudos, KudosAllowance, Principle
 from bot.errors import KudosRefused
 from bot.kudos_grammar import check_message
@@ -63,6 +64,7 @@ class GivenKudos:
     created_at: dt.datetime
     remaining: int
     limit: int
+    audience: Audience
     duplicate: bool = False
 
 
@@ -116,8 +118,12 @@ def give(
     source: Source,
     limit: int,
     now: dt.datetime,
+    audience: Audience,
 ) -> GivenKudos:
-    """Record a kudos from `giver_id` to each recipient, or refuse with `KudosRefused`."""
+    """Record a kudos from `giver_id` to each recipient, or refuse with `KudosRefused`.
+
+    `audience` is who could read it in `channel_id` (bot/audience.py); unknown is private.
+    """
     message = check_message(message)
     receiver_ids = _check_recipients(giver_id, recipients)
     principle = _active_principle(session, team_id, principle_id)
@@ -156,6 +162,7 @@ def give(
             remaining=limit - _used(session, team_id, giver_id, day),
             limit=limit,
             duplicate=True,
+            audience=audience,
         )
 
     used = _consume_allowance(session, team_id, giver_id, day, len(new_ids), limit)
@@ -171,6 +178,7 @@ def give(
             channel_id=channel_id,
             source=str(source),
             created_at=now,
+            audience=audience.value,
         )
         for receiver_id in new_ids
     )
@@ -185,6 +193,7 @@ def give(
         created_at=now,
         remaining=limit - used,
         limit=limit,
+        audience=audience,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from bot.audience import QuoteScope, quotable
 from bot.db.models import DailyPrinciple, Kudos, Principle
 from bot.errors import UserError
 from bot.mission import PrincipleInfo, load_catalog, principle_info
@@ -79,9 +80,11 @@ def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> Princi
 
 
 def recent_kudos(
-    *, session: Session, team_id: str, principle_id: int, now: dt.datetime
+    *, session: Session, team_id: str, principle_id: int, now: dt.datetime, scope: QuoteScope
 ) -> KudosExample | None:
-    """The latest kudos tagged with the principle in the last 90 days, if anyone gave one."""
+    """The latest kudos tagged with the principle in the last 90 days that may be quoted in
+    `scope` (bot/audience.py: public ones, or ones from that conversation or naming its viewer).
+    """
     latest = session.scalars(
         select(Kudos)
         .where(
@@ -89,6 +92,7 @@ def recent_kudos(
             Kudos.principle_id == principle_id,
             Kudos.withdrawn_at.is_(None),
             Kudos.created_at >= now - RECENT_KUDOS,
+            quotable(scope),
         )
         .order_by(Kudos.created_at.desc(), Kudos.id.desc())
         .limit(1)

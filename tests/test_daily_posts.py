@@ -182,6 +182,7 @@ def test_the_card_shows_category_and_a_recent_kudos_and_a_give_kudos_button(
                     principle_id=principle_id,
                     message="answered the customer's 6 a.m. call & sorted the <customs> form",
                     source="command",
+                    audience="public",
                     created_at=dt.datetime(2026, 1, 12, 15, 0, tzinfo=dt.UTC),
                 )
             )

@@ -277,6 +277,7 @@ def test_a_message_a_spreadsheet_would_run_is_defused_in_the_csv() -> None:
         "Plain words",
         '=HYPERLINK("https://evil.example","click")',
         None,
+        "public",
     )
     [read] = csv.DictReader(io.StringIO(to_csv([row], {})))
     assert read["message"] == "'" + row.message

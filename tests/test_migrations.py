@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot.db.engine import Database
 from bot.db.migrate import downgrade, upgrade
@@ -82,3 +83,35 @@ def test_two_processes_migrating_at_once_take_turns(fresh_url: str) -> None:
     assert differences(databases[0]) == []
     for database in databases:
         database.dispose()
+
+
+def test_upgrading_keeps_every_kudos_and_marks_it_unknown(fresh_url: str) -> None:
+    """Kudos from before audiences were recorded count as private: never quoted elsewhere."""
+    database = Database(fresh_url)
+    upgrade(database, "0002")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO principles (id, team_id, key, title, position, created_at, updated_at)"
+                " VALUES (1, 'T1', 'k', 'K', 1, :at, :at)"
+            ),
+            {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+        )
+        for n in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO kudos (team_id, group_id, giver_id, receiver_id, principle_id,"
+                    " message, channel_id, source, created_at)"
+                    " VALUES ('T1', :group, 'UA', 'UB', 1, :message, 'C1', 'command', :at)"
+                ),
+                {
+                    "group": f"g{n}",
+                    "message": f"said {n}",
+                    "at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+                },
+            )
+    upgrade(database)
+    with database.engine.connect() as connection:
+        rows = connection.execute(text("SELECT message, audience FROM kudos ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(f"said {n}", "unknown") for n in range(3)]
+    database.dispose()

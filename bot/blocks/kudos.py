@@ -102,7 +102,7 @@ def kudos_withdrawn(withdrawn: WithdrawnKudos) -> Message:
 
 
 def kudos_dm(given: GivenKudos) -> Message:
-    where = f" in <#{given.channel_id}>" if given.channel_id else ""
+    where = f" in <#{given.channel_id}>" if given.channel_id and given.audience.announced else ""
     headline = (
         f":tada: <@{given.giver_id}> gave you kudos{where} for {principle_tag(given.principle)}"
     )
@@ -127,6 +127,9 @@ def kudos_confirmation(given: GivenKudos, failures: Sequence[str] = ()) -> Messa
             f":white_check_mark: Kudos recorded for {mentions(given.receiver_ids)} — "
             f"{principle_tag(given.principle)}. Undo within 10 minutes with `/kudos undo`."
         ]
+    privacy = _privacy_line(given)
+    if privacy:
+        lines.append(privacy)
     if failures:
         lines.append(
             ":warning: Your kudos is saved and counts, but Slack didn't take everything: "
@@ -136,6 +139,26 @@ def kudos_confirmation(given: GivenKudos, failures: Sequence[str] = ()) -> Messa
     lines.append(allowance_line(given.remaining, given.limit))
     text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def _privacy_line(given: GivenKudos) -> str | None:
+    """Tell the giver where their words will be read, when that is not the whole workspace."""
+    if given.duplicate or given.audience.quotable_anywhere:
+        return None
+    if not given.audience.announced:
+        return (
+            ":lock: Given in a direct message, so it isn't announced anywhere: I've told "
+            f"{mentions(given.receiver_ids)} by DM, and your words are never quoted elsewhere."
+        )
+    if not given.channel_id:
+        return (
+            ":lock: No channel was chosen, so it isn't announced: I've told "
+            f"{mentions(given.receiver_ids)} by DM, and your words are never quoted elsewhere."
+        )
+    return (
+        ":lock: This conversation isn't public, so your words stay here: the principle of the "
+        "day, digests and reports elsewhere never quote them (they still count)."
+    )
 
 
 def undo_confirmation(withdrawn: WithdrawnKudos, failure: str | None = None) -> Message:

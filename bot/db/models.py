@@ -214,6 +214,24 @@ class Kudos(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     public_channel_id: Mapped[str | None] = mapped_column(ChannelId)
     public_message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Who could read the kudos where it was given (bot/audience.py): only "public" may be
+    # quoted outside that conversation. Rows from before the column was added are "unknown".
+    audience: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+
+
+class Conversation(Base):
+    """What the bot last learnt of a conversation's audience (conversations.info, or an event).
+
+    Shared by every bot process, so that an event handled by one (a channel made private) is
+    what all of them go by.
+    """
+
+    __tablename__ = "conversations"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ChannelId, primary_key=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class KudosAllowance(Base):

@@ -16,6 +16,17 @@ class Command(StrEnum):
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    # A conversation's audience changes (bot/slack/listeners/conversations.py).
+    CHANNEL_SHARED = "channel_shared"
+    CHANNEL_UNSHARED = "channel_unshared"
+    # Subscribed as message.channels and message.groups: Slack reports a channel made
+    # private or public only as a message with subtype channel_convert_to_private/public.
+    MESSAGE = "message"
+
+
+class MessageSubtype(StrEnum):
+    CONVERTED_TO_PRIVATE = "channel_convert_to_private"
+    CONVERTED_TO_PUBLIC = "channel_convert_to_public"
 
 
 SLASH_COMMANDS: tuple[Command, ...] = tuple(Command)

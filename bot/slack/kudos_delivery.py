@@ -46,9 +46,12 @@ def deliver_kudos(
     """Announce, DM each receiver, confirm to the giver; returns what did not reach Slack."""
     failures: list[str] = []
     if not given.duplicate:
-        failure = _post_public(client, database, team_id, given, channel_id, response_url)
-        if failure:
-            failures.append(failure)
+        # Announced only where it was given: never out of a DM, never into a channel the
+        # giver didn't choose (a kudos from the App Home with no channel stays unannounced).
+        if channel_id and given.audience.announced:
+            failure = _post_public(client, database, team_id, given, channel_id, response_url)
+            if failure:
+                failures.append(failure)
         dm = kudos_dm(given)
         for receiver_id in given.receiver_ids:
             try:
@@ -71,41 +74,38 @@ def _post_public(
     database: Database,
     team_id: str,
     given: GivenKudos,
-    channel_id: str | None,
+    channel_id: str,
     response_url: str | None,
 ) -> str | None:
     message = kudos_public(given)
-    where = f"<#{channel_id}>" if channel_id else "the channel"
-    if channel_id:
-        # Post first and fall back on "not a member": asking conversations.info beforehand
-        # would cost every kudos a round trip to Slack that is almost always a yes.
-        try:
-            response = client.chat_postMessage(
-                channel=channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SLACK_FAILURES as error:
-            reason = _reason(error)
-            if reason not in NOT_A_MEMBER or not response_url:
-                log.warning("kudos public post failed group=%s: %s", given.group_id, reason)
-                return f"the public message in {where} ({reason})"
-            log.info("kudos public post through response_url group=%s: %s", given.group_id, reason)
-        else:
-            _remember(database, team_id, given, str(response["channel"]), response.get("ts"))
-            return None
-    if response_url:
-        try:
-            _send(response_url, message, response_type="in_channel")
-        except SLACK_FAILURES as error:
-            log.warning("kudos public post failed group=%s: %s", given.group_id, _reason(error))
-            return f"the public message in {where} ({_reason(error)})"
-        if channel_id:
-            _remember(database, team_id, given, channel_id, None)
+    where = f"<#{channel_id}>"
+    # Post first and fall back on "not a member": asking conversations.info beforehand
+    # would cost every kudos a round trip to Slack that is almost always a yes.
+    try:
+        response = client.chat_postMessage(
+            channel=channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SLACK_FAILURES as error:
+        reason = _reason(error)
+        if reason not in NOT_A_MEMBER or not response_url:
+            log.warning("kudos public post failed group=%s: %s", given.group_id, reason)
+            return f"the public message in {where} ({reason})"
+        log.info("kudos public post through response_url group=%s: %s", given.group_id, reason)
+    else:
+        _remember(database, team_id, given, str(response["channel"]), response.get("ts"))
         return None
-    return f"the public message in {where} (I'm not a member there; `/invite` me)"
+    # response_url answers in the conversation the command was typed in: the same one.
+    try:
+        _send(response_url, message, response_type="in_channel")
+    except SLACK_FAILURES as error:
+        log.warning("kudos public post failed group=%s: %s", given.group_id, _reason(error))
+        return f"the public message in {where} ({_reason(error)})"
+    _remember(database, team_id, given, channel_id, None)
+    return None
 
 
 def _remember(

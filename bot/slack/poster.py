@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.audience import QuoteScope
 from bot.blocks.daily import daily_card
 from bot.blocks.mission import Message
 from bot.blocks.reports import digest_message
@@ -153,7 +154,11 @@ class DailyPoster:
         def draw(session: Session, now: dt.datetime) -> tuple[Message, int | None, str]:
             principle = principle_for_day(session=session, team_id=schedule.team_id, day=day)
             kudos = recent_kudos(
-                session=session, team_id=schedule.team_id, principle_id=principle.id, now=now
+                session=session,
+                team_id=schedule.team_id,
+                principle_id=principle.id,
+                now=now,
+                scope=QuoteScope(channel_id=schedule.channel_id),
             )
             return daily_card(principle, kudos), principle.id, principle.key
 
@@ -168,7 +173,11 @@ class DailyPoster:
 
         def draw(session: Session, _now: dt.datetime) -> tuple[Message, int | None, str]:
             digest = weekly_digest(
-                session=session, team_id=schedule.team_id, day=day, zone=schedule.zone
+                session=session,
+                team_id=schedule.team_id,
+                day=day,
+                zone=schedule.zone,
+                scope=QuoteScope(channel_id=schedule.channel_id),
             )
             return digest_message(digest), None, "digest"
 

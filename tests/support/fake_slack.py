@@ -141,11 +141,20 @@ class FakeSlack:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """The calls of `method` (those `where` accepts) once there are `count` of them."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self._calls if c.method == method]
+                found = [
+                    c for c in self._calls if c.method == method and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
@@ -225,8 +234,29 @@ class FakeSlack:
 
     def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = params.get("channel", "")
-        channel = {"id": channel_id, "name": channel_id.lower(), "is_member": True}
-        channel.update(self.channels.get(channel_id, {}))
+        known = self.channels.get(channel_id)
+        if known is None and channel_id.startswith("D"):
+            # A DM between two people is invisible to the bot.
+            return {"ok": False, "error": "channel_not_found"}
+        if known is not None and known.get("is_private") and not known.get("is_member", True):
+            # As Slack answers: a private channel the bot isn't in doesn't exist for it.
+            return {"ok": False, "error": "channel_not_found"}
+        # Unless a test says otherwise, a public channel the bot is in, as Slack describes it.
+        channel = {
+            "id": channel_id,
+            "name": channel_id.lower(),
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": False,
+            "is_archived": False,
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_member": True,
+        }
+        channel.update(known or {})
         return {"ok": True, "channel": channel}
 
     def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def kudos_row(
     withdrawn: bool = False,
     channel: str | None = "CGENERAL01",
     group: str | None = None,
+    audience: str = "public",
 ) -> dict[str, Any]:
     return {
         "team_id": team,
@@ -70,6 +71,7 @@ def kudos_row(
         "source": "command",
         "created_at": at,
         "withdrawn_at": at + dt.timedelta(minutes=1) if withdrawn else None,
+        "audience": audience,
     }
 
 

@@ -167,3 +167,35 @@ class SlackClient:
 
     def interaction(self, payload: dict[str, Any]) -> HttpReply:
         return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def button_payload(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str,
+        user: str = DEFAULT_USER,
+        channel: str = DEFAULT_CHANNEL,
+        team: str = TEAM_ID,
+    ) -> dict[str, Any]:
+        """A `block_actions` payload for a button pressed in an ephemeral message."""
+        return {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "tidewater"},
+            "user": {"id": user, "team_id": team, "name": user.lower()},
+            "api_app_id": "AMISSIONBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ids)}.1234.trigger",
+            "container": {"type": "message", "is_ephemeral": True, "channel_id": channel},
+            "channel": {"id": channel, "name": channel.lower()},
+            "response_url": self.fake.response_url(f"button{next(self._ids)}"),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }

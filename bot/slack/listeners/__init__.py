@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import daily, home, kudos, mission, reports
+from bot.slack.listeners import conversations, daily, home, kudos, mission, reports
 
 
 def register_listeners(app: App) -> None:
@@ -14,3 +14,4 @@ def register_listeners(app: App) -> None:
     home.register(app)
     kudos.register(app)
     reports.register(app)
+    conversations.register(app)

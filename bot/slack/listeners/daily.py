@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.audience import QuoteScope
 from bot.blocks import daily as views
 from bot.blocks.mission import Message
 from bot.config import Settings
@@ -83,7 +84,9 @@ def handle_daily_subcommand(
     now = clock()
     if subcommand == "today":
         timezone = users.get(client, team_id, user_id).timezone or DEFAULT_TIMEZONE
-        reply = _today(db, team_id, now.astimezone(ZoneInfo(timezone)).date(), now)
+        # Shown to the asker alone, in this channel: quotes they or this channel may read.
+        scope = QuoteScope(channel_id=channel_id, viewer_id=user_id)
+        reply = _today(db, team_id, now.astimezone(ZoneInfo(timezone)).date(), now, scope)
     elif subcommand == "schedule":
         with db.transaction() as session:
             schedule = get_schedule(session=session, team_id=team_id, channel_id=channel_id)
@@ -115,10 +118,14 @@ def handle_daily_subcommand(
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
-def _today(db: Database, team_id: str, day: dt.date, now: dt.datetime) -> Message:
+def _today(
+    db: Database, team_id: str, day: dt.date, now: dt.datetime, scope: QuoteScope
+) -> Message:
     with db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
-        kudos = recent_kudos(session=session, team_id=team_id, principle_id=principle.id, now=now)
+        kudos = recent_kudos(
+            session=session, team_id=team_id, principle_id=principle.id, now=now, scope=scope
+        )
     return views.today_preview(principle, kudos, day)
 
 
@@ -176,8 +183,13 @@ def handle_share_today(
     user_id = body["user"]["id"]
     with db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
+        # Posted for everyone in the channel: only what this channel may read.
         kudos = recent_kudos(
-            session=session, team_id=team_id, principle_id=principle.id, now=clock()
+            session=session,
+            team_id=team_id,
+            principle_id=principle.id,
+            now=clock(),
+            scope=QuoteScope(channel_id=channel_id),
         )
     card = views.daily_card(principle, kudos, shared_by=user_id)
     try:

@@ -34,6 +34,7 @@ from bot.errors import KudosRefused
 from bot.kudos import Recipient, Source, give, summary, undo
 from bot.kudos_grammar import clean_message, is_blank, parse_kudos
 from bot.mission import Catalog, MissionKeeper
+from bot.slack.channels import look_up_audience
 from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
 from bot.slack.users import SlackUser, UserDirectory
@@ -163,6 +164,10 @@ def give_and_deliver(
     team_id, user_id = str(context.team_id), str(context.user_id)
     giver = users.get(client, team_id, user_id)
     recipients = look_up(users, client, context, recipient_ids)
+    now = clock()
+    audience = look_up_audience(
+        client=client, database=db, team_id=team_id, channel_id=channel_id, now=now
+    )
     with db.transaction() as session:
         given = give(
             session=session,
@@ -175,7 +180,8 @@ def give_and_deliver(
             channel_id=channel_id,
             source=source,
             limit=settings.kudos_daily_limit,
-            now=clock(),
+            now=now,
+            audience=audience,
         )
     # Committed: from here on a Slack failure is reported to the giver, never lost.
     ack()

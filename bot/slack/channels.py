@@ -1,0 +1,81 @@
+"""A conversation's audience as Slack describes it (`conversations.info`), remembered in the
+database so that every bot process, and every kudos in the same channel, asks Slack rarely.
+
+Channel ID prefixes say too little (private channels have `C…` IDs today), so the answer comes
+from what Slack says of the conversation. Whatever can't be established — Slack failing,
+`channel_not_found` (a private channel or a DM the bot isn't in), no channel at all — is
+`unknown`, which the audience rule treats as private.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.audience import Audience, known_audience, remember_audience
+from bot.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+
+def audience_of(channel: dict[str, Any]) -> Audience:
+    """The audience of a `conversations.info` channel object; private when anything is unclear."""
+    if channel.get("is_im"):
+        return Audience.DM
+    if channel.get("is_mpim"):
+        return Audience.GROUP_DM
+    if (
+        channel.get("is_ext_shared")
+        or channel.get("is_pending_ext_shared")
+        or channel.get("is_shared")
+        or channel.get("is_org_shared")
+    ):
+        return Audience.SHARED
+    if channel.get("is_private") or channel.get("is_group"):
+        return Audience.PRIVATE
+    if channel.get("is_channel") or channel.get("is_private") is False:
+        return Audience.PUBLIC
+    return Audience.UNKNOWN
+
+
+def look_up_audience(
+    *,
+    client: WebClient,
+    database: Database,
+    team_id: str,
+    channel_id: str | None,
+    now: dt.datetime,
+) -> Audience:
+    """Who can read `channel_id`: remembered if recent, else asked of Slack and remembered."""
+    if not channel_id:
+        return Audience.UNKNOWN
+    with database.reading() as session:
+        known = known_audience(session=session, team_id=team_id, channel_id=channel_id, now=now)
+    if known is not None:
+        return known
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as error:
+        # channel_not_found: a private conversation the bot isn't in. Not remembered: the
+        # bot may be invited later, and then Slack will say more.
+        log.info("audience unknown channel=%s: %s", channel_id, error.response.get("error"))
+        return _unanswered(channel_id)
+    except (SlackClientError, OSError) as error:
+        log.info("audience unknown channel=%s: %s", channel_id, type(error).__name__)
+        return _unanswered(channel_id)
+    audience = audience_of(channel)
+    with database.transaction() as session:
+        remember_audience(
+            session=session, team_id=team_id, channel_id=channel_id, audience=audience, now=now
+        )
+    return audience
+
+
+def _unanswered(channel_id: str) -> Audience:
+    """When Slack won't say: only DM IDs are recognisable by their prefix (`D…`, never reused
+    for channels); everything else is unknown, and so private."""
+    return Audience.DM if channel_id.startswith("D") else Audience.UNKNOWN
