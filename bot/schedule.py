@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -292,6 +294,12 @@ def describe_weekdays(weekdays: tuple[str, ...]) -> str:
 # -- subscriptions -------------------------------------------------------------------------
 
 
+def _insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT (SQLAlchemy's generic one doesn't)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def _schedule(row: Subscription) -> ChannelSchedule:
     return ChannelSchedule(
         team_id=row.team_id,
@@ -315,12 +323,11 @@ def subscribe(
     default_timezone: str | None,
     now: dt.datetime,
 ) -> ChannelSchedule:
-    """Create or update the channel's schedule; subscribing again also lifts a pause."""
-    row = session.scalar(
-        select(Subscription).where(
-            Subscription.team_id == team_id, Subscription.channel_id == channel_id
-        )
-    )
+    """Create or update the channel's schedule; subscribing again also lifts a pause.
+
+    One upsert on the (team, channel) key: of two people subscribing the same channel at the
+    same moment, both succeed and the later write wins, on SQLite and PostgreSQL alike.
+    """
     timezone = request.timezone or default_timezone or DEFAULT_TIMEZONE
     values = {
         "post_time": request.post_time or DEFAULT_TIME,
@@ -331,27 +338,26 @@ def subscribe(
         "created_by": user_id,
         "updated_at": now,
     }
-    if row is None:
-        row = Subscription(team_id=team_id, channel_id=channel_id, created_at=now, **values)
-        session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.flush()
+    statement = _insert(session)(Subscription).values(
+        team_id=team_id, channel_id=channel_id, created_at=now, **values
+    )
+    row = session.scalars(
+        statement.on_conflict_do_update(
+            index_elements=[Subscription.team_id, Subscription.channel_id], set_=values
+        ).returning(Subscription),
+        execution_options={"populate_existing": True},
+    ).one()
     return _schedule(row)
 
 
 def unsubscribe(*, session: Session, team_id: str, channel_id: str) -> bool:
-    row = session.scalar(
-        select(Subscription).where(
+    """Stop the channel's posts; False when it had none (or a racing request stopped them)."""
+    result = session.execute(
+        delete(Subscription).where(
             Subscription.team_id == team_id, Subscription.channel_id == channel_id
         )
     )
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return bool(getattr(result, "rowcount", 0))
 
 
 def get_schedule(*, session: Session, team_id: str, channel_id: str) -> ChannelSchedule | None:
@@ -397,7 +403,7 @@ def claim_post(
     The insert is atomic on the unique key, so of two racing processes exactly one wins. A
     failed post can be claimed again with `retry_failed`; `force` takes any existing claim.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = _insert(session)
     keys = {
         "team_id": team_id,
         "channel_id": channel_id,
