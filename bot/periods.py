@@ -15,6 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.text import echo
 
 PERIOD_HELP = (
     "`week`, `month`, `quarter`, `year`, `all`, a month like `2026-03` or a quarter like `2026-Q1`"
@@ -35,7 +36,7 @@ class PeriodKind(StrEnum):
 
 class InvalidPeriod(UserError):
     def __init__(self, value: str) -> None:
-        super().__init__(f"`{value}` isn't a period I know. Use {PERIOD_HELP}.")
+        super().__init__(f"{echo(value)} isn't a period I know. Use {PERIOD_HELP}.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ScheduledPost, Subscription
 from bot.errors import UserError
+from bot.text import echo
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
@@ -210,7 +211,7 @@ def catch_up_deadline(post_at: dt.datetime, cutoff: dt.time) -> dt.datetime:
 def parse_time(value: str) -> str:
     match = _TIME.match(value)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidSchedule(f"`{value}` isn't a time I understand: use 24-hour HH:MM.")
+        raise InvalidSchedule(f"{echo(value)} isn't a time I understand: use 24-hour HH:MM.")
     return f"{int(match[1]):02d}:{match[2]}"
 
 
@@ -233,7 +234,7 @@ def parse_weekdays(value: str) -> tuple[str, ...]:
         else:
             chosen.add(_day(part, value))
     if not chosen:
-        raise InvalidSchedule(f"`{value}` names no weekdays.")
+        raise InvalidSchedule(f"{echo(value)} names no weekdays.")
     return tuple(day for day in WEEKDAYS if day in chosen)
 
 
@@ -241,7 +242,8 @@ def _day(name: str, whole: str) -> str:
     day = _DAY_NAMES.get(name.strip())
     if day is None:
         raise InvalidSchedule(
-            f"`{name}` in `{whole}` isn't a weekday: use weekdays, daily, or days like mon,wed,fri."
+            f"{echo(name)} in {echo(whole)} isn't a weekday: use weekdays, daily, "
+            "or days like mon,wed,fri."
         )
     return day
 
@@ -255,12 +257,12 @@ def parse_timezone(value: str) -> str:
     name = _zones_by_lower_name().get(value.lower())
     if name is None:
         raise InvalidSchedule(
-            f"`{value}` isn't a timezone I know: use an Area/City name like America/New_York."
+            f"{echo(value)} isn't a timezone I know: use an Area/City name like America/New_York."
         )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule(f"`{value}` isn't a timezone I can use.") from None
+        raise InvalidSchedule(f"{echo(value)} isn't a timezone I can use.") from None
     return name
 
 
