@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ScheduledPost, Subscription
 from bot.errors import UserError
-from bot.text import echo
+from bot.text import echo, numeric
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
@@ -39,7 +39,13 @@ DIGEST_WEEKDAY = 0
 LATE_POST_GRACE = dt.timedelta(hours=1)
 
 SUBSCRIBE_EXAMPLE = "`/mission subscribe 09:30 weekdays Europe/Berlin`"
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# After `ascii_digits` and lower-casing: 9, 09:30, 9.30, 9h30, 9am, 9:30pm, 12 a.m. (the space
+# is taken out first). Minutes always have two digits.
+_TIME = re.compile(
+    r"^(?P<hour>[0-9]{1,2})(?:[:.h](?P<minute>[0-9]{2}))?(?:(?P<half>[ap])\.?(?:m\.?)?)?$"
+)
+_HALF_DAY = re.compile(r"(?<=\d)\s+(?=[ap]\.?(?:m\.?)?(?:\s|$))", re.IGNORECASE)
+TIME_FORMATS = "24-hour HH:MM like 09:30 or 21:00, or 9:30am"
 _DAY_NAMES = {
     **{day: day for day in WEEKDAYS},
     **{
@@ -209,10 +215,25 @@ def catch_up_deadline(post_at: dt.datetime, cutoff: dt.time) -> dt.datetime:
 
 
 def parse_time(value: str) -> str:
-    match = _TIME.match(value)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidSchedule(f"{echo(value)} isn't a time I understand: use 24-hour HH:MM.")
-    return f"{int(match[1]):02d}:{match[2]}"
+    """A post time as `HH:MM` (24-hour, ASCII digits), from the ways people write one."""
+    wanted = numeric(value).lower().replace(" ", "")
+    match = _TIME.match(wanted)
+    if match is None:
+        raise InvalidSchedule(f"{echo(value)} isn't a time I understand: use {TIME_FORMATS}.")
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["half"] is not None:
+        if not 1 <= hour <= 12:
+            raise InvalidSchedule(
+                f"{echo(value)} isn't a time: with am or pm the hour is 1 to 12. "
+                f"Or use {TIME_FORMATS}."
+            )
+        hour = hour % 12 + (12 if match["half"] == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise InvalidSchedule(
+            f"{echo(value)} isn't a time: hours go from 00 to 23 and minutes from 00 to 59. "
+            f"Use {TIME_FORMATS}."
+        )
+    return f"{hour:02d}:{minute:02d}"
 
 
 def parse_weekdays(value: str) -> tuple[str, ...]:
@@ -267,19 +288,21 @@ def parse_timezone(value: str) -> str:
 
 
 def parse_schedule_request(text: str) -> ScheduleRequest:
-    """`[HH:MM] [weekdays|daily|mon,tue,…] [Area/City] [digest]`, in any order."""
+    """`[time] [weekdays|daily|mon,tue,…] [Area/City] [digest]`, in any order."""
     post_time: str | None = None
     weekdays: tuple[str, ...] | None = None
     timezone: str | None = None
     digest = False
-    for token in text.split():
+    # `9 am` is one time: join the half-day to its number before splitting into words.
+    for token in _HALF_DAY.sub("", text).split():
         lowered = token.lower()
         if lowered == "digest":
             digest = True
-        elif ":" in token or token.isdigit():
-            post_time = parse_time(token)
         elif "/" in token or lowered in {"utc", "gmt"}:
             timezone = parse_timezone(token)
+        elif any(char.isdigit() for char in token):
+            # Weekday names have no digits: anything with one is meant as a time.
+            post_time = parse_time(token)
         else:
             weekdays = parse_weekdays(token)
     return ScheduleRequest(post_time, weekdays, timezone, digest)

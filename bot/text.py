@@ -15,6 +15,7 @@ Pure functions, no Slack and no database; the rest of the bot uses them at two e
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 BIDI_CONTROLS = frozenset(
@@ -52,6 +53,22 @@ def unstorable_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] |
             if found is not None:
                 return found
     return None
+
+
+def numeric(text: str) -> str:
+    """Text meant as a number, time or date, with its digits and signs in ASCII.
+
+    NFKC first (fullwidth digits and colon become ASCII), then every decimal digit of any script as
+    its ASCII digit (`٩:٣٠` is `9:30`; NFKC leaves those). Each parser of numbers (post times,
+    `/mission 3` and `#3`, periods like `2026-03`) reads its text through this and then
+    matches ASCII digits only, so what it stores and shows is always ASCII.
+    """
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd" else char
+        for char in unicodedata.normalize("NFKC", text)
+    )
 
 
 def escape(value: str) -> str:
