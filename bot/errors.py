@@ -6,6 +6,8 @@ friendly ephemeral reply. Nothing here knows about Slack beyond mrkdwn text.
 
 from __future__ import annotations
 
+from bot.text import echo
+
 
 class UserError(Exception):
     """A refusal or a mistake the user can fix; `message` is shown to them as it is.
@@ -29,7 +31,7 @@ class UnknownPrinciple(UserError):
             f" Did you mean {', '.join(f'`#{key}`' for key in suggestions)}?" if suggestions else ""
         )
         super().__init__(
-            f"I don't know a principle called `{reference}`.{hint}\n"
+            f"I don't know a principle called {echo(reference)}.{hint}\n"
             f"The principles are: {', '.join(f'`#{key}`' for key in keys)}.",
             field="principle",
         )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.db.models import Kudos, Principle
 from bot.leaderboard import Range, counted
+from bot.text import without_bidi
 
 COLUMNS: tuple[str, ...] = (
     "date",
@@ -117,6 +118,9 @@ def records(rows: Sequence[ExportRow], names: Mapping[str, str]) -> list[dict[st
 
 def spreadsheet_safe(value: str) -> str:
     """Defuse a cell a spreadsheet would run as a formula (`=HYPERLINK(…)` in a message)."""
+    # Bidi controls first: one in front of `=` would hide the formula from the check below,
+    # and in a cell they disguise text as they would in Slack.
+    value = without_bidi(value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from bot.errors import KudosRefused, UnknownPrinciple
 from bot.mission import Catalog, PrincipleInfo
+from bot.text import without_bidi
 
 MESSAGE_MAX_CHARS = 1000
 
@@ -190,8 +191,9 @@ def from_slack_markup(text: str) -> str:
 
 
 def clean_message(text: str) -> str:
-    """Drop control characters (keeping newlines and tabs), tidy spaces, trim the ends."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Drop control characters (keeping newlines and tabs) and the bidi controls that would
+    disguise the message when it is reposted, tidy spaces, trim the ends."""
+    text = without_bidi(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = "".join(
         char
         for char in text

@@ -22,6 +22,7 @@ from bot.db.models import Kudos, Principle
 from bot.errors import UnknownPrinciple, UserError
 from bot.mission import PrincipleInfo, load_catalog, numbered, principle_info
 from bot.periods import PERIOD_HELP, Period, is_period
+from bot.text import echo
 
 TOP = 10
 SPLIT_TOP = 3
@@ -117,7 +118,7 @@ def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
         elif is_period(lowered) and not period:
             period = lowered
         else:
-            raise UserError(f"I don't understand `{token}` here. Try {usage}")
+            raise UserError(f"I don't understand {echo(token)} here. Try {usage}")
     return ReportArgs(period, principle or None, role, share)
 
 

@@ -20,6 +20,7 @@ from bot.db.engine import Database
 from bot.db.models import Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
 from bot.missionfile import MissionDocument
+from bot.text import numeric
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ class Catalog:
         """Find a principle by `key`, `#key`, number, or an unambiguous fuzzy title match."""
         wanted = reference.strip().removeprefix("#").strip()
         lowered = wanted.lower()
-        if lowered.isdigit():
-            number = int(lowered)
+        digits = numeric(lowered)
+        if digits.isascii() and digits.isdigit():
+            number = int(digits)
             if 1 <= number <= len(self.principles):
                 return self.principles[number - 1]
         for principle in self.principles:

@@ -15,13 +15,15 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.text import echo, numeric
 
 PERIOD_HELP = (
     "`week`, `month`, `quarter`, `year`, `all`, a month like `2026-03` or a quarter like `2026-Q1`"
 )
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})-?q([1-4])$", re.IGNORECASE)
-_YEAR = re.compile(r"^(\d{4})$")
+# Matched against `numeric(text)`: ASCII digits only, whatever script they were typed in.
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{1,2})$")
+_QUARTER = re.compile(r"^([0-9]{4})-?q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^([0-9]{4})$")
 MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
@@ -35,7 +37,7 @@ class PeriodKind(StrEnum):
 
 class InvalidPeriod(UserError):
     def __init__(self, value: str) -> None:
-        super().__init__(f"`{value}` isn't a period I know. Use {PERIOD_HELP}.")
+        super().__init__(f"{echo(value)} isn't a period I know. Use {PERIOD_HELP}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +118,7 @@ def period_of(kind: PeriodKind, day: dt.date) -> Period:
 
 
 def is_period(token: str) -> bool:
-    value = token.strip().lower()
+    value = numeric(token).strip().lower()
     return value in set(PeriodKind) or bool(
         _MONTH.match(value) or _QUARTER.match(value) or _YEAR.match(value)
     )
@@ -125,7 +127,7 @@ def is_period(token: str) -> bool:
 def parse_period(text: str, today: dt.date, default: PeriodKind = PeriodKind.MONTH) -> Period:
     """`week|month|quarter|year|all` (the current one, around `today`), `YYYY-MM`, `YYYY-Qn`
     or `YYYY`; empty text is the current `default` period."""
-    value = text.strip().lower()
+    value = numeric(text).strip().lower()
     if not value:
         return period_of(default, today)
     if value in set(PeriodKind):

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db.models import ScheduledPost, Subscription
 from bot.errors import UserError
+from bot.text import echo, numeric
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
@@ -36,7 +39,13 @@ DIGEST_WEEKDAY = 0
 LATE_POST_GRACE = dt.timedelta(hours=1)
 
 SUBSCRIBE_EXAMPLE = "`/mission subscribe 09:30 weekdays Europe/Berlin`"
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# After `ascii_digits` and lower-casing: 9, 09:30, 9.30, 9h30, 9am, 9:30pm, 12 a.m. (the space
+# is taken out first). Minutes always have two digits.
+_TIME = re.compile(
+    r"^(?P<hour>[0-9]{1,2})(?:[:.h](?P<minute>[0-9]{2}))?(?:(?P<half>[ap])\.?(?:m\.?)?)?$"
+)
+_HALF_DAY = re.compile(r"(?<=\d)\s+(?=[ap]\.?(?:m\.?)?(?:\s|$))", re.IGNORECASE)
+TIME_FORMATS = "24-hour HH:MM like 09:30 or 21:00, or 9:30am"
 _DAY_NAMES = {
     **{day: day for day in WEEKDAYS},
     **{
@@ -206,10 +215,25 @@ def catch_up_deadline(post_at: dt.datetime, cutoff: dt.time) -> dt.datetime:
 
 
 def parse_time(value: str) -> str:
-    match = _TIME.match(value)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidSchedule(f"`{value}` isn't a time I understand: use 24-hour HH:MM.")
-    return f"{int(match[1]):02d}:{match[2]}"
+    """A post time as `HH:MM` (24-hour, ASCII digits), from the ways people write one."""
+    wanted = numeric(value).lower().replace(" ", "")
+    match = _TIME.match(wanted)
+    if match is None:
+        raise InvalidSchedule(f"{echo(value)} isn't a time I understand: use {TIME_FORMATS}.")
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["half"] is not None:
+        if not 1 <= hour <= 12:
+            raise InvalidSchedule(
+                f"{echo(value)} isn't a time: with am or pm the hour is 1 to 12. "
+                f"Or use {TIME_FORMATS}."
+            )
+        hour = hour % 12 + (12 if match["half"] == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise InvalidSchedule(
+            f"{echo(value)} isn't a time: hours go from 00 to 23 and minutes from 00 to 59. "
+            f"Use {TIME_FORMATS}."
+        )
+    return f"{hour:02d}:{minute:02d}"
 
 
 def parse_weekdays(value: str) -> tuple[str, ...]:
@@ -231,7 +255,7 @@ def parse_weekdays(value: str) -> tuple[str, ...]:
         else:
             chosen.add(_day(part, value))
     if not chosen:
-        raise InvalidSchedule(f"`{value}` names no weekdays.")
+        raise InvalidSchedule(f"{echo(value)} names no weekdays.")
     return tuple(day for day in WEEKDAYS if day in chosen)
 
 
@@ -239,7 +263,8 @@ def _day(name: str, whole: str) -> str:
     day = _DAY_NAMES.get(name.strip())
     if day is None:
         raise InvalidSchedule(
-            f"`{name}` in `{whole}` isn't a weekday: use weekdays, daily, or days like mon,wed,fri."
+            f"{echo(name)} in {echo(whole)} isn't a weekday: use weekdays, daily, "
+            "or days like mon,wed,fri."
         )
     return day
 
@@ -253,29 +278,31 @@ def parse_timezone(value: str) -> str:
     name = _zones_by_lower_name().get(value.lower())
     if name is None:
         raise InvalidSchedule(
-            f"`{value}` isn't a timezone I know: use an Area/City name like America/New_York."
+            f"{echo(value)} isn't a timezone I know: use an Area/City name like America/New_York."
         )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule(f"`{value}` isn't a timezone I can use.") from None
+        raise InvalidSchedule(f"{echo(value)} isn't a timezone I can use.") from None
     return name
 
 
 def parse_schedule_request(text: str) -> ScheduleRequest:
-    """`[HH:MM] [weekdays|daily|mon,tue,…] [Area/City] [digest]`, in any order."""
+    """`[time] [weekdays|daily|mon,tue,…] [Area/City] [digest]`, in any order."""
     post_time: str | None = None
     weekdays: tuple[str, ...] | None = None
     timezone: str | None = None
     digest = False
-    for token in text.split():
+    # `9 am` is one time: join the half-day to its number before splitting into words.
+    for token in _HALF_DAY.sub("", text).split():
         lowered = token.lower()
         if lowered == "digest":
             digest = True
-        elif ":" in token or token.isdigit():
-            post_time = parse_time(token)
         elif "/" in token or lowered in {"utc", "gmt"}:
             timezone = parse_timezone(token)
+        elif any(char.isdigit() for char in token):
+            # Weekday names have no digits: anything with one is meant as a time.
+            post_time = parse_time(token)
         else:
             weekdays = parse_weekdays(token)
     return ScheduleRequest(post_time, weekdays, timezone, digest)
@@ -290,6 +317,12 @@ def describe_weekdays(weekdays: tuple[str, ...]) -> str:
 
 
 # -- subscriptions -------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT (SQLAlchemy's generic one doesn't)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _schedule(row: Subscription) -> ChannelSchedule:
@@ -315,12 +348,11 @@ def subscribe(
     default_timezone: str | None,
     now: dt.datetime,
 ) -> ChannelSchedule:
-    """Create or update the channel's schedule; subscribing again also lifts a pause."""
-    row = session.scalar(
-        select(Subscription).where(
-            Subscription.team_id == team_id, Subscription.channel_id == channel_id
-        )
-    )
+    """Create or update the channel's schedule; subscribing again also lifts a pause.
+
+    One upsert on the (team, channel) key: of two people subscribing the same channel at the
+    same moment, both succeed and the later write wins, on SQLite and PostgreSQL alike.
+    """
     timezone = request.timezone or default_timezone or DEFAULT_TIMEZONE
     values = {
         "post_time": request.post_time or DEFAULT_TIME,
@@ -331,27 +363,26 @@ def subscribe(
         "created_by": user_id,
         "updated_at": now,
     }
-    if row is None:
-        row = Subscription(team_id=team_id, channel_id=channel_id, created_at=now, **values)
-        session.add(row)
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.flush()
+    statement = _insert(session)(Subscription).values(
+        team_id=team_id, channel_id=channel_id, created_at=now, **values
+    )
+    row = session.scalars(
+        statement.on_conflict_do_update(
+            index_elements=[Subscription.team_id, Subscription.channel_id], set_=values
+        ).returning(Subscription),
+        execution_options={"populate_existing": True},
+    ).one()
     return _schedule(row)
 
 
 def unsubscribe(*, session: Session, team_id: str, channel_id: str) -> bool:
-    row = session.scalar(
-        select(Subscription).where(
+    """Stop the channel's posts; False when it had none (or a racing request stopped them)."""
+    result = session.execute(
+        delete(Subscription).where(
             Subscription.team_id == team_id, Subscription.channel_id == channel_id
         )
     )
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return bool(getattr(result, "rowcount", 0))
 
 
 def get_schedule(*, session: Session, team_id: str, channel_id: str) -> ChannelSchedule | None:
@@ -397,7 +428,7 @@ def claim_post(
     The insert is atomic on the unique key, so of two racing processes exactly one wins. A
     failed post can be claimed again with `retry_failed`; `force` takes any existing claim.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = _insert(session)
     keys = {
         "team_id": team_id,
         "channel_id": channel_id,

@@ -166,7 +166,8 @@ def test_emoji_right_to_left_and_zero_width_text_is_kept(bot: Bot, slack: FakeSl
     message = "🎉 شكراً جزيلاً \u200ffor the מסמך\u200b fix 👍🏽"
     reply = bot.command("/kudos", f"{mention(DANA)} #plain-words {message}")
     assert reply.status == 200
-    assert kudos_rows(bot.database)[0].message == message
+    # The right-to-left mark goes: bidi controls can disguise a reposted message.
+    assert kudos_rows(bot.database)[0].message == message.replace("\u200f", "")
     post = slack.wait_for("chat.postMessage")[0]
     assert "شكراً جزيلاً" in post["text"]
 

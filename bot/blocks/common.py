@@ -13,6 +13,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import text as user_text
+
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
 
@@ -42,5 +44,5 @@ def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 def escape(value: str) -> str:
-    """Escape the three characters Slack treats as control characters in message text."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text for mrkdwn: Slack's control characters escaped, bidi controls dropped."""
+    return user_text.escape(value)

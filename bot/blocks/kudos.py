@@ -31,6 +31,7 @@ from bot.kudos_grammar import MESSAGE_MAX_CHARS
 from bot.mission import Catalog, PrincipleInfo
 from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.ids import View as ViewId
+from bot.text import without_bidi
 
 OPTION_TEXT_LIMIT = 75
 PRIVATE_METADATA_LIMIT = 3000
@@ -281,7 +282,7 @@ def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
                 action_id=KudosInput.MESSAGE,
                 multiline=True,
                 max_length=MESSAGE_MAX_CHARS,
-                initial_value=prefill.message[:MESSAGE_MAX_CHARS] or None,
+                initial_value=without_bidi(prefill.message)[:MESSAGE_MAX_CHARS] or None,
                 placeholder="Be specific: what did they do, and why did it matter?",
             ),
         ),

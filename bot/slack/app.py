@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
-from bot.slack import dedup
+from bot.slack import dedup, text_guard
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
@@ -87,6 +87,9 @@ def create_app(
         logger=logging.getLogger("bot.slack.bolt"),
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
+
+    # First of ours: nothing below (not even the mission sync) sees text it can't store.
+    text_guard.register(app)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
