@@ -42,10 +42,6 @@ class PrincipleInfo:
     emoji: str | None
     number: int | None
 
-    @property
-    def label(self) -> str:
-        return f"{self.emoji} {self.title}" if self.emoji else self.title
-
 
 @dataclass(frozen=True, slots=True)
 class Catalog:

@@ -8,7 +8,6 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import as_dicts, context, divider, escape, header, section
-from bot.errors import UnknownPrinciple
 from bot.mission import Catalog, PrincipleInfo
 
 UNCATEGORISED = "More principles"
@@ -65,10 +64,6 @@ def principle_detail(principle: PrincipleInfo) -> Message:
     return Message(
         text=f"{principle.title}: {principle.description or ''}", blocks=as_dicts(blocks)
     )
-
-
-def unknown_principle(error: UnknownPrinciple) -> Message:
-    return Message(text=error.message, blocks=as_dicts([section(error.message)]))
 
 
 def notice(text: str) -> Message:

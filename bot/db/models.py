@@ -103,10 +103,6 @@ class Principle(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    @property
-    def active(self) -> bool:
-        return self.retired_at is None
-
 
 class DailyPrinciple(Base):
     """Which principle a date got in a workspace: chosen once, then the same everywhere."""
