@@ -6,6 +6,7 @@ Alembic migrations in `migrations/` build exactly this schema; a test compares t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -57,6 +58,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# What tells the time: `utcnow` in production; tests pass in a clock they control.
+Clock = Callable[[], dt.datetime]
 
 
 class Base(DeclarativeBase):

@@ -30,7 +30,7 @@ from bot.blocks.daily import daily_card
 from bot.blocks.mission import Message
 from bot.blocks.reports import digest_message
 from bot.db.engine import Database
-from bot.db.models import utcnow
+from bot.db.models import Clock, utcnow
 from bot.digest import weekly_digest
 from bot.rotation import principle_for_day, recent_kudos
 from bot.schedule import (
@@ -125,7 +125,7 @@ class DailyPoster:
         database: Database,
         client: WebClient,
         *,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Clock = utcnow,
         retry_window: dt.timedelta = RETRY_WINDOW,
         backoff_first: float = BACKOFF_FIRST_S,
         stopping: threading.Event | None = None,

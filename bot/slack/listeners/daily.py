@@ -8,7 +8,6 @@ These subcommands are routed here by a matcher on `/mission`, registered before 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from bot.blocks import daily as views
 from bot.blocks.mission import Message
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.errors import UserError
 from bot.rotation import principle_for_day, recent_kudos
 from bot.schedule import (
@@ -37,7 +37,6 @@ from bot.slack.users import UserDirectory
 if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler
 
-Clock = Callable[[], dt.datetime]
 SUBCOMMANDS = frozenset({"today", "subscribe", "unsubscribe", "schedule"})
 
 INVITE_FIRST = (
