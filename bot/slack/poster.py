@@ -41,11 +41,10 @@ from bot.schedule import (
     finish_post,
     pause,
 )
+from bot.slack.errors import CANT_POST_HERE
 
 log = logging.getLogger(__name__)
 
-# Slack answers these when the bot can't post in the channel; retrying won't help.
-PAUSING_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 RETRY_WINDOW = dt.timedelta(hours=1)
 BACKOFF_FIRST_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -294,7 +293,7 @@ class DailyPoster:
         except SlackApiError as exc:
             status = exc.response.status_code
             code = str(exc.response.get("error") or f"http {status}")
-            if code in PAUSING_ERRORS:
+            if code in CANT_POST_HERE:
                 raise _GiveUp(code, pause=True) from None
             if status == 429:
                 headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}

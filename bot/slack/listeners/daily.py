@@ -30,8 +30,8 @@ from bot.schedule import (
     unsubscribe,
 )
 from bot.slack.admins import require_admin
+from bot.slack.errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.ids import Action, Command
-from bot.slack.poster import PAUSING_ERRORS
 from bot.slack.users import UserDirectory
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def _require_can_post(client: WebClient, channel_id: str) -> None:
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as exc:
-        if exc.response.get("error") in {"channel_not_found", "not_in_channel"}:
+        if exc.response.get("error") in NOT_A_MEMBER:
             raise UserError(
                 INVITE_FIRST.format(
                     channel=channel_id, why=" (it looks private)", retry=RETRY_SUBSCRIBE
@@ -184,7 +184,7 @@ def handle_share_today(
             channel=channel_id, text=card.text, blocks=card.blocks, unfurl_links=False
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in PAUSING_ERRORS:
+        if exc.response.get("error") in CANT_POST_HERE:
             raise UserError(
                 INVITE_FIRST.format(channel=channel_id, why="", retry=RETRY_SHARE)
             ) from None
