@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import as_dicts, context, divider, escape, header, section
+from bot.blocks.common import Message, as_dicts, context, divider, escape, header, section
 from bot.mission import Catalog, PrincipleInfo
 
 UNCATEGORISED = "More principles"
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A message payload: Block Kit blocks plus the plain-text fallback Slack wants."""
-
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def principle_line(principle: PrincipleInfo) -> str:

@@ -16,7 +16,8 @@ from slack_bolt import BoltResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.blocks.mission import Message, notice
+from bot.blocks.common import Message
+from bot.blocks.mission import notice
 from bot.errors import UserError
 
 log = logging.getLogger(__name__)

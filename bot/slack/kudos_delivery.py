@@ -15,8 +15,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.common import Message
 from bot.blocks.kudos import kudos_confirmation, kudos_dm, kudos_public, kudos_withdrawn
-from bot.blocks.mission import Message
 from bot.db.engine import Database
 from bot.kudos import GivenKudos, WithdrawnKudos, record_public_message
 from bot.slack.errors import NOT_A_MEMBER

@@ -26,8 +26,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.blocks.common import Message
 from bot.blocks.daily import daily_card
-from bot.blocks.mission import Message
 from bot.blocks.reports import digest_message
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import daily as views
-from bot.blocks.mission import Message
+from bot.blocks.common import Message
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
