@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
-from bot.db.models import Mission, Principle, utcnow
+from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
 from bot.missionfile import MissionDocument
 from bot.text import numeric
@@ -42,10 +42,6 @@ class PrincipleInfo:
     category: str | None
     emoji: str | None
     number: int | None
-
-    @property
-    def label(self) -> str:
-        return f"{self.emoji} {self.title}" if self.emoji else self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +205,7 @@ class MissionKeeper:
     each workspace's `Catalog` for a minute: `/mission` and `/kudos` read it on every request.
     """
 
-    def __init__(
-        self, document: MissionDocument, clock: Callable[[], dt.datetime] = utcnow
-    ) -> None:
+    def __init__(self, document: MissionDocument, clock: Clock = utcnow) -> None:
         self.document = document
         self._clock = clock
         self._synced: set[str] = set()

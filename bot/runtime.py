@@ -7,11 +7,9 @@ SIGTERM or Ctrl-C, then closes the server and the database cleanly.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -23,7 +21,7 @@ from waitress.server import create_server
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
-from bot.db.models import utcnow
+from bot.db.models import Clock, utcnow
 from bot.mission import MissionKeeper
 from bot.missionfile import load_mission_file
 from bot.scheduler import DailyScheduler
@@ -49,9 +47,7 @@ class Runtime:
         self.database.dispose()
 
 
-def build_runtime(
-    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, migrate: bool = True
-) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
     document = load_mission_file(settings.mission_file)
     database = Database(settings.database_url)
     if migrate:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db.engine import Database
-from bot.db.models import utcnow
+from bot.db.models import Clock, utcnow
 from bot.schedule import (
     DIGEST_KIND,
     ChannelSchedule,
@@ -59,7 +59,7 @@ class DailyScheduler:
         database: Database,
         *,
         client: WebClient | None = None,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Clock = utcnow,
         poster: DailyPoster | None = None,
     ) -> None:
         self.settings = settings

@@ -70,6 +70,19 @@ def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
     empty_tables(url)
 
 
+@pytest.fixture(params=BACKENDS)
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database that no migration has touched, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server = postgres_server_url()
+    if server is None:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with scratch_postgres_database(server) as url:
+        yield url
+
+
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
     db = Database(db_url)

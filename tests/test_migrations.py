@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,20 +13,6 @@ from sqlalchemy import inspect, text
 from bot.db.engine import Database
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Base
-from tests.support.databases import postgres_server_url, scratch_postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database that no migration has touched."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    server = postgres_server_url()
-    if server is None:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    with scratch_postgres_database(server) as url:
-        yield url
 
 
 def differences(database: Database) -> list[object]:

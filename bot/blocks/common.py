@@ -1,7 +1,8 @@
-"""Small Block Kit helpers shared by the message builders."""
+"""What every message builder shares: the `Message` they return and small Block Kit helpers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -17,6 +18,14 @@ from bot import text as user_text
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message payload: Block Kit blocks plus the plain-text fallback Slack wants."""
+
+    text: str
+    blocks: list[dict[str, Any]]
 
 
 def clip(value: str, limit: int) -> str:

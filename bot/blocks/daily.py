@@ -6,8 +6,7 @@ import datetime as dt
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from bot.blocks.common import as_dicts, clip, context, escape, header, section
-from bot.blocks.mission import Message
+from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
 from bot.mission import PrincipleInfo
 from bot.rotation import KudosExample
 from bot.schedule import ChannelSchedule, describe_weekdays

@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import SECTION_TEXT_LIMIT, as_dicts, context, escape, section
-from bot.blocks.mission import UNCATEGORISED, Message
+from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, context, escape, section
+from bot.blocks.mission import UNCATEGORISED
 from bot.kudos import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
 from bot.kudos_grammar import MESSAGE_MAX_CHARS
 from bot.mission import Catalog, PrincipleInfo

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import as_dicts, context, divider, escape, header, section
-from bot.errors import UnknownPrinciple
+from bot.blocks.common import Message, as_dicts, context, divider, escape, header, section
 from bot.mission import Catalog, PrincipleInfo
 
 UNCATEGORISED = "More principles"
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A message payload: Block Kit blocks plus the plain-text fallback Slack wants."""
-
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def principle_line(principle: PrincipleInfo) -> str:
@@ -65,10 +53,6 @@ def principle_detail(principle: PrincipleInfo) -> Message:
     return Message(
         text=f"{principle.title}: {principle.description or ''}", blocks=as_dicts(blocks)
     )
-
-
-def unknown_principle(error: UnknownPrinciple) -> Message:
-    return Message(text=error.message, blocks=as_dicts([section(error.message)]))
 
 
 def notice(text: str) -> Message:

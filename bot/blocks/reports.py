@@ -10,9 +10,8 @@ from collections.abc import Iterable, Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from bot.blocks.common import SECTION_TEXT_LIMIT, as_dicts, clip, context, escape, section
+from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, clip, context, escape, section
 from bot.blocks.kudos import mentions
-from bot.blocks.mission import Message
 from bot.digest import Digest
 from bot.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
 from bot.mission import PrincipleInfo

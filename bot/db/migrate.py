@@ -2,12 +2,16 @@
 
 On PostgreSQL a session-level advisory lock makes two processes that start together take
 turns: the second waits, then finds nothing left to do.
+
+Alembic's settings are built here, not read from alembic.ini: an installed wheel has no
+alembic.ini, and its migrations are the package `bot.migrations` (the repository's top-level
+`migrations/` folder, mapped in pyproject.toml). alembic.ini serves only `alembic` run by hand.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from importlib import resources
 
 from alembic import command
 from alembic.config import Config
@@ -17,14 +21,17 @@ from bot.db.engine import Database
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Any constant works; this one spells "missionb" so it is recognisable in pg_locks.
 MIGRATION_LOCK_ID = 0x6D697373696F6E62
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config()
+    # Wherever the package is: site-packages for a wheel, the repository for `pip install -e`.
+    # `%` is configparser's interpolation mark, so it is doubled in the path.
+    location = str(resources.files("bot.migrations")).replace("%", "%%")
+    config.set_main_option("script_location", location)
+    config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
     return config

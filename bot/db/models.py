@@ -6,6 +6,7 @@ Alembic migrations in `migrations/` build exactly this schema; a test compares t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -59,6 +60,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# What tells the time: `utcnow` in production; tests pass in a clock they control.
+Clock = Callable[[], dt.datetime]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(
         naming_convention={
@@ -102,10 +107,6 @@ class Principle(Base):
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    @property
-    def active(self) -> bool:
-        return self.retired_at is None
 
 
 class DailyPrinciple(Base):

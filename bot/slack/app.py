@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.config import Settings
 from bot.db.engine import Database
-from bot.db.models import utcnow
+from bot.db.models import Clock, utcnow
 from bot.mission import MissionKeeper
 from bot.slack import dedup, text_guard
 from bot.slack.errors import handle_error
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 # its thread after the ack while it tells Slack (several Web API calls), so on a small machine
 # the default pool queued new commands behind deliveries; these threads mostly wait on I/O.
 LISTENER_THREADS = 32
-
-Clock = Callable[[], dt.datetime]
 
 
 def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.events import claim_event, prune_events
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ PRUNE_EVERY_S = 3600.0
 
 
 class EventDeduplicator:
-    def __init__(self, database: Database, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
         self.clock = clock
         self._next_prune = 0.0
@@ -55,7 +56,7 @@ class EventDeduplicator:
             log.info("forgot %d handled event(s) older than a day", pruned)
 
 
-def register(app: App, database: Database, clock: Callable[[], dt.datetime]) -> None:
+def register(app: App, database: Database, clock: Clock) -> None:
     deduplicator = EventDeduplicator(database, clock)
 
     # A plain function: Bolt injects arguments by the names it finds in the signature.

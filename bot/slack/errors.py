@@ -16,10 +16,18 @@ from slack_bolt import BoltResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.blocks.mission import Message, notice
+from bot.blocks.common import Message
+from bot.blocks.mission import notice
 from bot.errors import UserError
 
 log = logging.getLogger(__name__)
+
+# Slack's error codes for "the bot can't post in this channel": retrying won't help, so the
+# morning post pauses the subscription and the share button asks for an /invite.
+CANT_POST_HERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+# The ones where the bot isn't a member (channel_not_found is how a private channel answers):
+# a slash command's or modal's response_url still reaches the channel; an archived one, nobody.
+NOT_A_MEMBER = CANT_POST_HERE - {"is_archived"}
 
 DATABASE_UNAVAILABLE = (
     ":hourglass: I can't reach my database right now, so nothing was changed. "

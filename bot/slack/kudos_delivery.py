@@ -15,17 +15,16 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.blocks.common import Message
 from bot.blocks.kudos import kudos_confirmation, kudos_dm, kudos_public, kudos_withdrawn
-from bot.blocks.mission import Message
 from bot.db.engine import Database
 from bot.kudos import GivenKudos, WithdrawnKudos, record_public_message
+from bot.slack.errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
 
 # Connection failures surface as OSError (URLError, TimeoutError) once retries are spent.
 SLACK_FAILURES: tuple[type[Exception], ...] = (SlackApiError, SlackClientError, OSError)
-# Errors that mean "the bot can't post there itself" — the command's response_url still can.
-NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
 
 
 def _reason(error: Exception) -> str:

@@ -27,11 +27,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope
+from bot.blocks.common import Message
 from bot.blocks.daily import daily_card
-from bot.blocks.mission import Message
 from bot.blocks.reports import digest_message
 from bot.db.engine import Database
-from bot.db.models import utcnow
+from bot.db.models import Clock, utcnow
 from bot.digest import weekly_digest
 from bot.rotation import principle_for_day, recent_kudos
 from bot.schedule import (
@@ -42,11 +42,10 @@ from bot.schedule import (
     finish_post,
     pause,
 )
+from bot.slack.errors import CANT_POST_HERE
 
 log = logging.getLogger(__name__)
 
-# Slack answers these when the bot can't post in the channel; retrying won't help.
-PAUSING_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 RETRY_WINDOW = dt.timedelta(hours=1)
 BACKOFF_FIRST_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -126,7 +125,7 @@ class DailyPoster:
         database: Database,
         client: WebClient,
         *,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Clock = utcnow,
         retry_window: dt.timedelta = RETRY_WINDOW,
         backoff_first: float = BACKOFF_FIRST_S,
         stopping: threading.Event | None = None,
@@ -303,7 +302,7 @@ class DailyPoster:
         except SlackApiError as exc:
             status = exc.response.status_code
             code = str(exc.response.get("error") or f"http {status}")
-            if code in PAUSING_ERRORS:
+            if code in CANT_POST_HERE:
                 raise _GiveUp(code, pause=True) from None
             if status == 429:
                 headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}

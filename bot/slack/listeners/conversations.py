@@ -8,20 +8,17 @@ other message event is of no interest yet and is acknowledged without work.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 
 from bot.audience import Audience, forget_audience, remember_audience
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.slack.ids import Event, MessageSubtype
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], dt.datetime]
 
 CONVERSIONS: dict[str, Audience] = {
     MessageSubtype.CONVERTED_TO_PRIVATE: Audience.PRIVATE,

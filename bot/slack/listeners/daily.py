@@ -8,7 +8,6 @@ These subcommands are routed here by a matcher on `/mission`, registered before 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -18,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.audience import QuoteScope
 from bot.blocks import daily as views
-from bot.blocks.mission import Message
+from bot.blocks.common import Message
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.errors import UserError
 from bot.rotation import principle_for_day, recent_kudos
 from bot.schedule import (
@@ -31,14 +31,13 @@ from bot.schedule import (
     unsubscribe,
 )
 from bot.slack.admins import require_admin
+from bot.slack.errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.ids import Action, Command
-from bot.slack.poster import PAUSING_ERRORS
 from bot.slack.users import UserDirectory
 
 if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler
 
-Clock = Callable[[], dt.datetime]
 SUBCOMMANDS = frozenset({"today", "subscribe", "unsubscribe", "schedule"})
 
 INVITE_FIRST = (
@@ -148,7 +147,7 @@ def _require_can_post(client: WebClient, channel_id: str) -> None:
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as exc:
-        if exc.response.get("error") in {"channel_not_found", "not_in_channel"}:
+        if exc.response.get("error") in NOT_A_MEMBER:
             raise UserError(
                 INVITE_FIRST.format(
                     channel=channel_id, why=" (it looks private)", retry=RETRY_SUBSCRIBE
@@ -197,7 +196,7 @@ def handle_share_today(
             channel=channel_id, text=card.text, blocks=card.blocks, unfurl_links=False
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in PAUSING_ERRORS:
+        if exc.response.get("error") in CANT_POST_HERE:
             raise UserError(
                 INVITE_FIRST.format(channel=channel_id, why="", retry=RETRY_SHARE)
             ) from None

@@ -6,8 +6,6 @@ their kudos this month, the month's top 5, and for admins the principle breakdow
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -16,6 +14,7 @@ from slack_sdk import WebClient
 from bot.blocks.home import HomeContent, home_view
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.kudos import summary, zone
 from bot.leaderboard import leaderboard, principle_report
 from bot.mission import load_catalog
@@ -38,7 +37,7 @@ def handle_home_opened(
     client: WebClient,
     db: Database,
     settings: Settings,
-    clock: Callable[[], dt.datetime],
+    clock: Clock,
     users: UserDirectory,
 ) -> None:
     if event.get("tab", "home") != "home":

@@ -30,6 +30,7 @@ from bot.blocks.kudos import (
 from bot.blocks.reports import REPORT_HELP_LINES
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.errors import KudosRefused
 from bot.kudos import Recipient, Source, give, summary, undo
 from bot.kudos_grammar import clean_message, is_blank, parse_kudos
@@ -40,8 +41,6 @@ from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
 from bot.slack.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], Any]
 
 
 @dataclass(frozen=True, slots=True)

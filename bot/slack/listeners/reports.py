@@ -24,6 +24,7 @@ from bot.blocks.reports import (
 )
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.db.models import Clock
 from bot.errors import UserError
 from bot.export import export_rows, people, to_csv
 from bot.kudos import zone
@@ -32,7 +33,7 @@ from bot.periods import Period, PeriodKind, parse_period, period_of
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.ids import Action
 from bot.slack.kudos_delivery import confirm
-from bot.slack.listeners.kudos import SUBCOMMANDS, Clock, KudosRequest
+from bot.slack.listeners.kudos import SUBCOMMANDS, KudosRequest
 from bot.slack.users import UserDirectory
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""The migration scripts, oldest first by file name; Alembic skips this file."""

@@ -1,0 +1,122 @@
+"""The wheel, as a deploy, a container image or pipx gets it: built from the sources, installed
+with its real dependencies into a fresh virtual environment outside the repository, it migrates
+an empty database and checks the shipped mission file.
+
+It takes about 10 s (the build, and pip resolving the dependencies through its cache), so it is
+marked `wheel`: `pytest -m "not wheel"` leaves it out while you work; CI runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from bot.config import example_mission_file
+from bot.db.models import Base
+from bot.missionfile import load_mission_file, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+# What the build reads; copied so that setuptools' build/ and egg-info stay out of the tree.
+SOURCES = ("pyproject.toml", "README.md", "bot", "migrations")
+BIN = "Scripts" if os.name == "nt" else "bin"
+
+pytestmark = pytest.mark.wheel
+
+
+@dataclass(frozen=True)
+class Installed:
+    wheel: Path
+    venv: Path
+
+    def missionbot(
+        self, *args: str, cwd: Path, database_url: str
+    ) -> subprocess.CompletedProcess[str]:
+        # Only PATH and DATABASE_URL: no PYTHONPATH or settings of the test run leak in.
+        env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": database_url}
+        return subprocess.run(
+            [str(self.venv / BIN / "missionbot"), *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    # `pip wheel` needs nothing beyond pip; the build backend comes through pip's cache.
+    _run([*pip, "wheel", "--no-deps", "--wheel-dir", str(work / "dist"), str(source)])
+    (wheel,) = (work / "dist").glob("missionbot-*.whl")
+    # No pip inside the new environment (ensurepip costs seconds): this pip installs into it,
+    # resolving the wheel's dependencies from the package index like any `pip install`.
+    environment = work / "venv"
+    venv.create(environment, with_pip=False)
+    _run([*pip, "--python", str(environment / BIN / "python"), "install", str(wheel)])
+    return Installed(wheel=wheel, venv=environment)
+
+
+def _files(folder: Path, shipped_as: str) -> set[str]:
+    return {
+        f"{shipped_as}/{path.relative_to(folder).as_posix()}"
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_the_wheel_ships_every_module_the_data_and_the_migrations(installed: Installed) -> None:
+    with zipfile.ZipFile(installed.wheel) as archive:
+        names = set(archive.namelist())
+    expected = _files(ROOT / "bot", "bot") | _files(ROOT / "migrations", "bot/migrations")
+    missing = sorted(expected - names)
+    assert not missing, f"not in the wheel (add the package to pyproject.toml): {missing}"
+
+
+def test_the_installed_wheel_migrates_an_empty_database_and_checks_the_mission(
+    installed: Installed, fresh_url: str, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    upgraded = installed.missionbot("db", "upgrade", cwd=elsewhere, database_url=fresh_url)
+    checked = installed.missionbot("mission", "check", cwd=elsewhere, database_url=fresh_url)
+
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "Database is at revision head." in upgraded.stdout
+    assert "Traceback" not in upgraded.stderr
+    assert checked.returncode == 0, checked.stderr
+    # The mission file it checked is the installed package's, not the repository's.
+    assert checked.stdout.startswith(str(installed.venv)), checked.stdout
+    shipped = summarize(load_mission_file(example_mission_file()))
+    assert checked.stdout.strip().endswith(f"OK. {shipped}."), checked.stdout
+    engine = create_engine(fresh_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
