@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
-from bot.missionfile import MissionDocument
+from bot.missionfile import MissionDocument, name_key
 from bot.text import numeric
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ MAX_SUGGESTIONS = 3
 # The catalog changes only when the mission file is synchronised (at start, by this process);
 # the TTL bounds how long another process's sync may go unseen here.
 CATALOG_CACHE_SECONDS = 60
+# The group of the principles that have no category, and how `/mission <category>` names it.
+UNCATEGORISED = "More principles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,42 @@ class Catalog:
         for principle in self.principles:
             groups.setdefault(principle.category, []).append(principle)
         return list(groups.items())
+
+    def category(self, name: str) -> tuple[str, list[PrincipleInfo]] | None:
+        """The category called `name` (case and spacing ignored) with its principles."""
+        wanted = name_key(name)
+        for category, principles in self.by_category():
+            if name_key(category or UNCATEGORISED) == wanted:
+                return category or UNCATEGORISED, principles
+        return None
+
+    def search(self, typed: str, limit: int) -> list[PrincipleInfo]:
+        """Principles for what someone typed into a menu, best first: an exact number or key;
+        numbers, keys and titles that start with it; titles and categories that contain it;
+        then those where each typed word starts a word of the number, key, title or category.
+        Nothing typed: the first `limit`, in order."""
+        query = name_key(typed.replace("#", " "))
+        if not query:
+            return list(self.principles[:limit])
+        words = query.split()
+        ranked: list[tuple[int, int, PrincipleInfo]] = []
+        for position, principle in enumerate(self.principles):
+            number = str(principle.number or "")
+            title, category = name_key(principle.title), name_key(principle.category or "")
+            vocabulary = re.split(r"[^\w]+", f"{number} {principle.key} {title} {category}")
+            if query in {number, principle.key}:
+                rank = 0
+            elif any(name.startswith(query) for name in (number, principle.key, title)):
+                rank = 1
+            elif query in title or query in category:
+                rank = 2
+            elif all(any(known.startswith(word) for known in vocabulary) for word in words):
+                rank = 3
+            else:
+                continue
+            ranked.append((rank, position, principle))
+        ranked.sort(key=lambda entry: entry[:2])
+        return [principle for _rank, _position, principle in ranked[:limit]]
 
     def resolve(self, reference: str) -> PrincipleInfo:
         """Find a principle by `key`, `#key`, number, or an unambiguous fuzzy title match."""

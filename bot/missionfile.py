@@ -2,6 +2,12 @@
 
 Pure Python and free of Slack and the database, so `missionbot mission check` and the
 start-up sync share one reading of the file.
+
+A file that passes can be stored and shown: every limit the bot relies on is checked here,
+the database's column sizes (bot/db/models.py), the characters PostgreSQL refuses, and the
+names `/mission` must tell apart. Slack's own display limits are not: where Slack clips a
+text (an option's 75 characters, a header's 150), the bot clips it when drawing, so a long
+title is shown shortened in the kudos form rather than refused here.
 """
 
 from __future__ import annotations
@@ -15,12 +21,22 @@ import yaml
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 EMOJI_PATTERN = re.compile(r"^:[a-z0-9_+\-']+:$")
+# The column sizes of bot/db/models.py: a longer text would break every command on PostgreSQL.
+MAX_COMPANY_LENGTH = 200
 MAX_KEY_LENGTH = 40
-# Block Kit caps an option's text at 75 characters and the kudos modal lists titles as options.
-MAX_TITLE_LENGTH = 75
+MAX_TITLE_LENGTH = 100
+MAX_CATEGORY_LENGTH = 40
+MAX_EMOJI_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_STATEMENT_LENGTH = 2000
-MAX_CATEGORY_LENGTH = 40
+# The principle of the day takes each principle in turn: 250 is about a year of working days,
+# so each still comes round once a year. It also keeps the `/mission` category overview in
+# one message and a report's principle lines within one message's 50 blocks.
+MAX_PRINCIPLES = 250
+# PostgreSQL can't store NUL in text, and a lone surrogate can't be encoded as UTF-8 at all;
+# the other control characters are invisible or garble Slack's display.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+LINE_BREAKS = re.compile(r"[\n\t\u2028\u2029]")
 
 TOP_LEVEL_FIELDS = {"company", "mission", "principles"}
 PRINCIPLE_FIELDS = {"key", "title", "description", "category", "emoji"}
@@ -105,21 +121,34 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         statement = ""
     elif len(statement.strip()) > MAX_STATEMENT_LENGTH:
         problems.append(f"{source}: 'mission' is longer than {MAX_STATEMENT_LENGTH} characters")
+    else:
+        _check_characters(statement, "'mission'", source, problems, multiline=True)
     company = raw.get("company")
     if company is not None and not isinstance(company, str):
         problems.append(f"{source}: 'company' must be text")
         company = None
+    elif company is not None:
+        if len(company) > MAX_COMPANY_LENGTH:
+            problems.append(f"{source}: 'company' is longer than {MAX_COMPANY_LENGTH} characters")
+        _check_characters(company, "'company'", source, problems, multiline=False)
 
     items = raw.get("principles")
     principles: list[PrincipleSpec] = []
     if not isinstance(items, list) or not items:
         problems.append(f"{source}: 'principles' must be a non-empty list")
         items = []
+    if len(items) > MAX_PRINCIPLES:
+        line = getattr(items[MAX_PRINCIPLES], "line", None)
+        problems.append(
+            f"{source}{f':{line}' if line else ''}: principle {MAX_PRINCIPLES + 1}: "
+            f"there are {len(items)} principles; at most {MAX_PRINCIPLES} are allowed"
+        )
     seen: dict[str, int] = {}
     for index, item in enumerate(items, start=1):
         spec = _validate_principle(item, index, source, seen, problems)
         if spec is not None:
             principles.append(spec)
+    _check_category_names(items, principles, source, problems)
 
     if problems:
         raise MissionFileError(source, problems)
@@ -161,11 +190,13 @@ def _validate_principle(
         problems.append(
             f"{where}: {label}: title must be one line of at most {MAX_TITLE_LENGTH} characters"
         )
+    else:
+        _check_characters(title.strip(), f"{label}: title", where, problems, multiline=False)
     description = _optional_text(
-        item, "description", MAX_DESCRIPTION_LENGTH, where, label, problems
+        item, "description", MAX_DESCRIPTION_LENGTH, where, label, problems, multiline=True
     )
     category = _optional_text(item, "category", MAX_CATEGORY_LENGTH, where, label, problems)
-    emoji = _optional_text(item, "emoji", 100, where, label, problems)
+    emoji = _optional_text(item, "emoji", MAX_EMOJI_LENGTH, where, label, problems)
     if emoji is not None and not EMOJI_PATTERN.match(emoji):
         problems.append(f"{where}: {label}: emoji must be a Slack emoji code like ':rocket:'")
     if len(problems) > before:
@@ -178,7 +209,14 @@ def _validate_principle(
 
 
 def _optional_text(
-    item: dict[str, Any], field: str, limit: int, where: str, label: str, problems: list[str]
+    item: dict[str, Any],
+    field: str,
+    limit: int,
+    where: str,
+    label: str,
+    problems: list[str],
+    *,
+    multiline: bool = False,
 ) -> str | None:
     value = item.get(field)
     if value is None:
@@ -190,7 +228,64 @@ def _optional_text(
     if len(value) > limit:
         problems.append(f"{where}: {label}: {field} is longer than {limit} characters")
         return None
+    if not _check_characters(value, f"{label}: {field}", where, problems, multiline=multiline):
+        return None
     return value or None
+
+
+def _check_characters(
+    value: str, what: str, where: str, problems: list[str], *, multiline: bool
+) -> bool:
+    """False, with a problem naming the first offending character, if `value` can't be kept."""
+    control = CONTROL_CHARACTERS.search(value)
+    if control is not None:
+        problems.append(
+            f"{where}: {what} contains the control character U+{ord(control.group()):04X} "
+            f"at character {control.start() + 1}; remove it"
+        )
+        return False
+    line_break = None if multiline else LINE_BREAKS.search(value)
+    if line_break is not None:
+        problems.append(
+            f"{where}: {what} must be one line (U+{ord(line_break.group()):04X} "
+            f"at character {line_break.start() + 1})"
+        )
+        return False
+    return True
+
+
+def name_key(value: str) -> str:
+    """How `/mission` compares a typed name with a category or title: case and spacing ignored."""
+    return " ".join(value.casefold().split())
+
+
+def _check_category_names(
+    items: list[Any], principles: list[PrincipleSpec], source: str, problems: list[str]
+) -> None:
+    """A category must be reachable as `/mission <category>`, which looks for a principle
+    first (number, key, title): a category named like one of those could never be listed."""
+    taken: dict[str, str] = {}
+    for number, spec in enumerate(principles, start=1):
+        taken.setdefault(name_key(spec.key), f"the key of principle {number}")
+        taken.setdefault(name_key(spec.title), f"the title of principle {number}")
+    reported: set[str] = set()
+    for index, item in enumerate(items, start=1):
+        category = item.get("category") if isinstance(item, dict) else None
+        if not isinstance(category, str) or not category.strip():
+            continue
+        name = name_key(category)
+        clash = "a number" if name.isdigit() else taken.get(name)
+        if clash is None or name in reported:
+            continue
+        reported.add(name)
+        line = getattr(item, "line", None)
+        key = item.get("key")
+        label = f"principle {index} ({key!r})" if isinstance(key, str) else f"principle {index}"
+        problems.append(
+            f"{source}{f':{line}' if line else ''}: {label}: category {category.strip()!r} is "
+            f"{clash}, and `/mission {category.strip()}` shows a principle before a category; "
+            "rename the category"
+        )
 
 
 def _names(fields: set[str]) -> str:

@@ -62,6 +62,13 @@ def test_socket_mode_is_off_and_interactivity_points_at_the_events_endpoint() ->
     assert settings["event_subscriptions"]["request_url"] == "https://YOUR-HOST/slack/events"
 
 
+def test_menus_served_by_the_bot_have_their_options_url() -> None:
+    # An external_select asks this URL for its options; without it the menu stays empty.
+    interactivity = manifest()["settings"]["interactivity"]
+    assert registered("options") == {str(ids.KudosInput.PRINCIPLE)}
+    assert interactivity["message_menu_options_url"] == "https://YOUR-HOST/slack/events"
+
+
 def test_each_declared_command_is_answered_and_an_undeclared_one_is_not(bot: Bot) -> None:
     for command in manifest()["features"]["slash_commands"]:
         reply = bot.command(command["command"], "help")

@@ -54,6 +54,21 @@ def test_mission_help_lists_the_subcommands(bot: Bot) -> None:
     assert "`/mission 3` or `/mission ownership`" in text
 
 
+def test_mission_help_explains_categories_and_what_comes_first(bot: Bot) -> None:
+    text = bot.command("/mission", "help").text
+    assert "`/mission <category> [page]` lists the principles of a category" in text
+    assert "a principle's number, key or title comes first" in text
+
+
+def test_a_category_name_lists_its_principles_whatever_its_case(bot: Bot) -> None:
+    reply = bot.command("/mission", "solve")
+    assert reply.status == 200
+    assert "Solve" in reply.json["blocks"][0]["text"]["text"]
+    assert "`7.` :dart: *Own the outcome, not just the task*  `#own-the-outcome`" in reply.text
+    assert "`#easy-to-reach`" not in reply.text
+    assert "3 principles" in reply.text
+
+
 def test_text_channel_and_team_containing_payload_still_reach_the_listener(bot: Bot) -> None:
     # Bolt's own parser mistakes any form body containing "payload" for an interaction.
     reply = bot.command(

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.db.engine import Database
 from bot.db.models import Mission, Principle
 from bot.mission import MissionKeeper, load_catalog, sync_mission
-from bot.missionfile import parse_mission
+from bot.missionfile import MAX_PRINCIPLES, parse_mission
+from tests.support.missions import generated_mission
 
 TEAM = "T0SYNC"
 FIRST = """\
@@ -130,3 +131,16 @@ def test_retired_at_uses_the_given_clock(database: Database) -> None:
             now=moment,
         )
     assert principles(database)["gamma"].retired_at == moment
+
+
+def test_the_largest_mission_check_allows_is_stored_whole(database: Database) -> None:
+    document = parse_mission(generated_mission(MAX_PRINCIPLES, longest=True))
+    with database.transaction() as session:
+        sync_mission(session, team_id=TEAM, document=document)
+    with database.transaction() as session:
+        catalog = load_catalog(session, team_id=TEAM)
+    assert catalog.company == document.company
+    assert catalog.statement == document.statement
+    assert [(p.key, p.title, p.category, p.emoji, p.description) for p in catalog.principles] == [
+        (p.key, p.title, p.category, p.emoji, p.description) for p in document.principles
+    ]

@@ -8,7 +8,18 @@ import pytest
 
 from bot.cli import main
 from bot.config import example_mission_file
-from bot.missionfile import MissionFileError, load_mission_file, parse_mission
+from bot.missionfile import (
+    MAX_CATEGORY_LENGTH,
+    MAX_COMPANY_LENGTH,
+    MAX_EMOJI_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_PRINCIPLES,
+    MAX_TITLE_LENGTH,
+    MissionFileError,
+    load_mission_file,
+    parse_mission,
+)
+from tests.support.missions import generated_mission
 
 VALID = """\
 company: Acme
@@ -117,3 +128,141 @@ def test_mission_check_of_a_missing_file_says_so(
 ) -> None:
     assert main(["mission", "check", str(tmp_path / "nope.yaml")]) == 1
     assert capsys.readouterr().err == f"{tmp_path / 'nope.yaml'}: file not found\n"
+
+
+# -- the limits the bot relies on -------------------------------------------------------------
+
+
+def test_the_largest_mission_allowed_passes_mission_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mission.yaml"
+    path.write_text(generated_mission(MAX_PRINCIPLES, longest=True))
+    assert main(["mission", "check", str(path)]) == 0
+    assert f"{MAX_PRINCIPLES} principles in 10 categories" in capsys.readouterr().out
+
+
+def test_more_principles_than_allowed_are_refused_at_the_first_one_too_many() -> None:
+    text = generated_mission(MAX_PRINCIPLES + 1)
+    line = next(
+        n
+        for n, row in enumerate(text.splitlines(), start=1)
+        if row == f"- key: principle-{MAX_PRINCIPLES + 1}"
+    )
+    assert problems(text) == [
+        f"mission.yaml:{line}: principle {MAX_PRINCIPLES + 1}: there are "
+        f"{MAX_PRINCIPLES + 1} principles; at most {MAX_PRINCIPLES} are allowed"
+    ]
+
+
+OVER_THE_LIMITS = [
+    (
+        "company: Acme",
+        f"company: {'A' * (MAX_COMPANY_LENGTH + 1)}",
+        f"mission.yaml: 'company' is longer than {MAX_COMPANY_LENGTH} characters",
+    ),
+    (
+        "company: Acme",
+        'company: "Ac\\0me"',
+        "mission.yaml: 'company' contains the control character U+0000 at character 3; remove it",
+    ),
+    (
+        "company: Acme",
+        'company: "Acme\\nInc"',
+        "mission.yaml: 'company' must be one line (U+000A at character 5)",
+    ),
+    (
+        "mission: Make things people love.",
+        'mission: "Make things\\x07 people love."',
+        "mission.yaml: 'mission' contains the control character U+0007 at character 12; remove it",
+    ),
+    (
+        "key: ship-it",
+        f"key: {'s' * (MAX_KEY_LENGTH + 1)}",
+        "mission.yaml:8: principle 2 ('sssssssssssssssssssssssssssssssssssssssss'): key must "
+        "be a slug of lowercase letters, digits and hyphens, starting with a letter, at most "
+        "40 characters (like 'own-the-outcome')",
+    ),
+    (
+        "title: Ship it",
+        f"title: {'T' * (MAX_TITLE_LENGTH + 1)}",
+        "mission.yaml:8: principle 2 ('ship-it'): title must be one line of at most "
+        f"{MAX_TITLE_LENGTH} characters",
+    ),
+    (
+        "title: Ship it",
+        'title: "Ship\\0it"',
+        "mission.yaml:8: principle 2 ('ship-it'): title contains the control character U+0000 "
+        "at character 5; remove it",
+    ),
+    (
+        "title: Ship it",
+        'title: "Ship\\tit"',
+        "mission.yaml:8: principle 2 ('ship-it'): title must be one line (U+0009 at character 5)",
+    ),
+    (
+        "title: Ship it",
+        'title: "Ship \\ud800it"',
+        "mission.yaml:8: principle 2 ('ship-it'): title contains the control character U+D800 "
+        "at character 6; remove it",
+    ),
+    (
+        "category: Easy",
+        f"category: {'C' * (MAX_CATEGORY_LENGTH + 1)}",
+        f"mission.yaml:4: principle 1 ('care'): category is longer than "
+        f"{MAX_CATEGORY_LENGTH} characters",
+    ),
+    (
+        "category: Easy",
+        'category: "Ea\\u2028sy"',
+        "mission.yaml:4: principle 1 ('care'): category must be one line (U+2028 at character 3)",
+    ),
+    (
+        "category: Easy",
+        "category: Ship it",
+        "mission.yaml:4: principle 1 ('care'): category 'Ship it' is the title of principle 2, "
+        "and `/mission Ship it` shows a principle before a category; rename the category",
+    ),
+    (
+        "category: Easy",
+        "category: CARE",
+        "mission.yaml:4: principle 1 ('care'): category 'CARE' is the key of principle 1, "
+        "and `/mission CARE` shows a principle before a category; rename the category",
+    ),
+    (
+        "category: Easy",
+        "category: '2'",
+        "mission.yaml:4: principle 1 ('care'): category '2' is a number, "
+        "and `/mission 2` shows a principle before a category; rename the category",
+    ),
+    (
+        'emoji: ":heart:"',
+        f"emoji: ':{'h' * (MAX_EMOJI_LENGTH - 1)}:'",
+        f"mission.yaml:4: principle 1 ('care'): emoji is longer than {MAX_EMOJI_LENGTH} characters",
+    ),
+    (
+        'emoji: ":heart:"',
+        'emoji: ":heart:"\n    description: "Mind the\\0 customer"',
+        "mission.yaml:4: principle 1 ('care'): description contains the control character "
+        "U+0000 at character 9; remove it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "expected"), OVER_THE_LIMITS)
+def test_what_the_bot_cannot_store_or_show_is_refused_with_one_line(
+    before: str, after: str, expected: str
+) -> None:
+    assert before in VALID
+    assert problems(VALID.replace(before, after, 1)) == [expected]
+
+
+def test_a_long_title_that_slack_clips_is_kept_whole() -> None:
+    title = "T" * MAX_TITLE_LENGTH
+    document = parse_mission(VALID.replace("title: Ship it", f"title: {title}"))
+    assert document.principles[1].title == title
+
+
+def test_descriptions_and_the_statement_may_span_lines() -> None:
+    text = VALID.replace("mission: Make things people love.", 'mission: "Make\\n\\tthings"')
+    assert parse_mission(text).statement == "Make\n\tthings"

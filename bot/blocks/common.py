@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot import text as user_text
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
+MESSAGE_BLOCK_LIMIT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,23 @@ def header(value: str) -> HeaderBlock:
 
 def section(mrkdwn: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(mrkdwn, SECTION_TEXT_LIMIT)))
+
+
+def packed_sections(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[SectionBlock]:
+    """Lines joined into sections, each within `limit` characters (a long line is clipped)."""
+    blocks: list[SectionBlock] = []
+    current = ""
+    for raw in lines:
+        line = clip(raw, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            blocks.append(section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
 
 
 def context(mrkdwn: str) -> ContextBlock:

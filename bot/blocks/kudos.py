@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ConversationSelectElement,
+    ExternalDataSelectElement,
     InputBlock,
     Option,
     OptionGroup,
@@ -25,15 +26,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, context, escape, section
-from bot.blocks.mission import UNCATEGORISED
 from bot.kudos import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
 from bot.kudos_grammar import MESSAGE_MAX_CHARS
-from bot.mission import Catalog, PrincipleInfo
+from bot.mission import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.ids import View as ViewId
 from bot.text import without_bidi
 
 OPTION_TEXT_LIMIT = 75
+# A static select holds at most 100 options; past that the menu is an external select whose
+# options the bot serves as the giver types (bot/slack/listeners/kudos.py), 100 at a time.
+SELECT_OPTION_LIMIT = 100
 PRIVATE_METADATA_LIMIT = 3000
 
 
@@ -234,7 +237,20 @@ def _option(principle: PrincipleInfo) -> Option:
     return Option(value=principle.key, text=label)
 
 
-def principle_select(catalog: Catalog, selected: str | None) -> StaticSelectElement:
+def principle_select(
+    catalog: Catalog, selected: str | None
+) -> StaticSelectElement | ExternalDataSelectElement:
+    """The principles grouped by category; a type-ahead menu when there are too many."""
+    initial = next((_option(p) for p in catalog.principles if p.key == selected), None)
+    if len(catalog.principles) > SELECT_OPTION_LIMIT:
+        # The same action_id as the static menu: the submission reads `selected_option`
+        # from either. min_query_length 0 lists the first principles as soon as it opens.
+        return ExternalDataSelectElement(
+            action_id=KudosInput.PRINCIPLE,
+            placeholder="Type a principle's name, key or number",
+            initial_option=initial,
+            min_query_length=0,
+        )
     groups = [
         OptionGroup(
             label=(category or UNCATEGORISED)[:OPTION_TEXT_LIMIT],
@@ -242,13 +258,17 @@ def principle_select(catalog: Catalog, selected: str | None) -> StaticSelectElem
         )
         for category, principles in catalog.by_category()
     ]
-    initial = next((_option(p) for p in catalog.principles if p.key == selected), None)
     return StaticSelectElement(
         action_id=KudosInput.PRINCIPLE,
         placeholder="Which principle did they live?",
         option_groups=groups,
         initial_option=initial,
     )
+
+
+def principle_options(catalog: Catalog, typed: str) -> list[dict[str, Any]]:
+    """The options of the type-ahead menu for what the giver typed, at most 100."""
+    return [_option(p).to_dict() for p in catalog.search(typed, SELECT_OPTION_LIMIT)]
 
 
 def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:

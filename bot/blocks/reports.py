@@ -6,11 +6,11 @@ row. Lists go into as few sections as fit Slack's 3000-character text limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, SectionBlock
+from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, clip, context, escape, section
+from bot.blocks.common import Message, as_dicts, clip, context, escape, packed_sections, section
 from bot.blocks.kudos import mentions
 from bot.digest import Digest
 from bot.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
@@ -18,23 +18,6 @@ from bot.mission import PrincipleInfo
 from bot.periods import PERIOD_HELP, Period
 
 HIGHLIGHT_QUOTE_LIMIT = 300
-
-
-def packed_sections(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[SectionBlock]:
-    """Lines joined into sections, each within `limit` characters (a long line is clipped)."""
-    blocks: list[SectionBlock] = []
-    current = ""
-    for raw in lines:
-        line = clip(raw, limit)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            blocks.append(section(current))
-            current = line
-        else:
-            current = candidate
-    if current:
-        blocks.append(section(current))
-    return blocks
 
 
 def principle_name(principle: PrincipleInfo) -> str:

@@ -25,6 +25,7 @@ from bot.blocks.kudos import (
     give_kudos_modal,
     kudos_help,
     kudos_summary,
+    principle_options,
     undo_confirmation,
 )
 from bot.blocks.reports import REPORT_HELP_LINES
@@ -87,6 +88,7 @@ def register(app: App) -> None:
     app.view(View.GIVE_KUDOS)(handle_kudos_submission)
     app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(handle_give_for_message)
     app.action(Action.GIVE_KUDOS)(handle_give_button)
+    app.options(KudosInput.PRINCIPLE)(handle_principle_options)
 
 
 def handle_kudos(
@@ -413,3 +415,14 @@ def handle_give_button(
         source=Source.MODAL,
     )
     open_modal(client, db, mission, str(context.team_id), body["trigger_id"], prefill)
+
+
+# -- the type-ahead principle menu (missions of more than 100 principles) ---------------------
+
+
+def handle_principle_options(
+    ack: Ack, payload: dict[str, Any], context: BoltContext, db: Database, mission: MissionKeeper
+) -> None:
+    """The principles matching what the giver typed: from the cached catalog, no Slack call."""
+    catalog = mission.catalog(db, str(context.team_id))
+    ack(options=principle_options(catalog, str(payload.get("value") or "")))

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from bot.blocks import mission as views
 from bot.blocks.daily import HELP_LINES as DAILY_HELP
 from bot.db.engine import Database
+from bot.errors import UnknownPrinciple
 from bot.mission import Catalog, MissionKeeper
 from bot.slack.ids import Command
 
@@ -28,6 +29,24 @@ def handle_mission(ack: Ack, command: dict[str, Any], db: Database, mission: Mis
 
 
 def _show(catalog: Catalog, reference: str) -> views.Message:
+    """A principle (by number, key or title) before a category of the same name."""
     if not reference:
         return views.mission_overview(catalog)
-    return views.principle_detail(catalog.resolve(reference))
+    try:
+        return views.principle_detail(catalog.resolve(reference))
+    except UnknownPrinciple:
+        listing = _category(catalog, reference)
+        if listing is None:
+            raise
+        return listing
+
+
+def _category(catalog: Catalog, reference: str) -> views.Message | None:
+    """`/mission <category>` or `/mission <category> <page>`."""
+    found, page = catalog.category(reference), 1
+    name, _space, number = reference.rpartition(" ")
+    if found is None and name and number.isascii() and number.isdigit():
+        found, page = catalog.category(name), int(number)
+    if found is None:
+        return None
+    return views.category_page(*found, page=page)
