@@ -82,8 +82,9 @@ def create_app(
     app = App(
         client=create_web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
-        # Unhandled requests are logged by Bolt; a 404 body tells Slack nothing useful.
-        raise_error_for_unhandled_request=False,
+        # Requests no listener claims go to the error handler, which answers 200 (Slack shows
+        # the user an error for Bolt's default 404) and notes a retired button or command.
+        raise_error_for_unhandled_request=True,
         logger=logging.getLogger("bot.slack.bolt"),
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
