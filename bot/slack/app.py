@@ -24,8 +24,9 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
-from bot.slack import dedup
+from bot.slack import dedup, installation
 from bot.slack.errors import handle_error
+from bot.slack.installation import Installation
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
 
@@ -79,6 +80,7 @@ def create_app(
 ) -> App:
     users = UserDirectory()
     secret = settings.slack_signing_secret
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = App(
         client=create_web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
@@ -88,6 +90,14 @@ def create_app(
         logger=logging.getLogger("bot.slack.bolt"),
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
+
+    # First of our middleware: a foreign team's request must not even sync a mission row.
+    # Its own client with a short timeout: a lazy retry runs inside a request.
+    served = Installation(
+        WebClient(token=token, base_url=settings.slack_api_url, timeout=2, retry_handlers=[])
+    )
+    served.identity()  # asked at start; if Slack can't answer now, asked again later
+    installation.register(app, served)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
