@@ -40,7 +40,10 @@ class Runtime:
     scheduler: DailyScheduler
 
     def wsgi(self) -> MissionbotWsgi:
-        return MissionbotWsgi(self.app, self.database)
+        secret = self.settings.slack_signing_secret
+        return MissionbotWsgi(
+            self.app, self.database, secret.get_secret_value() if secret else None
+        )
 
     def close(self) -> None:
         self.scheduler.shutdown()

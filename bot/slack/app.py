@@ -23,8 +23,9 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.mission import MissionKeeper
-from bot.slack import dedup, text_guard
+from bot.slack import dedup, installation, text_guard
 from bot.slack.errors import handle_error
+from bot.slack.installation import Installation
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
 
@@ -76,16 +77,25 @@ def create_app(
 ) -> App:
     users = UserDirectory()
     secret = settings.slack_signing_secret
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = App(
         client=create_web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
-        # Unhandled requests are logged by Bolt; a 404 body tells Slack nothing useful.
-        raise_error_for_unhandled_request=False,
+        # Requests no listener claims go to the error handler, which answers 200 (Slack shows
+        # the user an error for Bolt's default 404) and notes a retired button or command.
+        raise_error_for_unhandled_request=True,
         logger=logging.getLogger("bot.slack.bolt"),
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
 
-    # First of ours: nothing below (not even the mission sync) sees text it can't store.
+    # First of our middleware: a foreign team's request must not even sync a mission row.
+    # Its own client with a short timeout: a lazy retry runs inside a request.
+    served = Installation(
+        WebClient(token=token, base_url=settings.slack_api_url, timeout=2, retry_handlers=[])
+    )
+    served.identity()  # asked at start; if Slack can't answer now, asked again later
+    installation.register(app, served)
+    # Next: nothing below (not even the mission sync) sees text it can't store.
     text_guard.register(app)
 
     @app.middleware

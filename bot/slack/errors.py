@@ -1,22 +1,32 @@
 """The one error handler: domain errors become a friendly ephemeral reply, nothing else leaks.
 
 Listeners don't catch; whatever they raise arrives here. A `UserError` carries its own
-message; an unreachable database asks the user to try again in a moment; anything else is
-logged with its traceback and the user gets a short apology, never the traceback.
+message; an unreachable database asks the user to try again in a moment; anything else logs
+one line with a short error id, and the user's apology quotes the same id, so that an admin
+can find the line the user is talking about (the traceback is logged at DEBUG only).
+
+Requests no listener claims arrive here too (Bolt's `BoltUnhandledRequestError`): a button
+from a message an older version posted, an event or command the bot doesn't subscribe to.
+Slack shows the user an error for anything but a 200, so they get a 200 and, where there is
+someone to tell, a short note that the button or command is no longer used.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.blocks.common import Message
+from bot.blocks.common import Message, escape
 from bot.blocks.mission import notice
 from bot.errors import UserError
 
@@ -35,8 +45,11 @@ DATABASE_UNAVAILABLE = (
 )
 UNEXPECTED = (
     ":warning: Something went wrong on my side and nothing was changed. "
-    "It has been logged; please try again, and tell your Slack admin if it keeps happening."
+    "It has been logged; please try again, and if it keeps happening tell your Slack admin "
+    "and quote error id `{error_id}`."
 )
+BUTTON_NO_LONGER_USED = "This button is no longer used — try `/mission help` or `/kudos help`."
+UNKNOWN_COMMAND = "I don't know `{command}` — try `/mission help` or `/kudos help`."
 
 
 def message_for(error: Exception) -> Message:
@@ -50,8 +63,58 @@ def message_for(error: Exception) -> Message:
             type(error.orig if isinstance(error, DBAPIError) else error).__name__,
         )
         return notice(DATABASE_UNAVAILABLE)
-    log.error("unexpected error", exc_info=error)
-    return notice(UNEXPECTED)
+    error_id = log_unexpected(error)
+    return notice(UNEXPECTED.format(error_id=error_id))
+
+
+def log_unexpected(error: BaseException) -> str:
+    """Log one line about an unexpected error and return its id (8 hex digits)."""
+    error_id = secrets.token_hex(4)
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    detail = " ".join(str(error).split())[:200]
+    log.error("unexpected error id=%s: %s: %s%s", error_id, type(error).__name__, detail, where)
+    log.debug("traceback of error id=%s", error_id, exc_info=error)
+    return error_id
+
+
+def unhandled(body: dict[str, Any], respond: Callable[..., Any] | None) -> BoltResponse:
+    """200 for a request no listener claims, with a note for whoever clicked or typed it."""
+    kind = body.get("type") or ("command" if "command" in body else "unknown")
+    log.info("no listener for this %s; answered 200", kind)
+    if "command" in body:
+        command = escape(str(body["command"])).replace("`", "")[:40]
+        return _ephemeral(notice(UNKNOWN_COMMAND.format(command=command)))
+    if kind == "block_suggestion":
+        return BoltResponse(status=200, body={"options": []})
+    clicked = kind in ("block_actions", "message_action", "interactive_message")
+    if clicked and respond is not None and body.get("response_url"):
+        # The note goes through response_url after the 200, not before it: a slow Slack
+        # must not hold the acknowledgement.
+        note = notice(BUTTON_NO_LONGER_USED)
+        threading.Thread(
+            target=_send_note, args=(respond, note), name="unhandled-note", daemon=True
+        ).start()
+    return BoltResponse(status=200, body="")
+
+
+def _send_note(respond: Callable[..., Any], note: Message) -> None:
+    try:
+        respond(
+            response_type="ephemeral", replace_original=False, text=note.text, blocks=note.blocks
+        )
+    except Exception as error:  # a lost note is logged; nothing may escape a thread
+        log.warning("could not send the 'no longer used' note: %s", type(error).__name__)
+
+
+def _ephemeral(message: Message) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(
+            {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+        ),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
 
 
 def modal_errors(error: Exception, message: Message, view: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +133,8 @@ def handle_error(
     response: BoltResponse | None,
     respond: Callable[..., Any] | None,
 ) -> BoltResponse | None:
+    if isinstance(error, BoltUnhandledRequestError):
+        return unhandled(body, respond)
     message = message_for(error)
     payload: dict[str, Any] = {
         "response_type": "ephemeral",

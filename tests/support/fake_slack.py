@@ -77,6 +77,8 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.socket_mode_url: str | None = None
+        # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
+        self.auth_test: dict[str, Any] = {}
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval so that stop() returns at once rather than after 0.5 s.
@@ -195,6 +197,7 @@ class FakeSlack:
             "team_id": TEAM_ID,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
+            **self.auth_test,
         }
 
     def _api_apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:

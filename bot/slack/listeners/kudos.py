@@ -370,7 +370,8 @@ def handle_give_for_message(
     channel_id = (shortcut.get("channel") or {}).get("id")
     message = shortcut.get("message") or {}
     message_ts = shortcut.get("message_ts") or message.get("ts")
-    author = message.get("user")
+    # Bots can't receive kudos: preselecting one only earns a refusal on submit.
+    author = None if is_from_a_bot(message, context) else message.get("user")
     link = permalink(client, shortcut, channel_id, message_ts)
     prefill = ModalPrefill(
         recipients=(author,) if author and author != context.user_id else (),
@@ -379,6 +380,15 @@ def handle_give_for_message(
         source=Source.SHORTCUT,
     )
     open_modal(client, db, mission, str(context.team_id), shortcut["trigger_id"], prefill)
+
+
+def is_from_a_bot(message: dict[str, Any], context: BoltContext) -> bool:
+    """An app's message (it has `bot_id`), a legacy `bot_message`, or one of ours."""
+    return (
+        bool(message.get("bot_id"))
+        or message.get("subtype") == "bot_message"
+        or (context.bot_user_id is not None and message.get("user") == context.bot_user_id)
+    )
 
 
 def permalink(

@@ -1,0 +1,138 @@
+"""Which workspaces the bot serves: the installation its token belongs to, as `auth.test` says.
+
+The bot runs on one bot token (there is no OAuth multi-workspace install yet), so it serves
+the token's workspace — or, for an org-wide Enterprise Grid install (`is_enterprise_install`),
+every workspace of that enterprise. A request from any other team, even one correctly signed
+(the signing secret belongs to the app, not to a workspace), is refused by a global middleware
+before anything is recorded: otherwise it would create a mission and kudos for a team whose
+people the bot cannot even message.
+
+`auth.test` is asked once and the answer kept. If Slack can't be reached, the question is
+asked again on a later request (at most every `retry_seconds`), and meanwhile requests get an
+apology rather than being let through unchecked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.mission import Message, notice
+
+log = logging.getLogger(__name__)
+
+FOREIGN_WORKSPACE = "This bot is installed for another workspace; nothing was recorded."
+INSTALLATION_UNKNOWN = (
+    ":hourglass: I can't reach Slack to confirm this workspace right now, so nothing was "
+    "recorded. Please try again in a moment."
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The installation the bot token is for."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    is_enterprise_install: bool
+
+    def serves(self, *, team_id: str | None, enterprise_id: str | None) -> bool:
+        if self.is_enterprise_install:
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        return team_id is not None and team_id == self.team_id
+
+
+class Installation:
+    """The bot token's `auth.test` answer, asked once and cached (thread-safe)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        retry_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.retry_seconds = retry_seconds
+        self.monotonic = monotonic
+        self._identity: Identity | None = None
+        self._next_try = 0.0
+        self._lock = threading.Lock()
+
+    def identity(self) -> Identity | None:
+        """The installation, or None while Slack can't say (asked again later)."""
+        if self._identity is not None:
+            return self._identity
+        with self._lock:
+            if self._identity is None and self.monotonic() >= self._next_try:
+                self._identity = self._ask()
+                if self._identity is None:
+                    self._next_try = self.monotonic() + self.retry_seconds
+        return self._identity
+
+    def _ask(self) -> Identity | None:
+        try:
+            answer = self.client.auth_test()
+        except SlackApiError as error:
+            log.warning("auth.test failed (%s); will ask again", error.response.get("error"))
+            return None
+        except OSError as error:  # URLError, timeouts, refused connections
+            log.warning("auth.test failed (%s); will ask again", type(error).__name__)
+            return None
+        identity = Identity(
+            team_id=answer.get("team_id") or None,
+            enterprise_id=answer.get("enterprise_id") or None,
+            is_enterprise_install=answer.get("is_enterprise_install") is True,
+        )
+        log.info(
+            "serving team=%s enterprise=%s enterprise_install=%s",
+            identity.team_id,
+            identity.enterprise_id,
+            identity.is_enterprise_install,
+        )
+        return identity
+
+
+def register(app: App, installation: Installation) -> None:
+    """Refuse every request that doesn't come from the installation (register it first)."""
+
+    @app.middleware
+    def serve_only_this_installation(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        # Bolt reads the team from where each kind of request carries it: `team_id` of a
+        # command, `team.id` of an interaction, `authorizations[0]` of an event.
+        identity = installation.identity()
+        if identity is None:
+            return _refusal(body, INSTALLATION_UNKNOWN)
+        if identity.serves(team_id=context.team_id, enterprise_id=context.enterprise_id):
+            return next()
+        log.info(
+            "refused a request from team=%s enterprise=%s: not this bot's installation",
+            context.team_id,
+            context.enterprise_id,
+        )
+        return _refusal(body, FOREIGN_WORKSPACE)
+
+
+def _refusal(body: dict[str, Any], text: str) -> BoltResponse:
+    """200 (Slack shows an error for anything else); a command also gets a line to read."""
+    if "command" not in body:
+        return BoltResponse(status=200, body="")
+    message: Message = notice(text)
+    return BoltResponse(
+        status=200,
+        body=json.dumps(
+            {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+        ),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
