@@ -25,6 +25,7 @@ from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.mission import MissionKeeper
 from bot.slack import dedup
+from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.listeners import register_listeners
 from bot.slack.users import UserDirectory
@@ -96,6 +97,8 @@ def create_app(
         context["clock"] = clock
         context["users"] = users
         context["scheduler"] = scheduler
+        # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
+        context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
         if context.team_id:
             mission.ensure_synced(database, context.team_id)
         return next()

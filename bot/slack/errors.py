@@ -3,21 +3,25 @@
 Listeners don't catch; whatever they raise arrives here. A `UserError` carries its own
 message; an unreachable database asks the user to try again in a moment; anything else is
 logged with its traceback and the user gets a short apology, never the traceback.
+
+Before the ack the reply travels in the ack itself. After it (see bot/slack/deadline.py's
+`after_ack_safe`) the person is told through the response_url, else by an ephemeral message
+in the channel, else by DM; an event's failure is only logged, as nobody is waiting on it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.blocks.mission import Message, notice
 from bot.errors import UserError
+from bot.slack.kudos_delivery import confirm
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +64,12 @@ def handle_error(
     error: Exception,
     body: dict[str, Any],
     response: BoltResponse | None,
-    respond: Callable[..., Any] | None,
+    context: BoltContext,
 ) -> BoltResponse | None:
+    if response is None:
+        # Bolt passes no response once the request was acknowledged.
+        report_after_ack(error, body, context)
+        return None
     message = message_for(error)
     payload: dict[str, Any] = {
         "response_type": "ephemeral",
@@ -73,13 +81,27 @@ def handle_error(
         b.get("type") == "input" for b in view.get("blocks", [])
     ):
         payload = modal_errors(error, message, view)
-    if response is not None:
-        # Not acknowledged yet: the reply travels in the acknowledgement itself.
-        return BoltResponse(
-            status=200,
-            body=json.dumps(payload),
-            headers={"content-type": "application/json;charset=utf-8"},
+    # Not acknowledged yet: the reply travels in the acknowledgement itself.
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
+def report_after_ack(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+    """Tell the person what went wrong after their request was acknowledged; never raises."""
+    message = message_for(error)
+    user_id = context.user_id
+    if body.get("type") == "event_callback" or not user_id:
+        return
+    try:
+        confirm(
+            client=context.client,
+            user_id=user_id,
+            channel_id=context.channel_id,
+            response_url=context.response_url,
+            message=message,
         )
-    if respond is not None and body.get("response_url"):
-        respond(replace_original=False, **payload)
-    return None
+    except Exception:  # the report of an error must not raise one; confirm logs what failed
+        log.exception("could not report an error to user=%s", user_id)

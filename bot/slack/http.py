@@ -25,6 +25,7 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context
 
 from bot.db.engine import Database
+from bot.slack.deadline import RECEIVED_AT
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class MissionbotWsgi(SlackRequestHandler):
         self.database = database
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.monotonic()
         try:
             bolt_request = FormSafeBoltRequest(
                 body=request.get_body(), query=request.query_string, headers=request.get_headers()
@@ -88,6 +89,8 @@ class MissionbotWsgi(SlackRequestHandler):
             # Not JSON where JSON was promised: nothing Slack sends, so nothing to handle.
             log.info("slack malformed body status=400")
             return BoltResponse(status=400, body="malformed request body")
+        # The three seconds Slack allows start here, not when the app's middleware runs.
+        bolt_request.context[RECEIVED_AT] = arrived
         response = self.app.dispatch(bolt_request)
         log.info(
             "slack %s team=%s user=%s status=%s ms=%.1f",

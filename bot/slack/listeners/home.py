@@ -22,6 +22,7 @@ from bot.mission import load_catalog
 from bot.periods import PeriodKind, period_of
 from bot.rotation import principle_for_day
 from bot.slack.admins import is_admin
+from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
 from bot.slack.users import UserDirectory
 
@@ -29,7 +30,7 @@ HOME_TOP = 5
 
 
 def register(app: App) -> None:
-    app.event(Event.APP_HOME_OPENED)(handle_home_opened)
+    app.event(Event.APP_HOME_OPENED)(after_ack_safe(handle_home_opened))
 
 
 def handle_home_opened(
