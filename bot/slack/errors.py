@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import BoltContext, BoltResponse
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = (
     ":hourglass: I can't reach my database right now, so nothing was changed. "
+    "Please try again in a moment."
+)
+SLACK_TROUBLE = (
+    ":hourglass: Slack didn't answer in time, so I couldn't finish this. "
     "Please try again in a moment."
 )
 UNEXPECTED = (
@@ -46,8 +52,25 @@ def message_for(error: Exception) -> Message:
             type(error.orig if isinstance(error, DBAPIError) else error).__name__,
         )
         return notice(DATABASE_UNAVAILABLE)
+    if _slack_unavailable(error):
+        log.warning("slack unavailable: %s", _describe(error))
+        return notice(SLACK_TROUBLE)
     log.error("unexpected error", exc_info=error)
     return notice(UNEXPECTED)
+
+
+def _slack_unavailable(error: Exception) -> bool:
+    """Slack busy (429), failing (5xx) or unreachable once its client's retries were spent."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        return status == 429 or status >= 500
+    return isinstance(error, (TimeoutError, ConnectionError, URLError))
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return f"{error.response.get('error')} (HTTP {error.response.status_code})"
+    return type(error).__name__
 
 
 def modal_errors(error: Exception, message: Message, view: dict[str, Any]) -> dict[str, Any]:
