@@ -8,6 +8,7 @@ sent to the fake Slack Web API.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,9 +91,18 @@ def database(db_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+def fake_slack_latency() -> tuple[float, float] | None:
+    """FAKE_SLACK_LATENCY_MS=100-300: every fake Slack answer takes 100 to 300 ms, as Slack's do."""
+    setting = os.environ.get("FAKE_SLACK_LATENCY_MS")
+    if not setting:
+        return None
+    low, _, high = setting.partition("-")
+    return float(low) / 1000, float(high or low) / 1000
+
+
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
+    fake = FakeSlack(latency=fake_slack_latency()).start()
     yield fake
     fake.stop()
 

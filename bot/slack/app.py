@@ -24,6 +24,7 @@ from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.mission import MissionKeeper
 from bot.slack import dedup, installation, text_guard
+from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation
 from bot.slack.listeners import register_listeners
@@ -106,6 +107,8 @@ def create_app(
         context["clock"] = clock
         context["users"] = users
         context["scheduler"] = scheduler
+        # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
+        context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
         if context.team_id:
             mission.ensure_synced(database, context.team_id)
         return next()

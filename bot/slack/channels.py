@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.audience import Audience, known_audience, remember_audience
 from bot.db.engine import Database
+from bot.slack.deadline import SlackTooSlow
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def look_up_audience(
         # bot may be invited later, and then Slack will say more.
         log.info("audience unknown channel=%s: %s", channel_id, error.response.get("error"))
         return _unanswered(channel_id)
-    except (SlackClientError, OSError) as error:
+    except (SlackClientError, OSError, SlackTooSlow) as error:
+        # Slack slow or away: the kudos is still recorded, as private.
         log.info("audience unknown channel=%s: %s", channel_id, type(error).__name__)
         return _unanswered(channel_id)
     audience = audience_of(channel)

@@ -9,6 +9,10 @@ Requests no listener claims arrive here too (Bolt's `BoltUnhandledRequestError`)
 from a message an older version posted, an event or command the bot doesn't subscribe to.
 Slack shows the user an error for anything but a 200, so they get a 200 and, where there is
 someone to tell, a short note that the button or command is no longer used.
+
+Before the ack the reply travels in the ack itself. After it (see bot/slack/deadline.py's
+`after_ack_safe`) the person is told through the response_url, else by an ephemeral message
+in the channel, else by DM; an event's failure is only logged, as nobody is waiting on it.
 """
 
 from __future__ import annotations
@@ -20,27 +24,27 @@ import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.blocks.common import Message, escape
 from bot.blocks.mission import notice
 from bot.errors import UserError
+from bot.slack.kudos_delivery import confirm
 
 log = logging.getLogger(__name__)
 
-# Slack's error codes for "the bot can't post in this channel": retrying won't help, so the
-# morning post pauses the subscription and the share button asks for an /invite.
-CANT_POST_HERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-# The ones where the bot isn't a member (channel_not_found is how a private channel answers):
-# a slash command's or modal's response_url still reaches the channel; an archived one, nobody.
-NOT_A_MEMBER = CANT_POST_HERE - {"is_archived"}
-
 DATABASE_UNAVAILABLE = (
     ":hourglass: I can't reach my database right now, so nothing was changed. "
+    "Please try again in a moment."
+)
+SLACK_TROUBLE = (
+    ":hourglass: Slack didn't answer in time, so I couldn't finish this. "
     "Please try again in a moment."
 )
 UNEXPECTED = (
@@ -63,6 +67,9 @@ def message_for(error: Exception) -> Message:
             type(error.orig if isinstance(error, DBAPIError) else error).__name__,
         )
         return notice(DATABASE_UNAVAILABLE)
+    if _slack_unavailable(error):
+        log.warning("slack unavailable: %s", _describe(error))
+        return notice(SLACK_TROUBLE)
     error_id = log_unexpected(error)
     return notice(UNEXPECTED.format(error_id=error_id))
 
@@ -117,6 +124,20 @@ def _ephemeral(message: Message) -> BoltResponse:
     )
 
 
+def _slack_unavailable(error: Exception) -> bool:
+    """Slack busy (429), failing (5xx) or unreachable once its client's retries were spent."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        return status == 429 or status >= 500
+    return isinstance(error, (TimeoutError, ConnectionError, URLError))
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return f"{error.response.get('error')} (HTTP {error.response.status_code})"
+    return type(error).__name__
+
+
 def modal_errors(error: Exception, message: Message, view: dict[str, Any]) -> dict[str, Any]:
     """`response_action: errors`, shown under the input the error names (else the first)."""
     inputs = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"]
@@ -131,10 +152,15 @@ def handle_error(
     error: Exception,
     body: dict[str, Any],
     response: BoltResponse | None,
+    context: BoltContext,
     respond: Callable[..., Any] | None,
 ) -> BoltResponse | None:
     if isinstance(error, BoltUnhandledRequestError):
         return unhandled(body, respond)
+    if response is None:
+        # Bolt passes no response once the request was acknowledged.
+        report_after_ack(error, body, context)
+        return None
     message = message_for(error)
     payload: dict[str, Any] = {
         "response_type": "ephemeral",
@@ -146,13 +172,27 @@ def handle_error(
         b.get("type") == "input" for b in view.get("blocks", [])
     ):
         payload = modal_errors(error, message, view)
-    if response is not None:
-        # Not acknowledged yet: the reply travels in the acknowledgement itself.
-        return BoltResponse(
-            status=200,
-            body=json.dumps(payload),
-            headers={"content-type": "application/json;charset=utf-8"},
+    # Not acknowledged yet: the reply travels in the acknowledgement itself.
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
+def report_after_ack(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+    """Tell the person what went wrong after their request was acknowledged; never raises."""
+    message = message_for(error)
+    user_id = context.user_id
+    if body.get("type") == "event_callback" or not user_id:
+        return
+    try:
+        confirm(
+            client=context.client,
+            user_id=user_id,
+            channel_id=context.channel_id,
+            response_url=context.response_url,
+            message=message,
         )
-    if respond is not None and body.get("response_url"):
-        respond(replace_original=False, **payload)
-    return None
+    except Exception:  # the report of an error must not raise one; confirm logs what failed
+        log.exception("could not report an error to user=%s", user_id)

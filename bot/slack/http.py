@@ -33,6 +33,7 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context
 
 from bot.db.engine import Database
+from bot.slack.deadline import RECEIVED_AT
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ class MissionbotWsgi(SlackRequestHandler):
         return hmac.compare_digest(expected, signature)
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.monotonic()
         raw_body = read_body(request)
         headers = request.get_headers()
         if not self.is_signed_by_slack(raw_body, headers):
@@ -238,6 +239,8 @@ class MissionbotWsgi(SlackRequestHandler):
             # wrong type): nothing to handle, and nothing a client can send earns a traceback.
             log.info("slack malformed body (%s) status=400", _reason(error))
             return BoltResponse(status=400, body="malformed request body")
+        # The three seconds Slack allows start here, not when the app's middleware runs.
+        bolt_request.context[RECEIVED_AT] = arrived
         response = self.app.dispatch(bolt_request)
         log.info(
             "slack %s team=%s user=%s status=%s ms=%.1f",

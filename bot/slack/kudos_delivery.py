@@ -19,7 +19,7 @@ from bot.blocks.common import Message
 from bot.blocks.kudos import kudos_confirmation, kudos_dm, kudos_public, kudos_withdrawn
 from bot.db.engine import Database
 from bot.kudos import GivenKudos, WithdrawnKudos, record_public_message
-from bot.slack.errors import NOT_A_MEMBER
+from bot.slack.api_errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from bot.schedule import (
     finish_post,
     pause,
 )
-from bot.slack.errors import CANT_POST_HERE
+from bot.slack.api_errors import CANT_POST_HERE
 
 log = logging.getLogger(__name__)
 

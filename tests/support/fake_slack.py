@@ -1,8 +1,11 @@
 """A fake Slack Web API on 127.0.0.1 (port 0): Slack-shaped answers, every call recorded.
 
 The bot reaches it through SLACK_API_URL. Tests script failures per method: HTTP 429 with
-Retry-After, 5xx, or `ok: false` with a Slack error code. It also serves `response_url`s
-(`/response/<n>`) and file upload URLs.
+Retry-After, 5xx, or `ok: false` with a Slack error code, each after an optional delay, for
+a number of calls or until `recover()`; `slow(method, seconds)` only delays. `latency=(low,
+high)` gives every answer a random delay in that range, as real Slack has (off by default so
+that the suite stays fast; FAKE_SLACK_LATENCY_MS=100-300 turns it on for the `slack`
+fixture). It also serves `response_url`s (`/response/<n>`) and file upload URLs.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +33,10 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    # Set when a scripted failure answered this call with an error (not when it was only slow).
+    failed: bool = False
+    # When the answer was sent (time.monotonic()): a slow call is recorded long before.
+    answered: float | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
@@ -68,9 +76,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, *, latency: tuple[float, float] | None = None) -> None:
+        self.latency = latency
         self._calls: list[Call] = []
         self._failures: dict[str, list[Failure]] = {}
+        # Failures without a count: every call of the method, once its counted ones are used.
+        self._standing: dict[str, Failure] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self.users: dict[str, dict[str, Any]] = {}
@@ -115,22 +126,33 @@ class FakeSlack:
         status: int = 200,
         error: str | None = None,
         retry_after: int | None = None,
-        times: int = 1,
+        times: int | None = 1,
         delay: float = 0.0,
     ) -> None:
-        """Make the next `times` calls of `method` fail as described (a `delay` alone: slow)."""
+        """Make the next `times` calls of `method` (all, if None) fail as described.
+
+        A `delay` alone makes the calls slow: they answer normally, late.
+        """
+        failure = Failure(status, error, retry_after, delay)
         with self._lock:
-            self._failures.setdefault(method, []).extend(
-                Failure(status, error, retry_after, delay) for _ in range(times)
-            )
+            if times is None:
+                self._standing[method] = failure
+            else:
+                self._failures.setdefault(method, []).extend(failure for _ in range(times))
+
+    def slow(self, method: str, seconds: float, *, times: int | None = None) -> None:
+        """Answer the next `times` calls of `method` (all, if None) after `seconds`."""
+        self.fail(method, delay=seconds, times=times)
 
     def recover(self, method: str | None = None) -> None:
         """Forget the scripted failures (of one method, or all): Slack is healthy again."""
         with self._lock:
             if method is None:
                 self._failures.clear()
+                self._standing.clear()
             else:
                 self._failures.pop(method, None)
+                self._standing.pop(method, None)
 
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
         user = default_user(user_id)
@@ -177,7 +199,9 @@ class FakeSlack:
             self._calls.append(call)
             self._lock.notify_all()
             queue = self._failures.get(call.method)
-            return queue.pop(0) if queue else None
+            failure = queue.pop(0) if queue else self._standing.get(call.method)
+            call.failed = failure is not None and (failure.status != 200 or bool(failure.error))
+            return failure
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
@@ -307,11 +331,15 @@ class FakeSlack:
                 else:
                     self._send(404, b"not found", "text/plain")
                     return
-                failure = fake._record(Call(method, params, headers))
+                call = Call(method, params, headers)
+                failure = fake._record(call)
+                if fake.latency is not None:
+                    time.sleep(random.uniform(*fake.latency))
                 if failure is not None:
                     time.sleep(failure.delay)
-                    if failure.status == 200 and failure.error is None:
-                        failure = None  # only slow: answers normally, late
+                call.answered = time.monotonic()
+                if failure is not None and failure.status == 200 and failure.error is None:
+                    failure = None  # only slow: answers normally, late
                 if failure is not None:
                     if failure.status != 200:
                         extra = {}

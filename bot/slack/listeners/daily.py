@@ -31,7 +31,8 @@ from bot.schedule import (
     unsubscribe,
 )
 from bot.slack.admins import require_admin
-from bot.slack.errors import CANT_POST_HERE, NOT_A_MEMBER
+from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
+from bot.slack.deadline import SlackDeadline, after_ack_safe
 from bot.slack.ids import Action, Command
 from bot.slack.users import UserDirectory
 
@@ -54,8 +55,10 @@ NOT_IN_DMS = "Type `/mission subscribe` in the channel that should get the princ
 
 
 def register(app: App) -> None:
-    app.command(Command.MISSION, matchers=[is_daily_subcommand])(handle_daily_subcommand)
-    app.action(Action.SHARE_TODAY)(handle_share_today)
+    app.command(Command.MISSION, matchers=[is_daily_subcommand])(
+        after_ack_safe(handle_daily_subcommand)
+    )
+    app.action(Action.SHARE_TODAY)(after_ack_safe(handle_share_today))
 
 
 def _split(command: dict[str, Any]) -> tuple[str, str]:
@@ -71,7 +74,7 @@ def is_daily_subcommand(command: dict[str, Any]) -> bool:
 def handle_daily_subcommand(
     ack: Ack,
     command: dict[str, Any],
-    client: WebClient,
+    deadline: SlackDeadline,
     db: Database,
     settings: Settings,
     users: UserDirectory,
@@ -79,6 +82,7 @@ def handle_daily_subcommand(
     scheduler: DailyScheduler | None,
 ) -> None:
     subcommand, rest = _split(command)
+    client = deadline.client  # every Slack call here comes before the ack
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     now = clock()
     if subcommand == "today":

@@ -6,6 +6,7 @@ their kudos this month, the month's top 5, and for admins the principle breakdow
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
@@ -21,14 +22,18 @@ from bot.mission import load_catalog
 from bot.periods import PeriodKind, period_of
 from bot.rotation import principle_for_day
 from bot.slack.admins import is_admin
+from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
-from bot.slack.users import UserDirectory
+from bot.slack.kudos_delivery import SLACK_FAILURES
+from bot.slack.users import SlackUser, UserDirectory
+
+log = logging.getLogger(__name__)
 
 HOME_TOP = 5
 
 
 def register(app: App) -> None:
-    app.event(Event.APP_HOME_OPENED)(handle_home_opened)
+    app.event(Event.APP_HOME_OPENED)(after_ack_safe(handle_home_opened))
 
 
 def handle_home_opened(
@@ -43,12 +48,22 @@ def handle_home_opened(
     if event.get("tab", "home") != "home":
         return
     team_id, user_id = context["team_id"], event["user"]
-    user = users.get(client, team_id, user_id)
-    admin = is_admin(
-        client=client, settings=settings, users=users, team_id=team_id, user_id=user_id
+    try:
+        user: SlackUser | None = users.get(client, team_id, user_id)
+    except SLACK_FAILURES as error:
+        # The tab is still worth showing when Slack can't say who this is (busy, failing):
+        # in the default timezone, and without the managers' part unless MISSIONBOT_ADMINS
+        # names them.
+        log.warning("home tab without users.info for user=%s: %s", user_id, error)
+        user = None
+    admin = (
+        is_admin(client=client, settings=settings, users=users, team_id=team_id, user_id=user_id)
+        if user is not None
+        else user_id in settings.missionbot_admins
     )
+    timezone = user.timezone if user else None
     now = clock()
-    where = zone(user.timezone)
+    where = zone(timezone)
     month = period_of(PeriodKind.MONTH, now.astimezone(where).date())
     bounds = month.bounds(where)
     with db.transaction() as session:
@@ -62,7 +77,7 @@ def handle_home_opened(
             session=session,
             team_id=team_id,
             user_id=user_id,
-            timezone=user.timezone,
+            timezone=timezone,
             limit=settings.kudos_daily_limit,
             now=now,
         )

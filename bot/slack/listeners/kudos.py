@@ -37,6 +37,7 @@ from bot.kudos import Recipient, Source, give, summary, undo
 from bot.kudos_grammar import clean_message, is_blank, parse_kudos
 from bot.mission import Catalog, MissionKeeper
 from bot.slack.channels import look_up_audience
+from bot.slack.deadline import SlackTooSlow, after_ack_safe, deadline_of
 from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
 from bot.slack.users import SlackUser, UserDirectory
@@ -71,9 +72,14 @@ class KudosRequest:
     def channel_id(self) -> str | None:
         return self.command.get("channel_id")
 
+    @property
+    def quick_client(self) -> WebClient:
+        """The client for Slack calls before the ack: they end within Slack's three seconds."""
+        return deadline_of(self.context).client
+
     def caller(self) -> SlackUser:
         """Who typed the command, as Slack knows them (cached briefly)."""
-        return self.users.get(self.client, self.team_id, self.user_id)
+        return self.users.get(self.quick_client, self.team_id, self.user_id)
 
     def catalog(self) -> Catalog:
         # Cached: `give` checks again, inside its transaction, that the principle is active.
@@ -84,10 +90,10 @@ Subcommand = Callable[[KudosRequest], None]
 
 
 def register(app: App) -> None:
-    app.command(Command.KUDOS)(handle_kudos)
-    app.view(View.GIVE_KUDOS)(handle_kudos_submission)
-    app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(handle_give_for_message)
-    app.action(Action.GIVE_KUDOS)(handle_give_button)
+    app.command(Command.KUDOS)(after_ack_safe(handle_kudos))
+    app.view(View.GIVE_KUDOS)(after_ack_safe(handle_kudos_submission))
+    app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(after_ack_safe(handle_give_for_message))
+    app.action(Action.GIVE_KUDOS)(after_ack_safe(handle_give_button))
     app.options(KudosInput.PRINCIPLE)(handle_principle_options)
 
 
@@ -122,7 +128,7 @@ def give_from_command(request: KudosRequest) -> None:
             channel_id=request.channel_id,
             source=Source.COMMAND,
         )
-        request.client.views_open(
+        request.quick_client.views_open(
             trigger_id=request.command["trigger_id"], view=give_kudos_modal(catalog, prefill)
         )
         request.ack()
@@ -163,11 +169,12 @@ def give_and_deliver(
 ) -> None:
     """Look the people up, commit the kudos, acknowledge, then tell Slack: in that order."""
     team_id, user_id = str(context.team_id), str(context.user_id)
-    giver = users.get(client, team_id, user_id)
-    recipients = look_up(users, client, context, recipient_ids)
+    quick_client = deadline_of(context).client  # before the ack: calls end in time
+    giver = users.get(quick_client, team_id, user_id)
+    recipients = look_up(users, quick_client, context, recipient_ids)
     now = clock()
     audience = look_up_audience(
-        client=client, database=db, team_id=team_id, channel_id=channel_id, now=now
+        client=quick_client, database=db, team_id=team_id, channel_id=channel_id, now=now
     )
     with db.transaction() as session:
         given = give(
@@ -372,6 +379,8 @@ def handle_give_for_message(
     message_ts = shortcut.get("message_ts") or message.get("ts")
     # Bots can't receive kudos: preselecting one only earns a refusal on submit.
     author = None if is_from_a_bot(message, context) else message.get("user")
+    # The trigger_id lives three seconds from the click: these calls keep to that deadline.
+    client = deadline_of(context).client
     link = permalink(client, shortcut, channel_id, message_ts)
     prefill = ModalPrefill(
         recipients=(author,) if author and author != context.user_id else (),
@@ -399,7 +408,7 @@ def permalink(
         return None
     try:
         return str(client.chat_getPermalink(channel=channel_id, message_ts=message_ts)["permalink"])
-    except (SlackApiError, KeyError) as error:
+    except (SlackApiError, SlackTooSlow, KeyError) as error:
         log.info("chat.getPermalink failed, building the link: %s", error)
     domain = (shortcut.get("team") or {}).get("domain")
     if not domain:
@@ -424,6 +433,8 @@ def handle_give_button(
         channel_id=channel_id,
         source=Source.MODAL,
     )
+    # The trigger_id lives three seconds from the click: views.open keeps to that deadline.
+    client = deadline_of(context).client
     open_modal(client, db, mission, str(context.team_id), body["trigger_id"], prefill)
 
 

@@ -11,11 +11,12 @@ from bot.blocks.daily import HELP_LINES as DAILY_HELP
 from bot.db.engine import Database
 from bot.errors import UnknownPrinciple
 from bot.mission import Catalog, MissionKeeper
+from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Command
 
 
 def register(app: App) -> None:
-    app.command(Command.MISSION)(handle_mission)
+    app.command(Command.MISSION)(after_ack_safe(handle_mission))
 
 
 def handle_mission(ack: Ack, command: dict[str, Any], db: Database, mission: MissionKeeper) -> None:

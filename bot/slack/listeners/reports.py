@@ -31,6 +31,7 @@ from bot.kudos import zone
 from bot.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
 from bot.periods import Period, PeriodKind, parse_period, period_of
 from bot.slack.admins import is_admin, require_admin
+from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Action
 from bot.slack.kudos_delivery import confirm
 from bot.slack.listeners.kudos import SUBCOMMANDS, KudosRequest
@@ -59,7 +60,7 @@ def register(app: App) -> None:
             "export": export_command,
         }
     )
-    app.action(Action.EXPORT_KUDOS)(handle_export_button)
+    app.action(Action.EXPORT_KUDOS)(after_ack_safe(handle_export_button))
 
 
 def _caller_zone(request: KudosRequest) -> ZoneInfo:
@@ -74,7 +75,7 @@ def _caller_period(request: KudosRequest, text: str) -> tuple[Period, ZoneInfo]:
 
 def _require_admin(request: KudosRequest, refusal: str) -> None:
     require_admin(
-        client=request.client,
+        client=request.quick_client,
         settings=request.settings,
         users=request.users,
         team_id=request.team_id,

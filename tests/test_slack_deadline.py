@@ -1,0 +1,356 @@
+"""Every Slack request is answered within 2.5 s, 200, however slow Slack is, and the person hears.
+
+Each surface of the bot (every command and subcommand, the modal, the shortcut, the buttons,
+the App Home) is sent while Slack is slow (3 s), rate limited (429 with Retry-After: 3) or
+failing slowly (503 after 0.6 s, three times): each method it calls within the deadline on
+its own, the methods it calls after the ack all together, and everything at once (slow).
+The signed request must come back 200 within 2.5 s; the person must be told something (in
+the ack, or through a response_url, an ephemeral message, a DM, a form or the Home tab); and
+a kudos is either recorded and confirmed, or not recorded and the giver told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db.models import Kudos, utcnow
+from bot.kudos import Recipient, Source, give, record_public_message
+from bot.slack.deadline import CALL_TIMEOUT, SlackDeadline, SlackTooSlow
+from bot.slack.ids import Action, BlockId, Event
+from tests.conftest import Bot
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission
+from tests.support.slack_client import DEFAULT_CHANNEL, HttpReply
+
+DEADLINE = 2.5
+# Work after the ack waits out Slack's retries (Retry-After 3, three slow 5xx) before it tells.
+TOLD_WITHIN = 20.0
+PRINCIPLE = "plain-words"
+EXPORT = [
+    "users.info",
+    "conversations.open",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+]
+
+
+@dataclass(frozen=True)
+class Surface:
+    send: Callable[[Bot, FakeSlack], HttpReply]
+    # Called within the request's deadline: before the ack, and views.open (its trigger_id
+    # expires with the same three seconds). Faulted one at a time.
+    in_time: list[str] = field(default_factory=list)
+    # Called after the ack, with retries: faulted all at once, to reach the fallbacks.
+    after_ack: list[str] = field(default_factory=list)
+    kudos: bool = False  # gives a kudos: recorded and confirmed, or not recorded and told
+    # An event: nobody waits on a reply, so the Home tab is drawn when Slack lets it.
+    nobody_waits: bool = False
+    prepare: Callable[[Bot], None] | None = None
+
+
+def seed_announced_kudos(bot: Bot) -> None:
+    """A kudos from the giver a moment ago, announced in the channel: something to undo."""
+    bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
+    catalog = bot.runtime.mission.catalog(bot.database, TEAM_ID)
+    principle = next(p for p in catalog.principles if p.key == PRINCIPLE)
+    with bot.database.transaction() as session:
+        given = give(
+            session=session,
+            team_id=TEAM_ID,
+            giver_id=GIVER,
+            giver_timezone=None,
+            recipients=[Recipient(id=DANA, name="Dana", is_bot=False, deleted=False)],
+            principle_id=principle.id,
+            message="thanks",
+            channel_id=DEFAULT_CHANNEL,
+            source=Source.COMMAND,
+            limit=5,
+            now=utcnow(),
+        )
+        record_public_message(
+            session=session,
+            team_id=TEAM_ID,
+            group_id=given.group_id,
+            channel_id=DEFAULT_CHANNEL,
+            message_ts="1700000001.000100",
+        )
+
+
+def share_today(slack: FakeSlack) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "tidewater"},
+        "user": {"id": GIVER, "team_id": TEAM_ID},
+        "api_app_id": "AMISSIONBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": "12.1234.trigger",
+        "container": {"type": "message", "is_ephemeral": True, "channel_id": DEFAULT_CHANNEL},
+        "channel": {"id": DEFAULT_CHANNEL, "name": "general"},
+        "response_url": slack.response_url("share"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": Action.SHARE_TODAY,
+                "block_id": BlockId.DAILY_ACTIONS,
+                "value": dt.date.today().isoformat(),
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def home_button(action_id: str) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "tidewater"},
+        "user": {"id": GIVER, "team_id": TEAM_ID},
+        "api_app_id": "AMISSIONBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": "66.1234.trigger",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "view": {"id": "VHOME", "type": "home"},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1"}],
+    }
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def command(name: str, text: str = "") -> Callable[[Bot, FakeSlack], HttpReply]:
+    return lambda bot, _slack: bot.command(name, text)
+
+
+SURFACES: dict[str, Surface] = {
+    "/mission": Surface(command("/mission")),
+    "/mission 3": Surface(command("/mission", "3")),
+    "/mission help": Surface(command("/mission", "help")),
+    "/mission today": Surface(command("/mission", "today"), ["users.info"]),
+    "/mission schedule": Surface(command("/mission", "schedule")),
+    "/mission subscribe": Surface(
+        command("/mission", "subscribe 08:30"), ["conversations.info", "users.info"]
+    ),
+    "/mission unsubscribe": Surface(command("/mission", "unsubscribe")),
+    "/kudos give": Surface(
+        command("/kudos", f"{mention(DANA)} #{PRINCIPLE} clear delay notice"),
+        ["users.info"],
+        ["chat.postMessage", "response_url"],
+        kudos=True,
+    ),
+    "/kudos (the form)": Surface(command("/kudos"), ["views.open"]),
+    "/kudos help": Surface(command("/kudos", "help")),
+    "/kudos undo": Surface(
+        command("/kudos", "undo"),
+        ["users.info"],
+        ["chat.update", "response_url"],
+        prepare=seed_announced_kudos,
+    ),
+    "/kudos me": Surface(command("/kudos", "me"), ["users.info"]),
+    "/kudos leaderboard": Surface(command("/kudos", "leaderboard"), ["users.info"]),
+    "/kudos leaderboard share": Surface(command("/kudos", "leaderboard share"), ["users.info"]),
+    "/kudos principles": Surface(command("/kudos", "principles"), ["users.info"]),
+    "/kudos export": Surface(
+        command("/kudos", "export"), ["users.info"], [*EXPORT[1:], "response_url"]
+    ),
+    "the kudos form, submitted": Surface(
+        lambda bot, slack: bot.interaction(
+            submission(slack, recipients=[DANA], principle=PRINCIPLE, message="clear notice")
+        ),
+        ["users.info"],
+        ["chat.postMessage", "response_url"],
+        kudos=True,
+    ),
+    "the message shortcut": Surface(
+        lambda bot, slack: bot.interaction(message_shortcut(slack, author=DANA, text="done")),
+        ["chat.getPermalink", "views.open"],
+    ),
+    "the Give kudos button": Surface(
+        lambda bot, _slack: bot.interaction(give_kudos_button(PRINCIPLE)), ["views.open"]
+    ),
+    "Share in channel": Surface(
+        lambda bot, slack: bot.interaction(share_today(slack)),
+        after_ack=["chat.postMessage", "response_url"],
+    ),
+    "the Home export button": Surface(
+        lambda bot, _slack: bot.interaction(home_button(Action.EXPORT_KUDOS)), after_ack=EXPORT
+    ),
+    "App Home opened": Surface(
+        lambda bot, _slack: bot.event(
+            {"type": Event.APP_HOME_OPENED, "user": GIVER, "tab": "home"}
+        ),
+        after_ack=["users.info", "views.publish"],
+        nobody_waits=True,
+    ),
+}
+EVERY_METHOD = sorted(
+    {m for s in SURFACES.values() for m in [*s.in_time, *s.after_ack]} | {"chat.postEphemeral"}
+)
+
+FAULTS: dict[str, Callable[[FakeSlack, str], None]] = {
+    "slow": lambda slack, method: slack.slow(method, 3.0, times=1),
+    "rate-limited": lambda slack, method: slack.fail(method, status=429, retry_after=3, times=1),
+    "failing slowly": lambda slack, method: slack.fail(method, status=503, delay=0.6, times=3),
+}
+
+CASES = (
+    [
+        pytest.param(name, [method], fault, id=f"{name}-{method}-{fault}")
+        for name, surface in SURFACES.items()
+        for method in surface.in_time
+        for fault in FAULTS
+    ]
+    + [
+        pytest.param(name, surface.after_ack, fault, id=f"{name}-after the ack-{fault}")
+        for name, surface in SURFACES.items()
+        if surface.after_ack
+        for fault in FAULTS
+    ]
+    + [pytest.param(name, EVERY_METHOD, "slow", id=f"{name}-everything-slow") for name in SURFACES]
+)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Work after the ack gives up on a slow answer after a second and retries, as in
+    # production after SLACK_API_TIMEOUT; a shorter wait keeps these tests short.
+    return settings.model_copy(update={"slack_api_timeout": 1.0})
+
+
+@pytest.mark.parametrize(("surface_name", "methods", "fault"), CASES)
+def test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack_is_slow(
+    bot: Bot, slack: FakeSlack, surface_name: str, methods: list[str], fault: str
+) -> None:
+    surface = SURFACES[surface_name]
+    slack.add_user(GIVER, is_admin=True)  # so that share and export get past the admin check
+    if surface.prepare:
+        surface.prepare(bot)
+    for method in methods:
+        FAULTS[fault](slack, method)
+
+    started = time.monotonic()
+    reply = surface.send(bot, slack)
+    took = time.monotonic() - started
+
+    assert reply.status == 200, reply.body
+    assert took < DEADLINE, f"answered after {took:.2f}s"
+    if surface.nobody_waits:
+        slack.wait_for("views.publish", timeout=TOLD_WITHIN)  # it tries, when Slack lets it
+        return
+    told = wait_until_told(reply, slack, started, kudos=surface.kudos)
+    if surface.kudos:
+        recorded = len(kudos_rows(bot)) == 1
+        assert recorded == any("Kudos recorded" in text for text in told), told
+        if not recorded:
+            assert any("try again" in text for text in told), told
+
+
+def test_share_in_channel_with_a_stale_value_is_acknowledged_and_explained(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    payload = share_today(slack)
+    payload["actions"][0]["value"] = "not-a-date"
+    started = time.monotonic()
+    reply = bot.interaction(payload)
+    assert reply.status == 200
+    assert time.monotonic() - started < DEADLINE
+    [told] = slack.wait_for("response_url")
+    assert "out of date" in told["text"]
+
+
+def test_share_in_a_channel_the_bot_left_is_acknowledged_and_explained(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.channels[DEFAULT_CHANNEL] = {"is_member": False}
+    started = time.monotonic()
+    reply = bot.interaction(share_today(slack))
+    assert reply.status == 200
+    assert time.monotonic() - started < DEADLINE
+    [told] = slack.wait_for("response_url")
+    assert "/invite @missionbot" in told["text"]
+
+
+def test_a_rate_limited_users_info_refuses_the_kudos_at_once_and_records_nothing(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.fail("users.info", status=429, retry_after=30, times=None)
+    started = time.monotonic()
+    reply = bot.command("/kudos", f"{mention(DANA)} #{PRINCIPLE} clear delay notice")
+    # Nothing waits out the Retry-After in the request: the answer comes back at once.
+    assert time.monotonic() - started < 1.0
+    assert "Slack is answering slowly" in reply.text
+    assert len(slack.calls("users.info")) == 1
+    assert kudos_rows(bot) == []
+
+
+def test_the_form_is_not_opened_with_a_trigger_too_old_to_use(slack: FakeSlack) -> None:
+    now = 100.0
+    deadline = SlackDeadline(
+        WebClient(token="xoxb-test-token", base_url=slack.api_url), clock=lambda: now
+    )
+    now += 1.9  # the trigger_id is nearly three seconds old by the time Slack would answer
+    with pytest.raises(SlackTooSlow) as refused:
+        deadline.client.views_open(trigger_id="1.2.trigger", view={"type": "modal"})
+    assert "couldn't open in time" in refused.value.message
+    assert slack.calls() == []
+
+
+def test_a_call_before_the_ack_gets_only_the_time_left(slack: FakeSlack) -> None:
+    slack.slow("users.info", 3.0, times=1)
+    deadline = SlackDeadline(WebClient(token="xoxb-test-token", base_url=slack.api_url))
+    started = time.monotonic()
+    with pytest.raises(SlackTooSlow):
+        deadline.client.users_info(user=GIVER)
+    assert time.monotonic() - started < CALL_TIMEOUT + 0.2
+    assert len(slack.calls("users.info")) == 1  # a timeout is not retried
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def kudos_rows(bot: Bot) -> list[Kudos]:
+    with bot.database.transaction() as session:
+        return list(session.scalars(select(Kudos).where(Kudos.withdrawn_at.is_(None))))
+
+
+def told_texts(reply: HttpReply, slack: FakeSlack, started: float) -> list[str]:
+    """What the person saw: the ack, and each message or view Slack accepted for them."""
+    texts = [reply.text] if reply.text else []
+    if reply.body.startswith(b"{") and "errors" in reply.json:
+        texts.extend(reply.json["errors"].values())  # a modal's inline errors
+    for call in slack.calls():
+        if call.failed or call.answered is None:
+            continue
+        if call.method in {"response_url", "chat.postEphemeral"} or (
+            call.method == "chat.postMessage" and call.get("channel") == GIVER
+        ):
+            texts.append(str(call.get("text") or json.dumps(call.get("blocks"))))
+        elif call.method == "chat.postMessage" and f"<@{GIVER}>" in json.dumps(call.params):
+            texts.append("(their post in the channel)")  # e.g. the card they shared
+        elif call.method == "views.open" and call.answered - started < 3.0:
+            texts.append("(the form opened)")  # later than 3 s, Slack refuses the trigger
+        elif call.method in {"views.publish", "files.completeUploadExternal"}:
+            texts.append(f"({call.method})")
+    return texts
+
+
+def wait_until_told(
+    reply: HttpReply, slack: FakeSlack, started: float, *, kudos: bool
+) -> list[str]:
+    deadline = time.monotonic() + TOLD_WITHIN
+    while True:
+        told = told_texts(reply, slack, started)
+        settled = any("Kudos recorded" in t or "try again" in t for t in told)
+        if told and (settled or not kudos):
+            return told
+        assert time.monotonic() < deadline, f"nobody told the user: {slack.calls()}"
+        time.sleep(0.05)
