@@ -161,7 +161,9 @@ class FormSafeBoltRequest(BoltRequest):
         super().__init__(body="", query=query, headers=headers, context=context, mode=mode)
         self.raw_body = body
         self.body = parse_body(body, self.content_type)
-        self.context = build_context(BoltContext(context or {}), self.body)
+        # build_context logs through context.logger (e.g. several `response_urls`), which
+        # Bolt only sets later in dispatch: without one it raised KeyError('logger').
+        self.context = build_context(BoltContext({"logger": log, **(context or {})}), self.body)
 
     def to_copyable(self) -> BoltRequest:
         # Lazy listeners get a copy; keep it the same kind of request.
