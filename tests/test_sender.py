@@ -7,6 +7,7 @@ and ended; the last ones go through the Slack transport to the fake Slack Web AP
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 import threading
@@ -163,9 +164,14 @@ def test_an_enqueued_message_is_sent_once_and_recorded(database: Database) -> No
 
 
 def test_a_message_rolled_back_with_its_cause_is_never_sent(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.transaction() as session:
-        queue.enqueue(session, team_id=TEAM, kind=MESSAGE_KIND, channel_id="C1", text="hi")
-        raise RuntimeError("the kudos failed")
+    def give_kudos_that_fails() -> None:
+        with database.transaction() as session:
+            queue.enqueue(session, team_id=TEAM, kind=MESSAGE_KIND, channel_id="C1", text="hi")
+            raise RuntimeError("the kudos failed")
+
+    with pytest.raises(RuntimeError):
+        give_kudos_that_fails()
+    assert statuses(database) == Counter()
     transport = ScriptedTransport()
     Sender(database, transport, settings=FAST).drain(timeout=1)
     assert transport.calls == []
@@ -235,7 +241,7 @@ def test_each_channel_gets_at_most_one_message_a_second(database: Database) -> N
     for channel in ("CA", "CB"):
         times = sorted(c.started for c in transport.calls if c.outgoing.channel_id == channel)
         assert len(times) == 3
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 0.99, gaps
     # The two channels were paced side by side, not one after the other.
     assert elapsed < 3.5

@@ -344,15 +344,13 @@ def status_summary(
         .order_by(OutboxMessage.kind)
     ):
         counts[kind][status] = count
-    oldest: dict[str, dt.datetime] = dict(
-        session.execute(
-            select(OutboxMessage.kind, func.min(OutboxMessage.created_at))
-            .where(*where, OutboxMessage.status == Status.PENDING)
-            .group_by(OutboxMessage.kind)
-        )
-        .tuples()
-        .all()
-    )
+    oldest: dict[str, dt.datetime] = {}
+    for kind, when in session.execute(
+        select(OutboxMessage.kind, func.min(OutboxMessage.created_at))
+        .where(*where, OutboxMessage.status == Status.PENDING)
+        .group_by(OutboxMessage.kind)
+    ):
+        oldest[kind] = when
     failed = [
         FailedMessage(
             id=row.id,
