@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import logging
 import sys
@@ -272,6 +273,56 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.outbox.queue import Status, status_summary
+
+    database = Database(settings.database_url)
+    try:
+        with database.reading() as session:
+            status = status_summary(session, team_id=args.team, failures=args.failures)
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    if status.empty:
+        print("The outbox is empty: nothing queued, nothing sent yet.")
+        return EXIT_OK
+    columns = ["kind", *(str(s) for s in Status), "oldest pending"]
+    now = utcnow()
+    rows = [
+        [
+            kind,
+            *(str(counts.get(s, 0)) for s in Status),
+            _age(now - status.oldest_pending[kind]) if kind in status.oldest_pending else "-",
+        ]
+        for kind, counts in sorted(status.counts.items())
+    ]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    for line in (columns, *rows):
+        values = zip(line[1:], widths[1:], strict=True)
+        cells = [line[0].ljust(widths[0]), *(v.rjust(w) for v, w in values)]
+        print("  ".join(cells).rstrip())
+    if status.failures:
+        print(f"\nLast {len(status.failures)} failed:")
+    for failure in status.failures:
+        when = failure.failed_at.strftime("%Y-%m-%d %H:%M:%SZ") if failure.failed_at else "?"
+        about = f" {failure.subject}" if failure.subject else ""
+        print(
+            f"{when}  #{failure.id} {failure.kind}{about} to {failure.channel_id}"
+            f" ({failure.team_id}), {failure.attempts} attempt(s): {failure.reason}"
+        )
+    return EXIT_OK
+
+
+def _age(age: dt.timedelta) -> str:
+    seconds = max(int(age.total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -345,6 +396,15 @@ def build_parser() -> argparse.ArgumentParser:
                 help="leave out the words of kudos not given in a public channel",
             )
             report.set_defaults(handler=cmd_export)
+
+    outbox = commands.add_parser(
+        "outbox", help="what the bot has queued, sent and failed to send into Slack"
+    )
+    outbox.add_argument("--team", help="only this Slack team ID (default: every team)")
+    outbox.add_argument(
+        "--failures", type=_positive, default=10, help="how many recent failures (default 10)"
+    )
+    outbox.set_defaults(handler=cmd_outbox)
 
     mission = commands.add_parser("mission", help="the mission file")
     mission_commands = mission.add_subparsers(dest="mission_command", required=True)

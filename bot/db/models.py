@@ -256,3 +256,42 @@ class ProcessedEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index(None, "received_at"),)
+
+
+class OutboxMessage(Base):
+    """One message the bot will send into Slack on its own initiative (bot/outbox/).
+
+    Written in the same transaction as the change that causes it, drained by the sender.
+    The claim reads due rows by status and time; a channel's rows by team, channel and status
+    (coalescing, and "is this channel busy in another process?"); cancel reads by subject.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(None, "status", "not_before"),
+        Index(None, "team_id", "channel_id", "status"),
+        Index(None, "team_id", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Where it goes: a channel, or a user ID for a DM.
+    channel_id: Mapped[str] = mapped_column(ChannelId)
+    # What it is about (a kudos group_id, a scheduled_posts id): for handlers and cancel.
+    subject: Mapped[str | None] = mapped_column(String(64))
+    # JSON {"text", "blocks"}; NULL when the kind's handler draws it at send time.
+    body: Mapped[str | None] = mapped_column(Text)
+    response_url: Mapped[str | None] = mapped_column(Text)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    update_ts: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it ended: sent, failed or cancelled.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

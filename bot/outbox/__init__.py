@@ -1,0 +1,7 @@
+"""The outbox: every message the bot sends into Slack on its own initiative, durably queued.
+
+`queue` owns the table's operations (enqueue in the caller's transaction, claim with leases,
+record outcomes, cancel, status); `sender` drains it against a small `Transport`, pacing each
+channel and coalescing backlogs; `gate` is the shared pause after a 429. Nothing here imports
+Slack: bot/slack/transport.py is the Slack side.
+"""

@@ -1,0 +1,372 @@
+"""The outbox table's operations: enqueue, claim with a lease, record the outcome, cancel, report.
+
+A row is enqueued inside the caller's transaction, so the change that causes a message and the
+message commit together or not at all (a kudos and its announcement; a morning-post claim and
+its post). The sender (bot/outbox/sender.py) claims due rows, sends them and records how it went.
+
+Claims are leases: a claimed row is `sending` with `lease_owner` and `lease_until`; when its
+process dies, the lease runs out and any sender claims the row again (crash recovery). On
+PostgreSQL several processes claim at once without taking the same row, through
+`FOR UPDATE SKIP LOCKED`; on SQLite, `BEGIN IMMEDIATE` (bot/db/engine.py) serialises claims.
+A channel with a live lease in another process is skipped, so that processes don't race each
+other in one channel's rate limit.
+
+Status: pending → sending → sent | failed | cancelled; sending → pending again on a retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.db.models import OutboxMessage, utcnow
+
+# A message whose body was written at enqueue time; sent as it is.
+MESSAGE_KIND = "message"
+ERROR_LIMIT = 200
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    channel_id: str,
+    text: str | None = None,
+    blocks: Sequence[Mapping[str, Any]] | None = None,
+    subject: str | None = None,
+    response_url: str | None = None,
+    thread_ts: str | None = None,
+    update_ts: str | None = None,
+    not_before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> OutboxMessage:
+    """Queue one message, in the caller's transaction; call `Sender.notify()` after the commit.
+
+    With neither `text` nor `blocks` the body is left for the kind's handler to draw at send
+    time (from `subject`), so that what is sent is what is true then.
+    """
+    now = now or utcnow()
+    body = None
+    if text is not None or blocks is not None:
+        body = json.dumps({"text": text or "", "blocks": list(blocks) if blocks else None})
+    row = OutboxMessage(
+        team_id=team_id,
+        kind=kind,
+        channel_id=channel_id,
+        subject=subject,
+        body=body,
+        response_url=response_url,
+        thread_ts=thread_ts,
+        update_ts=update_ts,
+        status=Status.PENDING,
+        attempts=0,
+        not_before=not_before or now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def stored_body(row: OutboxMessage) -> tuple[str, list[dict[str, Any]] | None] | None:
+    """The (text, blocks) written at enqueue time, or None when the handler draws it."""
+    if row.body is None:
+        return None
+    body = json.loads(row.body)
+    return str(body.get("text") or ""), body.get("blocks")
+
+
+def _due(now: dt.datetime) -> ColumnElement[bool]:
+    """Due: pending and its time has come, or claimed by a sender whose lease ran out."""
+    return or_(
+        and_(OutboxMessage.status == Status.PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == Status.SENDING, OutboxMessage.lease_until <= now),
+    )
+
+
+def _same(column: Any, value: str | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+def claim_batch(
+    session: Session,
+    *,
+    owner: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    kinds: Collection[str],
+    coalesce: Mapping[str, int] | None = None,
+    exclude_channels: Collection[tuple[str, str]] = (),
+    exclude_teams: Collection[str] = (),
+) -> list[OutboxMessage]:
+    """Lease the oldest due row, and for a coalescing kind its due siblings; [] when none.
+
+    Siblings share team, channel, kind, thread_ts and update_ts, up to `coalesce[kind]` rows in
+    all, oldest first. `exclude_channels` ((team_id, channel_id) pairs) and `exclude_teams` are
+    the caller's busy channels and rate-limited workspaces. Each claimed row's `attempts` grows
+    by one (a row that keeps killing its process ends failed too).
+    """
+    if not kinds:
+        return []
+    other = aliased(OutboxMessage)
+    busy_elsewhere = exists().where(
+        other.team_id == OutboxMessage.team_id,
+        other.channel_id == OutboxMessage.channel_id,
+        other.status == Status.SENDING,
+        other.lease_until > now,
+    )
+    first_query = (
+        select(OutboxMessage)
+        .where(_due(now), OutboxMessage.kind.in_(list(kinds)), ~busy_elsewhere)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    if exclude_channels:
+        first_query = first_query.where(
+            tuple_(OutboxMessage.team_id, OutboxMessage.channel_id).not_in(list(exclude_channels))
+        )
+    if exclude_teams:
+        first_query = first_query.where(OutboxMessage.team_id.not_in(list(exclude_teams)))
+    first = session.scalars(first_query).first()
+    if first is None:
+        return []
+    rows = [first]
+    cap = (coalesce or {}).get(first.kind, 1)
+    if cap > 1:
+        rows += session.scalars(
+            select(OutboxMessage)
+            .where(
+                _due(now),
+                OutboxMessage.team_id == first.team_id,
+                OutboxMessage.channel_id == first.channel_id,
+                OutboxMessage.kind == first.kind,
+                _same(OutboxMessage.thread_ts, first.thread_ts),
+                _same(OutboxMessage.update_ts, first.update_ts),
+                OutboxMessage.id != first.id,
+            )
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(cap - 1)
+            .with_for_update(skip_locked=True)
+        ).all()
+    for row in rows:
+        row.status = Status.SENDING
+        row.lease_owner = owner
+        row.lease_until = now + lease
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def held(session: Session, ids: Iterable[int], *, owner: str) -> list[OutboxMessage]:
+    """The rows of `ids` still leased to `owner` (locked, oldest first): the ones it may record."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(ids)),
+                OutboxMessage.status == Status.SENDING,
+                OutboxMessage.lease_owner == owner,
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+
+
+def _finish(row: OutboxMessage, status: Status, now: dt.datetime, error: str | None) -> None:
+    row.status = status
+    row.lease_owner = None
+    row.lease_until = None
+    row.finished_at = now
+    row.last_error = _clip(error)
+
+
+def _clip(error: str | None) -> str | None:
+    if error is None or len(error) <= ERROR_LIMIT:
+        return error
+    return error[: ERROR_LIMIT - 1] + "…"
+
+
+def mark_sent(rows: Iterable[OutboxMessage], *, now: dt.datetime, message_ts: str | None) -> None:
+    """Sent; `message_ts` is None when Slack gave none (posted through a response_url)."""
+    for row in rows:
+        _finish(row, Status.SENT, now, None)
+        row.message_ts = message_ts
+
+
+def mark_failed(rows: Iterable[OutboxMessage], *, now: dt.datetime, reason: str) -> None:
+    for row in rows:
+        _finish(row, Status.FAILED, now, reason)
+
+
+def drop(rows: Iterable[OutboxMessage], *, now: dt.datetime, reason: str) -> None:
+    """Cancel claimed rows that no longer need sending (a handler, e.g. for a withdrawn kudos)."""
+    for row in rows:
+        _finish(row, Status.CANCELLED, now, reason)
+
+
+def retry_later(
+    rows: Iterable[OutboxMessage],
+    *,
+    now: dt.datetime,
+    delay: float,
+    reason: str | None,
+    count_attempt: bool = True,
+) -> None:
+    """Back to pending, due after `delay` seconds. Without `count_attempt` (a 429, a pause
+    before sending) the claim's attempt is given back: it was not the message's fault."""
+    for row in rows:
+        row.status = Status.PENDING
+        row.lease_owner = None
+        row.lease_until = None
+        row.not_before = now + dt.timedelta(seconds=delay)
+        if reason is not None:
+            row.last_error = _clip(reason)
+        if not count_attempt:
+            row.attempts = max(row.attempts - 1, 0)
+
+
+def cancel(
+    session: Session,
+    *,
+    team_id: str,
+    subject: str,
+    kinds: Collection[str] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Cancel the pending rows about `subject` (of `kinds`, or all); returns how many.
+
+    Only pending rows: one being sent right now is past recall, and its handler's `render`
+    is where a withdrawn subject is dropped at the last moment.
+    """
+    query = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.subject == subject,
+            OutboxMessage.status == Status.PENDING,
+        )
+        .values(status=Status.CANCELLED, finished_at=now or utcnow(), last_error="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    return session.execute(query).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def next_due(session: Session, *, now: dt.datetime, kinds: Collection[str]) -> dt.datetime | None:
+    """When something of `kinds` is next due (maybe now, maybe past); None when nothing waits.
+
+    Rows being sent under a live lease don't count: their sender is alive and on them.
+    """
+    pending = session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == Status.PENDING, OutboxMessage.kind.in_(list(kinds))
+        )
+    )
+    expired = session.scalar(
+        select(func.min(OutboxMessage.lease_until)).where(
+            OutboxMessage.status == Status.SENDING,
+            OutboxMessage.lease_until <= now,
+            OutboxMessage.kind.in_(list(kinds)),
+        )
+    )
+    found = [when for when in (pending, expired) if when is not None]
+    return min(found) if found else None
+
+
+def purge(session: Session, *, before: dt.datetime) -> int:
+    """Delete sent and cancelled rows that ended before `before`; failed ones stay to be read."""
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status.in_([Status.SENT, Status.CANCELLED]),
+            OutboxMessage.finished_at < before,
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedMessage:
+    id: int
+    team_id: str
+    kind: str
+    channel_id: str
+    subject: str | None
+    attempts: int
+    reason: str
+    failed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    """What an operator asks: how many rows of each kind in each status, and what failed."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest_pending: dict[str, dt.datetime] = field(default_factory=dict)
+    failures: list[FailedMessage] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.counts
+
+
+def status_summary(
+    session: Session, *, team_id: str | None = None, failures: int = 10
+) -> OutboxStatus:
+    """Counts by kind and status, the oldest pending row of each kind, the last failures."""
+    where = [] if team_id is None else [OutboxMessage.team_id == team_id]
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, status, count in session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count())
+        .where(*where)
+        .group_by(OutboxMessage.kind, OutboxMessage.status)
+        .order_by(OutboxMessage.kind)
+    ):
+        counts[kind][status] = count
+    oldest: dict[str, dt.datetime] = {}
+    for kind, when in session.execute(
+        select(OutboxMessage.kind, func.min(OutboxMessage.created_at))
+        .where(*where, OutboxMessage.status == Status.PENDING)
+        .group_by(OutboxMessage.kind)
+    ):
+        oldest[kind] = when
+    failed = [
+        FailedMessage(
+            id=row.id,
+            team_id=row.team_id,
+            kind=row.kind,
+            channel_id=row.channel_id,
+            subject=row.subject,
+            attempts=row.attempts,
+            reason=row.last_error or "",
+            failed_at=row.finished_at,
+        )
+        for row in session.scalars(
+            select(OutboxMessage)
+            .where(*where, OutboxMessage.status == Status.FAILED)
+            .order_by(OutboxMessage.finished_at.desc(), OutboxMessage.id.desc())
+            .limit(failures)
+        )
+    ]
+    return OutboxStatus(counts=dict(counts), oldest_pending=oldest, failures=failed)

@@ -1,0 +1,558 @@
+"""The sender: drains the outbox into Slack through a `Transport`, paced, coalesced, retried.
+
+Features plug in a `Handler` per kind: it draws a claimed batch into one `Outgoing` message at
+send time (so a kudos withdrawn meanwhile is left out), says how many rows of its kind may go
+in one message, and hears how the send went (`on_sent`, `on_failed`). The engine knows nothing
+of kudos or principles.
+
+How it sends:
+- **Per channel**, at most one message per `channel_interval` (Slack allows about 1/s): a
+  channel being sent to or cooling down is left out of claims, so its backlog waits in the
+  table and goes out as one coalesced message rather than queueing one message a second behind.
+- **Per workspace**, a 429 closes a `RateLimitGate` for its Retry-After; no worker claims that
+  workspace's rows until it opens. The 429 costs the message no attempt.
+- A retryable failure (5xx, network) backs off exponentially (`backoff_first`, doubling, at
+  most `backoff_max`) through the row's `not_before`; after `max_attempts` claims or once the
+  row is older than `max_age` it ends failed with its reason, logged as one WARNING line. A
+  refusal (the channel is archived, the bot isn't in it) ends failed at once; the handler's
+  `on_failed` decides what else (e.g. pause a subscription).
+- Workers (`workers` threads) sleep here, never in a request thread. `notify()` wakes one at
+  once after an enqueue commits; otherwise one of them polls every `poll` seconds (for rows
+  other processes enqueued, and retries coming due). A worker that claims something wakes
+  another, so a burst spreads over the pool.
+
+Crashes and duplicates. Slack's chat.postMessage has no idempotency key, so exactly-once is
+only as good as this: a claimed row is `sending` under a lease (`lease`, default 60 s, longer
+than the transport's timeout); the outcome is recorded in one short transaction straight after
+Slack answers. A message is sent twice only when
+1. the process dies (or loses its database) after Slack accepted the message and before that
+   transaction commits — a window of one database round trip; the row's lease then runs out
+   and another sender posts it again; or
+2. Slack accepted the message but the answer never arrived (a timeout or a dropped
+   connection): that is a retryable failure and the message is sent again, because a lost
+   announcement is worse than a repeated one; or
+3. a send outlives its lease (a transport slower than `lease`): the row may be claimed again
+   meanwhile. Keep the transport's timeout well under the lease.
+When the database is away after a send, the worker keeps the outcome and retries recording it
+until it can (or the sender stops), so an outage alone causes no duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.db.engine import Database
+from bot.db.models import Clock, OutboxMessage, utcnow
+from bot.outbox import queue
+from bot.outbox.gate import WorkspaceGates
+from bot.outbox.queue import MESSAGE_KIND, Status
+
+log = logging.getLogger(__name__)
+
+ChannelKey = tuple[str, str]  # (team_id, channel_id)
+
+
+# -- what goes out and what comes back --------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message for the transport: posted (or, with `update_ts`, an edit of that message)."""
+
+    team_id: str
+    channel_id: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    update_ts: str | None = None
+    # Where to post instead (in_channel) when the bot can't post in the channel itself.
+    response_url: str | None = None
+
+    @classmethod
+    def from_row(cls, row: OutboxMessage) -> Outgoing:
+        """The message as enqueued; the row must have a stored body."""
+        body = queue.stored_body(row)
+        if body is None:
+            raise ValueError(f"outbox row {row.id} ({row.kind}) has no stored body")
+        text, blocks = body
+        return cls(
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            text=text,
+            blocks=blocks,
+            thread_ts=row.thread_ts,
+            update_ts=row.update_ts,
+            response_url=row.response_url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Slack took it. `ts` is None when it went through a response_url (not editable later)."""
+
+    ts: str | None
+    channel_id: str | None = None
+    via_response_url: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class Retryable:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Slack said no and would say it again (an error code such as is_archived)."""
+
+    reason: str
+
+
+SendResult = Sent | RateLimited | Retryable | Refused
+
+
+class Transport(Protocol):
+    def send(self, outgoing: Outgoing) -> SendResult:
+        """Send one message; never raises for anything Slack or the network can do."""
+        ...
+
+
+class Handler(Protocol):
+    """What a feature supplies for its kind of message."""
+
+    # How many rows of this kind one message may carry (1: never coalesced).
+    coalesce: int
+
+    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+        """Draw the claimed rows (one channel, oldest first) into one message, at send time.
+
+        Return None when none of them needs sending any more; `queue.drop(rows, ...)` leaves
+        out some of them (they end cancelled and are not passed to on_sent/on_failed).
+        """
+        ...
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+        """In the transaction that marks the rows sent (e.g. remember the message's ts)."""
+        ...
+
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        """In the transaction that marks the rows failed (e.g. pause a subscription)."""
+        ...
+
+
+class StoredBodyHandler:
+    """Sends each row's stored body as it is; subclass to hear outcomes or to coalesce."""
+
+    coalesce = 1
+
+    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+        return Outgoing.from_row(rows[0])
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+        return None
+
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    workers: int = 16
+    channel_interval: float = 1.0
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    poll: float = 0.5
+    max_attempts: int = 8
+    max_age: dt.timedelta = dt.timedelta(hours=1)
+    backoff_first: float = 2.0
+    backoff_max: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """Rows that reached each end during a `drain`, and those still pending after it."""
+
+    sent: int
+    failed: int
+    cancelled: int
+    pending: int
+
+
+# -- pacing -----------------------------------------------------------------------------------
+class ChannelPacer:
+    """Which channels this process is sending to or letting cool down (single-flight + interval)."""
+
+    def __init__(self, interval: float, monotonic: Callable[[], float]) -> None:
+        self._interval = interval
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._in_flight: dict[ChannelKey, float | None] = {}
+        self._cooling: dict[ChannelKey, float] = {}
+
+    def busy(self) -> set[ChannelKey]:
+        now = self._monotonic()
+        with self._lock:
+            self._cooling = {key: end for key, end in self._cooling.items() if end > now}
+            return set(self._in_flight) | set(self._cooling)
+
+    def begin(self, key: ChannelKey) -> None:
+        with self._lock:
+            self._in_flight[key] = None
+
+    def sending(self, key: ChannelKey) -> None:
+        """The call to Slack starts now: the interval counts from here."""
+        with self._lock:
+            self._in_flight[key] = self._monotonic()
+
+    def end(self, key: ChannelKey) -> None:
+        with self._lock:
+            started = self._in_flight.pop(key, None)
+            if started is not None:
+                self._cooling[key] = started + self._interval
+
+    def next_free_in(self) -> float | None:
+        """Seconds until the first cooling channel may be sent to again; None if none cools."""
+        now = self._monotonic()
+        with self._lock:
+            waits = [end - now for end in self._cooling.values() if end > now]
+        return min(waits) if waits else None
+
+
+def _owner_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# -- the engine -------------------------------------------------------------------------------
+class Sender:
+    """Drains the outbox: `start()`/`stop()` with the process, or `drain()` in the caller."""
+
+    IDLE_BACKSTOP_S = 5.0
+    RECORD_RETRY_MAX_S = 5.0
+
+    def __init__(
+        self,
+        database: Database,
+        transport: Transport,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        settings: SenderSettings | None = None,
+        clock: Clock = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        owner: str | None = None,
+    ) -> None:
+        self.database = database
+        self.transport = transport
+        self.handlers: dict[str, Handler] = {MESSAGE_KIND: StoredBodyHandler(), **(handlers or {})}
+        self.settings = settings or SenderSettings()
+        self.clock = clock
+        self.monotonic = monotonic
+        self.owner = (owner or _owner_id())[:64]
+        self.gates = WorkspaceGates(monotonic)
+        self.pacer = ChannelPacer(self.settings.channel_interval, monotonic)
+        self._claim_lock = threading.Lock()
+        self._wake = threading.Condition()
+        self._generation = 0
+        self._poller: int | None = None
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self._database_trouble = False
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Add a feature's handler (before `start()`)."""
+        self.handlers[kind] = handler
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        for n in range(self.settings.workers):
+            thread = threading.Thread(target=self._work, name=f"outbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop the workers: each finishes the message in hand. True if all ended in time."""
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def notify(self) -> None:
+        """Something was enqueued (and committed): wake a worker now rather than at its poll."""
+        with self._wake:
+            self._generation += 1
+            self._wake.notify()
+
+    def counts(self) -> dict[str, int]:
+        """Rows this sender brought to sent, failed and cancelled since it was made."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def drain(self, timeout: float) -> DrainReport:
+        """Send in the calling thread until nothing is pending (retries coming due included)
+        or `timeout` seconds have passed. For tests and `missionbot post-today`."""
+        before = self.counts()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._step():
+                continue
+            with self.database.reading() as session:
+                due = queue.next_due(session, now=self.clock(), kinds=list(self.handlers))
+            if due is None:
+                break
+            waits = [self.settings.poll, deadline - time.monotonic()]
+            until_due = (due - self.clock()).total_seconds()
+            if until_due > 0:
+                waits.append(until_due)
+            for wait in (self.pacer.next_free_in(), self.gates.next_open_in()):
+                if wait is not None:
+                    waits.append(wait)
+            time.sleep(max(min(waits), 0.005))
+        after = self.counts()
+        with self.database.reading() as session:
+            pending = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.status == Status.PENDING,
+                    OutboxMessage.kind.in_(list(self.handlers)),
+                )
+            )
+        return DrainReport(
+            sent=after.get("sent", 0) - before.get("sent", 0),
+            failed=after.get("failed", 0) - before.get("failed", 0),
+            cancelled=after.get("cancelled", 0) - before.get("cancelled", 0),
+            pending=int(pending or 0),
+        )
+
+    # -- one worker ---------------------------------------------------------------------------
+    def _work(self) -> None:
+        seen = self._generation
+        while not self._stopping.is_set():
+            try:
+                claimed = self._step()
+            except SQLAlchemyError as exc:
+                self._database_down(exc)
+                self._stopping.wait(self.settings.poll)
+                continue
+            except Exception:
+                log.exception("outbox worker error")
+                self._stopping.wait(self.settings.poll)
+                continue
+            if not claimed:
+                seen = self._idle(seen)
+
+    def _idle(self, seen: int) -> int:
+        """Wait for `notify()`; one idle worker at a time also polls (and watches cool-downs)."""
+        with self._wake:
+            if self._generation == seen and not self._stopping.is_set():
+                me = threading.get_ident()
+                polling = self._poller is None
+                if polling:
+                    self._poller = me
+                    timeout = self.settings.poll
+                    free_in = self.pacer.next_free_in()
+                    if free_in is not None:
+                        timeout = min(timeout, free_in + 0.001)
+                else:
+                    timeout = self.IDLE_BACKSTOP_S
+                self._wake.wait(timeout)
+                if polling:
+                    self._poller = None
+            return self._generation
+
+    def _database_down(self, exc: SQLAlchemyError) -> None:
+        # One WARNING per outage, not one per worker and poll.
+        if not self._database_trouble:
+            self._database_trouble = True
+            log.warning("outbox: database unavailable, will retry: %s", _first_line(exc))
+
+    def _step(self) -> bool:
+        """Claim one batch and send it; False when nothing could be claimed."""
+        with self._claim_lock:
+            now = self.clock()
+            with self.database.transaction() as session:
+                rows = queue.claim_batch(
+                    session,
+                    owner=self.owner,
+                    now=now,
+                    lease=self.settings.lease,
+                    kinds=list(self.handlers),
+                    coalesce={kind: h.coalesce for kind, h in self.handlers.items()},
+                    exclude_channels=self.pacer.busy(),
+                    exclude_teams=self.gates.closed_teams(),
+                )
+                batch = [row.id for row in rows]
+                kind = rows[0].kind if rows else ""
+                key = (rows[0].team_id, rows[0].channel_id) if rows else ("", "")
+            if self._database_trouble:
+                self._database_trouble = False
+                log.warning("outbox: database available again")
+            if not batch:
+                return False
+            self.pacer.begin(key)
+        # Maybe there is more: let another worker look while this one sends.
+        self.notify()
+        try:
+            self._send(kind, key, batch)
+        finally:
+            self.pacer.end(key)
+        return True
+
+    def _send(self, kind: str, key: ChannelKey, batch: list[int]) -> None:
+        handler = self.handlers[kind]
+        result: SendResult
+        try:
+            with self.database.transaction() as session:
+                rows = queue.held(session, batch, owner=self.owner)
+                outgoing = handler.render(session, rows) if rows else None
+                live = [row for row in rows if row.status == Status.SENDING]
+                if outgoing is None or not live:
+                    queue.drop(live, now=self.clock(), reason="nothing left to send")
+                    self._count("cancelled", len(rows))
+                    return
+                ids = [row.id for row in live]
+            self._count("cancelled", len(rows) - len(live))
+        except SQLAlchemyError:
+            raise  # the lease runs out and the rows are claimed again
+        except Exception as exc:
+            log.exception("outbox: drawing %s rows %s failed", kind, batch)
+            self._record(kind, handler, batch, Retryable(f"drawing failed: {type(exc).__name__}"))
+            return
+        gate = self.gates[key[0]]
+        if gate.closed:
+            # Another worker got a 429 meanwhile: give the rows back, due when the gate opens.
+            self._record(kind, handler, ids, RateLimited(gate.remaining()))
+            return
+        self.pacer.sending(key)
+        try:
+            result = self.transport.send(outgoing)
+        except Exception as exc:
+            log.exception("outbox: transport raised for %s rows %s", kind, ids)
+            result = Retryable(f"transport error: {type(exc).__name__}")
+        self._record(kind, handler, ids, result)
+
+    def _record(
+        self,
+        kind: str,
+        handler: Handler,
+        ids: list[int],
+        result: SendResult,
+    ) -> None:
+        """Record the outcome, retrying while the database is away: Slack has already spoken."""
+        delay, hooks = 0.5, True
+        while True:
+            try:
+                with self.database.transaction() as session:
+                    self._apply(session, kind, handler, ids, result, hooks=hooks)
+                return
+            except SQLAlchemyError as exc:
+                log.warning(
+                    "outbox: could not record %s rows %s (%s), retrying in %.1fs: %s",
+                    kind,
+                    ids,
+                    type(result).__name__,
+                    delay,
+                    _first_line(exc),
+                )
+                if self._stopping.wait(delay):
+                    log.warning("outbox: stopped before recording rows %s: may be sent again", ids)
+                    return
+                delay = min(delay * 2, self.RECORD_RETRY_MAX_S)
+            except Exception:
+                # A handler's hook failed: record the outcome without it rather than not at
+                # all, since an unrecorded send is sent again when the lease runs out.
+                if not hooks:
+                    raise
+                log.exception("outbox: %s handler failed on %s", kind, type(result).__name__)
+                hooks = False
+
+    def _apply(
+        self,
+        session: Session,
+        kind: str,
+        handler: Handler,
+        ids: list[int],
+        result: SendResult,
+        *,
+        hooks: bool,
+    ) -> None:
+        rows = queue.held(session, ids, owner=self.owner)
+        if not rows:
+            log.warning(
+                "outbox: lease on %s rows %s lost before recording %s (sent twice if %s)",
+                kind,
+                ids,
+                type(result).__name__,
+                "another sender sent it" if isinstance(result, Sent) else "it was sent",
+            )
+            return
+        now = self.clock()
+        channel = f"team={rows[0].team_id} channel={rows[0].channel_id}"
+        if isinstance(result, Sent):
+            queue.mark_sent(rows, now=now, message_ts=result.ts)
+            if hooks:
+                handler.on_sent(session, rows, result)
+            self._count("sent", len(rows))
+            log.info("outbox sent %s %s rows=%d", kind, channel, len(rows))
+            return
+        if isinstance(result, RateLimited):
+            self.gates[rows[0].team_id].close_for(result.retry_after)
+            queue.retry_later(
+                rows, now=now, delay=result.retry_after, reason="rate limited", count_attempt=False
+            )
+            log.info("outbox: rate limited, %s waits %.1fs", channel, result.retry_after)
+            return
+        attempts = max(row.attempts for row in rows)
+        if isinstance(result, Retryable):
+            oldest = min(row.created_at for row in rows)
+            if attempts < self.settings.max_attempts and now - oldest < self.settings.max_age:
+                delay = min(
+                    self.settings.backoff_first * 2 ** (attempts - 1), self.settings.backoff_max
+                )
+                queue.retry_later(rows, now=now, delay=delay, reason=result.reason)
+                log.info("outbox: %s %s retries in %.1fs: %s", kind, channel, delay, result.reason)
+                return
+            reason = f"{result.reason}; gave up after {attempts} attempts"
+        else:
+            reason = result.reason
+        queue.mark_failed(rows, now=now, reason=reason)
+        if hooks:
+            handler.on_failed(session, rows, reason)
+        self._count("failed", len(rows))
+        log.warning(
+            "outbox failed %s %s rows=%s attempts=%d: %s",
+            kind,
+            channel,
+            ",".join(str(row.id) for row in rows),
+            attempts,
+            reason,
+        )
+
+    def _count(self, what: str, n: int) -> None:
+        if n:
+            with self._counts_lock:
+                self._counts[what] += n
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
