@@ -25,8 +25,9 @@ from bot.db.models import Clock, utcnow
 from bot.mission import MissionKeeper
 from bot.missionfile import load_mission_file
 from bot.scheduler import DailyScheduler
-from bot.slack.app import create_app
+from bot.slack.app import create_app, create_web_client
 from bot.slack.http import MissionbotWsgi
+from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Runtime:
     mission: MissionKeeper
     app: App
     scheduler: DailyScheduler
+    people: DirectorySync
 
     def wsgi(self) -> MissionbotWsgi:
         secret = self.settings.slack_signing_secret
@@ -46,6 +48,7 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.people.stop()
         self.scheduler.shutdown()
         self.database.dispose()
 
@@ -58,10 +61,20 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     mission = MissionKeeper(document, clock=clock)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
     scheduler = DailyScheduler(settings, database, clock=clock)
-    app = create_app(settings, database=database, mission=mission, clock=clock, scheduler=scheduler)
+    users = UserDirectory(database, clock=clock)
+    app = create_app(
+        settings, database=database, mission=mission, clock=clock, scheduler=scheduler, users=users
+    )
     mission.sync_known(database)
+    # Built here, started only by `serve`, like the scheduler.
+    people = DirectorySync(create_web_client(settings), users)
     return Runtime(
-        settings=settings, database=database, mission=mission, app=app, scheduler=scheduler
+        settings=settings,
+        database=database,
+        mission=mission,
+        app=app,
+        scheduler=scheduler,
+        people=people,
     )
 
 
@@ -84,6 +97,7 @@ def serve(runtime: Runtime) -> None:
         signal.signal(signal.SIGTERM, _raise_stop)
     try:
         runtime.scheduler.start()
+        runtime.people.start()
         if settings.socket_mode:
             _serve_socket_mode(runtime)
         else:

@@ -14,7 +14,8 @@ from bot.mission import MissionKeeper
 from bot.missionfile import load_mission_file
 from bot.runtime import HttpServer, Runtime
 from bot.scheduler import DailyScheduler
-from bot.slack.app import create_app
+from bot.slack.app import create_app, create_web_client
+from bot.slack.users import DirectorySync, UserDirectory
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_client import SlackClient
@@ -34,9 +35,16 @@ def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[Slack
     database = Database(UNREACHABLE_POSTGRES)
     mission = MissionKeeper(load_mission_file(settings.mission_file))
     scheduler = DailyScheduler(settings, database)
-    app = create_app(settings, database=database, mission=mission, scheduler=scheduler)
+    users = UserDirectory(database)
+    app = create_app(settings, database=database, mission=mission, scheduler=scheduler, users=users)
+    people = DirectorySync(create_web_client(settings), users)
     runtime = Runtime(
-        settings=settings, database=database, mission=mission, app=app, scheduler=scheduler
+        settings=settings,
+        database=database,
+        mission=mission,
+        app=app,
+        scheduler=scheduler,
+        people=people,
     )
     server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)

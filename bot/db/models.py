@@ -295,3 +295,23 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When it ended: sent, failed or cancelled.
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    """Someone in the workspace as Slack last described them (users.list, user_change, team_join).
+
+    Answering a person never waits on Slack's rate-limited `users.info`: who they are, their
+    timezone, whether they are a bot, deactivated or an admin come from here.
+    """
+
+    __tablename__ = "people"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

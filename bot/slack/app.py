@@ -75,8 +75,9 @@ def create_app(
     mission: MissionKeeper,
     clock: Clock = utcnow,
     scheduler: DailyScheduler | None = None,
+    users: UserDirectory | None = None,
 ) -> App:
-    users = UserDirectory()
+    users = users or UserDirectory(database, clock=clock)
     secret = settings.slack_signing_secret
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = App(

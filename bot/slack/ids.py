@@ -22,6 +22,9 @@ class Event(StrEnum):
     # Subscribed as message.channels and message.groups: Slack reports a channel made
     # private or public only as a message with subtype channel_convert_to_private/public.
     MESSAGE = "message"
+    # The people directory (bot/people.py) follows these.
+    USER_CHANGE = "user_change"
+    TEAM_JOIN = "team_join"
 
 
 class MessageSubtype(StrEnum):

@@ -20,7 +20,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.outbox.sender import Outgoing, RateLimited, Refused, Retryable, SendResult, Sent
-from bot.slack.errors import NOT_A_MEMBER
+from bot.slack.api_errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
 

@@ -1,64 +1,165 @@
-"""Who a Slack user is (`users.info`), cached briefly so that busy commands don't hammer Slack."""
+"""Who a Slack user is: the people directory in front of Slack (`users.list`, `users.info`).
+
+See bot/people.py for why the bot keeps its own copy.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from cachetools import TTLCache
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db.engine import Database
+from bot.db.models import Clock, utcnow
+from bot.people import Person, find_person, remember_people
+
+log = logging.getLogger(__name__)
 
 USER_CACHE_SECONDS = 300
 USER_CACHE_SIZE = 10_000
+USERS_LIST_PAGE = 200
+SYNC_EVERY_S = 12 * 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class SlackUser:
-    id: str
-    name: str
-    timezone: str | None
-    is_bot: bool
-    deleted: bool
-    is_admin: bool
-    is_owner: bool
+def person_from_api(user: dict[str, Any]) -> Person:
+    """A person as `users.info`, `users.list` and the user events describe them."""
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user["id"]
+    )
+    return Person(
+        id=user["id"],
+        name=name,
+        timezone=user.get("tz"),
+        # Slackbot is a bot in every way that matters here but is not flagged is_bot.
+        is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+        is_admin=bool(user.get("is_admin")),
+        is_owner=bool(user.get("is_owner")),
+    )
 
-    @classmethod
-    def from_api(cls, user: dict[str, Any]) -> SlackUser:
-        profile = user.get("profile") or {}
-        name = (
-            profile.get("display_name")
-            or profile.get("real_name")
-            or user.get("real_name")
-            or user.get("name")
-            or user["id"]
-        )
-        return cls(
-            id=user["id"],
-            name=name,
-            timezone=user.get("tz"),
-            # Slackbot is a bot in every way that matters here but is not flagged is_bot.
-            is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
-            deleted=bool(user.get("deleted")),
-            is_admin=bool(user.get("is_admin")),
-            is_owner=bool(user.get("is_owner")),
-        )
+
+# The listeners' name for a person as Slack describes them.
+SlackUser = Person
 
 
 class UserDirectory:
-    """A TTL cache in front of `users.info`, safe to share between request threads."""
+    """Who someone is: a short in-memory cache, then the people directory in the database
+    (bot/people.py), and only for someone neither knows, `users.info` — whose answer is kept.
 
-    def __init__(self, ttl_seconds: float = USER_CACHE_SECONDS) -> None:
-        self._cache: TTLCache[tuple[str, str], SlackUser] = TTLCache(USER_CACHE_SIZE, ttl_seconds)
+    Safe to share between request threads. Without a database (the command line) it is the
+    in-memory cache in front of `users.info` alone.
+    """
+
+    def __init__(
+        self,
+        database: Database | None = None,
+        *,
+        ttl_seconds: float = USER_CACHE_SECONDS,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._cache: TTLCache[tuple[str, str], Person] = TTLCache(USER_CACHE_SIZE, ttl_seconds)
         self._lock = threading.Lock()
 
-    def get(self, client: WebClient, team_id: str, user_id: str) -> SlackUser:
+    def get(self, client: WebClient, team_id: str, user_id: str) -> Person:
         key = (team_id, user_id)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        user = SlackUser.from_api(client.users_info(user=user_id)["user"])
+        person = self._stored(team_id, user_id)
+        if person is None:
+            person = person_from_api(client.users_info(user=user_id)["user"])
+            self.remember(team_id, [person])
+        else:
+            with self._lock:
+                self._cache[key] = person
+        return person
+
+    def remember(self, team_id: str, people: Sequence[Person]) -> None:
+        """Keep what Slack said of these people, in memory and in the directory."""
         with self._lock:
-            self._cache[key] = user
-        return user
+            for person in people:
+                self._cache[(team_id, person.id)] = person
+        if self._database is None or not people:
+            return
+        try:
+            with self._database.transaction() as session:
+                remember_people(session=session, team_id=team_id, people=people, now=self._clock())
+        except SQLAlchemyError as error:
+            # Only the copy is lost: the answer at hand is right, the next one asks again.
+            log.warning("could not store %d people: %s", len(people), type(error).__name__)
+
+    def _stored(self, team_id: str, user_id: str) -> Person | None:
+        if self._database is None:
+            return None
+        with self._database.reading() as session:
+            return find_person(session=session, team_id=team_id, user_id=user_id)
+
+
+def sync_directory(client: WebClient, directory: UserDirectory) -> int:
+    """Copy the workspace's people from `users.list`, a page at a time; how many were copied.
+
+    `users.list` is Tier 2 (20+ calls a minute): the client's own 429 handling waits between
+    pages, which is fine here — this runs in a thread of its own, never in a request.
+    """
+    copied, cursor = 0, None
+    while True:
+        page = client.users_list(limit=USERS_LIST_PAGE, cursor=cursor)
+        members = page.get("members") or []
+        # Each member names its own team (an Enterprise Grid org lists several).
+        for team_id in {member.get("team_id") for member in members if member.get("team_id")}:
+            people = [person_from_api(m) for m in members if m.get("team_id") == team_id]
+            directory.remember(str(team_id), people)
+            copied += len(people)
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return copied
+
+
+class DirectorySync:
+    """Refreshes the directory from `users.list` at start and then every `every` seconds."""
+
+    def __init__(
+        self, client: WebClient, directory: UserDirectory, *, every: float = SYNC_EVERY_S
+    ) -> None:
+        self._client = client
+        self._directory = directory
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="people-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sync_once()
+            self._stop.wait(self._every)
+
+    def sync_once(self) -> int:
+        try:
+            copied = sync_directory(self._client, self._directory)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            # users.info still answers for anyone missing; the next round tries again.
+            log.warning("people directory sync failed: %s", type(error).__name__)
+            return 0
+        log.info("people directory synced: %d people", copied)
+        return copied

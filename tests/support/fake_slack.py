@@ -259,6 +259,16 @@ class FakeSlack:
             user = default_user(user_id)
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
+    def _api_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The known users a page at a time, with Slack's cursor (an opaque offset here)."""
+        members = list(self.users.values())
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 200)
+        page = members[start : start + limit]
+        after = start + len(page)
+        cursor = str(after) if after < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
     def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = params.get("channel", "")
         known = self.channels.get(channel_id)

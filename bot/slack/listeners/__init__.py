@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import conversations, daily, home, kudos, mission, reports
+from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
 
 
 def register_listeners(app: App) -> None:
@@ -15,3 +15,4 @@ def register_listeners(app: App) -> None:
     kudos.register(app)
     reports.register(app)
     conversations.register(app)
+    people.register(app)
