@@ -35,13 +35,6 @@ from tests.support.slack_client import SIGNING_SECRET, HttpReply, SlackClient
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the wheel's tests on one xdist worker: they share one build (a module fixture)."""
-    for item in items:
-        if item.get_closest_marker("wheel") is not None:
-            item.add_marker(pytest.mark.xdist_group("wheel"))
-
-
 @pytest.fixture(autouse=True)
 def keep_root_log_handlers() -> Iterator[None]:
     """Undo the CLI's `logging.basicConfig(force=True)` after a test that runs it in-process.
