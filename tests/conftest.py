@@ -1,8 +1,9 @@
-"""Fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the bot served over HTTP.
+"""Fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the bot.
 
-Tests read like conversations: `bot.command("/mission")` posts a signed slash command to the
-served app and returns its HTTP reply; `slack.calls("chat.postMessage")` lists what the bot
-sent to the fake Slack Web API.
+Tests read like conversations: `bot.command("/mission")` sends a signed slash command to the
+bot's WSGI app and returns its HTTP reply; `slack.calls("chat.postMessage")` lists what the bot
+sent to the fake Slack Web API. The app is called in-process (tests/support/in_process.py);
+a test or module marked `served` gets the bot behind waitress on a real socket instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,8 @@ from tests.support.databases import (
     scratch_postgres_database,
 )
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_client import SIGNING_SECRET, SlackClient
+from tests.support.in_process import InProcessServer
+from tests.support.slack_client import SIGNING_SECRET, HttpReply, SlackClient
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -121,21 +124,63 @@ def settings(db_url: str, slack: FakeSlack) -> Settings:
 
 
 class Bot(SlackClient):
-    """The bot served on 127.0.0.1 over real HTTP, and a Slack-like client that talks to it."""
+    """The bot's runtime, and a Slack-like client that sends it signed requests.
 
-    def __init__(self, runtime: Runtime, server: HttpServer, fake: FakeSlack) -> None:
-        super().__init__(f"http://127.0.0.1:{server.port}", fake)
+    In-process, requests go straight to the WSGI app that waitress would call; served (the
+    `served` marker), they go over HTTP to waitress on 127.0.0.1.
+    """
+
+    def __init__(
+        self, runtime: Runtime, fake: FakeSlack, *, served_on: HttpServer | None = None
+    ) -> None:
+        base_url = f"http://127.0.0.1:{served_on.port}" if served_on else "in-process"
+        super().__init__(base_url, fake)
         self.runtime = runtime
         self.database = runtime.database
+        self._in_process = (
+            None
+            if served_on
+            else InProcessServer(runtime.wsgi(), threads=runtime.settings.server_threads)
+        )
+
+    def request(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> HttpReply:
+        if self._in_process is None:
+            return super().request(method, path, data, headers, timeout)
+        return self._in_process.request(method, path, data, headers, timeout)
+
+    def stop(self) -> None:
+        if self._in_process is not None:
+            self._in_process.stop()
 
 
-@pytest.fixture
-def bot(settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
+@contextmanager
+def running_bot(settings: Settings, slack: FakeSlack, *, served: bool = False) -> Iterator[Bot]:
+    """The bot built from `settings`, in-process or served by waitress; closed afterwards."""
     runtime = build_runtime(settings, migrate=False)
+    if not served:
+        in_process = Bot(runtime, slack)
+        try:
+            yield in_process
+        finally:
+            in_process.stop()
+            runtime.close()
+        return
     server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield Bot(runtime, server, slack)
-    server.stop()
-    thread.join(timeout=10)
-    runtime.close()
+    try:
+        yield Bot(runtime, slack, served_on=server)
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+        runtime.close()
+
+
+@pytest.fixture
+def bot(request: pytest.FixtureRequest, settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
+    with running_bot(
+        settings, slack, served=request.node.get_closest_marker("served") is not None
+    ) as running:
+        yield running

@@ -20,7 +20,10 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.kudos import DANA, allowance_used, kudos_rows
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("db_url", ["postgresql"], indirect=True),
+    pytest.mark.served,  # the outage as a client meets it: over HTTP, through waitress
+]
 
 SLACK_WINDOW_S = 3.0
 

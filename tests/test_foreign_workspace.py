@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +12,8 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Base
-from bot.runtime import HttpServer, build_runtime
 from bot.slack.installation import FOREIGN_WORKSPACE, Installation
-from tests.conftest import Bot
+from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, give_kudos_button, submission
 
@@ -98,14 +96,8 @@ def test_the_own_workspace_is_still_served(bot: Bot) -> None:
 def enterprise_bot(settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
     """The bot installed org-wide on Enterprise Grid: auth.test names the enterprise."""
     slack.auth_test = {"team_id": None, "enterprise_id": ENTERPRISE, "is_enterprise_install": True}
-    runtime = build_runtime(settings, migrate=False)
-    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield Bot(runtime, server, slack)
-    server.stop()
-    thread.join(timeout=10)
-    runtime.close()
+    with running_bot(settings, slack) as bot:
+        yield bot
 
 
 def enterprise_command(bot: Bot, team: str, enterprise: str | None) -> str:

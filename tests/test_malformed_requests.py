@@ -23,6 +23,8 @@ from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID
 from tests.support.slack_client import SIGNING_SECRET, HttpReply
 
+pytestmark = pytest.mark.served  # whatever reaches the real server's socket
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 

@@ -13,6 +13,8 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.kudos import DANA, allowance_used, kudos_rows
 from tests.support.slack_client import sign
 
+pytestmark = pytest.mark.served  # verification in front of the real server
+
 
 def _missions(bot: Bot) -> int:
     with bot.database.transaction() as session:

@@ -1,7 +1,7 @@
-"""Test databases: a migrated SQLite file per test, and a migrated PostgreSQL database per run.
+"""Test databases: a migrated SQLite file per test, and a migrated PostgreSQL database per worker.
 
-SQLite: the migrations run once into a template file that each test copies.
-PostgreSQL: TEST_DATABASE_URL names the server; each run creates its own database there,
+SQLite: the migrations run once (per xdist worker) into a template file that each test copies.
+PostgreSQL: TEST_DATABASE_URL names the server; each worker creates its own database there,
 migrates it once, empties the tables after each test and drops the database at the end.
 """
 

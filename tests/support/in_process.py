@@ -1,0 +1,88 @@
+"""The bot's WSGI app called in-process, as waitress calls it, with no socket in between.
+
+Everything from the WSGI environ on is the production path: `MissionbotWsgi` reads the raw
+body, checks Slack's signature and the body's shape, builds a `FormSafeBoltRequest` and hands
+it to `App.dispatch`; `/healthz` asks the database. Only waitress is left out (it is tested on
+a real socket by the tests marked `served`, and by the process tests), and with it the port,
+the connection and the HTTP parsing that cost each test a server start and stop.
+
+Requests run on a pool of `server_threads` threads, as waitress runs them, so the tests that
+send requests at once still meet the same number of request threads; a request that takes
+longer than the client's timeout raises `TimeoutError`, as the HTTP client would.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tests.support.slack_client import HttpReply
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Headers that WSGI puts in the environ under their own names, not as HTTP_*.
+_UNPREFIXED = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+
+
+def environ_for(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """The WSGI environ of one HTTP/1.1 request to 127.0.0.1, as PEP 3333 and waitress set it."""
+    path, _, query = path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in _UNPREFIXED else f"HTTP_{key}"] = value
+    return environ
+
+
+def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> HttpReply:
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started[:] = [status, headers]
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = started
+    return HttpReply(int(status.split(" ", 1)[0]), body, dict(headers))
+
+
+class InProcessServer:
+    """Serves a WSGI app to in-process callers on `threads` request threads."""
+
+    def __init__(self, app: WsgiApp, *, threads: int) -> None:
+        self.app = app
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="in-process-http")
+
+    def request(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
+    ) -> HttpReply:
+        environ = environ_for(method, path, data or b"", headers)
+        return self._pool.submit(call_wsgi, self.app, environ).result(timeout=timeout)
+
+    def stop(self) -> None:
+        """Let requests in flight finish, as the served bot's shutdown does."""
+        self._pool.shutdown(wait=True)
