@@ -22,9 +22,10 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.audience import Audience
 from bot.config import Settings
 from bot.db.models import Kudos, utcnow
-from bot.kudos import Recipient, Source, give, record_public_message
+from bot.kudos.service import Recipient, Source, give, record_public_message
 from bot.slack.deadline import CALL_TIMEOUT, SlackDeadline, SlackTooSlow
 from bot.slack.ids import Action, BlockId, Event
 from tests.conftest import Bot
@@ -76,6 +77,7 @@ def seed_announced_kudos(bot: Bot) -> None:
             source=Source.COMMAND,
             limit=5,
             now=utcnow(),
+            audience=Audience.PUBLIC,
         )
         record_public_message(
             session=session,

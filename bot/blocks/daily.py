@@ -7,9 +7,9 @@ import datetime as dt
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
-from bot.mission import PrincipleInfo
-from bot.rotation import KudosExample
-from bot.schedule import ChannelSchedule, describe_weekdays
+from bot.daily.rotation import KudosExample
+from bot.daily.schedule import ChannelSchedule, describe_weekdays
+from bot.mission.service import PrincipleInfo
 from bot.slack.ids import Action, BlockId
 
 KUDOS_QUOTE_LIMIT = 400

@@ -26,9 +26,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, context, escape, section
-from bot.kudos import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
-from bot.kudos_grammar import MESSAGE_MAX_CHARS
-from bot.mission import UNCATEGORISED, Catalog, PrincipleInfo
+from bot.kudos.grammar import MESSAGE_MAX_CHARS
+from bot.kudos.service import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
+from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.ids import View as ViewId
 from bot.text import without_bidi

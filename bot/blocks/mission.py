@@ -22,7 +22,7 @@ from bot.blocks.common import (
     packed_sections,
     section,
 )
-from bot.mission import UNCATEGORISED, Catalog, PrincipleInfo
+from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 
 # Past this many principles a single list reads as a wall of text: the overview lists the
 # categories instead, even when the whole list would fit in a message.

@@ -12,10 +12,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, packed_sections, section
 from bot.blocks.kudos import mentions
-from bot.digest import Digest
-from bot.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
-from bot.mission import PrincipleInfo
-from bot.periods import PERIOD_HELP, Period
+from bot.daily.digest import Digest
+from bot.mission.service import PrincipleInfo
+from bot.reports.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
+from bot.reports.periods import PERIOD_HELP, Period
 
 HIGHLIGHT_QUOTE_LIMIT = 300
 

@@ -19,17 +19,17 @@ from bot.audience import QuoteScope
 from bot.blocks import daily as views
 from bot.blocks.common import Message
 from bot.config import Settings
-from bot.db.engine import Database
-from bot.db.models import Clock
-from bot.errors import UserError
-from bot.rotation import principle_for_day, recent_kudos
-from bot.schedule import (
+from bot.daily.rotation import principle_for_day, recent_kudos
+from bot.daily.schedule import (
     DEFAULT_TIMEZONE,
     get_schedule,
     parse_schedule_request,
     subscribe,
     unsubscribe,
 )
+from bot.db.engine import Database
+from bot.db.models import Clock
+from bot.errors import UserError
 from bot.slack.admins import require_admin
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.deadline import SlackDeadline, after_ack_safe
@@ -37,7 +37,7 @@ from bot.slack.ids import Action, Command
 from bot.slack.users import UserDirectory
 
 if TYPE_CHECKING:
-    from bot.scheduler import DailyScheduler
+    from bot.daily.jobs import DailyScheduler
 
 SUBCOMMANDS = frozenset({"today", "subscribe", "unsubscribe", "schedule"})
 

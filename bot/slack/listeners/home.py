@@ -14,13 +14,13 @@ from slack_sdk import WebClient
 
 from bot.blocks.home import HomeContent, home_view
 from bot.config import Settings
+from bot.daily.rotation import principle_for_day
 from bot.db.engine import Database
 from bot.db.models import Clock
-from bot.kudos import summary, zone
-from bot.leaderboard import leaderboard, principle_report
-from bot.mission import load_catalog
-from bot.periods import PeriodKind, period_of
-from bot.rotation import principle_for_day
+from bot.kudos.service import summary, zone
+from bot.mission.service import load_catalog
+from bot.reports.leaderboard import leaderboard, principle_report
+from bot.reports.periods import PeriodKind, period_of
 from bot.slack.admins import is_admin
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event

@@ -1,7 +1,7 @@
 """`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
 
-Thin: parse (bot/kudos_grammar.py) → look people up in Slack → the kudos service
-(bot/kudos.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
+Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
+(bot/kudos/service.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
@@ -33,9 +33,10 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.errors import KudosRefused
-from bot.kudos import Recipient, Source, give, summary, undo
-from bot.kudos_grammar import clean_message, is_blank, parse_kudos
-from bot.mission import Catalog, MissionKeeper
+from bot.kudos.flows import remember_announcement
+from bot.kudos.grammar import clean_message, is_blank, parse_kudos
+from bot.kudos.service import Recipient, Source, give, summary, undo
+from bot.mission.service import Catalog, MissionKeeper
 from bot.slack.channels import look_up_audience
 from bot.slack.deadline import SlackTooSlow, after_ack_safe, deadline_of
 from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
@@ -195,11 +196,12 @@ def give_and_deliver(
     ack()
     deliver_kudos(
         client=client,
-        database=db,
-        team_id=team_id,
         given=given,
         channel_id=channel_id,
         response_url=response_url,
+        remember=lambda channel, ts: remember_announcement(
+            db, team_id=team_id, group_id=given.group_id, channel_id=channel, message_ts=ts
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from bot.blocks import mission as views
 from bot.blocks.daily import HELP_LINES as DAILY_HELP
 from bot.db.engine import Database
 from bot.errors import UnknownPrinciple
-from bot.mission import Catalog, MissionKeeper
+from bot.mission.service import Catalog, MissionKeeper
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Command
 

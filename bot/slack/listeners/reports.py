@@ -1,6 +1,6 @@
 """`/kudos leaderboard|principles|export` and the App Home's export button.
 
-Thin: parse (bot/leaderboard.py, bot/periods.py) → report services → render
+Thin: parse (bot/reports/leaderboard.py, bot/reports/periods.py) → report services → render
 (bot/blocks/reports.py). Periods are calendar periods in the caller's own timezone.
 The subcommands plug into the `/kudos` table of bot/slack/listeners/kudos.py.
 """
@@ -26,10 +26,10 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.errors import UserError
-from bot.export import export_rows, people, to_csv
-from bot.kudos import zone
-from bot.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
-from bot.periods import Period, PeriodKind, parse_period, period_of
+from bot.kudos.service import zone
+from bot.reports.export import export_rows, people, to_csv
+from bot.reports.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
+from bot.reports.periods import Period, PeriodKind, parse_period, period_of
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Action
