@@ -204,16 +204,14 @@ KUDOS_HELP = (
     "*/kudos* recognises a colleague for living one of our principles.\n"
     "• `/kudos @ana #plain-words thanks for the clear delay notice` gives a kudos "
     "(several people, `#key`, `#3` or a title word like `#invoice`; any order)\n"
-    "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*\n"
-    "• `/kudos undo` withdraws your last kudos (within 10 minutes)\n"
-    "• `/kudos me` shows the kudos you received and gave\n"
-    "• `/kudos help` shows this help\n"
-    "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
+    "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*"
 )
+KUDOS_HELP_END = "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
 
 
-def kudos_help(limit: int, extra_lines: Sequence[str] = ()) -> Message:
-    text = "\n".join((KUDOS_HELP.format(limit=limit), *extra_lines))
+def kudos_help(limit: int, subcommand_lines: Sequence[str]) -> Message:
+    """The `/kudos` help: giving, then one line per subcommand (bot/slack/commands.py)."""
+    text = "\n".join((KUDOS_HELP, *subcommand_lines, KUDOS_HELP_END.format(limit=limit)))
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 

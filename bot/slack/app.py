@@ -19,6 +19,7 @@ from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation
 from bot.slack.listeners import register_listeners
+from bot.slack.services import SERVICES, Services
 from bot.slack.users import UserDirectory
 from bot.slack.web import create_web_client
 
@@ -41,7 +42,14 @@ def create_app(
     clock: Clock = utcnow,
     scheduler: DailyScheduler | None = None,
 ) -> App:
-    users = UserDirectory()
+    services = Services(
+        db=database,
+        mission=mission,
+        settings=settings,
+        clock=clock,
+        users=UserDirectory(),
+        scheduler=scheduler,
+    )
     secret = settings.slack_signing_secret
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = App(
@@ -66,12 +74,7 @@ def create_app(
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
-        context["db"] = database
-        context["mission"] = mission
-        context["settings"] = settings
-        context["clock"] = clock
-        context["users"] = users
-        context["scheduler"] = scheduler
+        context[SERVICES] = services
         # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
         context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
         if context.team_id:
