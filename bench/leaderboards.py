@@ -10,7 +10,8 @@ inserted (PostgreSQL: COPY; SQLite: one executemany in one transaction) and time
 VACUUM ANALYZE / ANALYZE + PRAGMA optimize.
 
 Each report is then run the way `/kudos leaderboard …` and `/kudos principles` run it (the
-service function in bot/leaderboard.py, in a session from bot.db.engine.Database), alternating
+service function in bot/reports/leaderboard.py, in a session from bot.db.engine.Database),
+alternating
 with the hand-written SQL for the same answer on the same engine; the two answers are
 compared once, then timed over `--reps` repetitions after a warm-up. Not part of the tests:
 nothing here passes or fails.
@@ -43,16 +44,16 @@ sys.path.insert(0, str(ROOT))
 from bench.databases import fresh_database  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
 from bot.db.models import Principle, UTCDateTime  # noqa: E402
-from bot.leaderboard import (  # noqa: E402
+from bot.mission.file import parse_mission  # noqa: E402
+from bot.mission.service import sync_mission  # noqa: E402
+from bot.reports.leaderboard import (  # noqa: E402
     Leaderboard,
     PrincipleReport,
     Role,
     leaderboard,
     principle_report,
 )
-from bot.mission import sync_mission  # noqa: E402
-from bot.missionfile import parse_mission  # noqa: E402
-from bot.periods import Period, parse_period  # noqa: E402
+from bot.reports.periods import Period, parse_period  # noqa: E402
 
 TEAM = "TBENCHLB01"
 PEOPLE = 5_000

@@ -21,8 +21,8 @@ from bot.config import README_SLACK_SETUP, ConfigError, Settings, load_settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.errors import UserError
-from bot.missionfile import MissionFileError, load_mission_file, summarize
-from bot.periods import Period
+from bot.mission.file import MissionFileError, load_mission_file, summarize
+from bot.reports.periods import Period
 
 log = logging.getLogger("bot")
 
@@ -105,15 +105,16 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.scheduler import DailyScheduler
-    from bot.slack.poster import Outcome
+    from bot.daily.flows import Outcome
+    from bot.daily.jobs import DailyScheduler
+    from bot.slack.sender import SlackSender
 
     if not settings.slack_bot_token:
         raise CliError(
             f"Set SLACK_BOT_TOKEN to post; {README_SLACK_SETUP} says where to find it.", EXIT_USAGE
         )
     database = Database(settings.database_url)
-    scheduler = DailyScheduler(settings, database)
+    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings))
     try:
         results = scheduler.post_today(channels=args.channel or (), force=args.force)
     except LookupError as exc:
@@ -136,7 +137,7 @@ def _report_scope(
 ) -> tuple[str, ZoneInfo, Period]:
     """The team, timezone and period a report command asked for (or the usage error)."""
     from bot.db.models import Mission
-    from bot.periods import parse_period
+    from bot.reports.periods import parse_period
 
     try:
         where = ZoneInfo(args.timezone)
@@ -160,8 +161,8 @@ def _names(settings: Settings, team_id: str, user_ids: Sequence[str]) -> dict[st
     """People's names from Slack when a bot token is set; none (IDs only) otherwise."""
     if not settings.slack_bot_token or not user_ids:
         return {}
-    from bot.slack.app import create_web_client
     from bot.slack.users import UserDirectory
+    from bot.slack.web import create_web_client
 
     client, users = create_web_client(settings), UserDirectory()
     names: dict[str, str] = {}
@@ -174,7 +175,7 @@ def _names(settings: Settings, team_id: str, user_ids: Sequence[str]) -> dict[st
 
 
 def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.leaderboard import Role, find_principle, leaderboard
+    from bot.reports.leaderboard import Role, find_principle, leaderboard
 
     database = Database(settings.database_url)
     try:
@@ -247,7 +248,7 @@ def _table(rows: Sequence[dict[str, object]]) -> str:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.export import export_rows, people, to_csv, to_json
+    from bot.reports.export import export_rows, people, to_csv, to_json
 
     database = Database(settings.database_url)
     try:

@@ -19,14 +19,15 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import Settings
+from bot.daily.jobs import DailyScheduler
 from bot.db.engine import Database
 from bot.db.migrate import upgrade
 from bot.db.models import Clock, utcnow
-from bot.mission import MissionKeeper
-from bot.missionfile import load_mission_file
-from bot.scheduler import DailyScheduler
+from bot.mission.file import load_mission_file
+from bot.mission.service import MissionKeeper
 from bot.slack.app import create_app, create_web_client
 from bot.slack.http import MissionbotWsgi
+from bot.slack.sender import SlackSender
 from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
-    scheduler = DailyScheduler(settings, database, clock=clock)
+    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings), clock=clock)
     users = UserDirectory(database, clock=clock)
     app = create_app(
         settings, database=database, mission=mission, clock=clock, scheduler=scheduler, users=users

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.db.models import Kudos
-from bot.mission import load_catalog
+from bot.mission.service import load_catalog
 from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack

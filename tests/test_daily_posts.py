@@ -19,14 +19,14 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.daily.flows import DailyPoster, Outcome
+from bot.daily.jobs import DailyScheduler
+from bot.daily.rotation import principle_for_day
+from bot.daily.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle, ScheduledPost, Subscription
-from bot.rotation import principle_for_day
-from bot.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscribe
-from bot.scheduler import DailyScheduler
-from bot.slack.app import create_web_client
 from bot.slack.ids import Action
-from bot.slack.poster import DailyPoster, Outcome
+from bot.slack.sender import SlackSender
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -73,6 +73,10 @@ def principle_title(database: Database, day: dt.date) -> str:
         return principle_for_day(session=session, team_id=TEAM_ID, day=day).title
 
 
+def sender(bot: Bot) -> SlackSender:
+    return SlackSender.from_settings(bot.runtime.settings)
+
+
 @pytest.fixture
 def scheduler(bot: Bot) -> DailyScheduler:
     return bot.runtime.scheduler
@@ -83,7 +87,7 @@ def quick_scheduler(bot: Bot) -> Iterator[DailyScheduler]:
     """A scheduler whose retries back off in milliseconds and give up within seconds."""
     poster = DailyPoster(
         bot.database,
-        create_web_client(bot.runtime.settings, retries=0),
+        sender(bot),
         retry_window=dt.timedelta(seconds=2),
         backoff_first=0.05,
     )
@@ -221,7 +225,7 @@ def test_two_schedulers_racing_on_one_database_send_one_post(
     other_database = Database(db_url)
     racers = [
         bot.runtime.scheduler,
-        DailyScheduler(bot.runtime.settings, other_database),
+        DailyScheduler(bot.runtime.settings, other_database, sender(bot)),
     ]
     start = threading.Barrier(len(racers))
     outcomes: list[Outcome] = []
@@ -317,7 +321,7 @@ def test_a_post_that_keeps_failing_is_marked_failed_and_retried_at_the_next_star
     slack.reset_calls()
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 30)):
         assert quick_scheduler.run_due() == []  # the periodic sweep leaves failures alone
-    restarted = DailyScheduler(bot.runtime.settings, bot.database)
+    restarted = DailyScheduler(bot.runtime.settings, bot.database, sender(bot))
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 11, 0)):
         [retry] = restarted.catch_up()
     assert retry.outcome == Outcome.SENT
@@ -388,7 +392,7 @@ def test_a_restart_after_the_cutoff_posts_nothing_and_never_a_past_day(
 def test_the_cutoff_is_configurable(bot: Bot, slack: FakeSlack) -> None:
     add_subscription(bot, "CCATCHUP3", "America/New_York")
     settings = bot.runtime.settings.model_copy(update={"missionbot_catchup_cutoff": dt.time(11)})
-    early = DailyScheduler(settings, bot.database)
+    early = DailyScheduler(settings, bot.database, sender(bot))
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 11, 0)):
         assert early.catch_up() == []
     assert slack.calls("chat.postMessage") == []

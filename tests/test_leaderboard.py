@@ -14,9 +14,9 @@ from sqlalchemy import delete
 
 from bot.db.engine import Database
 from bot.db.models import Kudos
-from bot.export import COLUMNS, ExportRow, export_rows, to_csv
-from bot.leaderboard import Role, find_principle, leaderboard, principle_report
-from bot.periods import parse_period
+from bot.reports.export import COLUMNS, ExportRow, export_rows, to_csv
+from bot.reports.leaderboard import Role, find_principle, leaderboard, principle_report
+from bot.reports.periods import parse_period
 from tests.support.reports import (
     PEOPLE,
     WITHOUT_OLD_WAYS,

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bot.slack import ids
+from bot.slack.commands import ROUTERS
 from bot.slack.ids import Command, Event, Shortcut
 from tests.conftest import Bot
 
@@ -28,6 +29,9 @@ def registered(kind: str) -> set[str]:
         assert not re.search(rf"app\.{kind}\(\s*[\"']", source), f"{path.name}: use ids constants"
         for enum_name, member in re.findall(rf"app\.{kind}\(\s*(\w+)\.(\w+)", source):
             found.add(str(getattr(getattr(ids, enum_name), member)))
+    if kind == "command":
+        # Slash commands are registered by their routers (bot/slack/commands.py).
+        found |= {str(router.command) for router in ROUTERS}
     return found
 
 

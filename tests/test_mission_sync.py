@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.db.engine import Database
 from bot.db.models import Mission, Principle
-from bot.mission import MissionKeeper, load_catalog, sync_mission
-from bot.missionfile import MAX_PRINCIPLES, parse_mission
+from bot.mission.file import MAX_PRINCIPLES, parse_mission
+from bot.mission.service import MissionKeeper, load_catalog, sync_mission
 from tests.support.missions import generated_mission
 
 TEAM = "T0SYNC"

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import example_mission_file
-from bot.missionfile import (
+from bot.mission.file import (
     MAX_CATEGORY_LENGTH,
     MAX_COMPANY_LENGTH,
     MAX_EMOJI_LENGTH,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+from bot.reports.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
 
 TODAY = dt.date(2026, 5, 14)  # a Thursday in Q2
 

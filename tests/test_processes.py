@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import example_mission_file
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.db.models import ScheduledPost
-from bot.mission import MissionKeeper
-from bot.missionfile import load_mission_file
-from bot.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.mission.file import load_mission_file
+from bot.mission.service import MissionKeeper
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, kudos_rows
 from tests.support.serve_process import ServeProcess

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from bot.config import Settings, example_mission_file
 from bot.db.engine import Database
 from bot.db.models import DailyPrinciple, Mission, Principle, Subscription
-from bot.mission import sync_mission
-from bot.missionfile import load_mission_file
+from bot.mission.file import load_mission_file
+from bot.mission.service import sync_mission
 from bot.slack.errors import UNEXPECTED
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID

@@ -18,10 +18,10 @@ from slack_sdk.models.views import View
 
 from bot.blocks.home import HomeContent, home_view
 from bot.cli import main
-from bot.leaderboard import PrincipleCount, PrincipleReport
-from bot.mission import Catalog, PrincipleInfo
-from bot.periods import parse_period
-from bot.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.mission.service import Catalog, PrincipleInfo
+from bot.reports.leaderboard import PrincipleCount, PrincipleReport
+from bot.reports.periods import parse_period
 from bot.slack.ids import GIVE_KUDOS, Action, Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack

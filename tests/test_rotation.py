@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.daily.rotation import principle_for_day
 from bot.db.engine import Database
 from bot.db.models import DailyPrinciple
-from bot.mission import sync_mission
-from bot.missionfile import MissionDocument, PrincipleSpec
-from bot.rotation import principle_for_day
+from bot.mission.file import MissionDocument, PrincipleSpec
+from bot.mission.service import sync_mission
 
 TEAM = "T0ROTATION"
 MONDAY = dt.date(2026, 2, 2)

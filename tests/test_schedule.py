@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import (
+from bot.daily.schedule import (
     WEEKDAYS,
     WORKING_DAYS,
     ChannelSchedule,

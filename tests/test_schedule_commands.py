@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.daily.rotation import principle_for_day
 from bot.db.models import Subscription
-from bot.rotation import principle_for_day
 from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from bot.audience import Audience
 from bot.config import Settings
 from bot.db.models import Kudos, utcnow
-from bot.kudos import Recipient, Source, give, record_public_message
+from bot.kudos.service import Recipient, Source, give, record_public_message
 from bot.slack.deadline import CALL_TIMEOUT, SlackDeadline, SlackTooSlow
 from bot.slack.ids import Action, BlockId, Event
 from tests.conftest import Bot

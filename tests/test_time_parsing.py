@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.periods import parse_period
-from bot.schedule import InvalidSchedule, parse_schedule_request, parse_time
+from bot.daily.schedule import InvalidSchedule, parse_schedule_request, parse_time
+from bot.reports.periods import parse_period
 from bot.text import numeric
 from tests.conftest import Bot
 

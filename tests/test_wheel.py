@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect
 
 from bot.config import example_mission_file
 from bot.db.models import Base
-from bot.missionfile import load_mission_file, summarize
+from bot.mission.file import load_mission_file, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the build reads; copied so that setuptools' build/ and egg-info stay out of the tree.

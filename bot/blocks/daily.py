@@ -7,21 +7,13 @@ import datetime as dt
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
-from bot.mission import PrincipleInfo
-from bot.rotation import KudosExample
-from bot.schedule import ChannelSchedule, describe_weekdays
+from bot.daily.rotation import KudosExample
+from bot.daily.schedule import ChannelSchedule, describe_weekdays
+from bot.mission.service import PrincipleInfo
 from bot.slack.ids import Action, BlockId
 
 KUDOS_QUOTE_LIMIT = 400
 FALLBACK_LIMIT = 300
-
-HELP_LINES: tuple[str, ...] = (
-    "• `/mission today` shows today's principle, with a button to share it here",
-    "• `/mission subscribe [08:30|8:30am] [weekdays|daily|mon,wed,…] [Area/City]` posts the "
-    "principle of the day in this channel (default 09:00 on weekdays, in your timezone)",
-    "• `/mission schedule` shows this channel's schedule and the next post",
-    "• `/mission unsubscribe` stops the posts in this channel",
-)
 
 
 def _principle_blocks(principle: PrincipleInfo, kudos: KudosExample | None) -> list[Block]:

@@ -17,9 +17,9 @@ from slack_sdk.models.views import View
 from bot.blocks.common import context, divider, escape, header, section
 from bot.blocks.mission import mission_title, principle_line
 from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_line
-from bot.kudos import KudosSummary
-from bot.leaderboard import Leaderboard, PrincipleReport
-from bot.mission import Catalog, PrincipleInfo
+from bot.kudos.service import KudosSummary
+from bot.mission.service import Catalog, PrincipleInfo
+from bot.reports.leaderboard import Leaderboard, PrincipleReport
 from bot.slack.ids import Action
 
 HOME_BLOCK_LIMIT = 100

@@ -26,9 +26,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, context, escape, section
-from bot.kudos import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
-from bot.kudos_grammar import MESSAGE_MAX_CHARS
-from bot.mission import UNCATEGORISED, Catalog, PrincipleInfo
+from bot.kudos.grammar import MESSAGE_MAX_CHARS
+from bot.kudos.service import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
+from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.ids import View as ViewId
 from bot.text import without_bidi
@@ -204,16 +204,14 @@ KUDOS_HELP = (
     "*/kudos* recognises a colleague for living one of our principles.\n"
     "• `/kudos @ana #plain-words thanks for the clear delay notice` gives a kudos "
     "(several people, `#key`, `#3` or a title word like `#invoice`; any order)\n"
-    "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*\n"
-    "• `/kudos undo` withdraws your last kudos (within 10 minutes)\n"
-    "• `/kudos me` shows the kudos you received and gave\n"
-    "• `/kudos help` shows this help\n"
-    "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
+    "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*"
 )
+KUDOS_HELP_END = "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
 
 
-def kudos_help(limit: int, extra_lines: Sequence[str] = ()) -> Message:
-    text = "\n".join((KUDOS_HELP.format(limit=limit), *extra_lines))
+def kudos_help(limit: int, subcommand_lines: Sequence[str]) -> Message:
+    """The `/kudos` help: giving, then one line per subcommand (bot/slack/commands.py)."""
+    text = "\n".join((KUDOS_HELP, *subcommand_lines, KUDOS_HELP_END.format(limit=limit)))
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 

@@ -8,6 +8,7 @@ gets an overview of its categories, and `/mission <category> [page]` lists each,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
@@ -22,7 +23,7 @@ from bot.blocks.common import (
     packed_sections,
     section,
 )
-from bot.mission import UNCATEGORISED, Catalog, PrincipleInfo
+from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 
 # Past this many principles a single list reads as a wall of text: the overview lists the
 # categories instead, even when the whole list would fit in a message.
@@ -150,11 +151,11 @@ MISSION_HELP = (
     "(when there are many, their categories)\n"
     "• `/mission 3` or `/mission ownership` shows one principle in detail\n"
     "• `/mission <category> [page]` lists the principles of a category; "
-    "a principle's number, key or title comes first when a category has the same name\n"
-    "• `/mission help` shows this help"
+    "a principle's number, key or title comes first when a category has the same name"
 )
 
 
-def mission_help(extra_lines: tuple[str, ...] = ()) -> Message:
-    text = "\n".join((MISSION_HELP, *extra_lines))
+def mission_help(subcommand_lines: Sequence[str]) -> Message:
+    """The `/mission` help: showing the mission, then one line per subcommand."""
+    text = "\n".join((MISSION_HELP, *subcommand_lines))
     return Message(text=text, blocks=as_dicts([section(text)]))

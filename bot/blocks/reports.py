@@ -12,10 +12,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, packed_sections, section
 from bot.blocks.kudos import mentions
-from bot.digest import Digest
-from bot.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
-from bot.mission import PrincipleInfo
-from bot.periods import PERIOD_HELP, Period
+from bot.daily.digest import Digest
+from bot.mission.service import PrincipleInfo
+from bot.reports.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
+from bot.reports.periods import Period
 
 HIGHLIGHT_QUOTE_LIMIT = 300
 
@@ -155,11 +155,3 @@ def export_started(period: Period) -> Message:
 
 def _notice(text: str) -> Message:
     return Message(text=text, blocks=as_dicts([section(text)]))
-
-
-REPORT_HELP_LINES: tuple[str, ...] = (
-    "• `/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) most; "
-    f"periods: {PERIOD_HELP} (default this month, in your timezone)",
-    "• `/kudos principles [period]` shows kudos per principle and the quiet ones",
-    "• Admins: `/kudos leaderboard … share` posts it here; `/kudos export [period]` DMs a CSV",
-)

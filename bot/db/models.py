@@ -163,7 +163,7 @@ class ScheduledPost(Base):
 class Kudos(Base):
     """One recognition from a giver to one receiver; a multi-recipient kudos shares group_id.
 
-    The reports (bot/leaderboard.py) read kudos by team and time, or by team and person; the
+    The reports (bot/reports/leaderboard.py) read kudos by team and time, or by team and person; the
     indexes for those carry every column the reports filter or group on after their key, so
     both databases answer from the index alone (PostgreSQL's index-only scan, SQLite's
     covering index) instead of visiting each row. Plain trailing columns rather than

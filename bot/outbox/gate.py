@@ -2,7 +2,7 @@
 
 Slack limits chat.postMessage per app and workspace as well as per channel, so after a 429 the
 other threads would only collect more of them. They all wait until the Retry-After has passed.
-(The same gate as bot/slack/poster.py's, which can import it from here.)
+The morning posts (bot/daily/flows.py) and the outbox sender both wait at it.
 """
 
 from __future__ import annotations

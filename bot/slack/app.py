@@ -5,33 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from http.client import RemoteDisconnected
 from typing import TYPE_CHECKING, Any
-from urllib.error import URLError
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
-from bot.mission import MissionKeeper
+from bot.mission.service import MissionKeeper
 from bot.slack import dedup, installation, text_guard
 from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation
 from bot.slack.listeners import register_listeners
+from bot.slack.services import SERVICES, Services
 from bot.slack.users import UserDirectory
+from bot.slack.web import create_web_client
 
 if TYPE_CHECKING:
-    from bot.scheduler import DailyScheduler
+    from bot.daily.jobs import DailyScheduler
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +32,6 @@ log = logging.getLogger(__name__)
 # its thread after the ack while it tells Slack (several Web API calls), so on a small machine
 # the default pool queued new commands behind deliveries; these threads mostly wait on I/O.
 LISTENER_THREADS = 32
-
-
-def create_web_client(settings: Settings, *, retries: int = 2) -> WebClient:
-    """A Web API client aimed at SLACK_API_URL that retries 429s, 5xx and dropped connections.
-
-    A call that times out is retried too: Slack may then post a message twice, which is
-    better than a kudos announcement or a DM that never arrives.
-    """
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    handlers: list[RetryHandler] = [
-        RateLimitErrorRetryHandler(max_retry_count=retries),
-        ServerErrorRetryHandler(
-            max_retry_count=retries,
-            interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5),
-        ),
-        ConnectionErrorRetryHandler(
-            max_retry_count=retries,
-            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
-        ),
-    ]
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        # slack-sdk types the timeout as int, but urllib takes fractions of a second too.
-        timeout=settings.slack_api_timeout,  # type: ignore[arg-type]
-        retry_handlers=handlers,
-    )
 
 
 def create_app(
@@ -77,7 +43,14 @@ def create_app(
     scheduler: DailyScheduler | None = None,
     users: UserDirectory | None = None,
 ) -> App:
-    users = users or UserDirectory(database, clock=clock)
+    services = Services(
+        db=database,
+        mission=mission,
+        settings=settings,
+        clock=clock,
+        users=users or UserDirectory(database, clock=clock),
+        scheduler=scheduler,
+    )
     secret = settings.slack_signing_secret
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = App(
@@ -105,12 +78,7 @@ def create_app(
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
-        context["db"] = database
-        context["mission"] = mission
-        context["settings"] = settings
-        context["clock"] = clock
-        context["users"] = users
-        context["scheduler"] = scheduler
+        context[SERVICES] = services
         # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
         context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
         if context.team_id:

@@ -1,4 +1,5 @@
 """After a kudos is committed: tell Slack — the public message, the DMs, the giver's confirmation.
+Where the public message went is handed back (`remember`) for the kudos flow to store.
 
 The kudos is already in the database when this runs, so a Slack failure here loses nothing:
 each step that fails is named in the giver's confirmation instead of ending the request. This
@@ -9,22 +10,24 @@ refusal for the error handler.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.common import Message
 from bot.blocks.kudos import kudos_confirmation, kudos_dm, kudos_public, kudos_withdrawn
-from bot.db.engine import Database
-from bot.kudos import GivenKudos, WithdrawnKudos, record_public_message
+from bot.kudos.service import GivenKudos, WithdrawnKudos
 from bot.slack.api_errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
 
 # Connection failures surface as OSError (URLError, TimeoutError) once retries are spent.
 SLACK_FAILURES: tuple[type[Exception], ...] = (SlackApiError, SlackClientError, OSError)
+
+# Told where the public message went (channel, ts; no ts through response_url), to store it.
+Remember = Callable[[str, str | None], None]
 
 
 def _reason(error: Exception) -> str:
@@ -36,11 +39,10 @@ def _reason(error: Exception) -> str:
 def deliver_kudos(
     *,
     client: WebClient,
-    database: Database,
-    team_id: str,
     given: GivenKudos,
     channel_id: str | None,
     response_url: str | None,
+    remember: Remember,
 ) -> list[str]:
     """Announce, DM each receiver, confirm to the giver; returns what did not reach Slack."""
     failures: list[str] = []
@@ -48,7 +50,7 @@ def deliver_kudos(
         # Announced only where it was given: never out of a DM, never into a channel the
         # giver didn't choose (a kudos from the App Home with no channel stays unannounced).
         if channel_id and given.audience.announced:
-            failure = _post_public(client, database, team_id, given, channel_id, response_url)
+            failure = _post_public(client, given, channel_id, response_url, remember)
             if failure:
                 failures.append(failure)
         dm = kudos_dm(given)
@@ -70,11 +72,10 @@ def deliver_kudos(
 
 def _post_public(
     client: WebClient,
-    database: Database,
-    team_id: str,
     given: GivenKudos,
     channel_id: str,
     response_url: str | None,
+    remember: Remember,
 ) -> str | None:
     message = kudos_public(given)
     where = f"<#{channel_id}>"
@@ -95,7 +96,7 @@ def _post_public(
             return f"the public message in {where} ({reason})"
         log.info("kudos public post through response_url group=%s: %s", given.group_id, reason)
     else:
-        _remember(database, team_id, given, str(response["channel"]), response.get("ts"))
+        remember(str(response["channel"]), response.get("ts"))
         return None
     # response_url answers in the conversation the command was typed in: the same one.
     try:
@@ -103,25 +104,8 @@ def _post_public(
     except SLACK_FAILURES as error:
         log.warning("kudos public post failed group=%s: %s", given.group_id, _reason(error))
         return f"the public message in {where} ({_reason(error)})"
-    _remember(database, team_id, given, channel_id, None)
+    remember(channel_id, None)
     return None
-
-
-def _remember(
-    database: Database, team_id: str, given: GivenKudos, channel_id: str, ts: str | None
-) -> None:
-    try:
-        with database.transaction() as session:
-            record_public_message(
-                session=session,
-                team_id=team_id,
-                group_id=given.group_id,
-                channel_id=channel_id,
-                message_ts=ts,
-            )
-    except SQLAlchemyError as error:
-        # The kudos itself is safe; only a later undo can't edit the message.
-        log.warning("could not record public message group=%s: %s", given.group_id, error)
 
 
 def _send(response_url: str, message: Message, *, response_type: str) -> None:

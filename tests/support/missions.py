@@ -10,7 +10,7 @@ import yaml
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.missionfile import (
+from bot.mission.file import (
     MAX_CATEGORY_LENGTH,
     MAX_COMPANY_LENGTH,
     MAX_DESCRIPTION_LENGTH,

@@ -15,8 +15,8 @@ from sqlalchemy import insert, select
 
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle
-from bot.mission import sync_mission
-from bot.missionfile import parse_mission
+from bot.mission.file import parse_mission
+from bot.mission.service import sync_mission
 
 MISSION = """\
 mission: Keep every promise we make to a customer.

@@ -1,18 +1,19 @@
-"""Listener registration: each feature module maps its IDs to callbacks in `register(app)`."""
+"""Listener registration: each feature module maps its IDs to callbacks in `register(app)` and
+declares its slash subcommands on the routers of bot/slack/commands.py, registered last."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.slack.commands import ROUTERS
 from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
+
+# Imported for the subcommands they declare on the routers (mission has no other listener).
+FEATURES = (conversations, daily, home, kudos, mission, people, reports)
 
 
 def register_listeners(app: App) -> None:
-    # Subcommand listeners of /mission first: the general /mission listener matches anything.
-    daily.register(app)
-    mission.register(app)
-    home.register(app)
-    kudos.register(app)
-    reports.register(app)
-    conversations.register(app)
-    people.register(app)
+    for feature in (daily, home, kudos, reports, conversations, people):
+        feature.register(app)
+    for router in ROUTERS:
+        router.register(app)

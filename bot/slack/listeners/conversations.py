@@ -14,9 +14,8 @@ from typing import Any
 from slack_bolt import App
 
 from bot.audience import Audience, forget_audience, remember_audience
-from bot.db.engine import Database
-from bot.db.models import Clock
 from bot.slack.ids import Event, MessageSubtype
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,42 +31,42 @@ def register(app: App) -> None:
     app.event(Event.CHANNEL_UNSHARED)(handle_channel_unshared)
 
 
-def handle_message(
-    event: dict[str, Any], context: dict[str, Any], db: Database, clock: Clock
-) -> None:
+def handle_message(event: dict[str, Any], context: dict[str, Any], services: Services) -> None:
     audience = CONVERSIONS.get(str(event.get("subtype")))
     channel_id = event.get("channel")
     if audience is None or not channel_id:
         return
-    with db.transaction() as session:
+    with services.db.transaction() as session:
         remember_audience(
             session=session,
             team_id=str(context["team_id"]),
             channel_id=str(channel_id),
             audience=audience,
-            now=clock(),
+            now=services.clock(),
         )
     log.info("channel %s is now %s", channel_id, audience)
 
 
 def handle_channel_shared(
-    event: dict[str, Any], context: dict[str, Any], db: Database, clock: Clock
+    event: dict[str, Any], context: dict[str, Any], services: Services
 ) -> None:
-    with db.transaction() as session:
+    with services.db.transaction() as session:
         remember_audience(
             session=session,
             team_id=str(context["team_id"]),
             channel_id=str(event["channel"]),
             audience=Audience.SHARED,
-            now=clock(),
+            now=services.clock(),
         )
     log.info("channel %s is now shared with another organisation", event["channel"])
 
 
-def handle_channel_unshared(event: dict[str, Any], context: dict[str, Any], db: Database) -> None:
+def handle_channel_unshared(
+    event: dict[str, Any], context: dict[str, Any], services: Services
+) -> None:
     # Still shared with others, or back to private or public: Slack says next time it's asked.
     # Kudos given while it was shared stay as they were recorded.
-    with db.transaction() as session:
+    with services.db.transaction() as session:
         forget_audience(
             session=session, team_id=str(context["team_id"]), channel_id=str(event["channel"])
         )

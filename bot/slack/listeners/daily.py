@@ -1,14 +1,14 @@
 """The principle of the day in Slack: `/mission today|subscribe|unsubscribe|schedule` and the
 "Share in channel" button. Parse → schedule/rotation services → render.
 
-These subcommands are routed here by a matcher on `/mission`, registered before the general
-`/mission` listener (bolt runs the first listener whose matchers accept the request).
+The subcommands are declared on the `/mission` router (bot/slack/commands.py). Every Slack call
+they make comes before the ack, so they use the request's quick client.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
@@ -18,28 +18,21 @@ from slack_sdk.errors import SlackApiError
 from bot.audience import QuoteScope
 from bot.blocks import daily as views
 from bot.blocks.common import Message
-from bot.config import Settings
-from bot.db.engine import Database
-from bot.db.models import Clock
-from bot.errors import UserError
-from bot.rotation import principle_for_day, recent_kudos
-from bot.schedule import (
+from bot.daily.rotation import principle_for_day, recent_kudos
+from bot.daily.schedule import (
     DEFAULT_TIMEZONE,
     get_schedule,
     parse_schedule_request,
     subscribe,
     unsubscribe,
 )
-from bot.slack.admins import require_admin
+from bot.db.engine import Database
+from bot.errors import UserError
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
-from bot.slack.deadline import SlackDeadline, after_ack_safe
-from bot.slack.ids import Action, Command
-from bot.slack.users import UserDirectory
-
-if TYPE_CHECKING:
-    from bot.scheduler import DailyScheduler
-
-SUBCOMMANDS = frozenset({"today", "subscribe", "unsubscribe", "schedule"})
+from bot.slack.commands import MISSION, CommandRequest, Who
+from bot.slack.deadline import after_ack_safe
+from bot.slack.ids import Action
+from bot.slack.services import Services
 
 INVITE_FIRST = (
     "I can't post in <#{channel}> yet{why}. Type `/invite @missionbot` in the channel, "
@@ -55,70 +48,83 @@ NOT_IN_DMS = "Type `/mission subscribe` in the channel that should get the princ
 
 
 def register(app: App) -> None:
-    app.command(Command.MISSION, matchers=[is_daily_subcommand])(
-        after_ack_safe(handle_daily_subcommand)
-    )
     app.action(Action.SHARE_TODAY)(after_ack_safe(handle_share_today))
 
 
-def _split(command: dict[str, Any]) -> tuple[str, str]:
-    text = (command.get("text") or "").strip()
-    head, _, rest = text.partition(" ")
-    return head.lower(), rest.strip()
-
-
-def is_daily_subcommand(command: dict[str, Any]) -> bool:
-    return _split(command)[0] in SUBCOMMANDS
-
-
-def handle_daily_subcommand(
-    ack: Ack,
-    command: dict[str, Any],
-    deadline: SlackDeadline,
-    db: Database,
-    settings: Settings,
-    users: UserDirectory,
-    clock: Clock,
-    scheduler: DailyScheduler | None,
-) -> None:
-    subcommand, rest = _split(command)
-    client = deadline.client  # every Slack call here comes before the ack
-    team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
-    now = clock()
-    if subcommand == "today":
-        timezone = users.get(client, team_id, user_id).timezone or DEFAULT_TIMEZONE
-        # Shown to the asker alone, in this channel: quotes they or this channel may read.
-        scope = QuoteScope(channel_id=channel_id, viewer_id=user_id)
-        reply = _today(db, team_id, now.astimezone(ZoneInfo(timezone)).date(), now, scope)
-    elif subcommand == "schedule":
-        with db.transaction() as session:
-            schedule = get_schedule(session=session, team_id=team_id, channel_id=channel_id)
-        next_post = schedule.next_post(now) if schedule else None
-        reply = views.schedule_status(channel_id, schedule, next_post)
-    else:
-        _require_schedule_rights(client, settings, users, team_id, user_id)
-        if subcommand == "subscribe":
-            request = parse_schedule_request(rest)
-            _require_can_post(client, channel_id)
-            default_timezone = users.get(client, team_id, user_id).timezone
-            with db.transaction() as session:
-                schedule = subscribe(
-                    session=session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    user_id=user_id,
-                    request=request,
-                    default_timezone=default_timezone,
-                    now=now,
-                )
-            reply = views.subscribed(schedule, schedule.next_post(now))
-        else:
-            with db.transaction() as session:
-                existed = unsubscribe(session=session, team_id=team_id, channel_id=channel_id)
-            reply = views.unsubscribed(channel_id, existed)
-        if scheduler is not None:
-            scheduler.reload()
+@MISSION.subcommand(
+    "today", help="`/mission today` shows today's principle, with a button to share it here"
+)
+def show_today(ack: Ack, request: CommandRequest, services: Services) -> None:
+    user = services.users.get(request.quick_client, request.team_id, request.user_id)
+    now = services.clock()
+    day = now.astimezone(ZoneInfo(user.timezone or DEFAULT_TIMEZONE)).date()
+    # Shown to the asker alone, in this channel: quotes they or this channel may read.
+    scope = QuoteScope(channel_id=str(request.channel_id), viewer_id=request.user_id)
+    reply = _today(services.db, request.team_id, day, now, scope)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+@MISSION.subcommand(
+    "subscribe",
+    help="`/mission subscribe [08:30|8:30am] [weekdays|daily|mon,wed,…] [Area/City] [digest]` "
+    "posts the principle of the day in this channel (default 09:00 on weekdays, in your "
+    "timezone); `digest` adds a Monday digest of last week's kudos",
+    who=Who.SCHEDULE_MANAGERS,
+    refusal=ADMINS_ONLY,
+)
+def subscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> None:
+    schedule_request = parse_schedule_request(request.args)
+    channel_id = str(request.channel_id)
+    _require_can_post(request.quick_client, channel_id)
+    default_timezone = services.users.get(
+        request.quick_client, request.team_id, request.user_id
+    ).timezone
+    now = services.clock()
+    with services.db.transaction() as session:
+        schedule = subscribe(
+            session=session,
+            team_id=request.team_id,
+            channel_id=channel_id,
+            user_id=request.user_id,
+            request=schedule_request,
+            default_timezone=default_timezone,
+            now=now,
+        )
+    _reload(services)
+    reply = views.subscribed(schedule, schedule.next_post(now))
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+@MISSION.subcommand(
+    "schedule", help="`/mission schedule` shows this channel's schedule and the next post"
+)
+def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None:
+    channel_id = str(request.channel_id)
+    with services.db.transaction() as session:
+        schedule = get_schedule(session=session, team_id=request.team_id, channel_id=channel_id)
+    next_post = schedule.next_post(services.clock()) if schedule else None
+    reply = views.schedule_status(channel_id, schedule, next_post)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+@MISSION.subcommand(
+    "unsubscribe",
+    help="`/mission unsubscribe` stops the posts in this channel",
+    who=Who.SCHEDULE_MANAGERS,
+    refusal=ADMINS_ONLY,
+)
+def unsubscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> None:
+    channel_id = str(request.channel_id)
+    with services.db.transaction() as session:
+        existed = unsubscribe(session=session, team_id=request.team_id, channel_id=channel_id)
+    _reload(services)
+    reply = views.unsubscribed(channel_id, existed)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+def _reload(services: Services) -> None:
+    if services.scheduler is not None:
+        services.scheduler.reload()
 
 
 def _today(
@@ -130,20 +136,6 @@ def _today(
             session=session, team_id=team_id, principle_id=principle.id, now=now, scope=scope
         )
     return views.today_preview(principle, kudos, day)
-
-
-def _require_schedule_rights(
-    client: WebClient, settings: Settings, users: UserDirectory, team_id: str, user_id: str
-) -> None:
-    if settings.missionbot_restrict_schedule:
-        require_admin(
-            client=client,
-            settings=settings,
-            users=users,
-            team_id=team_id,
-            user_id=user_id,
-            refusal=ADMINS_ONLY,
-        )
 
 
 def _require_can_post(client: WebClient, channel_id: str) -> None:
@@ -172,9 +164,8 @@ def handle_share_today(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    db: Database,
-    clock: Clock,
     respond: Respond,
+    services: Services,
 ) -> None:
     ack()
     try:
@@ -184,14 +175,14 @@ def handle_share_today(
     team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
     channel_id = body["channel"]["id"]
     user_id = body["user"]["id"]
-    with db.transaction() as session:
+    with services.db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
         # Posted for everyone in the channel: only what this channel may read.
         kudos = recent_kudos(
             session=session,
             team_id=team_id,
             principle_id=principle.id,
-            now=clock(),
+            now=services.clock(),
             scope=QuoteScope(channel_id=channel_id),
         )
     card = views.daily_card(principle, kudos, shared_by=user_id)

@@ -13,19 +13,17 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.blocks.home import HomeContent, home_view
-from bot.config import Settings
-from bot.db.engine import Database
-from bot.db.models import Clock
-from bot.kudos import summary, zone
-from bot.leaderboard import leaderboard, principle_report
-from bot.mission import load_catalog
-from bot.periods import PeriodKind, period_of
-from bot.rotation import principle_for_day
+from bot.daily.rotation import principle_for_day
+from bot.kudos.service import summary, zone
+from bot.mission.service import load_catalog
+from bot.reports.leaderboard import leaderboard, principle_report
+from bot.reports.periods import PeriodKind, period_of
 from bot.slack.admins import is_admin
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
 from bot.slack.kudos_delivery import SLACK_FAILURES
-from bot.slack.users import SlackUser, UserDirectory
+from bot.slack.services import Services
+from bot.slack.users import SlackUser
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +38,11 @@ def handle_home_opened(
     event: dict[str, Any],
     context: dict[str, Any],
     client: WebClient,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    users: UserDirectory,
+    services: Services,
 ) -> None:
     if event.get("tab", "home") != "home":
         return
+    db, settings, users = services.db, services.settings, services.users
     team_id, user_id = context["team_id"], event["user"]
     try:
         user: SlackUser | None = users.get(client, team_id, user_id)
@@ -62,7 +58,7 @@ def handle_home_opened(
         else user_id in settings.missionbot_admins
     )
     timezone = user.timezone if user else None
-    now = clock()
+    now = services.clock()
     where = zone(timezone)
     month = period_of(PeriodKind.MONTH, now.astimezone(where).date())
     bounds = month.bounds(where)

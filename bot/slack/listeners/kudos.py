@@ -1,18 +1,19 @@
 """`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
 
-Thin: parse (bot/kudos_grammar.py) → look people up in Slack → the kudos service
-(bot/kudos.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
+Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
+(bot/kudos/service.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
-Subcommands are a table: another feature adds one with `SUBCOMMANDS["name"] = handler`.
+Subcommands are declared on the `/kudos` router (bot/slack/commands.py); text that starts with
+none of them is a kudos.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,100 +24,45 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.kudos import (
     ModalPrefill,
     give_kudos_modal,
-    kudos_help,
     kudos_summary,
     principle_options,
     undo_confirmation,
 )
-from bot.blocks.reports import REPORT_HELP_LINES
-from bot.config import Settings
-from bot.db.engine import Database
-from bot.db.models import Clock
 from bot.errors import KudosRefused
-from bot.kudos import Recipient, Source, give, summary, undo
-from bot.kudos_grammar import clean_message, is_blank, parse_kudos
-from bot.mission import Catalog, MissionKeeper
+from bot.kudos.flows import remember_announcement
+from bot.kudos.grammar import clean_message, is_blank, parse_kudos
+from bot.kudos.service import Recipient, Source, give, summary, undo
 from bot.slack.channels import look_up_audience
+from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe, deadline_of
-from bot.slack.ids import Action, Command, KudosBlock, KudosInput, Shortcut, View
+from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
+from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class KudosRequest:
-    """One `/kudos` invocation with the services a subcommand needs; `args` follow the word."""
+class KudosToGive:
+    """A complete kudos from any surface (command, modal, shortcut), and where to answer."""
 
-    ack: Ack
-    command: dict[str, Any]
-    args: str
-    client: WebClient
-    context: BoltContext
-    db: Database
-    settings: Settings
-    clock: Clock
-    users: UserDirectory
-    mission: MissionKeeper
-
-    @property
-    def team_id(self) -> str:
-        return str(self.command["team_id"])
-
-    @property
-    def user_id(self) -> str:
-        return str(self.command["user_id"])
-
-    @property
-    def channel_id(self) -> str | None:
-        return self.command.get("channel_id")
-
-    @property
-    def quick_client(self) -> WebClient:
-        """The client for Slack calls before the ack: they end within Slack's three seconds."""
-        return deadline_of(self.context).client
-
-    def caller(self) -> SlackUser:
-        """Who typed the command, as Slack knows them (cached briefly)."""
-        return self.users.get(self.quick_client, self.team_id, self.user_id)
-
-    def catalog(self) -> Catalog:
-        # Cached: `give` checks again, inside its transaction, that the principle is active.
-        return self.mission.catalog(self.db, self.team_id)
-
-
-Subcommand = Callable[[KudosRequest], None]
+    recipient_ids: Sequence[str]
+    principle_id: int
+    message: str
+    channel_id: str | None
+    source: Source
+    response_url: str | None
 
 
 def register(app: App) -> None:
-    app.command(Command.KUDOS)(after_ack_safe(handle_kudos))
     app.view(View.GIVE_KUDOS)(after_ack_safe(handle_kudos_submission))
     app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(after_ack_safe(handle_give_for_message))
     app.action(Action.GIVE_KUDOS)(after_ack_safe(handle_give_button))
     app.options(KudosInput.PRINCIPLE)(handle_principle_options)
 
 
-def handle_kudos(
-    ack: Ack,
-    command: dict[str, Any],
-    client: WebClient,
-    context: BoltContext,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    users: UserDirectory,
-    mission: MissionKeeper,
-) -> None:
-    text = (command.get("text") or "").strip()
-    word, *rest = text.split(maxsplit=1) or [""]
-    handler = SUBCOMMANDS.get(word.lower())
-    args = rest[0] if handler and rest else ("" if handler else text)
-    request = KudosRequest(ack, command, args, client, context, db, settings, clock, users, mission)
-    (handler or give_from_command)(request)
-
-
-def give_from_command(request: KudosRequest) -> None:
+def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     """`/kudos @ana #key message`: record it, or open the modal when a part is missing."""
     catalog = request.catalog()
     draft = parse_kudos(request.args, catalog)
@@ -131,50 +77,35 @@ def give_from_command(request: KudosRequest) -> None:
         request.quick_client.views_open(
             trigger_id=request.command["trigger_id"], view=give_kudos_modal(catalog, prefill)
         )
-        request.ack()
+        ack()
         return
     assert draft.principle is not None
-    give_and_deliver(
-        ack=request.ack,
-        client=request.client,
-        context=request.context,
-        db=request.db,
-        settings=request.settings,
-        clock=request.clock,
-        users=request.users,
+    kudos = KudosToGive(
         recipient_ids=draft.recipients,
         principle_id=draft.principle.id,
         message=draft.message,
         channel_id=request.channel_id,
         source=Source.COMMAND,
-        response_url=request.command.get("response_url"),
+        response_url=request.response_url,
     )
+    give_and_deliver(ack, kudos, request.client, request.context, services)
+
+
+KUDOS.default = give_from_command
 
 
 def give_and_deliver(
-    *,
-    ack: Ack,
-    client: WebClient,
-    context: BoltContext,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    users: UserDirectory,
-    recipient_ids: Sequence[str],
-    principle_id: int,
-    message: str,
-    channel_id: str | None,
-    source: Source,
-    response_url: str | None,
+    ack: Ack, kudos: KudosToGive, client: WebClient, context: BoltContext, services: Services
 ) -> None:
     """Look the people up, commit the kudos, acknowledge, then tell Slack: in that order."""
     team_id, user_id = str(context.team_id), str(context.user_id)
+    db, users = services.db, services.users
     quick_client = deadline_of(context).client  # before the ack: calls end in time
     giver = users.get(quick_client, team_id, user_id)
-    recipients = look_up(users, quick_client, context, recipient_ids)
-    now = clock()
+    recipients = look_up(users, quick_client, context, kudos.recipient_ids)
+    now = services.clock()
     audience = look_up_audience(
-        client=quick_client, database=db, team_id=team_id, channel_id=channel_id, now=now
+        client=quick_client, database=db, team_id=team_id, channel_id=kudos.channel_id, now=now
     )
     with db.transaction() as session:
         given = give(
@@ -183,11 +114,11 @@ def give_and_deliver(
             giver_id=user_id,
             giver_timezone=giver.timezone,
             recipients=recipients,
-            principle_id=principle_id,
-            message=message,
-            channel_id=channel_id,
-            source=source,
-            limit=settings.kudos_daily_limit,
+            principle_id=kudos.principle_id,
+            message=kudos.message,
+            channel_id=kudos.channel_id,
+            source=kudos.source,
+            limit=services.settings.kudos_daily_limit,
             now=now,
             audience=audience,
         )
@@ -195,11 +126,12 @@ def give_and_deliver(
     ack()
     deliver_kudos(
         client=client,
-        database=db,
-        team_id=team_id,
         given=given,
-        channel_id=channel_id,
-        response_url=response_url,
+        channel_id=kudos.channel_id,
+        response_url=kudos.response_url,
+        remember=lambda channel, ts: remember_announcement(
+            db, team_id=team_id, group_id=given.group_id, channel_id=channel, message_ts=ts
+        ),
     )
 
 
@@ -234,53 +166,48 @@ def look_up(
     return found
 
 
-def show_help(request: KudosRequest) -> None:
-    reply = kudos_help(request.settings.kudos_daily_limit, REPORT_HELP_LINES)
-    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
-
-
-def undo_last(request: KudosRequest) -> None:
+@KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")
+def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
     giver = request.caller()
-    with request.db.transaction() as session:
+    with services.db.transaction() as session:
         withdrawn = undo(
             session=session,
             team_id=request.team_id,
             giver_id=request.user_id,
             giver_timezone=giver.timezone,
-            now=request.clock(),
+            now=services.clock(),
         )
-    request.ack()
+    ack()
     failure = announce_withdrawal(client=request.client, withdrawn=withdrawn)
     confirm(
         client=request.client,
         user_id=request.user_id,
         channel_id=request.channel_id,
-        response_url=request.command.get("response_url"),
+        response_url=request.response_url,
         message=undo_confirmation(withdrawn, failure),
     )
 
 
-def show_mine(request: KudosRequest) -> None:
+@KUDOS.subcommand("me", help="`/kudos me` shows the kudos you received and gave")
+def show_mine(ack: Ack, request: CommandRequest, services: Services) -> None:
     user = request.caller()
-    with request.db.reading() as session:
+    with services.db.reading() as session:
         tally = summary(
             session=session,
             team_id=request.team_id,
             user_id=request.user_id,
             timezone=user.timezone,
-            limit=request.settings.kudos_daily_limit,
-            now=request.clock(),
+            limit=services.settings.kudos_daily_limit,
+            now=services.clock(),
         )
     reply = kudos_summary(request.user_id, tally)
-    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {
-    "help": show_help,
-    "?": show_help,
-    "undo": undo_last,
-    "me": show_mine,
-}
+@KUDOS.subcommand("help", aliases=("?",), help="`/kudos help` shows this help")
+def show_help(ack: Ack, _request: CommandRequest, services: Services) -> None:
+    reply = KUDOS.help(services)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
 # -- the modal -----------------------------------------------------------------------------
@@ -292,11 +219,7 @@ def handle_kudos_submission(
     view: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    users: UserDirectory,
-    mission: MissionKeeper,
+    services: Services,
 ) -> None:
     values = view["state"]["values"]
     metadata = _metadata(view)
@@ -309,7 +232,7 @@ def handle_kudos_submission(
         values, KudosBlock.SHARE_IN, KudosInput.SHARE_IN, "selected_conversation"
     ) or metadata.get("channel")
     # Cached: `give` checks again, inside its transaction, that the principle is active.
-    catalog = mission.catalog(db, str(context.team_id))
+    catalog = services.mission.catalog(services.db, str(context.team_id))
     principle = next((p for p in catalog.principles if p.key == key), None)
     if principle is None:
         raise KudosRefused(
@@ -320,14 +243,7 @@ def handle_kudos_submission(
         (u.get("response_url") for u in body.get("response_urls") or [] if u.get("response_url")),
         None,
     )
-    give_and_deliver(
-        ack=ack,
-        client=client,
-        context=context,
-        db=db,
-        settings=settings,
-        clock=clock,
-        users=users,
+    kudos = KudosToGive(
         recipient_ids=recipient_ids or [],
         principle_id=principle.id,
         message=message,
@@ -335,6 +251,7 @@ def handle_kudos_submission(
         source=source,
         response_url=response_url,
     )
+    give_and_deliver(ack, kudos, client, context, services)
 
 
 def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
@@ -350,14 +267,9 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_modal(
-    client: WebClient,
-    db: Database,
-    mission: MissionKeeper,
-    team_id: str,
-    trigger_id: str,
-    prefill: ModalPrefill,
+    client: WebClient, services: Services, team_id: str, trigger_id: str, prefill: ModalPrefill
 ) -> None:
-    catalog = mission.catalog(db, team_id)
+    catalog = services.mission.catalog(services.db, team_id)
     client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
 
 
@@ -369,8 +281,7 @@ def handle_give_for_message(
     shortcut: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    db: Database,
-    mission: MissionKeeper,
+    services: Services,
 ) -> None:
     """ "Give kudos for this": the modal with the message's author and a link to it."""
     ack()
@@ -388,7 +299,7 @@ def handle_give_for_message(
         channel_id=channel_id,
         source=Source.SHORTCUT,
     )
-    open_modal(client, db, mission, str(context.team_id), shortcut["trigger_id"], prefill)
+    open_modal(client, services, str(context.team_id), shortcut["trigger_id"], prefill)
 
 
 def is_from_a_bot(message: dict[str, Any], context: BoltContext) -> bool:
@@ -422,8 +333,7 @@ def handle_give_button(
     action: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    db: Database,
-    mission: MissionKeeper,
+    services: Services,
 ) -> None:
     """The "Give kudos" button of the morning post or App Home; `value` may name a principle."""
     ack()
@@ -435,15 +345,15 @@ def handle_give_button(
     )
     # The trigger_id lives three seconds from the click: views.open keeps to that deadline.
     client = deadline_of(context).client
-    open_modal(client, db, mission, str(context.team_id), body["trigger_id"], prefill)
+    open_modal(client, services, str(context.team_id), body["trigger_id"], prefill)
 
 
 # -- the type-ahead principle menu (missions of more than 100 principles) ---------------------
 
 
 def handle_principle_options(
-    ack: Ack, payload: dict[str, Any], context: BoltContext, db: Database, mission: MissionKeeper
+    ack: Ack, payload: dict[str, Any], context: BoltContext, services: Services
 ) -> None:
     """The principles matching what the giver typed: from the cached catalog, no Slack call."""
-    catalog = mission.catalog(db, str(context.team_id))
+    catalog = services.mission.catalog(services.db, str(context.team_id))
     ack(options=principle_options(catalog, str(payload.get("value") or "")))

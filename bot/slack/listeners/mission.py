@@ -1,32 +1,33 @@
-"""`/mission`: parse the text, ask the mission service, answer in the acknowledgement."""
+"""`/mission`: parse the text, ask the mission service, answer in the acknowledgement.
+
+The `/mission` router (bot/slack/commands.py) sends text that starts with no subcommand here;
+the principle-of-the-day subcommands are declared in bot/slack/listeners/daily.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App
+from slack_bolt import Ack
 
 from bot.blocks import mission as views
-from bot.blocks.daily import HELP_LINES as DAILY_HELP
-from bot.db.engine import Database
 from bot.errors import UnknownPrinciple
-from bot.mission import Catalog, MissionKeeper
-from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Command
+from bot.mission.service import Catalog
+from bot.slack.commands import MISSION, CommandRequest
+from bot.slack.services import Services
 
 
-def register(app: App) -> None:
-    app.command(Command.MISSION)(after_ack_safe(handle_mission))
-
-
-def handle_mission(ack: Ack, command: dict[str, Any], db: Database, mission: MissionKeeper) -> None:
-    text = (command.get("text") or "").strip()
-    subcommand = text.split(maxsplit=1)[0].lower() if text else ""
-    if subcommand in {"help", "?"}:
-        reply = views.mission_help(DAILY_HELP)
-    else:
-        reply = _show(mission.catalog(db, command["team_id"]), text)
+@MISSION.subcommand("help", aliases=("?",), help="`/mission help` shows this help")
+def show_help(ack: Ack, _request: CommandRequest, services: Services) -> None:
+    reply = MISSION.help(services)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+def show_mission(ack: Ack, request: CommandRequest, services: Services) -> None:
+    """`/mission`, `/mission 3`, `/mission ownership`, `/mission <category> [page]`."""
+    reply = _show(services.mission.catalog(services.db, request.team_id), request.args)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+
+MISSION.default = show_mission
 
 
 def _show(catalog: Catalog, reference: str) -> views.Message:

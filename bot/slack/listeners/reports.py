@@ -1,8 +1,8 @@
 """`/kudos leaderboard|principles|export` and the App Home's export button.
 
-Thin: parse (bot/leaderboard.py, bot/periods.py) → report services → render
+Thin: parse (bot/reports/leaderboard.py, bot/reports/periods.py) → report services → render
 (bot/blocks/reports.py). Periods are calendar periods in the caller's own timezone.
-The subcommands plug into the `/kudos` table of bot/slack/listeners/kudos.py.
+The subcommands are declared on the `/kudos` router (bot/slack/commands.py).
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from bot.blocks.reports import (
     leaderboard_message,
     principle_report_message,
 )
-from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.errors import UserError
-from bot.export import export_rows, people, to_csv
-from bot.kudos import zone
-from bot.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
-from bot.periods import Period, PeriodKind, parse_period, period_of
+from bot.kudos.service import zone
+from bot.reports.export import export_rows, people, to_csv
+from bot.reports.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
+from bot.reports.periods import PERIOD_HELP, Period, PeriodKind, parse_period, period_of
 from bot.slack.admins import is_admin, require_admin
+from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Action
 from bot.slack.kudos_delivery import confirm
-from bot.slack.listeners.kudos import SUBCOMMANDS, KudosRequest
+from bot.slack.services import Services
 from bot.slack.users import UserDirectory
 
 log = logging.getLogger(__name__)
@@ -52,32 +52,24 @@ EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
 
 
 def register(app: App) -> None:
-    SUBCOMMANDS.update(
-        {
-            "leaderboard": show_leaderboard,
-            "top": show_leaderboard,
-            "principles": show_principles,
-            "export": export_command,
-        }
-    )
     app.action(Action.EXPORT_KUDOS)(after_ack_safe(handle_export_button))
 
 
-def _caller_zone(request: KudosRequest) -> ZoneInfo:
+def _caller_zone(request: CommandRequest) -> ZoneInfo:
     return zone(request.caller().timezone)
 
 
-def _caller_period(request: KudosRequest, text: str) -> tuple[Period, ZoneInfo]:
+def _caller_period(request: CommandRequest, text: str) -> tuple[Period, ZoneInfo]:
     """The period the caller asked for, as a calendar period of their own timezone."""
     where = _caller_zone(request)
-    return parse_period(text, _today(request.clock, where)), where
+    return parse_period(text, _today(request.services.clock, where)), where
 
 
-def _require_admin(request: KudosRequest, refusal: str) -> None:
+def _require_admin(request: CommandRequest, refusal: str) -> None:
     require_admin(
         client=request.quick_client,
-        settings=request.settings,
-        users=request.users,
+        settings=request.services.settings,
+        users=request.services.users,
         team_id=request.team_id,
         user_id=request.user_id,
         refusal=refusal,
@@ -89,12 +81,19 @@ def _today(clock: Clock, where: ZoneInfo) -> dt.date:
     return now.astimezone(where).date()
 
 
-def show_leaderboard(request: KudosRequest) -> None:
+@KUDOS.subcommand(
+    "leaderboard",
+    aliases=("top",),
+    help="`/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) "
+    f"most; periods: {PERIOD_HELP} (default this month, in your timezone); "
+    "admins add `share` to post it here",
+)
+def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args)
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
     period, where = _caller_period(request, args.period)
-    with request.db.reading() as session:
+    with services.db.reading() as session:
         principle = (
             find_principle(session, request.team_id, args.principle) if args.principle else None
         )
@@ -108,20 +107,24 @@ def show_leaderboard(request: KudosRequest) -> None:
             caller_id=None if args.share else request.user_id,
         )
     reply = leaderboard_message(board, shared_by=request.user_id if args.share else None)
-    request.ack(
+    ack(
         text=reply.text,
         blocks=reply.blocks,
         response_type="in_channel" if args.share else "ephemeral",
     )
 
 
-def show_principles(request: KudosRequest) -> None:
+@KUDOS.subcommand(
+    "principles",
+    help="`/kudos principles [period]` shows kudos per principle and the quiet ones",
+)
+def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {PRINCIPLES_USAGE}")
     period, where = _caller_period(request, args.period)
     previous = period.previous()
-    with request.db.reading() as session:
+    with services.db.reading() as session:
         report = principle_report(
             session=session,
             team_id=request.team_id,
@@ -130,22 +133,27 @@ def show_principles(request: KudosRequest) -> None:
             previous_bounds=previous.bounds(where) if previous else None,
         )
     reply = principle_report_message(report)
-    request.ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
-def export_command(request: KudosRequest) -> None:
-    _require_admin(request, EXPORT_ADMINS_ONLY)
+@KUDOS.subcommand(
+    "export",
+    help="`/kudos export [period]` DMs you a CSV of the period's kudos",
+    who=Who.MANAGERS,
+    refusal=EXPORT_ADMINS_ONLY,
+)
+def export_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, EXPORT_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {EXPORT_USAGE}")
     period, where = _caller_period(request, args.period)
     started = export_started(period)
     # The upload may take longer than Slack's three seconds: acknowledge first.
-    request.ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
+    ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
     count, channel_id = send_export(
         client=request.client,
-        db=request.db,
-        users=request.users,
+        db=services.db,
+        users=services.users,
         team_id=request.team_id,
         user_id=request.user_id,
         period=period,
@@ -155,7 +163,7 @@ def export_command(request: KudosRequest) -> None:
         client=request.client,
         user_id=request.user_id,
         channel_id=request.channel_id,
-        response_url=request.command.get("response_url"),
+        response_url=request.response_url,
         message=export_sent(period, count, channel_id),
     )
 
@@ -202,24 +210,22 @@ def handle_export_button(
     body: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    users: UserDirectory,
+    services: Services,
 ) -> None:
     """The App Home's "Export this month" (shown to admins only, checked again here)."""
     ack()
     team_id, user_id = str(context.team_id), str(context.user_id)
+    users = services.users
     if not is_admin(
-        client=client, settings=settings, users=users, team_id=team_id, user_id=user_id
+        client=client, settings=services.settings, users=users, team_id=team_id, user_id=user_id
     ):
         client.chat_postMessage(channel=user_id, text=EXPORT_ADMINS_ONLY)
         return
     where = zone(users.get(client, team_id, user_id).timezone)
-    period = period_of(PeriodKind.MONTH, _today(clock, where))
+    period = period_of(PeriodKind.MONTH, _today(services.clock, where))
     send_export(
         client=client,
-        db=db,
+        db=services.db,
         users=users,
         team_id=team_id,
         user_id=user_id,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
-from bot.missionfile import MissionDocument, name_key
+from bot.mission.file import MissionDocument, name_key
 from bot.text import numeric
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """Channel schedules for the principle of the day: parsing, subscriptions, due posts, claims.
 
 Plain Python over a SQLAlchemy session; time comes in as an aware `now` so that every rule here
-is testable without a clock or Slack. The APScheduler wiring lives in bot/scheduler.py and the
-posting in bot/slack/poster.py.
+is testable without a clock or Slack. The APScheduler wiring lives in bot/daily/jobs.py and the
+posting in bot/daily/flows.py.
 
 A post is *claimed* in `scheduled_posts` (unique on team, channel, local date and kind) before
 it is sent, so two processes, or a cron job and a catch-up sweep, never send the same post twice.

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import Audience
 from bot.db.models import Kudos, Principle
-from bot.leaderboard import Range, counted
+from bot.reports.leaderboard import Range, counted
 from bot.text import without_bidi
 
 COLUMNS: tuple[str, ...] = (

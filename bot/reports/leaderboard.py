@@ -20,8 +20,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
 from bot.errors import UnknownPrinciple, UserError
-from bot.mission import PrincipleInfo, load_catalog, numbered, principle_info
-from bot.periods import PERIOD_HELP, Period, is_period
+from bot.mission.service import PrincipleInfo, load_catalog, numbered, principle_info
+from bot.reports.periods import PERIOD_HELP, Period, is_period
 from bot.text import echo
 
 TOP = 10

@@ -24,20 +24,18 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.db.engine import Database
-from bot.db.models import Clock, utcnow
-from bot.schedule import (
+from bot.daily.flows import DailyPoster, PostResult, Sender
+from bot.daily.schedule import (
     DIGEST_KIND,
     ChannelSchedule,
     all_schedules,
     claimed_keys,
     get_schedule,
 )
-from bot.slack.app import create_web_client
-from bot.slack.poster import DailyPoster, PostResult
+from bot.db.engine import Database
+from bot.db.models import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +55,8 @@ class DailyScheduler:
         self,
         settings: Settings,
         database: Database,
+        sender: Sender | None = None,
         *,
-        client: WebClient | None = None,
         clock: Clock = utcnow,
         poster: DailyPoster | None = None,
     ) -> None:
@@ -67,13 +65,11 @@ class DailyScheduler:
         self.clock = clock
         self.cutoff = settings.missionbot_catchup_cutoff
         self._stopping = threading.Event()
-        self.poster = poster or DailyPoster(
-            database,
-            # No client-side retries: the poster waits out 429s and 5xx itself, for longer.
-            client or create_web_client(settings, retries=0),
-            clock=clock,
-            stopping=self._stopping,
-        )
+        if poster is None:
+            if sender is None:
+                raise TypeError("DailyScheduler needs a sender or a poster")
+            poster = DailyPoster(database, sender, clock=clock, stopping=self._stopping)
+        self.poster = poster
         self._scheduler = BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
             executors={

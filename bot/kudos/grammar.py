@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.errors import KudosRefused, UnknownPrinciple
-from bot.mission import Catalog, PrincipleInfo
+from bot.mission.service import Catalog, PrincipleInfo
 from bot.text import without_bidi
 
 MESSAGE_MAX_CHARS = 1000

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.db.models import Kudos, KudosAllowance, Principle
 from bot.errors import KudosRefused
-from bot.kudos_grammar import check_message
-from bot.mission import PrincipleInfo, principle_info
+from bot.kudos.grammar import check_message
+from bot.mission.service import PrincipleInfo, principle_info
 
 DUPLICATE_WINDOW = dt.timedelta(seconds=60)
 UNDO_WINDOW = dt.timedelta(minutes=10)

@@ -2,7 +2,7 @@
 
 Plain Python over a session. "Last week" is the Monday-to-Sunday week before the local date
 of the digest, in the channel's timezone. Sending (claimed once, with retries) is the daily
-poster's job; see bot/slack/poster.py.
+poster's job; see bot/daily/flows.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
-from bot.leaderboard import PrincipleReport, Range, all_principles, counted, principle_report
-from bot.mission import PrincipleInfo
-from bot.periods import PeriodKind, period_of
+from bot.mission.service import PrincipleInfo
+from bot.reports.leaderboard import (
+    PrincipleReport,
+    Range,
+    all_principles,
+    counted,
+    principle_report,
+)
+from bot.reports.periods import PeriodKind, period_of
 
 HIGHLIGHTS = 3
 

@@ -1,5 +1,9 @@
-"""Sending the morning post and the weekly digest: claim it, draw it, `chat.postMessage` it,
-record how it went. Both kinds share the claim (`scheduled_posts`, unique per kind) and retries.
+"""Sending the morning post and the weekly digest: claim it, draw it, send it, record how it
+went. Both kinds share the claim (`scheduled_posts`, unique per kind) and retries.
+
+Sending goes through a `Sender` (bot/slack/sender.py posts with `chat.postMessage`), which
+renders the post and says how a failure should be treated: wait and retry, or give up (and
+pause the channel when the bot can no longer post there). The retrying is decided here.
 
 Retries are ours, not the Web client's, because a morning post may wait much longer than a
 request thread should: 429 waits the Retry-After Slack asks for, 5xx and network errors back off
@@ -20,21 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.error import URLError
+from typing import Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope
-from bot.blocks.common import Message
-from bot.blocks.daily import daily_card
-from bot.blocks.reports import digest_message
-from bot.db.engine import Database
-from bot.db.models import Clock, utcnow
-from bot.digest import weekly_digest
-from bot.rotation import principle_for_day, recent_kudos
-from bot.schedule import (
+from bot.daily.digest import Digest, weekly_digest
+from bot.daily.rotation import KudosExample, principle_for_day, recent_kudos
+from bot.daily.schedule import (
     DAILY_KIND,
     DIGEST_KIND,
     ChannelSchedule,
@@ -42,13 +39,63 @@ from bot.schedule import (
     finish_post,
     pause,
 )
-from bot.slack.api_errors import CANT_POST_HERE
+from bot.db.engine import Database
+from bot.db.models import Clock, utcnow
+from bot.mission.service import PrincipleInfo
+from bot.outbox.gate import RateLimitGate
 
 log = logging.getLogger(__name__)
 
 RETRY_WINDOW = dt.timedelta(hours=1)
 BACKOFF_FIRST_S = 2.0
 BACKOFF_MAX_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPost:
+    """The principle of the day, with a recent kudos that lived it when there is one."""
+
+    principle: PrincipleInfo
+    kudos: KudosExample | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPost:
+    digest: Digest
+
+
+Post = DailyPost | DigestPost
+
+
+class RateLimited(Exception):
+    """Too many posts: every posting thread waits `retry_after` seconds, then this one retries."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after}s")
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(Exception):
+    """Worth retrying after a back-off (a server error, a network error)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SendRefused(Exception):
+    """Not worth retrying; `pause` when the bot can no longer post in the channel at all."""
+
+    def __init__(self, reason: str, *, pause: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.pause = pause
+
+
+class Sender(Protocol):
+    def send(self, channel_id: str, post: Post) -> str:
+        """Post it in the channel; the message's ts. Raises the three failures above."""
+        ...
 
 
 class Outcome(StrEnum):
@@ -85,45 +132,13 @@ class _GiveUp(Exception):
         self.attempts = attempts
 
 
-class RateLimitGate:
-    """Closed for a while when Slack answers 429; posting threads wait here before each call.
-
-    One per poster, and a poster posts with one bot token: one workspace.
-    """
-
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._open_at = 0.0
-
-    @property
-    def closed(self) -> bool:
-        with self._lock:
-            return self._open_at > self._monotonic()
-
-    def close_for(self, seconds: float) -> None:
-        with self._lock:
-            self._open_at = max(self._open_at, self._monotonic() + seconds)
-
-    def wait(self, stopping: threading.Event) -> bool:
-        """Return once the gate is open (True), or when `stopping` is set (False)."""
-        while True:
-            with self._lock:
-                remaining = self._open_at - self._monotonic()
-            if remaining <= 0:
-                return True
-            # Loop: another 429 may have closed the gate for longer meanwhile.
-            if stopping.wait(remaining):
-                return False
-
-
 class DailyPoster:
     """Posts a channel's principle of the day (and weekly digest) at most once per local date."""
 
     def __init__(
         self,
         database: Database,
-        client: WebClient,
+        sender: Sender,
         *,
         clock: Clock = utcnow,
         retry_window: dt.timedelta = RETRY_WINDOW,
@@ -132,7 +147,7 @@ class DailyPoster:
         gate: RateLimitGate | None = None,
     ) -> None:
         self.database = database
-        self.client = client
+        self.sender = sender
         self.clock = clock
         self.retry_window = retry_window
         self.backoff_first = backoff_first
@@ -150,7 +165,7 @@ class DailyPoster:
     ) -> PostResult:
         """The principle of the day of local `day`, at most once."""
 
-        def draw(session: Session, now: dt.datetime) -> tuple[Message, int | None, str]:
+        def draw(session: Session, now: dt.datetime) -> tuple[Post, int | None, str]:
             principle = principle_for_day(session=session, team_id=schedule.team_id, day=day)
             kudos = recent_kudos(
                 session=session,
@@ -159,7 +174,7 @@ class DailyPoster:
                 now=now,
                 scope=QuoteScope(channel_id=schedule.channel_id),
             )
-            return daily_card(principle, kudos), principle.id, principle.key
+            return DailyPost(principle, kudos), principle.id, principle.key
 
         return self._deliver(
             schedule, day, DAILY_KIND, draw, retry_failed=retry_failed, force=force
@@ -170,7 +185,7 @@ class DailyPoster:
     ) -> PostResult:
         """The weekly digest of the week before local `day` (a Monday), at most once."""
 
-        def draw(session: Session, _now: dt.datetime) -> tuple[Message, int | None, str]:
+        def draw(session: Session, _now: dt.datetime) -> tuple[Post, int | None, str]:
             digest = weekly_digest(
                 session=session,
                 team_id=schedule.team_id,
@@ -178,7 +193,7 @@ class DailyPoster:
                 zone=schedule.zone,
                 scope=QuoteScope(channel_id=schedule.channel_id),
             )
-            return digest_message(digest), None, "digest"
+            return DigestPost(digest), None, "digest"
 
         return self._deliver(schedule, day, DIGEST_KIND, draw, retry_failed=retry_failed)
 
@@ -187,7 +202,7 @@ class DailyPoster:
         schedule: ChannelSchedule,
         day: dt.date,
         kind: str,
-        draw: Callable[[Session, dt.datetime], tuple[Message, int | None, str]],
+        draw: Callable[[Session, dt.datetime], tuple[Post, int | None, str]],
         *,
         retry_failed: bool = False,
         force: bool = False,
@@ -208,12 +223,12 @@ class DailyPoster:
             )
             if post_id is None:
                 return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED, kind=kind)
-            message, principle_id, what = draw(session, now)
+            post, principle_id, what = draw(session, now)
         attempts = 0
         error: _GiveUp | None = None
         ts: str | None = None
         try:
-            ts, attempts = self._send(channel_id, message)
+            ts, attempts = self._send(channel_id, post)
         except _GiveUp as exc:
             error, attempts = exc, exc.attempts
         with self.database.transaction() as session:
@@ -260,7 +275,7 @@ class DailyPoster:
         )
         return PostResult(team_id, channel_id, day, Outcome.FAILED, error.reason, kind=kind)
 
-    def _send(self, channel_id: str, message: Message) -> tuple[str, int]:
+    def _send(self, channel_id: str, post: Post) -> tuple[str, int]:
         deadline = time.monotonic() + self.retry_window.total_seconds()
         attempts = 0
         backoff = self.backoff_first
@@ -269,7 +284,7 @@ class DailyPoster:
                 raise _GiveUp("rate limited; stopped", attempts=attempts)
             attempts += 1
             try:
-                return self._send_once(channel_id, message, backoff), attempts
+                return self._send_once(channel_id, post, backoff), attempts
             except _GiveUp as give_up:
                 give_up.attempts = attempts
                 raise
@@ -290,36 +305,12 @@ class DailyPoster:
                     raise _GiveUp(f"{retry.reason}; stopped", attempts=attempts) from None
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
 
-    def _send_once(self, channel_id: str, message: Message, backoff: float) -> str:
+    def _send_once(self, channel_id: str, post: Post, backoff: float) -> str:
         try:
-            response = self.client.chat_postMessage(
-                channel=channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            code = str(exc.response.get("error") or f"http {status}")
-            if code in CANT_POST_HERE:
-                raise _GiveUp(code, pause=True) from None
-            if status == 429:
-                headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
-                delay = _retry_after(headers.get("retry-after"))
-                raise _Retry(delay, "rate limited", backoff=False) from None
-            if status >= 500:
-                raise _Retry(backoff, f"Slack answered HTTP {status}") from None
-            raise _GiveUp(code) from None
-        except (URLError, OSError, ValueError) as exc:
-            raise _Retry(backoff, f"network error: {type(exc).__name__}") from None
-        return str(response["ts"])
-
-
-def _retry_after(value: object) -> float:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(float(str(value)), 0.0)
-    except ValueError:
-        return 1.0
+            return self.sender.send(channel_id, post)
+        except SendRefused as refused:
+            raise _GiveUp(refused.reason, pause=refused.pause) from None
+        except RateLimited as limited:
+            raise _Retry(limited.retry_after, "rate limited", backoff=False) from None
+        except TemporaryFailure as failure:
+            raise _Retry(backoff, failure.reason) from None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.audience import QuoteScope, quotable
 from bot.db.models import DailyPrinciple, Kudos, Principle
 from bot.errors import UserError
-from bot.mission import PrincipleInfo, load_catalog, principle_info
+from bot.mission.service import PrincipleInfo, load_catalog, principle_info
 
 RECENT_KUDOS = dt.timedelta(days=90)
 

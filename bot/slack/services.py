@@ -1,0 +1,32 @@
+"""The services every listener may use, as one typed object in the Bolt context.
+
+`create_app` puts one `Services` into `context["services"]`; Bolt injects it into a listener
+that asks for `services`. The per-request `SlackDeadline` stays its own context key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import Clock
+from bot.mission.service import MissionKeeper
+from bot.slack.users import UserDirectory
+
+if TYPE_CHECKING:
+    from bot.daily.jobs import DailyScheduler
+
+SERVICES = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    db: Database
+    mission: MissionKeeper
+    settings: Settings
+    clock: Clock
+    users: UserDirectory
+    # None where nothing posts on a clock (tests that build an app on its own).
+    scheduler: DailyScheduler | None = None
