@@ -12,7 +12,8 @@ from slack_bolt import App
 
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
-from bot.slack.users import UserDirectory, person_from_api
+from bot.slack.services import Services
+from bot.slack.users import person_from_api
 
 
 def register(app: App) -> None:
@@ -21,9 +22,9 @@ def register(app: App) -> None:
 
 
 def handle_person_changed(
-    event: dict[str, Any], context: dict[str, Any], users: UserDirectory
+    event: dict[str, Any], context: dict[str, Any], services: Services
 ) -> None:
     user = event.get("user")
     if not isinstance(user, dict) or not user.get("id"):
         return
-    users.remember(str(user.get("team_id") or context["team_id"]), [person_from_api(user)])
+    services.users.remember(str(user.get("team_id") or context["team_id"]), [person_from_api(user)])
