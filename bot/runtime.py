@@ -7,6 +7,7 @@ SIGTERM or Ctrl-C, then closes the server and the database cleanly.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import signal
 import threading
@@ -25,12 +26,18 @@ from bot.db.migrate import upgrade
 from bot.db.models import Clock, utcnow
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
+from bot.outbox.sender import Sender, SenderSettings
 from bot.slack.app import create_app, create_web_client
 from bot.slack.http import MissionbotWsgi
+from bot.slack.kudos_delivery import register_kudos_messages
 from bot.slack.sender import SlackSender
+from bot.slack.transport import SlackTransport, create_transport_client
 from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)
+
+# The outbox lease per second of SLACK_API_TIMEOUT (15 s at least).
+LEASE_PER_CALL_TIMEOUT = dt.timedelta(seconds=3)
 
 
 @dataclass
@@ -41,6 +48,8 @@ class Runtime:
     app: App
     scheduler: DailyScheduler
     people: DirectorySync
+    # Drains the outbox (kudos announcements and DMs); started by `serve`, like the scheduler.
+    sender: Sender | None = None
 
     def wsgi(self) -> MissionbotWsgi:
         secret = self.settings.slack_signing_secret
@@ -49,6 +58,8 @@ class Runtime:
         )
 
     def close(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         self.people.stop()
         self.scheduler.shutdown()
         self.database.dispose()
@@ -63,8 +74,24 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
     scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings), clock=clock)
     users = UserDirectory(database, clock=clock)
+    sender = Sender(
+        database,
+        SlackTransport(create_transport_client(settings)),
+        # A lease well past one call's timeout: a send still in flight is never claimed twice.
+        settings=SenderSettings(
+            lease=dt.timedelta(seconds=max(15.0, 3 * settings.slack_api_timeout))
+        ),
+        clock=clock,
+    )
+    register_kudos_messages(sender)
     app = create_app(
-        settings, database=database, mission=mission, clock=clock, scheduler=scheduler, users=users
+        settings,
+        database=database,
+        mission=mission,
+        clock=clock,
+        scheduler=scheduler,
+        users=users,
+        sender=sender,
     )
     mission.sync_known(database)
     # Built here, started only by `serve`, like the scheduler.
@@ -76,6 +103,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         app=app,
         scheduler=scheduler,
         people=people,
+        sender=sender,
     )
 
 
@@ -99,6 +127,8 @@ def serve(runtime: Runtime) -> None:
     try:
         runtime.scheduler.start()
         runtime.people.start()
+        if runtime.sender is not None:
+            runtime.sender.start()
         if settings.socket_mode:
             _serve_socket_mode(runtime)
         else:

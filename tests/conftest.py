@@ -159,6 +159,9 @@ class Bot(SlackClient):
 def running_bot(settings: Settings, slack: FakeSlack, *, served: bool = False) -> Iterator[Bot]:
     """The bot built from `settings`, in-process or served by waitress; closed afterwards."""
     runtime = build_runtime(settings, migrate=False)
+    # The outbox's sender runs as under `serve`: announcements and DMs go out by themselves.
+    assert runtime.sender is not None
+    runtime.sender.start()
     if not served:
         in_process = Bot(runtime, slack)
         try:

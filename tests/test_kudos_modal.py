@@ -14,6 +14,7 @@ from tests.support.kudos import (
     kudos_rows,
     message_shortcut,
     opened_view,
+    outbox_settled,
     submission,
 )
 
@@ -98,12 +99,12 @@ def test_modal_posts_through_response_url_when_the_bot_is_not_in_the_channel(
             share_in="CPRIVATE1",
         )
     )
-    replies = slack.wait_for("response_url", count=2)
-    assert replies[0]["response_type"] == "in_channel"
-    assert "gave kudos to <@UDANA004>" in replies[0]["text"]
-    assert replies[1]["response_type"] == "ephemeral"
+    outbox_settled(bot.database)
+    replies = {c["response_type"]: c for c in slack.wait_for("response_url", count=2)}
+    assert "gave kudos to <@UDANA004>" in replies["in_channel"]["text"]
+    assert "Kudos recorded" in replies["ephemeral"]["text"]
     # Tried in the channel first; Slack said channel_not_found, so it went by response_url.
-    assert [c["channel"] for c in slack.calls("chat.postMessage")] == ["CPRIVATE1", DANA]
+    assert sorted(c["channel"] for c in slack.calls("chat.postMessage")) == ["CPRIVATE1", DANA]
     assert kudos_rows(bot.database)[0].public_channel_id == "CPRIVATE1"
 
 

@@ -25,15 +25,32 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import SECTION_TEXT_LIMIT, Message, as_dicts, context, escape, section
+from bot.blocks.common import (
+    SECTION_TEXT_LIMIT,
+    Message,
+    as_dicts,
+    clip,
+    context,
+    escape,
+    section,
+)
 from bot.kudos.grammar import MESSAGE_MAX_CHARS
-from bot.kudos.service import GivenKudos, KudosSummary, PrincipleTally, WithdrawnKudos
+from bot.kudos.service import (
+    GivenKudos,
+    KudosGroup,
+    KudosSummary,
+    PrincipleTally,
+    WithdrawnKudos,
+)
 from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.ids import View as ViewId
 from bot.text import without_bidi
 
 OPTION_TEXT_LIMIT = 75
+# Kudos one public message carries when a channel's announcements are combined (see above).
+ANNOUNCED_TOGETHER = 10
+FALLBACK_TEXT_LIMIT = 3000
 # A static select holds at most 100 options; past that the menu is an external select whose
 # options the bot serves as the giver types (bot/slack/listeners/kudos.py), 100 at a time.
 SELECT_OPTION_LIMIT = 100
@@ -82,27 +99,51 @@ def _safe_cut(line: str, limit: int) -> int:
     return amp if amp > 0 and ";" not in line[amp:limit] else limit
 
 
-def kudos_public(given: GivenKudos) -> Message:
-    headline = (
-        f":sparkles: <@{given.giver_id}> gave kudos to {mentions(given.receiver_ids)} "
-        f"for {principle_tag(given.principle)}"
-    )
-    blocks: list[Block] = [section(headline)]
-    blocks.extend(section(piece) for piece in quoted(given.message))
-    blocks.append(context(f"`#{given.principle.key}` · `/kudos` to recognise someone"))
-    text = (
-        f"<@{given.giver_id}> gave kudos to {mentions(given.receiver_ids)} for "
-        f"{escape(given.principle.title)}: {escape(given.message)}"
-    )
-    return Message(text=text, blocks=as_dicts(blocks))
+def kudos_announcement(groups: Sequence[KudosGroup]) -> Message:
+    """The public message: one kudos, or several given in the same channel moments apart.
+
+    A withdrawn kudos keeps its place as one line saying so (undo edits the message in place).
+    At most `ANNOUNCED_TOGETHER` kudos of at most four sections each, plus a footer: within a
+    message's 50 blocks.
+    """
+    blocks: list[Block] = []
+    texts: list[str] = []
+    for group in groups:
+        if group.withdrawn:
+            line = (
+                f":leftwards_arrow_with_hook: <@{group.giver_id}> withdrew a kudos to "
+                f"{mentions(group.receiver_ids)} for {principle_tag(group.principle)}."
+            )
+            blocks.append(context(line))
+            texts.append(line)
+            continue
+        blocks.append(
+            section(
+                f":sparkles: <@{group.giver_id}> gave kudos to {mentions(group.receiver_ids)} "
+                f"for {principle_tag(group.principle)}"
+            )
+        )
+        blocks.extend(section(piece) for piece in quoted(group.message))
+        texts.append(
+            f"<@{group.giver_id}> gave kudos to {mentions(group.receiver_ids)} for "
+            f"{escape(group.principle.title)}: {escape(group.message)}"
+        )
+    standing = [g for g in groups if not g.withdrawn]
+    if len(standing) == 1:
+        blocks.append(context(f"`#{standing[0].principle.key}` · `/kudos` to recognise someone"))
+    elif standing:
+        blocks.append(context("`/kudos` to recognise someone"))
+    return Message(text=clip("\n".join(texts), FALLBACK_TEXT_LIMIT), blocks=as_dicts(blocks))
 
 
-def kudos_withdrawn(withdrawn: WithdrawnKudos) -> Message:
+def announcement_not_made(group: KudosGroup, channel_id: str, reason: str) -> Message:
+    """To the giver, when the public message couldn't be posted: the kudos stands all the same."""
     text = (
-        f":leftwards_arrow_with_hook: <@{withdrawn.giver_id}> withdrew a kudos to "
-        f"{mentions(withdrawn.receiver_ids)} for {principle_tag(withdrawn.principle)}."
+        f":warning: Your kudos to {mentions(group.receiver_ids)} for "
+        f"{principle_tag(group.principle)} is saved and counts, but I couldn't announce it in "
+        f"<#{channel_id}> (`{escape(reason)}`). `/invite @missionbot` there lets me next time."
     )
-    return Message(text=text, blocks=as_dicts([context(text)]))
+    return Message(text=text, blocks=as_dicts([section(text)]))
 
 
 def kudos_dm(given: GivenKudos) -> Message:
@@ -120,7 +161,8 @@ def allowance_line(remaining: int, limit: int) -> str:
     return f"You have {remaining} of {limit} kudos left today."
 
 
-def kudos_confirmation(given: GivenKudos, failures: Sequence[str] = ()) -> Message:
+def kudos_confirmation(given: GivenKudos) -> Message:
+    """The giver's answer, in the acknowledgement itself: what was recorded and what is left."""
     if given.duplicate:
         lines = [
             f":white_check_mark: You already gave this kudos to {mentions(given.receiver_ids)} "
@@ -134,12 +176,6 @@ def kudos_confirmation(given: GivenKudos, failures: Sequence[str] = ()) -> Messa
     privacy = _privacy_line(given)
     if privacy:
         lines.append(privacy)
-    if failures:
-        lines.append(
-            ":warning: Your kudos is saved and counts, but Slack didn't take everything: "
-            + "; ".join(failures)
-            + "."
-        )
     lines.append(allowance_line(given.remaining, given.limit))
     text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))

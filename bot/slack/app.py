@@ -25,6 +25,7 @@ from bot.slack.web import create_web_client
 
 if TYPE_CHECKING:
     from bot.daily.jobs import DailyScheduler
+    from bot.outbox.sender import Sender
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def create_app(
     clock: Clock = utcnow,
     scheduler: DailyScheduler | None = None,
     users: UserDirectory | None = None,
+    sender: Sender | None = None,
 ) -> App:
     services = Services(
         db=database,
@@ -50,6 +52,7 @@ def create_app(
         clock=clock,
         users=users or UserDirectory(database, clock=clock),
         scheduler=scheduler,
+        sender=sender,
     )
     secret = settings.slack_signing_secret
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

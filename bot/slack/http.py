@@ -113,7 +113,7 @@ def check_shape(body: dict[str, Any], *, within: str = "") -> None:
                 # Bolt reads view.type whenever it looks at a view.
                 raise MalformedBody(f"{within}view has no type")
             check_shape(value, within=f"{within}{key}.")
-        if key in _LISTS:
+        if key in _LISTS and value is not None:  # `authorizations` may be null
             if key == "actions" and not value:
                 raise MalformedBody(f"{within}actions is empty")
             for item in value:

@@ -1,24 +1,53 @@
-"""After a kudos is committed: tell Slack — the public message, the DMs, the giver's confirmation.
-Where the public message went is handed back (`remember`) for the kudos flow to store.
+"""Kudos messages into Slack, through the outbox (bot/outbox/): queued in the transaction that
+records the kudos, sent afterwards by the sender's threads at Slack's pace — never by the
+request thread, which has already answered the giver in the acknowledgement.
 
-The kudos is already in the database when this runs, so a Slack failure here loses nothing:
-each step that fails is named in the giver's confirmation instead of ending the request. This
-is the one place that catches Slack errors, because here they are partial delivery, not a
-refusal for the error handler.
+What is queued for a kudos (`queue_kudos`):
+- **the announcement**, in the conversation it was given in — unless it was given in a DM or
+  nowhere (the App Home with no channel chosen): those are never announced. It is drawn at
+  send time from the database, so a kudos withdrawn meanwhile is left out, and a channel's
+  backlog goes out as one message carrying up to `ANNOUNCED_TOGETHER` kudos: a storm is
+  announced at the pace it happens, not one message a second behind it. Where the bot is not
+  a member, the command's response_url posts it instead (one kudos per message, since each
+  response_url belongs to its own command); where neither works, the giver gets a DM saying so.
+- **one DM per receiver**.
+
+Undo (`queue_withdrawal`) cancels whatever of that is still queued, and edits an announcement
+already posted (the other kudos it carries stay as they are).
+
+`confirm` is the one place left that talks to Slack directly: a note after the ack for the
+listeners that still have one to give (exports, errors after the ack).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.orm import Session
 
 from bot.blocks.common import Message
-from bot.blocks.kudos import kudos_confirmation, kudos_dm, kudos_public, kudos_withdrawn
-from bot.kudos.service import GivenKudos, WithdrawnKudos
+from bot.blocks.kudos import (
+    ANNOUNCED_TOGETHER,
+    announcement_not_made,
+    kudos_announcement,
+    kudos_dm,
+)
+from bot.db.models import OutboxMessage, utcnow
+from bot.kudos.service import (
+    GivenKudos,
+    WithdrawnKudos,
+    groups_in_message,
+    kudos_groups,
+    record_public_message,
+)
+from bot.outbox import queue
+from bot.outbox.queue import MESSAGE_KIND
+from bot.outbox.sender import Outgoing, Sender, Sent, StoredBodyHandler
 from bot.slack.api_errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
@@ -26,8 +55,16 @@ log = logging.getLogger(__name__)
 # Connection failures surface as OSError (URLError, TimeoutError) once retries are spent.
 SLACK_FAILURES: tuple[type[Exception], ...] = (SlackApiError, SlackClientError, OSError)
 
-# Told where the public message went (channel, ts; no ts through response_url), to store it.
-Remember = Callable[[str, str | None], None]
+ANNOUNCEMENT = "kudos_announcement"
+# One kudos a message: a combined announcement the bot couldn't post goes out again this way,
+# each through its own command's response_url.
+ANNOUNCEMENT_ALONE = "kudos_announcement_alone"
+EDIT = "kudos_edit"
+DM = "kudos_dm"
+NOT_EDITABLE = (
+    "The public message in <#{channel}> was posted through the command's reply, which I "
+    "can't edit: you may want to delete it yourself."
+)
 
 
 def _reason(error: Exception) -> str:
@@ -36,76 +73,180 @@ def _reason(error: Exception) -> str:
     return type(error).__name__
 
 
-def deliver_kudos(
-    *,
-    client: WebClient,
-    given: GivenKudos,
-    channel_id: str | None,
-    response_url: str | None,
-    remember: Remember,
-) -> list[str]:
-    """Announce, DM each receiver, confirm to the giver; returns what did not reach Slack."""
-    failures: list[str] = []
-    if not given.duplicate:
-        # Announced only where it was given: never out of a DM, never into a channel the
-        # giver didn't choose (a kudos from the App Home with no channel stays unannounced).
-        if channel_id and given.audience.announced:
-            failure = _post_public(client, given, channel_id, response_url, remember)
-            if failure:
-                failures.append(failure)
-        dm = kudos_dm(given)
-        for receiver_id in given.receiver_ids:
-            try:
-                client.chat_postMessage(channel=receiver_id, text=dm.text, blocks=dm.blocks)
-            except SLACK_FAILURES as error:
-                log.warning("kudos DM failed group=%s: %s", given.group_id, _reason(error))
-                failures.append(f"the direct message to <@{receiver_id}> ({_reason(error)})")
-    confirm(
-        client=client,
-        user_id=given.giver_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        message=kudos_confirmation(given, failures),
-    )
-    return failures
+def queue_kudos(
+    session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
+) -> None:
+    """Queue the announcement and the receivers' DMs, in the kudos's own transaction."""
+    if given.duplicate:
+        return
+    if given.channel_id and given.audience.announced:
+        queue.enqueue(
+            session,
+            team_id=team_id,
+            kind=ANNOUNCEMENT,
+            channel_id=given.channel_id,
+            subject=given.group_id,
+            response_url=response_url,
+            now=now,
+        )
+    dm = kudos_dm(given)
+    for receiver_id in given.receiver_ids:
+        queue.enqueue(
+            session,
+            team_id=team_id,
+            kind=DM,
+            channel_id=receiver_id,
+            text=dm.text,
+            blocks=dm.blocks,
+            subject=given.group_id,
+            now=now,
+        )
 
 
-def _post_public(
-    client: WebClient,
-    given: GivenKudos,
-    channel_id: str,
-    response_url: str | None,
-    remember: Remember,
+def queue_withdrawal(
+    session: Session, *, team_id: str, withdrawn: WithdrawnKudos, now: dt.datetime
 ) -> str | None:
-    message = kudos_public(given)
-    where = f"<#{channel_id}>"
-    # Post first and fall back on "not a member": asking conversations.info beforehand
-    # would cost every kudos a round trip to Slack that is almost always a yes.
-    try:
-        response = client.chat_postMessage(
-            channel=channel_id,
+    """Unsend what is still queued, edit what was posted; what the giver should know, if any."""
+    queue.cancel(session, team_id=team_id, subject=withdrawn.group_id, now=now)
+    channel, ts = withdrawn.public_channel_id, withdrawn.public_message_ts
+    if channel is None:
+        return None
+    if ts is None:
+        return NOT_EDITABLE.format(channel=channel)
+    _queue_edit(session, team_id=team_id, channel_id=channel, ts=ts, subject=withdrawn.group_id)
+    return None
+
+
+def _queue_edit(session: Session, *, team_id: str, channel_id: str, ts: str, subject: str) -> None:
+    queue.enqueue(
+        session, team_id=team_id, kind=EDIT, channel_id=channel_id, update_ts=ts, subject=subject
+    )
+
+
+class Announcements:
+    """Draws a channel's queued kudos into one public message and records where it went."""
+
+    def __init__(self, coalesce: int) -> None:
+        self.coalesce = coalesce
+
+    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+        team_id, channel_id = rows[0].team_id, rows[0].channel_id
+        groups = kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows))
+        standing = [g for g in groups if not g.withdrawn]
+        kept = {g.group_id for g in standing}
+        gone = [row for row in rows if row.subject not in kept]
+        if not standing:
+            return None
+        if gone:
+            queue.drop(gone, now=utcnow(), reason="withdrawn before it was announced")
+        message = kudos_announcement(standing)
+        sending = [row for row in rows if row.subject in kept]
+        return Outgoing(
+            team_id=team_id,
+            channel_id=channel_id,
             text=message.text,
             blocks=message.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
+            # A response_url answers for its own command only: one kudos, one message.
+            response_url=sending[0].response_url if len(sending) == 1 else None,
         )
-    except SLACK_FAILURES as error:
-        reason = _reason(error)
-        if reason not in NOT_A_MEMBER or not response_url:
-            log.warning("kudos public post failed group=%s: %s", given.group_id, reason)
-            return f"the public message in {where} ({reason})"
-        log.info("kudos public post through response_url group=%s: %s", given.group_id, reason)
-    else:
-        remember(str(response["channel"]), response.get("ts"))
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+        team_id = rows[0].team_id
+        channel_id = sent.channel_id or rows[0].channel_id
+        for group_id in _subjects(rows):
+            record_public_message(
+                session=session,
+                team_id=team_id,
+                group_id=group_id,
+                channel_id=channel_id,
+                message_ts=sent.ts,
+            )
+        if sent.ts is None:
+            return
+        # An undo that landed while the message was on its way: edit it now.
+        withdrawn = [
+            g
+            for g in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows))
+            if g.withdrawn
+        ]
+        if withdrawn:
+            _queue_edit(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                ts=sent.ts,
+                subject=withdrawn[0].group_id,
+            )
+
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        team_id, channel_id = rows[0].team_id, rows[0].channel_id
+        if len(rows) > 1 and reason in NOT_A_MEMBER:
+            # The bot isn't in the channel: each command's own response_url may still post it.
+            for row in rows:
+                queue.enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=ANNOUNCEMENT_ALONE,
+                    channel_id=channel_id,
+                    subject=row.subject,
+                    response_url=row.response_url,
+                )
+            return
+        for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):
+            note = announcement_not_made(group, channel_id, reason)
+            queue.enqueue(
+                session,
+                team_id=team_id,
+                kind=MESSAGE_KIND,
+                channel_id=group.giver_id,
+                text=note.text,
+                blocks=note.blocks,
+            )
+        log.warning("kudos announcement failed channel=%s n=%d: %s", channel_id, len(rows), reason)
+
+
+class Edits:
+    """Redraws an announcement after an undo, with every kudos it carries as it is now."""
+
+    coalesce = ANNOUNCED_TOGETHER
+
+    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+        row = rows[0]
+        if row.update_ts is None:
+            return None
+        groups = groups_in_message(
+            session=session,
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            message_ts=row.update_ts,
+        )
+        if not groups:
+            return None
+        message = kudos_announcement(groups)
+        return Outgoing(
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            update_ts=row.update_ts,
+        )
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
         return None
-    # response_url answers in the conversation the command was typed in: the same one.
-    try:
-        _send(response_url, message, response_type="in_channel")
-    except SLACK_FAILURES as error:
-        log.warning("kudos public post failed group=%s: %s", given.group_id, _reason(error))
-        return f"the public message in {where} ({_reason(error)})"
-    remember(channel_id, None)
-    return None
+
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        log.warning("kudos announcement edit failed channel=%s: %s", rows[0].channel_id, reason)
+
+
+def _subjects(rows: Sequence[OutboxMessage]) -> list[str]:
+    return [row.subject for row in rows if row.subject]
+
+
+def register_kudos_messages(sender: Sender) -> None:
+    sender.register(ANNOUNCEMENT, Announcements(ANNOUNCED_TOGETHER))
+    sender.register(ANNOUNCEMENT_ALONE, Announcements(1))
+    sender.register(EDIT, Edits())
+    sender.register(DM, StoredBodyHandler())
 
 
 def _send(response_url: str, message: Message, *, response_type: str) -> None:
@@ -148,29 +289,3 @@ def confirm(
     except SLACK_FAILURES as error:
         attempts.append(f"DM: {_reason(error)}")
         log.error("could not confirm to user=%s: %s", user_id, "; ".join(attempts))
-
-
-def announce_withdrawal(*, client: WebClient, withdrawn: WithdrawnKudos) -> str | None:
-    """Edit the public message to say the kudos was withdrawn; returns what went wrong."""
-    if withdrawn.public_channel_id is None:
-        return None
-    if withdrawn.public_message_ts is None:
-        return (
-            f"The public message in <#{withdrawn.public_channel_id}> was posted through the "
-            "command's reply, which I can't edit: you may want to delete it yourself."
-        )
-    message = kudos_withdrawn(withdrawn)
-    try:
-        client.chat_update(
-            channel=withdrawn.public_channel_id,
-            ts=withdrawn.public_message_ts,
-            text=message.text,
-            blocks=message.blocks,
-        )
-    except SLACK_FAILURES as error:
-        log.warning("kudos withdrawal update failed group=%s: %s", withdrawn.group_id, error)
-        return (
-            f"I couldn't update the public message in <#{withdrawn.public_channel_id}> "
-            f"({_reason(error)}): you may want to delete it yourself."
-        )
-    return None

@@ -17,6 +17,7 @@ from bot.slack.users import UserDirectory
 
 if TYPE_CHECKING:
     from bot.daily.jobs import DailyScheduler
+    from bot.outbox.sender import Sender
 
 SERVICES = "services"
 
@@ -30,3 +31,10 @@ class Services:
     users: UserDirectory
     # None where nothing posts on a clock (tests that build an app on its own).
     scheduler: DailyScheduler | None = None
+    # Drains the outbox; told when a request queued something, so it goes out at once.
+    sender: Sender | None = None
+
+    def queued(self) -> None:
+        """Wake the sender: something was just committed to the outbox."""
+        if self.sender is not None:
+            self.sender.notify()

@@ -232,6 +232,8 @@ class FakeSlack:
     def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel = params.get("channel")
         known = self.channels.get(str(channel))
+        if known is not None and known.get("is_archived"):
+            return {"ok": False, "error": "is_archived"}
         if known is not None and not known.get("is_member", True):
             # As Slack answers: a private channel the bot isn't in doesn't exist for it.
             error = "channel_not_found" if known.get("is_private") else "not_in_channel"

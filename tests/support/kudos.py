@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db.engine import Database
-from bot.db.models import Kudos, KudosAllowance
+from bot.db.models import Kudos, KudosAllowance, OutboxMessage
 from bot.slack.ids import GIVE_KUDOS, KudosBlock, KudosInput, Shortcut, View
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_client import DEFAULT_CHANNEL, DEFAULT_USER
@@ -143,3 +144,20 @@ def give_kudos_button(value: str | None, channel: str | None = DEFAULT_CHANNEL) 
     if channel:
         payload["channel"] = {"id": channel, "name": "general"}
     return payload
+
+
+def outbox_settled(database: Database, timeout: float = 10.0) -> None:
+    """Wait until the sender has nothing left to send (every outbox row sent, failed or dropped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with database.reading() as session:
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(["pending", "sending"]))
+            )
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{waiting} outbox message(s) still unsent after {timeout}s")
+        time.sleep(0.02)

@@ -1,7 +1,8 @@
 """`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
 
 Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
-(bot/kudos/service.py) commits → acknowledge → deliver to Slack (bot/slack/kudos_delivery.py).
+(bot/kudos/service.py) commits, with its messages queued in the outbox
+(bot/slack/kudos_delivery.py) → the acknowledgement carries the giver's confirmation.
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
@@ -24,19 +25,19 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.kudos import (
     ModalPrefill,
     give_kudos_modal,
+    kudos_confirmation,
     kudos_summary,
     principle_options,
     undo_confirmation,
 )
 from bot.errors import KudosRefused
-from bot.kudos.flows import remember_announcement
 from bot.kudos.grammar import clean_message, is_blank, parse_kudos
 from bot.kudos.service import Recipient, Source, give, summary, undo
 from bot.slack.channels import look_up_audience
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe, deadline_of
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
-from bot.slack.kudos_delivery import announce_withdrawal, confirm, deliver_kudos
+from bot.slack.kudos_delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.services import Services
 from bot.slack.users import SlackUser, UserDirectory
 
@@ -97,7 +98,12 @@ KUDOS.default = give_from_command
 def give_and_deliver(
     ack: Ack, kudos: KudosToGive, client: WebClient, context: BoltContext, services: Services
 ) -> None:
-    """Look the people up, commit the kudos, acknowledge, then tell Slack: in that order."""
+    """Look the people up, commit the kudos with its messages, answer the giver: in that order.
+
+    The announcement and the DMs are committed with the kudos, into the outbox; the sender
+    posts them at Slack's pace (bot/slack/kudos_delivery.py). Nothing here waits on Slack
+    after the people are known (from the directory, normally without a call).
+    """
     team_id, user_id = str(context.team_id), str(context.user_id)
     db, users = services.db, services.users
     quick_client = deadline_of(context).client  # before the ack: calls end in time
@@ -122,16 +128,20 @@ def give_and_deliver(
             now=now,
             audience=audience,
         )
-    # Committed: from here on a Slack failure is reported to the giver, never lost.
+        queue_kudos(session, team_id=team_id, given=given, response_url=kudos.response_url, now=now)
+    services.queued()
+    reply = kudos_confirmation(given)
+    if kudos.source == Source.COMMAND:
+        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        return
+    # A form's acknowledgement closes it and can carry no message: the confirmation follows.
     ack()
-    deliver_kudos(
+    confirm(
         client=client,
-        given=given,
+        user_id=user_id,
         channel_id=kudos.channel_id,
         response_url=kudos.response_url,
-        remember=lambda channel, ts: remember_announcement(
-            db, team_id=team_id, group_id=given.group_id, channel_id=channel, message_ts=ts
-        ),
+        message=reply,
     )
 
 
@@ -169,23 +179,19 @@ def look_up(
 @KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")
 def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
     giver = request.caller()
+    now = services.clock()
     with services.db.transaction() as session:
         withdrawn = undo(
             session=session,
             team_id=request.team_id,
             giver_id=request.user_id,
             giver_timezone=giver.timezone,
-            now=services.clock(),
+            now=now,
         )
-    ack()
-    failure = announce_withdrawal(client=request.client, withdrawn=withdrawn)
-    confirm(
-        client=request.client,
-        user_id=request.user_id,
-        channel_id=request.channel_id,
-        response_url=request.response_url,
-        message=undo_confirmation(withdrawn, failure),
-    )
+        failure = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
+    services.queued()
+    reply = undo_confirmation(withdrawn, failure)
+    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
 @KUDOS.subcommand("me", help="`/kudos me` shows the kudos you received and gave")
