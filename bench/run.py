@@ -1,6 +1,6 @@
 """All of missionbot's benchmarks: request path, memory, leaderboards, fan-out; prints tables.
 
-    .venv/bin/python bench/run.py [--quick] [--only request,memory,leaderboards,fanout]
+    .venv/bin/python bench/run.py [--quick] [--only request,memory,leaderboards,fanout,storm]
 
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
@@ -358,7 +358,7 @@ def bench_memory(quick: bool, tmp: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
-    parser.add_argument("--only", default="request,memory,leaderboards,fanout")
+    parser.add_argument("--only", default="request,memory,leaderboards,fanout,storm")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     print(f"# missionbot benchmarks {dt.date.today()} (nproc={os.cpu_count()})\n")
@@ -376,6 +376,12 @@ def main() -> None:
             from bench.fanout import bench_fanout
 
             print("\n".join(bench_fanout(args.quick, Path(tmp))) + "\n", flush=True)
+        if "storm" in wanted:
+            from bench.storm import bench_storm
+
+            kudos, seconds = (60, 15.0) if args.quick else (240, 60.0)
+            rows = bench_storm(Path(tmp), kudos=kudos, seconds=seconds)
+            print("\n".join(rows) + "\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,12 +142,40 @@ def test_every_kudos_acknowledged_before_kill_9_is_in_the_database_after_restart
     # What was queued when the first process died goes out from the second, each once (a
     # row leased by the dead process waits out its lease first).
     outbox_settled(database, timeout=90)
-    shown = Counter(
+    shown = markers_in_general(slack, r"burst \d+")
+    assert set(shown) == recorded - {"after"}
+    assert set(shown.values()) == {1}
+
+
+def markers_in_general(slack: FakeSlack, pattern: str) -> Counter[str]:
+    """How many #general messages each kudos marker appeared in (coalesced ones carry several)."""
+    return Counter(
         marker
         for call in slack.calls("chat.postMessage")
         if call["channel"] == "CGENERAL01"
-        for marker in set(re.findall(r"burst \d+", json.dumps(call.params)))
-        if marker in recorded
+        for marker in set(re.findall(pattern, json.dumps(call.params)))
     )
-    assert set(shown) == recorded - {"after"}
-    assert set(shown.values()) == {1}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_processes_draining_one_outbox_announce_each_of_100_kudos_once(
+    database: Database, slack: FakeSlack, spawn: Callable[..., ServeProcess]
+) -> None:
+    processes = [spawn(), spawn()]
+    clients = [process.client() for process in processes]
+
+    def give(n: int) -> str:
+        client = clients[n % 2]  # half the kudos reach each process
+        reply = client.command(
+            "/kudos", f"<@{DANA}|dana> #plain-words twin-{n:03d}", user=f"UTWIN{n:04d}"
+        )
+        return reply.text
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(give, range(100)))
+    assert all("Kudos recorded" in reply for reply in replies)
+    outbox_settled(database, timeout=60)
+    shown = markers_in_general(slack, r"twin-\d{3}")
+    assert shown == Counter({f"twin-{n:03d}": 1 for n in range(100)})
+    dms = [c for c in slack.calls("chat.postMessage") if c["channel"] == DANA]
+    assert len(dms) == 100
