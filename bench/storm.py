@@ -26,7 +26,6 @@ import http.client
 import json
 import math
 import re
-import signal
 import sys
 import tempfile
 import threading
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bench.databases import fresh_databases  # noqa: E402
+from bench.fake_slack_server import serve_until_terminated  # noqa: E402
 from bench.run import _send, command_body, missionbot, percentile  # noqa: E402
 from bot.db.models import Kudos  # noqa: E402
 from tests.support.fake_slack import Call, Failure, FakeSlack, default_user  # noqa: E402
@@ -311,13 +311,7 @@ def main() -> None:
     parser.add_argument("--backends", default="", help="comma-separated: sqlite,postgresql")
     args = parser.parse_args()
     if args.slack:
-        slack = StormSlack(people=args.kudos)
-        slack.start()
-        print(slack.base_url, flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        stop.wait()
-        slack.stop()
+        serve_until_terminated(StormSlack(people=args.kudos))
         return
     kudos, seconds = (60, 15.0) if args.quick else (args.kudos, args.seconds)
     backends = [b for b in args.backends.split(",") if b] or None
