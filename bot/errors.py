@@ -22,6 +22,11 @@ class UserError(Exception):
         self.field = field
 
 
+# Past this many, "the principles are …" would be a wall of keys (and pass a section's 3,000
+# characters well before 250): the reply points at /mission instead.
+LISTED_KEYS = 30
+
+
 class UnknownPrinciple(UserError):
     def __init__(self, reference: str, suggestions: list[str], keys: list[str]) -> None:
         self.reference = reference
@@ -30,9 +35,13 @@ class UnknownPrinciple(UserError):
         hint = (
             f" Did you mean {', '.join(f'`#{key}`' for key in suggestions)}?" if suggestions else ""
         )
+        every = (
+            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}."
+            if len(keys) <= LISTED_KEYS
+            else f"`/mission` lists all {len(keys)} principles."
+        )
         super().__init__(
-            f"I don't know a principle called {echo(reference)}.{hint}\n"
-            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}.",
+            f"I don't know a principle called {echo(reference)}.{hint}\n{every}",
             field="principle",
         )
 

@@ -150,6 +150,11 @@ def test_numbers_keys_and_suggestions_work_at_any_size(bot: Bot, size: int) -> N
     unknown = bot.command("/mission", "no-such-principle")
     assert_valid_message(unknown.json)
     assert "I don't know a principle called `no-such-principle`" in unknown.text
+    # Every key while they are few; past that a pointer, not a list clipped mid-key.
+    if size <= 30:
+        assert f"`#{principle_key(size)}`." in unknown.text
+    else:
+        assert f"`/mission` lists all {size} principles." in unknown.text
 
 
 def test_kudos_form_is_valid_and_offers_every_principle(
