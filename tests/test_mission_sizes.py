@@ -302,3 +302,5 @@ def test_principle_report_with_every_principle_quiet_stays_within_a_messages_lim
     reply = bot.command("/kudos", "principles month")
     assert reply.status == 200
     assert_valid_message(reply.json)
+    quiet = reply.text.split("*Quiet:*", 1)[1]
+    assert all(f"`#{principle_key(n)}`" in quiet for n in range(1, size + 1))  # none clipped

@@ -16,7 +16,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import context, divider, escape, header, section
 from bot.blocks.mission import mission_title, principle_line
-from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_line
+from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_lines
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.leaderboard import Leaderboard, PrincipleReport
@@ -103,7 +103,11 @@ def _admin_blocks(report: PrincipleReport | None) -> list[Block]:
     lines = principle_lines(shown) or ["_No kudos yet this month._"]
     blocks.extend(_capped(packed_sections(lines), "`/kudos principles` shows them all."))
     if report.quiet:
-        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+        blocks.extend(
+            _capped(
+                packed_sections(quiet_lines(report.quiet)), "`/kudos principles` names them all."
+            )
+        )
     blocks.append(
         ActionsBlock(
             elements=[ButtonElement(text="Export this month (CSV)", action_id=Action.EXPORT_KUDOS)]

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import Message, as_dicts, clip, context, escape, packed_sections, section
+from bot.blocks.common import (
+    MESSAGE_BLOCK_LIMIT,
+    Message,
+    as_dicts,
+    clip,
+    context,
+    escape,
+    packed_sections,
+    section,
+)
 from bot.blocks.kudos import mentions
 from bot.daily.digest import Digest
 from bot.mission.service import PrincipleInfo
@@ -96,9 +105,20 @@ def principle_lines(counts: Sequence[PrincipleCount]) -> list[str]:
     ]
 
 
-def quiet_line(quiet: Sequence[PrincipleInfo]) -> str:
-    names = ", ".join(f"{principle_name(p)} `#{p.key}`" for p in quiet)
-    return f":zzz: *Quiet:* nobody was recognised for {names}."
+def quiet_lines(quiet: Sequence[PrincipleInfo]) -> list[str]:
+    """The quiet principles, one a line, for `packed_sections` to spread over sections: as one
+    line they were clipped at a section's 3,000 characters, dropping names."""
+    return [":zzz: *Quiet:* nobody was recognised for"] + [
+        f"• {principle_name(p)} `#{p.key}`" for p in quiet
+    ]
+
+
+def _within(before: Sequence[Block], more: Sequence[Block]) -> list[Block]:
+    """`more` cut to what fits a message after `before` and a closing context line."""
+    room = MESSAGE_BLOCK_LIMIT - len(before) - 1
+    if len(more) <= room:
+        return list(more)
+    return [*more[: max(room - 1, 0)], context("And more: `/mission` lists every principle.")]
 
 
 def principle_report_message(report: PrincipleReport) -> Message:
@@ -109,7 +129,7 @@ def principle_report_message(report: PrincipleReport) -> Message:
     else:
         blocks.append(section(f"No kudos in {report.period.label} yet."))
     if report.quiet:
-        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+        blocks.extend(_within(blocks, packed_sections(quiet_lines(report.quiet))))
     compared = f"; changes against {report.previous.label}" if report.previous else ""
     blocks.append(context(f"{kudos_count(report.total)} in {report.period.label}{compared}"))
     text = f"Kudos by principle, {report.period.label}: {report.total} in all"
@@ -136,7 +156,7 @@ def digest_message(digest: Digest) -> Message:
             )
         )
     if report.quiet:
-        blocks.extend(packed_sections([quiet_line(report.quiet)]))
+        blocks.extend(_within(blocks, packed_sections(quiet_lines(report.quiet))))
     blocks.append(context("`/kudos` to recognise someone · `/kudos principles week` for details"))
     text = f"Last week in kudos ({report.period.label}): {report.total} in all"
     return Message(text=text, blocks=as_dicts(blocks))
