@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.config import README_SLACK_SETUP, ConfigError, Settings, load_settings
@@ -22,7 +20,9 @@ from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.errors import UserError
 from bot.mission.file import MissionFileError, load_mission_file, summarize
-from bot.reports.periods import Period
+
+if TYPE_CHECKING:
+    from bot.reports.scope import ReportScope
 
 log = logging.getLogger("bot")
 
@@ -132,29 +132,29 @@ def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _report_scope(
-    settings: Settings, args: argparse.Namespace, database: Database
-) -> tuple[str, ZoneInfo, Period]:
+def _report_scope(settings: Settings, args: argparse.Namespace, database: Database) -> ReportScope:
     """The team, timezone and period a report command asked for (or the usage error)."""
-    from bot.db.models import Mission
-    from bot.reports.periods import parse_period
+    from bot.reports.scope import NoSingleTeam, UnknownTimezone, only_team, report_scope, timezone
 
     try:
-        where = ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CliError(f"--timezone: {args.timezone!r} is not a timezone", EXIT_USAGE) from None
+        where = timezone(args.timezone)
+    except UnknownTimezone as exc:
+        raise CliError(f"--timezone: {exc}", EXIT_USAGE) from None
     try:
-        period = parse_period(args.period, utcnow().astimezone(where).date())
+        # The team is settled after the period so that a bad period is named first.
+        scope = report_scope(team_id=args.team or "", period=args.period, where=where, now=utcnow())
     except UserError as exc:
         raise CliError(f"--period: {exc.message.replace('`', '')}", EXIT_USAGE) from None
     if args.team:
-        return args.team, where, period
+        return scope
     with database.reading() as session:
-        teams = list(session.scalars(select(Mission.team_id).order_by(Mission.team_id)))
-    if len(teams) != 1:
-        found = ", ".join(teams) if teams else "none yet"
-        raise CliError(f"--team: choose the workspace (teams in the database: {found})", EXIT_USAGE)
-    return teams[0], where, period
+        try:
+            team_id = only_team(session)
+        except NoSingleTeam as exc:
+            raise CliError(
+                f"--team: choose the workspace (teams in the database: {exc})", EXIT_USAGE
+            ) from None
+    return replace(scope, team_id=team_id)
 
 
 def _names(settings: Settings, team_id: str, user_ids: Sequence[str]) -> dict[str, str]:
@@ -176,22 +176,30 @@ def _names(settings: Settings, team_id: str, user_ids: Sequence[str]) -> dict[st
 
 def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.leaderboard import Role, find_principle, leaderboard
+    from bot.reports.tables import (
+        leaderboard_csv,
+        leaderboard_json,
+        leaderboard_records,
+        leaderboard_text,
+    )
 
     database = Database(settings.database_url)
     try:
-        team_id, where, period = _report_scope(settings, args, database)
+        scope = _report_scope(settings, args, database)
         with database.reading() as session:
             try:
                 principle = (
-                    find_principle(session, team_id, args.principle) if args.principle else None
+                    find_principle(session, scope.team_id, args.principle)
+                    if args.principle
+                    else None
                 )
             except UserError as exc:
                 raise CliError(f"--principle: {exc.message.replace('`', '')}", EXIT_USAGE) from None
             board = leaderboard(
                 session=session,
-                team_id=team_id,
-                period=period,
-                bounds=period.bounds(where),
+                team_id=scope.team_id,
+                period=scope.period,
+                bounds=scope.bounds,
                 role=Role.GIVERS if args.givers else Role.RECEIVERS,
                 principle=principle,
                 top=args.top,
@@ -201,50 +209,15 @@ def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
         database.dispose()
-    names = _names(settings, team_id, [s.user_id for s in board.entries])
-    rows = [
-        {
-            "rank": s.rank,
-            "user_id": s.user_id,
-            "name": names.get(s.user_id, ""),
-            "kudos": s.count,
-            "principles": "; ".join(f"{p.key} {n}" for p, n in s.split),
-        }
-        for s in board.entries
-    ]
+    names = _names(settings, scope.team_id, [s.user_id for s in board.entries])
+    records = leaderboard_records(board, names)
     if args.format == "json":
-        print(json.dumps({"period": period.label, "role": str(board.role), "rows": rows}, indent=2))
+        print(leaderboard_json(board, records))
     elif args.format == "csv":
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=list(LEADERBOARD_COLUMNS), lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
+        sys.stdout.write(leaderboard_csv(records))
     else:
-        about = f" for #{principle.key}" if principle else ""
-        print(f"Top {board.role}{about}, {period.label} ({where.key}): {board.total} kudos")
-        print(_table(rows) if rows else "No kudos in this period.")
+        print(leaderboard_text(board, scope.where, records))
     return EXIT_OK
-
-
-LEADERBOARD_COLUMNS = ("rank", "user_id", "name", "kudos", "principles")
-
-
-def _table(rows: Sequence[dict[str, object]]) -> str:
-    """Rows as aligned columns for a terminal; numbers right-aligned."""
-    columns = LEADERBOARD_COLUMNS
-    cells = [[str(row[c]) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    numeric = {"rank", "kudos"}
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if c in numeric else v.ljust(w)
-            for c, v, w in zip(columns, values, widths, strict=True)
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(columns), rule, *(line(r) for r in cells)])
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -252,23 +225,23 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
     database = Database(settings.database_url)
     try:
-        team_id, where, period = _report_scope(settings, args, database)
+        scope = _report_scope(settings, args, database)
         with database.reading() as session:
             rows = export_rows(
                 session=session,
-                team_id=team_id,
-                bounds=period.bounds(where),
+                team_id=scope.team_id,
+                bounds=scope.bounds,
                 public_text_only=args.public_text_only,
             )
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
         database.dispose()
-    names = _names(settings, team_id, people(rows))
+    names = _names(settings, scope.team_id, people(rows))
     content = to_json(rows, names) if args.format == "json" else to_csv(rows, names)
     if args.output:
         Path(args.output).write_text(content, encoding="utf-8", newline="")
-        print(f"Wrote {len(rows)} kudos of {period.label} to {args.output}.", file=sys.stderr)
+        print(f"Wrote {len(rows)} kudos of {scope.period.label} to {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(content)
     return EXIT_OK

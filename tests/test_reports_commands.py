@@ -22,6 +22,7 @@ from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.leaderboard import PrincipleCount, PrincipleReport
 from bot.reports.periods import parse_period
+from bot.reports.scope import report_scope
 from bot.slack.ids import GIVE_KUDOS, Action, Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -408,3 +409,32 @@ def test_cli_export_writes_csv_or_json(
     assert main(["export", "--period", "someday"]) == 2
     assert "--period" in capsys.readouterr().err
     assert main(["export", "--timezone", "Mars/Olympus"]) == 2
+
+
+@pytest.mark.usefixtures("cli_env", "clock_at_now")
+def test_the_cli_and_the_slack_command_count_the_same_2026_q1_for_berlin(
+    bot: Bot, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    scope = report_scope(team_id=TEAM_ID, period="2026-Q1", where=berlin, now=NOW)
+    start = dt.datetime(2026, 1, 1, tzinfo=berlin).astimezone(dt.UTC)
+    end = dt.datetime(2026, 4, 1, tzinfo=berlin).astimezone(dt.UTC)  # summer time by then
+    assert scope.bounds == (start, end)
+    second = dt.timedelta(seconds=1)
+    edges = {"UBEFORE01": start - second, "UFIRST001": start, "ULAST0001": end - second}
+    edges["UAFTER001"] = end
+    plain = synced(bot)["plain-words"]
+    seed(bot.database, [kudos_row(TEAM_ID, "UGIVER1", u, plain, at) for u, at in edges.items()])
+    slack.add_user("UBERLIN01", tz="Europe/Berlin")
+
+    text = bot.command("/kudos", "leaderboard 2026-Q1", user="UBERLIN01").text
+    in_slack = {user for user in edges if f"<@{user}>" in text}
+
+    def in_cli(timezone: str) -> set[str]:
+        argv = ["leaderboard", "--period", "2026-Q1", "--timezone", timezone, "--format", "json"]
+        assert main(argv) == 0
+        return {row["user_id"] for row in json.loads(capsys.readouterr().out)["rows"]}
+
+    assert in_slack == in_cli("Europe/Berlin") == {"UFIRST001", "ULAST0001"}
+    # The same words in another calendar are other instants: the zone is not ignored.
+    assert in_cli("UTC") == {"ULAST0001", "UAFTER001"}

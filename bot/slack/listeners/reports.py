@@ -7,10 +7,8 @@ The subcommands are declared on the `/kudos` router (bot/slack/commands.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -23,12 +21,12 @@ from bot.blocks.reports import (
     principle_report_message,
 )
 from bot.db.engine import Database
-from bot.db.models import Clock
 from bot.errors import UserError
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
 from bot.reports.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
-from bot.reports.periods import PERIOD_HELP, Period, PeriodKind, parse_period, period_of
+from bot.reports.periods import PERIOD_HELP, PeriodKind
+from bot.reports.scope import ReportScope, report_scope
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
@@ -55,14 +53,14 @@ def register(app: App) -> None:
     app.action(Action.EXPORT_KUDOS)(after_ack_safe(handle_export_button))
 
 
-def _caller_zone(request: CommandRequest) -> ZoneInfo:
-    return zone(request.caller().timezone)
-
-
-def _caller_period(request: CommandRequest, text: str) -> tuple[Period, ZoneInfo]:
+def _caller_scope(request: CommandRequest, period: str) -> ReportScope:
     """The period the caller asked for, as a calendar period of their own timezone."""
-    where = _caller_zone(request)
-    return parse_period(text, _today(request.services.clock, where)), where
+    return report_scope(
+        team_id=request.team_id,
+        period=period,
+        where=zone(request.caller().timezone),
+        now=request.services.clock(),
+    )
 
 
 def _require_admin(request: CommandRequest, refusal: str) -> None:
@@ -76,11 +74,6 @@ def _require_admin(request: CommandRequest, refusal: str) -> None:
     )
 
 
-def _today(clock: Clock, where: ZoneInfo) -> dt.date:
-    now: dt.datetime = clock()
-    return now.astimezone(where).date()
-
-
 @KUDOS.subcommand(
     "leaderboard",
     aliases=("top",),
@@ -92,16 +85,16 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
     args = parse_report_args(request.args)
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
-    period, where = _caller_period(request, args.period)
+    scope = _caller_scope(request, args.period)
     with services.db.reading() as session:
         principle = (
-            find_principle(session, request.team_id, args.principle) if args.principle else None
+            find_principle(session, scope.team_id, args.principle) if args.principle else None
         )
         board = leaderboard(
             session=session,
-            team_id=request.team_id,
-            period=period,
-            bounds=period.bounds(where),
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
             role=args.role,
             principle=principle,
             caller_id=None if args.share else request.user_id,
@@ -122,15 +115,15 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {PRINCIPLES_USAGE}")
-    period, where = _caller_period(request, args.period)
-    previous = period.previous()
+    scope = _caller_scope(request, args.period)
+    previous = scope.period.previous()
     with services.db.reading() as session:
         report = principle_report(
             session=session,
-            team_id=request.team_id,
-            period=period,
-            bounds=period.bounds(where),
-            previous_bounds=previous.bounds(where) if previous else None,
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
+            previous_bounds=previous.bounds(scope.where) if previous else None,
         )
     reply = principle_report_message(report)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
@@ -146,25 +139,23 @@ def export_command(ack: Ack, request: CommandRequest, services: Services) -> Non
     args = parse_report_args(request.args, EXPORT_USAGE)
     if args.principle or args.share or args.role != "receivers":
         raise UserError(f"Try {EXPORT_USAGE}")
-    period, where = _caller_period(request, args.period)
-    started = export_started(period)
+    scope = _caller_scope(request, args.period)
+    started = export_started(scope.period)
     # The upload may take longer than Slack's three seconds: acknowledge first.
     ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
     count, channel_id = send_export(
         client=request.client,
         db=services.db,
         users=services.users,
-        team_id=request.team_id,
+        scope=scope,
         user_id=request.user_id,
-        period=period,
-        where=where,
     )
     confirm(
         client=request.client,
         user_id=request.user_id,
         channel_id=request.channel_id,
         response_url=request.response_url,
-        message=export_sent(period, count, channel_id),
+        message=export_sent(scope.period, count, channel_id),
     )
 
 
@@ -173,14 +164,13 @@ def send_export(
     client: WebClient,
     db: Database,
     users: UserDirectory,
-    team_id: str,
+    scope: ReportScope,
     user_id: str,
-    period: Period,
-    where: ZoneInfo,
 ) -> tuple[int, str]:
-    """The period's kudos as CSV, uploaded into a DM with the user; (rows, DM channel)."""
+    """The scope's kudos as CSV, uploaded into a DM with the user; (rows, DM channel)."""
+    team_id, period = scope.team_id, scope.period
     with db.reading() as session:
-        rows = export_rows(session=session, team_id=team_id, bounds=period.bounds(where))
+        rows = export_rows(session=session, team_id=team_id, bounds=scope.bounds)
     names = {uid: _name(client, users, team_id, uid) for uid in people(rows)}
     channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
     client.files_upload_v2(
@@ -221,14 +211,10 @@ def handle_export_button(
     ):
         client.chat_postMessage(channel=user_id, text=EXPORT_ADMINS_ONLY)
         return
-    where = zone(users.get(client, team_id, user_id).timezone)
-    period = period_of(PeriodKind.MONTH, _today(services.clock, where))
-    send_export(
-        client=client,
-        db=services.db,
-        users=users,
+    scope = report_scope(
         team_id=team_id,
-        user_id=user_id,
-        period=period,
-        where=where,
+        period=PeriodKind.MONTH,
+        where=zone(users.get(client, team_id, user_id).timezone),
+        now=services.clock(),
     )
+    send_export(client=client, db=services.db, users=users, scope=scope, user_id=user_id)
