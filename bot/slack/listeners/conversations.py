@@ -9,13 +9,13 @@ other message event is of no interest yet and is acknowledged without work.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import App
 
 from bot.audience import Audience, forget_audience, remember_audience
 from bot.slack.ids import Event, MessageSubtype
 from bot.slack.services import Services
+from bot.slack.surfaces import ChannelEvent, MessageEvent, event
 
 log = logging.getLogger(__name__)
 
@@ -26,47 +26,41 @@ CONVERSIONS: dict[str, Audience] = {
 
 
 def register(app: App) -> None:
-    app.event(Event.MESSAGE)(handle_message)
-    app.event(Event.CHANNEL_SHARED)(handle_channel_shared)
-    app.event(Event.CHANNEL_UNSHARED)(handle_channel_unshared)
+    app.event(Event.MESSAGE)(event(MessageEvent.of, handle_message))
+    app.event(Event.CHANNEL_SHARED)(event(ChannelEvent.of, handle_channel_shared))
+    app.event(Event.CHANNEL_UNSHARED)(event(ChannelEvent.of, handle_channel_unshared))
 
 
-def handle_message(event: dict[str, Any], context: dict[str, Any], services: Services) -> None:
-    audience = CONVERSIONS.get(str(event.get("subtype")))
-    channel_id = event.get("channel")
+def handle_message(request: MessageEvent, services: Services) -> None:
+    audience = CONVERSIONS.get(request.subtype)
+    channel_id = request.channel_id
     if audience is None or not channel_id:
         return
     with services.db.transaction() as session:
         remember_audience(
             session=session,
-            team_id=str(context["team_id"]),
-            channel_id=str(channel_id),
+            team_id=request.team_id,
+            channel_id=channel_id,
             audience=audience,
             now=services.clock(),
         )
     log.info("channel %s is now %s", channel_id, audience)
 
 
-def handle_channel_shared(
-    event: dict[str, Any], context: dict[str, Any], services: Services
-) -> None:
+def handle_channel_shared(request: ChannelEvent, services: Services) -> None:
     with services.db.transaction() as session:
         remember_audience(
             session=session,
-            team_id=str(context["team_id"]),
-            channel_id=str(event["channel"]),
+            team_id=request.team_id,
+            channel_id=request.channel_id,
             audience=Audience.SHARED,
             now=services.clock(),
         )
-    log.info("channel %s is now shared with another organisation", event["channel"])
+    log.info("channel %s is now shared with another organisation", request.channel_id)
 
 
-def handle_channel_unshared(
-    event: dict[str, Any], context: dict[str, Any], services: Services
-) -> None:
+def handle_channel_unshared(request: ChannelEvent, services: Services) -> None:
     # Still shared with others, or back to private or public: Slack says next time it's asked.
     # Kudos given while it was shared stay as they were recorded.
     with services.db.transaction() as session:
-        forget_audience(
-            session=session, team_id=str(context["team_id"]), channel_id=str(event["channel"])
-        )
+        forget_audience(session=session, team_id=request.team_id, channel_id=request.channel_id)

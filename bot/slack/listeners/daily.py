@@ -8,10 +8,9 @@ they make comes before the ack, so they use the request's quick client.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -33,6 +32,7 @@ from bot.slack.commands import MISSION, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Action
 from bot.slack.services import Services
+from bot.slack.surfaces import ShareToday, interaction
 
 INVITE_FIRST = (
     "I can't post in <#{channel}> yet{why}. Type `/invite @missionbot` in the channel, "
@@ -48,7 +48,7 @@ NOT_IN_DMS = "Type `/mission subscribe` in the channel that should get the princ
 
 
 def register(app: App) -> None:
-    app.action(Action.SHARE_TODAY)(after_ack_safe(handle_share_today))
+    app.action(Action.SHARE_TODAY)(after_ack_safe(interaction(ShareToday.of, handle_share_today)))
 
 
 @MISSION.subcommand(
@@ -159,22 +159,13 @@ def _require_can_post(client: WebClient, channel_id: str) -> None:
         raise UserError(INVITE_FIRST.format(channel=channel_id, why=why, retry=RETRY_SUBSCRIBE))
 
 
-def handle_share_today(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    services: Services,
-) -> None:
+def handle_share_today(ack: Ack, request: ShareToday, services: Services) -> None:
     ack()
     try:
-        day = dt.date.fromisoformat(action.get("value") or "")
+        day = dt.date.fromisoformat(request.day)
     except ValueError:
         raise UserError("That button is out of date: try `/mission today` again.") from None
-    team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
-    channel_id = body["channel"]["id"]
-    user_id = body["user"]["id"]
+    team_id, channel_id, user_id = request.team_id, request.channel_id, request.user_id
     with services.db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
         # Posted for everyone in the channel: only what this channel may read.
@@ -187,7 +178,7 @@ def handle_share_today(
         )
     card = views.daily_card(principle, kudos, shared_by=user_id)
     try:
-        client.chat_postMessage(
+        request.client.chat_postMessage(
             channel=channel_id, text=card.text, blocks=card.blocks, unfurl_links=False
         )
     except SlackApiError as exc:
@@ -196,4 +187,5 @@ def handle_share_today(
                 INVITE_FIRST.format(channel=channel_id, why="", retry=RETRY_SHARE)
             ) from None
         raise
-    respond(delete_original=True)
+    assert request.respond is not None  # a button's payload always has a response_url
+    request.respond(delete_original=True)

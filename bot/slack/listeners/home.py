@@ -7,10 +7,8 @@ their kudos this month, the month's top 5, and for admins the principle breakdow
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from bot.blocks.home import HomeContent, home_view
 from bot.daily.rotation import principle_for_day
@@ -23,6 +21,7 @@ from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
 from bot.slack.kudos_delivery import SLACK_FAILURES
 from bot.slack.services import Services
+from bot.slack.surfaces import HomeOpened, event
 from bot.slack.users import SlackUser
 
 log = logging.getLogger(__name__)
@@ -31,19 +30,14 @@ HOME_TOP = 5
 
 
 def register(app: App) -> None:
-    app.event(Event.APP_HOME_OPENED)(after_ack_safe(handle_home_opened))
+    app.event(Event.APP_HOME_OPENED)(after_ack_safe(event(HomeOpened.of, handle_home_opened)))
 
 
-def handle_home_opened(
-    event: dict[str, Any],
-    context: dict[str, Any],
-    client: WebClient,
-    services: Services,
-) -> None:
-    if event.get("tab", "home") != "home":
+def handle_home_opened(request: HomeOpened, services: Services) -> None:
+    if request.tab != "home":
         return
     db, settings, users = services.db, services.settings, services.users
-    team_id, user_id = context["team_id"], event["user"]
+    team_id, user_id, client = request.team_id, request.user_id, request.client
     try:
         user: SlackUser | None = users.get(client, team_id, user_id)
     except SLACK_FAILURES as error:

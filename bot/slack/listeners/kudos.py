@@ -12,7 +12,6 @@ none of them is a kudos.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,14 +30,22 @@ from bot.blocks.kudos import (
     undo_confirmation,
 )
 from bot.errors import KudosRefused
-from bot.kudos.grammar import clean_message, is_blank, parse_kudos
+from bot.kudos.grammar import is_blank, parse_kudos
 from bot.kudos.service import Recipient, Source, give, summary, undo
 from bot.slack.channels import look_up_audience
 from bot.slack.commands import KUDOS, CommandRequest
-from bot.slack.deadline import SlackTooSlow, after_ack_safe, deadline_of
+from bot.slack.deadline import SlackTooSlow, after_ack_safe
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.services import Services
+from bot.slack.surfaces import (
+    GiveButton,
+    Interaction,
+    KudosSubmission,
+    MessageShortcut,
+    asker,
+    interaction,
+)
 from bot.slack.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -57,9 +64,13 @@ class KudosToGive:
 
 
 def register(app: App) -> None:
-    app.view(View.GIVE_KUDOS)(after_ack_safe(handle_kudos_submission))
-    app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(after_ack_safe(handle_give_for_message))
-    app.action(Action.GIVE_KUDOS)(after_ack_safe(handle_give_button))
+    app.view(View.GIVE_KUDOS)(
+        after_ack_safe(interaction(KudosSubmission.of, handle_kudos_submission))
+    )
+    app.shortcut(Shortcut.GIVE_KUDOS_FOR_MESSAGE)(
+        after_ack_safe(interaction(MessageShortcut.of, handle_give_for_message))
+    )
+    app.action(Action.GIVE_KUDOS)(after_ack_safe(interaction(GiveButton.of, handle_give_button)))
     app.options(KudosInput.PRINCIPLE)(handle_principle_options)
 
 
@@ -89,26 +100,24 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
         source=Source.COMMAND,
         response_url=request.response_url,
     )
-    give_and_deliver(ack, kudos, request.client, request.context, services)
+    give_and_deliver(ack, kudos, asker(request.context), services)
 
 
 KUDOS.default = give_from_command
 
 
-def give_and_deliver(
-    ack: Ack, kudos: KudosToGive, client: WebClient, context: BoltContext, services: Services
-) -> None:
+def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: Services) -> None:
     """Look the people up, commit the kudos with its messages, answer the giver: in that order.
 
     The announcement and the DMs are committed with the kudos, into the outbox; the sender
     posts them at Slack's pace (bot/slack/kudos_delivery.py). Nothing here waits on Slack
     after the people are known (from the directory, normally without a call).
     """
-    team_id, user_id = str(context.team_id), str(context.user_id)
+    team_id, user_id = who.team_id, who.user_id
     db, users = services.db, services.users
-    quick_client = deadline_of(context).client  # before the ack: calls end in time
+    quick_client = who.quick_client  # before the ack: calls end in time
     giver = users.get(quick_client, team_id, user_id)
-    recipients = look_up(users, quick_client, context, kudos.recipient_ids)
+    recipients = look_up(users, quick_client, who, kudos.recipient_ids)
     now = services.clock()
     audience = look_up_audience(
         client=quick_client, database=db, team_id=team_id, channel_id=kudos.channel_id, now=now
@@ -137,7 +146,7 @@ def give_and_deliver(
     # A form's acknowledgement closes it and can carry no message: the confirmation follows.
     ack()
     confirm(
-        client=client,
+        client=who.client,
         user_id=user_id,
         channel_id=kudos.channel_id,
         response_url=kudos.response_url,
@@ -146,13 +155,13 @@ def give_and_deliver(
 
 
 def look_up(
-    users: UserDirectory, client: WebClient, context: BoltContext, user_ids: Sequence[str]
+    users: UserDirectory, client: WebClient, who: Interaction, user_ids: Sequence[str]
 ) -> list[Recipient]:
     """The named people as Slack knows them (bots, deactivated accounts), or a refusal."""
     found: list[Recipient] = []
     for user_id in user_ids:
         try:
-            user: SlackUser = users.get(client, context["team_id"], user_id)
+            user: SlackUser = users.get(client, who.team_id, user_id)
         except SlackApiError as error:
             reason = error.response.get("error")
             if reason in {"user_not_found", "users_not_found"}:
@@ -169,7 +178,7 @@ def look_up(
             Recipient(
                 id=user.id,
                 name=user.name,
-                is_bot=user.is_bot or user.id == context.bot_user_id,
+                is_bot=user.is_bot or user.id == who.bot_user_id,
                 deleted=user.deleted,
             )
         )
@@ -219,57 +228,23 @@ def show_help(ack: Ack, _request: CommandRequest, services: Services) -> None:
 # -- the modal -----------------------------------------------------------------------------
 
 
-def handle_kudos_submission(
-    ack: Ack,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: WebClient,
-    context: BoltContext,
-    services: Services,
-) -> None:
-    values = view["state"]["values"]
-    metadata = _metadata(view)
-    recipient_ids = _value(values, KudosBlock.RECIPIENTS, KudosInput.RECIPIENTS, "selected_users")
-    key = (_value(values, KudosBlock.PRINCIPLE, KudosInput.PRINCIPLE, "selected_option") or {}).get(
-        "value"
-    )
-    message = clean_message(_value(values, KudosBlock.MESSAGE, KudosInput.MESSAGE, "value") or "")
-    channel_id = _value(
-        values, KudosBlock.SHARE_IN, KudosInput.SHARE_IN, "selected_conversation"
-    ) or metadata.get("channel")
+def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Services) -> None:
     # Cached: `give` checks again, inside its transaction, that the principle is active.
-    catalog = services.mission.catalog(services.db, str(context.team_id))
-    principle = next((p for p in catalog.principles if p.key == key), None)
+    catalog = services.mission.catalog(services.db, request.team_id)
+    principle = next((p for p in catalog.principles if p.key == request.principle_key), None)
     if principle is None:
         raise KudosRefused(
             "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
         )
-    source = Source.SHORTCUT if metadata.get("source") == Source.SHORTCUT else Source.MODAL
-    response_url = next(
-        (u.get("response_url") for u in body.get("response_urls") or [] if u.get("response_url")),
-        None,
-    )
     kudos = KudosToGive(
-        recipient_ids=recipient_ids or [],
+        recipient_ids=request.recipient_ids,
         principle_id=principle.id,
-        message=message,
-        channel_id=channel_id,
-        source=source,
-        response_url=response_url,
+        message=request.message,
+        channel_id=request.channel_id,
+        source=request.source,
+        response_url=request.response_url,
     )
-    give_and_deliver(ack, kudos, client, context, services)
-
-
-def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
-    return (values.get(block) or {}).get(action, {}).get(field)
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    give_and_deliver(ack, kudos, request, services)
 
 
 def open_modal(
@@ -282,43 +257,25 @@ def open_modal(
 # -- the message shortcut and the button ------------------------------------------------------
 
 
-def handle_give_for_message(
-    ack: Ack,
-    shortcut: dict[str, Any],
-    client: WebClient,
-    context: BoltContext,
-    services: Services,
-) -> None:
+def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Services) -> None:
     """ "Give kudos for this": the modal with the message's author and a link to it."""
     ack()
-    channel_id = (shortcut.get("channel") or {}).get("id")
-    message = shortcut.get("message") or {}
-    message_ts = shortcut.get("message_ts") or message.get("ts")
     # Bots can't receive kudos: preselecting one only earns a refusal on submit.
-    author = None if is_from_a_bot(message, context) else message.get("user")
+    author = None if request.from_a_bot else request.author_id
     # The trigger_id lives three seconds from the click: these calls keep to that deadline.
-    client = deadline_of(context).client
-    link = permalink(client, shortcut, channel_id, message_ts)
+    client = request.quick_client
+    link = permalink(client, request.team_domain, request.channel_id, request.message_ts)
     prefill = ModalPrefill(
-        recipients=(author,) if author and author != context.user_id else (),
+        recipients=(author,) if author and author != request.user_id else (),
         message=f"For this message: {link}\n" if link else "",
-        channel_id=channel_id,
+        channel_id=request.channel_id,
         source=Source.SHORTCUT,
     )
-    open_modal(client, services, str(context.team_id), shortcut["trigger_id"], prefill)
-
-
-def is_from_a_bot(message: dict[str, Any], context: BoltContext) -> bool:
-    """An app's message (it has `bot_id`), a legacy `bot_message`, or one of ours."""
-    return (
-        bool(message.get("bot_id"))
-        or message.get("subtype") == "bot_message"
-        or (context.bot_user_id is not None and message.get("user") == context.bot_user_id)
-    )
+    open_modal(client, services, request.team_id, request.trigger_id, prefill)
 
 
 def permalink(
-    client: WebClient, shortcut: dict[str, Any], channel_id: str | None, message_ts: str | None
+    client: WebClient, domain: str | None, channel_id: str | None, message_ts: str | None
 ) -> str | None:
     """Slack's permalink for the message; built from the team domain if Slack can't say."""
     if not channel_id or not message_ts:
@@ -327,31 +284,21 @@ def permalink(
         return str(client.chat_getPermalink(channel=channel_id, message_ts=message_ts)["permalink"])
     except (SlackApiError, SlackTooSlow, KeyError) as error:
         log.info("chat.getPermalink failed, building the link: %s", error)
-    domain = (shortcut.get("team") or {}).get("domain")
     if not domain:
         return None
     return f"https://{domain}.slack.com/archives/{channel_id}/p{message_ts.replace('.', '')}"
 
 
-def handle_give_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    context: BoltContext,
-    services: Services,
-) -> None:
+def handle_give_button(ack: Ack, request: GiveButton, services: Services) -> None:
     """The "Give kudos" button of the morning post or App Home; `value` may name a principle."""
     ack()
-    channel_id = (body.get("channel") or {}).get("id")
     prefill = ModalPrefill(
-        principle_key=(action.get("value") or None),
-        channel_id=channel_id,
+        principle_key=request.principle_key,
+        channel_id=request.channel_id,
         source=Source.MODAL,
     )
     # The trigger_id lives three seconds from the click: views.open keeps to that deadline.
-    client = deadline_of(context).client
-    open_modal(client, services, str(context.team_id), body["trigger_id"], prefill)
+    open_modal(request.quick_client, services, request.team_id, request.trigger_id, prefill)
 
 
 # -- the type-ahead principle menu (missions of more than 100 principles) ---------------------

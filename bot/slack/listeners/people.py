@@ -6,25 +6,22 @@ event carries the whole user object, which replaces what the directory knew.
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt import App
 
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Event
 from bot.slack.services import Services
+from bot.slack.surfaces import PersonChanged, event
 from bot.slack.users import person_from_api
 
 
 def register(app: App) -> None:
-    app.event(Event.USER_CHANGE)(after_ack_safe(handle_person_changed))
-    app.event(Event.TEAM_JOIN)(after_ack_safe(handle_person_changed))
+    listener = after_ack_safe(event(PersonChanged.of, handle_person_changed))
+    app.event(Event.USER_CHANGE)(listener)
+    app.event(Event.TEAM_JOIN)(listener)
 
 
-def handle_person_changed(
-    event: dict[str, Any], context: dict[str, Any], services: Services
-) -> None:
-    user = event.get("user")
-    if not isinstance(user, dict) or not user.get("id"):
+def handle_person_changed(request: PersonChanged, services: Services) -> None:
+    if request.user is None:
         return
-    services.users.remember(str(user.get("team_id") or context["team_id"]), [person_from_api(user)])
+    services.users.remember(request.team_id, [person_from_api(request.user)])

@@ -1,0 +1,296 @@
+"""One typed request object per Slack surface (other than slash commands), and the adapter that
+builds it, so every listener is `(ack, request, services)`, or `(request, services)` for events.
+
+Slash commands have theirs, `CommandRequest`, in bot/slack/commands.py. Each object here holds
+what its listener reads from the payload, who asked, and the clients to answer with: `client`
+(Bolt's, which may retry and wait, for work after the ack) and `quick_client` (for calls before
+the ack and for views.open; see bot/slack/deadline.py). The adapter runs inside
+`after_ack_safe`, so reading the payload fails the same way reading it in the listener did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slack_bolt import Ack, BoltContext, BoltRequest, Respond
+from slack_sdk import WebClient
+
+from bot.kudos.grammar import clean_message
+from bot.kudos.service import Source
+from bot.slack.deadline import SlackDeadline, deadline_of
+from bot.slack.ids import KudosBlock, KudosInput
+from bot.slack.services import Services
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """Someone clicked or submitted something: who, in which workspace, and the clients."""
+
+    team_id: str
+    user_id: str
+    bot_user_id: str | None
+    client: WebClient
+    deadline: SlackDeadline
+
+    @property
+    def quick_client(self) -> WebClient:
+        """The client for Slack calls before the ack: they end within Slack's three seconds."""
+        return self.deadline.client
+
+
+def _who(context: BoltContext) -> dict[str, Any]:
+    return {
+        "team_id": str(context.team_id),
+        "user_id": str(context.user_id),
+        "bot_user_id": context.bot_user_id,
+        "client": context.client,
+        "deadline": deadline_of(context),
+    }
+
+
+def asker(context: BoltContext) -> Interaction:
+    """The `Interaction` part of any request, from its Bolt context (a slash command's too)."""
+    return Interaction(**_who(context))
+
+
+@dataclass(frozen=True, slots=True)
+class KudosSubmission(Interaction):
+    """The kudos modal, submitted."""
+
+    recipient_ids: list[str]
+    principle_key: str | None
+    message: str  # cleaned (bot/kudos/grammar.py)
+    channel_id: str | None  # the "share in" choice, else where the modal was opened
+    source: Source
+    response_url: str | None
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> KudosSubmission:
+        body = request.body
+        view = body["view"]
+        values = view["state"]["values"]
+        metadata = _metadata(view)
+        recipient_ids = _value(
+            values, KudosBlock.RECIPIENTS, KudosInput.RECIPIENTS, "selected_users"
+        )
+        selected = _value(values, KudosBlock.PRINCIPLE, KudosInput.PRINCIPLE, "selected_option")
+        message = _value(values, KudosBlock.MESSAGE, KudosInput.MESSAGE, "value")
+        channel_id = _value(
+            values, KudosBlock.SHARE_IN, KudosInput.SHARE_IN, "selected_conversation"
+        ) or metadata.get("channel")
+        return cls(
+            **_who(request.context),
+            recipient_ids=recipient_ids or [],
+            principle_key=(selected or {}).get("value"),
+            message=clean_message(message or ""),
+            channel_id=channel_id,
+            source=Source.SHORTCUT if metadata.get("source") == Source.SHORTCUT else Source.MODAL,
+            response_url=next(
+                (
+                    u.get("response_url")
+                    for u in body.get("response_urls") or []
+                    if u.get("response_url")
+                ),
+                None,
+            ),
+        )
+
+
+def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
+    return (values.get(block) or {}).get(action, {}).get(field)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageShortcut(Interaction):
+    """ "Give kudos for this" on a message."""
+
+    trigger_id: str
+    channel_id: str | None
+    message_ts: str | None
+    author_id: str | None  # who wrote the message
+    from_a_bot: bool
+    team_domain: str | None  # for a permalink built by hand
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> MessageShortcut:
+        shortcut = request.body
+        message = shortcut.get("message") or {}
+        bot_user_id = request.context.bot_user_id
+        return cls(
+            **_who(request.context),
+            trigger_id=shortcut["trigger_id"],
+            channel_id=(shortcut.get("channel") or {}).get("id"),
+            message_ts=shortcut.get("message_ts") or message.get("ts"),
+            author_id=message.get("user"),
+            # An app's message (it has `bot_id`), a legacy `bot_message`, or one of ours.
+            from_a_bot=(
+                bool(message.get("bot_id"))
+                or message.get("subtype") == "bot_message"
+                or (bot_user_id is not None and message.get("user") == bot_user_id)
+            ),
+            team_domain=(shortcut.get("team") or {}).get("domain"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GiveButton(Interaction):
+    """The "Give kudos" button of the morning post or App Home."""
+
+    trigger_id: str
+    channel_id: str | None
+    principle_key: str | None  # the button's value, when it names a principle
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> GiveButton:
+        body = request.body
+        return cls(
+            **_who(request.context),
+            trigger_id=body["trigger_id"],
+            channel_id=(body.get("channel") or {}).get("id"),
+            principle_key=_action(body).get("value") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShareToday(Interaction):
+    """The "Share in channel" button under `/mission today`'s preview."""
+
+    channel_id: str
+    day: str  # the button's value, an ISO date unless the button is out of date
+    respond: Respond | None
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> ShareToday:
+        body = request.body
+        return cls(
+            **{
+                **_who(request.context),
+                "team_id": body["team"]["id"] if body.get("team") else body["user"]["team_id"],
+                "user_id": body["user"]["id"],
+            },
+            channel_id=body["channel"]["id"],
+            day=_action(body).get("value") or "",
+            respond=request.context.respond,
+        )
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    action: dict[str, Any] = actions[0]
+    return action
+
+
+@dataclass(frozen=True, slots=True)
+class HomeOpened:
+    """Someone opened a tab of the app (`app_home_opened`)."""
+
+    team_id: str
+    user_id: str
+    tab: str
+    client: WebClient
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> HomeOpened:
+        event = request.body["event"]
+        return cls(
+            team_id=request.context["team_id"],
+            user_id=event["user"],
+            tab=event.get("tab", "home"),
+            client=request.context.client,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """A message in a channel; only its subtype matters (a conversion to private or public)."""
+
+    team_id: str
+    channel_id: str | None
+    subtype: str
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> MessageEvent:
+        event = request.body["event"]
+        channel = event.get("channel")
+        return cls(
+            team_id=str(request.context["team_id"]),
+            channel_id=str(channel) if channel else None,
+            subtype=str(event.get("subtype")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEvent:
+    """A channel shared with another organisation, or no longer shared."""
+
+    team_id: str
+    channel_id: str
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> ChannelEvent:
+        return cls(
+            team_id=str(request.context["team_id"]),
+            channel_id=str(request.body["event"]["channel"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChanged:
+    """`user_change` or `team_join`: the whole user object, when the event carries one."""
+
+    team_id: str
+    user: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> PersonChanged:
+        user = request.body["event"].get("user")
+        if not isinstance(user, dict) or not user.get("id"):
+            return cls(team_id=str(request.context.get("team_id")), user=None)
+        return cls(team_id=str(user.get("team_id") or request.context["team_id"]), user=user)
+
+
+def interaction(
+    build: Callable[[BoltRequest], R], listener: Callable[[Ack, R, Services], None]
+) -> Callable[[Ack, BoltRequest, Services], None]:
+    """`listener(ack, request, services)` as a Bolt listener, its request built by `build`."""
+
+    def run(ack: Ack, request: BoltRequest, services: Services) -> None:
+        listener(ack, build(request), services)
+
+    return _named(run, listener)
+
+
+def event(
+    build: Callable[[BoltRequest], R], listener: Callable[[R, Services], None]
+) -> Callable[[BoltRequest, Services], None]:
+    """`listener(request, services)` as a Bolt event listener, its request built by `build`."""
+
+    def run(request: BoltRequest, services: Services) -> None:
+        listener(build(request), services)
+
+    return _named(run, listener)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _named(run: F, listener: Callable[..., Any]) -> F:
+    # Bolt and the logs name a listener by its function.
+    run.__name__ = listener.__name__
+    run.__qualname__ = listener.__qualname__
+    run.__doc__ = listener.__doc__
+    run.__module__ = listener.__module__
+    return run
