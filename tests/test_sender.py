@@ -392,3 +392,18 @@ def test_through_slack_a_429_waits_its_retry_after_and_posts_once(
     assert len(calls) == 2
     assert calls[1].at - calls[0].at >= 0.99
     assert re.fullmatch(r"\d+\.\d+", str(row(database, 1).message_ts))
+
+
+def test_what_was_sent_long_ago_is_deleted_and_failures_are_kept(database: Database) -> None:
+    old, recent, failed = put(database, 3, channel=lambda n: f"C{n}")
+    now = utcnow()
+    with database.transaction() as session:
+        rows = {r.id: r for r in session.scalars(select(OutboxMessage))}
+        queue.mark_sent([rows[old]], now=now - dt.timedelta(days=8), message_ts="1.1")
+        queue.mark_sent([rows[recent]], now=now - dt.timedelta(days=1), message_ts="1.2")
+        queue.mark_failed([rows[failed]], now=now - dt.timedelta(days=30), reason="is_archived")
+    sender = Sender(database, ScriptedTransport(lambda _o, _n: None), settings=FAST)
+    sender.drain(timeout=2)  # its first claim also purges
+    with database.reading() as session:
+        left = set(session.scalars(select(OutboxMessage.id)))
+    assert left == {recent, failed}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage, utcnow
@@ -295,15 +295,13 @@ def next_due(session: Session, *, now: dt.datetime, kinds: Collection[str]) -> d
 
 def purge(session: Session, *, before: dt.datetime) -> int:
     """Delete sent and cancelled rows that ended before `before`; failed ones stay to be read."""
-    rows = session.scalars(
-        select(OutboxMessage).where(
+    result = session.execute(
+        delete(OutboxMessage).where(
             OutboxMessage.status.in_([Status.SENT, Status.CANCELLED]),
             OutboxMessage.finished_at < before,
         )
-    ).all()
-    for row in rows:
-        session.delete(row)
-    return len(rows)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)

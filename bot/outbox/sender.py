@@ -181,6 +181,8 @@ class SenderSettings:
     max_age: dt.timedelta = dt.timedelta(hours=1)
     backoff_first: float = 2.0
     backoff_max: float = 300.0
+    # Sent and cancelled rows are deleted this long after they ended (failed ones are kept).
+    keep: dt.timedelta = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ class Sender:
     """Drains the outbox: `start()`/`stop()` with the process, or `drain()` in the caller."""
 
     IDLE_BACKSTOP_S = 5.0
+    PURGE_EVERY_S = 3600.0
     RECORD_RETRY_MAX_S = 5.0
 
     def __init__(
@@ -273,6 +276,7 @@ class Sender:
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._database_trouble = False
+        self._next_purge = 0.0
 
     def register(self, kind: str, handler: Handler) -> None:
         """Add a feature's handler (before `start()`)."""
@@ -389,6 +393,7 @@ class Sender:
         """Claim one batch and send it; False when nothing could be claimed."""
         with self._claim_lock:
             now = self.clock()
+            self._purge(now)
             with self.database.transaction() as session:
                 rows = queue.claim_batch(
                     session,
@@ -416,6 +421,18 @@ class Sender:
         finally:
             self.pacer.end(key)
         return True
+
+    def _purge(self, now: dt.datetime) -> None:
+        """At most once every `PURGE_EVERY_S`: forget what was sent long ago (under the lock)."""
+        if self.monotonic() < self._next_purge:
+            return
+        self._next_purge = self.monotonic() + self.PURGE_EVERY_S
+        with self.database.transaction() as session:
+            purged = queue.purge(session, before=now - self.settings.keep)
+        if purged:
+            log.info(
+                "outbox: deleted %d message(s) sent before %s", purged, now - self.settings.keep
+            )
 
     def _send(self, kind: str, key: ChannelKey, batch: list[int]) -> None:
         handler = self.handlers[kind]
