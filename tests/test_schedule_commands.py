@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,27 +25,10 @@ def subscriptions(bot: Bot) -> list[Subscription]:
         return list(session.scalars(select(Subscription)))
 
 
-def share_payload(slack: FakeSlack, value: str, channel: str = CHANNEL) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID, "domain": "tidewater"},
-        "user": {"id": USER, "team_id": TEAM_ID, "name": "ana"},
-        "api_app_id": "AMISSIONBOT",
-        "token": "legacy-verification-token",
-        "trigger_id": "1.2.trigger",
-        "container": {"type": "message", "is_ephemeral": True, "channel_id": channel},
-        "channel": {"id": channel, "name": "general"},
-        "response_url": slack.response_url("share"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": Action.SHARE_TODAY,
-                "block_id": BlockId.DAILY_ACTIONS,
-                "value": value,
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
+def share_payload(bot: Bot, value: str, channel: str = CHANNEL) -> dict[str, Any]:
+    return bot.button_payload(
+        Action.SHARE_TODAY, value, block_id=BlockId.DAILY_ACTIONS, user=USER, channel=channel
+    )
 
 
 # -- subscribe / unsubscribe -------------------------------------------------------------------
@@ -244,7 +226,7 @@ def test_sharing_today_posts_it_in_the_channel_and_removes_the_private_copy(
 ) -> None:
     reply = bot.command("/mission", "today", channel=CHANNEL)
     value = reply.json["blocks"][-1]["elements"][0]["value"]
-    assert bot.interaction(share_payload(slack, value)).status == 200
+    assert bot.interaction(share_payload(bot, value)).status == 200
     [post] = slack.wait_for("chat.postMessage")
     assert post["channel"] == CHANNEL
     assert f"Shared by <@{USER}>" in str(post["blocks"])
@@ -256,7 +238,7 @@ def test_sharing_where_the_bot_is_not_invited_says_how_to_invite_it(
     bot: Bot, slack: FakeSlack
 ) -> None:
     slack.fail("chat.postMessage", error="not_in_channel")
-    bot.interaction(share_payload(slack, "2026-01-13"))
+    bot.interaction(share_payload(bot, "2026-01-13"))
     [answer] = slack.wait_for("response_url")
     assert "/invite @missionbot" in answer["text"]
 

@@ -88,27 +88,14 @@ def seed_announced_kudos(bot: Bot) -> None:
         )
 
 
-def share_today(slack: FakeSlack) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID, "domain": "tidewater"},
-        "user": {"id": GIVER, "team_id": TEAM_ID},
-        "api_app_id": "AMISSIONBOT",
-        "token": "legacy-verification-token",
-        "trigger_id": "12.1234.trigger",
-        "container": {"type": "message", "is_ephemeral": True, "channel_id": DEFAULT_CHANNEL},
-        "channel": {"id": DEFAULT_CHANNEL, "name": "general"},
-        "response_url": slack.response_url("share"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": Action.SHARE_TODAY,
-                "block_id": BlockId.DAILY_ACTIONS,
-                "value": dt.date.today().isoformat(),
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
+def share_today(bot: Bot) -> dict[str, Any]:
+    return bot.button_payload(
+        Action.SHARE_TODAY,
+        dt.date.today().isoformat(),
+        block_id=BlockId.DAILY_ACTIONS,
+        user=GIVER,
+        channel=DEFAULT_CHANNEL,
+    )
 
 
 def home_button(action_id: str) -> dict[str, Any]:
@@ -180,7 +167,7 @@ SURFACES: dict[str, Surface] = {
         lambda bot, _slack: bot.interaction(give_kudos_button(PRINCIPLE)), ["views.open"]
     ),
     "Share in channel": Surface(
-        lambda bot, slack: bot.interaction(share_today(slack)),
+        lambda bot, slack: bot.interaction(share_today(bot)),
         after_ack=["chat.postMessage", "response_url"],
     ),
     "the Home export button": Surface(
@@ -259,7 +246,7 @@ def test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack
 def test_share_in_channel_with_a_stale_value_is_acknowledged_and_explained(
     bot: Bot, slack: FakeSlack
 ) -> None:
-    payload = share_today(slack)
+    payload = share_today(bot)
     payload["actions"][0]["value"] = "not-a-date"
     started = time.monotonic()
     reply = bot.interaction(payload)
@@ -274,7 +261,7 @@ def test_share_in_a_channel_the_bot_left_is_acknowledged_and_explained(
 ) -> None:
     slack.channels[DEFAULT_CHANNEL] = {"is_member": False}
     started = time.monotonic()
-    reply = bot.interaction(share_today(slack))
+    reply = bot.interaction(share_today(bot))
     assert reply.status == 200
     assert time.monotonic() - started < DEADLINE
     [told] = slack.wait_for("response_url")
