@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -65,9 +65,6 @@ class QuoteScope:
     viewer_id: str | None = None
 
 
-EVERYONE = QuoteScope()
-
-
 def quotable(scope: QuoteScope) -> ColumnElement[bool]:
     """The SQL condition on `Kudos` for "its words may be shown in `scope`"."""
     allowed: list[ColumnElement[bool]] = [Kudos.audience == Audience.PUBLIC.value]
@@ -85,7 +82,7 @@ def quotable(scope: QuoteScope) -> ColumnElement[bool]:
                 )
             )
         )
-    return or_(*allowed) if allowed else false()
+    return or_(*allowed)
 
 
 def known_audience(

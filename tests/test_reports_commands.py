@@ -256,31 +256,17 @@ def test_admins_see_the_breakdown_and_can_export_from_home(bot: Bot, slack: Fake
     assert_valid_home(view)
     assert action_ids(view) == [GIVE_KUDOS, Action.EXPORT_KUDOS]
     assert "For admins: by principle" in json.dumps(view, ensure_ascii=False)
-    bot.interaction(home_button(ADMIN, Action.EXPORT_KUDOS))
+    bot.interaction(bot.home_button_payload(Action.EXPORT_KUDOS, user=ADMIN))
     assert len(uploaded_csv(slack)) == sum(1 for r in rows if not r["withdrawn_at"])
 
 
 def test_the_export_button_is_refused_to_a_non_admin(bot: Bot, slack: FakeSlack) -> None:
     synced(bot)
-    bot.interaction(home_button(ANA, Action.EXPORT_KUDOS))
+    bot.interaction(bot.home_button_payload(Action.EXPORT_KUDOS, user=ANA))
     [dm] = slack.wait_for("chat.postMessage")
     assert dm["channel"] == ANA
     assert "Only workspace admins" in dm["text"]
     assert slack.calls("files.getUploadURLExternal") == []
-
-
-def home_button(user: str, action_id: str) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID, "domain": "tidewater"},
-        "user": {"id": user, "team_id": TEAM_ID},
-        "api_app_id": "AMISSIONBOT",
-        "token": "legacy-verification-token",
-        "trigger_id": "66.1234.trigger",
-        "container": {"type": "view", "view_id": "VHOME"},
-        "view": {"id": "VHOME", "type": "home"},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1"}],
-    }
 
 
 @pytest.mark.parametrize("count", [40, 2000])

@@ -98,20 +98,6 @@ def share_today(bot: Bot) -> dict[str, Any]:
     )
 
 
-def home_button(action_id: str) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID, "domain": "tidewater"},
-        "user": {"id": GIVER, "team_id": TEAM_ID},
-        "api_app_id": "AMISSIONBOT",
-        "token": "legacy-verification-token",
-        "trigger_id": "66.1234.trigger",
-        "container": {"type": "view", "view_id": "VHOME"},
-        "view": {"id": "VHOME", "type": "home"},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1"}],
-    }
-
-
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
@@ -171,7 +157,10 @@ SURFACES: dict[str, Surface] = {
         after_ack=["chat.postMessage", "response_url"],
     ),
     "the Home export button": Surface(
-        lambda bot, _slack: bot.interaction(home_button(Action.EXPORT_KUDOS)), after_ack=EXPORT
+        lambda bot, _slack: bot.interaction(
+            bot.home_button_payload(Action.EXPORT_KUDOS, user=GIVER)
+        ),
+        after_ack=EXPORT,
     ),
     "App Home opened": Surface(
         lambda bot, _slack: bot.event(

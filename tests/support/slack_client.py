@@ -168,6 +168,22 @@ class SlackClient:
     def interaction(self, payload: dict[str, Any]) -> HttpReply:
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def home_button_payload(self, action_id: str, *, user: str = DEFAULT_USER) -> dict[str, Any]:
+        """A `block_actions` payload for a button pressed on the App Home tab."""
+        return {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "tidewater"},
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": "AMISSIONBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ids)}.1234.trigger",
+            "container": {"type": "view", "view_id": "VHOME"},
+            "view": {"id": "VHOME", "type": "home"},
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1"}
+            ],
+        }
+
     def button_payload(
         self,
         action_id: str,
