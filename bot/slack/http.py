@@ -100,6 +100,8 @@ def check_shape(body: dict[str, Any], *, within: str = "") -> None:
         if key not in body:
             continue
         value = body[key]
+        if key == "text" and within.endswith("actions[].") and isinstance(value, dict):
+            continue  # a button's label, as Slack reports it: {"type": "plain_text", ...}
         if not isinstance(value, allowed):
             raise MalformedBody(f"{within}{key} is {type(value).__name__}")
         if key in _IDS and value is not None:
