@@ -78,6 +78,23 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.session import run_console
+
+    if settings.log_level not in {"DEBUG"}:
+        # The screen is the console's: only warnings and errors go to stderr beside it.
+        for handler in logging.root.handlers:
+            handler.setLevel(logging.WARNING)
+    try:
+        return run_console(database=args.database, demo_data=args.demo_data)
+    except ConfigError as exc:
+        raise CliError(f"--database: {exc}", EXIT_USAGE) from None
+    except MissionFileError as exc:
+        raise CliError(f"MISSION_FILE: {exc.problems[0]}") from None
+    except OperationalError as exc:
+        raise CliError(f"--database: cannot open it ({_first_line(exc.orig)})") from None
+
+
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db.migrate import upgrade
 
@@ -316,6 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="migrate the database and run the bot")
     serve.set_defaults(handler=cmd_serve)
+
+    console = commands.add_parser(
+        "console", help="try the bot in a terminal, with a demo workspace instead of Slack"
+    )
+    console.add_argument(
+        "--database",
+        metavar="PATH_OR_URL",
+        help="a SQLite file or a database URL (default: missionbot-console.db here)",
+    )
+    console.add_argument(
+        "--demo-data", action="store_true", help="fill in three months of kudos first"
+    )
+    console.set_defaults(handler=cmd_console)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -1,0 +1,108 @@
+"""The console's clock: real time plus an offset that `clock …` moves forward, never back.
+
+The runtime is built with this clock (the bot's `Clock`, a callable returning an aware UTC
+datetime), so "today", allowances, periods, the outbox and the morning-post decision all read
+it. Moving it then runs the scheduler's due jobs (`DailyScheduler.run_due`), which is how the
+morning posts and Monday digests fire in the console.
+
+`parse_target` reads what people type, in their own timezone: `09:00`, `tomorrow 09:00`,
+`monday 08:30`, `2026-12-07 09:00`, `+2h`, `+30m`, `+3d`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+_STEP = re.compile(r"^\+(\d{1,4})\s*([dhm])$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+CLOCK_USAGE = (
+    "Move the clock forward with `clock tomorrow 09:00`, `clock 17:30`, `clock monday 09:00`, "
+    "`clock 2026-12-07 09:00` or `clock +2h` (your timezone)."
+)
+
+
+class ClockRefused(ValueError):
+    """A target the clock can't move to (unreadable, or in the past); says why."""
+
+
+class ConsoleClock:
+    """Now, as the bot sees it in the console. Thread-safe; only ever moves forward."""
+
+    def __init__(self) -> None:
+        self._offset = dt.timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return dt.datetime.now(dt.UTC) + self._offset
+
+    @property
+    def moved(self) -> bool:
+        return self._offset > dt.timedelta(0)
+
+    def move_to(self, target: dt.datetime) -> None:
+        with self._lock:
+            now = dt.datetime.now(dt.UTC) + self._offset
+            if target < now:
+                raise ClockRefused(
+                    f"The clock only moves forward: it is already "
+                    f"{now.strftime('%a %Y-%m-%d %H:%M')} UTC."
+                )
+            self._offset += target - now
+
+
+def parse_target(spec: str, now: dt.datetime, timezone: str) -> dt.datetime:
+    """The moment `spec` names, as an aware UTC datetime; `ClockRefused` if unreadable."""
+    where = ZoneInfo(timezone)
+    local = now.astimezone(where)
+    words = spec.lower().split()
+    if not words:
+        raise ClockRefused(CLOCK_USAGE)
+    step = _STEP.match("".join(words))
+    if step:
+        amount, unit = int(step[1]), step[2]
+        delta = {"d": dt.timedelta(days=amount), "h": dt.timedelta(hours=amount)}.get(
+            unit, dt.timedelta(minutes=amount)
+        )
+        return now + delta
+    day, rest = _day(words, local.date())
+    if len(rest) > 1:
+        raise ClockRefused(f"I can't read `{spec}` as a time. {CLOCK_USAGE}")
+    if rest:
+        at = _time(rest[0], spec)
+    elif day == local.date():
+        raise ClockRefused(CLOCK_USAGE)
+    else:
+        at = local.time().replace(second=0, microsecond=0)
+    return dt.datetime.combine(day, at, tzinfo=where).astimezone(dt.UTC)
+
+
+def _day(words: list[str], today: dt.date) -> tuple[dt.date, list[str]]:
+    first = words[0]
+    if first == "today":
+        return today, words[1:]
+    if first == "tomorrow":
+        return today + dt.timedelta(days=1), words[1:]
+    if first in WEEKDAYS or (len(first) == 3 and first in {w[:3] for w in WEEKDAYS}):
+        index = next(i for i, w in enumerate(WEEKDAYS) if w.startswith(first[:3]))
+        ahead = (index - today.weekday() - 1) % 7 + 1  # the next one, never today
+        return today + dt.timedelta(days=ahead), words[1:]
+    date = _DATE.match(first)
+    if date:
+        try:
+            return dt.date(int(date[1]), int(date[2]), int(date[3])), words[1:]
+        except ValueError:
+            raise ClockRefused(f"`{first}` is not a date.") from None
+    return today, words
+
+
+def _time(word: str, spec: str) -> dt.time:
+    match = _TIME.match(word)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ClockRefused(f"I can't read `{spec}` as a time. {CLOCK_USAGE}")
+    return dt.time(int(match[1]), int(match[2]))

@@ -1,0 +1,244 @@
+"""What one console line means: a slash command as typed in Slack, or a console command.
+
+Slash commands are passed on as Slack passes them with "escape channels, users, and links"
+on (app.yaml's `should_escape`): `@ben` becomes `<@U…|ben>` and `#support` `<#C…|support>`.
+A `#word` that is no channel stays as typed (it is a principle tag: `#plain-words`), as in
+Slack; an `@name` nobody has is refused here with the closest names, since Slack would leave it
+as plain text that names nobody.
+
+The console commands are few, and `help` lists them (`HELP`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from bot.console.workspace import Channel, Person, UnknownName, Workspace
+
+HELP = (
+    ("/mission …  /kudos …", "type slash commands as in Slack (`/kudos help`, `/mission help`)"),
+    ("say TEXT", "post a message as yourself where you are (to shortcut or react to)"),
+    ("as @carol", "become someone else (@carol is a manager)"),
+    ("in #support", "go to another channel"),
+    ("home", "open the bot's App Home tab"),
+    ("click N", "press button [N]"),
+    ("shortcut N", "“Give kudos for this” on message #N"),
+    ("react N :emoji:", "react to message #N"),
+    ("clock tomorrow 09:00", "move the clock forward; due morning posts and digests go out"),
+    ("who", "the people and channels of this workspace"),
+    ("help", "this list"),
+    ("quit", "leave (Ctrl-D does too)"),
+)
+CONSOLE_WORDS = (
+    "say",
+    "as",
+    "in",
+    "home",
+    "click",
+    "shortcut",
+    "react",
+    "clock",
+    "who",
+    "help",
+    "quit",
+    "exit",
+)
+SLASH_COMMANDS = ("/mission", "/kudos")
+
+_MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][\w.-]*)")
+_CHANNEL = re.compile(r"(?<![\w<&#])#([a-z0-9][\w-]*)")
+_SPECIAL = {"channel": "<!channel>", "here": "<!here>", "everyone": "<!everyone>"}
+_EMOJI = re.compile(r"^:?([a-z0-9_+'-]+(?:::skin-tone-[2-6])?):?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Slash:
+    command: str
+    text: str  # escaped as Slack sends it
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BecomePerson:
+    person: Person
+
+
+@dataclass(frozen=True, slots=True)
+class GoToChannel:
+    channel: Channel
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHome:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    number: int
+    emoji: str  # without colons, as Slack's events carry it
+
+
+@dataclass(frozen=True, slots=True)
+class MoveClock:
+    spec: str  # empty: just show the time
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The line can't be done; `message` says why and what would work."""
+
+    message: str
+
+
+Command = (
+    Slash
+    | Say
+    | BecomePerson
+    | GoToChannel
+    | OpenHome
+    | Click
+    | Shortcut
+    | React
+    | MoveClock
+    | Who
+    | Help
+    | Quit
+    | Nothing
+    | Problem
+)
+
+
+def parse(line: str, workspace: Workspace) -> Command:
+    words = line.strip()
+    if not words or words.startswith("//"):
+        return Nothing()
+    head, _, rest = words.partition(" ")
+    rest = rest.strip()
+    if head.startswith("/"):
+        return _slash(head.lower(), rest, workspace)
+    name = head.lower()
+    try:
+        if name == "say":
+            return Say(_escaped(rest, workspace)) if rest else Problem("Say what? `say TEXT`.")
+        if name == "as":
+            if len(rest.split()) != 1:
+                people = " ".join(workspace.handles())
+                return Problem(f"Who? `as @carol`; the people here: {people}.")
+            return BecomePerson(workspace.person(rest))
+        if name == "in":
+            if len(rest.split()) != 1:
+                return Problem("Where? `in #support`; the channels here: #general #support.")
+            return GoToChannel(workspace.channel(rest))
+    except UnknownName as exc:
+        return Problem(str(exc))
+    if name in {"click", "shortcut"}:
+        number = _number(rest)
+        if number is None:
+            return Problem(f"Which one? `{name} N`, with N the number shown in brackets.")
+        return Click(number) if name == "click" else Shortcut(number)
+    if name == "react":
+        return _react(rest)
+    if name == "clock":
+        return MoveClock(rest)
+    simple: dict[str, Command] = {
+        "home": OpenHome(),
+        "who": Who(),
+        "help": Help(),
+        "?": Help(),
+        "quit": Quit(),
+        "exit": Quit(),
+    }
+    if name in simple:
+        return simple[name]
+    close = difflib.get_close_matches(name, CONSOLE_WORDS, n=2, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    return Problem(
+        f"I don't know `{_short(head)}`.{hint} Type `help` for the console commands, "
+        "or a slash command such as `/mission`."
+    )
+
+
+def _slash(command: str, rest: str, workspace: Workspace) -> Command:
+    if command not in SLASH_COMMANDS:
+        close = difflib.get_close_matches(command, SLASH_COMMANDS, n=1, cutoff=0.5)
+        hint = f"Did you mean `{close[0]}`?" if close else "This bot has `/mission` and `/kudos`."
+        return Problem(f"`{_short(command)}` is not a command of this workspace. {hint}")
+    try:
+        return Slash(command, _escaped(rest, workspace))
+    except UnknownName as exc:
+        return Problem(f"{exc} Nothing was sent.")
+
+
+def _escaped(text: str, workspace: Workspace) -> str:
+    """`@ben` → `<@U…|ben>`, `#general` → `<#C…|general>`, `@here` → `<!here>`."""
+
+    def person(match: re.Match[str]) -> str:
+        name = match[1].rstrip(".-")
+        tail = match[1][len(name) :]
+        if name.lower() in _SPECIAL:
+            return _SPECIAL[name.lower()] + tail
+        found = workspace.person(name)
+        return f"<@{found.id}|{found.handle}>{tail}"
+
+    def channel(match: re.Match[str]) -> str:
+        if not workspace.has_channel(match[1]):
+            return match[0]
+        found = workspace.channel(match[1])
+        return f"<#{found.id}|{found.name}>"
+
+    return _CHANNEL.sub(channel, _MENTION.sub(person, text))
+
+
+def _react(rest: str) -> Command:
+    parts = rest.split()
+    number = _number(parts[0]) if parts else None
+    emoji = _EMOJI.match(parts[1]) if len(parts) == 2 else None
+    if number is None or emoji is None:
+        return Problem("React how? `react N :emoji:`, e.g. `react 4 :dart:`.")
+    return React(number, emoji[1])
+
+
+def _number(text: str) -> int | None:
+    cleaned = text.strip().strip("[]#")
+    return int(cleaned) if cleaned.isdigit() and 0 < int(cleaned) < 1_000_000 else None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"

@@ -1,0 +1,676 @@
+"""The console's session: start the bot against the stand-in, then read, send, show, repeat.
+
+`run_console` builds the real runtime (`build_runtime`: migrations, mission sync, the Bolt app
+with every listener, the scheduler, the outbox sender) with Slack's URL pointed at the
+stand-in and the console's movable clock, and a signing secret made up for the session.
+
+Each line becomes what Slack would send (bot/console/slackside.py). The answer in the
+acknowledgement is drawn at once; then the session waits until the bot has finished what it
+does after the ack — its listener threads idle, the outbox drained (here, in this thread:
+the sender's own threads aren't started, so nothing prints while you type), the stand-in
+quiet — and draws what reached Slack meanwhile. A modal the bot opens is asked for there and
+then (bot/console/modal.py).
+
+When standard input is a terminal the prompt shows who and where you are, with line editing;
+otherwise one command is read per line and echoed after the prompt, so the output reads as a
+transcript. Ctrl-D, Ctrl-C, `quit`: the runtime is closed (the database with it) and the
+console leaves with status 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy import func, select
+
+from bot.config import Settings, load_settings
+from bot.console import demo
+from bot.console.clock import ClockRefused, ConsoleClock, parse_target
+from bot.console.commands import (
+    HELP,
+    BecomePerson,
+    Click,
+    Command,
+    GoToChannel,
+    Help,
+    MoveClock,
+    Nothing,
+    OpenHome,
+    Problem,
+    Quit,
+    React,
+    Say,
+    Shortcut,
+    Slash,
+    Who,
+    parse,
+)
+from bot.console.modal import ModalForm
+from bot.console.render import Renderer
+from bot.console.slackside import Ack, SlackSide
+from bot.console.standin import Shown, StandIn
+from bot.console.workspace import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Person, Workspace
+from bot.db.models import Kudos
+from bot.runtime import Runtime, build_runtime
+from bot.slack.ids import Shortcut as ShortcutId
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "missionbot-console.db"
+# How long the console waits for the bot's work after an answer before drawing the prompt.
+SETTLE_TIMEOUT_S = 15.0
+# The stand-in counts as quiet once no call has come for this long.
+QUIET_S = 0.05
+CONNECT_HINT = (
+    "To connect a real workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+    "(README.md#slack-setup)."
+)
+
+
+class TrackedExecutor(Executor):
+    """Bolt's listener executor, counting the work in flight so the console can wait it out."""
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+        self._busy = 0
+        self._lock = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            self._busy += 1
+        future = self._inner.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._lock.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: self._busy == 0, timeout=max(timeout, 0))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+@dataclass
+class OnScreen:
+    """A message on screen that buttons, shortcuts and reactions can refer to."""
+
+    channel_id: str | None
+    ts: str | None
+    author_id: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    view: dict[str, Any] | None = None  # set for a modal or the App Home
+
+    def as_message(self) -> dict[str, Any]:
+        """The message as Slack puts it in a shortcut's or a click's payload."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": self.author_id,
+            "ts": self.ts,
+            "text": self.text,
+        }
+        if self.author_id == BOT_USER_ID:
+            message["bot_id"] = BOT_ID
+        if self.blocks:
+            message["blocks"] = self.blocks
+        return message
+
+
+class Session:
+    """One person at the console: who they are, where they are, and what is on screen."""
+
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        standin: StandIn,
+        slack: SlackSide,
+        renderer: Renderer,
+        clock: ConsoleClock,
+        executor: TrackedExecutor,
+        read_line: Callable[[str], str | None],
+    ) -> None:
+        self.runtime = runtime
+        self.standin = standin
+        self.slack = slack
+        self.renderer = renderer
+        self.clock = clock
+        self.executor = executor
+        self.read_line = read_line
+        self.workspace = slack.workspace
+        self.user: Person = self.workspace.you
+        self.channel: Channel = self.workspace.channels[0]
+        self.messages: dict[int, OnScreen] = {}
+        self._numbers: dict[tuple[str, str], int] = {}
+        self.unhandled = UnhandledWatch()
+
+    @property
+    def prompt(self) -> str:
+        return f"@{self.user.handle} #{self.channel.name}> "
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> int:
+        while True:
+            try:
+                line = self.read_line(self.prompt)
+            except KeyboardInterrupt:
+                line = None
+            if line is None:
+                self.renderer.line("Bye.")
+                return 0
+            try:
+                command = parse(line, self.workspace)
+                if isinstance(command, Quit):
+                    self.renderer.line("Bye.")
+                    return 0
+                self.do(command)
+            except KeyboardInterrupt:
+                self.renderer.line("Bye.")
+                return 0
+
+    def do(self, command: Command) -> None:
+        if isinstance(command, Nothing):
+            return
+        if isinstance(command, Problem):
+            self.renderer.line(command.message, style="yellow")
+        elif isinstance(command, Help):
+            self.show_help()
+        elif isinstance(command, Who):
+            self.show_who()
+        elif isinstance(command, BecomePerson):
+            self.user = command.person
+            self.renderer.line(
+                f"You are now @{self.user.handle} ({self.user.real_name}, {self.user.timezone}).",
+                style="green",
+            )
+        elif isinstance(command, GoToChannel):
+            self.channel = command.channel
+            self.renderer.line(f"You are now in #{self.channel.name}.", style="green")
+        elif isinstance(command, Slash):
+            self.show_ack(
+                self.slack.command(self.user.id, self.channel.id, command.command, command.text)
+            )
+        elif isinstance(command, Say):
+            self.say(command.text)
+        elif isinstance(command, OpenHome):
+            self.slack.event(
+                {
+                    "type": "app_home_opened",
+                    "user": self.user.id,
+                    "channel": "D" + self.user.id,
+                    "tab": "home",
+                }
+            )
+        elif isinstance(command, Click):
+            self.click(command.number)
+        elif isinstance(command, Shortcut):
+            self.shortcut(command.number)
+        elif isinstance(command, React):
+            self.react(command.number, command.emoji)
+        elif isinstance(command, MoveClock):
+            self.move_clock(command.spec)
+        self.settle()
+
+    # -- console commands --------------------------------------------------------------------
+    def show_help(self) -> None:
+        width = max(len(usage) for usage, _ in HELP)
+        for usage, meaning in HELP:
+            self.renderer.line(f"  {usage.ljust(width)}  {meaning}")
+
+    def show_who(self) -> None:
+        for person in self.workspace.people:
+            role = ", manager" if person.manager else ""
+            self.renderer.line(
+                f"  @{person.handle:<6} {person.real_name} ({person.title}"
+                f"{role}), {person.timezone}"
+            )
+        for channel in self.workspace.channels:
+            self.renderer.line(f"  #{channel.name:<8} {channel.purpose}")
+
+    def say(self, text: str) -> None:
+        ts = self.standin.next_ts()
+        posted = Shown(
+            "message", channel_id=self.channel.id, text=text, ts=ts, author_id=self.user.id
+        )
+        self.standin.remember_message(posted)
+        number = self._number(self.channel.id, ts)
+        self.messages[number] = OnScreen(self.channel.id, ts, self.user.id, text)
+        self.renderer.draw(
+            f"#{self.channel.name} · @{self.user.handle} · message {number}",
+            text=text,
+            style="bold",
+        )
+        self.slack.event(
+            {
+                "type": "message",
+                "channel": self.channel.id,
+                "user": self.user.id,
+                "text": text,
+                "ts": ts,
+                "channel_type": "channel",
+            }
+        )
+
+    def click(self, number: int) -> None:
+        button = self.renderer.buttons.get(number)
+        if button is None:
+            self._no_such("button", number, sorted(self.renderer.buttons))
+            return
+        origin: OnScreen = button.origin
+        if "url" in button.action:
+            self.renderer.line(f"(opens {button.action['url']})", style="dim")
+        ack = self.slack.block_action(
+            self.user.id,
+            button.action,
+            channel_id=origin.channel_id,
+            message=origin.as_message() if origin.view is None else None,
+            ephemeral=origin.ephemeral,
+            view=origin.view,
+        )
+        self.show_ack(ack)
+
+    def shortcut(self, number: int) -> None:
+        message = self.messages.get(number)
+        if message is None or message.channel_id is None:
+            self._no_such("message", number, sorted(self.messages))
+            return
+        callback_id = next(iter(ShortcutId))
+        self.show_ack(
+            self.slack.message_shortcut(
+                self.user.id, callback_id, message.channel_id, message.as_message()
+            )
+        )
+
+    def react(self, number: int, emoji: str) -> None:
+        message = self.messages.get(number)
+        if message is None or message.channel_id is None:
+            self._no_such("message", number, sorted(self.messages))
+            return
+        before = self.unhandled.count
+        self.renderer.line(
+            f"@{self.user.handle} reacted :{emoji}: to message {number}.", style="dim"
+        )
+        self.slack.event(
+            {
+                "type": "reaction_added",
+                "user": self.user.id,
+                "reaction": emoji,
+                "item_user": message.author_id,
+                "item": {"type": "message", "channel": message.channel_id, "ts": message.ts},
+            }
+        )
+        self.settle()
+        if self.unhandled.count > before:
+            self.renderer.line(
+                "Nothing in the bot handled this reaction_added event (no reaction listener "
+                "yet); Slack would have delivered it the same way.",
+                style="yellow",
+            )
+
+    def move_clock(self, spec: str) -> None:
+        if spec:
+            try:
+                target = parse_target(spec, self.clock(), self.user.timezone)
+                self.clock.move_to(target)
+            except ClockRefused as exc:
+                self.renderer.line(str(exc), style="yellow")
+                return
+        self.renderer.line(f"The clock says {self._now()}.", style="green")
+        if spec:
+            results = self.runtime.scheduler.run_due()
+            if not results:
+                self.renderer.line("No morning post or digest was due.", style="dim")
+            for result in results:
+                where = self.workspace.conversation_label(result.channel_id)
+                detail = f" ({result.detail})" if result.detail else ""
+                self.renderer.line(
+                    f"Scheduler: {where} {result.local_date}: {result.outcome}{detail}", style="dim"
+                )
+
+    def _now(self) -> str:
+        from zoneinfo import ZoneInfo
+
+        local = self.clock().astimezone(ZoneInfo(self.user.timezone))
+        return f"{local.strftime('%a %Y-%m-%d %H:%M')} for @{self.user.handle} ({local.tzname()})"
+
+    def _no_such(self, what: str, number: int, known: list[int]) -> None:
+        if not known:
+            self.renderer.line(f"There is no {what} {number}: none on screen yet.", style="yellow")
+            return
+        self.renderer.line(
+            f"There is no {what} {number}; the {what}s on screen are {_ranges(known)}.",
+            style="yellow",
+        )
+
+    # -- what the bot answered ----------------------------------------------------------------
+    def show_ack(self, ack: Ack) -> None:
+        """The acknowledgement: a command's answer travels in it (empty for most clicks)."""
+        if ack.status != 200:
+            self.renderer.line(f"The bot answered HTTP {ack.status}: {ack.text[:200]}", style="red")
+            return
+        answer = ack.json()
+        if answer is None:
+            if ack.body.strip():
+                self._draw_ephemeral(self.channel.id, ack.text, [], via="")
+            return
+        if "text" not in answer and "blocks" not in answer:
+            return
+        text, blocks = str(answer.get("text") or ""), list(answer.get("blocks") or [])
+        if answer.get("response_type") == "in_channel":
+            self._draw_message(
+                Shown(
+                    "message",
+                    channel_id=self.channel.id,
+                    text=text,
+                    blocks=blocks,
+                    ts=self.standin.next_ts(),
+                )
+            )
+        else:
+            self._draw_ephemeral(self.channel.id, text, blocks, via="")
+
+    def settle(self) -> None:
+        """Wait until the bot is done with the last request, then draw what reached Slack."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.executor.wait_idle(deadline - time.monotonic())
+            sender = self.runtime.sender
+            pending = (
+                sender.drain(timeout=max(deadline - time.monotonic(), 0)).pending if sender else 0
+            )
+            if self.executor.wait_idle(0) and pending == 0 and self.standin.quiet_for() >= QUIET_S:
+                break
+            time.sleep(QUIET_S / 2)
+        for shown in self.standin.take():
+            self.show(shown)
+
+    def show(self, shown: Shown) -> None:
+        if shown.kind == "message":
+            self._draw_message(shown)
+        elif shown.kind == "ephemeral":
+            self._draw_ephemeral(
+                shown.channel_id, shown.text, shown.blocks, via="", viewer=shown.viewer_id
+            )
+        elif shown.kind == "reply":
+            via = " · replacing the one above" if shown.detail else ""
+            self._draw_ephemeral(
+                shown.channel_id,
+                shown.text,
+                shown.blocks,
+                via=via,
+                viewer=shown.viewer_id,
+                response_url=shown.response_url,
+            )
+        elif shown.kind == "deleted":
+            self.renderer.line(
+                "(@missionbot removed its message that only you could see, "
+                "through its response_url)",
+                style="dim",
+            )
+        elif shown.kind == "edit":
+            number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
+            where = self.workspace.conversation_label(shown.channel_id or "")
+            origin = self.messages.get(number or 0)
+            if origin is not None:
+                origin.text, origin.blocks = shown.text, shown.blocks
+            self.renderer.draw(
+                f"{where} · @missionbot · message {number} edited",
+                blocks=shown.blocks,
+                text=shown.text,
+                origin=origin,
+            )
+        elif shown.kind == "home":
+            self._draw_home(shown)
+        elif shown.kind == "modal" and shown.view is not None:
+            self._fill_modal(shown.view)
+        elif shown.kind == "file":
+            self._draw_file(shown)
+        elif shown.kind == "reaction":
+            number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
+            self.renderer.line(f"@missionbot reacted :{shown.detail}: to message {number}.")
+        elif shown.kind == "unknown":
+            self.renderer.line(
+                f"(The stand-in doesn't know the Web API method "
+                f"{shown.detail}; the bot got `unknown_method`.)",
+                style="red",
+            )
+
+    def _draw_message(self, shown: Shown) -> None:
+        channel_id = shown.channel_id or self.channel.id
+        number = self._number(channel_id, shown.ts or self.standin.next_ts())
+        origin = OnScreen(channel_id, shown.ts, shown.author_id, shown.text, shown.blocks)
+        self.messages[number] = origin
+        where = self.workspace.conversation_label(channel_id)
+        self.renderer.draw(
+            f"{where} · {self.workspace.user_label(shown.author_id)} · message {number}",
+            blocks=shown.blocks,
+            text=shown.text,
+            origin=origin,
+            note=_via(shown.response_url),
+        )
+
+    def _draw_ephemeral(
+        self,
+        channel_id: str | None,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        via: str,
+        viewer: str | None = None,
+        response_url: str | None = None,
+    ) -> None:
+        who = "you" if viewer in (None, "", self.user.id) else self.workspace.user_label(viewer)
+        where = self.workspace.conversation_label(channel_id) if channel_id else "reply"
+        origin = OnScreen(channel_id, None, BOT_USER_ID, text, blocks, ephemeral=True)
+        self.renderer.draw(
+            f"{where} · @missionbot · only visible to {who}{via}",
+            blocks=blocks,
+            text=text,
+            origin=origin,
+            style="bold cyan",
+            note=_via(response_url),
+        )
+
+    def _draw_home(self, shown: Shown) -> None:
+        assert shown.view is not None
+        owner = self.workspace.user_label(shown.viewer_id or "")
+        origin = OnScreen(None, None, BOT_USER_ID, "", shown.blocks, view=shown.view)
+        self.renderer.draw(
+            f"App Home of {owner} · missionbot",
+            blocks=shown.blocks,
+            origin=origin,
+            style="bold magenta",
+        )
+
+    def _draw_file(self, shown: Shown) -> None:
+        where = self.workspace.conversation_label(shown.channel_id or "")
+        content = str((shown.view or {}).get("content", ""))
+        lines = content.splitlines()
+        self.renderer.draw(
+            f"{where} · @missionbot · shared a file: {shown.detail}", text=shown.text
+        )
+        for line in lines[:6]:
+            self.renderer.console.print(
+                Text(f"  | {line}", style="dim"), no_wrap=True, overflow="ellipsis"
+            )
+        if len(lines) > 6:
+            self.renderer.line(f"  | … {len(lines) - 6} more lines", style="dim")
+
+    def _fill_modal(self, view: dict[str, Any]) -> None:
+        result = ModalForm(
+            view,
+            user_id=self.user.id,
+            channel_id=self.channel.id,
+            slack=self.slack,
+            renderer=self.renderer,
+            ask=self.read_line,
+        ).fill_and_submit()
+        if result.submitted:
+            self.settle()
+
+    def _number(self, channel_id: str, ts: str) -> int:
+        key = (channel_id, ts)
+        if key not in self._numbers:
+            self._numbers[key] = len(self._numbers) + 1
+        return self._numbers[key]
+
+
+class UnhandledWatch(logging.Handler):
+    """Counts requests the bot had no listener for (bot/slack/errors.py logs each one)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.count = 0
+        logger = logging.getLogger("bot.slack.errors")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("no listener for this"):
+            self.count += 1
+
+
+def _via(response_url: str | None) -> str:
+    return f"(sent through the response_url {response_url})" if response_url else ""
+
+
+def _ranges(numbers: list[int]) -> str:
+    if len(numbers) <= 6:
+        return ", ".join(str(n) for n in numbers)
+    return f"{numbers[0]} to {numbers[-1]}"
+
+
+# -- starting up ------------------------------------------------------------------------------
+def database_url(database: str | None) -> str:
+    """`--database`: a path (SQLite) or a URL; by default missionbot-console.db here."""
+    value = database or DEFAULT_DATABASE
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable[[str], str | None]:
+    """Reads one line per call: with line editing at a terminal, echoed after the prompt when
+    not (so the output reads as a transcript). None at the end of input."""
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - imported for its side effect: line editing in input()
+
+        def ask(prompt: str) -> str | None:
+            try:
+                return input(prompt)
+            except EOFError:
+                console.print()
+                return None
+
+        return ask
+
+    def read(prompt: str) -> str | None:
+        raw = stdin.readline()
+        if not raw:
+            return None
+        line = raw.rstrip("\r\n")
+        console.print(f"{prompt}{line}", markup=False, highlight=False, style="bold")
+        return line
+
+    return read
+
+
+def run_console(
+    *,
+    database: str | None,
+    demo_data: bool,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+) -> int:
+    """Start the bot against the stand-in and run the session until the person leaves."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    for stream in (stdin, stdout):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # A terminal that can't show a character gets "?" rather than a crash.
+            reconfigure(errors="replace")
+    interactive = stdin.isatty() and stdout.isatty()
+    console = Console(file=stdout, highlight=False, emoji=False, soft_wrap=False)
+    workspace = Workspace()
+    standin = StandIn(workspace).start()
+    clock = ConsoleClock()
+    secret = secrets.token_hex(16)
+    try:
+        # The environment and .env still give the mission file, limits and so on; Slack's
+        # side and the database are the console's own (never DATABASE_URL unless asked).
+        settings = load_settings(
+            slack_bot_token="xoxb-console-stand-in",
+            slack_signing_secret=secret,
+            slack_app_token=None,
+            slack_api_url=standin.api_url,
+            database_url=database_url(database),
+        )
+        runtime = build_runtime(settings, clock=clock)
+    except BaseException:
+        standin.stop()
+        raise
+    try:
+        executor = TrackedExecutor(runtime.app.listener_runner.listener_executor)
+        runtime.app.listener_runner.listener_executor = executor
+        runtime.people.sync_once()
+        renderer = Renderer(console, workspace)
+        if demo_data:
+            added = demo.fill(runtime.database, runtime.mission, workspace, clock())
+            renderer.line(
+                f"Demo data: {added} kudos over the last three months."
+                if added
+                else "Demo data: already there.",
+                style="dim",
+            )
+        session = Session(
+            runtime=runtime,
+            standin=standin,
+            slack=SlackSide(runtime.wsgi(), secret, workspace, standin),
+            renderer=renderer,
+            clock=clock,
+            executor=executor,
+            read_line=line_reader(stdin, console, interactive),
+        )
+        _banner(session, settings, empty=not demo_data and _no_kudos(runtime))
+        return session.run()
+    finally:
+        runtime.close()
+        standin.stop()
+
+
+def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
+    renderer = session.renderer
+    where = settings.database_url.removeprefix("sqlite:///")
+    renderer.line(
+        f"missionbot console · {session.workspace.you.real_name} and six colleagues "
+        f"in #general and #support · database {where}",
+        style="bold",
+    )
+    tips = "Type `help` for the console commands, or `/mission` as in Slack."
+    if empty:
+        tips += " Start with --demo-data for three months of kudos."
+    renderer.line(tips, style="dim")
+
+
+def _no_kudos(runtime: Runtime) -> bool:
+    with runtime.database.reading() as session:
+        return not session.scalar(
+            select(func.count()).select_from(Kudos).where(Kudos.team_id == TEAM_ID)
+        )
