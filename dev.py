@@ -4,7 +4,9 @@
     python3 dev.py run     # create .venv, install, migrate the database, start the bot
     python3 dev.py test    # create .venv, install with test tools, lint, type-check, run the tests
 
-Extra arguments go to `missionbot serve` or to `pytest` respectively.
+Extra arguments go to `missionbot serve` or to `pytest` respectively. Without Slack tokens
+(in the environment or .env), `run` starts `missionbot console` instead: the bot in a
+terminal with a demo workspace; extra arguments then go to the console (`--demo-data`).
 """
 
 from __future__ import annotations
@@ -46,11 +48,37 @@ def run(command: list[str]) -> None:
         sys.exit(result.returncode)
 
 
+# Exit status 0: Slack's credentials are set; 1: they are missing; other: the settings are bad
+# (then `serve` starts and says which variable is wrong).
+SLACK_PROBE = (
+    "import sys\n"
+    "from bot.config import ConfigError, load_settings\n"
+    "try:\n"
+    "    sys.exit(1 if load_settings().missing_slack_credentials() else 0)\n"
+    "except ConfigError:\n"
+    "    sys.exit(2)\n"
+)
+CONSOLE_INSTEAD = (
+    "No Slack tokens, so here is the console: the bot with a demo workspace in this terminal. "
+    "To connect a real workspace, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in .env "
+    "(README.md#slack-setup) and run this again."
+)
+
+
+def slack_missing() -> bool:
+    """Whether the settings lack what `serve` needs to talk to Slack (asked of the bot itself)."""
+    probe = subprocess.run([str(BIN / "python"), "-c", SLACK_PROBE], cwd=ROOT, check=False)
+    return probe.returncode == 1
+
+
 def main() -> None:
     action, extra = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if action == "run":
         ensure_environment("")
         os.chdir(ROOT)
+        if slack_missing():
+            print(CONSOLE_INSTEAD, flush=True)
+            os.execv(str(BIN / "missionbot"), ["missionbot", "console", *extra])
         os.execv(str(BIN / "missionbot"), ["missionbot", "serve", *extra])
     elif action == "test":
         ensure_environment("test")
