@@ -22,7 +22,8 @@ def test_share_in_channel_click_with_the_buttons_label_object_is_handled(
     payload = bot.button_payload(
         Action.SHARE_TODAY, button["value"], block_id=BlockId.DAILY_ACTIONS, channel=CHANNEL
     )
-    payload["actions"][0]["text"] = {"type": "plain_text", "text": "Share in channel", "emoji": True}
+    label = {"type": "plain_text", "text": "Share in channel", "emoji": True}
+    payload["actions"][0]["text"] = label
     assert bot.interaction(payload).status == 200
     [post] = slack.wait_for("chat.postMessage")
     assert post["channel"] == CHANNEL

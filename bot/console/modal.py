@@ -227,10 +227,14 @@ class ModalForm:
         return list(element.get("initial_users") or [])
 
     def _ask(self, prompt: str) -> str:
-        answer = self.ask_line("  " + prompt)
-        if answer is None or answer.strip().lower() in CANCEL_WORDS:
-            raise Abandoned
-        return answer.strip()
+        while True:
+            answer = self.ask_line("  " + prompt)
+            if answer is None or answer.strip().lower() in CANCEL_WORDS:
+                raise Abandoned
+            if not answer.strip().startswith("/"):
+                return answer.strip()
+            # As in Slack, nothing else can be typed while a modal is open.
+            self.renderer.line("  The form is still open: answer it, or type `cancel`.", "yellow")
 
 
 def _keep(shown: str) -> str:

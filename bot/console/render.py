@@ -203,9 +203,10 @@ class Renderer:
             if index:
                 out.append("\n")
             line = raw
-            if line.startswith("&gt;"):
+            quote = "&gt;" if line.startswith("&gt;") else ">" if line.startswith(">") else ""
+            if quote:
                 out.append(bar, style="dim")
-                line = line[4:].removeprefix(" ")
+                line = line[len(quote) :].removeprefix(" ")
                 self._styled(out, line, extra="italic")
             else:
                 self._styled(out, line)

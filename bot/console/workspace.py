@@ -100,8 +100,11 @@ _CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 class UnknownName(LookupError):
     """`@name` or `#channel` that the demo workspace doesn't have; says what was close."""
 
-    def __init__(self, what: str, suggestions: list[str]) -> None:
-        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
+    def __init__(self, what: str, suggestions: list[str], everyone: list[str]) -> None:
+        if suggestions:
+            hint = f" Did you mean {' or '.join(suggestions)}?"
+        else:
+            hint = f" There are {', '.join(everyone)}."
         super().__init__(f"There is no {what} in this workspace.{hint}")
         self.suggestions = suggestions
 
@@ -129,7 +132,7 @@ class Workspace:
         found = self._by_handle.get(handle) or self._by_id.get(name.strip().lstrip("@"))
         if found is None:
             close = difflib.get_close_matches(handle, list(self._by_handle), n=2, cutoff=0.5)
-            raise UnknownName(f"@{handle}", [f"@{c}" for c in close] or self.handles())
+            raise UnknownName(f"@{handle}", [f"@{c}" for c in close], self.handles())
         return found
 
     def channel(self, name: str) -> Channel:
@@ -138,7 +141,8 @@ class Workspace:
         found = self._channels_by_name.get(wanted) or self._channels_by_id.get(name.strip())
         if found is None:
             close = difflib.get_close_matches(wanted, list(self._channels_by_name), n=2)
-            raise UnknownName(f"#{wanted}", [f"#{c}" for c in close or self._channels_by_name])
+            everyone = [f"#{c}" for c in self._channels_by_name]
+            raise UnknownName(f"#{wanted}", [f"#{c}" for c in close], everyone)
         return found
 
     def has_channel(self, name: str) -> bool:

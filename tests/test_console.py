@@ -1,0 +1,394 @@
+"""`missionbot console`, driven as a person or a script drives it: lines on standard input.
+
+Each test starts the console in a subprocess (`python -m bot console`) on its own SQLite file,
+types its lines and reads the transcript. The console runs the real Bolt app against its Web
+API stand-in, so what it prints is what the bot's listeners answered and posted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.slack.ids import Event
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+
+def console_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update({"COLUMNS": "100", "PYTHONIOENCODING": "utf-8", **extra})
+    return env
+
+
+def run_console(
+    tmp_path: Path, *lines: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    database = ("--database", str(tmp_path / "console.db")) if "--database" not in args else ()
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *database, *args],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        cwd=tmp_path,
+        env=env or console_env(),
+        timeout=120,
+        check=False,
+    )
+
+
+def transcript(tmp_path: Path, *lines: str, args: tuple[str, ...] = ()) -> str:
+    result = run_console(tmp_path, *lines, args=args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.rstrip().endswith("Bye.")
+    return result.stdout
+
+
+def answers(output: str) -> dict[str, str]:
+    """What followed each command typed at the prompt (the form's own answers stay inside)."""
+    found: dict[str, str] = {}
+    parts = re.split(r"^@\w+ #[\w-]+> (.*)$", output, flags=re.MULTILINE)
+    for command, answer in zip(parts[1::2], parts[2::2], strict=True):
+        # Lines wrapped to the width are joined again, so phrases can be looked for whole.
+        found.setdefault(command, re.sub(r"\s*\n\s*", " ", answer))
+    return found
+
+
+# -- every README command --------------------------------------------------------------------
+
+# The words each answer carries, as the bot's block builders write them for Slack.
+README_ANSWERS = {
+    "/mission": ["Tidewater Freight: our mission", "7. :dart: Own the outcome, not just the task"],
+    "/mission 3": [":receipt: No surprises on the invoice", "Principle 3 · #no-surprises"],
+    "/mission own-the-outcome": ["Own the outcome, not just the task", "Principle 7"],
+    "/mission Solve": ["8. :wrench: Fix the cause, then the symptom", "3 principles"],
+    "/mission Solve 2": ["Solve has 1 page of principles: /mission Solve shows the first."],
+    "/mission today": ["Principle of the day:", "[1: Share in channel]", "[2: Give kudos]"],
+    "/mission subscribe 08:30 mon,wed,fri Asia/Kolkata": [
+        "will get the principle of the day at 08:30 on Mon, Wed, Fri, Asia/Kolkata time."
+    ],
+    "/mission schedule": ["#general gets the principle of the day at 08:30 on Mon, Wed, Fri"],
+    "/mission unsubscribe": ["Done: no more principle of the day in #general."],
+    "/kudos @ana @ben #plain-words thanks for the clear delay notice": [
+        "Kudos recorded for @ana and @ben — :speech_balloon: Say it in plain words.",
+        "#general · @missionbot · message 1",
+        "@carol gave kudos to @ana and @ben for :speech_balloon: Say it in plain words",
+        "│ thanks for the clear delay notice",
+        "DM with @ana · @missionbot",
+        "DM with @ben · @missionbot",
+    ],
+    "/kudos": ["[form] Give kudos", "Kudos recorded for @dev — :eyes: Notice the quiet work."],
+    "/kudos undo": ["Withdrawn: your kudos to @dev for :eyes: Notice the quiet work."],
+    "/kudos me": ["Your kudos, @carol", "You have 3 of 5 kudos left today."],
+    "/kudos help": ["/kudos undo", "/kudos leaderboard"],
+    "/kudos principles quarter": [":bar_chart: Kudos by principle —", "changes against"],
+    "/kudos leaderboard month share": [
+        ":trophy: Top receivers —",
+        "1. @ana — 1 kudos",
+        "shared by @carol",
+    ],
+    "/kudos export 2026-Q1": [
+        "Preparing the kudos of 2026-Q1: I'll DM you the CSV.",
+        "DM with @carol · @missionbot · shared a file: Kudos, 2026-Q1",
+        "I sent you the kudos of 2026-Q1 (0 rows) as a CSV file in DM with @carol.",
+    ],
+    "/mission subscribe 09:00 weekdays Europe/Berlin digest": [
+        "will get the principle of the day at 09:00 on weekdays (Mon to Fri), Europe/Berlin time."
+    ],
+    "/mission help": ["/mission subscribe", "/mission schedule", "/mission unsubscribe"],
+    "/mission subscribe": [
+        "at 09:00 on weekdays (Mon to Fri), America/New_York time."  # Carol's timezone
+    ],
+}
+
+
+def readme_commands() -> list[str]:
+    """The commands README's "What people can do" table tells people to type."""
+    table = README.read_text(encoding="utf-8").split("## What people can do")[1].split("\n## ")[0]
+    found: list[str] = []
+    for command in re.findall(r"`(/(?:mission|kudos)[^`]*)`", table):
+        if "<" not in command and "[" not in command and command not in found:
+            found.append(command)  # `<name>` and `[period]` are patterns, not commands
+    return found
+
+
+def test_every_readme_command_is_checked_here() -> None:
+    assert readme_commands() == list(README_ANSWERS)
+
+
+def test_every_readme_command_answers_in_the_console_with_the_words_slack_shows(
+    tmp_path: Path,
+) -> None:
+    lines = ["as @carol"]
+    for command in README_ANSWERS:
+        lines.append(command)
+        if command == "/kudos":  # the form: who, which principle, the words, where
+            lines += ["@dev", "4", "spotted the quiet work", ""]
+    said = answers(transcript(tmp_path, *lines))
+    for command, words in README_ANSWERS.items():
+        for expected in words:
+            assert expected in said[command], (command, expected, said[command])
+    # An ephemeral answer is marked as such; a post says where it went.
+    assert "#general · @missionbot · only visible to you" in said["/mission"]
+
+
+# -- the clock -------------------------------------------------------------------------------
+
+
+def test_the_morning_post_goes_out_when_the_clock_reaches_it(tmp_path: Path) -> None:
+    said = answers(
+        transcript(
+            tmp_path, "in #support", "/mission subscribe 09:00 daily", "clock tomorrow 09:00"
+        )
+    )
+    moved = said["clock tomorrow 09:00"]
+    assert re.search(r"Scheduler: #support \d{4}-\d\d-\d\d: sent", moved)
+    assert "#support · @missionbot · message 1" in moved
+    assert "Principle of the day:" in moved
+    assert re.search(r"\[\d+: Give kudos\]", moved)
+
+
+def test_the_monday_digest_goes_out_with_the_morning_post(tmp_path: Path) -> None:
+    said = answers(
+        transcript(
+            tmp_path,
+            "/mission subscribe 09:00 daily Europe/London digest",
+            "clock monday 09:00",
+            args=("--demo-data",),
+        )
+    )
+    moved = said["clock monday 09:00"]
+    assert "Principle of the day:" in moved
+    assert moved.count("#general · @missionbot · message") == 2  # the post and the digest
+    assert "last week" in moved.lower()
+
+
+def test_the_clock_is_not_moved_backwards(tmp_path: Path) -> None:
+    said = answers(transcript(tmp_path, "clock +1d", "clock today 00:00", "clock"))
+    assert "The clock only moves forward" in said["clock today 00:00"]
+    before = re.search(r"The clock says (.*) for", said["clock +1d"])
+    after = re.search(r"The clock says (.*) for", said["clock"])
+    assert before
+    assert after
+    assert before[1] == after[1]
+
+
+# -- forms, buttons, shortcuts, the App Home ------------------------------------------------
+
+
+def test_a_form_is_asked_field_by_field_and_field_errors_are_asked_again(tmp_path: Path) -> None:
+    said = answers(
+        transcript(tmp_path, "/kudos", "@you", "7", "took the late booking", "#support", "@ben")
+    )
+    form = said["/kudos"]
+    assert "Who? (@names): @you" in form
+    assert "1. :telephone_receiver: 1. Be easy to reach" in form
+    assert "! Who?" in form  # the bot refused kudos to yourself, on the field
+    assert "Who? (@names) [@you]: @ben" in form
+    assert "Kudos recorded for @ben — :dart: Own the outcome, not just the task." in form
+    assert "(sent through the response_url http://127.0.0.1:" in form
+    assert "#support · @missionbot · message 1" in form
+
+
+def test_a_button_is_clicked(tmp_path: Path) -> None:
+    said = answers(transcript(tmp_path, "/mission today", "click 1"))
+    assert "#general · @missionbot · message 1" in said["click 1"]
+    assert "Shared by @you with /mission today" in said["click 1"]
+
+
+def test_the_app_home_renders_and_its_button_opens_the_form(tmp_path: Path) -> None:
+    said = answers(transcript(tmp_path, "home", "click 1", "cancel", args=("--demo-data",)))
+    home = said["home"]
+    assert "App Home of @you · missionbot" in home
+    assert "Today's principle:" in home
+    assert "[1: Give kudos]" in home
+    assert re.search(r"Your kudos in \w+ \d{4} — \d+ received, \d+ given", home)
+    assert "[form] Give kudos" in said["click 1"]
+    assert "[form] Give kudos closed; nothing was sent." in said["click 1"]
+
+
+def test_the_message_shortcut_opens_the_form_for_that_message(tmp_path: Path) -> None:
+    said = answers(
+        transcript(tmp_path, "say the customer portal is back up", "as @ana", "shortcut 1", "", "7")
+    )
+    form = said["shortcut 1"]
+    assert "Who? (@names) [@you]:" in form
+    assert "now: For this message: https://tidewater.slack.com/archives/C0GENERAL/p" in form
+
+
+def test_a_reaction_is_sent_as_slacks_reaction_added_event(tmp_path: Path) -> None:
+    said = answers(transcript(tmp_path, "say shipped early", "react 1 :dart:", "react 7 :dart:"))
+    assert "@you reacted :dart: to message 1." in said["react 1 :dart:"]
+    if "reaction_added" not in {e.value for e in Event}:
+        assert "Nothing in the bot handled this reaction_added event" in said["react 1 :dart:"]
+    assert "There is no message 7; the messages on screen are 1." in said["react 7 :dart:"]
+
+
+# -- bad input and edges ---------------------------------------------------------------------
+
+
+def test_unknown_commands_names_and_channels_get_a_line_with_suggestions(tmp_path: Path) -> None:
+    said = answers(
+        transcript(
+            tmp_path,
+            "clik 1",
+            "/kudso",
+            "/kudos @bem #plain-words thanks",
+            "in #suport",
+            "as @zed",
+            "click 4",
+            "react 1",
+            "/kudos me",
+        )
+    )
+    assert "Did you mean `click`?" in said["clik 1"]
+    assert "Did you mean `/kudos`?" in said["/kudso"]
+    assert (
+        "There is no @bem in this workspace. Did you mean @ben or @emma?"
+        in said["/kudos @bem #plain-words thanks"]
+    )
+    assert "Nothing was sent." in said["/kudos @bem #plain-words thanks"]
+    assert "There is no #suport in this workspace. Did you mean #support?" in said["in #suport"]
+    assert "There is no @zed in this workspace. There are @you, @ana" in said["as @zed"]
+    assert "There is no button 4: none on screen yet." in said["click 4"]
+    assert "react 4 :dart:" in said["react 1"]
+    assert "Given — none yet" in said["/kudos me"]  # nothing was recorded meanwhile
+
+
+def test_a_form_abandoned_halfway_sends_nothing_and_the_console_ends_cleanly(
+    tmp_path: Path,
+) -> None:
+    output = transcript(tmp_path, "/kudos @ben", "")  # input ends at the principle question
+    assert "[form] Give kudos closed; nothing was sent." in output
+    with sqlite3.connect(tmp_path / "console.db") as db:
+        assert db.execute("select count(*) from kudos").fetchone() == (0,)
+
+
+def test_ctrl_c_leaves_cleanly_and_the_database_is_intact(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--database", str(tmp_path / "console.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=console_env(),
+    )
+    assert process.stdin
+    assert process.stdout
+    process.stdin.write("/kudos @ben #plain-words thanks for the clear note\n")
+    process.stdin.flush()
+    seen = ""
+    deadline = time.monotonic() + 60
+    while "DM with @ben" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert out.rstrip().endswith("Bye.")
+    assert "Traceback" not in err
+    said = answers(transcript(tmp_path, "/kudos me"))
+    assert "Given — 1 this month, 1 all time" in said["/kudos me"]
+
+
+def test_long_output_is_wrapped_to_the_width(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "/mission", env=console_env(COLUMNS="44"))
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 44
+    assert "  We move our customers' goods as if they" in lines
+
+
+def test_a_terminal_that_cannot_show_unicode_gets_ascii(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "/mission", env=console_env(PYTHONIOENCODING="ascii"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Tidewater Freight: our mission" in result.stdout
+    assert "--------" in result.stdout  # the divider, in ASCII
+    result.stdout.encode("ascii")
+
+
+def test_help_lists_the_console_commands_and_the_default_database_is_here(
+    tmp_path: Path,
+) -> None:
+    output = transcript(tmp_path, "help", args=("--database", "missionbot-console.db"))
+    for usage in (
+        "as @carol",
+        "in #support",
+        "home",
+        "click N",
+        "shortcut N",
+        "react N :emoji:",
+        "clock tomorrow 09:00",
+    ):
+        assert usage in answers(output)["help"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=console_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert (tmp_path / "missionbot-console.db").exists()
+    assert "database missionbot-console.db" in result.stdout.replace("\n", " ")
+
+
+def test_demo_data_fills_three_months_of_kudos_for_every_principle(tmp_path: Path) -> None:
+    transcript(tmp_path, args=("--demo-data",))
+    with sqlite3.connect(tmp_path / "console.db") as db:
+        (count,) = db.execute("select count(distinct group_id) from kudos").fetchone()
+        (principles,) = db.execute("select count(distinct principle_id) from kudos").fetchone()
+    assert 150 <= count <= 600
+    assert principles == 9
+
+
+# -- dev.py run -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tokens", "expected"), [(False, "console"), (True, "serve")])
+def test_dev_run_starts_the_console_without_slack_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tokens: bool,
+    expected: str,
+) -> None:
+    sys.path.insert(0, str(ROOT))
+    import dev
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    if tokens:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setattr(dev, "BIN", Path(sys.executable).parent)
+    monkeypatch.setattr(dev, "ROOT", Path.cwd() if (Path.cwd() / "bot").exists() else ROOT)
+    monkeypatch.setattr(dev, "ensure_environment", lambda extras: None)
+    started: list[list[str]] = []
+    monkeypatch.setattr(dev.os, "execv", lambda path, args: started.append(args))
+    monkeypatch.setattr(dev.os, "chdir", lambda path: None)
+    monkeypatch.setattr(sys, "argv", ["dev.py", "run", "--demo-data"])
+    dev.main()
+    assert started[0][:2] == ["missionbot", expected]
+    said = capsys.readouterr().out
+    if expected == "console":
+        assert started[0][2:] == ["--demo-data"]
+        assert said.count("\n") == 1
+        assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in said
+    else:
+        assert said == ""
