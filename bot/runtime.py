@@ -22,7 +22,6 @@ from waitress.server import create_server
 from bot.config import Settings
 from bot.daily.jobs import DailyScheduler
 from bot.db.engine import Database
-from bot.db.migrate import upgrade
 from bot.db.models import Clock, utcnow
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
@@ -69,6 +68,10 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     document = load_mission_file(settings.mission_file)
     database = Database(settings.database_url)
     if migrate:
+        # Imported here: Alembic (with Mako, and Pygments where installed) is a fifth of the
+        # start-up imports, and the console skips it when the schema is already current.
+        from bot.db.migrate import upgrade
+
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.

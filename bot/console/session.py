@@ -58,9 +58,11 @@ from bot.console.commands import (
 )
 from bot.console.modal import ModalForm
 from bot.console.render import Renderer
+from bot.console.schema import is_current
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
 from bot.console.workspace import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Person, Workspace
+from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.runtime import Runtime, build_runtime
 from bot.slack.ids import Shortcut as ShortcutId
@@ -622,7 +624,7 @@ def run_console(
             slack_api_url=standin.api_url,
             database_url=database_url(database),
         )
-        runtime = build_runtime(settings, clock=clock)
+        runtime = build_runtime(settings, clock=clock, migrate=not _schema_current(settings))
     except BaseException:
         standin.stop()
         raise
@@ -667,6 +669,14 @@ def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
     if empty:
         tips += " Start with --demo-data for three months of kudos."
     renderer.line(tips, style="dim")
+
+
+def _schema_current(settings: Settings) -> bool:
+    database = Database(settings.database_url)
+    try:
+        return is_current(database)
+    finally:
+        database.dispose()
 
 
 def _no_kudos(runtime: Runtime) -> bool:
