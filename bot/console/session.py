@@ -660,12 +660,11 @@ def run_console(
 def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
     renderer = session.renderer
     where = settings.database_url.removeprefix("sqlite:///")
-    renderer.line(
-        f"missionbot console · {session.workspace.you.real_name} and six colleagues "
-        f"in #general and #support · database {where}",
-        style="bold",
+    renderer.line(f"missionbot console · database {where}", style="bold")
+    tips = (
+        f"You are @{session.user.handle} in #{session.channel.name}, with six colleagues "
+        "(`who`). Type `help` for the console commands, or `/mission` as in Slack."
     )
-    tips = "Type `help` for the console commands, or `/mission` as in Slack."
     if empty:
         tips += " Start with --demo-data for three months of kudos."
     renderer.line(tips, style="dim")
