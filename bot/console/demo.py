@@ -26,6 +26,7 @@ from bot.mission.service import MissionKeeper, load_catalog
 DAYS = 91
 SEED = 16
 QUIET_DAYS = 31
+HISTORY_DAYS = 7
 MESSAGES = (
     "thanks for the clear delay notice to the customer",
     "you picked up the late Rotterdam booking and saw it through",
@@ -41,10 +42,14 @@ MESSAGES = (
 
 
 def fill(database: Database, mission: MissionKeeper, workspace: Workspace, now: dt.datetime) -> int:
-    """Record the demo history once; how many kudos were added (0 if there were already some)."""
+    """Record the demo history once; how many kudos were added (0 if it was there already)."""
     mission.ensure_synced(database, TEAM_ID)
     with database.reading() as session:
-        if session.scalar(select(func.count()).select_from(Kudos).where(Kudos.team_id == TEAM_ID)):
+        # Filled before: there are kudos from before the last week (the console's own are newer).
+        history = select(func.count()).where(
+            Kudos.team_id == TEAM_ID, Kudos.created_at < now - dt.timedelta(days=HISTORY_DAYS)
+        )
+        if session.scalar(history):
             return 0
         principles = load_catalog(session, team_id=TEAM_ID).principles
     rng = random.Random(SEED)

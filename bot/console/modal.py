@@ -136,7 +136,7 @@ class ModalForm:
     ) -> dict[str, Any]:
         options = _options(element)
         for number, option in enumerate(options, 1):
-            self.renderer.line(f"  {number}. {_plain(option.get('text'))}")
+            self._option(number, option)
         return {"selected_option": self._choose(options, element, label, optional)}
 
     def _external(
@@ -158,7 +158,7 @@ class ModalForm:
                 self.renderer.line(f"  Nothing matches `{typed}`; try another word.", style="red")
                 continue
             for number, option in enumerate(options, 1):
-                self.renderer.line(f"  {number}. {_plain(option.get('text'))}")
+                self._option(number, option)
             return {"selected_option": self._choose(options, {}, label, optional)}
 
     def _choose(
@@ -214,6 +214,9 @@ class ModalForm:
             self.renderer.line("  This one is needed.", style="red")
 
     # -- helpers -----------------------------------------------------------------------------
+    def _option(self, number: int, option: dict[str, Any]) -> None:
+        self.renderer.indented(self.renderer.plain(f"{number}. {_plain(option.get('text'))}"))
+
     def _current(self, element: dict[str, Any], kind: str) -> Any:
         """What the field holds: the last answer (asked again after an error), else initial."""
         for block_values in self.values.values():
@@ -228,7 +231,11 @@ class ModalForm:
 
     def _ask(self, prompt: str) -> str:
         while True:
-            answer = self.ask_line("  " + prompt)
+            try:
+                answer = self.ask_line("  " + prompt)
+            except KeyboardInterrupt:
+                self.renderer.console.print()
+                raise Abandoned from None
             if answer is None or answer.strip().lower() in CANCEL_WORDS:
                 raise Abandoned
             if not answer.strip().startswith("/"):

@@ -221,6 +221,10 @@ class Renderer:
             position = match.end()
         out.append(self._words(line[position:]), style=extra)
 
+    def plain(self, text: str) -> Text:
+        """Plain text (no mrkdwn) with its emoji codes shown as `_words` shows them."""
+        return Text(self._words(text))
+
     def _words(self, text: str) -> str:
         """Entities decoded; emoji codes as emoji on a Unicode terminal, else as typed."""
         text = unescape(text.replace(_HIDDEN_UNDERSCORE, "_"))

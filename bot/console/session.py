@@ -173,6 +173,7 @@ class Session:
             try:
                 line = self.read_line(self.prompt)
             except KeyboardInterrupt:
+                self.renderer.console.print()  # after the ^C the terminal shows
                 line = None
             if line is None:
                 self.renderer.line("Bye.")
@@ -574,8 +575,9 @@ def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable
             import readline  # noqa: F401 - imported for its side effect: line editing in input()
 
         def ask(prompt: str) -> str | None:
+            console.print(prompt, end="", markup=False, highlight=False, style="bold")
             try:
-                return input(prompt)
+                return input()
             except EOFError:
                 console.print()
                 return None
