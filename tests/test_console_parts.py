@@ -1,0 +1,96 @@
+"""The console's pure parts, without a process: mrkdwn on screen, console lines, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from rich.console import Console
+
+from bot.console.clock import ClockRefused, ConsoleClock, parse_target
+from bot.console.commands import Click, Problem, React, Slash, parse
+from bot.console.render import Renderer
+from bot.console.workspace import Workspace
+
+WORKSPACE = Workspace()
+BEN = WORKSPACE.person("ben")
+
+
+def screen(width: int = 80, *, terminal: bool = False) -> tuple[Renderer, io.StringIO]:
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=terminal, color_system=None)
+    return Renderer(console, WORKSPACE), out
+
+
+def test_mrkdwn_shows_people_channels_links_and_entities_as_slack_does() -> None:
+    renderer, _ = screen()
+    text = renderer.mrkdwn(
+        f"*Thanks* <@{BEN.id}> in <#C0SUPPORT> and <#C9OTHER|ops>: "
+        "<https://example.com|the page> &lt;b&gt; &amp; <!here>"
+    )
+    assert text.plain == (
+        "Thanks @ben in #support and #ops: the page (https://example.com) <b> & @here"
+    )
+    assert any(span.style == "bold" for span in text.spans)
+
+
+def test_a_quote_is_barred_and_an_emoji_code_keeps_its_underscores_inside_italics() -> None:
+    renderer, _ = screen()
+    assert renderer.mrkdwn("&gt; well done\nnext").plain == "│ well done\nnext"
+    assert renderer.mrkdwn("_:speech_balloon: Say it 1_").plain == ":speech_balloon: Say it 1"
+
+
+def test_buttons_are_numbered_across_messages() -> None:
+    renderer, out = screen()
+    button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "Go"}}
+    actions = {"type": "actions", "block_id": "b", "elements": [button, button]}
+    renderer.draw("first", blocks=[actions])
+    renderer.draw("second", blocks=[actions])
+    assert "[1: Go]  [2: Go]" in out.getvalue()
+    assert "[3: Go]  [4: Go]" in out.getvalue()
+    assert sorted(renderer.buttons) == [1, 2, 3, 4]
+
+
+def test_slash_text_is_escaped_as_slack_escapes_it_and_principle_tags_stay() -> None:
+    command = parse("/kudos @ben #support #plain-words thanks @here", WORKSPACE)
+    assert command == Slash(
+        "/kudos", f"<@{BEN.id}|ben> <#C0SUPPORT|support> #plain-words thanks <!here>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("click 3", Click(3)),
+        ("react 2 :dart:", React(2, "dart")),
+        ("react 2 +1", React(2, "+1")),
+    ],
+)
+def test_console_commands_are_read(line: str, expected: object) -> None:
+    assert parse(line, WORKSPACE) == expected
+
+
+@pytest.mark.parametrize("line", ["click", "click two", "react 2", "shortcut -1", "clik 2"])
+def test_malformed_console_commands_say_how_they_go(line: str) -> None:
+    assert isinstance(parse(line, WORKSPACE), Problem)
+
+
+def test_clock_targets_are_read_in_the_persons_timezone() -> None:
+    now = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.UTC)  # a Wednesday
+    berlin = parse_target("tomorrow 09:00", now, "Europe/Berlin")
+    assert berlin == dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
+    assert parse_target("monday 9:30", now, "UTC") == dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
+    assert parse_target("wed 09:00", now, "UTC").date() == dt.date(2026, 12, 9)  # never today
+    assert parse_target("+90m", now, "UTC") == now + dt.timedelta(minutes=90)
+    with pytest.raises(ClockRefused):
+        parse_target("25:00", now, "UTC")
+
+
+def test_the_clock_moves_forward_only() -> None:
+    clock = ConsoleClock()
+    later = clock() + dt.timedelta(days=1)
+    clock.move_to(later)
+    assert clock() >= later
+    with pytest.raises(ClockRefused):
+        clock.move_to(later - dt.timedelta(hours=1))
