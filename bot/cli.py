@@ -79,7 +79,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console.session import run_console
+    from bot.console.start import run_console
 
     if settings.log_level not in {"DEBUG"}:
         # The screen is the console's: only warnings and errors go to stderr beside it.

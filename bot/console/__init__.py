@@ -14,5 +14,7 @@ is replaced. The pieces, each small:
 - `render.py`: Block Kit drawn in the terminal with `rich` (plain text when not a terminal);
 - `modal.py`: a modal asked field by field;
 - `demo.py`: three months of plausible kudos for `--demo-data`;
-- `session.py`: the loop that reads lines, sends them to the bot and shows what came back.
+- `schema.py`: whether the database is already migrated, without importing Alembic;
+- `session.py`: the loop that reads lines, sends them to the bot and shows what came back;
+- `start.py`: `run_console`, which builds the runtime against the stand-in and starts it.
 """

@@ -1,41 +1,27 @@
-"""The console's session: start the bot against the stand-in, then read, send, show, repeat.
-
-`run_console` builds the real runtime (`build_runtime`: migrations, mission sync, the Bolt app
-with every listener, the scheduler, the outbox sender) with Slack's URL pointed at the
-stand-in and the console's movable clock, and a signing secret made up for the session.
+"""The console's session: who you are and where, a line read, sent to the bot, and shown.
 
 Each line becomes what Slack would send (bot/console/slackside.py). The answer in the
-acknowledgement is drawn at once; then the session waits until the bot has finished what it
-does after the ack — its listener threads idle, the outbox drained (here, in this thread:
-the sender's own threads aren't started, so nothing prints while you type), the stand-in
-quiet — and draws what reached Slack meanwhile. A modal the bot opens is asked for there and
-then (bot/console/modal.py).
-
-When standard input is a terminal the prompt shows who and where you are, with line editing;
-otherwise one command is read per line and echoed after the prompt, so the output reads as a
-transcript. Ctrl-D, Ctrl-C, `quit`: the runtime is closed (the database with it) and the
-console leaves with status 0.
+acknowledgement is drawn at once; then `settle` waits until the bot has finished what it does
+after the ack — its listener threads idle, the outbox drained (here, in this thread: the
+sender's own threads aren't started, so nothing prints while you type), the stand-in quiet —
+and draws what reached Slack meanwhile. A modal the bot opens is asked for there and then
+(bot/console/modal.py). Messages get numbers as they appear (`shortcut N`, `react N`), and
+so do buttons (`click N`, numbered by the renderer).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from rich.console import Console
 from rich.text import Text
-from sqlalchemy import func, select
 
-from bot.config import Settings, load_settings
-from bot.console import demo
 from bot.console.clock import ClockRefused, ConsoleClock, parse_target
 from bot.console.commands import (
     HELP,
@@ -58,26 +44,18 @@ from bot.console.commands import (
 )
 from bot.console.modal import ModalForm
 from bot.console.render import Renderer
-from bot.console.schema import is_current
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
-from bot.console.workspace import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Person, Workspace
-from bot.db.engine import Database
-from bot.db.models import Kudos
-from bot.runtime import Runtime, build_runtime
+from bot.console.workspace import BOT_ID, BOT_USER_ID, Channel, Person
+from bot.runtime import Runtime
 from bot.slack.ids import Shortcut as ShortcutId
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATABASE = "missionbot-console.db"
 # How long the console waits for the bot's work after an answer before drawing the prompt.
 SETTLE_TIMEOUT_S = 15.0
 # The stand-in counts as quiet once no call has come for this long.
 QUIET_S = 0.05
-CONNECT_HINT = (
-    "To connect a real workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
-    "(README.md#slack-setup)."
-)
 
 
 class TrackedExecutor(Executor):
@@ -348,7 +326,6 @@ class Session:
                 )
 
     def _now(self) -> str:
-        from zoneinfo import ZoneInfo
 
         local = self.clock().astimezone(ZoneInfo(self.user.timezone))
         return f"{local.strftime('%a %Y-%m-%d %H:%M')} for @{self.user.handle} ({local.tzname()})"
@@ -558,130 +535,3 @@ def _ranges(numbers: list[int]) -> str:
     if len(numbers) <= 6:
         return ", ".join(str(n) for n in numbers)
     return f"{numbers[0]} to {numbers[-1]}"
-
-
-# -- starting up ------------------------------------------------------------------------------
-def database_url(database: str | None) -> str:
-    """`--database`: a path (SQLite) or a URL; by default missionbot-console.db here."""
-    value = database or DEFAULT_DATABASE
-    return value if "://" in value else f"sqlite:///{value}"
-
-
-def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable[[str], str | None]:
-    """Reads one line per call: with line editing at a terminal, echoed after the prompt when
-    not (so the output reads as a transcript). None at the end of input."""
-    if interactive:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401 - imported for its side effect: line editing in input()
-
-        def ask(prompt: str) -> str | None:
-            console.print(prompt, end="", markup=False, highlight=False, style="bold")
-            try:
-                return input()
-            except EOFError:
-                console.print()
-                return None
-
-        return ask
-
-    def read(prompt: str) -> str | None:
-        raw = stdin.readline()
-        if not raw:
-            return None
-        line = raw.rstrip("\r\n")
-        console.print(f"{prompt}{line}", markup=False, highlight=False, style="bold")
-        return line
-
-    return read
-
-
-def run_console(
-    *,
-    database: str | None,
-    demo_data: bool,
-    stdin: IO[str] | None = None,
-    stdout: IO[str] | None = None,
-) -> int:
-    """Start the bot against the stand-in and run the session until the person leaves."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    for stream in (stdin, stdout):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            # A terminal that can't show a character gets "?" rather than a crash.
-            reconfigure(errors="replace")
-    interactive = stdin.isatty() and stdout.isatty()
-    console = Console(file=stdout, highlight=False, emoji=False, soft_wrap=False)
-    workspace = Workspace()
-    standin = StandIn(workspace).start()
-    clock = ConsoleClock()
-    secret = secrets.token_hex(16)
-    try:
-        # The environment and .env still give the mission file, limits and so on; Slack's
-        # side and the database are the console's own (never DATABASE_URL unless asked).
-        settings = load_settings(
-            slack_bot_token="xoxb-console-stand-in",
-            slack_signing_secret=secret,
-            slack_app_token=None,
-            slack_api_url=standin.api_url,
-            database_url=database_url(database),
-        )
-        runtime = build_runtime(settings, clock=clock, migrate=not _schema_current(settings))
-    except BaseException:
-        standin.stop()
-        raise
-    try:
-        executor = TrackedExecutor(runtime.app.listener_runner.listener_executor)
-        runtime.app.listener_runner.listener_executor = executor
-        runtime.people.sync_once()
-        renderer = Renderer(console, workspace)
-        if demo_data:
-            added = demo.fill(runtime.database, runtime.mission, workspace, clock())
-            renderer.line(
-                f"Demo data: {added} kudos over the last three months."
-                if added
-                else "Demo data: already there.",
-                style="dim",
-            )
-        session = Session(
-            runtime=runtime,
-            standin=standin,
-            slack=SlackSide(runtime.wsgi(), secret, workspace, standin),
-            renderer=renderer,
-            clock=clock,
-            executor=executor,
-            read_line=line_reader(stdin, console, interactive),
-        )
-        _banner(session, settings, empty=not demo_data and _no_kudos(runtime))
-        return session.run()
-    finally:
-        runtime.close()
-        standin.stop()
-
-
-def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
-    renderer = session.renderer
-    where = settings.database_url.removeprefix("sqlite:///")
-    renderer.line(f"missionbot console · database {where}", style="bold")
-    tips = (
-        f"You are @{session.user.handle} in #{session.channel.name}, with six colleagues "
-        "(`who`). Type `help` for the console commands, or `/mission` as in Slack."
-    )
-    if empty:
-        tips += " Start with --demo-data for three months of kudos."
-    renderer.line(tips, style="dim")
-
-
-def _schema_current(settings: Settings) -> bool:
-    database = Database(settings.database_url)
-    try:
-        return is_current(database)
-    finally:
-        database.dispose()
-
-
-def _no_kudos(runtime: Runtime) -> bool:
-    with runtime.database.reading() as session:
-        return not session.scalar(
-            select(func.count()).select_from(Kudos).where(Kudos.team_id == TEAM_ID)
-        )
