@@ -7,6 +7,7 @@ API stand-in, so what it prints is what the bot's listeners answered and posted.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -17,8 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from bot.console.render import Renderer
+from bot.console.workspace import Workspace
 from bot.slack.ids import Event
+from tests.conftest import Bot
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -392,3 +397,37 @@ def test_dev_run_starts_the_console_without_slack_tokens(
         assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in said
     else:
         assert said == ""
+
+
+# -- the same words as in Slack --------------------------------------------------------------
+
+# Answers that depend on nobody's kudos or timezone: the same in any workspace.
+SAME_EVERYWHERE = [
+    "/mission",
+    "/mission 3",
+    "/mission own-the-outcome",
+    "/mission Solve",
+    "/mission Solve 2",
+    "/mission help",
+    "/kudos help",
+]
+
+
+@pytest.fixture(scope="module")
+def console_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return answers(transcript(tmp_path_factory.mktemp("console"), *SAME_EVERYWHERE))
+
+
+@pytest.mark.parametrize("command", SAME_EVERYWHERE)
+def test_the_console_shows_every_line_of_the_answer_slack_gets(
+    bot: Bot, console_answers: dict[str, str], command: str
+) -> None:
+    name, _, text = command.partition(" ")
+    reply = bot.command(name, text).json
+    renderer = Renderer(Console(file=io.StringIO(), width=10_000), Workspace())
+    lines = [line.plain for line in renderer.blocks(reply["blocks"], None)]
+    assert lines
+    shown = " ".join(console_answers[command].split())
+    for line in lines:
+        for piece in line.split("\n"):
+            assert " ".join(piece.split()) in shown, (command, piece)
