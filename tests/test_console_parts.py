@@ -94,3 +94,34 @@ def test_the_clock_moves_forward_only() -> None:
     assert clock() >= later
     with pytest.raises(ClockRefused):
         clock.move_to(later - dt.timedelta(hours=1))
+
+
+def test_the_stand_in_answers_the_web_api_as_slack_shapes_it() -> None:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.console.standin import StandIn
+
+    standin = StandIn(WORKSPACE).start()
+    try:
+        client = WebClient(token="xoxb-console", base_url=standin.api_url)
+        posted = client.chat_postMessage(channel="C0GENERAL", text="hello")
+        history = client.conversations_history(
+            channel="C0GENERAL", latest=posted["ts"], inclusive=True, limit=1
+        )
+        assert [m["text"] for m in history["messages"]] == ["hello"]
+        assert client.users_info(user=BEN.id)["user"]["tz"] == BEN.timezone
+        dm = client.conversations_open(users=BEN.id)["channel"]["id"]
+        client.chat_postMessage(channel=dm, text="just for Ben")
+        with pytest.raises(SlackApiError) as refused:
+            client.api_call("pins.add", params={"channel": "C0GENERAL"})
+        assert refused.value.response["error"] == "unknown_method"
+        shown = standin.take()
+        assert [(s.kind, s.channel_id) for s in shown] == [
+            ("message", "C0GENERAL"),
+            ("message", dm),
+            ("unknown", None),
+        ]
+        assert WORKSPACE.conversation_label(dm) == "DM with @ben"
+    finally:
+        standin.stop()

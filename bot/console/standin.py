@@ -244,6 +244,33 @@ class StandIn:
         link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
 
+    def _api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first; `latest` + `inclusive` fetch one by its ts."""
+        channel_id = str(params.get("channel", ""))
+        if self._conversation(channel_id) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        latest = str(params.get("latest") or "")
+        inclusive = str(params.get("inclusive", "")).lower() in {"1", "true"}
+        with self._lock:
+            found = [m for (c, _), m in self.messages.items() if c == channel_id]
+        if latest:
+            found = [m for m in found if m.ts and (m.ts < latest or (inclusive and m.ts == latest))]
+        found.sort(key=lambda m: m.ts or "", reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {
+            "ok": True,
+            "messages": [_as_message(m) for m in found[:limit]],
+            "has_more": len(found) > limit,
+        }
+
+    def _api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread: here only its parent, since nothing in the console replies in threads."""
+        channel_id, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        message = self.messages.get((channel_id, ts))
+        if message is None:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": [_as_message(message)], "has_more": False}
+
     def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel", "")), str(params.get("timestamp", ""))
         self._show(Shown("reaction", channel_id=channel, ts=ts, detail=str(params.get("name", ""))))
@@ -372,6 +399,21 @@ class StandIn:
                     self.wfile.write(body)
 
         return Handler
+
+
+def _as_message(shown: Shown) -> dict[str, Any]:
+    """A stored message as `conversations.history` lists it."""
+    message: dict[str, Any] = {
+        "type": "message",
+        "user": shown.author_id,
+        "text": shown.text,
+        "ts": shown.ts,
+    }
+    if shown.author_id == BOT_USER_ID:
+        message["bot_id"] = BOT_ID
+    if shown.blocks:
+        message["blocks"] = shown.blocks
+    return message
 
 
 def _true(value: Any) -> bool:
