@@ -294,7 +294,13 @@ class Session:
                 "user": self.user.id,
                 "reaction": emoji,
                 "item_user": message.author_id,
-                "item": {"type": "message", "channel": message.channel_id, "ts": message.ts},
+                "item": {
+                    "type": "message",
+                    "channel": message.channel_id,
+                    "ts": message.ts,
+                    # Slack's newer payloads say what kind of conversation the item is in.
+                    "channel_type": "im" if message.channel_id.startswith("D") else "channel",
+                },
             }
         )
         self.settle()
