@@ -130,20 +130,26 @@ def readme_commands() -> list[str]:
 
 
 def test_every_readme_command_is_checked_here() -> None:
-    assert readme_commands() == list(README_ANSWERS)
+    # Commands README gains later still run in the test below, with the general checks.
+    assert set(README_ANSWERS) <= set(readme_commands())
 
 
 def test_every_readme_command_answers_in_the_console_with_the_words_slack_shows(
     tmp_path: Path,
 ) -> None:
+    commands = readme_commands()
     lines = ["as @carol"]
-    for command in README_ANSWERS:
+    for command in commands:
         lines.append(command)
         if command == "/kudos":  # the form: who, which principle, the words, where
             lines += ["@dev", "4", "spotted the quiet work", ""]
     said = answers(transcript(tmp_path, *lines))
-    for command, words in README_ANSWERS.items():
-        for expected in words:
+    for command in commands:
+        # Whatever the command, the bot answered it: the console refused nothing.
+        assert "@missionbot" in said[command], (command, said[command])
+        for refusal in ("I don't know", "is not a command", "There is no @", "HTTP"):
+            assert refusal not in said[command], (command, said[command])
+        for expected in README_ANSWERS.get(command, []):
             assert expected in said[command], (command, expected, said[command])
     # An ephemeral answer is marked as such; a post says where it went.
     assert "#general · @missionbot · only visible to you" in said["/mission"]

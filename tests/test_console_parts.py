@@ -125,3 +125,20 @@ def test_the_stand_in_answers_the_web_api_as_slack_shapes_it() -> None:
         assert WORKSPACE.conversation_label(dm) == "DM with @ben"
     finally:
         standin.stop()
+
+
+def test_a_user_group_is_escaped_as_slack_escapes_it_and_listed_by_the_stand_in() -> None:
+    from slack_sdk import WebClient
+
+    from bot.console.standin import StandIn
+
+    assert parse("/kudos @ops-team #fix-the-cause night shift", WORKSPACE) == Slash(
+        "/kudos", "<!subteam^S0OPSTEAM|@ops-team> #fix-the-cause night shift"
+    )
+    standin = StandIn(WORKSPACE).start()
+    try:
+        client = WebClient(token="xoxb-console", base_url=standin.api_url)
+        members = client.usergroups_users_list(usergroup="S0OPSTEAM")["users"]
+        assert members == ["U0CONSOLEBEN", "U0CONSOLEFIN"]
+    finally:
+        standin.stop()

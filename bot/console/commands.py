@@ -207,13 +207,17 @@ def _slash(command: str, rest: str, workspace: Workspace) -> Command:
 
 
 def _escaped(text: str, workspace: Workspace) -> str:
-    """`@ben` → `<@U…|ben>`, `#general` → `<#C…|general>`, `@here` → `<!here>`."""
+    """`@ben` → `<@U…|ben>`, `#general` → `<#C…|general>`, `@here` → `<!here>`, a user
+    group `@ops-team` → `<!subteam^S…|@ops-team>`."""
 
     def person(match: re.Match[str]) -> str:
         name = match[1].rstrip(".-")
         tail = match[1][len(name) :]
         if name.lower() in _SPECIAL:
             return _SPECIAL[name.lower()] + tail
+        group = workspace.groups.get(name.lower())
+        if group is not None:
+            return f"<!subteam^{group.id}|@{group.handle}>{tail}"
         found = workspace.person(name)
         return f"<@{found.id}|{found.handle}>{tail}"
 

@@ -222,6 +222,9 @@ class Session:
                 f"  @{person.handle:<6} {person.real_name} ({person.title}"
                 f"{role}), {person.timezone}"
             )
+        for group in self.workspace.groups.values():
+            members = " ".join(self.workspace.user_label(m) for m in group.member_ids)
+            self.renderer.line(f"  @{group.handle} {group.name}: {members}")
         for channel in self.workspace.channels:
             self.renderer.line(f"  #{channel.name:<8} {channel.purpose}")
 

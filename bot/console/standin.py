@@ -173,6 +173,26 @@ class StandIn:
         members = [p.as_slack_user() for p in self.workspace.people] + [_bot_user()]
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
+    def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.workspace.groups_by_id.get(str(params.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group.member_ids)}
+
+    def _api_usergroups_list(self, _params: dict[str, Any]) -> dict[str, Any]:
+        groups = [
+            {
+                "id": g.id,
+                "team_id": TEAM_ID,
+                "handle": g.handle,
+                "name": g.name,
+                "users": list(g.member_ids),
+                "user_count": len(g.member_ids),
+            }
+            for g in self.workspace.groups.values()
+        ]
+        return {"ok": True, "usergroups": groups}
+
     def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel", ""))
         channel = self.workspace.channel_by_id(channel_id)

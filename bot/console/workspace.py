@@ -93,6 +93,21 @@ CHANNELS: tuple[Channel, ...] = (
 )
 BOT_NAME = "missionbot"
 
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A user group (`@ops-team`): Slack mentions it as `<!subteam^S…|@ops-team>`."""
+
+    id: str
+    handle: str
+    name: str
+    member_ids: tuple[str, ...]
+
+
+GROUPS: tuple[Group, ...] = (
+    Group("S0OPSTEAM", "ops-team", "Night-shift operations", ("U0CONSOLEBEN", "U0CONSOLEFIN")),
+)
+
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 
@@ -113,10 +128,15 @@ class Workspace:
     """Lookups over the demo people and channels, in both directions."""
 
     def __init__(
-        self, people: tuple[Person, ...] = PEOPLE, channels: tuple[Channel, ...] = CHANNELS
+        self,
+        people: tuple[Person, ...] = PEOPLE,
+        channels: tuple[Channel, ...] = CHANNELS,
+        groups: tuple[Group, ...] = GROUPS,
     ) -> None:
         self.people = people
         self.channels = channels
+        self.groups = {g.handle: g for g in groups}
+        self.groups_by_id = {g.id: g for g in groups}
         self._by_handle = {p.handle: p for p in people}
         self._by_id = {p.id: p for p in people}
         self._channels_by_name = {c.name: c for c in channels}
