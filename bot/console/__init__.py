@@ -12,6 +12,7 @@ is replaced. The pieces, each small:
 - `commands.py`: what a console line means (`/kudos …`, `as @carol`, `click 2`, …);
 - `clock.py`: the console's movable clock (`clock tomorrow 09:00`);
 - `render.py`: Block Kit drawn in the terminal with `rich` (plain text when not a terminal);
+- `screen.py`: each thing that appeared, labelled (where, who, who alone sees it), numbered;
 - `modal.py`: a modal asked field by field;
 - `demo.py`: three months of plausible kudos for `--demo-data`;
 - `schema.py`: whether the database is already migrated, without importing Alembic;

@@ -16,11 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from rich.text import Text
 
 from bot.console.clock import ClockRefused, ConsoleClock, parse_target
 from bot.console.commands import (
@@ -44,9 +41,10 @@ from bot.console.commands import (
 )
 from bot.console.modal import ModalForm
 from bot.console.render import Renderer
+from bot.console.screen import OnScreen, Screen
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
-from bot.console.workspace import BOT_ID, BOT_USER_ID, Channel, Person
+from bot.console.workspace import Channel, Person
 from bot.runtime import Runtime
 from bot.slack.ids import Shortcut as ShortcutId
 
@@ -86,33 +84,6 @@ class TrackedExecutor(Executor):
         self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-@dataclass
-class OnScreen:
-    """A message on screen that buttons, shortcuts and reactions can refer to."""
-
-    channel_id: str | None
-    ts: str | None
-    author_id: str
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    ephemeral: bool = False
-    view: dict[str, Any] | None = None  # set for a modal or the App Home
-
-    def as_message(self) -> dict[str, Any]:
-        """The message as Slack puts it in a shortcut's or a click's payload."""
-        message: dict[str, Any] = {
-            "type": "message",
-            "user": self.author_id,
-            "ts": self.ts,
-            "text": self.text,
-        }
-        if self.author_id == BOT_USER_ID:
-            message["bot_id"] = BOT_ID
-        if self.blocks:
-            message["blocks"] = self.blocks
-        return message
-
-
 class Session:
     """One person at the console: who they are, where they are, and what is on screen."""
 
@@ -137,8 +108,7 @@ class Session:
         self.workspace = slack.workspace
         self.user: Person = self.workspace.you
         self.channel: Channel = self.workspace.channels[0]
-        self.messages: dict[int, OnScreen] = {}
-        self._numbers: dict[tuple[str, str], int] = {}
+        self.screen = Screen(renderer, self.workspace, standin)
         self.unhandled = UnhandledWatch()
 
     @property
@@ -234,13 +204,7 @@ class Session:
             "message", channel_id=self.channel.id, text=text, ts=ts, author_id=self.user.id
         )
         self.standin.remember_message(posted)
-        number = self._number(self.channel.id, ts)
-        self.messages[number] = OnScreen(self.channel.id, ts, self.user.id, text)
-        self.renderer.draw(
-            f"#{self.channel.name} · @{self.user.handle} · message {number}",
-            text=text,
-            style="bold",
-        )
+        self.screen.message(posted)
         self.slack.event(
             {
                 "type": "message",
@@ -255,7 +219,7 @@ class Session:
     def click(self, number: int) -> None:
         button = self.renderer.buttons.get(number)
         if button is None:
-            self._no_such("button", number, sorted(self.renderer.buttons))
+            self.screen.no_such("button", number, sorted(self.renderer.buttons))
             return
         origin: OnScreen = button.origin
         if "url" in button.action:
@@ -271,9 +235,9 @@ class Session:
         self.show_ack(ack)
 
     def shortcut(self, number: int) -> None:
-        message = self.messages.get(number)
+        message = self.screen.messages.get(number)
         if message is None or message.channel_id is None:
-            self._no_such("message", number, sorted(self.messages))
+            self.screen.no_such("message", number, sorted(self.screen.messages))
             return
         callback_id = next(iter(ShortcutId))
         self.show_ack(
@@ -283,9 +247,9 @@ class Session:
         )
 
     def react(self, number: int, emoji: str) -> None:
-        message = self.messages.get(number)
+        message = self.screen.messages.get(number)
         if message is None or message.channel_id is None:
-            self._no_such("message", number, sorted(self.messages))
+            self.screen.no_such("message", number, sorted(self.screen.messages))
             return
         before = self.unhandled.count
         self.renderer.line(
@@ -335,18 +299,8 @@ class Session:
                 )
 
     def _now(self) -> str:
-
         local = self.clock().astimezone(ZoneInfo(self.user.timezone))
         return f"{local.strftime('%a %Y-%m-%d %H:%M')} for @{self.user.handle} ({local.tzname()})"
-
-    def _no_such(self, what: str, number: int, known: list[int]) -> None:
-        if not known:
-            self.renderer.line(f"There is no {what} {number}: none on screen yet.", style="yellow")
-            return
-        self.renderer.line(
-            f"There is no {what} {number}; the {what}s on screen are {_ranges(known)}.",
-            style="yellow",
-        )
 
     # -- what the bot answered ----------------------------------------------------------------
     def show_ack(self, ack: Ack) -> None:
@@ -357,23 +311,22 @@ class Session:
         answer = ack.json()
         if answer is None:
             if ack.body.strip():
-                self._draw_ephemeral(self.channel.id, ack.text, [], via="")
+                self.screen.ephemeral(self.channel.id, ack.text, [], you=self.user.id)
             return
         if "text" not in answer and "blocks" not in answer:
             return
         text, blocks = str(answer.get("text") or ""), list(answer.get("blocks") or [])
         if answer.get("response_type") == "in_channel":
-            self._draw_message(
-                Shown(
-                    "message",
-                    channel_id=self.channel.id,
-                    text=text,
-                    blocks=blocks,
-                    ts=self.standin.next_ts(),
-                )
+            posted = Shown(
+                "message",
+                channel_id=self.channel.id,
+                text=text,
+                blocks=blocks,
+                ts=self.standin.next_ts(),
             )
+            self.screen.message(posted)
         else:
-            self._draw_ephemeral(self.channel.id, text, blocks, via="")
+            self.screen.ephemeral(self.channel.id, text, blocks, you=self.user.id)
 
     def settle(self) -> None:
         """Wait until the bot is done with the last request, then draw what reached Slack."""
@@ -388,119 +341,9 @@ class Session:
                 break
             time.sleep(QUIET_S / 2)
         for shown in self.standin.take():
-            self.show(shown)
-
-    def show(self, shown: Shown) -> None:
-        if shown.kind == "message":
-            self._draw_message(shown)
-        elif shown.kind == "ephemeral":
-            self._draw_ephemeral(
-                shown.channel_id, shown.text, shown.blocks, via="", viewer=shown.viewer_id
-            )
-        elif shown.kind == "reply":
-            via = " · replacing the one above" if shown.detail else ""
-            self._draw_ephemeral(
-                shown.channel_id,
-                shown.text,
-                shown.blocks,
-                via=via,
-                viewer=shown.viewer_id,
-                response_url=shown.response_url,
-            )
-        elif shown.kind == "deleted":
-            self.renderer.line(
-                "(@missionbot removed its message that only you could see, "
-                "through its response_url)",
-                style="dim",
-            )
-        elif shown.kind == "edit":
-            number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
-            where = self.workspace.conversation_label(shown.channel_id or "")
-            origin = self.messages.get(number or 0)
-            if origin is not None:
-                origin.text, origin.blocks = shown.text, shown.blocks
-            self.renderer.draw(
-                f"{where} · @missionbot · message {number} edited",
-                blocks=shown.blocks,
-                text=shown.text,
-                origin=origin,
-            )
-        elif shown.kind == "home":
-            self._draw_home(shown)
-        elif shown.kind == "modal" and shown.view is not None:
-            self._fill_modal(shown.view)
-        elif shown.kind == "file":
-            self._draw_file(shown)
-        elif shown.kind == "reaction":
-            number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
-            self.renderer.line(f"@missionbot reacted :{shown.detail}: to message {number}.")
-        elif shown.kind == "unknown":
-            self.renderer.line(
-                f"(The stand-in doesn't know the Web API method "
-                f"{shown.detail}; the bot got `unknown_method`.)",
-                style="red",
-            )
-
-    def _draw_message(self, shown: Shown) -> None:
-        channel_id = shown.channel_id or self.channel.id
-        number = self._number(channel_id, shown.ts or self.standin.next_ts())
-        origin = OnScreen(channel_id, shown.ts, shown.author_id, shown.text, shown.blocks)
-        self.messages[number] = origin
-        where = self.workspace.conversation_label(channel_id)
-        self.renderer.draw(
-            f"{where} · {self.workspace.user_label(shown.author_id)} · message {number}",
-            blocks=shown.blocks,
-            text=shown.text,
-            origin=origin,
-            note=_via(shown.response_url),
-        )
-
-    def _draw_ephemeral(
-        self,
-        channel_id: str | None,
-        text: str,
-        blocks: list[dict[str, Any]],
-        *,
-        via: str,
-        viewer: str | None = None,
-        response_url: str | None = None,
-    ) -> None:
-        who = "you" if viewer in (None, "", self.user.id) else self.workspace.user_label(viewer)
-        where = self.workspace.conversation_label(channel_id) if channel_id else "reply"
-        origin = OnScreen(channel_id, None, BOT_USER_ID, text, blocks, ephemeral=True)
-        self.renderer.draw(
-            f"{where} · @missionbot · only visible to {who}{via}",
-            blocks=blocks,
-            text=text,
-            origin=origin,
-            style="bold cyan",
-            note=_via(response_url),
-        )
-
-    def _draw_home(self, shown: Shown) -> None:
-        assert shown.view is not None
-        owner = self.workspace.user_label(shown.viewer_id or "")
-        origin = OnScreen(None, None, BOT_USER_ID, "", shown.blocks, view=shown.view)
-        self.renderer.draw(
-            f"App Home of {owner} · missionbot",
-            blocks=shown.blocks,
-            origin=origin,
-            style="bold magenta",
-        )
-
-    def _draw_file(self, shown: Shown) -> None:
-        where = self.workspace.conversation_label(shown.channel_id or "")
-        content = str((shown.view or {}).get("content", ""))
-        lines = content.splitlines()
-        self.renderer.draw(
-            f"{where} · @missionbot · shared a file: {shown.detail}", text=shown.text
-        )
-        for line in lines[:6]:
-            self.renderer.console.print(
-                Text(f"  | {line}", style="dim"), no_wrap=True, overflow="ellipsis"
-            )
-        if len(lines) > 6:
-            self.renderer.line(f"  | … {len(lines) - 6} more lines", style="dim")
+            view = self.screen.show(shown, you=self.user.id)
+            if view is not None:
+                self._fill_modal(view)
 
     def _fill_modal(self, view: dict[str, Any]) -> None:
         result = ModalForm(
@@ -513,12 +356,6 @@ class Session:
         ).fill_and_submit()
         if result.submitted:
             self.settle()
-
-    def _number(self, channel_id: str, ts: str) -> int:
-        key = (channel_id, ts)
-        if key not in self._numbers:
-            self._numbers[key] = len(self._numbers) + 1
-        return self._numbers[key]
 
 
 class UnhandledWatch(logging.Handler):
@@ -534,13 +371,3 @@ class UnhandledWatch(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage().startswith("no listener for this"):
             self.count += 1
-
-
-def _via(response_url: str | None) -> str:
-    return f"(sent through the response_url {response_url})" if response_url else ""
-
-
-def _ranges(numbers: list[int]) -> str:
-    if len(numbers) <= 6:
-        return ", ".join(str(n) for n in numbers)
-    return f"{numbers[0]} to {numbers[-1]}"
