@@ -88,7 +88,10 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return run_console(database=args.database, demo_data=args.demo_data)
     except ConfigError as exc:
-        raise CliError(f"--database: {exc}", EXIT_USAGE) from None
+        message = str(exc)
+        if message.startswith("DATABASE_URL: "):  # the console's URL comes from --database
+            message = "--database: " + message.removeprefix("DATABASE_URL: ")
+        raise CliError(message, EXIT_USAGE) from None
     except MissionFileError as exc:
         raise CliError(f"MISSION_FILE: {exc.problems[0]}") from None
     except OperationalError as exc:

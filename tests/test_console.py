@@ -437,3 +437,15 @@ def test_the_console_shows_every_line_of_the_answer_slack_gets(
     for line in lines:
         for piece in line.split("\n"):
             assert " ".join(piece.split()) in shown, (command, piece)
+
+
+def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_path: Path) -> None:
+    unusable = run_console(tmp_path, args=("--database", "mysql://somewhere/db"))
+    assert unusable.returncode == 2
+    assert unusable.stderr.strip() == (
+        "missionbot: --database: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    )
+    missing = run_console(tmp_path, args=("--database", str(tmp_path / "no" / "such" / "x.db")))
+    assert missing.returncode == 1
+    assert "missionbot: --database: cannot open it" in missing.stderr
+    assert "Traceback" not in missing.stderr
