@@ -328,6 +328,7 @@ def test_a_terminal_that_cannot_show_unicode_gets_ascii(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "Tidewater Freight: our mission" in result.stdout
     assert "--------" in result.stdout  # the divider, in ASCII
+    assert "#general - @missionbot - only visible to you" in result.stdout
     result.stdout.encode("ascii")
 
 

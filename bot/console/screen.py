@@ -57,6 +57,8 @@ class Screen:
         self.standin = standin
         self.messages: dict[int, OnScreen] = {}
         self._numbers: dict[tuple[str, str], int] = {}
+        # Between the parts of a label; a terminal without Unicode gets a plain dash.
+        self.dot = renderer.glyph(" · ", " - ")
 
     def show(self, shown: Shown, *, you: str) -> dict[str, Any] | None:
         """Draw one thing that appeared; a modal is returned, to be asked for, not drawn."""
@@ -75,7 +77,7 @@ class Screen:
                 shown.blocks,
                 you=you,
                 viewer=shown.viewer_id,
-                via=" · replacing the one above" if shown.detail else "",
+                via=f"{self.dot}replacing the one above" if shown.detail else "",
                 response_url=shown.response_url,
             )
         elif shown.kind == "deleted":
@@ -109,8 +111,9 @@ class Screen:
         self.messages[number] = origin
         where = self.workspace.conversation_label(channel_id)
         style = "bold blue" if shown.author_id == BOT_USER_ID else "bold"
+        author = self.workspace.user_label(shown.author_id)
         self.renderer.draw(
-            f"{where} · {self.workspace.user_label(shown.author_id)} · message {number}",
+            f"{where}{self.dot}{author}{self.dot}message {number}",
             blocks=shown.blocks,
             text=shown.text,
             origin=origin,
@@ -135,7 +138,7 @@ class Screen:
         where = self.workspace.conversation_label(channel_id) if channel_id else "reply"
         origin = OnScreen(channel_id, None, BOT_USER_ID, text, blocks, ephemeral=True)
         self.renderer.draw(
-            f"{where} · @missionbot · only visible to {who}{via}",
+            f"{where}{self.dot}@missionbot{self.dot}only visible to {who}{via}",
             blocks=blocks,
             text=text,
             origin=origin,
@@ -165,7 +168,7 @@ class Screen:
         if origin is not None:
             origin.text, origin.blocks = shown.text, shown.blocks
         self.renderer.draw(
-            f"{where} · @missionbot · message {number} edited",
+            f"{where}{self.dot}@missionbot{self.dot}message {number} edited",
             blocks=shown.blocks,
             text=shown.text,
             origin=origin,
@@ -175,7 +178,7 @@ class Screen:
         owner = self.workspace.user_label(shown.viewer_id or "")
         origin = OnScreen(None, None, BOT_USER_ID, "", shown.blocks, view=shown.view)
         self.renderer.draw(
-            f"App Home of {owner} · missionbot",
+            f"App Home of {owner}{self.dot}missionbot",
             blocks=shown.blocks,
             origin=origin,
             style="bold magenta",
@@ -185,7 +188,7 @@ class Screen:
         where = self.workspace.conversation_label(shown.channel_id or "")
         lines = str((shown.view or {}).get("content", "")).splitlines()
         self.renderer.draw(
-            f"{where} · @missionbot · shared a file: {shown.detail}", text=shown.text
+            f"{where}{self.dot}@missionbot{self.dot}shared a file: {shown.detail}", text=shown.text
         )
         for line in lines[:FILE_LINES_SHOWN]:
             self.renderer.console.print(

@@ -139,7 +139,7 @@ def run_console(
 def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
     renderer = session.renderer
     where = settings.database_url.removeprefix("sqlite:///")
-    renderer.line(f"missionbot console · database {where}", style="bold")
+    renderer.line(f"missionbot console{renderer.glyph(' · ', ' - ')}database {where}", style="bold")
     tips = (
         f"You are @{session.user.handle} in #{session.channel.name}, with six colleagues "
         "(`who`). Type `help` for the console commands, or `/mission` as in Slack."
