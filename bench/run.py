@@ -1,6 +1,7 @@
 """All of missionbot's benchmarks: request path, memory, leaderboards, fan-out; prints tables.
 
-    .venv/bin/python bench/run.py [--quick] [--only request,memory,leaderboards,fanout,storm,console]
+    .venv/bin/python bench/run.py [--quick]
+        [--only request,memory,leaderboards,fanout,storm,console]
 
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
