@@ -15,7 +15,7 @@ from bot.db.engine import Database
 from bot.outbox import queue
 from bot.outbox.queue import MESSAGE_KIND, Status
 from bot.outbox.sender import Outgoing, RateLimited, Refused, Retryable, Sent
-from bot.slack.transport import SlackTransport
+from bot.slack.delivery import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"

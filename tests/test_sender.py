@@ -34,7 +34,7 @@ from bot.outbox.sender import (
     SendResult,
     Sent,
 )
-from bot.slack.transport import SlackTransport
+from bot.slack.delivery import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"

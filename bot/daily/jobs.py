@@ -6,8 +6,9 @@ every few seconds (`MISSIONBOT_SCHEDULE_REFRESH_SECONDS`) to pick up changes mad
 process. The same refresh sweeps for posts that are due but unclaimed (a job added just after
 its time, a misfire), and at start a catch-up also retries the day's failed posts.
 
-Whatever fires, the post goes through `DailyPoster`, which claims it in the database first:
-the cron job, the sweep and another process never send one post twice.
+Whatever fires, the post goes through `DailyPoster`, which claims it in the database and queues
+it in the outbox in one transaction: the cron job, the sweep and another process never queue
+one post twice, and the outbox's sender sends it (`settle` waits for that).
 
 `run_due()` is the whole decision "what should be posted now" as one synchronous call, which
 is what the tests drive (with time travel) instead of starting background threads.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -26,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.daily.flows import DailyPoster, PostResult, Sender
+from bot.daily.flows import DailyPoster, PostResult, Render
 from bot.daily.schedule import (
     DIGEST_KIND,
     ChannelSchedule,
@@ -41,10 +42,10 @@ log = logging.getLogger(__name__)
 
 REFRESH_JOB_ID = "schedule:refresh"
 CATCH_UP_JOB_ID = "schedule:catch-up"
-# Posting threads: a post spends most of its time waiting (database, Slack), so more threads
-# than cores keep Slack's workspace allowance used; beyond ~16 they only queue on the GIL and
-# the database pool (10 + 10 connections, shared with the request threads).
-POSTING_THREADS = 16
+# Threads that claim, draw and queue due posts: each is a transaction, so a few keep ahead of
+# the sender (which sends at Slack's pace) without crowding the database pool (10 + 10
+# connections, shared with the request threads and the sender).
+POSTING_THREADS = 8
 SWEEP_EXECUTOR = "sweep"
 
 
@@ -55,10 +56,11 @@ class DailyScheduler:
         self,
         settings: Settings,
         database: Database,
-        sender: Sender | None = None,
+        render: Render | None = None,
         *,
         clock: Clock = utcnow,
         poster: DailyPoster | None = None,
+        notify: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -66,9 +68,9 @@ class DailyScheduler:
         self.cutoff = settings.missionbot_catchup_cutoff
         self._stopping = threading.Event()
         if poster is None:
-            if sender is None:
-                raise TypeError("DailyScheduler needs a sender or a poster")
-            poster = DailyPoster(database, sender, clock=clock, stopping=self._stopping)
+            if render is None:
+                raise TypeError("DailyScheduler needs a render or a poster")
+            poster = DailyPoster(database, render, clock=clock, notify=notify or (lambda: None))
         self.poster = poster
         self._scheduler = BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
@@ -206,8 +208,12 @@ class DailyScheduler:
                 results.append(self.poster.post_digest(schedule, monday, retry_failed=retry_failed))
         return results
 
+    def settle(self, results: Iterable[PostResult], *, timeout: float = 30.0) -> list[PostResult]:
+        """`results` once their queued posts have been sent or have failed (see DailyPoster)."""
+        return self.poster.settle(results, timeout=timeout)
+
     def post_today(self, *, channels: Iterable[str] = (), force: bool = False) -> list[PostResult]:
-        """Post today's principle now in the given (or every) subscribed channel.
+        """Queue today's principle now in the given (or every) subscribed channel.
 
         Once a day unless `force`: a channel already posted today is left alone.
         """

@@ -2,7 +2,7 @@
 
 Plain Python over a SQLAlchemy session; time comes in as an aware `now` so that every rule here
 is testable without a clock or Slack. The APScheduler wiring lives in bot/daily/jobs.py and the
-posting in bot/daily/flows.py.
+queueing in bot/daily/flows.py.
 
 A post is *claimed* in `scheduled_posts` (unique on team, channel, local date and kind) before
 it is sent, so two processes, or a cron job and a catch-up sweep, never send the same post twice.
@@ -454,12 +454,18 @@ def claim_post(
     )
 
 
+def record_principle(*, session: Session, post_id: int, principle_id: int) -> None:
+    """The principle the claimed post shows (drawn when it was queued)."""
+    session.execute(
+        update(ScheduledPost).where(ScheduledPost.id == post_id).values(principle_id=principle_id)
+    )
+
+
 def finish_post(
     *,
     session: Session,
     post_id: int,
     now: dt.datetime,
-    principle_id: int | None,
     attempts: int,
     message_ts: str | None = None,
     error: str | None = None,
@@ -471,7 +477,6 @@ def finish_post(
         .where(ScheduledPost.id == post_id)
         .values(
             status=status,
-            principle_id=principle_id,
             attempts=ScheduledPost.attempts + attempts,
             message_ts=message_ts,
             last_error=error[:200] if error else None,

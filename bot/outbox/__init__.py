@@ -3,5 +3,5 @@
 `queue` owns the table's operations (enqueue in the caller's transaction, claim with leases,
 record outcomes, cancel, status); `sender` drains it against a small `Transport`, pacing each
 channel and coalescing backlogs; `gate` is the shared pause after a 429. Nothing here imports
-Slack: bot/slack/transport.py is the Slack side.
+Slack: bot/slack/delivery.py is the Slack side (the transport and a handler per kind).
 """

@@ -2,7 +2,7 @@
 
 Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
 (bot/kudos/service.py) commits, with its messages queued in the outbox
-(bot/slack/kudos_delivery.py) → the acknowledgement carries the giver's confirmation.
+(bot/slack/delivery.py) → the acknowledgement carries the giver's confirmation.
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
@@ -35,8 +35,8 @@ from bot.kudos.service import Recipient, Source, give, summary, undo
 from bot.slack.channels import look_up_audience
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
+from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
-from bot.slack.kudos_delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.services import Services
 from bot.slack.surfaces import (
     GiveButton,
@@ -110,7 +110,7 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     """Look the people up, commit the kudos with its messages, answer the giver: in that order.
 
     The announcement and the DMs are committed with the kudos, into the outbox; the sender
-    posts them at Slack's pace (bot/slack/kudos_delivery.py). Nothing here waits on Slack
+    posts them at Slack's pace (bot/slack/delivery.py). Nothing here waits on Slack
     after the people are known (from the directory, normally without a call).
     """
     team_id, user_id = who.team_id, who.user_id
