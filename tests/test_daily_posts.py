@@ -102,7 +102,7 @@ def quick_scheduler(bot: Bot) -> Iterator[DailyScheduler]:
     quick_sender = Sender(
         bot.database,
         SlackTransport(create_transport_client(bot.runtime.settings)),
-        settings=SenderSettings(backoff_first=0.05, max_age=dt.timedelta(seconds=2), poll=0.05),
+        settings=SenderSettings(backoff_first=0.05, max_age=dt.timedelta(seconds=5), poll=0.05),
     )
     register_handlers(quick_sender)
     quick_sender.start()

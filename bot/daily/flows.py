@@ -40,7 +40,6 @@ from bot.daily.schedule import (
     finish_post,
     get_schedule,
     pause,
-    record_principle,
 )
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
@@ -104,12 +103,28 @@ class PostResult:
     post_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A post to queue: the channel's principle of `day`, or (DIGEST_KIND) its weekly digest."""
+
+    schedule: ChannelSchedule
+    day: dt.date
+    kind: str = DAILY_KIND
+
+
 def _nothing() -> None:
     return None
 
 
 class DailyPoster:
-    """Queues a channel's principle of the day (and weekly digest) at most once per local date."""
+    """Queues a channel's principle of the day (and weekly digest) at most once per local date.
+
+    Posts due together (a morning fan-out: thousands of channels at one minute) are claimed,
+    drawn and queued `BATCH` to a transaction: the principle of the day is read once per
+    batch, and the outbox rows go in with one INSERT.
+    """
+
+    BATCH = 50
 
     def __init__(
         self,
@@ -122,91 +137,113 @@ class DailyPoster:
         self.database = database
         self.render = render
         self.clock = clock
-        # Wakes the sender after a post is queued (it polls otherwise).
+        # Wakes the sender after posts are queued (it polls otherwise).
         self.notify = notify
 
-    def post(
-        self,
-        schedule: ChannelSchedule,
-        day: dt.date,
-        *,
-        retry_failed: bool = False,
-        force: bool = False,
-    ) -> PostResult:
-        """Queue the principle of the day of local `day`, at most once."""
+    def queue(
+        self, due: Iterable[Due], *, retry_failed: bool = False, force: bool = False
+    ) -> list[PostResult]:
+        """Claim, draw and queue each post unless already claimed (a failed one again with
+        `retry_failed`; any with `force`). Results in the order asked."""
+        wanted = list(due)
+        # One order for every process: two batches claiming the same posts wait on each other
+        # row by row instead of deadlocking.
+        order = sorted(
+            range(len(wanted)),
+            key=lambda n: (
+                wanted[n].schedule.team_id,
+                wanted[n].schedule.channel_id,
+                wanted[n].kind,
+                wanted[n].day,
+            ),
+        )
+        results: dict[int, PostResult] = {}
+        for start in range(0, len(order), self.BATCH):
+            chunk = order[start : start + self.BATCH]
+            for n, result in zip(
+                chunk,
+                self._queue_batch([wanted[n] for n in chunk], retry_failed, force),
+                strict=True,
+            ):
+                results[n] = result
+            self.notify()
+        return [results[n] for n in range(len(wanted))]
 
-        def draw(session: Session, now: dt.datetime) -> tuple[Post, int | None]:
-            principle = principle_for_day(session=session, team_id=schedule.team_id, day=day)
-            kudos = recent_kudos(
-                session=session,
-                team_id=schedule.team_id,
-                principle_id=principle.id,
-                now=now,
-                scope=QuoteScope(channel_id=schedule.channel_id),
-            )
-            return DailyPost(principle, kudos), principle.id
-
-        return self._queue(schedule, day, DAILY_KIND, draw, retry_failed=retry_failed, force=force)
-
-    def post_digest(
-        self, schedule: ChannelSchedule, day: dt.date, *, retry_failed: bool = False
-    ) -> PostResult:
-        """Queue the weekly digest of the week before local `day` (a Monday), at most once."""
-
-        def draw(session: Session, _now: dt.datetime) -> tuple[Post, int | None]:
-            digest = weekly_digest(
-                session=session,
-                team_id=schedule.team_id,
-                day=day,
-                zone=schedule.zone,
-                scope=QuoteScope(channel_id=schedule.channel_id),
-            )
-            return DigestPost(digest), None
-
-        return self._queue(schedule, day, DIGEST_KIND, draw, retry_failed=retry_failed)
-
-    def _queue(
-        self,
-        schedule: ChannelSchedule,
-        day: dt.date,
-        kind: str,
-        draw: Callable[[Session, dt.datetime], tuple[Post, int | None]],
-        *,
-        retry_failed: bool = False,
-        force: bool = False,
-    ) -> PostResult:
-        """Claim the (channel, day, kind) post, draw it and queue it: one transaction."""
-        team_id, channel_id = schedule.team_id, schedule.channel_id
+    def _queue_batch(self, batch: list[Due], retry_failed: bool, force: bool) -> list[PostResult]:
+        """Claim the posts, draw them and queue them: one transaction."""
+        results = []
+        principles: dict[tuple[str, dt.date], PrincipleInfo] = {}
         with self.database.transaction() as session:
             now = self.clock()
-            post_id = claim_post(
+            for due in batch:
+                team_id, channel_id = due.schedule.team_id, due.schedule.channel_id
+                principle = None
+                if due.kind == DAILY_KIND:
+                    key = (team_id, due.day)
+                    if key not in principles:
+                        principles[key] = principle_for_day(
+                            session=session, team_id=team_id, day=due.day
+                        )
+                    principle = principles[key]
+                post_id = claim_post(
+                    session=session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    local_date=due.day,
+                    now=now,
+                    kind=due.kind,
+                    principle_id=principle.id if principle else None,
+                    retry_failed=retry_failed,
+                    force=force,
+                )
+                if post_id is None:
+                    results.append(
+                        PostResult(
+                            team_id, channel_id, due.day, Outcome.ALREADY_CLAIMED, kind=due.kind
+                        )
+                    )
+                    continue
+                drawn = self.render(self._draw(session, due, principle, now))
+                queue.enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=OUTBOX_KINDS[due.kind],
+                    channel_id=channel_id,
+                    text=drawn.text,
+                    blocks=drawn.blocks,
+                    subject=str(post_id),
+                    now=now,
+                    flush=False,
+                )
+                results.append(
+                    PostResult(
+                        team_id, channel_id, due.day, Outcome.QUEUED, kind=due.kind, post_id=post_id
+                    )
+                )
+        return results
+
+    @staticmethod
+    def _draw(
+        session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
+    ) -> Post:
+        scope = QuoteScope(channel_id=due.schedule.channel_id)
+        if principle is None:
+            digest = weekly_digest(
                 session=session,
-                team_id=team_id,
-                channel_id=channel_id,
-                local_date=day,
-                now=now,
-                kind=kind,
-                retry_failed=retry_failed,
-                force=force,
+                team_id=due.schedule.team_id,
+                day=due.day,
+                zone=due.schedule.zone,
+                scope=scope,
             )
-            if post_id is None:
-                return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED, kind=kind)
-            post, principle_id = draw(session, now)
-            if principle_id is not None:
-                record_principle(session=session, post_id=post_id, principle_id=principle_id)
-            drawn = self.render(post)
-            queue.enqueue(
-                session,
-                team_id=team_id,
-                kind=OUTBOX_KINDS[kind],
-                channel_id=channel_id,
-                text=drawn.text,
-                blocks=drawn.blocks,
-                subject=str(post_id),
-                now=now,
-            )
-        self.notify()
-        return PostResult(team_id, channel_id, day, Outcome.QUEUED, kind=kind, post_id=post_id)
+            return DigestPost(digest)
+        kudos = recent_kudos(
+            session=session,
+            team_id=due.schedule.team_id,
+            principle_id=principle.id,
+            now=now,
+            scope=scope,
+        )
+        return DailyPost(principle, kudos)
 
     def settle(self, results: Iterable[PostResult], *, timeout: float) -> list[PostResult]:
         """The results once their queued posts were sent or failed (by this process's sender or

@@ -59,13 +59,16 @@ def enqueue(
     update_ts: str | None = None,
     not_before: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
     """Queue one message, in the caller's transaction; call `Sender.notify()` after the commit.
 
     With neither `text` nor `blocks` the body is left for the kind's handler to draw at send
     time (from `subject`), so that what is sent is what is true then. A stored body is sent
-    as it is, without a transaction to draw it. `file` ({"filename", "title", "content"}) is
-    uploaded into the conversation with `text` as its comment. `reply`: an ephemeral answer
+    as it is, without a transaction to draw it. Without `flush` the row is written with the
+    session's next flush (many rows: one INSERT) and has no id until then. `file`
+    ({"filename", "title", "content"}) is uploaded into the conversation with `text` as its
+    comment. `reply`: an ephemeral answer
     through `response_url` instead of a post.
     """
     now = now or utcnow()
@@ -92,7 +95,8 @@ def enqueue(
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
@@ -176,10 +180,10 @@ def claim(
                 groups[key] = [row]
             continue
         first = group[0]
-        if (
-            len(group) < caps.get(first.kind, 1)
-            and (row.kind, row.thread_ts, row.update_ts)
-            == (first.kind, first.thread_ts, first.update_ts)
+        if len(group) < caps.get(first.kind, 1) and (row.kind, row.thread_ts, row.update_ts) == (
+            first.kind,
+            first.thread_ts,
+            first.update_ts,
         ):
             group.append(row)
     if len(candidates) == scan:

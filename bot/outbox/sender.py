@@ -540,9 +540,7 @@ class Sender:
         try:
             with self.database.transaction() as session:
                 rows = queue.held(session, [i for c in claims for i in c.ids], owner=self.owner)
-                queue.retry_later(
-                    rows, now=self.clock(), delay=0, reason=None, count_attempt=False
-                )
+                queue.retry_later(rows, now=self.clock(), delay=0, reason=None, count_attempt=False)
         except SQLAlchemyError as exc:
             log.warning("outbox: could not give back %d claim(s): %s", len(claims), exc)
 
