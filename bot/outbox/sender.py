@@ -17,7 +17,9 @@ How it sends:
   channel being sent to or cooling down is left out of claims, so its backlog waits in the
   table and goes out as one coalesced message rather than queueing one message a second behind.
 - **Per workspace**, a 429 closes a `RateLimitGate` for its Retry-After; no worker claims that
-  workspace's rows until it opens. The 429 costs the message no attempt.
+  workspace's rows until it opens, and a worker holding a claim waits at it (for a short
+  Retry-After, sending the refused message again after it; for a long one, giving the rows
+  back). The 429 costs the message no attempt.
 - A retryable failure (5xx, network) backs off exponentially (`backoff_first`, doubling, at
   most `backoff_max`) through the row's `not_before`; after `max_attempts` claims or once the
   row is older than `max_age` it ends failed with its reason, logged as one WARNING line. A
@@ -206,6 +208,8 @@ class SenderSettings:
     # Channels one claim leases at most (0: as many as there are workers). Claimed rows wait
     # in memory for a free worker, so more would only hold leases other processes could use.
     claim_channels: int = 0
+    # A closed rate-limit gate is waited out by a worker holding a claim for this long at most.
+    gate_wait: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,18 +568,37 @@ class Sender:
             if drawn is None:
                 return
             outgoing, ids = drawn
+        self._record(_Outcome(claim, ids, self._send_through_gate(claim, outgoing)))
+
+    def _send_through_gate(self, claim: Claim, outgoing: Outgoing) -> SendResult:
+        """Send once the workspace's gate is open. A short wait (≤ `gate_wait`, a fan-out's
+        usual Retry-After) is waited out here with the lease in hand, and a 429 answered
+        within it is sent again after it: no transaction to give the rows back and claim
+        them again. A longer one gives the rows back, due when the gate opens."""
         gate = self.gates[claim.key[0]]
-        if gate.closed:
-            # Another worker got a 429 meanwhile: give the rows back, due when the gate opens.
-            self._record(_Outcome(claim, ids, RateLimited(gate.remaining())))
-            return
-        self.pacer.sending(claim.key)
-        try:
-            result = self.transport.send(outgoing)
-        except Exception as exc:
-            log.exception("outbox: transport raised for %s rows %s", claim.kind, ids)
-            result = Retryable(f"transport error: {type(exc).__name__}")
-        self._record(_Outcome(claim, ids, result))
+        budget_end = self.monotonic() + self.settings.gate_wait
+        while True:
+            remaining = gate.remaining()
+            if remaining > 0:
+                if self.monotonic() + remaining > budget_end or self._stopping.wait(remaining):
+                    return RateLimited(gate.remaining())
+                continue
+            self.pacer.sending(claim.key)
+            try:
+                result = self.transport.send(outgoing)
+            except Exception as exc:
+                log.exception("outbox: transport raised for %s rows %s", claim.kind, claim.ids)
+                return Retryable(f"transport error: {type(exc).__name__}")
+            if not isinstance(result, RateLimited):
+                return result
+            # Every worker of this workspace waits with this one.
+            gate.close_for(result.retry_after)
+            log.info(
+                "outbox: rate limited, team=%s channel=%s waits %.1fs",
+                claim.key[0],
+                claim.key[1],
+                result.retry_after,
+            )
 
     def _draw(self, claim: Claim) -> tuple[Outgoing, tuple[int, ...]] | None:
         """The handler draws the rows at send time, in a transaction of its own (None: nothing
