@@ -67,7 +67,6 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, utcnow
 from bot.outbox import queue
-from bot.outbox.gate import WorkspaceGates
 from bot.outbox.queue import MESSAGE_KIND, Status
 
 log = logging.getLogger(__name__)
@@ -222,7 +221,61 @@ class DrainReport:
     pending: int
 
 
-# -- pacing -----------------------------------------------------------------------------------
+# -- pacing: the workspace's 429 gate, each channel's interval ---------------------------------
+class RateLimitGate:
+    """Closed for a while when Slack answers 429; sending threads wait here before each call.
+
+    One per workspace: Slack limits chat.postMessage per app and workspace as well as per
+    channel, so after a 429 the other threads would only collect more of them.
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._open_at = 0.0
+
+    @property
+    def closed(self) -> bool:
+        return self.remaining() > 0
+
+    def remaining(self) -> float:
+        """Seconds until the gate opens again (0 when open)."""
+        with self._lock:
+            return max(self._open_at - self._monotonic(), 0.0)
+
+    def close_for(self, seconds: float) -> None:
+        with self._lock:
+            self._open_at = max(self._open_at, self._monotonic() + seconds)
+
+
+class WorkspaceGates:
+    """A `RateLimitGate` per team, made on first use."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._gates: dict[str, RateLimitGate] = {}
+
+    def __getitem__(self, team_id: str) -> RateLimitGate:
+        with self._lock:
+            gate = self._gates.get(team_id)
+            if gate is None:
+                gate = self._gates[team_id] = RateLimitGate(self._monotonic)
+            return gate
+
+    def closed_teams(self) -> set[str]:
+        with self._lock:
+            gates = list(self._gates.items())
+        return {team for team, gate in gates if gate.closed}
+
+    def next_open_in(self) -> float | None:
+        """Seconds until the first closed gate opens; None when all are open."""
+        with self._lock:
+            gates = list(self._gates.values())
+        waits = [wait for wait in (gate.remaining() for gate in gates) if wait > 0]
+        return min(waits) if waits else None
+
+
 class ChannelPacer:
     """Which channels this process is sending to or letting cool down (single-flight + interval)."""
 

@@ -23,7 +23,7 @@ Kinds of message, and when they are queued:
 `SlackTransport` makes one `Outgoing` into chat.postMessage, chat.update, a file upload or a
 response_url answer, and Slack's answer into `Sent`, `RateLimited`, `Retryable` or `Refused`.
 Its Web client retries nothing: the sender retries, pacing and backing off in its own threads,
-and a 429 closes the workspace's rate-limit gate (bot/outbox/gate.py) for every worker, where
+and a 429 closes the workspace's rate-limit gate (bot/outbox/sender.py) for every worker, where
 slack-sdk's handlers would sleep inside the call. A channel the bot isn't in
 (`not_in_channel`, or `channel_not_found` for a private one) still gets the message when the
 row carries the response_url of the command that caused it: that posts in the conversation
