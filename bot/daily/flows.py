@@ -119,9 +119,9 @@ def _nothing() -> None:
 class DailyPoster:
     """Queues a channel's principle of the day (and weekly digest) at most once per local date.
 
-    Posts due together (a morning fan-out: thousands of channels at one minute) are claimed,
-    drawn and queued `BATCH` to a transaction: the principle of the day is read once per
-    batch, and the outbox rows go in with one INSERT.
+    Posts due together (a morning fan-out: thousands of channels at one minute) are drawn,
+    claimed and queued `BATCH` at a time: the principle of the day is read once per batch,
+    the claims and outbox rows of a batch commit in one transaction, the rows in one INSERT.
     """
 
     BATCH = 50
@@ -170,21 +170,31 @@ class DailyPoster:
         return [results[n] for n in range(len(wanted))]
 
     def _queue_batch(self, batch: list[Due], retry_failed: bool, force: bool) -> list[PostResult]:
-        """Claim the posts, draw them and queue them: one transaction."""
-        results = []
+        """Draw the posts, then claim and queue them in one short transaction.
+
+        Drawing (the day's quotes, Block Kit) reads only, so it holds no write lock: on SQLite
+        the sender's claims and records are not kept waiting behind a batch being drawn.
+        """
+        now = self.clock()
+        days = {(due.schedule.team_id, due.day) for due in batch if due.kind == DAILY_KIND}
         principles: dict[tuple[str, dt.date], PrincipleInfo] = {}
+        if days:
+            # The first post of a day chooses and records its principle: a write, kept short.
+            with self.database.transaction() as session:
+                for team_id, day in sorted(days):
+                    principles[team_id, day] = principle_for_day(
+                        session=session, team_id=team_id, day=day
+                    )
+        with self.database.reading() as session:
+            drawn = [
+                self.render(self._draw(session, due, self._principle(principles, due), now))
+                for due in batch
+            ]
+        results = []
         with self.database.transaction() as session:
-            now = self.clock()
-            for due in batch:
+            for due, message in zip(batch, drawn, strict=True):
                 team_id, channel_id = due.schedule.team_id, due.schedule.channel_id
-                principle = None
-                if due.kind == DAILY_KIND:
-                    key = (team_id, due.day)
-                    if key not in principles:
-                        principles[key] = principle_for_day(
-                            session=session, team_id=team_id, day=due.day
-                        )
-                    principle = principles[key]
+                principle = self._principle(principles, due)
                 post_id = claim_post(
                     session=session,
                     team_id=team_id,
@@ -203,14 +213,13 @@ class DailyPoster:
                         )
                     )
                     continue
-                drawn = self.render(self._draw(session, due, principle, now))
                 queue.enqueue(
                     session,
                     team_id=team_id,
                     kind=OUTBOX_KINDS[due.kind],
                     channel_id=channel_id,
-                    text=drawn.text,
-                    blocks=drawn.blocks,
+                    text=message.text,
+                    blocks=message.blocks,
                     subject=str(post_id),
                     now=now,
                     flush=False,
@@ -221,6 +230,15 @@ class DailyPoster:
                     )
                 )
         return results
+
+    @staticmethod
+    def _principle(
+        principles: dict[tuple[str, dt.date], PrincipleInfo], due: Due
+    ) -> PrincipleInfo | None:
+        """The principle a morning post shows (a digest shows none)."""
+        if due.kind != DAILY_KIND:
+            return None
+        return principles[due.schedule.team_id, due.day]
 
     @staticmethod
     def _draw(

@@ -47,8 +47,10 @@ CATCH_UP_JOB_ID = "schedule:catch-up"
 # the sender (which sends at Slack's pace) without crowding the database pool (10 + 10
 # connections, shared with the request threads and the sender).
 POSTING_THREADS = 8
-# Of those, how many queue batches of due posts at once (the others hand their channel over).
-QUEUEING_THREADS = 4
+# Of those, how many queue batches of due posts at once (the others hand their channel over);
+# SQLite has one writer, so one: more would only wait on each other's write lock.
+QUEUEING_THREADS = {"sqlite": 1}
+QUEUEING_THREADS_DEFAULT = 4
 SWEEP_EXECUTOR = "sweep"
 
 
@@ -96,6 +98,7 @@ class DailyScheduler:
         self._firing: dict[tuple[str, str], None] = {}
         self._firing_lock = threading.Lock()
         self._queueing = 0
+        self._queueing_threads = QUEUEING_THREADS.get(database.dialect, QUEUEING_THREADS_DEFAULT)
         self._reload_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -172,12 +175,12 @@ class DailyScheduler:
 
     def _fire(self, team_id: str, channel_id: str) -> None:
         """A channel's cron job: its post is due. Posts due together are queued in batches:
-        a job hands its channel over to a thread already queueing (up to `QUEUEING_THREADS`
-        at a time) and returns, so 2,000 channels at one minute cost 40 transactions, not
+        a job hands its channel over to a thread already queueing (a few at a time:
+        `QUEUEING_THREADS`) and returns, so 2,000 channels at one minute cost 40 transactions, not
         2,000."""
         with self._firing_lock:
             self._firing[(team_id, channel_id)] = None
-            if self._queueing >= QUEUEING_THREADS:
+            if self._queueing >= self._queueing_threads:
                 return
             self._queueing += 1
         while True:

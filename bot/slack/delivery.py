@@ -338,9 +338,9 @@ class Exports(StoredBodyHandler):
 
     def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
         for row in rows:
-            body = queue.stored_body(row) or {}
             if not row.response_url:
                 continue
+            body = queue.stored_body(row) or {}
             where = f"<#{sent.channel_id}>" if sent.channel_id else "your DM with me"
             note = f":page_facing_up: I sent you the CSV file in {where}: {body.get('text', '')}"
             queue.enqueue(
