@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -89,10 +89,17 @@ def known_audience(
     *, session: Session, team_id: str, channel_id: str, now: dt.datetime
 ) -> Audience | None:
     """What the bot knows of the conversation's audience, if it is recent enough to trust."""
-    row = session.get(Conversation, (team_id, channel_id))
+    row = session.execute(_KNOWN, {"team_id": team_id, "channel_id": channel_id}).first()
     if row is None or row.checked_at < now - AUDIENCE_MAX_AGE:
         return None
     return Audience(row.audience)
+
+
+# Built once: every kudos given in a channel reads it.
+_KNOWN = select(Conversation.audience, Conversation.checked_at).where(
+    Conversation.team_id == bindparam("team_id"),
+    Conversation.channel_id == bindparam("channel_id"),
+)
 
 
 def remember_audience(

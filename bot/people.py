@@ -9,10 +9,11 @@ filled from `users.list` at start (bot/slack/users.py), kept current by the `use
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,29 +54,37 @@ def remember_people(
     ]
     if not rows:
         return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(_upsert(session.get_bind().dialect.name), rows)
+    return len(rows)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """Insert, or update what Slack says of someone already known; built once per dialect (a
+    kudos from someone new runs it, and building it cost more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(PersonRow)
     changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PersonRow.team_id, PersonRow.user_id], set_=changed
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=[PersonRow.team_id, PersonRow.user_id], set_=changed
     )
-    return len(rows)
 
 
 def find_people(*, session: Session, team_id: str, user_ids: Collection[str]) -> dict[str, Person]:
     """The directory's entries for `user_ids` (those it has), by ID, in one query."""
-    rows = session.execute(
-        select(
-            PersonRow.user_id,
-            PersonRow.name,
-            PersonRow.timezone,
-            PersonRow.is_bot,
-            PersonRow.deleted,
-            PersonRow.is_admin,
-            PersonRow.is_owner,
-        ).where(PersonRow.team_id == team_id, PersonRow.user_id.in_(list(user_ids)))
-    )
+    rows = session.execute(_FIND, {"team_id": team_id, "user_ids": list(user_ids)})
     return {row.user_id: Person(*row) for row in rows}
+
+
+_FIND = select(
+    PersonRow.user_id,
+    PersonRow.name,
+    PersonRow.timezone,
+    PersonRow.is_bot,
+    PersonRow.deleted,
+    PersonRow.is_admin,
+    PersonRow.is_owner,
+).where(
+    PersonRow.team_id == bindparam("team_id"),
+    PersonRow.user_id.in_(bindparam("user_ids", expanding=True)),
+)

@@ -46,7 +46,7 @@ from bot.kudos.service import (
     record_public_message,
 )
 from bot.outbox import queue
-from bot.outbox.queue import MESSAGE_KIND
+from bot.outbox.queue import MESSAGE_KIND, NewMessage
 from bot.outbox.sender import Outgoing, Sender, Sent, StoredBodyHandler
 from bot.slack.api_errors import NOT_A_MEMBER
 
@@ -79,28 +79,30 @@ def queue_kudos(
     """Queue the announcement and the receivers' DMs, in the kudos's own transaction."""
     if given.duplicate:
         return
+    messages = []
     if given.channel_id and given.audience.announced:
-        queue.enqueue(
-            session,
-            team_id=team_id,
-            kind=ANNOUNCEMENT,
-            channel_id=given.channel_id,
-            subject=given.group_id,
-            response_url=response_url,
-            now=now,
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=ANNOUNCEMENT,
+                channel_id=given.channel_id,
+                subject=given.group_id,
+                response_url=response_url,
+            )
         )
     dm = kudos_dm(given)
     for receiver_id in given.receiver_ids:
-        queue.enqueue(
-            session,
-            team_id=team_id,
-            kind=DM,
-            channel_id=receiver_id,
-            text=dm.text,
-            blocks=dm.blocks,
-            subject=given.group_id,
-            now=now,
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=DM,
+                channel_id=receiver_id,
+                text=dm.text,
+                blocks=dm.blocks,
+                subject=given.group_id,
+            )
         )
+    queue.enqueue_many(session, messages, now=now)
 
 
 def queue_withdrawal(
