@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import Conversation, Kudos
+from bot.db.models import Conversation, Kudos, table
 
 # How long what Slack said of a conversation is trusted before it is asked again; the events
 # that change an audience (bot/slack/listeners/conversations.py) update it sooner.
@@ -95,10 +95,11 @@ def known_audience(
     return Audience(row.audience)
 
 
-# Built once: every kudos given in a channel reads it.
-_KNOWN = select(Conversation.audience, Conversation.checked_at).where(
-    Conversation.team_id == bindparam("team_id"),
-    Conversation.channel_id == bindparam("channel_id"),
+# Built once, on the table (see bot.db.models.table): every kudos given in a channel reads it.
+_CONVERSATIONS = table(Conversation)
+_KNOWN = select(_CONVERSATIONS.c.audience, _CONVERSATIONS.c.checked_at).where(
+    _CONVERSATIONS.c.team_id == bindparam("team_id"),
+    _CONVERSATIONS.c.channel_id == bindparam("channel_id"),
 )
 
 

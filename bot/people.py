@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person as PersonRow
+from bot.db.models import table
 
 NAME_LIMIT = 200
 UPDATED_COLUMNS = ("name", "timezone", "is_bot", "deleted", "is_admin", "is_owner", "updated_at")
@@ -63,10 +64,10 @@ def _upsert(dialect: str) -> Insert:
     """Insert, or update what Slack says of someone already known; built once per dialect (a
     kudos from someone new runs it, and building it cost more than running it)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(PersonRow)
+    statement = insert(_PEOPLE)
     changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
     return statement.on_conflict_do_update(
-        index_elements=[PersonRow.team_id, PersonRow.user_id], set_=changed
+        index_elements=[_PEOPLE.c.team_id, _PEOPLE.c.user_id], set_=changed
     )
 
 
@@ -76,15 +77,17 @@ def find_people(*, session: Session, team_id: str, user_ids: Collection[str]) ->
     return {row.user_id: Person(*row) for row in rows}
 
 
+_PEOPLE = table(PersonRow)
+# Built once, on the table (see bot.db.models.table): every kudos from someone new reads it.
 _FIND = select(
-    PersonRow.user_id,
-    PersonRow.name,
-    PersonRow.timezone,
-    PersonRow.is_bot,
-    PersonRow.deleted,
-    PersonRow.is_admin,
-    PersonRow.is_owner,
+    _PEOPLE.c.user_id,
+    _PEOPLE.c.name,
+    _PEOPLE.c.timezone,
+    _PEOPLE.c.is_bot,
+    _PEOPLE.c.deleted,
+    _PEOPLE.c.is_admin,
+    _PEOPLE.c.is_owner,
 ).where(
-    PersonRow.team_id == bindparam("team_id"),
-    PersonRow.user_id.in_(bindparam("user_ids", expanding=True)),
+    _PEOPLE.c.team_id == bindparam("team_id"),
+    _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),
 )

@@ -17,13 +17,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, text, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.audience import Audience
-from bot.db.models import Kudos, KudosAllowance, Principle
+from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import KudosRefused
 from bot.kudos.grammar import check_message
 from bot.mission.service import PrincipleInfo, principle_info
@@ -108,31 +108,34 @@ def local_day(now: dt.datetime, timezone: str | None) -> dt.date:
     return now.astimezone(zone(timezone)).date()
 
 
-# The statements of `give`, built once: building a statement costs more CPU than PostgreSQL
-# takes to run it, and a kudos runs five.
+# The statements of `give`, built once on the tables: building a statement, or running one
+# written on the ORM's attributes, cost more CPU than PostgreSQL took to run it.
+_KUDOS = table(Kudos)
+_PRINCIPLES = table(Principle)
+_ALLOWANCES = table(KudosAllowance)
 _ACTIVE_PRINCIPLE = select(
-    Principle.id,
-    Principle.key,
-    Principle.title,
-    Principle.description,
-    Principle.category,
-    Principle.emoji,
+    _PRINCIPLES.c.id,
+    _PRINCIPLES.c.key,
+    _PRINCIPLES.c.title,
+    _PRINCIPLES.c.description,
+    _PRINCIPLES.c.category,
+    _PRINCIPLES.c.emoji,
 ).where(
-    Principle.id == bindparam("id"),
-    Principle.team_id == bindparam("team_id"),
-    Principle.retired_at.is_(None),
+    _PRINCIPLES.c.id == bindparam("id"),
+    _PRINCIPLES.c.team_id == bindparam("team_id"),
+    _PRINCIPLES.c.retired_at.is_(None),
 )
 _GIVER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-_RECENT_TWINS = select(Kudos.receiver_id).where(
-    Kudos.team_id == bindparam("team_id"),
-    Kudos.giver_id == bindparam("giver_id"),
-    Kudos.receiver_id.in_(bindparam("receiver_ids", expanding=True)),
-    Kudos.principle_id == bindparam("principle_id"),
-    Kudos.message == bindparam("message"),
-    Kudos.withdrawn_at.is_(None),
-    Kudos.created_at >= bindparam("since", type_=Kudos.created_at.type),
+_RECENT_TWINS = select(_KUDOS.c.receiver_id).where(
+    _KUDOS.c.team_id == bindparam("team_id"),
+    _KUDOS.c.giver_id == bindparam("giver_id"),
+    _KUDOS.c.receiver_id.in_(bindparam("receiver_ids", expanding=True)),
+    _KUDOS.c.principle_id == bindparam("principle_id"),
+    _KUDOS.c.message == bindparam("message"),
+    _KUDOS.c.withdrawn_at.is_(None),
+    _KUDOS.c.created_at >= bindparam("since"),
 )
-_INSERT_KUDOS = insert(Kudos.metadata.tables[Kudos.__tablename__])
+_INSERT_KUDOS = _KUDOS.insert()
 
 
 @functools.cache
@@ -140,17 +143,17 @@ def _allowance_upsert(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO UPDATE SET used = used + n WHERE used + n <= limit RETURNING
     used`, in the dialect's spelling (see `_consume_allowance`)."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = dialect_insert(KudosAllowance).values(
+    values = dialect_insert(_ALLOWANCES).values(
         team_id=bindparam("team_id"),
         giver_id=bindparam("giver_id"),
-        day=bindparam("day", type_=KudosAllowance.day.type),
+        day=bindparam("day"),
         used=bindparam("used"),
     )
     return values.on_conflict_do_update(
-        index_elements=[KudosAllowance.team_id, KudosAllowance.giver_id, KudosAllowance.day],
-        set_={"used": KudosAllowance.used + values.excluded.used},
-        where=KudosAllowance.used + values.excluded.used <= bindparam("limit"),
-    ).returning(KudosAllowance.used)
+        index_elements=[_ALLOWANCES.c.team_id, _ALLOWANCES.c.giver_id, _ALLOWANCES.c.day],
+        set_={"used": _ALLOWANCES.c.used + values.excluded.used},
+        where=_ALLOWANCES.c.used + values.excluded.used <= bindparam("limit"),
+    ).returning(_ALLOWANCES.c.used)
 
 
 def give(

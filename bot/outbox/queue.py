@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, t
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import OutboxMessage, utcnow
+from bot.db.models import table as table_of
 
 # A message whose body was written at enqueue time; sent as it is.
 MESSAGE_KIND = "message"
@@ -383,7 +384,7 @@ class NewMessage:
     response_url: str | None = None
 
 
-_INSERT_MESSAGES = OutboxMessage.metadata.tables[OutboxMessage.__tablename__].insert()
+_INSERT_MESSAGES = table_of(OutboxMessage).insert()
 
 
 def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.datetime) -> None:
