@@ -75,10 +75,11 @@ def _reason(error: Exception) -> str:
 
 def queue_kudos(
     session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
-) -> None:
-    """Queue the announcement and the receivers' DMs, in the kudos's own transaction."""
+) -> list[tuple[str, str]]:
+    """Queue the announcement and the receivers' DMs, in the kudos's own transaction; the
+    (team_id, channel_id) of each, for `Sender.notify`."""
     if given.duplicate:
-        return
+        return []
     messages = []
     if given.channel_id and given.audience.announced:
         messages.append(
@@ -103,6 +104,7 @@ def queue_kudos(
             )
         )
     queue.enqueue_many(session, messages, now=now)
+    return [(team_id, message.channel_id) for message in messages]
 
 
 def queue_withdrawal(

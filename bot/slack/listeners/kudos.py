@@ -153,13 +153,14 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
                 now=now,
                 audience=found.audience,
             )
-            queue_kudos(
+            queued = queue_kudos(
                 session, team_id=team_id, given=given, response_url=kudos.response_url, now=now
             )
     except KudosRefused:
         found.remember_alone(db, now)
         raise
-    services.queued()
+    if queued:  # nothing for a duplicate
+        services.queued(queued)
     reply = kudos_confirmation(given)
     if kudos.source == Source.COMMAND:
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
