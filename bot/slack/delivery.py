@@ -66,7 +66,7 @@ from bot.kudos.service import (
     record_public_message,
 )
 from bot.outbox import queue
-from bot.outbox.queue import MESSAGE_KIND
+from bot.outbox.queue import MESSAGE_KIND, NewMessage
 from bot.outbox.sender import (
     Outgoing,
     RateLimited,
@@ -111,32 +111,36 @@ def _reason(error: Exception) -> str:
 
 def queue_kudos(
     session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
-) -> None:
-    """Queue the announcement and the receivers' DMs, in the kudos's own transaction."""
+) -> list[tuple[str, str]]:
+    """Queue the announcement and the receivers' DMs, in the kudos's own transaction; the
+    (team_id, channel_id) of each, for `Sender.notify`."""
     if given.duplicate:
-        return
+        return []
+    messages = []
     if given.channel_id and given.audience.announced:
-        queue.enqueue(
-            session,
-            team_id=team_id,
-            kind=ANNOUNCEMENT,
-            channel_id=given.channel_id,
-            subject=given.group_id,
-            response_url=response_url,
-            now=now,
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=ANNOUNCEMENT,
+                channel_id=given.channel_id,
+                subject=given.group_id,
+                response_url=response_url,
+            )
         )
     dm = kudos_dm(given)
     for receiver_id in given.receiver_ids:
-        queue.enqueue(
-            session,
-            team_id=team_id,
-            kind=DM,
-            channel_id=receiver_id,
-            text=dm.text,
-            blocks=dm.blocks,
-            subject=given.group_id,
-            now=now,
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=DM,
+                channel_id=receiver_id,
+                text=dm.text,
+                blocks=dm.blocks,
+                subject=given.group_id,
+            )
         )
+    queue.enqueue_many(session, messages, now=now)
+    return [(team_id, message.channel_id) for message in messages]
 
 
 def queue_withdrawal(
