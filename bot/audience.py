@@ -23,11 +23,11 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import Conversation, Kudos
+from bot.db.models import Conversation, Kudos, table
 
 # How long what Slack said of a conversation is trusted before it is asked again; the events
 # that change an audience (bot/slack/listeners/conversations.py) update it sooner.
@@ -89,10 +89,18 @@ def known_audience(
     *, session: Session, team_id: str, channel_id: str, now: dt.datetime
 ) -> Audience | None:
     """What the bot knows of the conversation's audience, if it is recent enough to trust."""
-    row = session.get(Conversation, (team_id, channel_id))
+    row = session.execute(_KNOWN, {"team_id": team_id, "channel_id": channel_id}).first()
     if row is None or row.checked_at < now - AUDIENCE_MAX_AGE:
         return None
     return Audience(row.audience)
+
+
+# Built once, on the table (see bot.db.models.table): every kudos given in a channel reads it.
+_CONVERSATIONS = table(Conversation)
+_KNOWN = select(_CONVERSATIONS.c.audience, _CONVERSATIONS.c.checked_at).where(
+    _CONVERSATIONS.c.team_id == bindparam("team_id"),
+    _CONVERSATIONS.c.channel_id == bindparam("channel_id"),
+)
 
 
 def remember_audience(

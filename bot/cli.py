@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# `post-today` waits this long for its posts: the outbox retries a failing post for an hour.
+POST_TODAY_WAIT_S = 3700.0
 
 
 class CliError(Exception):
@@ -127,28 +129,34 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     from bot.daily.flows import Outcome
     from bot.daily.jobs import DailyScheduler
-    from bot.slack.sender import SlackSender
+    from bot.slack.delivery import create_sender, draw_post
 
     if not settings.slack_bot_token:
         raise CliError(
             f"Set SLACK_BOT_TOKEN to post; {README_SLACK_SETUP} says where to find it.", EXIT_USAGE
         )
     database = Database(settings.database_url)
-    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings))
+    # The posts go through the outbox like `serve`'s; this process sends them too, and waits
+    # until they are sent (or failed), whoever sends them: a running `serve` may get there first.
+    sender = create_sender(settings, database)
+    scheduler = DailyScheduler(settings, database, draw_post, notify=sender.notify)
     try:
-        results = scheduler.post_today(channels=args.channel or (), force=args.force)
+        sender.start()
+        queued = scheduler.post_today(channels=args.channel or (), force=args.force)
+        results = scheduler.settle(queued, timeout=POST_TODAY_WAIT_S)
     except LookupError as exc:
         raise CliError(f"not subscribed to the principle of the day: {exc}") from None
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
+        sender.stop()
         database.dispose()
     if not results:
         print("No subscribed channels: nothing to post.")
     for result in results:
         detail = f" ({result.detail})" if result.detail else ""
         print(f"{result.channel_id} {result.local_date}: {result.outcome}{detail}")
-    failed = [r for r in results if r.outcome in {Outcome.FAILED, Outcome.PAUSED}]
+    failed = [r for r in results if r.outcome in {Outcome.FAILED, Outcome.PAUSED, Outcome.QUEUED}]
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -9,13 +9,16 @@ filled from `users.list` at start (bot/slack/users.py), kept current by the `use
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person as PersonRow
+from bot.db.models import table
 
 NAME_LIMIT = 200
 UPDATED_COLUMNS = ("name", "timezone", "is_bot", "deleted", "is_admin", "is_owner", "updated_at")
@@ -52,28 +55,39 @@ def remember_people(
     ]
     if not rows:
         return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(PersonRow)
-    changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[PersonRow.team_id, PersonRow.user_id], set_=changed
-        ),
-        rows,
-    )
+    session.execute(_upsert(session.get_bind().dialect.name), rows)
     return len(rows)
 
 
-def find_person(*, session: Session, team_id: str, user_id: str) -> Person | None:
-    row = session.get(PersonRow, (team_id, user_id))
-    if row is None:
-        return None
-    return Person(
-        id=row.user_id,
-        name=row.name,
-        timezone=row.timezone,
-        is_bot=row.is_bot,
-        deleted=row.deleted,
-        is_admin=row.is_admin,
-        is_owner=row.is_owner,
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """Insert, or update what Slack says of someone already known; built once per dialect (a
+    kudos from someone new runs it, and building it cost more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_PEOPLE)
+    changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
+    return statement.on_conflict_do_update(
+        index_elements=[_PEOPLE.c.team_id, _PEOPLE.c.user_id], set_=changed
     )
+
+
+def find_people(*, session: Session, team_id: str, user_ids: Collection[str]) -> dict[str, Person]:
+    """The directory's entries for `user_ids` (those it has), by ID, in one query."""
+    rows = session.execute(_FIND, {"team_id": team_id, "user_ids": list(user_ids)})
+    return {row.user_id: Person(*row) for row in rows}
+
+
+_PEOPLE = table(PersonRow)
+# Built once, on the table (see bot.db.models.table): every kudos from someone new reads it.
+_FIND = select(
+    _PEOPLE.c.user_id,
+    _PEOPLE.c.name,
+    _PEOPLE.c.timezone,
+    _PEOPLE.c.is_bot,
+    _PEOPLE.c.deleted,
+    _PEOPLE.c.is_admin,
+    _PEOPLE.c.is_owner,
+).where(
+    _PEOPLE.c.team_id == bindparam("team_id"),
+    _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),
+)

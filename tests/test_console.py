@@ -107,7 +107,7 @@ README_ANSWERS = {
     "/kudos export 2026-Q1": [
         "Preparing the kudos of 2026-Q1: I'll DM you the CSV.",
         "DM with @carol · @missionbot · shared a file: Kudos, 2026-Q1",
-        "I sent you the kudos of 2026-Q1 (0 rows) as a CSV file in DM with @carol.",
+        "I sent you the CSV file in DM with @carol: The kudos of 2026-Q1: 0 rows.",
     ],
     "/mission subscribe 09:00 weekdays Europe/Berlin digest": [
         "will get the principle of the day at 09:00 on weekdays (Mon to Fri), Europe/Berlin time."
@@ -165,7 +165,7 @@ def test_the_morning_post_goes_out_when_the_clock_reaches_it(tmp_path: Path) -> 
         )
     )
     moved = said["clock tomorrow 09:00"]
-    assert re.search(r"Scheduler: #support \d{4}-\d\d-\d\d: sent", moved)
+    assert re.search(r"Scheduler: #support \d{4}-\d\d-\d\d: (sent|queued)", moved)
     assert "#support · @missionbot · message 1" in moved
     assert "Principle of the day:" in moved
     assert re.search(r"\[\d+: Give kudos\]", moved)

@@ -162,11 +162,8 @@ def digest_message(digest: Digest) -> Message:
     return Message(text=text, blocks=as_dicts(blocks))
 
 
-def export_sent(period: Period, count: int, channel_id: str) -> Message:
-    return _notice(
-        f":page_facing_up: I sent you the kudos of {period.label} ({count} rows) as a CSV "
-        f"file in <#{channel_id}>."
-    )
+def leaderboard_shared(channel_id: str) -> Message:
+    return _notice(f":trophy: Sharing the leaderboard in <#{channel_id}> now.")
 
 
 def export_started(period: Period) -> Message:

@@ -9,15 +9,13 @@ from what Slack says of the conversation. Whatever can't be established — Slac
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.audience import Audience, known_audience, remember_audience
-from bot.db.engine import Database
+from bot.audience import Audience
 from bot.slack.deadline import SlackTooSlow
 
 log = logging.getLogger(__name__)
@@ -43,41 +41,26 @@ def audience_of(channel: dict[str, Any]) -> Audience:
     return Audience.UNKNOWN
 
 
-def look_up_audience(
-    *,
-    client: WebClient,
-    database: Database,
-    team_id: str,
-    channel_id: str | None,
-    now: dt.datetime,
-) -> Audience:
-    """Who can read `channel_id`: remembered if recent, else asked of Slack and remembered."""
-    if not channel_id:
-        return Audience.UNKNOWN
-    with database.reading() as session:
-        known = known_audience(session=session, team_id=team_id, channel_id=channel_id, now=now)
-    if known is not None:
-        return known
+def ask_audience(*, client: WebClient, channel_id: str) -> Audience | None:
+    """Who can read `channel_id`, as Slack says (`conversations.info`); None when it won't say.
+
+    The caller remembers an answer (`remember_audience`), in the transaction that uses it.
+    """
     try:
         channel = client.conversations_info(channel=channel_id)["channel"]
     except SlackApiError as error:
         # channel_not_found: a private conversation the bot isn't in. Not remembered: the
         # bot may be invited later, and then Slack will say more.
         log.info("audience unknown channel=%s: %s", channel_id, error.response.get("error"))
-        return _unanswered(channel_id)
+        return None
     except (SlackClientError, OSError, SlackTooSlow) as error:
         # Slack slow or away: the kudos is still recorded, as private.
         log.info("audience unknown channel=%s: %s", channel_id, type(error).__name__)
-        return _unanswered(channel_id)
-    audience = audience_of(channel)
-    with database.transaction() as session:
-        remember_audience(
-            session=session, team_id=team_id, channel_id=channel_id, audience=audience, now=now
-        )
-    return audience
+        return None
+    return audience_of(channel)
 
 
-def _unanswered(channel_id: str) -> Audience:
+def unanswered(channel_id: str) -> Audience:
     """When Slack won't say: only DM IDs are recognisable by their prefix (`D…`, never reused
     for channels); everything else is unknown, and so private."""
     return Audience.DM if channel_id.startswith("D") else Audience.UNKNOWN

@@ -6,6 +6,7 @@ that asks for `services`. The per-request `SlackDeadline` stays its own context 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,8 @@ class Services:
     # Drains the outbox; told when a request queued something, so it goes out at once.
     sender: Sender | None = None
 
-    def queued(self) -> None:
-        """Wake the sender: something was just committed to the outbox."""
+    def queued(self, channels: Sequence[tuple[str, str]] = ()) -> None:
+        """Wake the sender: something was just committed to the outbox (for `channels`,
+        (team_id, channel_id) pairs, when known)."""
         if self.sender is not None:
-            self.sender.notify()
+            self.sender.notify(channels)

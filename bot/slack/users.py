@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
-from bot.people import Person, find_person, remember_people
+from bot.people import Person, find_people, remember_people
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,34 @@ class UserDirectory:
             return cached
         person = self._stored(team_id, user_id)
         if person is None:
-            person = person_from_api(client.users_info(user=user_id)["user"])
+            person = self.ask_slack(client, team_id, user_id)
             self.remember(team_id, [person])
-        else:
-            with self._lock:
-                self._cache[key] = person
+        return person
+
+    def cached(self, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
+        """Those of `user_ids` held in memory, by ID: no database, no Slack."""
+        with self._lock:
+            found = {user_id: self._cache.get((team_id, user_id)) for user_id in user_ids}
+        return {user_id: person for user_id, person in found.items() if person is not None}
+
+    def stored(
+        self, session: Session, team_id: str, user_ids: Collection[str]
+    ) -> dict[str, Person]:
+        """Those of `user_ids` in the directory, by ID (one query), now also held in memory."""
+        if not user_ids:
+            return {}
+        found = find_people(session=session, team_id=team_id, user_ids=user_ids)
+        with self._lock:
+            for person in found.values():
+                self._cache[(team_id, person.id)] = person
+        return found
+
+    def ask_slack(self, client: WebClient, team_id: str, user_id: str) -> Person:
+        """`users.info` for someone the directory doesn't know; held in memory, not stored:
+        the caller writes it (`remember`, or `remember_people` in its own transaction)."""
+        person = person_from_api(client.users_info(user=user_id)["user"])
+        with self._lock:
+            self._cache[(team_id, user_id)] = person
         return person
 
     def remember(self, team_id: str, people: Sequence[Person]) -> None:
@@ -106,7 +130,7 @@ class UserDirectory:
         if self._database is None:
             return None
         with self._database.reading() as session:
-            return find_person(session=session, team_id=team_id, user_id=user_id)
+            return self.stored(session, team_id, [user_id]).get(user_id)
 
 
 def sync_directory(client: WebClient, directory: UserDirectory) -> int:

@@ -18,8 +18,8 @@ from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import PeriodKind, period_of
 from bot.slack.admins import is_admin
 from bot.slack.deadline import after_ack_safe
+from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
-from bot.slack.kudos_delivery import SLACK_FAILURES
 from bot.slack.services import Services
 from bot.slack.surfaces import HomeOpened, event
 from bot.slack.users import SlackUser

@@ -2,7 +2,7 @@
 
 Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
 (bot/kudos/service.py) commits, with its messages queued in the outbox
-(bot/slack/kudos_delivery.py) → the acknowledgement carries the giver's confirmation.
+(bot/slack/delivery.py) → the acknowledgement carries the giver's confirmation.
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
@@ -32,11 +32,11 @@ from bot.blocks.kudos import (
 from bot.errors import KudosRefused
 from bot.kudos.grammar import is_blank, parse_kudos
 from bot.kudos.service import Recipient, Source, give, summary, undo
-from bot.slack.channels import look_up_audience
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
+from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
-from bot.slack.kudos_delivery import confirm, queue_kudos, queue_withdrawal
+from bot.slack.lookups import look_up
 from bot.slack.services import Services
 from bot.slack.surfaces import (
     GiveButton,
@@ -46,7 +46,6 @@ from bot.slack.surfaces import (
     asker,
     interaction,
 )
-from bot.slack.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -109,36 +108,59 @@ KUDOS.default = give_from_command
 def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: Services) -> None:
     """Look the people up, commit the kudos with its messages, answer the giver: in that order.
 
-    The announcement and the DMs are committed with the kudos, into the outbox; the sender
-    posts them at Slack's pace (bot/slack/kudos_delivery.py). Nothing here waits on Slack
-    after the people are known (from the directory, normally without a call).
+    One read finds the people and the conversation's audience (bot/slack/lookups.py); one
+    transaction records the kudos, what Slack told us on the way, and the announcement and
+    DMs, into the outbox; the sender posts them at Slack's pace (bot/slack/delivery.py).
+    Nothing here waits on Slack after the people are known (from the directory, normally
+    without a call).
     """
     team_id, user_id = who.team_id, who.user_id
-    db, users = services.db, services.users
-    quick_client = who.quick_client  # before the ack: calls end in time
-    giver = users.get(quick_client, team_id, user_id)
-    recipients = look_up(users, quick_client, who, kudos.recipient_ids)
+    db = services.db
     now = services.clock()
-    audience = look_up_audience(
-        client=quick_client, database=db, team_id=team_id, channel_id=kudos.channel_id, now=now
+    found = look_up(
+        database=db,
+        users=services.users,
+        client=who.quick_client,  # before the ack: calls end in time
+        team_id=team_id,
+        giver_id=user_id,
+        recipient_ids=kudos.recipient_ids,
+        channel_id=kudos.channel_id,
+        now=now,
     )
-    with db.transaction() as session:
-        given = give(
-            session=session,
-            team_id=team_id,
-            giver_id=user_id,
-            giver_timezone=giver.timezone,
-            recipients=recipients,
-            principle_id=kudos.principle_id,
-            message=kudos.message,
-            channel_id=kudos.channel_id,
-            source=kudos.source,
-            limit=services.settings.kudos_daily_limit,
-            now=now,
-            audience=audience,
+    recipients = [
+        Recipient(
+            id=person.id,
+            name=person.name,
+            is_bot=person.is_bot or person.id == who.bot_user_id,
+            deleted=person.deleted,
         )
-        queue_kudos(session, team_id=team_id, given=given, response_url=kudos.response_url, now=now)
-    services.queued()
+        for person in (found.people[user_id] for user_id in kudos.recipient_ids)
+    ]
+    try:
+        with db.transaction() as session:
+            found.remember(session, now)
+            given = give(
+                session=session,
+                team_id=team_id,
+                giver_id=user_id,
+                giver_timezone=found.people[user_id].timezone,
+                recipients=recipients,
+                principle_id=kudos.principle_id,
+                message=kudos.message,
+                channel_id=kudos.channel_id,
+                source=kudos.source,
+                limit=services.settings.kudos_daily_limit,
+                now=now,
+                audience=found.audience,
+            )
+            queued = queue_kudos(
+                session, team_id=team_id, given=given, response_url=kudos.response_url, now=now
+            )
+    except KudosRefused:
+        found.remember_alone(db, now)
+        raise
+    if queued:  # nothing for a duplicate
+        services.queued(queued)
     reply = kudos_confirmation(given)
     if kudos.source == Source.COMMAND:
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
@@ -152,37 +174,6 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         response_url=kudos.response_url,
         message=reply,
     )
-
-
-def look_up(
-    users: UserDirectory, client: WebClient, who: Interaction, user_ids: Sequence[str]
-) -> list[Recipient]:
-    """The named people as Slack knows them (bots, deactivated accounts), or a refusal."""
-    found: list[Recipient] = []
-    for user_id in user_ids:
-        try:
-            user: SlackUser = users.get(client, who.team_id, user_id)
-        except SlackApiError as error:
-            reason = error.response.get("error")
-            if reason in {"user_not_found", "users_not_found"}:
-                raise KudosRefused(
-                    "I can't find one of those people in this workspace. Nothing was recorded.",
-                    field=KudosBlock.RECIPIENTS,
-                ) from None
-            raise KudosRefused(
-                f"I couldn't check those people with Slack just now ({reason}). "
-                "Nothing was recorded; please try again in a moment.",
-                field=KudosBlock.RECIPIENTS,
-            ) from None
-        found.append(
-            Recipient(
-                id=user.id,
-                name=user.name,
-                is_bot=user.is_bot or user.id == who.bot_user_id,
-                deleted=user.deleted,
-            )
-        )
-    return found
 
 
 @KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")

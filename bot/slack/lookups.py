@@ -1,0 +1,134 @@
+"""What a kudos must know before it is written, found with as few round trips as possible:
+the people it names and the audience of the conversation it is given in.
+
+Each kudos used to look these up one at a time, each in its own transaction: the giver
+(a read, then `users.info` and a write for someone new), each receiver, then the audience
+(a read, then `conversations.info` and a write). On two cores that was a third of a kudos's
+cost. Now: people from memory; what memory lacks, and the audience, in one read; Slack only
+for what the database doesn't know either; and what Slack said is written by
+`Lookup.remember`, inside the kudos's own transaction (or on its own when the kudos is
+refused, so that the answer is still kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.audience import Audience, known_audience, remember_audience
+from bot.db.engine import Database
+from bot.errors import KudosRefused
+from bot.people import Person, remember_people
+from bot.slack.channels import ask_audience, unanswered
+from bot.slack.ids import KudosBlock
+from bot.slack.users import UserDirectory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Lookup:
+    """The people by ID, the audience, and what of them Slack told this request."""
+
+    team_id: str
+    channel_id: str | None
+    people: dict[str, Person]
+    audience: Audience
+    learnt_people: list[Person] = field(default_factory=list)
+    learnt_audience: bool = False
+
+    def remember(self, session: Session, now: dt.datetime) -> None:
+        """Write what Slack said, in the caller's transaction (the kudos's own)."""
+        if self.learnt_people:
+            remember_people(
+                session=session, team_id=self.team_id, people=self.learnt_people, now=now
+            )
+        if self.learnt_audience and self.channel_id:
+            remember_audience(
+                session=session,
+                team_id=self.team_id,
+                channel_id=self.channel_id,
+                audience=self.audience,
+                now=now,
+            )
+
+    def remember_alone(self, database: Database, now: dt.datetime) -> None:
+        """Write what Slack said in a transaction of its own (the kudos was refused)."""
+        if not self.learnt_people and not self.learnt_audience:
+            return
+        try:
+            with database.transaction() as session:
+                self.remember(session, now)
+        except SQLAlchemyError as error:
+            # Only the copy is lost: the next request asks Slack again.
+            log.warning("could not store what Slack said: %s", type(error).__name__)
+
+
+def look_up(
+    *,
+    database: Database,
+    users: UserDirectory,
+    client: WebClient,
+    team_id: str,
+    giver_id: str,
+    recipient_ids: Sequence[str],
+    channel_id: str | None,
+    now: dt.datetime,
+) -> Lookup:
+    """The giver, the recipients and the audience, or a refusal naming what Slack wouldn't say.
+
+    `client` keeps to the request's deadline: a Slack too slow for the giver raises
+    `SlackTooSlow`; for a recipient, a refusal under the recipients field.
+    """
+    wanted = list(dict.fromkeys([giver_id, *recipient_ids]))
+    people = users.cached(team_id, wanted)
+    missing = [user_id for user_id in wanted if user_id not in people]
+    audience: Audience | None = Audience.UNKNOWN
+    if missing or channel_id:
+        with database.reading() as session:
+            people.update(users.stored(session, team_id, missing))
+            if channel_id:
+                audience = known_audience(
+                    session=session, team_id=team_id, channel_id=channel_id, now=now
+                )
+    found = Lookup(team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN)
+    for user_id in wanted:
+        if user_id not in people:
+            person = _ask(users, client, team_id, user_id, recipient=user_id != giver_id)
+            people[user_id] = person
+            found.learnt_people.append(person)
+    if audience is not None:
+        found.audience = audience
+    elif channel_id:
+        asked = ask_audience(client=client, channel_id=channel_id)
+        found.audience = asked or unanswered(channel_id)
+        found.learnt_audience = asked is not None
+    return found
+
+
+def _ask(
+    users: UserDirectory, client: WebClient, team_id: str, user_id: str, *, recipient: bool
+) -> Person:
+    if not recipient:
+        return users.ask_slack(client, team_id, user_id)
+    try:
+        return users.ask_slack(client, team_id, user_id)
+    except SlackApiError as error:
+        reason = error.response.get("error")
+        if reason in {"user_not_found", "users_not_found"}:
+            raise KudosRefused(
+                "I can't find one of those people in this workspace. Nothing was recorded.",
+                field=KudosBlock.RECIPIENTS,
+            ) from None
+        raise KudosRefused(
+            f"I couldn't check those people with Slack just now ({reason}). "
+            "Nothing was recorded; please try again in a moment.",
+            field=KudosBlock.RECIPIENTS,
+        ) from None
