@@ -30,6 +30,7 @@ from bot.outbox.sender import Sender, SenderSettings
 from bot.slack.app import create_app, create_web_client
 from bot.slack.http import MissionbotWsgi
 from bot.slack.kudos_delivery import register_kudos_messages
+from bot.slack.reaction_delivery import register_reaction_messages
 from bot.slack.sender import SlackSender
 from bot.slack.transport import SlackTransport, create_transport_client
 from bot.slack.users import DirectorySync, UserDirectory
@@ -84,6 +85,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         clock=clock,
     )
     register_kudos_messages(sender)
+    register_reaction_messages(sender)
     app = create_app(
         settings,
         database=database,

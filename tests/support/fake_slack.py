@@ -87,6 +87,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # User groups (`usergroups.users.list`): group ID → member IDs.
+        self.usergroups: dict[str, list[str]] = {}
         self.socket_mode_url: str | None = None
         # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
         self.auth_test: dict[str, Any] = {}
@@ -253,6 +255,17 @@ class FakeSlack:
             "channel": channel,
             "permalink": f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}",
         }
+
+    def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("name") or not params.get("timestamp"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(params.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group)}
 
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")

@@ -6,14 +6,23 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.commands import ROUTERS
-from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
+from bot.slack.listeners import (
+    conversations,
+    daily,
+    home,
+    kudos,
+    mission,
+    people,
+    reactions,
+    reports,
+)
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports)
+FEATURES = (conversations, daily, home, kudos, mission, people, reports, reactions)
 
 
 def register_listeners(app: App) -> None:
-    for feature in (daily, home, kudos, reports, conversations, people):
+    for feature in (daily, home, kudos, reports, conversations, people, reactions):
         feature.register(app)
     for router in ROUTERS:
         router.register(app)
