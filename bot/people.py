@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,3 +78,25 @@ def find_person(*, session: Session, team_id: str, user_id: str) -> Person | Non
         is_admin=row.is_admin,
         is_owner=row.is_owner,
     )
+
+
+def find_people(*, session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
+    """The directory's entries for these people (one query); unknown ones are left out."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(PersonRow).where(PersonRow.team_id == team_id, PersonRow.user_id.in_(wanted))
+    )
+    return {
+        row.user_id: Person(
+            id=row.user_id,
+            name=row.name,
+            timezone=row.timezone,
+            is_bot=row.is_bot,
+            deleted=row.deleted,
+            is_admin=row.is_admin,
+            is_owner=row.is_owner,
+        )
+        for row in rows
+    }

@@ -74,9 +74,16 @@ def _reason(error: Exception) -> str:
 
 
 def queue_kudos(
-    session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    given: GivenKudos,
+    response_url: str | None,
+    now: dt.datetime,
+    thread_ts: str | None = None,
 ) -> None:
-    """Queue the announcement and the receivers' DMs, in the kudos's own transaction."""
+    """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
+    the kudos's own transaction."""
     if given.duplicate:
         return
     if given.channel_id and given.audience.announced:
@@ -87,6 +94,7 @@ def queue_kudos(
             channel_id=given.channel_id,
             subject=given.group_id,
             response_url=response_url,
+            thread_ts=thread_ts,
             now=now,
         )
     dm = kudos_dm(given)
@@ -148,6 +156,7 @@ class Announcements:
             blocks=message.blocks,
             # A response_url answers for its own command only: one kudos, one message.
             response_url=sending[0].response_url if len(sending) == 1 else None,
+            thread_ts=rows[0].thread_ts,
         )
 
     def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
@@ -190,6 +199,7 @@ class Announcements:
                     channel_id=channel_id,
                     subject=row.subject,
                     response_url=row.response_url,
+                    thread_ts=row.thread_ts,
                 )
             return
         for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):

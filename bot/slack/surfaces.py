@@ -68,6 +68,8 @@ class KudosSubmission(Interaction):
     channel_id: str | None  # the "share in" choice, else where the modal was opened
     source: Source
     response_url: str | None
+    # The thread to announce in: the message's, when the form came from the shortcut.
+    thread_ts: str | None = None
 
     @classmethod
     def of(cls, request: BoltRequest) -> KudosSubmission:
@@ -98,7 +100,16 @@ class KudosSubmission(Interaction):
                 ),
                 None,
             ),
+            thread_ts=_thread_in(metadata, channel_id),
         )
+
+
+def _thread_in(metadata: dict[str, Any], channel_id: str | None) -> str | None:
+    """The shortcut's thread, if the kudos is still shared in that message's channel."""
+    thread_ts = metadata.get("thread_ts")
+    if not isinstance(thread_ts, str) or channel_id != metadata.get("channel"):
+        return None
+    return thread_ts
 
 
 def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
@@ -123,6 +134,7 @@ class MessageShortcut(Interaction):
     author_id: str | None  # who wrote the message
     from_a_bot: bool
     team_domain: str | None  # for a permalink built by hand
+    thread_ts: str | None = None  # set when the message is itself a reply in a thread
 
     @classmethod
     def of(cls, request: BoltRequest) -> MessageShortcut:
@@ -142,6 +154,7 @@ class MessageShortcut(Interaction):
                 or (bot_user_id is not None and message.get("user") == bot_user_id)
             ),
             team_domain=(shortcut.get("team") or {}).get("domain"),
+            thread_ts=message.get("thread_ts"),
         )
 
 

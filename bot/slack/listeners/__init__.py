@@ -11,6 +11,7 @@ from bot.slack.listeners import (
     daily,
     home,
     kudos,
+    messages,
     mission,
     people,
     reactions,
@@ -18,11 +19,11 @@ from bot.slack.listeners import (
 )
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports, reactions)
+FEATURES = (conversations, daily, home, kudos, mission, people, reports, reactions, messages)
 
 
 def register_listeners(app: App) -> None:
-    for feature in (daily, home, kudos, reports, conversations, people, reactions):
+    for feature in (daily, home, kudos, reports, conversations, people, reactions, messages):
         feature.register(app)
     for router in ROUTERS:
         router.register(app)

@@ -46,6 +46,7 @@ from bot.slack.surfaces import (
     asker,
     interaction,
 )
+from bot.slack.usergroups import expand_groups
 from bot.slack.users import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class KudosToGive:
     channel_id: str | None
     source: Source
     response_url: str | None
+    # Where to announce it: the thread of the message it is about or was given in.
+    thread_ts: str | None = None
+    # A user-group mention counts once against the allowance (bot/slack/usergroups.py).
+    allowance_cost: int | None = None
 
 
 def register(app: App) -> None:
@@ -78,9 +83,20 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
     """`/kudos @ana #key message`: record it, or open the modal when a part is missing."""
     catalog = request.catalog()
     draft = parse_kudos(request.args, catalog)
+    members = expand_groups(
+        groups=services.groups,
+        client=request.quick_client,
+        database=services.db,
+        team_id=request.team_id,
+        giver_id=request.user_id,
+        group_ids=draft.groups,
+        named_ids=draft.recipients,
+        cap=services.settings.kudos_group_cap,
+    )
     if not draft.complete:
         prefill = ModalPrefill(
-            recipients=draft.recipients,
+            # The form has no group picker: a group is filled in as its members.
+            recipients=(*draft.recipients, *members),
             principle_key=draft.principle.key if draft.principle else None,
             message="" if is_blank(draft.message) else draft.message,
             channel_id=request.channel_id,
@@ -93,14 +109,20 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
         return
     assert draft.principle is not None
     kudos = KudosToGive(
-        recipient_ids=draft.recipients,
+        recipient_ids=(*draft.recipients, *members),
         principle_id=draft.principle.id,
         message=draft.message,
         channel_id=request.channel_id,
         source=Source.COMMAND,
         response_url=request.response_url,
+        allowance_cost=group_cost(draft.recipients, draft.groups),
     )
     give_and_deliver(ack, kudos, asker(request.context), services)
+
+
+def group_cost(named: Sequence[str], groups: Sequence[str]) -> int | None:
+    """What a kudos takes from the allowance: one per person named, one per group mentioned."""
+    return len(named) + len(groups) if groups else None
 
 
 KUDOS.default = give_from_command
@@ -118,6 +140,9 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     quick_client = who.quick_client  # before the ack: calls end in time
     giver = users.get(quick_client, team_id, user_id)
     recipients = look_up(users, quick_client, who, kudos.recipient_ids)
+    if kudos.allowance_cost is not None:
+        # Bots and people who left, among a group's members, are passed over, not refused.
+        recipients = [r for r in recipients if not (r.is_bot or r.deleted)] or recipients
     now = services.clock()
     audience = look_up_audience(
         client=quick_client, database=db, team_id=team_id, channel_id=kudos.channel_id, now=now
@@ -136,8 +161,16 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
             limit=services.settings.kudos_daily_limit,
             now=now,
             audience=audience,
+            allowance_cost=kudos.allowance_cost,
         )
-        queue_kudos(session, team_id=team_id, given=given, response_url=kudos.response_url, now=now)
+        queue_kudos(
+            session,
+            team_id=team_id,
+            given=given,
+            response_url=kudos.response_url,
+            now=now,
+            thread_ts=kudos.thread_ts,
+        )
     services.queued()
     reply = kudos_confirmation(given)
     if kudos.source == Source.COMMAND:
@@ -243,6 +276,7 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
         channel_id=request.channel_id,
         source=request.source,
         response_url=request.response_url,
+        thread_ts=request.thread_ts,
     )
     give_and_deliver(ack, kudos, request, services)
 
@@ -270,6 +304,8 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
         message=f"For this message: {link}\n" if link else "",
         channel_id=request.channel_id,
         source=Source.SHORTCUT,
+        # Announced in the message's thread, where the conversation about it is.
+        thread_ts=request.thread_ts or request.message_ts,
     )
     open_modal(client, services, request.team_id, request.trigger_id, prefill)
 
