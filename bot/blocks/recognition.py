@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.common import MESSAGE_BLOCK_LIMIT, Message, as_dicts, clip, context, escape, section
 from bot.blocks.kudos import FALLBACK_TEXT_LIMIT, principle_tag
 from bot.kudos.reactions import MessageRecognition, PrincipleRecognition
+from bot.kudos.ways import Ways
 
 # Givers named before "and N others".
 NAMED_GIVERS = 2
@@ -79,4 +80,23 @@ def message_kudos_refused(reason: str, trigger_word: str) -> Message:
         f"{reason}\nA message that starts with `{escape(trigger_word)}` gives kudos like "
         f"`/kudos` does: `{escape(trigger_word)} @ana #plain-words thanks for the clear notice`."
     )
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def ways_message(ways: Ways, changed: bool) -> Message:
+    """`/kudos settings`: what this workspace has on, and how to change it."""
+
+    def on(value: bool) -> str:
+        return "*on*" if value else "*off*"
+
+    lines = [
+        ":white_check_mark: Saved. This workspace now has:" if changed else "This workspace has:",
+        f"• principle reactions {on(ways.reactions)}: a principle's emoji on a message gives "
+        "its author kudos",
+        f"• kudos in a message {on(ways.messages)}: a message starting with "
+        f"`{escape(ways.trigger_word)}` that names people gives them kudos",
+        "Change with `/kudos settings reactions on|off`, `/kudos settings messages on|off`, "
+        "`/kudos settings trigger WORD`.",
+    ]
+    text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))

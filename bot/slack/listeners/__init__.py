@@ -11,6 +11,7 @@ from bot.slack.listeners import (
     daily,
     home,
     kudos,
+    kudos_settings,
     messages,
     mission,
     people,
@@ -19,7 +20,18 @@ from bot.slack.listeners import (
 )
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports, reactions, messages)
+FEATURES = (
+    conversations,
+    daily,
+    home,
+    kudos,
+    mission,
+    people,
+    reports,
+    reactions,
+    messages,
+    kudos_settings,
+)
 
 
 def register_listeners(app: App) -> None:
