@@ -134,9 +134,7 @@ def event_body(n: int) -> str:
             "type": "event_callback",
             "event_id": f"EvBENCH{n:06d}",
             "event_time": int(time.time()),
-            "authorizations": [
-                {"team_id": TEAM_ID, "user_id": "UMISSIONBOT", "is_bot": True}
-            ],
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "UMISSIONBOT", "is_bot": True}],
         }
     )
 
