@@ -4,7 +4,8 @@ Names are not stored with kudos; the caller passes a `names` mapping (from the S
 cache, or nothing on the command line without Slack) and a missing name is left empty.
 
 Each row says its `audience` (bot/audience.py), so whoever receives an export can tell which
-words were said in public, and `given_via`: how the kudos was given (`kudos.source`). `public_text_only` leaves the words of every other kudos out
+words were said in public, and `given_via`: how the kudos was given (`kudos.source`).
+`public_text_only` leaves the words of every other kudos out
 (the row, and so the count, stays).
 """
 
