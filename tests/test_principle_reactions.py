@@ -137,6 +137,14 @@ def test_what_is_no_principle_reaction_is_ignored_silently(bot: Bot, slack: Fake
         reaction_added(user=GIVER, name="dart", item_user="UDEPLOYBOT", ts=new_ts()),  # a bot
         reaction_added(user=GIVER, name="dart", item_user=DANA, ts=new_ts()),  # left
         reaction_added(user=GIVER, name="dart", item_user=BEN, ts=new_ts(), channel="D0DIRECT1"),
+        reaction_added(
+            user=GIVER,
+            name="dart",
+            item_user=BEN,
+            ts=new_ts(),
+            channel="C0MPIM01",
+            channel_type="mpim",
+        ),
         reaction_added(user=GIVER, name="dart", item_user=None, ts=new_ts()),  # an app's message
         reaction_to_file(user=GIVER, name="dart", item_user=BEN),
         reaction_added(user=GIVER, name="tada", item_user=BEN, ts=new_ts()),  # no principle

@@ -287,6 +287,7 @@ class ReactionEvent:
     item_user: str | None  # the item's author; absent for some files and apps' messages
     bot_user_id: str | None
     client: WebClient
+    channel_type: str | None = None  # the item's: channel, group, im or mpim (newer payloads)
 
     @classmethod
     def of(cls, request: BoltRequest) -> ReactionEvent:
@@ -302,6 +303,7 @@ class ReactionEvent:
             item_user=event.get("item_user"),
             bot_user_id=request.context.bot_user_id,
             client=request.context.client,
+            channel_type=item.get("channel_type"),
         )
 
 

@@ -28,12 +28,18 @@ def reaction(
     item_user: str | None,
     ts: str,
     channel: str = DEFAULT_CHANNEL,
+    channel_type: str | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "type": kind,
         "user": user,
         "reaction": name,
-        "item": {"type": "message", "channel": channel, "ts": ts},
+        "item": {
+            "type": "message",
+            "channel": channel,
+            "ts": ts,
+            "channel_type": channel_type or ("im" if channel.startswith("D") else "channel"),
+        },
         "event_ts": f"{time.time():.6f}",
     }
     if item_user is not None:

@@ -64,7 +64,7 @@ def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | No
         return None
     if request.channel_id is None or request.message_ts is None:
         return None
-    if request.channel_id.startswith("D"):
+    if request.channel_id.startswith("D") or request.channel_type in {"im", "mpim"}:
         return None
     if request.user_id == request.bot_user_id:
         return None
