@@ -267,3 +267,19 @@ def test_simultaneous_deliveries_of_one_reaction_record_one_kudos(
     assert allowance_used(bot.database) == 1
     assert len(dms_to(slack, BEN)) == 1
     assert len(thread_posts(slack, ts)) == 1
+
+
+def test_a_reaction_to_a_reply_is_answered_in_that_thread(bot: Bot, slack: FakeSlack) -> None:
+    parent, reply = new_ts(), new_ts()
+    slack.thread_of[reply] = parent
+    bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=reply))
+    [kudos] = recorded(bot, 1)
+    assert kudos.message_ts == reply
+    [post] = slack.wait_for("chat.postMessage", where=lambda c: c.get("thread_ts") == parent)
+    assert "Own the outcome" in post["text"]
+    bot.event(reaction_added(user=CARL, name="dart", item_user=BEN, ts=reply))
+    [edit] = slack.wait_for("chat.update")
+    assert "recognised by uana0001 and ucarl003" in edit["text"]
+    outbox_settled(bot.database)
+    assert len(thread_posts(slack, parent)) == 1
+    assert thread_posts(slack, reply) == []

@@ -336,6 +336,8 @@ class RecognisedMessage(Base):
     message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
     author_id: Mapped[str] = mapped_column(UserId)
     permalink: Mapped[str | None] = mapped_column(Text)
+    # When the message is itself a reply: its thread (from the permalink), where the reply goes.
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
     reply_ts: Mapped[str | None] = mapped_column(String(32))
     dm_queued: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,6 +53,15 @@ class ReactedMessage:
     ts: str
     author: Recipient
     permalink: str | None
+
+    @property
+    def thread_ts(self) -> str | None:
+        """The thread the message is a reply in, if it is one: a reply's permalink says so
+        (`…?thread_ts=…&cid=…`), and the bot's reply must go in that thread, not under it."""
+        if not self.permalink:
+            return None
+        thread = parse_qs(urlsplit(self.permalink).query).get("thread_ts")
+        return thread[0] if thread and thread[0] != self.ts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,7 @@ def _remember_message(
         message_ts=message.ts,
         author_id=message.author.id,
         permalink=message.permalink,
+        thread_ts=message.thread_ts,
         dm_queued=False,
         created_at=now,
     )
@@ -299,6 +310,8 @@ class MessageRecognition:
     permalink: str | None
     reply_ts: str | None
     principles: tuple[PrincipleRecognition, ...]
+    # The thread the reply goes in: the message's own, or its parent's when it is a reply.
+    thread_ts: str | None = None
 
 
 def recognition(
@@ -333,6 +346,7 @@ def recognition(
         author_id=row.author_id,
         permalink=row.permalink,
         reply_ts=row.reply_ts,
+        thread_ts=row.thread_ts or ts,
         principles=tuple(
             PrincipleRecognition(principles[pid], tuple(ids)) for pid, ids in givers.items()
         ),

@@ -95,7 +95,7 @@ class ThreadReplies:
             channel_id=row.channel_id,
             text=message.text,
             blocks=message.blocks,
-            thread_ts=None if found.reply_ts else row.thread_ts,
+            thread_ts=None if found.reply_ts else found.thread_ts,
             update_ts=found.reply_ts,
         )
 

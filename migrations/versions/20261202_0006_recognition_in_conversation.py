@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("message_ts", sa.String(length=32), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("permalink", sa.Text(), nullable=True),
+        sa.Column("thread_ts", sa.String(length=32), nullable=True),
         sa.Column("reply_ts", sa.String(length=32), nullable=True),
         sa.Column("dm_queued", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -89,6 +89,8 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         # User groups (`usergroups.users.list`): group ID → member IDs.
         self.usergroups: dict[str, list[str]] = {}
+        # Thread replies: a reply's ts → its thread's ts (reflected in chat.getPermalink).
+        self.thread_of: dict[str, str] = {}
         self.socket_mode_url: str | None = None
         # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
         self.auth_test: dict[str, Any] = {}
@@ -250,11 +252,11 @@ class FakeSlack:
 
     def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
-        return {
-            "ok": True,
-            "channel": channel,
-            "permalink": f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}",
-        }
+        link = f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        if ts in self.thread_of:
+            # As Slack links a reply: to its thread, naming the thread and the channel.
+            link += f"?thread_ts={self.thread_of[ts]}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("name") or not params.get("timestamp"):
