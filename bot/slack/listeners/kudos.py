@@ -64,7 +64,9 @@ class KudosToGive:
     response_url: str | None
     # Where to announce it: the thread of the message it is about or was given in.
     thread_ts: str | None = None
-    # A user-group mention counts once against the allowance (bot/slack/usergroups.py).
+    # Members a user-group mention added: bots and leavers among them are passed over, not
+    # refused; the group counts once against the allowance (bot/slack/usergroups.py).
+    group_members: Sequence[str] = ()
     allowance_cost: int | None = None
 
 
@@ -109,7 +111,8 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
         return
     assert draft.principle is not None
     kudos = KudosToGive(
-        recipient_ids=(*draft.recipients, *members),
+        recipient_ids=draft.recipients,
+        group_members=members,
         principle_id=draft.principle.id,
         message=draft.message,
         channel_id=request.channel_id,
@@ -140,9 +143,8 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     quick_client = who.quick_client  # before the ack: calls end in time
     giver = users.get(quick_client, team_id, user_id)
     recipients = look_up(users, quick_client, who, kudos.recipient_ids)
-    if kudos.allowance_cost is not None:
-        # Bots and people who left, among a group's members, are passed over, not refused.
-        recipients = [r for r in recipients if not (r.is_bot or r.deleted)] or recipients
+    members = look_up(users, quick_client, who, kudos.group_members)
+    recipients += [m for m in members if not (m.is_bot or m.deleted)]
     now = services.clock()
     audience = look_up_audience(
         client=quick_client, database=db, team_id=team_id, channel_id=kudos.channel_id, now=now
