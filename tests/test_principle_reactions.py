@@ -283,3 +283,17 @@ def test_a_reaction_to_a_reply_is_answered_in_that_thread(bot: Bot, slack: FakeS
     outbox_settled(bot.database)
     assert len(thread_posts(slack, parent)) == 1
     assert thread_posts(slack, reply) == []
+
+
+def test_kudos_undo_of_a_reaction_kudos_redraws_the_thread_reply(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    ts = new_ts()
+    bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    recorded(bot, 1)
+    slack.wait_for("chat.postMessage", where=lambda c: c.get("thread_ts") == ts)
+    outbox_settled(bot.database)
+    assert "Withdrawn" in bot.command("/kudos", "undo").text
+    [edit] = slack.wait_for("chat.update")
+    assert "withdrawn" in edit["text"]
+    assert kudos_rows(bot.database) == []

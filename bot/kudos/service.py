@@ -80,6 +80,10 @@ class WithdrawnKudos:
     principle: PrincipleInfo
     public_channel_id: str | None
     public_message_ts: str | None
+    # How it was given, and the message it was about (a reaction's thread reply is redrawn).
+    source: str = ""
+    channel_id: str | None = None
+    message_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +412,9 @@ def withdraw_group(
         principle=principle_info(principle),
         public_channel_id=latest.public_channel_id,
         public_message_ts=latest.public_message_ts,
+        source=latest.source,
+        channel_id=latest.channel_id,
+        message_ts=latest.message_ts,
     )
 
 

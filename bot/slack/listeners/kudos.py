@@ -37,6 +37,7 @@ from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.kudos_delivery import confirm, queue_kudos, queue_withdrawal
+from bot.slack.reaction_delivery import queue_thread_update
 from bot.slack.services import Services
 from bot.slack.surfaces import (
     GiveButton,
@@ -233,6 +234,15 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             now=now,
         )
         failure = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
+        if withdrawn.source == Source.REACTION and withdrawn.channel_id and withdrawn.message_ts:
+            # A principle reaction's kudos is shown in its message's thread reply: redraw it.
+            queue_thread_update(
+                session,
+                team_id=request.team_id,
+                channel_id=withdrawn.channel_id,
+                ts=withdrawn.message_ts,
+                now=now,
+            )
     services.queued()
     reply = undo_confirmation(withdrawn, failure)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
