@@ -463,6 +463,7 @@ class NewMessage:
     blocks: Sequence[Mapping[str, Any]] | None = None
     subject: str | None = None
     response_url: str | None = None
+    thread_ts: str | None = None
 
 
 _INSERT_MESSAGES = table_of(OutboxMessage).insert()
@@ -496,7 +497,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.da
                     )
                 ),
                 "response_url": message.response_url,
-                "thread_ts": None,
+                "thread_ts": message.thread_ts,
                 "update_ts": None,
                 "status": Status.PENDING.value,
                 "attempts": 0,

@@ -79,6 +79,7 @@ from bot.outbox.sender import (
     StoredBodyHandler,
 )
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
+from bot.slack.reaction_delivery import register_reaction_messages
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +111,16 @@ def _reason(error: Exception) -> str:
 
 
 def queue_kudos(
-    session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    given: GivenKudos,
+    response_url: str | None,
+    now: dt.datetime,
+    thread_ts: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Queue the announcement and the receivers' DMs, in the kudos's own transaction; the
-    (team_id, channel_id) of each, for `Sender.notify`."""
+    """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
+    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
     if given.duplicate:
         return []
     messages = []
@@ -125,6 +132,7 @@ def queue_kudos(
                 channel_id=given.channel_id,
                 subject=given.group_id,
                 response_url=response_url,
+                thread_ts=thread_ts,
             )
         )
     dm = kudos_dm(given)
@@ -188,6 +196,7 @@ class Announcements:
             blocks=message.blocks,
             # A response_url answers for its own command only: one kudos, one message.
             response_url=sending[0].response_url if len(sending) == 1 else None,
+            thread_ts=rows[0].thread_ts,
         )
 
     def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
@@ -230,6 +239,7 @@ class Announcements:
                     channel_id=channel_id,
                     subject=row.subject,
                     response_url=row.response_url,
+                    thread_ts=row.thread_ts,
                 )
             return
         for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):
@@ -532,6 +542,7 @@ def register_handlers(sender: Sender) -> None:
     sender.register(SHARED, StoredBodyHandler())
     sender.register(EXPORT, Exports())
     sender.register(REPLY, StoredBodyHandler())
+    register_reaction_messages(sender)
 
 
 # -- after the ack --------------------------------------------------------------------------------

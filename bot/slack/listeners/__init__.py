@@ -9,14 +9,36 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.commands import ROUTERS
-from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
+from bot.slack.listeners import (
+    conversations,
+    daily,
+    home,
+    kudos,
+    kudos_settings,
+    messages,
+    mission,
+    people,
+    reactions,
+    reports,
+)
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports)
+FEATURES = (
+    conversations,
+    daily,
+    home,
+    kudos,
+    mission,
+    people,
+    reports,
+    reactions,
+    messages,
+    kudos_settings,
+)
 
 
 def register_listeners(app: App) -> None:
     for router in ROUTERS:
         router.register(app)
-    for feature in (daily, home, kudos, reports, conversations, people):
+    for feature in (daily, home, kudos, reports, conversations, people, reactions, messages):
         feature.register(app)
