@@ -315,3 +315,17 @@ class Person(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HealthChart(Base):
+    """The promise-health chart last uploaded for a manager's App Home (bot/slack/listeners/
+    health.py): drawn and shared into their DM at most once a week, then shown from Slack by
+    file ID, so opening the tab doesn't upload a new image each time."""
+
+    __tablename__ = "health_charts"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    week_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

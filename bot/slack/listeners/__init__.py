@@ -6,10 +6,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.commands import ROUTERS
-from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
+from bot.slack.listeners import conversations, daily, health, home, kudos, mission, people, reports
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports)
+FEATURES = (conversations, daily, home, kudos, mission, people, reports, health)
 
 
 def register_listeners(app: App) -> None:
