@@ -45,7 +45,7 @@ def noon(month: int, day: int) -> dt.datetime:
 
 
 def march_fixture(database: Database) -> None:
-    """plain-words: A→B ×3, C→B, D→E (and one withdrawn); no-surprises: 11 kudos to seven
+    """plain-words: A→B x3, C→B, D→E (and one withdrawn); no-surprises: 11 kudos to seven
     receivers (3, 2, 2, 1, 1, 1, 1); fix-the-cause: one in February; old-ways: one in March,
     then retired; credit-generously: nothing."""
     sync(database, TEAM)
@@ -67,7 +67,9 @@ def march_fixture(database: Database) -> None:
         kudos_row(TEAM, "UF", "UB", fix, noon(2, 10)),
         kudos_row(TEAM, "UF", "UB", old, noon(3, 5)),
     ]
-    for receiver, count in zip(["R1", "R2", "R3", "R4", "R5", "R6", "R7"], [3, 2, 2, 1, 1, 1, 1]):
+    for receiver, count in zip(
+        ["R1", "R2", "R3", "R4", "R5", "R6", "R7"], [3, 2, 2, 1, 1, 1, 1], strict=True
+    ):
         rows += [
             kudos_row(TEAM, "UG", f"U{receiver}", surprises, noon(3, 20)) for _ in range(count)
         ]
@@ -154,7 +156,7 @@ def test_reciprocal_pairs_are_those_who_give_each_other_most_of_their_kudos(
         + gave("UM", "UN", 3)
         + gave("UN", "UM", 2)
         + gave("UN", "UO", 3)
-        # Withdrawn kudos don't make a pair: S→T ×3 counted, T→S ×3 withdrawn.
+        # Withdrawn kudos don't make a pair: S→T x3 counted, T→S x3 withdrawn.
         + gave("US", "UT", 3)
         + [kudos_row(TEAM, "UT", "US", pid, at, withdrawn=True) for _ in range(3)],
     )
@@ -249,7 +251,9 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
     from_csv = csv_weeks(health)
     ranked = sorted(from_csv.items(), key=lambda item: (-sum(item[1]), item[0]))
     assert [list(v) for v in data.values[:12]] == [v for _title, v in ranked[:12]]
-    assert list(data.values[12]) == [sum(col) for col in zip(*(v for _t, v in ranked[12:]))]
+    assert list(data.values[12]) == [
+        sum(col) for col in zip(*(v for _t, v in ranked[12:]), strict=True)
+    ]
     assert sum(map(sum, data.values)) == len(rows)
     image = Image.open(io.BytesIO(chart_png(data)))
     assert image.height < 1200
