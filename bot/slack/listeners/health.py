@@ -62,7 +62,7 @@ def health_for(db: Database, scope: ReportScope, now: dt.datetime) -> Health:
 )
 def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, HEALTH_USAGE)
-    if args.principle or args.share or args.role != Role.RECEIVERS:
+    if args.principle or args.share or args.weighted or args.role != Role.RECEIVERS:
         raise UserError(f"Try {HEALTH_USAGE}")
     now = services.clock()
     scope = report_scope(
