@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     missionbot_restrict_schedule: bool = False
     missionbot_catchup_cutoff: dt.time = dt.time(17, 0)
     missionbot_schedule_refresh_seconds: int = Field(default=60, ge=1, le=3600)
+    # Newcomers get one principle a working day by DM (bot/daily/drip.py).
+    missionbot_onboarding_drip: bool = False
 
     @field_validator("slack_api_url")
     @classmethod

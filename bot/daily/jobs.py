@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -160,6 +160,16 @@ class DailyScheduler:
 
     def catch_up(self) -> list[PostResult]:
         return self.run_due(retry_failed=True)
+
+    def every(self, seconds: int, job: Callable[[], object], job_id: str) -> None:
+        """Run `job` every `seconds` beside the sweep (the onboarding drip), once started."""
+        self._scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            executor=SWEEP_EXECUTOR,
+            replace_existing=True,
+        )
 
     def _fire(self, team_id: str, channel_id: str) -> None:
         self.run_due(channel=(team_id, channel_id))
