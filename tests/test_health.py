@@ -21,6 +21,7 @@ import time_machine
 from PIL import Image
 
 from bot.cli import main
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import sync_mission
@@ -446,3 +447,65 @@ def test_cli_health_writes_csv_json_and_png(
     assert report["quiet"] == ["fix-the-cause", "credit-generously"]
     assert main([*args, "--format", "png", "--output", "chart.png"]) == 0
     assert Image.open(tmp_path / "chart.png").format == "PNG"
+
+
+# -- the weekly digest -------------------------------------------------------------------------
+
+
+def test_the_digest_names_principles_gone_quiet_and_threads_the_chart(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
+    pids = principle_ids(bot.database, TEAM_ID)
+    with bot.database.transaction() as session:
+        subscribe(
+            session=session,
+            team_id=TEAM_ID,
+            channel_id="CDIGEST01",
+            user_id="UANA0001",
+            request=ScheduleRequest("09:00", WEEKDAYS[1:5], "UTC", digest=True),
+            default_timezone=None,
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+    seed(
+        bot.database,
+        [
+            # Last week (13-19 April): plain-words. Three weeks before: fix-the-cause, so it
+            # is quiet last week but not gone quiet; every other principle is gone quiet.
+            kudos_row(TEAM_ID, "UG1", "UB", pids["plain-words"], noon(4, 15)),
+            kudos_row(TEAM_ID, "UG1", "UB", pids["plain-words"], noon(4, 16)),
+            kudos_row(TEAM_ID, "UG2", "UC", pids["fix-the-cause"], noon(3, 25)),
+        ],
+    )
+    with time_machine.travel(dt.datetime(2026, 4, 20, 9, 0, tzinfo=dt.UTC)):
+        [result] = bot.runtime.scheduler.run_due()
+    assert result.kind == "digest"
+    [digest] = [c for c in slack.calls("chat.postMessage") if "Last week in kudos" in c["text"]]
+    text = json.dumps(digest.params, ensure_ascii=False)
+    assert "Quiet:* nobody was recognised for" in text
+    assert "`#own-the-outcome` — _no kudos for four weeks_" in text
+    assert "`#fix-the-cause`\\n" in text  # quiet last week, not for four weeks
+    assert "#plain-words" not in text.split("Quiet:")[1]
+    [complete] = slack.wait_for("files.completeUploadExternal")
+    assert complete["thread_ts"] == result.message_ts
+    assert complete["channel_id"] == "CDIGEST01"
+    [file] = json.loads(complete["files"])
+    assert Image.open(io.BytesIO(slack.uploads[file["id"]])).format == "PNG"
+
+
+def test_a_digest_with_no_kudos_in_12_weeks_sends_no_chart(bot: Bot, slack: FakeSlack) -> None:
+    bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
+    with bot.database.transaction() as session:
+        subscribe(
+            session=session,
+            team_id=TEAM_ID,
+            channel_id="CDIGEST01",
+            user_id="UANA0001",
+            request=ScheduleRequest("09:00", WEEKDAYS[1:5], "UTC", digest=True),
+            default_timezone=None,
+            now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+    with time_machine.travel(dt.datetime(2026, 4, 20, 9, 0, tzinfo=dt.UTC)):
+        [result] = bot.runtime.scheduler.run_due()
+    assert result.outcome == "sent"
+    assert slack.calls("files.getUploadURLExternal") == []

@@ -6,6 +6,7 @@ The retrying itself is the posting flow's (bot/daily/flows.py): this client retr
 
 from __future__ import annotations
 
+import logging
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -15,9 +16,19 @@ from bot.blocks.common import Message
 from bot.blocks.daily import daily_card
 from bot.blocks.reports import digest_message
 from bot.config import Settings
-from bot.daily.flows import DailyPost, Post, RateLimited, SendRefused, TemporaryFailure
+from bot.daily.flows import (
+    DailyPost,
+    DigestPost,
+    Post,
+    RateLimited,
+    SendRefused,
+    TemporaryFailure,
+)
+from bot.reports.chart import chart_data, chart_png
 from bot.slack.api_errors import CANT_POST_HERE
 from bot.slack.web import create_web_client
+
+log = logging.getLogger(__name__)
 
 
 class SlackSender:
@@ -52,7 +63,30 @@ class SlackSender:
             raise SendRefused(code) from None
         except (URLError, OSError, ValueError) as exc:
             raise TemporaryFailure(f"network error: {type(exc).__name__}") from None
-        return str(response["ts"])
+        ts = str(response["ts"])
+        if isinstance(post, DigestPost):
+            self._digest_chart(channel_id, ts, post)
+        return ts
+
+    def _digest_chart(self, channel_id: str, ts: str, post: DigestPost) -> None:
+        """The digest's 12-week chart, in its thread. Best effort: the digest is what counts,
+        and it is sent already, so a failed upload is logged and not retried."""
+        health = post.digest.health
+        if health is None:
+            return
+        data = chart_data(health)
+        if data.empty:
+            return
+        try:
+            self.client.files_upload_v2(
+                channel=channel_id,
+                thread_ts=ts,
+                content=chart_png(data),
+                filename=f"kudos-12-weeks-{health.period.slug}.png",
+                title=data.title,
+            )
+        except (SlackApiError, URLError, OSError) as exc:
+            log.warning("digest chart not uploaded to %s: %s", channel_id, exc)
 
 
 def draw(post: Post) -> Message:
