@@ -337,7 +337,10 @@ def test_kudos_health_answers_with_numbers_and_pairs_then_dms_the_chart(
     slack.add_user(ADMIN, is_owner=True)
     reply = bot.command("/kudos", "health", user=ADMIN)
     assert reply.json["response_type"] == "ephemeral"
-    text = reply.text
+    assert "Counting promise health for April 2026" in reply.text
+    [report] = slack.wait_for("response_url")
+    assert report["response_type"] == "ephemeral"
+    text = json.dumps(report.params, ensure_ascii=False)
     assert "Promise health — April 2026" in text
     assert "*6* kudos in April 2026: 2 people gave, 3 received" in text
     assert "Say it in plain words — *6* · 2 gave, 3 received · top 5 100%" in text
@@ -360,9 +363,11 @@ def test_kudos_health_bad_period_is_refused_kindly(bot: Bot, slack: FakeSlack) -
 @pytest.mark.usefixtures("at_now")
 def test_kudos_health_in_an_empty_workspace_sends_no_chart(bot: Bot, slack: FakeSlack) -> None:
     slack.add_user(ADMIN, is_owner=True)
-    reply = bot.command("/kudos", "health quarter", user=ADMIN)
-    assert "No kudos in 2026-Q2. Nothing in the last 12 weeks either" in reply.text
-    assert "chart is on its way" not in reply.text
+    bot.command("/kudos", "health quarter", user=ADMIN)
+    [report] = slack.wait_for("response_url")
+    text = json.dumps(report.params, ensure_ascii=False)
+    assert "No kudos in 2026-Q2. Nothing in the last 12 weeks either" in text
+    assert "chart is on its way" not in text
     assert slack.calls("files.getUploadURLExternal") == []
 
 

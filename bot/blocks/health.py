@@ -14,6 +14,7 @@ from bot.blocks.common import MESSAGE_BLOCK_LIMIT, Message, as_dicts, context, h
 from bot.blocks.common import packed_sections as packed
 from bot.blocks.reports import principle_name, quiet_lines
 from bot.reports.health import RECIPROCITY_MIN, Health, Pair, PrincipleHealth
+from bot.reports.periods import Period
 
 HEALTH_LINES = 25
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -97,6 +98,11 @@ def health_message(health: Health, *, chart_coming: bool) -> Message:
         text=f"Promise health, {health.period.label}: {health.kudos} kudos",
         blocks=as_dicts(blocks),
     )
+
+
+def health_started(period: Period) -> Message:
+    text = f":hourglass: Counting promise health for {period.label}…"
+    return Message(text=text, blocks=as_dicts([section(text)]))
 
 
 def chart_block(file_id: str) -> ImageBlock:

@@ -1,8 +1,10 @@
 """`/kudos health [period]` (managers) and the promise-health part of the managers' App Home.
 
-Thin: parse → bot/reports/health.py → render (bot/blocks/health.py). The report's numbers come
-back in the acknowledgement; the chart (bot/reports/chart.py, a few hundred milliseconds to
-draw) is drawn after it and uploaded into the manager's DM, as the export is. On the App Home
+Thin: parse → bot/reports/health.py → render (bot/blocks/health.py). The command is
+acknowledged at once (a quarter of a busy workspace takes a second or more to count, past
+Slack's three seconds for all time); the report follows through the command's response_url,
+and the chart (bot/reports/chart.py) is drawn and uploaded into the manager's DM, as the
+export is. On the App Home
 it is shown with an image block pointing at that uploaded file (`slack_file`), uploaded at
 most once a week per manager (`health_charts`) so that opening the tab doesn't post an image
 each time. A workspace with no kudos in the 12 weeks gets no chart in Slack, only a sentence.
@@ -18,7 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.blocks.health import chart_comment, health_message
+from bot.blocks.health import chart_comment, health_message, health_started
 from bot.db.engine import Database
 from bot.db.models import HealthChart
 from bot.errors import UserError
@@ -29,7 +31,7 @@ from bot.reports.leaderboard import Role, parse_report_args
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.scope import ReportScope, report_scope
 from bot.slack.commands import KUDOS, CommandRequest, Who
-from bot.slack.kudos_delivery import SLACK_FAILURES
+from bot.slack.kudos_delivery import SLACK_FAILURES, confirm
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,17 @@ def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
         where=zone(request.caller().timezone),
         now=now,
     )
+    started = health_started(scope.period)
+    ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
     health = health_for(services.db, scope, now)
     data = chart_data(health)
-    reply = health_message(health, chart_coming=not data.empty)
-    ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+    confirm(
+        client=request.client,
+        user_id=request.user_id,
+        channel_id=request.channel_id,
+        response_url=request.response_url,
+        message=health_message(health, chart_coming=not data.empty),
+    )
     if not data.empty:
         upload_chart(client=request.client, health=health, user_id=request.user_id)
 
