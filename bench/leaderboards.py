@@ -46,6 +46,7 @@ from bot.db.engine import Database  # noqa: E402
 from bot.db.models import Principle, UTCDateTime  # noqa: E402
 from bot.mission.file import parse_mission  # noqa: E402
 from bot.mission.service import sync_mission  # noqa: E402
+from bot.reports.health import RECIPROCITY_MIN, Health, promise_health, trend_weeks  # noqa: E402
 from bot.reports.leaderboard import (  # noqa: E402
     Leaderboard,
     PrincipleReport,
@@ -53,7 +54,6 @@ from bot.reports.leaderboard import (  # noqa: E402
     leaderboard,
     principle_report,
 )
-from bot.reports.health import RECIPROCITY_MIN, Health, promise_health, trend_weeks  # noqa: E402
 from bot.reports.periods import Period, parse_period  # noqa: E402
 from bot.reports.weighted import WeightedBoard, weighted_leaderboard  # noqa: E402
 
