@@ -31,12 +31,13 @@ from bot.reports.health import Health
 CHART_ROWS = 12
 LABEL_LIMIT = 40
 DPI = 100
-FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT_FILE, BOLD_FONT_FILE = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 NO_KUDOS = "No kudos in these 12 weeks yet.\nThe chart fills in as people recognise each other."
 
 
 def _font(size: float, *, bold: bool = False) -> FontProperties:
-    return FontProperties(fname=FONT_FILE, size=size, weight="bold" if bold else "normal")
+    return FontProperties(fname=BOLD_FONT_FILE if bold else FONT_FILE, size=size)
 
 
 @dataclass(frozen=True, slots=True)
