@@ -20,11 +20,13 @@ import pytest
 import time_machine
 from PIL import Image
 
+from bot.blocks.health import health_message
+from bot.blocks.home import HomeContent, home_view
 from bot.cli import main
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.mission.file import MissionDocument, PrincipleSpec
-from bot.mission.service import sync_mission
+from bot.mission.service import Catalog, sync_mission
 from bot.reports.chart import chart_data, chart_figure, chart_png
 from bot.reports.health import Health, promise_health
 from bot.reports.health_tables import health_csv
@@ -258,6 +260,25 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
     assert sum(map(sum, data.values)) == len(rows)
     image = Image.open(io.BytesIO(chart_png(data)))
     assert image.height < 1200
+    # The Slack report keeps within a message, the App Home within a view.
+    message = health_message(health, chart_coming=True)
+    assert len(message.blocks) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in message.blocks)
+    assert "more principles: `missionbot health --format csv` has all" in json.dumps(message.blocks)
+    content = HomeContent("UADMIN001", Catalog("Many.", None, ()), None, None, None, None, health)
+    assert len(home_view(content)["blocks"]) <= 100
+
+
+def test_one_principle_charts_one_row(database: Database) -> None:
+    team = "TONE00001"
+    with database.transaction() as session:
+        document = MissionDocument(
+            statement="One.", principles=(PrincipleSpec(key="only", title="The only one"),)
+        )
+        sync_mission(session, team_id=team, document=document)
+    seed(database, [kudos_row(team, "UA", "UB", principle_ids(database, team)["only"], noon(3, 3))])
+    health = health_of(database, "2026-03", team=team)
+    assert plotted(health) == {"1. The only one": [0] * 7 + [1] + [0] * 4}
 
 
 def test_no_kudos_draws_a_sentence_not_empty_axes(database: Database) -> None:
