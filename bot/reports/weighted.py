@@ -52,6 +52,7 @@ class WeightedBoard:
     caller: WeightedStanding | None
     caller_id: str | None
     people: int
+    kudos: int  # counted in the period
 
 
 def weighted_leaderboard(
@@ -84,6 +85,7 @@ def weighted_leaderboard(
             func.count().label("givers"),
             func.rank().over(order_by=compared.desc()).label("rank"),
             func.count().over().label("people"),
+            func.sum(func.sum(pairs.c.n)).over().label("total"),
         )
         .group_by(pairs.c.receiver_id)
         .subquery()
@@ -105,4 +107,5 @@ def weighted_leaderboard(
         caller=next((s for s in standings if s.rank > top and s.user_id == caller_id), None),
         caller_id=caller_id,
         people=int(rows[0].people) if rows else 0,
+        kudos=int(rows[0].total) if rows else 0,
     )
