@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.onboarding import drip_body
 from bot.config import Settings
-from bot.daily.drip import next_drip_time
-from bot.db.models import OnboardingDrip
+from bot.daily.drip import enrol, next_drip_time, run_due
+from bot.db.engine import Database
+from bot.db.models import OnboardingDrip, OutboxMessage
 from bot.people import find_person
 from bot.slack.ids import Action
 from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack, default_user
-from tests.support.reports import kudos_row, principle_ids, seed
+from tests.support.reports import kudos_row, principle_ids, seed, sync
 
 UTC = dt.UTC
 NEWCOMER = "UNEWBIE01"
@@ -231,3 +235,32 @@ def test_the_drip_is_off_by_default(bot: Bot) -> None:
     assert bot.event(team_join()).status == 200
     time.sleep(0.5)
     assert drip_row(bot) is None
+
+
+def test_two_processes_running_the_drip_at_once_send_each_dm_once(database: Database) -> None:
+    """Two schedulers' runs racing (threads, each with its own connections): every due drip is
+    claimed by one of them (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
+    sync(database, TEAM_ID)
+    users = [f"UNEW{n:04d}X" for n in range(30)]
+    with database.transaction() as session:
+        for user in users:
+            enrol(session=session, team_id=TEAM_ID, user_id=user, timezone="UTC", now=JOINED)
+    due = utc(2026, 3, 6, 10)
+    barrier = threading.Barrier(2)
+
+    def run() -> list[str]:
+        other = Database(database.url)
+        try:
+            barrier.wait()
+            with other.transaction() as session:
+                lessons = run_due(session=session, now=due, render=drip_body)
+            return [lesson.user_id for lesson in lessons]
+        finally:
+            other.dispose()
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: run(), range(2))
+    assert sorted(first + second) == sorted(users)
+    with database.reading() as session:
+        queued = session.scalars(select(OutboxMessage.channel_id)).all()
+    assert sorted(queued) == sorted(users)
