@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     kudos_trigger_word: str = Field(default="kudos", pattern=r"^[^\s<>&*_~`]{1,32}$")
     # The most people a user-group mention may reach in one kudos.
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
+    # Newcomers get one principle a working day by DM (bot/daily/drip.py).
+    missionbot_onboarding_drip: bool = False
 
     @field_validator("slack_api_url")
     @classmethod

@@ -362,3 +362,39 @@ class WorkspaceSettings(Base):
     trigger_word: Mapped[str | None] = mapped_column(String(32))
     updated_by: Mapped[str | None] = mapped_column(UserId)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HealthChart(Base):
+    """The promise-health chart last uploaded for a manager's App Home (bot/slack/listeners/
+    health.py): drawn and shared into their DM at most once a week, then shown from Slack by
+    file ID, so opening the tab doesn't upload a new image each time."""
+
+    __tablename__ = "health_charts"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    week_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OnboardingDrip(Base):
+    """A newcomer's onboarding drip (bot/daily/drip.py): one principle a working day by DM.
+
+    `seen` is the JSON list of the principle IDs already sent, so that a principle added to
+    the mission mid-drip is still sent and none is sent twice; `next_at` is when the next DM
+    is due (10:00 on a working day in the person's timezone).
+    """
+
+    __tablename__ = "onboarding_drips"
+    __table_args__ = (Index(None, "next_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    seen: Mapped[str] = mapped_column(Text, default="[]")
+    next_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why it ended, and when: "seen all", "stopped" (the button), "left" (deactivated).
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(16))

@@ -116,7 +116,7 @@ class Outgoing:
 class FileUpload:
     filename: str
     title: str
-    content: str
+    content: str | bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ class Action(StrEnum):
     GIVE_KUDOS = GIVE_KUDOS
     SHARE_TODAY = "share_today"
     EXPORT_KUDOS = "export_kudos"
+    # The onboarding drip's DM (bot/daily/drip.py): no more principles by DM.
+    STOP_ONBOARDING = "stop_onboarding"
 
 
 class BlockId(StrEnum):

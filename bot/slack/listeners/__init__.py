@@ -12,11 +12,13 @@ from bot.slack.commands import ROUTERS
 from bot.slack.listeners import (
     conversations,
     daily,
+    health,
     home,
     kudos,
     kudos_settings,
     messages,
     mission,
+    onboarding,
     people,
     reactions,
     reports,
@@ -26,19 +28,31 @@ from bot.slack.listeners import (
 FEATURES = (
     conversations,
     daily,
+    health,
     home,
     kudos,
-    mission,
-    people,
-    reports,
-    reactions,
-    messages,
     kudos_settings,
+    messages,
+    mission,
+    onboarding,
+    people,
+    reactions,
+    reports,
 )
 
 
 def register_listeners(app: App) -> None:
     for router in ROUTERS:
         router.register(app)
-    for feature in (daily, home, kudos, reports, conversations, people, reactions, messages):
+    for feature in (
+        daily,
+        home,
+        kudos,
+        reports,
+        conversations,
+        people,
+        onboarding,
+        reactions,
+        messages,
+    ):
         feature.register(app)

@@ -21,14 +21,13 @@ import re
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UserError
 from bot.kudos.grammar import parse_kudos
 from bot.kudos.reactions import kudos_written_as, withdraw_written
 from bot.kudos.service import Recipient, Source, give
-from bot.slack.delivery import queue_kudos, queue_withdrawal
+from bot.slack.delivery import SLACK_FAILURES, queue_kudos, queue_withdrawal
 from bot.slack.ids import CONFIRMATION_REACTION, Event, KudosBlock, MessageSubtype
 from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import group_cost
@@ -40,7 +39,6 @@ from bot.slack.usergroups import expand_groups
 
 log = logging.getLogger(__name__)
 
-SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
 NEW_MESSAGE = frozenset({"None", MessageSubtype.THREAD_BROADCAST})
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!subteam\^S[A-Z0-9]+(?:\|[^>]*)?>")
 INCOMPLETE = "Name a principle too (`#key`, `#3`, a title word or its emoji) and what they did."

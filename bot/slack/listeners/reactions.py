@@ -28,6 +28,7 @@ from bot.kudos.reactions import (
 from bot.kudos.service import Recipient
 from bot.kudos.ways import Ways, ways_of
 from bot.mission.service import PrincipleInfo
+from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
 from bot.slack.lookups import look_up_audience
 from bot.slack.reaction_delivery import queue_author_dm, queue_thread_update
@@ -37,7 +38,6 @@ from bot.slack.users import SlackUser
 
 log = logging.getLogger(__name__)
 
-SLACK_FAILURES = (SlackApiError, SlackClientError, OSError)
 # Conversations where a reaction gives nothing: the bot can't announce in them.
 NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 
@@ -172,7 +172,7 @@ def _permalink(request: ReactionEvent, services: Services) -> str | None:
             channel=request.channel_id, message_ts=request.message_ts
         )
         return str(answer["permalink"])
-    except (*SLACK_FAILURES, KeyError) as error:
+    except (SlackApiError, SlackClientError, OSError, KeyError) as error:
         log.info("chat.getPermalink failed: %s", type(error).__name__)
         return None
 
