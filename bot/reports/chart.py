@@ -11,6 +11,8 @@ Drawn with matplotlib's object API and its Agg canvas (no pyplot, no global stat
 safe in the bot's threads), with the DejaVu Sans font matplotlib ships, named by file, so a
 machine without that font installed (or with a broken font cache) draws the same chart.
 Text is drawn literally: a `$` in a principle's title is not taken for mathematics.
+matplotlib (and numpy) are imported on the first chart, not with the bot: most processes never
+draw one, and the import costs seconds of start-up and tens of megabytes.
 """
 
 from __future__ import annotations
@@ -18,26 +20,36 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.text import Text
+from typing import TYPE_CHECKING
 
 from bot.reports.health import Health
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
 
 CHART_ROWS = 12
 LABEL_LIMIT = 40
 DPI = 100
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-FONT_FILE, BOLD_FONT_FILE = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 NO_KUDOS = "No kudos in these 12 weeks yet.\nThe chart fills in as people recognise each other."
 
 
+@cache
+def _font_file(bold: bool) -> Path:
+    """DejaVu Sans as matplotlib ships it, by path: no font lookup, no font cache."""
+    import matplotlib
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return fonts / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+
+
 def _font(size: float, *, bold: bool = False) -> FontProperties:
-    return FontProperties(fname=BOLD_FONT_FILE if bold else FONT_FILE, size=size)
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(fname=_font_file(bold), size=size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +104,9 @@ def _literal(text: Text, font: FontProperties) -> None:
 
 def chart_figure(data: ChartData) -> Figure:
     """The figure for `data`: a heatmap, or a sentence when there is nothing to plot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     if data.empty or not data.rows:
         figure = Figure(figsize=(8, 2.4), dpi=DPI)
         FigureCanvasAgg(figure)
