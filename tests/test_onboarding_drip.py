@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.daily.drip import enrol, next_drip_time, run_due
 from bot.db.engine import Database
 from bot.db.models import OnboardingDrip, OutboxMessage
-from bot.people import find_person
+from bot.people import find_people
 from bot.slack.ids import Action
 from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack, default_user
@@ -119,7 +119,7 @@ def left(bot: Bot, user: str = NEWCOMER) -> None:
     deadline = time.monotonic() + 5
     while True:
         with bot.database.reading() as session:
-            person = find_person(session=session, team_id=TEAM_ID, user_id=user)
+            person = find_people(session=session, team_id=TEAM_ID, user_ids=[user]).get(user)
         if person is not None and person.deleted:
             return
         assert time.monotonic() < deadline, "user_change not handled"
