@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# `post-today` waits this long for its posts: the outbox retries a failing post for an hour.
+POST_TODAY_WAIT_S = 3700.0
 
 
 class CliError(Exception):
@@ -107,28 +109,34 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     from bot.daily.flows import Outcome
     from bot.daily.jobs import DailyScheduler
-    from bot.slack.sender import SlackSender
+    from bot.slack.delivery import create_sender, draw_post
 
     if not settings.slack_bot_token:
         raise CliError(
             f"Set SLACK_BOT_TOKEN to post; {README_SLACK_SETUP} says where to find it.", EXIT_USAGE
         )
     database = Database(settings.database_url)
-    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings))
+    # The posts go through the outbox like `serve`'s; this process sends them too, and waits
+    # until they are sent (or failed), whoever sends them: a running `serve` may get there first.
+    sender = create_sender(settings, database)
+    scheduler = DailyScheduler(settings, database, draw_post, notify=sender.notify)
     try:
-        results = scheduler.post_today(channels=args.channel or (), force=args.force)
+        sender.start()
+        queued = scheduler.post_today(channels=args.channel or (), force=args.force)
+        results = scheduler.settle(queued, timeout=POST_TODAY_WAIT_S)
     except LookupError as exc:
         raise CliError(f"not subscribed to the principle of the day: {exc}") from None
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
+        sender.stop()
         database.dispose()
     if not results:
         print("No subscribed channels: nothing to post.")
     for result in results:
         detail = f" ({result.detail})" if result.detail else ""
         print(f"{result.channel_id} {result.local_date}: {result.outcome}{detail}")
-    failed = [r for r in results if r.outcome in {Outcome.FAILED, Outcome.PAUSED}]
+    failed = [r for r in results if r.outcome in {Outcome.FAILED, Outcome.PAUSED, Outcome.QUEUED}]
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -244,6 +252,48 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Wrote {len(rows)} kudos of {scope.period.label} to {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(content)
+    return EXIT_OK
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    """Promise health as CSV (one row per principle), JSON (with the pairs) or the PNG chart."""
+    from bot.reports.chart import health_chart_png
+    from bot.reports.health import promise_health
+    from bot.reports.health_tables import health_csv, health_json
+
+    database = Database(settings.database_url)
+    try:
+        scope = _report_scope(settings, args, database)
+        with database.reading() as session:
+            health = promise_health(
+                session=session,
+                team_id=scope.team_id,
+                period=scope.period,
+                bounds=scope.bounds,
+                where=scope.where,
+                today=utcnow().astimezone(scope.where).date(),
+            )
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    if args.format == "png":
+        content = health_chart_png(health)
+    elif args.format == "json":
+        people = sorted({p for pair in health.pairs for p in (pair.first, pair.second)})
+        content = health_json(health, _names(settings, scope.team_id, people)).encode()
+    else:
+        content = health_csv(health).encode()
+    if args.output:
+        Path(args.output).write_bytes(content)
+        print(f"Wrote promise health of {scope.period.label} to {args.output}.", file=sys.stderr)
+    elif args.format == "png" and sys.stdout.isatty():
+        raise CliError(
+            "--format png: give --output FILE (a PNG is not for the terminal)", EXIT_USAGE
+        )
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
     return EXIT_OK
 
 
@@ -370,6 +420,22 @@ def build_parser() -> argparse.ArgumentParser:
                 help="leave out the words of kudos not given in a public channel",
             )
             report.set_defaults(handler=cmd_export)
+
+    health = commands.add_parser(
+        "health", help="promise health: kudos per principle, 12-week trend, quiet, pairs, chart"
+    )
+    health.add_argument(
+        "--period",
+        default="month",
+        help="week, month, quarter, year, all, YYYY-MM or YYYY-Qn (default: month)",
+    )
+    health.add_argument(
+        "--timezone", default="UTC", help="whose calendar the period is in (default: UTC)"
+    )
+    health.add_argument("--team", help="the Slack team ID (default: the only team in the database)")
+    health.add_argument("--format", choices=("csv", "json", "png"), default="csv")
+    health.add_argument("--output", metavar="FILE", help="write here, not to stdout")
+    health.set_defaults(handler=cmd_health)
 
     outbox = commands.add_parser(
         "outbox", help="what the bot has queued, sent and failed to send into Slack"

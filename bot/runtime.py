@@ -7,7 +7,6 @@ SIGTERM or Ctrl-C, then closes the server and the database cleanly.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import signal
 import threading
@@ -26,18 +25,14 @@ from bot.db.migrate import upgrade
 from bot.db.models import Clock, utcnow
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
-from bot.outbox.sender import Sender, SenderSettings
+from bot.outbox.sender import Sender
 from bot.slack.app import create_app, create_web_client
+from bot.slack.delivery import create_sender, draw_post
 from bot.slack.http import MissionbotWsgi
-from bot.slack.kudos_delivery import register_kudos_messages
-from bot.slack.sender import SlackSender
-from bot.slack.transport import SlackTransport, create_transport_client
+from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)
-
-# The outbox lease per second of SLACK_API_TIMEOUT (15 s at least).
-LEASE_PER_CALL_TIMEOUT = dt.timedelta(seconds=3)
 
 
 @dataclass
@@ -48,8 +43,10 @@ class Runtime:
     app: App
     scheduler: DailyScheduler
     people: DirectorySync
-    # Drains the outbox (kudos announcements and DMs); started by `serve`, like the scheduler.
+    # Drains the outbox (kudos, morning posts, shared reports, exports); started by `serve`.
     sender: Sender | None = None
+    # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
+    drip: OnboardingDripJob | None = None
 
     def wsgi(self) -> MissionbotWsgi:
         secret = self.settings.slack_signing_secret
@@ -71,19 +68,10 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     if migrate:
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
+    sender = create_sender(settings, database, clock=clock)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
-    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings), clock=clock)
+    scheduler = DailyScheduler(settings, database, draw_post, clock=clock, notify=sender.notify)
     users = UserDirectory(database, clock=clock)
-    sender = Sender(
-        database,
-        SlackTransport(create_transport_client(settings)),
-        # A lease well past one call's timeout: a send still in flight is never claimed twice.
-        settings=SenderSettings(
-            lease=dt.timedelta(seconds=max(15.0, 3 * settings.slack_api_timeout))
-        ),
-        clock=clock,
-    )
-    register_kudos_messages(sender)
     app = create_app(
         settings,
         database=database,
@@ -96,6 +84,9 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     mission.sync_known(database)
     # Built here, started only by `serve`, like the scheduler.
     people = DirectorySync(create_web_client(settings), users)
+    drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    if settings.missionbot_onboarding_drip:
+        scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
         settings=settings,
         database=database,
@@ -104,6 +95,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         scheduler=scheduler,
         people=people,
         sender=sender,
+        drip=drip,
     )
 
 

@@ -24,8 +24,8 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.daily.rotation import principle_for_day
 from bot.db.models import Kudos
-from bot.mission.service import load_catalog
 from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -78,10 +78,13 @@ PRIVATE_WORDS = [p.words for p in PLACES.values() if p.audience != "public"]
 
 
 def first_principle_key(bot: Bot) -> str:
-    """The principle the rotation gives the first day: every kudos here is tagged with it."""
+    """The principle of the day the tests read, chosen (and recorded) before any kudos: every
+    kudos here is tagged with it. (Chosen after them, the rotation would bring forward a
+    principle nobody had been recognised for.)"""
     bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
-    with bot.database.reading() as session:
-        return load_catalog(session, team_id=TEAM_ID).principles[0].key
+    with bot.database.transaction() as session:
+        day = MONDAY_MORNING.date()
+        return principle_for_day(session=session, team_id=TEAM_ID, day=day).key
 
 
 def describe(slack: FakeSlack) -> None:

@@ -1,7 +1,8 @@
 """Morning posts: on time in each channel's zone, once, through failures, and after restarts.
 
 The bot is served as in production but its scheduler is not started: each test travels in
-time and asks `scheduler.run_due()` / `catch_up()` what to post, deterministically.
+time and asks `scheduler.run_due()` / `catch_up()` what to post, deterministically. The posts
+go out through the outbox, whose sender runs as under `serve`; `settle` waits for them.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.daily.flows import DailyPoster, Outcome
+from bot.daily.flows import Outcome, PostResult
 from bot.daily.jobs import DailyScheduler
 from bot.daily.rotation import principle_for_day
 from bot.daily.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle, ScheduledPost, Subscription
+from bot.outbox.sender import Sender, SenderSettings
+from bot.slack.delivery import SlackTransport, create_transport_client, draw_post, register_handlers
 from bot.slack.ids import Action
-from bot.slack.sender import SlackSender
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -73,8 +75,18 @@ def principle_title(database: Database, day: dt.date) -> str:
         return principle_for_day(session=session, team_id=TEAM_ID, day=day).title
 
 
-def sender(bot: Bot) -> SlackSender:
-    return SlackSender.from_settings(bot.runtime.settings)
+def another_scheduler(
+    bot: Bot, database: Database | None = None, **changes: object
+) -> DailyScheduler:
+    settings = bot.runtime.settings.model_copy(update=changes)
+    return DailyScheduler(settings, database or bot.database, draw_post)
+
+
+def sent(results: list[PostResult], scheduler: DailyScheduler) -> list[PostResult]:
+    """The results once the outbox has sent (or given up on) the posts they queued."""
+    settled = scheduler.settle(results, timeout=20)
+    assert Outcome.QUEUED not in [r.outcome for r in settled]
+    return settled
 
 
 @pytest.fixture
@@ -84,16 +96,22 @@ def scheduler(bot: Bot) -> DailyScheduler:
 
 @pytest.fixture
 def quick_scheduler(bot: Bot) -> Iterator[DailyScheduler]:
-    """A scheduler whose retries back off in milliseconds and give up within seconds."""
-    poster = DailyPoster(
+    """A scheduler whose outbox retries back off in milliseconds and give up within seconds."""
+    assert bot.runtime.sender is not None
+    bot.runtime.sender.stop()
+    quick_sender = Sender(
         bot.database,
-        sender(bot),
-        retry_window=dt.timedelta(seconds=2),
-        backoff_first=0.05,
+        SlackTransport(create_transport_client(bot.runtime.settings)),
+        settings=SenderSettings(backoff_first=0.05, max_age=dt.timedelta(seconds=5), poll=0.05),
     )
-    quick = DailyScheduler(bot.runtime.settings, bot.database, poster=poster)
+    register_handlers(quick_sender)
+    quick_sender.start()
+    quick = DailyScheduler(
+        bot.runtime.settings, bot.database, draw_post, notify=quick_sender.notify
+    )
     yield quick
     quick.shutdown()
+    quick_sender.stop()
 
 
 # -- on time, in the channel's zone ------------------------------------------------------------
@@ -107,7 +125,7 @@ def test_the_morning_post_goes_out_at_0900_local_once(
     with time_machine.travel(at(timezone, 2026, 1, 13, 8, 59)):
         assert scheduler.run_due() == []
     with time_machine.travel(at(timezone, 2026, 1, 13, 9, 0)):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
         assert scheduler.run_due() == []
     assert result.outcome == Outcome.SENT
     assert result.local_date == dt.date(2026, 1, 13)
@@ -131,7 +149,7 @@ def test_on_a_dst_change_day_the_post_is_at_0900_new_local_time(
     with time_machine.travel(local_nine - dt.timedelta(minutes=1)):
         assert scheduler.run_due() == []
     with time_machine.travel(local_nine):
-        assert [r.outcome for r in scheduler.run_due()] == [Outcome.SENT]
+        assert [r.outcome for r in sent(scheduler.run_due(), scheduler)] == [Outcome.SENT]
     with time_machine.travel(local_nine + dt.timedelta(hours=1)):
         assert scheduler.run_due() == []
     assert len(posts_in(slack, "CDST00001")) == 1
@@ -146,7 +164,7 @@ def test_weekday_channels_get_nothing_at_the_weekend_in_their_own_zone(
     with time_machine.travel(at("Pacific/Auckland", 2026, 1, 17, 9, 30)):
         assert scheduler.run_due() == []
     with time_machine.travel(at("Pacific/Auckland", 2026, 1, 19, 9, 0)):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
     assert result.local_date == dt.date(2026, 1, 19)
     assert len(posts_in(slack, "CWEEKDAY1")) == 1
 
@@ -157,9 +175,9 @@ def test_channels_in_different_zones_share_the_principle_of_their_date(
     add_subscription(bot, "CKOLKATA1", "Asia/Kolkata")
     add_subscription(bot, "CNEWYORK1", "America/New_York")
     with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 9, 0)):
-        scheduler.run_due()
+        sent(scheduler.run_due(), scheduler)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0)):
-        scheduler.run_due()
+        sent(scheduler.run_due(), scheduler)
     kolkata, new_york = posts_in(slack, "CKOLKATA1"), posts_in(slack, "CNEWYORK1")
     assert len(kolkata) == len(new_york) == 1
     assert kolkata[0]["text"] == new_york[0]["text"]
@@ -191,7 +209,7 @@ def test_the_card_shows_category_and_a_recent_kudos_and_a_give_kudos_button(
                 )
             )
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0)):
-        scheduler.run_due()
+        sent(scheduler.run_due(), scheduler)
     [post] = posts_in(slack, "CCARD0001")
     blocks = post["blocks"]
     assert isinstance(blocks, list)
@@ -210,7 +228,7 @@ def test_without_kudos_the_card_has_no_example(
 ) -> None:
     add_subscription(bot, "CCARD0002", "America/New_York")
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0)):
-        scheduler.run_due()
+        sent(scheduler.run_due(), scheduler)
     [post] = posts_in(slack, "CCARD0002")
     assert "Lived recently" not in str(post["blocks"])
 
@@ -225,14 +243,14 @@ def test_two_schedulers_racing_on_one_database_send_one_post(
     other_database = Database(db_url)
     racers = [
         bot.runtime.scheduler,
-        DailyScheduler(bot.runtime.settings, other_database, sender(bot)),
+        another_scheduler(bot, other_database),
     ]
     start = threading.Barrier(len(racers))
     outcomes: list[Outcome] = []
 
     def race(scheduler: DailyScheduler) -> None:
         start.wait()
-        outcomes.extend(r.outcome for r in scheduler.run_due())
+        outcomes.extend(r.outcome for r in sent(scheduler.run_due(), scheduler))
 
     try:
         with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0, 5)):
@@ -254,12 +272,13 @@ def test_a_rate_limited_post_waits_retry_after_then_goes_out_once(
     add_subscription(bot, "CRATE0001", "Asia/Kolkata")
     slack.fail("chat.postMessage", status=429, retry_after=1)
     with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 9, 0), tick=True):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
     assert result.outcome == Outcome.SENT
     first, second = slack.calls("chat.postMessage")
     assert second.at - first.at >= 1.0
     [claim] = claims(bot.database)
-    assert (claim.status, claim.attempts) == ("sent", 2)
+    # A 429 costs the post no attempt: it was the workspace's limit, not the post.
+    assert (claim.status, claim.attempts) == ("sent", 1)
 
 
 def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
@@ -268,26 +287,22 @@ def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
     add_subscription(bot, "CRATE0001", "Asia/Kolkata")
     add_subscription(bot, "CRATE0002", "Asia/Kolkata")
     slack.fail("chat.postMessage", status=429, retry_after=1)
-    outcomes: list[Outcome] = []
+    assert bot.runtime.sender is not None
+    gate = bot.runtime.sender.gates[TEAM_ID]
     with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 9, 0), tick=True):
-        first = threading.Thread(
-            target=lambda: outcomes.extend(
-                r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0001"))
-            )
-        )
-        first.start()
+        queued = scheduler.run_due(channel=(TEAM_ID, "CRATE0001"))
         slack.wait_for("chat.postMessage")
         deadline = time.monotonic() + 5
-        while not scheduler.poster.gate.closed and time.monotonic() < deadline:
+        while not gate.closed and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert scheduler.poster.gate.closed
-        # Another posting thread, after the 429: it waits too rather than collect its own.
-        outcomes.extend(r.outcome for r in scheduler.run_due(channel=(TEAM_ID, "CRATE0002")))
-        first.join(timeout=10)
+        assert gate.closed
+        # Another channel's post, after the 429: it waits too rather than collect its own.
+        queued += scheduler.run_due(channel=(TEAM_ID, "CRATE0002"))
+        outcomes = [r.outcome for r in sent(queued, scheduler)]
     assert outcomes == [Outcome.SENT, Outcome.SENT]
-    refused, *sent = slack.calls("chat.postMessage")
-    assert sorted(c["channel"] for c in sent) == ["CRATE0001", "CRATE0002"]
-    assert all(c.at - refused.at >= 1.0 for c in sent)
+    refused, *posted = slack.calls("chat.postMessage")
+    assert sorted(c["channel"] for c in posted) == ["CRATE0001", "CRATE0002"]
+    assert all(c.at - refused.at >= 1.0 for c in posted)
 
 
 def test_server_errors_back_off_and_then_succeed(
@@ -296,7 +311,7 @@ def test_server_errors_back_off_and_then_succeed(
     add_subscription(bot, "CBACKOFF1", "America/New_York")
     slack.fail("chat.postMessage", status=503, times=2)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0), tick=True):
-        [result] = quick_scheduler.run_due()
+        [result] = sent(quick_scheduler.run_due(), quick_scheduler)
     assert result.outcome == Outcome.SENT
     calls = slack.calls("chat.postMessage")
     assert len(calls) == 3
@@ -311,7 +326,7 @@ def test_a_post_that_keeps_failing_is_marked_failed_and_retried_at_the_next_star
     add_subscription(bot, "CFAIL0001", "America/New_York")
     slack.fail("chat.postMessage", status=500, times=1000)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0), tick=True):
-        [result] = quick_scheduler.run_due()
+        [result] = sent(quick_scheduler.run_due(), quick_scheduler)
     assert result.outcome == Outcome.FAILED
     [claim] = claims(bot.database)
     assert claim.status == "failed"
@@ -321,9 +336,9 @@ def test_a_post_that_keeps_failing_is_marked_failed_and_retried_at_the_next_star
     slack.reset_calls()
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 30)):
         assert quick_scheduler.run_due() == []  # the periodic sweep leaves failures alone
-    restarted = DailyScheduler(bot.runtime.settings, bot.database, sender(bot))
+    restarted = another_scheduler(bot)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 11, 0)):
-        [retry] = restarted.catch_up()
+        [retry] = sent(restarted.catch_up(), restarted)
     assert retry.outcome == Outcome.SENT
     assert len(posts_in(slack, "CFAIL0001")) == 1
     assert [c.status for c in claims(bot.database)] == ["sent"]
@@ -333,9 +348,9 @@ def test_a_failed_post_of_a_past_day_is_never_retried(
     bot: Bot, slack: FakeSlack, scheduler: DailyScheduler
 ) -> None:
     add_subscription(bot, "CFAIL0002", "America/New_York")
-    slack.fail("chat.postMessage", error="fatal_error")
+    slack.fail("chat.postMessage", error="invalid_blocks")
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0)):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
     assert result.outcome == Outcome.FAILED
     slack.reset_calls()
     with time_machine.travel(at("America/New_York", 2026, 1, 14, 8, 0)):
@@ -350,7 +365,7 @@ def test_a_channel_the_bot_cannot_post_in_pauses_its_subscription_without_retryi
     add_subscription(bot, "CGONE0001", "America/New_York")
     slack.fail("chat.postMessage", error=error)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 9, 0)):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
     assert (result.outcome, result.detail) == (Outcome.PAUSED, error)
     assert len(slack.calls("chat.postMessage")) == 1
     with bot.database.transaction() as session:
@@ -369,7 +384,7 @@ def test_a_restart_before_the_cutoff_posts_the_missed_morning_post(
 ) -> None:
     add_subscription(bot, "CCATCHUP1", "Asia/Kolkata")
     with time_machine.travel(at("Asia/Kolkata", 2026, 1, 13, 16, 45)):
-        [result] = scheduler.catch_up()
+        [result] = sent(scheduler.catch_up(), scheduler)
     assert (result.outcome, result.local_date) == (Outcome.SENT, dt.date(2026, 1, 13))
     assert len(posts_in(slack, "CCATCHUP1")) == 1
 
@@ -384,7 +399,7 @@ def test_a_restart_after_the_cutoff_posts_nothing_and_never_a_past_day(
         assert scheduler.catch_up() == []
     assert slack.calls("chat.postMessage") == []
     with time_machine.travel(at("America/New_York", 2026, 1, 14, 9, 0)):
-        [result] = scheduler.run_due()
+        [result] = sent(scheduler.run_due(), scheduler)
     assert result.local_date == dt.date(2026, 1, 14)
     assert [c.local_date for c in claims(bot.database)] == [dt.date(2026, 1, 14)]
 
@@ -392,7 +407,7 @@ def test_a_restart_after_the_cutoff_posts_nothing_and_never_a_past_day(
 def test_the_cutoff_is_configurable(bot: Bot, slack: FakeSlack) -> None:
     add_subscription(bot, "CCATCHUP3", "America/New_York")
     settings = bot.runtime.settings.model_copy(update={"missionbot_catchup_cutoff": dt.time(11)})
-    early = DailyScheduler(settings, bot.database, sender(bot))
+    early = DailyScheduler(settings, bot.database, draw_post)
     with time_machine.travel(at("America/New_York", 2026, 1, 13, 11, 0)):
         assert early.catch_up() == []
     assert slack.calls("chat.postMessage") == []

@@ -15,7 +15,7 @@ from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.runtime import HttpServer, Runtime
 from bot.slack.app import create_app, create_web_client
-from bot.slack.sender import SlackSender
+from bot.slack.delivery import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
@@ -35,7 +35,7 @@ def test_healthz_is_200_when_the_database_answers(bot: Bot) -> None:
 def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[SlackClient]:
     database = Database(UNREACHABLE_POSTGRES)
     mission = MissionKeeper(load_mission_file(settings.mission_file))
-    scheduler = DailyScheduler(settings, database, SlackSender.from_settings(settings))
+    scheduler = DailyScheduler(settings, database, draw_post)
     users = UserDirectory(database)
     app = create_app(settings, database=database, mission=mission, scheduler=scheduler, users=users)
     people = DirectorySync(create_web_client(settings), users)

@@ -15,7 +15,7 @@ from bot.db.engine import Database
 from bot.outbox import queue
 from bot.outbox.queue import MESSAGE_KIND, Status
 from bot.outbox.sender import Outgoing, RateLimited, Refused, Retryable, Sent
-from bot.slack.transport import SlackTransport
+from bot.slack.delivery import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"
@@ -39,7 +39,7 @@ def add(database: Database, channel: str, subject: str, **fields: object) -> int
 
 def claim(database: Database, owner: str, now: dt.datetime, **options: object) -> list[str]:
     with database.transaction() as session:
-        rows = queue.claim_batch(
+        groups = queue.claim(
             session,
             owner=owner,
             now=now,
@@ -47,7 +47,7 @@ def claim(database: Database, owner: str, now: dt.datetime, **options: object) -
             kinds=["joined", MESSAGE_KIND],
             **options,  # type: ignore[arg-type]
         )
-        return [str(row.subject) for row in rows]
+        return [str(row.subject) for rows in groups for row in rows]
 
 
 # -- the queue ----------------------------------------------------------------------------------
@@ -102,12 +102,12 @@ def test_the_status_summary_counts_by_kind_and_lists_failures_newest_first(
 ) -> None:
     ids = [add(database, f"C{n}", f"s{n}", kind=MESSAGE_KIND, text="hi") for n in range(3)]
     with database.transaction() as session:
-        rows = queue.claim_batch(
+        [rows] = queue.claim(
             session, owner="o", now=T0, lease=LEASE, kinds=[MESSAGE_KIND], coalesce={}
         )
         queue.mark_failed(rows, now=T0, reason="is_archived")
     with database.transaction() as session:
-        rows = queue.claim_batch(session, owner="o", now=T0, lease=LEASE, kinds=[MESSAGE_KIND])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=[MESSAGE_KIND])
         queue.mark_failed(rows, now=T0 + dt.timedelta(minutes=1), reason="x" * 300)
     with database.reading() as session:
         summary = queue.status_summary(session)
@@ -222,9 +222,9 @@ def test_cli_outbox_shows_counts_by_kind_and_the_last_failures(
     add(database, "C2", "g2")
     add(database, "U1", "g2", kind="dm")
     with database.transaction() as session:
-        rows = queue.claim_batch(session, owner="o", now=T0, lease=LEASE, kinds=["dm"])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=["dm"])
         queue.mark_failed(rows, now=T0, reason="account_inactive")
-        rows = queue.claim_batch(session, owner="o", now=T0, lease=LEASE, kinds=["joined"])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=["joined"])
         queue.mark_sent(rows, now=T0, message_ts="1.2")
     assert main(["outbox"]) == 0
     lines = capsys.readouterr().out.splitlines()

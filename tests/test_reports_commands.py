@@ -144,15 +144,19 @@ def test_sharing_a_leaderboard_is_for_admins_only(
     refused = bot.command("/kudos", "leaderboard share")
     assert refused.json["response_type"] == "ephemeral"
     assert "Only workspace admins" in refused.text
+    assert slack.calls("chat.postMessage") == []
     slack.add_user(ADMIN, is_admin=True)
     shared = bot.command("/kudos", "leaderboard share", user=ADMIN)
-    assert shared.json["response_type"] == "in_channel"
-    assert f"shared by <@{ADMIN}>" in shared.text
+    assert shared.json["response_type"] == "ephemeral"
+    assert "Sharing the leaderboard" in shared.text
+    [post] = slack.wait_for("chat.postMessage")
+    assert f"shared by <@{ADMIN}>" in json.dumps(post.params)
     monkeypatch.setattr(bot.runtime.settings, "missionbot_admins", frozenset({MANAGER}))
     assert bot.command("/kudos", "share leaderboard", user=MANAGER).status == 200
     assert bot.command("/kudos", "leaderboard share", user=MANAGER).json["response_type"] == (
-        "in_channel"
+        "ephemeral"
     )
+    assert len(slack.wait_for("chat.postMessage", count=2)) == 2
 
 
 # -- /kudos principles -----------------------------------------------------------------------
@@ -208,7 +212,8 @@ def test_export_sends_the_admin_a_csv_in_a_dm(bot: Bot, slack: FakeSlack) -> Non
     assert {r["principle_key"] for r in read} == {"plain-words", "fix-the-cause"}
     assert "'=1+1" in {r["message"] for r in read}
     confirmation = slack.wait_for("response_url")[-1]
-    assert "as a CSV file" in confirmation["text"]
+    assert "I sent you the CSV file" in confirmation["text"]
+    assert f"The kudos of April 2026: {len(counted)} rows." in confirmation["text"]
 
 
 # -- the App Home ----------------------------------------------------------------------------
@@ -330,12 +335,16 @@ def test_the_digest_goes_out_once_on_monday_morning_about_last_week(
     with time_machine.travel(dt.datetime(2026, 4, 20, 8, 59, tzinfo=zone)):
         assert scheduler.run_due() == []
     with time_machine.travel(dt.datetime(2026, 4, 20, 9, 0, tzinfo=zone)):
-        [result] = scheduler.run_due()
+        [result] = scheduler.settle(scheduler.run_due())
         assert scheduler.run_due() == []
         assert scheduler.catch_up() == []
     with time_machine.travel(dt.datetime(2026, 4, 21, 9, 5, tzinfo=zone)):
-        assert [r.kind for r in scheduler.run_due()] == ["daily"]
-    assert (result.kind, result.local_date) == ("digest", dt.date(2026, 4, 20))
+        assert [r.kind for r in scheduler.settle(scheduler.run_due())] == ["daily"]
+    assert (result.kind, result.local_date, result.outcome) == (
+        "digest",
+        dt.date(2026, 4, 20),
+        "sent",
+    )
     digests = [c for c in slack.calls("chat.postMessage") if "Last week in kudos" in c["text"]]
     assert len(digests) == 1
     text = json.dumps(digests[0].params, ensure_ascii=False)

@@ -34,7 +34,7 @@ from bot.outbox.sender import (
     SendResult,
     Sent,
 )
-from bot.slack.transport import SlackTransport
+from bot.slack.delivery import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"
@@ -204,7 +204,7 @@ def test_a_row_claimed_by_a_dead_process_is_sent_once_after_its_lease_expires(
 ) -> None:
     [row_id] = put(database, 1)
     with database.transaction() as session:
-        claimed = queue.claim_batch(
+        [claimed] = queue.claim(
             session,
             owner="dead-process",
             now=utcnow(),

@@ -1,31 +1,31 @@
-"""Sending the morning post and the weekly digest: claim it, draw it, send it, record how it
-went. Both kinds share the claim (`scheduled_posts`, unique per kind) and retries.
+"""Morning posts and weekly digests through the outbox: claim the post, draw it and queue it in
+one transaction; the outbox's sender (bot/outbox/sender.py) sends it and the handler here
+records how it went on the claim.
 
-Sending goes through a `Sender` (bot/slack/sender.py posts with `chat.postMessage`), which
-renders the post and says how a failure should be treated: wait and retry, or give up (and
-pause the channel when the bot can no longer post there). The retrying is decided here.
+The claim (`scheduled_posts`, unique per channel, local date and kind) keeps each post once
+however many processes, cron jobs and sweeps ask for it; the outbox row committed with it means
+a claimed post is never lost: a process that dies before sending leaves the row pending, one
+that dies while sending leaves it leased, and either way another sender sends it (after the
+lease, for the second). The body is drawn here, when the post is due, with the channel's quote
+audience (bot/audience.py), and stored in the row: the sender needs no transaction to draw it.
 
-Retries are ours, not the Web client's, because a morning post may wait much longer than a
-request thread should: 429 waits the Retry-After Slack asks for, 5xx and network errors back off
-exponentially, all within one hour. A post that still fails is marked failed (the next start
-retries it the same local day). A channel the bot can no longer post in pauses its subscription.
-
-A 429 stops every posting thread, not only the one that got it: Slack limits chat.postMessage
-per app and workspace, so the others would only collect more 429s. They share a `RateLimitGate`
-and all resume when the Retry-After has passed.
+Retries are the sender's (429 waits the workspace's Retry-After, 5xx and network errors back
+off, all within its `max_age`, an hour). A post that still fails is marked failed on the claim
+(the next start retries it the same local day); a channel the bot can no longer post in pauses
+its subscription. Drawing Block Kit is the Slack side's (`Render`): this module knows no Slack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope
@@ -35,20 +35,23 @@ from bot.daily.schedule import (
     DAILY_KIND,
     DIGEST_KIND,
     ChannelSchedule,
+    PostStatus,
     claim_post,
     finish_post,
+    get_schedule,
     pause,
 )
 from bot.db.engine import Database
-from bot.db.models import Clock, utcnow
+from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
 from bot.mission.service import PrincipleInfo
-from bot.outbox.gate import RateLimitGate
+from bot.outbox import queue
+from bot.outbox.sender import Sent, StoredBodyHandler
 
 log = logging.getLogger(__name__)
 
-RETRY_WINDOW = dt.timedelta(hours=1)
-BACKOFF_FIRST_S = 2.0
-BACKOFF_MAX_S = 300.0
+# The outbox kind of each kind of scheduled post.
+OUTBOX_KINDS = {DAILY_KIND: "daily_post", DIGEST_KIND: "weekly_digest"}
+SETTLE_POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,38 +70,22 @@ class DigestPost:
 Post = DailyPost | DigestPost
 
 
-class RateLimited(Exception):
-    """Too many posts: every posting thread waits `retry_after` seconds, then this one retries."""
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A post as the Slack side draws it: fallback text and Block Kit, and what its handler
+    needs once it is sent (a digest's chart numbers), stored in the outbox row with it."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited for {retry_after}s")
-        self.retry_after = retry_after
-
-
-class TemporaryFailure(Exception):
-    """Worth retrying after a back-off (a server error, a network error)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    text: str
+    blocks: list[dict[str, Any]]
+    after: dict[str, Any] | None = None
 
 
-class SendRefused(Exception):
-    """Not worth retrying; `pause` when the bot can no longer post in the channel at all."""
-
-    def __init__(self, reason: str, *, pause: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.pause = pause
-
-
-class Sender(Protocol):
-    def send(self, channel_id: str, post: Post) -> str:
-        """Post it in the channel; the message's ts. Raises the three failures above."""
-        ...
+class Render(Protocol):
+    def __call__(self, post: Post) -> Drawn: ...
 
 
 class Outcome(StrEnum):
+    QUEUED = "queued"
     SENT = "sent"
     ALREADY_CLAIMED = "already claimed"
     FAILED = "failed"
@@ -114,203 +101,274 @@ class PostResult:
     detail: str = ""
     message_ts: str | None = None
     kind: str = DAILY_KIND
+    # The claim, while the post is queued (None when already claimed).
+    post_id: int | None = None
 
 
-class _Retry(Exception):
-    def __init__(self, delay: float, reason: str, *, backoff: bool = True) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.reason = reason
-        self.backoff = backoff
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A post to queue: the channel's principle of `day`, or (DIGEST_KIND) its weekly digest."""
+
+    schedule: ChannelSchedule
+    day: dt.date
+    kind: str = DAILY_KIND
 
 
-class _GiveUp(Exception):
-    def __init__(self, reason: str, *, pause: bool = False, attempts: int = 0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.pause = pause
-        self.attempts = attempts
+def _nothing() -> None:
+    return None
 
 
 class DailyPoster:
-    """Posts a channel's principle of the day (and weekly digest) at most once per local date."""
+    """Queues a channel's principle of the day (and weekly digest) at most once per local date.
+
+    Posts due together (a morning fan-out: thousands of channels at one minute) are drawn,
+    claimed and queued `BATCH` at a time: the principle of the day is read once per batch,
+    the claims and outbox rows of a batch commit in one transaction, the rows in one INSERT.
+    """
+
+    BATCH = 50
 
     def __init__(
         self,
         database: Database,
-        sender: Sender,
+        render: Render,
         *,
         clock: Clock = utcnow,
-        retry_window: dt.timedelta = RETRY_WINDOW,
-        backoff_first: float = BACKOFF_FIRST_S,
-        stopping: threading.Event | None = None,
-        gate: RateLimitGate | None = None,
+        notify: Callable[[], None] = _nothing,
     ) -> None:
         self.database = database
-        self.sender = sender
+        self.render = render
         self.clock = clock
-        self.retry_window = retry_window
-        self.backoff_first = backoff_first
-        # Set at shutdown: waits end at once and the post is marked failed for the next start.
-        self.stopping = stopping or threading.Event()
-        self.gate = gate or RateLimitGate()
+        # Wakes the sender after posts are queued (it polls otherwise).
+        self.notify = notify
 
-    def post(
-        self,
-        schedule: ChannelSchedule,
-        day: dt.date,
-        *,
-        retry_failed: bool = False,
-        force: bool = False,
-    ) -> PostResult:
-        """The principle of the day of local `day`, at most once."""
-
-        def draw(session: Session, now: dt.datetime) -> tuple[Post, int | None, str]:
-            principle = principle_for_day(session=session, team_id=schedule.team_id, day=day)
-            kudos = recent_kudos(
-                session=session,
-                team_id=schedule.team_id,
-                principle_id=principle.id,
-                now=now,
-                scope=QuoteScope(channel_id=schedule.channel_id),
-            )
-            return DailyPost(principle, kudos), principle.id, principle.key
-
-        return self._deliver(
-            schedule, day, DAILY_KIND, draw, retry_failed=retry_failed, force=force
+    def queue(
+        self, due: Iterable[Due], *, retry_failed: bool = False, force: bool = False
+    ) -> list[PostResult]:
+        """Claim, draw and queue each post unless already claimed (a failed one again with
+        `retry_failed`; any with `force`). Results in the order asked."""
+        wanted = list(due)
+        # One order for every process: two batches claiming the same posts wait on each other
+        # row by row instead of deadlocking.
+        order = sorted(
+            range(len(wanted)),
+            key=lambda n: (
+                wanted[n].schedule.team_id,
+                wanted[n].schedule.channel_id,
+                wanted[n].kind,
+                wanted[n].day,
+            ),
         )
+        results: dict[int, PostResult] = {}
+        for start in range(0, len(order), self.BATCH):
+            chunk = order[start : start + self.BATCH]
+            for n, result in zip(
+                chunk,
+                self._queue_batch([wanted[n] for n in chunk], retry_failed, force),
+                strict=True,
+            ):
+                results[n] = result
+            self.notify()
+        return [results[n] for n in range(len(wanted))]
 
-    def post_digest(
-        self, schedule: ChannelSchedule, day: dt.date, *, retry_failed: bool = False
-    ) -> PostResult:
-        """The weekly digest of the week before local `day` (a Monday), at most once."""
+    def _queue_batch(self, batch: list[Due], retry_failed: bool, force: bool) -> list[PostResult]:
+        """Draw the posts, then claim and queue them in one short transaction.
 
-        def draw(session: Session, _now: dt.datetime) -> tuple[Post, int | None, str]:
+        Drawing (the day's quotes, Block Kit) reads only, so it holds no write lock: on SQLite
+        the sender's claims and records are not kept waiting behind a batch being drawn.
+        """
+        now = self.clock()
+        days = {(due.schedule.team_id, due.day) for due in batch if due.kind == DAILY_KIND}
+        principles: dict[tuple[str, dt.date], PrincipleInfo] = {}
+        if days:
+            # The first post of a day chooses and records its principle: a write, kept short.
+            with self.database.transaction() as session:
+                for team_id, day in sorted(days):
+                    principles[team_id, day] = principle_for_day(
+                        session=session, team_id=team_id, day=day
+                    )
+        with self.database.reading() as session:
+            drawn = [
+                self.render(self._draw(session, due, self._principle(principles, due), now))
+                for due in batch
+            ]
+        results = []
+        with self.database.transaction() as session:
+            for due, message in zip(batch, drawn, strict=True):
+                team_id, channel_id = due.schedule.team_id, due.schedule.channel_id
+                principle = self._principle(principles, due)
+                post_id = claim_post(
+                    session=session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    local_date=due.day,
+                    now=now,
+                    kind=due.kind,
+                    principle_id=principle.id if principle else None,
+                    retry_failed=retry_failed,
+                    force=force,
+                )
+                if post_id is None:
+                    results.append(
+                        PostResult(
+                            team_id, channel_id, due.day, Outcome.ALREADY_CLAIMED, kind=due.kind
+                        )
+                    )
+                    continue
+                queue.enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=OUTBOX_KINDS[due.kind],
+                    channel_id=channel_id,
+                    text=message.text,
+                    blocks=message.blocks,
+                    after=message.after,
+                    subject=str(post_id),
+                    now=now,
+                    flush=False,
+                )
+                results.append(
+                    PostResult(
+                        team_id, channel_id, due.day, Outcome.QUEUED, kind=due.kind, post_id=post_id
+                    )
+                )
+        return results
+
+    @staticmethod
+    def _principle(
+        principles: dict[tuple[str, dt.date], PrincipleInfo], due: Due
+    ) -> PrincipleInfo | None:
+        """The principle a morning post shows (a digest shows none)."""
+        if due.kind != DAILY_KIND:
+            return None
+        return principles[due.schedule.team_id, due.day]
+
+    @staticmethod
+    def _draw(
+        session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
+    ) -> Post:
+        scope = QuoteScope(channel_id=due.schedule.channel_id)
+        if principle is None:
             digest = weekly_digest(
                 session=session,
-                team_id=schedule.team_id,
-                day=day,
-                zone=schedule.zone,
-                scope=QuoteScope(channel_id=schedule.channel_id),
+                team_id=due.schedule.team_id,
+                day=due.day,
+                zone=due.schedule.zone,
+                scope=scope,
             )
-            return DigestPost(digest), None, "digest"
+            return DigestPost(digest)
+        kudos = recent_kudos(
+            session=session,
+            team_id=due.schedule.team_id,
+            principle_id=principle.id,
+            now=now,
+            scope=scope,
+        )
+        return DailyPost(principle, kudos)
 
-        return self._deliver(schedule, day, DIGEST_KIND, draw, retry_failed=retry_failed)
+    def settle(self, results: Iterable[PostResult], *, timeout: float) -> list[PostResult]:
+        """The results once their queued posts were sent or failed (by this process's sender or
+        another's); a post still on its way after `timeout` stays QUEUED."""
+        results = list(results)
+        waiting = {r.post_id for r in results if r.outcome == Outcome.QUEUED and r.post_id}
+        deadline = time.monotonic() + timeout
+        ended: dict[int, ScheduledPost] = {}
+        while waiting:
+            with self.database.reading() as session:
+                for claim in session.scalars(
+                    select(ScheduledPost).where(
+                        ScheduledPost.id.in_(list(waiting)),
+                        ScheduledPost.status != PostStatus.SENDING,
+                    )
+                ):
+                    ended[claim.id] = claim
+                    waiting.discard(claim.id)
+                paused = _paused_reasons(session, [r for r in results if r.post_id in ended])
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(SETTLE_POLL_S)
+        settled = []
+        for result in results:
+            done = ended.get(result.post_id or 0)
+            if done is None:
+                settled.append(result)
+            elif done.status == PostStatus.SENT:
+                settled.append(replace(result, outcome=Outcome.SENT, message_ts=done.message_ts))
+            else:
+                error = done.last_error or ""
+                reason = paused.get((result.team_id, result.channel_id))
+                outcome = Outcome.PAUSED if reason and error.startswith(reason) else Outcome.FAILED
+                settled.append(replace(result, outcome=outcome, detail=error))
+        return settled
 
-    def _deliver(
-        self,
-        schedule: ChannelSchedule,
-        day: dt.date,
-        kind: str,
-        draw: Callable[[Session, dt.datetime], tuple[Post, int | None, str]],
-        *,
-        retry_failed: bool = False,
-        force: bool = False,
-    ) -> PostResult:
-        """Claim the (channel, day, kind) post, draw it, send it with retries, record it."""
-        team_id, channel_id = schedule.team_id, schedule.channel_id
-        with self.database.transaction() as session:
-            now = self.clock()
-            post_id = claim_post(
-                session=session,
-                team_id=team_id,
-                channel_id=channel_id,
-                local_date=day,
-                now=now,
-                kind=kind,
-                retry_failed=retry_failed,
-                force=force,
-            )
-            if post_id is None:
-                return PostResult(team_id, channel_id, day, Outcome.ALREADY_CLAIMED, kind=kind)
-            post, principle_id, what = draw(session, now)
-        attempts = 0
-        error: _GiveUp | None = None
-        ts: str | None = None
-        try:
-            ts, attempts = self._send(channel_id, post)
-        except _GiveUp as exc:
-            error, attempts = exc, exc.attempts
-        with self.database.transaction() as session:
+
+def _paused_reasons(
+    session: Session, results: Sequence[PostResult]
+) -> dict[tuple[str, str], str | None]:
+    found: dict[tuple[str, str], str | None] = {}
+    for result in results:
+        key = (result.team_id, result.channel_id)
+        if key not in found:
+            schedule = get_schedule(session=session, team_id=key[0], channel_id=key[1])
+            found[key] = schedule.paused_reason if schedule else None
+    return found
+
+
+class ScheduledPostHandler(StoredBodyHandler):
+    """The outbox handler of morning posts and digests: records the outcome on the claim.
+
+    `pauses`: the refusals after which the bot can't post in the channel at all (the Slack
+    side's error codes); the subscription is paused rather than tried again every day.
+    """
+
+    def __init__(self, *, pauses: Collection[str]) -> None:
+        self.pauses = frozenset(pauses)
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+        now = utcnow()
+        for row in rows:
             finish_post(
                 session=session,
-                post_id=post_id,
-                now=self.clock(),
-                principle_id=principle_id,
-                attempts=attempts,
-                message_ts=ts,
-                error=error.reason if error else None,
+                post_id=int(row.subject or 0),
+                now=now,
+                attempts=row.attempts,
+                message_ts=sent.ts,
             )
-            if error is not None and error.pause:
-                pause(session=session, team_id=team_id, channel_id=channel_id, reason=error.reason)
-        if error is None:
             log.info(
-                "%s post sent team=%s channel=%s date=%s %s attempts=%d",
-                kind,
-                team_id,
-                channel_id,
-                day,
-                what,
-                attempts,
+                "%s sent team=%s channel=%s attempts=%d",
+                row.kind,
+                row.team_id,
+                row.channel_id,
+                row.attempts,
             )
-            return PostResult(team_id, channel_id, day, Outcome.SENT, message_ts=ts, kind=kind)
-        if error.pause:
-            log.warning(
-                "%s post paused team=%s channel=%s date=%s: Slack said %s",
-                kind,
-                team_id,
-                channel_id,
-                day,
-                error.reason,
-            )
-            return PostResult(team_id, channel_id, day, Outcome.PAUSED, error.reason, kind=kind)
-        log.error(
-            "%s post failed team=%s channel=%s date=%s attempts=%d: %s",
-            kind,
-            team_id,
-            channel_id,
-            day,
-            attempts,
-            error.reason,
-        )
-        return PostResult(team_id, channel_id, day, Outcome.FAILED, error.reason, kind=kind)
 
-    def _send(self, channel_id: str, post: Post) -> tuple[str, int]:
-        deadline = time.monotonic() + self.retry_window.total_seconds()
-        attempts = 0
-        backoff = self.backoff_first
-        while True:
-            if not self.gate.wait(self.stopping):
-                raise _GiveUp("rate limited; stopped", attempts=attempts)
-            attempts += 1
-            try:
-                return self._send_once(channel_id, post, backoff), attempts
-            except _GiveUp as give_up:
-                give_up.attempts = attempts
-                raise
-            except _Retry as retry:
-                if time.monotonic() + retry.delay > deadline:
-                    raise _GiveUp(f"{retry.reason}; gave up", attempts=attempts) from None
-                log.warning(
-                    "post to %s will retry in %.1fs: %s",
-                    channel_id,
-                    retry.delay,
-                    retry.reason,
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        now = utcnow()
+        for row in rows:
+            finish_post(
+                session=session,
+                post_id=int(row.subject or 0),
+                now=now,
+                attempts=row.attempts,
+                error=reason,
+            )
+            if reason in self.pauses:
+                pause(
+                    session=session, team_id=row.team_id, channel_id=row.channel_id, reason=reason
                 )
-                if not retry.backoff:
-                    # Rate limited: every posting thread waits at the gate, this one with them.
-                    self.gate.close_for(retry.delay)
-                    continue
-                if self.stopping.wait(retry.delay):
-                    raise _GiveUp(f"{retry.reason}; stopped", attempts=attempts) from None
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
-
-    def _send_once(self, channel_id: str, post: Post, backoff: float) -> str:
-        try:
-            return self.sender.send(channel_id, post)
-        except SendRefused as refused:
-            raise _GiveUp(refused.reason, pause=refused.pause) from None
-        except RateLimited as limited:
-            raise _Retry(limited.retry_after, "rate limited", backoff=False) from None
-        except TemporaryFailure as failure:
-            raise _Retry(backoff, failure.reason) from None
+                log.warning(
+                    "%s paused team=%s channel=%s: Slack said %s",
+                    row.kind,
+                    row.team_id,
+                    row.channel_id,
+                    reason,
+                )
+            else:
+                log.error(
+                    "%s failed team=%s channel=%s attempts=%d: %s",
+                    row.kind,
+                    row.team_id,
+                    row.channel_id,
+                    row.attempts,
+                    reason,
+                )

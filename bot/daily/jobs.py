@@ -6,8 +6,9 @@ every few seconds (`MISSIONBOT_SCHEDULE_REFRESH_SECONDS`) to pick up changes mad
 process. The same refresh sweeps for posts that are due but unclaimed (a job added just after
 its time, a misfire), and at start a catch-up also retries the day's failed posts.
 
-Whatever fires, the post goes through `DailyPoster`, which claims it in the database first:
-the cron job, the sweep and another process never send one post twice.
+Whatever fires, the post goes through `DailyPoster`, which claims it in the database and queues
+it in the outbox in one transaction: the cron job, the sweep and another process never queue
+one post twice, and the outbox's sender sends it (`settle` waits for that).
 
 `run_due()` is the whole decision "what should be posted now" as one synchronous call, which
 is what the tests drive (with time travel) instead of starting background threads.
@@ -16,9 +17,10 @@ is what the tests drive (with time travel) instead of starting background thread
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -26,13 +28,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.daily.flows import DailyPoster, PostResult, Sender
+from bot.daily.flows import DailyPoster, Due, PostResult, Render
 from bot.daily.schedule import (
     DIGEST_KIND,
     ChannelSchedule,
     all_schedules,
     claimed_keys,
-    get_schedule,
+    schedules_of,
 )
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
@@ -41,10 +43,14 @@ log = logging.getLogger(__name__)
 
 REFRESH_JOB_ID = "schedule:refresh"
 CATCH_UP_JOB_ID = "schedule:catch-up"
-# Posting threads: a post spends most of its time waiting (database, Slack), so more threads
-# than cores keep Slack's workspace allowance used; beyond ~16 they only queue on the GIL and
-# the database pool (10 + 10 connections, shared with the request threads).
-POSTING_THREADS = 16
+# Threads that claim, draw and queue due posts: each is a transaction, so a few keep ahead of
+# the sender (which sends at Slack's pace) without crowding the database pool (10 + 10
+# connections, shared with the request threads and the sender).
+POSTING_THREADS = 8
+# Of those, how many queue batches of due posts at once (the others hand their channel over);
+# SQLite has one writer, so one: more would only wait on each other's write lock.
+QUEUEING_THREADS = {"sqlite": 1}
+QUEUEING_THREADS_DEFAULT = 4
 SWEEP_EXECUTOR = "sweep"
 
 
@@ -55,10 +61,11 @@ class DailyScheduler:
         self,
         settings: Settings,
         database: Database,
-        sender: Sender | None = None,
+        render: Render | None = None,
         *,
         clock: Clock = utcnow,
         poster: DailyPoster | None = None,
+        notify: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -66,9 +73,9 @@ class DailyScheduler:
         self.cutoff = settings.missionbot_catchup_cutoff
         self._stopping = threading.Event()
         if poster is None:
-            if sender is None:
-                raise TypeError("DailyScheduler needs a sender or a poster")
-            poster = DailyPoster(database, sender, clock=clock, stopping=self._stopping)
+            if render is None:
+                raise TypeError("DailyScheduler needs a render or a poster")
+            poster = DailyPoster(database, render, clock=clock, notify=notify or (lambda: None))
         self.poster = poster
         self._scheduler = BackgroundScheduler(
             timezone=ZoneInfo("UTC"),
@@ -87,6 +94,11 @@ class DailyScheduler:
             },
         )
         self._fingerprints: dict[str, tuple[str, tuple[str, ...], str]] = {}
+        # Channels whose cron job fired and whose post is not yet queued (an ordered set).
+        self._firing: dict[tuple[str, str], None] = {}
+        self._firing_lock = threading.Lock()
+        self._queueing = 0
+        self._queueing_threads = QUEUEING_THREADS.get(database.dialect, QUEUEING_THREADS_DEFAULT)
         self._reload_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -161,8 +173,39 @@ class DailyScheduler:
     def catch_up(self) -> list[PostResult]:
         return self.run_due(retry_failed=True)
 
+    def every(self, seconds: int, job: Callable[[], object], job_id: str) -> None:
+        """Run `job` every `seconds` beside the sweep (the onboarding drip), once started."""
+        self._scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            executor=SWEEP_EXECUTOR,
+            replace_existing=True,
+        )
+
     def _fire(self, team_id: str, channel_id: str) -> None:
-        self.run_due(channel=(team_id, channel_id))
+        """A channel's cron job: its post is due. Posts due together are queued in batches:
+        a job hands its channel over to a thread already queueing (a few at a time:
+        `QUEUEING_THREADS`) and returns, so 2,000 channels at one minute cost 40 transactions, not
+        2,000."""
+        with self._firing_lock:
+            self._firing[(team_id, channel_id)] = None
+            if self._queueing >= self._queueing_threads:
+                return
+            self._queueing += 1
+        while True:
+            with self._firing_lock:
+                batch = list(itertools.islice(self._firing, self.poster.BATCH))
+                for key in batch:
+                    del self._firing[key]
+                if not batch:
+                    self._queueing -= 1
+                    return
+            try:
+                self.run_due(channels=batch)
+            except Exception:
+                # The refresh sweep queues whatever is still due in a few seconds.
+                log.exception("queueing the posts of %d channel(s) failed", len(batch))
 
     # -- the decision ----------------------------------------------------------------------
     def run_due(
@@ -170,44 +213,51 @@ class DailyScheduler:
         *,
         retry_failed: bool = False,
         channel: tuple[str, str] | None = None,
+        channels: Collection[tuple[str, str]] | None = None,
     ) -> list[PostResult]:
-        """Post every channel whose post (or Monday digest) is due now and not yet claimed.
+        """Queue every post (or Monday digest) that is due now and not yet claimed.
 
-        `channel` (team, channel), as a cron job asks: that channel only, reading only its own
-        schedule and claims (2,000 jobs at one minute each reading every claim is 4M rows).
+        `channel` (team, channel), or several as `channels`, as cron jobs ask: those channels
+        only, reading only their own schedules and claims (2,000 jobs at one minute each
+        reading every claim is 4M rows).
         """
+        if channel is not None:
+            channels = [channel]
         now = self.clock()
         since = (now - dt.timedelta(days=2)).date()
-        with self.database.transaction() as session:
+        with self.database.reading() as session:
             schedules: list[ChannelSchedule]
-            if channel is None:
+            if channels is None:
                 schedules = all_schedules(session=session)
             else:
-                one = get_schedule(session=session, team_id=channel[0], channel_id=channel[1])
-                schedules = [one] if one is not None else []
+                schedules = schedules_of(session=session, channels=channels)
             taken = claimed_keys(
-                session=session, since=since, include_failed=not retry_failed, channel=channel
+                session=session, since=since, include_failed=not retry_failed, channels=channels
             )
             digests_taken = claimed_keys(
                 session=session,
                 since=since,
                 kind=DIGEST_KIND,
                 include_failed=not retry_failed,
-                channel=channel,
+                channels=channels,
             )
-        results = []
+        due = []
         for schedule in schedules:
             key = (schedule.team_id, schedule.channel_id)
             day = schedule.due(now, cutoff=self.cutoff)
             if day is not None and (*key, day) not in taken:
-                results.append(self.poster.post(schedule, day, retry_failed=retry_failed))
+                due.append(Due(schedule, day))
             monday = schedule.digest_due(now, cutoff=self.cutoff)
             if monday is not None and (*key, monday) not in digests_taken:
-                results.append(self.poster.post_digest(schedule, monday, retry_failed=retry_failed))
-        return results
+                due.append(Due(schedule, monday, DIGEST_KIND))
+        return self.poster.queue(due, retry_failed=retry_failed) if due else []
+
+    def settle(self, results: Iterable[PostResult], *, timeout: float = 30.0) -> list[PostResult]:
+        """`results` once their queued posts have been sent or have failed (see DailyPoster)."""
+        return self.poster.settle(results, timeout=timeout)
 
     def post_today(self, *, channels: Iterable[str] = (), force: bool = False) -> list[PostResult]:
-        """Post today's principle now in the given (or every) subscribed channel.
+        """Queue today's principle now in the given (or every) subscribed channel.
 
         Once a day unless `force`: a channel already posted today is left alone.
         """
@@ -218,12 +268,10 @@ class DailyScheduler:
         unknown = wanted - {s.channel_id for s in schedules}
         if unknown:
             raise LookupError(", ".join(sorted(unknown)))
-        results = []
-        for schedule in schedules:
-            if wanted and schedule.channel_id not in wanted:
-                continue
-            if schedule.paused_reason and not (force or schedule.channel_id in wanted):
-                continue
-            day = schedule.local_date(now)
-            results.append(self.poster.post(schedule, day, retry_failed=True, force=force))
-        return results
+        due = [
+            Due(schedule, schedule.local_date(now))
+            for schedule in schedules
+            if (not wanted or schedule.channel_id in wanted)
+            and (not schedule.paused_reason or force or schedule.channel_id in wanted)
+        ]
+        return self.poster.queue(due, retry_failed=True, force=force)

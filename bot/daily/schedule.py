@@ -2,7 +2,7 @@
 
 Plain Python over a SQLAlchemy session; time comes in as an aware `now` so that every rule here
 is testable without a clock or Slack. The APScheduler wiring lives in bot/daily/jobs.py and the
-posting in bot/daily/flows.py.
+queueing in bot/daily/flows.py.
 
 A post is *claimed* in `scheduled_posts` (unique on team, channel, local date and kind) before
 it is sent, so two processes, or a cron job and a catch-up sweep, never send the same post twice.
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -394,6 +394,20 @@ def get_schedule(*, session: Session, team_id: str, channel_id: str) -> ChannelS
     return _schedule(row) if row else None
 
 
+def schedules_of(
+    *, session: Session, channels: Collection[tuple[str, str]]
+) -> list[ChannelSchedule]:
+    """The schedules of these (team, channel) pairs (those still subscribed)."""
+    if not channels:
+        return []
+    query = (
+        select(Subscription)
+        .where(tuple_(Subscription.team_id, Subscription.channel_id).in_(list(channels)))
+        .order_by(Subscription.team_id, Subscription.channel_id)
+    )
+    return [_schedule(row) for row in session.scalars(query)]
+
+
 def all_schedules(*, session: Session, team_id: str | None = None) -> list[ChannelSchedule]:
     query = select(Subscription).order_by(Subscription.team_id, Subscription.channel_id)
     if team_id is not None:
@@ -420,10 +434,12 @@ def claim_post(
     local_date: dt.date,
     now: dt.datetime,
     kind: str = DAILY_KIND,
+    principle_id: int | None = None,
     retry_failed: bool = False,
     force: bool = False,
 ) -> int | None:
-    """Claim the channel's post of `local_date`; the claimed row's id, or None if taken.
+    """Claim the channel's post of `local_date` (showing `principle_id`, for a morning post);
+    the claimed row's id, or None if taken.
 
     The insert is atomic on the unique key, so of two racing processes exactly one wins. A
     failed post can be claimed again with `retry_failed`; `force` takes any existing claim.
@@ -437,7 +453,14 @@ def claim_post(
     }
     claimed = session.scalar(
         insert(ScheduledPost)
-        .values(**keys, status=PostStatus.SENDING, attempts=0, claimed_at=now, updated_at=now)
+        .values(
+            **keys,
+            principle_id=principle_id,
+            status=PostStatus.SENDING,
+            attempts=0,
+            claimed_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=list(keys))
         .returning(ScheduledPost.id)
     )
@@ -449,7 +472,13 @@ def claim_post(
     return session.scalar(
         update(ScheduledPost)
         .where(*conditions)
-        .values(status=PostStatus.SENDING, claimed_at=now, updated_at=now, last_error=None)
+        .values(
+            principle_id=principle_id,
+            status=PostStatus.SENDING,
+            claimed_at=now,
+            updated_at=now,
+            last_error=None,
+        )
         .returning(ScheduledPost.id)
     )
 
@@ -459,7 +488,6 @@ def finish_post(
     session: Session,
     post_id: int,
     now: dt.datetime,
-    principle_id: int | None,
     attempts: int,
     message_ts: str | None = None,
     error: str | None = None,
@@ -471,7 +499,6 @@ def finish_post(
         .where(ScheduledPost.id == post_id)
         .values(
             status=status,
-            principle_id=principle_id,
             attempts=ScheduledPost.attempts + attempts,
             message_ts=message_ts,
             last_error=error[:200] if error else None,
@@ -486,19 +513,19 @@ def claimed_keys(
     since: dt.date,
     kind: str = DAILY_KIND,
     include_failed: bool = True,
-    channel: tuple[str, str] | None = None,
+    channels: Collection[tuple[str, str]] | None = None,
 ) -> set[tuple[str, str, dt.date]]:
     """(team, channel, local date) of the posts claimed since `since`, to skip them cheaply.
 
-    `channel` (team, channel) narrows it to one channel: a cron job firing for one channel
+    `channels` ((team, channel) pairs) narrows it to those: cron jobs firing for some channels
     must not read every channel's claims, or a fan-out of N channels reads N² rows.
     """
     query = select(ScheduledPost.team_id, ScheduledPost.channel_id, ScheduledPost.local_date).where(
         ScheduledPost.kind == kind, ScheduledPost.local_date >= since
     )
-    if channel is not None:
+    if channels is not None:
         query = query.where(
-            ScheduledPost.team_id == channel[0], ScheduledPost.channel_id == channel[1]
+            tuple_(ScheduledPost.team_id, ScheduledPost.channel_id).in_(list(channels))
         )
     if not include_failed:
         query = query.where(ScheduledPost.status != PostStatus.FAILED)

@@ -2,6 +2,6 @@
 
 `queue` owns the table's operations (enqueue in the caller's transaction, claim with leases,
 record outcomes, cancel, status); `sender` drains it against a small `Transport`, pacing each
-channel and coalescing backlogs; `gate` is the shared pause after a 429. Nothing here imports
-Slack: bot/slack/transport.py is the Slack side.
+channel, coalescing backlogs and pausing a workspace after a 429 (`RateLimitGate`). Nothing
+here imports Slack: bot/slack/delivery.py is the Slack side (the transport, a handler per kind).
 """

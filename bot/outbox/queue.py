@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import OutboxMessage, utcnow
 from bot.db.models import table as table_of
@@ -51,22 +52,39 @@ def enqueue(
     channel_id: str,
     text: str | None = None,
     blocks: Sequence[Mapping[str, Any]] | None = None,
+    file: Mapping[str, str] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reply: bool = False,
     subject: str | None = None,
     response_url: str | None = None,
     thread_ts: str | None = None,
     update_ts: str | None = None,
     not_before: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
     """Queue one message, in the caller's transaction; call `Sender.notify()` after the commit.
 
     With neither `text` nor `blocks` the body is left for the kind's handler to draw at send
-    time (from `subject`), so that what is sent is what is true then.
+    time (from `subject`), so that what is sent is what is true then. A stored body is sent
+    as it is, without a transaction to draw it. Without `flush` the row is written with the
+    session's next flush (many rows: one INSERT) and has no id until then. `file`
+    ({"filename", "title", "content"}) is uploaded into the conversation with `text` as its
+    comment. `after`: what the kind's handler needs once the message is sent (JSON), read
+    back with `stored_body(row)["after"]`. `reply`: an ephemeral answer
+    through `response_url` instead of a post.
     """
     now = now or utcnow()
     body = None
-    if text is not None or blocks is not None:
-        body = json.dumps({"text": text or "", "blocks": list(blocks) if blocks else None})
+    if text is not None or blocks is not None or file is not None or after is not None:
+        stored: dict[str, Any] = {"text": text or "", "blocks": list(blocks) if blocks else None}
+        if file is not None:
+            stored["file"] = dict(file)
+        if after is not None:
+            stored["after"] = dict(after)
+        if reply:
+            stored["reply"] = True
+        body = json.dumps(stored)
     row = OutboxMessage(
         team_id=team_id,
         kind=kind,
@@ -82,16 +100,17 @@ def enqueue(
         created_at=now,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
-def stored_body(row: OutboxMessage) -> tuple[str, list[dict[str, Any]] | None] | None:
-    """The (text, blocks) written at enqueue time, or None when the handler draws it."""
+def stored_body(row: OutboxMessage) -> dict[str, Any] | None:
+    """{"text", "blocks"[, "file"]} as written at enqueue time; None when the handler draws it."""
     if row.body is None:
         return None
-    body = json.loads(row.body)
-    return str(body.get("text") or ""), body.get("blocks")
+    body: dict[str, Any] = json.loads(row.body)
+    return body
 
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
@@ -106,7 +125,7 @@ def _same(column: Any, value: str | None) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 
-def claim_batch(
+def claim(
     session: Session,
     *,
     owner: str,
@@ -114,18 +133,28 @@ def claim_batch(
     lease: dt.timedelta,
     kinds: Collection[str],
     coalesce: Mapping[str, int] | None = None,
+    channels: int = 1,
     exclude_channels: Collection[tuple[str, str]] = (),
     exclude_teams: Collection[str] = (),
-) -> list[OutboxMessage]:
-    """Lease the oldest due row, and for a coalescing kind its due siblings; [] when none.
+) -> list[list[OutboxMessage]]:
+    """Lease due rows for up to `channels` channels: one group of rows per channel, oldest first.
 
-    Siblings share team, channel, kind, thread_ts and update_ts, up to `coalesce[kind]` rows in
-    all, oldest first. `exclude_channels` ((team_id, channel_id) pairs) and `exclude_teams` are
-    the caller's busy channels and rate-limited workspaces. Each claimed row's `attempts` grows
-    by one (a row that keeps killing its process ends failed too).
+    A group is the channel's oldest due row and, for a coalescing kind, its due siblings (same
+    team, channel, kind, thread_ts and update_ts), up to `coalesce[kind]` rows in all. A channel
+    with a live lease anywhere is left out, and so are `exclude_channels` ((team_id, channel_id)
+    pairs: the caller's busy channels) and `exclude_teams` (rate-limited workspaces).
+
+    One SELECT … FOR UPDATE SKIP LOCKED reads the candidates and one UPDATE leases them, so a
+    morning fan-out claims many channels per transaction rather than one. Each claimed row's
+    `attempts` grows by one (a row that keeps killing its process ends failed too).
     """
-    if not kinds:
+    if not kinds or channels < 1:
         return []
+    caps = coalesce or {}
+    widest = max([caps.get(kind, 1) for kind in kinds] + [1])
+    # Enough candidates to fill `channels` groups when every group is full: a backlog in one
+    # channel must not hide the other channels' rows.
+    scan = channels * widest
     other = aliased(OutboxMessage)
     busy_elsewhere = exists().where(
         other.team_id == OutboxMessage.team_id,
@@ -133,26 +162,71 @@ def claim_batch(
         other.status == Status.SENDING,
         other.lease_until > now,
     )
-    first_query = (
+    query = (
         select(OutboxMessage)
         .where(_due(now), OutboxMessage.kind.in_(list(kinds)), ~busy_elsewhere)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
-        .limit(1)
+        .limit(scan)
         .with_for_update(skip_locked=True, of=OutboxMessage)
     )
     if exclude_channels:
-        first_query = first_query.where(
+        query = query.where(
             tuple_(OutboxMessage.team_id, OutboxMessage.channel_id).not_in(list(exclude_channels))
         )
     if exclude_teams:
-        first_query = first_query.where(OutboxMessage.team_id.not_in(list(exclude_teams)))
-    first = session.scalars(first_query).first()
-    if first is None:
+        query = query.where(OutboxMessage.team_id.not_in(list(exclude_teams)))
+    groups: dict[tuple[str, str], list[OutboxMessage]] = {}
+    candidates = session.scalars(query).all()
+    for row in candidates:
+        key = (row.team_id, row.channel_id)
+        group = groups.get(key)
+        if group is None:
+            if len(groups) < channels:
+                groups[key] = [row]
+            continue
+        first = group[0]
+        if len(group) < caps.get(first.kind, 1) and (row.kind, row.thread_ts, row.update_ts) == (
+            first.kind,
+            first.thread_ts,
+            first.update_ts,
+        ):
+            group.append(row)
+    if len(candidates) == scan:
+        # The scan stopped short: a coalescing group may have siblings further back.
+        for group in groups.values():
+            cap = caps.get(group[0].kind, 1)
+            if len(group) < cap:
+                group += _siblings(session, group, now=now, limit=cap - len(group))
+    claimed = [row for group in groups.values() for row in group]
+    if not claimed:
         return []
-    rows = [first]
-    cap = (coalesce or {}).get(first.kind, 1)
-    if cap > 1:
-        rows += session.scalars(
+    until = now + lease
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in claimed]))
+        .values(
+            status=Status.SENDING,
+            lease_owner=owner,
+            lease_until=until,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for row in claimed:
+        # What the UPDATE wrote, without reading it back.
+        set_committed_value(row, "status", Status.SENDING)
+        set_committed_value(row, "lease_owner", owner)
+        set_committed_value(row, "lease_until", until)
+        set_committed_value(row, "attempts", row.attempts + 1)
+    return list(groups.values())
+
+
+def _siblings(
+    session: Session, group: list[OutboxMessage], *, now: dt.datetime, limit: int
+) -> list[OutboxMessage]:
+    first = group[0]
+    return list(
+        session.scalars(
             select(OutboxMessage)
             .where(
                 _due(now),
@@ -161,19 +235,13 @@ def claim_batch(
                 OutboxMessage.kind == first.kind,
                 _same(OutboxMessage.thread_ts, first.thread_ts),
                 _same(OutboxMessage.update_ts, first.update_ts),
-                OutboxMessage.id != first.id,
+                OutboxMessage.id.not_in([row.id for row in group]),
             )
             .order_by(OutboxMessage.not_before, OutboxMessage.id)
-            .limit(cap - 1)
+            .limit(limit)
             .with_for_update(skip_locked=True)
-        ).all()
-    for row in rows:
-        row.status = Status.SENDING
-        row.lease_owner = owner
-        row.lease_until = now + lease
-        row.attempts += 1
-    session.flush()
-    return rows
+        )
+    )
 
 
 def held(session: Session, ids: Iterable[int], *, owner: str) -> list[OutboxMessage]:
@@ -294,6 +362,23 @@ def next_due(session: Session, *, now: dt.datetime, kinds: Collection[str]) -> d
     return min(found) if found else None
 
 
+def unfinished(session: Session, ids: Collection[int]) -> int:
+    """How many of `ids` are still pending or being sent."""
+    if not ids:
+        return 0
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(ids)),
+                OutboxMessage.status.in_([Status.PENDING, Status.SENDING]),
+            )
+        )
+        or 0
+    )
+
+
 def purge(session: Session, *, before: dt.datetime) -> int:
     """Delete sent and cancelled rows that ended before `before`; failed ones stay to be read."""
     result = session.execute(
@@ -382,6 +467,7 @@ class NewMessage:
     blocks: Sequence[Mapping[str, Any]] | None = None
     subject: str | None = None
     response_url: str | None = None
+    thread_ts: str | None = None
 
 
 _INSERT_MESSAGES = table_of(OutboxMessage).insert()
@@ -415,7 +501,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.da
                     )
                 ),
                 "response_url": message.response_url,
-                "thread_ts": None,
+                "thread_ts": message.thread_ts,
                 "update_ts": None,
                 "status": Status.PENDING.value,
                 "attempts": 0,

@@ -2,15 +2,24 @@
 
 Features plug in a `Handler` per kind: it draws a claimed batch into one `Outgoing` message at
 send time (so a kudos withdrawn meanwhile is left out), says how many rows of its kind may go
-in one message, and hears how the send went (`on_sent`, `on_failed`). The engine knows nothing
-of kudos or principles.
+in one message, and hears how the send went (`on_sent`, `on_failed`). A row whose body was
+stored at enqueue time (a morning post, a DM) is sent as stored, without drawing. The engine
+knows nothing of kudos or principles.
+
+Database work per message is what limits a morning fan-out (2,000 channels at Slack's pace),
+so it is shared: one worker at a time claims due rows for up to `claim_channels` channels in
+one transaction and hands them to the others through an in-memory queue; a stored body needs
+no transaction before the call; outcomes are recorded together, one transaction for whatever
+has come back meanwhile (one when the queue is quiet, dozens in a fan-out).
 
 How it sends:
 - **Per channel**, at most one message per `channel_interval` (Slack allows about 1/s): a
   channel being sent to or cooling down is left out of claims, so its backlog waits in the
   table and goes out as one coalesced message rather than queueing one message a second behind.
 - **Per workspace**, a 429 closes a `RateLimitGate` for its Retry-After; no worker claims that
-  workspace's rows until it opens. The 429 costs the message no attempt.
+  workspace's rows until it opens, and a worker holding a claim waits at it (for a short
+  Retry-After, sending the refused message again after it; for a long one, giving the rows
+  back). The 429 costs the message no attempt.
 - A retryable failure (5xx, network) backs off exponentially (`backoff_first`, doubling, at
   most `backoff_max`) through the row's `not_before`; after `max_attempts` claims or once the
   row is older than `max_age` it ends failed with its reason, logged as one WARNING line. A
@@ -46,7 +55,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -58,7 +67,6 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, utcnow
 from bot.outbox import queue
-from bot.outbox.gate import WorkspaceGates
 from bot.outbox.queue import MESSAGE_KIND, Status
 
 log = logging.getLogger(__name__)
@@ -79,6 +87,10 @@ class Outgoing:
     update_ts: str | None = None
     # Where to post instead (in_channel) when the bot can't post in the channel itself.
     response_url: str | None = None
+    # A file to upload into the conversation (a user ID: their DM), `text` as its comment.
+    file: FileUpload | None = None
+    # Answer the command privately through `response_url` (ephemeral) rather than post.
+    reply: bool = False
 
     @classmethod
     def from_row(cls, row: OutboxMessage) -> Outgoing:
@@ -86,16 +98,25 @@ class Outgoing:
         body = queue.stored_body(row)
         if body is None:
             raise ValueError(f"outbox row {row.id} ({row.kind}) has no stored body")
-        text, blocks = body
+        file = body.get("file")
         return cls(
             team_id=row.team_id,
             channel_id=row.channel_id,
-            text=text,
-            blocks=blocks,
+            text=str(body.get("text") or ""),
+            blocks=body.get("blocks"),
             thread_ts=row.thread_ts,
             update_ts=row.update_ts,
             response_url=row.response_url,
+            file=FileUpload(**file) if file else None,
+            reply=bool(body.get("reply")),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FileUpload:
+    filename: str
+    title: str
+    content: str | bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +204,11 @@ class SenderSettings:
     backoff_max: float = 300.0
     # Sent and cancelled rows are deleted this long after they ended (failed ones are kept).
     keep: dt.timedelta = dt.timedelta(days=7)
+    # Channels one claim leases at most (0: as many as there are workers). Claimed rows wait
+    # in memory for a free worker, so more would only hold leases other processes could use.
+    claim_channels: int = 0
+    # A closed rate-limit gate is waited out by a worker holding a claim for this long at most.
+    gate_wait: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +221,61 @@ class DrainReport:
     pending: int
 
 
-# -- pacing -----------------------------------------------------------------------------------
+# -- pacing: the workspace's 429 gate, each channel's interval ---------------------------------
+class RateLimitGate:
+    """Closed for a while when Slack answers 429; sending threads wait here before each call.
+
+    One per workspace: Slack limits chat.postMessage per app and workspace as well as per
+    channel, so after a 429 the other threads would only collect more of them.
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._open_at = 0.0
+
+    @property
+    def closed(self) -> bool:
+        return self.remaining() > 0
+
+    def remaining(self) -> float:
+        """Seconds until the gate opens again (0 when open)."""
+        with self._lock:
+            return max(self._open_at - self._monotonic(), 0.0)
+
+    def close_for(self, seconds: float) -> None:
+        with self._lock:
+            self._open_at = max(self._open_at, self._monotonic() + seconds)
+
+
+class WorkspaceGates:
+    """A `RateLimitGate` per team, made on first use."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._gates: dict[str, RateLimitGate] = {}
+
+    def __getitem__(self, team_id: str) -> RateLimitGate:
+        with self._lock:
+            gate = self._gates.get(team_id)
+            if gate is None:
+                gate = self._gates[team_id] = RateLimitGate(self._monotonic)
+            return gate
+
+    def closed_teams(self) -> set[str]:
+        with self._lock:
+            gates = list(self._gates.items())
+        return {team for team, gate in gates if gate.closed}
+
+    def next_open_in(self) -> float | None:
+        """Seconds until the first closed gate opens; None when all are open."""
+        with self._lock:
+            gates = list(self._gates.values())
+        waits = [wait for wait in (gate.remaining() for gate in gates) if wait > 0]
+        return min(waits) if waits else None
+
+
 class ChannelPacer:
     """Which channels this process is sending to or letting cool down (single-flight + interval)."""
 
@@ -240,12 +320,31 @@ def _owner_id() -> str:
 
 
 # -- the engine -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One channel's claimed rows, as plain data: what a worker needs to send them."""
+
+    kind: str
+    key: ChannelKey
+    ids: tuple[int, ...]
+    # The message when it was stored at enqueue time (one row): sent without drawing.
+    stored: Outgoing | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    claim: Claim
+    ids: tuple[int, ...]
+    result: SendResult
+
+
 class Sender:
     """Drains the outbox: `start()`/`stop()` with the process, or `drain()` in the caller."""
 
     IDLE_BACKSTOP_S = 5.0
     PURGE_EVERY_S = 3600.0
     RECORD_RETRY_MAX_S = 5.0
+    WAIT_POLL_S = 0.05
 
     def __init__(
         self,
@@ -268,6 +367,8 @@ class Sender:
         self.gates = WorkspaceGates(monotonic)
         self.pacer = ChannelPacer(self.settings.channel_interval, monotonic)
         self._claim_lock = threading.Lock()
+        self._ready: deque[Claim] = deque()
+        self._ready_lock = threading.Lock()
         self._wake = threading.Condition()
         self._generation = 0
         self._poller: int | None = None
@@ -275,6 +376,9 @@ class Sender:
         self._threads: list[threading.Thread] = []
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
+        self._outcomes: list[_Outcome] = []
+        self._outcomes_lock = threading.Lock()
+        self._recording = False
         self._database_trouble = False
         self._next_purge = 0.0
 
@@ -282,22 +386,32 @@ class Sender:
         """Add a feature's handler (before `start()`)."""
         self.handlers[kind] = handler
 
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        self._stopping.clear()
         for n in range(self.settings.workers):
             thread = threading.Thread(target=self._work, name=f"outbox-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Stop the workers: each finishes the message in hand. True if all ended in time."""
+        """Stop the workers: each finishes the message in hand. True if all ended in time.
+
+        Claims not yet started are given back (due at once) for the next sender.
+        """
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0))
-        return not any(thread.is_alive() for thread in self._threads)
+        self._give_back_unsent()
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        return not self._threads
 
     def notify(self, channels: Sequence[ChannelKey] = ()) -> None:
         """Something was enqueued (and committed): wake a worker now rather than at its poll.
@@ -320,11 +434,11 @@ class Sender:
 
     def drain(self, timeout: float) -> DrainReport:
         """Send in the calling thread until nothing is pending (retries coming due included)
-        or `timeout` seconds have passed. For tests and `missionbot post-today`."""
+        or `timeout` seconds have passed. For tests; `wait_for` when the workers run."""
         before = self.counts()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._step():
+            if self._step(channels=1):
                 continue
             with self.database.reading() as session:
                 due = queue.next_due(session, now=self.clock(), kinds=list(self.handlers))
@@ -355,12 +469,24 @@ class Sender:
             pending=int(pending or 0),
         )
 
+    def wait_for(self, ids: Sequence[int], timeout: float) -> bool:
+        """Wait until the rows `ids` have ended (sent, failed or cancelled), whoever sends them:
+        this sender's workers or another process's. False if some are left after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.database.reading() as session:
+                left = queue.unfinished(session, ids)
+            if not left:
+                return True
+            if time.monotonic() >= deadline or self._stopping.wait(self.WAIT_POLL_S):
+                return False
+
     # -- one worker ---------------------------------------------------------------------------
     def _work(self) -> None:
         seen = self._generation
         while not self._stopping.is_set():
             try:
-                claimed = self._step()
+                claimed = self._step(channels=self._claim_size())
             except SQLAlchemyError as exc:
                 self._database_down(exc)
                 self._stopping.wait(self.settings.poll)
@@ -371,6 +497,9 @@ class Sender:
                 continue
             if not claimed:
                 seen = self._idle(seen)
+
+    def _claim_size(self) -> int:
+        return self.settings.claim_channels or max(self.settings.workers, 1)
 
     def _idle(self, seen: int) -> int:
         """Wait for `notify()`; one idle worker at a time also polls (and watches cool-downs)."""
@@ -397,38 +526,88 @@ class Sender:
             self._database_trouble = True
             log.warning("outbox: database unavailable, will retry: %s", _first_line(exc))
 
-    def _step(self) -> bool:
-        """Claim one batch and send it; False when nothing could be claimed."""
+    def _step(self, *, channels: int) -> bool:
+        """Send one claimed channel's message, claiming more first if none waits; False when
+        nothing could be claimed."""
+        claim = self._next(channels)
+        if claim is None:
+            return False
+        try:
+            self._send(claim)
+        finally:
+            self.pacer.end(claim.key)
+        return True
+
+    def _take(self) -> Claim | None:
+        with self._ready_lock:
+            return self._ready.popleft() if self._ready else None
+
+    def _next(self, channels: int) -> Claim | None:
+        """A claim from the in-memory queue, or claim up to `channels` channels (one worker at a
+        time: the others wait for its claim rather than claim past one another)."""
+        claim = self._take()
+        if claim is not None:
+            return claim
         with self._claim_lock:
+            claim = self._take()
+            if claim is not None or self._stopping.is_set():
+                return claim
             now = self.clock()
             self._purge(now)
-            with self.database.transaction() as session:
-                rows = queue.claim_batch(
-                    session,
-                    owner=self.owner,
-                    now=now,
-                    lease=self.settings.lease,
-                    kinds=list(self.handlers),
-                    coalesce={kind: h.coalesce for kind, h in self.handlers.items()},
-                    exclude_channels=self.pacer.busy(),
-                    exclude_teams=self.gates.closed_teams(),
-                )
-                batch = [row.id for row in rows]
-                kind = rows[0].kind if rows else ""
-                key = (rows[0].team_id, rows[0].channel_id) if rows else ("", "")
+            claims = self._claim(now, channels)
             if self._database_trouble:
                 self._database_trouble = False
                 log.warning("outbox: database available again")
-            if not batch:
-                return False
-            self.pacer.begin(key)
-        # Maybe there is more: let another worker look while this one sends.
-        self.notify()
+            if not claims:
+                return None
+            for claimed in claims:
+                self.pacer.begin(claimed.key)
+            with self._ready_lock:
+                self._ready.extend(claims[1:])
+        # Maybe there is more (queued here, or in the table): wake the others.
+        for _ in claims[1:] or [claims[0]]:
+            self.notify()
+        return claims[0]
+
+    def _claim(self, now: dt.datetime, channels: int) -> list[Claim]:
+        with self.database.transaction() as session:
+            groups = queue.claim(
+                session,
+                owner=self.owner,
+                now=now,
+                lease=self.settings.lease,
+                kinds=list(self.handlers),
+                coalesce={kind: h.coalesce for kind, h in self.handlers.items()},
+                channels=channels,
+                exclude_channels=self.pacer.busy(),
+                exclude_teams=self.gates.closed_teams(),
+            )
+            return [
+                Claim(
+                    kind=rows[0].kind,
+                    key=(rows[0].team_id, rows[0].channel_id),
+                    ids=tuple(row.id for row in rows),
+                    stored=(
+                        Outgoing.from_row(rows[0])
+                        if len(rows) == 1 and rows[0].body is not None
+                        else None
+                    ),
+                )
+                for rows in groups
+            ]
+
+    def _give_back_unsent(self) -> None:
+        """At stop: claims still queued in memory go back to pending, due now, no attempt lost."""
+        with self._ready_lock:
+            claims, self._ready = list(self._ready), deque()
+        if not claims:
+            return
         try:
-            self._send(kind, key, batch)
-        finally:
-            self.pacer.end(key)
-        return True
+            with self.database.transaction() as session:
+                rows = queue.held(session, [i for c in claims for i in c.ids], owner=self.owner)
+                queue.retry_later(rows, now=self.clock(), delay=0, reason=None, count_attempt=False)
+        except SQLAlchemyError as exc:
+            log.warning("outbox: could not give back %d claim(s): %s", len(claims), exc)
 
     def _purge(self, now: dt.datetime) -> None:
         """At most once every `PURGE_EVERY_S`: forget what was sent long ago (under the lock)."""
@@ -442,59 +621,107 @@ class Sender:
                 "outbox: deleted %d message(s) sent before %s", purged, now - self.settings.keep
             )
 
-    def _send(self, kind: str, key: ChannelKey, batch: list[int]) -> None:
-        handler = self.handlers[kind]
-        result: SendResult
+    def _send(self, claim: Claim) -> None:
+        outgoing = claim.stored
+        ids = claim.ids
+        if outgoing is None:
+            drawn = self._draw(claim)
+            if drawn is None:
+                return
+            outgoing, ids = drawn
+        self._record(_Outcome(claim, ids, self._send_through_gate(claim, outgoing)))
+
+    def _send_through_gate(self, claim: Claim, outgoing: Outgoing) -> SendResult:
+        """Send once the workspace's gate is open. A short wait (≤ `gate_wait`, a fan-out's
+        usual Retry-After) is waited out here with the lease in hand, and a 429 answered
+        within it is sent again after it: no transaction to give the rows back and claim
+        them again. A longer one gives the rows back, due when the gate opens."""
+        gate = self.gates[claim.key[0]]
+        budget_end = self.monotonic() + self.settings.gate_wait
+        while True:
+            remaining = gate.remaining()
+            if remaining > 0:
+                if self.monotonic() + remaining > budget_end or self._stopping.wait(remaining):
+                    return RateLimited(gate.remaining())
+                continue
+            self.pacer.sending(claim.key)
+            try:
+                result = self.transport.send(outgoing)
+            except Exception as exc:
+                log.exception("outbox: transport raised for %s rows %s", claim.kind, claim.ids)
+                return Retryable(f"transport error: {type(exc).__name__}")
+            if not isinstance(result, RateLimited):
+                return result
+            # Every worker of this workspace waits with this one.
+            gate.close_for(result.retry_after)
+            log.info(
+                "outbox: rate limited, team=%s channel=%s waits %.1fs",
+                claim.key[0],
+                claim.key[1],
+                result.retry_after,
+            )
+
+    def _draw(self, claim: Claim) -> tuple[Outgoing, tuple[int, ...]] | None:
+        """The handler draws the rows at send time, in a transaction of its own (None: nothing
+        left to send; the rows it dropped are cancelled)."""
+        handler = self.handlers[claim.kind]
         try:
             with self.database.transaction() as session:
-                rows = queue.held(session, batch, owner=self.owner)
+                rows = queue.held(session, claim.ids, owner=self.owner)
                 outgoing = handler.render(session, rows) if rows else None
                 live = [row for row in rows if row.status == Status.SENDING]
                 if outgoing is None or not live:
                     queue.drop(live, now=self.clock(), reason="nothing left to send")
                     self._count("cancelled", len(rows))
-                    return
-                ids = [row.id for row in live]
+                    return None
+                ids = tuple(row.id for row in live)
             self._count("cancelled", len(rows) - len(live))
+            return outgoing, ids
         except SQLAlchemyError:
             raise  # the lease runs out and the rows are claimed again
         except Exception as exc:
-            log.exception("outbox: drawing %s rows %s failed", kind, batch)
-            self._record(kind, handler, batch, Retryable(f"drawing failed: {type(exc).__name__}"))
-            return
-        gate = self.gates[key[0]]
-        if gate.closed:
-            # Another worker got a 429 meanwhile: give the rows back, due when the gate opens.
-            self._record(kind, handler, ids, RateLimited(gate.remaining()))
-            return
-        self.pacer.sending(key)
-        try:
-            result = self.transport.send(outgoing)
-        except Exception as exc:
-            log.exception("outbox: transport raised for %s rows %s", kind, ids)
-            result = Retryable(f"transport error: {type(exc).__name__}")
-        self._record(kind, handler, ids, result)
+            log.exception("outbox: drawing %s rows %s failed", claim.kind, claim.ids)
+            failure = Retryable(f"drawing failed: {type(exc).__name__}")
+            self._record(_Outcome(claim, claim.ids, failure))
+            return None
 
-    def _record(
-        self,
-        kind: str,
-        handler: Handler,
-        ids: list[int],
-        result: SendResult,
-    ) -> None:
-        """Record the outcome, retrying while the database is away: Slack has already spoken."""
-        delay, hooks = 0.5, True
+    # -- recording ----------------------------------------------------------------------------
+    def _record(self, outcome: _Outcome) -> None:
+        """Record the outcome with whatever else has come back meanwhile, in one transaction.
+
+        The worker that finds nobody recording records for everyone until nothing is left;
+        the others hand their outcome over and go back to sending.
+        """
+        with self._outcomes_lock:
+            self._outcomes.append(outcome)
+            if self._recording:
+                return
+            self._recording = True
+        while True:
+            with self._outcomes_lock:
+                batch, self._outcomes = self._outcomes, []
+                if not batch:
+                    self._recording = False
+                    return
+            try:
+                self._record_batch(batch)
+            except BaseException:
+                with self._outcomes_lock:
+                    self._recording = False
+                raise
+
+    def _record_batch(self, batch: list[_Outcome]) -> None:
+        """Record, retrying while the database is away: Slack has already spoken."""
+        delay = 0.5
         while True:
             try:
-                with self.database.transaction() as session:
-                    self._apply(session, kind, handler, ids, result, hooks=hooks)
+                self._apply_all(batch, hooks=True)
                 return
             except SQLAlchemyError as exc:
+                ids = [i for outcome in batch for i in outcome.ids]
                 log.warning(
-                    "outbox: could not record %s rows %s (%s), retrying in %.1fs: %s",
-                    kind,
+                    "outbox: could not record rows %s, retrying in %.1fs: %s",
                     ids,
-                    type(result).__name__,
                     delay,
                     _first_line(exc),
                 )
@@ -503,29 +730,51 @@ class Sender:
                     return
                 delay = min(delay * 2, self.RECORD_RETRY_MAX_S)
             except Exception:
-                # A handler's hook failed: record the outcome without it rather than not at
-                # all, since an unrecorded send is sent again when the lease runs out.
-                if not hooks:
-                    raise
-                log.exception("outbox: %s handler failed on %s", kind, type(result).__name__)
-                hooks = False
+                # A handler's hook failed. Record each outcome on its own, and the failing one
+                # without its hook rather than not at all: an unrecorded send is sent again.
+                if len(batch) > 1:
+                    for outcome in batch:
+                        self._record_batch([outcome])
+                    return
+                log.exception(
+                    "outbox: %s handler failed on %s",
+                    batch[0].claim.kind,
+                    type(batch[0].result).__name__,
+                )
+                self._apply_all(batch, hooks=False)
+                return
+
+    def _apply_all(self, batch: list[_Outcome], *, hooks: bool) -> None:
+        counts: Counter[str] = Counter()
+        with self.database.transaction() as session:
+            held = {
+                row.id: row
+                for row in queue.held(
+                    session, [i for outcome in batch for i in outcome.ids], owner=self.owner
+                )
+            }
+            for outcome in batch:
+                rows = [held[i] for i in outcome.ids if i in held]
+                self._apply(session, outcome, rows, counts, hooks=hooks)
+        for what, n in counts.items():
+            self._count(what, n)
 
     def _apply(
         self,
         session: Session,
-        kind: str,
-        handler: Handler,
-        ids: list[int],
-        result: SendResult,
+        outcome: _Outcome,
+        rows: list[OutboxMessage],
+        counts: Counter[str],
         *,
         hooks: bool,
     ) -> None:
-        rows = queue.held(session, ids, owner=self.owner)
+        kind, result = outcome.claim.kind, outcome.result
+        handler = self.handlers[kind]
         if not rows:
             log.warning(
                 "outbox: lease on %s rows %s lost before recording %s (sent twice if %s)",
                 kind,
-                ids,
+                list(outcome.ids),
                 type(result).__name__,
                 "another sender sent it" if isinstance(result, Sent) else "it was sent",
             )
@@ -536,7 +785,7 @@ class Sender:
             queue.mark_sent(rows, now=now, message_ts=result.ts)
             if hooks:
                 handler.on_sent(session, rows, result)
-            self._count("sent", len(rows))
+            counts["sent"] += len(rows)
             log.info("outbox sent %s %s rows=%d", kind, channel, len(rows))
             return
         if isinstance(result, RateLimited):
@@ -562,7 +811,7 @@ class Sender:
         queue.mark_failed(rows, now=now, reason=reason)
         if hooks:
             handler.on_failed(session, rows, reason)
-        self._count("failed", len(rows))
+        counts["failed"] += len(rows)
         log.warning(
             "outbox failed %s %s rows=%s attempts=%d: %s",
             kind,

@@ -3,6 +3,10 @@
 Thin: parse (bot/reports/leaderboard.py, bot/reports/periods.py) → report services → render
 (bot/blocks/reports.py). Periods are calendar periods in the caller's own timezone.
 The subcommands are declared on the `/kudos` router (bot/slack/commands.py).
+
+What is shown to the caller alone is the acknowledgement itself; what goes to others — a
+shared leaderboard in the channel, an export into the caller's DM — goes through the outbox
+(bot/slack/delivery.py), sent at Slack's pace and retried, never by the request thread.
 """
 
 from __future__ import annotations
@@ -15,23 +19,31 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.reports import (
-    export_sent,
     export_started,
     leaderboard_message,
+    leaderboard_shared,
     principle_report_message,
 )
-from bot.db.engine import Database
+from bot.blocks.weighted import weighted_message
 from bot.errors import UserError
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
-from bot.reports.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
+from bot.reports.leaderboard import (
+    ReportArgs,
+    Role,
+    find_principle,
+    leaderboard,
+    parse_report_args,
+    principle_report,
+)
 from bot.reports.periods import PERIOD_HELP, PeriodKind
 from bot.reports.scope import ReportScope, report_scope
+from bot.reports.weighted import weighted_leaderboard
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
+from bot.slack.delivery import queue_export, queue_shared
 from bot.slack.ids import Action
-from bot.slack.kudos_delivery import confirm
 from bot.slack.services import Services
 from bot.slack.users import UserDirectory
 
@@ -47,6 +59,10 @@ EXPORT_ADMINS_ONLY = (
 )
 PRINCIPLES_USAGE = "`/kudos principles [period]`, for example `/kudos principles quarter`."
 EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
+WEIGHTED_RECEIVERS_ONLY = (
+    "`weighted` ranks receivers by how many different people recognised them; "
+    "try `/kudos leaderboard month weighted`."
+)
 
 
 def register(app: App) -> None:
@@ -79,13 +95,19 @@ def _require_admin(request: CommandRequest, refusal: str) -> None:
     aliases=("top",),
     help="`/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) "
     f"most; periods: {PERIOD_HELP} (default this month, in your timezone); "
+    "add `weighted` to rank by recognition from different people; "
     "admins add `share` to post it here",
 )
 def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args)
+    if args.weighted and args.role == Role.GIVERS:
+        raise UserError(WEIGHTED_RECEIVERS_ONLY)
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
     scope = _caller_scope(request, args.period)
+    if args.weighted:
+        _show_weighted(ack, request, services, scope, args)
+        return
     with services.db.reading() as session:
         principle = (
             find_principle(session, scope.team_id, args.principle) if args.principle else None
@@ -100,6 +122,43 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
             caller_id=None if args.share else request.user_id,
         )
     reply = leaderboard_message(board, shared_by=request.user_id if args.share else None)
+    if not args.share or not request.channel_id:
+        ack(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="in_channel" if args.share else "ephemeral",
+        )
+        return
+    with services.db.transaction() as session:
+        queue_shared(
+            session,
+            team_id=request.team_id,
+            channel_id=request.channel_id,
+            message=reply,
+            response_url=request.response_url,
+        )
+    services.queued()
+    note = leaderboard_shared(request.channel_id)
+    ack(text=note.text, blocks=note.blocks, response_type="ephemeral")
+
+
+def _show_weighted(
+    ack: Ack, request: CommandRequest, services: Services, scope: ReportScope, args: ReportArgs
+) -> None:
+    """`/kudos leaderboard … weighted`: ranked by recognition from different people."""
+    with services.db.reading() as session:
+        principle = (
+            find_principle(session, scope.team_id, args.principle) if args.principle else None
+        )
+        board = weighted_leaderboard(
+            session=session,
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
+            principle=principle,
+            caller_id=None if args.share else request.user_id,
+        )
+    reply = weighted_message(board, shared_by=request.user_id if args.share else None)
     ack(
         text=reply.text,
         blocks=reply.blocks,
@@ -113,7 +172,7 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
 )
 def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
-    if args.principle or args.share or args.role != "receivers":
+    if args.principle or args.share or args.weighted or args.role != "receivers":
         raise UserError(f"Try {PRINCIPLES_USAGE}")
     scope = _caller_scope(request, args.period)
     previous = scope.period.previous()
@@ -137,53 +196,49 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
 )
 def export_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, EXPORT_USAGE)
-    if args.principle or args.share or args.role != "receivers":
+    if args.principle or args.share or args.weighted or args.role != "receivers":
         raise UserError(f"Try {EXPORT_USAGE}")
     scope = _caller_scope(request, args.period)
     started = export_started(scope.period)
-    # The upload may take longer than Slack's three seconds: acknowledge first.
+    # Gathering names may take longer than Slack's three seconds: acknowledge first.
     ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
-    count, channel_id = send_export(
+    queue_csv(
         client=request.client,
-        db=services.db,
-        users=services.users,
+        services=services,
         scope=scope,
         user_id=request.user_id,
-    )
-    confirm(
-        client=request.client,
-        user_id=request.user_id,
-        channel_id=request.channel_id,
         response_url=request.response_url,
-        message=export_sent(scope.period, count, channel_id),
     )
 
 
-def send_export(
+def queue_csv(
     *,
     client: WebClient,
-    db: Database,
-    users: UserDirectory,
+    services: Services,
     scope: ReportScope,
     user_id: str,
-) -> tuple[int, str]:
-    """The scope's kudos as CSV, uploaded into a DM with the user; (rows, DM channel)."""
+    response_url: str | None,
+) -> None:
+    """The scope's kudos as CSV, queued for the user's DM (then a note through response_url)."""
     team_id, period = scope.team_id, scope.period
-    with db.reading() as session:
+    with services.db.reading() as session:
         rows = export_rows(session=session, team_id=team_id, bounds=scope.bounds)
-    names = {uid: _name(client, users, team_id, uid) for uid in people(rows)}
-    channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
-    client.files_upload_v2(
-        channel=channel_id,
-        content=to_csv(rows, names),
-        filename=f"kudos-{period.slug}.csv",
-        title=f"Kudos, {period.label}",
-        initial_comment=f"The kudos of {period.label}: {len(rows)} rows.",
-    )
+    names = {uid: _name(client, services.users, team_id, uid) for uid in people(rows)}
+    with services.db.transaction() as session:
+        queue_export(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            filename=f"kudos-{period.slug}.csv",
+            title=f"Kudos, {period.label}",
+            content=to_csv(rows, names),
+            comment=f"The kudos of {period.label}: {len(rows)} rows.",
+            response_url=response_url,
+        )
+    services.queued()
     log.info(
-        "export sent team=%s user=%s period=%s rows=%d", team_id, user_id, period.slug, len(rows)
+        "export queued team=%s user=%s period=%s rows=%d", team_id, user_id, period.slug, len(rows)
     )
-    return len(rows), channel_id
 
 
 def _name(client: WebClient, users: UserDirectory, team_id: str, user_id: str) -> str:
@@ -217,4 +272,4 @@ def handle_export_button(
         where=zone(users.get(client, team_id, user_id).timezone),
         now=services.clock(),
     )
-    send_export(client=client, db=services.db, users=users, scope=scope, user_id=user_id)
+    queue_csv(client=client, services=services, scope=scope, user_id=user_id, response_url=None)
