@@ -46,6 +46,7 @@ from bot.db.engine import Database  # noqa: E402
 from bot.db.models import Principle, UTCDateTime  # noqa: E402
 from bot.mission.file import parse_mission  # noqa: E402
 from bot.mission.service import sync_mission  # noqa: E402
+from bot.reports.health import RECIPROCITY_MIN, Health, promise_health, trend_weeks  # noqa: E402
 from bot.reports.leaderboard import (  # noqa: E402
     Leaderboard,
     PrincipleReport,
@@ -54,6 +55,7 @@ from bot.reports.leaderboard import (  # noqa: E402
     principle_report,
 )
 from bot.reports.periods import Period, parse_period  # noqa: E402
+from bot.reports.weighted import WeightedBoard, weighted_leaderboard  # noqa: E402
 
 TEAM = "TBENCHLB01"
 PEOPLE = 5_000
@@ -378,6 +380,146 @@ def _pos(row: Any) -> int:
     return int(row.position)
 
 
+def weighted_answer(board: WeightedBoard) -> Answer:
+    def standing(s: Any) -> tuple[Any, ...]:
+        return (s.rank, s.user_id, round(s.score, 6), s.kudos, s.givers)
+
+    entries = tuple(standing(s) for s in board.entries)
+    caller = standing(board.caller) if board.caller else None
+    return Answer((entries, caller, board.people, board.kudos))
+
+
+def hand_weighted(
+    database: Database, bounds: tuple[dt.datetime | None, dt.datetime | None], caller: str
+) -> Answer:
+    """Σ over givers of √(kudos from that giver), ranked, as one would write it by hand."""
+    values, binds = _params(bounds)
+    query = text(
+        f"""
+        WITH pairs AS (
+            SELECT receiver_id, giver_id, count(*) AS n FROM kudos
+            WHERE {_counted(bounds)}
+            GROUP BY receiver_id, giver_id
+        ), scored AS (
+            SELECT receiver_id AS user_id, sum(sqrt(n)) AS score, sum(n) AS kudos,
+                   count(*) AS givers,
+                   rank() OVER (ORDER BY round(CAST(sum(sqrt(n)) AS NUMERIC), 6) DESC) AS rnk,
+                   count(*) OVER () AS people, sum(sum(n)) OVER () AS total
+            FROM pairs GROUP BY receiver_id
+        )
+        SELECT * FROM scored WHERE rnk <= :top OR user_id = :caller ORDER BY rnk, user_id
+        """
+    ).bindparams(*binds)
+    with database.engine.connect() as connection:
+        rows = connection.execute(query, {**values, "top": TOP, "caller": caller}).all()
+        connection.rollback()
+    standings = [
+        (int(r.rnk), r.user_id, round(float(r.score), 6), int(r.kudos), int(r.givers)) for r in rows
+    ]
+    entries = tuple(s for s in standings if s[0] <= TOP)
+    mine = next((s for s in standings if s[0] > TOP and s[1] == caller), None)
+    people, total = (int(rows[0].people), int(rows[0].total)) if rows else (0, 0)
+    return Answer((entries, mine, people, total))
+
+
+def health_answer(health: Health) -> Answer:
+    rows = tuple(
+        (r.principle.id, r.kudos, r.givers, r.receivers, r.top_receivers, r.weekly)
+        for r in health.principles
+    )
+    pairs = tuple((p.first, p.second, p.first_to_second, p.second_to_first) for p in health.pairs)
+    totals = (health.kudos, health.givers, health.receivers, health.top_receivers)
+    return Answer((rows, tuple(p.id for p in health.quiet), pairs, totals))
+
+
+def hand_health(database: Database, period: Period, today: dt.date) -> Answer:
+    """The promise-health numbers as hand-written SQL: per principle, weekly, top 5, totals
+    and pairs (the same six aggregates the bot runs, written directly)."""
+    bounds = period.bounds(ZONE)
+    weeks = [week.bounds(ZONE) for week in trend_weeks(period, today)]
+    values, binds = _params(bounds)
+    week_values = {f"w{i}": start for i, (start, _end) in enumerate(weeks)}
+    week_values[f"w{len(weeks)}"] = weeks[-1][1]
+    week_binds = [bindparam(name, type_=UTCDateTime()) for name in week_values]
+    sums = ", ".join(
+        f"sum(CASE WHEN created_at >= :w{i} AND created_at < :w{i + 1} THEN 1 ELSE 0 END)"
+        for i in range(len(weeks))
+    )
+    queries = {
+        "principles": text(
+            "SELECT id, position, retired_at IS NOT NULL AS retired FROM principles "
+            "WHERE team_id = :team ORDER BY position"
+        ),
+        "per": text(
+            f"SELECT principle_id, count(*), count(DISTINCT giver_id), "
+            f"count(DISTINCT receiver_id) FROM kudos WHERE {_counted(bounds)} "
+            "GROUP BY principle_id"
+        ).bindparams(*binds),
+        "weekly": text(
+            f"SELECT principle_id, {sums} FROM kudos WHERE team_id = :team "
+            f"AND withdrawn_at IS NULL AND created_at >= :w0 AND created_at < :w{len(weeks)} "
+            "GROUP BY principle_id"
+        ).bindparams(*week_binds),
+        "top": text(
+            f"""SELECT principle_id, sum(n) FROM (
+                SELECT principle_id, count(*) AS n, row_number() OVER (
+                    PARTITION BY principle_id ORDER BY count(*) DESC, receiver_id) AS place
+                FROM kudos WHERE {_counted(bounds)} GROUP BY principle_id, receiver_id
+            ) ranked WHERE place <= 5 GROUP BY principle_id"""
+        ).bindparams(*binds),
+        "totals": text(
+            f"SELECT count(*), count(DISTINCT giver_id), count(DISTINCT receiver_id) "
+            f"FROM kudos WHERE {_counted(bounds)}"
+        ).bindparams(*binds),
+        "top_all": text(
+            f"""SELECT coalesce(sum(n), 0) FROM (
+                SELECT count(*) AS n, row_number() OVER (ORDER BY count(*) DESC, receiver_id)
+                    AS place
+                FROM kudos WHERE {_counted(bounds)} GROUP BY receiver_id
+            ) ranked WHERE place <= 5"""
+        ).bindparams(*binds),
+        "pairs": text(
+            f"""WITH sent AS (
+                SELECT giver_id, receiver_id, count(*) AS n FROM kudos
+                WHERE {_counted(bounds)} GROUP BY giver_id, receiver_id
+            ), gave AS (
+                SELECT giver_id, count(*) AS n FROM kudos WHERE {_counted(bounds)}
+                GROUP BY giver_id
+            )
+            SELECT a.giver_id, a.receiver_id, a.n, b.n FROM sent a
+            JOIN sent b ON b.giver_id = a.receiver_id AND b.receiver_id = a.giver_id
+            JOIN gave ga ON ga.giver_id = a.giver_id
+            JOIN gave gb ON gb.giver_id = a.receiver_id
+            WHERE a.giver_id < a.receiver_id AND a.n * 2 > ga.n AND b.n * 2 > gb.n
+              AND a.n + b.n >= {RECIPROCITY_MIN}
+            ORDER BY a.n + b.n DESC, a.giver_id, a.receiver_id LIMIT 10"""
+        ).bindparams(*binds),
+    }
+    with database.engine.connect() as connection:
+        got = {
+            name: connection.execute(query, {**values, **week_values}).all()
+            for name, query in queries.items()
+        }
+        connection.rollback()
+    per = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in got["per"]}
+    weekly = {r[0]: tuple(int(v or 0) for v in r[1:]) for r in got["weekly"]}
+    top = {r[0]: int(r[1]) for r in got["top"]}
+    rows = []
+    quiet = []
+    for pid, _position, retired in sorted(got["principles"], key=lambda r: (r[2], r[1])):
+        kudos, givers, receivers = per.get(pid, (0, 0, 0))
+        week = weekly.get(pid, (0,) * len(weeks))
+        if retired and not kudos and not any(week):
+            continue
+        rows.append((pid, kudos, givers, receivers, top.get(pid, 0), week))
+        if not retired and not kudos:
+            quiet.append(pid)
+    pairs = tuple((a, b, int(ab), int(ba)) for a, b, ab, ba in got["pairs"])
+    n, g, r = got["totals"][0]
+    totals = (int(n), int(g), int(r), int(got["top_all"][0][0]))
+    return Answer((tuple(rows), tuple(quiet), pairs, totals))
+
+
 # -- timing ----------------------------------------------------------------------------------
 
 
@@ -469,6 +611,39 @@ def bench_backend(
         timings.append(
             Timing(backend, "principles month (and last month)", counted, bot_times, hand_times)
         )
+        quarter = parse_period("quarter", today)
+        answer, bot_times, hand_times = race(
+            _bot_health(database, quarter, today),
+            lambda: hand_health(database, quarter, today),
+            reps,
+            warmup,
+        )
+        timings.append(
+            Timing(
+                backend,
+                "health quarter (12 weeks, pairs)",
+                answer.value[3][0],
+                bot_times,
+                hand_times,
+            )
+        )
+        # Last full month: this month may be a day old.
+        last_caller = caller_in_the_middle(database, last_month.bounds(ZONE))
+        answer, bot_times, hand_times = race(
+            _bot_weighted(database, last_month, last_caller),
+            lambda: hand_weighted(database, last_month.bounds(ZONE), last_caller),
+            reps,
+            warmup,
+        )
+        timings.append(
+            Timing(
+                backend,
+                f"leaderboard {last_month.slug} weighted",
+                answer.value[3],
+                bot_times,
+                hand_times,
+            )
+        )
         return timings, seeding
     finally:
         database.dispose()
@@ -533,6 +708,37 @@ def _hand_report(database: Database, period: Period) -> Callable[[], Answer]:
     previous = period.previous()
     assert previous is not None
     return lambda: hand_principles(database, period.bounds(ZONE), previous.bounds(ZONE))
+
+
+def _bot_health(database: Database, period: Period, today: dt.date) -> Callable[[], Answer]:
+    def run() -> Answer:
+        with database.reading() as session:
+            health = promise_health(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=period.bounds(ZONE),
+                where=ZONE,
+                today=today,
+            )
+        return health_answer(health)
+
+    return run
+
+
+def _bot_weighted(database: Database, period: Period, caller: str) -> Callable[[], Answer]:
+    def run() -> Answer:
+        with database.reading() as session:
+            board = weighted_leaderboard(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=period.bounds(ZONE),
+                caller_id=caller,
+            )
+        return weighted_answer(board)
+
+    return run
 
 
 # -- the run ---------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """All of missionbot's benchmarks: request path, memory, leaderboards, fan-out; prints tables.
 
     .venv/bin/python bench/run.py [--quick]
-        [--only request,memory,leaderboards,fanout,storm,console]
+        [--only request,memory,leaderboards,fanout,storm,reactions,console]
+    .venv/bin/python bench/run.py --only reactions   # bench/reactions.py, also in the default
+    .venv/bin/python bench/run.py --only console     # bench/console_start.py, also in the default
 
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
@@ -359,7 +361,9 @@ def bench_memory(quick: bool, tmp: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
-    parser.add_argument("--only", default="request,memory,leaderboards,fanout,storm,console")
+    parser.add_argument(
+        "--only", default="request,memory,leaderboards,fanout,storm,reactions,console"
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     print(f"# missionbot benchmarks {dt.date.today()} (nproc={os.cpu_count()})\n")
@@ -382,6 +386,12 @@ def main() -> None:
 
             kudos, seconds = (60, 15.0) if args.quick else (240, 60.0)
             rows = bench_storm(Path(tmp), kudos=kudos, seconds=seconds)
+            print("\n".join(rows) + "\n", flush=True)
+        if "reactions" in wanted:
+            from bench.reactions import bench_reactions
+
+            reactions, seconds = (50, 5.0) if args.quick else (200, 10.0)
+            rows = bench_reactions(Path(tmp), reactions=reactions, seconds=seconds)
             print("\n".join(rows) + "\n", flush=True)
         if "console" in wanted:
             from bench.console_start import bench_console_start

@@ -275,6 +275,48 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    """Promise health as CSV (one row per principle), JSON (with the pairs) or the PNG chart."""
+    from bot.reports.chart import health_chart_png
+    from bot.reports.health import promise_health
+    from bot.reports.health_tables import health_csv, health_json
+
+    database = Database(settings.database_url)
+    try:
+        scope = _report_scope(settings, args, database)
+        with database.reading() as session:
+            health = promise_health(
+                session=session,
+                team_id=scope.team_id,
+                period=scope.period,
+                bounds=scope.bounds,
+                where=scope.where,
+                today=utcnow().astimezone(scope.where).date(),
+            )
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    if args.format == "png":
+        content = health_chart_png(health)
+    elif args.format == "json":
+        people = sorted({p for pair in health.pairs for p in (pair.first, pair.second)})
+        content = health_json(health, _names(settings, scope.team_id, people)).encode()
+    else:
+        content = health_csv(health).encode()
+    if args.output:
+        Path(args.output).write_bytes(content)
+        print(f"Wrote promise health of {scope.period.label} to {args.output}.", file=sys.stderr)
+    elif args.format == "png" and sys.stdout.isatty():
+        raise CliError(
+            "--format png: give --output FILE (a PNG is not for the terminal)", EXIT_USAGE
+        )
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.outbox.queue import Status, status_summary
 
@@ -411,6 +453,22 @@ def build_parser() -> argparse.ArgumentParser:
                 help="leave out the words of kudos not given in a public channel",
             )
             report.set_defaults(handler=cmd_export)
+
+    health = commands.add_parser(
+        "health", help="promise health: kudos per principle, 12-week trend, quiet, pairs, chart"
+    )
+    health.add_argument(
+        "--period",
+        default="month",
+        help="week, month, quarter, year, all, YYYY-MM or YYYY-Qn (default: month)",
+    )
+    health.add_argument(
+        "--timezone", default="UTC", help="whose calendar the period is in (default: UTC)"
+    )
+    health.add_argument("--team", help="the Slack team ID (default: the only team in the database)")
+    health.add_argument("--format", choices=("csv", "json", "png"), default="csv")
+    health.add_argument("--output", metavar="FILE", help="write here, not to stdout")
+    health.set_defaults(handler=cmd_health)
 
     outbox = commands.add_parser(
         "outbox", help="what the bot has queued, sent and failed to send into Slack"

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     missionbot_restrict_schedule: bool = False
     missionbot_catchup_cutoff: dt.time = dt.time(17, 0)
     missionbot_schedule_refresh_seconds: int = Field(default=60, ge=1, le=3600)
+    # Recognition in the conversation; each workspace may change these with `/kudos settings`.
+    kudos_reactions: bool = True
+    kudos_messages: bool = True
+    kudos_trigger_word: str = Field(default="kudos", pattern=r"^[^\s<>&*_~`]{1,32}$")
+    # The most people a user-group mention may reach in one kudos.
+    kudos_group_cap: int = Field(default=25, ge=1, le=500)
+    # Newcomers get one principle a working day by DM (bot/daily/drip.py).
+    missionbot_onboarding_drip: bool = False
 
     @field_validator("slack_api_url")
     @classmethod

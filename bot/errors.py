@@ -48,3 +48,7 @@ class UnknownPrinciple(UserError):
 
 class KudosRefused(UserError):
     """A kudos that the rules don't allow (yourself, a bot, over the daily allowance…)."""
+
+
+class AllowanceSpent(KudosRefused):
+    """Over the giver's daily allowance: a reaction is then noted once a day, not refused aloud."""

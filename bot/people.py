@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Insert, bindparam, select
@@ -71,9 +71,12 @@ def _upsert(dialect: str) -> Insert:
     )
 
 
-def find_people(*, session: Session, team_id: str, user_ids: Collection[str]) -> dict[str, Person]:
+def find_people(*, session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
     """The directory's entries for `user_ids` (those it has), by ID, in one query."""
-    rows = session.execute(_FIND, {"team_id": team_id, "user_ids": list(user_ids)})
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(_FIND, {"team_id": team_id, "user_ids": wanted})
     return {row.user_id: Person(*row) for row in rows}
 
 

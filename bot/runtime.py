@@ -28,6 +28,7 @@ from bot.outbox.sender import Sender
 from bot.slack.app import create_app, create_web_client
 from bot.slack.delivery import create_sender, draw_post
 from bot.slack.http import MissionbotWsgi
+from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class Runtime:
     people: DirectorySync
     # Drains the outbox (kudos, morning posts, shared reports, exports); started by `serve`.
     sender: Sender | None = None
+    # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
+    drip: OnboardingDripJob | None = None
 
     def wsgi(self) -> MissionbotWsgi:
         secret = self.settings.slack_signing_secret
@@ -84,6 +87,9 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     mission.sync_known(database)
     # Built here, started only by `serve`, like the scheduler.
     people = DirectorySync(create_web_client(settings), users)
+    drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    if settings.missionbot_onboarding_drip:
+        scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
         settings=settings,
         database=database,
@@ -92,6 +98,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         scheduler=scheduler,
         people=people,
         sender=sender,
+        drip=drip,
     )
 
 

@@ -24,8 +24,8 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.daily.rotation import principle_for_day
 from bot.db.models import Kudos
-from bot.mission.service import load_catalog
 from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -78,10 +78,13 @@ PRIVATE_WORDS = [p.words for p in PLACES.values() if p.audience != "public"]
 
 
 def first_principle_key(bot: Bot) -> str:
-    """The principle the rotation gives the first day: every kudos here is tagged with it."""
+    """The principle of the day the tests read, chosen (and recorded) before any kudos: every
+    kudos here is tagged with it. (Chosen after them, the rotation would bring forward a
+    principle nobody had been recognised for.)"""
     bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
-    with bot.database.reading() as session:
-        return load_catalog(session, team_id=TEAM_ID).principles[0].key
+    with bot.database.transaction() as session:
+        day = MONDAY_MORNING.date()
+        return principle_for_day(session=session, team_id=TEAM_ID, day=day).key
 
 
 def describe(slack: FakeSlack) -> None:
@@ -140,15 +143,17 @@ def posts_in_general(slack: FakeSlack, marker: str) -> str:
 
 def morning_post(bot: Bot, slack: FakeSlack) -> str:
     subscribe_general(bot)
+    scheduler = bot.runtime.scheduler
     with time_machine.travel(MONDAY_MORNING, tick=True):
-        bot.runtime.scheduler.run_due()
+        scheduler.settle(scheduler.run_due())  # sent through the outbox
     return posts_in_general(slack, "Principle of the day")
 
 
 def weekly_digest(bot: Bot, slack: FakeSlack) -> str:
     subscribe_general(bot)
+    scheduler = bot.runtime.scheduler
     with time_machine.travel(MONDAY_MORNING, tick=True):
-        bot.runtime.scheduler.run_due()
+        scheduler.settle(scheduler.run_due())  # sent through the outbox
     return posts_in_general(slack, "Last week in kudos")
 
 
@@ -180,8 +185,10 @@ def app_home(bot: Bot, slack: FakeSlack) -> str:
 def shared_leaderboard(bot: Bot, slack: FakeSlack) -> str:
     with time_machine.travel(MONDAY_MORNING, tick=True):
         reply = bot.command("/kudos", "leaderboard month share", user=BOSS, channel=GENERAL)
-    assert reply.json["response_type"] == "in_channel"
-    return reply.text
+        # Posted in the channel through the outbox; the ack only says so.
+        slack.wait_for("chat.postMessage", where=lambda c: "shared by" in dump(c.params))
+    assert reply.json["response_type"] == "ephemeral"
+    return posts_in_general(slack, "shared by")
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ def test_a_hostile_kudos_message_is_reposted_as_plain_text_everywhere(
     today = bot.command("/mission", "today").json
     [key] = set(re.findall(r"`#([a-z0-9-]+)`", "\n".join(strings(today))))
     message = " ".join(h for h in HOSTILE if h != "<@U123>")
+    slack.usergroups["S123"] = [BEN]  # the group mention names Ben, already named
     reply = bot.command("/kudos", f"<@{BEN}> #{key} {message}")
     assert reply.status == 200
     slack.wait_for("chat.postMessage", count=2)  # the public message and the DM

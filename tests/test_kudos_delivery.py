@@ -72,12 +72,14 @@ def test_slack_markup_typed_in_a_command_cannot_ping_or_disguise_a_link(
         "&lt;https://evil.example|https://bank.example&gt; "
         "<https://evil.example/login|bank.example> &amp; more"
     )
+    # A user-group mention names its members (an empty group here), and leaves the words.
+    slack.usergroups["S0OPS"] = []
     bot.command("/kudos", f"<@{DANA}|dana> #plain-words {tricks}")
     post = public_post(slack)
     markup = set(SLACK_MARKUP.findall(all_text(post)))
     assert markup == {f"<@{GIVER}>", f"<@{DANA}>"}
     text = post["text"]
-    assert "@channel @here @everyone @ops" in text
+    assert "@channel @here @everyone &lt;https" in text
     assert "&lt;https://evil.example|https://bank.example&gt;" in text
     assert "bank.example (https://evil.example/login)" in text
     assert "&amp; more" in text

@@ -181,7 +181,7 @@ def test_kudos_form_preselects_the_named_principle_with_either_menu(
     bot.command("/kudos", f"#{principle_key(size)}")
     element = block(opened_view(slack), KudosBlock.PRINCIPLE)["element"]
     assert element["initial_option"]["value"] == principle_key(size)
-    assert element["initial_option"]["text"]["text"].startswith(f":handshake: {size}. ")
+    assert element["initial_option"]["text"]["text"].startswith(f":handshake-{size}: {size}. ")
 
 
 def suggestion(value: str) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def test_unknown_fields_are_named_at_both_levels() -> None:
     assert problems(text) == [
         "mission.yaml: unknown field 'vision' (expected company, mission, principles)",
         "mission.yaml:9: principle 2 ('ship-it'): unknown field 'colour' "
-        "(expected category, description, emoji, key, title)",
+        "(expected aliases, category, description, emoji, key, title)",
     ]
 
 
@@ -266,3 +266,26 @@ def test_a_long_title_that_slack_clips_is_kept_whole() -> None:
 def test_descriptions_and_the_statement_may_span_lines() -> None:
     text = VALID.replace("mission: Make things people love.", 'mission: "Make\\n\\tthings"')
     assert parse_mission(text).statement == "Make\n\tthings"
+
+
+def test_aliases_are_more_reactions_for_a_principle() -> None:
+    text = VALID.replace('emoji: ":heart:"', "emoji: ':heart:'\n    aliases: [':hugging_face:']")
+    document = parse_mission(text)
+    assert document.principles[0].reactions == (":heart:", ":hugging_face:")
+
+
+def test_an_emoji_that_would_mean_two_principles_is_refused(tmp_path: Path) -> None:
+    text = VALID + '    aliases: [":rocket:", ":heart:"]\n'
+    assert problems(text) == [
+        "mission.yaml:8: principle 'ship-it': emoji :heart: already belongs to principle "
+        "'care'; a reaction can mean only one principle, so give each its own"
+    ]
+    path = tmp_path / "mission.yaml"
+    path.write_text(text)
+    assert main(["mission", "check", str(path)]) == 1
+
+
+@pytest.mark.parametrize("aliases", ["[heart]", "[':no spaces:']", "{a: b}", "[1]"])
+def test_aliases_that_are_no_emoji_codes_are_refused(aliases: str) -> None:
+    [problem] = problems(VALID + f"    aliases: {aliases}\n")
+    assert "principle 2 ('ship-it'): ali" in problem

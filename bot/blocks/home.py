@@ -15,10 +15,12 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, divider, escape, header, section
+from bot.blocks.health import chart_block, pair_line
 from bot.blocks.mission import mission_title, principle_line
 from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_lines
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
+from bot.reports.health import Health
 from bot.reports.leaderboard import Leaderboard, PrincipleReport
 from bot.slack.ids import Action
 
@@ -37,6 +39,9 @@ class HomeContent:
     mine: KudosSummary | None
     top: Leaderboard | None
     report: PrincipleReport | None = None
+    # Managers only: promise health, and this week's chart once uploaded (a Slack file ID).
+    health: Health | None = None
+    chart_file_id: str | None = None
 
     @property
     def admin(self) -> bool:
@@ -116,6 +121,28 @@ def _admin_blocks(report: PrincipleReport | None) -> list[Block]:
     return blocks
 
 
+def _health_blocks(health: Health | None, chart_file_id: str | None) -> list[Block]:
+    """Managers: the 12-week chart (or why there is none) and the reciprocal pairs."""
+    if health is None:
+        return []
+    blocks: list[Block] = [section("*For admins: promise health*")]
+    if chart_file_id:
+        blocks.append(chart_block(chart_file_id))
+    elif health.weekly_total:
+        blocks.append(context("The 12-week chart is being drawn; it shows here in a moment."))
+    else:
+        blocks.append(context("No kudos in the last 12 weeks: the chart starts with the first."))
+    if health.pairs:
+        pairs = [pair_line(p) for p in health.pairs[:3]]
+        blocks.append(
+            section(
+                "*Reciprocity:* pairs giving each other most of their kudos\n" + "\n".join(pairs)
+            )
+        )
+    blocks.append(context("`/kudos health` shows the whole report."))
+    return blocks
+
+
 def home_view(content: HomeContent) -> dict[str, Any]:
     catalog = content.catalog
     statement = escape(catalog.statement)
@@ -126,6 +153,7 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     head += _today_blocks(content.today)
     head += [divider(), *_mine_blocks(content.mine, month), *_top_blocks(content.top)]
     head += _admin_blocks(content.report)
+    head += _health_blocks(content.health, content.chart_file_id)
     footer: list[Block] = [
         context("`/kudos help` and `/mission help` show what else I can do."),
     ]

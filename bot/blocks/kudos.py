@@ -261,6 +261,8 @@ class ModalPrefill:
     message: str = ""
     channel_id: str | None = None
     source: str = "modal"
+    # The thread to announce in (the message a shortcut was used on).
+    thread_ts: str | None = None
 
 
 def _option(principle: PrincipleInfo) -> Option:
@@ -306,7 +308,10 @@ def principle_options(catalog: Catalog, typed: str) -> list[dict[str, Any]]:
 
 
 def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
-    metadata = json.dumps({"source": prefill.source, "channel": prefill.channel_id})
+    fields = {"source": prefill.source, "channel": prefill.channel_id}
+    if prefill.thread_ts:
+        fields["thread_ts"] = prefill.thread_ts
+    metadata = json.dumps(fields)
     share_in = ConversationSelectElement(
         action_id=KudosInput.SHARE_IN,
         placeholder="Where should everyone see it?",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import (
     MESSAGE_BLOCK_LIMIT,
     Message,
     as_dicts,
+    clip,
     context,
     divider,
     escape,
@@ -23,7 +24,10 @@ from bot.blocks.common import (
     packed_sections,
     section,
 )
+from bot.daily.rotation import KudosExample
 from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
+from bot.reports.lived import Lived
+from bot.slack.ids import Action
 
 # Past this many principles a single list reads as a wall of text: the overview lists the
 # categories instead, even when the whole list would fit in a message.
@@ -33,6 +37,8 @@ OVERVIEW_MAX_PRINCIPLES = 100
 # 40 sections: within a message's 50 blocks whatever the titles.
 CATEGORY_PAGE_SIZE = 40
 DETAIL_HINT = "`/mission <number or key>` shows one principle in detail."
+# Three quotes of at most this many characters keep the detail short enough to read at once.
+LIVED_QUOTE_LIMIT = 400
 
 
 def principle_line(principle: PrincipleInfo) -> str:
@@ -123,21 +129,63 @@ def category_page(name: str, principles: list[PrincipleInfo], page: int) -> Mess
     return Message(text=f"{title}: {len(shown)} principles", blocks=as_dicts(blocks))
 
 
-def principle_detail(principle: PrincipleInfo) -> Message:
+def principle_detail(principle: PrincipleInfo, lived: Lived | None = None) -> Message:
+    """One principle; with `lived`, how it was lived and a button to recognise someone for it."""
     emoji = f"{principle.emoji} " if principle.emoji else ""
     details = [f"`#{principle.key}`"]
     if principle.number is not None:
         details.insert(0, f"Principle {principle.number}")
     if principle.category:
         details.append(escape(principle.category))
-    blocks = [
+    blocks: list[Block] = [
         section(f"{emoji}*{escape(principle.title)}*"),
         section(escape(principle.description or "_No description yet._")),
         context(" · ".join(details)),
     ]
+    if lived is not None:
+        blocks.extend(_lived_blocks(principle, lived))
     return Message(
         text=f"{principle.title}: {principle.description or ''}", blocks=as_dicts(blocks)
     )
+
+
+def lived_quote(kudos: KudosExample) -> str:
+    """A kudos as one quote: who to whom, then the words (every line quoted)."""
+    receivers = ", ".join(f"<@{receiver}>" for receiver in kudos.receiver_ids)
+    words = escape(clip(kudos.message, LIVED_QUOTE_LIMIT)).replace("\n", "\n>")
+    return f"<@{kudos.giver_id}> to {receivers}, {kudos.created_at:%-d %b}\n>{words}"
+
+
+def _lived_blocks(principle: PrincipleInfo, lived: Lived) -> list[Block]:
+    button = ButtonElement(
+        text="Give kudos for this",
+        action_id=Action.GIVE_KUDOS,
+        value=principle.key,
+        style="primary",
+    )
+    blocks: list[Block] = [divider()]
+    if lived.quiet:
+        blocks.append(
+            section(
+                "*How we lived it*\nNobody has been recognised for this principle in the last "
+                "90 days. Seen someone live it? Be the first."
+            )
+        )
+        return [*blocks, ActionsBlock(elements=[button])]
+    change = lived.this_month - lived.last_month
+    trend = (
+        "the same as" if change == 0 else f"{abs(change)} {'more' if change > 0 else 'fewer'} than"
+    )
+    numbers = (
+        f"{_plural(lived.this_month, 'kudos', 'kudos')} this month, {trend} last month "
+        f"({lived.last_month}) · in the last 90 days {_plural(lived.givers, 'person', 'people')} "
+        f"recognised {_plural(lived.receivers, 'person', 'people')}"
+    )
+    blocks.append(section("*How we lived it*\n" + numbers))
+    blocks.extend(section(lived_quote(quote)) for quote in lived.quotes)
+    if not lived.quotes:
+        blocks.append(context("The recent kudos for it were given where you can't read them."))
+    return [*blocks, ActionsBlock(elements=[button])]
 
 
 def notice(text: str) -> Message:

@@ -156,7 +156,13 @@ def digest_message(digest: Digest) -> Message:
             )
         )
     if report.quiet:
-        blocks.extend(_within(blocks, packed_sections(quiet_lines(report.quiet))))
+        gone = {p.id for p in digest.gone_quiet}
+        lines = [
+            line + (" — _no kudos for four weeks_" if p.id in gone else "")
+            for line, p in zip(quiet_lines(report.quiet)[1:], report.quiet, strict=True)
+        ]
+        lines.insert(0, quiet_lines(())[0])
+        blocks.extend(_within(blocks, packed_sections(lines)))
     blocks.append(context("`/kudos` to recognise someone · `/kudos principles week` for details"))
     text = f"Last week in kudos ({report.period.label}): {report.total} in all"
     return Message(text=text, blocks=as_dicts(blocks))

@@ -1,4 +1,6 @@
-"""The weekly digest: last week's kudos by principle, a few highlighted kudos, the quiet ones.
+"""The weekly digest: last week's kudos by principle, a few highlighted kudos, the quiet ones,
+and the 12 weeks to last week (bot/reports/health.py) for its chart and for the principles gone
+quiet for four weeks running.
 
 Plain Python over a session. "Last week" is the Monday-to-Sunday week before the local date
 of the digest, in the channel's timezone. Sending (claimed once, with retries) is the daily
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
 from bot.mission.service import PrincipleInfo
+from bot.reports.health import Health, promise_health
 from bot.reports.leaderboard import (
     PrincipleReport,
     Range,
@@ -27,6 +30,8 @@ from bot.reports.leaderboard import (
 from bot.reports.periods import PeriodKind, period_of
 
 HIGHLIGHTS = 3
+# A principle with no kudos in this many weeks running has gone quiet, not just had a slow week.
+QUIET_WEEKS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,19 @@ class Highlight:
 class Digest:
     report: PrincipleReport
     highlights: tuple[Highlight, ...]
+    # The 12 weeks to last week: the chart's numbers (counts only, so whole).
+    health: Health | None = None
+
+    @property
+    def gone_quiet(self) -> tuple[PrincipleInfo, ...]:
+        """Active principles with no kudos in the last four weeks."""
+        if self.health is None:
+            return ()
+        return tuple(
+            row.principle
+            for row in self.health.principles
+            if not row.retired and not any(row.weekly[-QUIET_WEEKS:])
+        )
 
 
 def weekly_digest(
@@ -68,7 +86,10 @@ def weekly_digest(
         bounds=bounds,
         previous_bounds=previous.bounds(zone) if previous else None,
     )
-    return Digest(report, tuple(_highlights(session, team_id, bounds, scope, highlights)))
+    health = promise_health(
+        session=session, team_id=team_id, period=week, bounds=bounds, where=zone, today=day
+    )
+    return Digest(report, tuple(_highlights(session, team_id, bounds, scope, highlights)), health)
 
 
 def _highlights(

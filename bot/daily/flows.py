@@ -72,10 +72,12 @@ Post = DailyPost | DigestPost
 
 @dataclass(frozen=True, slots=True)
 class Drawn:
-    """A post as the Slack side draws it: fallback text and Block Kit."""
+    """A post as the Slack side draws it: fallback text and Block Kit, and what its handler
+    needs once it is sent (a digest's chart numbers), stored in the outbox row with it."""
 
     text: str
     blocks: list[dict[str, Any]]
+    after: dict[str, Any] | None = None
 
 
 class Render(Protocol):
@@ -220,6 +222,7 @@ class DailyPoster:
                     channel_id=channel_id,
                     text=message.text,
                     blocks=message.blocks,
+                    after=message.after,
                     subject=str(post_id),
                     now=now,
                     flush=False,

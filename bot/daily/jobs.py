@@ -173,6 +173,16 @@ class DailyScheduler:
     def catch_up(self) -> list[PostResult]:
         return self.run_due(retry_failed=True)
 
+    def every(self, seconds: int, job: Callable[[], object], job_id: str) -> None:
+        """Run `job` every `seconds` beside the sweep (the onboarding drip), once started."""
+        self._scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=seconds),
+            id=job_id,
+            executor=SWEEP_EXECUTOR,
+            replace_existing=True,
+        )
+
     def _fire(self, team_id: str, channel_id: str) -> None:
         """A channel's cron job: its post is due. Posts due together are queued in batches:
         a job hands its channel over to a thread already queueing (a few at a time:

@@ -1,9 +1,14 @@
 """The principle of the day: which principle a date gets, and a kudos that shows it lived.
 
-Rotation goes through the active principles in file order, each once per cycle before any
-repeats. A date's choice is recorded in `daily_principles` the first time it is asked for
-(by a morning post or `/mission today`), so it is the same in every channel of the workspace
-and across restarts; adding or retiring principles later never rewrites a recorded date.
+Rotation goes through the active principles, each once per cycle before any repeats, and
+brings the quiet ones forward: a date takes, among the principles its cycle hasn't shown yet,
+the one with the fewest kudos in the 30 days before that date (from UTC midnight 30 days
+earlier up to UTC midnight of the date; withdrawn kudos don't count), ties in file order.
+The window depends on the date alone, never on the time of asking, so every process choosing
+for the same date from the same kudos chooses the same principle. A date's choice is
+recorded in `daily_principles` the first time it is asked for (by a morning post or
+`/mission today`), so it is the same in every channel of the workspace and across restarts;
+adding or retiring principles later never rewrites a recorded date.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from bot.errors import UserError
 from bot.mission.service import PrincipleInfo, load_catalog, principle_info
 
 RECENT_KUDOS = dt.timedelta(days=90)
+# How far back "quiet" looks when the rotation orders a cycle.
+QUIET_WINDOW = dt.timedelta(days=30)
 
 
 class NoPrinciples(UserError):
@@ -73,10 +80,32 @@ def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> Princi
     if not remaining:
         cycle += 1
         remaining = list(catalog.principles)
-    chosen = remaining[0]
+    chosen = quietest(session=session, team_id=team_id, day=day, candidates=remaining)
     session.add(DailyPrinciple(team_id=team_id, day=day, principle_id=chosen.id, cycle=cycle))
     session.flush()
     return chosen
+
+
+def quietest(
+    *, session: Session, team_id: str, day: dt.date, candidates: list[PrincipleInfo]
+) -> PrincipleInfo:
+    """The candidate with the fewest kudos in the 30 days before `day`; ties in file order."""
+    end = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    counts = dict(
+        session.execute(
+            select(Kudos.principle_id, func.count())
+            .where(
+                Kudos.team_id == team_id,
+                Kudos.withdrawn_at.is_(None),
+                Kudos.created_at >= end - QUIET_WINDOW,
+                Kudos.created_at < end,
+                Kudos.principle_id.in_([p.id for p in candidates]),
+            )
+            .group_by(Kudos.principle_id)
+        ).all()
+    )
+    # `min` keeps the first of equals, and `candidates` is in file order.
+    return min(candidates, key=lambda p: int(counts.get(p.id, 0)))
 
 
 def recent_kudos(

@@ -504,6 +504,8 @@ def finish_post(
             last_error=error[:200] if error else None,
             updated_at=now,
         )
+        # No session objects of this table to keep in step: skip the ORM's evaluation.
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -15,6 +15,8 @@ would not help there — the server never sees the statement — so the deadline
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,6 +111,19 @@ def _bound_postgres(engine: Engine) -> None:
             raise InvalidatePoolError(f"pre-ping failed: {exc}") from exc
 
 
+def _ensure_sqrt(dbapi_connection: Any) -> None:
+    """`sqrt` for the weighted leaderboard (bot/reports/weighted.py) where SQLite was built
+    without its math functions (they came in 3.35 and are a compile-time option)."""
+    try:
+        dbapi_connection.execute("SELECT sqrt(4)").close()
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("sqrt", 1, _sqrt, deterministic=True)
+
+
+def _sqrt(value: float | None) -> float | None:
+    return None if value is None or value < 0 else math.sqrt(value)
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -120,6 +135,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        _ensure_sqrt(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -111,6 +111,8 @@ class Principle(Base):
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(40))
     emoji: Mapped[str | None] = mapped_column(String(100))
+    # More emoji that mean this principle as a reaction: space-separated `:codes:`.
+    aliases: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -208,6 +210,7 @@ class Kudos(Base):
             "principle_id",
         ),
         Index(None, "team_id", "group_id"),
+        Index(None, "team_id", "channel_id", "message_ts"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -226,6 +229,9 @@ class Kudos(Base):
     # Who could read the kudos where it was given (bot/audience.py): only "public" may be
     # quoted outside that conversation. Rows from before the column was added are "unknown".
     audience: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    # The Slack message a reaction kudos is about, or a message kudos was written as (in
+    # `channel_id`): for "once per giver, message and principle" and for undo by removal.
+    message_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class Conversation(Base):
@@ -252,6 +258,8 @@ class KudosAllowance(Base):
     giver_id: Mapped[str] = mapped_column(UserId, primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+    # A reaction over the allowance earns one note a day, not one per reaction.
+    noted: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ProcessedEvent(Base):
@@ -323,3 +331,70 @@ class Person(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecognisedMessage(Base):
+    """A message recognised with principle reactions (bot/kudos/reactions.py): its one thread
+    reply, edited in place as reactions come and go, and whether its author was told by DM."""
+
+    __tablename__ = "recognised_messages"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ChannelId, primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_id: Mapped[str] = mapped_column(UserId)
+    permalink: Mapped[str | None] = mapped_column(Text)
+    # When the message is itself a reply: its thread (from the permalink), where the reply goes.
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    dm_queued: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkspaceSettings(Base):
+    """A workspace's own choices (`/kudos settings`); NULL means the environment's default."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    reactions: Mapped[bool | None] = mapped_column(Boolean)
+    messages: Mapped[bool | None] = mapped_column(Boolean)
+    trigger_word: Mapped[str | None] = mapped_column(String(32))
+    updated_by: Mapped[str | None] = mapped_column(UserId)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HealthChart(Base):
+    """The promise-health chart last uploaded for a manager's App Home (bot/slack/listeners/
+    health.py): drawn and shared into their DM at most once a week, then shown from Slack by
+    file ID, so opening the tab doesn't upload a new image each time."""
+
+    __tablename__ = "health_charts"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    week_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OnboardingDrip(Base):
+    """A newcomer's onboarding drip (bot/daily/drip.py): one principle a working day by DM.
+
+    `seen` is the JSON list of the principle IDs already sent, so that a principle added to
+    the mission mid-drip is still sent and none is sent twice; `next_at` is when the next DM
+    is due (10:00 on a working day in the person's timezone).
+    """
+
+    __tablename__ = "onboarding_drips"
+    __table_args__ = (Index(None, "next_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    seen: Mapped[str] = mapped_column(Text, default="[]")
+    next_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why it ended, and when: "seen all", "stopped" (the button), "left" (deactivated).
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(16))

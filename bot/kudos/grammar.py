@@ -1,9 +1,12 @@
 """What people type for `/kudos`: the command grammar and the rules for a kudos message.
 
 `/kudos @ana [@ben …] #principle message`, the parts in any order. Slack escapes the text
-(`should_escape` in the manifest): people arrive as `<@U123|ana>` (or `<@U123>`), `&`, `<`
-and `>` as entities, and Slack markup (`<!channel>`, `<https://…|label>`) as angle-bracket
-tokens. Parsing turns all of that into recipients, a principle and a plain-text message;
+(`should_escape` in the manifest): people arrive as `<@U123|ana>` (or `<@U123>`), user groups
+as `<!subteam^S123|@team>`, `&`, `<` and `>` as entities, and Slack markup (`<!channel>`,
+`<https://…|label>`) as angle-bracket tokens. The principle is a `#key`, `#3`, `#title-word`,
+or failing those a principle's emoji (`:dart:`, or one of its aliases). A message in a
+channel (`kudos @ana …`) arrives in the same form and is parsed the same way.
+Parsing turns all of that into recipients, a principle and a plain-text message;
 rendering escapes the message again (bot/blocks/kudos.py), so nothing typed can ping or
 disguise a link. Pure functions: no database, no Slack.
 """
@@ -32,6 +35,8 @@ _STOPWORDS = frozenset(
 
 _TOKEN = re.compile(
     r"<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>"
+    r"|<!subteam\^(?P<group>S[A-Z0-9]+)(?:\|[^>]*)?>"
+    r"|(?<![\w:]):(?P<emoji>[a-z0-9_+\-']+):(?![\w])"
     r"|<#(?P<channel>[CG][A-Z0-9]+)(?:\|(?P<channel_name>[^>]*))?>"
     r"|(?<![\w&/])#(?:[\"“](?P<quoted>[^\"“”\n]+)[\"”]|(?P<tag>[^\s#<>\"“”]+))"
 )
@@ -50,10 +55,16 @@ class KudosDraft:
     recipients: tuple[str, ...]
     principle: PrincipleInfo | None
     message: str
+    # User groups mentioned (`<!subteam^S…>`): the listener expands them to their members.
+    groups: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return bool(self.recipients) and self.principle is not None and not is_blank(self.message)
+        return (
+            bool(self.recipients or self.groups)
+            and self.principle is not None
+            and not is_blank(self.message)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,7 @@ class _Candidate:
     start: int
     reference: str
     is_channel: bool
+    is_emoji: bool = False
 
 
 def parse_kudos(text: str, catalog: Catalog) -> KudosDraft:
@@ -70,11 +82,17 @@ def parse_kudos(text: str, catalog: Catalog) -> KudosDraft:
     two different principles or an over-long message.
     """
     recipients: list[str] = []
+    groups: list[str] = []
     candidates: list[_Candidate] = []
     for match in _TOKEN.finditer(text):
         if match["user"]:
             if match["user"] not in recipients:
                 recipients.append(match["user"])
+        elif match["group"]:
+            if match["group"] not in groups:
+                groups.append(match["group"])
+        elif match["emoji"]:
+            candidates.append(_Candidate(match.start(), match["emoji"], False, is_emoji=True))
         elif match["channel"]:
             # A principle key that is also a channel name arrives as a channel link.
             name = (match["channel_name"] or "").strip()
@@ -87,12 +105,16 @@ def parse_kudos(text: str, catalog: Catalog) -> KudosDraft:
     message = _message_without_tokens(text, chosen)
     message = clean_message(from_slack_markup(message))
     check_message_length(message)
-    return KudosDraft(recipients=tuple(recipients), principle=principle, message=message)
+    return KudosDraft(
+        recipients=tuple(recipients), principle=principle, message=message, groups=tuple(groups)
+    )
 
 
 def _choose_principle(
     candidates: list[_Candidate], catalog: Catalog
 ) -> tuple[_Candidate | None, PrincipleInfo | None]:
+    emoji = [c for c in candidates if c.is_emoji]
+    candidates = [c for c in candidates if not c.is_emoji]
     exact: list[tuple[_Candidate, PrincipleInfo]] = []
     for candidate in candidates:
         try:
@@ -119,6 +141,11 @@ def _choose_principle(
     if plain:
         reference = plain[0].reference
         raise UnknownPrinciple(reference, catalog.suggest(reference), catalog.keys)
+    # No `#principle`: a principle's emoji names it (any other emoji is just an emoji).
+    for candidate in emoji:
+        found = catalog.by_reaction(candidate.reference)
+        if found is not None:
+            return candidate, found
     return None, None
 
 
@@ -156,7 +183,7 @@ def _message_without_tokens(text: str, chosen: _Candidate | None) -> str:
     for match in _TOKEN.finditer(text):
         pieces.append(text[position : match.start()])
         position = match.end()
-        if match["user"]:
+        if match["user"] or match["group"]:
             pieces.append(" ")
         elif chosen is not None and match.start() == chosen.start:
             # Trailing punctuation goes with it: "… bug #fix-the-cause." leaves "… bug".

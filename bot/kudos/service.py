@@ -24,7 +24,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.audience import Audience
 from bot.db.models import Kudos, KudosAllowance, Principle, table
-from bot.errors import KudosRefused
+from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.grammar import check_message
 from bot.mission.service import PrincipleInfo, principle_info
 
@@ -36,6 +36,10 @@ class Source(StrEnum):
     COMMAND = "command"
     MODAL = "modal"
     SHORTCUT = "shortcut"
+    # A principle's emoji as a reaction to a message (bot/kudos/reactions.py).
+    REACTION = "reaction"
+    # A channel message that starts with the trigger word ("kudos @ana #key …").
+    MESSAGE = "message"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,10 @@ class WithdrawnKudos:
     principle: PrincipleInfo
     public_channel_id: str | None
     public_message_ts: str | None
+    # How it was given, and the message it was about (a reaction's thread reply is redrawn).
+    source: str = ""
+    channel_id: str | None = None
+    message_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,15 +178,20 @@ def give(
     limit: int,
     now: dt.datetime,
     audience: Audience,
+    message_ts: str | None = None,
+    allowance_cost: int | None = None,
 ) -> GivenKudos:
     """Record a kudos from `giver_id` to each recipient, or refuse with `KudosRefused`.
 
     `audience` is who could read it in `channel_id` (bot/audience.py); unknown is private.
+    `message_ts` is the Slack message it is about or was written as (reactions, messages).
+    `allowance_cost` is what it takes from the daily allowance when that is not one per
+    recipient: a user-group mention counts once, however many members it reaches.
     """
     message = check_message(message)
     receiver_ids = _check_recipients(giver_id, recipients)
     principle = _active_principle(session, team_id, principle_id)
-    _lock_giver(session, team_id, giver_id)
+    lock_giver(session, team_id, giver_id)
     day = local_day(now, giver_timezone)
 
     already = set(
@@ -216,7 +229,8 @@ def give(
             audience=audience,
         )
 
-    used = _consume_allowance(session, team_id, giver_id, day, len(new_ids), limit)
+    cost = len(new_ids) if allowance_cost is None else max(min(allowance_cost, len(new_ids)), 1)
+    used = _consume_allowance(session, team_id, giver_id, day, cost, limit)
     group_id = str(uuid.uuid4())
     # A Core insert: nothing reads these rows back as objects, and the ORM's unit of work
     # cost more than the rest of the transaction.
@@ -234,6 +248,7 @@ def give(
                 "source": str(source),
                 "created_at": now,
                 "audience": audience.value,
+                "message_ts": message_ts,
             }
             for receiver_id in new_ids
         ],
@@ -295,7 +310,7 @@ def _active_principle(session: Session, team_id: str, principle_id: int) -> Prin
     return PrincipleInfo(*row, number=None)
 
 
-def _lock_giver(session: Session, team_id: str, giver_id: str) -> None:
+def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
     """Serialise one giver's requests so that a double submit is seen as a duplicate.
 
     SQLite transactions already take the write lock up front (BEGIN IMMEDIATE).
@@ -314,7 +329,7 @@ def _consume_allowance(
     check and the increment one step, so no interleaving of requests can pass the limit.
     """
     if count > limit:
-        raise KudosRefused(
+        raise AllowanceSpent(
             f"You can give kudos to at most {limit} people a day, and you named {count}. "
             "Nothing was recorded.",
             field="recipients",
@@ -326,7 +341,7 @@ def _consume_allowance(
     if used is None:
         left = max(limit - _used(session, team_id, giver_id, day), 0)
         named = f"{count} {'person' if count == 1 else 'people'}"
-        raise KudosRefused(
+        raise AllowanceSpent(
             f"You've reached today's kudos allowance ({limit} a day): you have {left} left "
             f"and named {named}. Nothing was recorded; it renews at midnight your time.",
             field="recipients",
@@ -371,7 +386,7 @@ def undo(
     now: dt.datetime,
 ) -> WithdrawnKudos:
     """Withdraw the giver's most recent kudos if it is younger than ten minutes."""
-    _lock_giver(session, team_id, giver_id)
+    lock_giver(session, team_id, giver_id)
     latest = session.scalars(
         select(Kudos)
         .where(Kudos.team_id == team_id, Kudos.giver_id == giver_id, Kudos.withdrawn_at.is_(None))
@@ -387,15 +402,39 @@ def undo(
             f"Your last kudos was given {minutes} minutes ago; it can be undone only within "
             f"{int(UNDO_WINDOW.total_seconds() // 60)} minutes, so it stays."
         )
+    return withdraw_group(
+        session=session,
+        team_id=team_id,
+        giver_id=giver_id,
+        giver_timezone=giver_timezone,
+        group_id=latest.group_id,
+        now=now,
+    )
+
+
+def withdraw_group(
+    *,
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    giver_timezone: str | None,
+    group_id: str,
+    now: dt.datetime,
+) -> WithdrawnKudos:
+    """Withdraw one kudos (all its receivers) and give its allowance back; the caller checked
+    that it may (its giver, within the undo window) and holds the giver's lock."""
     rows = list(
         session.scalars(
             select(Kudos).where(
                 Kudos.team_id == team_id,
-                Kudos.group_id == latest.group_id,
+                Kudos.group_id == group_id,
                 Kudos.withdrawn_at.is_(None),
             )
         )
     )
+    if not rows:
+        raise KudosRefused("That kudos was already withdrawn.")
+    latest = rows[0]
     for row in rows:
         row.withdrawn_at = now
     # Give the allowance back for the day the kudos was counted against.
@@ -415,12 +454,15 @@ def undo(
     assert principle is not None
     session.flush()
     return WithdrawnKudos(
-        group_id=latest.group_id,
+        group_id=group_id,
         giver_id=giver_id,
         receiver_ids=tuple(row.receiver_id for row in rows),
         principle=principle_info(principle),
         public_channel_id=latest.public_channel_id,
         public_message_ts=latest.public_message_ts,
+        source=latest.source,
+        channel_id=latest.channel_id,
+        message_ts=latest.message_ts,
     )
 
 

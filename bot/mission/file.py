@@ -39,7 +39,9 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 LINE_BREAKS = re.compile(r"[\n\t\u2028\u2029]")
 
 TOP_LEVEL_FIELDS = {"company", "mission", "principles"}
-PRINCIPLE_FIELDS = {"key", "title", "description", "category", "emoji"}
+PRINCIPLE_FIELDS = {"key", "title", "description", "category", "emoji", "aliases"}
+# More emoji a principle may be given by as a reaction (bot/kudos/reactions.py).
+MAX_ALIASES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,12 @@ class PrincipleSpec:
     description: str | None = None
     category: str | None = None
     emoji: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def reactions(self) -> tuple[str, ...]:
+        """Every emoji that means this principle: its own, then its aliases."""
+        return ((self.emoji,) if self.emoji else ()) + self.aliases
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,7 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         if spec is not None:
             principles.append(spec)
     _check_category_names(items, principles, source, problems)
+    _check_emoji_owners(items, principles, source, problems)
 
     if problems:
         raise MissionFileError(source, problems)
@@ -199,13 +208,61 @@ def _validate_principle(
     emoji = _optional_text(item, "emoji", MAX_EMOJI_LENGTH, where, label, problems)
     if emoji is not None and not EMOJI_PATTERN.match(emoji):
         problems.append(f"{where}: {label}: emoji must be a Slack emoji code like ':rocket:'")
+    aliases = _aliases(item.get("aliases"), where, label, problems)
     if len(problems) > before:
         return None
     assert isinstance(key, str)
     assert isinstance(title, str)
     return PrincipleSpec(
-        key=key, title=title.strip(), description=description, category=category, emoji=emoji
+        key=key,
+        title=title.strip(),
+        description=description,
+        category=category,
+        emoji=emoji,
+        aliases=aliases,
     )
+
+
+def _aliases(value: Any, where: str, label: str, problems: list[str]) -> tuple[str, ...]:
+    """A list of emoji codes (or one); each must look like ':rocket:'."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        problems.append(f"{where}: {label}: aliases must be a list of emoji like [':rocket:']")
+        return ()
+    codes = [item.strip() for item in items]
+    bad = [code for code in codes if not EMOJI_PATTERN.match(code) or len(code) > 100]
+    if bad:
+        problems.append(
+            f"{where}: {label}: alias {bad[0]!r} must be a Slack emoji code like ':rocket:'"
+        )
+        return ()
+    if len(codes) > MAX_ALIASES:
+        problems.append(f"{where}: {label}: at most {MAX_ALIASES} aliases")
+        return ()
+    return tuple(dict.fromkeys(codes))
+
+
+def _check_emoji_owners(
+    items: list[Any], principles: list[PrincipleSpec], source: str, problems: list[str]
+) -> None:
+    """A reaction gives kudos for the principle its emoji belongs to: it must belong to one."""
+    owner: dict[str, str] = {}
+    lines = {
+        item.get("key"): getattr(item, "line", None) for item in items if isinstance(item, dict)
+    }
+    for spec in principles:
+        for code in spec.reactions:
+            first = owner.setdefault(code, spec.key)
+            if first == spec.key:
+                continue
+            line = lines.get(spec.key)
+            problems.append(
+                f"{source}{f':{line}' if line else ''}: principle {spec.key!r}: emoji {code} "
+                f"already belongs to principle {first!r}; a reaction can mean only one "
+                "principle, so give each its own"
+            )
 
 
 def _optional_text(

@@ -45,6 +45,14 @@ class PrincipleInfo:
     category: str | None
     emoji: str | None
     number: int | None
+    # More emoji codes (":bullseye:") that mean this principle as a reaction.
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def reactions(self) -> tuple[str, ...]:
+        """The reaction names (emoji without colons) that give kudos for this principle."""
+        codes = ((self.emoji,) if self.emoji else ()) + self.aliases
+        return tuple(code.strip(":") for code in codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,11 @@ class Catalog:
     @property
     def keys(self) -> list[str]:
         return [p.key for p in self.principles]
+
+    def by_reaction(self, name: str) -> PrincipleInfo | None:
+        """The active principle a reaction (`dart`, `+1::skin-tone-2`) stands for, if any."""
+        plain = name.split("::", 1)[0].strip(":")
+        return next((p for p in self.principles if plain in p.reactions), None)
 
     def by_category(self) -> list[tuple[str | None, list[PrincipleInfo]]]:
         """Principles grouped by category, groups in order of first appearance."""
@@ -171,6 +184,7 @@ def sync_mission(
             "description": spec.description,
             "category": spec.category,
             "emoji": spec.emoji,
+            "aliases": " ".join(spec.aliases) or None,
             "position": position,
         }
         if row is None:
@@ -229,6 +243,7 @@ def _info(row: Principle, number: int | None) -> PrincipleInfo:
         category=row.category,
         emoji=row.emoji,
         number=number,
+        aliases=tuple((row.aliases or "").split()),
     )
 
 

@@ -53,6 +53,7 @@ def enqueue(
     text: str | None = None,
     blocks: Sequence[Mapping[str, Any]] | None = None,
     file: Mapping[str, str] | None = None,
+    after: Mapping[str, Any] | None = None,
     reply: bool = False,
     subject: str | None = None,
     response_url: str | None = None,
@@ -69,15 +70,18 @@ def enqueue(
     as it is, without a transaction to draw it. Without `flush` the row is written with the
     session's next flush (many rows: one INSERT) and has no id until then. `file`
     ({"filename", "title", "content"}) is uploaded into the conversation with `text` as its
-    comment. `reply`: an ephemeral answer
+    comment. `after`: what the kind's handler needs once the message is sent (JSON), read
+    back with `stored_body(row)["after"]`. `reply`: an ephemeral answer
     through `response_url` instead of a post.
     """
     now = now or utcnow()
     body = None
-    if text is not None or blocks is not None or file is not None:
+    if text is not None or blocks is not None or file is not None or after is not None:
         stored: dict[str, Any] = {"text": text or "", "blocks": list(blocks) if blocks else None}
         if file is not None:
             stored["file"] = dict(file)
+        if after is not None:
+            stored["after"] = dict(after)
         if reply:
             stored["reply"] = True
         body = json.dumps(stored)
@@ -463,6 +467,7 @@ class NewMessage:
     blocks: Sequence[Mapping[str, Any]] | None = None
     subject: str | None = None
     response_url: str | None = None
+    thread_ts: str | None = None
 
 
 _INSERT_MESSAGES = table_of(OutboxMessage).insert()
@@ -496,7 +501,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.da
                     )
                 ),
                 "response_url": message.response_url,
-                "thread_ts": None,
+                "thread_ts": message.thread_ts,
                 "update_ts": None,
                 "status": Status.PENDING.value,
                 "attempts": 0,

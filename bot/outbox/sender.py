@@ -116,7 +116,7 @@ class Outgoing:
 class FileUpload:
     filename: str
     title: str
-    content: str
+    content: str | bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +190,13 @@ class StoredBodyHandler:
 
     def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
         return None
+
+
+def _sends_as_stored(handler: Handler) -> bool:
+    """Whether the handler sends a stored body as it is, so the drawing transaction can be
+    skipped; a handler that renders a stored body its own way (a chart drawn from stored
+    numbers) is asked to render it."""
+    return type(handler).render is StoredBodyHandler.render
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,7 +596,9 @@ class Sender:
                     ids=tuple(row.id for row in rows),
                     stored=(
                         Outgoing.from_row(rows[0])
-                        if len(rows) == 1 and rows[0].body is not None
+                        if len(rows) == 1
+                        and rows[0].body is not None
+                        and _sends_as_stored(self.handlers[rows[0].kind])
                         else None
                     ),
                 )

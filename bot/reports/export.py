@@ -4,7 +4,8 @@ Names are not stored with kudos; the caller passes a `names` mapping (from the S
 cache, or nothing on the command line without Slack) and a missing name is left empty.
 
 Each row says its `audience` (bot/audience.py), so whoever receives an export can tell which
-words were said in public. `public_text_only` leaves the words of every other kudos out
+words were said in public, and `given_via`: how the kudos was given (`kudos.source`).
+`public_text_only` leaves the words of every other kudos out
 (the row, and so the count, stays).
 """
 
@@ -36,6 +37,8 @@ COLUMNS: tuple[str, ...] = (
     "message",
     "channel",
     "audience",
+    # How it was given: command, modal, shortcut, reaction (a principle's emoji) or message.
+    "given_via",
 )
 # Written instead of the words of a kudos that was not given in public.
 WITHHELD = "(not public: text left out)"
@@ -53,6 +56,7 @@ class ExportRow:
     message: str
     channel_id: str | None
     audience: str
+    given_via: str = ""
 
 
 def export_rows(
@@ -69,6 +73,7 @@ def export_rows(
             Kudos.message,
             Kudos.channel_id,
             Kudos.audience,
+            Kudos.source,
         )
         .join(Principle, Principle.id == Kudos.principle_id)
         .where(*counted(team_id, bounds))
@@ -108,6 +113,7 @@ def records(rows: Sequence[ExportRow], names: Mapping[str, str]) -> list[dict[st
                     row.message,
                     row.channel_id or "",
                     row.audience,
+                    row.given_via,
                 ),
                 strict=True,
             )

@@ -82,7 +82,7 @@ class PrincipleReport:
 
 
 LEADERBOARD_USAGE = (
-    "`/kudos leaderboard [period] [#principle] [givers] [share]`, for example "
+    "`/kudos leaderboard [period] [#principle] [givers|weighted] [share]`, for example "
     "`/kudos leaderboard quarter #plain-words givers`. Periods: " + PERIOD_HELP + "."
 )
 _CHANNEL_LINK = re.compile(r"^<#[CG][A-Z0-9]+\|([^>]*)>$")
@@ -98,11 +98,13 @@ class ReportArgs:
     principle: str | None = None
     role: Role = Role.RECEIVERS
     share: bool = False
+    # Ranked by recognition from different people (bot/reports/weighted.py).
+    weighted: bool = False
 
 
 def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
     """`[period] [#principle] [givers] [share]` in any order; anything else is refused."""
-    period, principle, role, share = "", None, Role.RECEIVERS, False
+    period, principle, role, share, weighted = "", None, Role.RECEIVERS, False, False
     for token in text.split():
         lowered = token.lower()
         link = _CHANNEL_LINK.match(token)
@@ -115,11 +117,13 @@ def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
             role = Role.RECEIVERS
         elif lowered == "share":
             share = True
+        elif lowered == "weighted":
+            weighted = True
         elif is_period(lowered) and not period:
             period = lowered
         else:
             raise UserError(f"I don't understand {echo(token)} here. Try {usage}")
-    return ReportArgs(period, principle or None, role, share)
+    return ReportArgs(period, principle or None, role, share, weighted)
 
 
 def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:

@@ -35,6 +35,7 @@ listeners that still have one to give (errors after the ack, the form's confirma
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -56,6 +57,7 @@ from bot.blocks.kudos import (
 from bot.blocks.reports import digest_message
 from bot.config import Settings
 from bot.daily.flows import OUTBOX_KINDS, DailyPost, Drawn, Post, ScheduledPostHandler
+from bot.daily.schedule import DAILY_KIND, DIGEST_KIND
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, utcnow
 from bot.kudos.service import (
@@ -68,6 +70,7 @@ from bot.kudos.service import (
 from bot.outbox import queue
 from bot.outbox.queue import MESSAGE_KIND, NewMessage
 from bot.outbox.sender import (
+    FileUpload,
     Outgoing,
     RateLimited,
     Refused,
@@ -78,7 +81,9 @@ from bot.outbox.sender import (
     Sent,
     StoredBodyHandler,
 )
+from bot.reports.chart import ChartData, chart_data, chart_png
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
+from bot.slack.reaction_delivery import register_reaction_messages
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,8 @@ SHARED = "shared_report"
 EXPORT = "export_dm"
 # A private note to whoever typed a command, through its response_url.
 REPLY = "command_reply"
+# A weekly digest's chart, uploaded into the digest's thread once the digest is posted.
+DIGEST_CHART = "digest_chart"
 # The refusals that pause a morning-post subscription: the bot can't post there at all.
 PAUSES = CANT_POST_HERE | {"account_inactive"}
 NOT_EDITABLE = (
@@ -110,10 +117,16 @@ def _reason(error: Exception) -> str:
 
 
 def queue_kudos(
-    session: Session, *, team_id: str, given: GivenKudos, response_url: str | None, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    given: GivenKudos,
+    response_url: str | None,
+    now: dt.datetime,
+    thread_ts: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Queue the announcement and the receivers' DMs, in the kudos's own transaction; the
-    (team_id, channel_id) of each, for `Sender.notify`."""
+    """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
+    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
     if given.duplicate:
         return []
     messages = []
@@ -125,6 +138,7 @@ def queue_kudos(
                 channel_id=given.channel_id,
                 subject=given.group_id,
                 response_url=response_url,
+                thread_ts=thread_ts,
             )
         )
     dm = kudos_dm(given)
@@ -188,6 +202,7 @@ class Announcements:
             blocks=message.blocks,
             # A response_url answers for its own command only: one kudos, one message.
             response_url=sending[0].response_url if len(sending) == 1 else None,
+            thread_ts=rows[0].thread_ts,
         )
 
     def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
@@ -230,6 +245,7 @@ class Announcements:
                     channel_id=channel_id,
                     subject=row.subject,
                     response_url=row.response_url,
+                    thread_ts=row.thread_ts,
                 )
             return
         for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):
@@ -284,12 +300,66 @@ def _subjects(rows: Sequence[OutboxMessage]) -> list[str]:
 
 # -- morning posts and digests ------------------------------------------------------------------
 def draw_post(post: Post) -> Drawn:
-    """A morning post or digest as Block Kit (bot/daily/flows.py stores it in the outbox row)."""
-    message = daily_card(post.principle, post.kudos) if isinstance(post, DailyPost) else None
-    if message is None:
-        assert not isinstance(post, DailyPost)
-        message = digest_message(post.digest)
-    return Drawn(text=message.text, blocks=message.blocks)
+    """A morning post or digest as Block Kit (bot/daily/flows.py stores it in the outbox row);
+    a digest keeps its 12-week chart's numbers for `DigestPosts` to queue once it is posted."""
+    if isinstance(post, DailyPost):
+        message = daily_card(post.principle, post.kudos)
+        return Drawn(text=message.text, blocks=message.blocks)
+    message = digest_message(post.digest)
+    health = post.digest.health
+    chart = chart_data(health) if health is not None else None
+    after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None
+    return Drawn(text=message.text, blocks=message.blocks, after=after)
+
+
+class DigestPosts(ScheduledPostHandler):
+    """A digest, recorded like a morning post; once it is in the channel, its chart is queued
+    to go into the digest's thread (a message of its own: an upload can fail and be retried
+    without posting the digest twice)."""
+
+    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+        super().on_sent(session, rows, sent)
+        for row in rows:
+            chart = ((queue.stored_body(row) or {}).get("after") or {}).get("chart")
+            if chart and sent.ts:
+                queue.enqueue(
+                    session,
+                    team_id=row.team_id,
+                    kind=DIGEST_CHART,
+                    channel_id=row.channel_id,
+                    text="",
+                    after={"chart": chart},
+                    thread_ts=sent.ts,
+                )
+
+
+class DigestCharts(StoredBodyHandler):
+    """Draws a digest's chart at send time from its stored numbers and uploads it into the
+    digest's thread. Best effort: a chart that can't be uploaded is logged, the digest stands."""
+
+    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+        row = rows[0]
+        stored = ((queue.stored_body(row) or {}).get("after") or {}).get("chart")
+        if not stored:
+            return None
+        data = ChartData(
+            rows=tuple(stored["rows"]),
+            weeks=tuple(stored["weeks"]),
+            values=tuple(tuple(values) for values in stored["values"]),
+            title=stored["title"],
+        )
+        return Outgoing(
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            text="",
+            thread_ts=row.thread_ts,
+            file=FileUpload(
+                filename="kudos-12-weeks.png", title=data.title, content=chart_png(data)
+            ),
+        )
+
+    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+        log.warning("digest chart not uploaded to %s: %s", rows[0].channel_id, reason)
 
 
 # -- shared reports and exports -----------------------------------------------------------------
@@ -428,6 +498,7 @@ class SlackTransport:
         self.client.files_upload_v2(
             channel=channel_id,
             content=outgoing.file.content,
+            thread_ts=outgoing.thread_ts,
             filename=outgoing.file.filename,
             title=outgoing.file.title,
             initial_comment=outgoing.text,
@@ -527,11 +598,13 @@ def register_handlers(sender: Sender) -> None:
     sender.register(ANNOUNCEMENT_ALONE, Announcements(1))
     sender.register(EDIT, Edits())
     sender.register(DM, StoredBodyHandler())
-    for kind in OUTBOX_KINDS.values():
-        sender.register(kind, ScheduledPostHandler(pauses=PAUSES))
+    sender.register(OUTBOX_KINDS[DAILY_KIND], ScheduledPostHandler(pauses=PAUSES))
+    sender.register(OUTBOX_KINDS[DIGEST_KIND], DigestPosts(pauses=PAUSES))
+    sender.register(DIGEST_CHART, DigestCharts())
     sender.register(SHARED, StoredBodyHandler())
     sender.register(EXPORT, Exports())
     sender.register(REPLY, StoredBodyHandler())
+    register_reaction_messages(sender)
 
 
 # -- after the ack --------------------------------------------------------------------------------

@@ -25,11 +25,23 @@ class Event(StrEnum):
     # The people directory (bot/people.py) follows these.
     USER_CHANGE = "user_change"
     TEAM_JOIN = "team_join"
+    # Principle reactions (bot/slack/listeners/reactions.py).
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"
 
 
 class MessageSubtype(StrEnum):
     CONVERTED_TO_PRIVATE = "channel_convert_to_private"
     CONVERTED_TO_PUBLIC = "channel_convert_to_public"
+    # A message deleted: a `kudos …` message deleted within the undo window withdraws it.
+    DELETED = "message_deleted"
+    CHANGED = "message_changed"
+    # A thread reply also sent to the channel: a new message like any other.
+    THREAD_BROADCAST = "thread_broadcast"
+
+
+# The bot's reaction on a `kudos …` message that recorded kudos.
+CONFIRMATION_REACTION = "white_check_mark"
 
 
 SLASH_COMMANDS: tuple[Command, ...] = tuple(Command)
@@ -44,6 +56,8 @@ class Action(StrEnum):
     GIVE_KUDOS = GIVE_KUDOS
     SHARE_TODAY = "share_today"
     EXPORT_KUDOS = "export_kudos"
+    # The onboarding drip's DM (bot/daily/drip.py): no more principles by DM.
+    STOP_ONBOARDING = "stop_onboarding"
 
 
 class BlockId(StrEnum):

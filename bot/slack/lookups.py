@@ -113,6 +113,23 @@ def look_up(
     return found
 
 
+def look_up_audience(
+    *, client: WebClient, database: Database, team_id: str, channel_id: str, now: dt.datetime
+) -> Audience:
+    """Who can read `channel_id` alone, for events that name no people to look up with it:
+    remembered if recent, else asked of Slack and remembered."""
+    with database.reading() as session:
+        known = known_audience(session=session, team_id=team_id, channel_id=channel_id, now=now)
+    if known is not None:
+        return known
+    found = Lookup(team_id=team_id, channel_id=channel_id, people={}, audience=Audience.UNKNOWN)
+    asked = ask_audience(client=client, channel_id=channel_id)
+    found.audience = asked or unanswered(channel_id)
+    found.learnt_audience = asked is not None
+    found.remember_alone(database, now)
+    return found.audience
+
+
 def _ask(
     users: UserDirectory, client: WebClient, team_id: str, user_id: str, *, recipient: bool
 ) -> Person:

@@ -7,13 +7,14 @@ that asks for `services`. The per-request `SlackDeadline` stays its own context 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.mission.service import MissionKeeper
+from bot.slack.usergroups import GroupDirectory
 from bot.slack.users import UserDirectory
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Services:
     scheduler: DailyScheduler | None = None
     # Drains the outbox; told when a request queued something, so it goes out at once.
     sender: Sender | None = None
+    # Who is in a user group (`<!subteam^S…>` in a kudos), cached.
+    groups: GroupDirectory = field(default_factory=GroupDirectory)
 
     def queued(self, channels: Sequence[tuple[str, str]] = ()) -> None:
         """Wake the sender: something was just committed to the outbox (for `channels`,

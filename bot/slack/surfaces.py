@@ -68,6 +68,8 @@ class KudosSubmission(Interaction):
     channel_id: str | None  # the "share in" choice, else where the modal was opened
     source: Source
     response_url: str | None
+    # The thread to announce in: the message's, when the form came from the shortcut.
+    thread_ts: str | None = None
 
     @classmethod
     def of(cls, request: BoltRequest) -> KudosSubmission:
@@ -98,7 +100,16 @@ class KudosSubmission(Interaction):
                 ),
                 None,
             ),
+            thread_ts=_thread_in(metadata, channel_id),
         )
+
+
+def _thread_in(metadata: dict[str, Any], channel_id: str | None) -> str | None:
+    """The shortcut's thread, if the kudos is still shared in that message's channel."""
+    thread_ts = metadata.get("thread_ts")
+    if not isinstance(thread_ts, str) or channel_id != metadata.get("channel"):
+        return None
+    return thread_ts
 
 
 def _value(values: dict[str, Any], block: str, action: str, field: str) -> Any:
@@ -123,6 +134,7 @@ class MessageShortcut(Interaction):
     author_id: str | None  # who wrote the message
     from_a_bot: bool
     team_domain: str | None  # for a permalink built by hand
+    thread_ts: str | None = None  # set when the message is itself a reply in a thread
 
     @classmethod
     def of(cls, request: BoltRequest) -> MessageShortcut:
@@ -142,6 +154,7 @@ class MessageShortcut(Interaction):
                 or (bot_user_id is not None and message.get("user") == bot_user_id)
             ),
             team_domain=(shortcut.get("team") or {}).get("domain"),
+            thread_ts=message.get("thread_ts"),
         )
 
 
@@ -215,20 +228,82 @@ class HomeOpened:
 
 @dataclass(frozen=True, slots=True)
 class MessageEvent:
-    """A message in a channel; only its subtype matters (a conversion to private or public)."""
+    """A message in a channel the bot is in (`message.channels`, `message.groups`): a new one
+    (no subtype: maybe a `kudos …` message), or a change (`message_deleted`, a conversion to
+    private or public, …) named by its subtype."""
 
     team_id: str
     channel_id: str | None
     subtype: str
+    user_id: str | None = None
+    text: str = ""
+    ts: str | None = None
+    # Set when the message is a reply in a thread (the thread's first message's ts).
+    thread_ts: str | None = None
+    # An app's or bot's message (or one of ours): never a kudos.
+    from_a_bot: bool = False
+    channel_type: str | None = None
+    # `message_deleted`: the ts of the message that was deleted.
+    deleted_ts: str | None = None
+    bot_user_id: str | None = None
+    client: WebClient | None = None
 
     @classmethod
     def of(cls, request: BoltRequest) -> MessageEvent:
         event = request.body["event"]
         channel = event.get("channel")
+        bot_user_id = request.context.bot_user_id
+        user = event.get("user")
         return cls(
             team_id=str(request.context["team_id"]),
             channel_id=str(channel) if channel else None,
             subtype=str(event.get("subtype")),
+            user_id=str(user) if user else None,
+            text=str(event.get("text") or ""),
+            ts=event.get("ts"),
+            thread_ts=event.get("thread_ts"),
+            from_a_bot=(
+                bool(event.get("bot_id"))
+                or event.get("subtype") == "bot_message"
+                or (bot_user_id is not None and user == bot_user_id)
+            ),
+            channel_type=event.get("channel_type"),
+            deleted_ts=event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts"),
+            bot_user_id=bot_user_id,
+            client=request.context.client,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionEvent:
+    """`reaction_added` / `reaction_removed`: who reacted with what, to which item."""
+
+    team_id: str
+    user_id: str
+    reaction: str
+    item_type: str
+    channel_id: str | None
+    message_ts: str | None
+    item_user: str | None  # the item's author; absent for some files and apps' messages
+    bot_user_id: str | None
+    client: WebClient
+    channel_type: str | None = None  # the item's: channel, group, im or mpim (newer payloads)
+
+    @classmethod
+    def of(cls, request: BoltRequest) -> ReactionEvent:
+        event = request.body["event"]
+        item = event.get("item") or {}
+        return cls(
+            team_id=str(request.context["team_id"]),
+            user_id=str(event.get("user") or ""),
+            reaction=str(event.get("reaction") or ""),
+            item_type=str(item.get("type") or ""),
+            channel_id=item.get("channel"),
+            message_ts=item.get("ts"),
+            item_user=event.get("item_user"),
+            bot_user_id=request.context.bot_user_id,
+            client=request.context.client,
+            channel_type=item.get("channel_type"),
         )
 
 

@@ -87,6 +87,10 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # User groups (`usergroups.users.list`): group ID → member IDs.
+        self.usergroups: dict[str, list[str]] = {}
+        # Thread replies: a reply's ts → its thread's ts (reflected in chat.getPermalink).
+        self.thread_of: dict[str, str] = {}
         self.socket_mode_url: str | None = None
         # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
         self.auth_test: dict[str, Any] = {}
@@ -248,11 +252,22 @@ class FakeSlack:
 
     def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
-        return {
-            "ok": True,
-            "channel": channel,
-            "permalink": f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}",
-        }
+        link = f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        if ts in self.thread_of:
+            # As Slack links a reply: to its thread, naming the thread and the channel.
+            link += f"?thread_ts={self.thread_of[ts]}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
+    def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("name") or not params.get("timestamp"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(params.get("usergroup", "")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group)}
 
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")

@@ -49,7 +49,8 @@ def generated_mission(size: int, *, categories: int = CATEGORIES, longest: bool 
             "category": category_of(number, categories).ljust(
                 MAX_CATEGORY_LENGTH if longest else 0, "x"
             ),
-            "emoji": ":handshake:",
+            # Each its own: a reaction's emoji may mean only one principle.
+            "emoji": f":handshake-{number}:",
             "description": (f"What principle {number} asks of us. " + "<&>" * 700)[
                 :MAX_DESCRIPTION_LENGTH
             ],

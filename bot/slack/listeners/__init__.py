@@ -9,14 +9,50 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.commands import ROUTERS
-from bot.slack.listeners import conversations, daily, home, kudos, mission, people, reports
+from bot.slack.listeners import (
+    conversations,
+    daily,
+    health,
+    home,
+    kudos,
+    kudos_settings,
+    messages,
+    mission,
+    onboarding,
+    people,
+    reactions,
+    reports,
+)
 
 # Imported for the subcommands they declare on the routers (mission has no other listener).
-FEATURES = (conversations, daily, home, kudos, mission, people, reports)
+FEATURES = (
+    conversations,
+    daily,
+    health,
+    home,
+    kudos,
+    kudos_settings,
+    messages,
+    mission,
+    onboarding,
+    people,
+    reactions,
+    reports,
+)
 
 
 def register_listeners(app: App) -> None:
     for router in ROUTERS:
         router.register(app)
-    for feature in (daily, home, kudos, reports, conversations, people):
+    for feature in (
+        daily,
+        home,
+        kudos,
+        reports,
+        conversations,
+        people,
+        onboarding,
+        reactions,
+        messages,
+    ):
         feature.register(app)

@@ -2,8 +2,9 @@
 with another organisation (Slack Connect) or no longer shared.
 
 Each one updates what every bot process knows of the channel (bot/audience.py); a channel
-that is no longer public also stops its kudos being quoted anywhere else from now on. Every
-other message event is of no interest yet and is acknowledged without work.
+that is no longer public also stops its kudos being quoted anywhere else from now on. The
+conversions arrive as `message` events, dispatched here by the one message listener
+(bot/slack/listeners/messages.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ CONVERSIONS: dict[str, Audience] = {
 
 
 def register(app: App) -> None:
-    app.event(Event.MESSAGE)(event(MessageEvent.of, handle_message))
     app.event(Event.CHANNEL_SHARED)(event(ChannelEvent.of, handle_channel_shared))
     app.event(Event.CHANNEL_UNSHARED)(event(ChannelEvent.of, handle_channel_unshared))
 

@@ -6,6 +6,7 @@ their kudos this month, the month's top 5, and for admins the principle breakdow
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from slack_bolt import App
@@ -16,10 +17,12 @@ from bot.kudos.service import summary, zone
 from bot.mission.service import load_catalog
 from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import PeriodKind, period_of
+from bot.reports.scope import ReportScope
 from bot.slack.admins import is_admin
 from bot.slack.deadline import after_ack_safe
 from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
+from bot.slack.listeners.health import cached_chart, chart_for_home, health_for
 from bot.slack.services import Services
 from bot.slack.surfaces import HomeOpened, event
 from bot.slack.users import SlackUser
@@ -87,4 +90,24 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
             else None
         )
     content = HomeContent(user_id, catalog, today, mine, top, report)
+    local_today = now.astimezone(where).date()
+    if admin:
+        health = health_for(db, ReportScope(team_id, where, month), now)
+        week = period_of(PeriodKind.WEEK, local_today).start
+        assert week is not None
+        chart = cached_chart(db=db, team_id=team_id, user_id=user_id, week=week)
+        content = dataclasses.replace(content, health=health, chart_file_id=chart)
     client.views_publish(user_id=user_id, view=home_view(content))
+    if content.health is not None and content.chart_file_id is None:
+        # Drawn and uploaded after the tab is shown: the tab never waits for the chart.
+        chart = chart_for_home(
+            client=client,
+            db=db,
+            health=content.health,
+            team_id=team_id,
+            user_id=user_id,
+            today=local_today,
+        )
+        if chart is not None:
+            with_chart = dataclasses.replace(content, chart_file_id=chart)
+            client.views_publish(user_id=user_id, view=home_view(with_chart))

@@ -37,6 +37,7 @@ from bot.slack.deadline import SlackTooSlow, after_ack_safe
 from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.lookups import look_up
+from bot.slack.reaction_delivery import queue_thread_update
 from bot.slack.services import Services
 from bot.slack.surfaces import (
     GiveButton,
@@ -46,6 +47,7 @@ from bot.slack.surfaces import (
     asker,
     interaction,
 )
+from bot.slack.usergroups import expand_groups
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,12 @@ class KudosToGive:
     channel_id: str | None
     source: Source
     response_url: str | None
+    # Where to announce it: the thread of the message it is about or was given in.
+    thread_ts: str | None = None
+    # Members a user-group mention added: bots and leavers among them are passed over, not
+    # refused; the group counts once against the allowance (bot/slack/usergroups.py).
+    group_members: Sequence[str] = ()
+    allowance_cost: int | None = None
 
 
 def register(app: App) -> None:
@@ -77,9 +85,20 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
     """`/kudos @ana #key message`: record it, or open the modal when a part is missing."""
     catalog = request.catalog()
     draft = parse_kudos(request.args, catalog)
+    members = expand_groups(
+        groups=services.groups,
+        client=request.quick_client,
+        database=services.db,
+        team_id=request.team_id,
+        giver_id=request.user_id,
+        group_ids=draft.groups,
+        named_ids=draft.recipients,
+        cap=services.settings.kudos_group_cap,
+    )
     if not draft.complete:
         prefill = ModalPrefill(
-            recipients=draft.recipients,
+            # The form has no group picker: a group is filled in as its members.
+            recipients=(*draft.recipients, *members),
             principle_key=draft.principle.key if draft.principle else None,
             message="" if is_blank(draft.message) else draft.message,
             channel_id=request.channel_id,
@@ -93,13 +112,20 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
     assert draft.principle is not None
     kudos = KudosToGive(
         recipient_ids=draft.recipients,
+        group_members=members,
         principle_id=draft.principle.id,
         message=draft.message,
         channel_id=request.channel_id,
         source=Source.COMMAND,
         response_url=request.response_url,
+        allowance_cost=group_cost(draft.recipients, draft.groups),
     )
     give_and_deliver(ack, kudos, asker(request.context), services)
+
+
+def group_cost(named: Sequence[str], groups: Sequence[str]) -> int | None:
+    """What a kudos takes from the allowance: one per person named, one per group mentioned."""
+    return len(named) + len(groups) if groups else None
 
 
 KUDOS.default = give_from_command
@@ -123,7 +149,7 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         client=who.quick_client,  # before the ack: calls end in time
         team_id=team_id,
         giver_id=user_id,
-        recipient_ids=kudos.recipient_ids,
+        recipient_ids=(*kudos.recipient_ids, *kudos.group_members),
         channel_id=kudos.channel_id,
         now=now,
     )
@@ -135,6 +161,13 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
             deleted=person.deleted,
         )
         for person in (found.people[user_id] for user_id in kudos.recipient_ids)
+    ]
+    # A group's bots and leavers are passed over, not refused (bot/slack/usergroups.py).
+    members = (found.people[user_id] for user_id in kudos.group_members)
+    recipients += [
+        Recipient(id=m.id, name=m.name, is_bot=False, deleted=False)
+        for m in members
+        if not (m.is_bot or m.deleted or m.id == who.bot_user_id)
     ]
     try:
         with db.transaction() as session:
@@ -152,9 +185,15 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
                 limit=services.settings.kudos_daily_limit,
                 now=now,
                 audience=found.audience,
+                allowance_cost=kudos.allowance_cost,
             )
             queued = queue_kudos(
-                session, team_id=team_id, given=given, response_url=kudos.response_url, now=now
+                session,
+                team_id=team_id,
+                given=given,
+                response_url=kudos.response_url,
+                now=now,
+                thread_ts=kudos.thread_ts,
             )
     except KudosRefused:
         found.remember_alone(db, now)
@@ -189,6 +228,15 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             now=now,
         )
         failure = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
+        if withdrawn.source == Source.REACTION and withdrawn.channel_id and withdrawn.message_ts:
+            # A principle reaction's kudos is shown in its message's thread reply: redraw it.
+            queue_thread_update(
+                session,
+                team_id=request.team_id,
+                channel_id=withdrawn.channel_id,
+                ts=withdrawn.message_ts,
+                now=now,
+            )
     services.queued()
     reply = undo_confirmation(withdrawn, failure)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
@@ -234,6 +282,7 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
         channel_id=request.channel_id,
         source=request.source,
         response_url=request.response_url,
+        thread_ts=request.thread_ts,
     )
     give_and_deliver(ack, kudos, request, services)
 
@@ -261,6 +310,8 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
         message=f"For this message: {link}\n" if link else "",
         channel_id=request.channel_id,
         source=Source.SHORTCUT,
+        # Announced in the message's thread, where the conversation about it is.
+        thread_ts=request.thread_ts or request.message_ts,
     )
     open_modal(client, services, request.team_id, request.trigger_id, prefill)
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from slack_bolt import Ack
 
+from bot.audience import QuoteScope
 from bot.blocks import mission as views
 from bot.errors import UnknownPrinciple
-from bot.mission.service import Catalog
+from bot.kudos.service import zone
+from bot.mission.service import Catalog, PrincipleInfo
+from bot.reports.lived import Lived, principle_lived
 from bot.slack.commands import MISSION, CommandRequest
 from bot.slack.services import Services
 
@@ -23,19 +26,37 @@ def show_help(ack: Ack, _request: CommandRequest, services: Services) -> None:
 
 def show_mission(ack: Ack, request: CommandRequest, services: Services) -> None:
     """`/mission`, `/mission 3`, `/mission ownership`, `/mission <category> [page]`."""
-    reply = _show(services.mission.catalog(services.db, request.team_id), request.args)
+    catalog = services.mission.catalog(services.db, request.team_id)
+    found = _show(catalog, request.args)
+    if isinstance(found, PrincipleInfo):
+        reply = views.principle_detail(found, _lived(request, services, found))
+    else:
+        reply = found
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
 MISSION.default = show_mission
 
 
-def _show(catalog: Catalog, reference: str) -> views.Message:
+def _lived(request: CommandRequest, services: Services, principle: PrincipleInfo) -> Lived:
+    """How the principle was lived, quoting only what the asker may read where they asked."""
+    with services.db.reading() as session:
+        return principle_lived(
+            session=session,
+            team_id=request.team_id,
+            principle_id=principle.id,
+            now=services.clock(),
+            where=zone(request.caller().timezone),
+            scope=QuoteScope(channel_id=request.channel_id, viewer_id=request.user_id),
+        )
+
+
+def _show(catalog: Catalog, reference: str) -> views.Message | PrincipleInfo:
     """A principle (by number, key or title) before a category of the same name."""
     if not reference:
         return views.mission_overview(catalog)
     try:
-        return views.principle_detail(catalog.resolve(reference))
+        return catalog.resolve(reference)
     except UnknownPrinciple:
         listing = _category(catalog, reference)
         if listing is None:

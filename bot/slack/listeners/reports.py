@@ -24,12 +24,21 @@ from bot.blocks.reports import (
     leaderboard_shared,
     principle_report_message,
 )
+from bot.blocks.weighted import weighted_message
 from bot.errors import UserError
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
-from bot.reports.leaderboard import find_principle, leaderboard, parse_report_args, principle_report
+from bot.reports.leaderboard import (
+    ReportArgs,
+    Role,
+    find_principle,
+    leaderboard,
+    parse_report_args,
+    principle_report,
+)
 from bot.reports.periods import PERIOD_HELP, PeriodKind
 from bot.reports.scope import ReportScope, report_scope
+from bot.reports.weighted import weighted_leaderboard
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
@@ -50,6 +59,10 @@ EXPORT_ADMINS_ONLY = (
 )
 PRINCIPLES_USAGE = "`/kudos principles [period]`, for example `/kudos principles quarter`."
 EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
+WEIGHTED_RECEIVERS_ONLY = (
+    "`weighted` ranks receivers by how many different people recognised them; "
+    "try `/kudos leaderboard month weighted`."
+)
 
 
 def register(app: App) -> None:
@@ -82,13 +95,19 @@ def _require_admin(request: CommandRequest, refusal: str) -> None:
     aliases=("top",),
     help="`/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) "
     f"most; periods: {PERIOD_HELP} (default this month, in your timezone); "
+    "add `weighted` to rank by recognition from different people; "
     "admins add `share` to post it here",
 )
 def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args)
+    if args.weighted and args.role == Role.GIVERS:
+        raise UserError(WEIGHTED_RECEIVERS_ONLY)
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
     scope = _caller_scope(request, args.period)
+    if args.weighted:
+        _show_weighted(ack, request, services, scope, args)
+        return
     with services.db.reading() as session:
         principle = (
             find_principle(session, scope.team_id, args.principle) if args.principle else None
@@ -123,13 +142,37 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
     ack(text=note.text, blocks=note.blocks, response_type="ephemeral")
 
 
+def _show_weighted(
+    ack: Ack, request: CommandRequest, services: Services, scope: ReportScope, args: ReportArgs
+) -> None:
+    """`/kudos leaderboard … weighted`: ranked by recognition from different people."""
+    with services.db.reading() as session:
+        principle = (
+            find_principle(session, scope.team_id, args.principle) if args.principle else None
+        )
+        board = weighted_leaderboard(
+            session=session,
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
+            principle=principle,
+            caller_id=None if args.share else request.user_id,
+        )
+    reply = weighted_message(board, shared_by=request.user_id if args.share else None)
+    ack(
+        text=reply.text,
+        blocks=reply.blocks,
+        response_type="in_channel" if args.share else "ephemeral",
+    )
+
+
 @KUDOS.subcommand(
     "principles",
     help="`/kudos principles [period]` shows kudos per principle and the quiet ones",
 )
 def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
-    if args.principle or args.share or args.role != "receivers":
+    if args.principle or args.share or args.weighted or args.role != "receivers":
         raise UserError(f"Try {PRINCIPLES_USAGE}")
     scope = _caller_scope(request, args.period)
     previous = scope.period.previous()
@@ -153,7 +196,7 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
 )
 def export_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, EXPORT_USAGE)
-    if args.principle or args.share or args.role != "receivers":
+    if args.principle or args.share or args.weighted or args.role != "receivers":
         raise UserError(f"Try {EXPORT_USAGE}")
     scope = _caller_scope(request, args.period)
     started = export_started(scope.period)

@@ -1,0 +1,102 @@
+"""Block Kit for recognition in the conversation: the thread reply under a recognised message,
+the author's one DM about it, and the notes to a reactor or to a `kudos …` message's author.
+
+Givers are named in plain text, not as `<@U…>` mentions: a thread reply edited as fifty people
+react must not notify fifty people. Names are escaped like every other text from Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slack_sdk.models.blocks import Block
+
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, Message, as_dicts, clip, context, escape, section
+from bot.blocks.kudos import FALLBACK_TEXT_LIMIT, principle_tag
+from bot.kudos.reactions import MessageRecognition, PrincipleRecognition
+from bot.kudos.ways import Ways
+
+# Givers named before "and N others".
+NAMED_GIVERS = 2
+# The reply's principle lines, leaving a block for its footer.
+PRINCIPLE_LINES = MESSAGE_BLOCK_LIMIT - 1
+WITHDRAWN = ":leftwards_arrow_with_hook: The principle reactions on this message were withdrawn."
+
+
+def givers_phrase(giver_ids: Sequence[str], names: Mapping[str, str]) -> str:
+    """'Ana', 'Ana and Ben', 'Ana, Ben and 3 others' — plain names, nobody pinged."""
+    shown = [escape(names.get(giver_id) or "someone") for giver_id in giver_ids[:NAMED_GIVERS]]
+    others = len(giver_ids) - len(shown)
+    if others == 0:
+        return " and ".join(shown)
+    return f"{', '.join(shown)} and {others} other{'s' if others != 1 else ''}"
+
+
+def principle_line(line: PrincipleRecognition, names: Mapping[str, str]) -> str:
+    return f"{principle_tag(line.principle)} — recognised by {givers_phrase(line.giver_ids, names)}"
+
+
+def thread_reply(recognition: MessageRecognition, names: Mapping[str, str]) -> Message:
+    """The one reply in a recognised message's thread, redrawn as reactions come and go."""
+    if not recognition.principles:
+        return Message(text=WITHDRAWN, blocks=as_dicts([context(WITHDRAWN)]))
+    lines = [principle_line(line, names) for line in recognition.principles]
+    blocks: list[Block] = [section(line) for line in lines[:PRINCIPLE_LINES]]
+    if len(lines) > PRINCIPLE_LINES:
+        blocks[-1] = section(f"…and {len(lines) - PRINCIPLE_LINES + 1} more principles")
+    blocks.append(context("React with a principle's emoji to recognise this too · `/mission`"))
+    return Message(text=clip("\n".join(lines), FALLBACK_TEXT_LIMIT), blocks=as_dicts(blocks))
+
+
+def author_dm(recognition: MessageRecognition, names: Mapping[str, str]) -> Message:
+    """To the author, once per message: what it was recognised for so far, with a link."""
+    where = (
+        f"<{recognition.permalink}|Your message>"
+        if recognition.permalink
+        else f"Your message in <#{recognition.channel_id}>"
+    )
+    lines = [f":tada: {where} was recognised with principle reactions:"]
+    lines += [f"• {principle_line(line, names)}" for line in recognition.principles[:20]]
+    text = "\n".join(lines)
+    return Message(
+        text=clip(f"{where} was recognised with principle reactions", FALLBACK_TEXT_LIMIT),
+        blocks=as_dicts([section(text)]),
+    )
+
+
+def allowance_note(limit: int) -> Message:
+    """To a reactor over the allowance, once a day."""
+    text = (
+        f":hourglass: You've given today's {limit} kudos, so your principle reactions today "
+        "are just reactions: nothing more is recorded until your allowance renews at midnight "
+        "your time. (I'll say this once today.)"
+    )
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def message_kudos_refused(reason: str, trigger_word: str) -> Message:
+    """To the author of a `kudos …` message that recorded nothing."""
+    text = (
+        f"{reason}\nA message that starts with `{escape(trigger_word)}` gives kudos like "
+        f"`/kudos` does: `{escape(trigger_word)} @ana #plain-words thanks for the clear notice`."
+    )
+    return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def ways_message(ways: Ways, changed: bool) -> Message:
+    """`/kudos settings`: what this workspace has on, and how to change it."""
+
+    def on(value: bool) -> str:
+        return "*on*" if value else "*off*"
+
+    lines = [
+        ":white_check_mark: Saved. This workspace now has:" if changed else "This workspace has:",
+        f"• principle reactions {on(ways.reactions)}: a principle's emoji on a message gives "
+        "its author kudos",
+        f"• kudos in a message {on(ways.messages)}: a message starting with "
+        f"`{escape(ways.trigger_word)}` that names people gives them kudos",
+        "Change with `/kudos settings reactions on|off`, `/kudos settings messages on|off`, "
+        "`/kudos settings trigger WORD`.",
+    ]
+    text = "\n".join(lines)
+    return Message(text=text, blocks=as_dicts([section(text)]))
