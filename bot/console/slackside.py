@@ -235,7 +235,9 @@ class SlackSide:
     def _post(self, body: str, content_type: str) -> Ack:
         stamp = int(time.time())
         raw = body.encode()
-        environ = _environ(
+        environ = wsgi_environ(
+            "POST",
+            SLACK_EVENTS_PATH,
             raw,
             {
                 "Content-Type": content_type,
@@ -258,13 +260,18 @@ class SlackSide:
         return Ack(int(started[0].split(" ", 1)[0]), answer)
 
 
-def _environ(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """The WSGI environ of a POST to /slack/events on 127.0.0.1, as waitress builds it."""
+_UNPREFIXED = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+
+
+def wsgi_environ(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """The WSGI environ of one HTTP/1.1 request to 127.0.0.1, as PEP 3333 and waitress set it
+    (the tests' in-process requests use it too)."""
+    path, _, query = path.partition("?")
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
+        "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
-        "PATH_INFO": SLACK_EVENTS_PATH,
-        "QUERY_STRING": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -280,5 +287,5 @@ def _environ(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     }
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
-        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+        environ[key if key in _UNPREFIXED else f"HTTP_{key}"] = value
     return environ

@@ -29,9 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.audience import QuoteScope, quotable
-from bot.daily.rotation import KudosExample
-from bot.db.models import Kudos, OnboardingDrip
+from bot.audience import QuoteScope
+from bot.daily.rotation import KudosExample, recent_kudos
+from bot.db.models import OnboardingDrip, utcnow
 from bot.mission.service import PrincipleInfo, load_catalog
 from bot.outbox.queue import MESSAGE_KIND, enqueue
 from bot.people import find_people
@@ -116,30 +116,13 @@ def stop(*, session: Session, team_id: str, user_id: str, now: dt.datetime) -> b
 def public_example(*, session: Session, team_id: str, principle_id: int) -> KudosExample | None:
     """The latest kudos for the principle given in a public channel: a newcomer may read it
     wherever they are (bot/audience.py), and may not read anything else."""
-    latest = session.scalars(
-        select(Kudos)
-        .where(
-            Kudos.team_id == team_id,
-            Kudos.principle_id == principle_id,
-            Kudos.withdrawn_at.is_(None),
-            quotable(QuoteScope()),
-        )
-        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
-        return None
-    receivers = session.scalars(
-        select(Kudos.receiver_id)
-        .where(
-            Kudos.team_id == team_id,
-            Kudos.group_id == latest.group_id,
-            Kudos.withdrawn_at.is_(None),
-        )
-        .order_by(Kudos.id)
-    )
-    return KudosExample(
-        latest.giver_id, tuple(dict.fromkeys(receivers)), latest.message, latest.created_at
+    return recent_kudos(
+        session=session,
+        team_id=team_id,
+        principle_id=principle_id,
+        now=utcnow(),
+        scope=QuoteScope(),
+        window=None,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, true
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
@@ -109,10 +109,17 @@ def quietest(
 
 
 def recent_kudos(
-    *, session: Session, team_id: str, principle_id: int, now: dt.datetime, scope: QuoteScope
+    *,
+    session: Session,
+    team_id: str,
+    principle_id: int,
+    now: dt.datetime,
+    scope: QuoteScope,
+    window: dt.timedelta | None = RECENT_KUDOS,
 ) -> KudosExample | None:
-    """The latest kudos tagged with the principle in the last 90 days that may be quoted in
-    `scope` (bot/audience.py: public ones, or ones from that conversation or naming its viewer).
+    """The latest kudos tagged with the principle in the last `window` (90 days; None: ever)
+    that may be quoted in `scope` (bot/audience.py: public ones, or ones from that
+    conversation or naming its viewer).
     """
     latest = session.scalars(
         select(Kudos)
@@ -120,7 +127,7 @@ def recent_kudos(
             Kudos.team_id == team_id,
             Kudos.principle_id == principle_id,
             Kudos.withdrawn_at.is_(None),
-            Kudos.created_at >= now - RECENT_KUDOS,
+            Kudos.created_at >= now - window if window is not None else true(),
             quotable(scope),
         )
         .order_by(Kudos.created_at.desc(), Kudos.id.desc())

@@ -13,44 +13,17 @@ longer than the client's timeout raises `TimeoutError`, as the HTTP client would
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.console.slackside import wsgi_environ
 from tests.support.slack_client import HttpReply
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Headers that WSGI puts in the environ under their own names, not as HTTP_*.
-_UNPREFIXED = {"CONTENT_TYPE", "CONTENT_LENGTH"}
-
-
-def environ_for(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """The WSGI environ of one HTTP/1.1 request to 127.0.0.1, as PEP 3333 and waitress set it."""
-    path, _, query = path.partition("?")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in _UNPREFIXED else f"HTTP_{key}"] = value
-    return environ
+# One request's WSGI environ, as the console builds it for its own requests.
+environ_for = wsgi_environ
 
 
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> HttpReply:
