@@ -6,7 +6,8 @@ import argparse
 import datetime as dt
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ from bot.errors import UserError
 from bot.mission.file import MissionFileError, load_mission_file, summarize
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.reports.scope import ReportScope
 
 log = logging.getLogger("bot")
@@ -160,6 +163,23 @@ def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+@contextmanager
+def _reading_report(
+    settings: Settings, args: argparse.Namespace
+) -> Iterator[tuple[ReportScope, Session]]:
+    """The report's scope and a read-only session on DATABASE_URL; a database that can't be
+    reached is one line for the operator, not a traceback."""
+    database = Database(settings.database_url)
+    try:
+        scope = _report_scope(settings, args, database)
+        with database.reading() as session:
+            yield scope, session
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+
+
 def _report_scope(settings: Settings, args: argparse.Namespace, database: Database) -> ReportScope:
     """The team, timezone and period a report command asked for (or the usage error)."""
     from bot.reports.scope import NoSingleTeam, UnknownTimezone, only_team, report_scope, timezone
@@ -211,32 +231,23 @@ def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
         leaderboard_text,
     )
 
-    database = Database(settings.database_url)
-    try:
-        scope = _report_scope(settings, args, database)
-        with database.reading() as session:
-            try:
-                principle = (
-                    find_principle(session, scope.team_id, args.principle)
-                    if args.principle
-                    else None
-                )
-            except UserError as exc:
-                raise CliError(f"--principle: {exc.message.replace('`', '')}", EXIT_USAGE) from None
-            board = leaderboard(
-                session=session,
-                team_id=scope.team_id,
-                period=scope.period,
-                bounds=scope.bounds,
-                role=Role.GIVERS if args.givers else Role.RECEIVERS,
-                principle=principle,
-                top=args.top,
-                split_top=args.top,
+    with _reading_report(settings, args) as (scope, session):
+        try:
+            principle = (
+                find_principle(session, scope.team_id, args.principle) if args.principle else None
             )
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
-    finally:
-        database.dispose()
+        except UserError as exc:
+            raise CliError(f"--principle: {exc.message.replace('`', '')}", EXIT_USAGE) from None
+        board = leaderboard(
+            session=session,
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
+            role=Role.GIVERS if args.givers else Role.RECEIVERS,
+            principle=principle,
+            top=args.top,
+            split_top=args.top,
+        )
     names = _names(settings, scope.team_id, [s.user_id for s in board.entries])
     records = leaderboard_records(board, names)
     if args.format == "json":
@@ -251,20 +262,13 @@ def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.export import export_rows, people, to_csv, to_json
 
-    database = Database(settings.database_url)
-    try:
-        scope = _report_scope(settings, args, database)
-        with database.reading() as session:
-            rows = export_rows(
-                session=session,
-                team_id=scope.team_id,
-                bounds=scope.bounds,
-                public_text_only=args.public_text_only,
-            )
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
-    finally:
-        database.dispose()
+    with _reading_report(settings, args) as (scope, session):
+        rows = export_rows(
+            session=session,
+            team_id=scope.team_id,
+            bounds=scope.bounds,
+            public_text_only=args.public_text_only,
+        )
     names = _names(settings, scope.team_id, people(rows))
     content = to_json(rows, names) if args.format == "json" else to_csv(rows, names)
     if args.output:
@@ -281,22 +285,15 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.health import promise_health
     from bot.reports.health_tables import health_csv, health_json
 
-    database = Database(settings.database_url)
-    try:
-        scope = _report_scope(settings, args, database)
-        with database.reading() as session:
-            health = promise_health(
-                session=session,
-                team_id=scope.team_id,
-                period=scope.period,
-                bounds=scope.bounds,
-                where=scope.where,
-                today=utcnow().astimezone(scope.where).date(),
-            )
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
-    finally:
-        database.dispose()
+    with _reading_report(settings, args) as (scope, session):
+        health = promise_health(
+            session=session,
+            team_id=scope.team_id,
+            period=scope.period,
+            bounds=scope.bounds,
+            where=scope.where,
+            today=utcnow().astimezone(scope.where).date(),
+        )
     if args.format == "png":
         content = health_chart_png(health)
     elif args.format == "json":

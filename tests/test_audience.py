@@ -162,6 +162,13 @@ def mission_today(bot: Bot, slack: FakeSlack) -> str:
         return bot.command("/mission", "today", user=THIRD, channel=GENERAL).text
 
 
+def principle_detail(bot: Bot, slack: FakeSlack) -> str:
+    """`/mission <principle>` with How we lived it, asked by the third person in #general."""
+    key = first_principle_key(bot)
+    with time_machine.travel(MONDAY_MORNING, tick=True):
+        return bot.command("/mission", key, user=THIRD, channel=GENERAL).text
+
+
 def share_in_channel(bot: Bot, slack: FakeSlack) -> str:
     with time_machine.travel(MONDAY_MORNING, tick=True):
         preview = bot.command("/mission", "today", user=THIRD, channel=GENERAL)
@@ -201,6 +208,7 @@ class Surface:
 SURFACES = {
     "morning post in #general": Surface(morning_post, quotes=True),
     "/mission today for a third person": Surface(mission_today, quotes=True),
+    "/mission <principle> for a third person": Surface(principle_detail, quotes=True),
     "Share in channel": Surface(share_in_channel, quotes=True),
     "weekly digest in #general": Surface(weekly_digest, quotes=True),
     "App Home of a third person": Surface(app_home, quotes=False, count_line=f"<@{BEN}> — 5"),

@@ -133,6 +133,10 @@ SURFACES: dict[str, Surface] = {
     "/kudos me": Surface(command("/kudos", "me"), ["users.info"]),
     "/kudos leaderboard": Surface(command("/kudos", "leaderboard"), ["users.info"]),
     "/kudos leaderboard share": Surface(command("/kudos", "leaderboard share"), ["users.info"]),
+    "/kudos leaderboard weighted": Surface(
+        command("/kudos", "leaderboard month weighted"), ["users.info"]
+    ),
+    "/kudos health": Surface(command("/kudos", "health"), ["users.info"]),
     "/kudos principles": Surface(command("/kudos", "principles"), ["users.info"]),
     "/kudos export": Surface(
         command("/kudos", "export"), ["users.info"], [*EXPORT[1:], "response_url"]
