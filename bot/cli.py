@@ -32,6 +32,8 @@ log = logging.getLogger("bot")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # `post-today` waits this long for its posts: the outbox retries a failing post for an hour.
 POST_TODAY_WAIT_S = 3700.0
+# How `missionbot outbox` flags a kind of message this version has no handler for.
+UNKNOWN_KIND = "UNKNOWN KIND"
 
 
 class CliError(Exception):
@@ -132,7 +134,8 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
     from bot.daily.flows import Outcome
     from bot.daily.jobs import DailyScheduler
-    from bot.slack.delivery import create_sender, draw_post
+    from bot.slack.outbound import create_sender
+    from bot.slack.outbound.daily import draw_post
 
     if not settings.slack_bot_token:
         raise CliError(
@@ -315,12 +318,16 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.outbox.queue import Status, status_summary
+    from bot.outbox.queue import Status, status_summary, stranded
+    from bot.slack.outbound import create_sender
 
     database = Database(settings.database_url)
+    # The kinds this version sends: what `serve` would register.
+    handled = set(create_sender(settings, database).handlers)
     try:
         with database.reading() as session:
             status = status_summary(session, team_id=args.team, failures=args.failures)
+            waiting = stranded(session, handled=handled, team_id=args.team)
     except OperationalError as exc:
         raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
     finally:
@@ -342,7 +349,18 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     for line in (columns, *rows):
         values = zip(line[1:], widths[1:], strict=True)
         cells = [line[0].ljust(widths[0]), *(v.rjust(w) for v, w in values)]
-        print("  ".join(cells).rstrip())
+        flag = f"  {UNKNOWN_KIND}" if line is not columns and line[0] not in handled else ""
+        print("  ".join(cells).rstrip() + flag)
+    if waiting:
+        print(
+            f"\n{UNKNOWN_KIND}: no handler in this version sends these, so they wait for a"
+            " version that knows them (or for someone to cancel them):"
+        )
+    for kind in waiting:
+        print(
+            f"  {kind.kind}: {kind.count} waiting, the oldest #{kind.oldest_id} queued"
+            f" {kind.oldest_at:%Y-%m-%d %H:%M:%SZ}"
+        )
     if status.failures:
         print(f"\nLast {len(status.failures)} failed:")
     for failure in status.failures:
@@ -352,7 +370,8 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
             f"{when}  #{failure.id} {failure.kind}{about} to {failure.channel_id}"
             f" ({failure.team_id}), {failure.attempts} attempt(s): {failure.reason}"
         )
-    return EXIT_OK
+    # Something is stuck that only a person can unstick: worth a non-zero status for a monitor.
+    return EXIT_FAILED if waiting else EXIT_OK
 
 
 def _age(age: dt.timedelta) -> str:
@@ -468,7 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     health.set_defaults(handler=cmd_health)
 
     outbox = commands.add_parser(
-        "outbox", help="what the bot has queued, sent and failed to send into Slack"
+        "outbox",
+        help="what the bot has queued, sent and failed to send into Slack (exits 1 when"
+        " messages wait that this version has no handler for)",
     )
     outbox.add_argument("--team", help="only this Slack team ID (default: every team)")
     outbox.add_argument(

@@ -26,9 +26,10 @@ from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.outbox.sender import Sender
 from bot.slack.app import create_app, create_web_client
-from bot.slack.delivery import create_sender, draw_post
 from bot.slack.http import MissionbotWsgi
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
+from bot.slack.outbound import create_sender
+from bot.slack.outbound.daily import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
 
 log = logging.getLogger(__name__)

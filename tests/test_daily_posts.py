@@ -27,8 +27,10 @@ from bot.daily.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscrib
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle, ScheduledPost, Subscription
 from bot.outbox.sender import Sender, SenderSettings
-from bot.slack.delivery import SlackTransport, create_transport_client, draw_post, register_handlers
 from bot.slack.ids import Action
+from bot.slack.outbound import register_handlers
+from bot.slack.outbound.daily import draw_post
+from bot.slack.transport import SlackTransport, create_transport_client
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 

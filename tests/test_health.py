@@ -15,7 +15,7 @@ from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.runtime import HttpServer, Runtime
 from bot.slack.app import create_app, create_web_client
-from bot.slack.delivery import draw_post
+from bot.slack.outbound.daily import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack

@@ -13,9 +13,10 @@ from slack_sdk import WebClient
 from bot.cli import main
 from bot.db.engine import Database
 from bot.outbox import queue
-from bot.outbox.queue import MESSAGE_KIND, Status
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.queue import Status
 from bot.outbox.sender import Outgoing, RateLimited, Refused, Retryable, Sent
-from bot.slack.delivery import SlackTransport
+from bot.slack.transport import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"
@@ -44,7 +45,7 @@ def claim(database: Database, owner: str, now: dt.datetime, **options: object) -
             owner=owner,
             now=now,
             lease=LEASE,
-            kinds=["joined", MESSAGE_KIND],
+            kinds=["joined", OutboxKind.MESSAGE],
             **options,  # type: ignore[arg-type]
         )
         return [str(row.subject) for rows in groups for row in rows]
@@ -100,14 +101,14 @@ def test_cancel_takes_only_pending_rows_of_that_subject(database: Database) -> N
 def test_the_status_summary_counts_by_kind_and_lists_failures_newest_first(
     database: Database,
 ) -> None:
-    ids = [add(database, f"C{n}", f"s{n}", kind=MESSAGE_KIND, text="hi") for n in range(3)]
+    ids = [add(database, f"C{n}", f"s{n}", kind=OutboxKind.MESSAGE, text="hi") for n in range(3)]
     with database.transaction() as session:
         [rows] = queue.claim(
-            session, owner="o", now=T0, lease=LEASE, kinds=[MESSAGE_KIND], coalesce={}
+            session, owner="o", now=T0, lease=LEASE, kinds=[OutboxKind.MESSAGE], coalesce={}
         )
         queue.mark_failed(rows, now=T0, reason="is_archived")
     with database.transaction() as session:
-        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=[MESSAGE_KIND])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=[OutboxKind.MESSAGE])
         queue.mark_failed(rows, now=T0 + dt.timedelta(minutes=1), reason="x" * 300)
     with database.reading() as session:
         summary = queue.status_summary(session)
@@ -218,13 +219,14 @@ def test_cli_outbox_shows_counts_by_kind_and_the_last_failures(
     monkeypatch.setenv("DATABASE_URL", database.url)
     assert main(["outbox"]) == 0
     assert "The outbox is empty" in capsys.readouterr().out
-    add(database, "C1", "g1")
-    add(database, "C2", "g2")
-    add(database, "U1", "g2", kind="dm")
+    announcement, dm = OutboxKind.KUDOS_ANNOUNCEMENT, OutboxKind.KUDOS_DM
+    add(database, "C1", "g1", kind=announcement)
+    add(database, "C2", "g2", kind=announcement)
+    add(database, "U1", "g2", kind=dm)
     with database.transaction() as session:
-        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=["dm"])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=[dm])
         queue.mark_failed(rows, now=T0, reason="account_inactive")
-        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=["joined"])
+        [rows] = queue.claim(session, owner="o", now=T0, lease=LEASE, kinds=[announcement])
         queue.mark_sent(rows, now=T0, message_ts="1.2")
     assert main(["outbox"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -238,8 +240,8 @@ def test_cli_outbox_shows_counts_by_kind_and_the_last_failures(
         "oldest",
         "pending",
     ]
-    assert lines[1].split()[:6] == ["dm", "0", "0", "0", "1", "0"]
-    assert lines[2].split()[:6] == ["joined", "1", "0", "1", "0", "0"]
-    assert lines[2].split()[6].endswith(("s", "m", "h"))
+    assert lines[1].split()[:6] == ["kudos_announcement", "1", "0", "1", "0", "0"]
+    assert lines[1].split()[6].endswith(("s", "m", "h"))
+    assert lines[2].split()[:6] == ["kudos_dm", "0", "0", "0", "1", "0"]
     assert lines[4] == "Last 1 failed:"
-    assert lines[5].endswith("#3 dm g2 to U1 (T0TIDEWATER), 1 attempt(s): account_inactive")
+    assert lines[5].endswith("#3 kudos_dm g2 to U1 (T0TIDEWATER), 1 attempt(s): account_inactive")

@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.daily.flows import OUTBOX_KINDS, Outcome
-from bot.daily.schedule import DAILY_KIND, WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, PostKind, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.db.models import OutboxMessage, ScheduledPost
 from bot.outbox import queue
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Status
-from bot.slack.delivery import EXPORT, REPLY, SHARED, create_sender
+from bot.slack.outbound import create_sender
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
@@ -30,7 +31,7 @@ from tests.support.serve_process import ServeProcess
 NINE = dt.datetime(2026, 1, 13, 9, 0, tzinfo=ZoneInfo("UTC"))
 LONG_AGO = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 ADMIN = "UADMIN001"
-MORNING_POST = OUTBOX_KINDS[DAILY_KIND]
+MORNING_POST = OUTBOX_KINDS[PostKind.DAILY]
 
 
 def subscribe_channels(
@@ -221,7 +222,7 @@ def test_the_weekly_digest_goes_through_the_outbox(
         ("daily", Outcome.SENT),
         ("digest", Outcome.SENT),
     ]
-    [digest] = rows_of(bot.database, OUTBOX_KINDS["digest"])
+    [digest] = rows_of(bot.database, OUTBOX_KINDS[PostKind.DIGEST])
     assert digest.status == "sent"
     texts = [c["text"] for c in slack.calls("chat.postMessage") if c["channel"] == "CDIGEST01"]
     assert len(texts) == 2
@@ -246,7 +247,7 @@ def test_a_shared_leaderboard_and_an_export_go_through_the_outbox(
     assert note["response_type"] == "ephemeral"
     outbox_settled(bot.database)
     table = outbox_table(capsys)
-    for kind in (SHARED, EXPORT, REPLY):
+    for kind in (OutboxKind.SHARED_REPORT, OutboxKind.EXPORT_DM, OutboxKind.COMMAND_REPLY):
         assert table[kind] == ["0", "0", "1", "0", "0"], kind
 
 
@@ -260,5 +261,5 @@ def test_a_shared_leaderboard_where_the_bot_is_not_a_member_goes_through_the_com
     [posted] = slack.wait_for("response_url", where=lambda c: "shared by" in json.dumps(c.params))
     assert posted["response_type"] == "in_channel"
     outbox_settled(bot.database)
-    [row] = rows_of(bot.database, SHARED)
+    [row] = rows_of(bot.database, OutboxKind.SHARED_REPORT)
     assert row.status == "sent"

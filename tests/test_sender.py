@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.outbox import queue
-from bot.outbox.queue import MESSAGE_KIND, Status
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.queue import Status
 from bot.outbox.sender import (
     Outgoing,
     RateLimited,
@@ -34,7 +35,7 @@ from bot.outbox.sender import (
     SendResult,
     Sent,
 )
-from bot.slack.delivery import SlackTransport
+from bot.slack.transport import SlackTransport
 from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"
@@ -90,19 +91,25 @@ class JoiningHandler:
         self.sent: list[tuple[list[str], str | None]] = []
         self.failed: list[tuple[list[str], str]] = []
 
-    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
         gone = [row for row in rows if row.subject in self.withdrawn]
-        queue.drop(gone, now=utcnow(), reason="withdrawn")
+        queue.drop(gone, now=now, reason="withdrawn")
         live = [row for row in rows if row.subject not in self.withdrawn]
         if not live:
             return None
         text = " ".join(str(row.subject) for row in live)
         return Outgoing(team_id=rows[0].team_id, channel_id=rows[0].channel_id, text=text)
 
-    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
         self.sent.append(([str(row.subject) for row in rows], sent.ts))
 
-    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
         self.failed.append(([str(row.subject) for row in rows], reason))
 
 
@@ -111,7 +118,7 @@ def put(
     count: int,
     *,
     channel: str | Callable[[int], str] = "C1",
-    kind: str = MESSAGE_KIND,
+    kind: str = OutboxKind.MESSAGE,
     prefix: str = "m",
 ) -> list[int]:
     with database.transaction() as session:
@@ -122,7 +129,7 @@ def put(
                 kind=kind,
                 channel_id=channel(n) if callable(channel) else channel,
                 subject=f"{prefix}{n}",
-                text=f"{prefix}{n}" if kind == MESSAGE_KIND else None,
+                text=f"{prefix}{n}" if kind == OutboxKind.MESSAGE else None,
             )
             for n in range(count)
         ]
@@ -166,7 +173,9 @@ def test_an_enqueued_message_is_sent_once_and_recorded(database: Database) -> No
 def test_a_message_rolled_back_with_its_cause_is_never_sent(database: Database) -> None:
     def give_kudos_that_fails() -> None:
         with database.transaction() as session:
-            queue.enqueue(session, team_id=TEAM, kind=MESSAGE_KIND, channel_id="C1", text="hi")
+            queue.enqueue(
+                session, team_id=TEAM, kind=OutboxKind.MESSAGE, channel_id="C1", text="hi"
+            )
             raise RuntimeError("the kudos failed")
 
     with pytest.raises(RuntimeError):
@@ -209,7 +218,7 @@ def test_a_row_claimed_by_a_dead_process_is_sent_once_after_its_lease_expires(
             owner="dead-process",
             now=utcnow(),
             lease=dt.timedelta(seconds=60),
-            kinds=[MESSAGE_KIND],
+            kinds=[OutboxKind.MESSAGE],
         )
     assert [r.id for r in claimed] == [row_id]
     transport = ScriptedTransport()

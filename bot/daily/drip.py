@@ -33,7 +33,8 @@ from bot.audience import QuoteScope
 from bot.daily.rotation import KudosExample, recent_kudos
 from bot.db.models import OnboardingDrip, utcnow
 from bot.mission.service import PrincipleInfo, load_catalog
-from bot.outbox.queue import MESSAGE_KIND, enqueue
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.queue import enqueue
 from bot.people import find_people
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def run_due(*, session: Session, now: dt.datetime, render: Render) -> list[Lesso
         enqueue(
             session,
             team_id=drip.team_id,
-            kind=MESSAGE_KIND,
+            kind=OutboxKind.MESSAGE,
             channel_id=drip.user_id,
             text=text,
             blocks=blocks,

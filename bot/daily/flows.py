@@ -32,9 +32,8 @@ from bot.audience import QuoteScope
 from bot.daily.digest import Digest, weekly_digest
 from bot.daily.rotation import KudosExample, principle_for_day, recent_kudos
 from bot.daily.schedule import (
-    DAILY_KIND,
-    DIGEST_KIND,
     ChannelSchedule,
+    PostKind,
     PostStatus,
     claim_post,
     finish_post,
@@ -45,12 +44,13 @@ from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
 from bot.mission.service import PrincipleInfo
 from bot.outbox import queue
+from bot.outbox.kinds import OutboxKind
 from bot.outbox.sender import Sent, StoredBodyHandler
 
 log = logging.getLogger(__name__)
 
 # The outbox kind of each kind of scheduled post.
-OUTBOX_KINDS = {DAILY_KIND: "daily_post", DIGEST_KIND: "weekly_digest"}
+OUTBOX_KINDS = {PostKind.DAILY: OutboxKind.DAILY_POST, PostKind.DIGEST: OutboxKind.WEEKLY_DIGEST}
 SETTLE_POLL_S = 0.05
 
 
@@ -100,18 +100,18 @@ class PostResult:
     outcome: Outcome
     detail: str = ""
     message_ts: str | None = None
-    kind: str = DAILY_KIND
+    kind: PostKind = PostKind.DAILY
     # The claim, while the post is queued (None when already claimed).
     post_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """A post to queue: the channel's principle of `day`, or (DIGEST_KIND) its weekly digest."""
+    """A post to queue: the channel's principle of `day`, or (PostKind.DIGEST) its weekly digest."""
 
     schedule: ChannelSchedule
     day: dt.date
-    kind: str = DAILY_KIND
+    kind: PostKind = PostKind.DAILY
 
 
 def _nothing() -> None:
@@ -178,7 +178,7 @@ class DailyPoster:
         the sender's claims and records are not kept waiting behind a batch being drawn.
         """
         now = self.clock()
-        days = {(due.schedule.team_id, due.day) for due in batch if due.kind == DAILY_KIND}
+        days = {(due.schedule.team_id, due.day) for due in batch if due.kind == PostKind.DAILY}
         principles: dict[tuple[str, dt.date], PrincipleInfo] = {}
         if days:
             # The first post of a day chooses and records its principle: a write, kept short.
@@ -239,7 +239,7 @@ class DailyPoster:
         principles: dict[tuple[str, dt.date], PrincipleInfo], due: Due
     ) -> PrincipleInfo | None:
         """The principle a morning post shows (a digest shows none)."""
-        if due.kind != DAILY_KIND:
+        if due.kind != PostKind.DAILY:
             return None
         return principles[due.schedule.team_id, due.day]
 
@@ -324,8 +324,9 @@ class ScheduledPostHandler(StoredBodyHandler):
     def __init__(self, *, pauses: Collection[str]) -> None:
         self.pauses = frozenset(pauses)
 
-    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
-        now = utcnow()
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
         for row in rows:
             finish_post(
                 session=session,
@@ -342,8 +343,9 @@ class ScheduledPostHandler(StoredBodyHandler):
                 row.attempts,
             )
 
-    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
-        now = utcnow()
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
         for row in rows:
             finish_post(
                 session=session,

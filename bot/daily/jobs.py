@@ -30,8 +30,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Settings
 from bot.daily.flows import DailyPoster, Due, PostResult, Render
 from bot.daily.schedule import (
-    DIGEST_KIND,
     ChannelSchedule,
+    PostKind,
     all_schedules,
     claimed_keys,
     schedules_of,
@@ -237,7 +237,7 @@ class DailyScheduler:
             digests_taken = claimed_keys(
                 session=session,
                 since=since,
-                kind=DIGEST_KIND,
+                kind=PostKind.DIGEST,
                 include_failed=not retry_failed,
                 channels=channels,
             )
@@ -249,7 +249,7 @@ class DailyScheduler:
                 due.append(Due(schedule, day))
             monday = schedule.digest_due(now, cutoff=self.cutoff)
             if monday is not None and (*key, monday) not in digests_taken:
-                due.append(Due(schedule, monday, DIGEST_KIND))
+                due.append(Due(schedule, monday, PostKind.DIGEST))
         return self.poster.queue(due, retry_failed=retry_failed) if due else []
 
     def settle(self, results: Iterable[PostResult], *, timeout: float = 30.0) -> list[PostResult]:

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -31,9 +32,16 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
 DEFAULT_TIME = "09:00"
 DEFAULT_TIMEZONE = "UTC"
-DAILY_KIND = "daily"
-# The weekly digest goes out on Mondays, at the channel's post time, to channels that asked.
-DIGEST_KIND = "digest"
+
+
+class PostKind(StrEnum):
+    """What a scheduled post is (stored in scheduled_posts.kind): the principle of the day, or
+    the weekly digest, which goes out on Mondays at the channel's post time where asked."""
+
+    DAILY = "daily"
+    DIGEST = "digest"
+
+
 DIGEST_WEEKDAY = 0
 # A post whose time is at or after the cut-off may still catch up for this long.
 LATE_POST_GRACE = dt.timedelta(hours=1)
@@ -433,7 +441,7 @@ def claim_post(
     channel_id: str,
     local_date: dt.date,
     now: dt.datetime,
-    kind: str = DAILY_KIND,
+    kind: PostKind = PostKind.DAILY,
     principle_id: int | None = None,
     retry_failed: bool = False,
     force: bool = False,
@@ -513,7 +521,7 @@ def claimed_keys(
     *,
     session: Session,
     since: dt.date,
-    kind: str = DAILY_KIND,
+    kind: PostKind = PostKind.DAILY,
     include_failed: bool = True,
     channels: Collection[tuple[str, str]] | None = None,
 ) -> set[tuple[str, str, dt.date]]:

@@ -30,9 +30,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import OutboxMessage, utcnow
 from bot.db.models import table as table_of
+from bot.outbox.kinds import OutboxKind
 
-# A message whose body was written at enqueue time; sent as it is.
-MESSAGE_KIND = "message"
 ERROR_LIMIT = 200
 
 
@@ -48,7 +47,7 @@ def enqueue(
     session: Session,
     *,
     team_id: str,
-    kind: str,
+    kind: OutboxKind,
     channel_id: str,
     text: str | None = None,
     blocks: Sequence[Mapping[str, Any]] | None = None,
@@ -457,11 +456,47 @@ def status_summary(
 
 
 @dataclass(frozen=True, slots=True)
+class Stranded:
+    """Rows waiting to be sent whose kind nothing here handles: they would wait for ever."""
+
+    kind: str
+    count: int
+    oldest_id: int
+    oldest_at: dt.datetime
+
+
+def stranded(
+    session: Session, *, handled: Collection[str], team_id: str | None = None
+) -> list[Stranded]:
+    """Pending and sending rows of a kind outside `handled`, by kind (a row queued by another
+    version of the bot, or by a feature whose handler was never registered)."""
+    waiting = (
+        select(
+            OutboxMessage.kind,
+            func.count(),
+            func.min(OutboxMessage.id),
+            func.min(OutboxMessage.created_at),
+        )
+        .where(OutboxMessage.status.in_([Status.PENDING, Status.SENDING]))
+        .group_by(OutboxMessage.kind)
+        .order_by(OutboxMessage.kind)
+    )
+    if handled:
+        waiting = waiting.where(OutboxMessage.kind.not_in(list(handled)))
+    if team_id is not None:
+        waiting = waiting.where(OutboxMessage.team_id == team_id)
+    return [
+        Stranded(kind=kind, count=count, oldest_id=oldest_id, oldest_at=oldest_at)
+        for kind, count, oldest_id, oldest_at in session.execute(waiting)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
     """A message for `enqueue_many`: the arguments of `enqueue` that a request uses."""
 
     team_id: str
-    kind: str
+    kind: OutboxKind
     channel_id: str
     text: str | None = None
     blocks: Sequence[Mapping[str, Any]] | None = None
@@ -487,7 +522,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.da
         [
             {
                 "team_id": message.team_id,
-                "kind": message.kind,
+                "kind": str(message.kind),
                 "channel_id": message.channel_id,
                 "subject": message.subject,
                 "body": (

@@ -1,10 +1,17 @@
 """The sender: drains the outbox into Slack through a `Transport`, paced, coalesced, retried.
 
-Features plug in a `Handler` per kind: it draws a claimed batch into one `Outgoing` message at
+Features plug in a `Handler` per kind (`OutboxKind`, bot/outbox/kinds.py; the Slack side's are
+registered by bot/slack/outbound/): it draws a claimed batch into one `Outgoing` message at
 send time (so a kudos withdrawn meanwhile is left out), says how many rows of its kind may go
-in one message, and hears how the send went (`on_sent`, `on_failed`). A row whose body was
-stored at enqueue time (a morning post, a DM) is sent as stored, without drawing. The engine
-knows nothing of kudos or principles.
+in one message, and hears how the send went (`on_sent`, `on_failed`), each time with `now` from
+the sender's clock. A row whose body was stored at enqueue time (a morning post, a DM) is sent
+as stored, without drawing. The engine knows nothing of kudos or principles.
+
+Nothing waits unseen: a row of a kind no handler registers (queued by another version of the
+bot) is never claimed, so a sweep every `SWEEP_EVERY_S` logs one WARNING per such kind, and
+`missionbot outbox` flags it. Every outcome is logged with the rows' kind and subject
+(`kind=kudos_announcement subject=kudos:<group_id> channel=… ts=…`, see `subject_label`), so a
+kudos, a post or a report can be followed by `grep` to its Slack message.
 
 Database work per message is what limits a morning fan-out (2,000 channels at Slack's pace),
 so it is shared: one worker at a time claims due rows for up to `claim_channels` channels in
@@ -67,7 +74,8 @@ from sqlalchemy.orm import Session
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, utcnow
 from bot.outbox import queue
-from bot.outbox.queue import MESSAGE_KIND, Status
+from bot.outbox.kinds import OutboxKind, subject_label
+from bot.outbox.queue import Status
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +163,15 @@ class Transport(Protocol):
 
 
 class Handler(Protocol):
-    """What a feature supplies for its kind of message."""
+    """What a feature supplies for its kind of message. `now` is the sender's clock: what a
+    handler queues or records, it queues and records at that time."""
 
     # How many rows of this kind one message may carry (1: never coalesced).
     coalesce: int
 
-    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
         """Draw the claimed rows (one channel, oldest first) into one message, at send time.
 
         Return None when none of them needs sending any more; `queue.drop(rows, ...)` leaves
@@ -168,11 +179,15 @@ class Handler(Protocol):
         """
         ...
 
-    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
         """In the transaction that marks the rows sent (e.g. remember the message's ts)."""
         ...
 
-    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
         """In the transaction that marks the rows failed (e.g. pause a subscription)."""
         ...
 
@@ -182,13 +197,19 @@ class StoredBodyHandler:
 
     coalesce = 1
 
-    def render(self, session: Session, rows: Sequence[OutboxMessage]) -> Outgoing | None:
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
         return Outgoing.from_row(rows[0])
 
-    def on_sent(self, session: Session, rows: Sequence[OutboxMessage], sent: Sent) -> None:
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
         return None
 
-    def on_failed(self, session: Session, rows: Sequence[OutboxMessage], reason: str) -> None:
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
         return None
 
 
@@ -350,6 +371,8 @@ class Sender:
 
     IDLE_BACKSTOP_S = 5.0
     PURGE_EVERY_S = 3600.0
+    # Rows of a kind nothing here handles are looked for this often (and at the first claim).
+    SWEEP_EVERY_S = 30.0
     RECORD_RETRY_MAX_S = 5.0
     WAIT_POLL_S = 0.05
 
@@ -366,7 +389,10 @@ class Sender:
     ) -> None:
         self.database = database
         self.transport = transport
-        self.handlers: dict[str, Handler] = {MESSAGE_KIND: StoredBodyHandler(), **(handlers or {})}
+        self.handlers: dict[str, Handler] = {
+            OutboxKind.MESSAGE: StoredBodyHandler(),
+            **(handlers or {}),
+        }
         self.settings = settings or SenderSettings()
         self.clock = clock
         self.monotonic = monotonic
@@ -388,8 +414,11 @@ class Sender:
         self._recording = False
         self._database_trouble = False
         self._next_purge = 0.0
+        self._next_sweep = 0.0
+        # The unhandled kinds already warned about: one WARNING per kind and process.
+        self._stranded_warned: set[str] = set()
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: OutboxKind, handler: Handler) -> None:
         """Add a feature's handler (before `start()`)."""
         self.handlers[kind] = handler
 
@@ -561,6 +590,7 @@ class Sender:
                 return claim
             now = self.clock()
             self._purge(now)
+            self._sweep_stranded()
             claims = self._claim(now, channels)
             if self._database_trouble:
                 self._database_trouble = False
@@ -630,6 +660,28 @@ class Sender:
                 "outbox: deleted %d message(s) sent before %s", purged, now - self.settings.keep
             )
 
+    def _sweep_stranded(self) -> None:
+        """At most once every `SWEEP_EVERY_S`: a WARNING for each kind of waiting row that no
+        handler here claims (under the lock), once per kind: without one, such a row would
+        wait in silence for ever."""
+        if self.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = self.monotonic() + self.SWEEP_EVERY_S
+        with self.database.reading() as session:
+            found = queue.stranded(session, handled=list(self.handlers))
+        for kind in found:
+            if kind.kind in self._stranded_warned:
+                continue
+            self._stranded_warned.add(kind.kind)
+            log.warning(
+                "outbox: %d message(s) of kind=%s wait with no handler in this version and will"
+                " not be sent (oldest #%d, queued %s); `missionbot outbox` lists them",
+                kind.count,
+                kind.kind,
+                kind.oldest_id,
+                f"{kind.oldest_at:%Y-%m-%d %H:%M:%SZ}",
+            )
+
     def _send(self, claim: Claim) -> None:
         outgoing = claim.stored
         ids = claim.ids
@@ -677,10 +729,11 @@ class Sender:
         try:
             with self.database.transaction() as session:
                 rows = queue.held(session, claim.ids, owner=self.owner)
-                outgoing = handler.render(session, rows) if rows else None
+                now = self.clock()
+                outgoing = handler.render(session, rows, now) if rows else None
                 live = [row for row in rows if row.status == Status.SENDING]
                 if outgoing is None or not live:
-                    queue.drop(live, now=self.clock(), reason="nothing left to send")
+                    queue.drop(live, now=now, reason="nothing left to send")
                     self._count("cancelled", len(rows))
                     return None
                 ids = tuple(row.id for row in live)
@@ -789,20 +842,26 @@ class Sender:
             )
             return
         now = self.clock()
-        channel = f"team={rows[0].team_id} channel={rows[0].channel_id}"
+        about = f"{_about(rows)} rows={_ids(rows)}"
         if isinstance(result, Sent):
             queue.mark_sent(rows, now=now, message_ts=result.ts)
             if hooks:
-                handler.on_sent(session, rows, result)
+                handler.on_sent(session, rows, result, now)
             counts["sent"] += len(rows)
-            log.info("outbox sent %s %s rows=%d", kind, channel, len(rows))
+            log.info(
+                "outbox sent %s ts=%s rows=%s",
+                # Where it is in Slack: a DM's conversation (to= the person it went to).
+                _about(rows, posted_in=result.channel_id),
+                result.ts or ("response_url" if result.via_response_url else "-"),
+                _ids(rows),
+            )
             return
         if isinstance(result, RateLimited):
             self.gates[rows[0].team_id].close_for(result.retry_after)
             queue.retry_later(
                 rows, now=now, delay=result.retry_after, reason="rate limited", count_attempt=False
             )
-            log.info("outbox: rate limited, %s waits %.1fs", channel, result.retry_after)
+            log.info("outbox: rate limited, %s waits %.1fs", about, result.retry_after)
             return
         attempts = max(row.attempts for row in rows)
         if isinstance(result, Retryable):
@@ -812,28 +871,36 @@ class Sender:
                     self.settings.backoff_first * 2 ** (attempts - 1), self.settings.backoff_max
                 )
                 queue.retry_later(rows, now=now, delay=delay, reason=result.reason)
-                log.info("outbox: %s %s retries in %.1fs: %s", kind, channel, delay, result.reason)
+                log.info("outbox: %s retries in %.1fs: %s", about, delay, result.reason)
                 return
             reason = f"{result.reason}; gave up after {attempts} attempts"
         else:
             reason = result.reason
         queue.mark_failed(rows, now=now, reason=reason)
         if hooks:
-            handler.on_failed(session, rows, reason)
+            handler.on_failed(session, rows, reason, now)
         counts["failed"] += len(rows)
-        log.warning(
-            "outbox failed %s %s rows=%s attempts=%d: %s",
-            kind,
-            channel,
-            ",".join(str(row.id) for row in rows),
-            attempts,
-            reason,
-        )
+        log.warning("outbox failed %s attempts=%d: %s", about, attempts, reason)
 
     def _count(self, what: str, n: int) -> None:
         if n:
             with self._counts_lock:
                 self._counts[what] += n
+
+
+def _about(rows: Sequence[OutboxMessage], *, posted_in: str | None = None) -> str:
+    """The log's account of a batch: its kind, what it is about (each subject once) and where
+    it goes; `posted_in`: the conversation Slack posted it in, when not the row's channel."""
+    subjects = ",".join(dict.fromkeys(subject_label(row) for row in rows))
+    channel = rows[0].channel_id
+    where = f"channel={channel}"
+    if posted_in and posted_in != channel:
+        where = f"channel={posted_in} to={channel}"
+    return f"kind={rows[0].kind} subject={subjects} team={rows[0].team_id} {where}"
+
+
+def _ids(rows: Sequence[OutboxMessage]) -> str:
+    return ",".join(str(row.id) for row in rows)
 
 
 def _first_line(error: object) -> str:

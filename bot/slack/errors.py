@@ -35,7 +35,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.blocks.common import Message, escape
 from bot.blocks.mission import notice
 from bot.errors import UserError
-from bot.slack.delivery import confirm
+from bot.slack.confirm import confirm
 
 log = logging.getLogger(__name__)
 

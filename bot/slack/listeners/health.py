@@ -30,8 +30,9 @@ from bot.reports.health import Health, promise_health
 from bot.reports.leaderboard import Role, parse_report_args
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.scope import ReportScope, report_scope
+from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.commands import KUDOS, CommandRequest, Who
-from bot.slack.delivery import SLACK_FAILURES, confirm
+from bot.slack.confirm import confirm
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)

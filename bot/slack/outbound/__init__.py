@@ -1,0 +1,54 @@
+"""Everything the bot sends into Slack on its own initiative, by feature.
+
+Each module here owns its feature's kinds of outbox message (`OutboxKind`, bot/outbox/kinds.py):
+the `queue_…` functions its listeners call in their own transaction, the handlers that draw
+the rows at send time and follow up on the outcome, and a `register(sender)` that puts those
+handlers on the sender. `FEATURES` collects them; `create_sender` wires the engine
+(bot/outbox/sender.py) to the Slack transport (bot/slack/transport.py) and every feature.
+
+- `kudos`: announcements, receivers' DMs, edits after an undo.
+- `reactions`: a recognised message's thread reply and its author's DM.
+- `daily`: morning posts, weekly digests and their charts.
+- `reports`: shared leaderboards, export DMs and the note after them.
+
+A body stored whole at enqueue time with nothing to follow up (`OutboxKind.MESSAGE`: notes,
+onboarding DMs) needs no feature: the sender sends it as stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import Clock, utcnow
+from bot.outbox.sender import Sender, SenderSettings
+from bot.slack.outbound import daily, kudos, reactions, reports
+from bot.slack.transport import SlackTransport, create_transport_client
+
+FEATURES = (kudos, reactions, daily, reports)
+# The outbox lease: this many times SLACK_API_TIMEOUT (15 s at least).
+LEASE_PER_CALL_TIMEOUT = 3
+
+
+def register_handlers(sender: Sender) -> None:
+    """Every feature's kinds of message, on the outbox's sender."""
+    for feature in FEATURES:
+        feature.register(sender)
+
+
+def create_sender(settings: Settings, database: Database, *, clock: Clock = utcnow) -> Sender:
+    """The outbox's sender for this bot token, with every kind of message registered."""
+    sender = Sender(
+        database,
+        SlackTransport(create_transport_client(settings)),
+        # A lease well past one call's timeout: a send still in flight is never claimed twice.
+        settings=SenderSettings(
+            lease=dt.timedelta(
+                seconds=max(15.0, LEASE_PER_CALL_TIMEOUT * settings.slack_api_timeout)
+            )
+        ),
+        clock=clock,
+    )
+    register_handlers(sender)
+    return sender

@@ -1,0 +1,265 @@
+"""Kudos into Slack, through the outbox: the channel's announcement, each receiver's DM, and the
+announcement's edit after an undo.
+
+- **Announcements** (`queue_kudos`, in the kudos's transaction) are drawn at send time from the
+  database, so a kudos withdrawn meanwhile is never announced, and a channel's backlog goes out
+  as one message carrying up to `ANNOUNCED_TOGETHER` kudos (a storm is announced at the pace
+  it happens, not one message a second behind it). Where the bot is not a member, the
+  command's response_url posts it instead (one kudos per message, since each response_url
+  belongs to its own command: `KUDOS_ANNOUNCEMENT_ALONE`); where neither works, the giver
+  gets a DM saying so.
+- **DMs**, one per receiver, drawn when the kudos is given and sent as stored.
+- **Edits** after an undo (`queue_withdrawal` cancels whatever is still queued and edits what
+  was posted), redrawn with every kudos the message carries as it is then.
+
+Every row's subject is the kudos's group_id: the send log names it `kudos:<group_id>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.blocks.kudos import (
+    ANNOUNCED_TOGETHER,
+    announcement_not_made,
+    kudos_announcement,
+    kudos_dm,
+)
+from bot.db.models import OutboxMessage
+from bot.kudos.service import (
+    GivenKudos,
+    WithdrawnKudos,
+    groups_in_message,
+    kudos_groups,
+    record_public_message,
+)
+from bot.outbox import queue
+from bot.outbox.kinds import OutboxKind
+from bot.outbox.queue import NewMessage
+from bot.outbox.sender import Outgoing, Sender, Sent, StoredBodyHandler
+from bot.slack.api_errors import NOT_A_MEMBER
+
+log = logging.getLogger(__name__)
+
+NOT_EDITABLE = (
+    "The public message in <#{channel}> was posted through the command's reply, which I "
+    "can't edit: you may want to delete it yourself."
+)
+
+
+def queue_kudos(
+    session: Session,
+    *,
+    team_id: str,
+    given: GivenKudos,
+    response_url: str | None,
+    now: dt.datetime,
+    thread_ts: str | None = None,
+) -> list[tuple[str, str]]:
+    """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
+    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
+    if given.duplicate:
+        return []
+    messages = []
+    if given.channel_id and given.audience.announced:
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=OutboxKind.KUDOS_ANNOUNCEMENT,
+                channel_id=given.channel_id,
+                subject=given.group_id,
+                response_url=response_url,
+                thread_ts=thread_ts,
+            )
+        )
+    dm = kudos_dm(given)
+    for receiver_id in given.receiver_ids:
+        messages.append(
+            NewMessage(
+                team_id=team_id,
+                kind=OutboxKind.KUDOS_DM,
+                channel_id=receiver_id,
+                text=dm.text,
+                blocks=dm.blocks,
+                subject=given.group_id,
+            )
+        )
+    queue.enqueue_many(session, messages, now=now)
+    return [(team_id, message.channel_id) for message in messages]
+
+
+def queue_withdrawal(
+    session: Session, *, team_id: str, withdrawn: WithdrawnKudos, now: dt.datetime
+) -> str | None:
+    """Unsend what is still queued, edit what was posted; what the giver should know, if any."""
+    queue.cancel(session, team_id=team_id, subject=withdrawn.group_id, now=now)
+    channel, ts = withdrawn.public_channel_id, withdrawn.public_message_ts
+    if channel is None:
+        return None
+    if ts is None:
+        return NOT_EDITABLE.format(channel=channel)
+    _queue_edit(
+        session, team_id=team_id, channel_id=channel, ts=ts, subject=withdrawn.group_id, now=now
+    )
+    return None
+
+
+def _queue_edit(
+    session: Session, *, team_id: str, channel_id: str, ts: str, subject: str, now: dt.datetime
+) -> None:
+    queue.enqueue(
+        session,
+        team_id=team_id,
+        kind=OutboxKind.KUDOS_EDIT,
+        channel_id=channel_id,
+        update_ts=ts,
+        subject=subject,
+        now=now,
+    )
+
+
+class Announcements:
+    """Draws a channel's queued kudos into one public message and records where it went."""
+
+    def __init__(self, coalesce: int) -> None:
+        self.coalesce = coalesce
+
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
+        team_id, channel_id = rows[0].team_id, rows[0].channel_id
+        groups = kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows))
+        standing = [g for g in groups if not g.withdrawn]
+        kept = {g.group_id for g in standing}
+        gone = [row for row in rows if row.subject not in kept]
+        if not standing:
+            return None
+        if gone:
+            queue.drop(gone, now=now, reason="withdrawn before it was announced")
+        message = kudos_announcement(standing)
+        sending = [row for row in rows if row.subject in kept]
+        return Outgoing(
+            team_id=team_id,
+            channel_id=channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            # A response_url answers for its own command only: one kudos, one message.
+            response_url=sending[0].response_url if len(sending) == 1 else None,
+            thread_ts=rows[0].thread_ts,
+        )
+
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
+        team_id = rows[0].team_id
+        channel_id = sent.channel_id or rows[0].channel_id
+        for group_id in _subjects(rows):
+            record_public_message(
+                session=session,
+                team_id=team_id,
+                group_id=group_id,
+                channel_id=channel_id,
+                message_ts=sent.ts,
+            )
+        if sent.ts is None:
+            return
+        # An undo that landed while the message was on its way: edit it now.
+        withdrawn = [
+            g
+            for g in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows))
+            if g.withdrawn
+        ]
+        if withdrawn:
+            _queue_edit(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                ts=sent.ts,
+                subject=withdrawn[0].group_id,
+                now=now,
+            )
+
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
+        team_id, channel_id = rows[0].team_id, rows[0].channel_id
+        if len(rows) > 1 and reason in NOT_A_MEMBER:
+            # The bot isn't in the channel: each command's own response_url may still post it.
+            for row in rows:
+                queue.enqueue(
+                    session,
+                    team_id=team_id,
+                    kind=OutboxKind.KUDOS_ANNOUNCEMENT_ALONE,
+                    channel_id=channel_id,
+                    subject=row.subject,
+                    response_url=row.response_url,
+                    thread_ts=row.thread_ts,
+                    now=now,
+                )
+            return
+        for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):
+            note = announcement_not_made(group, channel_id, reason)
+            queue.enqueue(
+                session,
+                team_id=team_id,
+                kind=OutboxKind.MESSAGE,
+                channel_id=group.giver_id,
+                text=note.text,
+                blocks=note.blocks,
+                now=now,
+            )
+        log.warning("kudos announcement failed channel=%s n=%d: %s", channel_id, len(rows), reason)
+
+
+class Edits:
+    """Redraws an announcement after an undo, with every kudos it carries as it is now."""
+
+    coalesce = ANNOUNCED_TOGETHER
+
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
+        row = rows[0]
+        if row.update_ts is None:
+            return None
+        groups = groups_in_message(
+            session=session,
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            message_ts=row.update_ts,
+        )
+        if not groups:
+            return None
+        message = kudos_announcement(groups)
+        return Outgoing(
+            team_id=row.team_id,
+            channel_id=row.channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            update_ts=row.update_ts,
+        )
+
+    def on_sent(
+        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
+    ) -> None:
+        return None
+
+    def on_failed(
+        self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
+    ) -> None:
+        log.warning("kudos announcement edit failed channel=%s: %s", rows[0].channel_id, reason)
+
+
+def _subjects(rows: Sequence[OutboxMessage]) -> list[str]:
+    return [row.subject for row in rows if row.subject]
+
+
+def register(sender: Sender) -> None:
+    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT, Announcements(ANNOUNCED_TOGETHER))
+    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT_ALONE, Announcements(1))
+    sender.register(OutboxKind.KUDOS_EDIT, Edits())
+    sender.register(OutboxKind.KUDOS_DM, StoredBodyHandler())
