@@ -192,15 +192,16 @@ class Handler(Protocol):
         ...
 
 
-class StoredBodyHandler:
-    """Sends each row's stored body as it is; subclass to hear outcomes or to coalesce."""
+class QuietHandler:
+    """A base for handlers: one row a message, and nothing to do after the send, whatever its
+    outcome; a subclass draws (`render`) and overrides what it needs."""
 
     coalesce = 1
 
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
     ) -> Outgoing | None:
-        return Outgoing.from_row(rows[0])
+        raise NotImplementedError
 
     def on_sent(
         self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
@@ -211,6 +212,15 @@ class StoredBodyHandler:
         self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
     ) -> None:
         return None
+
+
+class StoredBodyHandler(QuietHandler):
+    """Sends each row's stored body as it is; subclass to hear outcomes or to coalesce."""
+
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
+        return Outgoing.from_row(rows[0])
 
 
 def _sends_as_stored(handler: Handler) -> bool:
@@ -842,7 +852,6 @@ class Sender:
             )
             return
         now = self.clock()
-        about = f"{_about(rows)} rows={_ids(rows)}"
         if isinstance(result, Sent):
             queue.mark_sent(rows, now=now, message_ts=result.ts)
             if hooks:
@@ -856,6 +865,7 @@ class Sender:
                 _ids(rows),
             )
             return
+        about = f"{_about(rows)} rows={_ids(rows)}"
         if isinstance(result, RateLimited):
             self.gates[rows[0].team_id].close_for(result.retry_after)
             queue.retry_later(
@@ -899,8 +909,10 @@ def _about(rows: Sequence[OutboxMessage], *, posted_in: str | None = None) -> st
     return f"kind={rows[0].kind} subject={subjects} team={rows[0].team_id} {where}"
 
 
-def _ids(rows: Sequence[OutboxMessage]) -> str:
-    return ",".join(str(row.id) for row in rows)
+def _ids(rows: Sequence[OutboxMessage], shown: int = 20) -> str:
+    """The rows' ids, the first `shown` of a long batch (a burst of reactions: thousands)."""
+    ids = ",".join(str(row.id) for row in rows[:shown])
+    return ids if len(rows) <= shown else f"{ids},…(+{len(rows) - shown})"
 
 
 def _first_line(error: object) -> str:

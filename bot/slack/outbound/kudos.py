@@ -40,7 +40,7 @@ from bot.kudos.service import (
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import NewMessage
-from bot.outbox.sender import Outgoing, Sender, Sent, StoredBodyHandler
+from bot.outbox.sender import Outgoing, QuietHandler, Sender, Sent, StoredBodyHandler
 from bot.slack.api_errors import NOT_A_MEMBER
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ class Announcements:
         log.warning("kudos announcement failed channel=%s n=%d: %s", channel_id, len(rows), reason)
 
 
-class Edits:
+class Edits(QuietHandler):
     """Redraws an announcement after an undo, with every kudos it carries as it is now."""
 
     coalesce = ANNOUNCED_TOGETHER
@@ -242,11 +242,6 @@ class Edits:
             blocks=message.blocks,
             update_ts=row.update_ts,
         )
-
-    def on_sent(
-        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
-    ) -> None:
-        return None
 
     def on_failed(
         self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime

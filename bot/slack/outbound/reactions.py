@@ -26,7 +26,7 @@ from bot.db.models import OutboxMessage
 from bot.kudos.reactions import MessageRecognition, recognition, record_reply
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
-from bot.outbox.sender import Outgoing, Sender, Sent
+from bot.outbox.sender import Outgoing, QuietHandler, Sender, Sent
 from bot.people import find_people
 
 log = logging.getLogger(__name__)
@@ -125,10 +125,8 @@ class ThreadReplies:
         log.warning("reaction thread reply failed channel=%s: %s", rows[0].channel_id, reason)
 
 
-class AuthorDms:
+class AuthorDms(QuietHandler):
     """The author's one DM about a recognised message, drawn when it is sent."""
-
-    coalesce = 1
 
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
@@ -142,11 +140,6 @@ class AuthorDms:
         return Outgoing(
             team_id=row.team_id, channel_id=row.channel_id, text=message.text, blocks=message.blocks
         )
-
-    def on_sent(
-        self, session: Session, rows: Sequence[OutboxMessage], sent: Sent, now: dt.datetime
-    ) -> None:
-        return None
 
     def on_failed(
         self, session: Session, rows: Sequence[OutboxMessage], reason: str, now: dt.datetime
