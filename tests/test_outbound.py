@@ -17,7 +17,7 @@ from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
 from bot.db.engine import Database
 from bot.db.models import OutboxMessage, ScheduledPost
 from bot.outbox import queue
-from bot.outbox.kinds import OutboxKind
+from bot.outbox.kinds import OutboxKind, subject_label
 from bot.outbox.queue import Status
 from bot.outbox.sender import Handler, Outgoing, Sender, SenderSettings, SendResult, Sent
 from bot.slack.outbound import FEATURES, create_sender, register_handlers
@@ -180,6 +180,28 @@ def test_every_send_is_logged_with_its_kind_subject_channel_and_ts(
     assert len(dms) == 2
     for dm, receiver in zip(dms, sorted([BEN, DANA]), strict=True):
         assert f"{subject} channel={receiver} ts=" in dm
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "thread_ts", "label"),
+    [
+        (OutboxKind.KUDOS_EDIT, "group-1", None, "kudos:group-1"),
+        (OutboxKind.REACTION_THREAD, None, "1700000000.000100", "message:C1/1700000000.000100"),
+        (OutboxKind.REACTION_DM, "C1/1700000000.000100", None, "message:C1/1700000000.000100"),
+        # A digest's chart, in the digest's thread: the digest's claim.
+        (OutboxKind.DIGEST_CHART, "42", "1700000000.000200", "post:42"),
+        # The note after an export: the export's row.
+        (OutboxKind.COMMAND_REPLY, "7", None, "outbox:7"),
+        (OutboxKind.COMMAND_REPLY, None, None, "outbox:9"),
+        (OutboxKind.SHARED_REPORT, None, None, "outbox:9"),
+        (OutboxKind.MESSAGE, "onboarding:U1", None, "onboarding:U1"),
+    ],
+)
+def test_the_send_log_names_what_each_kind_of_row_is_about(
+    kind: OutboxKind, subject: str | None, thread_ts: str | None, label: str
+) -> None:
+    row = OutboxMessage(id=9, kind=kind, channel_id="C1", subject=subject, thread_ts=thread_ts)
+    assert subject_label(row) == label
 
 
 def test_a_failed_send_is_logged_with_its_kind_and_subject(
