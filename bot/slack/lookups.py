@@ -122,63 +122,42 @@ class SlackDirectory:
         channel_id: str | None,
         now: dt.datetime,
     ) -> Lookup:
-        found = look_up(
-            database=self.database,
-            users=self.users,
-            client=self.client,
-            team_id=team_id,
-            giver_id=giver_id,
-            recipient_ids=recipient_ids,
-            channel_id=channel_id,
-            now=now,
+        """The giver, the recipients and the audience, or a refusal naming what Slack wouldn't
+        say: people from memory; what memory lacks, and the audience, in one read; Slack only
+        for the rest. With the request's deadline client, a Slack too slow for the giver raises
+        `SlackTooSlow`; for a recipient, a refusal under the recipients field."""
+        wanted = list(dict.fromkeys([giver_id, *recipient_ids]))
+        people = self.users.cached(team_id, wanted)
+        missing = [user_id for user_id in wanted if user_id not in people]
+        audience: Audience | None = Audience.UNKNOWN
+        if missing or channel_id:
+            with self.database.reading() as session:
+                people.update(self.users.stored(session, team_id, missing))
+                if channel_id:
+                    audience = known_audience(
+                        session=session, team_id=team_id, channel_id=channel_id, now=now
+                    )
+        found = Lookup(
+            team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN
         )
-        bot = found.people.get(self.bot_user_id or "")
+        for user_id in wanted:
+            if user_id not in people:
+                person = _ask(
+                    self.users, self.client, team_id, user_id, recipient=user_id != giver_id
+                )
+                people[user_id] = person
+                found.learnt_people.append(person)
+        if audience is not None:
+            found.audience = audience
+        elif channel_id:
+            asked = ask_audience(client=self.client, channel_id=channel_id)
+            found.audience = asked or unanswered(channel_id)
+            found.learnt_audience = asked is not None
+        bot = people.get(self.bot_user_id or "")
         if bot is not None:
             # The bot never receives kudos, however Slack describes its user.
-            found.people[bot.id] = replace(bot, is_bot=True)
+            people[bot.id] = replace(bot, is_bot=True)
         return found
-
-
-def look_up(
-    *,
-    database: Database,
-    users: UserDirectory,
-    client: WebClient,
-    team_id: str,
-    giver_id: str,
-    recipient_ids: Sequence[str],
-    channel_id: str | None,
-    now: dt.datetime,
-) -> Lookup:
-    """The giver, the recipients and the audience, or a refusal naming what Slack wouldn't say.
-
-    `client` keeps to the request's deadline: a Slack too slow for the giver raises
-    `SlackTooSlow`; for a recipient, a refusal under the recipients field.
-    """
-    wanted = list(dict.fromkeys([giver_id, *recipient_ids]))
-    people = users.cached(team_id, wanted)
-    missing = [user_id for user_id in wanted if user_id not in people]
-    audience: Audience | None = Audience.UNKNOWN
-    if missing or channel_id:
-        with database.reading() as session:
-            people.update(users.stored(session, team_id, missing))
-            if channel_id:
-                audience = known_audience(
-                    session=session, team_id=team_id, channel_id=channel_id, now=now
-                )
-    found = Lookup(team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN)
-    for user_id in wanted:
-        if user_id not in people:
-            person = _ask(users, client, team_id, user_id, recipient=user_id != giver_id)
-            people[user_id] = person
-            found.learnt_people.append(person)
-    if audience is not None:
-        found.audience = audience
-    elif channel_id:
-        asked = ask_audience(client=client, channel_id=channel_id)
-        found.audience = asked or unanswered(channel_id)
-        found.learnt_audience = asked is not None
-    return found
 
 
 def _ask(
