@@ -31,7 +31,7 @@ from bot.blocks.kudos import (
     undo_confirmation,
 )
 from bot.errors import KudosRefused
-from bot.kudos.flow import KudosRequest, give_and_queue
+from bot.kudos.flow import Announce, KudosRequest, give_and_queue
 from bot.kudos.grammar import is_blank, parse_kudos
 from bot.kudos.service import GivenKudos, Source, summary, undo
 from bot.slack.commands import KUDOS, CommandRequest
@@ -126,23 +126,12 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     Nothing here waits on Slack after the people are known (from the directory, normally
     without a call).
     """
-
-    def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
-        return queue_kudos(
-            session,
-            team_id=who.team_id,
-            given=given,
-            response_url=kudos.response_url,
-            now=now,
-            thread_ts=kudos.thread_ts,
-        )
-
     queued = give_and_queue(
         kudos.request,
         # Before the ack: the look-ups end in time.
         directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id),
         database=services.db,
-        announce=announce,
+        announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
@@ -161,6 +150,22 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         response_url=kudos.response_url,
         message=reply,
     )
+
+
+def announcement(team_id: str, response_url: str | None, thread_ts: str | None) -> Announce:
+    """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs."""
+
+    def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
+        return queue_kudos(
+            session,
+            team_id=team_id,
+            given=given,
+            response_url=response_url,
+            now=now,
+            thread_ts=thread_ts,
+        )
+
+    return announce
 
 
 @KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")

@@ -17,23 +17,22 @@ joins, topic changes…) are ignored.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UserError
 from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.grammar import parse_kudos
 from bot.kudos.reactions import kudos_written_as, withdraw_written
-from bot.kudos.service import GivenKudos, Source
-from bot.slack.delivery import SLACK_FAILURES, queue_kudos, queue_withdrawal
+from bot.kudos.service import Source
+from bot.slack.delivery import SLACK_FAILURES, queue_withdrawal
 from bot.slack.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.slack.listeners import conversations
+from bot.slack.listeners.kudos import announcement
 from bot.slack.listeners.reactions import current_ways
 from bot.slack.lookups import SlackDirectory
 from bot.slack.services import Services
@@ -124,16 +123,11 @@ def _record(
         message_ts=ts,
     )
 
-    def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
-        return queue_kudos(
-            session, team_id=team_id, given=given, response_url=None, now=now, thread_ts=thread_ts
-        )
-
     queued = give_and_queue(
         kudos,
         directory=SlackDirectory.of(services, client, request.bot_user_id),
         database=services.db,
-        announce=announce,
+        announce=announcement(team_id, None, thread_ts),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
