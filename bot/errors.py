@@ -6,6 +6,8 @@ friendly ephemeral reply. Nothing here knows about Slack beyond mrkdwn text.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.text import echo
 
 
@@ -51,4 +53,12 @@ class KudosRefused(UserError):
 
 
 class AllowanceSpent(KudosRefused):
-    """Over the giver's daily allowance: a reaction is then noted once a day, not refused aloud."""
+    """Over the giver's daily allowance: a reaction is then noted once a day, not refused aloud.
+
+    `day` is the giver's local day whose allowance is spent (None when one kudos names more
+    people than a whole day allows).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, day: dt.date | None = None):
+        super().__init__(message, field=field)
+        self.day = day

@@ -25,7 +25,15 @@ from sqlalchemy import select
 from bot.audience import Audience
 from bot.config import Settings
 from bot.db.models import Kudos, utcnow
-from bot.kudos.service import Recipient, Source, give, record_public_message
+from bot.kudos.service import (
+    Giver,
+    Giving,
+    Place,
+    Recipient,
+    Source,
+    give,
+    record_public_message,
+)
 from bot.slack.deadline import CALL_TIMEOUT, SlackDeadline, SlackTooSlow
 from bot.slack.ids import Action, BlockId, Event
 from tests.conftest import Bot
@@ -67,17 +75,16 @@ def seed_announced_kudos(bot: Bot) -> None:
     with bot.database.transaction() as session:
         given = give(
             session=session,
-            team_id=TEAM_ID,
-            giver_id=GIVER,
-            giver_timezone=None,
-            recipients=[Recipient(id=DANA, name="Dana", is_bot=False, deleted=False)],
-            principle_id=principle.id,
-            message="thanks",
-            channel_id=DEFAULT_CHANNEL,
-            source=Source.COMMAND,
+            giving=Giving(
+                recipients=(Recipient(id=DANA, name="Dana", is_bot=False, deleted=False),),
+                principle_id=principle.id,
+                message="thanks",
+                source=Source.COMMAND,
+            ),
+            giver=Giver(GIVER),
+            place=Place(TEAM_ID, DEFAULT_CHANNEL, Audience.PUBLIC),
             limit=5,
             now=utcnow(),
-            audience=Audience.PUBLIC,
         )
         record_public_message(
             session=session,

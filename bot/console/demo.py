@@ -20,7 +20,7 @@ from bot.console.workspace import CHANNELS, TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.errors import KudosRefused
-from bot.kudos.service import Recipient, Source, give
+from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give
 from bot.mission.service import MissionKeeper, load_catalog
 
 DAYS = 91
@@ -70,17 +70,16 @@ def fill(database: Database, mission: MissionKeeper, workspace: Workspace, now: 
                 with database.transaction() as session:
                     give(
                         session=session,
-                        team_id=TEAM_ID,
-                        giver_id=giver.id,
-                        giver_timezone=giver.timezone,
-                        recipients=[Recipient(p.id, p.handle) for p in receivers],
-                        principle_id=principle.id,
-                        message=rng.choice(MESSAGES),
-                        channel_id=rng.choice(CHANNELS).id,
-                        source=Source.COMMAND,
+                        giving=Giving(
+                            recipients=tuple(Recipient(p.id, p.handle) for p in receivers),
+                            principle_id=principle.id,
+                            message=rng.choice(MESSAGES),
+                            source=Source.COMMAND,
+                        ),
+                        giver=Giver(giver.id, giver.timezone),
+                        place=Place(TEAM_ID, rng.choice(CHANNELS).id, Audience.PUBLIC),
                         limit=1000,
                         now=at,
-                        audience=Audience.PUBLIC,
                     )
                 added += 1
             except KudosRefused:

@@ -6,9 +6,10 @@ its words. The same rules as `/kudos` hold (not yourself, not bots or people who
 daily allowance), but a reaction never argues: whatever `/kudos` would refuse is ignored
 quietly, except running out of allowance, which earns the reactor one note a day.
 
-A giver recognises a message once per principle (Slack redelivers events, people toggle
-reactions): the check runs under the giver's lock (`lock_giver`), as `give`'s allowance does,
-so two deliveries at once record one kudos. Removing the reaction within the undo window
+It is given by the flow every way in shares (bot/kudos/flow.py), whose rules say that a giver
+recognises a message once per principle (Slack redelivers events, people toggle reactions):
+the check (`recognised_already`) runs under the giver's lock, as `give`'s allowance does, so
+two deliveries at once record one kudos. Removing the reaction within the undo window
 withdraws it, allowance and all; after that the kudos stands.
 
 Each recognised message gets one `recognised_messages` row: its author, its permalink, the
@@ -28,17 +29,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.audience import Audience
 from bot.db.models import Kudos, KudosAllowance, Principle, RecognisedMessage
-from bot.errors import AllowanceSpent, KudosRefused
+from bot.errors import KudosRefused
 from bot.kudos.service import (
     UNDO_WINDOW,
-    GivenKudos,
-    Recipient,
     Source,
     WithdrawnKudos,
-    give,
-    local_day,
     lock_giver,
     withdraw_group,
 )
@@ -51,7 +47,7 @@ class ReactedMessage:
 
     channel_id: str
     ts: str
-    author: Recipient
+    author_id: str
     permalink: str | None
 
     @property
@@ -64,77 +60,26 @@ class ReactedMessage:
         return thread[0] if thread and thread[0] != self.ts else None
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """A new kudos; `tell_author` is True for the first kudos the message earned."""
-
-    given: GivenKudos
-    tell_author: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    """Nothing recorded, nothing said: given already, or a rule of `/kudos` said no."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class OverAllowance:
-    """Nothing recorded; `note` is True for the reactor's first such reaction of the day."""
-
-    note: bool
-    limit: int
-
-
-ReactionOutcome = Recorded | Ignored | OverAllowance
-
-
 def reaction_words(permalink: str | None, channel_id: str) -> str:
     """A reaction kudos's words: where it was given, since the reaction itself says nothing."""
     return f"For this message: {permalink}" if permalink else f"For a message in <#{channel_id}>"
 
 
-def give_by_reaction(
-    *,
-    session: Session,
-    team_id: str,
-    giver_id: str,
-    giver_timezone: str | None,
-    message: ReactedMessage,
-    principle_id: int,
-    limit: int,
-    now: dt.datetime,
-    audience: Audience,
-) -> ReactionOutcome:
-    """Record the kudos a principle reaction gives, once per giver, message and principle."""
-    lock_giver(session, team_id, giver_id)
-    if _standing(session, team_id, giver_id, message.channel_id, message.ts, principle_id):
-        return Ignored("already given")
-    try:
-        given = give(
-            session=session,
-            team_id=team_id,
-            giver_id=giver_id,
-            giver_timezone=giver_timezone,
-            recipients=[message.author],
-            principle_id=principle_id,
-            message=reaction_words(message.permalink, message.channel_id),
-            channel_id=message.channel_id,
-            source=Source.REACTION,
-            limit=limit,
-            now=now,
-            audience=audience,
-            message_ts=message.ts,
-        )
-    except AllowanceSpent:
-        return OverAllowance(
-            note=_first_note_today(session, team_id, giver_id, giver_timezone, now), limit=limit
-        )
-    except KudosRefused as refusal:
-        return Ignored(refusal.message)
+def recognised_already(
+    session: Session, *, team_id: str, giver_id: str, channel_id: str, ts: str, principle_id: int
+) -> bool:
+    """Whether the giver's reaction for this principle on this message still stands (the flow
+    asks under the giver's lock: bot/kudos/flow.py)."""
+    return _standing(session, team_id, giver_id, channel_id, ts, principle_id) is not None
+
+
+def recognise_message(
+    session: Session, *, team_id: str, message: ReactedMessage, now: dt.datetime
+) -> bool:
+    """Remember a message a reaction kudos was just given for; True for the first kudos it
+    earned, whose author gets the one DM about it."""
     _remember_message(session, team_id, message, now)
-    return Recorded(given=given, tell_author=_claim_author_dm(session, team_id, message))
+    return _claim_author_dm(session, team_id, message)
 
 
 def _standing(
@@ -156,16 +101,15 @@ def _standing(
     ).first()
 
 
-def _first_note_today(
-    session: Session, team_id: str, giver_id: str, giver_timezone: str | None, now: dt.datetime
-) -> bool:
-    """Mark today's allowance as noted; True only for the call that marked it."""
+def note_allowance_once(session: Session, *, team_id: str, giver_id: str, day: dt.date) -> bool:
+    """Mark the giver's spent allowance of `day` as noted; True only for the call that marked
+    it, so a reactor over the allowance hears of it once a day."""
     result = session.execute(
         update(KudosAllowance)
         .where(
             KudosAllowance.team_id == team_id,
             KudosAllowance.giver_id == giver_id,
-            KudosAllowance.day == local_day(now, giver_timezone),
+            KudosAllowance.day == day,
             KudosAllowance.noted.is_(False),
         )
         .values(noted=True)
@@ -185,7 +129,7 @@ def _remember_message(
         team_id=team_id,
         channel_id=message.channel_id,
         message_ts=message.ts,
-        author_id=message.author.id,
+        author_id=message.author_id,
         permalink=message.permalink,
         thread_ts=message.thread_ts,
         dm_queued=False,

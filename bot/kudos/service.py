@@ -1,7 +1,9 @@
 """Kudos: giving one (with its rules and the daily allowance), undoing it, and a person's tally.
 
-Plain Python over a SQLAlchemy session; the Slack listeners look people up in Slack and pass
-what they found in as `Recipient`s. The daily allowance is enforced by one conditional
+Plain Python over a SQLAlchemy session. A kudos is described by three small values — what is
+given (`Giving`), by whom (`Giver`) and where (`Place`) — and given by `give`, whose one caller
+is the flow every way in shares (bot/kudos/flow.py): it looks people up and passes them in as
+`Recipient`s. The daily allowance is enforced by one conditional
 upsert on `kudos_allowances` (see `_consume_allowance`), so concurrent requests from one
 giver can never together exceed it, on SQLite or PostgreSQL.
 """
@@ -164,35 +166,63 @@ def _allowance_upsert(dialect: str) -> ReturningInsert[Any]:
     ).returning(_ALLOWANCES.c.used)
 
 
-def give(
-    *,
-    session: Session,
-    team_id: str,
-    giver_id: str,
-    giver_timezone: str | None,
-    recipients: Sequence[Recipient],
-    principle_id: int,
-    message: str,
-    channel_id: str | None,
-    source: Source,
-    limit: int,
-    now: dt.datetime,
-    audience: Audience,
-    message_ts: str | None = None,
-    allowance_cost: int | None = None,
-) -> GivenKudos:
-    """Record a kudos from `giver_id` to each recipient, or refuse with `KudosRefused`.
+@dataclass(frozen=True, slots=True)
+class Giver:
+    """Who gives: a person, and the timezone whose day their allowance counts."""
 
-    `audience` is who could read it in `channel_id` (bot/audience.py); unknown is private.
-    `message_ts` is the Slack message it is about or was written as (reactions, messages).
+    id: str
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a kudos is given: the workspace, the conversation and who can read it there
+    (bot/audience.py; unknown is private), and the Slack message it is about or was written as
+    (reactions, messages)."""
+
+    team_id: str
+    channel_id: str | None = None
+    audience: Audience = Audience.UNKNOWN
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Giving:
+    """What is given: to whom, for which principle, in which words, and which way in.
+
     `allowance_cost` is what it takes from the daily allowance when that is not one per
     recipient: a user-group mention counts once, however many members it reaches.
     """
+
+    recipients: tuple[Recipient, ...]
+    principle_id: int
+    message: str
+    source: Source
+    allowance_cost: int | None = None
+
+
+def give(
+    *,
+    session: Session,
+    giving: Giving,
+    giver: Giver,
+    place: Place,
+    limit: int,
+    now: dt.datetime,
+) -> GivenKudos:
+    """Record a kudos from `giver` to each recipient, or refuse with `KudosRefused`.
+
+    The one place a kudos row is inserted (its withdrawal is `withdraw_group`), inside the
+    caller's transaction; `bot/kudos/flow.py` is the one caller that gives.
+    """
+    team_id, giver_id, channel_id = place.team_id, giver.id, place.channel_id
+    recipients, audience, allowance_cost = giving.recipients, place.audience, giving.allowance_cost
+    principle_id, message = giving.principle_id, giving.message
     message = check_message(message)
     receiver_ids = _check_recipients(giver_id, recipients)
     principle = _active_principle(session, team_id, principle_id)
     lock_giver(session, team_id, giver_id)
-    day = local_day(now, giver_timezone)
+    day = local_day(now, giver.timezone)
 
     already = set(
         session.scalars(
@@ -245,10 +275,10 @@ def give(
                 "principle_id": principle.id,
                 "message": message,
                 "channel_id": channel_id,
-                "source": str(source),
+                "source": str(giving.source),
                 "created_at": now,
                 "audience": audience.value,
-                "message_ts": message_ts,
+                "message_ts": place.message_ts,
             }
             for receiver_id in new_ids
         ],
@@ -345,6 +375,7 @@ def _consume_allowance(
             f"You've reached today's kudos allowance ({limit} a day): you have {left} left "
             f"and named {named}. Nothing was recorded; it renews at midnight your time.",
             field="recipients",
+            day=day,
         )
     return int(used)
 

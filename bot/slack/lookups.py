@@ -8,6 +8,9 @@ cost. Now: people from memory; what memory lacks, and the audience, in one read;
 for what the database doesn't know either; and what Slack said is written by
 `Lookup.remember`, inside the kudos's own transaction (or on its own when the kudos is
 refused, so that the answer is still kept).
+
+`SlackDirectory` is what the give flow (bot/kudos/flow.py) asks: these look-ups and the
+user-group expansion, for one request's client.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -28,6 +31,8 @@ from bot.errors import KudosRefused
 from bot.people import Person, remember_people
 from bot.slack.channels import ask_audience, unanswered
 from bot.slack.ids import KudosBlock
+from bot.slack.services import Services
+from bot.slack.usergroups import GroupDirectory, expand_groups
 from bot.slack.users import UserDirectory
 
 log = logging.getLogger(__name__)
@@ -71,63 +76,88 @@ class Lookup:
             log.warning("could not store what Slack said: %s", type(error).__name__)
 
 
-def look_up(
-    *,
-    database: Database,
-    users: UserDirectory,
-    client: WebClient,
-    team_id: str,
-    giver_id: str,
-    recipient_ids: Sequence[str],
-    channel_id: str | None,
-    now: dt.datetime,
-) -> Lookup:
-    """The giver, the recipients and the audience, or a refusal naming what Slack wouldn't say.
+@dataclass(frozen=True, slots=True)
+class SlackDirectory:
+    """The give flow's look-ups (`bot.kudos.flow.Directory`) through one request's client:
+    before the ack, a client that keeps to the request's deadline."""
 
-    `client` keeps to the request's deadline: a Slack too slow for the giver raises
-    `SlackTooSlow`; for a recipient, a refusal under the recipients field.
-    """
-    wanted = list(dict.fromkeys([giver_id, *recipient_ids]))
-    people = users.cached(team_id, wanted)
-    missing = [user_id for user_id in wanted if user_id not in people]
-    audience: Audience | None = Audience.UNKNOWN
-    if missing or channel_id:
-        with database.reading() as session:
-            people.update(users.stored(session, team_id, missing))
-            if channel_id:
-                audience = known_audience(
-                    session=session, team_id=team_id, channel_id=channel_id, now=now
+    database: Database
+    users: UserDirectory
+    groups: GroupDirectory
+    client: WebClient
+    bot_user_id: str | None
+    group_cap: int
+
+    @classmethod
+    def of(cls, services: Services, client: WebClient, bot_user_id: str | None) -> SlackDirectory:
+        return cls(
+            database=services.db,
+            users=services.users,
+            groups=services.groups,
+            client=client,
+            bot_user_id=bot_user_id,
+            group_cap=services.settings.kudos_group_cap,
+        )
+
+    def members(
+        self, *, team_id: str, giver_id: str, group_ids: Sequence[str], named_ids: Sequence[str]
+    ) -> list[str]:
+        return expand_groups(
+            groups=self.groups,
+            client=self.client,
+            database=self.database,
+            team_id=team_id,
+            giver_id=giver_id,
+            group_ids=group_ids,
+            named_ids=named_ids,
+            cap=self.group_cap,
+        )
+
+    def look_up(
+        self,
+        *,
+        team_id: str,
+        giver_id: str,
+        recipient_ids: Sequence[str],
+        channel_id: str | None,
+        now: dt.datetime,
+    ) -> Lookup:
+        """The giver, the recipients and the audience, or a refusal naming what Slack wouldn't
+        say: people from memory; what memory lacks, and the audience, in one read; Slack only
+        for the rest. With the request's deadline client, a Slack too slow for the giver raises
+        `SlackTooSlow`; for a recipient, a refusal under the recipients field."""
+        wanted = list(dict.fromkeys([giver_id, *recipient_ids]))
+        people = self.users.cached(team_id, wanted)
+        missing = [user_id for user_id in wanted if user_id not in people]
+        audience: Audience | None = Audience.UNKNOWN
+        if missing or channel_id:
+            with self.database.reading() as session:
+                people.update(self.users.stored(session, team_id, missing))
+                if channel_id:
+                    audience = known_audience(
+                        session=session, team_id=team_id, channel_id=channel_id, now=now
+                    )
+        found = Lookup(
+            team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN
+        )
+        for user_id in wanted:
+            if user_id not in people:
+                person = _ask(
+                    self.users, self.client, team_id, user_id, recipient=user_id != giver_id
                 )
-    found = Lookup(team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN)
-    for user_id in wanted:
-        if user_id not in people:
-            person = _ask(users, client, team_id, user_id, recipient=user_id != giver_id)
-            people[user_id] = person
-            found.learnt_people.append(person)
-    if audience is not None:
-        found.audience = audience
-    elif channel_id:
-        asked = ask_audience(client=client, channel_id=channel_id)
-        found.audience = asked or unanswered(channel_id)
-        found.learnt_audience = asked is not None
-    return found
-
-
-def look_up_audience(
-    *, client: WebClient, database: Database, team_id: str, channel_id: str, now: dt.datetime
-) -> Audience:
-    """Who can read `channel_id` alone, for events that name no people to look up with it:
-    remembered if recent, else asked of Slack and remembered."""
-    with database.reading() as session:
-        known = known_audience(session=session, team_id=team_id, channel_id=channel_id, now=now)
-    if known is not None:
-        return known
-    found = Lookup(team_id=team_id, channel_id=channel_id, people={}, audience=Audience.UNKNOWN)
-    asked = ask_audience(client=client, channel_id=channel_id)
-    found.audience = asked or unanswered(channel_id)
-    found.learnt_audience = asked is not None
-    found.remember_alone(database, now)
-    return found.audience
+                people[user_id] = person
+                found.learnt_people.append(person)
+        if audience is not None:
+            found.audience = audience
+        elif channel_id:
+            asked = ask_audience(client=self.client, channel_id=channel_id)
+            found.audience = asked or unanswered(channel_id)
+            found.learnt_audience = asked is not None
+        bot = people.get(self.bot_user_id or "")
+        if bot is not None:
+            # The bot never receives kudos, however Slack describes its user.
+            people[bot.id] = replace(bot, is_bot=True)
+        return found
 
 
 def _ask(
@@ -146,6 +176,12 @@ def _ask(
             ) from None
         raise KudosRefused(
             f"I couldn't check those people with Slack just now ({reason}). "
+            "Nothing was recorded; please try again in a moment.",
+            field=KudosBlock.RECIPIENTS,
+        ) from None
+    except (SlackClientError, OSError) as error:
+        raise KudosRefused(
+            f"I couldn't check those people with Slack just now ({type(error).__name__}). "
             "Nothing was recorded; please try again in a moment.",
             field=KudosBlock.RECIPIENTS,
         ) from None

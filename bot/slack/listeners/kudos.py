@@ -1,8 +1,8 @@
 """`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
 
-Thin: parse (bot/kudos/grammar.py) → look people up in Slack → the kudos service
-(bot/kudos/service.py) commits, with its messages queued in the outbox
-(bot/slack/delivery.py) → the acknowledgement carries the giver's confirmation.
+Thin: parse (bot/kudos/grammar.py) → the give flow (bot/kudos/flow.py) looks people up in
+Slack and commits the kudos with its messages queued in the outbox (bot/slack/delivery.py) →
+the acknowledgement carries the giver's confirmation.
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
 
@@ -12,14 +12,15 @@ none of them is a kudos.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.blocks.kudos import (
     ModalPrefill,
@@ -30,13 +31,14 @@ from bot.blocks.kudos import (
     undo_confirmation,
 )
 from bot.errors import KudosRefused
+from bot.kudos.flow import Announce, KudosRequest, give_and_queue
 from bot.kudos.grammar import is_blank, parse_kudos
-from bot.kudos.service import Recipient, Source, give, summary, undo
+from bot.kudos.service import GivenKudos, Source, summary, undo
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
 from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
-from bot.slack.lookups import look_up
+from bot.slack.lookups import SlackDirectory
 from bot.slack.reaction_delivery import queue_thread_update
 from bot.slack.services import Services
 from bot.slack.surfaces import (
@@ -47,27 +49,18 @@ from bot.slack.surfaces import (
     asker,
     interaction,
 )
-from bot.slack.usergroups import expand_groups
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class KudosToGive:
-    """A complete kudos from any surface (command, modal, shortcut), and where to answer."""
+    """A complete kudos from the command or the form, and where to answer and announce it."""
 
-    recipient_ids: Sequence[str]
-    principle_id: int
-    message: str
-    channel_id: str | None
-    source: Source
+    request: KudosRequest
     response_url: str | None
     # Where to announce it: the thread of the message it is about or was given in.
     thread_ts: str | None = None
-    # Members a user-group mention added: bots and leavers among them are passed over, not
-    # refused; the group counts once against the allowance (bot/slack/usergroups.py).
-    group_members: Sequence[str] = ()
-    allowance_cost: int | None = None
 
 
 def register(app: App) -> None:
@@ -85,17 +78,15 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
     """`/kudos @ana #key message`: record it, or open the modal when a part is missing."""
     catalog = request.catalog()
     draft = parse_kudos(request.args, catalog)
-    members = expand_groups(
-        groups=services.groups,
-        client=request.quick_client,
-        database=services.db,
-        team_id=request.team_id,
-        giver_id=request.user_id,
-        group_ids=draft.groups,
-        named_ids=draft.recipients,
-        cap=services.settings.kudos_group_cap,
-    )
+    who = asker(request.context)
     if not draft.complete:
+        directory = SlackDirectory.of(services, request.quick_client, who.bot_user_id)
+        members = directory.members(
+            team_id=request.team_id,
+            giver_id=request.user_id,
+            group_ids=draft.groups,
+            named_ids=draft.recipients,
+        )
         prefill = ModalPrefill(
             # The form has no group picker: a group is filled in as its members.
             recipients=(*draft.recipients, *members),
@@ -110,29 +101,24 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
         ack()
         return
     assert draft.principle is not None
-    kudos = KudosToGive(
-        recipient_ids=draft.recipients,
-        group_members=members,
+    kudos = KudosRequest(
+        team_id=request.team_id,
+        giver_id=request.user_id,
+        named_ids=tuple(draft.recipients),
+        group_ids=tuple(draft.groups),
         principle_id=draft.principle.id,
         message=draft.message,
         channel_id=request.channel_id,
         source=Source.COMMAND,
-        response_url=request.response_url,
-        allowance_cost=group_cost(draft.recipients, draft.groups),
     )
-    give_and_deliver(ack, kudos, asker(request.context), services)
-
-
-def group_cost(named: Sequence[str], groups: Sequence[str]) -> int | None:
-    """What a kudos takes from the allowance: one per person named, one per group mentioned."""
-    return len(named) + len(groups) if groups else None
+    give_and_deliver(ack, KudosToGive(kudos, response_url=request.response_url), who, services)
 
 
 KUDOS.default = give_from_command
 
 
 def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: Services) -> None:
-    """Look the people up, commit the kudos with its messages, answer the giver: in that order.
+    """Give it by the one flow (bot/kudos/flow.py), then answer the giver.
 
     One read finds the people and the conversation's audience (bot/slack/lookups.py); one
     transaction records the kudos, what Slack told us on the way, and the announcement and
@@ -140,79 +126,46 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     Nothing here waits on Slack after the people are known (from the directory, normally
     without a call).
     """
-    team_id, user_id = who.team_id, who.user_id
-    db = services.db
-    now = services.clock()
-    found = look_up(
-        database=db,
-        users=services.users,
-        client=who.quick_client,  # before the ack: calls end in time
-        team_id=team_id,
-        giver_id=user_id,
-        recipient_ids=(*kudos.recipient_ids, *kudos.group_members),
-        channel_id=kudos.channel_id,
-        now=now,
+    queued = give_and_queue(
+        kudos.request,
+        # Before the ack: the look-ups end in time.
+        directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id),
+        database=services.db,
+        announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts),
+        limit=services.settings.kudos_daily_limit,
+        now=services.clock(),
     )
-    recipients = [
-        Recipient(
-            id=person.id,
-            name=person.name,
-            is_bot=person.is_bot or person.id == who.bot_user_id,
-            deleted=person.deleted,
-        )
-        for person in (found.people[user_id] for user_id in kudos.recipient_ids)
-    ]
-    # A group's bots and leavers are passed over, not refused (bot/slack/usergroups.py).
-    members = (found.people[user_id] for user_id in kudos.group_members)
-    recipients += [
-        Recipient(id=m.id, name=m.name, is_bot=False, deleted=False)
-        for m in members
-        if not (m.is_bot or m.deleted or m.id == who.bot_user_id)
-    ]
-    try:
-        with db.transaction() as session:
-            found.remember(session, now)
-            given = give(
-                session=session,
-                team_id=team_id,
-                giver_id=user_id,
-                giver_timezone=found.people[user_id].timezone,
-                recipients=recipients,
-                principle_id=kudos.principle_id,
-                message=kudos.message,
-                channel_id=kudos.channel_id,
-                source=kudos.source,
-                limit=services.settings.kudos_daily_limit,
-                now=now,
-                audience=found.audience,
-                allowance_cost=kudos.allowance_cost,
-            )
-            queued = queue_kudos(
-                session,
-                team_id=team_id,
-                given=given,
-                response_url=kudos.response_url,
-                now=now,
-                thread_ts=kudos.thread_ts,
-            )
-    except KudosRefused:
-        found.remember_alone(db, now)
-        raise
-    if queued:  # nothing for a duplicate
-        services.queued(queued)
-    reply = kudos_confirmation(given)
-    if kudos.source == Source.COMMAND:
+    if queued.channels:  # nothing for a duplicate
+        services.queued(queued.channels)
+    reply = kudos_confirmation(queued.given)
+    if kudos.request.source == Source.COMMAND:
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
     # A form's acknowledgement closes it and can carry no message: the confirmation follows.
     ack()
     confirm(
         client=who.client,
-        user_id=user_id,
-        channel_id=kudos.channel_id,
+        user_id=who.user_id,
+        channel_id=kudos.request.channel_id,
         response_url=kudos.response_url,
         message=reply,
     )
+
+
+def announcement(team_id: str, response_url: str | None, thread_ts: str | None) -> Announce:
+    """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs."""
+
+    def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
+        return queue_kudos(
+            session,
+            team_id=team_id,
+            given=given,
+            response_url=response_url,
+            now=now,
+            thread_ts=thread_ts,
+        )
+
+    return announce
 
 
 @KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")
@@ -275,16 +228,21 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
         raise KudosRefused(
             "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
         )
-    kudos = KudosToGive(
-        recipient_ids=request.recipient_ids,
+    kudos = KudosRequest(
+        team_id=request.team_id,
+        giver_id=request.user_id,
+        named_ids=tuple(request.recipient_ids),
         principle_id=principle.id,
         message=request.message,
         channel_id=request.channel_id,
         source=request.source,
-        response_url=request.response_url,
-        thread_ts=request.thread_ts,
     )
-    give_and_deliver(ack, kudos, request, services)
+    give_and_deliver(
+        ack,
+        KudosToGive(kudos, response_url=request.response_url, thread_ts=request.thread_ts),
+        request,
+        services,
+    )
 
 
 def open_modal(

@@ -3,9 +3,10 @@
 Bolt runs one listener per event, so every use of channel messages is dispatched from here:
 - a channel made private or public (bot/slack/listeners/conversations.py);
 - a new message that starts with the trigger word (`kudos @ana #plain-words thanks …`):
-  kudos recorded exactly as `/kudos` would, confirmed with a reaction on the message and
-  announced in its thread; a refusal is an ephemeral note to its author. A message that
-  names nobody (`Kudos to the whole team!`) is just a message, and is left alone;
+  kudos recorded exactly as `/kudos` would (by the same flow, bot/kudos/flow.py), confirmed
+  with a reaction on the message and announced in its thread; a refusal is an ephemeral note
+  to its author. A message that names nobody (`Kudos to the whole team!`) is just a message,
+  and is left alone;
 - `message_deleted`: a kudos message deleted within the undo window withdraws its kudos.
 
 An edited message (`message_changed`) changes nothing: the kudos stands as first written
@@ -24,18 +25,18 @@ from slack_sdk import WebClient
 
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UserError
+from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.grammar import parse_kudos
 from bot.kudos.reactions import kudos_written_as, withdraw_written
-from bot.kudos.service import Recipient, Source, give
-from bot.slack.delivery import SLACK_FAILURES, queue_kudos, queue_withdrawal
-from bot.slack.ids import CONFIRMATION_REACTION, Event, KudosBlock, MessageSubtype
+from bot.kudos.service import Source
+from bot.slack.delivery import SLACK_FAILURES, queue_withdrawal
+from bot.slack.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.slack.listeners import conversations
-from bot.slack.listeners.kudos import group_cost
+from bot.slack.listeners.kudos import announcement
 from bot.slack.listeners.reactions import current_ways
-from bot.slack.lookups import look_up_audience
+from bot.slack.lookups import SlackDirectory
 from bot.slack.services import Services
 from bot.slack.surfaces import MessageEvent, event
-from bot.slack.usergroups import expand_groups
 
 log = logging.getLogger(__name__)
 
@@ -110,67 +111,29 @@ def _record(
     draft = parse_kudos(text, services.mission.catalog(services.db, team_id))
     if not draft.complete or draft.principle is None:
         raise KudosRefused(INCOMPLETE)
-    members = expand_groups(
-        groups=services.groups,
-        client=client,
-        database=services.db,
+    kudos = KudosRequest(
         team_id=team_id,
         giver_id=user_id,
-        group_ids=draft.groups,
-        named_ids=draft.recipients,
-        cap=services.settings.kudos_group_cap,
+        named_ids=tuple(draft.recipients),
+        group_ids=tuple(draft.groups),
+        principle_id=draft.principle.id,
+        message=draft.message,
+        source=Source.MESSAGE,
+        channel_id=channel_id,
+        message_ts=ts,
     )
-    giver = services.users.get(client, team_id, user_id)
-    recipients = [_recipient(services, client, team_id, uid, request) for uid in draft.recipients]
-    for member in members:
-        person = _recipient(services, client, team_id, member, request)
-        if not (person.is_bot or person.deleted):
-            recipients.append(person)
-    now = services.clock()
-    audience = look_up_audience(
-        client=client, database=services.db, team_id=team_id, channel_id=channel_id, now=now
-    )
-    with services.db.transaction() as session:
-        given = give(
-            session=session,
-            team_id=team_id,
-            giver_id=user_id,
-            giver_timezone=giver.timezone,
-            recipients=recipients,
-            principle_id=draft.principle.id,
-            message=draft.message,
-            channel_id=channel_id,
-            source=Source.MESSAGE,
-            limit=services.settings.kudos_daily_limit,
-            now=now,
-            audience=audience,
-            message_ts=ts,
-            allowance_cost=group_cost(draft.recipients, draft.groups),
-        )
-        queue_kudos(
-            session, team_id=team_id, given=given, response_url=None, now=now, thread_ts=thread_ts
-        )
-    services.queued()
-    log.info("kudos from a message channel=%s duplicate=%s", channel_id, given.duplicate)
-    return not given.duplicate
 
-
-def _recipient(
-    services: Services, client: WebClient, team_id: str, user_id: str, request: MessageEvent
-) -> Recipient:
-    try:
-        person = services.users.get(client, team_id, user_id)
-    except SLACK_FAILURES:
-        raise KudosRefused(
-            "I can't find one of those people in this workspace. Nothing was recorded.",
-            field=KudosBlock.RECIPIENTS,
-        ) from None
-    return Recipient(
-        id=person.id,
-        name=person.name,
-        is_bot=person.is_bot or person.id == request.bot_user_id,
-        deleted=person.deleted,
+    queued = give_and_queue(
+        kudos,
+        directory=SlackDirectory.of(services, client, request.bot_user_id),
+        database=services.db,
+        announce=announcement(team_id, None, thread_ts),
+        limit=services.settings.kudos_daily_limit,
+        now=services.clock(),
     )
+    services.queued(queued.channels)
+    log.info("kudos from a message channel=%s duplicate=%s", channel_id, queued.given.duplicate)
+    return not queued.given.duplicate
 
 
 def _tell_author(

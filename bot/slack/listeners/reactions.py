@@ -2,44 +2,44 @@
 whose emoji it is, `reaction_removed` withdraws it within the undo window.
 
 Thin: filter what is no principle reaction (files, DMs, the bot's own posts, unknown emoji,
-a retired principle's) → look the people up in the directory → `bot/kudos/reactions.py`
-records it, with its thread reply and the author's DM queued in the outbox
-(bot/slack/reaction_delivery.py) in the same transaction. Events are acknowledged by Bolt
+a retired principle's) → the give flow every way in shares (bot/kudos/flow.py) records it,
+with its thread reply and the author's DM queued in the outbox (bot/slack/reaction_delivery.py)
+in the same transaction. Events are acknowledged by Bolt
 before this runs; nothing here answers anyone except the once-a-day allowance note.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
 
-from bot.audience import Audience
 from bot.blocks.recognition import allowance_note
+from bot.errors import AllowanceSpent, KudosRefused
+from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.reactions import (
-    OverAllowance,
     ReactedMessage,
-    Recorded,
-    give_by_reaction,
     known_permalink,
+    note_allowance_once,
+    reaction_words,
+    recognise_message,
     withdraw_reaction,
 )
-from bot.kudos.service import Recipient
+from bot.kudos.service import GivenKudos, Source
 from bot.kudos.ways import Ways, ways_of
 from bot.mission.service import PrincipleInfo
 from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
-from bot.slack.lookups import look_up_audience
+from bot.slack.lookups import SlackDirectory
 from bot.slack.reaction_delivery import queue_author_dm, queue_thread_update
 from bot.slack.services import Services
 from bot.slack.surfaces import ReactionEvent, event
 from bot.slack.users import SlackUser
 
 log = logging.getLogger(__name__)
-
-# Conversations where a reaction gives nothing: the bot can't announce in them.
-NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 
 
 def register(app: App) -> None:
@@ -73,14 +73,6 @@ def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | No
     return catalog.by_reaction(request.reaction)
 
 
-def _person(request: ReactionEvent, services: Services, user_id: str) -> SlackUser | None:
-    try:
-        return services.users.get(request.client, request.team_id, user_id)
-    except SLACK_FAILURES as error:
-        log.info("reaction ignored: user %s unknown to Slack: %s", user_id, type(error).__name__)
-        return None
-
-
 def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
     principle = _principle(request, services)
     author_id = request.item_user
@@ -89,72 +81,92 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
     channel_id, message_ts = str(request.channel_id), str(request.message_ts)
     if not current_ways(services, request.team_id).reactions:
         return
-    giver = _person(request, services, request.user_id)
-    author = _person(request, services, author_id)
-    if giver is None or author is None or giver.is_bot or giver.deleted:
-        return
-    now = services.clock()
-    audience = look_up_audience(
-        client=request.client,
-        database=services.db,
-        team_id=request.team_id,
-        channel_id=channel_id,
-        now=now,
-    )
-    if audience in NOT_HERE:
-        return
     message = ReactedMessage(
         channel_id=channel_id,
         ts=message_ts,
-        author=Recipient(
-            id=author.id, name=author.name, is_bot=author.is_bot, deleted=author.deleted
-        ),
+        author_id=author_id,
         permalink=_permalink(request, services),
     )
-    with services.db.transaction() as session:
-        outcome = give_by_reaction(
-            session=session,
-            team_id=request.team_id,
-            giver_id=giver.id,
-            giver_timezone=giver.timezone,
-            message=message,
-            principle_id=principle.id,
-            limit=services.settings.kudos_daily_limit,
-            now=now,
-            audience=audience,
+    kudos = KudosRequest(
+        team_id=request.team_id,
+        giver_id=request.user_id,
+        named_ids=(author_id,),
+        principle_id=principle.id,
+        message=reaction_words(message.permalink, channel_id),
+        source=Source.REACTION,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+
+    def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
+        """A reaction's kudos is shown in the message's thread reply, and its author hears
+        of the message's first recognition by DM."""
+        tell_author = recognise_message(session, team_id=request.team_id, message=message, now=now)
+        queue_thread_update(
+            session, team_id=request.team_id, channel_id=channel_id, ts=message_ts, now=now
         )
-        if isinstance(outcome, Recorded):
-            queue_thread_update(
+        if tell_author:
+            queue_author_dm(
                 session,
                 team_id=request.team_id,
-                channel_id=message.channel_id,
-                ts=message.ts,
+                author_id=author_id,
+                channel_id=channel_id,
+                ts=message_ts,
                 now=now,
             )
-            if outcome.tell_author:
-                queue_author_dm(
-                    session,
-                    team_id=request.team_id,
-                    author_id=author.id,
-                    channel_id=message.channel_id,
-                    ts=message.ts,
-                    now=now,
-                )
+        return []
+
+    # A reaction never argues: what `/kudos` would refuse is ignored quietly, except an
+    # allowance spent, which the reactor hears of once a day.
+    try:
+        give_and_queue(
+            kudos,
+            directory=SlackDirectory.of(services, request.client, request.bot_user_id),
+            database=services.db,
+            announce=announce,
+            limit=services.settings.kudos_daily_limit,
+            now=services.clock(),
+        )
+    except AllowanceSpent as spent:
+        _log_outcome("overallowance", channel_id, principle)
+        _note_allowance(request, services, spent)
+        return
+    except KudosRefused as refusal:
+        _log_outcome("ignored", channel_id, principle, refusal.message)
+        return
+    except SLACK_FAILURES as error:
+        _log_outcome("ignored", channel_id, principle, f"Slack: {type(error).__name__}")
+        return
     services.queued()
+    _log_outcome("recorded", channel_id, principle)
+
+
+def _log_outcome(outcome: str, channel_id: str, principle: PrincipleInfo, why: str = "") -> None:
     log.info(
-        "principle reaction %s channel=%s principle=%s",
-        type(outcome).__name__.lower(),
-        message.channel_id,
-        principle.key,
+        "principle reaction %s channel=%s principle=%s %s", outcome, channel_id, principle.key, why
     )
-    if isinstance(outcome, OverAllowance) and outcome.note:
-        note = allowance_note(outcome.limit)
-        try:
-            request.client.chat_postEphemeral(
-                channel=message.channel_id, user=giver.id, text=note.text, blocks=note.blocks
-            )
-        except SLACK_FAILURES as error:
-            log.info("allowance note not shown: %s", type(error).__name__)
+
+
+def _note_allowance(request: ReactionEvent, services: Services, spent: AllowanceSpent) -> None:
+    """Tell the reactor, once a day, that their reaction gave nothing: the allowance is spent."""
+    if spent.day is None:
+        return
+    with services.db.transaction() as session:
+        first = note_allowance_once(
+            session, team_id=request.team_id, giver_id=request.user_id, day=spent.day
+        )
+    if not first:
+        return
+    note = allowance_note(services.settings.kudos_daily_limit)
+    try:
+        request.client.chat_postEphemeral(
+            channel=str(request.channel_id),
+            user=request.user_id,
+            text=note.text,
+            blocks=note.blocks,
+        )
+    except SLACK_FAILURES as error:
+        log.info("allowance note not shown: %s", type(error).__name__)
 
 
 def _permalink(request: ReactionEvent, services: Services) -> str | None:
@@ -174,6 +186,14 @@ def _permalink(request: ReactionEvent, services: Services) -> str | None:
         return str(answer["permalink"])
     except (SlackApiError, SlackClientError, OSError, KeyError) as error:
         log.info("chat.getPermalink failed: %s", type(error).__name__)
+        return None
+
+
+def _person(request: ReactionEvent, services: Services, user_id: str) -> SlackUser | None:
+    try:
+        return services.users.get(request.client, request.team_id, user_id)
+    except SLACK_FAILURES as error:
+        log.info("reaction ignored: user %s unknown to Slack: %s", user_id, type(error).__name__)
         return None
 
 

@@ -18,6 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.common import Message
 from bot.blocks.reports import (
     export_started,
     leaderboard_message,
@@ -122,11 +123,19 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
             caller_id=None if args.share else request.user_id,
         )
     reply = leaderboard_message(board, shared_by=request.user_id if args.share else None)
-    if not args.share or not request.channel_id:
+    _answer_board(ack, request, services, reply, share=args.share)
+
+
+def _answer_board(
+    ack: Ack, request: CommandRequest, services: Services, reply: Message, *, share: bool
+) -> None:
+    """Only to the caller, or — `share` — posted in the channel through the outbox, at the
+    channel's pace, with a note to the caller: one way for every leaderboard."""
+    if not share or not request.channel_id:
         ack(
             text=reply.text,
             blocks=reply.blocks,
-            response_type="in_channel" if args.share else "ephemeral",
+            response_type="in_channel" if share else "ephemeral",
         )
         return
     with services.db.transaction() as session:
@@ -159,11 +168,7 @@ def _show_weighted(
             caller_id=None if args.share else request.user_id,
         )
     reply = weighted_message(board, shared_by=request.user_id if args.share else None)
-    ack(
-        text=reply.text,
-        blocks=reply.blocks,
-        response_type="in_channel" if args.share else "ephemeral",
-    )
+    _answer_board(ack, request, services, reply, share=args.share)
 
 
 @KUDOS.subcommand(
