@@ -76,7 +76,9 @@ class KudosSubmission(Interaction):
     def of(cls, request: BoltRequest) -> KudosSubmission:
         body = request.body
         view = body["view"]
-        values = view["state"]["values"]
+        # Slack may send a state with no `values` (nothing filled in): then nothing was chosen,
+        # and the listener refuses it as it would an empty form.
+        values = (view.get("state") or {}).get("values") or {}
         metadata = _metadata(view)
         recipient_ids = _value(
             values, KudosBlock.RECIPIENTS, KudosInput.RECIPIENTS, "selected_users"
