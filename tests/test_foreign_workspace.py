@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -157,3 +158,16 @@ def test_an_org_install_lists_each_of_its_workspaces_and_keeps_everyone_under_th
             session=session, team_id=ENTERPRISE, user_ids=[f"W0PERSON{n}" for n in range(3)]
         )
     assert len(found) == 3
+
+
+def test_an_org_install_warns_at_start_of_records_kept_under_a_workspace_before(
+    settings: Settings, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running_bot(settings, slack) as workspace_bot:
+        assert workspace_bot.command("/mission").status == 200  # a mission under TEAM_ID
+    slack.auth_test = {"team_id": None, "enterprise_id": ENTERPRISE, "is_enterprise_install": True}
+    with caplog.at_level(logging.WARNING), running_bot(settings, slack):
+        pass
+    [warning] = [r.getMessage() for r in caplog.records if "org-wide install" in r.getMessage()]
+    assert ENTERPRISE in warning
+    assert TEAM_ID in warning

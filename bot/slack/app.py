@@ -74,7 +74,8 @@ def create_app(
     served = Installation(
         WebClient(token=token, base_url=settings.slack_api_url, timeout=2, retry_handlers=[])
     )
-    served.identity()  # asked at start; if Slack can't answer now, asked again later
+    # Asked at start; if Slack can't answer now, asked again later.
+    installation.warn_of_other_teams(served.identity(), database)
     installation.register(app, served)
     # Next: nothing below (not even the mission sync) sees text it can't store.
     text_guard.register(app)

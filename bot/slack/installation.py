@@ -36,6 +36,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.mission import Message, notice
+from bot.db.engine import Database
+from bot.mission.service import known_teams
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,27 @@ class Installation:
             identity.is_enterprise_install,
         )
         return identity
+
+
+def warn_of_other_teams(identity: Identity | None, database: Database) -> None:
+    """Say so at start when the database holds teams this installation no longer serves.
+
+    An org-wide install keeps its records under its enterprise; before it was served, its
+    slash commands were recorded under each workspace. Those records stay and still serve a
+    workspace install of those teams, but an org install doesn't count them: the operator
+    should know, not discover it on a leaderboard.
+    """
+    if identity is None or identity.team is None:
+        return
+    with database.reading() as session:
+        others = [team for team in known_teams(session) if team != identity.team]
+    if others and identity.is_enterprise_install:
+        log.warning(
+            "org-wide install: records are kept under enterprise %s; those kept under %s "
+            "before (workspace installs) are not counted with it (README: Enterprise Grid)",
+            identity.team,
+            ", ".join(others[:10]) + (" …" if len(others) > 10 else ""),
+        )
 
 
 def register(app: App, installation: Installation) -> None:
