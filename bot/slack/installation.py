@@ -34,6 +34,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.mission import Message, notice
 from bot.db.engine import Database
@@ -131,9 +132,16 @@ def warn_of_other_teams(identity: Identity | None, database: Database) -> None:
     """
     if identity is None or identity.team is None:
         return
-    with database.reading() as session:
-        others = [team for team in known_teams(session) if team != identity.team]
-    if others and identity.is_enterprise_install:
+    if not identity.is_enterprise_install:
+        return
+    try:
+        with database.reading() as session:
+            others = [team for team in known_teams(session) if team != identity.team]
+    except SQLAlchemyError as error:
+        # Only a warning is lost: the bot starts, and `/healthz` says the database is down.
+        log.info("could not look for other teams' records: %s", type(error).__name__)
+        return
+    if others:
         log.warning(
             "org-wide install: records are kept under enterprise %s; those kept under %s "
             "before (workspace installs) are not counted with it (README: Enterprise Grid)",
