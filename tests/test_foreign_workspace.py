@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Base
+from bot.people import find_people
 from bot.slack.installation import FOREIGN_WORKSPACE, Installation
 from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
@@ -140,3 +142,32 @@ def test_auth_test_failing_is_asked_again_later_and_foreign_teams_wait(slack: Fa
     assert not identity.serves(team_id=EVIL, enterprise_id=None)
     installation.identity()
     assert len(slack.calls("auth.test")) == 2  # cached once known
+
+
+def test_an_org_install_lists_each_of_its_workspaces_and_keeps_everyone_under_the_enterprise(
+    enterprise_bot: Bot, slack: FakeSlack
+) -> None:
+    slack.org_teams = [SISTER, TEAM_ID]
+    for n in range(3):
+        slack.add_user(f"W0PERSON{n}", team_id=SISTER if n else TEAM_ID)
+    enterprise_bot.runtime.people.sync_once()
+    # An org-wide token must name the workspace to list; people are the enterprise's.
+    assert sorted(c.get("team_id") for c in slack.calls("users.list")) == sorted([SISTER, TEAM_ID])
+    with enterprise_bot.database.reading() as session:
+        found = find_people(
+            session=session, team_id=ENTERPRISE, user_ids=[f"W0PERSON{n}" for n in range(3)]
+        )
+    assert len(found) == 3
+
+
+def test_an_org_install_warns_at_start_of_records_kept_under_a_workspace_before(
+    settings: Settings, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running_bot(settings, slack) as workspace_bot:
+        assert workspace_bot.command("/mission").status == 200  # a mission under TEAM_ID
+    slack.auth_test = {"team_id": None, "enterprise_id": ENTERPRISE, "is_enterprise_install": True}
+    with caplog.at_level(logging.WARNING), running_bot(settings, slack):
+        pass
+    [warning] = [r.getMessage() for r in caplog.records if "org-wide install" in r.getMessage()]
+    assert ENTERPRISE in warning
+    assert TEAM_ID in warning

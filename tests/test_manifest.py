@@ -83,3 +83,8 @@ def test_each_declared_command_is_answered_and_an_undeclared_one_gets_a_note(bot
     assert reply.status == 200
     assert "I don't know `/not-ours`" in reply.text
     assert "/mission help" in reply.text
+
+
+def test_org_wide_installs_can_be_made_from_the_manifest() -> None:
+    # The bot serves an org-wide Enterprise Grid install (tests/test_slack_fixtures.py).
+    assert manifest()["settings"]["org_deploy_enabled"] is True

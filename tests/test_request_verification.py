@@ -83,3 +83,15 @@ def test_replayed_or_tampered_kudos_record_nothing_and_send_nothing(
     assert kudos_rows(bot.database) == []
     assert allowance_used(bot.database) == 0
     assert [c.method for c in slack.calls() if c.method != "auth.test"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["token=random&ssl_check=1&command=%2Fmission", "ssl_check=0&token=random", "ssl_check=1&x=y"],
+)
+def test_only_slacks_own_ssl_check_passes_unsigned(bot: Bot, slack: FakeSlack, body: str) -> None:
+    # Slack's certificate check is exactly `ssl_check=1&token=…` (fixtures/slack/ssl_check.json
+    # gets 200); a command riding on it is still an unsigned command.
+    reply = bot.post(body, signature="")
+    assert reply.status == 401
+    assert _missions(bot) == 0

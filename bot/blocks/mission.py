@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -191,6 +192,17 @@ def _lived_blocks(principle: PrincipleInfo, lived: Lived) -> list[Block]:
 def notice(text: str) -> Message:
     """A one-section message for refusals, confirmations and errors."""
     return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def notice_modal(message: Message, title: str = "missionbot") -> dict[str, Any]:
+    """A modal that only says `message`: what a submitted form turns into when there is no
+    input left to show an error under."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": message.blocks,
+    }
 
 
 MISSION_HELP = (

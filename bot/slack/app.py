@@ -17,7 +17,7 @@ from bot.mission.service import MissionKeeper
 from bot.slack import dedup, installation, text_guard
 from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
-from bot.slack.installation import Installation
+from bot.slack.installation import Installation, team_of
 from bot.slack.listeners import register_listeners
 from bot.slack.services import SERVICES, Services
 from bot.slack.users import UserDirectory
@@ -74,7 +74,8 @@ def create_app(
     served = Installation(
         WebClient(token=token, base_url=settings.slack_api_url, timeout=2, retry_handlers=[])
     )
-    served.identity()  # asked at start; if Slack can't answer now, asked again later
+    # Asked at start; if Slack can't answer now, asked again later.
+    installation.warn_of_other_teams(served.identity(), database)
     installation.register(app, served)
     # Next: nothing below (not even the mission sync) sees text it can't store.
     text_guard.register(app)
@@ -84,8 +85,7 @@ def create_app(
         context[SERVICES] = services
         # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
         context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
-        if context.team_id:
-            mission.ensure_synced(database, context.team_id)
+        mission.ensure_synced(database, team_of(context))
         return next()
 
     dedup.register(app, database, clock)

@@ -24,6 +24,7 @@ from bot.mission.service import Catalog
 from bot.slack.admins import require_admin
 from bot.slack.deadline import after_ack_safe, deadline_of
 from bot.slack.ids import Command
+from bot.slack.installation import team_of
 from bot.slack.services import Services
 from bot.slack.users import SlackUser
 
@@ -47,7 +48,7 @@ class CommandRequest:
 
     @property
     def team_id(self) -> str:
-        return str(self.command["team_id"])
+        return team_of(self.context)
 
     @property
     def user_id(self) -> str:

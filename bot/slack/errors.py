@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.blocks.common import Message, escape
-from bot.blocks.mission import notice
+from bot.blocks.mission import notice, notice_modal
 from bot.errors import UserError
 from bot.slack.confirm import confirm
 
@@ -168,10 +168,13 @@ def handle_error(
         "blocks": message.blocks,
     }
     view = body.get("view") or {}
-    if body.get("type") == "view_submission" and any(
-        b.get("type") == "input" for b in view.get("blocks", [])
-    ):
-        payload = modal_errors(error, message, view)
+    if body.get("type") == "view_submission":
+        # A modal takes no ephemeral message: the error goes under an input, or, when the
+        # submitted view has none to point at, the form becomes a modal saying it.
+        if any(b.get("type") == "input" for b in view.get("blocks") or []):
+            payload = modal_errors(error, message, view)
+        else:
+            payload = {"response_action": "update", "view": notice_modal(message)}
     # Not acknowledged yet: the reply travels in the acknowledgement itself.
     return BoltResponse(
         status=200,

@@ -11,6 +11,9 @@ Bolt's WSGI adapter does the Slack side; we subclass it for three reasons:
   interactivity payload, so `/kudos @ben fixed the payload bug` would reach no listener.
   `FormSafeBoltRequest` parses form bodies by their fields instead, and refuses a body that
   isn't an object of the shape Bolt routes on (see `check_shape`).
+* Slack's `ssl_check=1&token=…` posts (it checks a slash command's certificate) are not
+  signed: they get 200 and an empty body before the signature check, as Bolt answers them
+  (its `SslCheck` middleware runs before its verification); nothing else is done with them.
 * `GET /healthz` answers 200 when the database is reachable and 503 when it is not.
 """
 
@@ -192,6 +195,17 @@ def describe(request: BoltRequest) -> str:
     return "unknown"
 
 
+def is_ssl_check(raw_body: bytes) -> bool:
+    """Slack's unsigned certificate check: a form of `ssl_check=1` and a `token`, nothing else."""
+    if len(raw_body) > 1000 or raw_body.startswith((b"{", b"[")):
+        return False
+    try:
+        fields = dict(parse_qsl(raw_body.decode("ascii"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return fields.get("ssl_check") == "1" and set(fields) <= {"ssl_check", "token"}
+
+
 def read_body(request: WsgiHttpRequest) -> bytes:
     """The raw request body, as bytes: the signature covers bytes, not decoded text."""
     stream = request.environ.get("wsgi.input")
@@ -231,6 +245,9 @@ class MissionbotWsgi(SlackRequestHandler):
         started, arrived = time.perf_counter(), time.monotonic()
         raw_body = read_body(request)
         headers = request.get_headers()
+        if is_ssl_check(raw_body):
+            log.info("slack ssl_check status=200")
+            return BoltResponse(status=200, body="")
         if not self.is_signed_by_slack(raw_body, headers):
             log.info("slack request without a valid signature status=401")
             return BoltResponse(status=401, body={"error": "invalid request"})

@@ -36,8 +36,11 @@ class MessageSubtype(StrEnum):
     # A message deleted: a `kudos …` message deleted within the undo window withdraws it.
     DELETED = "message_deleted"
     CHANGED = "message_changed"
-    # A thread reply also sent to the channel: a new message like any other.
+    # New messages by a person, like one without a subtype: a thread reply also sent to the
+    # channel, a message with a file attached, and a `/me` message.
     THREAD_BROADCAST = "thread_broadcast"
+    FILE_SHARE = "file_share"
+    ME_MESSAGE = "me_message"
 
 
 # The bot's reaction on a `kudos …` message that recorded kudos.

@@ -10,6 +10,15 @@ people the bot cannot even message.
 `auth.test` is asked once and the answer kept. If Slack can't be reached, the question is
 asked again on a later request (at most every `retry_seconds`), and meanwhile requests get an
 apology rather than being let through unchecked.
+
+Which team a request's records belong to (`team_of`) is decided here too, once, the way Bolt's
+installation store finds an installation: a workspace install is its workspace (`team_id`);
+an org-wide install is its enterprise (`enterprise_id`), whichever of its workspaces the
+request came from. Org-wide events carry no team in their authorization
+(`authorizations[0].team_id: null`), a shared channel's envelope may name another
+organisation's team, and one person is one user ID across the enterprise: keyed by the
+enterprise, a person has one allowance and one count, and a multi-workspace channel's kudos
+are not split between workspaces.
 """
 
 from __future__ import annotations
@@ -18,19 +27,24 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.mission import Message, notice
+from bot.db.engine import Database
+from bot.mission.service import known_teams
 
 log = logging.getLogger(__name__)
 
 FOREIGN_WORKSPACE = "This bot is installed for another workspace; nothing was recorded."
+# The context key of the team a request's records belong to (see `team_of`).
+TEAM_KEY = "missionbot_team"
 INSTALLATION_UNKNOWN = (
     ":hourglass: I can't reach Slack to confirm this workspace right now, so nothing was "
     "recorded. Please try again in a moment."
@@ -44,6 +58,12 @@ class Identity:
     team_id: str | None
     enterprise_id: str | None
     is_enterprise_install: bool
+
+    @property
+    def team(self) -> str | None:
+        """The team every record of this installation belongs to: its enterprise when the
+        install is org-wide, else its workspace."""
+        return self.enterprise_id if self.is_enterprise_install else self.team_id
 
     def serves(self, *, team_id: str | None, enterprise_id: str | None) -> bool:
         if self.is_enterprise_install:
@@ -102,6 +122,34 @@ class Installation:
         return identity
 
 
+def warn_of_other_teams(identity: Identity | None, database: Database) -> None:
+    """Say so at start when the database holds teams this installation no longer serves.
+
+    An org-wide install keeps its records under its enterprise; before it was served, its
+    slash commands were recorded under each workspace. Those records stay and still serve a
+    workspace install of those teams, but an org install doesn't count them: the operator
+    should know, not discover it on a leaderboard.
+    """
+    if identity is None or identity.team is None:
+        return
+    if not identity.is_enterprise_install:
+        return
+    try:
+        with database.reading() as session:
+            others = [team for team in known_teams(session) if team != identity.team]
+    except SQLAlchemyError as error:
+        # Only a warning is lost: the bot starts, and `/healthz` says the database is down.
+        log.info("could not look for other teams' records: %s", type(error).__name__)
+        return
+    if others:
+        log.warning(
+            "org-wide install: records are kept under enterprise %s; those kept under %s "
+            "before (workspace installs) are not counted with it (README: Enterprise Grid)",
+            identity.team,
+            ", ".join(others[:10]) + (" …" if len(others) > 10 else ""),
+        )
+
+
 def register(app: App, installation: Installation) -> None:
     """Refuse every request that doesn't come from the installation (register it first)."""
 
@@ -115,6 +163,7 @@ def register(app: App, installation: Installation) -> None:
         if identity is None:
             return _refusal(body, INSTALLATION_UNKNOWN)
         if identity.serves(team_id=context.team_id, enterprise_id=context.enterprise_id):
+            context[TEAM_KEY] = identity.team
             return next()
         log.info(
             "refused a request from team=%s enterprise=%s: not this bot's installation",
@@ -122,6 +171,12 @@ def register(app: App, installation: Installation) -> None:
             context.enterprise_id,
         )
         return _refusal(body, FOREIGN_WORKSPACE)
+
+
+def team_of(context: Mapping[str, Any]) -> str:
+    """The team a request's records belong to: its installation's (set by the middleware
+    above, which refuses any request it can't name a team for)."""
+    return str(context[TEAM_KEY])
 
 
 def _refusal(body: dict[str, Any], text: str) -> BoltResponse:

@@ -22,6 +22,7 @@ from bot.kudos.grammar import clean_message
 from bot.kudos.service import Source
 from bot.slack.deadline import SlackDeadline, deadline_of
 from bot.slack.ids import KudosBlock, KudosInput
+from bot.slack.installation import team_of
 from bot.slack.services import Services
 
 R = TypeVar("R")
@@ -45,7 +46,7 @@ class Interaction:
 
 def _who(context: BoltContext) -> dict[str, Any]:
     return {
-        "team_id": str(context.team_id),
+        "team_id": team_of(context),
         "user_id": str(context.user_id),
         "bot_user_id": context.bot_user_id,
         "client": context.client,
@@ -75,7 +76,9 @@ class KudosSubmission(Interaction):
     def of(cls, request: BoltRequest) -> KudosSubmission:
         body = request.body
         view = body["view"]
-        values = view["state"]["values"]
+        # Slack may send a state with no `values` (nothing filled in): then nothing was chosen,
+        # and the listener refuses it as it would an empty form.
+        values = (view.get("state") or {}).get("values") or {}
         metadata = _metadata(view)
         recipient_ids = _value(
             values, KudosBlock.RECIPIENTS, KudosInput.RECIPIENTS, "selected_users"
@@ -189,11 +192,7 @@ class ShareToday(Interaction):
     def of(cls, request: BoltRequest) -> ShareToday:
         body = request.body
         return cls(
-            **{
-                **_who(request.context),
-                "team_id": body["team"]["id"] if body.get("team") else body["user"]["team_id"],
-                "user_id": body["user"]["id"],
-            },
+            **{**_who(request.context), "user_id": body["user"]["id"]},
             channel_id=body["channel"]["id"],
             day=_action(body).get("value") or "",
             respond=request.context.respond,
@@ -219,7 +218,7 @@ class HomeOpened:
     def of(cls, request: BoltRequest) -> HomeOpened:
         event = request.body["event"]
         return cls(
-            team_id=request.context["team_id"],
+            team_id=team_of(request.context),
             user_id=event["user"],
             tab=event.get("tab", "home"),
             client=request.context.client,
@@ -255,7 +254,7 @@ class MessageEvent:
         bot_user_id = request.context.bot_user_id
         user = event.get("user")
         return cls(
-            team_id=str(request.context["team_id"]),
+            team_id=team_of(request.context),
             channel_id=str(channel) if channel else None,
             subtype=str(event.get("subtype")),
             user_id=str(user) if user else None,
@@ -294,7 +293,7 @@ class ReactionEvent:
         event = request.body["event"]
         item = event.get("item") or {}
         return cls(
-            team_id=str(request.context["team_id"]),
+            team_id=team_of(request.context),
             user_id=str(event.get("user") or ""),
             reaction=str(event.get("reaction") or ""),
             item_type=str(item.get("type") or ""),
@@ -317,7 +316,7 @@ class ChannelEvent:
     @classmethod
     def of(cls, request: BoltRequest) -> ChannelEvent:
         return cls(
-            team_id=str(request.context["team_id"]),
+            team_id=team_of(request.context),
             channel_id=str(request.body["event"]["channel"]),
         )
 
@@ -333,8 +332,10 @@ class PersonChanged:
     def of(cls, request: BoltRequest) -> PersonChanged:
         user = request.body["event"].get("user")
         if not isinstance(user, dict) or not user.get("id"):
-            return cls(team_id=str(request.context.get("team_id")), user=None)
-        return cls(team_id=str(user.get("team_id") or request.context["team_id"]), user=user)
+            user = None
+        # Not the user's own `team_id`: on Enterprise Grid that is their home workspace, not
+        # the installation's team their kudos and allowance are kept under.
+        return cls(team_id=team_of(request.context), user=user)
 
 
 def interaction(

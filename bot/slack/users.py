@@ -134,20 +134,46 @@ class UserDirectory:
 
 
 def sync_directory(client: WebClient, directory: UserDirectory) -> int:
-    """Copy the workspace's people from `users.list`, a page at a time; how many were copied.
+    """Copy the installation's people from `users.list`, a page at a time; how many were copied.
 
-    `users.list` is Tier 2 (20+ calls a minute): the client's own 429 handling waits between
-    pages, which is fine here — this runs in a thread of its own, never in a request.
+    Everyone is kept under the installation's team (bot/slack/installation.py, `team_of`),
+    not under each member's own `team_id` (on Enterprise Grid, their home workspace). An
+    org-wide token must name the workspace to list (`team_id`), so each workspace the org
+    install was added to (`auth.teams.list`) is listed in turn; someone in several of them
+    is one person. `users.list` is Tier 2 (20+ calls a minute): the client's own 429 handling
+    waits between pages, which is fine here — this runs in a thread of its own, never in a
+    request.
     """
+    installation = client.auth_test()
+    org_wide = installation.get("is_enterprise_install") is True
+    team = str(installation.get("enterprise_id") if org_wide else installation.get("team_id"))
+    workspaces: list[str | None] = list(_org_workspaces(client)) if org_wide else [None]
+    copied = 0
+    for workspace in workspaces:
+        copied += _copy_workspace(client, directory, team, workspace)
+    return copied
+
+
+def _org_workspaces(client: WebClient) -> Iterable[str]:
+    cursor = None
+    while True:
+        page = client.auth_teams_list(limit=USERS_LIST_PAGE, cursor=cursor)
+        yield from (str(team["id"]) for team in page.get("teams") or [] if team.get("id"))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def _copy_workspace(
+    client: WebClient, directory: UserDirectory, team: str, workspace: str | None
+) -> int:
     copied, cursor = 0, None
     while True:
-        page = client.users_list(limit=USERS_LIST_PAGE, cursor=cursor)
-        members = page.get("members") or []
-        # Each member names its own team (an Enterprise Grid org lists several).
-        for team_id in {member.get("team_id") for member in members if member.get("team_id")}:
-            people = [person_from_api(m) for m in members if m.get("team_id") == team_id]
-            directory.remember(str(team_id), people)
-            copied += len(people)
+        # `workspace` is None for a workspace token: only an org-wide one needs it.
+        page = client.users_list(limit=USERS_LIST_PAGE, cursor=cursor, team_id=workspace)
+        people = [person_from_api(m) for m in page.get("members") or [] if m.get("id")]
+        directory.remember(team, people)
+        copied += len(people)
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return copied

@@ -94,6 +94,8 @@ class FakeSlack:
         self.socket_mode_url: str | None = None
         # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
         self.auth_test: dict[str, Any] = {}
+        # The workspaces an org-wide install was added to (`auth.teams.list`).
+        self.org_teams: list[str] = []
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval so that stop() returns at once rather than after 0.5 s.
@@ -227,6 +229,10 @@ class FakeSlack:
             "bot_id": BOT_ID,
             **self.auth_test,
         }
+
+    def _api_auth_teams_list(self, _params: dict[str, Any]) -> dict[str, Any]:
+        teams = [{"id": team, "name": team.lower()} for team in self.org_teams]
+        return {"ok": True, "teams": teams, "response_metadata": {"next_cursor": ""}}
 
     def _api_apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
         if self.socket_mode_url is None:

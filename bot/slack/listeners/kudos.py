@@ -38,6 +38,7 @@ from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
 from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
+from bot.slack.installation import team_of
 from bot.slack.lookups import SlackDirectory
 from bot.slack.reaction_delivery import queue_thread_update
 from bot.slack.services import Services
@@ -308,5 +309,5 @@ def handle_principle_options(
     ack: Ack, payload: dict[str, Any], context: BoltContext, services: Services
 ) -> None:
     """The principles matching what the giver typed: from the cached catalog, no Slack call."""
-    catalog = services.mission.catalog(services.db, str(context.team_id))
+    catalog = services.mission.catalog(services.db, team_of(context))
     ack(options=principle_options(catalog, str(payload.get("value") or "")))

@@ -11,8 +11,10 @@ Bolt runs one listener per event, so every use of channel messages is dispatched
 
 An edited message (`message_changed`) changes nothing: the kudos stands as first written
 (delete the message within the undo window to withdraw it, then write it again), and a
-message edited to start with the trigger word records nothing. Other subtypes (bots' posts,
-joins, topic changes…) are ignored.
+message edited to start with the trigger word records nothing. A message with a file attached
+(`file_share`), a thread reply also sent to the channel (`thread_broadcast`) and a `/me`
+message (`me_message`) are new messages by a person like any other; other subtypes (bots'
+posts, joins, topic changes…) are ignored.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from bot.slack.surfaces import MessageEvent, event
 
 log = logging.getLogger(__name__)
 
-NEW_MESSAGE = frozenset({"None", MessageSubtype.THREAD_BROADCAST})
+# A person's new message: no subtype, or one of these (bots' posts, joins, topic changes… never).
+NEW_MESSAGE = frozenset(
+    {"None", MessageSubtype.THREAD_BROADCAST, MessageSubtype.FILE_SHARE, MessageSubtype.ME_MESSAGE}
+)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!subteam\^S[A-Z0-9]+(?:\|[^>]*)?>")
 INCOMPLETE = "Name a principle too (`#key`, `#3`, a title word or its emoji) and what they did."
 

@@ -20,6 +20,7 @@ from bot.db.models import Clock
 from bot.outbox.sender import Sender
 from bot.slack.deadline import after_ack_safe
 from bot.slack.ids import Action
+from bot.slack.installation import team_of
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def handle_stop(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, services: Services
 ) -> None:
     ack()
-    team_id, user_id = str(context.team_id), str(context.user_id)
+    team_id, user_id = team_of(context), str(context.user_id)
     with services.db.transaction() as session:
         stopped = stop(session=session, team_id=team_id, user_id=user_id, now=services.clock())
     channel = (body.get("channel") or {}).get("id") or user_id

@@ -45,6 +45,7 @@ from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
 from bot.slack.delivery import queue_export, queue_shared
 from bot.slack.ids import Action
+from bot.slack.installation import team_of
 from bot.slack.services import Services
 from bot.slack.users import UserDirectory
 
@@ -264,7 +265,7 @@ def handle_export_button(
 ) -> None:
     """The App Home's "Export this month" (shown to admins only, checked again here)."""
     ack()
-    team_id, user_id = str(context.team_id), str(context.user_id)
+    team_id, user_id = team_of(context), str(context.user_id)
     users = services.users
     if not is_admin(
         client=client, settings=services.settings, users=users, team_id=team_id, user_id=user_id
