@@ -279,6 +279,38 @@ def test_unknown_commands_names_and_channels_get_a_line_with_suggestions(tmp_pat
     assert "Given — none yet" in said["/kudos me"]  # nothing was recorded meanwhile
 
 
+def test_numbers_times_and_names_the_console_cannot_use_get_one_line_and_it_keeps_going(
+    tmp_path: Path,
+) -> None:
+    hostile = [
+        "click ²",
+        "shortcut 99999999999999999999",
+        "react 1 :💥:",
+        "clock 0001-01-01 00:00",
+        "clock 9999-12-31 23:00",
+        "as @",
+        "in #nowhere",
+        "/kudos @" + "n" * 60,
+    ]
+    huge = "say " + "x" * 1_000_000
+    result = run_console(tmp_path, *hostile, huge, "/kudos me")
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert "That line failed" not in result.stdout  # none reached the last-resort handler
+    said = answers(result.stdout)
+    for line in hostile:
+        answer = said[line].strip()
+        assert answer, line
+        assert len(answer) < 250, (line, answer)
+    assert "There is no button 2: none on screen yet." in said["click ²"]
+    assert "The clock only moves forward" in said["clock 0001-01-01 00:00"]
+    assert "The clock goes at most 100 years ahead" in said["clock 9999-12-31 23:00"]
+    echoed = next(command for command in said if command.startswith("say xxx"))
+    assert echoed.endswith("… (1,000,004 characters)")
+    assert "Slack takes at most 40,000 in a message. Nothing was sent." in said[echoed]
+    assert "Given — none yet" in said["/kudos me"]  # still answering, and nothing was given
+
+
 def test_a_form_abandoned_halfway_sends_nothing_and_the_console_ends_cleanly(
     tmp_path: Path,
 ) -> None:

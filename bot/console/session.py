@@ -44,6 +44,7 @@ from bot.console.render import Renderer
 from bot.console.screen import OnScreen, Screen
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
+from bot.console.typed import clipped
 from bot.console.workspace import Channel, Person
 from bot.runtime import Runtime
 from bot.slack.ids import Shortcut as ShortcutId
@@ -135,6 +136,15 @@ class Session:
             except KeyboardInterrupt:
                 self.renderer.line("Bye.")
                 return 0
+            except Exception as exc:  # the console's one last-resort handler
+                # Whatever a line does, the person keeps their console: one line says what
+                # broke (a bug of ours; the traceback is logged at DEBUG), then the prompt.
+                log.debug("console line failed: %r", line[:200], exc_info=True)
+                self.renderer.line(
+                    f"That line failed: {type(exc).__name__}: {clipped(str(exc), 120)} "
+                    "(a bug in missionbot; LOG_LEVEL=DEBUG shows where).",
+                    style="red",
+                )
 
     def do(self, command: Command) -> None:
         if isinstance(command, Nothing):

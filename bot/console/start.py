@@ -30,6 +30,7 @@ from bot.console.schema import is_current
 from bot.console.session import Session, TrackedExecutor
 from bot.console.slackside import SlackSide
 from bot.console.standin import StandIn
+from bot.console.typed import clipped, too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
@@ -66,7 +67,11 @@ def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable
         if not raw:
             return None
         line = raw.rstrip("\r\n")
-        console.print(f"{prompt}{line}", markup=False, highlight=False, style="bold")
+        # A line too long to send is refused (bot/console/typed.py); its echo is clipped too.
+        shown = (
+            line if too_long(line) is None else f"{clipped(line, 60)} ({len(line):,} characters)"
+        )
+        console.print(f"{prompt}{shown}", markup=False, highlight=False, style="bold")
         return line
 
     return read
