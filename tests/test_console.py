@@ -248,6 +248,54 @@ def test_a_reaction_is_sent_as_slacks_reaction_added_event(tmp_path: Path) -> No
     assert "There is no message 7; the messages on screen are 1." in said["react 7 :dart:"]
 
 
+def test_a_shared_file_is_one_line_and_saved_beside_the_database_and_home_still_shows(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    result = run_console(
+        tmp_path,
+        "/kudos @ben #plain-words thanks for the clear delay notice",  # something to chart
+        "as @carol",
+        "/kudos health",
+        "home",
+        "/kudos export 2026-Q1",
+        "who",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "PNG" not in result.stdout  # no byte of the chart reached the terminal
+    assert "IHDR" not in result.stdout
+    said = answers(result.stdout)
+    chart = re.search(
+        r"DM with @carol · @missionbot · shared a file: Promise health, (\w+ \d{4}) "
+        r"\(image/png, [\d.]+ kB\), saved to (missionbot-console-files/[\w.-]+\.png)",
+        said["/kudos health"],
+    )
+    assert chart, said["/kudos health"]
+    with Image.open(tmp_path / chart[2]) as image:
+        assert image.format == "PNG"
+    assert "App Home of @carol · missionbot" in said["home"]
+    export = re.search(
+        r"shared a file: Kudos, 2026-Q1 \(text/csv, \d+ bytes\), "
+        r"saved to (missionbot-console-files/kudos-2026-Q1\.csv)",
+        said["/kudos export 2026-Q1"],
+    )
+    assert export, said["/kudos export 2026-Q1"]
+    assert (tmp_path / export[1]).read_text(encoding="utf-8").startswith("date,giver_id,")
+    assert "@carol  Carol Nguyen" in said["who"]
+
+
+def test_a_file_that_cannot_be_saved_is_still_one_line(tmp_path: Path) -> None:
+    (tmp_path / "missionbot-console-files").write_text("in the way", encoding="utf-8")
+    said = answers(transcript(tmp_path, "as @carol", "/kudos export 2026-Q1", "who"))
+    assert (
+        "shared a file: Kudos, 2026-Q1 (text/csv, 117 bytes), not saved: "
+        "missionbot-console-files is not a folder"
+    ) in said["/kudos export 2026-Q1"]
+    assert "@carol  Carol Nguyen" in said["who"]
+
+
 # -- bad input and edges ---------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,7 @@ class Session:
         clock: ConsoleClock,
         executor: TrackedExecutor,
         read_line: Callable[[str], str | None],
+        files: Path,
     ) -> None:
         self.runtime = runtime
         self.standin = standin
@@ -109,7 +111,7 @@ class Session:
         self.workspace = slack.workspace
         self.user: Person = self.workspace.you
         self.channel: Channel = self.workspace.channels[0]
-        self.screen = Screen(renderer, self.workspace, standin)
+        self.screen = Screen(renderer, self.workspace, standin, files)
         self.unhandled = UnhandledWatch()
 
     @property

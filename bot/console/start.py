@@ -23,7 +23,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from bot.config import Settings, load_settings
-from bot.console import demo
+from bot.console import demo, files
 from bot.console.clock import ConsoleClock
 from bot.console.render import Renderer
 from bot.console.schema import is_current
@@ -133,6 +133,7 @@ def run_console(
             clock=clock,
             executor=executor,
             read_line=line_reader(stdin, console, interactive),
+            files=files.folder_for(settings.database_url),
         )
         _banner(session, settings, empty=not demo_data and _no_kudos(runtime))
         return session.run()
