@@ -530,6 +530,11 @@ def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_pat
         "missionbot: --database: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
     missing = run_console(tmp_path, args=("--database", str(tmp_path / "no" / "such" / "x.db")))
-    assert missing.returncode == 1
-    assert "missionbot: --database: cannot open it" in missing.stderr
-    assert "Traceback" not in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        f"missionbot: --database: the folder {tmp_path / 'no' / 'such'} does not exist"
+    )
+    unreachable = run_console(tmp_path, args=("--database", "postgresql://u@127.0.0.1:1/x"))
+    assert unreachable.returncode == 1
+    assert "missionbot: --database: cannot open it" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
