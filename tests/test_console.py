@@ -214,6 +214,18 @@ def test_a_form_is_asked_field_by_field_and_field_errors_are_asked_again(tmp_pat
     assert "#support · @missionbot · message 1" in form
 
 
+def test_a_form_reads_a_choice_in_any_digits_and_holds_text_to_the_fields_limit(
+    tmp_path: Path,
+) -> None:
+    said = answers(
+        transcript(tmp_path, "/kudos", "@dev", "⁴", "x" * 5000, "spotted the quiet work", "")
+    )
+    form = said["/kudos"]
+    assert "That's 5,000 characters; this field takes at most" in form
+    assert "Kudos recorded for @dev — :eyes: Notice the quiet work." in form
+    assert "That line failed" not in form
+
+
 def test_a_button_is_clicked(tmp_path: Path) -> None:
     said = answers(transcript(tmp_path, "/mission today", "click 1"))
     assert "#general · @missionbot · message 1" in said["click 1"]
