@@ -24,6 +24,7 @@ from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.errors import UserError
 from bot.mission.file import MissionFileError, load_mission_file, summarize
+from bot.text import clipped
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ log = logging.getLogger("bot")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The most a count option (--top, --failures) takes: beyond any workspace, within SQL's integers.
 MAX_COUNT = 1_000_000
+# How much of a path a one-line message shows (a 1 MB path is cut).
+PATH_SHOWN = 200
 # `post-today` waits this long for its posts: the outbox retries a failing post for an hour.
 POST_TODAY_WAIT_S = 3700.0
 
@@ -128,7 +131,7 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
         document = load_mission_file(path)
     except MissionFileError as exc:
         for problem in exc.problems:
-            print(problem.replace(str(path), _short(str(path))), file=sys.stderr)
+            print(problem.replace(str(path), clipped(str(path), PATH_SHOWN)), file=sys.stderr)
         return EXIT_FAILED
     print(f"{path}: OK. {summarize(document)}.")
     return EXIT_OK
@@ -382,14 +385,14 @@ def _output_path(value: str) -> Path:
 def _file_problem(path: Path, for_a_folder: str) -> str | None:
     """Why a file can't be written at `path`, said plainly: a folder that isn't there, a folder
     given as the file, a place that can't be written; None when nothing is in the way."""
-    shown = _short(str(path))
+    shown = clipped(str(path), PATH_SHOWN)
     try:
         if path.is_dir():
             return f"{shown} is a folder; {for_a_folder}"
         folder = path.parent
         if not folder.is_dir():
             what = "is not a folder" if folder.exists() else "does not exist"
-            return f"the folder {_short(str(folder))} {what}"
+            return f"the folder {clipped(str(folder), PATH_SHOWN)} {what}"
         if path.exists():
             return None if os.access(path, os.W_OK) else f"{shown} can't be written"
         # Whether the folder takes a new file, asked of the filesystem itself (a read-only
@@ -422,7 +425,7 @@ def _write_output(path: Path, content: bytes) -> None:
             raise
     except OSError as exc:
         raise CliError(
-            f"--output: could not write {_short(str(path))} ({exc.strerror or exc}); "
+            f"--output: could not write {clipped(str(path), PATH_SHOWN)} ({exc.strerror or exc}); "
             "nothing was written"
         ) from None
 
@@ -461,11 +464,6 @@ def _sqlite_path_problem(url: str) -> str | None:
     return _file_problem(Path(parsed.database), "give a database file's name in it")
 
 
-def _short(text: str, limit: int = 200) -> str:
-    """Something the operator typed, cut for a one-line message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -478,7 +476,7 @@ def _positive(value: str) -> int:
     readable = digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_COUNT))
     if not readable or not 1 <= int(digits) <= MAX_COUNT:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number from 1 to {MAX_COUNT:,}, not {_short(value, 30)!r}"
+            f"expected a whole number from 1 to {MAX_COUNT:,}, not {clipped(value, 30)!r}"
         )
     return int(digits)
 
@@ -487,7 +485,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with what it echoes of a bad argument cut to one readable line."""
 
     def error(self, message: str) -> NoReturn:
-        super().error(_short(" ".join(message.split()), 300))
+        super().error(clipped(message, 300))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -610,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(settings, args))
     except CliError as exc:
-        print(f"missionbot: {_short(' '.join(str(exc).split()), 400)}", file=sys.stderr)
+        print(f"missionbot: {clipped(str(exc), 400)}", file=sys.stderr)
         return exc.status
     except BrokenPipeError:
         # The reader left early (`missionbot export | head`): nothing to say, and Python must

@@ -18,8 +18,7 @@ import re
 import threading
 from zoneinfo import ZoneInfo
 
-from bot.console.typed import clipped
-from bot.text import numeric
+from bot.text import clipped, numeric
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")

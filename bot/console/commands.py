@@ -15,8 +15,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.console.typed import clipped, too_long, whole_number
+from bot.console.typed import too_long, whole_number
 from bot.console.workspace import Channel, Person, UnknownName, Workspace
+from bot.text import clipped
 
 HELP = (
     ("/mission …  /kudos …", "type slash commands as in Slack (`/kudos help`, `/mission help`)"),

@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.console.render import Renderer, unescape
 from bot.console.slackside import Ack, SlackSide
-from bot.console.typed import clipped, whole_number
+from bot.console.typed import whole_number
 from bot.console.workspace import UnknownName, Workspace
+from bot.text import clipped
 
 Ask = Callable[[str], "str | None"]
 CANCEL_WORDS = {"cancel", "/cancel"}

@@ -45,10 +45,10 @@ from bot.console.render import Renderer
 from bot.console.screen import OnScreen, Screen
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
-from bot.console.typed import clipped
 from bot.console.workspace import Channel, Person
 from bot.runtime import Runtime
 from bot.slack.ids import Shortcut as ShortcutId
+from bot.text import clipped
 
 log = logging.getLogger(__name__)
 

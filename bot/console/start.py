@@ -30,11 +30,12 @@ from bot.console.schema import is_current
 from bot.console.session import Session, TrackedExecutor
 from bot.console.slackside import SlackSide
 from bot.console.standin import StandIn
-from bot.console.typed import clipped, too_long
+from bot.console.typed import too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.runtime import Runtime, build_runtime
+from bot.text import clipped
 
 DEFAULT_DATABASE = "missionbot-console.db"
 

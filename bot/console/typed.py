@@ -7,8 +7,8 @@ command and form question shares.
   `MAX_DIGITS` digits, is no number.
 * **Lines** are at most `LINE_LIMIT` characters, Slack's limit for a message: a longer line is
   refused whole rather than sent cut.
-* **Echoes** of what was typed, in an answer, are clipped (`clipped`), so a pasted megabyte
-  comes back as one short line.
+* **Echoes** of what was typed, in an answer, are clipped (bot/text.py `clipped`), so a
+  pasted megabyte comes back as one short line.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from bot.text import numeric
 LINE_LIMIT = 40_000
 # Buttons, messages and menu choices on screen number far fewer than a million.
 MAX_DIGITS = 6
-ECHO_LIMIT = 30
 
 
 def whole_number(text: str) -> int | None:
@@ -39,9 +38,3 @@ def too_long(line: str) -> str | None:
         f"That line has {len(line):,} characters; Slack takes at most {LINE_LIMIT:,} in a "
         "message. Nothing was sent."
     )
-
-
-def clipped(text: str, limit: int = ECHO_LIMIT) -> str:
-    """`text` on one line, cut to `limit` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.console.typed import clipped
+from bot.text import clipped
 
 TEAM_ID = "T0CONSOLE"
 TEAM_DOMAIN = "tidewater"
