@@ -5,22 +5,26 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from bot.config import README_SLACK_SETUP, ConfigError, Settings, load_settings
 from bot.db.engine import Database
 from bot.db.models import utcnow
 from bot.errors import UserError
 from bot.mission.file import MissionFileError, load_mission_file, summarize
+from bot.text import clipped
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The most a count option (--top, --failures) takes: beyond any workspace, within SQL's integers.
+MAX_COUNT = 1_000_000
+# How much of a path a one-line message shows (a 1 MB path is cut).
+PATH_SHOWN = 200
 # `post-today` waits this long for its posts: the outbox retries a failing post for an hour.
 POST_TODAY_WAIT_S = 3700.0
 # How `missionbot outbox` flags a kind of message this version has no handler for.
@@ -74,8 +82,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         runtime = build_runtime(settings)
     except MissionFileError as exc:
         raise CliError(f"MISSION_FILE: {exc.problems[0]}") from None
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("DATABASE_URL", settings.database_url, exc) from None
     except (BoltError, SlackApiError) as exc:
         raise CliError(
             f"Slack did not accept SLACK_BOT_TOKEN at {settings.slack_api_url} "
@@ -86,7 +94,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console.start import run_console
+    from bot.console.start import database_url, run_console
 
     if settings.log_level not in {"DEBUG"}:
         # The screen is the console's: only warnings and errors go to stderr beside it.
@@ -101,8 +109,8 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(message, EXIT_USAGE) from None
     except MissionFileError as exc:
         raise CliError(f"MISSION_FILE: {exc.problems[0]}") from None
-    except OperationalError as exc:
-        raise CliError(f"--database: cannot open it ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("--database", database_url(args.database), exc) from None
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -111,8 +119,8 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     try:
         upgrade(database, args.revision)
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("DATABASE_URL", settings.database_url, exc) from None
     finally:
         database.dispose()
     print(f"Database is at revision {args.revision}.")
@@ -125,7 +133,7 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
         document = load_mission_file(path)
     except MissionFileError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem.replace(str(path), clipped(str(path), PATH_SHOWN)), file=sys.stderr)
         return EXIT_FAILED
     print(f"{path}: OK. {summarize(document)}.")
     return EXIT_OK
@@ -152,8 +160,8 @@ def cmd_post_today(settings: Settings, args: argparse.Namespace) -> int:
         results = scheduler.settle(queued, timeout=POST_TODAY_WAIT_S)
     except LookupError as exc:
         raise CliError(f"not subscribed to the principle of the day: {exc}") from None
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("DATABASE_URL", settings.database_url, exc) from None
     finally:
         sender.stop()
         database.dispose()
@@ -177,8 +185,8 @@ def _reading_report(
         scope = _report_scope(settings, args, database)
         with database.reading() as session:
             yield scope, session
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("DATABASE_URL", settings.database_url, exc) from None
     finally:
         database.dispose()
 
@@ -265,6 +273,7 @@ def cmd_leaderboard(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.export import export_rows, people, to_csv, to_json
 
+    output = _output_path(args.output) if args.output else None
     with _reading_report(settings, args) as (scope, session):
         rows = export_rows(
             session=session,
@@ -274,8 +283,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         )
     names = _names(settings, scope.team_id, people(rows))
     content = to_json(rows, names) if args.format == "json" else to_csv(rows, names)
-    if args.output:
-        Path(args.output).write_text(content, encoding="utf-8", newline="")
+    if output:
+        _write_output(output, content.encode())
         print(f"Wrote {len(rows)} kudos of {scope.period.label} to {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(content)
@@ -288,6 +297,11 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.health import promise_health
     from bot.reports.health_tables import health_csv, health_json
 
+    output = _output_path(args.output) if args.output else None
+    if args.format == "png" and not output and sys.stdout.isatty():
+        raise CliError(
+            "--format png: give --output FILE (a PNG is not for the terminal)", EXIT_USAGE
+        )
     with _reading_report(settings, args) as (scope, session):
         health = promise_health(
             session=session,
@@ -304,13 +318,9 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
         content = health_json(health, _names(settings, scope.team_id, people)).encode()
     else:
         content = health_csv(health).encode()
-    if args.output:
-        Path(args.output).write_bytes(content)
+    if output:
+        _write_output(output, content)
         print(f"Wrote promise health of {scope.period.label} to {args.output}.", file=sys.stderr)
-    elif args.format == "png" and sys.stdout.isatty():
-        raise CliError(
-            "--format png: give --output FILE (a PNG is not for the terminal)", EXIT_USAGE
-        )
     else:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
@@ -328,8 +338,8 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
         with database.reading() as session:
             status = status_summary(session, team_id=args.team, failures=args.failures)
             waiting = stranded(session, handled=handled, team_id=args.team)
-    except OperationalError as exc:
-        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    except DatabaseError as exc:
+        raise _unreachable("DATABASE_URL", settings.database_url, exc) from None
     finally:
         database.dispose()
     if status.empty:
@@ -383,19 +393,122 @@ def _age(age: dt.timedelta) -> str:
     return f"{seconds // 3600}h"
 
 
+def _output_path(value: str) -> Path:
+    """`--output FILE`, checked before any work is done (see `_file_problem`)."""
+    problem = _file_problem(Path(value), "give a file name in it")
+    if problem:
+        raise CliError(f"--output: {problem}", EXIT_USAGE)
+    return Path(value)
+
+
+def _file_problem(path: Path, for_a_folder: str) -> str | None:
+    """Why a file can't be written at `path`, said plainly: a folder that isn't there, a folder
+    given as the file, a place that can't be written; None when nothing is in the way."""
+    shown = clipped(str(path), PATH_SHOWN)
+    try:
+        if path.is_dir():
+            return f"{shown} is a folder; {for_a_folder}"
+        folder = path.parent
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            return f"the folder {clipped(str(folder), PATH_SHOWN)} {what}"
+        if path.exists():
+            return None if os.access(path, os.W_OK) else f"{shown} can't be written"
+        # Whether the folder takes a new file, asked of the filesystem itself (a read-only
+        # mount or /proc says no even to root, whom access() always answers yes).
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name[:100]}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:  # permission denied, a name too long, a loop of links…
+        return f"{shown}: {exc.strerror or exc}"
+    return None
+
+
+def _write_output(path: Path, content: bytes) -> None:
+    """Writes the whole of `content` to `path` or, failing, leaves what was there: a full disk
+    midway must not leave half a report behind. A device or pipe (`/dev/stdout`) is written
+    to directly, since it can't be replaced."""
+    try:
+        if path.exists() and not path.is_file():
+            path.write_bytes(content)
+            return
+        mode = path.stat().st_mode & 0o777 if path.exists() else _new_file_mode()
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(content)
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CliError(
+            f"--output: could not write {clipped(str(path), PATH_SHOWN)} ({exc.strerror or exc}); "
+            "nothing was written"
+        ) from None
+
+
+def _new_file_mode() -> int:
+    """What `open()` would give a new file: 0o666 less the umask (read by setting it back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _unreachable(option: str, url: str, exc: DatabaseError) -> CliError:
+    """A database that can't be used, in one line: for a SQLite file, what is wrong with its
+    path (a usage error); a file that is no database, or one without tables; otherwise the
+    driver's first line."""
+    problem = _sqlite_path_problem(url)
+    if problem:
+        return CliError(f"{option}: {problem}", EXIT_USAGE)
+    reason = _first_line(exc.orig)
+    if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+        return CliError(f"{option}: the database has no tables yet; run `missionbot db upgrade`")
+    if not isinstance(exc, OperationalError):
+        return CliError(f"{option}: not a database missionbot can use ({reason})", EXIT_USAGE)
+    verb = "cannot open it" if option == "--database" else "cannot connect"
+    return CliError(f"{option}: {verb} ({reason})")
+
+
+def _sqlite_path_problem(url: str) -> str | None:
+    """What is wrong with a SQLite URL's file path, said plainly; None if nothing is seen."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return _file_problem(Path(parsed.database), "give a database file's name in it")
+
+
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
-    return number
+    """A count option: a whole number from 1 to MAX_COUNT (digits of any script, as in Slack)."""
+    from bot.text import numeric
+
+    digits = numeric(value.strip())
+    readable = digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_COUNT))
+    if not readable or not 1 <= int(digits) <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {MAX_COUNT:,}, not {clipped(value, 30)!r}"
+        )
+    return int(digits)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with what it echoes of a bad argument cut to one readable line."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(clipped(message, 300))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="missionbot", description="Keep your mission and principles alive in Slack."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -516,5 +629,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(settings, args))
     except CliError as exc:
-        print(f"missionbot: {exc}", file=sys.stderr)
+        print(f"missionbot: {clipped(str(exc), 400)}", file=sys.stderr)
         return exc.status
+    except BrokenPipeError:
+        # The reader left early (`missionbot export | head`): nothing to say, and Python must
+        # not print a traceback when it flushes stdout at exit (as the docs of `signal` advise).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED

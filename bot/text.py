@@ -88,3 +88,10 @@ def echo(value: str, limit: int = ECHO_LIMIT) -> str:
     if len(typed) > limit:
         typed = typed[: limit - 1] + "…"
     return f"`{escape(typed) or ' '}`"
+
+
+def clipped(text: str, limit: int = 30) -> str:
+    """Something typed, shown back in a plain-text line (the console, the command line): on
+    one line, cut to `limit` characters with an ellipsis, so a pasted megabyte stays short."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

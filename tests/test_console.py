@@ -214,6 +214,18 @@ def test_a_form_is_asked_field_by_field_and_field_errors_are_asked_again(tmp_pat
     assert "#support · @missionbot · message 1" in form
 
 
+def test_a_form_reads_a_choice_in_any_digits_and_holds_text_to_the_fields_limit(
+    tmp_path: Path,
+) -> None:
+    said = answers(
+        transcript(tmp_path, "/kudos", "@dev", "⁴", "x" * 5000, "spotted the quiet work", "")
+    )
+    form = said["/kudos"]
+    assert "That's 5,000 characters; this field takes at most" in form
+    assert "Kudos recorded for @dev — :eyes: Notice the quiet work." in form
+    assert "That line failed" not in form
+
+
 def test_a_button_is_clicked(tmp_path: Path) -> None:
     said = answers(transcript(tmp_path, "/mission today", "click 1"))
     assert "#general · @missionbot · message 1" in said["click 1"]
@@ -248,6 +260,54 @@ def test_a_reaction_is_sent_as_slacks_reaction_added_event(tmp_path: Path) -> No
     assert "There is no message 7; the messages on screen are 1." in said["react 7 :dart:"]
 
 
+def test_a_shared_file_is_one_line_and_saved_beside_the_database_and_home_still_shows(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    result = run_console(
+        tmp_path,
+        "/kudos @ben #plain-words thanks for the clear delay notice",  # something to chart
+        "as @carol",
+        "/kudos health",
+        "home",
+        "/kudos export 2026-Q1",
+        "who",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "PNG" not in result.stdout  # no byte of the chart reached the terminal
+    assert "IHDR" not in result.stdout
+    said = answers(result.stdout)
+    chart = re.search(
+        r"DM with @carol · @missionbot · shared a file: Promise health, (\w+ \d{4}) "
+        r"\(image/png, [\d.]+ kB\), saved to (missionbot-console-files/[\w.-]+\.png)",
+        said["/kudos health"],
+    )
+    assert chart, said["/kudos health"]
+    with Image.open(tmp_path / chart[2]) as image:
+        assert image.format == "PNG"
+    assert "App Home of @carol · missionbot" in said["home"]
+    export = re.search(
+        r"shared a file: Kudos, 2026-Q1 \(text/csv, \d+ bytes\), "
+        r"saved to (missionbot-console-files/kudos-2026-Q1\.csv)",
+        said["/kudos export 2026-Q1"],
+    )
+    assert export, said["/kudos export 2026-Q1"]
+    assert (tmp_path / export[1]).read_text(encoding="utf-8").startswith("date,giver_id,")
+    assert "@carol  Carol Nguyen" in said["who"]
+
+
+def test_a_file_that_cannot_be_saved_is_still_one_line(tmp_path: Path) -> None:
+    (tmp_path / "missionbot-console-files").write_text("in the way", encoding="utf-8")
+    said = answers(transcript(tmp_path, "as @carol", "/kudos export 2026-Q1", "who"))
+    assert (
+        "shared a file: Kudos, 2026-Q1 (text/csv, 117 bytes), not saved: "
+        "missionbot-console-files is not a folder"
+    ) in said["/kudos export 2026-Q1"]
+    assert "@carol  Carol Nguyen" in said["who"]
+
+
 # -- bad input and edges ---------------------------------------------------------------------
 
 
@@ -277,6 +337,38 @@ def test_unknown_commands_names_and_channels_get_a_line_with_suggestions(tmp_pat
     assert "There is no button 4: none on screen yet." in said["click 4"]
     assert "react 4 :dart:" in said["react 1"]
     assert "Given — none yet" in said["/kudos me"]  # nothing was recorded meanwhile
+
+
+def test_numbers_times_and_names_the_console_cannot_use_get_one_line_and_it_keeps_going(
+    tmp_path: Path,
+) -> None:
+    hostile = [
+        "click ²",
+        "shortcut 99999999999999999999",
+        "react 1 :💥:",
+        "clock 0001-01-01 00:00",
+        "clock 9999-12-31 23:00",
+        "as @",
+        "in #nowhere",
+        "/kudos @" + "n" * 60,
+    ]
+    huge = "say " + "x" * 1_000_000
+    result = run_console(tmp_path, *hostile, huge, "/kudos me")
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert "That line failed" not in result.stdout  # none reached the last-resort handler
+    said = answers(result.stdout)
+    for line in hostile:
+        answer = said[line].strip()
+        assert answer, line
+        assert len(answer) < 250, (line, answer)
+    assert "There is no button 2: none on screen yet." in said["click ²"]
+    assert "The clock only moves forward" in said["clock 0001-01-01 00:00"]
+    assert "The clock goes at most 100 years ahead" in said["clock 9999-12-31 23:00"]
+    echoed = next(command for command in said if command.startswith("say xxx"))
+    assert echoed.endswith("… (1,000,004 characters)")
+    assert "Slack takes at most 40,000 in a message. Nothing was sent." in said[echoed]
+    assert "Given — none yet" in said["/kudos me"]  # still answering, and nothing was given
 
 
 def test_a_form_abandoned_halfway_sends_nothing_and_the_console_ends_cleanly(
@@ -450,6 +542,11 @@ def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_pat
         "missionbot: --database: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
     missing = run_console(tmp_path, args=("--database", str(tmp_path / "no" / "such" / "x.db")))
-    assert missing.returncode == 1
-    assert "missionbot: --database: cannot open it" in missing.stderr
-    assert "Traceback" not in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        f"missionbot: --database: the folder {tmp_path / 'no' / 'such'} does not exist"
+    )
+    unreachable = run_console(tmp_path, args=("--database", "postgresql://u@127.0.0.1:1/x"))
+    assert unreachable.returncode == 1
+    assert "missionbot: --database: cannot open it" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr

@@ -76,6 +76,77 @@ def test_malformed_console_commands_say_how_they_go(line: str) -> None:
     assert isinstance(parse(line, WORKSPACE), Problem)
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("click ²", Click(2)),  # what Unicode calls a form of 2, as the bot reads `/mission ²`
+        ("click ٣", Click(3)),
+        ("click \uff14", Click(4)),  # fullwidth
+        ("react [5] :dart:", React(5, "dart")),
+    ],
+)
+def test_numbers_are_read_in_any_script_as_the_bot_reads_them(line: str, expected: object) -> None:
+    assert parse(line, WORKSPACE) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("click ½", "Which one? `click N`"),
+        ("click 0", "Which one? `click N`"),
+        ("click " + "9" * 5000, "Which one? `click N`"),  # past int()'s 4,300-digit limit
+        ("shortcut 1e3", "Which one? `shortcut N`"),
+        ("react 1 :💥:", "React how?"),
+        ("react 1 :" + "a" * 101 + ":", "React how?"),
+        ("react ² ", "React how?"),
+        ("as @", "Who? `as @carol`"),
+        ("in #", "Where? `in #support`"),
+        ("as @" + "x" * 30_000, "There is no @xxxxxxxxx"),
+        ("in #" + "y" * 30_000, "There is no #yyyyyyyyy"),
+        ("/kudos @" + "z" * 30_000, "There is no @zzzzzzzzz"),
+        (
+            "say " + "w" * 1_000_000,
+            "That line has 1,000,004 characters; Slack takes at most 40,000",
+        ),
+        ("x" * 1_000_000, "That line has 1,000,000 characters"),
+    ],
+)
+def test_input_that_is_no_command_gets_one_short_line(line: str, says: str) -> None:
+    command = parse(line, WORKSPACE)
+    assert isinstance(command, Problem)
+    assert command.message.startswith(says), command.message
+    assert len(command.message) < 200
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "0001-01-01 00:00",
+        "0000-01-01 00:00",
+        "9999-12-31 23:00",
+        "2026-²²-01 09:00",
+        "² ² ²",
+        "x" * 1_000_000,
+        "+99999d",
+    ],
+)
+@pytest.mark.parametrize("timezone", ["Pacific/Kiritimati", "UTC", "Pacific/Pago_Pago"])
+def test_a_clock_target_out_of_range_or_unreadable_is_refused_in_one_line(
+    spec: str, timezone: str
+) -> None:
+    clock = ConsoleClock()
+    with pytest.raises(ClockRefused) as refused:
+        clock.move_to(parse_target(spec, clock(), timezone))
+    assert len(str(refused.value)) < 300
+    assert not clock.moved
+
+
+def test_clock_digits_of_any_script_are_read() -> None:
+    now = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
+    assert parse_target("٠٩:٣٠", now, "UTC") == dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+    assert parse_target("tomorrow \uff10\uff19:00", now, "UTC").hour == 9  # fullwidth
+
+
 def test_clock_targets_are_read_in_the_persons_timezone() -> None:
     now = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.UTC)  # a Wednesday
     berlin = parse_target("tomorrow 09:00", now, "Europe/Berlin")

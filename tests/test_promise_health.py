@@ -35,7 +35,14 @@ from bot.slack.ids import Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
-from tests.support.reports import WITHOUT_OLD_WAYS, kudos_row, principle_ids, seed, sync
+from tests.support.reports import (
+    MISSION,
+    WITHOUT_OLD_WAYS,
+    kudos_row,
+    principle_ids,
+    seed,
+    sync,
+)
 
 TEAM = "THEALTH01"
 UTC = ZoneInfo("UTC")
@@ -478,6 +485,25 @@ def test_cli_health_writes_csv_json_and_png(
     assert report["quiet"] == ["fix-the-cause", "credit-generously"]
     assert main([*args, "--format", "png", "--output", "chart.png"]) == 0
     assert Image.open(tmp_path / "chart.png").format == "PNG"
+
+
+def test_cli_health_csv_writes_a_title_a_spreadsheet_would_run_as_text(
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    formula = '=HYPERLINK("https://evil.example/x","Plain words")'
+    hostile = MISSION.replace("title: Plain words", f"title: '{formula}'")
+    hostile = hostile.replace("title: No surprises", "title: '@SUM(1+1)*cmd'")
+    sync(database, TEAM, hostile)
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["health", "--period", "2026-03", "--team", TEAM, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode(), newline="")))
+    titles = {r["key"]: r["title"] for r in rows}
+    assert titles["plain-words"] == "'" + formula
+    assert titles["no-surprises"] == "'@SUM(1+1)*cmd"
+    assert titles["fix-the-cause"] == "Fix the cause"
 
 
 # -- the weekly digest -------------------------------------------------------------------------

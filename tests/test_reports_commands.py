@@ -407,6 +407,29 @@ def test_cli_export_writes_csv_or_json(
 
 
 @pytest.mark.usefixtures("cli_env", "clock_at_now")
+def test_cli_leaderboard_and_export_csv_write_names_a_spreadsheet_would_run_as_text(
+    bot: Bot, slack: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_april(bot)
+    formula = '=HYPERLINK("https://evil.example/x","Ben")'
+    slack.add_user("UBEN0002", profile={"display_name": formula, "real_name": formula})
+    slack.add_user("UCARL003", profile={"display_name": "-2+3", "real_name": "-2+3"})
+    assert main(["leaderboard", "--period", "2026-04", "--format", "csv"]) == 0
+    board = list(csv.DictReader(io.StringIO(capsys.readouterr().out, newline="")))
+    names = {r["user_id"]: r["name"] for r in board}
+    assert names["UBEN0002"] == "'" + formula
+    assert names["UCARL003"] == "'-2+3"
+    assert {r["kudos"] for r in board} <= {"1", "2", "3"}  # counts stay numbers
+    out = tmp_path / "kudos.csv"
+    assert main(["export", "--period", "2026-04", "--output", str(out)]) == 0
+    exported = list(csv.DictReader(out.open(newline="", encoding="utf-8")))
+    assert {r["receiver_name"] for r in exported if r["receiver_id"] == "UBEN0002"} == {
+        "'" + formula
+    }
+    assert "'=1+1" in {r["message"] for r in exported}
+
+
+@pytest.mark.usefixtures("cli_env", "clock_at_now")
 def test_the_cli_and_the_slack_command_count_the_same_2026_q1_for_berlin(
     bot: Bot, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
 ) -> None:

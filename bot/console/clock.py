@@ -6,7 +6,9 @@ it. Moving it then runs the scheduler's due jobs (`DailyScheduler.run_due`), whi
 morning posts and Monday digests fire in the console.
 
 `parse_target` reads what people type, in their own timezone: `09:00`, `tomorrow 09:00`,
-`monday 08:30`, `2026-12-07 09:00`, `+2h`, `+30m`, `+3d`.
+`monday 08:30`, `2026-12-07 09:00`, `+2h`, `+30m`, `+3d`, with digits of any script (as the
+bot reads them, bot/text.py `numeric`). The clock goes at most `MAX_AHEAD` forward: the bot
+counts weeks, quarters and years from "now", and a year near 9999 has none after it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import re
 import threading
 from zoneinfo import ZoneInfo
 
+from bot.text import clipped, numeric
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 _STEP = re.compile(r"^\+(\d{1,4})\s*([dhm])$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+MAX_AHEAD = dt.timedelta(days=100 * 366)
 CLOCK_USAGE = (
     "Move the clock forward with `clock tomorrow 09:00`, `clock 17:30`, `clock monday 09:00`, "
     "`clock 2026-12-07 09:00` or `clock +2h` (your timezone)."
@@ -47,18 +52,31 @@ class ConsoleClock:
 
     def move_to(self, target: dt.datetime) -> None:
         with self._lock:
-            now = dt.datetime.now(dt.UTC) + self._offset
+            real_now = dt.datetime.now(dt.UTC)
+            now = real_now + self._offset
             if target < now:
                 raise ClockRefused(
                     f"The clock only moves forward: it is already "
                     f"{now.strftime('%a %Y-%m-%d %H:%M')} UTC."
+                )
+            if target - real_now > MAX_AHEAD:
+                raise ClockRefused(
+                    f"The clock goes at most 100 years ahead, to "
+                    f"{(real_now + MAX_AHEAD).strftime('%Y-%m-%d')}."
                 )
             self._offset += target - now
 
 
 def parse_target(spec: str, now: dt.datetime, timezone: str) -> dt.datetime:
     """The moment `spec` names, as an aware UTC datetime; `ClockRefused` if unreadable."""
-    where = ZoneInfo(timezone)
+    try:
+        return _target(numeric(spec), now, ZoneInfo(timezone))
+    except OverflowError:
+        # Years 1 and 9999 are dates, but a timezone's offset takes them out of range.
+        raise ClockRefused(f"`{clipped(spec)}` is out of the clock's range.") from None
+
+
+def _target(spec: str, now: dt.datetime, where: ZoneInfo) -> dt.datetime:
     local = now.astimezone(where)
     words = spec.lower().split()
     if not words:
@@ -72,7 +90,7 @@ def parse_target(spec: str, now: dt.datetime, timezone: str) -> dt.datetime:
         return now + delta
     day, rest = _day(words, local.date())
     if len(rest) > 1:
-        raise ClockRefused(f"I can't read `{spec}` as a time. {CLOCK_USAGE}")
+        raise ClockRefused(f"I can't read `{clipped(spec)}` as a time. {CLOCK_USAGE}")
     if rest:
         at = _time(rest[0], spec)
     elif day == local.date():
@@ -97,12 +115,12 @@ def _day(words: list[str], today: dt.date) -> tuple[dt.date, list[str]]:
         try:
             return dt.date(int(date[1]), int(date[2]), int(date[3])), words[1:]
         except ValueError:
-            raise ClockRefused(f"`{first}` is not a date.") from None
+            raise ClockRefused(f"`{clipped(first)}` is not a date.") from None
     return today, words
 
 
 def _time(word: str, spec: str) -> dt.time:
     match = _TIME.match(word)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ClockRefused(f"I can't read `{spec}` as a time. {CLOCK_USAGE}")
+        raise ClockRefused(f"I can't read `{clipped(spec)}` as a time. {CLOCK_USAGE}")
     return dt.time(int(match[1]), int(match[2]))

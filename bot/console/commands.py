@@ -15,7 +15,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from bot.console.typed import too_long, whole_number
 from bot.console.workspace import Channel, Person, UnknownName, Workspace
+from bot.text import clipped
 
 HELP = (
     ("/mission …  /kudos …", "type slash commands as in Slack (`/kudos help`, `/mission help`)"),
@@ -50,7 +52,8 @@ SLASH_COMMANDS = ("/mission", "/kudos")
 _MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][\w.-]*)")
 _CHANNEL = re.compile(r"(?<![\w<&#])#([a-z0-9][\w-]*)")
 _SPECIAL = {"channel": "<!channel>", "here": "<!here>", "everyone": "<!everyone>"}
-_EMOJI = re.compile(r"^:?([a-z0-9_+'-]+(?:::skin-tone-[2-6])?):?$")
+# Slack's emoji names: lower-case letters, digits and `_+'-`, at most 100 of them.
+_EMOJI = re.compile(r"^:?([a-z0-9_+'-]{1,100}(?:::skin-tone-[2-6])?):?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,9 @@ def parse(line: str, workspace: Workspace) -> Command:
     words = line.strip()
     if not words or words.startswith("//"):
         return Nothing()
+    refused = too_long(words)
+    if refused:
+        return Problem(refused)
     head, _, rest = words.partition(" ")
     rest = rest.strip()
     if head.startswith("/"):
@@ -158,18 +164,18 @@ def parse(line: str, workspace: Workspace) -> Command:
         if name == "say":
             return Say(_escaped(rest, workspace)) if rest else Problem("Say what? `say TEXT`.")
         if name == "as":
-            if len(rest.split()) != 1:
+            if len(rest.split()) != 1 or not rest.lstrip("@"):
                 people = " ".join(workspace.handles())
                 return Problem(f"Who? `as @carol`; the people here: {people}.")
             return BecomePerson(workspace.person(rest))
         if name == "in":
-            if len(rest.split()) != 1:
+            if len(rest.split()) != 1 or not rest.lstrip("#"):
                 return Problem("Where? `in #support`; the channels here: #general #support.")
             return GoToChannel(workspace.channel(rest))
     except UnknownName as exc:
         return Problem(str(exc))
     if name in {"click", "shortcut"}:
-        number = _number(rest)
+        number = whole_number(rest)
         if number is None:
             return Problem(f"Which one? `{name} N`, with N the number shown in brackets.")
         return Click(number) if name == "click" else Shortcut(number)
@@ -190,7 +196,7 @@ def parse(line: str, workspace: Workspace) -> Command:
     close = difflib.get_close_matches(name, CONSOLE_WORDS, n=2, cutoff=0.6)
     hint = f" Did you mean `{close[0]}`?" if close else ""
     return Problem(
-        f"I don't know `{_short(head)}`.{hint} Type `help` for the console commands, "
+        f"I don't know `{clipped(head)}`.{hint} Type `help` for the console commands, "
         "or a slash command such as `/mission`."
     )
 
@@ -199,7 +205,7 @@ def _slash(command: str, rest: str, workspace: Workspace) -> Command:
     if command not in SLASH_COMMANDS:
         close = difflib.get_close_matches(command, SLASH_COMMANDS, n=1, cutoff=0.5)
         hint = f"Did you mean `{close[0]}`?" if close else "This bot has `/mission` and `/kudos`."
-        return Problem(f"`{_short(command)}` is not a command of this workspace. {hint}")
+        return Problem(f"`{clipped(command)}` is not a command of this workspace. {hint}")
     try:
         return Slash(command, _escaped(rest, workspace))
     except UnknownName as exc:
@@ -232,17 +238,8 @@ def _escaped(text: str, workspace: Workspace) -> str:
 
 def _react(rest: str) -> Command:
     parts = rest.split()
-    number = _number(parts[0]) if parts else None
+    number = whole_number(parts[0]) if parts else None
     emoji = _EMOJI.match(parts[1]) if len(parts) == 2 else None
     if number is None or emoji is None:
         return Problem("React how? `react N :emoji:`, e.g. `react 4 :dart:`.")
     return React(number, emoji[1])
-
-
-def _number(text: str) -> int | None:
-    cleaned = text.strip().strip("[]#")
-    return int(cleaned) if cleaned.isdigit() and 0 < int(cleaned) < 1_000_000 else None
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 30 else text[:29] + "…"

@@ -16,12 +16,16 @@ from typing import Any
 
 from bot.console.render import Renderer, unescape
 from bot.console.slackside import Ack, SlackSide
+from bot.console.typed import whole_number
 from bot.console.workspace import UnknownName, Workspace
+from bot.text import clipped
 
 Ask = Callable[[str], "str | None"]
 CANCEL_WORDS = {"cancel", "/cancel"}
 # Not submitted twice over: a form that keeps failing after this many rounds is closed.
 MAX_ROUNDS = 5
+# Slack's longest plain_text_input, for a field that names no max_length of its own.
+PLAIN_TEXT_LIMIT = 3000
 
 
 class Abandoned(Exception):
@@ -155,7 +159,9 @@ class ModalForm:
             )
             options = _options(ack.json() or {})
             if not options:
-                self.renderer.line(f"  Nothing matches `{typed}`; try another word.", style="red")
+                self.renderer.line(
+                    f"  Nothing matches `{clipped(typed)}`; try another word.", style="red"
+                )
                 continue
             for number, option in enumerate(options, 1):
                 self._option(number, option)
@@ -173,8 +179,9 @@ class ModalForm:
                     return initial
                 self.renderer.line("  Please choose one of the numbers.", style="red")
                 continue
-            if answer.isdigit() and 1 <= int(answer) <= len(options):
-                return options[int(answer) - 1]
+            number = whole_number(answer)
+            if number is not None and number <= len(options):
+                return options[number - 1]
             matches = [o for o in options if answer.lower() in _plain(o.get("text")).lower()]
             if len(matches) == 1:
                 return matches[0]
@@ -208,6 +215,14 @@ class ModalForm:
             self.renderer.indented(self.renderer.mrkdwn(f"now: {initial}"))
         while True:
             answer = self._ask(f"{label}{' (Enter keeps it)' if initial else ''}: ")
+            limit = int(element.get("max_length") or PLAIN_TEXT_LIMIT)
+            if len(answer) > limit:
+                # Slack's text box stops taking characters at the field's limit.
+                self.renderer.line(
+                    f"  That's {len(answer):,} characters; this field takes at most {limit:,}.",
+                    style="red",
+                )
+                continue
             value = answer or initial
             if value or optional:
                 return {"value": value or None}

@@ -3,22 +3,21 @@
 A channel post or DM is labelled with where it went, who posted it and its number (what
 `shortcut N` and `react N` refer to); an ephemeral message or a reply through a response_url
 says who alone can see it (and the response_url it came through); an edit names the message
-it changed; the App Home names whose it is; a file shows its first lines. Modals are not
-drawn here: `show` hands them back to the session, which asks for them field by field.
+it changed; the App Home names whose it is; a file is one line (bot/console/files.py).
+Modals are not drawn here: `show` hands them back to the session, which asks for them field
+by field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from rich.text import Text
-
+from bot.console import files
 from bot.console.render import Renderer
 from bot.console.standin import Shown, StandIn
 from bot.console.workspace import BOT_ID, BOT_USER_ID, Workspace
-
-FILE_LINES_SHOWN = 6
 
 
 @dataclass
@@ -51,10 +50,13 @@ class OnScreen:
 class Screen:
     """Draws what appeared and numbers the messages, as they appear."""
 
-    def __init__(self, renderer: Renderer, workspace: Workspace, standin: StandIn) -> None:
+    def __init__(
+        self, renderer: Renderer, workspace: Workspace, standin: StandIn, files: Path
+    ) -> None:
         self.renderer = renderer
         self.workspace = workspace
         self.standin = standin
+        self.files = files  # where shared files are saved
         self.messages: dict[int, OnScreen] = {}
         self._numbers: dict[tuple[str, str], int] = {}
         # Between the parts of a label; a terminal without Unicode gets a plain dash.
@@ -185,18 +187,19 @@ class Screen:
         )
 
     def _file(self, shown: Shown) -> None:
+        """One line, as Slack's file card: title, type and size, and where it was saved."""
         where = self.workspace.conversation_label(shown.channel_id or "")
-        lines = str((shown.view or {}).get("content", "")).splitlines()
-        self.renderer.draw(
-            f"{where}{self.dot}@missionbot{self.dot}shared a file: {shown.detail}", text=shown.text
-        )
-        for line in lines[:FILE_LINES_SHOWN]:
-            self.renderer.console.print(
-                Text(f"  | {line}", style="dim"), no_wrap=True, overflow="ellipsis"
-            )
-        if len(lines) > FILE_LINES_SHOWN:
-            more = len(lines) - FILE_LINES_SHOWN
-            self.renderer.line(f"  | … {more} more lines", style="dim")
+        upload = shown.view or {}
+        content = upload.get("content") or b""
+        content = content if isinstance(content, bytes) else str(content).encode()
+        filename = str(upload.get("filename") or shown.detail)
+        about = f"{files.kind(filename, content)}, {files.size(len(content))}"
+        try:
+            saved = f"saved to {files.shown_path(files.save(self.files, filename, content))}"
+        except OSError as exc:
+            saved = f"not saved: {files.problem(exc)}"
+        label = f"shared a file: {shown.detail} ({about}), {saved}"
+        self.renderer.draw(f"{where}{self.dot}@missionbot{self.dot}{label}", text=shown.text)
 
 
 def _via(response_url: str | None) -> str:

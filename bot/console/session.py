@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ from bot.console.standin import Shown, StandIn
 from bot.console.workspace import Channel, Person
 from bot.runtime import Runtime
 from bot.slack.ids import Shortcut as ShortcutId
+from bot.text import clipped
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Session:
         clock: ConsoleClock,
         executor: TrackedExecutor,
         read_line: Callable[[str], str | None],
+        files: Path,
     ) -> None:
         self.runtime = runtime
         self.standin = standin
@@ -108,7 +111,7 @@ class Session:
         self.workspace = slack.workspace
         self.user: Person = self.workspace.you
         self.channel: Channel = self.workspace.channels[0]
-        self.screen = Screen(renderer, self.workspace, standin)
+        self.screen = Screen(renderer, self.workspace, standin, files)
         self.unhandled = UnhandledWatch()
 
     @property
@@ -135,6 +138,15 @@ class Session:
             except KeyboardInterrupt:
                 self.renderer.line("Bye.")
                 return 0
+            except Exception as exc:  # the console's one last-resort handler
+                # Whatever a line does, the person keeps their console: one line says what
+                # broke (a bug of ours; the traceback is logged at DEBUG), then the prompt.
+                log.debug("console line failed: %r", line[:200], exc_info=True)
+                self.renderer.line(
+                    f"That line failed: {type(exc).__name__}: {clipped(str(exc), 120)} "
+                    "(a bug in missionbot; LOG_LEVEL=DEBUG shows where).",
+                    style="red",
+                )
 
     def do(self, command: Command) -> None:
         if isinstance(command, Nothing):

@@ -72,6 +72,7 @@ class StandIn:
         self.messages: dict[tuple[str, str], Shown] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        self.upload_names: dict[str, str] = {}
         self._response_targets: dict[str, tuple[str | None, str]] = {}
         self.last_call = time.monotonic()
         self.in_flight = 0
@@ -320,22 +321,28 @@ class StandIn:
         self._show(Shown("home", viewer_id=user_id, view=view, blocks=view.get("blocks") or []))
         return {"ok": True, "view": view}
 
-    def _api_files_getUploadURLExternal(self, _params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         file_id = f"F{next(self._ids):08d}"
+        with self._lock:
+            self.upload_names[file_id] = str(params.get("filename") or "")
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         files = _json_list(params.get("files"))
         channel_id = self._conversation(str(params.get("channel_id") or "")) or ""
         for item in files:
-            content = self.uploads.get(str(item.get("id")), b"")
+            file_id = str(item.get("id"))
             self._show(
                 Shown(
                     "file",
                     channel_id=channel_id,
                     text=str(params.get("initial_comment") or ""),
-                    detail=str(item.get("title") or item.get("id")),
-                    view={"content": content.decode("utf-8", "replace")},
+                    detail=str(item.get("title") or file_id),
+                    # The bytes as uploaded: the console saves them, it never prints them.
+                    view={
+                        "content": self.uploads.get(file_id, b""),
+                        "filename": self.upload_names.get(file_id, ""),
+                    },
                 )
             )
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}

@@ -23,17 +23,19 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from bot.config import Settings, load_settings
-from bot.console import demo
+from bot.console import demo, files
 from bot.console.clock import ConsoleClock
 from bot.console.render import Renderer
 from bot.console.schema import is_current
 from bot.console.session import Session, TrackedExecutor
 from bot.console.slackside import SlackSide
 from bot.console.standin import StandIn
+from bot.console.typed import too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.runtime import Runtime, build_runtime
+from bot.text import clipped
 
 DEFAULT_DATABASE = "missionbot-console.db"
 
@@ -66,7 +68,11 @@ def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable
         if not raw:
             return None
         line = raw.rstrip("\r\n")
-        console.print(f"{prompt}{line}", markup=False, highlight=False, style="bold")
+        # A line too long to send is refused (bot/console/typed.py); its echo is clipped too.
+        shown = (
+            line if too_long(line) is None else f"{clipped(line, 60)} ({len(line):,} characters)"
+        )
+        console.print(f"{prompt}{shown}", markup=False, highlight=False, style="bold")
         return line
 
     return read
@@ -128,6 +134,7 @@ def run_console(
             clock=clock,
             executor=executor,
             read_line=line_reader(stdin, console, interactive),
+            files=files.folder_for(settings.database_url),
         )
         _banner(session, settings, empty=not demo_data and _no_kudos(runtime))
         return session.run()

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.text import clipped
+
 TEAM_ID = "T0CONSOLE"
 TEAM_DOMAIN = "tidewater"
 TEAM_NAME = "Tidewater Freight (console)"
@@ -152,7 +154,7 @@ class Workspace:
         found = self._by_handle.get(handle) or self._by_id.get(name.strip().lstrip("@"))
         if found is None:
             close = difflib.get_close_matches(handle, list(self._by_handle), n=2, cutoff=0.5)
-            raise UnknownName(f"@{handle}", [f"@{c}" for c in close], self.handles())
+            raise UnknownName(f"@{clipped(handle)}", [f"@{c}" for c in close], self.handles())
         return found
 
     def channel(self, name: str) -> Channel:
@@ -162,7 +164,7 @@ class Workspace:
         if found is None:
             close = difflib.get_close_matches(wanted, list(self._channels_by_name), n=2)
             everyone = [f"#{c}" for c in self._channels_by_name]
-            raise UnknownName(f"#{wanted}", [f"#{c}" for c in close], everyone)
+            raise UnknownName(f"#{clipped(wanted)}", [f"#{c}" for c in close], everyone)
         return found
 
     def has_channel(self, name: str) -> bool:

@@ -11,9 +11,7 @@ words were said in public, and `given_via`: how the kudos was given (`kudos.sour
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience
+from bot.csvsafe import csv_text
 from bot.db.models import Kudos, Principle
 from bot.reports.leaderboard import Range, counted
-from bot.text import without_bidi
 
 COLUMNS: tuple[str, ...] = (
     "date",
@@ -42,8 +40,6 @@ COLUMNS: tuple[str, ...] = (
 )
 # Written instead of the words of a kudos that was not given in public.
 WITHHELD = "(not public: text left out)"
-# Excel and LibreOffice evaluate cells starting with these (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,23 +118,9 @@ def records(rows: Sequence[ExportRow], names: Mapping[str, str]) -> list[dict[st
     ]
 
 
-def spreadsheet_safe(value: str) -> str:
-    """Defuse a cell a spreadsheet would run as a formula (`=HYPERLINK(…)` in a message)."""
-    # Bidi controls first: one in front of `=` would hide the formula from the check below,
-    # and in a cell they disguise text as they would in Slack.
-    value = without_bidi(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def to_csv(rows: Sequence[ExportRow], names: Mapping[str, str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(
-        {key: spreadsheet_safe(value) for key, value in record.items()}
-        for record in records(rows, names)
-    )
-    return out.getvalue()
+    """The rows as CSV, formula-safe (bot/csvsafe.py)."""
+    return csv_text(COLUMNS, records(rows, names))
 
 
 def to_json(rows: Sequence[ExportRow], names: Mapping[str, str]) -> str:

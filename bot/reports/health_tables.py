@@ -7,11 +7,10 @@ it is quiet, and one column per week of the 12-week trend (named by the week's M
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 
+from bot.csvsafe import csv_text
 from bot.reports.health import Health
 
 FIXED_COLUMNS = (
@@ -55,12 +54,8 @@ def health_records(health: Health) -> list[Record]:
 
 
 def health_csv(health: Health) -> str:
-    out = io.StringIO()
-    columns = [*FIXED_COLUMNS, *week_columns(health)]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(health_records(health))
-    return out.getvalue()
+    """One row per principle, formula-safe (a mission file's titles are people's text)."""
+    return csv_text([*FIXED_COLUMNS, *week_columns(health)], health_records(health))
 
 
 def health_json(health: Health, names: Mapping[str, str] | None = None) -> str:

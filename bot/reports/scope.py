@@ -31,7 +31,8 @@ class ReportScope:
 
 class UnknownTimezone(ValueError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"{name!r} is not a timezone")
+        shown = name if len(name) <= 60 else name[:59] + "…"
+        super().__init__(f"{shown!r} is not a timezone")
 
 
 class NoSingleTeam(LookupError):
@@ -46,7 +47,7 @@ def timezone(name: str) -> ZoneInfo:
     """The IANA zone `name`, or UnknownTimezone (a name typed by hand must not turn into UTC)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise UnknownTimezone(name) from None
 
 

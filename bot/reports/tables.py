@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from bot.csvsafe import csv_text
 from bot.reports.leaderboard import Leaderboard
 
 LEADERBOARD_COLUMNS = ("rank", "user_id", "name", "kudos", "principles")
@@ -39,11 +38,8 @@ def leaderboard_json(board: Leaderboard, records: Sequence[Record]) -> str:
 
 
 def leaderboard_csv(records: Sequence[Record]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(LEADERBOARD_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    return out.getvalue()
+    """The records as CSV, formula-safe (people's names are theirs to choose)."""
+    return csv_text(LEADERBOARD_COLUMNS, records)
 
 
 def leaderboard_text(board: Leaderboard, where: ZoneInfo, records: Sequence[Record]) -> str:
