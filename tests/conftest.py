@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import pytest
 
 from bot.config import Settings, example_mission_file
 from bot.console.session import TrackedExecutor
+from bot.daily.flows import Outcome, PostResult
 from bot.db.engine import Database
 from bot.runtime import HttpServer, Runtime, build_runtime
 from tests.support import delivery
@@ -37,7 +38,7 @@ from tests.support.databases import (
     postgres_server_url,
     scratch_postgres_database,
 )
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import RECHECK_S, FakeSlack
 from tests.support.in_process import InProcessServer
 from tests.support.slack_client import SIGNING_SECRET, HttpReply, SlackClient
 
@@ -152,6 +153,23 @@ class Bot(SlackClient):
         # for them (without polling) before it drains the outbox.
         self.listeners = TrackedExecutor(runtime.app.listener_runner.listener_executor)
         runtime.app.listener_runner.listener_executor = self.listeners
+        # The scheduler's `settle` waits for its posts to be sent: here, by delivering them.
+        settle = runtime.scheduler.settle
+
+        def deliver_and_settle(
+            results: Iterable[PostResult], *, timeout: float = 30.0
+        ) -> list[PostResult]:
+            results, deadline = list(results), time.monotonic() + timeout
+            while True:
+                self.deliver()
+                settled = settle(results, timeout=0)
+                if Outcome.QUEUED not in {r.outcome for r in settled}:
+                    return settled
+                if time.monotonic() >= deadline:
+                    return settled
+                time.sleep(RECHECK_S)
+
+        runtime.scheduler.settle = deliver_and_settle  # type: ignore[method-assign]
         self._in_process = (
             None
             if served_on

@@ -443,10 +443,11 @@ class Sender:
         """Send in the calling thread until nothing is pending (retries coming due included)
         or `timeout` seconds have passed. For tests and the console; `wait_for` when the
         workers run. `retries=False` sends only what is due now (waiting out a channel's
-        pacing or a closed rate-limit gate) and leaves rows due later, such as a retry's."""
+        pacing or a closed rate-limit gate) and leaves rows due later, such as a retry's.
+        A stopped sender sends nothing."""
         before = self.counts()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping.is_set():
             if self._step(channels=1):
                 continue
             with self.database.reading() as session:
