@@ -1,4 +1,4 @@
-"""The fake Slack Web API in a process of its own, so it doesn't share the GIL with the bench.
+"""The Slack simulator in a process of its own, so it doesn't share the GIL with the bench.
 
 python bench/fake_slack_server.py   # prints its base URL, serves until terminated
 """
@@ -12,17 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.fake_slack import FakeSlack
+from bot.simulator import SlackSimulator
 
 
-class ForgetfulSlack(FakeSlack):
-    """Answers like the fake Slack but keeps no record: a long benchmark would fill memory."""
-
-    def _record(self, call):  # type: ignore[no-untyped-def]
-        return None
-
-
-def serve_until_terminated(slack: FakeSlack) -> None:
+def serve_until_terminated(slack: SlackSimulator) -> None:
     """Print the base URL (the parent reads it), then serve until SIGTERM."""
     slack.start()
     print(slack.base_url, flush=True)
@@ -33,7 +26,8 @@ def serve_until_terminated(slack: FakeSlack) -> None:
 
 
 def main() -> None:
-    serve_until_terminated(ForgetfulSlack())
+    # No record of calls: a long benchmark would fill memory.
+    serve_until_terminated(SlackSimulator(record_calls=False))
 
 
 if __name__ == "__main__":

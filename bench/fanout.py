@@ -42,7 +42,7 @@ from bot.db.engine import Database  # noqa: E402
 from bot.db.models import ScheduledPost  # noqa: E402
 from bot.mission.file import load_mission_file  # noqa: E402
 from bot.mission.service import MissionKeeper  # noqa: E402
-from tests.support.fake_slack import TEAM_ID  # noqa: E402
+from bot.simulator import TEAM_ID  # noqa: E402
 from tests.support.serve_process import ServeProcess  # noqa: E402
 
 CHANNELS = 2_000

@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fake_slack_server import serve_until_terminated
-from tests.support.fake_slack import Call, Failure, FakeSlack
+from bot.simulator import Call, Failure, SlackSimulator
 
 DEFAULT_BURST = 100
 DEFAULT_RATE = 50.0
@@ -43,8 +43,8 @@ def floor_seconds(channels: int, *, burst: int, rate: float) -> float:
     return max(0, channels - burst) / rate
 
 
-class RateLimitedSlack(FakeSlack):
-    """FakeSlack with Slack's chat.postMessage limits; counts posts per channel and 429s.
+class RateLimitedSlack(SlackSimulator):
+    """The simulator with Slack's chat.postMessage limits; counts posts per channel and 429s.
 
     Keeps no record of calls (a fan-out would fill memory for nothing); `stats()` is the record.
     """

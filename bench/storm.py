@@ -48,7 +48,7 @@ from bench.databases import fresh_databases  # noqa: E402
 from bench.fake_slack_server import serve_until_terminated  # noqa: E402
 from bench.run import _send, command_body, missionbot, percentile  # noqa: E402
 from bot.db.models import Kudos  # noqa: E402
-from tests.support.fake_slack import Call, Failure, FakeSlack, default_user  # noqa: E402
+from bot.simulator import Bucket, Call, Failure, SlackSimulator, default_user  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 LATENCY_S = 0.08
@@ -58,25 +58,8 @@ MISSION_PER_S = 4
 MARKER = re.compile(r"storm-kudos-(\d{4})")
 
 
-class Bucket:
-    """A token bucket: `burst` deep, refilled at `rate` a second; `take()` → 0 or the wait."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = float(burst), time.monotonic()
-
-    def take(self) -> float:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-class StormSlack(FakeSlack):
-    """The fake Slack with latency and Slack's limits; `stats()` is its record (GET /stats)."""
+class StormSlack(SlackSimulator):
+    """The simulator with latency and Slack's limits; `stats()` is its record (GET /stats)."""
 
     def __init__(self, people: int) -> None:
         super().__init__()

@@ -4,6 +4,12 @@ Tests read like conversations: `bot.command("/mission")` sends a signed slash co
 bot's WSGI app and returns its HTTP reply; `slack.calls("chat.postMessage")` lists what the bot
 sent to the fake Slack Web API. The app is called in-process (tests/support/in_process.py);
 a test or module marked `served` gets the bot behind waitress on a real socket instead.
+
+Delivery is synchronous, as errbot's testbot is: the outbox's sender threads are not started,
+and `bot.deliver()` lets the listeners finish and drains what is due on the test's thread.
+`slack.wait_for(...)`, `wait_until(...)` and `outbox_settled(...)` deliver before they look, so
+a conversation test waits for nothing. A test about concurrency (marked `concurrent`) gets the
+sender's threads running as under `serve`.
 """
 
 from __future__ import annotations
@@ -11,15 +17,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings, example_mission_file
+from bot.console.session import TrackedExecutor
+from bot.daily.flows import Outcome, PostResult
 from bot.db.engine import Database
 from bot.runtime import HttpServer, Runtime, build_runtime
+from tests.support import delivery
 from tests.support.databases import (
     copy_sqlite,
     empty_tables,
@@ -28,11 +38,13 @@ from tests.support.databases import (
     postgres_server_url,
     scratch_postgres_database,
 )
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import RECHECK_S, FakeSlack
 from tests.support.in_process import InProcessServer
 from tests.support.slack_client import SIGNING_SECRET, HttpReply, SlackClient
 
 BACKENDS = ["sqlite", "postgresql"]
+# How long one `Bot.deliver()` may take at most (a channel's pacing, a short 429).
+DELIVER_TIMEOUT_S = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -137,6 +149,27 @@ class Bot(SlackClient):
         super().__init__(base_url, fake)
         self.runtime = runtime
         self.database = runtime.database
+        # Bolt runs event and action listeners after the ack on this pool: `deliver` waits
+        # for them (without polling) before it drains the outbox.
+        self.listeners = TrackedExecutor(runtime.app.listener_runner.listener_executor)
+        runtime.app.listener_runner.listener_executor = self.listeners
+        # The scheduler's `settle` waits for its posts to be sent: here, by delivering them.
+        settle = runtime.scheduler.settle
+
+        def deliver_and_settle(
+            results: Iterable[PostResult], *, timeout: float = 30.0
+        ) -> list[PostResult]:
+            results, deadline = list(results), time.monotonic() + timeout
+            while True:
+                self.deliver()
+                settled = settle(results, timeout=0)
+                if Outcome.QUEUED not in {r.outcome for r in settled}:
+                    return settled
+                if time.monotonic() >= deadline:
+                    return settled
+                time.sleep(RECHECK_S)
+
+        runtime.scheduler.settle = deliver_and_settle  # type: ignore[method-assign]
         self._in_process = (
             None
             if served_on
@@ -154,36 +187,64 @@ class Bot(SlackClient):
         if self._in_process is not None:
             self._in_process.stop()
 
+    def deliver(self, timeout: float = DELIVER_TIMEOUT_S) -> None:
+        """Let the listeners finish, then send what the outbox has due, on this thread.
+
+        Rows due later (a retry's backoff) stay pending; a stopped sender sends nothing. With
+        the sender's threads running (`concurrent`), they send and this only waits for the
+        listeners.
+        """
+        deadline = time.monotonic() + timeout
+        sender = self.runtime.sender
+        while True:
+            self.listeners.wait_idle(deadline - time.monotonic())
+            if sender is None or sender.running:
+                return
+            sender.drain(max(deadline - time.monotonic(), 0), retries=False)
+            # Sending ran no listener, but a request in flight may have queued more meanwhile.
+            if self.listeners.wait_idle(0) or time.monotonic() >= deadline:
+                return
+
 
 @contextmanager
-def running_bot(settings: Settings, slack: FakeSlack, *, served: bool = False) -> Iterator[Bot]:
-    """The bot built from `settings`, in-process or served by waitress; closed afterwards."""
+def running_bot(
+    settings: Settings, slack: FakeSlack, *, served: bool = False, concurrent: bool = False
+) -> Iterator[Bot]:
+    """The bot built from `settings`, in-process or served by waitress; closed afterwards.
+
+    `concurrent`: the outbox's sender runs its threads as under `serve`, and announcements go
+    out by themselves; otherwise they go out when the test delivers (`Bot.deliver`).
+    """
     runtime = build_runtime(settings, migrate=False)
-    # The outbox's sender runs as under `serve`: announcements and DMs go out by themselves.
     assert runtime.sender is not None
-    runtime.sender.start()
-    if not served:
-        in_process = Bot(runtime, slack)
-        try:
-            yield in_process
-        finally:
-            in_process.stop()
-            runtime.close()
-        return
-    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    if concurrent:
+        runtime.sender.start()
+    server: HttpServer | None = None
+    thread: threading.Thread | None = None
+    if served:
+        server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+    running = Bot(runtime, slack, served_on=server)
+    slack.deliver = running.deliver
     try:
-        yield Bot(runtime, slack, served_on=server)
+        with delivery.delivering(running.deliver):
+            yield running
     finally:
-        server.stop()
-        thread.join(timeout=10)
+        slack.deliver = None
+        running.stop()
+        if server is not None and thread is not None:
+            server.stop()
+            thread.join(timeout=10)
         runtime.close()
 
 
 @pytest.fixture
 def bot(request: pytest.FixtureRequest, settings: Settings, slack: FakeSlack) -> Iterator[Bot]:
     with running_bot(
-        settings, slack, served=request.node.get_closest_marker("served") is not None
+        settings,
+        slack,
+        served=request.node.get_closest_marker("served") is not None,
+        concurrent=request.node.get_closest_marker("concurrent") is not None,
     ) as running:
         yield running

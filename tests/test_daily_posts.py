@@ -283,6 +283,7 @@ def test_a_rate_limited_post_waits_retry_after_then_goes_out_once(
     assert (claim.status, claim.attempts) == ("sent", 1)
 
 
+@pytest.mark.concurrent  # the sender's workers wait at the workspace's gate together
 def test_a_rate_limit_holds_back_the_other_channels_posts_until_retry_after(
     bot: Bot, slack: FakeSlack, scheduler: DailyScheduler
 ) -> None:

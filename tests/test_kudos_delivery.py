@@ -39,6 +39,7 @@ def announced(bot: Bot, timeout: float = 10.0) -> str:
     """The kudos's public message ts, once the sender has recorded it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        bot.deliver()
         ts = kudos_rows(bot.database)[0].public_message_ts
         if ts:
             return ts
@@ -124,6 +125,7 @@ def test_a_dm_slack_refuses_ends_failed_with_its_reason_for_operators(
     bot.command("/kudos", f"<@{DANA}|dana> #plain-words thanks")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
+        bot.deliver()
         with bot.database.reading() as session:
             summary = status_summary(session)
         if len(summary.failures) >= 2:

@@ -105,10 +105,9 @@ def drip_row(bot: Bot, user: str = NEWCOMER) -> OnboardingDrip | None:
 def joined(bot: Bot, event: dict[str, Any], user: str = NEWCOMER) -> OnboardingDrip:
     """Send the team_join and wait for its drip: events are handled after their ack."""
     assert bot.event(event).status == 200
-    deadline = time.monotonic() + 5
-    while (row := drip_row(bot, user)) is None:
-        assert time.monotonic() < deadline, "no drip started"
-        time.sleep(0.02)
+    bot.deliver()
+    row = drip_row(bot, user)
+    assert row is not None, "no drip started"
     return row
 
 
@@ -118,6 +117,7 @@ def left(bot: Bot, user: str = NEWCOMER) -> None:
     assert bot.event({"type": "user_change", "user": gone, "event_ts": "1.1"}).status == 200
     deadline = time.monotonic() + 5
     while True:
+        bot.deliver()
         with bot.database.reading() as session:
             person = find_people(session=session, team_id=TEAM_ID, user_ids=[user]).get(user)
         if person is not None and person.deleted:
@@ -225,7 +225,7 @@ def test_joining_twice_starts_one_drip_and_bots_none(drip_bot: Bot) -> None:
     bot.event({"type": "team_join", "user": robot, "event_ts": "1772700002.000100"})
     joined(bot, team_join())
     bot.event(team_join(tz="Asia/Kolkata"))
-    time.sleep(0.5)  # the second team_join and the bot's have been handled by now
+    bot.deliver()  # the second team_join and the bot's have been handled by now
     with bot.database.reading() as session:
         rows = session.scalars(select(OnboardingDrip)).all()
     assert [(r.user_id, r.timezone) for r in rows] == [(NEWCOMER, "America/New_York")]
@@ -233,7 +233,7 @@ def test_joining_twice_starts_one_drip_and_bots_none(drip_bot: Bot) -> None:
 
 def test_the_drip_is_off_by_default(bot: Bot) -> None:
     assert bot.event(team_join()).status == 200
-    time.sleep(0.5)
+    bot.deliver()
     assert drip_row(bot) is None
 
 

@@ -41,6 +41,9 @@ from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission
 from tests.support.slack_client import DEFAULT_CHANNEL, HttpReply
 
+# Deadlines are about what happens while Slack is slow: the sender's threads run, as in `serve`.
+pytestmark = pytest.mark.concurrent
+
 DEADLINE = 2.5
 # Work after the ack waits out Slack's retries (Retry-After 3, three slow 5xx) before it tells.
 TOLD_WITHIN = 20.0

@@ -1,13 +1,14 @@
 """The Web API stand-in: Slack's side of the bot's Web API calls, on 127.0.0.1.
 
-The console points `SLACK_API_URL` here, so the bot's own `WebClient` (retries, timeouts and
+A subclass of the simulator (bot/simulator/) that answers from the demo workspace: the
+console points `SLACK_API_URL` here, so the bot's own `WebClient` (retries, timeouts and
 all) makes every call it would make to Slack. The stand-in answers each method the bot uses
 in Slack's shape, from the demo workspace, and keeps what should appear on someone's screen —
 a channel post, a DM, an ephemeral message, a reply through a `response_url`, an edit, a modal,
 the App Home, a file — as `Shown` items that the console's session takes and draws.
 
-It also serves the `response_url`s the console puts in slash commands and clicks
-(`/response/<n>`) and the upload URLs of `files.getUploadURLExternal`.
+The simulator's server also serves the `response_url`s the console puts in slash commands
+and clicks (`/response/<n>`) and the upload URLs of `files.getUploadURLExternal`.
 
 A method the stand-in doesn't know answers `unknown_method`, as Slack does, and is shown, so
 a new Web API call in the bot is noticed rather than silently faked.
@@ -15,16 +16,11 @@ a new Web API call in the bot is noticed rather than silently faked.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 
 from bot.console.workspace import (
     APP_ID,
@@ -38,6 +34,7 @@ from bot.console.workspace import (
     dm_id,
     dm_user,
 )
+from bot.simulator import SlackSimulator
 
 
 @dataclass
@@ -60,48 +57,23 @@ class Shown:
     detail: str = ""
 
 
-class StandIn:
-    """The HTTP server and the workspace's state: posted messages, open views, uploads."""
+class StandIn(SlackSimulator):
+    """The simulator answering from the workspace, keeping what appeared on its screens."""
 
     def __init__(self, workspace: Workspace) -> None:
+        # No record of calls: a console session may run for hours.
+        super().__init__(record_calls=False)
         self.workspace = workspace
-        self._lock = threading.Condition()
         self._shown: list[Shown] = []
-        self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self.messages: dict[tuple[str, str], Shown] = {}
         self.views: dict[str, dict[str, Any]] = {}
-        self.uploads: dict[str, bytes] = {}
         self.upload_names: dict[str, str] = {}
         self._response_targets: dict[str, tuple[str | None, str]] = {}
-        self.last_call = time.monotonic()
-        self.in_flight = 0
-        self.calls = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="slack-stand-in",
-            daemon=True,
-        )
 
-    # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> StandIn:
-        self._thread.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base_url}/api/"
 
     def new_response_url(self, channel_id: str | None, user_id: str) -> str:
         """A response_url for a command or click made by `user_id` in `channel_id`."""
@@ -120,11 +92,6 @@ class StandIn:
             shown, self._shown = self._shown, []
             return shown
 
-    def quiet_for(self) -> float:
-        """Seconds since the last call ended (0 while one is being answered)."""
-        with self._lock:
-            return 0.0 if self.in_flight else time.monotonic() - self.last_call
-
     def remember_message(self, shown: Shown) -> None:
         """A message someone typed (`say`), kept so that shortcuts and reactions can find it."""
         assert shown.channel_id is not None
@@ -139,14 +106,9 @@ class StandIn:
                 self.messages[(shown.channel_id, shown.ts)] = shown
 
     # -- the Web API -------------------------------------------------------------------------
-    def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
-            self, "_api_" + method.replace(".", "_"), None
-        )
-        if handler is None:
-            self._show(Shown("unknown", detail=method))
-            return {"ok": False, "error": "unknown_method"}
-        return handler(params)
+    def _unknown(self, method: str) -> dict[str, Any]:
+        self._show(Shown("unknown", detail=method))
+        return {"ok": False, "error": "unknown_method"}
 
     def _api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -356,7 +318,7 @@ class StandIn:
             return dm_id(user_id)
         return None
 
-    def _response(self, url: str, params: dict[str, Any]) -> None:
+    def _on_response(self, url: str, params: dict[str, Any]) -> None:
         """A message sent through a response_url: a reply to whoever typed or clicked."""
         in_channel = params.get("response_type") == "in_channel"
         channel_id, user_id = self._response_targets.get(url, (None, ""))
@@ -376,56 +338,6 @@ class StandIn:
                 detail="replaces the original" if _true(params.get("replace_original")) else "",
             )
         )
-
-    # -- HTTP --------------------------------------------------------------------------------
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:
-                pass  # the console's screen is for people, not an access log
-
-            def do_POST(self) -> None:
-                with standin._lock:
-                    standin.in_flight += 1
-                    standin.calls += 1
-                try:
-                    self._post()
-                finally:
-                    with standin._lock:
-                        standin.in_flight -= 1
-                        standin.last_call = time.monotonic()
-                        standin._lock.notify_all()
-
-            def _post(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if self.path.startswith("/upload/"):
-                    standin.uploads[self.path.rsplit("/", 1)[1]] = raw
-                    self._send(200, b"OK", "text/plain")
-                    return
-                params = _parse(raw, self.headers.get("content-type", ""))
-                if self.path.startswith("/response/"):
-                    standin._response(self.path, params)
-                    self._send(200, b"ok", "text/plain")
-                    return
-                if not self.path.startswith("/api/"):
-                    self._send(404, b"not found", "text/plain")
-                    return
-                method = self.path[len("/api/") :].split("?")[0]
-                answer = standin.answer(method, params)
-                self._send(200, json.dumps(answer).encode(), "application/json")
-
-            def _send(self, status: int, body: bytes, kind: str) -> None:
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-        return Handler
 
 
 def _as_message(shown: Shown) -> dict[str, Any]:
@@ -470,11 +382,3 @@ def _json_list(value: Any) -> list[dict[str, Any]]:
 def _json_dict(value: Any) -> dict[str, Any]:
     loaded = json.loads(value) if isinstance(value, str) else value
     return dict(loaded) if isinstance(loaded, dict) else {}
-
-
-def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
-    text = raw.decode("utf-8", errors="replace")
-    if "json" in content_type:
-        loaded = json.loads(text or "{}")
-        return loaded if isinstance(loaded, dict) else {}
-    return dict(parse_qsl(text, keep_blank_values=True))

@@ -478,17 +478,20 @@ class Sender:
         with self._counts_lock:
             return dict(self._counts)
 
-    def drain(self, timeout: float) -> DrainReport:
+    def drain(self, timeout: float, *, retries: bool = True) -> DrainReport:
         """Send in the calling thread until nothing is pending (retries coming due included)
-        or `timeout` seconds have passed. For tests; `wait_for` when the workers run."""
+        or `timeout` seconds have passed. For tests and the console; `wait_for` when the
+        workers run. `retries=False` sends only what is due now (waiting out a channel's
+        pacing or a closed rate-limit gate) and leaves rows due later, such as a retry's.
+        A stopped sender sends nothing."""
         before = self.counts()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping.is_set():
             if self._step(channels=1):
                 continue
             with self.database.reading() as session:
                 due = queue.next_due(session, now=self.clock(), kinds=list(self.handlers))
-            if due is None:
+            if due is None or (not retries and due > self.clock()):
                 break
             waits = [self.settings.poll, deadline - time.monotonic()]
             until_due = (due - self.clock()).total_seconds()

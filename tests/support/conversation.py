@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.delivery import deliver_all
 from tests.support.fake_slack import TEAM_ID
 from tests.support.slack_client import DEFAULT_CHANNEL
 
@@ -151,8 +152,13 @@ def app_mention(text: str, *, user: str, channel: str = DEFAULT_CHANNEL) -> dict
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Deliver what the bot has to deliver (tests/support/delivery.py), then check; again
+    until `timeout` (for work no test request started: a scheduled job, a retry's backoff)."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        deliver_all()
+        if check():
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s")
         time.sleep(0.02)

@@ -1,175 +1,60 @@
-"""A fake Slack Web API on 127.0.0.1 (port 0): Slack-shaped answers, every call recorded.
+"""The tests' Slack: the package's simulator (bot/simulator/) with a way to wait for a call.
 
-The bot reaches it through SLACK_API_URL. Tests script failures per method: HTTP 429 with
-Retry-After, 5xx, or `ok: false` with a Slack error code, each after an optional delay, for
-a number of calls or until `recover()`; `slow(method, seconds)` only delays. `latency=(low,
-high)` gives every answer a random delay in that range, as real Slack has (off by default so
-that the suite stays fast; FAKE_SLACK_LATENCY_MS=100-300 turns it on for the `slack`
-fixture). It also serves `response_url`s (`/response/<n>`) and file upload URLs.
+Everything Slack-shaped — routes, answers, call records, scripted failures (`fail`, `slow`,
+`recover`), latency, rate limits — is the simulator's, the same one the console and bench use.
+What a test adds is `wait_for(method, count)`: before looking, it delivers what the bot has to
+deliver (`deliver`, set by the `bot` fixture to `Bot.deliver`: the listeners finish and the
+outbox is drained on the test's thread), so a conversation test never polls for a sender
+thread. Latency stays off unless FAKE_SLACK_LATENCY_MS=100-300 (the `slack` fixture) or a test
+about latency asks for it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import json
-import random
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qsl
 
-BOT_USER_ID = "UMISSIONBOT"
-BOT_ID = "BMISSIONBOT"
-TEAM_ID = "T0TIDEWATER"
+from bot.simulator import (
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    Call,
+    Failure,
+    RateLimits,
+    SlackSimulator,
+    default_user,
+)
 
+__all__ = [
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_ID",
+    "Call",
+    "Failure",
+    "FakeSlack",
+    "RateLimits",
+    "default_user",
+]
 
-@dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    headers: dict[str, str]
-    at: float = field(default_factory=time.monotonic)
-    # Set when a scripted failure answered this call with an error (not when it was only slow).
-    failed: bool = False
-    # When the answer was sent (time.monotonic()): a slow call is recorded long before.
-    answered: float | None = None
-
-    def __getitem__(self, key: str) -> Any:
-        return self.params[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.params.get(key, default)
-
-
-@dataclass
-class Failure:
-    status: int = 200
-    error: str | None = None
-    retry_after: int | None = None
-    delay: float = 0.0
+# While a wanted call is missing, how long to wait for one before delivering again (a retry
+# coming due, a scheduled job, a sender thread in a test about concurrency).
+RECHECK_S = 0.05
 
 
-def default_user(user_id: str) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "team_id": TEAM_ID,
-        "name": user_id.lower(),
-        "real_name": f"User {user_id}",
-        "deleted": False,
-        "is_bot": False,
-        "is_admin": False,
-        "is_owner": False,
-        "tz": "America/New_York",
-        "tz_offset": -18000,
-        "profile": {"display_name": user_id.lower(), "real_name": f"User {user_id}"},
-    }
-
-
-class _Server(ThreadingHTTPServer):
-    # The default listen backlog of 5 drops connections when the bot's many threads call at
-    # once; the kernel then retries after a second, which real Slack would never cost.
-    request_queue_size = 1024
-
-
-class FakeSlack:
-    def __init__(self, *, latency: tuple[float, float] | None = None) -> None:
-        self.latency = latency
-        self._calls: list[Call] = []
-        self._failures: dict[str, list[Failure]] = {}
-        # Failures without a count: every call of the method, once its counted ones are used.
-        self._standing: dict[str, Failure] = {}
-        self._lock = threading.Condition()
-        self._ts = itertools.count(1)
-        self.users: dict[str, dict[str, Any]] = {}
-        self.channels: dict[str, dict[str, Any]] = {}
-        self.uploads: dict[str, bytes] = {}
-        # User groups (`usergroups.users.list`): group ID → member IDs.
-        self.usergroups: dict[str, list[str]] = {}
-        # Thread replies: a reply's ts → its thread's ts (reflected in chat.getPermalink).
-        self.thread_of: dict[str, str] = {}
-        self.socket_mode_url: str | None = None
-        # Fields that replace auth.test's answer (e.g. an org-wide Enterprise Grid install).
-        self.auth_test: dict[str, Any] = {}
-        # The workspaces an org-wide install was added to (`auth.teams.list`).
-        self.org_teams: list[str] = []
-        self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval so that stop() returns at once rather than after 0.5 s.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeSlack:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base_url}/api/"
-
-    def response_url(self, name: str = "r") -> str:
-        return f"{self.base_url}/response/{name}"
-
-    # -- scripting -------------------------------------------------------------------------
-    def fail(
+class FakeSlack(SlackSimulator):
+    def __init__(
         self,
-        method: str,
         *,
-        status: int = 200,
-        error: str | None = None,
-        retry_after: int | None = None,
-        times: int | None = 1,
-        delay: float = 0.0,
+        latency: tuple[float, float] | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` (all, if None) fail as described.
+        super().__init__(latency=latency, rate_limits=rate_limits)
+        # What brings the bot's pending work to Slack; the `bot` fixture sets it.
+        self.deliver: Callable[[], None] | None = None
 
-        A `delay` alone makes the calls slow: they answer normally, late.
-        """
-        failure = Failure(status, error, retry_after, delay)
-        with self._lock:
-            if times is None:
-                self._standing[method] = failure
-            else:
-                self._failures.setdefault(method, []).extend(failure for _ in range(times))
-
-    def slow(self, method: str, seconds: float, *, times: int | None = None) -> None:
-        """Answer the next `times` calls of `method` (all, if None) after `seconds`."""
-        self.fail(method, delay=seconds, times=times)
-
-    def recover(self, method: str | None = None) -> None:
-        """Forget the scripted failures (of one method, or all): Slack is healthy again."""
-        with self._lock:
-            if method is None:
-                self._failures.clear()
-                self._standing.clear()
-            else:
-                self._failures.pop(method, None)
-                self._standing.pop(method, None)
-
-    def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
-        user = default_user(user_id)
-        user.update(fields)
-        self.users[user_id] = user
-        return user
-
-    # -- assertions ------------------------------------------------------------------------
-    def calls(self, method: str | None = None) -> list[Call]:
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
+    def start(self) -> FakeSlack:
+        super().start()
+        return self
 
     def wait_for(
         self,
@@ -180,8 +65,10 @@ class FakeSlack:
     ) -> list[Call]:
         """The calls of `method` (those `where` accepts) once there are `count` of them."""
         deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
+        while True:
+            if self.deliver is not None:
+                self.deliver()
+            with self._lock:
                 found = [
                     c for c in self._calls if c.method == method and (where is None or where(c))
                 ]
@@ -193,229 +80,4 @@ class FakeSlack:
                         f"expected {count} {method} call(s) within {timeout}s, got {len(found)}: "
                         f"{[c.method for c in self._calls]}"
                     )
-                self._lock.wait(remaining)
-
-    def reset_calls(self) -> None:
-        with self._lock:
-            self._calls.clear()
-
-    # -- serving ---------------------------------------------------------------------------
-    def _record(self, call: Call) -> Failure | None:
-        with self._lock:
-            self._calls.append(call)
-            self._lock.notify_all()
-            queue = self._failures.get(call.method)
-            failure = queue.pop(0) if queue else self._standing.get(call.method)
-            call.failed = failure is not None and (failure.status != 200 or bool(failure.error))
-            return failure
-
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
-            self, "_api_" + method.replace(".", "_"), None
-        )
-        return handler(params) if handler else {"ok": True}
-
-    def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
-
-    def _api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://tidewater.slack.com/",
-            "team": "Tidewater",
-            "user": "missionbot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            **self.auth_test,
-        }
-
-    def _api_auth_teams_list(self, _params: dict[str, Any]) -> dict[str, Any]:
-        teams = [{"id": team, "name": team.lower()} for team in self.org_teams]
-        return {"ok": True, "teams": teams, "response_metadata": {"next_cursor": ""}}
-
-    def _api_apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
-        if self.socket_mode_url is None:
-            return {"ok": False, "error": "invalid_auth"}
-        return {"ok": True, "url": self.socket_mode_url}
-
-    def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        channel = params.get("channel")
-        known = self.channels.get(str(channel))
-        if known is not None and known.get("is_archived"):
-            return {"ok": False, "error": "is_archived"}
-        if known is not None and not known.get("is_member", True):
-            # As Slack answers: a private channel the bot isn't in doesn't exist for it.
-            error = "channel_not_found" if known.get("is_private") else "not_in_channel"
-            return {"ok": False, "error": error}
-        return {"ok": True, "channel": channel, "ts": self._next_ts(), "message": params}
-
-    def _api_chat_postEphemeral(self, _params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
-
-    def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        channel, ts = params.get("channel", ""), str(params.get("message_ts", ""))
-        link = f"https://tidewater.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-        if ts in self.thread_of:
-            # As Slack links a reply: to its thread, naming the thread and the channel.
-            link += f"?thread_ts={self.thread_of[ts]}&cid={channel}"
-        return {"ok": True, "channel": channel, "permalink": link}
-
-    def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("name") or not params.get("timestamp"):
-            return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True}
-
-    def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self.usergroups.get(str(params.get("usergroup", "")))
-        if group is None:
-            return {"ok": False, "error": "no_such_subteam"}
-        return {"ok": True, "users": list(group)}
-
-    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = params.get("user", "")
-        user = self.users.get(user_id)
-        if user is None and not user_id.startswith("UNKNOWN"):
-            user = default_user(user_id)
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
-
-    def _api_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The known users a page at a time, with Slack's cursor (an opaque offset here)."""
-        members = list(self.users.values())
-        start = int(params.get("cursor") or 0)
-        limit = int(params.get("limit") or 200)
-        page = members[start : start + limit]
-        after = start + len(page)
-        cursor = str(after) if after < len(members) else ""
-        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
-
-    def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = params.get("channel", "")
-        known = self.channels.get(channel_id)
-        if known is None and channel_id.startswith("D"):
-            # A DM between two people is invisible to the bot.
-            return {"ok": False, "error": "channel_not_found"}
-        if known is not None and known.get("is_private") and not known.get("is_member", True):
-            # As Slack answers: a private channel the bot isn't in doesn't exist for it.
-            return {"ok": False, "error": "channel_not_found"}
-        # Unless a test says otherwise, a public channel the bot is in, as Slack describes it.
-        channel = {
-            "id": channel_id,
-            "name": channel_id.lower(),
-            "is_channel": True,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": False,
-            "is_archived": False,
-            "is_shared": False,
-            "is_ext_shared": False,
-            "is_org_shared": False,
-            "is_member": True,
-        }
-        channel.update(known or {})
-        return {"ok": True, "channel": channel}
-
-    def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        users = str(params.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.replace(",", "")[:20]}}
-
-    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": "V" + str(next(self._ts)), **_json(params["view"])}}
-
-    _api_views_publish = _api_views_open
-    _api_views_update = _api_views_open
-
-    def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        file_id = f"F{next(self._ts)}"
-        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
-
-    def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        files = _json(params.get("files", "[]"))
-        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                if self.path.startswith("/upload/"):
-                    fake.uploads[self.path.rsplit("/", 1)[1]] = raw
-                    fake._record(Call("upload", {"file_id": self.path.rsplit("/", 1)[1]}, headers))
-                    self._send(200, b"OK", "text/plain")
-                    return
-                params = _parse(raw, headers.get("content-type", ""))
-                if self.path.startswith("/response/"):
-                    method = "response_url"
-                    params["_url"] = self.path
-                elif self.path.startswith("/api/"):
-                    method = self.path[len("/api/") :].split("?")[0]
-                else:
-                    self._send(404, b"not found", "text/plain")
-                    return
-                call = Call(method, params, headers)
-                failure = fake._record(call)
-                if fake.latency is not None:
-                    time.sleep(random.uniform(*fake.latency))
-                if failure is not None:
-                    time.sleep(failure.delay)
-                call.answered = time.monotonic()
-                if failure is not None and failure.status == 200 and failure.error is None:
-                    failure = None  # only slow: answers normally, late
-                if failure is not None:
-                    if failure.status != 200:
-                        extra = {}
-                        if failure.retry_after is not None:
-                            extra["Retry-After"] = str(failure.retry_after)
-                        body = json.dumps({"ok": False, "error": failure.error or "ratelimited"})
-                        self._send(failure.status, body.encode(), "application/json", extra)
-                        return
-                    body = json.dumps({"ok": False, "error": failure.error})
-                    self._send(200, body.encode(), "application/json")
-                    return
-                if method == "response_url":
-                    self._send(200, b"ok", "text/plain")
-                    return
-                answer = fake._answer(method, params)
-                self._send(200, json.dumps(answer).encode(), "application/json")
-
-            def _send(
-                self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None
-            ) -> None:
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(body)))
-                for name, value in (extra or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                # A slow answer the bot stopped waiting for has nobody left to read it.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-        return Handler
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
-    text = raw.decode("utf-8", errors="replace")
-    if "json" in content_type:
-        return json.loads(text or "{}")
-    params: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
-    for key in ("blocks", "view", "attachments"):
-        if isinstance(params.get(key), str):
-            params[key] = json.loads(params[key])
-    return params
+                self._lock.wait(min(remaining, RECHECK_S) if self.deliver else remaining)

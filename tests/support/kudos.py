@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.db.engine import Database
 from bot.db.models import Kudos, KudosAllowance, OutboxMessage
 from bot.slack.ids import GIVE_KUDOS, KudosBlock, KudosInput, Shortcut, View
+from tests.support.delivery import deliver_all
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_client import DEFAULT_CHANNEL, DEFAULT_USER
 
@@ -147,9 +148,11 @@ def give_kudos_button(value: str | None, channel: str | None = DEFAULT_CHANNEL) 
 
 
 def outbox_settled(database: Database, timeout: float = 10.0) -> None:
-    """Wait until the sender has nothing left to send (every outbox row sent, failed or dropped)."""
+    """Deliver until the sender has nothing left to send (every outbox row sent, failed or
+    dropped); rows due later (a retry) are waited for."""
     deadline = time.monotonic() + timeout
     while True:
+        deliver_all()
         with database.reading() as session:
             waiting = session.scalar(
                 select(func.count())
