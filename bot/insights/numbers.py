@@ -197,15 +197,18 @@ def _where(
     return conditions
 
 
-def weeks_of(window: Window, today: dt.date, most: int = MOST_WEEKS) -> tuple[Period, ...]:
-    """The Monday-to-Sunday weeks the window touches (its last `most`); for all time, or a
-    window still running, up to today's week."""
+def weeks_of(
+    window: Window, today: dt.date, most: int = MOST_WEEKS, *, fixed: bool = False
+) -> tuple[Period, ...]:
+    """The Monday-to-Sunday weeks the window touches (its last `most`), or with `fixed` the
+    `most` weeks ending with its last; for all time, or a window still running, up to today's
+    week."""
     last = today
     if window.end is not None and window.end <= today:
         last = window.end - dt.timedelta(days=1)
     final = period_of(PeriodKind.WEEK, last)
     assert final.start is not None
-    count = most if window.start is None else (final.start - window.start).days // 7 + 1
+    count = most if fixed or window.start is None else (final.start - window.start).days // 7 + 1
     count = max(1, min(most, count))
     return tuple(
         period_of(PeriodKind.WEEK, final.start - dt.timedelta(weeks=n))
@@ -366,7 +369,7 @@ def principle_rows(
             .group_by(Kudos.principle_id)
         )
     }
-    weeks = weeks_of(window, today, WEEKS)
+    weeks = weeks_of(window, today, WEEKS, fixed=True)
     weekly = _weekly(
         session,
         _where(team_id, (None, None), filters, catalog),
@@ -411,7 +414,9 @@ def principle_detail(
     narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
     row = principle_rows(session, team_id, window, narrowed, today=today)
     if not row:  # retired, with nothing in the window
-        row = (PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS))),)
+        row = (
+            PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS, fixed=True))),
+        )
     weeks = weeks_of(window, today)
     history = _weekly(
         session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone

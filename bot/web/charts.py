@@ -34,11 +34,13 @@ def _data_uri(figure: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, *, left: float = 0.08) -> Figure:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), layout="constrained")
+    # Fixed margins: a constrained layout measured every label first, doubling the time.
+    figure = Figure(figsize=(width, height))
+    figure.subplots_adjust(left=left, right=0.97, top=0.95, bottom=min(0.5, 0.5 / height))
     FigureCanvasSVG(figure)
     return figure
 
@@ -49,7 +51,7 @@ def _clip(label: str) -> str:
 
 def bars(labels: Sequence[str], values: Sequence[int]) -> str:
     """Horizontal bars, largest first as given."""
-    figure = _figure(7, 0.9 + 0.32 * max(1, len(labels)))
+    figure = _figure(7, 0.9 + 0.32 * max(1, len(labels)), left=0.36)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     axes.barh(positions, values, color=GREEN)
@@ -82,6 +84,7 @@ def weekly(weeks: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) ->
 
 def sparkline(values: Sequence[int]) -> str:
     figure = _figure(1.6, 0.35)
+    figure.subplots_adjust(left=0, right=1, top=1, bottom=0)
     axes = figure.add_subplot()
     axes.plot(range(len(values)), values, color=GREEN, linewidth=1.2)
     axes.set_ylim(bottom=0, top=max(1, *values) * 1.1)

@@ -86,6 +86,9 @@ def _view(page: Page, person_id: str | None = None) -> View:
     unknown = sorted(set(request.args) - ALLOWED_ARGS)
     if unknown:
         raise InvalidView(f"The dashboard has no filter called {unknown[0][:40]!r}.")
+    repeated = next((k for k in request.args if len(request.args.getlist(k)) > 1), None)
+    if repeated:
+        raise InvalidView(f"The address gives {repeated!r} more than once.")
     shape = request.args.get("format", "html")
     if shape not in FORMATS:
         raise InvalidView("The format can be html, json or csv.")

@@ -41,7 +41,11 @@ class Spark:
     """A row's 12 weeks: drawn as a sparkline, given as numbers in JSON and CSV."""
 
     values: tuple[int, ...]
-    image: str
+
+    @property
+    def image(self) -> str:
+        """Drawn when a page shows it (JSON and CSV never do)."""
+        return charts.sparkline(self.values)
 
     def __str__(self) -> str:
         return " ".join(str(v) for v in self.values)
@@ -56,9 +60,14 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
-    chart: str | None = None  # a data: URI
+    # Draws the chart as a data: URI, when a page shows it (JSON and CSV never do).
+    draw: Callable[[], str] | None = None
     chart_alt: str = ""
     empty: str = "Nothing in this period."
+
+    @property
+    def chart(self) -> str | None:
+        return self.draw() if self.draw is not None else None
 
     def records(self) -> list[dict[str, object]]:
         return [
@@ -122,7 +131,7 @@ def _weekly_table(name: str, title: str, series: Sequence[tuple[str, Sequence[We
         title,
         ("Week starting", *(n for n, _s in series)),
         rows,
-        charts.weekly(
+        lambda: charts.weekly(
             [f"{w.start:%-d %b}" for w in weeks], [(n, [w.count for w in s]) for n, s in series]
         ),
         f"{title}, a line per series; the table beside it has the numbers.",
@@ -139,7 +148,11 @@ def _principle_counts(
         title,
         ("Principle", "Kudos"),
         rows,
-        charts.bars([_principle_label(c.principle.info) for c in shown], [c.count for c in shown])
+        (
+            lambda: charts.bars(
+                [_principle_label(c.principle.info) for c in shown], [c.count for c in shown]
+            )
+        )
         if shown
         else None,
         f"{title}, as bars; the table beside it has the numbers.",
@@ -202,7 +215,7 @@ def principles_tables(rows: Sequence[PrincipleRow], links: Links) -> list[Table]
             r.givers,
             r.receivers,
             _share(r),
-            Spark(tuple(w.count for w in r.weekly), charts.sparkline([w.count for w in r.weekly])),
+            Spark(tuple(w.count for w in r.weekly)),
         )
         for r in rows
     )
@@ -333,9 +346,11 @@ def _board(name: str, title: str, entries: Sequence[Ranked], links: Links, weigh
         title,
         columns,
         rows,
-        charts.bars(
-            [f"{e.rank}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
-            [e.kudos for e in shown],
+        (
+            lambda: charts.bars(
+                [f"{e.rank}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
+                [e.kudos for e in shown],
+            )
         )
         if shown
         else None,
@@ -400,7 +415,7 @@ def health_tables(health: Health, links: Links) -> list[Table]:
             )
             for p in health.principles
         ),
-        charts.health_heatmap(health),
+        lambda: charts.health_heatmap(health),
         "Kudos per principle per week as a heatmap; the table has the numbers.",
     )
     quiet = Table(
