@@ -418,3 +418,19 @@ def test_slack_id_token_claims_are_all_checked() -> None:
         ).team_id
         == "TGRID0001"
     )
+
+
+def test_kudos_dashboard_answers_with_a_link_that_signs_in_through_the_bot(bot: Bot) -> None:
+    reply = bot.command("/kudos", "dashboard")
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    url = reply.text.split("<", 1)[1].split("|", 1)[0]
+    public = bot.runtime.settings.missionbot_public_url
+    assert url.startswith(public + "/dashboard/login/")
+    opened = bot.get(url.removeprefix(public))  # served beside /slack/events, on one port
+    assert opened.status == 302
+    assert opened.headers["Location"].endswith("/dashboard/")
+    assert "HttpOnly" in opened.headers["Set-Cookie"]
+    assert bot.get(url.removeprefix(public)).status == 400  # once only
+    assert bot.get("/healthz").status == 200  # the Slack side is still there
+    assert "dashboard" in bot.command("/kudos", "help").text
