@@ -21,6 +21,7 @@ from bot.db.engine import Database
 from bot.db.models import Person as PersonRow
 from bot.web.app import CSP
 from bot.web.oidc import ISSUER, OidcRefused, check_claims
+from tests.conftest import Bot
 from tests.support.dashboard import (
     ANA,
     ANA_BEN_SECRET,
