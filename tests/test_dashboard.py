@@ -6,12 +6,15 @@ dashboard` through the real Bolt app."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
@@ -46,6 +49,7 @@ from tests.support.dashboard import (
     populate,
     signed_in,
 )
+from tests.support.fake_slack import FakeSlack
 
 EVERYONE_PAGES = [
     "/dashboard",
@@ -435,3 +439,67 @@ def test_kudos_dashboard_answers_with_a_link_that_signs_in_through_the_bot(bot: 
     assert bot.get(url.removeprefix(public)).status == 400  # once only
     assert bot.get("/healthz").status == 200  # the Slack side is still there
     assert "dashboard" in bot.command("/kudos", "help").text
+
+
+def _id_token(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.signature"
+
+
+def test_sign_in_with_slack_checks_state_nonce_and_team(
+    db_url: str, slack: FakeSlack, clock: Clock
+) -> None:
+    database = Database(db_url)
+    populate(database)
+    settings = dashboard_settings(
+        db_url, slack_client_id="123.456", slack_client_secret="shh", slack_api_url=slack.api_url
+    )
+    app = dashboard(settings, database, clock)
+    answers: list[dict[str, Any]] = []
+    slack._api_openid_connect_token = lambda _params: answers.pop(0)  # type: ignore[attr-defined]
+
+    def start(client: Any) -> dict[str, str]:
+        reply = client.get("/dashboard/login/slack")
+        assert reply.status_code == 302
+        query = dict(parse_qsl(urlsplit(reply.headers["Location"]).query))
+        assert reply.headers["Location"].startswith("https://slack.com/openid/connect/authorize?")
+        assert query["redirect_uri"] == "http://dashboard.test/dashboard/login/slack/callback"
+        return query
+
+    def token(nonce: str, team: str = TEAM) -> dict[str, Any]:
+        claims = {
+            "iss": "https://slack.com",
+            "aud": "123.456",
+            "exp": NOW.timestamp() + 300,
+            "nonce": nonce,
+            "https://slack.com/team_id": team,
+            "https://slack.com/user_id": ANA,
+        }
+        return {"ok": True, "id_token": _id_token(claims)}
+
+    try:
+        browser = app.test_client()
+        assert b"Sign in with Slack" in browser.get("/dashboard/signin").data
+        query = start(browser)
+        callback = f"/dashboard/login/slack/callback?code=c1&state={query['state']}"
+        stranger = app.test_client()  # the state belongs to the browser that started
+        assert stranger.get(callback).status_code == 400
+        answers.append(token(query["nonce"]))
+        assert browser.get(callback).status_code == 302
+        assert browser.get("/dashboard").status_code == 200
+        assert browser.get(callback).status_code == 400  # the state is used once
+        query = start(browser)
+        answers.append(token("another-nonce"))
+        callback = f"/dashboard/login/slack/callback?code=c2&state={query['state']}"
+        assert browser.get(callback).status_code == 403
+        assert browser.get("/dashboard").status_code == 302
+        query = start(browser)
+        answers.append(token(query["nonce"], team="TFOREIGN1"))
+        callback = f"/dashboard/login/slack/callback?code=c3&state={query['state']}"
+        refused = browser.get(callback)
+        assert refused.status_code == 403
+        assert b"doesn&#39;t serve" in refused.data
+    finally:
+        database.dispose()

@@ -260,9 +260,7 @@ def _totals(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Tota
     return Totals(int(row[0]), int(row[1]), int(row[2]))
 
 
-def _per_principle(
-    session: Session, conditions: Sequence[ColumnElement[bool]], who: ColumnElement[str] | None
-) -> Counter[int]:
+def _per_principle(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Counter[int]:
     query = select(Kudos.principle_id, func.count()).where(*conditions)
     rows = session.execute(query.group_by(Kudos.principle_id))
     return Counter({int(p): int(n) for p, n in rows})
@@ -333,7 +331,7 @@ def overview(
     )
     weeks = weeks_of(window, today)
     weekly = _weekly(session, _where(team_id, (None, None), filters, catalog), weeks, window.zone)
-    counts = _per_principle(session, conditions, None)
+    counts = _per_principle(session, conditions)
     by_principle = _by_principle(catalog, counts)
     quiet = tuple(
         ref.info for pid, ref in catalog.items() if not ref.retired and not counts.get(pid)
@@ -448,8 +446,8 @@ def person_page(
     ).one()
     return PersonPage(
         user_id=user_id,
-        received=_by_principle(catalog, _per_principle(session, received_where, None)),
-        given=_by_principle(catalog, _per_principle(session, given_where, None)),
+        received=_by_principle(catalog, _per_principle(session, received_where)),
+        given=_by_principle(catalog, _per_principle(session, given_where)),
         weekly_received=_weekly(
             session, [*everywhere, Kudos.receiver_id == user_id], weeks, window.zone
         ).get(None, _empty_weeks(weeks)),

@@ -326,10 +326,13 @@ def health() -> Any:
             "Promise health covers the whole workspace: it takes a period but no filters."
         )
     window = view.window
-    kind = window.kind or PeriodKind.ALL
-    period = Period(kind, window.start, window.end) if window.kind else Period(PeriodKind.ALL)
-    if window.kind is None:  # a custom range: its own dates, labelled as a range
-        period = Period(PeriodKind.MONTH, window.start, window.end)
+    # The report reads only the period's dates (its trend ends with their last week); a custom
+    # range is given as its dates.
+    period = (
+        Period(window.kind or PeriodKind.MONTH, window.start, window.end)
+        if window.start is not None
+        else Period(PeriodKind.ALL)
+    )
     report = _read(
         lambda s: promise_health(
             session=s,
