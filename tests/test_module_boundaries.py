@@ -5,9 +5,8 @@ The domain modules are, by rule, every module under bot/ except the Slack adapte
 entry points: bot/slack/, bot/blocks/ (Block Kit), bot/cli.py, bot/__main__.py,
 bot/runtime.py, bot/console/ (Slack's stand-in for `missionbot console`) and bot/web/ (the
 dashboard: user groups and Sign in with Slack come from Slack; its numbers are bot/insights/).
-That includes the domain packages bot/daily/ (the posting flow and its jobs too), bot/kudos/, bot/reports/ and
-bot/mission/. A new package under bot/ is domain unless
-added to `ADAPTERS`.
+That includes the domain packages bot/daily/ (the posting flow and its jobs too), bot/kudos/,
+bot/reports/ and bot/mission/. A new package under bot/ is domain unless added to `ADAPTERS`.
 """
 
 from __future__ import annotations
