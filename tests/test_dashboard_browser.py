@@ -84,7 +84,8 @@ def test_sign_in_open_every_page_and_filter(
     browser: Any, sqlite_template: Path, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     url = copy_sqlite(sqlite_template, tmp_path)
     database = Database(url)
@@ -106,12 +107,12 @@ def test_sign_in_open_every_page_and_filter(
         before = kudos_shown(browser)
         Select(browser.find_element(By.NAME, "principle")).select_by_value("no-surprises")
         browser.find_element(By.CSS_SELECTOR, ".picker button").click()
-        assert "principle=no-surprises" in browser.current_url
+        WebDriverWait(browser, 60).until(expected.url_contains("principle=no-surprises"))
         assert (before, kudos_shown(browser)) == ("5", "2")
         assert console_errors(browser) == []
         # Signing out is a form with its CSRF token; afterwards the pages ask to sign in.
         browser.find_element(By.CSS_SELECTOR, ".signout button").click()
-        assert browser.current_url == base + "/dashboard/signin"
+        WebDriverWait(browser, 60).until(expected.url_to_be(base + "/dashboard/signin"))
         browser.get(base + "/dashboard")
         assert browser.current_url == base + "/dashboard/signin"
         # A non-manager meets the friendly 403 on a manager's page.
