@@ -50,6 +50,7 @@ from tests.support.dashboard import (
     signed_in,
 )
 from tests.support.fake_slack import FakeSlack
+from tests.support.reports import kudos_row, principle_ids, seed
 
 EVERYONE_PAGES = [
     "/dashboard",
@@ -503,3 +504,24 @@ def test_sign_in_with_slack_checks_state_nonce_and_team(
         assert b"doesn&#39;t serve" in refused.data
     finally:
         database.dispose()
+
+
+def test_periods_are_the_viewers_calendar_across_dst(world: tuple[Flask, Database]) -> None:
+    """03:30 UTC on 1 November 2026 is Sunday 1 November in Berlin but still Saturday 31 October
+    in New York (EDT ends at 06:00 UTC that day): ANA (Berlin) counts it in November, CARL
+    (New York) in October."""
+    app, database = world
+    plain = principle_ids(database, TEAM)["plain-words"]
+    edge = dt.datetime(2026, 11, 1, 3, 30, tzinfo=dt.UTC)
+    seed(database, [kudos_row(TEAM, ANA, CARL, plain, edge, message="at the edge")])
+
+    def kudos(viewer: str, period: str) -> int:
+        client = signed_in(app, database, viewer)
+        reply = client.get(f"/dashboard?period={period}&format=json")
+        assert reply.json["period"]["timezone"] in ("Europe/Berlin", "America/New_York")
+        return int(reply.json["tables"]["summary"][0]["This period"])
+
+    assert (kudos(ANA, "2026-11"), kudos(ANA, "2026-10")) == (6, 2)
+    assert (kudos(CARL, "2026-11"), kudos(CARL, "2026-10")) == (5, 3)
+    custom = "custom&from=2026-11-01&to=2026-11-01"
+    assert (kudos(ANA, custom), kudos(CARL, custom)) == (1, 0)
