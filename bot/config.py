@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
     # Newcomers get one principle a working day by DM (bot/daily/drip.py).
     missionbot_onboarding_drip: bool = False
+    # The dashboard (bot/web/): the address people open it at, where sign-in links point.
+    missionbot_public_url: str = "http://localhost:3000"
+    # Signs the dashboard's session cookies; unset, it is derived from SLACK_SIGNING_SECRET.
+    missionbot_dashboard_secret: SecretStr | None = None
+    # Sign in with Slack (OpenID Connect) on the dashboard, when both are set.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -67,6 +74,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("missionbot_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the dashboard's address, such as https://kudos.example.com")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -31,6 +31,8 @@ from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
 from bot.slack.outbound.daily import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
+from bot.web.groups import SlackGroups
+from bot.web.mount import Mount
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,19 @@ class Runtime:
     sender: Sender | None = None
     # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
     drip: OnboardingDripJob | None = None
+    clock: Clock = utcnow
 
-    def wsgi(self) -> MissionbotWsgi:
+    def wsgi(self) -> Mount:
+        """Slack's endpoint and the health check, with the dashboard beside them."""
+        from bot.web.app import create_dashboard  # Flask is imported when served, not before
+
         secret = self.settings.slack_signing_secret
-        return MissionbotWsgi(
+        slack = MissionbotWsgi(
             self.app, self.database, secret.get_secret_value() if secret else None
         )
+        groups = SlackGroups(create_web_client(self.settings))
+        dashboard = create_dashboard(self.settings, self.database, groups=groups, clock=self.clock)
+        return Mount(slack, dashboard)
 
     def close(self) -> None:
         if self.sender is not None:
@@ -100,6 +109,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         people=people,
         sender=sender,
         drip=drip,
+        clock=clock,
     )
 
 
@@ -190,7 +200,8 @@ def _serve_http(runtime: Runtime) -> None:
     settings = runtime.settings
     server = HttpServer(runtime, host=settings.host, port=settings.port)
     log.info(
-        "listening on http://%s:%s (Slack endpoint /slack/events, health /healthz)",
+        "listening on http://%s:%s (Slack endpoint /slack/events, dashboard /dashboard, "
+        "health /healthz)",
         settings.host,
         server.port,
     )

@@ -3,10 +3,10 @@ own, and the domain modules never reach Slack.
 
 The domain modules are, by rule, every module under bot/ except the Slack adapters and the
 entry points: bot/slack/, bot/blocks/ (Block Kit), bot/cli.py, bot/__main__.py,
-bot/runtime.py and bot/console/ (Slack's stand-in for `missionbot console`). That includes the
-domain packages bot/daily/ (the posting flow and its jobs too), bot/kudos/, bot/reports/ and
-bot/mission/. A new package under bot/ is domain unless
-added to `ADAPTERS`.
+bot/runtime.py, bot/console/ (Slack's stand-in for `missionbot console`) and bot/web/ (the
+dashboard: user groups and Sign in with Slack come from Slack; its numbers are bot/insights/).
+That includes the domain packages bot/daily/ (the posting flow and its jobs too), bot/kudos/,
+bot/reports/ and bot/mission/. A new package under bot/ is domain unless added to `ADAPTERS`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "bot"
-ADAPTERS = ("bot.slack", "bot.blocks", "bot.cli", "bot.__main__", "bot.runtime", "bot.console")
+ADAPTERS = (
+    "bot.slack",
+    "bot.blocks",
+    "bot.cli",
+    "bot.__main__",
+    "bot.runtime",
+    "bot.console",
+    "bot.web",
+)
 DOMAIN_PACKAGES = ("bot.daily", "bot.kudos", "bot.reports", "bot.mission")
 SLACK = ("slack_bolt", "slack_sdk")
 

@@ -25,6 +25,7 @@ HELP = (
     ("as @carol", "become someone else (@carol is a manager)"),
     ("in #support", "go to another channel"),
     ("home", "open the bot's App Home tab"),
+    ("dashboard", "a sign-in link to the web dashboard, for whoever you are now"),
     ("click N", "press button [N]"),
     ("shortcut N", "“Give kudos for this” on message #N"),
     ("react N :emoji:", "react to message #N"),
@@ -38,6 +39,7 @@ CONSOLE_WORDS = (
     "as",
     "in",
     "home",
+    "dashboard",
     "click",
     "shortcut",
     "react",
@@ -183,6 +185,8 @@ def parse(line: str, workspace: Workspace) -> Command:
         return _react(rest)
     if name == "clock":
         return MoveClock(rest)
+    if name == "dashboard":  # as `/kudos dashboard` typed in Slack
+        return _slash("/kudos", "dashboard", workspace)
     simple: dict[str, Command] = {
         "home": OpenHome(),
         "who": Who(),

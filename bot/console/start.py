@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sys
+import threading
 from collections.abc import Callable
 from typing import IO
 
@@ -34,7 +35,7 @@ from bot.console.typed import too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import HttpServer, Runtime, build_runtime
 from bot.text import clipped
 
 DEFAULT_DATABASE = "missionbot-console.db"
@@ -113,6 +114,7 @@ def run_console(
     except BaseException:
         standin.stop()
         raise
+    dashboard: HttpServer | None = None
     try:
         executor = TrackedExecutor(runtime.app.listener_runner.listener_executor)
         runtime.app.listener_runner.listener_executor = executor
@@ -126,6 +128,7 @@ def run_console(
                 else "Demo data: already there.",
                 style="dim",
             )
+        dashboard = _serve_dashboard(runtime)
         session = Session(
             runtime=runtime,
             standin=standin,
@@ -139,8 +142,18 @@ def run_console(
         _banner(session, settings, empty=not demo_data and _no_kudos(runtime))
         return session.run()
     finally:
+        if dashboard is not None:
+            dashboard.stop()
         runtime.close()
         standin.stop()
+
+
+def _serve_dashboard(runtime: Runtime) -> HttpServer:
+    """The web dashboard on a free local port, where the `dashboard` command's links point."""
+    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.2)
+    runtime.settings.missionbot_public_url = f"http://127.0.0.1:{server.port}"
+    threading.Thread(target=server.run, name="dashboard", daemon=True).start()
+    return server
 
 
 def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
@@ -150,6 +163,10 @@ def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
     tips = (
         f"You are @{session.user.handle} in #{session.channel.name}, with six colleagues "
         "(`who`). Type `help` for the console commands, or `/mission` as in Slack."
+    )
+    tips += (
+        f" The dashboard is at {settings.missionbot_public_url}/dashboard: type `dashboard` "
+        "for a sign-in link."
     )
     if empty:
         tips += " Start with --demo-data for three months of kudos."

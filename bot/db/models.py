@@ -398,3 +398,19 @@ class OnboardingDrip(Base):
     # Why it ended, and when: "seen all", "stopped" (the button), "left" (deactivated).
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class DashboardSignin(Base):
+    """A sign-in link for the dashboard (`/kudos dashboard`): single use, for one person of one
+    workspace, until `expires_at`. Only a hash of the link's token is kept, so the table
+    can't be read back into working links."""
+
+    __tablename__ = "dashboard_signins"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    user_id: Mapped[str] = mapped_column(UserId)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

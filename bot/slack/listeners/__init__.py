@@ -12,6 +12,7 @@ from bot.slack.commands import ROUTERS
 from bot.slack.listeners import (
     conversations,
     daily,
+    dashboard,
     health,
     home,
     kudos,
@@ -28,6 +29,7 @@ from bot.slack.listeners import (
 FEATURES = (
     conversations,
     daily,
+    dashboard,
     health,
     home,
     kudos,

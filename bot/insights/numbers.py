@@ -1,0 +1,575 @@
+"""The dashboard's numbers: one function per page, each over (session, team, window, filters).
+
+Every count is of kudos not withdrawn, one kudos to three people being three kudos, as in the
+Slack reports; ranks are competition ranks (1, 2, 2, 4), as in Slack. Words (`Quote`) follow
+the audience rule (bot/audience.py) for the viewer; counts are whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.audience import QuoteScope, quotable
+from bot.db.models import Kudos, Principle
+from bot.db.models import Person as PersonRow
+from bot.insights.window import Filters, InvalidView, Window
+from bot.mission.service import PrincipleInfo, numbered
+from bot.people import find_people
+from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, _Counts
+from bot.reports.leaderboard import Range, counted
+from bot.reports.periods import Period, PeriodKind, period_of
+from bot.reports.weighted import SCORE_PLACES
+
+# The longest weekly trend drawn; a longer window shows its last weeks.
+MOST_WEEKS = 26
+QUOTES_SHOWN = 20
+LISTED = 500  # people listed on the 60-day lists (the count is whole)
+INACTIVE_DAYS = 60
+TOP = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleRef:
+    info: PrincipleInfo
+    retired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    kudos: int
+    givers: int
+    receivers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    start: dt.date
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleCount:
+    principle: PrincipleRef
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    totals: Totals
+    previous: Totals | None
+    active_people: int
+    weekly: tuple[Week, ...]
+    by_principle: tuple[PrincipleCount, ...]
+    quiet: tuple[PrincipleInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleRow:
+    principle: PrincipleRef
+    kudos: int
+    givers: int
+    receivers: int
+    top_receivers: int
+    weekly: tuple[Week, ...]  # the last 12 weeks of the window
+
+    @property
+    def top_share(self) -> float | None:
+        return self.top_receivers / self.kudos if self.kudos else None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A kudos the viewer may read: its words, who gave it to whom, when."""
+
+    created_at: dt.datetime
+    giver_id: str
+    receiver_id: str
+    principle: PrincipleInfo
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleDetail:
+    row: PrincipleRow
+    history: tuple[Week, ...]
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPage:
+    user_id: str
+    received: tuple[PrincipleCount, ...]
+    given: tuple[PrincipleCount, ...]
+    weekly_received: tuple[Week, ...]
+    weekly_given: tuple[Week, ...]
+    first_recognised: dt.datetime | None
+    last_recognised: dt.datetime | None
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    user_id: str
+    last: dt.datetime | None  # their last kudos received (or given), ever
+
+
+@dataclass(frozen=True, slots=True)
+class QuietPeople:
+    since: dt.datetime
+    not_recognised: tuple[Quiet, ...]
+    not_recognised_total: int
+    gave_nothing: tuple[Quiet, ...]
+    gave_nothing_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    rank: int
+    user_id: str
+    score: float
+    kudos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Boards:
+    receivers: tuple[Ranked, ...]
+    givers: tuple[Ranked, ...]
+    weighted: tuple[Ranked, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str
+    members: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    groups: tuple[Group, ...]
+    # kudos[i][j]: given by members of groups[i] to members of groups[j]
+    kudos: tuple[tuple[int, ...], ...]
+    pairs: tuple[Pair, ...]
+
+
+# --- shared parts ----------------------------------------------------------------------------
+
+
+def principles(session: Session, team_id: str) -> dict[int, PrincipleRef]:
+    """Every principle of the team by id, active ones first in file order, then retired."""
+    rows = session.scalars(
+        select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
+    ).all()
+    infos = numbered(rows)
+    ordered = sorted(rows, key=lambda r: (r.retired_at is not None, r.position))
+    return {r.id: PrincipleRef(infos[r.id], r.retired_at is not None) for r in ordered}
+
+
+def find_principle(catalog: Mapping[int, PrincipleRef], key: str) -> PrincipleRef:
+    for ref in catalog.values():
+        if ref.info.key == key:
+            return ref
+    raise InvalidView("There is no principle with that key in this workspace.")
+
+
+def _where(
+    team_id: str, bounds: Range, filters: Filters, catalog: Mapping[int, PrincipleRef]
+) -> list[ColumnElement[bool]]:
+    conditions = counted(team_id, bounds)
+    if filters.channel_id:
+        conditions.append(Kudos.channel_id == filters.channel_id)
+    if filters.principle_key:
+        conditions.append(
+            Kudos.principle_id == find_principle(catalog, filters.principle_key).info.id
+        )
+    if filters.members is not None:
+        members = sorted(filters.members)
+        conditions.append(or_(Kudos.giver_id.in_(members), Kudos.receiver_id.in_(members)))
+    return conditions
+
+
+def weeks_of(
+    window: Window, today: dt.date, most: int = MOST_WEEKS, *, fixed: bool = False
+) -> tuple[Period, ...]:
+    """The Monday-to-Sunday weeks the window touches (its last `most`), or with `fixed` the
+    `most` weeks ending with its last; for all time, or a window still running, up to today's
+    week."""
+    last = today
+    if window.end is not None and window.end <= today:
+        last = window.end - dt.timedelta(days=1)
+    final = period_of(PeriodKind.WEEK, last)
+    assert final.start is not None
+    count = most if fixed or window.start is None else (final.start - window.start).days // 7 + 1
+    count = max(1, min(most, count))
+    return tuple(
+        period_of(PeriodKind.WEEK, final.start - dt.timedelta(weeks=n))
+        for n in range(count - 1, -1, -1)
+    )
+
+
+def _weekly(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    weeks: Sequence[Period],
+    zone: ZoneInfo,
+    by: Any = None,
+) -> dict[object, tuple[Week, ...]]:
+    """Kudos per week (per `by`, or in all under the key None): a conditional sum a week."""
+    edges = [week.bounds(zone) for week in weeks]
+    columns = [
+        func.sum(case((and_(Kudos.created_at >= start, Kudos.created_at < end), 1), else_=0))
+        for start, end in edges
+    ]
+    query = select(*([by] if by is not None else []), *columns).where(
+        *conditions, Kudos.created_at >= edges[0][0], Kudos.created_at < edges[-1][1]
+    )
+    if by is not None:
+        query = query.group_by(by)
+    found: dict[object, tuple[Week, ...]] = {}
+    for row in session.execute(query):
+        key, counts = (row[0], row[1:]) if by is not None else (None, row)
+        found[key] = tuple(
+            Week(week.start, int(n or 0))
+            for week, n in zip(weeks, counts, strict=True)
+            if week.start is not None
+        )
+    return found
+
+
+def _empty_weeks(weeks: Sequence[Period]) -> tuple[Week, ...]:
+    return tuple(Week(w.start, 0) for w in weeks if w.start is not None)
+
+
+def _totals(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Totals:
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(Kudos.giver_id)),
+            func.count(func.distinct(Kudos.receiver_id)),
+        ).where(*conditions)
+    ).one()
+    return Totals(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _per_principle(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Counter[int]:
+    query = select(Kudos.principle_id, func.count()).where(*conditions)
+    rows = session.execute(query.group_by(Kudos.principle_id))
+    return Counter({int(p): int(n) for p, n in rows})
+
+
+def _by_principle(
+    catalog: Mapping[int, PrincipleRef], counts: Counter[int]
+) -> tuple[PrincipleCount, ...]:
+    rows = [
+        PrincipleCount(ref, counts.get(pid, 0))
+        for pid, ref in catalog.items()
+        if not ref.retired or counts.get(pid)
+    ]
+    return tuple(sorted(rows, key=lambda r: -r.count))
+
+
+def active_people(session: Session, team_id: str, members: frozenset[str] | None = None) -> int:
+    """People in the workspace's directory who are neither bots nor deactivated."""
+    query = select(func.count()).where(*_active(team_id))
+    if members is not None:
+        query = query.where(PersonRow.user_id.in_(sorted(members)))
+    return int(session.scalar(query) or 0)
+
+
+def _active(team_id: str) -> list[ColumnElement[bool]]:
+    return [PersonRow.team_id == team_id, PersonRow.is_bot.is_(False), PersonRow.deleted.is_(False)]
+
+
+def _quotes(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    viewer_id: str,
+    catalog: Mapping[int, PrincipleRef],
+    limit: int = QUOTES_SHOWN,
+) -> tuple[Quote, ...]:
+    rows = session.execute(
+        select(
+            Kudos.created_at, Kudos.giver_id, Kudos.receiver_id, Kudos.principle_id, Kudos.message
+        )
+        .where(*conditions, quotable(QuoteScope(viewer_id=viewer_id)))
+        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
+        .limit(limit)
+    )
+    return tuple(
+        Quote(created, giver, receiver, catalog[pid].info, message)
+        for created, giver, receiver, pid, message in rows
+    )
+
+
+def names(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """People's names from the directory; someone it doesn't know keeps their ID."""
+    wanted = set(user_ids)
+    found = find_people(session=session, team_id=team_id, user_ids=wanted)
+    return {user_id: (found[user_id].name if user_id in found else user_id) for user_id in wanted}
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def overview(
+    session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
+) -> Overview:
+    catalog = principles(session, team_id)
+    conditions = _where(team_id, window.bounds, filters, catalog)
+    before = window.previous()
+    previous = (
+        _totals(session, _where(team_id, before.bounds, filters, catalog)) if before else None
+    )
+    weeks = weeks_of(window, today)
+    weekly = _weekly(session, _where(team_id, (None, None), filters, catalog), weeks, window.zone)
+    counts = _per_principle(session, conditions)
+    by_principle = _by_principle(catalog, counts)
+    quiet = tuple(
+        ref.info for pid, ref in catalog.items() if not ref.retired and not counts.get(pid)
+    )
+    return Overview(
+        totals=_totals(session, conditions),
+        previous=previous,
+        active_people=active_people(session, team_id, filters.members),
+        weekly=weekly.get(None, _empty_weeks(weeks)),
+        by_principle=by_principle,
+        quiet=quiet,
+    )
+
+
+def principle_rows(
+    session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
+) -> tuple[PrincipleRow, ...]:
+    """One row per principle (retired ones only with kudos in the window)."""
+    catalog = principles(session, team_id)
+    conditions = _where(team_id, window.bounds, filters, catalog)
+    received: dict[int, Counter[str]] = defaultdict(Counter)
+    for pid, receiver, n in session.execute(
+        select(Kudos.principle_id, Kudos.receiver_id, func.count())
+        .where(*conditions)
+        .group_by(Kudos.principle_id, Kudos.receiver_id)
+    ):
+        received[int(pid)][receiver] = int(n)
+    givers = {
+        int(pid): int(n)
+        for pid, n in session.execute(
+            select(Kudos.principle_id, func.count(func.distinct(Kudos.giver_id)))
+            .where(*conditions)
+            .group_by(Kudos.principle_id)
+        )
+    }
+    weeks = weeks_of(window, today, WEEKS, fixed=True)
+    weekly = _weekly(
+        session,
+        _where(team_id, (None, None), filters, catalog),
+        weeks,
+        window.zone,
+        by=Kudos.principle_id,
+    )
+    rows = []
+    for pid, ref in catalog.items():
+        mine = received.get(pid, Counter())
+        kudos = sum(mine.values())
+        if filters.principle_key and ref.info.key != filters.principle_key:
+            continue
+        if ref.retired and not kudos:
+            continue
+        top = sum(n for _r, n in mine.most_common(TOP_RECEIVERS))
+        rows.append(
+            PrincipleRow(
+                ref,
+                kudos,
+                givers.get(pid, 0),
+                len(mine),
+                top,
+                weekly.get(pid, _empty_weeks(weeks)),
+            )
+        )
+    return tuple(rows)
+
+
+def principle_detail(
+    session: Session,
+    team_id: str,
+    window: Window,
+    filters: Filters,
+    key: str,
+    *,
+    viewer_id: str,
+    today: dt.date,
+) -> PrincipleDetail:
+    catalog = principles(session, team_id)
+    ref = find_principle(catalog, key)
+    narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
+    row = principle_rows(session, team_id, window, narrowed, today=today)
+    if not row:  # retired, with nothing in the window
+        row = (
+            PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS, fixed=True))),
+        )
+    weeks = weeks_of(window, today)
+    history = _weekly(
+        session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
+    ).get(None, _empty_weeks(weeks))
+    quotes = _quotes(session, _where(team_id, window.bounds, narrowed, catalog), viewer_id, catalog)
+    return PrincipleDetail(row[0], history, quotes)
+
+
+def person_page(
+    session: Session,
+    team_id: str,
+    window: Window,
+    filters: Filters,
+    user_id: str,
+    *,
+    viewer_id: str,
+    today: dt.date,
+) -> PersonPage:
+    catalog = principles(session, team_id)
+    conditions = _where(team_id, window.bounds, filters, catalog)
+    everywhere = _where(team_id, (None, None), filters, catalog)
+    weeks = weeks_of(window, today)
+    received_where = [*conditions, Kudos.receiver_id == user_id]
+    given_where = [*conditions, Kudos.giver_id == user_id]
+    first, last = session.execute(
+        select(func.min(Kudos.created_at), func.max(Kudos.created_at)).where(
+            *counted(team_id, (None, None)), Kudos.receiver_id == user_id
+        )
+    ).one()
+    return PersonPage(
+        user_id=user_id,
+        received=_by_principle(catalog, _per_principle(session, received_where)),
+        given=_by_principle(catalog, _per_principle(session, given_where)),
+        weekly_received=_weekly(
+            session, [*everywhere, Kudos.receiver_id == user_id], weeks, window.zone
+        ).get(None, _empty_weeks(weeks)),
+        weekly_given=_weekly(
+            session, [*everywhere, Kudos.giver_id == user_id], weeks, window.zone
+        ).get(None, _empty_weeks(weeks)),
+        first_recognised=_utc(first),
+        last_recognised=_utc(last),
+        quotes=_quotes(
+            session,
+            [*conditions, or_(Kudos.receiver_id == user_id, Kudos.giver_id == user_id)],
+            viewer_id,
+            catalog,
+        ),
+    )
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # min()/max() come back untyped on SQLite (text without an offset).
+    if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+        return value
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)
+
+
+def quiet_people(
+    session: Session,
+    team_id: str,
+    filters: Filters,
+    *,
+    now: dt.datetime,
+    days: int = INACTIVE_DAYS,
+    listed: int = LISTED,
+) -> QuietPeople:
+    """Active people with no kudos received (and, apart, none given) in the last `days` days."""
+    since = now - dt.timedelta(days=days)
+    lists: list[tuple[tuple[Quiet, ...], int]] = []
+    for who in (Kudos.receiver_id, Kudos.giver_id):
+        recent = exists(
+            select(Kudos.id).where(*counted(team_id, (since, None)), who == PersonRow.user_id)
+        )
+        last = (
+            select(func.max(Kudos.created_at))
+            .where(*counted(team_id, (None, None)), who == PersonRow.user_id)
+            .scalar_subquery()
+        )
+        conditions = [*_active(team_id), ~recent]
+        if filters.members is not None:
+            conditions.append(PersonRow.user_id.in_(sorted(filters.members)))
+        total = int(session.scalar(select(func.count()).where(*conditions)) or 0)
+        rows = session.execute(
+            select(PersonRow.user_id, last.label("last"))
+            .where(*conditions)
+            .order_by(last.is_not(None), last, PersonRow.user_id)
+            .limit(listed)
+        )
+        lists.append((tuple(Quiet(user_id, _utc(at)) for user_id, at in rows), total))
+    (unrecognised, unrecognised_total), (silent, silent_total) = lists
+    return QuietPeople(since, unrecognised, unrecognised_total, silent, silent_total)
+
+
+def _pairs(
+    session: Session, conditions: Sequence[ColumnElement[bool]]
+) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(Kudos.giver_id, Kudos.receiver_id, func.count())
+        .where(*conditions)
+        .group_by(Kudos.giver_id, Kudos.receiver_id)
+    )
+    return [(giver, receiver, int(n)) for giver, receiver, n in rows]
+
+
+def ranked(scores: Mapping[str, float], kudos: Mapping[str, int], top: int) -> tuple[Ranked, ...]:
+    """Competition ranks (1, 2, 2, 4) by score, then user ID; every one tied at rank `top`
+    included."""
+    rounded = {user: round(score, SCORE_PLACES) for user, score in scores.items()}
+    order = sorted(rounded, key=lambda user: (-rounded[user], user))
+    result: list[Ranked] = []
+    for place, user in enumerate(order, start=1):
+        rank = result[-1].rank if result and rounded[result[-1].user_id] == rounded[user] else place
+        if rank > top:
+            break
+        result.append(Ranked(rank, user, scores[user], kudos[user]))
+    return tuple(result)
+
+
+def leaderboards(
+    session: Session, team_id: str, window: Window, filters: Filters, *, top: int = TOP
+) -> Boards:
+    """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
+    catalog = principles(session, team_id)
+    pairs = _pairs(session, _where(team_id, window.bounds, filters, catalog))
+    received: Counter[str] = Counter()
+    gave: Counter[str] = Counter()
+    weighted: defaultdict[str, float] = defaultdict(float)
+    for giver, receiver, n in pairs:
+        received[receiver] += n
+        gave[giver] += n
+        weighted[receiver] += math.sqrt(n)
+    return Boards(
+        receivers=ranked({u: float(n) for u, n in received.items()}, received, top),
+        givers=ranked({u: float(n) for u, n in gave.items()}, gave, top),
+        weighted=ranked(weighted, received, top),
+    )
+
+
+def network(
+    session: Session, team_id: str, window: Window, filters: Filters, groups: Sequence[Group]
+) -> Network:
+    """Kudos between user groups (a person in two groups counts in both), and the pairs who
+    give each other most of their kudos (bot/reports/health.py says when that is)."""
+    catalog = principles(session, team_id)
+    pairs = _pairs(session, _where(team_id, window.bounds, filters, catalog))
+    index: defaultdict[str, list[int]] = defaultdict(list)
+    for i, group in enumerate(groups):
+        for member in group.members:
+            index[member].append(i)
+    matrix = [[0] * len(groups) for _ in groups]
+    for giver, receiver, n in pairs:
+        for i in index.get(giver, ()):
+            for j in index.get(receiver, ()):
+                matrix[i][j] += n
+    counts = _Counts.of([(0, giver, receiver, n) for giver, receiver, n in pairs])
+    return Network(tuple(groups), tuple(tuple(row) for row in matrix), tuple(counts.pairs()))

@@ -1,0 +1,122 @@
+"""The dashboard's Flask app: settings, session cookie, security headers, error pages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.models import Clock, utcnow
+from bot.web.groups import GroupSource
+from bot.web.signin import SESSION_LIFETIME
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+COOKIE = "missionbot_dashboard"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the views need, kept on the app (`services()`)."""
+
+    settings: Settings
+    database: Database
+    clock: Clock
+    groups: GroupSource
+    # The web client for Sign in with Slack's token exchange (None: not configured).
+    slack_oidc: Any = None
+
+
+def services() -> Dashboard:
+    found: Dashboard = current_app.extensions["missionbot"]
+    return found
+
+
+def session_key(settings: Settings) -> str:
+    """MISSIONBOT_DASHBOARD_SECRET, else one derived from the signing secret (so every process
+    of one bot signs alike), else random (one process; sessions end with it)."""
+    if settings.missionbot_dashboard_secret is not None:
+        return settings.missionbot_dashboard_secret.get_secret_value()
+    if settings.slack_signing_secret is not None:
+        secret = settings.slack_signing_secret.get_secret_value().encode()
+        return hmac.new(secret, b"missionbot dashboard sessions", hashlib.sha256).hexdigest()
+    return secrets.token_hex(32)
+
+
+def create_dashboard(
+    settings: Settings, database: Database, *, groups: GroupSource, clock: Clock = utcnow
+) -> Flask:
+    app = Flask("bot.web", static_url_path="/dashboard/static")
+    app.config.update(
+        SECRET_KEY=session_key(settings),
+        SESSION_COOKIE_NAME=COOKIE,
+        SESSION_COOKIE_PATH="/dashboard",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.missionbot_public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=16 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["missionbot"] = Dashboard(settings, database, clock, groups)
+
+    from bot.web.pages import PAGES
+    from bot.web.signin_views import SIGNIN
+
+    app.register_blueprint(SIGNIN)
+    app.register_blueprint(PAGES)
+    app.after_request(_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Sign-in links carry their token in the path: never in a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_page(status: int, title: str, message: str) -> tuple[Any, int]:
+    if request.args.get("format") == "json":
+        return {"error": message}, status
+    return render_template("error.html", title=title, message=message), status
+
+
+_TITLES = {
+    400: "That can't be shown",
+    401: "Please sign in",
+    403: "Not for you, sorry",
+    404: "Not found",
+    405: "Not allowed",
+    413: "Too large",
+}
+
+
+def _http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    message = error.description or ""
+    if status == 404:
+        message = "There is no dashboard page at this address."
+    return error_page(status, _TITLES.get(status, "Something went wrong"), message)
+
+
+def _unexpected(error: Exception) -> Any:
+    log.exception("dashboard request failed: %s", type(error).__name__)
+    return error_page(500, "Something went wrong", "The dashboard couldn't answer; try again.")

@@ -1,0 +1,61 @@
+"""The workspace's user groups, from Slack's `usergroups.list` (with their members), kept five
+minutes: the dashboard's group filter and network page read them, and Tier 2's 20 calls a
+minute must not be spent once per page view."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+from cachetools import TTLCache
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.insights.numbers import Group
+
+log = logging.getLogger(__name__)
+GROUPS_CACHE_SECONDS = 300
+
+
+class GroupsUnavailable(Exception):
+    """Slack wouldn't list the user groups (no `usergroups:read`, or Slack is down)."""
+
+
+class GroupSource(Protocol):
+    def groups(self, team_id: str) -> tuple[Group, ...]: ...
+
+
+class SlackGroups:
+    def __init__(self, client: WebClient, ttl_seconds: float = GROUPS_CACHE_SECONDS) -> None:
+        self._client = client
+        self._cache: TTLCache[str, tuple[Group, ...]] = TTLCache(100, ttl_seconds)
+        self._lock = threading.Lock()
+
+    def groups(self, team_id: str) -> tuple[Group, ...]:
+        with self._lock:
+            cached = self._cache.get(team_id)
+        if cached is not None:
+            return cached
+        try:
+            answer = self._client.usergroups_list(include_users=True, team_id=team_id)
+        except (SlackApiError, SlackClientError) as error:
+            log.info("usergroups.list failed: %s", type(error).__name__)
+            raise GroupsUnavailable from None
+        found = tuple(
+            sorted(
+                (
+                    Group(
+                        str(g["id"]),
+                        str(g.get("name") or g.get("handle") or g["id"]),
+                        frozenset(str(u) for u in g.get("users") or ()),
+                    )
+                    for g in answer.get("usergroups") or ()
+                    if isinstance(g, dict) and g.get("id") and not g.get("date_delete")
+                ),
+                key=lambda g: g.name.lower(),
+            )
+        )
+        with self._lock:
+            self._cache[team_id] = found
+        return found
