@@ -429,6 +429,7 @@ class TallyRebuild(Base):
     __tablename__ = "tally_rebuilds"
 
     team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    first_month: Mapped[dt.date] = mapped_column(Date)
     next_month: Mapped[dt.date] = mapped_column(Date)
     last_month: Mapped[dt.date] = mapped_column(Date)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

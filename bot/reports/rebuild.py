@@ -106,9 +106,11 @@ def rebuild_team(
         resumed = marker is not None
         if marker is None:
             first, last = _extent(session, team_id, now)
-            marker = TallyRebuild(team_id=team_id, next_month=first, last_month=last)
+            marker = TallyRebuild(
+                team_id=team_id, first_month=first, next_month=first, last_month=last
+            )
             session.add(marker)
-        first, last, start = marker.next_month, marker.last_month, marker.next_month
+        first, last, start = marker.first_month, marker.last_month, marker.next_month
     months = list(_months(start, last))
     total = len(list(_months(first, last)))
     done = total - len(months)

@@ -354,9 +354,9 @@ def _active_in(session: Session, team_id: str, role: Role, bounds: Range) -> int
     counts = person_counts(team_id, role, bounds)
     return int(
         session.scalar(
-            select(func.count())
-            .select_from(counts)
-            .join(Person, and_(Person.user_id == counts.c.user_id, active_people(team_id)))
+            select(func.count()).where(
+                active_people(team_id), Person.user_id.in_(select(counts.c.user_id))
+            )
         )
         or 0
     )

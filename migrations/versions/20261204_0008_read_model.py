@@ -61,6 +61,7 @@ def upgrade() -> None:
     op.create_table(
         "tally_rebuilds",
         sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("first_month", sa.Date(), nullable=False),
         sa.Column("next_month", sa.Date(), nullable=False),
         sa.Column("last_month", sa.Date(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
