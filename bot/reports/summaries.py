@@ -13,8 +13,8 @@ What is tallied, per kudos (one row per receiver):
   and for every principle together (`ALL_PRINCIPLES`): the leaderboards and participation;
 * per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
 
-Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n` in one statement per kudos
-(rows in key order, so two transactions lock shared rows in the same order and cannot
+Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
+on PostgreSQL (rows in key order, so two transactions lock shared rows in the same order and cannot
 deadlock); a withdrawal adds -1 to the buckets of the kudos's own `created_at`. Rows that
 fall to 0 stay and are skipped by `HAVING`.
 
@@ -25,7 +25,6 @@ person through their indexes: a person's history is small whatever the workspace
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,10 +43,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.models import Kudos, KudosTally, Person, table
+from bot.db.models import Kudos, KudosTally, Person
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -67,8 +65,6 @@ class Grain(StrEnum):
 # The `role` column: one letter, as it leads every key of the table.
 _RECEIVED, _GIVEN, _PRINCIPLE = "r", "g", "p"
 _ROLE_CODE = {Role.RECEIVERS: _RECEIVED, Role.GIVERS: _GIVEN}
-_TALLIES = table(KudosTally)
-_KEY = ("team_id", "role", "grain", "principle_id", "bucket", "user_id")
 
 
 def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:
@@ -182,35 +178,43 @@ def _deltas(kudos: Iterable[Counted], sign: int) -> Counter[tuple[str, str, int,
 
 
 def _apply(session: Session, team_id: str, kudos: Iterable[Counted], sign: int) -> None:
-    deltas = _deltas(kudos, sign)
+    deltas = sorted(_deltas(kudos, sign).items())
     if not deltas:
         return
-    rows = [
-        {
-            "team_id": team_id,
-            "role": role,
-            "grain": grain,
-            "principle_id": principle,
-            "bucket": bucket,
-            "user_id": user,
-            "kudos": n,
-        }
-        for (role, grain, principle, bucket, user), n in sorted(deltas.items())
-    ]
-    session.execute(_upsert(session.get_bind().dialect.name), rows)
+    connection = session.connection()
+    # The session's own DBAPI connection (so: its transaction), without SQLAlchemy's
+    # execution machinery, which cost a kudos more CPU than building these rows.
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            # One statement whatever the row count: the rows as arrays, unnested in order.
+            columns = [list(c) for c in zip(*(key for key, _n in deltas), strict=True)]
+            cursor.execute(_UPSERT_POSTGRESQL, (team_id, *columns, [n for _key, n in deltas]))
+        else:
+            cursor.executemany(
+                _UPSERT_SQLITE,
+                [
+                    (team_id, role, grain, principle, bucket.isoformat(), user, n)
+                    for (role, grain, principle, bucket, user), n in deltas
+                ],
+            )
+    finally:
+        cursor.close()
 
 
-@functools.cache
-def _upsert(dialect: str) -> Any:
-    """`INSERT … ON CONFLICT (key) DO UPDATE SET kudos = kudos + excluded.kudos`: the row lock
-    (PostgreSQL) or the write lock (SQLite) makes each increment atomic, so two kudos
-    committing at once both count."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(_TALLIES)
-    return statement.on_conflict_do_update(
-        index_elements=[_TALLIES.c[name] for name in _KEY],
-        set_={"kudos": _TALLIES.c.kudos + statement.excluded.kudos},
-    )
+# `INSERT … ON CONFLICT (key) DO UPDATE SET kudos = kudos + excluded.kudos`: the row lock
+# (PostgreSQL) or the write lock (SQLite) makes each increment atomic, so two kudos
+# committing at once both count. Driver SQL, in the driver's parameter style.
+_COLUMNS = "team_id, role, grain, principle_id, bucket, user_id, kudos"
+_CONFLICT = (
+    "ON CONFLICT (team_id, role, grain, principle_id, bucket, user_id) "
+    "DO UPDATE SET kudos = kudos_tallies.kudos + excluded.kudos"
+)
+_UPSERT_POSTGRESQL = (
+    f"INSERT INTO kudos_tallies ({_COLUMNS}) SELECT %s, * FROM unnest("
+    "%s::text[], %s::text[], %s::integer[], %s::date[], %s::text[], %s::integer[]) " + _CONFLICT
+)
+_UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) " + _CONFLICT
 
 
 # -- the read side ---------------------------------------------------------------------------
