@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     missionbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     server_threads: int = Field(default=8, ge=1, le=256)
     kudos_daily_limit: int = Field(default=5, ge=1, le=1000)
+    # Where people reach the bot's web pages (the dashboard); links to it are left out unset.
+    missionbot_public_url: str | None = None
     # Principle of the day: only admins may (un)subscribe channels when restricted; a post
     # missed while the bot was down goes out on start until the cut-off, local time.
     missionbot_restrict_schedule: bool = False

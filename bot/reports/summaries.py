@@ -387,3 +387,8 @@ def participation(
         else _active_in(session, team_id, Role.RECEIVERS, previous_bounds),
         not_recognised=active - _active_in(session, team_id, Role.RECEIVERS, recent),
     )
+
+
+def dashboard_url(public_url: str | None) -> str | None:
+    """The dashboard's address under MISSIONBOT_PUBLIC_URL; None when that is unset."""
+    return public_url.rstrip("/") + "/dashboard" if public_url else None
