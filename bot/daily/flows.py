@@ -246,8 +246,7 @@ class DailyPoster:
         return principles[due.schedule.team_id, due.day]
 
     def _draw(
-        self,
-        session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
+        self, session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
     ) -> Post:
         scope = QuoteScope(channel_id=due.schedule.channel_id)
         if principle is None:

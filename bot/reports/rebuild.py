@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -35,6 +36,7 @@ from bot.db.engine import Database
 from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, table
 from bot.reports.summaries import ALL_PRINCIPLES, Grain, bucket_of, counted
 
+REBUILD_ANSWER_TIMEOUT_S = 600.0
 # A month ending later than this before now may still gain or lose kudos while it is rebuilt.
 _SETTLED = dt.timedelta(hours=1)
 
@@ -115,7 +117,7 @@ def rebuild_team(
     total = len(list(_months(first, last)))
     done = total - len(months)
     for month in months:
-        with database.transaction() as session:
+        with database.transaction() as session, _patient(session):
             _rebuild_month(session, team_id, month, last, now)
         done += 1
         if progress is not None:
@@ -123,6 +125,22 @@ def rebuild_team(
     with database.transaction() as session:
         session.execute(delete(TallyRebuild).where(TallyRebuild.team_id == team_id))
     return Rebuilt(team_id, len(months), resumed)
+
+
+@contextmanager
+def _patient(session: Session) -> Iterator[None]:
+    """No request-path deadline for a month's statements (bot/db/engine.py waits 10 s for
+    PostgreSQL's answer): a month of a large workspace takes longer on a busy server."""
+    connection = session.connection().connection.driver_connection
+    previous = getattr(connection, "answer_timeout", None)
+    if previous is None:
+        yield
+        return
+    connection.answer_timeout = REBUILD_ANSWER_TIMEOUT_S
+    try:
+        yield
+    finally:
+        connection.answer_timeout = previous
 
 
 def _rebuild_month(
