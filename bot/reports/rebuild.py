@@ -133,7 +133,7 @@ def _patient(session: Session) -> Iterator[None]:
     PostgreSQL's answer): a month of a large workspace takes longer on a busy server."""
     connection = session.connection().connection.driver_connection
     previous = getattr(connection, "answer_timeout", None)
-    if previous is None:
+    if connection is None or previous is None:
         yield
         return
     connection.answer_timeout = REBUILD_ANSWER_TIMEOUT_S
