@@ -171,17 +171,24 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def drop_secondary_indexes(cursor: psycopg.Cursor[Any]) -> list[str]:
+    """Drop the kudos table's secondary indexes for a bulk load; their definitions, to
+    rebuild them after it."""
+    indexes = cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+    ).fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]
+
+
 def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
     """Binary COPY over one psycopg connection, the secondary indexes dropped during the load
     and rebuilt from their own definitions after it; (load seconds, index seconds)."""
     with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
-        indexes = cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        ).fetchall()
         started = time.perf_counter()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cursor)
         names = ", ".join(COLUMNS)
         with cursor.copy(f"COPY kudos ({names}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(PG_TYPES)
@@ -189,7 +196,7 @@ def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
                 copy.write_row(row)
         loaded = time.perf_counter()
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
+        for definition in indexes:
             cursor.execute(definition)
     return loaded - started, time.perf_counter() - loaded
 
@@ -200,13 +207,8 @@ def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tupl
     givers uniform, principles skewed, about 3% withdrawn; every kudos its own group."""
     pids = "ARRAY[" + ",".join(str(p) for p in principle_ids) + "]"
     with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
-        indexes = cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        ).fetchall()
         started = time.perf_counter()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cursor)
         cursor.execute(
             "INSERT INTO people (team_id, user_id, name, is_bot, deleted, is_admin, is_owner, "
             "updated_at) SELECT %s, 'U' || lpad(n::text, 7, '0') || 'B', 'Person ' || n, "
@@ -242,7 +244,7 @@ def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tupl
             print(f"  {min(first + 1_000_000, count):,} kudos", file=sys.stderr, flush=True)
         loaded = time.perf_counter()
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
+        for definition in indexes:
             cursor.execute(definition)
         connection.commit()
     return loaded - started, time.perf_counter() - loaded
