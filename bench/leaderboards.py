@@ -20,6 +20,7 @@ nothing here passes or fails.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -55,6 +56,8 @@ from bot.reports.leaderboard import (  # noqa: E402
     principle_report,
 )
 from bot.reports.periods import Period, parse_period  # noqa: E402
+from bot.reports.rebuild import rebuild_team  # noqa: E402
+from bot.reports.summaries import NOT_RECOGNISED_DAYS, participation  # noqa: E402
 from bot.reports.weighted import WeightedBoard, weighted_leaderboard  # noqa: E402
 
 TEAM = "TBENCHLB01"
@@ -168,17 +171,24 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def drop_secondary_indexes(cursor: psycopg.Cursor[Any]) -> list[str]:
+    """Drop the kudos table's secondary indexes for a bulk load; their definitions, to
+    rebuild them after it."""
+    indexes = cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+    ).fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]
+
+
 def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
     """Binary COPY over one psycopg connection, the secondary indexes dropped during the load
     and rebuilt from their own definitions after it; (load seconds, index seconds)."""
     with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
-        indexes = cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kudos' "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        ).fetchall()
         started = time.perf_counter()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cursor)
         names = ", ".join(COLUMNS)
         with cursor.copy(f"COPY kudos ({names}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(PG_TYPES)
@@ -186,9 +196,73 @@ def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
                 copy.write_row(row)
         loaded = time.perf_counter()
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
+        for definition in indexes:
             cursor.execute(definition)
     return loaded - started, time.perf_counter() - loaded
+
+
+def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tuple[float, float]:
+    """`count` kudos made by PostgreSQL itself (generate_series, a million a statement): ten
+    million rows never pass through Python. Receivers skewed (a few people get many kudos),
+    givers uniform, principles skewed, about 3% withdrawn; every kudos its own group."""
+    pids = "ARRAY[" + ",".join(str(p) for p in principle_ids) + "]"
+    with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
+        started = time.perf_counter()
+        indexes = drop_secondary_indexes(cursor)
+        cursor.execute(
+            "INSERT INTO people (team_id, user_id, name, is_bot, deleted, is_admin, is_owner, "
+            "updated_at) SELECT %s, 'U' || lpad(n::text, 7, '0') || 'B', 'Person ' || n, "
+            "false, n %% 97 = 0, false, false, now() FROM generate_series(0, %s - 1) n",
+            (TEAM, PEOPLE),
+        )
+        for first in range(0, count, 1_000_000):
+            cursor.execute(
+                f"""
+                INSERT INTO kudos (team_id, group_id, giver_id, receiver_id, principle_id,
+                    message, channel_id, source, created_at, withdrawn_at, audience)
+                SELECT %(team)s, md5(g::text),
+                    'U' || lpad(((r + 1 + (random() * (%(people)s - 2))::int)
+                        %% %(people)s)::text, 7, '0') || 'B',
+                    'U' || lpad(r::text, 7, '0') || 'B',
+                    ({pids})[1 + floor(power(random(), 1.6) * {len(principle_ids)})::int],
+                    'thanks for the shipment #' || g, 'CBENCH0001', 'command', at,
+                    CASE WHEN random() < 0.03 THEN at + interval '1 minute' END, 'public'
+                FROM (
+                    SELECT g, floor(power(random(), 2.0) * %(people)s)::int AS r,
+                        now() - random() * interval '{DAYS} days' AS at
+                    FROM generate_series(%(first)s::int8, %(last)s::int8) g
+                ) s
+                """,
+                {
+                    "team": TEAM,
+                    "people": PEOPLE,
+                    "first": first,
+                    "last": min(first + 1_000_000, count) - 1,
+                },
+            )
+            connection.commit()
+            print(f"  {min(first + 1_000_000, count):,} kudos", file=sys.stderr, flush=True)
+        loaded = time.perf_counter()
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for definition in indexes:
+            cursor.execute(definition)
+        connection.commit()
+    return loaded - started, time.perf_counter() - loaded
+
+
+def seed_people(url: str) -> None:
+    """The people of the data set, 1 in 97 deactivated: participation counts the active."""
+    connection = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+    try:
+        connection.execute("BEGIN")
+        connection.executemany(
+            "INSERT INTO people (team_id, user_id, name, is_bot, deleted, is_admin, is_owner, "
+            "updated_at) VALUES (?, ?, ?, 0, ?, 0, 0, '2026-12-01 00:00:00.000000')",
+            ((TEAM, person(n), f"Person {n}", int(n % 97 == 0)) for n in range(PEOPLE)),
+        )
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
 
 
 def seed_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
@@ -558,7 +632,7 @@ def race(
 
 
 def bench_backend(
-    backend: str, url: str, count: int, reps: int, warmup: int
+    backend: str, url: str, count: int, reps: int, warmup: int, in_sql: bool = False
 ) -> tuple[list[Timing], list[str]]:
     now = dt.datetime.now(dt.UTC)
     database = Database(url)
@@ -574,17 +648,26 @@ def bench_backend(
                 )
             )
         started = time.perf_counter()
-        rows = generate(count, pids, now)
-        generated = time.perf_counter()
-        load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
+        if in_sql and backend == "postgresql":
+            generated = started
+            load, index = seed_postgres_in_sql(url, count, pids)
+        else:
+            rows = generate(count, pids, now)
+            generated = time.perf_counter()
+            load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
+            del rows
+            if backend == "sqlite":
+                seed_people(url)
         inserted = time.perf_counter()
         analyze(database)
         analyzed = time.perf_counter()
+        rebuild_team(database, TEAM, now)
+        rebuilt = time.perf_counter()
+        analyze(database)
         seeding = [
             f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
-            f"| {analyzed - inserted:.1f} | {analyzed - started:.1f} |"
+            f"| {analyzed - inserted:.1f} | {rebuilt - analyzed:.1f} | {rebuilt - started:.1f} |"
         ]
-        del rows
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
         last_month = month.previous()
@@ -594,6 +677,8 @@ def bench_backend(
         for label, period, role in (
             ("leaderboard month", month, Role.RECEIVERS),
             (f"leaderboard {last_month.slug} (last full month)", last_month, Role.RECEIVERS),
+            ("leaderboard quarter", parse_period("quarter", today), Role.RECEIVERS),
+            ("leaderboard year", parse_period("year", today), Role.RECEIVERS),
             ("leaderboard all", everything, Role.RECEIVERS),
             ("leaderboard month givers", month, Role.GIVERS),
         ):
@@ -643,6 +728,15 @@ def bench_backend(
                 bot_times,
                 hand_times,
             )
+        )
+        answer, bot_times, hand_times = race(
+            _bot_participation(database, month, now),
+            lambda: hand_participation(database, month, now),
+            reps,
+            warmup,
+        )
+        timings.append(
+            Timing(backend, "participation month (digest, Home)", 0, bot_times, hand_times)
         )
         return timings, seeding
     finally:
@@ -741,6 +835,54 @@ def _bot_weighted(database: Database, period: Period, caller: str) -> Callable[[
     return run
 
 
+def _bot_participation(
+    database: Database, period: Period, now: dt.datetime
+) -> Callable[[], Answer]:
+    previous = period.previous()
+    assert previous is not None
+
+    def run() -> Answer:
+        with database.reading() as session:
+            found = participation(session, TEAM, period.bounds(ZONE), previous.bounds(ZONE), now)
+        return Answer(dataclasses.astuple(found))
+
+    return run
+
+
+def hand_participation(database: Database, period: Period, now: dt.datetime) -> Answer:
+    """Active people; of them, who gave and who received in the period and the one before;
+    and how many received nothing in the last 60 days."""
+    previous = period.previous()
+    assert previous is not None
+    active = "SELECT user_id FROM people WHERE team_id = :team AND NOT is_bot AND NOT deleted"
+
+    def distinct(who: str, bounds: tuple[dt.datetime | None, dt.datetime | None]) -> int:
+        values, binds = _params(bounds)
+        query = text(
+            f"SELECT count(DISTINCT {who}) FROM kudos WHERE {_counted(bounds)} "
+            f"AND {who} IN ({active})"
+        ).bindparams(*binds)
+        with database.engine.connect() as connection:
+            found = int(connection.scalar(query, values) or 0)
+            connection.rollback()
+        return found
+
+    with database.engine.connect() as connection:
+        people = int(connection.scalar(text(f"SELECT count(*) FROM ({active}) a"), {"team": TEAM}))
+        connection.rollback()
+    recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    return Answer(
+        (
+            people,
+            distinct("giver_id", period.bounds(ZONE)),
+            distinct("receiver_id", period.bounds(ZONE)),
+            distinct("giver_id", previous.bounds(ZONE)),
+            distinct("receiver_id", previous.bounds(ZONE)),
+            people - distinct("receiver_id", recent),
+        )
+    )
+
+
 # -- the run ---------------------------------------------------------------------------------
 
 
@@ -761,29 +903,40 @@ def table(timings: list[Timing]) -> list[str]:
 
 
 def main() -> None:
+    global PEOPLE, DAYS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 kudos and 10 repetitions")
     parser.add_argument("--kudos", type=int, help="how many kudos to seed (default 1,000,000)")
     parser.add_argument("--reps", type=int, help="timed repetitions per query (default 30)")
     parser.add_argument("--only", default="postgresql,sqlite")
+    parser.add_argument("--people", type=int, help="how many people (default 5,000)")
+    parser.add_argument("--days", type=int, help="over how many days (default 730)")
+    parser.add_argument(
+        "--in-sql",
+        action="store_true",
+        help="PostgreSQL makes the kudos itself (generate_series): for ten million",
+    )
     args = parser.parse_args()
+    PEOPLE, DAYS = args.people or PEOPLE, args.days or DAYS
     count = args.kudos or (100_000 if args.quick else 1_000_000)
     reps = args.reps or (10 if args.quick else 30)
     warmup = 3
     print(
         f"# missionbot leaderboards {dt.date.today()}: {count:,} kudos, {PEOPLE:,} people, "
-        f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()})\n",
+        f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()}, "
+        f"load {os.getloadavg()[0]:.1f})\n",
         flush=True,
     )
     timings: list[Timing] = []
     seeding = [
-        "| Backend | kudos | generate s | bulk insert s | indexes s | analyze s | total s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Backend | kudos | generate s | bulk insert s | indexes s | analyze s "
+        "| rebuild summaries s | total s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.only.split(","):
             with fresh_database(backend, Path(tmp), "leaderboards") as url:
-                found, seeded = bench_backend(backend, url, count, reps, warmup)
+                found, seeded = bench_backend(backend, url, count, reps, warmup, args.in_sql)
             timings += found
             seeding += seeded
             print("\n".join(table(found)) + "\n", flush=True)

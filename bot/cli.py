@@ -127,6 +127,33 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_rebuild_summaries(settings: Settings, args: argparse.Namespace) -> int:
+    """Count the read model again from the kudos, team by team, month by month (resumable)."""
+    from rich.progress import Progress, TaskID
+
+    from bot.reports.rebuild import rebuild_team, teams
+
+    database = Database(settings.database_url)
+    try:
+        with database.reading() as session:
+            team_ids = [args.team] if args.team else teams(session)
+        with Progress(disable=not sys.stderr.isatty(), transient=True) as bar:
+            for team_id in team_ids:
+                task = bar.add_task(f"{team_id} months", total=None)
+
+                def advance(n: int, total: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=n, total=total)
+
+                done = rebuild_team(database, team_id, utcnow(), advance)
+                resumed = " (resumed)" if done.resumed else ""
+                print(f"{team_id}: rebuilt {done.months} months{resumed}", file=sys.stderr)
+    except OperationalError as exc:
+        raise CliError(f"DATABASE_URL: cannot connect ({_first_line(exc.orig)})") from None
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
 def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else settings.mission_file
     try:
@@ -534,6 +561,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_upgrade = db_commands.add_parser("upgrade", help="apply the migrations")
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
+    rebuild = db_commands.add_parser(
+        "rebuild-summaries", help="count the reports' summaries again from the kudos (resumable)"
+    )
+    rebuild.add_argument("--team", help="only this Slack team ID (default: every team)")
+    rebuild.set_defaults(handler=cmd_db_rebuild_summaries)
 
     post_today = commands.add_parser(
         "post-today", help="post today's principle in the subscribed channels now"

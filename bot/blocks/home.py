@@ -17,11 +17,18 @@ from slack_sdk.models.views import View
 from bot.blocks.common import context, divider, escape, header, section
 from bot.blocks.health import chart_block, pair_line
 from bot.blocks.mission import mission_title, principle_line
-from bot.blocks.reports import packed_sections, principle_lines, principle_name, quiet_lines
+from bot.blocks.reports import (
+    packed_sections,
+    participation_blocks,
+    principle_lines,
+    principle_name,
+    quiet_lines,
+)
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.health import Health
 from bot.reports.leaderboard import Leaderboard, PrincipleReport
+from bot.reports.summaries import Participation
 from bot.slack.ids import Action
 
 HOME_BLOCK_LIMIT = 100
@@ -42,6 +49,8 @@ class HomeContent:
     # Managers only: promise health, and this week's chart once uploaded (a Slack file ID).
     health: Health | None = None
     chart_file_id: str | None = None
+    participation: Participation | None = None
+    dashboard_url: str | None = None
 
     @property
     def admin(self) -> bool:
@@ -153,6 +162,10 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     head += _today_blocks(content.today)
     head += [divider(), *_mine_blocks(content.mine, month), *_top_blocks(content.top)]
     head += _admin_blocks(content.report)
+    if content.admin and content.report is not None:
+        head += participation_blocks(
+            content.participation, content.dashboard_url, content.report.period.label
+        )
     head += _health_blocks(content.health, content.chart_file_id)
     footer: list[Block] = [
         context("`/kudos help` and `/mission help` show what else I can do."),

@@ -25,6 +25,7 @@ from bot.daily.digest import Digest
 from bot.mission.service import PrincipleInfo
 from bot.reports.leaderboard import Leaderboard, PrincipleCount, PrincipleReport, Role, Standing
 from bot.reports.periods import Period
+from bot.reports.summaries import NOT_RECOGNISED_DAYS, Participation
 
 HIGHLIGHT_QUOTE_LIMIT = 300
 
@@ -163,6 +164,7 @@ def digest_message(digest: Digest) -> Message:
         ]
         lines.insert(0, quiet_lines(())[0])
         blocks.extend(_within(blocks, packed_sections(lines)))
+    blocks.extend(participation_blocks(digest.participation, digest.dashboard_url, "last week"))
     blocks.append(context("`/kudos` to recognise someone · `/kudos principles week` for details"))
     text = f"Last week in kudos ({report.period.label}): {report.total} in all"
     return Message(text=text, blocks=as_dicts(blocks))
@@ -178,3 +180,35 @@ def export_started(period: Period) -> Message:
 
 def _notice(text: str) -> Message:
     return Message(text=text, blocks=as_dicts([section(text)]))
+
+
+def _share(part: int, before: int | None, active: int) -> str:
+    """`42% (▲ 5 pts)`: a share of the active people, and its change in percentage points."""
+    now = Participation.share(part, active) or 0.0
+    earlier = Participation.share(before, active)
+    if earlier is None:
+        return f"{now:.0%}"
+    points = round((now - earlier) * 100)
+    change = "no change" if points == 0 else f"{'▲' if points > 0 else '▼'} {abs(points)} pts"
+    return f"{now:.0%} ({change})"
+
+
+def participation_blocks(
+    found: Participation | None, dashboard_url: str | None, period: str
+) -> list[Block]:
+    """Managers' participation: who gave and who received of the active people, against the
+    period before, the people nobody recognised in 60 days, and the dashboard link if any."""
+    if found is None:
+        return []
+    if not found.active:
+        lines = ["*Participation:* no active people known yet."]
+    else:
+        lines = [
+            f"*Participation, {period}:* {_share(found.gave, found.gave_before, found.active)} "
+            f"of {found.active} active people gave kudos, "
+            f"{_share(found.received, found.received_before, found.active)} received",
+            f"{found.not_recognised} not recognised in {NOT_RECOGNISED_DAYS} days",
+        ]
+    if dashboard_url:
+        lines.append(f"<{dashboard_url}|Open the dashboard>")
+    return [section("\n".join(lines))]

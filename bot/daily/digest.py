@@ -28,6 +28,7 @@ from bot.reports.leaderboard import (
     principle_report,
 )
 from bot.reports.periods import PeriodKind, period_of
+from bot.reports.summaries import Participation, participation
 
 HIGHLIGHTS = 3
 # A principle with no kudos in this many weeks running has gone quiet, not just had a slow week.
@@ -49,6 +50,9 @@ class Digest:
     highlights: tuple[Highlight, ...]
     # The 12 weeks to last week: the chart's numbers (counts only, so whole).
     health: Health | None = None
+    # Last week's share of active people who gave and received, and the week before's.
+    participation: Participation | None = None
+    dashboard_url: str | None = None
 
     @property
     def gone_quiet(self) -> tuple[PrincipleInfo, ...]:
@@ -70,6 +74,7 @@ def weekly_digest(
     zone: ZoneInfo,
     scope: QuoteScope,
     highlights: int = HIGHLIGHTS,
+    dashboard_url: str | None = None,
 ) -> Digest:
     """The digest posted on local date `day`: about the week before it.
 
@@ -89,7 +94,16 @@ def weekly_digest(
     health = promise_health(
         session=session, team_id=team_id, period=week, bounds=bounds, where=zone, today=day
     )
-    return Digest(report, tuple(_highlights(session, team_id, bounds, scope, highlights)), health)
+    start_of_day = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    return Digest(
+        report,
+        tuple(_highlights(session, team_id, bounds, scope, highlights)),
+        health,
+        participation(
+            session, team_id, bounds, previous.bounds(zone) if previous else None, start_of_day
+        ),
+        dashboard_url,
+    )
 
 
 def _highlights(

@@ -135,8 +135,10 @@ class DailyPoster:
         *,
         clock: Clock = utcnow,
         notify: Callable[[], None] = _nothing,
+        dashboard_url: str | None = None,
     ) -> None:
         self.database = database
+        self.dashboard_url = dashboard_url
         self.render = render
         self.clock = clock
         # Wakes the sender after posts are queued (it polls otherwise).
@@ -243,9 +245,8 @@ class DailyPoster:
             return None
         return principles[due.schedule.team_id, due.day]
 
-    @staticmethod
     def _draw(
-        session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
+        self, session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
     ) -> Post:
         scope = QuoteScope(channel_id=due.schedule.channel_id)
         if principle is None:
@@ -255,6 +256,7 @@ class DailyPoster:
                 day=due.day,
                 zone=due.schedule.zone,
                 scope=scope,
+                dashboard_url=self.dashboard_url,
             )
             return DigestPost(digest)
         kudos = recent_kudos(

@@ -38,6 +38,7 @@ from bot.daily.schedule import (
 )
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.reports.summaries import dashboard_url
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,13 @@ class DailyScheduler:
         if poster is None:
             if render is None:
                 raise TypeError("DailyScheduler needs a render or a poster")
-            poster = DailyPoster(database, render, clock=clock, notify=notify or (lambda: None))
+            poster = DailyPoster(
+                database,
+                render,
+                clock=clock,
+                notify=notify or (lambda: None),
+                dashboard_url=dashboard_url(settings.missionbot_public_url),
+            )
         self.poster = poster
         self._scheduler = BackgroundScheduler(
             timezone=ZoneInfo("UTC"),

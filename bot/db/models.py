@@ -414,3 +414,38 @@ class DashboardSignin(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class KudosTally(Base):
+    """The read model (bot/reports/summaries.py): standing kudos counted per UTC bucket, kept
+    current in the same transaction as every kudos and withdrawal.
+
+    `role` says what is counted: kudos received by `user_id`, given by `user_id`, or (with
+    `user_id` empty) all kudos of the principle. `grain` is the bucket's length: a UTC day,
+    month or year starting at `bucket`. `principle_id` 0 is every principle together (the
+    unfiltered leaderboards), so they never sum a person's principles at read time.
+    The key leads with what every read filters on, then the bucket range it scans.
+    """
+
+    __tablename__ = "kudos_tallies"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    kudos: Mapped[int] = mapped_column(Integer)
+
+
+class TallyRebuild(Base):
+    """A `missionbot db rebuild-summaries` under way: the next UTC month to rebuild, so that an
+    interrupted rebuild resumes where it stopped."""
+
+    __tablename__ = "tally_rebuilds"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    first_month: Mapped[dt.date] = mapped_column(Date)
+    next_month: Mapped[dt.date] = mapped_column(Date)
+    last_month: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

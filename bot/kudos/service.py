@@ -29,6 +29,7 @@ from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.grammar import check_message
 from bot.mission.service import PrincipleInfo, principle_info
+from bot.reports import summaries
 
 DUPLICATE_WINDOW = dt.timedelta(seconds=60)
 UNDO_WINDOW = dt.timedelta(minutes=10)
@@ -283,6 +284,7 @@ def give(
             for receiver_id in new_ids
         ],
     )
+    summaries.count_given(session, team_id, giver_id, new_ids, principle.id, now)
     return GivenKudos(
         group_id=group_id,
         giver_id=giver_id,
@@ -468,6 +470,7 @@ def withdraw_group(
     latest = rows[0]
     for row in rows:
         row.withdrawn_at = now
+    summaries.count_withdrawn(session, team_id, rows)
     # Give the allowance back for the day the kudos was counted against.
     day = local_day(latest.created_at, giver_timezone)
     session.execute(

@@ -35,13 +35,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Kudos, Principle
 from bot.mission.service import PrincipleInfo, numbered
-from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
+from bot.reports.summaries import Range, counted, principle_counts
 
 WEEKS = 12
 TOP_RECEIVERS = 5
@@ -244,19 +244,11 @@ def _top(received: Counter[str]) -> int:
 def _weekly(
     session: Session, team_id: str, weeks: tuple[Period, ...], where: ZoneInfo
 ) -> dict[int, tuple[int, ...]]:
-    """Kudos per principle per week: one pass over the 12 weeks, a conditional sum a week
-    (the week bounds are local midnights, computed here, so both databases agree)."""
-    edges = [week.bounds(where) for week in weeks]
-    columns = [
-        func.sum(case((and_(Kudos.created_at >= start, Kudos.created_at < end), 1), else_=0))
-        for start, end in edges
-    ]
-    rows = session.execute(
-        select(Kudos.principle_id, *columns)
-        .where(*counted(team_id, (edges[0][0], edges[-1][1])))
-        .group_by(Kudos.principle_id)
-    ).all()
-    return {row[0]: tuple(int(n or 0) for n in row[1:]) for row in rows}
+    """Kudos per principle per week, from the read model (the week bounds are local
+    midnights in `where`: whole UTC days from the tallies, the edge hours from the kudos)."""
+    found = principle_counts(session, team_id, [week.bounds(where) for week in weeks])
+    principles = {p for counts in found for p in counts}
+    return {p: tuple(counts.get(p, 0) for counts in found) for p in principles}
 
 
 def reciprocal_pairs(

@@ -9,30 +9,24 @@ principle that has since been retired still do.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import ColumnElement, case, func, null, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
 from bot.errors import UnknownPrinciple, UserError
 from bot.mission.service import PrincipleInfo, load_catalog, numbered, principle_info
 from bot.reports.periods import PERIOD_HELP, Period, is_period
+from bot.reports.summaries import Range, Role, counted, person_counts, principle_counts
 from bot.text import echo
 
 TOP = 10
 SPLIT_TOP = 3
 
-Range = tuple[dt.datetime | None, dt.datetime | None]
-
-
-class Role(StrEnum):
-    RECEIVERS = "receivers"
-    GIVERS = "givers"
+__all__ = ["Range", "Role", "counted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,17 +120,6 @@ def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
     return ReportArgs(period, principle or None, role, share, weighted)
 
 
-def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:
-    """The kudos that count in a report: the team's, not withdrawn, inside `[start, end)`."""
-    start, end = bounds
-    conditions: list[ColumnElement[bool]] = [Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None)]
-    if start is not None:
-        conditions.append(Kudos.created_at >= start)
-    if end is not None:
-        conditions.append(Kudos.created_at < end)
-    return conditions
-
-
 def all_principles(session: Session, team_id: str) -> dict[int, PrincipleInfo]:
     """Every principle of the team by id, retired ones included (they label old kudos)."""
     rows = session.scalars(
@@ -177,19 +160,14 @@ def leaderboard(
     conditions = counted(team_id, bounds)
     if principle is not None:
         conditions.append(Kudos.principle_id == principle.id)
-    count = func.count()
-    ranked = (
-        select(
-            who.label("user_id"),
-            count.label("n"),
-            func.rank().over(order_by=count.desc()).label("rank"),
-            func.sum(count).over().label("total"),
-            func.count().over().label("people"),
-        )
-        .where(*conditions)
-        .group_by(who)
-        .subquery()
-    )
+    counts = person_counts(team_id, role, bounds, principle.id if principle else None)
+    ranked = select(
+        counts.c.user_id,
+        counts.c.n,
+        func.rank().over(order_by=counts.c.n.desc()).label("rank"),
+        func.sum(counts.c.n).over().label("total"),
+        func.count().over().label("people"),
+    ).subquery()
     wanted = ranked.c.rank <= top
     if caller_id is not None:
         wanted = or_(wanted, ranked.c.user_id == caller_id)
@@ -254,35 +232,23 @@ def principle_report(
 ) -> PrincipleReport:
     """Kudos per principle in the period and the one before; the active principles with none."""
 
-    # Count per principle over the kudos alone, then attach the dozen principles to the
-    # counts: grouping the join instead carried every principle column through the aggregate.
-    # Both counts read the one range [start of the period before, end of this one); inside
-    # it, "this period" needs only its start and "the period before" only its end.
-    widest = (previous_bounds[0] if previous_bounds else bounds[0], bounds[1])
-    start = bounds[0]
-    this_period = Kudos.created_at >= start if start is not None else true()
-    columns = [Kudos.principle_id, func.sum(case((this_period, 1), else_=0)).label("now")]
-    if previous_bounds is not None:
-        end = previous_bounds[1]
-        period_before = Kudos.created_at < end if end is not None else true()
-        columns.append(func.sum(case((period_before, 1), else_=0)).label("before"))
-    per_principle = (
-        select(*columns).where(*counted(team_id, widest)).group_by(Kudos.principle_id).subquery()
+    periods = [bounds] if previous_bounds is None else [bounds, previous_bounds]
+    found = principle_counts(session, team_id, periods)
+    now_counts, before_counts = found[0], found[1] if previous_bounds is not None else {}
+    principles = session.scalars(select(Principle).where(Principle.team_id == team_id)).all()
+    rows = sorted(
+        (
+            (p, now_counts.get(p.id, 0), before_counts.get(p.id, 0) if previous_bounds else None)
+            for p in principles
+        ),
+        key=lambda row: (-row[1], row[0].retired_at is not None, row[0].position),
     )
-    current = func.coalesce(per_principle.c.now, 0).label("current")
-    before = func.coalesce(per_principle.c.before, 0) if previous_bounds is not None else null()
-    rows = session.execute(
-        select(Principle, current, before)
-        .outerjoin(per_principle, per_principle.c.principle_id == Principle.id)
-        .where(Principle.team_id == team_id)
-        .order_by(current.desc(), Principle.retired_at.is_not(None), Principle.position)
-    ).all()
     infos = numbered([row[0] for row in rows])
     counts: list[PrincipleCount] = []
     quiet: list[PrincipleInfo] = []
     for principle, now, earlier in rows:
-        now_count = int(now)
-        previous = int(earlier) if previous_bounds is not None else None
+        now_count = now
+        previous = earlier
         info = infos[principle.id]
         retired = principle.retired_at is not None
         if retired and not now_count and not previous:

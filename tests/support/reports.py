@@ -17,6 +17,7 @@ from bot.db.engine import Database
 from bot.db.models import Kudos, Principle
 from bot.mission.file import parse_mission
 from bot.mission.service import sync_mission
+from bot.reports.rebuild import rebuild_team
 
 MISSION = """\
 mission: Keep every promise we make to a customer.
@@ -110,8 +111,11 @@ def generate(
 
 
 def seed(database: Database, rows: list[dict[str, Any]]) -> None:
+    """Bulk-insert kudos rows, then count the read model again, as after any bulk load."""
     with database.transaction() as session:
         session.execute(insert(Kudos), rows)
+    for team in sorted({str(r["team_id"]) for r in rows}):
+        rebuild_team(database, team, dt.datetime.now(dt.UTC))
 
 
 def in_local_range(

@@ -18,6 +18,7 @@ from bot.mission.service import load_catalog
 from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.scope import ReportScope
+from bot.reports.summaries import dashboard_url, participation
 from bot.slack.admins import is_admin
 from bot.slack.deadline import after_ack_safe
 from bot.slack.delivery import SLACK_FAILURES
@@ -89,7 +90,23 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
             if admin
             else None
         )
-    content = HomeContent(user_id, catalog, today, mine, top, report)
+        taking_part = (
+            participation(
+                session, team_id, bounds, previous.bounds(where) if previous else None, now
+            )
+            if admin
+            else None
+        )
+    content = HomeContent(
+        user_id,
+        catalog,
+        today,
+        mine,
+        top,
+        report,
+        participation=taking_part,
+        dashboard_url=dashboard_url(settings.missionbot_public_url),
+    )
     local_today = now.astimezone(where).date()
     if admin:
         health = health_for(db, ReportScope(team_id, where, month), now)

@@ -1,0 +1,255 @@
+"""`missionbot db rebuild-summaries`: the read model (bot/reports/summaries.py) counted again
+from the kudos, one UTC month per transaction, resumable.
+
+Each month is deleted and refilled by `INSERT … SELECT … GROUP BY` in the database (no row
+passes through Python), and the year's rows are summed from its months once its last month is
+done. The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild
+stopped anywhere resumes at the first month not committed; a finished one removes the row.
+
+Kudos older than the undo window never change, so only the latest months race with live
+kudos: on PostgreSQL their transaction first takes a SHARE lock on `kudos` (concurrent
+kudos wait until it commits; reads go on). SQLite's write lock already serialises them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from bot.db.engine import Database
+from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, table
+from bot.reports.summaries import ALL_PRINCIPLES, Grain, bucket_of, counted
+
+REBUILD_ANSWER_TIMEOUT_S = 600.0
+# A month ending later than this before now may still gain or lose kudos while it is rebuilt.
+_SETTLED = dt.timedelta(hours=1)
+
+Progress = Callable[[int, int], None]  # months done, months in all
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    team_id: str
+    months: int
+    resumed: bool
+
+
+def _month_after(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _months(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    month = first
+    while month <= last:
+        yield month
+        month = _month_after(month)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+
+def _utc_day(dialect: str) -> ColumnElement[dt.date]:
+    if dialect == "postgresql":
+        return func.date(func.timezone("UTC", Kudos.created_at))
+    return func.date(Kudos.created_at, type_=Date)
+
+
+def teams(session: Session) -> list[str]:
+    """Every team with kudos or principles: the teams a rebuild covers."""
+    return sorted(
+        set(session.scalars(select(Principle.team_id).distinct()))
+        | set(session.scalars(select(Kudos.team_id).distinct()))
+    )
+
+
+def _extent(session: Session, team_id: str, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    first_kudos, last_kudos = session.execute(
+        select(func.min(Kudos.created_at), func.max(Kudos.created_at)).where(
+            Kudos.team_id == team_id
+        )
+    ).one()
+    first_tally, last_tally = session.execute(
+        select(func.min(KudosTally.bucket), func.max(KudosTally.bucket)).where(
+            KudosTally.team_id == team_id
+        )
+    ).one()
+    this_month = bucket_of(Grain.MONTH, now)
+    firsts = [bucket_of(Grain.MONTH, first_kudos) if first_kudos else this_month]
+    lasts = [bucket_of(Grain.MONTH, last_kudos) if last_kudos else this_month]
+    if first_tally is not None:
+        firsts.append(first_tally.replace(day=1))
+        lasts.append(last_tally.replace(day=1))
+    return min(firsts), max(lasts)
+
+
+def rebuild_team(
+    database: Database, team_id: str, now: dt.datetime, progress: Progress | None = None
+) -> Rebuilt:
+    """Rebuild one team's tallies, resuming an interrupted rebuild."""
+    with database.transaction() as session:
+        marker = session.get(TallyRebuild, team_id)
+        resumed = marker is not None
+        if marker is None:
+            first, last = _extent(session, team_id, now)
+            marker = TallyRebuild(
+                team_id=team_id, first_month=first, next_month=first, last_month=last
+            )
+            session.add(marker)
+        first, last, start = marker.first_month, marker.last_month, marker.next_month
+    months = list(_months(start, last))
+    total = len(list(_months(first, last)))
+    done = total - len(months)
+    for month in months:
+        with database.transaction() as session, _patient(session):
+            _rebuild_month(session, team_id, month, last, now)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    with database.transaction() as session:
+        session.execute(delete(TallyRebuild).where(TallyRebuild.team_id == team_id))
+    return Rebuilt(team_id, len(months), resumed)
+
+
+@contextmanager
+def _patient(session: Session) -> Iterator[None]:
+    """No request-path deadline for a month's statements (bot/db/engine.py waits 10 s for
+    PostgreSQL's answer): a month of a large workspace takes longer on a busy server."""
+    connection = session.connection().connection.driver_connection
+    previous = getattr(connection, "answer_timeout", None)
+    if connection is None or previous is None:
+        yield
+        return
+    connection.answer_timeout = REBUILD_ANSWER_TIMEOUT_S
+    try:
+        yield
+    finally:
+        connection.answer_timeout = previous
+
+
+def _rebuild_month(
+    session: Session, team_id: str, month: dt.date, last: dt.date, now: dt.datetime
+) -> None:
+    following = _month_after(month)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and _at(following) > now - _SETTLED:
+        session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
+    tally = table(KudosTally)
+    session.execute(
+        delete(KudosTally).where(
+            KudosTally.team_id == team_id,
+            or_(
+                (KudosTally.grain == Grain.MONTH.value) & (KudosTally.bucket == month),
+                (KudosTally.grain == Grain.DAY.value)
+                & (KudosTally.bucket >= month)
+                & (KudosTally.bucket < following),
+            ),
+        )
+    )
+    where = counted(team_id, (_at(month), _at(following)))
+    parts = []
+    for role, who in (("r", Kudos.receiver_id), ("g", Kudos.giver_id)):
+        parts.append(
+            select(literal(role), Kudos.principle_id, who, func.count())
+            .where(*where)
+            .group_by(Kudos.principle_id, who)
+        )
+        parts.append(
+            select(literal(role), literal(ALL_PRINCIPLES), who, func.count())
+            .where(*where)
+            .group_by(who)
+        )
+    months = union_all(*parts).subquery()
+    role_of, principle_of, user_of, kudos_of = (months.c[n] for n in range(4))
+    session.execute(
+        insert(tally).from_select(
+            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
+            select(
+                literal(team_id),
+                role_of,
+                literal(Grain.MONTH.value),
+                principle_of,
+                literal(month, Date),
+                user_of,
+                kudos_of,
+            ),
+        )
+    )
+    day = _utc_day(dialect)
+    session.execute(
+        insert(tally).from_select(
+            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
+            select(
+                literal(team_id),
+                literal("p"),
+                literal(Grain.DAY.value),
+                Kudos.principle_id,
+                day,
+                literal(""),
+                func.count(),
+            )
+            .where(*where)
+            .group_by(Kudos.principle_id, day),
+        )
+    )
+    if month.month == 12 or month == last:
+        _sum_year(session, team_id, dt.date(month.year, 1, 1))
+    session.execute(
+        table(TallyRebuild)
+        .update()
+        .where(TallyRebuild.team_id == team_id)
+        .values(next_month=following)
+    )
+
+
+def _sum_year(session: Session, team_id: str, year: dt.date) -> None:
+    """The year's rows, summed from its months (already rebuilt)."""
+    following = dt.date(year.year + 1, 1, 1)
+    session.execute(
+        delete(KudosTally).where(
+            KudosTally.team_id == team_id,
+            KudosTally.grain == Grain.YEAR.value,
+            KudosTally.bucket == year,
+        )
+    )
+    total = func.sum(KudosTally.kudos)
+    session.execute(
+        insert(table(KudosTally)).from_select(
+            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
+            select(
+                KudosTally.team_id,
+                KudosTally.role,
+                literal(Grain.YEAR.value),
+                KudosTally.principle_id,
+                literal(year, Date),
+                KudosTally.user_id,
+                total,
+            )
+            .where(
+                KudosTally.team_id == team_id,
+                KudosTally.grain == Grain.MONTH.value,
+                KudosTally.bucket >= year,
+                KudosTally.bucket < following,
+            )
+            .group_by(
+                KudosTally.team_id, KudosTally.role, KudosTally.principle_id, KudosTally.user_id
+            )
+            .having(total != 0),
+        )
+    )

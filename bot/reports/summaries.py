@@ -1,0 +1,394 @@
+"""The read model: standing kudos counted per UTC bucket (`kudos_tallies`), kept current in the
+same transaction as every kudos and withdrawal, and the counts the reports read from it.
+
+Why buckets and not running totals: a report covers a *local* calendar period, and a local
+month in Kolkata starts at 18:30 UTC. So a period `[start, end)` is split (`cover`) into whole
+UTC buckets — years, then months, then (for per-principle totals) days — read from the
+tallies, and the partial edges at either end, read from the raw kudos through their covering
+indexes. The sum is exact for any period in any timezone; tests/test_summaries.py compares it
+with the raw-kudos query over random zones, periods, principles and withdrawals.
+
+What is tallied, per kudos (one row per receiver):
+* received by the receiver and given by the giver, per UTC month and year, for its principle
+  and for every principle together (`ALL_PRINCIPLES`): the leaderboards and participation;
+* per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
+
+Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
+on PostgreSQL (rows in key order, so two transactions lock shared rows in the same order and cannot
+deadlock); a withdrawal adds -1 to the buckets of the kudos's own `created_at`. Rows that
+fall to 0 stay and are skipped by `HAVING`.
+
+Per-person reports (`/kudos me`, a leaderboard's per-principle split) read the raw kudos by
+person through their indexes: a person's history is small whatever the workspace's size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from bot.db.models import Kudos, KudosTally, Person
+
+Range = tuple[dt.datetime | None, dt.datetime | None]
+ALL_PRINCIPLES = 0
+
+
+class Role(StrEnum):
+    RECEIVERS = "receivers"
+    GIVERS = "givers"
+
+
+class Grain(StrEnum):
+    DAY = "d"
+    MONTH = "m"
+    YEAR = "y"
+
+
+# The `role` column: one letter, as it leads every key of the table.
+_RECEIVED, _GIVEN, _PRINCIPLE = "r", "g", "p"
+_ROLE_CODE = {Role.RECEIVERS: _RECEIVED, Role.GIVERS: _GIVEN}
+
+
+def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:
+    """The raw kudos that count in a report: the team's, not withdrawn, inside `[start, end)`."""
+    start, end = bounds
+    conditions: list[ColumnElement[bool]] = [Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None)]
+    if start is not None:
+        conditions.append(Kudos.created_at >= start)
+    if end is not None:
+        conditions.append(Kudos.created_at < end)
+    return conditions
+
+
+# -- buckets ---------------------------------------------------------------------------------
+
+
+def bucket_of(grain: Grain, instant: dt.datetime) -> dt.date:
+    """The UTC bucket of `grain` holding `instant`, named by its first day."""
+    day = instant.astimezone(dt.UTC).date()
+    if grain == Grain.DAY:
+        return day
+    if grain == Grain.MONTH:
+        return day.replace(day=1)
+    return dt.date(day.year, 1, 1)
+
+
+def _following(grain: Grain, bucket: dt.date) -> dt.date:
+    if grain == Grain.DAY:
+        return bucket + dt.timedelta(days=1)
+    if grain == Grain.MONTH:
+        return dt.date(bucket.year + bucket.month // 12, bucket.month % 12 + 1, 1)
+    return dt.date(bucket.year + 1, 1, 1)
+
+
+def _instant(bucket: dt.date) -> dt.datetime:
+    return dt.datetime.combine(bucket, dt.time(0), tzinfo=dt.UTC)
+
+
+Span = tuple[Grain, dt.date | None, dt.date | None]  # buckets [first, last); None: unbounded
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """A period as whole buckets read from the tallies plus raw ranges read from the kudos."""
+
+    spans: tuple[Span, ...]
+    raw: tuple[Range, ...]
+
+
+def cover(bounds: Range, grains: Sequence[Grain]) -> Cover:
+    """`[start, end)` as whole buckets of the coarsest grain that fits, the remainders at
+    either end as whole buckets of the finer grains, and what is left as raw ranges."""
+    start, end = bounds
+    if start is not None and end is not None and start >= end:
+        return Cover((), ())
+    grain, finer = grains[0], grains[1:]
+    first = None if start is None else bucket_of(grain, start)
+    if first is not None and start is not None and _instant(first) < start:
+        first = _following(grain, first)
+    last = None if end is None else bucket_of(grain, end)
+    if first is not None and last is not None and first >= last:
+        return cover(bounds, finer) if finer else Cover((), (bounds,))
+    spans: list[Span] = [(grain, first, last)]
+    raw: list[Range] = []
+    edges: list[Range] = []
+    if start is not None and first is not None and start < _instant(first):
+        edges.append((start, _instant(first)))
+    if end is not None and last is not None and _instant(last) < end:
+        edges.append((_instant(last), end))
+    for edge in edges:
+        inner = cover(edge, finer) if finer else Cover((), (edge,))
+        spans.extend(inner.spans)
+        raw.extend(inner.raw)
+    return Cover(tuple(spans), tuple(raw))
+
+
+# -- the write side --------------------------------------------------------------------------
+
+Counted = tuple[str, str, int, dt.datetime]  # giver, receiver, principle, created_at
+
+
+def count_given(
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    receiver_ids: Iterable[str],
+    principle_id: int,
+    created_at: dt.datetime,
+) -> None:
+    """Add a kudos just inserted (one row per receiver) to the tallies."""
+    _apply(session, team_id, [(giver_id, r, principle_id, created_at) for r in receiver_ids], 1)
+
+
+def count_withdrawn(session: Session, team_id: str, rows: Iterable[Kudos]) -> None:
+    """Take withdrawn kudos rows out of the tallies of the buckets they were counted in."""
+    kudos = [(r.giver_id, r.receiver_id, r.principle_id, r.created_at) for r in rows]
+    _apply(session, team_id, kudos, -1)
+
+
+def _deltas(kudos: Iterable[Counted], sign: int) -> Counter[tuple[str, str, int, dt.date, str]]:
+    deltas: Counter[tuple[str, str, int, dt.date, str]] = Counter()
+    for giver, receiver, principle_id, created_at in kudos:
+        day = bucket_of(Grain.DAY, created_at)
+        month, year = day.replace(day=1), dt.date(day.year, 1, 1)
+        for principle in (principle_id, ALL_PRINCIPLES):
+            for grain, bucket in ((Grain.MONTH.value, month), (Grain.YEAR.value, year)):
+                deltas[_RECEIVED, grain, principle, bucket, receiver] += sign
+                deltas[_GIVEN, grain, principle, bucket, giver] += sign
+        deltas[_PRINCIPLE, Grain.DAY.value, principle_id, day, ""] += sign
+    return deltas
+
+
+def _apply(session: Session, team_id: str, kudos: Iterable[Counted], sign: int) -> None:
+    deltas = sorted(_deltas(kudos, sign).items())
+    if not deltas:
+        return
+    connection = session.connection()
+    # The session's own DBAPI connection (so: its transaction), without SQLAlchemy's
+    # execution machinery, which cost a kudos more CPU than building these rows.
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            # One statement whatever the row count: the rows as arrays, unnested in order.
+            columns = [list(c) for c in zip(*(key for key, _n in deltas), strict=True)]
+            cursor.execute(_UPSERT_POSTGRESQL, (team_id, *columns, [n for _key, n in deltas]))
+        else:
+            cursor.executemany(
+                _UPSERT_SQLITE,
+                [
+                    (team_id, role, grain, principle, bucket.isoformat(), user, n)
+                    for (role, grain, principle, bucket, user), n in deltas
+                ],
+            )
+    finally:
+        cursor.close()
+
+
+# `INSERT … ON CONFLICT (key) DO UPDATE SET kudos = kudos + excluded.kudos`: the row lock
+# (PostgreSQL) or the write lock (SQLite) makes each increment atomic, so two kudos
+# committing at once both count. Driver SQL, in the driver's parameter style.
+_COLUMNS = "team_id, role, grain, principle_id, bucket, user_id, kudos"
+_CONFLICT = (
+    "ON CONFLICT (team_id, role, grain, principle_id, bucket, user_id) "
+    "DO UPDATE SET kudos = kudos_tallies.kudos + excluded.kudos"
+)
+_UPSERT_POSTGRESQL = (
+    f"INSERT INTO kudos_tallies ({_COLUMNS}) SELECT %s, * FROM unnest("
+    "%s::text[], %s::text[], %s::integer[], %s::date[], %s::text[], %s::integer[]) " + _CONFLICT
+)
+_UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) " + _CONFLICT
+
+
+# -- the read side ---------------------------------------------------------------------------
+
+
+def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
+    grain, first, last = span
+    conditions = [KudosTally.grain == grain.value]
+    if first is not None:
+        conditions.append(KudosTally.bucket >= first)
+    if last is not None:
+        conditions.append(KudosTally.bucket < last)
+    return conditions
+
+
+def person_counts(
+    team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+) -> Subquery:
+    """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
+    period, for one principle or all, people with none left out. Whole UTC years and months
+    from the tallies, the edges from the raw kudos."""
+    parts: list[Any] = []
+    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    code = _ROLE_CODE[role]
+    for span in plan.spans:
+        parts.append(
+            select(KudosTally.user_id.label("user_id"), KudosTally.kudos.label("n")).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == code,
+                KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
+                *_span_conditions(span),
+            )
+        )
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    for raw in plan.raw:
+        conditions = counted(team_id, raw)
+        if principle_id is not None:
+            conditions.append(Kudos.principle_id == principle_id)
+        parts.append(
+            select(who.label("user_id"), func.count().label("n")).where(*conditions).group_by(who)
+        )
+    if not parts:  # an empty period
+        parts.append(select(literal("").label("user_id"), literal(0).label("n")).where(false()))
+    rows = union_all(*parts).subquery()
+    total = func.sum(rows.c.n)
+    return (
+        select(rows.c.user_id, total.label("n"))
+        .group_by(rows.c.user_id)
+        .having(total > 0)
+        .subquery()
+    )
+
+
+def counts_by_person(
+    session: Session, team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+) -> dict[str, int]:
+    """`person_counts` as a dict: user ID → kudos received (or given) in the period."""
+    counts = person_counts(team_id, role, bounds, principle_id)
+    return {user: int(n) for user, n in session.execute(select(counts.c.user_id, counts.c.n))}
+
+
+def principle_counts(
+    session: Session, team_id: str, periods: Sequence[Range]
+) -> list[dict[int, int]]:
+    """For each `[start, end)`, the standing kudos per principle (principles with none left
+    out): whole UTC days from the tallies in one query, the edge hours of every period from
+    the raw kudos in one more."""
+    plans = [cover(bounds, (Grain.DAY,)) for bounds in periods]
+    found: list[Counter[int]] = [Counter() for _ in periods]
+    spans = [span for plan in plans for span in plan.spans]
+    if spans:
+        firsts, lasts = [s[1] for s in spans], [s[2] for s in spans]
+        widest: Span = (
+            Grain.DAY,
+            None if None in firsts else min(f for f in firsts if f is not None),
+            None if None in lasts else max(x for x in lasts if x is not None),
+        )
+        rows = session.execute(
+            select(KudosTally.principle_id, KudosTally.bucket, KudosTally.kudos).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == _PRINCIPLE,
+                *_span_conditions(widest),
+            )
+        ).all()
+        for index, plan in enumerate(plans):
+            for _grain, first, last in plan.spans:
+                for principle_id, bucket, n in rows:
+                    if (first is None or bucket >= first) and (last is None or bucket < last):
+                        found[index][principle_id] += n
+    edges = [(index, raw) for index, plan in enumerate(plans) for raw in plan.raw]
+    if edges:
+        ranges = [and_(*counted_range(raw)) for _index, raw in edges]
+        sums = session.execute(
+            select(Kudos.principle_id, *(func.sum(case((inside, 1), else_=0)) for inside in ranges))
+            .where(*counted(team_id, (None, None)), or_(*ranges))
+            .group_by(Kudos.principle_id)
+        ).all()
+        for row in sums:
+            for (index, _raw), n in zip(edges, row[1:], strict=True):
+                found[index][row[0]] += int(n or 0)
+    return [{p: n for p, n in counts.items() if n} for counts in found]
+
+
+def counted_range(bounds: Range) -> list[ColumnElement[bool]]:
+    start, end = bounds
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(Kudos.created_at >= start)
+    if end is not None:
+        conditions.append(Kudos.created_at < end)
+    return conditions
+
+
+# -- participation ---------------------------------------------------------------------------
+
+NOT_RECOGNISED_DAYS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """Of the active people (not bots, not deactivated): how many gave and received in the
+    period and the one before, and how many nobody recognised in the last 60 days."""
+
+    active: int
+    gave: int
+    received: int
+    gave_before: int | None
+    received_before: int | None
+    not_recognised: int
+
+    @staticmethod
+    def share(part: int | None, active: int) -> float | None:
+        return None if part is None or not active else part / active
+
+
+def active_people(team_id: str) -> ColumnElement[bool]:
+    return and_(Person.team_id == team_id, Person.is_bot.is_(False), Person.deleted.is_(False))
+
+
+def _active_in(session: Session, team_id: str, role: Role, bounds: Range) -> int:
+    counts = person_counts(team_id, role, bounds)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                active_people(team_id), Person.user_id.in_(select(counts.c.user_id))
+            )
+        )
+        or 0
+    )
+
+
+def participation(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    previous_bounds: Range | None,
+    now: dt.datetime,
+) -> Participation:
+    active = int(session.scalar(select(func.count()).where(active_people(team_id))) or 0)
+    recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    return Participation(
+        active=active,
+        gave=_active_in(session, team_id, Role.GIVERS, bounds),
+        received=_active_in(session, team_id, Role.RECEIVERS, bounds),
+        gave_before=None
+        if previous_bounds is None
+        else _active_in(session, team_id, Role.GIVERS, previous_bounds),
+        received_before=None
+        if previous_bounds is None
+        else _active_in(session, team_id, Role.RECEIVERS, previous_bounds),
+        not_recognised=active - _active_in(session, team_id, Role.RECEIVERS, recent),
+    )
+
+
+def dashboard_url(public_url: str | None) -> str | None:
+    """The dashboard's address under MISSIONBOT_PUBLIC_URL; None when that is unset."""
+    return public_url.rstrip("/") + "/dashboard" if public_url else None

@@ -1,0 +1,321 @@
+"""The read model (bot/reports/summaries.py) against the raw kudos: kudos given and withdrawn
+through the kudos service at instants chosen around UTC and local midnights, then, for random
+timezones, periods, principles and roles, every count the reports read from the summaries
+equals the raw-kudos query for the same period. Also: parallel kudos lose no increment, the
+migration fills the summaries for kudos already recorded, and a rebuild resumes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+
+from bot.audience import Audience
+from bot.db.engine import Database
+from bot.db.migrate import downgrade, upgrade
+from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
+from bot.kudos.service import Recipient, Source, give, withdraw_group
+from bot.reports.leaderboard import leaderboard
+from bot.reports.periods import PeriodKind, period_of
+from bot.reports.rebuild import rebuild_team
+from bot.reports.summaries import (
+    Range,
+    Role,
+    counted,
+    counts_by_person,
+    participation,
+    principle_counts,
+)
+from tests.support.reports import principle_ids, seed, sync
+
+TEAM = "T0SUMMARY"
+OTHER_TEAM = "T0OTHERWS"
+PEOPLE = [f"US{n:03d}X" for n in range(9)]
+# Zones whose midnights are not on the UTC hour (+5:30, +5:45, -3:30, +12:45) and with DST.
+ZONES = [
+    "UTC",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Pacific/Chatham",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+]
+FIRST_DAY = dt.date(2025, 11, 20)
+DAYS = 80  # across a month end, a year end and a quarter end
+
+
+def instants(rng: random.Random, count: int) -> list[dt.datetime]:
+    """Moments near where periods begin: UTC midnights and local midnights of ZONES on month,
+    quarter and year starts, a few seconds or hours either side; and some anywhere."""
+    found = []
+    for _ in range(count):
+        day = FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))
+        if rng.random() < 0.2:
+            found.append(
+                dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+                + dt.timedelta(seconds=rng.randrange(86_400))
+            )
+            continue
+        if rng.random() < 0.5:
+            day = rng.choice([dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1)])
+        zone = ZoneInfo(rng.choice(ZONES))
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        offset = rng.choice([0, 1, -1, 59, -59, 3600, -3600, rng.randrange(-86_400, 86_400)])
+        found.append(midnight + dt.timedelta(seconds=offset))
+    return found
+
+
+def give_at(
+    database: Database, team: str, giver: str, receivers: list[str], pid: int, at: dt.datetime
+) -> str:
+    with database.transaction() as session:
+        given_kudos = give(
+            session=session,
+            team_id=team,
+            giver_id=giver,
+            giver_timezone=None,
+            recipients=[Recipient(r) for r in receivers],
+            principle_id=pid,
+            message=f"thanks {at.isoformat()} {receivers}",
+            channel_id="CSUMMARY1",
+            source=Source.COMMAND,
+            limit=10_000,
+            now=at,
+            audience=Audience.PUBLIC,
+        )
+    return given_kudos.group_id
+
+
+def withdraw_at(database: Database, team: str, giver: str, group_id: str, at: dt.datetime) -> None:
+    with database.transaction() as session:
+        withdraw_group(
+            session=session,
+            team_id=team,
+            giver_id=giver,
+            giver_timezone=None,
+            group_id=group_id,
+            now=at,
+        )
+
+
+@pytest.fixture
+def history(database: Database) -> dict[str, int]:
+    """~120 kudos (some to several people) given through the service, a fifth withdrawn —
+    some in the same second — and a second workspace's kudos at the same instants."""
+    rng = random.Random(21)
+    sync(database, TEAM)
+    sync(database, OTHER_TEAM)
+    pids = principle_ids(database, TEAM)
+    other = list(principle_ids(database, OTHER_TEAM).values())
+    with database.transaction() as session:
+        for n, user in enumerate(PEOPLE):
+            session.add(Person(team_id=TEAM, user_id=user, name=user, deleted=n == 8))
+    for at in instants(rng, 120):
+        giver = rng.choice(PEOPLE)
+        receivers = rng.sample([p for p in PEOPLE if p != giver], rng.choice([1, 1, 1, 2, 3]))
+        group = give_at(database, TEAM, giver, receivers, rng.choice(list(pids.values())), at)
+        if rng.random() < 0.2:
+            withdraw_at(
+                database, TEAM, giver, group, at + dt.timedelta(seconds=rng.choice([0, 30]))
+            )
+        give_at(database, OTHER_TEAM, giver, receivers[:1], rng.choice(other), at)
+    return pids
+
+
+def raw_by_person(database: Database, role: Role, bounds: Range, pid: int | None) -> dict[str, int]:
+    """The reference: the raw kudos counted per person in one GROUP BY."""
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    conditions = counted(TEAM, bounds)
+    if pid is not None:
+        conditions.append(Kudos.principle_id == pid)
+    with database.reading() as session:
+        rows = session.execute(select(who, func.count()).where(*conditions).group_by(who))
+        return {user: int(n) for user, n in rows}
+
+
+def raw_by_principle(database: Database, bounds: Range) -> dict[int, int]:
+    with database.reading() as session:
+        rows = session.execute(
+            select(Kudos.principle_id, func.count())
+            .where(*counted(TEAM, bounds))
+            .group_by(Kudos.principle_id)
+        )
+        return {pid: int(n) for pid, n in rows}
+
+
+periods = st.builds(
+    lambda kind, offset: period_of(kind, FIRST_DAY + dt.timedelta(days=offset)),
+    st.sampled_from(list(PeriodKind)),
+    st.integers(min_value=-40, max_value=DAYS + 40),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    role=st.sampled_from(list(Role)),
+    principle=st.sampled_from([None, "plain-words", "no-surprises", "old-ways"]),
+)
+def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_zone(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: object,
+    role: Role,
+    principle: str | None,
+) -> None:
+    assert hasattr(period, "bounds")
+    bounds = period.bounds(ZoneInfo(zone))
+    pid = history[principle] if principle else None
+    with database.reading() as session:
+        persons = counts_by_person(session, TEAM, role, bounds, pid)
+        [per_principle] = principle_counts(session, TEAM, [bounds])
+    assert persons == raw_by_person(database, role, bounds, pid)
+    assert per_principle == raw_by_principle(database, bounds)
+
+
+def test_a_leaderboard_ranks_the_raw_counts_for_a_kolkata_month(
+    database: Database, history: dict[str, int]
+) -> None:
+    period = period_of(PeriodKind.MONTH, dt.date(2025, 12, 5))
+    bounds = period.bounds(ZoneInfo("Asia/Kolkata"))
+    with database.reading() as session:
+        board = leaderboard(session=session, team_id=TEAM, period=period, bounds=bounds, top=100)
+    raw = raw_by_person(database, Role.RECEIVERS, bounds, None)
+    assert raw, "the history has kudos in December"
+    assert {s.user_id: s.count for s in board.entries} == raw
+    assert board.total == sum(raw.values())
+    for standing in board.entries:
+        assert standing.rank == 1 + sum(1 for n in raw.values() if n > standing.count)
+
+
+def test_participation_counts_the_active_people_who_gave_and_received(
+    database: Database, history: dict[str, int]
+) -> None:
+    zone = ZoneInfo("America/St_Johns")
+    period = period_of(PeriodKind.MONTH, dt.date(2026, 1, 10))
+    previous = period.previous()
+    assert previous is not None
+    now = dt.datetime(2026, 2, 3, 12, tzinfo=dt.UTC)
+    with database.reading() as session:
+        found = participation(session, TEAM, period.bounds(zone), previous.bounds(zone), now)
+    active = set(PEOPLE[:8])  # the ninth is deactivated
+    gave = set(raw_by_person(database, Role.GIVERS, period.bounds(zone), None)) & active
+    received = set(raw_by_person(database, Role.RECEIVERS, period.bounds(zone), None)) & active
+    recent = set(raw_by_person(database, Role.RECEIVERS, (now - dt.timedelta(days=60), None), None))
+    assert found.active == 8
+    assert (found.gave, found.received) == (len(gave), len(received))
+    before = set(raw_by_person(database, Role.GIVERS, previous.bounds(zone), None)) & active
+    assert found.gave_before == len(before)
+    assert found.not_recognised == len(active - recent)
+
+
+def tallies(database: Database) -> Counter[tuple[object, ...]]:
+    with database.reading() as session:
+        rows = session.execute(
+            select(
+                KudosTally.team_id,
+                KudosTally.role,
+                KudosTally.grain,
+                KudosTally.principle_id,
+                KudosTally.bucket,
+                KudosTally.user_id,
+                KudosTally.kudos,
+            ).where(KudosTally.kudos != 0)
+        )
+        return Counter(tuple(row[:-1]) for row in rows for _ in range(row[-1]))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_rebuild_resumes_and_ends_where_the_write_path_was(
+    database: Database, history: dict[str, int]
+) -> None:
+    kept = tallies(database)
+    with database.transaction() as session:
+        session.execute(
+            text("UPDATE kudos_tallies SET kudos = kudos + 5 WHERE team_id = :team"),
+            {"team": TEAM},
+        )
+
+    def stop_after_two(done: int, _total: int) -> None:
+        if done == 2:
+            raise Interrupted
+
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    with pytest.raises(Interrupted):
+        rebuild_team(database, TEAM, now, stop_after_two)
+    with database.reading() as session:
+        assert session.get(TallyRebuild, TEAM) is not None
+    seen: list[tuple[int, int]] = []
+    resumed = rebuild_team(database, TEAM, now, lambda done, total: seen.append((done, total)))
+    assert resumed.resumed
+    assert seen[0][0] == 3
+    assert seen[-1][0] == seen[-1][1]
+    assert tallies(database) == kept
+    with database.reading() as session:
+        assert session.get(TallyRebuild, TEAM) is None
+
+
+def test_kudos_given_at_once_by_many_people_all_count(database: Database) -> None:
+    sync(database, TEAM)
+    pid = principle_ids(database, TEAM)["plain-words"]
+    at = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
+    givers = [f"UPAR{n:03d}X" for n in range(12)]
+    start = threading.Barrier(len(givers))
+
+    def one(giver: str) -> None:
+        start.wait()
+        give_at(database, TEAM, giver, ["URECEIVE1"], pid, at)
+
+    with ThreadPoolExecutor(max_workers=len(givers)) as pool:
+        list(pool.map(one, givers))
+    with database.reading() as session:
+        assert counts_by_person(session, TEAM, Role.RECEIVERS, (at, None)) == {"URECEIVE1": 12}
+        assert principle_counts(session, TEAM, [(None, None)]) == [{pid: 12}]
+
+
+def test_the_migration_counts_the_kudos_recorded_before_it(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    try:
+        upgrade(database)
+        sync(database, TEAM)
+        pids = list(principle_ids(database, TEAM).values())
+        rng = random.Random(3)
+        rows = []
+        for at in instants(rng, 60):
+            giver, receiver = rng.sample(PEOPLE, 2)
+            rows.append((giver, receiver, rng.choice(pids), at, rng.random() < 0.2))
+        seed(database, [_row(*row) for row in rows])
+        expected = tallies(database)
+        assert expected
+        downgrade(database, "0007")
+        upgrade(database)
+        assert tallies(database) == expected
+    finally:
+        database.dispose()
+
+
+def _row(
+    giver: str, receiver: str, pid: int, at: dt.datetime, withdrawn: bool
+) -> dict[str, object]:
+    from tests.support.reports import kudos_row
+
+    return kudos_row(TEAM, giver, receiver, pid, at, withdrawn=withdrawn)
