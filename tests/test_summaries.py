@@ -22,7 +22,7 @@ from bot.audience import Audience
 from bot.db.engine import Database
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
-from bot.kudos.service import Recipient, Source, give, withdraw_group
+from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
 from bot.reports.leaderboard import leaderboard
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
@@ -81,17 +81,16 @@ def give_at(
     with database.transaction() as session:
         given_kudos = give(
             session=session,
-            team_id=team,
-            giver_id=giver,
-            giver_timezone=None,
-            recipients=[Recipient(r) for r in receivers],
-            principle_id=pid,
-            message=f"thanks {at.isoformat()} {receivers}",
-            channel_id="CSUMMARY1",
-            source=Source.COMMAND,
+            giving=Giving(
+                recipients=tuple(Recipient(r) for r in receivers),
+                principle_id=pid,
+                message=f"thanks {at.isoformat()} {receivers}",
+                source=Source.COMMAND,
+            ),
+            giver=Giver(giver),
+            place=Place(team_id=team, channel_id="CSUMMARY1", audience=Audience.PUBLIC),
             limit=10_000,
             now=at,
-            audience=Audience.PUBLIC,
         )
     return given_kudos.group_id
 
