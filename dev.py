@@ -42,6 +42,23 @@ def ensure_environment(extras: str) -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_browser() -> None:
+    """The dashboard's browser tests drive Debian's Chromium: install it when missing and this
+    runs as root on a machine with apt-get (elsewhere those tests skip, saying why, unless CI)."""
+    import shutil
+
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    if os.name == "nt" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print("Installing Chromium for the browser tests ...", flush=True)
+    quiet = {"stdout": subprocess.DEVNULL}
+    if subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet).returncode == 0:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=False, **quiet
+        )
+
+
 def run(command: list[str]) -> None:
     result = subprocess.run(command, cwd=ROOT, check=False)
     if result.returncode != 0:
@@ -85,6 +102,7 @@ def main() -> None:
         run([str(BIN / "ruff"), "check", *LINT_PATHS])
         run([str(BIN / "ruff"), "format", "--check", *LINT_PATHS])
         run([str(BIN / "mypy"), "bot"])
+        ensure_browser()
         run([str(BIN / "python"), "-m", "pytest", *extra])
     else:
         sys.exit(__doc__)
