@@ -92,7 +92,8 @@ def test_a_managers_home_shows_this_months_participation(bot: Bot, slack: FakeSl
     seed(bot.database, [kudos_row(TEAM_ID, "UGIVER1", "UBEN0002", pid, now - dt.timedelta(days=2))])
     with time_machine.travel(now):
         bot.event({"type": Event.APP_HOME_OPENED, "user": ADMIN, "tab": "home"})
-    view = slack.wait_for("views.publish")[-1]["view"]
+        # The tab is built after the ack, on a listener thread: still in April while it runs.
+        view = slack.wait_for("views.publish")[-1]["view"]
     text = view if isinstance(view, str) else json.dumps(view, ensure_ascii=False)
     assert "Participation, April 2026:" in text
     assert "17% (▲ 17 pts) of 6 active people gave kudos" in text
