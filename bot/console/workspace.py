@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.simulator.server import public_channel
 from bot.text import clipped
 
 TEAM_ID = "T0CONSOLE"
@@ -63,21 +64,7 @@ class Channel:
 
     def as_slack_channel(self) -> dict[str, Any]:
         """What `conversations.info` answers: a public channel the bot is a member of."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "is_channel": True,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": False,
-            "is_archived": False,
-            "is_shared": False,
-            "is_ext_shared": False,
-            "is_org_shared": False,
-            "is_member": True,
-            "purpose": {"value": self.purpose},
-        }
+        return {**public_channel(self.id, self.name), "purpose": {"value": self.purpose}}
 
 
 PEOPLE: tuple[Person, ...] = (

@@ -60,6 +60,24 @@ class Failure:
     delay: float = 0.0
 
 
+def public_channel(channel_id: str, name: str) -> dict[str, Any]:
+    """A public channel the bot is a member of, as `conversations.info` describes it."""
+    return {
+        "id": channel_id,
+        "name": name,
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": False,
+        "is_archived": False,
+        "is_shared": False,
+        "is_ext_shared": False,
+        "is_org_shared": False,
+        "is_member": True,
+    }
+
+
 def default_user(user_id: str) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -320,20 +338,7 @@ class SlackSimulator:
             # As Slack answers: a private channel the bot isn't in doesn't exist for it.
             return {"ok": False, "error": "channel_not_found"}
         # Unless a test says otherwise, a public channel the bot is in, as Slack describes it.
-        channel = {
-            "id": channel_id,
-            "name": channel_id.lower(),
-            "is_channel": True,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": False,
-            "is_archived": False,
-            "is_shared": False,
-            "is_ext_shared": False,
-            "is_org_shared": False,
-            "is_member": True,
-        }
+        channel = public_channel(channel_id, channel_id.lower())
         channel.update(known or {})
         return {"ok": True, "channel": channel}
 
