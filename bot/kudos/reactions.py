@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.db.models import Kudos, KudosAllowance, Principle, RecognisedMessage
 from bot.errors import AllowanceSpent, KudosRefused
+from bot.kudos.ordering import Mark, any_standing, note
 from bot.kudos.service import (
     UNDO_WINDOW,
     GivenKudos,
@@ -102,13 +103,17 @@ def give_by_reaction(
     giver_id: str,
     giver_timezone: str | None,
     message: ReactedMessage,
-    principle_id: int,
+    reaction: ReactionSeen,
     limit: int,
     now: dt.datetime,
     audience: Audience,
 ) -> ReactionOutcome:
-    """Record the kudos a principle reaction gives, once per giver, message and principle."""
+    """Record the kudos a principle reaction gives, once per giver, message and principle,
+    unless the reaction was removed meanwhile (bot/kudos/ordering.py)."""
+    principle_id = reaction.principle_id
     lock_giver(session, team_id, giver_id)
+    if not _note(session, team_id, giver_id, message.channel_id, message.ts, reaction, now):
+        return Ignored("removed since")
     if _standing(session, team_id, giver_id, message.channel_id, message.ts, principle_id):
         return Ignored("already given")
     try:
@@ -135,6 +140,46 @@ def give_by_reaction(
         return Ignored(refusal.message)
     _remember_message(session, team_id, message, now)
     return Recorded(given=given, tell_author=_claim_author_dm(session, team_id, message))
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSeen:
+    """What one `reaction_added`/`reaction_removed` said: the emoji as Slack named it, the
+    principle it means, and when Slack sent it (`event_ts`, in microseconds)."""
+
+    emoji: str
+    principle_id: int
+    event_us: int
+
+
+def _note(
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    channel_id: str,
+    ts: str,
+    reaction: ReactionSeen,
+    now: dt.datetime,
+    *,
+    present: bool = True,
+) -> bool:
+    """Record the event in Slack's order; whether some reaction meaning its principle stands."""
+    note(
+        session,
+        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
+        present=present,
+        event_us=reaction.event_us,
+        now=now,
+        principle_id=reaction.principle_id,
+    )
+    return any_standing(
+        session,
+        team_id=team_id,
+        channel_id=channel_id,
+        ts=ts,
+        user_id=giver_id,
+        principle_id=reaction.principle_id,
+    )
 
 
 def _standing(
@@ -223,12 +268,16 @@ def withdraw_reaction(
     giver_timezone: str | None,
     channel_id: str,
     ts: str,
-    principle_id: int,
+    reaction: ReactionSeen,
     now: dt.datetime,
 ) -> WithdrawnKudos | None:
-    """The reaction was removed: withdraw its kudos if still within the undo window."""
+    """The reaction was removed: withdraw its kudos if still within the undo window, unless
+    another reaction meaning the same principle (an alias) stands, or the reaction was added
+    again since (bot/kudos/ordering.py)."""
     lock_giver(session, team_id, giver_id)
-    kudos = _standing(session, team_id, giver_id, channel_id, ts, principle_id)
+    if _note(session, team_id, giver_id, channel_id, ts, reaction, now, present=False):
+        return None
+    kudos = _standing(session, team_id, giver_id, channel_id, ts, reaction.principle_id)
     if kudos is None or now - kudos.created_at > UNDO_WINDOW:
         return None
     return withdraw_group(

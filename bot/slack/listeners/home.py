@@ -107,6 +107,7 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
             team_id=team_id,
             user_id=user_id,
             today=local_today,
+            now=now,
         )
         if chart is not None:
             with_chart = dataclasses.replace(content, chart_file_id=chart)

@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UserError
 from bot.kudos.grammar import parse_kudos
+from bot.kudos.ordering import Mark, event_us, note_deleted, still_posted
 from bot.kudos.reactions import kudos_written_as, withdraw_written
 from bot.kudos.service import Recipient, Source, give
 from bot.slack.delivery import SLACK_FAILURES, queue_kudos, queue_withdrawal
@@ -131,6 +132,10 @@ def _record(
         client=client, database=services.db, team_id=team_id, channel_id=channel_id, now=now
     )
     with services.db.transaction() as session:
+        mark = Mark(team_id, channel_id, ts)
+        if not still_posted(session, mark, event_us=event_us(request.event_ts, now), now=now):
+            log.info("kudos message deleted before it was handled channel=%s", channel_id)
+            return False
         given = give(
             session=session,
             team_id=team_id,
@@ -200,6 +205,11 @@ def withdraw_deleted(request: MessageEvent, services: Services) -> None:
     if not channel_id or not deleted_ts or client is None:
         return
     team_id = request.team_id
+    now = services.clock()
+    with services.db.transaction() as session:
+        # First, so that a posting handled after this one records nothing (bot/kudos/ordering.py).
+        mark = Mark(team_id, channel_id, deleted_ts)
+        note_deleted(session, mark, event_us=event_us(request.event_ts, now), now=now)
     with services.db.reading() as session:
         written = kudos_written_as(
             session=session, team_id=team_id, channel_id=channel_id, ts=deleted_ts

@@ -10,6 +10,7 @@ before this runs; nothing here answers anyone except the once-a-day allowance no
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from slack_bolt import App
@@ -17,9 +18,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.audience import Audience
 from bot.blocks.recognition import allowance_note
+from bot.kudos.ordering import event_us
 from bot.kudos.reactions import (
     OverAllowance,
     ReactedMessage,
+    ReactionSeen,
     Recorded,
     give_by_reaction,
     known_permalink,
@@ -73,6 +76,10 @@ def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | No
     return catalog.by_reaction(request.reaction)
 
 
+def _seen(request: ReactionEvent, principle: PrincipleInfo, now: dt.datetime) -> ReactionSeen:
+    return ReactionSeen(request.reaction, principle.id, event_us(request.event_ts, now))
+
+
 def _person(request: ReactionEvent, services: Services, user_id: str) -> SlackUser | None:
     try:
         return services.users.get(request.client, request.team_id, user_id)
@@ -118,7 +125,7 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
             giver_id=giver.id,
             giver_timezone=giver.timezone,
             message=message,
-            principle_id=principle.id,
+            reaction=_seen(request, principle, now),
             limit=services.settings.kudos_daily_limit,
             now=now,
             audience=audience,
@@ -194,7 +201,7 @@ def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
             giver_timezone=giver.timezone,
             channel_id=channel_id,
             ts=message_ts,
-            principle_id=principle.id,
+            reaction=_seen(request, principle, now),
             now=now,
         )
         if withdrawn is not None:
