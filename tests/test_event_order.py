@@ -1,0 +1,205 @@
+"""Events about one message take effect in the order Slack sent them (bot/kudos/ordering.py):
+a reaction removed (or a kudos message deleted) right after it was added leaves nothing behind,
+whichever of the two the bot's threads finish first; and a kudos lasts while any reaction
+meaning its principle stands."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db.models import MessageMark
+from tests.conftest import Bot
+from tests.support.conversation import (
+    message,
+    message_deleted,
+    new_ts,
+    reaction_added,
+    reaction_removed,
+    wait_until,
+)
+from tests.support.fake_slack import FakeSlack
+from tests.support.kudos import BEN, CARL, DANA, GIVER, allowance_used, kudos_rows, outbox_settled
+from tests.support.slack_client import DEFAULT_CHANNEL
+
+TOGGLES = 100
+GIVERS = [f"UTOG{n:05d}" for n in range(10)]
+AUTHORS = [BEN, CARL, DANA]
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """Slack answering every call in 0.15 s, so that an add's look-ups outlast its removal."""
+    fake = FakeSlack(latency=(0.15, 0.15)).start()
+    for giver in GIVERS:
+        fake.add_user(giver)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Every giver toggles ten times in parallel: the allowance is not what this is about.
+    return settings.model_copy(update={"kudos_daily_limit": 50, "server_threads": 8})
+
+
+def posts_in_threads(slack: FakeSlack, thread_ts: set[str]) -> list[object]:
+    return [c for c in slack.calls("chat.postMessage") if c.get("thread_ts") in thread_ts]
+
+
+def dms_to_authors(slack: FakeSlack) -> list[object]:
+    return [c for c in slack.calls("chat.postMessage") if c.get("channel") in AUTHORS]
+
+
+def handled(caplog: pytest.LogCaptureFixture, *starts: str) -> int:
+    return sum(1 for r in caplog.records if r.getMessage().startswith(starts))
+
+
+def in_parallel(jobs: list[Any]) -> None:
+    threads = [threading.Thread(target=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_a_hundred_reactions_removed_within_100ms_leave_no_kudos_reply_or_dm(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    messages = [new_ts() for _ in range(TOGGLES)]
+
+    def toggle(n: int) -> None:
+        giver, author, ts = GIVERS[n % len(GIVERS)], AUTHORS[n % len(AUTHORS)], messages[n]
+        bot.event(reaction_added(user=giver, name="dart", item_user=author, ts=ts))
+        time.sleep(random.uniform(0, 0.1))
+        bot.event(reaction_removed(user=giver, name="dart", item_user=author, ts=ts))
+
+    in_parallel([lambda n=n: toggle(n) for n in range(TOGGLES)])
+    wait_until(lambda: handled(caplog, "principle reaction ") >= TOGGLES, 60, "every add handled")
+    with bot.database.reading() as session:
+        marks = session.scalars(select(MessageMark)).all()
+    assert len(marks) == TOGGLES
+    assert not any(mark.present for mark in marks)
+    outbox_settled(bot.database, timeout=30)
+    assert kudos_rows(bot.database) == []
+    assert posts_in_threads(slack, set(messages)) == []
+    assert dms_to_authors(slack) == []
+    assert all(allowance_used(bot.database, giver) == 0 for giver in GIVERS)
+
+
+def test_a_hundred_kudos_messages_deleted_within_100ms_leave_no_kudos_announcement_or_dm(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    said = [
+        message(
+            f"kudos <@{AUTHORS[n % len(AUTHORS)]}> #plain-words thanks {n}",
+            user=GIVERS[n % len(GIVERS)],
+        )
+        for n in range(TOGGLES)
+    ]
+
+    def post_and_delete(n: int) -> None:
+        bot.event(said[n])
+        time.sleep(random.uniform(0, 0.1))
+        bot.event(message_deleted(said[n]))
+
+    in_parallel([lambda n=n: post_and_delete(n) for n in range(TOGGLES)])
+    wait_until(
+        lambda: handled(caplog, "kudos from a message", "kudos message deleted before") >= TOGGLES,
+        60,
+        "every kudos message handled",
+    )
+    outbox_settled(bot.database, timeout=30)
+    assert kudos_rows(bot.database) == []
+    assert posts_in_threads(slack, {m["ts"] for m in said}) == []
+    assert dms_to_authors(slack) == []
+
+
+def test_a_removal_delivered_before_its_add_leaves_the_add_nothing_to_do(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    ts = new_ts()
+    added = reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts)
+    removed = reaction_removed(user=GIVER, name="dart", item_user=BEN, ts=ts)
+    removed["event_ts"] = f"{float(added['event_ts']) + 0.05:.6f}"
+    bot.event(removed)
+    bot.event(added)
+    wait_until(lambda: handled(caplog, "principle reaction ") >= 1, what="the add handled")
+    assert any("principle reaction ignored" in r.getMessage() for r in caplog.records)
+    outbox_settled(bot.database)
+    assert kudos_rows(bot.database) == []
+    assert posts_in_threads(slack, {ts}) == [] == dms_to_authors(slack)
+
+
+def test_a_deletion_delivered_before_its_message_records_nothing(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    said = message(f"kudos <@{BEN}> #plain-words thanks", user=GIVER)
+    bot.event(message_deleted(said))
+    bot.event(said)
+    wait_until(
+        lambda: handled(caplog, "kudos message deleted before") == 1, what="the post handled"
+    )
+    outbox_settled(bot.database)
+    assert kudos_rows(bot.database) == []
+    assert allowance_used(bot.database) == 0
+    assert posts_in_threads(slack, {said["ts"]}) == [] == dms_to_authors(slack)
+
+
+def test_the_kudos_lasts_while_an_alias_reaction_meaning_it_stands(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    ts = new_ts()
+    bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="the kudos")
+    bot.event(reaction_added(user=GIVER, name="100", item_user=BEN, ts=ts))
+    wait_until(lambda: handled(caplog, "principle reaction ") == 2, what="the alias handled")
+    # `:dart:` goes; `:100:` still says "own the outcome".
+    bot.event(reaction_removed(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    wait_until(lambda: _absent(bot, ts, "dart"), what="the removal handled")
+    outbox_settled(bot.database)
+    [kudos] = kudos_rows(bot.database)
+    assert (kudos.giver_id, kudos.receiver_id, kudos.message_ts) == (GIVER, BEN, ts)
+    assert allowance_used(bot.database) == 1
+    # Then `:100:` goes too: nothing means it any more, and the kudos is withdrawn.
+    bot.event(reaction_removed(user=GIVER, name="100", item_user=BEN, ts=ts))
+    wait_until(lambda: not kudos_rows(bot.database), what="the kudos withdrawn")
+    assert allowance_used(bot.database) == 0
+
+
+def test_another_persons_alias_does_not_keep_my_kudos(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    ts = new_ts()
+    bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    bot.event(reaction_added(user=CARL, name="100", item_user=BEN, ts=ts))
+    wait_until(lambda: len(kudos_rows(bot.database)) == 2, what="two kudos")
+    bot.event(reaction_removed(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="mine withdrawn")
+    [left] = kudos_rows(bot.database)
+    assert left.giver_id == CARL
+
+
+def _absent(bot: Bot, ts: str, emoji: str) -> bool:
+    with bot.database.reading() as session:
+        present = session.scalar(
+            select(MessageMark.present).where(
+                MessageMark.message_ts == ts,
+                MessageMark.mark == emoji,
+                MessageMark.channel_id == DEFAULT_CHANNEL,
+            )
+        )
+    return present is False
