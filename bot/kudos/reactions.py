@@ -182,6 +182,28 @@ def _note(
     )
 
 
+def note_removed(
+    *,
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    channel_id: str,
+    ts: str,
+    reaction: ReactionSeen,
+    now: dt.datetime,
+) -> None:
+    """Record a removal as soon as it arrives, before anything is looked up: an add being
+    handled meanwhile then finds it and gives nothing. `withdraw_reaction` follows."""
+    note(
+        session,
+        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
+        present=False,
+        event_us=reaction.event_us,
+        now=now,
+        principle_id=reaction.principle_id,
+    )
+
+
 def _standing(
     session: Session, team_id: str, giver_id: str, channel_id: str, ts: str, principle_id: int
 ) -> Kudos | None:

@@ -124,9 +124,11 @@ def queue_kudos(
     response_url: str | None,
     now: dt.datetime,
     thread_ts: str | None = None,
+    not_before: dt.datetime | None = None,
 ) -> list[tuple[str, str]]:
     """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
-    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
+    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`.
+    `not_before`: held until then (a kudos message, whose deletion may follow at once)."""
     if given.duplicate:
         return []
     messages = []
@@ -153,7 +155,7 @@ def queue_kudos(
                 subject=given.group_id,
             )
         )
-    queue.enqueue_many(session, messages, now=now)
+    queue.enqueue_many(session, messages, now=now, not_before=not_before)
     return [(team_id, message.channel_id) for message in messages]
 
 

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UserError
 from bot.kudos.grammar import parse_kudos
-from bot.kudos.ordering import Mark, event_us, note_deleted, still_posted
+from bot.kudos.ordering import SETTLE, Mark, event_us, note_deleted, still_posted
 from bot.kudos.reactions import kudos_written_as, withdraw_written
 from bot.kudos.service import Recipient, Source, give
 from bot.slack.delivery import SLACK_FAILURES, queue_kudos, queue_withdrawal
@@ -153,7 +153,13 @@ def _record(
             allowance_cost=group_cost(draft.recipients, draft.groups),
         )
         queue_kudos(
-            session, team_id=team_id, given=given, response_url=None, now=now, thread_ts=thread_ts
+            session,
+            team_id=team_id,
+            given=given,
+            response_url=None,
+            now=now,
+            thread_ts=thread_ts,
+            not_before=now + SETTLE,
         )
     services.queued()
     log.info("kudos from a message channel=%s duplicate=%s", channel_id, given.duplicate)

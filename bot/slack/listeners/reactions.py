@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.audience import Audience
 from bot.blocks.recognition import allowance_note
-from bot.kudos.ordering import event_us
+from bot.kudos.ordering import SETTLE, event_us
 from bot.kudos.reactions import (
     OverAllowance,
     ReactedMessage,
@@ -26,6 +26,7 @@ from bot.kudos.reactions import (
     Recorded,
     give_by_reaction,
     known_permalink,
+    note_removed,
     withdraw_reaction,
 )
 from bot.kudos.service import Recipient
@@ -137,6 +138,7 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
                 channel_id=message.channel_id,
                 ts=message.ts,
                 now=now,
+                not_before=now + SETTLE,
             )
             if outcome.tell_author:
                 queue_author_dm(
@@ -146,6 +148,7 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
                     channel_id=message.channel_id,
                     ts=message.ts,
                     now=now,
+                    not_before=now + SETTLE,
                 )
     services.queued()
     log.info(
@@ -189,10 +192,21 @@ def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
     if principle is None or not request.item_user or request.item_user == request.user_id:
         return
     channel_id, message_ts = str(request.channel_id), str(request.message_ts)
+    now = services.clock()
+    seen = _seen(request, principle, now)
+    with services.db.transaction() as session:
+        note_removed(
+            session=session,
+            team_id=request.team_id,
+            giver_id=request.user_id,
+            channel_id=channel_id,
+            ts=message_ts,
+            reaction=seen,
+            now=now,
+        )
     giver = _person(request, services, request.user_id)
     if giver is None:
         return
-    now = services.clock()
     with services.db.transaction() as session:
         withdrawn = withdraw_reaction(
             session=session,
@@ -201,7 +215,7 @@ def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
             giver_timezone=giver.timezone,
             channel_id=channel_id,
             ts=message_ts,
-            reaction=_seen(request, principle, now),
+            reaction=seen,
             now=now,
         )
         if withdrawn is not None:
