@@ -38,7 +38,7 @@ KEEP_FOR = dt.timedelta(days=1)
 # How long what a message or a reaction gave waits before it is announced or DMed: Slack sends
 # its undoing (a deletion, a removal) right behind it, and the undoing is handled by then, so a
 # reaction toggled off at once says nothing at all instead of posting and then editing.
-SETTLE = dt.timedelta(seconds=2)
+SETTLE = dt.timedelta(seconds=3)
 # The message itself, rather than one person's reaction to it.
 WHOLE_MESSAGE = ""
 
