@@ -33,6 +33,8 @@ from tests.support.slack_client import DEFAULT_CHANNEL
 TOGGLES = 100
 GIVERS = [f"UTOG{n:05d}" for n in range(10)]
 AUTHORS = [BEN, CARL, DANA]
+# Ten public channels, as a busy workspace has: Slack paces posts per channel.
+CHANNELS = [f"CTOGGLE{n:02d}" for n in range(10)]
 
 
 @pytest.fixture
@@ -59,6 +61,14 @@ def dms_to_authors(slack: FakeSlack) -> list[object]:
     return [c for c in slack.calls("chat.postMessage") if c.get("channel") in AUTHORS]
 
 
+# What the add handler logs once it has decided (bot/slack/listeners/reactions.py).
+ADDS_HANDLED = (
+    "principle reaction recorded",
+    "principle reaction ignored",
+    "principle reaction overallowance",
+)
+
+
 def handled(caplog: pytest.LogCaptureFixture, *starts: str) -> int:
     return sum(1 for r in caplog.records if r.getMessage().startswith(starts))
 
@@ -77,14 +87,18 @@ def test_a_hundred_reactions_removed_within_100ms_leave_no_kudos_reply_or_dm(
     caplog.set_level(logging.INFO, logger="bot")
     messages = [new_ts() for _ in range(TOGGLES)]
 
+    statuses: list[int] = []
+
     def toggle(n: int) -> None:
         giver, author, ts = GIVERS[n % len(GIVERS)], AUTHORS[n % len(AUTHORS)], messages[n]
-        bot.event(reaction_added(user=giver, name="dart", item_user=author, ts=ts))
+        where = {"user": giver, "name": "dart", "item_user": author, "ts": ts}
+        statuses.append(bot.event(reaction_added(**where, channel=CHANNELS[n // 10])).status)
         time.sleep(random.uniform(0, 0.1))
-        bot.event(reaction_removed(user=giver, name="dart", item_user=author, ts=ts))
+        statuses.append(bot.event(reaction_removed(**where, channel=CHANNELS[n // 10])).status)
 
     in_parallel([lambda n=n: toggle(n) for n in range(TOGGLES)])
-    wait_until(lambda: handled(caplog, "principle reaction ") >= TOGGLES, 60, "every add handled")
+    assert statuses == [200] * 2 * TOGGLES
+    wait_until(lambda: handled(caplog, *ADDS_HANDLED) >= TOGGLES, 60, "every add handled")
     wait_until(lambda: _marks_absent(bot) == TOGGLES, 60, "every removal handled")
     outbox_settled(bot.database, timeout=30)
     assert kudos_rows(bot.database) == []
@@ -101,16 +115,19 @@ def test_a_hundred_kudos_messages_deleted_within_100ms_leave_no_kudos_announceme
         message(
             f"kudos <@{AUTHORS[n % len(AUTHORS)]}> #plain-words thanks {n}",
             user=GIVERS[n % len(GIVERS)],
+            channel=CHANNELS[n // 10],
         )
         for n in range(TOGGLES)
     ]
+    statuses: list[int] = []
 
     def post_and_delete(n: int) -> None:
-        bot.event(said[n])
+        statuses.append(bot.event(said[n]).status)
         time.sleep(random.uniform(0, 0.1))
-        bot.event(message_deleted(said[n]))
+        statuses.append(bot.event(message_deleted(said[n], channel=CHANNELS[n // 10])).status)
 
     in_parallel([lambda n=n: post_and_delete(n) for n in range(TOGGLES)])
+    assert statuses == [200] * 2 * TOGGLES
     wait_until(
         lambda: handled(caplog, "kudos from a message", "kudos message deleted before") >= TOGGLES,
         60,
@@ -132,7 +149,7 @@ def test_a_removal_delivered_before_its_add_leaves_the_add_nothing_to_do(
     removed["event_ts"] = f"{float(added['event_ts']) + 0.05:.6f}"
     bot.event(removed)
     bot.event(added)
-    wait_until(lambda: handled(caplog, "principle reaction ") >= 1, what="the add handled")
+    wait_until(lambda: handled(caplog, *ADDS_HANDLED) >= 1, what="the add handled")
     assert any("principle reaction ignored" in r.getMessage() for r in caplog.records)
     outbox_settled(bot.database)
     assert kudos_rows(bot.database) == []
@@ -163,7 +180,7 @@ def test_the_kudos_lasts_while_an_alias_reaction_meaning_it_stands(
     bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts))
     wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="the kudos")
     bot.event(reaction_added(user=GIVER, name="100", item_user=BEN, ts=ts))
-    wait_until(lambda: handled(caplog, "principle reaction ") == 2, what="the alias handled")
+    wait_until(lambda: handled(caplog, *ADDS_HANDLED) == 2, what="the alias handled")
     # `:dart:` goes; `:100:` still says "own the outcome".
     bot.event(reaction_removed(user=GIVER, name="dart", item_user=BEN, ts=ts))
     wait_until(lambda: _absent(bot, ts, "dart"), what="the removal handled")

@@ -9,7 +9,9 @@ quietly, except running out of allowance, which earns the reactor one note a day
 A giver recognises a message once per principle (Slack redelivers events, people toggle
 reactions): the check runs under the giver's lock (`lock_giver`), as `give`'s allowance does,
 so two deliveries at once record one kudos. Removing the reaction within the undo window
-withdraws it, allowance and all; after that the kudos stands.
+withdraws it, allowance and all, unless another of the giver's reactions meaning the same
+principle (an alias) still stands; after that the kudos stands. An add and its removal take
+effect in Slack's order whichever is handled first (bot/kudos/ordering.py).
 
 Each recognised message gets one `recognised_messages` row: its author, its permalink, the
 thread reply the bot keeps up to date (drawn from `recognition()` at send time) and whether
@@ -164,20 +166,34 @@ def _note(
     present: bool = True,
 ) -> bool:
     """Record the event in Slack's order; whether some reaction meaning its principle stands."""
-    note(
-        session,
-        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
-        present=present,
-        event_us=reaction.event_us,
-        now=now,
-        principle_id=reaction.principle_id,
-    )
+    _mark(session, team_id, giver_id, channel_id, ts, reaction, now, present=present)
     return any_standing(
         session,
         team_id=team_id,
         channel_id=channel_id,
         ts=ts,
         user_id=giver_id,
+        principle_id=reaction.principle_id,
+    )
+
+
+def _mark(
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    channel_id: str,
+    ts: str,
+    reaction: ReactionSeen,
+    now: dt.datetime,
+    *,
+    present: bool,
+) -> None:
+    note(
+        session,
+        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
+        present=present,
+        event_us=reaction.event_us,
+        now=now,
         principle_id=reaction.principle_id,
     )
 
@@ -194,14 +210,7 @@ def note_removed(
 ) -> None:
     """Record a removal as soon as it arrives, before anything is looked up: an add being
     handled meanwhile then finds it and gives nothing. `withdraw_reaction` follows."""
-    note(
-        session,
-        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
-        present=False,
-        event_us=reaction.event_us,
-        now=now,
-        principle_id=reaction.principle_id,
-    )
+    _mark(session, team_id, giver_id, channel_id, ts, reaction, now, present=False)
 
 
 def _standing(
