@@ -114,7 +114,8 @@ def give_by_reaction(
     unless the reaction was removed meanwhile (bot/kudos/ordering.py)."""
     principle_id = reaction.principle_id
     lock_giver(session, team_id, giver_id)
-    if not _note(session, team_id, giver_id, message.channel_id, message.ts, reaction, now):
+    mark = Mark(team_id, message.channel_id, message.ts, giver_id, reaction.emoji)
+    if not _note(session, mark, reaction, now, present=True):
         return Ignored("removed since")
     if _standing(session, team_id, giver_id, message.channel_id, message.ts, principle_id):
         return Ignored("already given")
@@ -155,45 +156,23 @@ class ReactionSeen:
 
 
 def _note(
-    session: Session,
-    team_id: str,
-    giver_id: str,
-    channel_id: str,
-    ts: str,
-    reaction: ReactionSeen,
-    now: dt.datetime,
-    *,
-    present: bool = True,
+    session: Session, mark: Mark, reaction: ReactionSeen, now: dt.datetime, *, present: bool
 ) -> bool:
     """Record the event in Slack's order; whether some reaction meaning its principle stands."""
-    _mark(session, team_id, giver_id, channel_id, ts, reaction, now, present=present)
-    return any_standing(
-        session,
-        team_id=team_id,
-        channel_id=channel_id,
-        ts=ts,
-        user_id=giver_id,
-        principle_id=reaction.principle_id,
-    )
-
-
-def _mark(
-    session: Session,
-    team_id: str,
-    giver_id: str,
-    channel_id: str,
-    ts: str,
-    reaction: ReactionSeen,
-    now: dt.datetime,
-    *,
-    present: bool,
-) -> None:
     note(
         session,
-        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
+        mark,
         present=present,
         event_us=reaction.event_us,
         now=now,
+        principle_id=reaction.principle_id,
+    )
+    return any_standing(
+        session,
+        team_id=mark.team_id,
+        channel_id=mark.channel_id,
+        ts=mark.message_ts,
+        user_id=mark.user_id,
         principle_id=reaction.principle_id,
     )
 
@@ -210,7 +189,13 @@ def note_removed(
 ) -> None:
     """Record a removal as soon as it arrives, before anything is looked up: an add being
     handled meanwhile then finds it and gives nothing. `withdraw_reaction` follows."""
-    _mark(session, team_id, giver_id, channel_id, ts, reaction, now, present=False)
+    _note(
+        session,
+        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
+        reaction,
+        now,
+        present=False,
+    )
 
 
 def _standing(
@@ -306,7 +291,8 @@ def withdraw_reaction(
     another reaction meaning the same principle (an alias) stands, or the reaction was added
     again since (bot/kudos/ordering.py)."""
     lock_giver(session, team_id, giver_id)
-    if _note(session, team_id, giver_id, channel_id, ts, reaction, now, present=False):
+    mark = Mark(team_id, channel_id, ts, giver_id, reaction.emoji)
+    if _note(session, mark, reaction, now, present=False):
         return None
     kudos = _standing(session, team_id, giver_id, channel_id, ts, reaction.principle_id)
     if kudos is None or now - kudos.created_at > UNDO_WINDOW:
