@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.blocks.recognition import message_kudos_refused
@@ -34,7 +35,7 @@ from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import group_cost
 from bot.slack.listeners.reactions import current_ways
 from bot.slack.lookups import look_up_audience
-from bot.slack.services import Services
+from bot.slack.services import SERVICES, Services
 from bot.slack.surfaces import MessageEvent, event
 from bot.slack.usergroups import expand_groups
 
@@ -46,7 +47,26 @@ INCOMPLETE = "Name a principle too (`#key`, `#3`, a title word or its emoji) and
 
 
 def register(app: App) -> None:
-    app.event(Event.MESSAGE)(event(MessageEvent.of, handle_message))
+    app.event(Event.MESSAGE, middleware=[note_deletion_before_ack])(
+        event(MessageEvent.of, handle_message)
+    )
+
+
+def note_deletion_before_ack(
+    request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Record a deletion before Slack hears back (Bolt runs a listener's middleware on the
+    request's thread, before the ack): a kudos message still being handled then records
+    nothing, however long the queue of listeners ahead of the deletion's own
+    (bot/kudos/ordering.py). One small write, like the event's claim."""
+    deleted = MessageEvent.of(request)
+    if deleted.subtype == MessageSubtype.DELETED and deleted.channel_id and deleted.deleted_ts:
+        services: Services = context[SERVICES]
+        now = services.clock()
+        with services.db.transaction() as session:
+            mark = Mark(deleted.team_id, deleted.channel_id, deleted.deleted_ts)
+            note_deleted(session, mark, event_us=event_us(deleted.event_ts, now), now=now)
+    return next()
 
 
 def handle_message(request: MessageEvent, services: Services) -> None:
@@ -211,11 +231,7 @@ def withdraw_deleted(request: MessageEvent, services: Services) -> None:
     if not channel_id or not deleted_ts or client is None:
         return
     team_id = request.team_id
-    now = services.clock()
-    with services.db.transaction() as session:
-        # First, so that a posting handled after this one records nothing (bot/kudos/ordering.py).
-        mark = Mark(team_id, channel_id, deleted_ts)
-        note_deleted(session, mark, event_us=event_us(request.event_ts, now), now=now)
+    # The deletion was recorded before the ack (`note_deletion_before_ack`).
     with services.db.reading() as session:
         written = kudos_written_as(
             session=session, team_id=team_id, channel_id=channel_id, ts=deleted_ts

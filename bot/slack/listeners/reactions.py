@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.audience import Audience
@@ -36,7 +37,7 @@ from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
 from bot.slack.lookups import look_up_audience
 from bot.slack.reaction_delivery import queue_author_dm, queue_thread_update
-from bot.slack.services import Services
+from bot.slack.services import SERVICES, Services
 from bot.slack.surfaces import ReactionEvent, event
 from bot.slack.users import SlackUser
 
@@ -48,7 +49,34 @@ NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 
 def register(app: App) -> None:
     app.event(Event.REACTION_ADDED)(event(ReactionEvent.of, handle_reaction_added))
-    app.event(Event.REACTION_REMOVED)(event(ReactionEvent.of, handle_reaction_removed))
+    app.event(Event.REACTION_REMOVED, middleware=[note_removal_before_ack])(
+        event(ReactionEvent.of, handle_reaction_removed)
+    )
+
+
+def note_removal_before_ack(
+    request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Record the removal before Slack hears back (Bolt runs a listener's middleware on the
+    request's thread, before the ack): an add of the same reaction that is still being
+    handled then records nothing, however long the queue of listeners ahead of the removal's
+    own (bot/kudos/ordering.py). One small write, like the event's claim."""
+    removal = ReactionEvent.of(request)
+    services: Services = context[SERVICES]
+    principle = _principle(removal, services)
+    if principle is not None and removal.item_user and removal.item_user != removal.user_id:
+        now = services.clock()
+        with services.db.transaction() as session:
+            note_removed(
+                session=session,
+                team_id=removal.team_id,
+                giver_id=removal.user_id,
+                channel_id=str(removal.channel_id),
+                ts=str(removal.message_ts),
+                reaction=_seen(removal, principle, now),
+                now=now,
+            )
+    return next()
 
 
 def current_ways(services: Services, team_id: str) -> Ways:
@@ -194,16 +222,6 @@ def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
     channel_id, message_ts = str(request.channel_id), str(request.message_ts)
     now = services.clock()
     seen = _seen(request, principle, now)
-    with services.db.transaction() as session:
-        note_removed(
-            session=session,
-            team_id=request.team_id,
-            giver_id=request.user_id,
-            channel_id=channel_id,
-            ts=message_ts,
-            reaction=seen,
-            now=now,
-        )
     giver = _person(request, services, request.user_id)
     if giver is None:
         return
