@@ -46,6 +46,7 @@ from bot.people import Person
 # Conversations where kudos in the conversation give nothing: the bot can't announce in them.
 NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 IN_CONVERSATION = frozenset({Source.REACTION, Source.MESSAGE})
+RECOGNISED_ALREADY = "You already recognised this message for that principle."
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +167,17 @@ def give_and_queue(
     try:
         _check_giver_and_place(person, request.source, place)
         with database.transaction() as session:
-            _check_not_undone(session, request, giver, place, now)
-            found.remember(session, now)
-            given = give(
-                session=session, giving=giving, giver=giver, place=place, limit=limit, now=now
-            )
-            channels = () if given.duplicate else tuple(announce(session, given, now))
+            recognised = _check_in_order(session, request, giver, place, now)
+            if not recognised:
+                found.remember(session, now)
+                given = give(
+                    session=session, giving=giving, giver=giver, place=place, limit=limit, now=now
+                )
+                channels = () if given.duplicate else tuple(announce(session, given, now))
+        if recognised:
+            # Refused after the transaction: the reaction's mark stays, an alias keeping the
+            # kudos standing when the first reaction goes.
+            raise KudosRefused(RECOGNISED_ALREADY)
     except KudosRefused:
         found.remember_alone(database, now)
         raise
@@ -208,14 +214,15 @@ def _check_giver_and_place(giver: Person, source: Source, place: Place) -> None:
         raise KudosRefused("Kudos in a direct message can't be announced, so none is given.")
 
 
-def _check_not_undone(
+def _check_in_order(
     session: Session, request: KudosRequest, giver: Giver, place: Place, now: dt.datetime
-) -> None:
+) -> bool:
     """Rule 5, first in the write transaction, as the undoing's withdrawal takes the same locks
     (bot/slack/listeners/reactions.py, messages.py): a reaction under the giver's lock, as
-    `give`'s allowance is, so two deliveries at once record one; a message under its mark's."""
+    `give`'s allowance is, so two deliveries at once record one; a message under its mark's.
+    True when the giver's reaction already recognised the message for the principle."""
     if request.source not in IN_CONVERSATION:
-        return
+        return False
     assert place.channel_id is not None
     assert place.message_ts is not None
     event_us = request.event_us
@@ -227,7 +234,7 @@ def _check_not_undone(
             now=now,
         ):
             raise UndoneMeanwhile("The message was deleted before its kudos was recorded.")
-        return
+        return False
     lock_giver(session, place.team_id, giver.id)
     if (
         event_us is not None
@@ -243,12 +250,11 @@ def _check_not_undone(
         )
     ):
         raise UndoneMeanwhile("The reaction was removed before its kudos was recorded.")
-    if recognised_already(
+    return recognised_already(
         session,
         team_id=place.team_id,
         giver_id=giver.id,
         channel_id=place.channel_id,
         ts=place.message_ts,
         principle_id=request.principle_id,
-    ):
-        raise KudosRefused("You already recognised this message for that principle.")
+    )

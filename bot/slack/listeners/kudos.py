@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,10 +160,10 @@ def announcement(
     response_url: str | None,
     thread_ts: str | None,
     *,
-    hold: dt.timedelta | None = None,
+    held_until: Callable[[], dt.datetime] | None = None,
 ) -> Announce:
     """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs, held
-    for `hold` (a kudos message, whose deletion may follow at once)."""
+    until `held_until()` (a kudos message, whose deletion may follow at once)."""
 
     def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
         return queue_kudos(
@@ -172,7 +173,7 @@ def announcement(
             response_url=response_url,
             now=now,
             thread_ts=thread_ts,
-            not_before=now + hold if hold else None,
+            not_before=held_until() if held_until else None,
         )
 
     return announce

@@ -11,7 +11,7 @@ Bolt runs one listener per event, so every use of channel messages is dispatched
   is done before the ack (`withdraw_before_ack`: one small write, no call to Slack), and a
   kudos message handled after its deletion records nothing (bot/kudos/ordering.py), so once
   Slack has the deletion's answer the kudos is gone; its announcement waits a few seconds
-  (`SETTLE`) for a deletion that follows at once.
+  (`settled`) for a deletion that follows at once.
 
 An edited message (`message_changed`) changes nothing: the kudos stands as first written
 (delete the message within the undo window to withdraw it, then write it again), and a
@@ -34,14 +34,14 @@ from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UndoneMeanwhile, UserError
 from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.grammar import parse_kudos
-from bot.kudos.ordering import SETTLE, event_us
+from bot.kudos.ordering import event_us
 from bot.kudos.reactions import withdraw_deleted
 from bot.kudos.service import Source
 from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import announcement
-from bot.slack.listeners.reactions import current_ways
+from bot.slack.listeners.reactions import current_ways, settled
 from bot.slack.lookups import SlackDirectory
 from bot.slack.outbound.kudos import queue_withdrawal
 from bot.slack.services import SERVICES, Services
@@ -156,7 +156,7 @@ def _record(
         kudos,
         directory=SlackDirectory.of(services, client, request.bot_user_id),
         database=services.db,
-        announce=announcement(team_id, None, thread_ts, hold=SETTLE),
+        announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )

@@ -4,7 +4,7 @@ whose emoji it is, `reaction_removed` withdraws it within the undo window.
 Thin: filter what is no principle reaction (files, DMs, the bot's own posts, unknown emoji,
 a retired principle's) → the give flow every way in shares (bot/kudos/flow.py) records it,
 with its thread reply and the author's DM queued in the outbox (bot/slack/outbound/reactions.py)
-in the same transaction, held a few seconds (`SETTLE`) since a removal may follow at once.
+in the same transaction, held a few seconds (`settled`) since a removal may follow at once.
 An add is handled after the ack; a removal before it (`withdraw_before_ack`, one small write
 under the giver's lock, with no call to Slack), so that once Slack has the removal's answer the
 kudos is gone, whatever the add still being handled does (bot/kudos/ordering.py). Nothing here
@@ -76,6 +76,13 @@ def current_ways(services: Services, team_id: str) -> Ways:
         return ways_of(session=session, team_id=team_id, defaults=defaults)
 
 
+def settled(services: Services) -> dt.datetime:
+    """When what a reaction or a kudos message gave may be announced: `SETTLE` after it is
+    written (not after its event came: its look-ups may have taken a while), since Slack sends
+    its undoing right behind it."""
+    return services.clock() + SETTLE
+
+
 def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | None:
     """The principle the reaction stands for, if it is a reaction to a channel message."""
     if request.item_type != "message" or not request.user_id:
@@ -123,13 +130,14 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
         of the message's first recognition by DM."""
         tell_author = recognise_message(session, team_id=request.team_id, message=message, now=now)
         # Both are drawn when sent: a removal handled by then leaves nothing to say.
+        held_until = settled(services)
         queue_thread_update(
             session,
             team_id=request.team_id,
             channel_id=channel_id,
             ts=message_ts,
             now=now,
-            not_before=now + SETTLE,
+            not_before=held_until,
         )
         if tell_author:
             queue_author_dm(
@@ -139,7 +147,7 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
                 channel_id=channel_id,
                 ts=message_ts,
                 now=now,
-                not_before=now + SETTLE,
+                not_before=held_until,
             )
         return []
 
