@@ -241,12 +241,9 @@ def _check_in_order(
         and request.emoji is not None
         and not reaction_stands(
             session,
-            team_id=place.team_id,
-            giver_id=giver.id,
-            channel_id=place.channel_id,
-            ts=place.message_ts,
-            reaction=ReactionSeen(request.emoji, request.principle_id, event_us),
-            now=now,
+            Mark(place.team_id, place.channel_id, place.message_ts, giver.id, request.emoji),
+            ReactionSeen(request.emoji, request.principle_id, event_us),
+            now,
         )
     ):
         raise UndoneMeanwhile("The reaction was removed before its kudos was recorded.")

@@ -120,26 +120,11 @@ def _note(
     )
 
 
-def reaction_stands(
-    session: Session,
-    *,
-    team_id: str,
-    giver_id: str,
-    channel_id: str,
-    ts: str,
-    reaction: ReactionSeen,
-    now: dt.datetime,
-) -> bool:
+def reaction_stands(session: Session, mark: Mark, reaction: ReactionSeen, now: dt.datetime) -> bool:
     """An add is being given (under the giver's lock, bot/kudos/flow.py): record it in Slack's
     order, and say whether some reaction of the giver meaning its principle still stands —
     False when its removal was handled first."""
-    return _note(
-        session,
-        Mark(team_id, channel_id, ts, giver_id, reaction.emoji),
-        reaction,
-        now,
-        present=True,
-    )
+    return _note(session, mark, reaction, now, present=True)
 
 
 def _standing(
