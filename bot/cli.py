@@ -162,6 +162,8 @@ def cmd_mission_check(settings: Settings, args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem.replace(str(path), clipped(str(path), PATH_SHOWN)), file=sys.stderr)
         return EXIT_FAILED
+    for warning in document.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{path}: OK. {summarize(document)}.")
     return EXIT_OK
 

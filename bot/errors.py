@@ -52,6 +52,11 @@ class KudosRefused(UserError):
     """A kudos that the rules don't allow (yourself, a bot, over the daily allowance…)."""
 
 
+class UndoneMeanwhile(KudosRefused):
+    """Slack said the reaction was removed, or the message deleted, before its kudos was
+    recorded (bot/kudos/ordering.py): nothing is given, and nobody needs telling."""
+
+
 class AllowanceSpent(KudosRefused):
     """Over the giver's daily allowance: a reaction is then noted once a day, not refused aloud.
 

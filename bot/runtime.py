@@ -73,6 +73,8 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
     document = load_mission_file(settings.mission_file)
+    if document.warnings:
+        log.warning("mission file: %s", " | ".join(document.warnings))
     database = Database(settings.database_url)
     if migrate:
         # Imported here: Alembic (with Mako, and Pygments where installed) is a fifth of the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from sqlalchemy import func, select
 
@@ -42,3 +43,26 @@ def test_claims_older_than_a_day_are_pruned_and_recent_ones_kept(database: Datab
         left = session.scalars(select(ProcessedEvent.event_id)).all()
         assert left == ["EvRECENT"]
         assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+def test_a_redelivery_racing_the_first_delivery_publishes_once(bot: Bot, slack: FakeSlack) -> None:
+    """Slack retries when our answer is late: the retry can arrive while the first delivery
+    is still being handled, on any thread (SQLite and PostgreSQL alike)."""
+    barrier = threading.Barrier(3)
+    replies: list[int] = []
+
+    def deliver(retry: str | None) -> None:
+        headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+        barrier.wait()
+        reply = bot.event(HOME_OPENED, event_id="Ev0RACING", headers=headers if retry else None)
+        replies.append(reply.status)
+
+    threads = [threading.Thread(target=deliver, args=(r,)) for r in (None, "1", "2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert replies == [200, 200, 200]
+    assert bot.event(HOME_OPENED, event_id="Ev0AFTERRACE").status == 200
+    slack.wait_for("views.publish", count=2)
+    assert len(slack.calls("views.publish")) == 2

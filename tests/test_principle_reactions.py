@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
-from bot.config import example_mission_file
+from bot.config import Settings, example_mission_file
 from bot.db.models import Kudos, RecognisedMessage
 from bot.mission.file import PrincipleSpec, parse_mission
 from bot.mission.service import sync_mission
-from tests.conftest import Bot
+from tests.conftest import Bot, running_bot
 from tests.support.conversation import (
     new_ts,
     reaction_added,
@@ -297,3 +300,23 @@ def test_kudos_undo_of_a_reaction_kudos_redraws_the_thread_reply(
     [edit] = slack.wait_for("chat.update")
     assert "withdrawn" in edit["text"]
     assert kudos_rows(bot.database) == []
+
+
+def test_an_emoji_two_principles_share_gives_no_kudos_and_start_up_warns_once(
+    settings: Settings, slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = example_mission_file().read_text().replace('[":100:"]', '[":100:", ":eyes:"]')
+    path = tmp_path / "mission.yaml"
+    path.write_text(shared)
+    caplog.set_level(logging.WARNING)
+    with running_bot(settings.model_copy(update={"mission_file": path}), slack) as bot:
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert "emoji :eyes: also belongs to principle" in warnings[0].getMessage()
+        bot.event(reaction_added(user=GIVER, name="eyes", item_user=BEN, ts=new_ts()))
+        marker = new_ts()
+        bot.event(reaction_added(user=CARL, name="dart", item_user=BEN, ts=marker))
+        [kudos] = recorded(bot, 1)
+        assert kudos.message_ts == marker
+        outbox_settled(bot.database)
+        assert len(kudos_rows(bot.database)) == 1

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -272,6 +273,31 @@ class ProcessedEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index(None, "received_at"),)
+
+
+class MessageMark(Base):
+    """The latest thing Slack said about a message (posted or deleted), or about one person's
+    reaction to it (added or removed), ordered by the event's own `event_ts` (bot/kudos/
+    ordering.py): so that events handled out of order still take effect in Slack's order.
+    Kept a day, like `processed_events`: Slack's retries and our threads reorder within
+    minutes."""
+
+    __tablename__ = "message_marks"
+    __table_args__ = (Index(None, "updated_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ChannelId, primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The reactor; "" for the message itself.
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    # The emoji as Slack named it (skin tone and all); "" for the message itself.
+    mark: Mapped[str] = mapped_column(String(128), primary_key=True)
+    present: Mapped[bool] = mapped_column(Boolean)
+    # Slack's `event_ts` of the event that said so, in microseconds.
+    event_us: Mapped[int] = mapped_column(BigInteger)
+    # The principle the reaction meant when it was seen (NULL: none, or the message itself).
+    principle_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxMessage(Base):

@@ -12,11 +12,15 @@ The rules, written once, in the order they apply:
 4. A person named who is a bot or has left refuses the kudos (`give` says who); a group's bots
    and leavers are passed over.
 5. A reaction recognises a message once per giver and principle, however often it is toggled or
-   redelivered.
+   redelivered; and events about one message take effect in Slack's order (its `event_ts`,
+   bot/kudos/ordering.py): a reaction removed, or a message deleted, before its kudos is
+   recorded gives nothing (`UndoneMeanwhile`), and an alias of the principle keeps it standing.
 6. `give`: not yourself, an active principle, the daily allowance, a double submit seen as one.
 7. The way in's announcement (`Announce`) is queued in the kudos's own transaction, so a kudos
    is never recorded without it; what Slack told us on the way is written there too (or on its
    own when the kudos is refused, so the answer is still kept).
+   A way in whose undoing may follow at once (a reaction, a kudos message) holds it a few
+   seconds (`ordering.SETTLE`), and every announcement is drawn again when it is sent.
 
 Plain Python: Slack is behind the two protocols, so the flow runs in tests without it. How a way
 in answers the giver (an ephemeral reply, a tick on the message, nothing) is its listener's.
@@ -33,14 +37,16 @@ from sqlalchemy.orm import Session
 
 from bot.audience import Audience
 from bot.db.engine import Database
-from bot.errors import KudosRefused
-from bot.kudos.reactions import recognised_already
+from bot.errors import KudosRefused, UndoneMeanwhile
+from bot.kudos.ordering import Mark, still_posted
+from bot.kudos.reactions import ReactionSeen, reaction_stands, recognised_already
 from bot.kudos.service import GivenKudos, Giver, Giving, Place, Recipient, Source, give, lock_giver
 from bot.people import Person
 
 # Conversations where kudos in the conversation give nothing: the bot can't announce in them.
 NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 IN_CONVERSATION = frozenset({Source.REACTION, Source.MESSAGE})
+RECOGNISED_ALREADY = "You already recognised this message for that principle."
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,10 @@ class KudosRequest:
     # The Slack message it is about (a reaction) or was written as (a message).
     message_ts: str | None = None
     group_ids: tuple[str, ...] = ()
+    # When Slack sent the event (`event_ts`, in microseconds), and the reaction's emoji as Slack
+    # named it: what rule 5 orders by. None for the ways with no event (a command, the form).
+    event_us: int | None = None
+    emoji: str | None = None
 
 
 class Found(Protocol):
@@ -157,13 +167,17 @@ def give_and_queue(
     try:
         _check_giver_and_place(person, request.source, place)
         with database.transaction() as session:
-            found.remember(session, now)
-            if request.source is Source.REACTION:
-                _check_recognised_once(session, giver, place, request.principle_id)
-            given = give(
-                session=session, giving=giving, giver=giver, place=place, limit=limit, now=now
-            )
-            channels = () if given.duplicate else tuple(announce(session, given, now))
+            recognised = _check_in_order(session, request, giver, place, now)
+            if not recognised:
+                found.remember(session, now)
+                given = give(
+                    session=session, giving=giving, giver=giver, place=place, limit=limit, now=now
+                )
+                channels = () if given.duplicate else tuple(announce(session, given, now))
+        if recognised:
+            # Refused after the transaction: the reaction's mark stays, an alias keeping the
+            # kudos standing when the first reaction goes.
+            raise KudosRefused(RECOGNISED_ALREADY)
     except KudosRefused:
         found.remember_alone(database, now)
         raise
@@ -200,17 +214,44 @@ def _check_giver_and_place(giver: Person, source: Source, place: Place) -> None:
         raise KudosRefused("Kudos in a direct message can't be announced, so none is given.")
 
 
-def _check_recognised_once(session: Session, giver: Giver, place: Place, principle_id: int) -> None:
-    """Under the giver's lock, as `give`'s allowance is: two deliveries at once record one."""
+def _check_in_order(
+    session: Session, request: KudosRequest, giver: Giver, place: Place, now: dt.datetime
+) -> bool:
+    """Rule 5, first in the write transaction, as the undoing's withdrawal takes the same locks
+    (bot/slack/listeners/reactions.py, messages.py): a reaction under the giver's lock, as
+    `give`'s allowance is, so two deliveries at once record one; a message under its mark's.
+    True when the giver's reaction already recognised the message for the principle."""
+    if request.source not in IN_CONVERSATION:
+        return False
     assert place.channel_id is not None
     assert place.message_ts is not None
+    event_us = request.event_us
+    if request.source is Source.MESSAGE:
+        if event_us is not None and not still_posted(
+            session,
+            Mark(place.team_id, place.channel_id, place.message_ts),
+            event_us=event_us,
+            now=now,
+        ):
+            raise UndoneMeanwhile("The message was deleted before its kudos was recorded.")
+        return False
     lock_giver(session, place.team_id, giver.id)
-    if recognised_already(
+    if (
+        event_us is not None
+        and request.emoji is not None
+        and not reaction_stands(
+            session,
+            Mark(place.team_id, place.channel_id, place.message_ts, giver.id, request.emoji),
+            ReactionSeen(request.emoji, request.principle_id, event_us),
+            now,
+        )
+    ):
+        raise UndoneMeanwhile("The reaction was removed before its kudos was recorded.")
+    return recognised_already(
         session,
         team_id=place.team_id,
         giver_id=giver.id,
         channel_id=place.channel_id,
         ts=place.message_ts,
-        principle_id=principle_id,
-    ):
-        raise KudosRefused("You already recognised this message for that principle.")
+        principle_id=request.principle_id,
+    )

@@ -10,12 +10,16 @@ It is given by the flow every way in shares (bot/kudos/flow.py), whose rules say
 recognises a message once per principle (Slack redelivers events, people toggle reactions):
 the check (`recognised_already`) runs under the giver's lock, as `give`'s allowance does, so
 two deliveries at once record one kudos. Removing the reaction within the undo window
-withdraws it, allowance and all; after that the kudos stands.
+withdraws it, allowance and all, unless another of the giver's reactions meaning the same
+principle (an alias) still stands; after that the kudos stands. An add and its removal take
+effect in Slack's order whichever is handled first (bot/kudos/ordering.py): the flow gives
+nothing once `reaction_stands` says the reaction is gone, and the removal is withdrawn before
+Slack hears back (`withdraw_reaction`, in the listener's middleware).
 
 Each recognised message gets one `recognised_messages` row: its author, its permalink, the
 thread reply the bot keeps up to date (drawn from `recognition()` at send time) and whether
 the author has had their one DM about it. Plain Python: the Slack side is in
-bot/slack/listeners/reactions.py and bot/slack/reaction_delivery.py.
+bot/slack/listeners/reactions.py and bot/slack/outbound/reactions.py.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Kudos, KudosAllowance, Principle, RecognisedMessage
 from bot.errors import KudosRefused
+from bot.kudos.ordering import Mark, any_standing, note, note_deleted
 from bot.kudos.service import (
     UNDO_WINDOW,
     Source,
@@ -39,6 +44,7 @@ from bot.kudos.service import (
     withdraw_group,
 )
 from bot.mission.service import PrincipleInfo, numbered
+from bot.people import find_people
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,45 @@ def recognise_message(
     earned, whose author gets the one DM about it."""
     _remember_message(session, team_id, message, now)
     return _claim_author_dm(session, team_id, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSeen:
+    """What one `reaction_added`/`reaction_removed` said: the emoji as Slack named it, the
+    principle it means, and when Slack sent it (`event_ts`, in microseconds)."""
+
+    emoji: str
+    principle_id: int
+    event_us: int
+
+
+def _note(
+    session: Session, mark: Mark, reaction: ReactionSeen, now: dt.datetime, *, present: bool
+) -> bool:
+    """Record the event in Slack's order; whether some reaction meaning its principle stands."""
+    note(
+        session,
+        mark,
+        present=present,
+        event_us=reaction.event_us,
+        now=now,
+        principle_id=reaction.principle_id,
+    )
+    return any_standing(
+        session,
+        team_id=mark.team_id,
+        channel_id=mark.channel_id,
+        ts=mark.message_ts,
+        user_id=mark.user_id,
+        principle_id=reaction.principle_id,
+    )
+
+
+def reaction_stands(session: Session, mark: Mark, reaction: ReactionSeen, now: dt.datetime) -> bool:
+    """An add is being given (under the giver's lock, bot/kudos/flow.py): record it in Slack's
+    order, and say whether some reaction of the giver meaning its principle still stands —
+    False when its removal was handled first."""
+    return _note(session, mark, reaction, now, present=True)
 
 
 def _standing(
@@ -164,25 +209,38 @@ def withdraw_reaction(
     session: Session,
     team_id: str,
     giver_id: str,
-    giver_timezone: str | None,
     channel_id: str,
     ts: str,
-    principle_id: int,
+    reaction: ReactionSeen,
     now: dt.datetime,
 ) -> WithdrawnKudos | None:
-    """The reaction was removed: withdraw its kudos if still within the undo window."""
+    """The reaction was removed: record it in Slack's order (an add handled later then gives
+    nothing) and withdraw its kudos if still within the undo window, unless another reaction
+    meaning the same principle (an alias) stands, or the reaction was added again since
+    (bot/kudos/ordering.py)."""
     lock_giver(session, team_id, giver_id)
-    kudos = _standing(session, team_id, giver_id, channel_id, ts, principle_id)
+    mark = Mark(team_id, channel_id, ts, giver_id, reaction.emoji)
+    if _note(session, mark, reaction, now, present=False):
+        return None
+    kudos = _standing(session, team_id, giver_id, channel_id, ts, reaction.principle_id)
     if kudos is None or now - kudos.created_at > UNDO_WINDOW:
         return None
     return withdraw_group(
         session=session,
         team_id=team_id,
         giver_id=giver_id,
-        giver_timezone=giver_timezone,
+        giver_timezone=_timezone(session, team_id, giver_id),
         group_id=kudos.group_id,
         now=now,
     )
+
+
+def _timezone(session: Session, team_id: str, giver_id: str) -> str | None:
+    """The giver's timezone as the directory has it (whose allowance day a withdrawal gives
+    back): a removal is handled before the ack, with no time to ask Slack, and whoever gave a
+    kudos was written to the directory when they did."""
+    giver = find_people(session=session, team_id=team_id, user_ids=[giver_id]).get(giver_id)
+    return giver.timezone if giver else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +294,27 @@ def withdraw_written(
         )
     except KudosRefused:
         return None  # withdrawn meanwhile (by `/kudos undo`)
+
+
+def withdraw_deleted(
+    *, session: Session, team_id: str, channel_id: str, ts: str, event_us: int, now: dt.datetime
+) -> list[WithdrawnKudos]:
+    """A message was deleted: record it in Slack's order (a kudos message handled later then
+    records nothing: bot/kudos/flow.py), and withdraw what it recorded within the undo window.
+    The mark's row lock comes first, as in the flow, so the two take turns on PostgreSQL."""
+    note_deleted(session, Mark(team_id, channel_id, ts), event_us=event_us, now=now)
+    withdrawn = []
+    for kudos in kudos_written_as(session=session, team_id=team_id, channel_id=channel_id, ts=ts):
+        done = withdraw_written(
+            session=session,
+            team_id=team_id,
+            kudos=kudos,
+            giver_timezone=_timezone(session, team_id, kudos.giver_id),
+            now=now,
+        )
+        if done is not None:
+            withdrawn.append(done)
+    return withdrawn
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ class MissionDocument:
     statement: str
     principles: tuple[PrincipleSpec, ...]
     company: str | None = None
+    # What the file still serves with but should change (`mission check` and start-up say so).
+    warnings: tuple[str, ...] = ()
 
 
 class MissionFileError(Exception):
@@ -157,12 +159,15 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         if spec is not None:
             principles.append(spec)
     _check_category_names(items, principles, source, problems)
-    _check_emoji_owners(items, principles, source, problems)
+    warnings = _shared_emoji(items, principles, source)
 
     if problems:
         raise MissionFileError(source, problems)
     return MissionDocument(
-        statement=statement.strip(), principles=tuple(principles), company=company
+        statement=statement.strip(),
+        principles=tuple(principles),
+        company=company,
+        warnings=tuple(warnings),
     )
 
 
@@ -244,25 +249,27 @@ def _aliases(value: Any, where: str, label: str, problems: list[str]) -> tuple[s
     return tuple(dict.fromkeys(codes))
 
 
-def _check_emoji_owners(
-    items: list[Any], principles: list[PrincipleSpec], source: str, problems: list[str]
-) -> None:
-    """A reaction gives kudos for the principle its emoji belongs to: it must belong to one."""
+def _shared_emoji(items: list[Any], principles: list[PrincipleSpec], source: str) -> list[str]:
+    """An emoji two principles share can't say which one a reaction means: it gives no kudos
+    by reaction (`MissionCatalog.by_reaction`). A warning, not an error: files that served
+    before this was checked must still serve."""
     owner: dict[str, str] = {}
     lines = {
         item.get("key"): getattr(item, "line", None) for item in items if isinstance(item, dict)
     }
+    warnings = []
     for spec in principles:
         for code in spec.reactions:
             first = owner.setdefault(code, spec.key)
             if first == spec.key:
                 continue
             line = lines.get(spec.key)
-            problems.append(
+            warnings.append(
                 f"{source}{f':{line}' if line else ''}: principle {spec.key!r}: emoji {code} "
-                f"already belongs to principle {first!r}; a reaction can mean only one "
-                "principle, so give each its own"
+                f"also belongs to principle {first!r}; a reaction can mean only one principle, "
+                "so it gives no kudos until each has its own"
             )
+    return warnings
 
 
 def _optional_text(

@@ -68,9 +68,11 @@ class Catalog:
         return [p.key for p in self.principles]
 
     def by_reaction(self, name: str) -> PrincipleInfo | None:
-        """The active principle a reaction (`dart`, `+1::skin-tone-2`) stands for, if any."""
+        """The active principle a reaction (`dart`, `+1::skin-tone-2`) stands for, if any: an
+        emoji two principles share (the mission file warns of it) stands for neither."""
         plain = name.split("::", 1)[0].strip(":")
-        return next((p for p in self.principles if plain in p.reactions), None)
+        meaning = [p for p in self.principles if plain in p.reactions]
+        return meaning[0] if len(meaning) == 1 else None
 
     def by_category(self) -> list[tuple[str | None, list[PrincipleInfo]]]:
         """Principles grouped by category, groups in order of first appearance."""

@@ -508,7 +508,13 @@ class NewMessage:
 _INSERT_MESSAGES = table_of(OutboxMessage).insert()
 
 
-def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.datetime) -> None:
+def enqueue_many(
+    session: Session,
+    messages: Sequence[NewMessage],
+    *,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+) -> None:
     """Queue several messages at once, in the caller's transaction, as `enqueue` does for one.
 
     One Core INSERT for all of them, and no ORM objects: `enqueue` flushes each message
@@ -540,7 +546,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], *, now: dt.da
                 "update_ts": None,
                 "status": Status.PENDING.value,
                 "attempts": 0,
-                "not_before": now,
+                "not_before": not_before or now,
                 "created_at": now,
             }
             for message in messages

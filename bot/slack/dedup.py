@@ -14,6 +14,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.events import claim_event, prune_events
+from bot.kudos.ordering import prune_marks
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,9 @@ class EventDeduplicator:
             self._next_prune = time.monotonic() + PRUNE_EVERY_S
         with self.database.transaction() as session:
             pruned = prune_events(session=session, now=now)
-        if pruned:
-            log.info("forgot %d handled event(s) older than a day", pruned)
+            marks = prune_marks(session=session, now=now)
+        if pruned or marks:
+            log.info("forgot %d handled event(s) and %d mark(s) older than a day", pruned, marks)
 
 
 def register(app: App, database: Database, clock: Clock) -> None:

@@ -246,6 +246,7 @@ class MessageEvent:
     deleted_ts: str | None = None
     bot_user_id: str | None = None
     client: WebClient | None = None
+    event_ts: str | None = None  # when Slack sent it: a deletion is applied after its post
 
     @classmethod
     def of(cls, request: BoltRequest) -> MessageEvent:
@@ -270,6 +271,7 @@ class MessageEvent:
             deleted_ts=event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts"),
             bot_user_id=bot_user_id,
             client=request.context.client,
+            event_ts=event.get("event_ts"),
         )
 
 
@@ -287,6 +289,7 @@ class ReactionEvent:
     bot_user_id: str | None
     client: WebClient
     channel_type: str | None = None  # the item's: channel, group, im or mpim (newer payloads)
+    event_ts: str | None = None  # when Slack sent it: events about one thing apply in this order
 
     @classmethod
     def of(cls, request: BoltRequest) -> ReactionEvent:
@@ -303,6 +306,7 @@ class ReactionEvent:
             bot_user_id=request.context.bot_user_id,
             client=request.context.client,
             channel_type=item.get("channel_type"),
+            event_ts=event.get("event_ts"),
         )
 
 

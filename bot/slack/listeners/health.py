@@ -7,7 +7,9 @@ and the chart (bot/reports/chart.py) is drawn and uploaded into the manager's DM
 export is. On the App Home
 it is shown with an image block pointing at that uploaded file (`slack_file`), uploaded at
 most once a week per manager (`health_charts`) so that opening the tab doesn't post an image
-each time. A workspace with no kudos in the 12 weeks gets no chart in Slack, only a sentence.
+each time: the request that claims the week's row (one `INSERT … ON CONFLICT DO NOTHING`)
+uploads, the others opened at the same moment show the tab without it. A workspace with no
+kudos in the 12 weeks gets no chart in Slack, only a sentence.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import logging
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.blocks.health import chart_comment, health_message, health_started
 from bot.db.engine import Database
@@ -36,6 +38,11 @@ from bot.slack.confirm import confirm
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
+
+# `health_charts.file_id` while the week's upload is under way; a claim older than
+# CLAIM_STALE was left by a request that died mid-upload, and may be taken over.
+UPLOADING = ""
+CLAIM_STALE = dt.timedelta(minutes=5)
 
 HEALTH_USAGE = "`/kudos health [period]`, for example `/kudos health quarter`."
 HEALTH_ADMINS_ONLY = (
@@ -112,15 +119,72 @@ def cached_chart(*, db: Database, team_id: str, user_id: str, week: dt.date) -> 
                 HealthChart.team_id == team_id,
                 HealthChart.user_id == user_id,
                 HealthChart.week_start == week,
+                HealthChart.file_id != UPLOADING,
             )
         )
 
 
+def _claim_upload(
+    *, db: Database, team_id: str, user_id: str, week: dt.date, now: dt.datetime
+) -> bool:
+    """True for the one request that is to upload this week's chart."""
+    with db.transaction() as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        claimed = session.scalar(
+            insert(HealthChart)
+            .values(
+                team_id=team_id, user_id=user_id, week_start=week, file_id=UPLOADING, created_at=now
+            )
+            .on_conflict_do_nothing()
+            .returning(HealthChart.user_id)
+        )
+        if claimed is not None:
+            return True
+        taken_over = session.execute(
+            update(HealthChart)
+            .where(
+                HealthChart.team_id == team_id,
+                HealthChart.user_id == user_id,
+                HealthChart.week_start == week,
+                HealthChart.file_id == UPLOADING,
+                HealthChart.created_at < now - CLAIM_STALE,
+            )
+            .values(created_at=now)
+        )
+        return bool(getattr(taken_over, "rowcount", 0))
+
+
+def _settle_claim(
+    *, db: Database, team_id: str, user_id: str, week: dt.date, file_id: str | None
+) -> None:
+    """Record the uploaded file, or give the claim up so that the next opening tries again."""
+    where = (
+        HealthChart.team_id == team_id,
+        HealthChart.user_id == user_id,
+        HealthChart.week_start == week,
+        HealthChart.file_id == UPLOADING,
+    )
+    with db.transaction() as session:
+        if file_id is None:
+            session.execute(delete(HealthChart).where(*where))
+        else:
+            session.execute(update(HealthChart).where(*where).values(file_id=file_id))
+
+
 def chart_for_home(
-    *, client: WebClient, db: Database, health: Health, team_id: str, user_id: str, today: dt.date
+    *,
+    client: WebClient,
+    db: Database,
+    health: Health,
+    team_id: str,
+    user_id: str,
+    today: dt.date,
+    now: dt.datetime,
 ) -> str | None:
     """This week's chart for the manager's App Home: uploaded once a week, then reused.
-    None when there is nothing to chart or Slack wouldn't take the upload."""
+    None when there is nothing to chart, Slack wouldn't take the upload, or another opening
+    of the tab is uploading it right now."""
     if chart_data(health).empty:
         return None
     week = period_of(PeriodKind.WEEK, today).start
@@ -128,17 +192,14 @@ def chart_for_home(
     found = cached_chart(db=db, team_id=team_id, user_id=user_id, week=week)
     if found:
         return found
+    if not _claim_upload(db=db, team_id=team_id, user_id=user_id, week=week, now=now):
+        log.info("home chart for user=%s this week is being uploaded by another request", user_id)
+        return None
+    file_id = None
     try:
         file_id = upload_chart(client=client, health=health, user_id=user_id)
     except SLACK_FAILURES as error:
         log.warning("home chart not uploaded for user=%s: %s", user_id, error)
-        return None
-    try:
-        with db.transaction() as session:
-            session.add(
-                HealthChart(team_id=team_id, user_id=user_id, week_start=week, file_id=file_id)
-            )
-    except IntegrityError:
-        # The tab opened twice at once and the other upload was recorded first: both show.
-        log.info("home chart for user=%s this week was recorded by another request", user_id)
+    finally:
+        _settle_claim(db=db, team_id=team_id, user_id=user_id, week=week, file_id=file_id)
     return file_id

@@ -20,8 +20,8 @@ from bot.reports.periods import PeriodKind, period_of
 from bot.reports.scope import ReportScope
 from bot.reports.summaries import dashboard_url, participation
 from bot.slack.admins import is_admin
+from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.deadline import after_ack_safe
-from bot.slack.delivery import SLACK_FAILURES
 from bot.slack.ids import Event
 from bot.slack.listeners.health import cached_chart, chart_for_home, health_for
 from bot.slack.services import Services
@@ -124,6 +124,7 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
             team_id=team_id,
             user_id=user_id,
             today=local_today,
+            now=now,
         )
         if chart is not None:
             with_chart = dataclasses.replace(content, chart_file_id=chart)

@@ -1,7 +1,7 @@
 """`/kudos`, the kudos modal, the "Give kudos for this" shortcut and the "Give kudos" button.
 
 Thin: parse (bot/kudos/grammar.py) → the give flow (bot/kudos/flow.py) looks people up in
-Slack and commits the kudos with its messages queued in the outbox (bot/slack/delivery.py) →
+Slack and commits the kudos with its messages queued in the outbox (bot/slack/outbound/kudos.py) →
 the acknowledgement carries the giver's confirmation.
 Refusals are raised, never caught here: the one error handler turns them into an ephemeral
 reply, or into inline errors when the request is a modal submission.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +36,13 @@ from bot.kudos.flow import Announce, KudosRequest, give_and_queue
 from bot.kudos.grammar import is_blank, parse_kudos
 from bot.kudos.service import GivenKudos, Source, summary, undo
 from bot.slack.commands import KUDOS, CommandRequest
+from bot.slack.confirm import confirm
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
-from bot.slack.delivery import confirm, queue_kudos, queue_withdrawal
 from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.installation import team_of
 from bot.slack.lookups import SlackDirectory
-from bot.slack.reaction_delivery import queue_thread_update
+from bot.slack.outbound.kudos import queue_kudos, queue_withdrawal
+from bot.slack.outbound.reactions import queue_thread_update
 from bot.slack.services import Services
 from bot.slack.surfaces import (
     GiveButton,
@@ -123,7 +125,7 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
 
     One read finds the people and the conversation's audience (bot/slack/lookups.py); one
     transaction records the kudos, what Slack told us on the way, and the announcement and
-    DMs, into the outbox; the sender posts them at Slack's pace (bot/slack/delivery.py).
+    DMs, into the outbox; the sender posts them at Slack's pace (bot/slack/outbound/kudos.py).
     Nothing here waits on Slack after the people are known (from the directory, normally
     without a call).
     """
@@ -153,8 +155,15 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     )
 
 
-def announcement(team_id: str, response_url: str | None, thread_ts: str | None) -> Announce:
-    """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs."""
+def announcement(
+    team_id: str,
+    response_url: str | None,
+    thread_ts: str | None,
+    *,
+    held_until: Callable[[], dt.datetime] | None = None,
+) -> Announce:
+    """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs, held
+    until `held_until()` (a kudos message, whose deletion may follow at once)."""
 
     def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
         return queue_kudos(
@@ -164,6 +173,7 @@ def announcement(team_id: str, response_url: str | None, thread_ts: str | None) 
             response_url=response_url,
             now=now,
             thread_ts=thread_ts,
+            not_before=held_until() if held_until else None,
         )
 
     return announce

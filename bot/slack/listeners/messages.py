@@ -7,7 +7,11 @@ Bolt runs one listener per event, so every use of channel messages is dispatched
   with a reaction on the message and announced in its thread; a refusal is an ephemeral note
   to its author. A message that names nobody (`Kudos to the whole team!`) is just a message,
   and is left alone;
-- `message_deleted`: a kudos message deleted within the undo window withdraws its kudos.
+- `message_deleted`: a kudos message deleted within the undo window withdraws its kudos. That
+  is done before the ack (`withdraw_before_ack`: one small write, no call to Slack), and a
+  kudos message handled after its deletion records nothing (bot/kudos/ordering.py), so once
+  Slack has the deletion's answer the kudos is gone; its announcement waits a few seconds
+  (`settled`) for a deletion that follows at once.
 
 An edited message (`message_changed`) changes nothing: the kudos stands as first written
 (delete the message within the undo window to withdraw it, then write it again), and a
@@ -21,23 +25,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.blocks.recognition import message_kudos_refused
-from bot.errors import KudosRefused, UserError
+from bot.errors import KudosRefused, UndoneMeanwhile, UserError
 from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.grammar import parse_kudos
-from bot.kudos.reactions import kudos_written_as, withdraw_written
+from bot.kudos.ordering import event_us
+from bot.kudos.reactions import withdraw_deleted
 from bot.kudos.service import Source
-from bot.slack.delivery import SLACK_FAILURES, queue_withdrawal
+from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import announcement
-from bot.slack.listeners.reactions import current_ways
+from bot.slack.listeners.reactions import current_ways, settled
 from bot.slack.lookups import SlackDirectory
-from bot.slack.services import Services
+from bot.slack.outbound.kudos import queue_withdrawal
+from bot.slack.services import SERVICES, Services
 from bot.slack.surfaces import MessageEvent, event
 
 log = logging.getLogger(__name__)
@@ -51,14 +58,27 @@ INCOMPLETE = "Name a principle too (`#key`, `#3`, a title word or its emoji) and
 
 
 def register(app: App) -> None:
-    app.event(Event.MESSAGE)(event(MessageEvent.of, handle_message))
+    app.event(Event.MESSAGE, middleware=[withdraw_before_ack])(
+        event(MessageEvent.of, handle_message)
+    )
+
+
+def withdraw_before_ack(
+    request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Handle a deletion before Slack hears back (Bolt runs a listener's middleware on the
+    request's thread, before the ack), however long the queue of listeners after the ack."""
+    message = MessageEvent.of(request)
+    if message.subtype == MessageSubtype.DELETED:
+        handle_deletion(message, context[SERVICES])
+    return next()
 
 
 def handle_message(request: MessageEvent, services: Services) -> None:
     if request.subtype in conversations.CONVERSIONS:
         conversations.handle_message(request, services)
     elif request.subtype == MessageSubtype.DELETED:
-        withdraw_deleted(request, services)
+        return  # handled before the ack (`withdraw_before_ack`)
     elif request.subtype in NEW_MESSAGE:
         give_from_message(request, services)
 
@@ -89,6 +109,9 @@ def give_from_message(request: MessageEvent, services: Services) -> None:
     thread_ts = request.thread_ts or ts
     try:
         recorded = _record(request, services, text, channel_id, ts, user_id, client, thread_ts)
+    except UndoneMeanwhile:
+        log.info("kudos message deleted before it was handled channel=%s", channel_id)
+        return
     except UserError as refusal:
         _tell_author(client, channel_id, user_id, request.thread_ts, refusal, ways.trigger_word)
         return
@@ -126,13 +149,14 @@ def _record(
         source=Source.MESSAGE,
         channel_id=channel_id,
         message_ts=ts,
+        event_us=event_us(request.event_ts, services.clock()),
     )
 
     queued = give_and_queue(
         kudos,
         directory=SlackDirectory.of(services, client, request.bot_user_id),
         database=services.db,
-        announce=announcement(team_id, None, thread_ts),
+        announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
@@ -162,32 +186,27 @@ def _tell_author(
         log.info("refusal note not shown: %s", type(error).__name__)
 
 
-def withdraw_deleted(request: MessageEvent, services: Services) -> None:
-    """A kudos message deleted within the undo window withdraws what it recorded."""
-    channel_id, deleted_ts, client = request.channel_id, request.deleted_ts, request.client
-    if not channel_id or not deleted_ts or client is None:
+def handle_deletion(request: MessageEvent, services: Services) -> None:
+    """A kudos message deleted within the undo window withdraws what it recorded, with its
+    announcement and DMs if still queued; one handled later records nothing."""
+    channel_id, deleted_ts = request.channel_id, request.deleted_ts
+    if not channel_id or not deleted_ts:
         return
     team_id = request.team_id
-    with services.db.reading() as session:
-        written = kudos_written_as(
-            session=session, team_id=team_id, channel_id=channel_id, ts=deleted_ts
+    now = services.clock()
+    with services.db.transaction() as session:
+        withdrawn = withdraw_deleted(
+            session=session,
+            team_id=team_id,
+            channel_id=channel_id,
+            ts=deleted_ts,
+            event_us=event_us(request.event_ts, now),
+            now=now,
         )
-    for kudos in written:
-        try:
-            giver = services.users.get(client, team_id, kudos.giver_id)
-        except SLACK_FAILURES:
-            continue
-        now = services.clock()
-        with services.db.transaction() as session:
-            withdrawn = withdraw_written(
-                session=session,
-                team_id=team_id,
-                kudos=kudos,
-                giver_timezone=giver.timezone,
-                now=now,
-            )
-            if withdrawn is not None:
-                queue_withdrawal(session, team_id=team_id, withdrawn=withdrawn, now=now)
-        if withdrawn is not None:
-            services.queued()
-            log.info("kudos message deleted: kudos withdrawn channel=%s", channel_id)
+        for each in withdrawn:
+            queue_withdrawal(session, team_id=team_id, withdrawn=each, now=now)
+    if withdrawn:
+        services.queued()
+        log.info(
+            "kudos message deleted: kudos withdrawn channel=%s n=%d", channel_id, len(withdrawn)
+        )

@@ -3,25 +3,31 @@ whose emoji it is, `reaction_removed` withdraws it within the undo window.
 
 Thin: filter what is no principle reaction (files, DMs, the bot's own posts, unknown emoji,
 a retired principle's) → the give flow every way in shares (bot/kudos/flow.py) records it,
-with its thread reply and the author's DM queued in the outbox (bot/slack/reaction_delivery.py)
-in the same transaction. Events are acknowledged by Bolt
-before this runs; nothing here answers anyone except the once-a-day allowance note.
+with its thread reply and the author's DM queued in the outbox (bot/slack/outbound/reactions.py)
+in the same transaction, held a few seconds (`settled`) since a removal may follow at once.
+An add is handled after the ack; a removal before it (`withdraw_before_ack`, one small write
+under the giver's lock, with no call to Slack), so that once Slack has the removal's answer the
+kudos is gone, whatever the add still being handled does (bot/kudos/ordering.py). Nothing here
+answers anyone except the once-a-day allowance note.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
 from bot.blocks.recognition import allowance_note
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.flow import KudosRequest, give_and_queue
+from bot.kudos.ordering import SETTLE, event_us
 from bot.kudos.reactions import (
     ReactedMessage,
+    ReactionSeen,
     known_permalink,
     note_allowance_once,
     reaction_words,
@@ -31,20 +37,32 @@ from bot.kudos.reactions import (
 from bot.kudos.service import GivenKudos, Source
 from bot.kudos.ways import Ways, ways_of
 from bot.mission.service import PrincipleInfo
-from bot.slack.delivery import SLACK_FAILURES
+from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.ids import Event
 from bot.slack.lookups import SlackDirectory
-from bot.slack.reaction_delivery import queue_author_dm, queue_thread_update
-from bot.slack.services import Services
+from bot.slack.outbound.reactions import queue_author_dm, queue_thread_update
+from bot.slack.services import SERVICES, Services
 from bot.slack.surfaces import ReactionEvent, event
-from bot.slack.users import SlackUser
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     app.event(Event.REACTION_ADDED)(event(ReactionEvent.of, handle_reaction_added))
-    app.event(Event.REACTION_REMOVED)(event(ReactionEvent.of, handle_reaction_removed))
+    app.event(Event.REACTION_REMOVED, middleware=[withdraw_before_ack])(removal_handled)
+
+
+def withdraw_before_ack(
+    request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Handle a removal before Slack hears back (Bolt runs a listener's middleware on the
+    request's thread, before the ack), however long the queue of listeners after the ack."""
+    handle_reaction_removed(ReactionEvent.of(request), context[SERVICES])
+    return next()
+
+
+def removal_handled() -> None:
+    """A removal was handled before the ack (`withdraw_before_ack`): nothing is left to do."""
 
 
 def current_ways(services: Services, team_id: str) -> Ways:
@@ -56,6 +74,13 @@ def current_ways(services: Services, team_id: str) -> Ways:
     )
     with services.db.reading() as session:
         return ways_of(session=session, team_id=team_id, defaults=defaults)
+
+
+def settled(services: Services) -> dt.datetime:
+    """When what a reaction or a kudos message gave may be announced: `SETTLE` after it is
+    written (not after its event came: its look-ups may have taken a while), since Slack sends
+    its undoing right behind it."""
+    return services.clock() + SETTLE
 
 
 def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | None:
@@ -96,14 +121,23 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
         source=Source.REACTION,
         channel_id=channel_id,
         message_ts=message_ts,
+        event_us=event_us(request.event_ts, services.clock()),
+        emoji=request.reaction,
     )
 
     def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
         """A reaction's kudos is shown in the message's thread reply, and its author hears
         of the message's first recognition by DM."""
         tell_author = recognise_message(session, team_id=request.team_id, message=message, now=now)
+        # Both are drawn when sent: a removal handled by then leaves nothing to say.
+        held_until = settled(services)
         queue_thread_update(
-            session, team_id=request.team_id, channel_id=channel_id, ts=message_ts, now=now
+            session,
+            team_id=request.team_id,
+            channel_id=channel_id,
+            ts=message_ts,
+            now=now,
+            not_before=held_until,
         )
         if tell_author:
             queue_author_dm(
@@ -113,6 +147,7 @@ def handle_reaction_added(request: ReactionEvent, services: Services) -> None:
                 channel_id=channel_id,
                 ts=message_ts,
                 now=now,
+                not_before=held_until,
             )
         return []
 
@@ -189,32 +224,22 @@ def _permalink(request: ReactionEvent, services: Services) -> str | None:
         return None
 
 
-def _person(request: ReactionEvent, services: Services, user_id: str) -> SlackUser | None:
-    try:
-        return services.users.get(request.client, request.team_id, user_id)
-    except SLACK_FAILURES as error:
-        log.info("reaction ignored: user %s unknown to Slack: %s", user_id, type(error).__name__)
-        return None
-
-
 def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
+    """Withdraw the reaction's kudos (unless an alias of it stands), and note the removal so
+    that an add still being handled gives nothing. No call to Slack: this runs before the ack."""
     principle = _principle(request, services)
     if principle is None or not request.item_user or request.item_user == request.user_id:
         return
     channel_id, message_ts = str(request.channel_id), str(request.message_ts)
-    giver = _person(request, services, request.user_id)
-    if giver is None:
-        return
     now = services.clock()
     with services.db.transaction() as session:
         withdrawn = withdraw_reaction(
             session=session,
             team_id=request.team_id,
-            giver_id=giver.id,
-            giver_timezone=giver.timezone,
+            giver_id=request.user_id,
             channel_id=channel_id,
             ts=message_ts,
-            principle_id=principle.id,
+            reaction=ReactionSeen(request.reaction, principle.id, event_us(request.event_ts, now)),
             now=now,
         )
         if withdrawn is not None:

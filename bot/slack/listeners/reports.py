@@ -6,7 +6,7 @@ The subcommands are declared on the `/kudos` router (bot/slack/commands.py).
 
 What is shown to the caller alone is the acknowledgement itself; what goes to others — a
 shared leaderboard in the channel, an export into the caller's DM — goes through the outbox
-(bot/slack/delivery.py), sent at Slack's pace and retried, never by the request thread.
+(bot/slack/outbound/reports.py), sent at Slack's pace and retried, never by the request thread.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from bot.reports.weighted import weighted_leaderboard
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
-from bot.slack.delivery import queue_export, queue_shared
 from bot.slack.ids import Action
 from bot.slack.installation import team_of
+from bot.slack.outbound.reports import queue_export, queue_shared
 from bot.slack.services import Services
 from bot.slack.users import UserDirectory
 

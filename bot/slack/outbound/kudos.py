@@ -59,6 +59,7 @@ def queue_kudos(
     response_url: str | None,
     now: dt.datetime,
     thread_ts: str | None = None,
+    not_before: dt.datetime | None = None,
 ) -> list[tuple[str, str]]:
     """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
     the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
@@ -88,7 +89,7 @@ def queue_kudos(
                 subject=given.group_id,
             )
         )
-    queue.enqueue_many(session, messages, now=now)
+    queue.enqueue_many(session, messages, now=now, not_before=not_before)
     return [(team_id, message.channel_id) for message in messages]
 
 

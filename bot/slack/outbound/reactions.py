@@ -37,9 +37,15 @@ SUBJECT_LIMIT = 64
 
 
 def queue_thread_update(
-    session: Session, *, team_id: str, channel_id: str, ts: str, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    ts: str,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
 ) -> None:
-    """The message's recognition changed: (re)draw its thread reply."""
+    """The message's recognition changed: (re)draw its thread reply (not before `not_before`)."""
     queue.enqueue(
         session,
         team_id=team_id,
@@ -47,11 +53,19 @@ def queue_thread_update(
         channel_id=channel_id,
         thread_ts=ts,
         now=now,
+        not_before=not_before,
     )
 
 
 def queue_author_dm(
-    session: Session, *, team_id: str, author_id: str, channel_id: str, ts: str, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    author_id: str,
+    channel_id: str,
+    ts: str,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
 ) -> None:
     subject = f"{channel_id}/{ts}"
     if len(subject) > SUBJECT_LIMIT:
@@ -64,6 +78,7 @@ def queue_author_dm(
         channel_id=author_id,
         subject=subject,
         now=now,
+        not_before=not_before,
     )
 
 
