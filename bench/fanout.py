@@ -37,7 +37,8 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.databases import fresh_databases  # noqa: E402
 from bench.fanout_slack import DEFAULT_BURST, DEFAULT_RATE, floor_seconds  # noqa: E402
 from bot.config import example_mission_file  # noqa: E402
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe  # noqa: E402
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest  # noqa: E402
+from bot.daily.subscriptions import subscribe  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
 from bot.db.models import ScheduledPost  # noqa: E402
 from bot.mission.file import load_mission_file  # noqa: E402

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import Conversation, Kudos, table
 
 # How long what Slack said of a conversation is trusted before it is asked again; the events
@@ -107,7 +107,7 @@ def remember_audience(
     *, session: Session, team_id: str, channel_id: str, audience: Audience, now: dt.datetime
 ) -> None:
     """Record what Slack said of the conversation; a narrower audience also narrows its kudos."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     values = insert(Conversation).values(
         team_id=team_id, channel_id=channel_id, audience=audience.value, checked_at=now
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import ProcessedEvent
 
 KEEP_FOR = dt.timedelta(days=1)
@@ -21,7 +21,7 @@ KEEP_FOR = dt.timedelta(days=1)
 
 def claim_event(*, session: Session, team_id: str, event_id: str, now: dt.datetime) -> bool:
     """True for the first delivery of `event_id`, False for any redelivery."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(ProcessedEvent)
         .values(event_id=event_id, team_id=team_id, received_at=now)

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Insert, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import Person as PersonRow
 from bot.db.models import table
 
@@ -63,7 +63,7 @@ def remember_people(
 def _upsert(dialect: str) -> Insert:
     """Insert, or update what Slack says of someone already known; built once per dialect (a
     kudos from someone new runs it, and building it cost more than running it)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     statement = insert(_PEOPLE)
     changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
     return statement.on_conflict_do_update(

@@ -23,10 +23,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.ids import Action, BlockId
 from bot.cli import main
 from bot.daily.rotation import principle_for_day
 from bot.db.models import Kudos
-from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import kudos_rows, outbox_settled

@@ -7,7 +7,7 @@ a click with 400 (found by the console, whose clicks carry the label as Slack's 
 
 from __future__ import annotations
 
-from bot.slack.ids import Action, BlockId
+from bot.blocks.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from bot.blocks.ids import Event
 from bot.console.render import Renderer
 from bot.console.workspace import Workspace
-from bot.slack.ids import Event
 from tests.conftest import Bot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,15 +19,16 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.ids import Action
 from bot.cli import main
 from bot.daily.flows import Outcome, PostResult
 from bot.daily.jobs import DailyScheduler
 from bot.daily.rotation import principle_for_day
-from bot.daily.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, WORKING_DAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
 from bot.db.models import Kudos, Principle, ScheduledPost, Subscription
 from bot.outbox.sender import Sender, SenderSettings
-from bot.slack.ids import Action
 from bot.slack.outbound import register_handlers
 from bot.slack.outbound.daily import draw_post
 from bot.slack.transport import SlackTransport, create_transport_client

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from bot.slack import ids
+from bot.blocks import ids
+from bot.blocks.ids import Command, Event, Shortcut
 from bot.slack.commands import ROUTERS
-from bot.slack.ids import Command, Event, Shortcut
 from tests.conftest import Bot
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from bot.blocks.ids import KudosBlock, KudosInput, View
 from bot.config import Settings
-from bot.slack.ids import KudosBlock, KudosInput, View
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, block, kudos_rows, opened_view, submission

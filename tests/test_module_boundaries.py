@@ -185,3 +185,45 @@ def test_domain_modules_never_import_slack_even_through_other_modules() -> None:
     assert "bot.db.models" in domain
     assert "bot.slack.app" not in domain
     assert offences == []
+
+
+def reaches(start: str, forbidden: str) -> list[str]:
+    """Chains of bot modules from `start` to any module of package `forbidden`, through the
+    modules it imports (directly or through others)."""
+    modules = bot_modules()
+    imports = {name: imported_names(name, path) for name, path in modules.items()}
+    found: list[str] = []
+    seen: set[str] = {start}
+    stack: list[list[str]] = [[start]]
+    while stack:
+        chain = stack.pop()
+        for imported in sorted(imports[chain[-1]]):
+            for module in with_parents(imported):
+                if module not in modules or module in seen:
+                    continue
+                seen.add(module)
+                if module == forbidden or module.startswith(forbidden + "."):
+                    found.append(" -> ".join([*chain, module]))
+                else:
+                    stack.append([*chain, module])
+    return found
+
+
+def package_modules(package: str) -> list[str]:
+    return [name for name in bot_modules() if name == package or name.startswith(package + ".")]
+
+
+def test_block_kit_builders_never_import_the_slack_adapter() -> None:
+    # Block Kit is pure functions of domain objects; the listeners import them, not the reverse.
+    blocks = package_modules("bot.blocks")
+    assert {"bot.blocks.kudos", "bot.blocks.ids"} <= set(blocks)
+    assert [chain for start in blocks for chain in reaches(start, "bot.slack")] == []
+
+
+def test_daily_and_reports_import_in_one_direction_only() -> None:
+    # The digest is a report, so bot.daily may use bot.reports; never the reverse, which would
+    # make the two packages one.
+    assert reaches("bot.daily.digest", "bot.reports") != []
+    assert [
+        chain for start in package_modules("bot.reports") for chain in reaches(start, "bot.daily")
+    ] == []

@@ -16,13 +16,13 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.ids import Action
 from bot.blocks.onboarding import drip_body
 from bot.config import Settings
 from bot.daily.drip import enrol, next_drip_time, run_due
 from bot.db.engine import Database
 from bot.db.models import OnboardingDrip, OutboxMessage
 from bot.people import find_people
-from bot.slack.ids import Action
 from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack, default_user
 from tests.support.reports import kudos_row, principle_ids, seed, sync

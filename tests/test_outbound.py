@@ -13,7 +13,8 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import UNKNOWN_KIND, main
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
 from bot.db.models import OutboxMessage, ScheduledPost
 from bot.outbox import queue

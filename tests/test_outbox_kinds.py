@@ -15,8 +15,10 @@ import time_machine
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.daily.claims import PostKind
 from bot.daily.flows import OUTBOX_KINDS, Outcome
-from bot.daily.schedule import WEEKDAYS, PostKind, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
 from bot.db.models import OutboxMessage, ScheduledPost
 from bot.outbox import queue

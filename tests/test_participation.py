@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from bot.blocks.ids import Event
 from bot.blocks.reports import participation_blocks
 from bot.config import Settings
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.models import Person
 from bot.reports.summaries import Participation
-from bot.slack.ids import Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.reports import kudos_row, principle_ids, seed

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from bot.slack.ids import Action
+from bot.blocks.ids import Action
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID
 from tests.support.kudos import opened_view

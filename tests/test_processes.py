@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import example_mission_file
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
 from bot.db.models import ScheduledPost
 from bot.mission.file import load_mission_file

@@ -23,8 +23,10 @@ from PIL import Image
 
 from bot.blocks.health import health_message
 from bot.blocks.home import HomeContent, home_view
+from bot.blocks.ids import Event
 from bot.cli import main
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
@@ -32,7 +34,6 @@ from bot.reports.chart import chart_data, chart_figure, chart_png
 from bot.reports.health import Health, promise_health
 from bot.reports.health_tables import health_csv
 from bot.reports.periods import parse_period
-from bot.slack.ids import Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled

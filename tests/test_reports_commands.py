@@ -18,13 +18,14 @@ import time_machine
 from slack_sdk.models.views import View
 
 from bot.blocks.home import HomeContent, home_view
+from bot.blocks.ids import GIVE_KUDOS, Action, Event
 from bot.cli import main
-from bot.daily.schedule import WEEKDAYS, ScheduleRequest, subscribe
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.leaderboard import PrincipleCount, PrincipleReport
 from bot.reports.periods import parse_period
 from bot.reports.scope import report_scope
-from bot.slack.ids import GIVE_KUDOS, Action, Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.support.reports import kudos_row, principle_ids, seed

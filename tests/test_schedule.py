@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.daily.jobs import next_post, trigger_of
 from bot.daily.schedule import (
     WEEKDAYS,
     WORKING_DAYS,
-    ChannelSchedule,
     InvalidSchedule,
     ScheduleRequest,
     parse_schedule_request,
 )
+from bot.daily.subscriptions import ChannelSchedule
 
 CUTOFF = dt.time(17, 0)
 UTC = dt.UTC
@@ -43,7 +44,7 @@ def schedule(
 
 def fires(channel: ChannelSchedule, start: dt.datetime, count: int) -> list[dt.datetime]:
     """Successive fire times as APScheduler computes them (previous fire time passed in)."""
-    trigger = channel.trigger()
+    trigger = trigger_of(channel)
     found: list[dt.datetime] = []
     previous = None
     now = start
@@ -189,5 +190,5 @@ def test_a_post_time_after_the_cutoff_may_still_catch_up_for_an_hour() -> None:
 def test_next_post_is_shown_in_the_channels_zone_across_the_weekend() -> None:
     channel = schedule("Asia/Kolkata", post_time="09:30")
     friday_after = local("Asia/Kolkata", 2026, 1, 16, 10, 0)
-    following = channel.next_post(friday_after)
+    following = next_post(channel, friday_after)
     assert following == local("Asia/Kolkata", 2026, 1, 19, 9, 30)

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.ids import Action, BlockId
 from bot.daily.rotation import principle_for_day
 from bot.db.models import Subscription
-from bot.slack.ids import Action, BlockId
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 

@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.audience import Audience
+from bot.blocks.ids import Action, BlockId, Event
 from bot.config import Settings
 from bot.db.models import Kudos, utcnow
 from bot.kudos.service import (
@@ -35,7 +36,6 @@ from bot.kudos.service import (
     record_public_message,
 )
 from bot.slack.deadline import CALL_TIMEOUT, SlackDeadline, SlackTooSlow
-from bot.slack.ids import Action, BlockId, Event
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission

@@ -11,9 +11,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from bot.blocks.ids import KudosBlock
 from bot.db.models import Kudos, Subscription
 from bot.slack.errors import UNEXPECTED
-from bot.slack.ids import KudosBlock
 from bot.slack.text_guard import REFUSAL
 from bot.text import is_storable, unstorable_path
 from tests.conftest import Bot

@@ -7,10 +7,11 @@ import datetime as dt
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
-from bot.daily.rotation import KudosExample
-from bot.daily.schedule import ChannelSchedule, describe_weekdays
+from bot.blocks.ids import Action, BlockId
+from bot.daily.schedule import describe_weekdays
+from bot.daily.subscriptions import ChannelSchedule
+from bot.kudos.examples import KudosExample
 from bot.mission.service import PrincipleInfo
-from bot.slack.ids import Action, BlockId
 
 KUDOS_QUOTE_LIMIT = 400
 FALLBACK_LIMIT = 300

@@ -16,6 +16,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import context, divider, escape, header, section
 from bot.blocks.health import chart_block, pair_line
+from bot.blocks.ids import Action
 from bot.blocks.mission import mission_title, principle_line
 from bot.blocks.reports import (
     packed_sections,
@@ -29,7 +30,6 @@ from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.health import Health
 from bot.reports.leaderboard import Leaderboard, PrincipleReport
 from bot.reports.summaries import Participation
-from bot.slack.ids import Action
 
 HOME_BLOCK_LIMIT = 100
 # Sections per list, so that the principles and the footer always keep some room.

@@ -34,6 +34,8 @@ from bot.blocks.common import (
     escape,
     section,
 )
+from bot.blocks.ids import KudosBlock, KudosInput
+from bot.blocks.ids import View as ViewId
 from bot.kudos.grammar import MESSAGE_MAX_CHARS
 from bot.kudos.service import (
     GivenKudos,
@@ -43,8 +45,6 @@ from bot.kudos.service import (
     WithdrawnKudos,
 )
 from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
-from bot.slack.ids import KudosBlock, KudosInput
-from bot.slack.ids import View as ViewId
 from bot.text import without_bidi
 
 OPTION_TEXT_LIMIT = 75

@@ -25,10 +25,10 @@ from bot.blocks.common import (
     packed_sections,
     section,
 )
-from bot.daily.rotation import KudosExample
+from bot.blocks.ids import Action
+from bot.kudos.examples import KudosExample
 from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.reports.lived import Lived
-from bot.slack.ids import Action
 
 # Past this many principles a single list reads as a wall of text: the overview lists the
 # categories instead, even when the whole list would fit in a message.

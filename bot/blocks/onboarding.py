@@ -9,9 +9,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
 from bot.blocks.daily import give_kudos_button
+from bot.blocks.ids import Action
 from bot.blocks.mission import lived_quote
 from bot.daily.drip import Lesson
-from bot.slack.ids import Action
 
 DESCRIPTION_LIMIT = 1500
 

@@ -46,10 +46,6 @@ class ConsoleClock:
         with self._lock:
             return dt.datetime.now(dt.UTC) + self._offset
 
-    @property
-    def moved(self) -> bool:
-        return self._offset > dt.timedelta(0)
-
     def move_to(self, target: dt.datetime) -> None:
         with self._lock:
             real_now = dt.datetime.now(dt.UTC)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks.ids import Shortcut as ShortcutId
 from bot.console.clock import ClockRefused, ConsoleClock, parse_target
 from bot.console.commands import (
     HELP,
@@ -47,7 +48,6 @@ from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
 from bot.console.workspace import Channel, Person
 from bot.runtime import Runtime
-from bot.slack.ids import Shortcut as ShortcutId
 from bot.text import clipped
 
 log = logging.getLogger(__name__)

@@ -26,12 +26,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope
-from bot.daily.rotation import KudosExample, recent_kudos
+from bot.daily.rotation import recent_kudos
+from bot.db.dialect import dialect_insert
 from bot.db.models import OnboardingDrip, utcnow
+from bot.kudos.examples import KudosExample
 from bot.mission.service import PrincipleInfo, load_catalog
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import enqueue
@@ -89,7 +90,7 @@ def enrol(
     *, session: Session, team_id: str, user_id: str, timezone: str | None, now: dt.datetime
 ) -> bool:
     """Start someone's drip (once: a second team_join changes nothing); whether it started."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     result = session.execute(
         insert(OnboardingDrip)
         .values(
@@ -186,7 +187,3 @@ def _next_lesson(session: Session, drip: OnboardingDrip, now: dt.datetime) -> Le
         number=len([p for p in catalog.principles if p.id in seen]),
         total=len(catalog.principles),
     )
-
-
-def progress(*, session: Session, team_id: str, user_id: str) -> OnboardingDrip | None:
-    return session.get(OnboardingDrip, (team_id, user_id))

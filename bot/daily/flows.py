@@ -29,19 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope
+from bot.daily.claims import PostKind, PostStatus, claim_post, finish_post
 from bot.daily.digest import Digest, weekly_digest
-from bot.daily.rotation import KudosExample, principle_for_day, recent_kudos
-from bot.daily.schedule import (
-    ChannelSchedule,
-    PostKind,
-    PostStatus,
-    claim_post,
-    finish_post,
-    get_schedule,
-    pause,
-)
+from bot.daily.rotation import principle_for_day, recent_kudos
+from bot.daily.subscriptions import ChannelSchedule, get_schedule, pause
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
+from bot.kudos.examples import KudosExample
 from bot.mission.service import PrincipleInfo
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind

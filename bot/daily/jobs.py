@@ -2,9 +2,9 @@
 
 Each job's CronTrigger runs in the channel's own timezone, so 09:00 stays 09:00 local across
 DST changes. Jobs follow the `subscriptions` table: `reload()` after a change made here, and
-every few seconds (`MISSIONBOT_SCHEDULE_REFRESH_SECONDS`) to pick up changes made by another
-process. The same refresh sweeps for posts that are due but unclaimed (a job added just after
-its time, a misfire), and at start a catch-up also retries the day's failed posts.
+every `MISSIONBOT_SCHEDULE_REFRESH_SECONDS` (a minute by default) to pick up changes made by
+another process. The same refresh sweeps for posts that are due but unclaimed (a job added
+just after its time, a misfire), and at start a catch-up also retries the day's failed posts.
 
 Whatever fires, the post goes through `DailyPoster`, which claims it in the database and queues
 it in the outbox in one transaction: the cron job, the sweep and another process never queue
@@ -25,17 +25,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
+from bot.daily.claims import PostKind, claimed_keys
 from bot.daily.flows import DailyPoster, Due, PostResult, Render
-from bot.daily.schedule import (
-    ChannelSchedule,
-    PostKind,
-    all_schedules,
-    claimed_keys,
-    schedules_of,
-)
+from bot.daily.subscriptions import ChannelSchedule, all_schedules, schedules_of
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.reports.summaries import dashboard_url
@@ -53,6 +49,38 @@ POSTING_THREADS = 8
 QUEUEING_THREADS = {"sqlite": 1}
 QUEUEING_THREADS_DEFAULT = 4
 SWEEP_EXECUTOR = "sweep"
+
+
+class DailyCronTrigger(CronTrigger):
+    """A CronTrigger that fires at most once per local date and always moves forward.
+
+    APScheduler 3.11's CronTrigger, asked for the fire after a wall time in the hour repeated
+    at a DST fall-back, answers that same instant again and again (agronholm/apscheduler#1021),
+    which spins the scheduler's loop; it would also fire twice that day. After a fire we ask
+    for the first fire of the next local day instead.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        if previous_fire_time is None:
+            return super().get_next_fire_time(None, now)
+        next_day = previous_fire_time.astimezone(self.timezone).date() + dt.timedelta(days=1)
+        start = dt.datetime.combine(next_day, dt.time(0), tzinfo=self.timezone)
+        return super().get_next_fire_time(None, max(now, start))
+
+
+def trigger_of(schedule: ChannelSchedule) -> DailyCronTrigger:
+    """The cron trigger of the channel's posts, in the channel's timezone."""
+    hour, minute = schedule.hour_minute
+    return DailyCronTrigger(
+        day_of_week=",".join(schedule.weekdays), hour=hour, minute=minute, timezone=schedule.zone
+    )
+
+
+def next_post(schedule: ChannelSchedule, now: dt.datetime) -> dt.datetime | None:
+    """The next post time strictly after `now`, in the channel's timezone."""
+    return trigger_of(schedule).get_next_fire_time(None, now + dt.timedelta(microseconds=1))
 
 
 class DailyScheduler:
@@ -154,7 +182,7 @@ class DailyScheduler:
                     continue
                 self._scheduler.add_job(
                     self._fire,
-                    schedule.trigger(),
+                    trigger_of(schedule),
                     args=(schedule.team_id, schedule.channel_id),
                     id=job_id,
                     replace_existing=True,

@@ -14,17 +14,17 @@ adding or retiring principles later never rewrites a recorded date.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
+from bot.db.dialect import lock_transaction
 from bot.db.models import DailyPrinciple, Kudos, Principle
 from bot.errors import UserError
+from bot.kudos.examples import RECENT_KUDOS, KudosExample
 from bot.mission.service import PrincipleInfo, load_catalog, principle_info
 
-RECENT_KUDOS = dt.timedelta(days=90)
 # How far back "quiet" looks when the rotation orders a cycle.
 QUIET_WINDOW = dt.timedelta(days=30)
 
@@ -34,16 +34,6 @@ class NoPrinciples(UserError):
         super().__init__("There are no principles yet: add some to the mission file.")
 
 
-@dataclass(frozen=True, slots=True)
-class KudosExample:
-    """A recent kudos tagged with a principle: one giver, everyone who received it."""
-
-    giver_id: str
-    receiver_ids: tuple[str, ...]
-    message: str
-    created_at: dt.datetime
-
-
 def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> PrincipleInfo:
     """The principle of `day` in the workspace, choosing and recording it the first time."""
     recorded = session.get(DailyPrinciple, (team_id, day))
@@ -51,9 +41,7 @@ def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> Princi
         # Two processes choosing for different dates must not both take the same next one.
         # Only choosing takes the lock: a recorded date never changes, so the 2,000 posts of a
         # morning read it side by side instead of one after another until commit.
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"rotation:{team_id}"}
-        )
+        lock_transaction(session, f"rotation:{team_id}")
         # Read committed: this sees what whoever held the lock before us recorded.
         recorded = session.get(DailyPrinciple, (team_id, day))
     catalog = load_catalog(session, team_id=team_id)

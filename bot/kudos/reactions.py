@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import Kudos, KudosAllowance, Principle, RecognisedMessage
 from bot.errors import KudosRefused
 from bot.kudos.ordering import Mark, any_standing, note, note_deleted
@@ -162,15 +161,10 @@ def note_allowance_once(session: Session, *, team_id: str, giver_id: str, day: d
     return bool(getattr(result, "rowcount", 0))
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, for ON CONFLICT (both databases have it, spelled alike)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _remember_message(
     session: Session, team_id: str, message: ReactedMessage, now: dt.datetime
 ) -> None:
-    statement = _insert(session)(RecognisedMessage).values(
+    statement = dialect_insert(session)(RecognisedMessage).values(
         team_id=team_id,
         channel_id=message.channel_id,
         message_ts=message.ts,

@@ -19,12 +19,12 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.audience import Audience
+from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.grammar import check_message
@@ -136,7 +136,6 @@ _ACTIVE_PRINCIPLE = select(
     _PRINCIPLES.c.team_id == bindparam("team_id"),
     _PRINCIPLES.c.retired_at.is_(None),
 )
-_GIVER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 _RECENT_TWINS = select(_KUDOS.c.receiver_id).where(
     _KUDOS.c.team_id == bindparam("team_id"),
     _KUDOS.c.giver_id == bindparam("giver_id"),
@@ -153,8 +152,7 @@ _INSERT_KUDOS = _KUDOS.insert()
 def _allowance_upsert(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO UPDATE SET used = used + n WHERE used + n <= limit RETURNING
     used`, in the dialect's spelling (see `_consume_allowance`)."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = dialect_insert(_ALLOWANCES).values(
+    values = dialect_insert(dialect)(_ALLOWANCES).values(
         team_id=bindparam("team_id"),
         giver_id=bindparam("giver_id"),
         day=bindparam("day"),
@@ -347,8 +345,7 @@ def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
 
     SQLite transactions already take the write lock up front (BEGIN IMMEDIATE).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_GIVER_LOCK, {"key": f"kudos:{team_id}:{giver_id}"})
+    lock_transaction(session, f"kudos:{team_id}:{giver_id}")
 
 
 def _consume_allowance(

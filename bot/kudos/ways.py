@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import WorkspaceSettings
 from bot.errors import UserError
 
@@ -61,7 +61,7 @@ def change_ways(
         values["messages"] = messages
     if trigger_word is not None:
         values["trigger_word"] = trigger_word.lower()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = insert(WorkspaceSettings).values(team_id=team_id, **values)
     session.execute(
         statement.on_conflict_do_update(index_elements=[WorkspaceSettings.team_id], set_=values)

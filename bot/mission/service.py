@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 from rapidfuzz import fuzz, process
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
@@ -159,9 +160,8 @@ def sync_mission(
 ) -> SyncReport:
     """Make the workspace's mission and principles match the file; retire what it dropped."""
     now = now or utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        # Two processes starting together would both insert the same keys; take turns per team.
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:team))"), {"team": team_id})
+    # Two processes starting together would both insert the same keys; take turns per team.
+    lock_transaction(session, team_id)
     report = SyncReport()
     mission = session.get(Mission, team_id)
     if mission is None:

@@ -249,11 +249,3 @@ def _weekly(
     found = principle_counts(session, team_id, [week.bounds(where) for week in weeks])
     principles = {p for counts in found for p in counts}
     return {p: tuple(counts.get(p, 0) for counts in found) for p in principles}
-
-
-def reciprocal_pairs(
-    *, session: Session, team_id: str, bounds: Range, limit: int = PAIRS_SHOWN
-) -> list[Pair]:
-    """Pairs who each gave the other more than half of their kudos in the period (see the
-    module docstring), most exchanged first."""
-    return _Counts.of(_triples(session, team_id, bounds)).pairs(limit)

@@ -15,8 +15,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
-from bot.daily.rotation import RECENT_KUDOS, KudosExample
 from bot.db.models import Kudos
+from bot.kudos.examples import RECENT_KUDOS, KudosExample
 from bot.reports.leaderboard import counted
 from bot.reports.periods import PeriodKind, period_of
 

@@ -84,10 +84,6 @@ class Period:
         """The period in UTC: local midnight of `start` up to local midnight of `end`."""
         return _midnight(self.start, zone), _midnight(self.end, zone)
 
-    def contains(self, instant: dt.datetime, zone: ZoneInfo) -> bool:
-        day = instant.astimezone(zone).date()
-        return self.start is None or (self.start <= day and self.end is not None and day < self.end)
-
 
 def _midnight(day: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
     if day is None:

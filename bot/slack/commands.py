@@ -18,12 +18,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.common import Message
+from bot.blocks.ids import Command
 from bot.blocks.kudos import kudos_help
 from bot.blocks.mission import mission_help
 from bot.mission.service import Catalog
 from bot.slack.admins import require_admin
 from bot.slack.deadline import after_ack_safe, deadline_of
-from bot.slack.ids import Command
 from bot.slack.installation import team_of
 from bot.slack.services import Services
 from bot.slack.users import SlackUser

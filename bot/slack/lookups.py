@@ -26,11 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience, known_audience, remember_audience
+from bot.blocks.ids import KudosBlock
 from bot.db.engine import Database
 from bot.errors import KudosRefused
 from bot.people import Person, remember_people
 from bot.slack.channels import ask_audience, unanswered
-from bot.slack.ids import KudosBlock
 from bot.slack.services import Services
 from bot.slack.usergroups import GroupDirectory, expand_groups
 from bot.slack.users import UserDirectory

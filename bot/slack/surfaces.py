@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 from slack_bolt import Ack, BoltContext, BoltRequest, Respond
 from slack_sdk import WebClient
 
+from bot.blocks.ids import KudosBlock, KudosInput
 from bot.kudos.grammar import clean_message
 from bot.kudos.service import Source
 from bot.slack.deadline import SlackDeadline, deadline_of
-from bot.slack.ids import KudosBlock, KudosInput
 from bot.slack.installation import team_of
 from bot.slack.services import Services
 

@@ -20,10 +20,10 @@ from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.ids import KudosBlock
 from bot.db.engine import Database
 from bot.errors import KudosRefused
 from bot.people import find_people
-from bot.slack.ids import KudosBlock
 
 log = logging.getLogger(__name__)
 

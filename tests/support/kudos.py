@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.blocks.ids import GIVE_KUDOS, KudosBlock, KudosInput, Shortcut, View
 from bot.db.engine import Database
 from bot.db.models import Kudos, KudosAllowance, OutboxMessage
-from bot.slack.ids import GIVE_KUDOS, KudosBlock, KudosInput, Shortcut, View
 from tests.support.delivery import deliver_all
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_client import DEFAULT_CHANNEL, DEFAULT_USER

@@ -14,7 +14,7 @@ import logging
 from slack_bolt import App
 
 from bot.audience import Audience, forget_audience, remember_audience
-from bot.slack.ids import Event, MessageSubtype
+from bot.blocks.ids import Event, MessageSubtype
 from bot.slack.services import Services
 from bot.slack.surfaces import ChannelEvent, MessageEvent, event
 

@@ -17,20 +17,16 @@ from slack_sdk.errors import SlackApiError
 from bot.audience import QuoteScope
 from bot.blocks import daily as views
 from bot.blocks.common import Message
+from bot.blocks.ids import Action
+from bot.daily.jobs import next_post
 from bot.daily.rotation import principle_for_day, recent_kudos
-from bot.daily.schedule import (
-    DEFAULT_TIMEZONE,
-    get_schedule,
-    parse_schedule_request,
-    subscribe,
-    unsubscribe,
-)
+from bot.daily.schedule import DEFAULT_TIMEZONE, parse_schedule_request
+from bot.daily.subscriptions import get_schedule, subscribe, unsubscribe
 from bot.db.engine import Database
 from bot.errors import UserError
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.commands import MISSION, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Action
 from bot.slack.services import Services
 from bot.slack.surfaces import ShareToday, interaction
 
@@ -91,7 +87,7 @@ def subscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> 
             now=now,
         )
     _reload(services)
-    reply = views.subscribed(schedule, schedule.next_post(now))
+    reply = views.subscribed(schedule, next_post(schedule, now))
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -102,8 +98,8 @@ def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None
     channel_id = str(request.channel_id)
     with services.db.transaction() as session:
         schedule = get_schedule(session=session, team_id=request.team_id, channel_id=channel_id)
-    next_post = schedule.next_post(services.clock()) if schedule else None
-    reply = views.schedule_status(channel_id, schedule, next_post)
+    upcoming = next_post(schedule, services.clock()) if schedule else None
+    reply = views.schedule_status(channel_id, schedule, upcoming)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 

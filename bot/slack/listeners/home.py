@@ -12,6 +12,7 @@ import logging
 from slack_bolt import App
 
 from bot.blocks.home import HomeContent, home_view
+from bot.blocks.ids import Event
 from bot.daily.rotation import principle_for_day
 from bot.kudos.service import summary, zone
 from bot.mission.service import load_catalog
@@ -22,7 +23,6 @@ from bot.reports.summaries import dashboard_url, participation
 from bot.slack.admins import is_admin
 from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Event
 from bot.slack.listeners.health import cached_chart, chart_for_home, health_for
 from bot.slack.services import Services
 from bot.slack.surfaces import HomeOpened, event

@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.blocks.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.blocks.kudos import (
     ModalPrefill,
     give_kudos_modal,
@@ -38,7 +39,6 @@ from bot.kudos.service import GivenKudos, Source, summary, undo
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.confirm import confirm
 from bot.slack.deadline import SlackTooSlow, after_ack_safe
-from bot.slack.ids import Action, KudosBlock, KudosInput, Shortcut, View
 from bot.slack.installation import team_of
 from bot.slack.lookups import SlackDirectory
 from bot.slack.outbound.kudos import queue_kudos, queue_withdrawal

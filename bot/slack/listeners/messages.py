@@ -30,6 +30,7 @@ from collections.abc import Callable
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from bot.blocks.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UndoneMeanwhile, UserError
 from bot.kudos.flow import KudosRequest, give_and_queue
@@ -38,7 +39,6 @@ from bot.kudos.ordering import event_us
 from bot.kudos.reactions import withdraw_deleted
 from bot.kudos.service import Source
 from bot.slack.api_errors import SLACK_FAILURES
-from bot.slack.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import announcement
 from bot.slack.listeners.reactions import current_ways, settled

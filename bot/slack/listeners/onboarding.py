@@ -13,13 +13,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.blocks.ids import Action
 from bot.blocks.onboarding import drip_body, drip_stopped
 from bot.daily.drip import Lesson, enrol, run_due, stop
 from bot.db.engine import Database
 from bot.db.models import Clock
 from bot.outbox.sender import Sender
 from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Action
 from bot.slack.installation import team_of
 from bot.slack.services import Services
 

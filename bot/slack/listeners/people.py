@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.blocks.ids import Event
 from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Event
 from bot.slack.listeners.onboarding import start_drip
 from bot.slack.services import Services
 from bot.slack.surfaces import PersonChanged, event

@@ -21,6 +21,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
+from bot.blocks.ids import Event
 from bot.blocks.recognition import allowance_note
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.flow import KudosRequest, give_and_queue
@@ -38,7 +39,6 @@ from bot.kudos.service import GivenKudos, Source
 from bot.kudos.ways import Ways, ways_of
 from bot.mission.service import PrincipleInfo
 from bot.slack.api_errors import SLACK_FAILURES
-from bot.slack.ids import Event
 from bot.slack.lookups import SlackDirectory
 from bot.slack.outbound.reactions import queue_author_dm, queue_thread_update
 from bot.slack.services import SERVICES, Services

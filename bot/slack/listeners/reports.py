@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import Message
+from bot.blocks.ids import Action
 from bot.blocks.reports import (
     export_started,
     leaderboard_message,
@@ -43,7 +44,6 @@ from bot.reports.weighted import weighted_leaderboard
 from bot.slack.admins import is_admin, require_admin
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
-from bot.slack.ids import Action
 from bot.slack.installation import team_of
 from bot.slack.outbound.reports import queue_export, queue_shared
 from bot.slack.services import Services
