@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, false, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.dialect import dialect_insert
 from bot.db.models import MessageMark
 
 KEEP_FOR = dt.timedelta(days=1)
@@ -74,7 +74,7 @@ def note(
     principle_id: int | None = None,
 ) -> None:
     """Record what an event says about `mark`, unless a later event already said otherwise."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = insert(MessageMark).values(
         team_id=mark.team_id,
         channel_id=mark.channel_id,

@@ -20,9 +20,9 @@ import logging
 from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.blocks.health import chart_comment, health_message, health_started
+from bot.db.dialect import dialect_insert
 from bot.db.engine import Database
 from bot.db.models import HealthChart
 from bot.errors import UserError
@@ -129,8 +129,7 @@ def _claim_upload(
 ) -> bool:
     """True for the one request that is to upload this week's chart."""
     with db.transaction() as session:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = dialect_insert(session)
         claimed = session.scalar(
             insert(HealthChart)
             .values(
