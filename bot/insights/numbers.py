@@ -24,6 +24,7 @@ from bot.db.models import Person as PersonRow
 from bot.insights.window import Filters, InvalidView, Window
 from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
+from bot.reports import summaries
 from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, _Counts
 from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
@@ -33,7 +34,8 @@ from bot.reports.weighted import SCORE_PLACES
 MOST_WEEKS = 26
 QUOTES_SHOWN = 20
 LISTED = 500  # people listed on the 60-day lists (the count is whole)
-INACTIVE_DAYS = 60
+# The 60-day lists count what the managers' Home and the digest count (they link here).
+INACTIVE_DAYS = summaries.NOT_RECOGNISED_DAYS
 TOP = 10
 
 
@@ -279,14 +281,10 @@ def _by_principle(
 
 def active_people(session: Session, team_id: str, members: frozenset[str] | None = None) -> int:
     """People in the workspace's directory who are neither bots nor deactivated."""
-    query = select(func.count()).where(*_active(team_id))
+    query = select(func.count()).where(summaries.active_people(team_id))
     if members is not None:
         query = query.where(PersonRow.user_id.in_(sorted(members)))
     return int(session.scalar(query) or 0)
-
-
-def _active(team_id: str) -> list[ColumnElement[bool]]:
-    return [PersonRow.team_id == team_id, PersonRow.is_bot.is_(False), PersonRow.deleted.is_(False)]
 
 
 def _quotes(
@@ -495,7 +493,7 @@ def quiet_people(
             .where(*counted(team_id, (None, None)), who == PersonRow.user_id)
             .scalar_subquery()
         )
-        conditions = [*_active(team_id), ~recent]
+        conditions = [summaries.active_people(team_id), ~recent]
         if filters.members is not None:
             conditions.append(PersonRow.user_id.in_(sorted(filters.members)))
         total = int(session.scalar(select(func.count()).where(*conditions)) or 0)
