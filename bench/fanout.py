@@ -44,7 +44,7 @@ from bot.db.models import ScheduledPost  # noqa: E402
 from bot.mission.file import load_mission_file  # noqa: E402
 from bot.mission.service import MissionKeeper  # noqa: E402
 from bot.simulator import TEAM_ID  # noqa: E402
-from tests.support.serve_process import ServeProcess  # noqa: E402
+from bot.simulator.process import ServeProcess  # noqa: E402
 
 CHANNELS = 2_000
 QUICK_CHANNELS = 300
@@ -161,7 +161,7 @@ def run_one(
     at = next_minute(LEAD_S)
     subscribe_all(url, channels, at)
     slack = SlackProcess(burst=burst, rate=rate)
-    bot = ServeProcess(url, slack, tmp, log_level="WARNING")  # type: ignore[arg-type]
+    bot = ServeProcess(url, slack, tmp, log_level="WARNING")
     try:
         bot.start()
         late_start = dt.datetime.now(dt.UTC) >= at

@@ -47,7 +47,7 @@ from bench.run import missionbot, percentile  # noqa: E402
 from bench.storm import Bucket, StormSlack, StormSlackProcess  # noqa: E402
 from bot.db.models import Kudos, OutboxMessage  # noqa: E402
 from bot.simulator import TEAM_ID, Call, Failure  # noqa: E402
-from tests.support.slack_client import SIGNING_SECRET, sign  # noqa: E402
+from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 AUTHOR = "URECV0000"

@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.databases import fresh_databases  # noqa: E402
 from bot.simulator import TEAM_ID  # noqa: E402
-from tests.support.serve_process import ServeProcess, free_port  # noqa: E402
-from tests.support.slack_client import SIGNING_SECRET, sign  # noqa: E402
+from bot.simulator.process import ServeProcess, free_port  # noqa: E402
+from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
 
 SERVER_THREADS = 8
 

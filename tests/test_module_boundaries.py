@@ -227,3 +227,17 @@ def test_daily_and_reports_import_in_one_direction_only() -> None:
     assert [
         chain for start in package_modules("bot.reports") for chain in reaches(start, "bot.daily")
     ] == []
+
+
+def test_the_package_and_the_benchmarks_never_import_the_tests() -> None:
+    # The simulator, the serve child process and scratch databases live in the package, so
+    # bench/ and an installed wheel work without tests/ (issue 22).
+    files = [*sorted(PACKAGE.rglob("*.py")), *sorted((ROOT / "bench").glob("*.py"))]
+    reaching_tests = [
+        str(path.relative_to(ROOT))
+        for path in files
+        if "__pycache__" not in path.parts
+        and any(name == "tests" or name.startswith("tests.") for name in imported_names("x", path))
+    ]
+    assert len(files) > 100
+    assert reaching_tests == []

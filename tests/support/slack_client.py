@@ -1,12 +1,10 @@
 """Plays Slack's side of the HTTP conversation: Slack-shaped payloads, signed as Slack signs.
 
-The signature is `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}` under the signing secret.
+The signature comes from bot/simulator/signing.py, shared with the benchmarks.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import time
@@ -16,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.simulator.signing import SIGNING_SECRET, sign
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 DEFAULT_USER = "UANA0001"
 DEFAULT_CHANNEL = "CGENERAL01"
 
@@ -55,11 +53,6 @@ def _texts(node: Any) -> list[str]:
     if isinstance(node, list):
         return [text for item in node for text in _texts(item)]
     return []
-
-
-def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 class SlackClient:

@@ -1,0 +1,118 @@
+"""`missionbot serve` as a real child process, as README deploys it (HTTP mode, waitress),
+talking to a Slack simulator.
+
+For the tests and benchmarks that need what a thread can't give: several processes on one
+database, `kill -9`, a process's own memory. Each process gets a free port (bound to port 0 to
+find one) and its own log file; `stop()` never waits more than a few seconds and always leaves
+no child behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from bot.simulator.signing import SIGNING_SECRET
+
+START_TIMEOUT_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SlackEndpoint(Protocol):
+    """Whatever answers the bot's Web API calls: a SlackSimulator, or one in its own process."""
+
+    @property
+    def api_url(self) -> str: ...
+
+
+class ServeProcess:
+    def __init__(
+        self, database_url: str, slack: SlackEndpoint, log_dir: Path, **env: str | int | None
+    ) -> None:
+        """`env` overrides variables by lower-case name; None removes one."""
+        self.port = free_port()
+        self.slack = slack
+        self.log_dir = log_dir
+        self.log_path = log_dir / f"serve-{self.port}.log"
+        variables = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "INFO",
+            **{name.upper(): value for name, value in env.items()},
+        }
+        self.env = {name: str(value) for name, value in variables.items() if value is not None}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready: Callable[[], bool] | None = None) -> ServeProcess:
+        """Start it and wait until `ready()` (default: /healthz answers 200)."""
+        is_ready = ready or self._healthy
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "serve"],
+                env=self.env,
+                cwd=self.log_dir,  # no stray .env from the repository
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own process group: a stray child of it can be killed with it.
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited at start:\n{self.log()}")
+            if is_ready():
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"serve did not answer within {START_TIMEOUT_S}s:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as reply:
+                return bool(reply.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown, no flush, nothing runs after it."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL if it is not gone within 5 s; the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
