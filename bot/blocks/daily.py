@@ -10,14 +10,14 @@ from bot.blocks.common import Message, as_dicts, clip, context, escape, header, 
 from bot.blocks.ids import Action, BlockId
 from bot.daily.schedule import describe_weekdays
 from bot.daily.subscriptions import ChannelSchedule
-from bot.kudos.examples import KudosExample
+from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo
 
 KUDOS_QUOTE_LIMIT = 400
 FALLBACK_LIMIT = 300
 
 
-def _principle_blocks(principle: PrincipleInfo, kudos: KudosExample | None) -> list[Block]:
+def _principle_blocks(principle: PrincipleInfo, kudos: KudosGroup | None) -> list[Block]:
     emoji = f"{principle.emoji} " if principle.emoji else ""
     details = [f"`#{principle.key}`"]
     if principle.category:
@@ -46,7 +46,7 @@ def give_kudos_button(principle: PrincipleInfo) -> ButtonElement:
 
 
 def daily_card(
-    principle: PrincipleInfo, kudos: KudosExample | None, *, shared_by: str | None = None
+    principle: PrincipleInfo, kudos: KudosGroup | None, *, shared_by: str | None = None
 ) -> Message:
     """The morning post: title, category, description, a kudos that lived it, and a button."""
     blocks = _principle_blocks(principle, kudos)
@@ -58,7 +58,7 @@ def daily_card(
     return Message(text=_fallback(principle), blocks=as_dicts(blocks))
 
 
-def today_preview(principle: PrincipleInfo, kudos: KudosExample | None, day: dt.date) -> Message:
+def today_preview(principle: PrincipleInfo, kudos: KudosGroup | None, day: dt.date) -> Message:
     """`/mission today`, shown only to the asker, with a button that shares it in the channel."""
     blocks = _principle_blocks(principle, kudos)
     share = ButtonElement(

@@ -26,7 +26,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.blocks.ids import Action
-from bot.kudos.examples import KudosExample
+from bot.kudos.groups import KudosGroup
 from bot.mission.service import UNCATEGORISED, Catalog, PrincipleInfo
 from bot.reports.lived import Lived
 
@@ -150,7 +150,7 @@ def principle_detail(principle: PrincipleInfo, lived: Lived | None = None) -> Me
     )
 
 
-def lived_quote(kudos: KudosExample) -> str:
+def lived_quote(kudos: KudosGroup) -> str:
     """A kudos as one quote: who to whom, then the words (every line quoted)."""
     receivers = ", ".join(f"<@{receiver}>" for receiver in kudos.receiver_ids)
     words = escape(clip(kudos.message, LIVED_QUOTE_LIMIT)).replace("\n", "\n>")

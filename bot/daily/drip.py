@@ -32,7 +32,7 @@ from bot.audience import QuoteScope
 from bot.daily.rotation import recent_kudos
 from bot.db.dialect import dialect_insert
 from bot.db.models import OnboardingDrip, utcnow
-from bot.kudos.examples import KudosExample
+from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo, load_catalog
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import enqueue
@@ -52,7 +52,7 @@ class Lesson:
 
     user_id: str
     principle: PrincipleInfo
-    example: KudosExample | None
+    example: KudosGroup | None
     number: int  # 1 for the first principle sent to this person
     total: int  # principles in the mission now
 
@@ -115,7 +115,7 @@ def stop(*, session: Session, team_id: str, user_id: str, now: dt.datetime) -> b
     return True
 
 
-def public_example(*, session: Session, team_id: str, principle_id: int) -> KudosExample | None:
+def public_example(*, session: Session, team_id: str, principle_id: int) -> KudosGroup | None:
     """The latest kudos for the principle given in a public channel: a newcomer may read it
     wherever they are (bot/audience.py), and may not read anything else."""
     return recent_kudos(

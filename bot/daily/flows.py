@@ -35,7 +35,7 @@ from bot.daily.rotation import principle_for_day, recent_kudos
 from bot.daily.subscriptions import ChannelSchedule, get_schedule, pause
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
-from bot.kudos.examples import KudosExample
+from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
@@ -53,7 +53,7 @@ class DailyPost:
     """The principle of the day, with a recent kudos that lived it when there is one."""
 
     principle: PrincipleInfo
-    kudos: KudosExample | None
+    kudos: KudosGroup | None
 
 
 @dataclass(frozen=True, slots=True)

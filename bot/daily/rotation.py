@@ -22,7 +22,7 @@ from bot.audience import QuoteScope, quotable
 from bot.db.dialect import lock_transaction
 from bot.db.models import DailyPrinciple, Kudos, Principle
 from bot.errors import UserError
-from bot.kudos.examples import RECENT_KUDOS, KudosExample
+from bot.kudos.groups import RECENT_KUDOS, KudosGroup, kudos_groups
 from bot.mission.service import PrincipleInfo, load_catalog, principle_info
 
 # How far back "quiet" looks when the rotation orders a cycle.
@@ -104,13 +104,13 @@ def recent_kudos(
     now: dt.datetime,
     scope: QuoteScope,
     window: dt.timedelta | None = RECENT_KUDOS,
-) -> KudosExample | None:
+) -> KudosGroup | None:
     """The latest kudos tagged with the principle in the last `window` (90 days; None: ever)
     that may be quoted in `scope` (bot/audience.py: public ones, or ones from that
     conversation or naming its viewer).
     """
     latest = session.scalars(
-        select(Kudos)
+        select(Kudos.group_id)
         .where(
             Kudos.team_id == team_id,
             Kudos.principle_id == principle_id,
@@ -123,18 +123,4 @@ def recent_kudos(
     ).first()
     if latest is None:
         return None
-    receivers = session.scalars(
-        select(Kudos.receiver_id)
-        .where(
-            Kudos.team_id == team_id,
-            Kudos.group_id == latest.group_id,
-            Kudos.withdrawn_at.is_(None),
-        )
-        .order_by(Kudos.id)
-    )
-    return KudosExample(
-        giver_id=latest.giver_id,
-        receiver_ids=tuple(dict.fromkeys(receivers)),
-        message=latest.message,
-        created_at=latest.created_at,
-    )
+    return kudos_groups(session=session, team_id=team_id, group_ids=[latest])[0]

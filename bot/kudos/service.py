@@ -28,6 +28,7 @@ from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.grammar import check_message
+from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo, principle_info
 from bot.reports import summaries
 
@@ -61,34 +62,25 @@ class Recipient:
         return f"@{name}"
 
 
-@dataclass(frozen=True, slots=True)
-class GivenKudos:
-    """The outcome of `give`: what was recorded (or had been, for a duplicate)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GivenKudos(KudosGroup):
+    """The outcome of `give`: the kudos recorded (or had been, for a duplicate) and the giver's
+    allowance after it."""
 
-    group_id: str
-    giver_id: str
-    receiver_ids: tuple[str, ...]
-    principle: PrincipleInfo
-    message: str
-    channel_id: str | None
-    created_at: dt.datetime
     remaining: int
     limit: int
     audience: Audience
     duplicate: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class WithdrawnKudos:
-    group_id: str
-    giver_id: str
-    receiver_ids: tuple[str, ...]
-    principle: PrincipleInfo
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WithdrawnKudos(KudosGroup):
+    """The outcome of withdrawing a kudos: it, and the announcement to redraw."""
+
     public_channel_id: str | None
     public_message_ts: str | None
     # How it was given, and the message it was about (a reaction's thread reply is redrawn).
     source: str = ""
-    channel_id: str | None = None
     message_ts: str | None = None
 
 
@@ -489,6 +481,9 @@ def withdraw_group(
         giver_id=giver_id,
         receiver_ids=tuple(row.receiver_id for row in rows),
         principle=principle_info(principle),
+        message=latest.message,
+        created_at=latest.created_at,
+        withdrawn=True,
         public_channel_id=latest.public_channel_id,
         public_message_ts=latest.public_message_ts,
         source=latest.source,
@@ -539,70 +534,3 @@ def _tally(
         PrincipleTally(principle=principle_info(principle), this_month=int(month), all_time=total)
         for principle, month, total in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class KudosGroup:
-    """One kudos as it is announced: a giver, everyone who received it, and whether it stands."""
-
-    group_id: str
-    giver_id: str
-    receiver_ids: tuple[str, ...]
-    principle: PrincipleInfo
-    message: str
-    channel_id: str | None
-    withdrawn: bool
-
-
-def kudos_groups(*, session: Session, team_id: str, group_ids: Sequence[str]) -> list[KudosGroup]:
-    """The kudos of these groups, in the order asked, as they are now (withdrawn or not)."""
-    rows = list(
-        session.scalars(
-            select(Kudos)
-            .where(Kudos.team_id == team_id, Kudos.group_id.in_(list(group_ids)))
-            .order_by(Kudos.id)
-        )
-    )
-    principles = {
-        p.id: principle_info(p)
-        for p in session.scalars(
-            select(Principle).where(Principle.id.in_({r.principle_id for r in rows}))
-        )
-    }
-    by_group: dict[str, list[Kudos]] = {}
-    for row in rows:
-        by_group.setdefault(row.group_id, []).append(row)
-    groups = []
-    for group_id in dict.fromkeys(group_ids):
-        members = by_group.get(group_id)
-        if not members:
-            continue
-        first = members[0]
-        groups.append(
-            KudosGroup(
-                group_id=group_id,
-                giver_id=first.giver_id,
-                receiver_ids=tuple(dict.fromkeys(r.receiver_id for r in members)),
-                principle=principles[first.principle_id],
-                message=first.message,
-                channel_id=first.channel_id,
-                withdrawn=all(r.withdrawn_at is not None for r in members),
-            )
-        )
-    return groups
-
-
-def groups_in_message(
-    *, session: Session, team_id: str, channel_id: str, message_ts: str
-) -> list[KudosGroup]:
-    """Every kudos one announcement carries (several, when a busy channel's were combined)."""
-    group_ids = session.scalars(
-        select(Kudos.group_id)
-        .where(
-            Kudos.team_id == team_id,
-            Kudos.public_channel_id == channel_id,
-            Kudos.public_message_ts == message_ts,
-        )
-        .order_by(Kudos.id)
-    ).all()
-    return kudos_groups(session=session, team_id=team_id, group_ids=list(dict.fromkeys(group_ids)))

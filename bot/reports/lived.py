@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
-from bot.kudos.examples import RECENT_KUDOS, KudosExample
+from bot.kudos.groups import RECENT_KUDOS, KudosGroup, kudos_groups
 from bot.reports.leaderboard import counted
 from bot.reports.periods import PeriodKind, period_of
 
@@ -27,7 +27,7 @@ QUOTES = 3
 class Lived:
     """A principle's recent life. `givers`/`receivers`: distinct people in the last 90 days."""
 
-    quotes: tuple[KudosExample, ...]
+    quotes: tuple[KudosGroup, ...]
     this_month: int
     last_month: int
     givers: int
@@ -95,29 +95,17 @@ def _quotes(
     now: dt.datetime,
     scope: QuoteScope,
     limit: int,
-) -> list[KudosExample]:
+) -> list[KudosGroup]:
     first = func.min(Kudos.created_at)
-    groups = session.execute(
-        select(Kudos.group_id, Kudos.giver_id, Kudos.message, first)
+    group_ids = session.scalars(
+        select(Kudos.group_id)
         .where(
             *counted(team_id, (since, now)),
             Kudos.principle_id == principle_id,
             quotable(scope),
         )
-        .group_by(Kudos.group_id, Kudos.giver_id, Kudos.message)
+        .group_by(Kudos.group_id)
         .order_by(first.desc(), Kudos.group_id)
         .limit(limit)
     ).all()
-    if not groups:
-        return []
-    receivers: dict[str, list[str]] = {}
-    for group_id, receiver_id in session.execute(
-        select(Kudos.group_id, Kudos.receiver_id)
-        .where(*counted(team_id, (None, None)), Kudos.group_id.in_([g[0] for g in groups]))
-        .order_by(Kudos.id)
-    ):
-        receivers.setdefault(group_id, []).append(receiver_id)
-    return [
-        KudosExample(giver, tuple(dict.fromkeys(receivers.get(group_id, ()))), message, at)
-        for group_id, giver, message, at in groups
-    ]
+    return kudos_groups(session=session, team_id=team_id, group_ids=group_ids)

@@ -30,13 +30,8 @@ from bot.blocks.kudos import (
     kudos_dm,
 )
 from bot.db.models import OutboxMessage
-from bot.kudos.service import (
-    GivenKudos,
-    WithdrawnKudos,
-    groups_in_message,
-    kudos_groups,
-    record_public_message,
-)
+from bot.kudos.groups import groups_in_message, kudos_groups
+from bot.kudos.service import GivenKudos, WithdrawnKudos, record_public_message
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import NewMessage
