@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".missionbot-installed"
-LINT_PATHS = ["bot", "tests", "migrations", "dev.py"]
+LINT_PATHS = ["bot", "tests", "bench", "migrations", "dev.py"]
 
 
 def ensure_environment(extras: str) -> None:
