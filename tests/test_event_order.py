@@ -15,13 +15,14 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.db.models import MessageMark
+from bot.db.models import MessageMark, ProcessedEvent
 from tests.conftest import Bot
 from tests.support.conversation import (
     message,
@@ -244,6 +245,83 @@ def test_another_persons_alias_does_not_keep_my_kudos(
     wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="mine withdrawn")
     [left] = kudos_rows(bot.database)
     assert left.giver_id == CARL
+
+
+@contextmanager
+def undoings_failing(bot: Bot) -> Iterator[None]:
+    """The database refuses every write of an undoing's mark (a trigger, as a full disk or a
+    broken constraint would): what the bot does with a write that fails, not a mock of it."""
+    if bot.database.dialect == "sqlite":
+        create = [
+            "CREATE TRIGGER refuse_marks BEFORE INSERT ON message_marks "
+            "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+        ]
+        drop = ["DROP TRIGGER refuse_marks"]
+    else:
+        create = [
+            "CREATE FUNCTION refuse_marks() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$",
+            "CREATE TRIGGER refuse_marks BEFORE INSERT OR UPDATE ON message_marks "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_marks()",
+        ]
+        drop = ["DROP TRIGGER refuse_marks ON message_marks", "DROP FUNCTION refuse_marks()"]
+    with bot.database.engine.begin() as connection:
+        for statement in create:
+            connection.exec_driver_sql(statement)
+    try:
+        yield
+    finally:
+        with bot.database.engine.begin() as connection:
+            for statement in drop:
+                connection.exec_driver_sql(statement)
+
+
+def _claimed(bot: Bot, event_id: str) -> bool:
+    with bot.database.reading() as session:
+        found = session.scalar(
+            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id == event_id)
+        )
+    return found is not None
+
+
+def test_a_removal_whose_write_fails_answers_503_and_its_retry_withdraws_the_kudos(
+    bot: Bot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    ts = new_ts()
+    bot.event(reaction_added(user=GIVER, name="dart", item_user=BEN, ts=ts))
+    wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="the kudos")
+    removed = reaction_removed(user=GIVER, name="dart", item_user=BEN, ts=ts)
+    with undoings_failing(bot):
+        assert bot.event(removed, event_id="EvFAILEDUNDO").status == 503
+    assert not _claimed(bot, "EvFAILEDUNDO")
+    assert len(kudos_rows(bot.database)) == 1
+    assert "answered 503 so that Slack retries it" in caplog.text
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert bot.event(removed, event_id="EvFAILEDUNDO", headers=retry).status == 200
+    assert _claimed(bot, "EvFAILEDUNDO")
+    assert kudos_rows(bot.database) == []
+    assert allowance_used(bot.database) == 0
+    # A second retry (Slack saw no answer in time) finds the claim and changes nothing.
+    again = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+    assert bot.event(removed, event_id="EvFAILEDUNDO", headers=again).status == 200
+    assert "event EvFAILEDUNDO already handled" in caplog.text
+
+
+def test_a_deletion_whose_write_fails_answers_503_and_its_retry_withdraws_the_kudos(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    said = message(f"kudos <@{BEN}> #plain-words thanks", user=GIVER)
+    bot.event(said)
+    wait_until(lambda: len(kudos_rows(bot.database)) == 1, what="the kudos")
+    with undoings_failing(bot):
+        assert bot.event(message_deleted(said), event_id="EvFAILEDDELETE").status == 503
+    assert not _claimed(bot, "EvFAILEDDELETE")
+    assert len(kudos_rows(bot.database)) == 1
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert bot.event(message_deleted(said), event_id="EvFAILEDDELETE", headers=retry).status == 200
+    assert kudos_rows(bot.database) == []
+    assert allowance_used(bot.database) == 0
 
 
 def _absent(bot: Bot, ts: str, emoji: str) -> bool:
