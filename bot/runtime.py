@@ -19,13 +19,14 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import Settings
-from bot.daily.jobs import DailyScheduler
+from bot.daily.jobs import POSTING_THREADS, DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
+from bot.outbox.sender import WORKERS as SENDER_WORKERS
 from bot.outbox.sender import Sender
-from bot.slack.app import create_app, create_web_client
+from bot.slack.app import LISTENER_THREADS, create_app, create_web_client
 from bot.slack.http import MissionbotWsgi
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
@@ -71,11 +72,31 @@ class Runtime:
         self.database.dispose()
 
 
+def database_connections(settings: Settings) -> int:
+    """How many database connections the bot may open at once: one for each thread that can
+    hold one at the same moment, so that none waits for the pool (a request thread that
+    waited past the pool's timeout lost its write). README's "PostgreSQL" says the number.
+
+    The request threads (`SERVER_THREADS`), Bolt's listeners after the ack, the outbox's
+    sending workers, the scheduler's posting threads and its sweep, the people sync, and the
+    main thread (start-up and shutdown): `SERVER_THREADS` + 59.
+    """
+    return (
+        settings.server_threads
+        + LISTENER_THREADS
+        + SENDER_WORKERS
+        + POSTING_THREADS
+        + 1  # the scheduler's sweep (SWEEP_EXECUTOR)
+        + 1  # the people sync
+        + 1  # the main thread
+    )
+
+
 def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
     document = load_mission_file(settings.mission_file)
     if document.warnings:
         log.warning("mission file: %s", " | ".join(document.warnings))
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, connections=database_connections(settings))
     if migrate:
         # Imported here: Alembic (with Mako, and Pygments where installed) is a fifth of the
         # start-up imports, and the console skips it when the schema is already current.

@@ -34,15 +34,29 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 2
 POSTGRES_PING_TIMEOUT_S = 0.5
 POSTGRES_ANSWER_TIMEOUT_S = 10.0
+# Connections a sized pool keeps open when idle; the rest up to its size close after use.
+POOL_KEPT = 10
 # An execution option on connections that only read (`Database.reading`).
 READ_ONLY = "missionbot_read_only"
 
 
-def create_database_engine(url: str) -> Engine:
+def pool_arguments(connections: int | None) -> dict[str, int]:
+    """At most `connections` open at once, `POOL_KEPT` of them kept open between bursts; None
+    keeps SQLAlchemy's default for SQLite and 10 + 10 for PostgreSQL (one-off commands)."""
+    if connections is None:
+        return {}
+    kept = min(POOL_KEPT, connections)
+    return {"pool_size": kept, "max_overflow": connections - kept}
+
+
+def create_database_engine(url: str, *, connections: int | None = None) -> Engine:
+    """The engine for `url`; `connections`: how many threads may hold a connection at once
+    (bot/runtime.py's `database_connections` for `serve`), so that none waits for the pool."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **pool_arguments(connections),
         )
         _tune_sqlite(engine)
         return engine
@@ -50,8 +64,7 @@ def create_database_engine(url: str) -> Engine:
         url,
         # The pre-ping is ours (`_bound_postgres`): SQLAlchemy's has no deadline of its own.
         pool_pre_ping=False,
-        pool_size=10,
-        max_overflow=10,
+        **(pool_arguments(connections) or {"pool_size": 10, "max_overflow": 10}),
         pool_timeout=5,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
@@ -147,9 +160,9 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """Owns the engine; hands out sessions inside explicit transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int | None = None) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, connections=connections)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
         if self.dialect == "postgresql":

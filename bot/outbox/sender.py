@@ -230,9 +230,13 @@ def _sends_as_stored(handler: Handler) -> bool:
     return type(handler).render is StoredBodyHandler.render
 
 
+# Sending threads by default: enough to keep many channels going at Slack's pace at once.
+WORKERS = 16
+
+
 @dataclass(frozen=True, slots=True)
 class SenderSettings:
-    workers: int = 16
+    workers: int = WORKERS
     channel_interval: float = 1.0
     lease: dt.timedelta = dt.timedelta(seconds=60)
     poll: float = 0.5
