@@ -10,24 +10,27 @@ import contextlib
 import logging
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
 from slack_bolt import App
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 
 from bot.config import Settings
 from bot.daily.jobs import POSTING_THREADS, DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.intake import Intake
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.outbox.sender import WORKERS as SENDER_WORKERS
 from bot.outbox.sender import Sender
 from bot.slack.app import LISTENER_THREADS, create_app, create_web_client
-from bot.slack.http import MissionbotWsgi
+from bot.slack.http import SLACK_EVENTS_PATH, MissionbotWsgi
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
 from bot.slack.outbound.daily import draw_post
@@ -51,6 +54,8 @@ class Runtime:
     # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
     drip: OnboardingDripJob | None = None
     clock: Clock = utcnow
+    # Requests received and not yet answered; the server in front keeps it (bot/intake.py).
+    intake: Intake = field(default_factory=Intake)
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them."""
@@ -104,7 +109,10 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
 
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
-    sender = create_sender(settings, database, clock=clock)
+    # Slack's requests in flight, counted by the server as it receives them: held
+    # announcements wait for those received before their time (bot/intake.py).
+    intake = Intake(clock=clock, paths={SLACK_EVENTS_PATH})
+    sender = create_sender(settings, database, clock=clock, settled=intake.settled)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
     scheduler = DailyScheduler(settings, database, draw_post, clock=clock, notify=sender.notify)
     users = UserDirectory(database, clock=clock)
@@ -133,6 +141,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         sender=sender,
         drip=drip,
         clock=clock,
+        intake=intake,
     )
 
 
@@ -170,6 +179,36 @@ def serve(runtime: Runtime) -> None:
         log.info("stopped")
 
 
+def counted_channel(intake: Intake) -> type[HTTPChannel]:
+    """waitress's channel, giving `intake` a ticket for each request as soon as it has been
+    read whole — before it waits in the queue for a request thread, which is where an undoing
+    waited unseen on a busy server — and giving it back once the request is answered."""
+
+    class CountedRequest(HTTPRequestParser):
+        ticket: int | None = None
+
+        def received(self, data: bytes) -> int:
+            consumed: int = super().received(data)
+            if self.completed and not self.empty and self.ticket is None:
+                self.ticket = intake.received(str(getattr(self, "path", "") or ""))
+            return consumed
+
+    class CountedChannel(HTTPChannel):
+        parser_class = CountedRequest
+
+        def service(self) -> None:
+            waiting = list(self.requests)
+            try:
+                super().service()
+            finally:
+                # The request served, and any it dropped with its connection.
+                for request in waiting:
+                    if request not in self.requests:
+                        intake.answered(getattr(request, "ticket", None))
+
+    return CountedChannel
+
+
 class HttpServer:
     """waitress in front of the WSGI app; `stop()` may be called from another thread."""
 
@@ -185,6 +224,11 @@ class HttpServer:
             # How often the accept loop wakes up; only shutdown waits on it.
             asyncore_loop_timeout=poll_seconds,
         )
+        # One listening socket gives the server itself, several a map of servers.
+        channel = counted_channel(runtime.intake)
+        for server in [self._server, *getattr(self._server, "map", {}).values()]:
+            if hasattr(server, "channel_class"):
+                server.channel_class = channel
 
     @property
     def _socket_map(self) -> dict[int, Any]:
