@@ -209,6 +209,15 @@ def counted_channel(intake: Intake) -> type[HTTPChannel]:
     return CountedChannel
 
 
+def count_requests(server: Any, intake: Intake) -> None:
+    """Have waitress's `server` (from `create_server`) count its requests in `intake`."""
+    channel = counted_channel(intake)
+    # One listening socket gives the server itself, several a map of servers.
+    for each in [server, *getattr(server, "map", {}).values()]:
+        if hasattr(each, "channel_class"):
+            each.channel_class = channel
+
+
 class HttpServer:
     """waitress in front of the WSGI app; `stop()` may be called from another thread."""
 
@@ -224,11 +233,7 @@ class HttpServer:
             # How often the accept loop wakes up; only shutdown waits on it.
             asyncore_loop_timeout=poll_seconds,
         )
-        # One listening socket gives the server itself, several a map of servers.
-        channel = counted_channel(runtime.intake)
-        for server in [self._server, *getattr(self._server, "map", {}).values()]:
-            if hasattr(server, "channel_class"):
-                server.channel_class = channel
+        count_requests(self._server, runtime.intake)
 
     @property
     def _socket_map(self) -> dict[int, Any]:
