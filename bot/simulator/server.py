@@ -305,11 +305,34 @@ class SlackSimulator:
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
 
+    def _org_token_without_team(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """As Slack answers an org-wide install's token calling a method about one workspace
+        (user groups) without naming it: "team_id … required if org token is used"."""
+        if self.auth_test.get("is_enterprise_install") is True and not params.get("team_id"):
+            return {"ok": False, "error": "missing_argument"}
+        return None
+
     def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._org_token_without_team(params)
+        if refused is not None:
+            return refused
         group = self.usergroups.get(str(params.get("usergroup", "")))
         if group is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(group)}
+
+    def _api_usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._org_token_without_team(params)
+        if refused is not None:
+            return refused
+        team = str(params.get("team_id") or TEAM_ID)
+        groups = [
+            {"id": group_id, "team_id": team, "handle": group_id.lower(), "name": group_id}
+            | ({"users": list(members)} if params.get("include_users") else {})
+            | {"user_count": len(members)}
+            for group_id, members in self.usergroups.items()
+        ]
+        return {"ok": True, "usergroups": groups}
 
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")

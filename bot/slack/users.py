@@ -147,14 +147,15 @@ def sync_directory(client: WebClient, directory: UserDirectory) -> int:
     installation = client.auth_test()
     org_wide = installation.get("is_enterprise_install") is True
     team = str(installation.get("enterprise_id") if org_wide else installation.get("team_id"))
-    workspaces: list[str | None] = list(_org_workspaces(client)) if org_wide else [None]
+    workspaces: list[str | None] = list(org_workspaces(client)) if org_wide else [None]
     copied = 0
     for workspace in workspaces:
         copied += _copy_workspace(client, directory, team, workspace)
     return copied
 
 
-def _org_workspaces(client: WebClient) -> Iterable[str]:
+def org_workspaces(client: WebClient) -> Iterable[str]:
+    """The workspaces an org-wide install was added to (`auth.teams.list`, every page)."""
     cursor = None
     while True:
         page = client.auth_teams_list(limit=USERS_LIST_PAGE, cursor=cursor)

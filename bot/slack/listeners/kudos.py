@@ -83,7 +83,9 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
     draft = parse_kudos(request.args, catalog)
     who = asker(request.context)
     if not draft.complete:
-        directory = SlackDirectory.of(services, request.quick_client, who.bot_user_id)
+        directory = SlackDirectory.of(
+            services, request.quick_client, who.bot_user_id, who.workspace_id
+        )
         members = directory.members(
             team_id=request.team_id,
             giver_id=request.user_id,
@@ -132,7 +134,7 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     queued = give_and_queue(
         kudos.request,
         # Before the ack: the look-ups end in time.
-        directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id),
+        directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id, who.workspace_id),
         database=services.db,
         announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts),
         limit=services.settings.kudos_daily_limit,

@@ -156,7 +156,7 @@ def _record(
 
     queued = give_and_queue(
         kudos,
-        directory=SlackDirectory.of(services, client, request.bot_user_id),
+        directory=SlackDirectory.of(services, client, request.bot_user_id, request.workspace_id),
         database=services.db,
         announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
         limit=services.settings.kudos_daily_limit,
