@@ -14,9 +14,11 @@ would not help there — the server never sees the statement — so the deadline
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -165,6 +167,11 @@ class Database:
         self.engine = create_database_engine(url, connections=connections)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        # Re-entrant: a transaction opened inside another on the same thread meets SQLite's
+        # own lock (and its busy timeout), as before, rather than a deadlock here.
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        )
         if self.dialect == "postgresql":
             # One snapshot for the whole report: its several queries agree with each other.
             self._reader = self._reader.execution_options(
@@ -177,8 +184,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error, closed."""
-        with self.sessions() as session, session.begin():
+        """A session in one transaction: committed on success, rolled back on error, closed.
+
+        On SQLite the process's writers queue for the one write lock on a lock of their own
+        first. SQLite's busy handler is no queue: a waiting writer polls, sleeping up to
+        100 ms between tries, and a newcomer can take the lock between two polls. With dozens
+        of threads writing at once on a busy machine, an unlucky one waited past the busy
+        timeout and failed ("database is locked") while others went ahead; here they take
+        their turns, and the busy timeout is left for other processes.
+        """
+        with self._writers, self.sessions() as session, session.begin():
             yield session
 
     @contextmanager
