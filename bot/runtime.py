@@ -97,8 +97,14 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         sender=sender,
     )
     mission.sync_known(database)
-    # Built here, started only by `serve`, like the scheduler.
-    people = DirectorySync(create_web_client(settings), users)
+    # Built here, started only by `serve`, like the scheduler. Its client retries no 429:
+    # the fill waits out Retry-After itself, at the rate scale, and counts it.
+    people = DirectorySync(
+        create_web_client(settings, retries=0),
+        users,
+        scale=settings.slack_rate_scale,
+        clock=clock,
+    )
     drip = OnboardingDripJob(database, clock=clock, sender=sender)
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
