@@ -19,7 +19,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Insert, bindparam, or_, select, update
+from sqlalchemy import Insert, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
@@ -198,6 +198,24 @@ def find_people(*, session: Session, team_id: str, user_ids: Iterable[str]) -> d
         return {}
     rows = session.execute(_FIND, {"team_id": team_id, "user_ids": wanted})
     return {row.user_id: Person(*row) for row in rows}
+
+
+def usual_timezone(*, session: Session, team_id: str) -> str | None:
+    """The timezone most of the workspace's active people have (None when it knows nobody):
+    Slack's API names no workspace timezone, so this stands in for it."""
+    count = func.count()
+    return session.scalar(
+        select(_PEOPLE.c.timezone)
+        .where(
+            _PEOPLE.c.team_id == team_id,
+            _PEOPLE.c.timezone.is_not(None),
+            _PEOPLE.c.is_bot.is_(False),
+            _PEOPLE.c.deleted.is_(False),
+        )
+        .group_by(_PEOPLE.c.timezone)
+        .order_by(count.desc(), _PEOPLE.c.timezone)
+        .limit(1)
+    )
 
 
 _PEOPLE = table(PersonRow)

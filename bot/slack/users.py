@@ -36,12 +36,15 @@ from bot.people import (
     remember_people,
     restart_fill,
     store_page,
+    usual_timezone,
 )
 
 log = logging.getLogger(__name__)
 
 USER_CACHE_SECONDS = 300
 USER_CACHE_SIZE = 10_000
+# How long a workspace's usual timezone is kept before it is counted again.
+USUAL_TIMEZONE_SECONDS = 600.0
 USERS_LIST_PAGE = 200
 # users.list is Tier 2: 20 calls a minute (a few at once are allowed; 3 stays well inside).
 USERS_LIST_PER_MINUTE = 20
@@ -95,11 +98,48 @@ class UserDirectory:
         *,
         ttl_seconds: float = USER_CACHE_SECONDS,
         clock: Clock = utcnow,
+        scale: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._database = database
         self._clock = clock
         self._cache: TTLCache[tuple[str, str], Person] = TTLCache(USER_CACHE_SIZE, ttl_seconds)
         self._lock = threading.Lock()
+        self._scale = scale
+        self._monotonic = monotonic
+        # Per workspace: until when (monotonic) users.info said 429, so nobody asks meanwhile.
+        self._quiet_until: dict[str, float] = {}
+        self._timezones: TTLCache[str, str | None] = TTLCache(1_000, USUAL_TIMEZONE_SECONDS)
+
+    def may_ask(self, team_id: str) -> bool:
+        """Whether `users.info` may be asked about someone in `team_id` now (no 429 pending)."""
+        with self._lock:
+            return self._monotonic() >= self._quiet_until.get(team_id, 0.0)
+
+    def hold_asking(self, team_id: str, retry_after: float) -> None:
+        """Slack answered 429 with `retry_after` (its seconds): ask nobody until it has passed."""
+        until = self._monotonic() + retry_after / self._scale
+        with self._lock:
+            self._quiet_until[team_id] = max(self._quiet_until.get(team_id, 0.0), until)
+
+    def usual_timezone(self, team_id: str) -> str | None:
+        """The workspace's usual timezone (most of its people's), for someone Slack hasn't
+        described yet; None (UTC) while the directory knows nobody. Read at most every
+        `USUAL_TIMEZONE_SECONDS` per workspace."""
+        with self._lock:
+            if team_id in self._timezones:
+                return self._timezones[team_id]
+        timezone = None
+        if self._database is not None:
+            try:
+                with self._database.reading() as session:
+                    timezone = usual_timezone(session=session, team_id=team_id)
+            except SQLAlchemyError as error:
+                log.warning("could not read the usual timezone: %s", type(error).__name__)
+                return None
+        with self._lock:
+            self._timezones[team_id] = timezone
+        return timezone
 
     @property
     def database(self) -> Database | None:
@@ -436,8 +476,15 @@ class DirectorySync:
             release_fill(session=session, key=key, owner=self.owner)
 
 
+def retry_after_seconds(headers: Any) -> float:
+    """A 429's Retry-After in Slack's seconds (at least 1; 30 when Slack left it out)."""
+    return _retry_after(headers)
+
+
 def _retry_after(headers: Any) -> float:
+    headers = headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
     try:
-        return max(float((headers or {}).get("Retry-After") or DEFAULT_RETRY_AFTER_S), 1.0)
+        return max(float(value or DEFAULT_RETRY_AFTER_S), 1.0)
     except (TypeError, ValueError):
         return DEFAULT_RETRY_AFTER_S
