@@ -388,3 +388,46 @@ def test_kudos_to_yourself_stay_refused_when_slack_cant_say_who_you_are(
     assert "can't give one to yourself" in text
     assert kudos_rows(bot.database) == []
     assert checks_waiting(bot) == []
+
+
+def test_a_giver_later_found_to_be_no_person_has_the_whole_kudos_withdrawn_untold(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.fail("users.info", status=429, retry_after=1, times=1)
+    assert "Kudos recorded" in kudos(bot, "UGHOST001", ["URECV0001", "URECV0002"])
+    slack.add_user("UGHOST001", deleted=True)
+    run_checks(bot)
+    assert kudos_rows(bot.database) == []
+    assert checks_waiting(bot) == []
+    bot.deliver()
+    assert "UGHOST001" not in {c.get("channel") for c in slack.calls("chat.postMessage")}
+
+
+def test_two_processes_check_each_person_once(
+    bot: Bot, slack: FakeSlack, settings: Settings
+) -> None:
+    from bot.slack.checks import PersonChecks
+
+    slack.fail("users.info", status=429, retry_after=600, times=None)
+    for n in range(5):
+        kudos(bot, f"UGIVE{n:04d}", [f"URECV{n:04d}"])
+    slack.recover()
+    slack.reset_calls()
+    workers = [
+        PersonChecks(
+            create_web_client(settings, retries=0),
+            UserDirectory(bot.database),
+            bot.database,
+            scale=settings.slack_rate_scale,
+        )
+        for _ in range(2)
+    ]
+    threads = [threading.Thread(target=w.run_due) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    asked = [c["user"] for c in slack.calls("users.info")]
+    assert sorted(asked) == sorted({*asked})  # nobody asked twice
+    assert len(asked) == 10
+    assert checks_waiting(bot) == []

@@ -142,6 +142,16 @@ def check_later(session: Session, *, team_id: str, user_id: str, now: dt.datetim
     )
 
 
+def postpone(session: Session, *, team_id: str, user_id: str, until: dt.datetime) -> None:
+    """Not asked yet (Slack's budget is spent for now): due again at `until`, no attempt counted."""
+    session.execute(
+        update(PersonCheck)
+        .where(PersonCheck.team_id == team_id, PersonCheck.user_id == user_id)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def settle(
     session: Session, *, team_id: str, user_id: str, person: Person | None, now: dt.datetime
 ) -> list[Correction]:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
-from bot.kudos.checks import Correction, check_later, claim_due, settle
+from bot.kudos.checks import Correction, check_later, claim_due, postpone, settle
 from bot.people import Person, remember_people
 from bot.slack.outbound.kudos import queue_correction
 from bot.slack.users import Pace, UserDirectory, retry_after_seconds
@@ -37,6 +37,8 @@ CHECKS_BURST = 5
 BATCH = 20
 HOLD = dt.timedelta(minutes=2)
 POLL_S = 1.0
+# A person not asked for want of budget is due again this long after (divided by the scale).
+NOT_NOW_S = 5.0
 NOT_FOUND = frozenset({"user_not_found", "users_not_found"})
 
 
@@ -59,6 +61,7 @@ class PersonChecks:
         self._database = database
         self._clock = clock
         self._notify = notify
+        self._scale = scale
         self._stop = threading.Event()
         self._pace = Pace(
             CHECKS_PER_MINUTE * scale, CHECKS_BURST, stop=self._stop, monotonic=monotonic
@@ -101,8 +104,12 @@ class PersonChecks:
             person: Person | None = self._users.stored(session, team_id, [user_id]).get(user_id)
         learnt = False
         if person is None:
-            if not self._users.may_ask(team_id) or not self._pace.wait():
-                self._later(team_id, user_id)
+            if not self._pace.wait():
+                self._postpone(team_id, user_id)
+                return
+            if not self._users.may_ask(team_id):
+                # The budget went to requests (or a 429 is being waited out): soon again.
+                self._postpone(team_id, user_id)
                 return
             self.asked += 1
             try:
@@ -139,6 +146,11 @@ class PersonChecks:
             )
         if corrections and self._notify is not None:
             self._notify()
+
+    def _postpone(self, team_id: str, user_id: str) -> None:
+        until = self._clock() + dt.timedelta(seconds=NOT_NOW_S / self._scale)
+        with self._database.transaction() as session:
+            postpone(session, team_id=team_id, user_id=user_id, until=until)
 
     def _later(self, team_id: str, user_id: str) -> None:
         with self._database.transaction() as session:

@@ -152,12 +152,12 @@ class SlackDirectory:
         )
         # Once Slack has failed to answer in time (or said 429 lately), nobody else is asked:
         # the rest are taken as people too, and the kudos still answers within the deadline.
-        slack_quiet = not self.users.may_ask(team_id)
+        slack_quiet = False
         for user_id in wanted:
             if user_id in people:
                 continue
             person = None
-            if not slack_quiet:
+            if not slack_quiet and self.users.may_ask(team_id):
                 person = _ask(
                     self.users, self.client, team_id, user_id, recipient=user_id != giver_id
                 )

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 USER_CACHE_SECONDS = 300
 USER_CACHE_SIZE = 10_000
+# users.info is Tier 4: about 100 calls a minute per workspace, short bursts allowed.
+USERS_INFO_PER_MINUTE = 100
+USERS_INFO_BURST = 20
 # How long a workspace's usual timezone is kept before it is counted again.
 USUAL_TIMEZONE_SECONDS = 600.0
 USERS_LIST_PAGE = 200
@@ -109,12 +112,26 @@ class UserDirectory:
         self._monotonic = monotonic
         # Per workspace: until when (monotonic) users.info said 429, so nobody asks meanwhile.
         self._quiet_until: dict[str, float] = {}
+        # Per workspace: users.info calls this process may still make now, and when counted.
+        self._budget: dict[str, tuple[float, float]] = {}
         self._timezones: TTLCache[str, str | None] = TTLCache(1_000, USUAL_TIMEZONE_SECONDS)
 
     def may_ask(self, team_id: str) -> bool:
-        """Whether `users.info` may be asked about someone in `team_id` now (no 429 pending)."""
+        """Whether `users.info` may be asked about someone in `team_id` now: no 429's
+        Retry-After pending, and this process within Tier 4's pace (100 a minute, 20 at once),
+        so a storm of newcomers is not answered by a storm of 429s. True spends one call."""
         with self._lock:
-            return self._monotonic() >= self._quiet_until.get(team_id, 0.0)
+            now = self._monotonic()
+            if now < self._quiet_until.get(team_id, 0.0):
+                return False
+            tokens, at = self._budget.get(team_id, (float(USERS_INFO_BURST), now))
+            rate = USERS_INFO_PER_MINUTE * self._scale / 60
+            tokens = min(float(USERS_INFO_BURST), tokens + (now - at) * rate)
+            if tokens < 1:
+                self._budget[team_id] = (tokens, now)
+                return False
+            self._budget[team_id] = (tokens - 1, now)
+            return True
 
     def hold_asking(self, team_id: str, retry_after: float) -> None:
         """Slack answered 429 with `retry_after` (its seconds): ask nobody until it has passed."""
