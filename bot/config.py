@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     # Seconds to wait for one Web API answer before retrying (or giving up on) the call.
     slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Scales Slack's pace as the bot keeps it (the directory fill, the person checks, a
+    # Retry-After) and as the simulator enforces it: 10 runs ten times as fast in the same
+    # ratios, for tests and benchmarks. Real Slack needs 1.
+    slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     database_url: str = "sqlite:///missionbot.db"
     mission_file: Path = Field(default_factory=example_mission_file)
     host: str = "0.0.0.0"

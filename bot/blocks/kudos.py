@@ -36,6 +36,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.ids import KudosBlock, KudosInput
 from bot.blocks.ids import View as ViewId
+from bot.kudos.checks import Correction, Verdict
 from bot.kudos.grammar import MESSAGE_MAX_CHARS
 from bot.kudos.service import (
     GivenKudos,
@@ -356,3 +357,30 @@ def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
         private_metadata=metadata[:PRIVATE_METADATA_LIMIT],
         blocks=blocks,
     ).to_dict()
+
+
+_WHY = {
+    Verdict.BOT: "is a bot, and kudos are for people",
+    Verdict.DEACTIVATED: "is no longer active in this workspace",
+    Verdict.NOT_IN_WORKSPACE: "isn't a member of this workspace",
+}
+
+
+def kudos_corrected(correction: Correction, failure: str | None = None) -> Message:
+    """To the giver, when a kudos recorded before Slack could describe a receiver is withdrawn
+    for them: who, why, and that the allowance is given back."""
+    withdrawn = correction.withdrawn
+    rest = (
+        "It no longer counts for them"
+        if not withdrawn.withdrawn
+        else "It has been withdrawn and no longer counts"
+    )
+    lines = [
+        f":information_source: Your kudos for {principle_tag(withdrawn.principle)} named "
+        f"<@{correction.user_id}>, who {_WHY[correction.verdict]}: Slack couldn't tell me when "
+        f"you gave it. {rest}, and your allowance for it is given back."
+    ]
+    if failure:
+        lines.append(f":warning: {failure}")
+    text = "\n".join(lines)
+    return Message(text=text, blocks=as_dicts([section(text)]))

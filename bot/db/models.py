@@ -475,3 +475,47 @@ class TallyRebuild(Base):
     next_month: Mapped[dt.date] = mapped_column(Date)
     last_month: Mapped[dt.date] = mapped_column(Date)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DirectoryFill(Base):
+    """Where the people directory's `users.list` fill of a workspace stands (bot/slack/users.py).
+
+    The cursor Slack gave for the next page is stored after each page, so a restart resumes
+    there instead of at page one (50,000 people are 250 pages at 20 a minute); the lease says
+    which process fills now, so that two `serve` processes on one database fill it once.
+    """
+
+    __tablename__ = "directory_fills"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    # The next page's cursor; NULL before the first page (and after the last).
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the last page was stored; NULL while a fill is under way.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PersonCheck(Base):
+    """A person a kudos was recorded for before Slack could say who they are (bot/kudos/checks.py).
+
+    One row per person and kudos: looked up after the answer at Slack's pace, the kudos is
+    withdrawn for a receiver who turns out to be a bot or deactivated. `counted_timezone` is the
+    timezone whose day the giver's allowance was counted in, so a withdrawal gives it back there.
+    """
+
+    __tablename__ = "person_checks"
+    __table_args__ = (Index(None, "next_attempt_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Whether the person gave the kudos (else they received it).
+    giver: Mapped[bool] = mapped_column(Boolean, default=False)
+    counted_timezone: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

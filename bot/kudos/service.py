@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -442,18 +442,19 @@ def withdraw_group(
     giver_timezone: str | None,
     group_id: str,
     now: dt.datetime,
+    receiver_ids: Collection[str] | None = None,
 ) -> WithdrawnKudos:
-    """Withdraw one kudos (all its receivers) and give its allowance back; the caller checked
-    that it may (its giver, within the undo window) and holds the giver's lock."""
-    rows = list(
-        session.scalars(
-            select(Kudos).where(
-                Kudos.team_id == team_id,
-                Kudos.group_id == group_id,
-                Kudos.withdrawn_at.is_(None),
-            )
-        )
+    """Withdraw one kudos (all its receivers, or only `receiver_ids`) and give its allowance
+    back; the caller checked that it may (its giver within the undo window, or a receiver
+    found to be a bot or gone: bot/kudos/checks.py) and holds the giver's lock. The outcome's
+    `receiver_ids` are those withdrawn now; it is `withdrawn` once nobody is left standing."""
+    query = select(Kudos).where(
+        Kudos.team_id == team_id,
+        Kudos.group_id == group_id,
+        Kudos.withdrawn_at.is_(None),
     )
+    standing = list(session.scalars(query))
+    rows = [r for r in standing if receiver_ids is None or r.receiver_id in receiver_ids]
     if not rows:
         raise KudosRefused("That kudos was already withdrawn.")
     latest = rows[0]
@@ -483,7 +484,7 @@ def withdraw_group(
         principle=principle_info(principle),
         message=latest.message,
         created_at=latest.created_at,
-        withdrawn=True,
+        withdrawn=len(rows) == len(standing),
         public_channel_id=latest.public_channel_id,
         public_message_ts=latest.public_message_ts,
         source=latest.source,

@@ -340,8 +340,10 @@ def cancel(
     subject: str,
     kinds: Collection[str] | None = None,
     now: dt.datetime | None = None,
+    channel_ids: Collection[str] | None = None,
 ) -> int:
-    """Cancel the pending rows about `subject` (of `kinds`, or all); returns how many.
+    """Cancel the pending rows about `subject` (of `kinds`, or all; to `channel_ids`, or
+    anywhere); returns how many.
 
     Only pending rows: one being sent right now is past recall, and its handler's `render`
     is where a withdrawn subject is dropped at the last moment.
@@ -358,6 +360,8 @@ def cancel(
     )
     if kinds is not None:
         query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    if channel_ids is not None:
+        query = query.where(OutboxMessage.channel_id.in_(list(channel_ids)))
     return session.execute(query).rowcount  # type: ignore[attr-defined,no-any-return]
 
 

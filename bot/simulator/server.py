@@ -15,6 +15,8 @@ stand-in answers `unknown_method`, as Slack does.
 
 from __future__ import annotations
 
+import base64
+import bisect
 import contextlib
 import itertools
 import json
@@ -342,13 +344,20 @@ class SlackSimulator:
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _api_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The known users a page at a time, with Slack's cursor (an opaque offset here)."""
-        members = list(self.users.values())
-        start = int(params.get("cursor") or 0)
+        """The known users a page at a time, by ID, with Slack's cursor: `user:<next ID>` in
+        base64, so someone removed meanwhile shifts nobody else; a cursor that isn't one is
+        `invalid_cursor`, as Slack answers."""
+        ids = sorted(self.users)
+        start = 0
+        if params.get("cursor"):
+            after = _cursor_user(str(params["cursor"]))
+            if after is None:
+                return {"ok": False, "error": "invalid_cursor"}
+            start = bisect.bisect_left(ids, after)
         limit = min(int(params.get("limit") or USERS_LIST_PAGE), USERS_LIST_PAGE)
-        page = members[start : start + limit]
-        after = start + len(page)
-        cursor = str(after) if after < len(members) else ""
+        page = [self.users[user_id] for user_id in ids[start : start + limit]]
+        following = ids[start + limit] if start + limit < len(ids) else None
+        cursor = users_cursor(following) if following else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -463,6 +472,19 @@ class SlackSimulator:
                     self.wfile.write(body)
 
         return Handler
+
+
+def users_cursor(user_id: str) -> str:
+    """The cursor of the `users.list` page that starts at `user_id`, spelt as Slack spells it."""
+    return base64.b64encode(f"user:{user_id}".encode()).decode()
+
+
+def _cursor_user(cursor: str) -> str | None:
+    try:
+        decoded = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded.removeprefix("user:") if decoded.startswith("user:") else None
 
 
 def _json(value: Any) -> Any:
