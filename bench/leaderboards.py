@@ -42,9 +42,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import fresh_database, kept_database  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
-from bot.db.models import Principle, UTCDateTime  # noqa: E402
+from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, UTCDateTime  # noqa: E402
 from bot.mission.file import parse_mission  # noqa: E402
 from bot.mission.service import sync_mission  # noqa: E402
 from bot.reports.health import RECIPROCITY_MIN, Health, promise_health, trend_weeks  # noqa: E402
@@ -300,8 +300,7 @@ def analyze(database: Database) -> None:
         # What autovacuum does after a bulk load (PostgreSQL 13+): statistics and the
         # visibility map that index-only scans rely on.
         with psycopg.connect(libpq(database.url), autocommit=True) as connection:
-            connection.execute("VACUUM ANALYZE kudos")
-            connection.execute("ANALYZE principles")
+            connection.execute("VACUUM ANALYZE")
         return
     with database.engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -631,43 +630,61 @@ def race(
     return ours, bot_times, hand_times
 
 
+def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -> list[str]:
+    """Seed the data set into a migrated database and rebuild its summaries; the seeding row.
+    A kept database that already has the team's kudos is only rebuilt when a rebuild was left
+    unfinished or the summaries are empty."""
+    now = dt.datetime.now(dt.UTC)
+    with database.transaction() as session:
+        present = session.scalar(select(Kudos.id).where(Kudos.team_id == TEAM).limit(1))
+        tallied = session.scalar(select(KudosTally.kudos).where(KudosTally.team_id == TEAM).limit(1))
+        unfinished = session.get(TallyRebuild, TEAM)
+    if present is not None:
+        if tallied is not None and unfinished is None:
+            return []
+        started = time.perf_counter()
+        rebuild_team(database, TEAM, now)
+        rebuilt = time.perf_counter()
+        analyze(database)
+        return [f"| {backend} | (kept) | | | | | {rebuilt - started:.1f} | |"]
+    with database.transaction() as session:
+        sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
+    with database.transaction() as session:
+        pids = list(
+            session.scalars(
+                select(Principle.id).where(Principle.team_id == TEAM).order_by(Principle.position)
+            )
+        )
+    started = time.perf_counter()
+    if in_sql and backend == "postgresql":
+        generated = started
+        load, index = seed_postgres_in_sql(url, count, pids)
+    else:
+        rows = generate(count, pids, now)
+        generated = time.perf_counter()
+        load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
+        del rows
+        if backend == "sqlite":
+            seed_people(url)
+    inserted = time.perf_counter()
+    analyze(database)
+    analyzed = time.perf_counter()
+    rebuild_team(database, TEAM, now)
+    rebuilt = time.perf_counter()
+    analyze(database)
+    return [
+        f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
+        f"| {analyzed - inserted:.1f} | {rebuilt - analyzed:.1f} | {rebuilt - started:.1f} |"
+    ]
+
+
 def bench_backend(
     backend: str, url: str, count: int, reps: int, warmup: int, in_sql: bool = False
 ) -> tuple[list[Timing], list[str]]:
     now = dt.datetime.now(dt.UTC)
     database = Database(url)
     try:
-        with database.transaction() as session:
-            sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
-        with database.transaction() as session:
-            pids = list(
-                session.scalars(
-                    select(Principle.id)
-                    .where(Principle.team_id == TEAM)
-                    .order_by(Principle.position)
-                )
-            )
-        started = time.perf_counter()
-        if in_sql and backend == "postgresql":
-            generated = started
-            load, index = seed_postgres_in_sql(url, count, pids)
-        else:
-            rows = generate(count, pids, now)
-            generated = time.perf_counter()
-            load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
-            del rows
-            if backend == "sqlite":
-                seed_people(url)
-        inserted = time.perf_counter()
-        analyze(database)
-        analyzed = time.perf_counter()
-        rebuild_team(database, TEAM, now)
-        rebuilt = time.perf_counter()
-        analyze(database)
-        seeding = [
-            f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
-            f"| {analyzed - inserted:.1f} | {rebuilt - analyzed:.1f} | {rebuilt - started:.1f} |"
-        ]
+        seeding = seed(database, backend, url, count, in_sql)
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
         last_month = month.previous()
@@ -916,6 +933,12 @@ def main() -> None:
         action="store_true",
         help="PostgreSQL makes the kudos itself (generate_series): for ten million",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="seed into database NAME (PostgreSQL; SQLite: /var/tmp/NAME.db) once and reuse it",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
     args = parser.parse_args()
     PEOPLE, DAYS = args.people or PEOPLE, args.days or DAYS
     count = args.kudos or (100_000 if args.quick else 1_000_000)
@@ -935,7 +958,15 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.only.split(","):
-            with fresh_database(backend, Path(tmp), "leaderboards") as url:
+            kept = kept_database(backend, args.keep) if args.keep else None
+            with kept or fresh_database(backend, Path(tmp), "leaderboards") as url:
+                if args.seed_only:
+                    database = Database(url)
+                    try:
+                        print("\n".join(seed(database, backend, url, count, args.in_sql)))
+                    finally:
+                        database.dispose()
+                    continue
                 found, seeded = bench_backend(backend, url, count, reps, warmup, args.in_sql)
             timings += found
             seeding += seeded
