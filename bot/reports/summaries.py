@@ -35,6 +35,7 @@ from sqlalchemy import (
     ColumnElement,
     Subquery,
     and_,
+    case,
     false,
     func,
     literal,
@@ -331,6 +332,102 @@ def person_counts(
         .having(total > 0)
         .subquery()
     )
+
+
+def person_counts_by_principle(team_id: str, role: Role, bounds: Range) -> Subquery:
+    """A subquery of (principle_id, user_id, n): `person_counts` for every principle at once,
+    each person's kudos received (or given) per principle, none left out."""
+    parts: list[Any] = []
+    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    for span in plan.spans:
+        parts.append(
+            select(
+                KudosTally.principle_id.label("principle_id"),
+                KudosTally.user_id.label("user_id"),
+                (KudosTally.kudos * span[3]).label("n"),
+            ).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == _ROLE_CODE[role],
+                KudosTally.principle_id != ALL_PRINCIPLES,
+                *_span_conditions(span),
+            )
+        )
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    for first, last, sign in plan.raw:
+        parts.append(
+            select(
+                Kudos.principle_id.label("principle_id"),
+                who.label("user_id"),
+                (func.count() * sign).label("n"),
+            )
+            .where(*counted(team_id, (first, last)))
+            .group_by(Kudos.principle_id, who)
+        )
+    if not parts:
+        parts.append(
+            select(
+                literal(0).label("principle_id"),
+                literal("").label("user_id"),
+                literal(0).label("n"),
+            ).where(false())
+        )
+    rows = union_all(*parts).subquery()
+    total = func.sum(rows.c.n)
+    return (
+        select(rows.c.principle_id, rows.c.user_id, total.label("n"))
+        .group_by(rows.c.principle_id, rows.c.user_id)
+        .having(total > 0)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """How many different people gave or received a principle's kudos (or any kudos), and
+    how many of the kudos went to the `top` most recognised receivers."""
+
+    givers: int
+    receivers: int
+    top_receivers: int
+
+
+def people_by_principle(
+    session: Session, team_id: str, bounds: Range, top: int
+) -> tuple[dict[int, People], People]:
+    """Per principle and for all principles together: distinct givers, distinct receivers and
+    the kudos of the `top` receivers (ties at the last place broken by user ID), counted in
+    the database from the summaries (bot/reports/health.py's numbers)."""
+    found: dict[int, list[int]] = {}
+    overall = [0, 0, 0]
+    for role in (Role.GIVERS, Role.RECEIVERS):
+        column = 0 if role == Role.GIVERS else 1
+        for by_principle in (True, False):
+            if by_principle:
+                counts = person_counts_by_principle(team_id, role, bounds)
+                key: Any = counts.c.principle_id
+            else:
+                counts = person_counts(team_id, role, bounds)
+                key = literal(ALL_PRINCIPLES)
+            place = (
+                func.row_number()
+                .over(
+                    partition_by=key if by_principle else None,
+                    order_by=(counts.c.n.desc(), counts.c.user_id),
+                )
+                .label("place")
+            )
+            ranked = select(key.label("principle_id"), counts.c.n, place).subquery()
+            query = select(
+                ranked.c.principle_id,
+                func.count(),
+                func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
+            ).group_by(ranked.c.principle_id)
+            for principle_id, people, topmost in session.execute(query):
+                row = overall if not by_principle else found.setdefault(principle_id, [0, 0, 0])
+                row[column] = int(people)
+                if role == Role.RECEIVERS:
+                    row[2] = int(topmost or 0)
+    return {p: People(*row) for p, row in found.items()}, People(*overall)
 
 
 def counts_by_person(
