@@ -189,10 +189,10 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
 
 
 instants_in_history = st.builds(
-    lambda day, second: dt.datetime.combine(
-        FIRST_DAY + dt.timedelta(days=day), dt.time(0), tzinfo=dt.UTC
-    )
-    + dt.timedelta(seconds=second),
+    lambda day, second: (
+        dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day), dt.time(0), tzinfo=dt.UTC)
+        + dt.timedelta(seconds=second)
+    ),
     st.integers(min_value=-400, max_value=DAYS + 400),
     st.integers(min_value=0, max_value=86_399),
 )

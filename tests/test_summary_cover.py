@@ -67,7 +67,9 @@ def test_a_cover_counts_every_instant_of_the_range_once_and_none_outside(
     lo = (start or ORIGIN) - dt.timedelta(days=400)
     hi = (end or ORIGIN + dt.timedelta(days=7 * 366)) + dt.timedelta(days=400)
     probes = [lo + (hi - lo) * k / 299 for k in range(300)]
-    probes += [t + d for t in (start, end) if t for d in (dt.timedelta(0), -dt.timedelta(seconds=1))]
+    probes += [
+        t + d for t in (start, end) if t for d in (dt.timedelta(0), -dt.timedelta(seconds=1))
+    ]
     wanted = [
         1 if (start is None or start <= p) and (end is None or p < end) else 0 for p in probes
     ]
