@@ -2,11 +2,14 @@
 same transaction as every kudos and withdrawal, and the counts the reports read from it.
 
 Why buckets and not running totals: a report covers a *local* calendar period, and a local
-month in Kolkata starts at 18:30 UTC. So a period `[start, end)` is split (`cover`) into whole
-UTC buckets — years, then months, then (for per-principle totals) days — read from the
-tallies, and the partial edges at either end, read from the raw kudos through their covering
-indexes. The sum is exact for any period in any timezone; tests/test_summaries.py compares it
-with the raw-kudos query over random zones, periods, principles and withdrawals.
+month in Kolkata starts at 18:30 UTC. So a period `[start, end)` is covered (`cover`) by UTC
+buckets — years, months, days — read from the tallies, and raw ranges read from the kudos
+through their covering indexes, each with a sign: a bucket may overhang the period, its
+overhang then taken away (New York's year is the UTC year, less its first five hours, plus
+the next year's first five). Of the ways to cover a period the cheapest is taken (raw
+seconds, a bucket costing about as much as a few days of raw kudos). The signed sum is exact
+for any period in any timezone; tests/test_summaries.py compares it with the raw-kudos query
+over random zones, periods, ranges, principles and withdrawals.
 
 What is tallied, per kudos (one row per receiver):
 * received by the receiver and given by the giver, per UTC month and year, for its principle
