@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from bot.db.models import Kudos, KudosTally, Person
+from bot.db.models import Kudos, KudosTally, Person, Principle
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -337,9 +337,13 @@ def person_counts(
     )
 
 
-def person_counts_by_principle(team_id: str, role: Role, bounds: Range) -> Subquery:
-    """A subquery of (principle_id, user_id, n): `person_counts` for every principle at once,
-    each person's kudos received (or given) per principle, none left out."""
+def person_counts_by_principle(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> Subquery:
+    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
+    `principle_ids` at once, each person's kudos received (or given) per principle, none left
+    out. The principles are named (not `principle_id != 0`): the key has the principle before
+    the bucket, so only a list of them lets the index seek each principle's bucket range."""
     parts: list[Any] = []
     plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
     for span in plan.spans:
@@ -351,7 +355,7 @@ def person_counts_by_principle(team_id: str, role: Role, bounds: Range) -> Subqu
             ).where(
                 KudosTally.team_id == team_id,
                 KudosTally.role == _ROLE_CODE[role],
-                KudosTally.principle_id != ALL_PRINCIPLES,
+                KudosTally.principle_id.in_(list(principle_ids)),
                 *_span_conditions(span),
             )
         )
@@ -402,11 +406,12 @@ def people_by_principle(
     the database from the summaries (bot/reports/health.py's numbers)."""
     found: dict[int, list[int]] = {}
     overall = [0, 0, 0]
+    principle_ids = list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
         for by_principle in (True, False):
             if by_principle:
-                counts = person_counts_by_principle(team_id, role, bounds)
+                counts = person_counts_by_principle(team_id, role, bounds, principle_ids)
                 key: Any = counts.c.principle_id
             else:
                 counts = person_counts(team_id, role, bounds)
