@@ -212,19 +212,27 @@ def _principle_id(catalog: Mapping[int, PrincipleRef], filters: Filters) -> int 
 
 
 def _summary_totals(
-    session: Session, team_id: str, bounds: Range, principle_id: int | None
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    per_principle: Mapping[int, int],
 ) -> Totals:
-    [per_principle] = summaries.principle_counts(session, team_id, [bounds])
+    """Kudos (from the period's per-principle counts), givers and receivers from the read
+    model, the two people counts in one statement."""
     kudos = (
         per_principle.get(principle_id, 0)
         if principle_id is not None
         else sum(per_principle.values())
     )
-    people = []
-    for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS):
-        counts = summaries.person_counts(team_id, role, bounds, principle_id)
-        people.append(int(session.scalar(select(func.count()).select_from(counts)) or 0))
-    return Totals(kudos, people[0], people[1])
+    givers, receivers = (
+        select(func.count())
+        .select_from(summaries.person_counts(team_id, role, bounds, principle_id))
+        .scalar_subquery()
+        for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS)
+    )
+    row = session.execute(select(givers, receivers)).one()
+    return Totals(kudos, int(row[0] or 0), int(row[1] or 0))
 
 
 def _summary_weekly(
@@ -384,11 +392,24 @@ def overview(
     weeks = weeks_of(window, today)
     if _summarised(filters):
         pid = _principle_id(catalog, filters)
-        totals = _summary_totals(session, team_id, window.bounds, pid)
-        previous = _summary_totals(session, team_id, before.bounds, pid) if before else None
-        weekly = _summary_weekly(session, team_id, weeks, window.zone, pid)
-        [all_counts] = summaries.principle_counts(session, team_id, [window.bounds])
-        counts = Counter({p: n for p, n in all_counts.items() if pid is None or p == pid})
+        # Every period's per-principle counts in one call (two statements): the window, the
+        # one before it and each week of the trend.
+        periods = [window.bounds, *(w.bounds(window.zone) for w in weeks)]
+        if before:
+            periods.append(before.bounds)
+        found = summaries.principle_counts(session, team_id, periods)
+        counts = Counter({p: n for p, n in found[0].items() if pid is None or p == pid})
+        totals = _summary_totals(session, team_id, window.bounds, pid, found[0])
+        previous = (
+            _summary_totals(session, team_id, before.bounds, pid, found[-1]) if before else None
+        )
+        weekly: dict[object, tuple[Week, ...]] = {
+            None: tuple(
+                Week(week.start, sum(n for p, n in c.items() if pid is None or p == pid))
+                for week, c in zip(weeks, found[1 : 1 + len(weeks)], strict=True)
+                if week.start is not None
+            )
+        }
     else:
         conditions = _where(team_id, window.bounds, filters, catalog)
         totals = _totals(session, conditions)
