@@ -36,6 +36,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 2
 POSTGRES_PING_TIMEOUT_S = 0.5
 POSTGRES_ANSWER_TIMEOUT_S = 10.0
+# How long a transaction may wait for another's lock (`lock_transaction`): the server gives up
+# then (`lock_timeout`), and the client waits that long plus a margin. A queue of one giver's
+# kudos on a busy machine waited past the 10 s meant for a server that doesn't answer.
+POSTGRES_LOCK_WAIT_S = 30.0
 # Connections a sized pool keeps open when idle; the rest up to its size close after use.
 POOL_KEPT = 10
 # An execution option on connections that only read (`Database.reading`).
@@ -92,6 +96,15 @@ class DeadlineConnection(psycopg.Connection[Any]):
             raise psycopg.OperationalError(
                 f"the database did not answer within {limit:g} s"
             ) from None
+
+    @contextmanager
+    def patient(self, timeout: float) -> Iterator[None]:
+        """Wait up to `timeout` for the server's answers meanwhile (a lock being waited for)."""
+        previous, self.answer_timeout = self.answer_timeout, timeout
+        try:
+            yield
+        finally:
+            self.answer_timeout = previous
 
     def ping(self, timeout: float) -> None:
         previous, self.answer_timeout = self.answer_timeout, timeout
@@ -218,3 +231,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def waiting_for_a_lock(session: Session) -> Iterator[None]:
+    """Around a statement that waits for another transaction's lock: on PostgreSQL the client
+    waits `POSTGRES_LOCK_WAIT_S` (and a margin) for its answer, not the usual deadline."""
+    dbapi = session.connection().connection.dbapi_connection
+    if not isinstance(dbapi, DeadlineConnection):
+        yield
+        return
+    with dbapi.patient(POSTGRES_LOCK_WAIT_S + POSTGRES_CONNECT_TIMEOUT_S):
+        yield

@@ -54,21 +54,18 @@ class SlackGroups:
         except (SlackApiError, SlackClientError) as error:
             log.info("usergroups.list failed: %s", type(error).__name__)
             raise GroupsUnavailable from None
-        found = tuple(
-            sorted(
-                (
-                    Group(
-                        str(g["id"]),
-                        str(g.get("name") or g.get("handle") or g["id"]),
-                        frozenset(str(u) for u in g.get("users") or ()),
-                    )
-                    for answer in answers
-                    for g in answer.get("usergroups") or ()
-                    if isinstance(g, dict) and g.get("id") and not g.get("date_delete")
-                ),
-                key=lambda g: g.name.lower(),
+        # By ID: an org-wide group shows in each workspace it was added to.
+        unique = {
+            str(g["id"]): Group(
+                str(g["id"]),
+                str(g.get("name") or g.get("handle") or g["id"]),
+                frozenset(str(u) for u in g.get("users") or ()),
             )
-        )
+            for answer in answers
+            for g in answer.get("usergroups") or ()
+            if isinstance(g, dict) and g.get("id") and not g.get("date_delete")
+        }
+        found = tuple(sorted(unique.values(), key=lambda g: g.name.lower()))
         with self._lock:
             self._cache[team_id] = found
         return found
