@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Insert, bindparam, select
+from sqlalchemy import Insert, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
@@ -22,6 +22,8 @@ from bot.db.models import table
 
 NAME_LIMIT = 200
 UPDATED_COLUMNS = ("name", "timezone", "is_bot", "deleted", "is_admin", "is_owner", "updated_at")
+# Slack sends a locale only when asked (`include_locale=true`): an update without one (a user
+# event) keeps the locale already known.
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Person:
     deleted: bool
     is_admin: bool
     is_owner: bool
+    locale: str | None = None  # Slack's (`de-DE`); bot/i18n/negotiate.py picks the language
 
 
 def remember_people(
@@ -49,6 +52,7 @@ def remember_people(
             "deleted": person.deleted,
             "is_admin": person.is_admin,
             "is_owner": person.is_owner,
+            "locale": person.locale,
             "updated_at": now,
         }
         for person in people
@@ -66,6 +70,7 @@ def _upsert(dialect: str) -> Insert:
     insert = dialect_insert(dialect)
     statement = insert(_PEOPLE)
     changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
+    changed["locale"] = func.coalesce(statement.excluded.locale, _PEOPLE.c.locale)
     return statement.on_conflict_do_update(
         index_elements=[_PEOPLE.c.team_id, _PEOPLE.c.user_id], set_=changed
     )
@@ -90,6 +95,7 @@ _FIND = select(
     _PEOPLE.c.deleted,
     _PEOPLE.c.is_admin,
     _PEOPLE.c.is_owner,
+    _PEOPLE.c.locale,
 ).where(
     _PEOPLE.c.team_id == bindparam("team_id"),
     _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),

@@ -47,6 +47,7 @@ def person_from_api(user: dict[str, Any]) -> Person:
         deleted=bool(user.get("deleted")),
         is_admin=bool(user.get("is_admin")),
         is_owner=bool(user.get("is_owner")),
+        locale=user.get("locale") or None,
     )
 
 
@@ -107,7 +108,7 @@ class UserDirectory:
     def ask_slack(self, client: WebClient, team_id: str, user_id: str) -> Person:
         """`users.info` for someone the directory doesn't know; held in memory, not stored:
         the caller writes it (`remember`, or `remember_people` in its own transaction)."""
-        person = person_from_api(client.users_info(user=user_id)["user"])
+        person = person_from_api(client.users_info(user=user_id, include_locale=True)["user"])
         with self._lock:
             self._cache[(team_id, user_id)] = person
         return person
@@ -170,7 +171,9 @@ def _copy_workspace(
     copied, cursor = 0, None
     while True:
         # `workspace` is None for a workspace token: only an org-wide one needs it.
-        page = client.users_list(limit=USERS_LIST_PAGE, cursor=cursor, team_id=workspace)
+        page = client.users_list(
+            limit=USERS_LIST_PAGE, cursor=cursor, team_id=workspace, include_locale=True
+        )
         people = [person_from_api(m) for m in page.get("members") or [] if m.get("id")]
         directory.remember(team, people)
         copied += len(people)
