@@ -90,9 +90,10 @@ def test_help_lists_a_languages_own_words_which_work_like_the_english(
     assert "(auch: `rangliste`)" in help_text
     english_help = bot.command("/kudos", "help", user=BOSS).text
     assert "rangliste" not in english_help
-    assert bot.command("/kudos", "rangliste", user=EMMA).text == bot.command(
-        "/kudos", "leaderboard", user=EMMA
-    ).text
+    assert (
+        bot.command("/kudos", "rangliste", user=EMMA).text
+        == bot.command("/kudos", "leaderboard", user=EMMA).text
+    )
 
 
 def test_managers_set_the_workspace_language(bot: Bot, slack: FakeSlack) -> None:
