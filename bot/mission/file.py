@@ -293,12 +293,14 @@ def _principle_translations(
                 f"{where}: {inner}: unknown field {field!r} "
                 f"(expected {_names(PRINCIPLE_TRANSLATION_FIELDS)})"
             )
+        before = len(problems)
         title = _optional_text(fields, "title", MAX_TITLE_LENGTH, where, inner, problems)
+        if title is None and len(problems) == before:
+            problems.append(f"{where}: {inner}: title must not be empty")
         description = _optional_text(
             fields, "description", MAX_DESCRIPTION_LENGTH, where, inner, problems, multiline=True
         )
         if title is None:
-            problems.append(f"{where}: {inner}: title must not be empty")
             continue
         found.append((language, PrincipleText(title=title, description=description)))
     return tuple(found)
