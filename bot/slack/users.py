@@ -80,6 +80,7 @@ def person_from_api(user: dict[str, Any]) -> Person:
         deleted=bool(user.get("deleted")),
         is_admin=bool(user.get("is_admin")),
         is_owner=bool(user.get("is_owner")),
+        locale=user.get("locale") or None,
     )
 
 
@@ -195,7 +196,7 @@ class UserDirectory:
     def ask_slack(self, client: WebClient, team_id: str, user_id: str) -> Person:
         """`users.info` for someone the directory doesn't know; held in memory, not stored:
         the caller writes it (`remember`, or `remember_people` in its own transaction)."""
-        person = person_from_api(client.users_info(user=user_id)["user"])
+        person = person_from_api(client.users_info(user=user_id, include_locale=True)["user"])
         with self._lock:
             self._cache[(team_id, user_id)] = person
         return person
