@@ -22,6 +22,8 @@ from bot.config import Settings
 from bot.daily.jobs import DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.home.refresh import JOB_ID as HOME_REFRESH_JOB_ID
+from bot.home.refresh import HomeRefresh
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.outbox.sender import Sender
@@ -50,6 +52,8 @@ class Runtime:
     # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
     drip: OnboardingDripJob | None = None
     clock: Clock = utcnow
+    # Publishes the Homes of people active lately ahead of their morning; every minute.
+    home_refresh: HomeRefresh | None = None
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them."""
@@ -100,6 +104,9 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     # Built here, started only by `serve`, like the scheduler.
     people = DirectorySync(create_web_client(settings), users)
     drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    # App Homes refreshed overnight, so that the 9:00 openings find today already there.
+    home_refresh = HomeRefresh(database, clock=clock, notify=sender.notify)
+    scheduler.every(60, home_refresh.run_due, HOME_REFRESH_JOB_ID)
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
@@ -112,6 +119,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         sender=sender,
         drip=drip,
         clock=clock,
+        home_refresh=home_refresh,
     )
 
 

@@ -21,6 +21,7 @@ from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
+from bot.home.versions import bump_workspace
 from bot.mission.file import MissionDocument, name_key
 from bot.text import numeric
 
@@ -153,6 +154,12 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    statement: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything people see changed (not only the order of principles)."""
+        return bool(self.added or self.updated or self.retired or self.restored or self.statement)
 
 
 def sync_mission(
@@ -175,6 +182,7 @@ def sync_mission(
         )
     elif (mission.statement, mission.company) != (document.statement, document.company):
         mission.statement, mission.company = document.statement, document.company
+        report.statement = True
 
     existing = {
         p.key: p for p in session.scalars(select(Principle).where(Principle.team_id == team_id))
@@ -206,6 +214,9 @@ def sync_mission(
             row.retired_at = now
             report.retired.append(key)
     session.flush()
+    if report.changed:
+        # Every App Home shows the mission and its principles.
+        bump_workspace(session, team_id=team_id)
     return report
 
 
