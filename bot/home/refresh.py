@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, HomeState
-from bot.home.state import STALE_QUEUE, queue_publish
+from bot.home.state import STALE_QUEUE, forget_lost_publish, queue_publish
 from bot.kudos.service import zone
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,8 @@ def queue_refreshes(session: Session, *, now: dt.datetime, limit: int, spacing_s
             now=now,
             limit=limit - queued,
         ):
+            if state.publish_queued_at is not None:
+                forget_lost_publish(session, team_id=team_id, user_id=state.user_id, now=now)
             state.publish_queued_at = now
             queue_publish(
                 session,

@@ -148,6 +148,8 @@ def open_home(
     if queued is not None and now - queued < STALE_QUEUE:
         _to_the_front(session, team_id, viewer.user_id, now)
         return Opening.WAITING
+    if queued is not None:
+        forget_lost_publish(session, team_id=team_id, user_id=viewer.user_id, now=now)
     state.publish_queued_at = now
     queue_publish(session, team_id=team_id, user_id=viewer.user_id, now=now)
     return Opening.QUEUED
@@ -174,6 +176,14 @@ def queue_publish(
         not_before=not_before or now,
         now=now,
         flush=False,
+    )
+
+
+def forget_lost_publish(session: Session, *, team_id: str, user_id: str, now: dt.datetime) -> None:
+    """A publish queued too long ago is given up before another is queued: its row, if it
+    is still waiting somewhere (a sender that stopped claiming), is cancelled."""
+    queue.cancel(
+        session, team_id=team_id, subject=user_id, kinds=[OutboxKind.HOME_PUBLISH], now=now
     )
 
 
