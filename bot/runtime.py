@@ -105,7 +105,12 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     people = DirectorySync(create_web_client(settings), users)
     drip = OnboardingDripJob(database, clock=clock, sender=sender)
     # App Homes refreshed overnight, so that the 9:00 openings find today already there.
-    home_refresh = HomeRefresh(database, clock=clock, notify=sender.notify)
+    home_refresh = HomeRefresh(
+        database,
+        clock=clock,
+        notify=sender.notify,
+        per_minute=settings.missionbot_home_refresh_per_minute,
+    )
     scheduler.every(60, home_refresh.run_due, HOME_REFRESH_JOB_ID)
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)

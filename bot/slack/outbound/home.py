@@ -58,10 +58,17 @@ HASH_CONFLICT = "hash_conflict"
 class HomeSettings:
     kudos_daily_limit: int = 5
     dashboard_url: str | None = None
+    pace: Pace = HOME_PACE
 
     @classmethod
     def of(cls, settings: Settings) -> HomeSettings:
-        return cls(settings.kudos_daily_limit, dashboard_url(settings.missionbot_public_url))
+        return cls(
+            settings.kudos_daily_limit,
+            dashboard_url(settings.missionbot_public_url),
+            dataclasses.replace(
+                HOME_PACE, per_minute=settings.missionbot_home_publishes_per_minute
+            ),
+        )
 
 
 def home_content(
@@ -291,5 +298,5 @@ class HomeCharts(QuietHandler):
 
 def register(sender: Sender, settings: Settings | None = None) -> None:
     home = HomeSettings.of(settings) if settings is not None else HomeSettings()
-    sender.register(OutboxKind.HOME_PUBLISH, HomePublishes(home), pace=HOME_PACE)
+    sender.register(OutboxKind.HOME_PUBLISH, HomePublishes(home), pace=home.pace)
     sender.register(OutboxKind.HOME_CHART, HomeCharts(home))
