@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
     # Newcomers get one principle a working day by DM (bot/daily/drip.py).
     missionbot_onboarding_drip: bool = False
+    # App Home publishes a minute per workspace (Slack allows about 100), and how many of
+    # them the overnight refresh may use (bot/home/refresh.py).
+    missionbot_home_publishes_per_minute: int = Field(default=95, ge=1, le=100_000)
+    missionbot_home_refresh_per_minute: int = Field(default=40, ge=1, le=100_000)
     # The dashboard (bot/web/): the address people open it at, where sign-in links point.
     missionbot_public_url: str = "http://localhost:3000"
     # Signs the dashboard's session cookies; unset, it is derived from SLACK_SIGNING_SECRET.

@@ -24,6 +24,8 @@ from bot.config import Settings
 from bot.daily.jobs import POSTING_THREADS, DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.home.refresh import JOB_ID as HOME_REFRESH_JOB_ID
+from bot.home.refresh import HomeRefresh
 from bot.intake import Intake
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
@@ -59,6 +61,8 @@ class Runtime:
     clock: Clock = utcnow
     # Requests received and not yet answered; the server in front keeps it (bot/intake.py).
     intake: Intake = field(default_factory=Intake)
+    # Publishes the Homes of people active lately ahead of their morning; every minute.
+    home_refresh: HomeRefresh | None = None
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them."""
@@ -148,6 +152,14 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         notify=sender.notify,
     )
     drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    # App Homes refreshed overnight, so that the 9:00 openings find today already there.
+    home_refresh = HomeRefresh(
+        database,
+        clock=clock,
+        notify=sender.notify,
+        per_minute=settings.missionbot_home_refresh_per_minute,
+    )
+    scheduler.every(60, home_refresh.run_due, HOME_REFRESH_JOB_ID)
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
@@ -162,6 +174,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         drip=drip,
         clock=clock,
         intake=intake,
+        home_refresh=home_refresh,
     )
 
 

@@ -319,6 +319,8 @@ class OutboxMessage(Base):
         Index(None, "status", "not_before"),
         Index(None, "team_id", "channel_id", "status"),
         Index(None, "team_id", "subject"),
+        # A paced kind's sends in the last seconds (bot/outbox/queue.py's `recent_sends`).
+        Index(None, "kind", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -530,3 +532,25 @@ class PersonCheck(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HomeState(Base):
+    """A person's App Home as the bot last published it (bot/home/state.py): the fingerprint
+    of that view, the data version that changes whenever something on it does, who they were
+    (role, timezone) when they last opened it, and whether a publish is queued or in flight
+    (`publish_queued_at`), so that an unchanged Home is never published again and a person
+    never has two publishes waiting."""
+
+    __tablename__ = "home_states"
+    __table_args__ = (Index("ix_home_states_team_id_last_opened_at", "team_id", "last_opened_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    data_version: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[str | None] = mapped_column(String(200))
+    publishing: Mapped[str | None] = mapped_column(String(200))
+    view_hash: Mapped[str | None] = mapped_column(String(100))
+    last_opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    publish_queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

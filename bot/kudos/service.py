@@ -27,6 +27,7 @@ from bot.audience import Audience
 from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
+from bot.home.versions import bump_people
 from bot.kudos.grammar import check_message
 from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo, principle_info
@@ -275,6 +276,7 @@ def give(
         ],
     )
     summaries.count_given(session, team_id, giver_id, new_ids, principle.id, now)
+    bump_people(session, team_id=team_id, user_ids=(giver_id, *new_ids))
     return GivenKudos(
         group_id=group_id,
         giver_id=giver_id,
@@ -461,6 +463,7 @@ def withdraw_group(
     for row in rows:
         row.withdrawn_at = now
     summaries.count_withdrawn(session, team_id, rows)
+    bump_people(session, team_id=team_id, user_ids=[giver_id, *(row.receiver_id for row in rows)])
     # Give the allowance back for the day the kudos was counted against.
     day = local_day(latest.created_at, giver_timezone)
     session.execute(

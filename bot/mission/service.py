@@ -22,6 +22,7 @@ from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
+from bot.home.versions import bump_workspace
 from bot.mission.file import MissionDocument, PrincipleSpec, name_key
 from bot.text import numeric
 
@@ -208,6 +209,12 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    statement: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything people see changed (not only the order of principles)."""
+        return bool(self.added or self.updated or self.retired or self.restored or self.statement)
 
 
 def sync_mission(
@@ -231,6 +238,7 @@ def sync_mission(
         for column, text in wanted.items():
             if getattr(mission, column) != text:
                 setattr(mission, column, text)
+                report.statement = True
 
     existing = {
         p.key: p for p in session.scalars(select(Principle).where(Principle.team_id == team_id))
@@ -263,6 +271,9 @@ def sync_mission(
             row.retired_at = now
             report.retired.append(key)
     session.flush()
+    if report.changed:
+        # Every App Home shows the mission and its principles.
+        bump_workspace(session, team_id=team_id)
     return report
 
 

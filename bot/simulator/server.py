@@ -34,6 +34,9 @@ from bot.simulator.limits import USERS_LIST_PAGE, RateLimits
 BOT_USER_ID = "UMISSIONBOT"
 BOT_ID = "BMISSIONBOT"
 TEAM_ID = "T0TIDEWATER"
+# An App Home view's limits: blocks, and bytes of JSON.
+HOME_BLOCKS = 100
+VIEW_BYTES = 250_000
 
 
 @dataclass
@@ -127,6 +130,8 @@ class SlackSimulator:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # Each user's published App Home (views.publish), as Slack keeps it.
+        self.homes: dict[str, dict[str, Any]] = {}
         # User groups (`usergroups.users.list`): group ID → member IDs.
         self.usergroups: dict[str, list[str]] = {}
         # Thread replies: a reply's ts → its thread's ts (reflected in chat.getPermalink).
@@ -383,8 +388,47 @@ class SlackSimulator:
     def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V" + str(next(self._ts)), **_json(params["view"])}}
 
-    _api_views_publish = _api_views_open
     _api_views_update = _api_views_open
+
+    def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """As Slack publishes a Home: kept per user (sent back by `home_opened`), with a new
+        `hash` each time; a stale `hash` is a `hash_conflict`, a view over Slack's limits is
+        refused (100 blocks, 250 kB)."""
+        view = _json(params["view"])
+        user_id = str(params.get("user_id", ""))
+        if len(view.get("blocks") or []) > HOME_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(json.dumps(view).encode()) > VIEW_BYTES:
+            return {"ok": False, "error": "view_too_large"}
+        with self._lock:
+            current = self.homes.get(user_id)
+            if params.get("hash") and current is not None and params["hash"] != current["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            number = next(self._ts)
+            published = {
+                **view,
+                "id": current["id"] if current else f"V{number}",
+                "hash": f"{number}.{user_id}",
+                "private_metadata": view.get("private_metadata") or "",
+            }
+            self.homes[user_id] = published
+        return {"ok": True, "view": published}
+
+    def home_opened(self, user_id: str, *, tab: str = "home") -> dict[str, Any]:
+        """The `app_home_opened` event Slack sends when `user_id` opens the tab: with the Home
+        last published for them, once there is one."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        with self._lock:
+            home = self.homes.get(user_id)
+        if home is not None:
+            event["view"] = dict(home)
+        return event
 
     def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         file_id = f"F{next(self._ts)}"
