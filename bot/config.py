@@ -15,6 +15,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n.catalogs import PSEUDO_LOCALE, SHIPPED_LANGUAGES
+from bot.i18n.negotiate import negotiate
+
 README_SLACK_SETUP = "README.md#slack-setup"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -60,6 +63,9 @@ class Settings(BaseSettings):
     kudos_reactions: bool = True
     kudos_messages: bool = True
     kudos_trigger_word: str = Field(default="kudos", pattern=r"^[^\s<>&*_~`]{1,32}$")
+    # What channels read in, and anyone whose own locale isn't shipped (bot/i18n/); each
+    # workspace's managers may change it with `/kudos settings language`.
+    missionbot_language: str = "en"
     # The most people a user-group mention may reach in one kudos.
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
     # Newcomers get one principle a working day by DM (bot/daily/drip.py).
@@ -103,6 +109,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("missionbot_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value == PSEUDO_LOCALE:
+            return value
+        language = negotiate(value, fallback="")
+        if not language:
+            raise ValueError(f"must be one of {', '.join(SHIPPED_LANGUAGES)}")
+        return language
 
     @field_validator("missionbot_catchup_cutoff", mode="before")
     @classmethod

@@ -28,6 +28,8 @@ from bot.db.models import Person as PersonRow
 
 NAME_LIMIT = 200
 UPDATED_COLUMNS = ("name", "timezone", "is_bot", "deleted", "is_admin", "is_owner", "updated_at")
+# Slack sends a locale only when asked (`include_locale=true`): an update without one (a user
+# event) keeps the locale already known.
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Person:
     deleted: bool
     is_admin: bool
     is_owner: bool
+    locale: str | None = None  # Slack's (`de-DE`); bot/i18n/negotiate.py picks the language
 
 
 def remember_people(
@@ -63,6 +66,7 @@ def _rows(team_id: str, people: Iterable[Person], now: dt.datetime) -> list[dict
             "deleted": person.deleted,
             "is_admin": person.is_admin,
             "is_owner": person.is_owner,
+            "locale": person.locale,
             "updated_at": now,
         }
         for person in people
@@ -77,6 +81,7 @@ def _upsert(dialect: str, *, unless_newer: bool = False) -> Insert:
     insert = dialect_insert(dialect)
     statement = insert(_PEOPLE)
     changed = {column: statement.excluded[column] for column in UPDATED_COLUMNS}
+    changed["locale"] = func.coalesce(statement.excluded.locale, _PEOPLE.c.locale)
     return statement.on_conflict_do_update(
         index_elements=[_PEOPLE.c.team_id, _PEOPLE.c.user_id],
         set_=changed,
@@ -229,6 +234,7 @@ _FIND = select(
     _PEOPLE.c.deleted,
     _PEOPLE.c.is_admin,
     _PEOPLE.c.is_owner,
+    _PEOPLE.c.locale,
 ).where(
     _PEOPLE.c.team_id == bindparam("team_id"),
     _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),

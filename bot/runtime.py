@@ -10,24 +10,28 @@ import contextlib
 import logging
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
 from slack_bolt import App
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 
 from bot.config import Settings
-from bot.daily.jobs import DailyScheduler
+from bot.daily.jobs import POSTING_THREADS, DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.intake import Intake
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
+from bot.outbox.sender import WORKERS as SENDER_WORKERS
 from bot.outbox.sender import Sender
-from bot.slack.app import create_app, create_web_client
+from bot.slack.app import LISTENER_THREADS, create_app, create_web_client
 from bot.slack.checks import PersonChecks
-from bot.slack.http import MissionbotWsgi
+from bot.slack.http import SLACK_EVENTS_PATH, MissionbotWsgi
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
 from bot.slack.outbound.daily import draw_post
@@ -53,6 +57,8 @@ class Runtime:
     # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
     drip: OnboardingDripJob | None = None
     clock: Clock = utcnow
+    # Requests received and not yet answered; the server in front keeps it (bot/intake.py).
+    intake: Intake = field(default_factory=Intake)
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them."""
@@ -76,11 +82,31 @@ class Runtime:
         self.database.dispose()
 
 
+def database_connections(settings: Settings) -> int:
+    """How many database connections the bot may open at once: one for each thread that can
+    hold one at the same moment, so that none waits for the pool (a request thread that
+    waited past the pool's timeout lost its write). README's "PostgreSQL" says the number.
+
+    The request threads (`SERVER_THREADS`), Bolt's listeners after the ack, the outbox's
+    sending workers, the scheduler's posting threads and its sweep, the people sync, and the
+    main thread (start-up and shutdown): `SERVER_THREADS` + 59.
+    """
+    return (
+        settings.server_threads
+        + LISTENER_THREADS
+        + SENDER_WORKERS
+        + POSTING_THREADS
+        + 1  # the scheduler's sweep (SWEEP_EXECUTOR)
+        + 1  # the people sync
+        + 1  # the main thread
+    )
+
+
 def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
     document = load_mission_file(settings.mission_file)
     if document.warnings:
         log.warning("mission file: %s", " | ".join(document.warnings))
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, connections=database_connections(settings))
     if migrate:
         # Imported here: Alembic (with Mako, and Pygments where installed) is a fifth of the
         # start-up imports, and the console skips it when the schema is already current.
@@ -88,7 +114,10 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
 
         upgrade(database)
     mission = MissionKeeper(document, clock=clock)
-    sender = create_sender(settings, database, clock=clock)
+    # Slack's requests in flight, counted by the server as it receives them: held
+    # announcements wait for those received before their time (bot/intake.py).
+    intake = Intake(clock=clock, paths={SLACK_EVENTS_PATH})
+    sender = create_sender(settings, database, clock=clock, settled=intake.settled)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
     scheduler = DailyScheduler(settings, database, draw_post, clock=clock, notify=sender.notify)
     users = UserDirectory(database, clock=clock, scale=settings.slack_rate_scale)
@@ -132,6 +161,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         checks=checks,
         drip=drip,
         clock=clock,
+        intake=intake,
     )
 
 
@@ -171,6 +201,45 @@ def serve(runtime: Runtime) -> None:
         log.info("stopped")
 
 
+def counted_channel(intake: Intake) -> type[HTTPChannel]:
+    """waitress's channel, giving `intake` a ticket for each request as soon as it has been
+    read whole — before it waits in the queue for a request thread, which is where an undoing
+    waited unseen on a busy server — and giving it back once the request is answered."""
+
+    class CountedRequest(HTTPRequestParser):
+        ticket: int | None = None
+
+        def received(self, data: bytes) -> int:
+            consumed: int = super().received(data)
+            if self.completed and not self.empty and self.ticket is None:
+                self.ticket = intake.received(str(getattr(self, "path", "") or ""))
+            return consumed
+
+    class CountedChannel(HTTPChannel):
+        parser_class = CountedRequest
+
+        def service(self) -> None:
+            waiting = list(self.requests)
+            try:
+                super().service()
+            finally:
+                # The request served, and any it dropped with its connection.
+                for request in waiting:
+                    if request not in self.requests:
+                        intake.answered(getattr(request, "ticket", None))
+
+    return CountedChannel
+
+
+def count_requests(server: Any, intake: Intake) -> None:
+    """Have waitress's `server` (from `create_server`) count its requests in `intake`."""
+    channel = counted_channel(intake)
+    # One listening socket gives the server itself, several a map of servers.
+    for each in [server, *getattr(server, "map", {}).values()]:
+        if hasattr(each, "channel_class"):
+            each.channel_class = channel
+
+
 class HttpServer:
     """waitress in front of the WSGI app; `stop()` may be called from another thread."""
 
@@ -186,6 +255,7 @@ class HttpServer:
             # How often the accept loop wakes up; only shutdown waits on it.
             asyncore_loop_timeout=poll_seconds,
         )
+        count_requests(self._server, runtime.intake)
 
     @property
     def _socket_map(self) -> dict[int, Any]:

@@ -173,7 +173,9 @@ class Bot(SlackClient):
         self._in_process = (
             None
             if served_on
-            else InProcessServer(runtime.wsgi(), threads=runtime.settings.server_threads)
+            else InProcessServer(
+                runtime.wsgi(), threads=runtime.settings.server_threads, intake=runtime.intake
+            )
         )
 
     def request(

@@ -18,11 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 
 from bot.db.engine import Database
 from bot.db.models import Person as PersonRow
 from bot.web.app import CSP
+from bot.web.groups import SlackGroups
 from bot.web.oidc import ISSUER, OidcRefused, check_claims
 from tests.conftest import Bot
 from tests.support.dashboard import (
@@ -525,3 +528,32 @@ def test_periods_are_the_viewers_calendar_across_dst(world: tuple[Flask, Databas
     assert (kudos(CARL, "2026-11"), kudos(CARL, "2026-10")) == (5, 3)
     custom = "custom&from=2026-11-01&to=2026-11-01"
     assert (kudos(ANA, custom), kudos(CARL, custom)) == (1, 0)
+
+
+def test_an_org_installs_user_groups_are_listed_workspace_by_workspace(slack: FakeSlack) -> None:
+    """An org token must name the workspace (`team_id`) in usergroups.list; the dashboard of
+    an org-wide install (records under its enterprise) lists each workspace's groups once."""
+    slack.auth_test = {"team_id": None, "enterprise_id": "E111", "is_enterprise_install": True}
+    slack.org_teams = ["T111", "T222"]
+    slack.usergroups = {"S111": ["W333", "W444"]}
+    groups = SlackGroups(WebClient(token="xoxb-test-token", base_url=slack.api_url))
+    [found] = groups.groups("E111")
+    assert (found.id, found.members) == ("S111", frozenset({"W333", "W444"}))
+    asked = [call["team_id"] for call in slack.calls("usergroups.list")]
+    assert asked == ["T111", "T222"]
+
+
+def test_an_org_tokens_user_group_call_without_a_workspace_is_refused_as_slack_does(
+    slack: FakeSlack,
+) -> None:
+    slack.auth_test = {"team_id": None, "enterprise_id": "E111", "is_enterprise_install": True}
+    slack.usergroups = {"S111": ["W333"]}
+    client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
+    for call in (
+        lambda: client.usergroups_list(include_users=True),
+        lambda: client.usergroups_users_list(usergroup="S111"),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response["error"] == "missing_argument"
+    assert client.usergroups_users_list(usergroup="S111", team_id="T111")["users"] == ["W333"]

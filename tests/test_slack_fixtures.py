@@ -3,7 +3,8 @@ naming its `_source` and any `_changes`) replayed signed through the real app: 2
 2.5 s, no ERROR log line, and the effect its `_expect` names. The org-wide install's events
 do what the same events do for a workspace install (`test_an_org_install_...`).
 
-A fixture's `_install` is what auth.test answers (the installation the bot's token is for);
+A fixture's `_install` is what auth.test answers (the installation the bot's token is for),
+its `_usergroups` the user groups Slack knows (group ID → members);
 `_after` names a fixture replayed first; `_headers` go with the request (a redelivery's
 X-Slack-Retry-Num); `_unsigned` sends it without a signature, as Slack sends ssl_check.
 """
@@ -52,8 +53,12 @@ def team_of(fixture: dict[str, Any]) -> str:
 
 
 @contextmanager
-def installed(settings: Settings, slack: FakeSlack, install: dict[str, Any]) -> Iterator[Bot]:
-    slack.auth_test = dict(install)
+def installed(settings: Settings, slack: FakeSlack, fixture: dict[str, Any]) -> Iterator[Bot]:
+    """The bot, installed as the fixture's `_install` says, in a Slack with its `_usergroups`."""
+    slack.auth_test = dict(fixture["_install"])
+    slack.usergroups = {
+        group: list(members) for group, members in fixture.get("_usergroups", {}).items()
+    }
     with running_bot(settings, slack) as bot:
         yield bot
 
@@ -124,6 +129,25 @@ def kudos_from_message(
             and c.get("thread_ts") == event.get("thread_ts", event["ts"])
         ),
     )
+
+
+def kudos_to_group_members(
+    bot: Bot, slack: FakeSlack, fixture: dict[str, Any], reply: HttpReply
+) -> None:
+    """A `kudos @group …` message: a kudos for each of the group's members, which an org-wide
+    install's token could only ask Slack for by naming the workspace the message was in."""
+    members = {m for group in fixture["_usergroups"].values() for m in group}
+    wait_until(lambda: len(kudos_rows(bot.database)) == len(members), what="the group's kudos")
+    giver = event_of(fixture)["user"]
+    given = kudos_rows(bot.database)
+    assert {k.receiver_id for k in given} == members
+    assert {(k.team_id, k.giver_id, k.source) for k in given} == {
+        (team_of(fixture), giver, "message")
+    }
+    [asked] = slack.calls("usergroups.users.list")
+    assert asked["team_id"] == fixture["body"]["team_id"]
+    [tick] = slack.wait_for("reactions.add")
+    assert tick["timestamp"] == event_of(fixture)["ts"]
 
 
 def kudos_from_reaction(
@@ -199,6 +223,7 @@ EFFECTS: dict[str, Callable[[Bot, FakeSlack, dict[str, Any], HttpReply], None]] 
         home_published_once,
         kudos_from_message,
         kudos_from_reaction,
+        kudos_to_group_members,
         kudos_withdrawn_by_reaction,
         person_remembered,
         channel_shared,
@@ -219,7 +244,7 @@ def test_every_fixture_answers_in_time_without_an_error_and_has_its_effect(
 ) -> None:
     fixture = load(name)
     caplog.set_level(logging.INFO)
-    with installed(settings, slack, fixture["_install"]) as bot:
+    with installed(settings, slack, fixture) as bot:
         if "_after" in fixture:
             first = load(fixture["_after"])
             EFFECTS[first["_expect"]](bot, slack, first, replay(bot, first))
@@ -269,7 +294,7 @@ def effect_of(
     wipe(settings.database_url)
     slack.reset_calls()
     fixture = shape(fixture)
-    with installed(settings, slack, fixture["_install"]) as bot:
+    with installed(settings, slack, fixture) as bot:
         if "_after" in fixture:
             first = shape(load(fixture["_after"]))
             EFFECTS[first["_expect"]](bot, slack, first, replay(bot, first))

@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 REFRESH_JOB_ID = "schedule:refresh"
 CATCH_UP_JOB_ID = "schedule:catch-up"
 # Threads that claim, draw and queue due posts: each is a transaction, so a few keep ahead of
-# the sender (which sends at Slack's pace) without crowding the database pool (10 + 10
-# connections, shared with the request threads and the sender).
+# the sender (which sends at Slack's pace); the database pool has a connection for each
+# (bot/runtime.py's `database_connections`).
 POSTING_THREADS = 8
 # Of those, how many queue batches of due posts at once (the others hand their channel over);
 # SQLite has one writer, so one: more would only wait on each other's write lock.

@@ -14,7 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-_TRANSACTION_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+from bot.db.engine import POSTGRES_LOCK_WAIT_S, waiting_for_a_lock
+
+# The lock, waited for at most `POSTGRES_LOCK_WAIT_S` (the subquery sets that first).
+_TRANSACTION_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext(:key)) "
+    "FROM (SELECT set_config('lock_timeout', :wait, true)) AS bounded"
+)
 
 
 def dialect_insert(database: Session | str) -> Callable[..., Any]:
@@ -33,4 +39,7 @@ def lock_transaction(session: Session, key: str) -> None:
     transactions take the database's write lock up front (`BEGIN IMMEDIATE`, bot/db/engine.py).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_TRANSACTION_LOCK, {"key": key})
+        with waiting_for_a_lock(session):
+            session.execute(
+                _TRANSACTION_LOCK, {"key": key, "wait": f"{POSTGRES_LOCK_WAIT_S * 1000:.0f}ms"}
+            )

@@ -14,9 +14,11 @@ would not help there — the server never sees the statement — so the deadline
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,15 +36,33 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 2
 POSTGRES_PING_TIMEOUT_S = 0.5
 POSTGRES_ANSWER_TIMEOUT_S = 10.0
+# How long a transaction may wait for another's lock (`lock_transaction`): the server gives up
+# then (`lock_timeout`), and the client waits that long plus a margin. A queue of one giver's
+# kudos on a busy machine waited past the 10 s meant for a server that doesn't answer.
+POSTGRES_LOCK_WAIT_S = 30.0
+# Connections a sized pool keeps open when idle; the rest up to its size close after use.
+POOL_KEPT = 10
 # An execution option on connections that only read (`Database.reading`).
 READ_ONLY = "missionbot_read_only"
 
 
-def create_database_engine(url: str) -> Engine:
+def pool_arguments(connections: int | None) -> dict[str, int]:
+    """At most `connections` open at once, `POOL_KEPT` of them kept open between bursts; None
+    keeps SQLAlchemy's default for SQLite and 10 + 10 for PostgreSQL (one-off commands)."""
+    if connections is None:
+        return {}
+    kept = min(POOL_KEPT, connections)
+    return {"pool_size": kept, "max_overflow": connections - kept}
+
+
+def create_database_engine(url: str, *, connections: int | None = None) -> Engine:
+    """The engine for `url`; `connections`: how many threads may hold a connection at once
+    (bot/runtime.py's `database_connections` for `serve`), so that none waits for the pool."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **pool_arguments(connections),
         )
         _tune_sqlite(engine)
         return engine
@@ -50,8 +70,7 @@ def create_database_engine(url: str) -> Engine:
         url,
         # The pre-ping is ours (`_bound_postgres`): SQLAlchemy's has no deadline of its own.
         pool_pre_ping=False,
-        pool_size=10,
-        max_overflow=10,
+        **(pool_arguments(connections) or {"pool_size": 10, "max_overflow": 10}),
         pool_timeout=5,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
@@ -77,6 +96,15 @@ class DeadlineConnection(psycopg.Connection[Any]):
             raise psycopg.OperationalError(
                 f"the database did not answer within {limit:g} s"
             ) from None
+
+    @contextmanager
+    def patient(self, timeout: float) -> Iterator[None]:
+        """Wait up to `timeout` for the server's answers meanwhile (a lock being waited for)."""
+        previous, self.answer_timeout = self.answer_timeout, timeout
+        try:
+            yield
+        finally:
+            self.answer_timeout = previous
 
     def ping(self, timeout: float) -> None:
         previous, self.answer_timeout = self.answer_timeout, timeout
@@ -147,11 +175,16 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """Owns the engine; hands out sessions inside explicit transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int | None = None) -> None:
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, connections=connections)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        # Re-entrant: a transaction opened inside another on the same thread meets SQLite's
+        # own lock (and its busy timeout), as before, rather than a deadlock here.
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        )
         if self.dialect == "postgresql":
             # One snapshot for the whole report: its several queries agree with each other.
             self._reader = self._reader.execution_options(
@@ -164,8 +197,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error, closed."""
-        with self.sessions() as session, session.begin():
+        """A session in one transaction: committed on success, rolled back on error, closed.
+
+        On SQLite the process's writers queue for the one write lock on a lock of their own
+        first. SQLite's busy handler is no queue: a waiting writer polls, sleeping up to
+        100 ms between tries, and a newcomer can take the lock between two polls. With dozens
+        of threads writing at once on a busy machine, an unlucky one waited past the busy
+        timeout and failed ("database is locked") while others went ahead; here they take
+        their turns, and the busy timeout is left for other processes.
+        """
+        with self._writers, self.sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -190,3 +231,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def waiting_for_a_lock(session: Session) -> Iterator[None]:
+    """Around a statement that waits for another transaction's lock: on PostgreSQL the client
+    waits `POSTGRES_LOCK_WAIT_S` (and a margin) for its answer, not the usual deadline."""
+    dbapi = session.connection().connection.dbapi_connection
+    if not isinstance(dbapi, DeadlineConnection):
+        yield
+        return
+    with dbapi.patient(POSTGRES_LOCK_WAIT_S + POSTGRES_CONNECT_TIMEOUT_S):
+        yield

@@ -93,6 +93,10 @@ class Mission(Base):
     team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
     statement: Mapped[str] = mapped_column(Text)
+    # The mission file's own language, and its translations of the company and statement:
+    # JSON, {"de": {"company": …, "mission": …}} (bot/mission/file.py).
+    language: Mapped[str | None] = mapped_column(String(16))
+    translations: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -114,6 +118,8 @@ class Principle(Base):
     emoji: Mapped[str | None] = mapped_column(String(100))
     # More emoji that mean this principle as a reaction: space-separated `:codes:`.
     aliases: Mapped[str | None] = mapped_column(Text)
+    # The title and description in other languages: JSON, {"de": {"title": …, "description": …}}.
+    translations: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -356,6 +362,9 @@ class Person(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Slack's locale for them (`de-DE`, `pt-BR`; `include_locale=true`), as Slack wrote it:
+    # bot/i18n/negotiate.py turns it into a shipped language when it is read.
+    locale: Mapped[str | None] = mapped_column(String(35))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -386,6 +395,8 @@ class WorkspaceSettings(Base):
     reactions: Mapped[bool | None] = mapped_column(Boolean)
     messages: Mapped[bool | None] = mapped_column(Boolean)
     trigger_word: Mapped[str | None] = mapped_column(String(32))
+    # What its channels read in (`/kudos settings language de`); NULL: MISSIONBOT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(16))
     updated_by: Mapped[str | None] = mapped_column(UserId)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

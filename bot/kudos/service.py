@@ -523,13 +523,22 @@ def summary(
 def _tally(
     session: Session, team_id: str, who: ColumnElement[bool], month_start: dt.datetime
 ) -> list[PrincipleTally]:
-    this_month = func.sum(case((Kudos.created_at >= month_start, 1), else_=0))
-    rows = session.execute(
-        select(Principle, this_month, func.count(Kudos.id))
-        .join(Kudos, Kudos.principle_id == Principle.id)
+    # Counted before the join, with count(*): from the person's covering index alone (an
+    # index-only scan), where counting Kudos.id visited every row of a busy person's kudos.
+    counts = (
+        select(
+            Kudos.principle_id,
+            func.sum(case((Kudos.created_at >= month_start, 1), else_=0)).label("month"),
+            func.count().label("total"),
+        )
         .where(Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None), who)
-        .group_by(Principle.id)
-        .order_by(func.count(Kudos.id).desc(), Principle.position)
+        .group_by(Kudos.principle_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Principle, counts.c.month, counts.c.total)
+        .join(counts, counts.c.principle_id == Principle.id)
+        .order_by(counts.c.total.desc(), Principle.position)
     ).all()
     return [
         PrincipleTally(principle=principle_info(principle), this_month=int(month), all_time=total)

@@ -112,10 +112,24 @@ def stored_body(row: OutboxMessage) -> dict[str, Any] | None:
     return body
 
 
-def _due(now: dt.datetime) -> ColumnElement[bool]:
-    """Due: pending and its time has come, or claimed by a sender whose lease ran out."""
+def _due(now: dt.datetime, settled: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Due: pending and its time has come, or claimed by a sender whose lease ran out.
+
+    A row held past when it was queued (a kudos's hold, a retry's backoff) is due only once
+    every request received before its time has been answered too (`settled`, bot/intake.py):
+    an undoing received within the hold has then been written, whatever it waited for.
+    """
+    pending = and_(OutboxMessage.status == Status.PENDING, OutboxMessage.not_before <= now)
+    if settled is not None and settled < now:
+        pending = and_(
+            pending,
+            or_(
+                OutboxMessage.not_before <= OutboxMessage.created_at,
+                OutboxMessage.not_before <= settled,
+            ),
+        )
     return or_(
-        and_(OutboxMessage.status == Status.PENDING, OutboxMessage.not_before <= now),
+        pending,
         and_(OutboxMessage.status == Status.SENDING, OutboxMessage.lease_until <= now),
     )
 
@@ -135,13 +149,15 @@ def claim(
     channels: int = 1,
     exclude_channels: Collection[tuple[str, str]] = (),
     exclude_teams: Collection[str] = (),
+    settled: dt.datetime | None = None,
 ) -> list[list[OutboxMessage]]:
     """Lease due rows for up to `channels` channels: one group of rows per channel, oldest first.
 
     A group is the channel's oldest due row and, for a coalescing kind, its due siblings (same
     team, channel, kind, thread_ts and update_ts), up to `coalesce[kind]` rows in all. A channel
     with a live lease anywhere is left out, and so are `exclude_channels` ((team_id, channel_id)
-    pairs: the caller's busy channels) and `exclude_teams` (rate-limited workspaces).
+    pairs: the caller's busy channels) and `exclude_teams` (rate-limited workspaces). A held
+    row waits for `settled` too (see `_due`).
 
     One SELECT … FOR UPDATE SKIP LOCKED reads the candidates and one UPDATE leases them, so a
     morning fan-out claims many channels per transaction rather than one. Each claimed row's
@@ -163,7 +179,7 @@ def claim(
     )
     query = (
         select(OutboxMessage)
-        .where(_due(now), OutboxMessage.kind.in_(list(kinds)), ~busy_elsewhere)
+        .where(_due(now, settled), OutboxMessage.kind.in_(list(kinds)), ~busy_elsewhere)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(scan)
         .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -195,7 +211,7 @@ def claim(
         for group in groups.values():
             cap = caps.get(group[0].kind, 1)
             if len(group) < cap:
-                group += _siblings(session, group, now=now, limit=cap - len(group))
+                group += _siblings(session, group, now=now, settled=settled, limit=cap - len(group))
     claimed = [row for group in groups.values() for row in group]
     if not claimed:
         return []
@@ -221,14 +237,19 @@ def claim(
 
 
 def _siblings(
-    session: Session, group: list[OutboxMessage], *, now: dt.datetime, limit: int
+    session: Session,
+    group: list[OutboxMessage],
+    *,
+    now: dt.datetime,
+    settled: dt.datetime | None,
+    limit: int,
 ) -> list[OutboxMessage]:
     first = group[0]
     return list(
         session.scalars(
             select(OutboxMessage)
             .where(
-                _due(now),
+                _due(now, settled),
                 OutboxMessage.team_id == first.team_id,
                 OutboxMessage.channel_id == first.channel_id,
                 OutboxMessage.kind == first.kind,

@@ -27,6 +27,9 @@ How it sends:
   workspace's rows until it opens, and a worker holding a claim waits at it (for a short
   Retry-After, sending the refused message again after it; for a long one, giving the rows
   back). The 429 costs the message no attempt.
+- **Held rows** (queued due later than they were queued: a kudos's few seconds' hold, a
+  retry's backoff) also wait until every request received before they came due has been
+  answered (`settled`, bot/intake.py), so an undoing already received is written first.
 - A retryable failure (5xx, network) backs off exponentially (`backoff_first`, doubling, at
   most `backoff_max`) through the row's `not_before`; after `max_attempts` claims or once the
   row is older than `max_age` it ends failed with its reason, logged as one WARNING line. A
@@ -230,9 +233,13 @@ def _sends_as_stored(handler: Handler) -> bool:
     return type(handler).render is StoredBodyHandler.render
 
 
+# Sending threads by default: enough to keep many channels going at Slack's pace at once.
+WORKERS = 16
+
+
 @dataclass(frozen=True, slots=True)
 class SenderSettings:
-    workers: int = 16
+    workers: int = WORKERS
     channel_interval: float = 1.0
     lease: dt.timedelta = dt.timedelta(seconds=60)
     poll: float = 0.5
@@ -396,9 +403,13 @@ class Sender:
         clock: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
         owner: str | None = None,
+        settled: Callable[[dt.datetime], dt.datetime] | None = None,
     ) -> None:
         self.database = database
         self.transport = transport
+        # Before when every request received has been answered (bot/intake.py): a held row
+        # waits for that too. Without one, a held row waits for its time alone.
+        self.settled = settled or (lambda now: now)
         self.handlers: dict[str, Handler] = {
             OutboxKind.MESSAGE: StoredBodyHandler(),
             **(handlers or {}),
@@ -631,6 +642,7 @@ class Sender:
                 channels=channels,
                 exclude_channels=self.pacer.busy(),
                 exclude_teams=self.gates.closed_teams(),
+                settled=self.settled(now),
             )
             return [
                 Claim(

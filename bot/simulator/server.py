@@ -307,18 +307,43 @@ class SlackSimulator:
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
 
+    def _org_token_without_team(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """As Slack answers an org-wide install's token calling a method about one workspace
+        (user groups) without naming it: "team_id … required if org token is used"."""
+        if self.auth_test.get("is_enterprise_install") is True and not params.get("team_id"):
+            return {"ok": False, "error": "missing_argument"}
+        return None
+
     def _api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._org_token_without_team(params)
+        if refused is not None:
+            return refused
         group = self.usergroups.get(str(params.get("usergroup", "")))
         if group is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(group)}
+
+    def _api_usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._org_token_without_team(params)
+        if refused is not None:
+            return refused
+        team = str(params.get("team_id") or TEAM_ID)
+        groups = [
+            {"id": group_id, "team_id": team, "handle": group_id.lower(), "name": group_id}
+            | ({"users": list(members)} if params.get("include_users") else {})
+            | {"user_count": len(members)}
+            for group_id, members in self.usergroups.items()
+        ]
+        return {"ok": True, "usergroups": groups}
 
     def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user", "")
         user = self.users.get(user_id)
         if user is None and not user_id.startswith("UNKNOWN"):
             user = default_user(user_id)
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": _asked_locale(user, params)}
 
     def _api_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         """The known users a page at a time, by ID, with Slack's cursor: `user:<next ID>` in
@@ -332,7 +357,7 @@ class SlackSimulator:
                 return {"ok": False, "error": "invalid_cursor"}
             start = bisect.bisect_left(ids, after)
         limit = min(int(params.get("limit") or USERS_LIST_PAGE), USERS_LIST_PAGE)
-        page = [self.users[user_id] for user_id in ids[start : start + limit]]
+        page = [_asked_locale(self.users[uid], params) for uid in ids[start : start + limit]]
         following = ids[start + limit] if start + limit < len(ids) else None
         cursor = users_cursor(following) if following else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
@@ -477,3 +502,10 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
+
+
+def _asked_locale(user: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Slack describes a user's `locale` only to a caller that sets `include_locale=true`."""
+    if str(params.get("include_locale", "")).lower() in {"true", "1"}:
+        return user
+    return {name: value for name, value in user.items() if name != "locale"}

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 FOREIGN_WORKSPACE = "This bot is installed for another workspace; nothing was recorded."
 # The context key of the team a request's records belong to (see `team_of`).
 TEAM_KEY = "missionbot_team"
+# The context key of the workspace a request came from (see `workspace_of`).
+WORKSPACE_KEY = "missionbot_workspace"
 INSTALLATION_UNKNOWN = (
     ":hourglass: I can't reach Slack to confirm this workspace right now, so nothing was "
     "recorded. Please try again in a moment."
@@ -164,6 +166,7 @@ def register(app: App, installation: Installation) -> None:
             return _refusal(body, INSTALLATION_UNKNOWN)
         if identity.serves(team_id=context.team_id, enterprise_id=context.enterprise_id):
             context[TEAM_KEY] = identity.team
+            context[WORKSPACE_KEY] = _workspace(body, context)
             return next()
         log.info(
             "refused a request from team=%s enterprise=%s: not this bot's installation",
@@ -177,6 +180,30 @@ def team_of(context: Mapping[str, Any]) -> str:
     """The team a request's records belong to: its installation's (set by the middleware
     above, which refuses any request it can't name a team for)."""
     return str(context[TEAM_KEY])
+
+
+def workspace_of(context: Mapping[str, Any]) -> str | None:
+    """The workspace (`T…`) the request came from, which an org-wide install's token must name
+    in the calls about one workspace (`usergroups.users.list`, `usergroups.list`): its user
+    groups are the workspace's. None when the request names none."""
+    found = context.get(WORKSPACE_KEY)
+    return str(found) if found else None
+
+
+def _workspace(body: Mapping[str, Any], context: BoltContext) -> str | None:
+    """Where each kind of request names its workspace: Bolt's team (a command's `team_id`, an
+    event's envelope), else the user's team (an interaction), else the event's `team`."""
+    user = body.get("user")
+    event = body.get("event")
+    for candidate in (
+        context.team_id,
+        user.get("team_id") if isinstance(user, dict) else None,
+        event.get("team") if isinstance(event, dict) else None,
+        event.get("user_team") if isinstance(event, dict) else None,
+    ):
+        if isinstance(candidate, str) and candidate.startswith("T"):
+            return candidate
+    return None
 
 
 def _refusal(body: dict[str, Any], text: str) -> BoltResponse:

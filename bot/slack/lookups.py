@@ -97,9 +97,18 @@ class SlackDirectory:
     client: WebClient
     bot_user_id: str | None
     group_cap: int
+    # The workspace the request came from: an org-wide install's user groups are asked for
+    # by workspace (Slack refuses an org token's call without it).
+    workspace_id: str | None = None
 
     @classmethod
-    def of(cls, services: Services, client: WebClient, bot_user_id: str | None) -> SlackDirectory:
+    def of(
+        cls,
+        services: Services,
+        client: WebClient,
+        bot_user_id: str | None,
+        workspace_id: str | None = None,
+    ) -> SlackDirectory:
         return cls(
             database=services.db,
             users=services.users,
@@ -107,6 +116,7 @@ class SlackDirectory:
             client=client,
             bot_user_id=bot_user_id,
             group_cap=services.settings.kudos_group_cap,
+            workspace_id=workspace_id,
         )
 
     def members(
@@ -121,6 +131,7 @@ class SlackDirectory:
             group_ids=group_ids,
             named_ids=named_ids,
             cap=self.group_cap,
+            workspace_id=self.workspace_id,
         )
 
     def look_up(

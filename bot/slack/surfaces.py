@@ -22,7 +22,7 @@ from bot.blocks.ids import KudosBlock, KudosInput
 from bot.kudos.grammar import clean_message
 from bot.kudos.service import Source
 from bot.slack.deadline import SlackDeadline, deadline_of
-from bot.slack.installation import team_of
+from bot.slack.installation import team_of, workspace_of
 from bot.slack.services import Services
 
 R = TypeVar("R")
@@ -37,6 +37,8 @@ class Interaction:
     bot_user_id: str | None
     client: WebClient
     deadline: SlackDeadline
+    # The workspace it came from (`T…`): an org-wide install's team_id is its enterprise.
+    workspace_id: str | None
 
     @property
     def quick_client(self) -> WebClient:
@@ -51,6 +53,7 @@ def _who(context: BoltContext) -> dict[str, Any]:
         "bot_user_id": context.bot_user_id,
         "client": context.client,
         "deadline": deadline_of(context),
+        "workspace_id": workspace_of(context),
     }
 
 
@@ -247,6 +250,7 @@ class MessageEvent:
     bot_user_id: str | None = None
     client: WebClient | None = None
     event_ts: str | None = None  # when Slack sent it: a deletion is applied after its post
+    workspace_id: str | None = None  # the workspace it was posted in (`T…`)
 
     @classmethod
     def of(cls, request: BoltRequest) -> MessageEvent:
@@ -272,6 +276,7 @@ class MessageEvent:
             bot_user_id=bot_user_id,
             client=request.context.client,
             event_ts=event.get("event_ts"),
+            workspace_id=workspace_of(request.context),
         )
 
 

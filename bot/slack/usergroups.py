@@ -37,14 +37,21 @@ class GroupDirectory:
         self._cache: TTLCache[tuple[str, str], tuple[str, ...]] = TTLCache(1000, ttl_seconds)
         self._lock = threading.Lock()
 
-    def members(self, client: WebClient, team_id: str, group_id: str) -> tuple[str, ...]:
+    def members(
+        self, client: WebClient, team_id: str, group_id: str, workspace_id: str | None = None
+    ) -> tuple[str, ...]:
+        """The group's members. `workspace_id`: the workspace it belongs to, which an org-wide
+        install's token must name (Slack ignores it for a workspace's token)."""
         key = (team_id, group_id)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
         try:
-            answer = client.usergroups_users_list(usergroup=group_id)
+            if workspace_id:
+                answer = client.usergroups_users_list(usergroup=group_id, team_id=workspace_id)
+            else:
+                answer = client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as error:
             reason = error.response.get("error")
             log.info("usergroups.users.list %s failed: %s", group_id, reason)
@@ -70,6 +77,7 @@ def expand_groups(
     group_ids: Sequence[str],
     named_ids: Sequence[str],
     cap: int,
+    workspace_id: str | None = None,
 ) -> list[str]:
     """The members the groups add to the people named: no giver, no known bots or leavers.
 
@@ -80,7 +88,7 @@ def expand_groups(
         return []
     found: list[str] = []
     for group_id in group_ids:
-        found.extend(groups.members(client, team_id, group_id))
+        found.extend(groups.members(client, team_id, group_id, workspace_id))
     candidates = [m for m in dict.fromkeys(found) if m != giver_id and m not in named_ids]
     with database.reading() as session:
         known = find_people(session=session, team_id=team_id, user_ids=candidates)

@@ -80,6 +80,7 @@ def person_from_api(user: dict[str, Any]) -> Person:
         deleted=bool(user.get("deleted")),
         is_admin=bool(user.get("is_admin")),
         is_owner=bool(user.get("is_owner")),
+        locale=user.get("locale") or None,
     )
 
 
@@ -195,7 +196,7 @@ class UserDirectory:
     def ask_slack(self, client: WebClient, team_id: str, user_id: str) -> Person:
         """`users.info` for someone the directory doesn't know; held in memory, not stored:
         the caller writes it (`remember`, or `remember_people` in its own transaction)."""
-        person = person_from_api(client.users_info(user=user_id)["user"])
+        person = person_from_api(client.users_info(user=user_id, include_locale=True)["user"])
         with self._lock:
             self._cache[(team_id, user_id)] = person
         return person
@@ -233,10 +234,11 @@ def installation_workspaces(client: WebClient) -> tuple[str, list[str | None]]:
     installation = client.auth_test()
     org_wide = installation.get("is_enterprise_install") is True
     team = str(installation.get("enterprise_id") if org_wide else installation.get("team_id"))
-    return team, list(_org_workspaces(client)) if org_wide else [None]
+    return team, list(org_workspaces(client)) if org_wide else [None]
 
 
-def _org_workspaces(client: WebClient) -> Iterable[str]:
+def org_workspaces(client: WebClient) -> Iterable[str]:
+    """The workspaces an org-wide install was added to (`auth.teams.list`, every page)."""
     cursor = None
     while True:
         page = client.auth_teams_list(limit=USERS_LIST_PAGE, cursor=cursor)

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.insights.numbers import Group
+from bot.slack.users import org_workspaces
 
 log = logging.getLogger(__name__)
 GROUPS_CACHE_SECONDS = 300
@@ -24,6 +25,11 @@ class GroupsUnavailable(Exception):
 
 class GroupSource(Protocol):
     def groups(self, team_id: str) -> tuple[Group, ...]: ...
+
+
+def is_enterprise(team_id: str) -> bool:
+    """An Enterprise Grid org's ID (`E…`), under which an org-wide install keeps its records."""
+    return team_id.startswith("E")
 
 
 class SlackGroups:
@@ -38,24 +44,28 @@ class SlackGroups:
         if cached is not None:
             return cached
         try:
-            answer = self._client.usergroups_list(include_users=True, team_id=team_id)
+            # An org-wide install keeps its records under its enterprise (`E…`); its user
+            # groups are each workspace's, asked for by workspace (its token must name one).
+            workspaces = list(org_workspaces(self._client)) if is_enterprise(team_id) else [team_id]
+            answers = [
+                self._client.usergroups_list(include_users=True, team_id=workspace)
+                for workspace in workspaces
+            ]
         except (SlackApiError, SlackClientError) as error:
             log.info("usergroups.list failed: %s", type(error).__name__)
             raise GroupsUnavailable from None
-        found = tuple(
-            sorted(
-                (
-                    Group(
-                        str(g["id"]),
-                        str(g.get("name") or g.get("handle") or g["id"]),
-                        frozenset(str(u) for u in g.get("users") or ()),
-                    )
-                    for g in answer.get("usergroups") or ()
-                    if isinstance(g, dict) and g.get("id") and not g.get("date_delete")
-                ),
-                key=lambda g: g.name.lower(),
+        # By ID: an org-wide group shows in each workspace it was added to.
+        unique = {
+            str(g["id"]): Group(
+                str(g["id"]),
+                str(g.get("name") or g.get("handle") or g["id"]),
+                frozenset(str(u) for u in g.get("users") or ()),
             )
-        )
+            for answer in answers
+            for g in answer.get("usergroups") or ()
+            if isinstance(g, dict) and g.get("id") and not g.get("date_delete")
+        }
+        found = tuple(sorted(unique.values(), key=lambda g: g.name.lower()))
         with self._lock:
             self._cache[team_id] = found
         return found

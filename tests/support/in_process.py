@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.console.slackside import wsgi_environ
+from bot.intake import Intake
 from tests.support.slack_client import HttpReply
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -44,17 +45,24 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> HttpReply:
 
 
 class InProcessServer:
-    """Serves a WSGI app to in-process callers on `threads` request threads."""
+    """Serves a WSGI app to in-process callers on `threads` request threads.
 
-    def __init__(self, app: WsgiApp, *, threads: int) -> None:
+    Each request is counted in `intake` when it is handed over, before it waits for a thread,
+    and until it is answered, as waitress's channel counts it (bot/runtime.py)."""
+
+    def __init__(self, app: WsgiApp, *, threads: int, intake: Intake | None = None) -> None:
         self.app = app
+        self.intake = intake or Intake()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="in-process-http")
 
     def request(
         self, method: str, path: str, data: bytes | None, headers: dict[str, str], timeout: float
     ) -> HttpReply:
         environ = environ_for(method, path, data or b"", headers)
-        return self._pool.submit(call_wsgi, self.app, environ).result(timeout=timeout)
+        ticket = self.intake.received(path)
+        answer = self._pool.submit(call_wsgi, self.app, environ)
+        answer.add_done_callback(lambda _: self.intake.answered(ticket))
+        return answer.result(timeout=timeout)
 
     def stop(self) -> None:
         """Let requests in flight finish, as the served bot's shutdown does."""

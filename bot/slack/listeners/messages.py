@@ -39,6 +39,7 @@ from bot.kudos.ordering import event_us
 from bot.kudos.reactions import withdraw_deleted
 from bot.kudos.service import Source
 from bot.slack.api_errors import SLACK_FAILURES
+from bot.slack.dedup import EventClaim, undo_once
 from bot.slack.listeners import conversations
 from bot.slack.listeners.kudos import announcement
 from bot.slack.listeners.reactions import current_ways, settled
@@ -68,10 +69,11 @@ def withdraw_before_ack(
 ) -> BoltResponse:
     """Handle a deletion before Slack hears back (Bolt runs a listener's middleware on the
     request's thread, before the ack), however long the queue of listeners after the ack."""
-    message = MessageEvent.of(request)
-    if message.subtype == MessageSubtype.DELETED:
-        handle_deletion(message, context[SERVICES])
-    return next()
+    message, services = MessageEvent.of(request), context[SERVICES]
+    if message.subtype != MessageSubtype.DELETED:
+        return next()
+    # Claimed in the deletion's own write (bot/slack/dedup.py): a failed one is retried.
+    return undo_once(lambda claim: handle_deletion(message, services, claim), context, next)
 
 
 def handle_message(request: MessageEvent, services: Services) -> None:
@@ -154,7 +156,7 @@ def _record(
 
     queued = give_and_queue(
         kudos,
-        directory=SlackDirectory.of(services, client, request.bot_user_id),
+        directory=SlackDirectory.of(services, client, request.bot_user_id, request.workspace_id),
         database=services.db,
         announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
         limit=services.settings.kudos_daily_limit,
@@ -186,15 +188,23 @@ def _tell_author(
         log.info("refusal note not shown: %s", type(error).__name__)
 
 
-def handle_deletion(request: MessageEvent, services: Services) -> None:
+def handle_deletion(
+    request: MessageEvent, services: Services, claim: EventClaim | None = None
+) -> bool:
     """A kudos message deleted within the undo window withdraws what it recorded, with its
-    announcement and DMs if still queued; one handled later records nothing."""
+    announcement and DMs if still queued; one handled later records nothing. The delivery's
+    `claim` is taken in the same transaction; False for a redelivery."""
     channel_id, deleted_ts = request.channel_id, request.deleted_ts
-    if not channel_id or not deleted_ts:
-        return
     team_id = request.team_id
     now = services.clock()
+    if not channel_id or not deleted_ts:
+        if claim is None:
+            return True
+        with services.db.transaction() as session:
+            return claim.take(session, now)
     with services.db.transaction() as session:
+        if claim is not None and not claim.take(session, now):
+            return False
         withdrawn = withdraw_deleted(
             session=session,
             team_id=team_id,
@@ -210,3 +220,4 @@ def handle_deletion(request: MessageEvent, services: Services) -> None:
         log.info(
             "kudos message deleted: kudos withdrawn channel=%s n=%d", channel_id, len(withdrawn)
         )
+    return True

@@ -39,6 +39,7 @@ from bot.kudos.service import GivenKudos, Source
 from bot.kudos.ways import Ways, ways_of
 from bot.mission.service import PrincipleInfo
 from bot.slack.api_errors import SLACK_FAILURES
+from bot.slack.dedup import EventClaim, undo_once
 from bot.slack.lookups import SlackDirectory
 from bot.slack.outbound.reactions import queue_author_dm, queue_thread_update
 from bot.slack.services import SERVICES, Services
@@ -56,9 +57,10 @@ def withdraw_before_ack(
     request: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]
 ) -> BoltResponse:
     """Handle a removal before Slack hears back (Bolt runs a listener's middleware on the
-    request's thread, before the ack), however long the queue of listeners after the ack."""
-    handle_reaction_removed(ReactionEvent.of(request), context[SERVICES])
-    return next()
+    request's thread, before the ack), however long the queue of listeners after the ack;
+    its delivery is claimed in the same write (bot/slack/dedup.py)."""
+    removal, services = ReactionEvent.of(request), context[SERVICES]
+    return undo_once(lambda claim: handle_reaction_removed(removal, services, claim), context, next)
 
 
 def removal_handled() -> None:
@@ -224,15 +226,23 @@ def _permalink(request: ReactionEvent, services: Services) -> str | None:
         return None
 
 
-def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
+def handle_reaction_removed(
+    request: ReactionEvent, services: Services, claim: EventClaim | None = None
+) -> bool:
     """Withdraw the reaction's kudos (unless an alias of it stands), and note the removal so
-    that an add still being handled gives nothing. No call to Slack: this runs before the ack."""
+    that an add still being handled gives nothing, in one transaction with the delivery's
+    `claim`. No call to Slack: this runs before the ack. False for a redelivery."""
     principle = _principle(request, services)
-    if principle is None or not request.item_user or request.item_user == request.user_id:
-        return
-    channel_id, message_ts = str(request.channel_id), str(request.message_ts)
     now = services.clock()
+    if principle is None or not request.item_user or request.item_user == request.user_id:
+        if claim is None:
+            return True
+        with services.db.transaction() as session:
+            return claim.take(session, now)
+    channel_id, message_ts = str(request.channel_id), str(request.message_ts)
     with services.db.transaction() as session:
+        if claim is not None and not claim.take(session, now):
+            return False
         withdrawn = withdraw_reaction(
             session=session,
             team_id=request.team_id,
@@ -253,3 +263,4 @@ def handle_reaction_removed(request: ReactionEvent, services: Services) -> None:
     if withdrawn is not None:
         services.queued()
         log.info("principle reaction removed: kudos withdrawn channel=%s", channel_id)
+    return True

@@ -18,6 +18,7 @@ onboarding DMs) needs no feature: the sender sends it as stored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from bot.config import Settings
 from bot.db.engine import Database
@@ -37,8 +38,15 @@ def register_handlers(sender: Sender) -> None:
         feature.register(sender)
 
 
-def create_sender(settings: Settings, database: Database, *, clock: Clock = utcnow) -> Sender:
-    """The outbox's sender for this bot token, with every kind of message registered."""
+def create_sender(
+    settings: Settings,
+    database: Database,
+    *,
+    clock: Clock = utcnow,
+    settled: Callable[[dt.datetime], dt.datetime] | None = None,
+) -> Sender:
+    """The outbox's sender for this bot token, with every kind of message registered; held
+    messages wait for `settled` too (the process's `Intake`, bot/intake.py)."""
     sender = Sender(
         database,
         SlackTransport(create_transport_client(settings)),
@@ -49,6 +57,7 @@ def create_sender(settings: Settings, database: Database, *, clock: Clock = utcn
             )
         ),
         clock=clock,
+        settled=settled,
     )
     register_handlers(sender)
     return sender
