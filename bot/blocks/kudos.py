@@ -375,15 +375,10 @@ def kudos_corrected(correction: Correction, failure: str | None = None) -> Messa
     """To the giver, when a kudos recorded before Slack could describe a receiver is withdrawn
     for them: who, why, and that the allowance is given back."""
     withdrawn = correction.withdrawn
-    rest = (
-        "It no longer counts for them"
-        if not withdrawn.withdrawn
-        else "It has been withdrawn and no longer counts"
-    )
     lines = [
         f":information_source: Your kudos for {principle_tag(withdrawn.principle)} named "
-        f"<@{correction.user_id}>, who {_WHY[correction.verdict]}: Slack couldn't tell me when "
-        f"you gave it. {rest}, and your allowance for it is given back."
+        f"<@{correction.user_id}>, who {_WHY[correction.verdict]}; Slack couldn't tell me so "
+        "when you gave it. It no longer counts for them, and your allowance for it is given back."
     ]
     if failure:
         lines.append(f":warning: {failure}")
