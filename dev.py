@@ -3,6 +3,7 @@
 
     python3 dev.py run     # create .venv, install, migrate the database, start the bot
     python3 dev.py test    # create .venv, install with test tools, lint, type-check, run the tests
+    python3 dev.py i18n    # extract the bot's strings, update every catalogue, compile them
 
 Extra arguments go to `missionbot serve` or to `pytest` respectively. Without Slack tokens
 (in the environment or .env), `run` starts `missionbot console` instead: the bot in a
@@ -82,6 +83,35 @@ CONSOLE_INSTEAD = (
 )
 
 
+LOCALES = ROOT / "bot" / "locales"
+TEMPLATE = LOCALES / "messages.pot"
+# The catalogues shipped besides English (the source language); bot/i18n/catalogs.py agrees.
+CATALOGUES = ("de", "fr", "es", "pt_BR", "ja")
+
+
+def i18n() -> None:
+    """Extract into messages.pot, bring each .po up to date with it, compile each to .mo.
+
+    New strings arrive in every .po untranslated; the catalogue test fails until they are
+    translated, so a release never ships English among German."""
+    pybabel = str(BIN / "pybabel")
+    run(
+        [
+            pybabel, "-q", "extract", "--no-location", "--sort-output",
+            "--keywords=N_", "--add-comments=TRANSLATORS:", "--project=missionbot",
+            "--copyright-holder=missionbot contributors", "--output-file", str(TEMPLATE), "bot",
+        ]
+    )  # fmt: skip
+    for language in CATALOGUES:
+        catalogue = LOCALES / language / "LC_MESSAGES" / "messages.po"
+        action = "update" if catalogue.exists() else "init"
+        extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if action == "update" else []
+        run(
+            [pybabel, "-q", action, "-i", str(TEMPLATE), "-d", str(LOCALES), "-l", language, *extra]
+        )
+    run([pybabel, "-q", "compile", "-d", str(LOCALES)])
+
+
 def slack_missing() -> bool:
     """Whether the settings lack what `serve` needs to talk to Slack (asked of the bot itself)."""
     probe = subprocess.run([str(BIN / "python"), "-c", SLACK_PROBE], cwd=ROOT, check=False)
@@ -104,6 +134,9 @@ def main() -> None:
         run([str(BIN / "mypy"), "bot"])
         ensure_browser()
         run([str(BIN / "python"), "-m", "pytest", *extra])
+    elif action == "i18n":
+        ensure_environment("test")
+        i18n()
     else:
         sys.exit(__doc__)
 

@@ -38,15 +38,21 @@ from zoneinfo import ZoneInfo
 import psycopg
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import fresh_database, kept_database  # noqa: E402
+from bot.audience import QuoteScope  # noqa: E402
+from bot.daily.digest import weekly_digest  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
-from bot.db.models import Principle, UTCDateTime  # noqa: E402
+from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, UTCDateTime  # noqa: E402
+from bot.insights import numbers  # noqa: E402
+from bot.insights.window import Filters, parse_window  # noqa: E402
+from bot.kudos.service import summary  # noqa: E402
 from bot.mission.file import parse_mission  # noqa: E402
-from bot.mission.service import sync_mission  # noqa: E402
+from bot.mission.service import load_catalog, sync_mission  # noqa: E402
 from bot.reports.health import RECIPROCITY_MIN, Health, promise_health, trend_weeks  # noqa: E402
 from bot.reports.leaderboard import (  # noqa: E402
     Leaderboard,
@@ -300,8 +306,7 @@ def analyze(database: Database) -> None:
         # What autovacuum does after a bulk load (PostgreSQL 13+): statistics and the
         # visibility map that index-only scans rely on.
         with psycopg.connect(libpq(database.url), autocommit=True) as connection:
-            connection.execute("VACUUM ANALYZE kudos")
-            connection.execute("ANALYZE principles")
+            connection.execute("VACUUM ANALYZE")
         return
     with database.engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -628,7 +633,59 @@ def race(
             run()
             if n >= warmup:
                 times.append(time.perf_counter() - started)
+        if len(bot_times) >= 5 and sum(bot_times) + sum(hand_times) > 2 * SURFACE_BUDGET_S:
+            break  # a slow query at ten million kudos: five runs of each say enough
     return ours, bot_times, hand_times
+
+
+def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -> list[str]:
+    """Seed the data set into a migrated database and rebuild its summaries; the seeding row.
+    A kept database that already has the team's kudos is only rebuilt when a rebuild was left
+    unfinished or the summaries are empty."""
+    now = dt.datetime.now(dt.UTC)
+    with database.transaction() as session:
+        present = session.scalar(select(Kudos.id).where(Kudos.team_id == TEAM).limit(1))
+        tallied = session.scalar(
+            select(KudosTally.kudos).where(KudosTally.team_id == TEAM).limit(1)
+        )
+        unfinished = session.get(TallyRebuild, TEAM)
+    if present is not None:
+        if tallied is not None and unfinished is None:
+            return []
+        started = time.perf_counter()
+        rebuild_team(database, TEAM, now)
+        rebuilt = time.perf_counter()
+        analyze(database)
+        return [f"| {backend} | (kept) | | | | | {rebuilt - started:.1f} | |"]
+    with database.transaction() as session:
+        sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
+    with database.transaction() as session:
+        pids = list(
+            session.scalars(
+                select(Principle.id).where(Principle.team_id == TEAM).order_by(Principle.position)
+            )
+        )
+    started = time.perf_counter()
+    if in_sql and backend == "postgresql":
+        generated = started
+        load, index = seed_postgres_in_sql(url, count, pids)
+    else:
+        rows = generate(count, pids, now)
+        generated = time.perf_counter()
+        load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
+        del rows
+        if backend == "sqlite":
+            seed_people(url)
+    inserted = time.perf_counter()
+    analyze(database)
+    analyzed = time.perf_counter()
+    rebuild_team(database, TEAM, now)
+    rebuilt = time.perf_counter()
+    analyze(database)
+    return [
+        f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
+        f"| {analyzed - inserted:.1f} | {rebuilt - analyzed:.1f} | {rebuilt - started:.1f} |"
+    ]
 
 
 def bench_backend(
@@ -637,37 +694,7 @@ def bench_backend(
     now = dt.datetime.now(dt.UTC)
     database = Database(url)
     try:
-        with database.transaction() as session:
-            sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
-        with database.transaction() as session:
-            pids = list(
-                session.scalars(
-                    select(Principle.id)
-                    .where(Principle.team_id == TEAM)
-                    .order_by(Principle.position)
-                )
-            )
-        started = time.perf_counter()
-        if in_sql and backend == "postgresql":
-            generated = started
-            load, index = seed_postgres_in_sql(url, count, pids)
-        else:
-            rows = generate(count, pids, now)
-            generated = time.perf_counter()
-            load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
-            del rows
-            if backend == "sqlite":
-                seed_people(url)
-        inserted = time.perf_counter()
-        analyze(database)
-        analyzed = time.perf_counter()
-        rebuild_team(database, TEAM, now)
-        rebuilt = time.perf_counter()
-        analyze(database)
-        seeding = [
-            f"| {backend} | {count:,} | {generated - started:.1f} | {load:.1f} | {index:.1f} "
-            f"| {analyzed - inserted:.1f} | {rebuilt - analyzed:.1f} | {rebuilt - started:.1f} |"
-        ]
+        seeding = seed(database, backend, url, count, in_sql)
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
         last_month = month.previous()
@@ -738,9 +765,242 @@ def bench_backend(
         timings.append(
             Timing(backend, "participation month (digest, Home)", 0, bot_times, hand_times)
         )
+        timings += every_surface(database, backend, now, reps, warmup)
         return timings, seeding
     finally:
         database.dispose()
+
+
+# -- every other Slack report and dashboard page ---------------------------------------------
+
+SURFACE_BUDGET_S = 10.0  # a slow surface is timed at least 5 times, then until this is spent
+
+
+def timed(run: Callable[[], object], reps: int, warmup: int) -> list[float]:
+    """Seconds per run; a run the database doesn't answer within the request path's deadline
+    (bot/db/engine.py) counts as infinitely slow, and ends the timing."""
+    times: list[float] = []
+    spent = 0.0
+    for n in range(warmup + reps):
+        started = time.perf_counter()
+        try:
+            run()
+        except OperationalError:
+            return [float("inf")]
+        if n >= warmup:
+            times.append(time.perf_counter() - started)
+            spent += times[-1]
+        if len(times) >= 5 and spent > SURFACE_BUDGET_S:
+            break
+    return times
+
+
+def busiest(database: Database) -> str:
+    """The person who received the most kudos: the heaviest `/kudos me` and person page."""
+    with database.engine.connect() as connection:
+        found = connection.scalar(
+            text(
+                "SELECT user_id FROM kudos_tallies WHERE team_id = :team AND role = 'r' "
+                "AND grain = 'y' AND principle_id = 0 GROUP BY user_id "
+                "ORDER BY sum(kudos) DESC, user_id LIMIT 1"
+            ),
+            {"team": TEAM},
+        )
+        connection.rollback()
+    return str(found)
+
+
+def hand_summary(database: Database, user_id: str, month_start: dt.datetime) -> list[Any]:
+    """`/kudos me` as one would write it: per principle, this month and all time, both ways."""
+    found = []
+    with database.engine.connect() as connection:
+        for who in ("receiver_id", "giver_id"):
+            query = text(
+                "SELECT principle_id, sum(CASE WHEN created_at >= :start THEN 1 ELSE 0 END), "
+                f"count(*) FROM kudos WHERE team_id = :team AND withdrawn_at IS NULL "
+                f"AND {who} = :user GROUP BY principle_id ORDER BY count(*) DESC, principle_id"
+            ).bindparams(bindparam("start", type_=UTCDateTime()))
+            values = {"team": TEAM, "user": user_id, "start": month_start}
+            found.append(connection.execute(query, values).all())
+        connection.rollback()
+    return found
+
+
+def hand_totals(database: Database, bounds: tuple[dt.datetime | None, dt.datetime | None]) -> Any:
+    """The overview's numbers as raw SQL: kudos, distinct givers, distinct receivers."""
+    values, binds = _params(bounds)
+    query = text(
+        "SELECT count(*), count(DISTINCT giver_id), count(DISTINCT receiver_id) "
+        f"FROM kudos WHERE {_counted(bounds)}"
+    ).bindparams(*binds)
+    with database.engine.connect() as connection:
+        found = connection.execute(query, values).one()
+        connection.rollback()
+    return found
+
+
+def hand_pairs(database: Database, bounds: tuple[dt.datetime | None, dt.datetime | None]) -> Any:
+    """Kudos per (giver, receiver): what the leaderboards' weighted board and the network read."""
+    values, binds = _params(bounds)
+    query = text(
+        f"SELECT giver_id, receiver_id, count(*) FROM kudos WHERE {_counted(bounds)} "
+        "GROUP BY giver_id, receiver_id"
+    ).bindparams(*binds)
+    with database.engine.connect() as connection:
+        found = connection.execute(query, values).all()
+        connection.rollback()
+    return found
+
+
+def every_surface(
+    database: Database, backend: str, now: dt.datetime, reps: int, warmup: int
+) -> list[Timing]:
+    """`/kudos me`, the App Home, the digest and every dashboard page, each the way its
+    listener or view calls it (the view's numbers, not its HTML), beside the raw-kudos query
+    for the same numbers where one is short to write."""
+    today = now.astimezone(ZONE).date()
+    month = parse_period("month", today)
+    previous = month.previous()
+    assert previous is not None
+    heavy = busiest(database)
+    local_now = now.astimezone(ZONE)
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with database.reading() as session:
+        catalog = numbers.principles(session, TEAM)
+    first_key = next(iter(catalog.values())).info.key
+    people = [person(n) for n in range(PEOPLE)]
+    groups = tuple(
+        numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(people[n::10])) for n in range(10)
+    )
+
+    def window(period: str) -> Any:
+        return parse_window(period, None, None, today=today, zone=ZONE)
+
+    def reading(work: Callable[[Any], object]) -> Callable[[], object]:
+        def run() -> object:
+            with database.reading() as session:
+                return work(session)
+
+        return run
+
+    def me(session: Any) -> object:
+        return summary(
+            session=session, team_id=TEAM, user_id=heavy, timezone=ZONE.key, limit=5, now=now
+        )
+
+    def home(session: Any) -> object:
+        # What the managers' App Home reads (bot/slack/listeners/home.py), in its order.
+        load_catalog(session, team_id=TEAM)
+        me(session)
+        bounds = month.bounds(ZONE)
+        leaderboard(session=session, team_id=TEAM, period=month, bounds=bounds, top=5, split_top=0)
+        principle_report(
+            session=session,
+            team_id=TEAM,
+            period=month,
+            bounds=bounds,
+            previous_bounds=previous.bounds(ZONE),
+        )
+        participation(session, TEAM, bounds, previous.bounds(ZONE), now)
+        return promise_health(
+            session=session, team_id=TEAM, period=month, bounds=bounds, where=ZONE, today=today
+        )
+
+    def digest(session: Any) -> object:
+        return weekly_digest(
+            session=session,
+            team_id=TEAM,
+            day=today,
+            zone=ZONE,
+            scope=QuoteScope(channel_id="CBENCH0001"),
+        )
+
+    none = Filters()
+    cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
+        (
+            "/kudos me (the busiest receiver)",
+            reading(me),
+            lambda: hand_summary(database, heavy, month_start),
+        ),
+        ("App Home (manager): me, top 5, principles, participation, health", reading(home), None),
+        ("weekly digest", reading(digest), None),
+        (
+            "health month",
+            reading(
+                lambda s: promise_health(
+                    session=s,
+                    team_id=TEAM,
+                    period=month,
+                    bounds=month.bounds(ZONE),
+                    where=ZONE,
+                    today=today,
+                )
+            ),
+            None,
+        ),
+    ]
+    for period in ("month", "all"):
+        cases.append(
+            (
+                f"dashboard overview ({period})",
+                reading(
+                    lambda s, p=period: numbers.overview(s, TEAM, window(p), none, today=today)
+                ),
+                lambda p=period: hand_totals(database, window(p).bounds),
+            )
+        )
+    cases += [
+        (
+            "dashboard principles (month)",
+            reading(lambda s: numbers.principle_rows(s, TEAM, window("month"), none, today=today)),
+            None,
+        ),
+        (
+            "dashboard principle page (month)",
+            reading(
+                lambda s: numbers.principle_detail(
+                    s, TEAM, window("month"), none, first_key, viewer_id=heavy, today=today
+                )
+            ),
+            None,
+        ),
+        (
+            "dashboard person page (busiest, month)",
+            reading(
+                lambda s: numbers.person_page(
+                    s, TEAM, window("month"), none, heavy, viewer_id=heavy, today=today
+                )
+            ),
+            None,
+        ),
+        (
+            "dashboard people gone quiet (60 days)",
+            reading(lambda s: numbers.quiet_people(s, TEAM, none, now=now)),
+            None,
+        ),
+    ]
+    for period in ("month", "all"):
+        cases.append(
+            (
+                f"dashboard leaderboards ({period})",
+                reading(lambda s, p=period: numbers.leaderboards(s, TEAM, window(p), none)),
+                lambda p=period: hand_pairs(database, window(p).bounds),
+            )
+        )
+    cases += [
+        (
+            "dashboard network (month, 10 groups)",
+            reading(lambda s: numbers.network(s, TEAM, window("month"), none, groups)),
+            lambda: hand_pairs(database, window("month").bounds),
+        ),
+    ]
+    timings = []
+    for label, bot, hand in cases:
+        bot_times = timed(bot, reps, warmup)
+        hand_times = timed(hand, reps, warmup) if hand is not None else []
+        timings.append(Timing(backend, label, 0, bot_times, hand_times))
+        print(table(timings[-1:])[-1], flush=True)
+    return timings
 
 
 def caller_in_the_middle(
@@ -893,11 +1153,14 @@ def table(timings: list[Timing]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
-        bot50, hand50 = statistics.median(t.bot) * 1000, statistics.median(t.hand) * 1000
+        bot50 = statistics.median(t.bot) * 1000
+        hand = "| | |"
+        if t.hand:
+            hand50 = statistics.median(t.hand) * 1000
+            hand = f"| {hand50:.1f} | {percentile(t.hand, 0.99):.1f} | {bot50 / hand50:.2f} |"
         rows.append(
-            f"| {t.backend} | {t.query} | {t.counted:,} "
-            f"| {bot50:.1f} | {percentile(t.bot, 0.99):.1f} "
-            f"| {hand50:.1f} | {percentile(t.hand, 0.99):.1f} | {bot50 / hand50:.2f} |"
+            f"| {t.backend} | {t.query} | {t.counted or ''} "
+            f"| {bot50:.1f} | {percentile(t.bot, 0.99):.1f} {hand}"
         )
     return rows
 
@@ -916,6 +1179,12 @@ def main() -> None:
         action="store_true",
         help="PostgreSQL makes the kudos itself (generate_series): for ten million",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="seed into database NAME (PostgreSQL; SQLite: /var/tmp/NAME.db) once and reuse it",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
     args = parser.parse_args()
     PEOPLE, DAYS = args.people or PEOPLE, args.days or DAYS
     count = args.kudos or (100_000 if args.quick else 1_000_000)
@@ -935,7 +1204,15 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.only.split(","):
-            with fresh_database(backend, Path(tmp), "leaderboards") as url:
+            kept = kept_database(backend, args.keep) if args.keep else None
+            with kept or fresh_database(backend, Path(tmp), "leaderboards") as url:
+                if args.seed_only:
+                    database = Database(url)
+                    try:
+                        print("\n".join(seed(database, backend, url, count, args.in_sql)))
+                    finally:
+                        database.dispose()
+                    continue
                 found, seeded = bench_backend(backend, url, count, reps, warmup, args.in_sql)
             timings += found
             seeding += seeded

@@ -9,7 +9,9 @@ doesn't move the figure much: on SQLite it includes the database's own work (in-
 on PostgreSQL only the bot's side (building, sending and reading statements) — the server's
 share is the `server ms` column, wall time minus the client's CPU, an upper bound.
 Each run gives `--kudos` kudos from rotating givers to one or two receivers each, after a
-warm-up of 200; the figure is the median of three runs. Not part of the tests.
+warm-up of 200; the figure is the median of three runs. Each backend is run twice without
+the read model's write (`summaries.count_given` replaced by a no-op: the write path before
+the summaries) and twice with it, alternately, in fresh databases. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ if str(ROOT) not in sys.path:
 from bench.databases import fresh_database  # noqa: E402
 from bot.audience import Audience  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
-from bot.kudos.service import Recipient, Source, give  # noqa: E402
+from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give  # noqa: E402
 from bot.mission.file import parse_mission  # noqa: E402
 from bot.mission.service import sync_mission  # noqa: E402
+from bot.reports import summaries  # noqa: E402
 
 TEAM = "TWRITECOST"
 MISSION = "mission: Write fast.\nprinciples:\n  - {key: speed, title: Speed}\n"
@@ -48,19 +51,22 @@ def run(database: Database, principle_id: int, count: int, offset: int) -> tuple
         with database.transaction() as session:
             give(
                 session=session,
-                team_id=TEAM,
-                giver_id=f"UG{n:07d}",
-                giver_timezone="America/New_York",
-                recipients=receivers,
-                principle_id=principle_id,
-                message=f"thanks for shipment {n}",
-                channel_id="CWRITE001",
-                source=Source.COMMAND,
+                giving=Giving(
+                    recipients=tuple(receivers),
+                    principle_id=principle_id,
+                    message=f"thanks for shipment {n}",
+                    source=Source.COMMAND,
+                ),
+                giver=Giver(f"UG{n:07d}", "America/New_York"),
+                place=Place(team_id=TEAM, channel_id="CWRITE001", audience=Audience.PUBLIC),
                 limit=10,
                 now=now + dt.timedelta(seconds=n),
-                audience=Audience.PUBLIC,
             )
     return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def _uncounted(*_args: object, **_kwargs: object) -> None:
+    """The write path before the read model: nothing tallied."""
 
 
 def main() -> None:
@@ -71,10 +77,18 @@ def main() -> None:
     import bot
 
     print(f"code: {Path(bot.__file__).parent.parent}")
-    print("| Backend | kudos | CPU ms per kudos | wall ms per kudos | server ms (≤) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| Backend | summaries | kudos | CPU ms per kudos | wall ms per kudos | server ms (≤) |")
+    print("|---|---|---:|---:|---:|---:|")
+    counting = summaries.count_given
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.only.split(","):
+        for backend, tallied in (
+            (backend, tallied)
+            for backend in args.only.split(",")
+            for tallied in (False, True, False, True)
+        ):
+            # The cost of the read model on the write path: the same kudos with the tallies'
+            # write left out (the pre-summaries write path) and with it, alternately.
+            summaries.count_given = counting if tallied else _uncounted  # type: ignore[assignment]
             with fresh_database(backend, Path(tmp), "write_cost") as url:
                 database = Database(url)
                 with database.transaction() as session:
@@ -88,7 +102,8 @@ def main() -> None:
                 cpu = statistics.median(c for c, _ in results) / args.kudos * 1000
                 wall = statistics.median(w for _, w in results) / args.kudos * 1000
                 print(
-                    f"| {backend} | {args.kudos:,} | {cpu:.2f} | {wall:.2f} | {wall - cpu:.2f} |",
+                    f"| {backend} | {'with' if tallied else 'without'} | {args.kudos:,} "
+                    f"| {cpu:.2f} | {wall:.2f} | {wall - cpu:.2f} |",
                     flush=True,
                 )
                 database.dispose()

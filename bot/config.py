@@ -15,6 +15,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n.catalogs import PSEUDO_LOCALE, SHIPPED_LANGUAGES
+from bot.i18n.negotiate import negotiate
+
 README_SLACK_SETUP = "README.md#slack-setup"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -39,6 +42,10 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     # Seconds to wait for one Web API answer before retrying (or giving up on) the call.
     slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Scales Slack's pace as the bot keeps it (the directory fill, the person checks, a
+    # Retry-After) and as the simulator enforces it: 10 runs ten times as fast in the same
+    # ratios, for tests and benchmarks. Real Slack needs 1.
+    slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     database_url: str = "sqlite:///missionbot.db"
     mission_file: Path = Field(default_factory=example_mission_file)
     host: str = "0.0.0.0"
@@ -56,10 +63,17 @@ class Settings(BaseSettings):
     kudos_reactions: bool = True
     kudos_messages: bool = True
     kudos_trigger_word: str = Field(default="kudos", pattern=r"^[^\s<>&*_~`]{1,32}$")
+    # What channels read in, and anyone whose own locale isn't shipped (bot/i18n/); each
+    # workspace's managers may change it with `/kudos settings language`.
+    missionbot_language: str = "en"
     # The most people a user-group mention may reach in one kudos.
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
     # Newcomers get one principle a working day by DM (bot/daily/drip.py).
     missionbot_onboarding_drip: bool = False
+    # App Home publishes a minute per workspace (Slack allows about 100), and how many of
+    # them the overnight refresh may use (bot/home/refresh.py).
+    missionbot_home_publishes_per_minute: int = Field(default=95, ge=1, le=100_000)
+    missionbot_home_refresh_per_minute: int = Field(default=40, ge=1, le=100_000)
     # The dashboard (bot/web/): the address people open it at, where sign-in links point.
     missionbot_public_url: str = "http://localhost:3000"
     # Signs the dashboard's session cookies; unset, it is derived from SLACK_SIGNING_SECRET.
@@ -99,6 +113,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("missionbot_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value == PSEUDO_LOCALE:
+            return value
+        language = negotiate(value, fallback="")
+        if not language:
+            raise ValueError(f"must be one of {', '.join(SHIPPED_LANGUAGES)}")
+        return language
 
     @field_validator("missionbot_catchup_cutoff", mode="before")
     @classmethod

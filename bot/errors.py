@@ -7,21 +7,40 @@ friendly ephemeral reply. Nothing here knows about Slack beyond mrkdwn text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
+from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.text import echo
 
 
 class UserError(Exception):
-    """A refusal or a mistake the user can fix; `message` is shown to them as it is.
+    """A refusal or a mistake the user can fix; `message` is shown to them.
 
     `field` names the part of the request at fault ("recipients", "principle", "message"…),
-    so that a modal can show the message next to that input.
+    so that a modal can show the message next to that input. With `fields`, `message` is a
+    gettext msgid with `{named}` fields, which the error handler translates into the reader's
+    language before filling in (`said`); `.message` is always the English.
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        fields: Mapping[str, object] | None = None,
+    ) -> None:
+        english = message.format(**fields) if fields is not None else message
+        super().__init__(english)
+        self.template = message
+        self.fields = fields
+        self.message = english
         self.field = field
+
+    def said(self, t: Speech) -> str:
+        """The message in `t`'s language (a message without a translation stays English)."""
+        if self.fields is None:
+            return t.gettext(self.template)
+        return t.gettext(self.template).format(**self.fields)
 
 
 # Past this many, "the principles are …" would be a wall of keys (and pass a section's 3,000
@@ -34,18 +53,31 @@ class UnknownPrinciple(UserError):
         self.reference = reference
         self.suggestions = suggestions
         self.keys = keys
-        hint = (
-            f" Did you mean {', '.join(f'`#{key}`' for key in suggestions)}?" if suggestions else ""
-        )
-        every = (
-            f"The principles are: {', '.join(f'`#{key}`' for key in keys)}."
-            if len(keys) <= LISTED_KEYS
-            else f"`/mission` lists all {len(keys)} principles."
-        )
         super().__init__(
-            f"I don't know a principle called {echo(reference)}.{hint}\n{every}",
+            N_("I don't know a principle called {reference}."),
             field="principle",
+            fields={"reference": echo(reference)},
         )
+        self.message = self.said(ENGLISH)
+
+    def said(self, t: Speech) -> str:
+        _ = t.gettext
+        lines = [_(self.template).format(**(self.fields or {}))]
+        if self.suggestions:
+            keys = ", ".join(f"`#{key}`" for key in self.suggestions)
+            lines[0] += " " + _("Did you mean {keys}?").format(keys=keys)
+        if len(self.keys) <= LISTED_KEYS:
+            every = ", ".join(f"`#{key}`" for key in self.keys)
+            lines.append(_("The principles are: {keys}.").format(keys=every))
+        else:
+            lines.append(
+                t.ngettext(
+                    "`/mission` lists the {count} principle.",
+                    "`/mission` lists all {count} principles.",
+                    len(self.keys),
+                ).format(count=len(self.keys))
+            )
+        return "\n".join(lines)
 
 
 class KudosRefused(UserError):

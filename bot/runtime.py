@@ -24,12 +24,15 @@ from bot.config import Settings
 from bot.daily.jobs import POSTING_THREADS, DailyScheduler
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.home.refresh import JOB_ID as HOME_REFRESH_JOB_ID
+from bot.home.refresh import HomeRefresh
 from bot.intake import Intake
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.outbox.sender import WORKERS as SENDER_WORKERS
 from bot.outbox.sender import Sender
 from bot.slack.app import LISTENER_THREADS, create_app, create_web_client
+from bot.slack.checks import PersonChecks
 from bot.slack.http import SLACK_EVENTS_PATH, MissionbotWsgi
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
@@ -51,11 +54,15 @@ class Runtime:
     people: DirectorySync
     # Drains the outbox (kudos, morning posts, shared reports, exports); started by `serve`.
     sender: Sender | None = None
+    # Looks up, after the answer, people a kudos was recorded for without Slack's word.
+    checks: PersonChecks | None = None
     # Queues the onboarding DMs (MISSIONBOT_ONBOARDING_DRIP); run every minute by the scheduler.
     drip: OnboardingDripJob | None = None
     clock: Clock = utcnow
     # Requests received and not yet answered; the server in front keeps it (bot/intake.py).
     intake: Intake = field(default_factory=Intake)
+    # Publishes the Homes of people active lately ahead of their morning; every minute.
+    home_refresh: HomeRefresh | None = None
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them."""
@@ -72,6 +79,8 @@ class Runtime:
     def close(self) -> None:
         if self.sender is not None:
             self.sender.stop()
+        if self.checks is not None:
+            self.checks.stop()
         self.people.stop()
         self.scheduler.shutdown()
         self.database.dispose()
@@ -115,7 +124,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     sender = create_sender(settings, database, clock=clock, settled=intake.settled)
     # Built here, started only by `serve`: the tests drive `scheduler.run_due()` themselves.
     scheduler = DailyScheduler(settings, database, draw_post, clock=clock, notify=sender.notify)
-    users = UserDirectory(database, clock=clock)
+    users = UserDirectory(database, clock=clock, scale=settings.slack_rate_scale)
     app = create_app(
         settings,
         database=database,
@@ -126,9 +135,31 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         sender=sender,
     )
     mission.sync_known(database)
-    # Built here, started only by `serve`, like the scheduler.
-    people = DirectorySync(create_web_client(settings), users)
+    # Built here, started only by `serve`, like the scheduler. Its client retries no 429:
+    # the fill waits out Retry-After itself, at the rate scale, and counts it.
+    people = DirectorySync(
+        create_web_client(settings, retries=0),
+        users,
+        scale=settings.slack_rate_scale,
+        clock=clock,
+    )
+    checks = PersonChecks(
+        create_web_client(settings, retries=0),
+        users,
+        database,
+        scale=settings.slack_rate_scale,
+        clock=clock,
+        notify=sender.notify,
+    )
     drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    # App Homes refreshed overnight, so that the 9:00 openings find today already there.
+    home_refresh = HomeRefresh(
+        database,
+        clock=clock,
+        notify=sender.notify,
+        per_minute=settings.missionbot_home_refresh_per_minute,
+    )
+    scheduler.every(60, home_refresh.run_due, HOME_REFRESH_JOB_ID)
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
@@ -139,9 +170,11 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         scheduler=scheduler,
         people=people,
         sender=sender,
+        checks=checks,
         drip=drip,
         clock=clock,
         intake=intake,
+        home_refresh=home_refresh,
     )
 
 
@@ -165,6 +198,8 @@ def serve(runtime: Runtime) -> None:
     try:
         runtime.scheduler.start()
         runtime.people.start()
+        if runtime.checks is not None:
+            runtime.checks.start()
         if runtime.sender is not None:
             runtime.sender.start()
         if settings.socket_mode:

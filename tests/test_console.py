@@ -550,3 +550,11 @@ def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_pat
     assert unreachable.returncode == 1
     assert "missionbot: --database: cannot open it" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+
+
+def test_emma_in_berlin_reads_the_mission_in_german(tmp_path: Path) -> None:
+    text = transcript(tmp_path, "as @emma", "/mission", "as @you", "/mission")
+    german, english = text.split("@you #general> /mission", 1)
+    assert "Tidewater Fracht: unsere Mission" in german
+    assert "Sei erreichbar" in german
+    assert "Tidewater Freight: our mission" in english

@@ -50,6 +50,7 @@ class Found:
     people: dict[str, Person]
     audience: Audience
     learnt: list[Person]
+    unconfirmed: frozenset[str] = frozenset()
 
     def remember(self, session: Session, now: dt.datetime) -> None:
         remember_people(session=session, team_id=TEAM, people=self.learnt, now=now)

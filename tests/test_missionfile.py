@@ -78,9 +78,10 @@ def test_keys_that_are_not_slugs_are_rejected(key: str) -> None:
 def test_unknown_fields_are_named_at_both_levels() -> None:
     text = VALID.replace("company: Acme", "company: Acme\nvision: big") + "    colour: red\n"
     assert problems(text) == [
-        "mission.yaml: unknown field 'vision' (expected company, mission, principles)",
+        "mission.yaml: unknown field 'vision' "
+        "(expected company, language, mission, principles, translations)",
         "mission.yaml:9: principle 2 ('ship-it'): unknown field 'colour' "
-        "(expected aliases, category, description, emoji, key, title)",
+        "(expected aliases, category, description, emoji, key, title, translations)",
     ]
 
 

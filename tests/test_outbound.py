@@ -74,7 +74,7 @@ class Registrations:
     def __init__(self) -> None:
         self.kinds: list[str] = []
 
-    def register(self, kind: OutboxKind, handler: Handler) -> None:
+    def register(self, kind: OutboxKind, handler: Handler, **_: object) -> None:
         self.kinds.append(kind)
 
 

@@ -240,20 +240,24 @@ def test_each_channel_gets_at_most_one_message_a_second(database: Database) -> N
     put(database, 3, channel="CB", prefix="b")
     transport = ScriptedTransport(latency=0.01)
     sender = Sender(database, transport, settings=FAST)
-    started = time.monotonic()
     sender.start()
     try:
-        wait_until(lambda: statuses(database)[Status.SENT] == 6, timeout=10)
+        wait_until(lambda: statuses(database)[Status.SENT] == 6, timeout=30)
     finally:
         assert sender.stop(timeout=5)
-    elapsed = time.monotonic() - started
+    times: dict[str, list[float]] = {}
     for channel in ("CA", "CB"):
-        times = sorted(c.started for c in transport.calls if c.outgoing.channel_id == channel)
-        assert len(times) == 3
-        gaps = [b - a for a, b in itertools.pairwise(times)]
+        times[channel] = sorted(
+            c.started for c in transport.calls if c.outgoing.channel_id == channel
+        )
+        assert len(times[channel]) == 3
+        gaps = [b - a for a, b in itertools.pairwise(times[channel])]
         assert min(gaps) >= 0.99, gaps
-    # The two channels were paced side by side, not one after the other.
-    assert elapsed < 3.5
+    # The two channels were paced side by side, not one after the other: each channel's
+    # first message went out before the other's second (an order, not a time, so that a busy
+    # machine can't fail it).
+    assert times["CA"][0] < times["CB"][1], times
+    assert times["CB"][0] < times["CA"][1], times
 
 
 def test_a_channels_backlog_is_coalesced_into_few_messages(database: Database) -> None:
@@ -261,18 +265,23 @@ def test_a_channels_backlog_is_coalesced_into_few_messages(database: Database) -
     transport = ScriptedTransport(latency=0.01)
     sender = Sender(database, transport, {"joined": handler}, settings=FAST)
     sender.start()
+    started = time.monotonic()
     try:
         # 40 arrive over 2 s, as in a storm; one message a second carries what has piled up.
         for n in range(40):
             put(database, 1, kind="joined", prefix=f"k{n:02d}-")
             sender.notify()
             time.sleep(0.05)
-        wait_until(lambda: statuses(database)[Status.SENT] == 40, timeout=10)
+        arrived = time.monotonic() - started
+        wait_until(lambda: statuses(database)[Status.SENT] == 40, timeout=30)
     finally:
         assert sender.stop(timeout=5)
     carried = [subject for text in transport.sent_texts() for subject in text.split()]
     assert sorted(carried) == sorted(f"k{n:02d}-0" for n in range(40))
-    assert len(transport.calls) <= 5, [len(t.split()) for t in transport.sent_texts()]
+    # One message a second while they arrive (2 s when the machine is idle, longer when it is
+    # busy), and one for the rest: never one per kudos.
+    most = int(arrived) + 3
+    assert len(transport.calls) <= most, [len(t.split()) for t in transport.sent_texts()]
     assert sum(len(subjects) for subjects, _ts in handler.sent) == 40
 
 

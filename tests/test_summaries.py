@@ -188,6 +188,43 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     assert per_principle == raw_by_principle(database, bounds)
 
 
+instants_in_history = st.builds(
+    lambda day, second: (
+        dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day), dt.time(0), tzinfo=dt.UTC)
+        + dt.timedelta(seconds=second)
+    ),
+    st.integers(min_value=-400, max_value=DAYS + 400),
+    st.integers(min_value=0, max_value=86_399),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    first=st.one_of(st.none(), instants_in_history),
+    last=st.one_of(st.none(), instants_in_history),
+    role=st.sampled_from(list(Role)),
+)
+def test_any_range_of_instants_counts_as_the_raw_kudos(
+    database: Database,
+    history: dict[str, int],
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+    role: Role,
+) -> None:
+    """Ranges that start and end anywhere (a custom range, the 60 days to now), across year
+    ends: the buckets that overhang them, less the overhang, count exactly."""
+    bounds = (first, last)
+    with database.reading() as session:
+        persons = counts_by_person(session, TEAM, role, bounds)
+        [per_principle] = principle_counts(session, TEAM, [bounds])
+    assert persons == raw_by_person(database, role, bounds, None)
+    assert per_principle == raw_by_principle(database, bounds)
+
+
 def test_a_leaderboard_ranks_the_raw_counts_for_a_kolkata_month(
     database: Database, history: dict[str, int]
 ) -> None:

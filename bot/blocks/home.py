@@ -3,11 +3,14 @@ the month's top 5, and for admins the principle breakdown with an export button.
 
 Built with slack-sdk's models, which validate it (`to_dict()` raises on a bad view), and kept
 within Slack's limits however many principles or however long their texts: sections hold at
-most 3000 characters, and the view at most 100 blocks (the principle list is cut first).
+most 3000 characters, the view at most 100 blocks (the principle list is cut first) and
+250 kB (`VIEW_BYTES`). The view carries its fingerprint (bot/home/state.py) in
+`private_metadata`, so that an opening can tell whether it is current.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,8 @@ from bot.reports.leaderboard import Leaderboard, PrincipleReport
 from bot.reports.summaries import Participation
 
 HOME_BLOCK_LIMIT = 100
+# Slack's limit on a view's size, with room for what Slack adds to it.
+VIEW_BYTES = 240_000
 # Sections per list, so that the principles and the footer always keep some room.
 LIST_SECTIONS = 8
 STATEMENT_LIMIT = 1500
@@ -152,7 +157,20 @@ def _health_blocks(health: Health | None, chart_file_id: str | None) -> list[Blo
     return blocks
 
 
-def home_view(content: HomeContent) -> dict[str, Any]:
+def home_view(content: HomeContent, *, fingerprint: str | None = None) -> dict[str, Any]:
+    """The Home, within Slack's limits; `fingerprint` (bot/home/state.py) rides in its
+    `private_metadata`, which Slack sends back with each opening."""
+    blocks = _home_blocks(content)
+    view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
+    # Slack refuses a view over 250 kB (`view_too_large`): drop from the end (the principle
+    # list, then the lists above it), keeping the footer, until it fits.
+    while len(blocks) > 2 and len(json.dumps(view, ensure_ascii=False).encode()) > VIEW_BYTES:
+        blocks = [*blocks[:-2], blocks[-1]]
+        view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
+    return view
+
+
+def _home_blocks(content: HomeContent) -> list[Block]:
     catalog = content.catalog
     statement = escape(catalog.statement)
     if len(statement) > STATEMENT_LIMIT:
@@ -176,4 +194,4 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     if len(principles) > room:
         more = context("More principles: `/mission` lists them all.")
         principles = [*principles[: room - 1], more] if room > 0 else []
-    return View(type="home", blocks=[*head, *principles, *footer]).to_dict()
+    return [*head, *principles, *footer][:HOME_BLOCK_LIMIT]

@@ -36,6 +36,8 @@ from bot.blocks.common import (
 )
 from bot.blocks.ids import KudosBlock, KudosInput
 from bot.blocks.ids import View as ViewId
+from bot.i18n.speech import ENGLISH, N_, Speech
+from bot.kudos.checks import Correction, Verdict
 from bot.kudos.grammar import MESSAGE_MAX_CHARS
 from bot.kudos.service import (
     GivenKudos,
@@ -236,18 +238,22 @@ def kudos_summary(user_id: str, summary: KudosSummary) -> Message:
     return Message(text=f"Your kudos: {received} received, {given} given", blocks=as_dicts(blocks))
 
 
-KUDOS_HELP = (
+KUDOS_HELP = N_(
     "*/kudos* recognises a colleague for living one of our principles.\n"
     "• `/kudos @ana #plain-words thanks for the clear delay notice` gives a kudos "
     "(several people, `#key`, `#3` or a title word like `#invoice`; any order)\n"
     "• `/kudos` on its own opens a form; so does the message menu's *Give kudos for this*"
 )
-KUDOS_HELP_END = "Each person gets {limit} kudos to give a day; `/mission` lists the principles."
 
 
-def kudos_help(limit: int, subcommand_lines: Sequence[str]) -> Message:
+def kudos_help(limit: int, subcommand_lines: Sequence[str], t: Speech = ENGLISH) -> Message:
     """The `/kudos` help: giving, then one line per subcommand (bot/slack/commands.py)."""
-    text = "\n".join((KUDOS_HELP, *subcommand_lines, KUDOS_HELP_END.format(limit=limit)))
+    end = t.ngettext(
+        "Each person gets {limit} kudos to give a day; `/mission` lists the principles.",
+        "Each person gets {limit} kudos to give a day; `/mission` lists the principles.",
+        limit,
+    ).format(limit=limit)
+    text = "\n".join((t.gettext(KUDOS_HELP), *subcommand_lines, end))
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
@@ -356,3 +362,30 @@ def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
         private_metadata=metadata[:PRIVATE_METADATA_LIMIT],
         blocks=blocks,
     ).to_dict()
+
+
+_WHY = {
+    Verdict.BOT: "is a bot, and kudos are for people",
+    Verdict.DEACTIVATED: "is no longer active in this workspace",
+    Verdict.NOT_IN_WORKSPACE: "isn't a member of this workspace",
+}
+
+
+def kudos_corrected(correction: Correction, failure: str | None = None) -> Message:
+    """To the giver, when a kudos recorded before Slack could describe a receiver is withdrawn
+    for them: who, why, and that the allowance is given back."""
+    withdrawn = correction.withdrawn
+    rest = (
+        "It no longer counts for them"
+        if not withdrawn.withdrawn
+        else "It has been withdrawn and no longer counts"
+    )
+    lines = [
+        f":information_source: Your kudos for {principle_tag(withdrawn.principle)} named "
+        f"<@{correction.user_id}>, who {_WHY[correction.verdict]}: Slack couldn't tell me when "
+        f"you gave it. {rest}, and your allowance for it is given back."
+    ]
+    if failure:
+        lines.append(f":warning: {failure}")
+    text = "\n".join(lines)
+    return Message(text=text, blocks=as_dicts([section(text)]))

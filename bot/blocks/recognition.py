@@ -13,6 +13,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import MESSAGE_BLOCK_LIMIT, Message, as_dicts, clip, context, escape, section
 from bot.blocks.kudos import FALLBACK_TEXT_LIMIT, principle_tag
+from bot.i18n.speech import ENGLISH, Speech
+from bot.i18n.whose import LANGUAGE_NAMES
 from bot.kudos.reactions import MessageRecognition, PrincipleRecognition
 from bot.kudos.ways import Ways
 
@@ -83,20 +85,34 @@ def message_kudos_refused(reason: str, trigger_word: str) -> Message:
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def ways_message(ways: Ways, changed: bool) -> Message:
-    """`/kudos settings`: what this workspace has on, and how to change it."""
+def ways_message(ways: Ways, changed: bool, language: str = "en", t: Speech = ENGLISH) -> Message:
+    """`/kudos settings`: what this workspace has on, its language, and how to change them;
+    in the manager's own language."""
+    _ = t.gettext
 
     def on(value: bool) -> str:
-        return "*on*" if value else "*off*"
+        return _("*on*") if value else _("*off*")
 
+    trigger = escape(ways.trigger_word)
     lines = [
-        ":white_check_mark: Saved. This workspace now has:" if changed else "This workspace has:",
-        f"• principle reactions {on(ways.reactions)}: a principle's emoji on a message gives "
-        "its author kudos",
-        f"• kudos in a message {on(ways.messages)}: a message starting with "
-        f"`{escape(ways.trigger_word)}` that names people gives them kudos",
-        "Change with `/kudos settings reactions on|off`, `/kudos settings messages on|off`, "
-        "`/kudos settings trigger WORD`.",
+        _(":white_check_mark: Saved. This workspace now has:")
+        if changed
+        else _("This workspace has:"),
+        _(
+            "• principle reactions {state}: a principle's emoji on a message gives its author kudos"
+        ).format(state=on(ways.reactions)),
+        _(
+            "• kudos in a message {state}: a message starting with `{trigger}` that names "
+            "people gives them kudos"
+        ).format(state=on(ways.messages), trigger=trigger),
+        _(
+            "• language *{name}* (`{code}`): what its channels read, and anyone whose own isn't "
+            "shipped"
+        ).format(name=LANGUAGE_NAMES.get(language, language), code=language),
+        _(
+            "Change with `/kudos settings reactions on|off`, `/kudos settings messages on|off`, "
+            "`/kudos settings trigger WORD`, `/kudos settings language de`."
+        ),
     ]
     text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))

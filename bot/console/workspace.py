@@ -33,6 +33,8 @@ class Person:
     timezone: str
     title: str
     manager: bool = False
+    # Slack's locale for them: Emma reads German, Ana Brazilian Portuguese (`as @emma`).
+    locale: str = "en-GB"
 
     def as_slack_user(self) -> dict[str, Any]:
         """The user object `users.info` and `users.list` answer with, as Slack shapes it."""
@@ -48,6 +50,7 @@ class Person:
             "is_owner": False,
             "tz": self.timezone,
             "tz_label": self.timezone,
+            "locale": self.locale,
             "profile": {
                 "display_name": self.handle,
                 "real_name": self.real_name,
@@ -69,12 +72,18 @@ class Channel:
 
 PEOPLE: tuple[Person, ...] = (
     Person("U0CONSOLEYOU", "you", "You", "Europe/London", "Operations"),
-    Person("U0CONSOLEANA", "ana", "Ana Lima", "America/Sao_Paulo", "Customer support"),
+    Person(
+        "U0CONSOLEANA", "ana", "Ana Lima", "America/Sao_Paulo", "Customer support", locale="pt-BR"
+    ),
     Person("U0CONSOLEBEN", "ben", "Ben Okafor", "Europe/London", "Dispatch"),
-    Person("U0CONSOLECAR", "carol", "Carol Nguyen", "America/New_York", "Head of ops", True),
-    Person("U0CONSOLEDEV", "dev", "Dev Patel", "Asia/Kolkata", "Billing"),
-    Person("U0CONSOLEEMM", "emma", "Emma Schulz", "Europe/Berlin", "Warehouse lead"),
-    Person("U0CONSOLEFIN", "finn", "Finn Larsen", "Europe/Oslo", "Driver planning"),
+    Person(
+        "U0CONSOLECAR", "carol", "Carol Nguyen", "America/New_York", "Head of ops", True, "en-US"
+    ),
+    Person("U0CONSOLEDEV", "dev", "Dev Patel", "Asia/Kolkata", "Billing", locale="en-IN"),
+    Person(
+        "U0CONSOLEEMM", "emma", "Emma Schulz", "Europe/Berlin", "Warehouse lead", locale="de-DE"
+    ),
+    Person("U0CONSOLEFIN", "finn", "Finn Larsen", "Europe/Oslo", "Driver planning", locale="nb-NO"),
 )
 CHANNELS: tuple[Channel, ...] = (
     Channel("C0GENERAL", "general", "Company-wide announcements and chat"),

@@ -93,6 +93,10 @@ class Mission(Base):
     team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
     company: Mapped[str | None] = mapped_column(String(200))
     statement: Mapped[str] = mapped_column(Text)
+    # The mission file's own language, and its translations of the company and statement:
+    # JSON, {"de": {"company": …, "mission": …}} (bot/mission/file.py).
+    language: Mapped[str | None] = mapped_column(String(16))
+    translations: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -114,6 +118,8 @@ class Principle(Base):
     emoji: Mapped[str | None] = mapped_column(String(100))
     # More emoji that mean this principle as a reaction: space-separated `:codes:`.
     aliases: Mapped[str | None] = mapped_column(Text)
+    # The title and description in other languages: JSON, {"de": {"title": …, "description": …}}.
+    translations: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -313,6 +319,8 @@ class OutboxMessage(Base):
         Index(None, "status", "not_before"),
         Index(None, "team_id", "channel_id", "status"),
         Index(None, "team_id", "subject"),
+        # A paced kind's sends in the last seconds (bot/outbox/queue.py's `recent_sends`).
+        Index(None, "kind", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -356,6 +364,9 @@ class Person(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Slack's locale for them (`de-DE`, `pt-BR`; `include_locale=true`), as Slack wrote it:
+    # bot/i18n/negotiate.py turns it into a shipped language when it is read.
+    locale: Mapped[str | None] = mapped_column(String(35))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -386,6 +397,8 @@ class WorkspaceSettings(Base):
     reactions: Mapped[bool | None] = mapped_column(Boolean)
     messages: Mapped[bool | None] = mapped_column(Boolean)
     trigger_word: Mapped[str | None] = mapped_column(String(32))
+    # What its channels read in (`/kudos settings language de`); NULL: MISSIONBOT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(16))
     updated_by: Mapped[str | None] = mapped_column(UserId)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -475,3 +488,69 @@ class TallyRebuild(Base):
     next_month: Mapped[dt.date] = mapped_column(Date)
     last_month: Mapped[dt.date] = mapped_column(Date)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DirectoryFill(Base):
+    """Where the people directory's `users.list` fill of a workspace stands (bot/slack/users.py).
+
+    The cursor Slack gave for the next page is stored after each page, so a restart resumes
+    there instead of at page one (50,000 people are 250 pages at 20 a minute); the lease says
+    which process fills now, so that two `serve` processes on one database fill it once.
+    """
+
+    __tablename__ = "directory_fills"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    # The next page's cursor; NULL before the first page (and after the last).
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the last page was stored; NULL while a fill is under way.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PersonCheck(Base):
+    """A person a kudos was recorded for before Slack could say who they are (bot/kudos/checks.py).
+
+    One row per person and kudos: looked up after the answer at Slack's pace, the kudos is
+    withdrawn for a receiver who turns out to be a bot or deactivated. `counted_timezone` is the
+    timezone whose day the giver's allowance was counted in, so a withdrawal gives it back there.
+    """
+
+    __tablename__ = "person_checks"
+    __table_args__ = (Index(None, "next_attempt_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Whether the person gave the kudos (else they received it).
+    giver: Mapped[bool] = mapped_column(Boolean, default=False)
+    counted_timezone: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HomeState(Base):
+    """A person's App Home as the bot last published it (bot/home/state.py): the fingerprint
+    of that view, the data version that changes whenever something on it does, who they were
+    (role, timezone) when they last opened it, and whether a publish is queued or in flight
+    (`publish_queued_at`), so that an unchanged Home is never published again and a person
+    never has two publishes waiting."""
+
+    __tablename__ = "home_states"
+    __table_args__ = (Index("ix_home_states_team_id_last_opened_at", "team_id", "last_opened_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    data_version: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[str | None] = mapped_column(String(200))
+    publishing: Mapped[str | None] = mapped_column(String(200))
+    view_hash: Mapped[str | None] = mapped_column(String(100))
+    last_opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    publish_queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

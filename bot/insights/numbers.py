@@ -25,10 +25,10 @@ from bot.insights.window import Filters, InvalidView, Window
 from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
 from bot.reports import summaries
-from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, _Counts
-from bot.reports.leaderboard import Range, counted
+from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
+from bot.reports.leaderboard import Range, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind, period_of
-from bot.reports.weighted import SCORE_PLACES
+from bot.reports.weighted import SCORE_PLACES, weighted_leaderboard
 
 # The longest weekly trend drawn; a longer window shows its last weeks.
 MOST_WEEKS = 26
@@ -199,6 +199,72 @@ def _where(
     return conditions
 
 
+def _summarised(filters: Filters) -> bool:
+    """Whether the read model can answer: it counts by principle and person, not by channel
+    nor by a group's members (a kudos counts when either side is one of them)."""
+    return filters.channel_id is None and filters.members is None
+
+
+def _principle_id(catalog: Mapping[int, PrincipleRef], filters: Filters) -> int | None:
+    if not filters.principle_key:
+        return None
+    return find_principle(catalog, filters.principle_key).info.id
+
+
+def _summary_totals(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    per_principle: Mapping[int, int],
+) -> Totals:
+    """Kudos (from the period's per-principle counts), givers and receivers from the read
+    model, the two people counts in one statement."""
+    kudos = (
+        per_principle.get(principle_id, 0)
+        if principle_id is not None
+        else sum(per_principle.values())
+    )
+    givers, receivers = (
+        select(func.count())
+        .select_from(summaries.person_counts(team_id, role, bounds, principle_id))
+        .scalar_subquery()
+        for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS)
+    )
+    row = session.execute(select(givers, receivers)).one()
+    return Totals(kudos, int(row[0] or 0), int(row[1] or 0))
+
+
+def _summary_weekly(
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Period],
+    zone: ZoneInfo,
+    principle_id: int | None,
+    *,
+    by_principle: bool = False,
+) -> dict[object, tuple[Week, ...]]:
+    """`_weekly` from the read model's per-day rows (unfiltered, or one principle)."""
+    found = summaries.principle_counts(session, team_id, [w.bounds(zone) for w in weeks])
+    starts = [w.start for w in weeks if w.start is not None]
+    if by_principle:
+        keys = {p for counts in found for p in counts}
+        return {
+            p: tuple(Week(start, c.get(p, 0)) for start, c in zip(starts, found, strict=True))
+            for p in keys
+            if principle_id is None or p == principle_id
+        }
+    return {
+        None: tuple(
+            Week(
+                start,
+                c.get(principle_id, 0) if principle_id is not None else sum(c.values()),
+            )
+            for start, c in zip(starts, found, strict=True)
+        )
+    }
+
+
 def weeks_of(
     window: Window, today: dt.date, most: int = MOST_WEEKS, *, fixed: bool = False
 ) -> tuple[Period, ...]:
@@ -322,20 +388,44 @@ def overview(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> Overview:
     catalog = principles(session, team_id)
-    conditions = _where(team_id, window.bounds, filters, catalog)
     before = window.previous()
-    previous = (
-        _totals(session, _where(team_id, before.bounds, filters, catalog)) if before else None
-    )
     weeks = weeks_of(window, today)
-    weekly = _weekly(session, _where(team_id, (None, None), filters, catalog), weeks, window.zone)
-    counts = _per_principle(session, conditions)
+    if _summarised(filters):
+        pid = _principle_id(catalog, filters)
+        # Every period's per-principle counts in one call (two statements): the window, the
+        # one before it and each week of the trend.
+        periods = [window.bounds, *(w.bounds(window.zone) for w in weeks)]
+        if before:
+            periods.append(before.bounds)
+        found = summaries.principle_counts(session, team_id, periods)
+        counts = Counter({p: n for p, n in found[0].items() if pid is None or p == pid})
+        totals = _summary_totals(session, team_id, window.bounds, pid, found[0])
+        previous = (
+            _summary_totals(session, team_id, before.bounds, pid, found[-1]) if before else None
+        )
+        weekly: dict[object, tuple[Week, ...]] = {
+            None: tuple(
+                Week(week.start, sum(n for p, n in c.items() if pid is None or p == pid))
+                for week, c in zip(weeks, found[1 : 1 + len(weeks)], strict=True)
+                if week.start is not None
+            )
+        }
+    else:
+        conditions = _where(team_id, window.bounds, filters, catalog)
+        totals = _totals(session, conditions)
+        previous = (
+            _totals(session, _where(team_id, before.bounds, filters, catalog)) if before else None
+        )
+        weekly = _weekly(
+            session, _where(team_id, (None, None), filters, catalog), weeks, window.zone
+        )
+        counts = _per_principle(session, conditions)
     by_principle = _by_principle(catalog, counts)
     quiet = tuple(
         ref.info for pid, ref in catalog.items() if not ref.retired and not counts.get(pid)
     )
     return Overview(
-        totals=_totals(session, conditions),
+        totals=totals,
         previous=previous,
         active_people=active_people(session, team_id, filters.members),
         weekly=weekly.get(None, _empty_weeks(weeks)),
@@ -349,6 +439,51 @@ def principle_rows(
 ) -> tuple[PrincipleRow, ...]:
     """One row per principle (retired ones only with kudos in the window)."""
     catalog = principles(session, team_id)
+    weeks = weeks_of(window, today, WEEKS, fixed=True)
+    if _summarised(filters):
+        pid = _principle_id(catalog, filters)
+        [kudos_of] = summaries.principle_counts(session, team_id, [window.bounds])
+        people, _everyone = summaries.people_by_principle(
+            session, team_id, window.bounds, TOP_RECEIVERS
+        )
+        stats = {
+            p: (n, people[p].givers, people[p].receivers, people[p].top_receivers)
+            for p, n in kudos_of.items()
+            if p in people
+        }
+        weekly = _summary_weekly(session, team_id, weeks, window.zone, pid, by_principle=True)
+    else:
+        stats, weekly = _raw_principle_stats(session, team_id, window, filters, catalog, weeks)
+    rows = []
+    for principle_id, ref in catalog.items():
+        kudos, givers, receivers, top = stats.get(principle_id, (0, 0, 0, 0))
+        if filters.principle_key and ref.info.key != filters.principle_key:
+            continue
+        if ref.retired and not kudos:
+            continue
+        rows.append(
+            PrincipleRow(
+                ref,
+                kudos,
+                givers,
+                receivers,
+                top,
+                weekly.get(principle_id, _empty_weeks(weeks)),
+            )
+        )
+    return tuple(rows)
+
+
+def _raw_principle_stats(
+    session: Session,
+    team_id: str,
+    window: Window,
+    filters: Filters,
+    catalog: Mapping[int, PrincipleRef],
+    weeks: Sequence[Period],
+) -> tuple[dict[int, tuple[int, int, int, int]], dict[object, tuple[Week, ...]]]:
+    """Per principle (kudos, givers, receivers, top-5 kudos) and its weeks, from the raw
+    kudos: for the filters the read model doesn't count by."""
     conditions = _where(team_id, window.bounds, filters, catalog)
     received: dict[int, Counter[str]] = defaultdict(Counter)
     for pid, receiver, n in session.execute(
@@ -365,7 +500,6 @@ def principle_rows(
             .group_by(Kudos.principle_id)
         )
     }
-    weeks = weeks_of(window, today, WEEKS, fixed=True)
     weekly = _weekly(
         session,
         _where(team_id, (None, None), filters, catalog),
@@ -373,26 +507,16 @@ def principle_rows(
         window.zone,
         by=Kudos.principle_id,
     )
-    rows = []
-    for pid, ref in catalog.items():
-        mine = received.get(pid, Counter())
-        kudos = sum(mine.values())
-        if filters.principle_key and ref.info.key != filters.principle_key:
-            continue
-        if ref.retired and not kudos:
-            continue
-        top = sum(n for _r, n in mine.most_common(TOP_RECEIVERS))
-        rows.append(
-            PrincipleRow(
-                ref,
-                kudos,
-                givers.get(pid, 0),
-                len(mine),
-                top,
-                weekly.get(pid, _empty_weeks(weeks)),
-            )
+    stats = {
+        pid: (
+            sum(mine.values()),
+            givers.get(pid, 0),
+            len(mine),
+            sum(n for _r, n in mine.most_common(TOP_RECEIVERS)),
         )
-    return tuple(rows)
+        for pid, mine in received.items()
+    }
+    return stats, weekly
 
 
 def principle_detail(
@@ -538,6 +662,8 @@ def leaderboards(
 ) -> Boards:
     """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
     catalog = principles(session, team_id)
+    if _summarised(filters):
+        return _boards_from_reports(session, team_id, window, catalog, filters, top)
     pairs = _pairs(session, _where(team_id, window.bounds, filters, catalog))
     received: Counter[str] = Counter()
     gave: Counter[str] = Counter()
@@ -553,13 +679,58 @@ def leaderboards(
     )
 
 
+def _boards_from_reports(
+    session: Session,
+    team_id: str,
+    window: Window,
+    catalog: Mapping[int, PrincipleRef],
+    filters: Filters,
+    top: int,
+) -> Boards:
+    """The boards as Slack's `/kudos leaderboard` computes them: receivers and givers from
+    the read model, the weighted board in one aggregate query."""
+    ref = find_principle(catalog, filters.principle_key) if filters.principle_key else None
+    principle = ref.info if ref else None
+    period = Period(window.kind or PeriodKind.MONTH, window.start, window.end)
+    boards = [
+        tuple(
+            Ranked(s.rank, s.user_id, float(s.count), s.count)
+            for s in leaderboard(
+                session=session,
+                team_id=team_id,
+                period=period,
+                bounds=window.bounds,
+                role=role,
+                principle=principle,
+                top=top,
+                split_top=0,
+            ).entries
+        )
+        for role in (summaries.Role.RECEIVERS, summaries.Role.GIVERS)
+    ]
+    weighted = weighted_leaderboard(
+        session=session,
+        team_id=team_id,
+        period=period,
+        bounds=window.bounds,
+        principle=principle,
+        top=top,
+    )
+    return Boards(
+        receivers=boards[0],
+        givers=boards[1],
+        weighted=tuple(Ranked(s.rank, s.user_id, s.score, s.kudos) for s in weighted.entries),
+    )
+
+
 def network(
     session: Session, team_id: str, window: Window, filters: Filters, groups: Sequence[Group]
 ) -> Network:
     """Kudos between user groups (a person in two groups counts in both), and the pairs who
     give each other most of their kudos (bot/reports/health.py says when that is)."""
     catalog = principles(session, team_id)
-    pairs = _pairs(session, _where(team_id, window.bounds, filters, catalog))
+    conditions = _where(team_id, window.bounds, filters, catalog)
+    pairs = _pairs(session, conditions)
     index: defaultdict[str, list[int]] = defaultdict(list)
     for i, group in enumerate(groups):
         for member in group.members:
@@ -569,5 +740,8 @@ def network(
         for i in index.get(giver, ()):
             for j in index.get(receiver, ()):
                 matrix[i][j] += n
-    counts = _Counts.of([(0, giver, receiver, n) for giver, receiver, n in pairs])
-    return Network(tuple(groups), tuple(tuple(row) for row in matrix), tuple(counts.pairs()))
+    return Network(
+        tuple(groups),
+        tuple(tuple(row) for row in matrix),
+        tuple(reciprocal_pairs(session, conditions)),
+    )

@@ -6,7 +6,9 @@ The rules, written once, in the order they apply:
 1. A user-group mention reaches its members (`Directory.members`): not the giver, not those
    named, at most the group cap; one group counts once against the allowance (`group_cost`).
 2. Everyone is looked up at once, with who can read the conversation (`Directory.look_up`:
-   memory, then one database read, then Slack only for what neither knows).
+   memory, then one database read, then Slack only for what neither knows). Someone Slack
+   can't answer about in time is taken as a person for now and checked after the answer
+   (bot/kudos/checks.py): a kudos is never refused for the bot's own Slack budget.
 3. The giver is an active person; kudos in the conversation (a reaction, a message) are not
    given in a DM (the bot couldn't announce them there).
 4. A person named who is a bot or has left refuses the kudos (`give` says who); a group's bots
@@ -29,7 +31,7 @@ in answers the giver (an ephemeral reply, a tick on the message, nothing) is its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +40,7 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.db.engine import Database
 from bot.errors import KudosRefused, UndoneMeanwhile
+from bot.kudos.checks import queue_checks
 from bot.kudos.ordering import Mark, still_posted
 from bot.kudos.reactions import ReactionSeen, reaction_stands, recognised_already
 from bot.kudos.service import GivenKudos, Giver, Giving, Place, Recipient, Source, give, lock_giver
@@ -77,6 +80,12 @@ class Found(Protocol):
 
     @property
     def audience(self) -> Audience: ...
+
+    @property
+    def unconfirmed(self) -> Collection[str]:
+        """Those Slack couldn't answer about in time: in `people` with what is known (the
+        workspace's usual timezone), checked after the answer (bot/kudos/checks.py)."""
+        ...
 
     def remember(self, session: Session, now: dt.datetime) -> None:
         """Write what Slack said in the caller's transaction (the kudos's own)."""
@@ -173,6 +182,17 @@ def give_and_queue(
                 given = give(
                     session=session, giving=giving, giver=giver, place=place, limit=limit, now=now
                 )
+                if found.unconfirmed and not given.duplicate:
+                    involved = {giver.id, *given.receiver_ids}
+                    queue_checks(
+                        session,
+                        team_id=request.team_id,
+                        group_id=given.group_id,
+                        giver_id=giver.id,
+                        user_ids=[u for u in found.unconfirmed if u in involved],
+                        counted_timezone=giver.timezone,
+                        now=now,
+                    )
                 channels = () if given.duplicate else tuple(announce(session, given, now))
         if recognised:
             # Refused after the transaction: the reaction's mark stays, an alias keeping the

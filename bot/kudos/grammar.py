@@ -150,7 +150,8 @@ def _choose_principle(
 
 
 def fuzzy_principle(catalog: Catalog, reference: str) -> PrincipleInfo | None:
-    """The one principle whose title (or key) `reference` clearly matches, if there is one."""
+    """The one principle whose title (in any language the mission file gives) or key
+    `reference` clearly matches, if there is one."""
     words = re.findall(r"\w+", reference.lower().replace("-", " "))
     if not words or all(word in _STOPWORDS for word in words) or len("".join(words)) < 3:
         return None
@@ -159,7 +160,7 @@ def fuzzy_principle(catalog: Catalog, reference: str) -> PrincipleInfo | None:
         (
             (
                 max(
-                    fuzz.WRatio(query, principle.title.lower()),
+                    *(fuzz.WRatio(query, title.lower()) for title in principle.titles),
                     fuzz.WRatio(query, principle.key.replace("-", " ")),
                 ),
                 principle,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,7 @@ from bot.audience import Audience
 from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
+from bot.home.versions import bump_people
 from bot.kudos.grammar import check_message
 from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo, principle_info
@@ -275,6 +276,7 @@ def give(
         ],
     )
     summaries.count_given(session, team_id, giver_id, new_ids, principle.id, now)
+    bump_people(session, team_id=team_id, user_ids=(giver_id, *new_ids))
     return GivenKudos(
         group_id=group_id,
         giver_id=giver_id,
@@ -442,24 +444,26 @@ def withdraw_group(
     giver_timezone: str | None,
     group_id: str,
     now: dt.datetime,
+    receiver_ids: Collection[str] | None = None,
 ) -> WithdrawnKudos:
-    """Withdraw one kudos (all its receivers) and give its allowance back; the caller checked
-    that it may (its giver, within the undo window) and holds the giver's lock."""
-    rows = list(
-        session.scalars(
-            select(Kudos).where(
-                Kudos.team_id == team_id,
-                Kudos.group_id == group_id,
-                Kudos.withdrawn_at.is_(None),
-            )
-        )
+    """Withdraw one kudos (all its receivers, or only `receiver_ids`) and give its allowance
+    back; the caller checked that it may (its giver within the undo window, or a receiver
+    found to be a bot or gone: bot/kudos/checks.py) and holds the giver's lock. The outcome's
+    `receiver_ids` are those withdrawn now; it is `withdrawn` once nobody is left standing."""
+    query = select(Kudos).where(
+        Kudos.team_id == team_id,
+        Kudos.group_id == group_id,
+        Kudos.withdrawn_at.is_(None),
     )
+    standing = list(session.scalars(query))
+    rows = [r for r in standing if receiver_ids is None or r.receiver_id in receiver_ids]
     if not rows:
         raise KudosRefused("That kudos was already withdrawn.")
     latest = rows[0]
     for row in rows:
         row.withdrawn_at = now
     summaries.count_withdrawn(session, team_id, rows)
+    bump_people(session, team_id=team_id, user_ids=[giver_id, *(row.receiver_id for row in rows)])
     # Give the allowance back for the day the kudos was counted against.
     day = local_day(latest.created_at, giver_timezone)
     session.execute(
@@ -483,7 +487,7 @@ def withdraw_group(
         principle=principle_info(principle),
         message=latest.message,
         created_at=latest.created_at,
-        withdrawn=True,
+        withdrawn=len(rows) == len(standing),
         public_channel_id=latest.public_channel_id,
         public_message_ts=latest.public_message_ts,
         source=latest.source,
@@ -522,13 +526,22 @@ def summary(
 def _tally(
     session: Session, team_id: str, who: ColumnElement[bool], month_start: dt.datetime
 ) -> list[PrincipleTally]:
-    this_month = func.sum(case((Kudos.created_at >= month_start, 1), else_=0))
-    rows = session.execute(
-        select(Principle, this_month, func.count(Kudos.id))
-        .join(Kudos, Kudos.principle_id == Principle.id)
+    # Counted before the join, with count(*): from the person's covering index alone (an
+    # index-only scan), where counting Kudos.id visited every row of a busy person's kudos.
+    counts = (
+        select(
+            Kudos.principle_id,
+            func.sum(case((Kudos.created_at >= month_start, 1), else_=0)).label("month"),
+            func.count().label("total"),
+        )
         .where(Kudos.team_id == team_id, Kudos.withdrawn_at.is_(None), who)
-        .group_by(Principle.id)
-        .order_by(func.count(Kudos.id).desc(), Principle.position)
+        .group_by(Kudos.principle_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Principle, counts.c.month, counts.c.total)
+        .join(counts, counts.c.principle_id == Principle.id)
+        .order_by(counts.c.total.desc(), Principle.position)
     ).all()
     return [
         PrincipleTally(principle=principle_info(principle), this_month=int(month), all_time=total)

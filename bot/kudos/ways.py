@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 from bot.db.dialect import dialect_insert
 from bot.db.models import WorkspaceSettings
 from bot.errors import UserError
+from bot.i18n.speech import N_
 
 TRIGGER_WORD = re.compile(r"^[^\s<>&*_~`]{1,32}$")
+TRIGGER_WORD_REFUSED = N_(
+    "The trigger word must be one word of at most 32 characters, without formatting "
+    "characters, like `kudos` or `props`. Nothing was changed."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +55,7 @@ def change_ways(
 ) -> None:
     """Set what is given (None leaves a setting as it is)."""
     if trigger_word is not None and not TRIGGER_WORD.match(trigger_word):
-        raise UserError(
-            "The trigger word must be one word of at most 32 characters, without formatting "
-            "characters, like `kudos` or `props`. Nothing was changed."
-        )
+        raise UserError(TRIGGER_WORD_REFUSED)
     values: dict[str, object] = {"updated_by": user_id, "updated_at": now}
     if reactions is not None:
         values["reactions"] = reactions

@@ -19,6 +19,9 @@ from typing import Any
 
 import yaml
 
+from bot.i18n.catalogs import SHIPPED_LANGUAGES
+from bot.i18n.negotiate import normalise
+
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 EMOJI_PATTERN = re.compile(r"^:[a-z0-9_+\-']+:$")
 # The column sizes of bot/db/models.py: a longer text would break every command on PostgreSQL.
@@ -38,10 +41,28 @@ MAX_PRINCIPLES = 250
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 LINE_BREAKS = re.compile(r"[\n\t\u2028\u2029]")
 
-TOP_LEVEL_FIELDS = {"company", "mission", "principles"}
-PRINCIPLE_FIELDS = {"key", "title", "description", "category", "emoji", "aliases"}
+TOP_LEVEL_FIELDS = {"company", "mission", "principles", "language", "translations"}
+PRINCIPLE_FIELDS = {"key", "title", "description", "category", "emoji", "aliases", "translations"}
+MISSION_TRANSLATION_FIELDS = {"company", "mission"}
+PRINCIPLE_TRANSLATION_FIELDS = {"title", "description"}
 # More emoji a principle may be given by as a reaction (bot/kudos/reactions.py).
 MAX_ALIASES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleText:
+    """A principle's title and description in another language."""
+
+    title: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MissionText:
+    """The company line and mission statement in another language (either may be missing)."""
+
+    company: str | None = None
+    statement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +73,8 @@ class PrincipleSpec:
     category: str | None = None
     emoji: str | None = None
     aliases: tuple[str, ...] = ()
+    # By shipped language (`de`, `pt_BR`); keys, emoji and categories stay the same.
+    translations: tuple[tuple[str, PrincipleText], ...] = ()
 
     @property
     def reactions(self) -> tuple[str, ...]:
@@ -66,6 +89,9 @@ class MissionDocument:
     company: str | None = None
     # What the file still serves with but should change (`mission check` and start-up say so).
     warnings: tuple[str, ...] = ()
+    # The language the file is written in, and its translations by shipped language.
+    language: str = "en"
+    translations: tuple[tuple[str, MissionText], ...] = ()
 
 
 class MissionFileError(Exception):
@@ -142,6 +168,9 @@ def _validate(raw: Any, source: str) -> MissionDocument:
             problems.append(f"{source}: 'company' is longer than {MAX_COMPANY_LENGTH} characters")
         _check_characters(company, "'company'", source, problems, multiline=False)
 
+    language = _file_language(raw.get("language"), source, problems)
+    translations = _mission_translations(raw.get("translations"), language, source, problems)
+
     items = raw.get("principles")
     principles: list[PrincipleSpec] = []
     if not isinstance(items, list) or not items:
@@ -155,11 +184,12 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         )
     seen: dict[str, int] = {}
     for index, item in enumerate(items, start=1):
-        spec = _validate_principle(item, index, source, seen, problems)
+        spec = _validate_principle(item, index, source, seen, problems, language)
         if spec is not None:
             principles.append(spec)
     _check_category_names(items, principles, source, problems)
     warnings = _shared_emoji(items, principles, source)
+    warnings += _missing_translations(items, principles, translations, source)
 
     if problems:
         raise MissionFileError(source, problems)
@@ -168,11 +198,147 @@ def _validate(raw: Any, source: str) -> MissionDocument:
         principles=tuple(principles),
         company=company,
         warnings=tuple(warnings),
+        language=language,
+        translations=tuple(translations.items()),
     )
 
 
+def _file_language(value: Any, source: str, problems: list[str]) -> str:
+    """The file's own language: any language tag (`en`, `nl`, `pt-BR`), kept as `pt_BR`."""
+    if value is None:
+        return "en"
+    parsed = normalise(value) if isinstance(value, str) else None
+    if parsed is None:
+        problems.append(f"{source}: 'language' must be a language code like 'en', 'de' or 'pt-BR'")
+        return "en"
+    language, region = parsed
+    return f"{language}_{region}" if region else language
+
+
+def _translation_language(
+    value: Any, own: str, where: str, label: str, problems: list[str]
+) -> str | None:
+    """A translation's language: one the bot speaks (a reader can only be given those)."""
+    parsed = normalise(value) if isinstance(value, str) else None
+    code = f"{parsed[0]}_{parsed[1]}" if parsed and parsed[1] else parsed[0] if parsed else None
+    if code not in SHIPPED_LANGUAGES:
+        problems.append(
+            f"{where}: {label}translations: {str(value)!r} is not a language the bot speaks "
+            f"({', '.join(SHIPPED_LANGUAGES)})"
+        )
+        return None
+    if code == own:
+        problems.append(
+            f"{where}: {label}translations: {code!r} is the file's own language; "
+            "write it in the fields themselves"
+        )
+        return None
+    return code
+
+
+def _mission_translations(
+    value: Any, own: str, source: str, problems: list[str]
+) -> dict[str, MissionText]:
+    """`translations: {de: {company: …, mission: …}}` at the top of the file."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{source}: 'translations' must map a language to company and mission")
+        return {}
+    found: dict[str, MissionText] = {}
+    for code, fields in value.items():
+        language = _translation_language(code, own, source, "", problems)
+        if language is None:
+            continue
+        label = f"translations: {language}"
+        if not isinstance(fields, dict):
+            problems.append(f"{source}: {label} must be a mapping with company and mission")
+            continue
+        for field in sorted(set(fields) - MISSION_TRANSLATION_FIELDS, key=str):
+            problems.append(
+                f"{source}: {label}: unknown field {field!r} "
+                f"(expected {_names(MISSION_TRANSLATION_FIELDS)})"
+            )
+        company = _optional_text(fields, "company", MAX_COMPANY_LENGTH, source, label, problems)
+        statement = _optional_text(
+            fields, "mission", MAX_STATEMENT_LENGTH, source, label, problems, multiline=True
+        )
+        found[language] = MissionText(company=company, statement=statement)
+    return found
+
+
+def _principle_translations(
+    value: Any, own: str, where: str, label: str, problems: list[str]
+) -> tuple[tuple[str, PrincipleText], ...]:
+    """A principle's `translations: {de: {title: …, description: …}}`, with the same limits
+    as the original's."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        problems.append(
+            f"{where}: {label}: translations must map a language to title and description"
+        )
+        return ()
+    found: list[tuple[str, PrincipleText]] = []
+    for code, fields in value.items():
+        language = _translation_language(code, own, where, f"{label}: ", problems)
+        if language is None:
+            continue
+        inner = f"{label}: translations: {language}"
+        if not isinstance(fields, dict):
+            problems.append(f"{where}: {inner} must be a mapping with title and description")
+            continue
+        for field in sorted(set(fields) - PRINCIPLE_TRANSLATION_FIELDS, key=str):
+            problems.append(
+                f"{where}: {inner}: unknown field {field!r} "
+                f"(expected {_names(PRINCIPLE_TRANSLATION_FIELDS)})"
+            )
+        before = len(problems)
+        title = _optional_text(fields, "title", MAX_TITLE_LENGTH, where, inner, problems)
+        if title is None and len(problems) == before:
+            problems.append(f"{where}: {inner}: title must not be empty")
+        description = _optional_text(
+            fields, "description", MAX_DESCRIPTION_LENGTH, where, inner, problems, multiline=True
+        )
+        if title is None:
+            continue
+        found.append((language, PrincipleText(title=title, description=description)))
+    return tuple(found)
+
+
+def _missing_translations(
+    items: list[Any],
+    principles: list[PrincipleSpec],
+    translations: dict[str, MissionText],
+    source: str,
+) -> list[str]:
+    """One warning per principle and language the file translates into elsewhere but not
+    there: a reader in that language sees that principle in the file's own language."""
+    languages = set(translations)
+    for spec in principles:
+        languages.update(language for language, _text in spec.translations)
+    ordered = [code for code in SHIPPED_LANGUAGES if code in languages]
+    lines = {
+        item.get("key"): getattr(item, "line", None) for item in items if isinstance(item, dict)
+    }
+    warnings = []
+    for language in ordered:
+        text = translations.get(language)
+        if text is None or text.statement is None:
+            warnings.append(f"{source}: the mission has no {language!r} translation")
+        for spec in principles:
+            if language in {code for code, _text in spec.translations}:
+                continue
+            line = lines.get(spec.key)
+            warnings.append(
+                f"{source}{f':{line}' if line else ''}: principle {spec.key!r} has no "
+                f"{language!r} translation"
+            )
+    return warnings
+
+
 def _validate_principle(
-    item: Any, index: int, source: str, seen: dict[str, int], problems: list[str]
+    item: Any, index: int, source: str, seen: dict[str, int], problems: list[str], language: str
 ) -> PrincipleSpec | None:
     line = getattr(item, "line", None)
     where = f"{source}:{line}" if line else source
@@ -214,6 +380,9 @@ def _validate_principle(
     if emoji is not None and not EMOJI_PATTERN.match(emoji):
         problems.append(f"{where}: {label}: emoji must be a Slack emoji code like ':rocket:'")
     aliases = _aliases(item.get("aliases"), where, label, problems)
+    translations = _principle_translations(
+        item.get("translations"), language, where, label, problems
+    )
     if len(problems) > before:
         return None
     assert isinstance(key, str)
@@ -225,6 +394,7 @@ def _validate_principle(
         category=category,
         emoji=emoji,
         aliases=aliases,
+        translations=translations,
     )
 
 

@@ -6,11 +6,12 @@ Plain Python over a SQLAlchemy session; the Slack listeners and the CLI both cal
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cachetools import TTLCache
 from rapidfuzz import fuzz, process
@@ -21,7 +22,8 @@ from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
-from bot.mission.file import MissionDocument, name_key
+from bot.home.versions import bump_workspace
+from bot.mission.file import MissionDocument, PrincipleSpec, name_key
 from bot.text import numeric
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,34 @@ class PrincipleInfo:
     number: int | None
     # More emoji codes (":bullseye:") that mean this principle as a reaction.
     aliases: tuple[str, ...] = ()
+    # (language, title, description) in every other language the mission file gives; in a
+    # catalog put into another language (`Catalog.in_language`), the original is one of them.
+    translations: tuple[tuple[str, str, str | None], ...] = ()
 
     @property
     def reactions(self) -> tuple[str, ...]:
         """The reaction names (emoji without colons) that give kudos for this principle."""
         codes = ((self.emoji,) if self.emoji else ()) + self.aliases
         return tuple(code.strip(":") for code in codes)
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """Its title in every language it has: each matches `#word` and `/mission word`."""
+        return tuple(dict.fromkeys((self.title, *(title for _l, title, _d in self.translations))))
+
+    def in_language(self, language: str, own: str) -> PrincipleInfo:
+        """This principle as a reader of `language` sees it (the file's `own` text where it
+        has no translation); its translations then hold every other language, `own` too."""
+        for code, title, description in self.translations:
+            if code == language:
+                others = tuple(t for t in self.translations if t[0] != language)
+                return replace(
+                    self,
+                    title=title,
+                    description=description if description is not None else self.description,
+                    translations=((own, self.title, self.description), *others),
+                )
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +87,29 @@ class Catalog:
     statement: str
     company: str | None
     principles: tuple[PrincipleInfo, ...]
+    # The mission file's language, and its company line and statement in others:
+    # (language, company, statement).
+    language: str = "en"
+    translations: tuple[tuple[str, str | None, str | None], ...] = ()
+
+    def in_language(self, language: str) -> Catalog:
+        """The catalog as a reader of `language` sees it: the statement and each principle's
+        title and description translated where the mission file translates them. Keys,
+        numbers, emoji and categories stay; translated titles still match in `resolve`."""
+        if language == self.language:
+            return self
+        company, statement = self.company, self.statement
+        for code, their_company, their_statement in self.translations:
+            if code == language:
+                company = their_company or company
+                statement = their_statement or statement
+        return replace(
+            self,
+            company=company,
+            statement=statement,
+            principles=tuple(p.in_language(language, self.language) for p in self.principles),
+            language=language,
+        )
 
     @property
     def keys(self) -> list[str]:
@@ -102,13 +149,16 @@ class Catalog:
         ranked: list[tuple[int, int, PrincipleInfo]] = []
         for position, principle in enumerate(self.principles):
             number = str(principle.number or "")
-            title, category = name_key(principle.title), name_key(principle.category or "")
-            vocabulary = re.split(r"[^\w]+", f"{number} {principle.key} {title} {category}")
+            titles = [name_key(title) for title in principle.titles]
+            category = name_key(principle.category or "")
+            vocabulary = re.split(
+                r"[^\w]+", f"{number} {principle.key} {' '.join(titles)} {category}"
+            )
             if query in {number, principle.key}:
                 rank = 0
-            elif any(name.startswith(query) for name in (number, principle.key, title)):
+            elif any(name.startswith(query) for name in (number, principle.key, *titles)):
                 rank = 1
-            elif query in title or query in category:
+            elif any(query in title for title in titles) or query in category:
                 rank = 2
             elif all(any(known.startswith(word) for known in vocabulary) for word in words):
                 rank = 3
@@ -128,7 +178,7 @@ class Catalog:
             if 1 <= number <= len(self.principles):
                 return self.principles[number - 1]
         for principle in self.principles:
-            if principle.key == lowered or principle.title.lower() == lowered:
+            if principle.key == lowered or lowered in (t.lower() for t in principle.titles):
                 return principle
         raise UnknownPrinciple(wanted, self.suggest(wanted), self.keys)
 
@@ -136,15 +186,21 @@ class Catalog:
         """Keys of the principles whose key or title is closest to `reference`."""
         if not reference:
             return []
-        choices = {p.key: f"{p.key} {p.title}".lower() for p in self.principles}
+        # One choice per title and language, so a translation doesn't dilute the match.
+        choices = {
+            (p.key, n): f"{p.key} {title}".lower()
+            for p in self.principles
+            for n, title in enumerate(p.titles)
+        }
         matches = process.extract(
             reference.lower(),
             choices,
             scorer=fuzz.WRatio,
-            limit=MAX_SUGGESTIONS,
+            limit=MAX_SUGGESTIONS * 6,
             score_cutoff=SUGGESTION_CUTOFF,
         )
-        return [key for _choice, _score, key in matches]
+        keys = dict.fromkeys(key for _choice, _score, (key, _n) in matches)
+        return list(keys)[:MAX_SUGGESTIONS]
 
 
 @dataclass(slots=True)
@@ -153,6 +209,12 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    statement: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything people see changed (not only the order of principles)."""
+        return bool(self.added or self.updated or self.retired or self.restored or self.statement)
 
 
 def sync_mission(
@@ -164,29 +226,32 @@ def sync_mission(
     lock_transaction(session, team_id)
     report = SyncReport()
     mission = session.get(Mission, team_id)
+    wanted = {
+        "statement": document.statement,
+        "company": document.company,
+        "language": document.language,
+        "translations": _mission_json(document),
+    }
     if mission is None:
-        session.add(
-            Mission(
-                team_id=team_id,
-                statement=document.statement,
-                company=document.company,
-                updated_at=now,
-            )
-        )
-    elif (mission.statement, mission.company) != (document.statement, document.company):
-        mission.statement, mission.company = document.statement, document.company
+        session.add(Mission(team_id=team_id, updated_at=now, **wanted))
+    else:
+        for column, text in wanted.items():
+            if getattr(mission, column) != text:
+                setattr(mission, column, text)
+                report.statement = True
 
     existing = {
         p.key: p for p in session.scalars(select(Principle).where(Principle.team_id == team_id))
     }
     for position, spec in enumerate(document.principles, start=1):
         row = existing.pop(spec.key, None)
-        values = {
+        values: dict[str, object] = {
             "title": spec.title,
             "description": spec.description,
             "category": spec.category,
             "emoji": spec.emoji,
             "aliases": " ".join(spec.aliases) or None,
+            "translations": _principle_json(spec),
             "position": position,
         }
         if row is None:
@@ -206,7 +271,37 @@ def sync_mission(
             row.retired_at = now
             report.retired.append(key)
     session.flush()
+    if report.changed:
+        # Every App Home shows the mission and its principles.
+        bump_workspace(session, team_id=team_id)
     return report
+
+
+def _mission_json(document: MissionDocument) -> str | None:
+    texts = {
+        language: {"company": text.company, "mission": text.statement}
+        for language, text in document.translations
+    }
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True) if texts else None
+
+
+def _principle_json(spec: PrincipleSpec) -> str | None:
+    texts = {
+        language: {"title": text.title, "description": text.description}
+        for language, text in spec.translations
+    }
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True) if texts else None
+
+
+def _stored(value: str | None) -> dict[str, dict[str, str | None]]:
+    """A stored translations column; one that can't be read (edited by hand) counts as none."""
+    if not value:
+        return {}
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def load_catalog(session: Session, *, team_id: str) -> Catalog:
@@ -217,10 +312,15 @@ def load_catalog(session: Session, *, team_id: str) -> Catalog:
         .order_by(Principle.position)
     ).all()
     principles = tuple(numbered(rows).values())
+    texts = _stored(mission.translations if mission else None)
     return Catalog(
         statement=mission.statement if mission else "",
         company=mission.company if mission else None,
         principles=principles,
+        language=(mission.language if mission else None) or "en",
+        translations=tuple(
+            (language, text.get("company"), text.get("mission")) for language, text in texts.items()
+        ),
     )
 
 
@@ -246,6 +346,10 @@ def _info(row: Principle, number: int | None) -> PrincipleInfo:
         emoji=row.emoji,
         number=number,
         aliases=tuple((row.aliases or "").split()),
+        translations=tuple(
+            (language, str(text.get("title") or row.title), text.get("description"))
+            for language, text in _stored(row.translations).items()
+        ),
     )
 
 
@@ -266,19 +370,26 @@ class MissionKeeper:
         self._clock = clock
         self._synced: set[str] = set()
         self._lock = threading.Lock()
-        self._catalogs: TTLCache[str, Catalog] = TTLCache(1000, CATALOG_CACHE_SECONDS)
+        self._catalogs: TTLCache[tuple[str, str | None], Catalog] = TTLCache(
+            1000, CATALOG_CACHE_SECONDS
+        )
         self._catalog_lock = threading.Lock()
 
-    def catalog(self, database: Database, team_id: str) -> Catalog:
-        """The workspace's catalog, from the cache when it is fresh."""
+    def catalog(self, database: Database, team_id: str, language: str | None = None) -> Catalog:
+        """The workspace's catalog, from the cache when it is fresh; with `language`, as a
+        reader of that language sees it (kept too, so a lookup costs no translating)."""
+        key = (team_id, language)
         with self._catalog_lock:
-            cached = self._catalogs.get(team_id)
+            cached = self._catalogs.get(key)
         if cached is not None:
             return cached
-        with database.transaction() as session:
-            catalog = load_catalog(session, team_id=team_id)
+        if language is not None:
+            catalog = self.catalog(database, team_id).in_language(language)
+        else:
+            with database.transaction() as session:
+                catalog = load_catalog(session, team_id=team_id)
         with self._catalog_lock:
-            self._catalogs[team_id] = catalog
+            self._catalogs[key] = catalog
         return catalog
 
     def ensure_synced(self, database: Database, team_id: str) -> None:
@@ -293,7 +404,8 @@ class MissionKeeper:
                 )
             self._synced.add(team_id)
             with self._catalog_lock:
-                self._catalogs.pop(team_id, None)
+                for key in [key for key in self._catalogs if key[0] == team_id]:
+                    self._catalogs.pop(key, None)
         log.info(
             "mission synced team=%s added=%d updated=%d retired=%d restored=%d",
             team_id,

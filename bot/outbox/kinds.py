@@ -36,6 +36,10 @@ class OutboxKind(StrEnum):
     SHARED_REPORT = "shared_report"
     EXPORT_DM = "export_dm"
     COMMAND_REPLY = "command_reply"
+    # The App Home: a person's Home published (views.publish, paced per workspace), and a
+    # manager's promise-health chart uploaded before it so that it goes out in that publish.
+    HOME_PUBLISH = "home_publish"
+    HOME_CHART = "home_chart"
 
 
 # What each kind's `subject` identifies. A kind left out has rows about nothing but
@@ -50,6 +54,8 @@ _SUBJECTS: dict[str, str] = {
     OutboxKind.WEEKLY_DIGEST: "post",
     OutboxKind.DIGEST_CHART: "post",
     OutboxKind.COMMAND_REPLY: "outbox",
+    OutboxKind.HOME_PUBLISH: "home",
+    OutboxKind.HOME_CHART: "home",
 }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, t
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.db.dialect import lock_transaction
 from bot.db.models import OutboxMessage, utcnow
 from bot.db.models import table as table_of
 from bot.outbox.kinds import OutboxKind
@@ -138,6 +139,45 @@ def _same(column: Any, value: str | None) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast one kind of message may go out per workspace, whichever process sends it.
+
+    Slack limits some methods per app and workspace (views.publish: about 100 a minute), so
+    the count lives in the table, not in a process: a claim takes only as many rows of the
+    kind as `per_minute` leaves room for in the last `window_s` seconds (rows sent then, or
+    being sent now). A short window keeps bursts small (Slack's buckets are shallow).
+    `newest_first`: the most recently queued rows are claimed first (App Home openers, most
+    of whom are still looking at the tab), not the oldest.
+    """
+
+    per_minute: float
+    window_s: float = 10.0
+    newest_first: bool = False
+
+    @property
+    def per_window(self) -> int:
+        return max(int(self.per_minute * self.window_s / 60), 1)
+
+
+def recent_sends(
+    session: Session, *, kind: str, now: dt.datetime, window: dt.timedelta
+) -> dict[str, int]:
+    """Rows of `kind` per workspace sent within `window` before `now`, or being sent now."""
+    rows = session.execute(
+        select(OutboxMessage.team_id, func.count())
+        .where(
+            OutboxMessage.kind == kind,
+            or_(
+                and_(OutboxMessage.status == Status.SENT, OutboxMessage.finished_at > now - window),
+                and_(OutboxMessage.status == Status.SENDING, OutboxMessage.lease_until > now),
+            ),
+        )
+        .group_by(OutboxMessage.team_id)
+    ).all()
+    return {team: int(count) for team, count in rows}
+
+
 def claim(
     session: Session,
     *,
@@ -149,6 +189,7 @@ def claim(
     channels: int = 1,
     exclude_channels: Collection[tuple[str, str]] = (),
     exclude_teams: Collection[str] = (),
+    paces: Mapping[str, Pace] | None = None,
     settled: dt.datetime | None = None,
 ) -> list[list[OutboxMessage]]:
     """Lease due rows for up to `channels` channels: one group of rows per channel, oldest first.
@@ -162,24 +203,147 @@ def claim(
     One SELECT … FOR UPDATE SKIP LOCKED reads the candidates and one UPDATE leases them, so a
     morning fan-out claims many channels per transaction rather than one. Each claimed row's
     `attempts` grows by one (a row that keeps killing its process ends failed too).
+
+    A kind with a `Pace` is claimed after the others, within its pace (`Pace`), under a
+    transaction lock so that two processes claiming at once don't both fill the same room.
     """
     if not kinds or channels < 1:
         return []
+    paces = {kind: pace for kind, pace in (paces or {}).items() if kind in kinds}
     caps = coalesce or {}
-    widest = max([caps.get(kind, 1) for kind in kinds] + [1])
-    # Enough candidates to fill `channels` groups when every group is full: a backlog in one
-    # channel must not hide the other channels' rows.
-    scan = channels * widest
+    groups = _claim_unpaced(
+        session,
+        now=now,
+        settled=settled,
+        kinds=[kind for kind in kinds if kind not in paces],
+        caps=caps,
+        channels=channels,
+        exclude_channels=exclude_channels,
+        exclude_teams=exclude_teams,
+    )
+    for kind, pace in paces.items():
+        room = channels - len(groups)
+        if room <= 0:
+            break
+        groups.update(
+            _claim_paced(
+                session,
+                now=now,
+                settled=settled,
+                kind=kind,
+                pace=pace,
+                room=room,
+                taken=set(groups),
+                exclude_channels=exclude_channels,
+                exclude_teams=exclude_teams,
+            )
+        )
+    claimed = [row for group in groups.values() for row in group]
+    if not claimed:
+        return []
+    until = now + lease
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in claimed]))
+        .values(
+            status=Status.SENDING,
+            lease_owner=owner,
+            lease_until=until,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for row in claimed:
+        # What the UPDATE wrote, without reading it back.
+        set_committed_value(row, "status", Status.SENDING)
+        set_committed_value(row, "lease_owner", owner)
+        set_committed_value(row, "lease_until", until)
+        set_committed_value(row, "attempts", row.attempts + 1)
+    return list(groups.values())
+
+
+def _busy_elsewhere(now: dt.datetime) -> ColumnElement[bool]:
     other = aliased(OutboxMessage)
-    busy_elsewhere = exists().where(
+    return exists().where(
         other.team_id == OutboxMessage.team_id,
         other.channel_id == OutboxMessage.channel_id,
         other.status == Status.SENDING,
         other.lease_until > now,
     )
+
+
+def _claim_paced(
+    session: Session,
+    *,
+    now: dt.datetime,
+    settled: dt.datetime | None,
+    kind: str,
+    pace: Pace,
+    room: int,
+    taken: set[tuple[str, str]],
+    exclude_channels: Collection[tuple[str, str]],
+    exclude_teams: Collection[str],
+) -> dict[tuple[str, str], list[OutboxMessage]]:
+    """Up to `room` rows of a paced kind, one per channel, each workspace within its pace."""
+    due = [_due(now, settled), OutboxMessage.kind == kind, ~_busy_elsewhere(now)]
+    if exclude_teams:
+        due.append(OutboxMessage.team_id.not_in(list(exclude_teams)))
+    teams = session.scalars(select(OutboxMessage.team_id).where(*due).distinct().limit(50)).all()
+    if not teams:
+        return {}
+    lock_transaction(session, f"outbox-pace:{kind}")
+    sent = recent_sends(session, kind=kind, now=now, window=dt.timedelta(seconds=pace.window_s))
+    order = OutboxMessage.not_before.desc() if pace.newest_first else OutboxMessage.not_before
+    groups: dict[tuple[str, str], list[OutboxMessage]] = {}
+    for team in teams:
+        allowed = min(pace.per_window - sent.get(team, 0), room - len(groups))
+        if allowed <= 0:
+            continue
+        mine = 0
+        query = (
+            select(OutboxMessage)
+            .where(*due, OutboxMessage.team_id == team)
+            .order_by(order, OutboxMessage.id)
+            .limit(allowed * 2)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+        if exclude_channels:
+            query = query.where(
+                tuple_(OutboxMessage.team_id, OutboxMessage.channel_id).not_in(
+                    list(exclude_channels)
+                )
+            )
+        for row in session.scalars(query):
+            key = (row.team_id, row.channel_id)
+            if key in taken or key in groups:
+                continue  # one at a time per channel (a person's Home: never two in flight)
+            groups[key] = [row]
+            mine += 1
+            if mine >= allowed:
+                break
+    return groups
+
+
+def _claim_unpaced(
+    session: Session,
+    *,
+    now: dt.datetime,
+    settled: dt.datetime | None,
+    kinds: Collection[str],
+    caps: Mapping[str, int],
+    channels: int,
+    exclude_channels: Collection[tuple[str, str]],
+    exclude_teams: Collection[str],
+) -> dict[tuple[str, str], list[OutboxMessage]]:
+    if not kinds:
+        return {}
+    widest = max([caps.get(kind, 1) for kind in kinds] + [1])
+    # Enough candidates to fill `channels` groups when every group is full: a backlog in one
+    # channel must not hide the other channels' rows.
+    scan = channels * widest
     query = (
         select(OutboxMessage)
-        .where(_due(now, settled), OutboxMessage.kind.in_(list(kinds)), ~busy_elsewhere)
+        .where(_due(now, settled), OutboxMessage.kind.in_(list(kinds)), ~_busy_elsewhere(now))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(scan)
         .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -212,28 +376,7 @@ def claim(
             cap = caps.get(group[0].kind, 1)
             if len(group) < cap:
                 group += _siblings(session, group, now=now, settled=settled, limit=cap - len(group))
-    claimed = [row for group in groups.values() for row in group]
-    if not claimed:
-        return []
-    until = now + lease
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_([row.id for row in claimed]))
-        .values(
-            status=Status.SENDING,
-            lease_owner=owner,
-            lease_until=until,
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    for row in claimed:
-        # What the UPDATE wrote, without reading it back.
-        set_committed_value(row, "status", Status.SENDING)
-        set_committed_value(row, "lease_owner", owner)
-        set_committed_value(row, "lease_until", until)
-        set_committed_value(row, "attempts", row.attempts + 1)
-    return list(groups.values())
+    return groups
 
 
 def _siblings(
@@ -340,8 +483,10 @@ def cancel(
     subject: str,
     kinds: Collection[str] | None = None,
     now: dt.datetime | None = None,
+    channel_ids: Collection[str] | None = None,
 ) -> int:
-    """Cancel the pending rows about `subject` (of `kinds`, or all); returns how many.
+    """Cancel the pending rows about `subject` (of `kinds`, or all; to `channel_ids`, or
+    anywhere); returns how many.
 
     Only pending rows: one being sent right now is past recall, and its handler's `render`
     is where a withdrawn subject is dropped at the last moment.
@@ -358,6 +503,8 @@ def cancel(
     )
     if kinds is not None:
         query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    if channel_ids is not None:
+        query = query.where(OutboxMessage.channel_id.in_(list(channel_ids)))
     return session.execute(query).rowcount  # type: ignore[attr-defined,no-any-return]
 
 

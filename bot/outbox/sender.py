@@ -78,7 +78,7 @@ from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, utcnow
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind, subject_label
-from bot.outbox.queue import Status
+from bot.outbox.queue import Pace, Status
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,10 @@ class Outgoing:
     file: FileUpload | None = None
     # Answer the command privately through `response_url` (ephemeral) rather than post.
     reply: bool = False
+    # An App Home view to publish for the user `channel_id` (views.publish), guarded by the
+    # hash of the view Slack has (None: unguarded).
+    view: dict[str, Any] | None = None
+    view_hash: str | None = None
 
     @classmethod
     def from_row(cls, row: OutboxMessage) -> Outgoing:
@@ -137,6 +141,9 @@ class Sent:
     ts: str | None
     channel_id: str | None = None
     via_response_url: bool = False
+    # A published view's new hash; an uploaded file's ID.
+    view_hash: str | None = None
+    file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +422,7 @@ class Sender:
             **(handlers or {}),
         }
         self.settings = settings or SenderSettings()
+        self.paces: dict[str, Pace] = {}
         self.clock = clock
         self.monotonic = monotonic
         self.owner = (owner or _owner_id())[:64]
@@ -439,9 +447,12 @@ class Sender:
         # The unhandled kinds already warned about: one WARNING per kind and process.
         self._stranded_warned: set[str] = set()
 
-    def register(self, kind: OutboxKind, handler: Handler) -> None:
-        """Add a feature's handler (before `start()`)."""
+    def register(self, kind: OutboxKind, handler: Handler, *, pace: Pace | None = None) -> None:
+        """Add a feature's handler (before `start()`); `pace`: how fast its kind may go out
+        per workspace, across every process (a method Slack limits per workspace)."""
         self.handlers[kind] = handler
+        if pace is not None:
+            self.paces[kind] = pace
 
     @property
     def running(self) -> bool:
@@ -643,6 +654,7 @@ class Sender:
                 exclude_channels=self.pacer.busy(),
                 exclude_teams=self.gates.closed_teams(),
                 settled=self.settled(now),
+                paces=self.paces,
             )
             return [
                 Claim(

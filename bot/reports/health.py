@@ -20,28 +20,28 @@ is three kudos, as in the leaderboards):
   give each other most of their recognition is worth a manager's look (it may be a close
   team of two, or a game of the leaderboard). Pairs name people: managers only.
 
-Two queries, each filtered on team and time (the kudos indexes): the 12 weeks (a conditional
-sum a week, grouped by principle), and the period's kudos counted per (principle, giver,
-receiver) — one row per such triple, about 80,000 for a busy quarter of a 5,000-person
-workspace — from which everything else is summed up here. Seven aggregates in SQL each
-scanned the period again, and PostgreSQL sorts for every `count(DISTINCT …)`: on a million
-kudos that took six times as long (bench/leaderboards.py, `health quarter`).
+The counts come from the read model (bot/reports/summaries.py): kudos per principle and per
+week from its per-day rows, givers, receivers and the top 5 from its per-person rows, counted
+in the database. The pairs are the one number it can't give (it keeps no pair of people):
+the period's raw kudos per (giver, receiver), of which only each giver's more-than-half
+receiver is joined with its reverse, in SQL. Summing 80,000 (principle, giver, receiver)
+triples in Python took 3 s for a quarter at ten million kudos (bench/leaderboards.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Kudos, Principle
 from bot.mission.service import PrincipleInfo, numbered
 from bot.reports.periods import Period, PeriodKind, period_of
-from bot.reports.summaries import Range, counted, principle_counts
+from bot.reports.summaries import People, Range, counted, people_by_principle, principle_counts
 
 WEEKS = 12
 TOP_RECEIVERS = 5
@@ -129,116 +129,83 @@ def promise_health(
     """The health report of `period` (`bounds` is it in UTC), with the trend in `where`."""
     trend = trend_weeks(period, today, weeks)
     weekly = _weekly(session, team_id, trend, where)
-    counts = _Counts.of(_triples(session, team_id, bounds))
+    [kudos_of] = principle_counts(session, team_id, [bounds])
+    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
     rows = session.scalars(
         select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
     ).all()
     infos = numbered(rows)
     health: list[PrincipleHealth] = []
     quiet: list[PrincipleInfo] = []
+    nobody = People(0, 0, 0)
     for row in sorted(rows, key=lambda r: (r.retired_at is not None, r.position)):
-        mine = counts.principles.get(row.id)
+        mine = people.get(row.id, nobody)
         per_week = weekly.get(row.id, (0,) * len(trend))
         retired = row.retired_at is not None
-        kudos = mine.kudos if mine else 0
+        kudos = kudos_of.get(row.id, 0)
         if retired and not kudos and not any(per_week):
             continue
         health.append(
             PrincipleHealth(
                 infos[row.id],
                 kudos,
-                len(mine.givers) if mine else 0,
-                len(mine.received) if mine else 0,
-                _top(mine.received) if mine else 0,
+                mine.givers,
+                mine.receivers,
+                mine.top_receivers,
                 per_week,
                 retired,
             )
         )
         if not retired and not kudos:
             quiet.append(infos[row.id])
-    overall = counts.overall
     return Health(
         period=period,
         weeks=trend,
         principles=tuple(health),
         quiet=tuple(quiet),
-        pairs=tuple(counts.pairs()),
-        kudos=overall.kudos,
-        givers=len(overall.givers),
-        receivers=len(overall.received),
-        top_receivers=_top(overall.received),
+        pairs=tuple(reciprocal_pairs(session, counted(team_id, bounds))),
+        kudos=sum(kudos_of.values()),
+        givers=everyone.givers,
+        receivers=everyone.receivers,
+        top_receivers=everyone.top_receivers,
     )
 
 
-Triple = tuple[int, str, str, int]  # principle, giver, receiver, kudos
-
-
-def _triples(session: Session, team_id: str, bounds: Range) -> list[Triple]:
-    """The period's kudos counted per principle, giver and receiver (hash-aggregated)."""
+def reciprocal_pairs(
+    session: Session, conditions: Sequence[ColumnElement[bool]], limit: int = PAIRS_SHOWN
+) -> list[Pair]:
+    """Pairs who each gave the other more than half of their kudos (module docstring), among
+    the kudos that meet `conditions`, in the database: a person gives more than half of their
+    kudos to at most one other, so only those (giver, receiver) rows are joined."""
+    sent = (
+        select(Kudos.giver_id, Kudos.receiver_id, func.count().label("n"))
+        .where(*conditions)
+        .group_by(Kudos.giver_id, Kudos.receiver_id)
+        .cte("sent")
+    )
+    gave = (
+        select(sent.c.giver_id, func.sum(sent.c.n).label("gave"))
+        .group_by(sent.c.giver_id)
+        .cte("gave")
+    )
+    most = (
+        select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, gave.c.gave)
+        .join(gave, gave.c.giver_id == sent.c.giver_id)
+        .where(sent.c.n * 2 > gave.c.gave)
+        .cte("most")
+    )
+    back = most.alias("back")
     rows = session.execute(
-        select(Kudos.principle_id, Kudos.giver_id, Kudos.receiver_id, func.count())
-        .where(*counted(team_id, bounds))
-        .group_by(Kudos.principle_id, Kudos.giver_id, Kudos.receiver_id)
+        select(most.c.giver_id, most.c.receiver_id, most.c.n, back.c.n, most.c.gave, back.c.gave)
+        .join(
+            back,
+            and_(back.c.giver_id == most.c.receiver_id, back.c.receiver_id == most.c.giver_id),
+        )
+        .where(most.c.giver_id < most.c.receiver_id, most.c.n + back.c.n >= RECIPROCITY_MIN)
+        .order_by((most.c.n + back.c.n).desc(), most.c.giver_id, most.c.receiver_id)
+        .limit(limit)
     )
-    return [(int(p), g, r, int(n)) for p, g, r, n in rows]
-
-
-@dataclass
-class _Tally:
-    kudos: int = 0
-    givers: set[str] = field(default_factory=set)
-    received: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class _Counts:
-    principles: dict[int, _Tally]
-    overall: _Tally
-    sent: Counter[tuple[str, str]]
-    gave: Counter[str]
-
-    @classmethod
-    def of(cls, triples: list[Triple]) -> _Counts:
-        # The hot loop of a health report (80,000 triples for a busy quarter): locals and
-        # plain dict operations, no method call per row.
-        principles: dict[int, _Tally] = {}
-        overall = _Tally()
-        sent: Counter[tuple[str, str]] = Counter()
-        gave: Counter[str] = Counter()
-        all_givers, all_received = overall.givers, overall.received
-        for principle_id, giver, receiver, n in triples:
-            tally = principles.get(principle_id)
-            if tally is None:
-                tally = principles[principle_id] = _Tally()
-            tally.kudos += n
-            tally.givers.add(giver)
-            tally.received[receiver] += n
-            all_givers.add(giver)
-            all_received[receiver] += n
-            sent[giver, receiver] += n
-            gave[giver] += n
-        overall.kudos = sum(t.kudos for t in principles.values())
-        return cls(principles, overall, sent, gave)
-
-    def pairs(self, limit: int = PAIRS_SHOWN) -> list[Pair]:
-        """Pairs who each gave the other more than half of their kudos (module docstring)."""
-        found = []
-        for (first, second), there in self.sent.items():
-            back = self.sent.get((second, first), 0)
-            if (
-                first < second
-                and there * 2 > self.gave[first]
-                and back * 2 > self.gave[second]
-                and there + back >= RECIPROCITY_MIN
-            ):
-                found.append(Pair(first, second, there, back, self.gave[first], self.gave[second]))
-        found.sort(key=lambda p: (-p.exchanged, p.first, p.second))
-        return found[:limit]
-
-
-def _top(received: Counter[str]) -> int:
-    """Kudos that went to the five most recognised receivers."""
-    return sum(n for _receiver, n in received.most_common(TOP_RECEIVERS))
+    return [Pair(a, b, int(ab), int(ba), int(ga), int(gb)) for a, b, ab, ba, ga, gb in rows]
 
 
 def _weekly(

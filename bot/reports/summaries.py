@@ -2,11 +2,14 @@
 same transaction as every kudos and withdrawal, and the counts the reports read from it.
 
 Why buckets and not running totals: a report covers a *local* calendar period, and a local
-month in Kolkata starts at 18:30 UTC. So a period `[start, end)` is split (`cover`) into whole
-UTC buckets — years, then months, then (for per-principle totals) days — read from the
-tallies, and the partial edges at either end, read from the raw kudos through their covering
-indexes. The sum is exact for any period in any timezone; tests/test_summaries.py compares it
-with the raw-kudos query over random zones, periods, principles and withdrawals.
+month in Kolkata starts at 18:30 UTC. So a period `[start, end)` is covered (`cover`) by UTC
+buckets — years, months, days — read from the tallies, and raw ranges read from the kudos
+through their covering indexes, each with a sign: a bucket may overhang the period, its
+overhang then taken away (New York's year is the UTC year, less its first five hours, plus
+the next year's first five). Of the ways to cover a period the cheapest is taken (raw
+seconds, a bucket costing about as much as a few days of raw kudos). The signed sum is exact
+for any period in any timezone; tests/test_summaries.py compares it with the raw-kudos query
+over random zones, periods, ranges, principles and withdrawals.
 
 What is tallied, per kudos (one row per receiver):
 * received by the receiver and given by the giver, per UTC month and year, for its principle
@@ -39,13 +42,12 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from bot.db.models import Kudos, KudosTally, Person
+from bot.db.models import Kudos, KudosTally, Person, Principle
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -103,42 +105,105 @@ def _instant(bucket: dt.date) -> dt.datetime:
     return dt.datetime.combine(bucket, dt.time(0), tzinfo=dt.UTC)
 
 
-Span = tuple[Grain, dt.date | None, dt.date | None]  # buckets [first, last); None: unbounded
+# Buckets [first, last) of one grain (None: unbounded), counted with a sign: +1 added, -1
+# taken away (a bucket that overhangs the period, less its overhang read raw).
+Span = tuple[Grain, dt.date | None, dt.date | None, int]
+Raw = tuple[dt.datetime | None, dt.datetime | None, int]  # a raw range and its sign
+
+# What the cover minimises: seconds of raw kudos read, a bucket costing as much as this many
+# seconds. A person's bucket holds about one row per person who was active in it, so a bucket
+# costs about as much as the raw kudos of a few days in a workspace of any size (1M kudos over
+# 5,000 people and two years: 88 hours; 10M over 50,000 and three years: 131 hours).
+PERSON_BUCKET_S = 4 * 86_400
+# A principle's day bucket is one row per principle: about as many as the raw kudos of minutes.
+PRINCIPLE_BUCKET_S = 300
+# What an open-ended span is guessed to hold: a few years of history.
+UNBOUNDED_BUCKETS = {Grain.YEAR: 4, Grain.MONTH: 48, Grain.DAY: 1461}
 
 
 @dataclass(frozen=True, slots=True)
 class Cover:
-    """A period as whole buckets read from the tallies plus raw ranges read from the kudos."""
+    """A period as buckets read from the tallies plus raw ranges read from the kudos, each
+    added or taken away: summed with their signs they count exactly the period's kudos."""
 
     spans: tuple[Span, ...]
-    raw: tuple[Range, ...]
+    raw: tuple[Raw, ...]
+
+    def cost(self, bucket_s: float) -> float:
+        seconds = sum(
+            (end - start).total_seconds() if start and end else float("inf")
+            for start, end, _sign in self.raw
+        )
+        return seconds + bucket_s * sum(_buckets(span) for span in self.spans)
+
+    def signed(self, sign: int) -> Cover:
+        return Cover(
+            tuple((g, f, la, s * sign) for g, f, la, s in self.spans),
+            tuple((a, b, s * sign) for a, b, s in self.raw),
+        )
 
 
-def cover(bounds: Range, grains: Sequence[Grain]) -> Cover:
-    """`[start, end)` as whole buckets of the coarsest grain that fits, the remainders at
-    either end as whole buckets of the finer grains, and what is left as raw ranges."""
+def _buckets(span: Span) -> int:
+    grain, first, last, _sign = span
+    if first is None or last is None:
+        return UNBOUNDED_BUCKETS[grain]
+    if grain == Grain.DAY:
+        return (last - first).days
+    if grain == Grain.MONTH:
+        return (last.year - first.year) * 12 + last.month - first.month
+    return last.year - first.year
+
+
+def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | None]:
+    """The bucket boundaries of `grain` at or around `instant`: the one at or before it and,
+    when it falls inside a bucket, the one after it."""
+    if instant is None:
+        return [None]
+    floor = bucket_of(grain, instant)
+    if _instant(floor) == instant:
+        return [floor]
+    return [floor, _following(grain, floor)]
+
+
+def _raw(bounds: Range) -> Cover:
+    return Cover((), ((bounds[0], bounds[1], 1),))
+
+
+def cover(bounds: Range, grains: Sequence[Grain], bucket_s: float = PERSON_BUCKET_S) -> Cover:
+    """`[start, end)` as the cheapest mix (`Cover.cost`, a bucket costing `bucket_s` seconds
+    of raw kudos) of whole buckets and raw ranges: a
+    bucket may overhang the period, its overhang then taken away (a local month in New York
+    is the UTC month less the 5 hours before it, plus the 5 hours after it), and what is left
+    at either end is covered by the finer grains, then by raw ranges."""
     start, end = bounds
     if start is not None and end is not None and start >= end:
         return Cover((), ())
+    if not grains:
+        return _raw(bounds)
     grain, finer = grains[0], grains[1:]
-    first = None if start is None else bucket_of(grain, start)
-    if first is not None and start is not None and _instant(first) < start:
-        first = _following(grain, first)
-    last = None if end is None else bucket_of(grain, end)
-    if first is not None and last is not None and first >= last:
-        return cover(bounds, finer) if finer else Cover((), (bounds,))
-    spans: list[Span] = [(grain, first, last)]
-    raw: list[Range] = []
-    edges: list[Range] = []
-    if start is not None and first is not None and start < _instant(first):
-        edges.append((start, _instant(first)))
-    if end is not None and last is not None and _instant(last) < end:
-        edges.append((_instant(last), end))
-    for edge in edges:
-        inner = cover(edge, finer) if finer else Cover((), (edge,))
-        spans.extend(inner.spans)
-        raw.extend(inner.raw)
-    return Cover(tuple(spans), tuple(raw))
+    best = cover(bounds, finer, bucket_s)
+    best_cost = best.cost(bucket_s)
+    for first in _boundaries(grain, start):
+        for last in _boundaries(grain, end):
+            if first is not None and last is not None and first >= last:
+                continue
+            spans: list[Span] = [(grain, first, last, 1)]
+            raw: list[Raw] = []
+            edges: list[tuple[Range, int]] = []
+            if start is not None and first is not None and _instant(first) != start:
+                lower = min(start, _instant(first)), max(start, _instant(first))
+                edges.append((lower, -1 if _instant(first) < start else 1))
+            if end is not None and last is not None and _instant(last) != end:
+                upper = min(end, _instant(last)), max(end, _instant(last))
+                edges.append((upper, 1 if _instant(last) < end else -1))
+            for edge, sign in edges:
+                inner = cover(edge, finer, bucket_s).signed(sign)
+                spans.extend(inner.spans)
+                raw.extend(inner.raw)
+            candidate = Cover(tuple(spans), tuple(raw))
+            if (cost := candidate.cost(bucket_s)) < best_cost:
+                best, best_cost = candidate, cost
+    return best
 
 
 # -- the write side --------------------------------------------------------------------------
@@ -221,7 +286,7 @@ _UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?,
 
 
 def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
-    grain, first, last = span
+    grain, first, last, _sign = span
     conditions = [KudosTally.grain == grain.value]
     if first is not None:
         conditions.append(KudosTally.bucket >= first)
@@ -241,7 +306,9 @@ def person_counts(
     code = _ROLE_CODE[role]
     for span in plan.spans:
         parts.append(
-            select(KudosTally.user_id.label("user_id"), KudosTally.kudos.label("n")).where(
+            select(
+                KudosTally.user_id.label("user_id"), (KudosTally.kudos * span[3]).label("n")
+            ).where(
                 KudosTally.team_id == team_id,
                 KudosTally.role == code,
                 KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
@@ -249,12 +316,14 @@ def person_counts(
             )
         )
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
-    for raw in plan.raw:
-        conditions = counted(team_id, raw)
+    for first, last, sign in plan.raw:
+        conditions = counted(team_id, (first, last))
         if principle_id is not None:
             conditions.append(Kudos.principle_id == principle_id)
         parts.append(
-            select(who.label("user_id"), func.count().label("n")).where(*conditions).group_by(who)
+            select(who.label("user_id"), (func.count() * sign).label("n"))
+            .where(*conditions)
+            .group_by(who)
         )
     if not parts:  # an empty period
         parts.append(select(literal("").label("user_id"), literal(0).label("n")).where(false()))
@@ -266,6 +335,107 @@ def person_counts(
         .having(total > 0)
         .subquery()
     )
+
+
+def person_counts_by_principle(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> Subquery:
+    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
+    `principle_ids` at once, each person's kudos received (or given) per principle, none left
+    out. The principles are named (not `principle_id != 0`): the key has the principle before
+    the bucket, so only a list of them lets the index seek each principle's bucket range."""
+    parts: list[Any] = []
+    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    for span in plan.spans:
+        parts.append(
+            select(
+                KudosTally.principle_id.label("principle_id"),
+                KudosTally.user_id.label("user_id"),
+                (KudosTally.kudos * span[3]).label("n"),
+            ).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == _ROLE_CODE[role],
+                KudosTally.principle_id.in_(list(principle_ids)),
+                *_span_conditions(span),
+            )
+        )
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    for first, last, sign in plan.raw:
+        parts.append(
+            select(
+                Kudos.principle_id.label("principle_id"),
+                who.label("user_id"),
+                (func.count() * sign).label("n"),
+            )
+            .where(*counted(team_id, (first, last)))
+            .group_by(Kudos.principle_id, who)
+        )
+    if not parts:
+        parts.append(
+            select(
+                literal(0).label("principle_id"),
+                literal("").label("user_id"),
+                literal(0).label("n"),
+            ).where(false())
+        )
+    rows = union_all(*parts).subquery()
+    total = func.sum(rows.c.n)
+    return (
+        select(rows.c.principle_id, rows.c.user_id, total.label("n"))
+        .group_by(rows.c.principle_id, rows.c.user_id)
+        .having(total > 0)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """How many different people gave or received a principle's kudos (or any kudos), and
+    how many of the kudos went to the `top` most recognised receivers."""
+
+    givers: int
+    receivers: int
+    top_receivers: int
+
+
+def people_by_principle(
+    session: Session, team_id: str, bounds: Range, top: int
+) -> tuple[dict[int, People], People]:
+    """Per principle and for all principles together: distinct givers, distinct receivers and
+    the kudos of the `top` receivers (ties at the last place broken by user ID), counted in
+    the database from the summaries (bot/reports/health.py's numbers)."""
+    found: dict[int, list[int]] = {}
+    overall = [0, 0, 0]
+    principle_ids = list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
+    for role in (Role.GIVERS, Role.RECEIVERS):
+        column = 0 if role == Role.GIVERS else 1
+        for by_principle in (True, False):
+            if by_principle:
+                counts = person_counts_by_principle(team_id, role, bounds, principle_ids)
+                key: Any = counts.c.principle_id
+            else:
+                counts = person_counts(team_id, role, bounds)
+                key = literal(ALL_PRINCIPLES)
+            place = (
+                func.row_number()
+                .over(
+                    partition_by=key if by_principle else None,
+                    order_by=(counts.c.n.desc(), counts.c.user_id),
+                )
+                .label("place")
+            )
+            ranked = select(key.label("principle_id"), counts.c.n, place).subquery()
+            query = select(
+                ranked.c.principle_id,
+                func.count(),
+                func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
+            ).group_by(ranked.c.principle_id)
+            for principle_id, people, topmost in session.execute(query):
+                row = overall if not by_principle else found.setdefault(principle_id, [0, 0, 0])
+                row[column] = int(people)
+                if role == Role.RECEIVERS:
+                    row[2] = int(topmost or 0)
+    return {p: People(*row) for p, row in found.items()}, People(*overall)
 
 
 def counts_by_person(
@@ -282,7 +452,7 @@ def principle_counts(
     """For each `[start, end)`, the standing kudos per principle (principles with none left
     out): whole UTC days from the tallies in one query, the edge hours of every period from
     the raw kudos in one more."""
-    plans = [cover(bounds, (Grain.DAY,)) for bounds in periods]
+    plans = [cover(bounds, (Grain.DAY,), PRINCIPLE_BUCKET_S) for bounds in periods]
     found: list[Counter[int]] = [Counter() for _ in periods]
     spans = [span for plan in plans for span in plan.spans]
     if spans:
@@ -291,6 +461,7 @@ def principle_counts(
             Grain.DAY,
             None if None in firsts else min(f for f in firsts if f is not None),
             None if None in lasts else max(x for x in lasts if x is not None),
+            1,
         )
         rows = session.execute(
             select(KudosTally.principle_id, KudosTally.bucket, KudosTally.kudos).where(
@@ -300,32 +471,27 @@ def principle_counts(
             )
         ).all()
         for index, plan in enumerate(plans):
-            for _grain, first, last in plan.spans:
+            for _grain, first, last, sign in plan.spans:
                 for principle_id, bucket, n in rows:
                     if (first is None or bucket >= first) and (last is None or bucket < last):
-                        found[index][principle_id] += n
+                        found[index][principle_id] += n * sign
     edges = [(index, raw) for index, plan in enumerate(plans) for raw in plan.raw]
     if edges:
-        ranges = [and_(*counted_range(raw)) for _index, raw in edges]
+        # One statement, a range scan per edge: an OR of the ranges read the whole team.
         sums = session.execute(
-            select(Kudos.principle_id, *(func.sum(case((inside, 1), else_=0)) for inside in ranges))
-            .where(*counted(team_id, (None, None)), or_(*ranges))
-            .group_by(Kudos.principle_id)
+            union_all(
+                *(
+                    select(literal(number).label("edge"), Kudos.principle_id, func.count())
+                    .where(*counted(team_id, raw[:2]))
+                    .group_by(Kudos.principle_id)
+                    for number, (_index, raw) in enumerate(edges)
+                )
+            )
         ).all()
-        for row in sums:
-            for (index, _raw), n in zip(edges, row[1:], strict=True):
-                found[index][row[0]] += int(n or 0)
+        for number, principle_id, n in sums:
+            index, raw = edges[number]
+            found[index][principle_id] += int(n) * raw[2]
     return [{p: n for p, n in counts.items() if n} for counts in found]
-
-
-def counted_range(bounds: Range) -> list[ColumnElement[bool]]:
-    start, end = bounds
-    conditions: list[ColumnElement[bool]] = []
-    if start is not None:
-        conditions.append(Kudos.created_at >= start)
-    if end is not None:
-        conditions.append(Kudos.created_at < end)
-    return conditions
 
 
 # -- participation ---------------------------------------------------------------------------

@@ -4,6 +4,10 @@ The numbers are Slack's (docs.slack.dev "Rate limits"; /work/shared/SLACK-FACTS.
 chat.postMessage about one message a second per channel (short bursts allowed), users.info
 Tier 4 (100+ a minute), users.list Tier 2 (20+ a minute), views.publish Tier 4. A refused call
 is answered with HTTP 429 and a whole-seconds Retry-After, never 0.
+
+`scale` (SLACK_RATE_SCALE) runs Slack's clock faster: at 10, every limit allows ten times the
+calls a real second and a Retry-After counts tenths of a real second, so a bot paced by the same
+scale keeps Slack's real ratios in a tenth of the time (tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -59,8 +63,11 @@ class RateLimits:
         self,
         limits: Mapping[str, Limit] = SLACK_LIMITS,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        scale: float = 1.0,
     ) -> None:
         self.limits = dict(limits)
+        self.scale = scale
         self.monotonic = monotonic
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._lock = threading.Lock()
@@ -74,7 +81,8 @@ class RateLimits:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = Bucket(limit.per_minute / 60, limit.burst, self.monotonic)
+                bucket = Bucket(limit.per_minute * self.scale / 60, limit.burst, self.monotonic)
                 self._buckets[key] = bucket
             wait = bucket.take()
-        return max(1, math.ceil(wait)) if wait else None
+        # In Slack's seconds: a bot at the same scale waits Retry-After / scale real seconds.
+        return max(1, math.ceil(wait * self.scale)) if wait else None

@@ -15,6 +15,8 @@ stand-in answers `unknown_method`, as Slack does.
 
 from __future__ import annotations
 
+import base64
+import bisect
 import contextlib
 import itertools
 import json
@@ -32,6 +34,9 @@ from bot.simulator.limits import USERS_LIST_PAGE, RateLimits
 BOT_USER_ID = "UMISSIONBOT"
 BOT_ID = "BMISSIONBOT"
 TEAM_ID = "T0TIDEWATER"
+# An App Home view's limits: blocks, and bytes of JSON.
+HOME_BLOCKS = 100
+VIEW_BYTES = 250_000
 
 
 @dataclass
@@ -125,6 +130,8 @@ class SlackSimulator:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # Each user's published App Home (views.publish), as Slack keeps it.
+        self.homes: dict[str, dict[str, Any]] = {}
         # User groups (`usergroups.users.list`): group ID → member IDs.
         self.usergroups: dict[str, list[str]] = {}
         # Thread replies: a reply's ts → its thread's ts (reflected in chat.getPermalink).
@@ -339,16 +346,25 @@ class SlackSimulator:
         user = self.users.get(user_id)
         if user is None and not user_id.startswith("UNKNOWN"):
             user = default_user(user_id)
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": _asked_locale(user, params)}
 
     def _api_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The known users a page at a time, with Slack's cursor (an opaque offset here)."""
-        members = list(self.users.values())
-        start = int(params.get("cursor") or 0)
+        """The known users a page at a time, by ID, with Slack's cursor: `user:<next ID>` in
+        base64, so someone removed meanwhile shifts nobody else; a cursor that isn't one is
+        `invalid_cursor`, as Slack answers."""
+        ids = sorted(self.users)
+        start = 0
+        if params.get("cursor"):
+            after = _cursor_user(str(params["cursor"]))
+            if after is None:
+                return {"ok": False, "error": "invalid_cursor"}
+            start = bisect.bisect_left(ids, after)
         limit = min(int(params.get("limit") or USERS_LIST_PAGE), USERS_LIST_PAGE)
-        page = members[start : start + limit]
-        after = start + len(page)
-        cursor = str(after) if after < len(members) else ""
+        page = [_asked_locale(self.users[uid], params) for uid in ids[start : start + limit]]
+        following = ids[start + limit] if start + limit < len(ids) else None
+        cursor = users_cursor(following) if following else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -372,8 +388,47 @@ class SlackSimulator:
     def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V" + str(next(self._ts)), **_json(params["view"])}}
 
-    _api_views_publish = _api_views_open
     _api_views_update = _api_views_open
+
+    def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """As Slack publishes a Home: kept per user (sent back by `home_opened`), with a new
+        `hash` each time; a stale `hash` is a `hash_conflict`, a view over Slack's limits is
+        refused (100 blocks, 250 kB)."""
+        view = _json(params["view"])
+        user_id = str(params.get("user_id", ""))
+        if len(view.get("blocks") or []) > HOME_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(json.dumps(view).encode()) > VIEW_BYTES:
+            return {"ok": False, "error": "view_too_large"}
+        with self._lock:
+            current = self.homes.get(user_id)
+            if params.get("hash") and current is not None and params["hash"] != current["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            number = next(self._ts)
+            published = {
+                **view,
+                "id": current["id"] if current else f"V{number}",
+                "hash": f"{number}.{user_id}",
+                "private_metadata": view.get("private_metadata") or "",
+            }
+            self.homes[user_id] = published
+        return {"ok": True, "view": published}
+
+    def home_opened(self, user_id: str, *, tab: str = "home") -> dict[str, Any]:
+        """The `app_home_opened` event Slack sends when `user_id` opens the tab: with the Home
+        last published for them, once there is one."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        with self._lock:
+            home = self.homes.get(user_id)
+        if home is not None:
+            event["view"] = dict(home)
+        return event
 
     def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         file_id = f"F{next(self._ts)}"
@@ -465,6 +520,19 @@ class SlackSimulator:
         return Handler
 
 
+def users_cursor(user_id: str) -> str:
+    """The cursor of the `users.list` page that starts at `user_id`, spelt as Slack spells it."""
+    return base64.b64encode(f"user:{user_id}".encode()).decode()
+
+
+def _cursor_user(cursor: str) -> str | None:
+    try:
+        decoded = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded.removeprefix("user:") if decoded.startswith("user:") else None
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -478,3 +546,10 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
+
+
+def _asked_locale(user: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Slack describes a user's `locale` only to a caller that sets `include_locale=true`."""
+    if str(params.get("include_locale", "")).lower() in {"true", "1"}:
+        return user
+    return {name: value for name, value in user.items() if name != "locale"}

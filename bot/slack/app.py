@@ -18,6 +18,7 @@ from bot.slack import dedup, installation, text_guard
 from bot.slack.deadline import RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation, team_of
+from bot.slack.languages import WorkspaceLanguages
 from bot.slack.listeners import register_listeners
 from bot.slack.services import SERVICES, Services
 from bot.slack.users import UserDirectory
@@ -53,6 +54,7 @@ def create_app(
         users=users or UserDirectory(database, clock=clock),
         scheduler=scheduler,
         sender=sender,
+        languages=WorkspaceLanguages(settings.missionbot_language),
     )
     secret = settings.slack_signing_secret
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

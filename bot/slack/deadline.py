@@ -75,10 +75,12 @@ FORM_TOO_LATE = (
 class SlackTooSlow(UserError):
     """Slack didn't answer a call made before the ack in time (slow, 429, 5xx, unreachable)."""
 
-    def __init__(self, method: str, reason: str) -> None:
+    def __init__(self, method: str, reason: str, retry_after: float | None = None) -> None:
         super().__init__(FORM_TOO_LATE if method == "views.open" else SLACK_SLOW)
         self.method = method
         self.reason = reason
+        # A 429's Retry-After (Slack's seconds), so the caller may stop asking until then.
+        self.retry_after = retry_after
 
 
 class SlackDeadline:
@@ -150,16 +152,25 @@ class DeadlineClient(WebClient):
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429 or status >= 500:
-                raise self._too_slow(api_method, f"HTTP {status}") from None
+                retry_after = _retry_after(error.response.headers) if status == 429 else None
+                raise self._too_slow(api_method, f"HTTP {status}", retry_after) from None
             raise
         except (OSError, SlackClientError) as error:
             raise self._too_slow(api_method, type(error).__name__) from None
         assert isinstance(response, SlackResponse)
         return response
 
-    def _too_slow(self, method: str, reason: str) -> SlackTooSlow:
+    def _too_slow(self, method: str, reason: str, retry_after: float | None = None) -> SlackTooSlow:
         log.warning("slack too slow before the ack: %s %s", method, reason)
-        return SlackTooSlow(method, reason)
+        return SlackTooSlow(method, reason, retry_after)
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+        return float(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 class _OneQuickRetry(ConnectionErrorRetryHandler):

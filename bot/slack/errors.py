@@ -35,19 +35,21 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.blocks.common import Message, escape
 from bot.blocks.mission import notice, notice_modal
 from bot.errors import UserError
+from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.slack.confirm import confirm
+from bot.slack.installation import team_of
 
 log = logging.getLogger(__name__)
 
-DATABASE_UNAVAILABLE = (
+DATABASE_UNAVAILABLE = N_(
     ":hourglass: I can't reach my database right now, so nothing was changed. "
     "Please try again in a moment."
 )
-SLACK_TROUBLE = (
+SLACK_TROUBLE = N_(
     ":hourglass: Slack didn't answer in time, so I couldn't finish this. "
     "Please try again in a moment."
 )
-UNEXPECTED = (
+UNEXPECTED = N_(
     ":warning: Something went wrong on my side and nothing was changed. "
     "It has been logged; please try again, and if it keeps happening tell your Slack admin "
     "and quote error id `{error_id}`."
@@ -56,9 +58,10 @@ BUTTON_NO_LONGER_USED = "This button is no longer used — try `/mission help` o
 UNKNOWN_COMMAND = "I don't know `{command}` — try `/mission help` or `/kudos help`."
 
 
-def message_for(error: Exception) -> Message:
+def message_for(error: Exception, t: Speech = ENGLISH) -> Message:
+    _ = t.gettext
     if isinstance(error, UserError):
-        return notice(error.message)
+        return notice(error.said(t))
     if isinstance(error, (OperationalError, PoolTimeoutError)) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     ):
@@ -66,12 +69,28 @@ def message_for(error: Exception) -> Message:
             "database unavailable: %s",
             type(error.orig if isinstance(error, DBAPIError) else error).__name__,
         )
-        return notice(DATABASE_UNAVAILABLE)
+        return notice(_(DATABASE_UNAVAILABLE))
     if _slack_unavailable(error):
         log.warning("slack unavailable: %s", _describe(error))
-        return notice(SLACK_TROUBLE)
+        return notice(_(SLACK_TROUBLE))
     error_id = log_unexpected(error)
-    return notice(UNEXPECTED.format(error_id=error_id))
+    return notice(_(UNEXPECTED).format(error_id=error_id))
+
+
+def reader_of(body: dict[str, Any], context: BoltContext) -> Speech:
+    """The language of whoever is told about an error; English when that can't be known
+    (the database may be the very thing that failed, so nothing here may raise)."""
+    services = context.get("services")
+    user_id = context.user_id
+    team_id = context.team_id or context.enterprise_id
+    if services is None or not user_id or not team_id:
+        return ENGLISH
+    try:
+        person = services.users.cached(team_of(context), [user_id]).get(user_id)
+        return services.reader_speech(team_of(context), person.locale if person else None)
+    except Exception:  # a failing lookup must not hide the error being reported
+        log.debug("no language for the error reply", exc_info=True)
+        return ENGLISH
 
 
 def log_unexpected(error: BaseException) -> str:
@@ -161,7 +180,7 @@ def handle_error(
         # Bolt passes no response once the request was acknowledged.
         report_after_ack(error, body, context)
         return None
-    message = message_for(error)
+    message = message_for(error, reader_of(body, context))
     payload: dict[str, Any] = {
         "response_type": "ephemeral",
         "text": message.text,
@@ -185,7 +204,7 @@ def handle_error(
 
 def report_after_ack(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
     """Tell the person what went wrong after their request was acknowledged; never raises."""
-    message = message_for(error)
+    message = message_for(error, reader_of(body, context))
     user_id = context.user_id
     if body.get("type") == "event_callback" or not user_id:
         return

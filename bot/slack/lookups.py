@@ -11,6 +11,11 @@ refused, so that the answer is still kept).
 
 `SlackDirectory` is what the give flow (bot/kudos/flow.py) asks: these look-ups and the
 user-group expansion, for one request's client.
+
+When Slack can't answer about someone in time (slow, 429, 5xx), the kudos is not refused: the
+person is taken as one (`provisional`, in the workspace's usual timezone) and named in
+`Lookup.unconfirmed`, which the flow turns into checks after the answer (bot/kudos/checks.py).
+After a 429 nobody is asked until its Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -31,11 +36,14 @@ from bot.db.engine import Database
 from bot.errors import KudosRefused
 from bot.people import Person, remember_people
 from bot.slack.channels import ask_audience, unanswered
+from bot.slack.deadline import SlackTooSlow
 from bot.slack.services import Services
 from bot.slack.usergroups import GroupDirectory, expand_groups
-from bot.slack.users import UserDirectory
+from bot.slack.users import UserDirectory, retry_after_seconds
 
 log = logging.getLogger(__name__)
+
+SLACKBOT = "USLACKBOT"
 
 
 @dataclass
@@ -48,6 +56,8 @@ class Lookup:
     audience: Audience
     learnt_people: list[Person] = field(default_factory=list)
     learnt_audience: bool = False
+    # Those Slack couldn't answer about in time: taken as people for now, checked later.
+    unconfirmed: set[str] = field(default_factory=set)
 
     def remember(self, session: Session, now: dt.datetime) -> None:
         """Write what Slack said, in the caller's transaction (the kudos's own)."""
@@ -151,13 +161,25 @@ class SlackDirectory:
         found = Lookup(
             team_id=team_id, channel_id=channel_id, people=people, audience=Audience.UNKNOWN
         )
+        # Once Slack has failed to answer in time (or said 429 lately), nobody else is asked:
+        # the rest are taken as people too, and the kudos still answers within the deadline.
+        slack_quiet = False
         for user_id in wanted:
-            if user_id not in people:
+            if user_id in people:
+                continue
+            person = None
+            if not slack_quiet and self.users.may_ask(team_id):
                 person = _ask(
                     self.users, self.client, team_id, user_id, recipient=user_id != giver_id
                 )
-                people[user_id] = person
+            if person is None:
+                slack_quiet = True
+                person = provisional(user_id, self.users.usual_timezone(team_id))
+                if not person.is_bot:
+                    found.unconfirmed.add(user_id)
+            else:
                 found.learnt_people.append(person)
+            people[user_id] = person
         if audience is not None:
             found.audience = audience
         elif channel_id:
@@ -168,17 +190,44 @@ class SlackDirectory:
         if bot is not None:
             # The bot never receives kudos, however Slack describes its user.
             people[bot.id] = replace(bot, is_bot=True)
+            found.unconfirmed.discard(bot.id)
         return found
+
+
+def provisional(user_id: str, timezone: str | None) -> Person:
+    """Someone Slack couldn't describe in time, as the kudos takes them until it can: a
+    person, in the workspace's usual timezone (Slackbot is known to be a bot)."""
+    return Person(
+        id=user_id,
+        name=user_id,
+        timezone=timezone,
+        is_bot=user_id == SLACKBOT,
+        deleted=False,
+        is_admin=False,
+        is_owner=False,
+    )
 
 
 def _ask(
     users: UserDirectory, client: WebClient, team_id: str, user_id: str, *, recipient: bool
-) -> Person:
-    if not recipient:
-        return users.ask_slack(client, team_id, user_id)
+) -> Person | None:
+    """Slack's answer about someone; None when Slack couldn't give one in time (slow, 429,
+    5xx, unreachable), which is the bot's budget, not the person's doing."""
     try:
         return users.ask_slack(client, team_id, user_id)
+    except SlackTooSlow as slow:
+        if slow.retry_after is not None:
+            users.hold_asking(team_id, slow.retry_after)
+        return None
     except SlackApiError as error:
+        status = error.response.status_code
+        if status == 429:
+            users.hold_asking(team_id, retry_after_seconds(error.response.headers))
+            return None
+        if status >= 500:
+            return None
+        if not recipient:
+            raise
         reason = error.response.get("error")
         if reason in {"user_not_found", "users_not_found"}:
             raise KudosRefused(
@@ -190,9 +239,5 @@ def _ask(
             "Nothing was recorded; please try again in a moment.",
             field=KudosBlock.RECIPIENTS,
         ) from None
-    except (SlackClientError, OSError) as error:
-        raise KudosRefused(
-            f"I couldn't check those people with Slack just now ({type(error).__name__}). "
-            "Nothing was recorded; please try again in a moment.",
-            field=KudosBlock.RECIPIENTS,
-        ) from None
+    except (SlackClientError, OSError):
+        return None

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock
+from bot.i18n.speech import Speech
 from bot.mission.service import MissionKeeper
+from bot.slack.languages import WorkspaceLanguages
 from bot.slack.usergroups import GroupDirectory
 from bot.slack.users import UserDirectory
 
@@ -37,6 +39,16 @@ class Services:
     sender: Sender | None = None
     # Who is in a user group (`<!subteam^S…>` in a kudos), cached.
     groups: GroupDirectory = field(default_factory=GroupDirectory)
+    # Each workspace's language (what its channels read), cached.
+    languages: WorkspaceLanguages = field(default_factory=WorkspaceLanguages)
+
+    def channel_speech(self, team_id: str) -> Speech:
+        """What a channel of `team_id` reads in: the workspace language, whoever caused it."""
+        return self.languages.channel_speech(self.db, team_id)
+
+    def reader_speech(self, team_id: str, locale: str | None) -> Speech:
+        """What a person whose Slack locale is `locale` reads in."""
+        return self.languages.reader_speech(self.db, team_id, locale)
 
     def queued(self, channels: Sequence[tuple[str, str]] = ()) -> None:
         """Wake the sender: something was just committed to the outbox (for `channels`,

@@ -216,15 +216,22 @@ class HomeOpened:
     user_id: str
     tab: str
     client: WebClient
+    # The Home Slack showed (sent back once one was published): its metadata and hash.
+    private_metadata: str | None = None
+    view_hash: str | None = None
 
     @classmethod
     def of(cls, request: BoltRequest) -> HomeOpened:
         event = request.body["event"]
+        view = event.get("view")
+        shown = view if isinstance(view, dict) and view.get("type") == "home" else {}
         return cls(
             team_id=team_of(request.context),
             user_id=event["user"],
             tab=event.get("tab", "home"),
             client=request.context.client,
+            private_metadata=shown.get("private_metadata") or None,
+            view_hash=shown.get("hash") or None,
         )
 
 

@@ -1,6 +1,7 @@
 """The outbox's Slack transport: one `Outgoing` message into chat.postMessage, chat.update, a
-file upload or a response_url answer, and Slack's answer into `Sent`, `RateLimited`,
-`Retryable` or `Refused` (bot/outbox/sender.py decides what happens next).
+file upload, an App Home (views.publish) or a response_url answer, and Slack's answer into
+`Sent`, `RateLimited`, `Retryable` or `Refused` (bot/outbox/sender.py decides what happens
+next).
 
 Its Web client retries nothing: the sender retries, pacing and backing off in its own threads,
 and a 429 closes the workspace's rate-limit gate for every worker, where slack-sdk's handlers
@@ -62,6 +63,8 @@ class SlackTransport:
         if outgoing.reply:
             return self._reply(outgoing)
         try:
+            if outgoing.view is not None:
+                return self._publish(outgoing)
             if outgoing.file is not None:
                 return self._upload(outgoing)
             if outgoing.update_ts:
@@ -87,6 +90,15 @@ class SlackTransport:
             return Retryable(f"network error: {type(exc).__name__}")
         return Sent(ts=_str(response.get("ts")), channel_id=_str(response.get("channel")))
 
+    def _publish(self, outgoing: Outgoing) -> SendResult:
+        """An App Home view for the user `channel_id`; its new hash comes back."""
+        assert outgoing.view is not None
+        response = self.client.views_publish(
+            user_id=outgoing.channel_id, view=outgoing.view, hash=outgoing.view_hash
+        )
+        view = response.get("view") or {}
+        return Sent(ts=None, channel_id=outgoing.channel_id, view_hash=_str(view.get("hash")))
+
     def _upload(self, outgoing: Outgoing) -> SendResult:
         """The file into the conversation (a user ID: their DM, opened first)."""
         assert outgoing.file is not None
@@ -94,7 +106,7 @@ class SlackTransport:
         if channel_id.startswith(("U", "W")):
             opened = self.client.conversations_open(users=channel_id)
             channel_id = str(opened["channel"]["id"])
-        self.client.files_upload_v2(
+        response = self.client.files_upload_v2(
             channel=channel_id,
             content=outgoing.file.content,
             thread_ts=outgoing.thread_ts,
@@ -102,7 +114,8 @@ class SlackTransport:
             title=outgoing.file.title,
             initial_comment=outgoing.text,
         )
-        return Sent(ts=None, channel_id=channel_id)
+        files = response.get("files") or [{}]
+        return Sent(ts=None, channel_id=channel_id, file_id=_str(files[0].get("id")))
 
     def _reply(self, outgoing: Outgoing) -> SendResult:
         """A private answer to the command, through its response_url."""

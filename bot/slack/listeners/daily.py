@@ -24,6 +24,7 @@ from bot.daily.schedule import DEFAULT_TIMEZONE, parse_schedule_request
 from bot.daily.subscriptions import get_schedule, subscribe, unsubscribe
 from bot.db.engine import Database
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.commands import MISSION, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
@@ -36,7 +37,7 @@ INVITE_FIRST = (
 )
 RETRY_SUBSCRIBE = "`/mission subscribe` again"
 RETRY_SHARE = "press *Share in channel* again"
-ADMINS_ONLY = (
+ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can change the principle-of-the-day "
     "schedule here. `/mission schedule` shows what it is."
 )
@@ -48,7 +49,7 @@ def register(app: App) -> None:
 
 
 @MISSION.subcommand(
-    "today", help="`/mission today` shows today's principle, with a button to share it here"
+    "today", help=N_("`/mission today` shows today's principle, with a button to share it here")
 )
 def show_today(ack: Ack, request: CommandRequest, services: Services) -> None:
     user = services.users.get(request.quick_client, request.team_id, request.user_id)
@@ -62,9 +63,11 @@ def show_today(ack: Ack, request: CommandRequest, services: Services) -> None:
 
 @MISSION.subcommand(
     "subscribe",
-    help="`/mission subscribe [08:30|8:30am] [weekdays|daily|mon,wed,…] [Area/City] [digest]` "
-    "posts the principle of the day in this channel (default 09:00 on weekdays, in your "
-    "timezone); `digest` adds a Monday digest of last week's kudos",
+    help=N_(
+        "`/mission subscribe [08:30|8:30am] [weekdays|daily|mon,wed,…] [Area/City] [digest]` "
+        "posts the principle of the day in this channel (default 09:00 on weekdays, in your "
+        "timezone); `digest` adds a Monday digest of last week's kudos"
+    ),
     who=Who.SCHEDULE_MANAGERS,
     refusal=ADMINS_ONLY,
 )
@@ -92,7 +95,7 @@ def subscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> 
 
 
 @MISSION.subcommand(
-    "schedule", help="`/mission schedule` shows this channel's schedule and the next post"
+    "schedule", help=N_("`/mission schedule` shows this channel's schedule and the next post")
 )
 def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None:
     channel_id = str(request.channel_id)
@@ -105,7 +108,7 @@ def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None
 
 @MISSION.subcommand(
     "unsubscribe",
-    help="`/mission unsubscribe` stops the posts in this channel",
+    help=N_("`/mission unsubscribe` stops the posts in this channel"),
     who=Who.SCHEDULE_MANAGERS,
     refusal=ADMINS_ONLY,
 )

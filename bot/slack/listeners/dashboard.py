@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_bolt import Ack
 
 from bot.blocks.dashboard import signin_link_message
+from bot.i18n.speech import N_
 from bot.slack.commands import KUDOS, CommandRequest
 from bot.slack.services import Services
 from bot.web.signin import LINK_LIFETIME, issue_link
@@ -13,7 +14,7 @@ from bot.web.signin import LINK_LIFETIME, issue_link
 
 @KUDOS.subcommand(
     "dashboard",
-    help="`/kudos dashboard` gives you a sign-in link to the kudos dashboard on the web",
+    help=N_("`/kudos dashboard` gives you a sign-in link to the kudos dashboard on the web"),
 )
 def dashboard_link(ack: Ack, request: CommandRequest, services: Services) -> None:
     request.caller()  # known to the people directory, which the dashboard reads roles from

@@ -26,6 +26,7 @@ from bot.db.dialect import dialect_insert
 from bot.db.engine import Database
 from bot.db.models import HealthChart
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.kudos.service import zone
 from bot.reports.chart import chart_data, chart_png
 from bot.reports.health import Health, promise_health
@@ -45,7 +46,7 @@ UPLOADING = ""
 CLAIM_STALE = dt.timedelta(minutes=5)
 
 HEALTH_USAGE = "`/kudos health [period]`, for example `/kudos health quarter`."
-HEALTH_ADMINS_ONLY = (
+HEALTH_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can see promise health. "
     "`/kudos principles` shows kudos per principle to everyone."
 )
@@ -65,8 +66,10 @@ def health_for(db: Database, scope: ReportScope, now: dt.datetime) -> Health:
 
 @KUDOS.subcommand(
     "health",
-    help="`/kudos health [period]` shows promise health: kudos per principle, the 12-week "
-    "trend, quiet principles and reciprocal pairs, and DMs you the chart (default: this month)",
+    help=N_(
+        "`/kudos health [period]` shows promise health: kudos per principle, the 12-week "
+        "trend, quiet principles and reciprocal pairs, and DMs you the chart (default: this month)"
+    ),
     who=Who.MANAGERS,
     refusal=HEALTH_ADMINS_ONLY,
 )

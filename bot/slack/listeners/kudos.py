@@ -33,6 +33,7 @@ from bot.blocks.kudos import (
     undo_confirmation,
 )
 from bot.errors import KudosRefused
+from bot.i18n.speech import N_
 from bot.kudos.flow import Announce, KudosRequest, give_and_queue
 from bot.kudos.grammar import is_blank, parse_kudos
 from bot.kudos.service import GivenKudos, Source, summary, undo
@@ -181,7 +182,7 @@ def announcement(
     return announce
 
 
-@KUDOS.subcommand("undo", help="`/kudos undo` withdraws your last kudos (within 10 minutes)")
+@KUDOS.subcommand("undo", help=N_("`/kudos undo` withdraws your last kudos (within 10 minutes)"))
 def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
     giver = request.caller()
     now = services.clock()
@@ -208,7 +209,9 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
-@KUDOS.subcommand("me", help="`/kudos me` shows the kudos you received and gave")
+@KUDOS.subcommand(
+    "me", help=N_("`/kudos me` shows the kudos you received and gave"), words={"de": ("ich",)}
+)
 def show_mine(ack: Ack, request: CommandRequest, services: Services) -> None:
     user = request.caller()
     with services.db.reading() as session:
@@ -224,9 +227,14 @@ def show_mine(ack: Ack, request: CommandRequest, services: Services) -> None:
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
-@KUDOS.subcommand("help", aliases=("?",), help="`/kudos help` shows this help")
-def show_help(ack: Ack, _request: CommandRequest, services: Services) -> None:
-    reply = KUDOS.help(services)
+@KUDOS.subcommand(
+    "help",
+    aliases=("?",),
+    help=N_("`/kudos help` shows this help"),
+    words={"de": ("hilfe",), "fr": ("aide",), "es": ("ayuda",), "pt_BR": ("ajuda",)},
+)
+def show_help(ack: Ack, request: CommandRequest, services: Services) -> None:
+    reply = KUDOS.help(services, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 

@@ -28,6 +28,7 @@ from bot.blocks.reports import (
 )
 from bot.blocks.weighted import weighted_message
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
 from bot.reports.leaderboard import (
@@ -38,7 +39,7 @@ from bot.reports.leaderboard import (
     parse_report_args,
     principle_report,
 )
-from bot.reports.periods import PERIOD_HELP, PeriodKind
+from bot.reports.periods import PeriodKind
 from bot.reports.scope import ReportScope, report_scope
 from bot.reports.weighted import weighted_leaderboard
 from bot.slack.admins import is_admin, require_admin
@@ -51,11 +52,11 @@ from bot.slack.users import UserDirectory
 
 log = logging.getLogger(__name__)
 
-SHARE_ADMINS_ONLY = (
+SHARE_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can share a leaderboard in the channel. "
     "Without `share` it is shown to you alone."
 )
-EXPORT_ADMINS_ONLY = (
+EXPORT_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can export kudos. "
     "`/kudos leaderboard` and `/kudos principles` are open to everyone."
 )
@@ -95,10 +96,20 @@ def _require_admin(request: CommandRequest, refusal: str) -> None:
 @KUDOS.subcommand(
     "leaderboard",
     aliases=("top",),
-    help="`/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) "
-    f"most; periods: {PERIOD_HELP} (default this month, in your timezone); "
-    "add `weighted` to rank by recognition from different people; "
-    "admins add `share` to post it here",
+    help=N_(
+        "`/kudos leaderboard [period] [#principle] [givers]` shows who received (or gave) "
+        "most; periods: `week`, `month`, `quarter`, `year`, `all`, a month like `2026-03` or a "
+        "quarter like `2026-Q1` (default this month, in your timezone); "
+        "add `weighted` to rank by recognition from different people; "
+        "admins add `share` to post it here"
+    ),
+    words={
+        "de": ("rangliste",),
+        "fr": ("classement",),
+        "es": ("clasificacion", "clasificación"),
+        "pt_BR": ("ranking",),
+        "ja": ("ランキング",),
+    },
 )
 def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args)
@@ -174,7 +185,7 @@ def _show_weighted(
 
 @KUDOS.subcommand(
     "principles",
-    help="`/kudos principles [period]` shows kudos per principle and the quiet ones",
+    help=N_("`/kudos principles [period]` shows kudos per principle and the quiet ones"),
 )
 def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
@@ -196,7 +207,7 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
 
 @KUDOS.subcommand(
     "export",
-    help="`/kudos export [period]` DMs you a CSV of the period's kudos",
+    help=N_("`/kudos export [period]` DMs you a CSV of the period's kudos"),
     who=Who.MANAGERS,
     refusal=EXPORT_ADMINS_ONLY,
 )

@@ -10,6 +10,7 @@ handlers on the sender. `FEATURES` collects them; `create_sender` wires the engi
 - `reactions`: a recognised message's thread reply and its author's DM.
 - `daily`: morning posts, weekly digests and their charts.
 - `reports`: shared leaderboards, export DMs and the note after them.
+- `home`: App Home publishes (paced per workspace) and the managers' charts before them.
 
 A body stored whole at enqueue time with nothing to follow up (`OutboxKind.MESSAGE`: notes,
 onboarding DMs) needs no feature: the sender sends it as stored.
@@ -24,18 +25,22 @@ from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.outbox.sender import Sender, SenderSettings
-from bot.slack.outbound import daily, kudos, reactions, reports
+from bot.slack.outbound import daily, home, kudos, reactions, reports
 from bot.slack.transport import SlackTransport, create_transport_client
 
-FEATURES = (kudos, reactions, daily, reports)
+FEATURES = (kudos, reactions, daily, reports, home)
 # The outbox lease: this many times SLACK_API_TIMEOUT (15 s at least).
 LEASE_PER_CALL_TIMEOUT = 3
 
 
-def register_handlers(sender: Sender) -> None:
-    """Every feature's kinds of message, on the outbox's sender."""
+def register_handlers(sender: Sender, settings: Settings | None = None) -> None:
+    """Every feature's kinds of message, on the outbox's sender (the App Home's drawn with
+    `settings`: the daily allowance and the dashboard's address)."""
     for feature in FEATURES:
-        feature.register(sender)
+        if feature is home:
+            home.register(sender, settings)
+        else:
+            feature.register(sender)
 
 
 def create_sender(
@@ -59,5 +64,5 @@ def create_sender(
         clock=clock,
         settled=settled,
     )
-    register_handlers(sender)
+    register_handlers(sender, settings)
     return sender

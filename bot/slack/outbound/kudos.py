@@ -27,16 +27,19 @@ from bot.blocks.kudos import (
     ANNOUNCED_TOGETHER,
     announcement_not_made,
     kudos_announcement,
+    kudos_corrected,
     kudos_dm,
 )
 from bot.db.models import OutboxMessage
+from bot.kudos.checks import Correction
 from bot.kudos.groups import groups_in_message, kudos_groups
-from bot.kudos.service import GivenKudos, WithdrawnKudos, record_public_message
+from bot.kudos.service import GivenKudos, Source, WithdrawnKudos, record_public_message
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import NewMessage
 from bot.outbox.sender import Outgoing, QuietHandler, Sender, Sent, StoredBodyHandler
 from bot.slack.api_errors import NOT_A_MEMBER
+from bot.slack.outbound.reactions import queue_thread_update
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,60 @@ def queue_withdrawal(
         session, team_id=team_id, channel_id=channel, ts=ts, subject=withdrawn.group_id, now=now
     )
     return None
+
+
+def queue_correction(
+    session: Session, *, team_id: str, correction: Correction, now: dt.datetime
+) -> None:
+    """A kudos withdrawn for someone found to be a bot or gone (bot/kudos/checks.py): their DM
+    unsent, the announcement redrawn without them (or edited as withdrawn), a reaction's thread
+    reply redrawn, and the giver told why by DM."""
+    withdrawn = correction.withdrawn
+    failure: str | None = None
+    if withdrawn.withdrawn:
+        failure = queue_withdrawal(session, team_id=team_id, withdrawn=withdrawn, now=now)
+    else:
+        queue.cancel(
+            session,
+            team_id=team_id,
+            subject=withdrawn.group_id,
+            kinds=[OutboxKind.KUDOS_DM],
+            channel_ids=withdrawn.receiver_ids,
+            now=now,
+        )
+        channel, ts = withdrawn.public_channel_id, withdrawn.public_message_ts
+        if channel is not None and ts is None:
+            failure = NOT_EDITABLE.format(channel=channel)
+        elif channel is not None and ts is not None:
+            _queue_edit(
+                session,
+                team_id=team_id,
+                channel_id=channel,
+                ts=ts,
+                subject=withdrawn.group_id,
+                now=now,
+            )
+        # Not announced yet: the announcement is drawn when sent, without them.
+    if withdrawn.source == Source.REACTION and withdrawn.channel_id and withdrawn.message_ts:
+        queue_thread_update(
+            session,
+            team_id=team_id,
+            channel_id=withdrawn.channel_id,
+            ts=withdrawn.message_ts,
+            now=now,
+        )
+    if correction.tell_giver:
+        note = kudos_corrected(correction, failure)
+        queue.enqueue(
+            session,
+            team_id=team_id,
+            kind=OutboxKind.MESSAGE,
+            channel_id=withdrawn.giver_id,
+            text=note.text,
+            blocks=note.blocks,
+            subject=f"kudos-check:{withdrawn.group_id}",
+            now=now,
+        )
 
 
 def _queue_edit(

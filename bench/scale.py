@@ -1,0 +1,396 @@
+"""Enterprise scale (issue 23): a 50,000-person directory filling at Slack's pace, and a storm of
+kudos from people it doesn't hold yet, against a Slack that enforces its limits.
+
+    .venv/bin/python bench/scale.py [--people 50000] [--fill-scale 1] [--backends sqlite,postgresql]
+        [--only fill,storm] [--kudos 240] [--seconds 60]
+    .venv/bin/python bench/scale.py --slack ...   # (internal) the simulator's process
+
+The simulator (bot/simulator, a process of its own) answers every call after 80 ms and enforces
+Slack's limits (bot/simulator/limits.py): `users.list` 20 a minute and 200 a page, `users.info`
+100 a minute, `views.publish` 100 a minute, `chat.postMessage` one a second per channel; past
+them it answers HTTP 429 with Retry-After. The bot is `missionbot serve` (waitress, 8 threads).
+
+1. **Fill**: `serve` starts on an empty database with `--people` in Slack; measured until the
+   directory's fill is finished (`directory_fills.finished_at`): the time against the floor
+   (pages ÷ 20 a minute), users.list calls and 429s, and `serve`'s peak resident memory
+   (VmHWM). With `--fill-scale N` (SLACK_RATE_SCALE for both the bot and the simulator) Slack's
+   clock runs N times as fast, and the time is shown scaled back (times N) beside the measured one.
+2. **Storm**: `serve` starts on an empty database at real limits (scale 1), the fill starting
+   with it; at once `--kudos` kudos in `--seconds`, each from a giver of its own to a receiver of
+   its own, all of them people the fill reaches last (their IDs sort after everyone else's),
+   into one channel. Measured: kudos recorded, refused, ack p50/p99, every announcement out
+   once, first kudos to last announcement, 429s by method, person checks still waiting.
+
+Not a test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select  # noqa: E402
+
+from bench.databases import fresh_database  # noqa: E402
+from bench.fake_slack_server import serve_until_terminated  # noqa: E402
+from bench.run import command_body, percentile  # noqa: E402
+from bot.db.models import DirectoryFill, Kudos, PersonCheck  # noqa: E402
+from bot.simulator import Call, Failure, RateLimits, SlackSimulator, default_user  # noqa: E402
+from bot.simulator.process import ServeProcess  # noqa: E402
+from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
+
+CHANNEL = "CGENERAL01"
+LATENCY_S = 0.08
+PAGE = 200
+USERS_LIST_PER_MIN = 20
+MARKER = re.compile(r"scale-kudos-(\d{4})")
+SLOW_WORDS = ("answering slowly", "try again")
+SERVER_THREADS = 8
+
+
+def giver_id(n: int) -> str:
+    # "UZ…" sorts after everyone else's ID: the fill reaches them last.
+    return f"UZGIVE{n:04d}"
+
+
+def receiver_id(n: int) -> str:
+    return f"UZRECV{n:04d}"
+
+
+class ScaleSlack(SlackSimulator):
+    """The simulator with 80 ms latency, Slack's limits at `scale`, `people` people, and a
+    record of counts (not calls: 250 pages of 200 people would fill memory). GET /stats."""
+
+    def __init__(self, people: int, storm: int, scale: float) -> None:
+        super().__init__(
+            latency=(LATENCY_S, LATENCY_S),
+            rate_limits=RateLimits(scale=scale),
+            record_calls=False,
+        )
+        self._server.socket.listen(512)
+        self._stats = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.limited: Counter[str] = Counter()
+        self.announced: Counter[str] = Counter()
+        self.announced_at: list[float] = []
+        for n in range(people - 2 * storm):
+            user_id = f"UP{n:07d}"
+            self.users[user_id] = {**default_user(user_id), "tz": "Europe/Berlin"}
+        for n in range(storm):
+            for user_id in (giver_id(n), receiver_id(n)):
+                self.users[user_id] = {**default_user(user_id), "tz": "Europe/Berlin"}
+
+    def _record(self, call: Call) -> Failure | None:
+        failure = super()._record(call)
+        with self._stats:
+            self.counts[call.method] += 1
+            if failure is not None and failure.status == 429:
+                self.limited[call.method] += 1
+            elif failure is None:
+                self._count_announcements(call)
+        return failure
+
+    def _count_announcements(self, call: Call) -> None:
+        in_channel = (
+            call.method == "chat.postMessage" and call.params.get("channel") == CHANNEL
+        ) or (call.method == "response_url" and call.params.get("response_type") == "in_channel")
+        if not in_channel:
+            return
+        found = set(
+            MARKER.findall(json.dumps(call.params.get("blocks") or call.params.get("text")))
+        )
+        self.announced.update(found)
+        if found:
+            self.announced_at.append(time.time())
+
+    def stats(self) -> dict[str, Any]:
+        with self._stats:
+            return {
+                "counts": dict(self.counts),
+                "limited": dict(self.limited),
+                "announced": dict(self.announced),
+                "last_announced_at": max(self.announced_at, default=None),
+            }
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+        base: Any = super()._handler_class()
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def do_GET(self) -> None:  # noqa: N802
+                self._send(200, json.dumps(fake.stats()).encode(), "application/json")
+
+        return Handler
+
+
+class ScaleSlackProcess:
+    """`bench/scale.py --slack` in a child process."""
+
+    def __init__(self, people: int, storm: int, scale: float) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--slack",
+                f"--people={people}",
+                f"--kudos={storm}",
+                f"--fill-scale={scale}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        self.api_url = f"{self.base_url}/api/"
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.base_url + "/stats", timeout=10) as reply:
+            return dict(json.loads(reply.read()))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def scale_slack(people: int, storm: int, scale: float) -> Iterator[ScaleSlackProcess]:
+    slack = ScaleSlackProcess(people, storm, scale)
+    try:
+        yield slack
+    finally:
+        slack.stop()
+
+
+@contextmanager
+def serve(url: str, slack: ScaleSlackProcess, tmp: Path, scale: float) -> Iterator[ServeProcess]:
+    process = ServeProcess(
+        url,
+        slack,
+        tmp,
+        server_threads=SERVER_THREADS,
+        log_level="WARNING",
+        slack_rate_scale=str(scale),
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(resident now, peak resident) of a process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in {"VmRSS", "VmHWM"}:
+            fields[name] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", float("nan")), fields.get("VmHWM", float("nan"))
+
+
+def scalar(url: str, statement: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(statement)
+    finally:
+        engine.dispose()
+
+
+# -- 1. the fill ------------------------------------------------------------------------------
+def bench_fill(backend: str, url: str, tmp: Path, people: int, scale: float) -> str:
+    pages = -(-people // PAGE)
+    floor = pages / USERS_LIST_PER_MIN * 60
+    with scale_slack(people, 0, scale) as slack, serve(url, slack, tmp, scale) as bot:
+        assert bot.process is not None
+        started = time.monotonic()
+        peak_rss = 0.0
+        deadline = started + 3 * floor / scale + 120
+        while time.monotonic() < deadline:
+            peak_rss = max(peak_rss, memory_mb(bot.process.pid)[0])
+            if scalar(url, select(DirectoryFill.finished_at)) is not None:
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        stored = scalar(url, select(DirectoryFill.people))
+        hwm = memory_mb(bot.process.pid)[1]
+        stats = slack.stats()
+    calls = stats["counts"].get("users.list", 0)
+    limited = stats["limited"].get("users.list", 0)
+    real = took * scale
+    shown = f"{real:.0f}" if scale == 1 else f"{real:.0f} ({took:.0f} measured at scale {scale:g})"
+    return (
+        f"| {backend} | {stored:,} | {shown} | {floor:.0f} | {real / floor:.2f} | {calls} "
+        f"| {limited} | {max(peak_rss, hwm):.0f} |"
+    )
+
+
+# -- 2. the storm -----------------------------------------------------------------------------
+@dataclass
+class Load:
+    acks_s: list[float]
+    recorded_replies: int
+    refused_slow: int
+    errors: int
+    first_at: float
+
+
+def signed_post(connection: http.client.HTTPConnection, body: str) -> tuple[int, str]:
+    """A slash command signed as Slack signs it; the status and the reply's text."""
+    stamp = int(time.time())
+    connection.request(
+        "POST",
+        "/slack/events",
+        body=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": sign(body, stamp, SIGNING_SECRET),
+        },
+    )
+    response = connection.getresponse()
+    raw = response.read().decode(errors="replace")
+    try:
+        text = str(json.loads(raw).get("text") or "")
+    except (ValueError, AttributeError):
+        text = raw
+    return response.status, text
+
+
+def storm_load(port: int, slack_url: str, kudos: int, seconds: float) -> Load:
+    import os
+
+    os.environ["BENCH_SLACK_URL"] = slack_url
+    acks: list[float] = []
+    recorded = refused = errors = 0
+    lock = threading.Lock()
+
+    def send(n: int) -> None:
+        nonlocal recorded, refused, errors
+        text = f"<@{receiver_id(n)}> #plain-words scale-kudos-{n:04d} thanks for the help"
+        body = command_body("/kudos", text, giver_id(n), 30_000 + n)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.perf_counter()
+        try:
+            status, reply = signed_post(connection, body)
+        except (OSError, http.client.HTTPException):
+            status, reply = 0, ""
+        finally:
+            connection.close()
+        elapsed = time.perf_counter() - started
+        with lock:
+            acks.append(elapsed)
+            errors += status != 200
+            recorded += "Kudos recorded" in reply
+            refused += any(words in reply for words in SLOW_WORDS)
+
+    threads: list[threading.Thread] = []
+    start = time.monotonic()
+    first = time.time()
+    for n in range(kudos):
+        delay = start + n * seconds / kudos - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        thread = threading.Thread(target=send, args=(n,))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return Load(acks, recorded, refused, errors, first)
+
+
+def bench_storm(backend: str, url: str, tmp: Path, people: int, kudos: int, seconds: float) -> str:
+    with scale_slack(people, kudos, 1.0) as slack, serve(url, slack, tmp, 1.0) as bot:
+        load = storm_load(bot.port, slack.base_url, kudos, seconds)
+        deadline = time.monotonic() + max(120.0, 3 * seconds)
+        while True:
+            stats = slack.stats()
+            if len(stats["announced"]) >= kudos or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        recorded = scalar(
+            url, select(func.count()).select_from(Kudos).where(Kudos.withdrawn_at.is_(None))
+        )
+        checks = scalar(url, select(func.count(func.distinct(PersonCheck.user_id))))
+    once = sum(1 for n in stats["announced"].values() if n == 1)
+    more = sum(1 for n in stats["announced"].values() if n > 1)
+    last = stats["last_announced_at"]
+    span = f"{last - load.first_at:.1f}" if last else "-"
+    limited = ", ".join(f"{m} {n}" for m, n in sorted(stats["limited"].items())) or "0"
+    return (
+        f"| {backend} | {recorded}/{kudos} | {load.refused_slow} "
+        f"| {percentile(load.acks_s, 0.5):.0f} / {percentile(load.acks_s, 0.99):.0f} "
+        f"| {once} once, {more} more | {span} | {limited} | {checks} | {load.errors} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slack", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--people", type=int, default=50_000)
+    parser.add_argument("--fill-scale", type=float, default=1.0)
+    parser.add_argument("--kudos", type=int, default=240)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--only", default="fill,storm")
+    args = parser.parse_args()
+    if args.slack:
+        serve_until_terminated(ScaleSlack(args.people, args.kudos, args.fill_scale))
+        return
+    backends = [b for b in args.backends.split(",") if b]
+    wanted = set(args.only.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        if "fill" in wanted:
+            print(
+                f"Fill: {args.people:,} people, users.list {USERS_LIST_PER_MIN}/min and {PAGE} a "
+                f"page, {LATENCY_S * 1000:.0f} ms latency\n\n"
+                "| Backend | people stored | complete after s | Tier-2 floor s | vs floor "
+                "| users.list calls | 429s | serve peak RSS MB |\n"
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+                flush=True,
+            )
+            for backend in backends:
+                with fresh_database(backend, Path(tmp), f"fill{backend}") as url:
+                    print(
+                        bench_fill(backend, url, Path(tmp), args.people, args.fill_scale),
+                        flush=True,
+                    )
+        if "storm" in wanted:
+            print(
+                f"\nStorm: {args.kudos} kudos in {args.seconds:.0f} s from people not yet in the "
+                f"directory ({args.people:,} filling at real limits), users.info 100/min, "
+                "chat.postMessage 1/s per channel\n\n"
+                "| Backend | recorded | refused | ack p50 / p99 ms | announced | first kudos → "
+                "last announcement s | 429s | people still to check | non-200 |\n"
+                "|---|---:|---:|---:|---|---:|---|---:|---:|",
+                flush=True,
+            )
+            for backend in backends:
+                with fresh_database(backend, Path(tmp), f"storm{backend}") as url:
+                    print(
+                        bench_storm(backend, url, Path(tmp), args.people, args.kudos, args.seconds),
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()

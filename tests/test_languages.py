@@ -1,0 +1,126 @@
+"""Every person in their own language: `/mission`, help, refusals and `/kudos settings
+language`, through signed requests; the reader's Slack locale picks the language."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.models import WorkspaceSettings
+from tests.conftest import Bot
+from tests.support.fake_slack import FakeSlack
+
+EMMA = "UEMMA0001"  # de-DE
+ANA = "UANAPT001"  # pt-BR
+XAVI = "UXXYY0001"  # a locale nobody ships
+BOSS = "UBOSS0001"  # an admin, en-GB
+
+
+def people(slack: FakeSlack) -> None:
+    slack.add_user(EMMA, locale="de-DE", tz="Europe/Berlin")
+    slack.add_user(ANA, locale="pt-BR", tz="America/Sao_Paulo")
+    slack.add_user(XAVI, locale="xx-YY")
+    slack.add_user(BOSS, locale="en-GB", is_admin=True)
+
+
+def test_a_german_reader_gets_mission_in_german_with_the_translated_principles(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    text = bot.command("/mission", user=EMMA).text
+    assert "Tidewater Fracht: unsere Mission" in text
+    assert "Wir bewegen die Waren unserer Kunden" in text
+    assert "`1.` :telephone_receiver: *Sei erreichbar*  `#easy-to-reach`" in text
+    assert "`/mission <Nummer oder Key>` zeigt einen Grundsatz im Detail." in text
+    assert "Be easy to reach" not in text
+
+
+def test_an_english_reader_is_unchanged_by_the_translations(bot: Bot, slack: FakeSlack) -> None:
+    people(slack)
+    text = bot.command("/mission", user=BOSS).text
+    assert "Tidewater Freight: our mission" in text
+    assert "*Be easy to reach*" in text
+    assert "Sei erreichbar" not in text
+
+
+def test_a_translated_title_finds_the_principle_and_shows_it_in_the_readers_language(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    german = bot.command("/mission", "sei erreichbar", user=EMMA).text
+    assert "*Sei erreichbar*" in german
+    assert "Grundsatz 1 · `#easy-to-reach` · Easy" in german
+    assert "So haben wir ihn gelebt" in german
+    english = bot.command("/mission", "sei erreichbar", user=BOSS).text
+    assert "*Be easy to reach*" in english
+
+
+def test_bot_words_follow_the_reader_where_the_mission_file_has_no_translation(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    text = bot.command("/mission", user=ANA).text
+    assert "Tidewater Freight: nossa missão" in text
+    assert "*Be easy to reach*" in text  # the example file has no Portuguese principles
+
+
+def test_an_unknown_locale_reads_the_workspace_language(bot: Bot, slack: FakeSlack) -> None:
+    people(slack)
+    assert "Tidewater Freight: our mission" in bot.command("/mission", user=XAVI).text
+    bot.command("/kudos", "settings language de", user=BOSS)
+    assert "Tidewater Fracht: unsere Mission" in bot.command("/mission", user=XAVI).text
+    # Someone whose own language is shipped keeps it.
+    assert "Tidewater Freight: nossa missão" in bot.command("/mission", user=ANA).text
+
+
+def test_an_unknown_principle_is_refused_in_the_readers_language(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    text = bot.command("/mission", "erreichbarkeit-xyz", user=EMMA).text
+    assert "Einen Grundsatz namens `erreichbarkeit-xyz` kenne ich nicht." in text
+    assert "Die Grundsätze sind: `#easy-to-reach`" in text
+
+
+def test_help_lists_a_languages_own_words_which_work_like_the_english(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    help_text = bot.command("/kudos", "hilfe", user=EMMA).text
+    assert "`/kudos leaderboard [Zeitraum] [#Grundsatz] [givers]`" in help_text
+    assert "(auch: `rangliste`)" in help_text
+    english_help = bot.command("/kudos", "help", user=BOSS).text
+    assert "rangliste" not in english_help
+    assert (
+        bot.command("/kudos", "rangliste", user=EMMA).text
+        == bot.command("/kudos", "leaderboard", user=EMMA).text
+    )
+
+
+def test_managers_set_the_workspace_language(bot: Bot, slack: FakeSlack) -> None:
+    people(slack)
+    reply = bot.command("/kudos", "settings language pt-BR", user=BOSS).text
+    assert "• language *Português (Brasil)* (`pt_BR`)" in reply
+    with bot.database.reading() as session:
+        assert session.scalars(select(WorkspaceSettings.language)).all() == ["pt_BR"]
+
+
+def test_a_language_the_bot_doesnt_ship_is_refused_with_the_list(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    reply = bot.command("/kudos", "settings language klingon", user=BOSS).text
+    assert "The bot doesn't speak `klingon` yet." in reply
+    assert "`de` (Deutsch)" in reply
+    assert "Nothing was changed." in reply
+    with bot.database.reading() as session:
+        assert session.scalars(select(WorkspaceSettings)).all() == []
+
+
+def test_only_managers_set_the_language_and_are_told_so_in_their_language(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    reply = bot.command("/kudos", "settings language fr", user=EMMA).text
+    assert "Nur Workspace-Admins und missionbot-Manager" in reply
+    with bot.database.reading() as session:
+        assert session.scalars(select(WorkspaceSettings)).all() == []

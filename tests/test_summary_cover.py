@@ -1,0 +1,100 @@
+"""How bot/reports/summaries.py's `cover` splits a period into buckets and raw ranges: pure, no
+database. Whatever the split, the signed sum of its pieces is the period itself, second by
+second; and the common periods read few raw hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.reports.periods import PeriodKind, period_of
+from bot.reports.summaries import Cover, Grain, cover
+
+PERSON = (Grain.YEAR, Grain.MONTH)
+ORIGIN = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def _end_of(grain: Grain, first: dt.date) -> dt.date:
+    if grain == Grain.DAY:
+        return first + dt.timedelta(days=1)
+    if grain == Grain.MONTH:
+        return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return dt.date(first.year + 1, 1, 1)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+
+def _signed_hours(plan: Cover, probes: list[dt.datetime]) -> list[int]:
+    """How many times each probe instant is counted by the plan's pieces, with their signs."""
+    found = []
+    for probe in probes:
+        n = 0
+        for grain, first, last, sign in plan.spans:
+            bucket = first
+            # Unbounded spans are checked on the probes' own side.
+            if (first is None or _at(first) <= probe) and (last is None or probe < _at(last)):
+                assert bucket is None or grain in Grain
+                n += sign
+        for start, end, sign in plan.raw:
+            if (start is None or start <= probe) and (end is None or probe < end):
+                n += sign
+        found.append(n)
+    return found
+
+
+hours = st.integers(min_value=0, max_value=6 * 366 * 24)
+
+
+@given(
+    first=st.one_of(st.none(), hours),
+    length=st.one_of(st.none(), st.integers(min_value=1, max_value=3 * 366 * 24)),
+    minute=st.integers(min_value=0, max_value=59),
+    grains=st.sampled_from([PERSON, (Grain.DAY,), (Grain.MONTH,), (Grain.YEAR,)]),
+)
+def test_a_cover_counts_every_instant_of_the_range_once_and_none_outside(
+    first: int | None, length: int | None, minute: int, grains: tuple[Grain, ...]
+) -> None:
+    start = None if first is None else ORIGIN + dt.timedelta(hours=first, minutes=minute)
+    end = None
+    if length is not None:
+        end = (start or ORIGIN) + dt.timedelta(hours=length, minutes=minute)
+    plan = cover((start, end), grains)
+    lo = (start or ORIGIN) - dt.timedelta(days=400)
+    hi = (end or ORIGIN + dt.timedelta(days=7 * 366)) + dt.timedelta(days=400)
+    probes = [lo + (hi - lo) * k / 299 for k in range(300)]
+    probes += [
+        t + d for t in (start, end) if t for d in (dt.timedelta(0), -dt.timedelta(seconds=1))
+    ]
+    wanted = [
+        1 if (start is None or start <= p) and (end is None or p < end) else 0 for p in probes
+    ]
+    assert _signed_hours(plan, probes) == wanted
+
+
+def test_a_local_year_is_its_utc_year_less_the_hours_before_it() -> None:
+    """New York's 2026 starts at 05:00 UTC: one year bucket, five hours taken away and five
+    hours of 2027 added, not eleven months of buckets and a month of raw kudos."""
+    bounds = period_of(PeriodKind.YEAR, dt.date(2026, 6, 1)).bounds(ZoneInfo("America/New_York"))
+    plan = cover(bounds, PERSON)
+    assert plan.spans == ((Grain.YEAR, dt.date(2026, 1, 1), dt.date(2027, 1, 1), 1),)
+    assert [(end - start, sign) for start, end, sign in plan.raw if start and end] == [
+        (dt.timedelta(hours=5), -1),
+        (dt.timedelta(hours=5), 1),
+    ]
+
+
+def test_a_local_month_reads_one_month_bucket_and_a_few_raw_hours() -> None:
+    bounds = period_of(PeriodKind.MONTH, dt.date(2026, 3, 9)).bounds(ZoneInfo("Asia/Kolkata"))
+    plan = cover(bounds, PERSON)
+    assert [span[0] for span in plan.spans] == [Grain.MONTH]
+    raw_hours = sum((end - start).total_seconds() for start, end, _s in plan.raw if start and end)
+    assert raw_hours <= 2 * 6 * 3600
+
+
+def test_all_time_is_the_year_buckets_alone() -> None:
+    assert cover((None, None), PERSON) == Cover(((Grain.YEAR, None, None, 1),), ())
