@@ -92,8 +92,9 @@ def database_connections(settings: Settings) -> int:
     waited past the pool's timeout lost its write). README's "PostgreSQL" says the number.
 
     The request threads (`SERVER_THREADS`), Bolt's listeners after the ack, the outbox's
-    sending workers, the scheduler's posting threads and its sweep, the people sync, and the
-    main thread (start-up and shutdown): `SERVER_THREADS` + 59.
+    sending workers, the scheduler's posting threads (the Home refresh runs there too) and
+    its sweep, the people sync, the person checks, and the main thread (start-up and
+    shutdown): `SERVER_THREADS` + 60.
     """
     return (
         settings.server_threads
@@ -102,6 +103,7 @@ def database_connections(settings: Settings) -> int:
         + POSTING_THREADS
         + 1  # the scheduler's sweep (SWEEP_EXECUTOR)
         + 1  # the people sync
+        + 1  # the person checks (bot/slack/checks.py)
         + 1  # the main thread
     )
 

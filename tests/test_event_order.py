@@ -68,6 +68,11 @@ def dms_to_authors(slack: FakeSlack) -> list[object]:
     return [c for c in slack.calls("chat.postMessage") if c.get("channel") in AUTHORS]
 
 
+# How long the adds may still run after the last request was answered. They are waited for
+# to their end whatever it was: recorded, ignored, or refused by a database too busy to take
+# the write ("database unavailable", on a machine loaded many times over) — none of which may
+# leave anything behind.
+LISTENERS_DONE_S = 120.0
 # What the add handler logs once it has decided (bot/slack/listeners/reactions.py).
 ADDS_HANDLED = (
     "principle reaction recorded",
@@ -126,7 +131,7 @@ def test_a_hundred_reactions_removed_within_100ms_leave_no_kudos_reply_or_dm(
 
     in_parallel([lambda n=n: toggle(n) for n in range(TOGGLES)])
     assert statuses == [200] * 2 * TOGGLES
-    wait_until(lambda: handled(caplog, *ADDS_HANDLED) >= TOGGLES, 60, "every add handled")
+    assert bot.listeners.wait_idle(LISTENERS_DONE_S), "adds still being handled"
     wait_until(lambda: _marks_absent(bot) == TOGGLES, 60, "every removal handled")
     outbox_settled(bot.database, timeout=30)
     assert kudos_rows(bot.database) == []
@@ -156,11 +161,7 @@ def test_a_hundred_kudos_messages_deleted_within_100ms_leave_no_kudos_announceme
 
     in_parallel([lambda n=n: post_and_delete(n) for n in range(TOGGLES)])
     assert statuses == [200] * 2 * TOGGLES
-    wait_until(
-        lambda: handled(caplog, "kudos from a message", "kudos message deleted before") >= TOGGLES,
-        60,
-        "every kudos message handled",
-    )
+    assert bot.listeners.wait_idle(LISTENERS_DONE_S), "kudos messages still being handled"
     outbox_settled(bot.database, timeout=30)
     assert kudos_rows(bot.database) == []
     assert [*posts_in_threads(slack, {m["ts"] for m in said}), *dms_to_authors(slack)] == []

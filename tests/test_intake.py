@@ -153,7 +153,10 @@ def test_a_held_message_waits_for_the_requests_received_before_its_time(
     sender = Sender(
         database, transport, settings=SenderSettings(workers=1, poll=0.05), settled=intake.settled
     )
+    # An undoing received before the hold ends, and still being handled after it.
+    ticket = intake.received()
     now = utcnow()
+    held_until = now + dt.timedelta(seconds=0.2)
     with database.transaction() as session:
         queue.enqueue(
             session,
@@ -162,7 +165,7 @@ def test_a_held_message_waits_for_the_requests_received_before_its_time(
             channel_id="C1",
             text="held",
             now=now,
-            not_before=now + dt.timedelta(seconds=0.3),
+            not_before=held_until,
         )
         queue.enqueue(
             session,
@@ -172,9 +175,8 @@ def test_a_held_message_waits_for_the_requests_received_before_its_time(
             text="unheld",
             now=now,
         )
-    # An undoing received before the hold ends, and still being handled after it.
-    ticket = intake.received()
-    time.sleep(0.4)
+    while utcnow() <= held_until:
+        time.sleep(0.05)
     sender.drain(timeout=0.5, retries=False)
     assert transport.sent == ["unheld"]
     intake.answered(ticket)

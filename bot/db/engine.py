@@ -10,11 +10,13 @@ nothing (a hung server, a half-open connection): connecting gives up after 2 s (
 minimum), a pooled connection is pinged with a 0.5 s deadline before use, and every other wait
 for the server gives up after `POSTGRES_ANSWER_TIMEOUT_S`. A server-side `statement_timeout`
 would not help there — the server never sees the statement — so the deadline is the client's.
+The one exception is waiting for another transaction's lock (`waiting_for_a_lock`): that is
+bounded by the server (`lock_timeout`, `POSTGRES_LOCK_WAIT_S`) and waited for that long, so a
+server that stops answering in the middle of that one statement is noticed after 32 s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import sqlite3
@@ -27,7 +29,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import pq
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -182,9 +184,7 @@ class Database:
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
         # Re-entrant: a transaction opened inside another on the same thread meets SQLite's
         # own lock (and its busy timeout), as before, rather than a deadlock here.
-        self._writers: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.dialect == "sqlite" else contextlib.nullcontext()
-        )
+        self._writers = threading.RLock() if self.dialect == "sqlite" else None
         if self.dialect == "postgresql":
             # One snapshot for the whole report: its several queries agree with each other.
             self._reader = self._reader.execution_options(
@@ -204,10 +204,26 @@ class Database:
         100 ms between tries, and a newcomer can take the lock between two polls. With dozens
         of threads writing at once on a busy machine, an unlucky one waited past the busy
         timeout and failed ("database is locked") while others went ahead; here they take
-        their turns, and the busy timeout is left for other processes.
+        their turns, for at most the busy timeout (then "database is locked", as SQLite says
+        it), which is left for other processes too.
         """
-        with self._writers, self.sessions() as session, session.begin():
+        with self._write_turn(), self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+            return
+        if not self._writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            locked = sqlite3.OperationalError(
+                "database is locked (waited for this process's writers)"
+            )
+            raise OperationalError(None, None, locked)
+        try:
+            yield
+        finally:
+            self._writers.release()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -123,9 +123,11 @@ def undo_once(
     try:
         first = undo(context.get(EVENT_CLAIM))
     except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
         log.warning(
-            "undoing not recorded (%s); answered 503 so that Slack retries it",
-            type(error).__name__,
+            "undoing not recorded (%s: %s); answered 503 so that Slack retries it",
+            type(cause).__name__,
+            str(cause).strip().splitlines()[0][:120] if str(cause).strip() else "",
         )
         return BoltResponse(status=503, body="")
     return next() if first else BoltResponse(status=200, body="")
