@@ -21,10 +21,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.home import HomeContent, home_view
 from bot.config import Settings
 from bot.db.models import HomeState, OutboxMessage
 from bot.home.refresh import HomeRefresh
 from bot.home.state import HomeRole, fingerprint
+from bot.mission.service import Catalog, PrincipleInfo
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Pace
 from bot.simulator.limits import SLACK_LIMITS, Limit
@@ -332,3 +334,17 @@ def test_two_refresh_jobs_at_once_queue_each_home_once(bot: Bot, slack: FakeSlac
             )
         ).all()
     assert sorted(queued) == people
+
+
+def test_a_home_over_slacks_size_limit_loses_principles_and_keeps_its_fingerprint() -> None:
+    principles = tuple(
+        PrincipleInfo(n, f"p{n}", "x" * 2900, None, None, None, n) for n in range(1, 96)
+    )
+    catalog = Catalog("Our mission", None, principles)
+    view = home_view(HomeContent(GIVER, catalog, principles[0], None, None), fingerprint="home1:x")
+    size = len(json.dumps(view, ensure_ascii=False).encode())
+    assert size <= 250_000
+    assert len(view["blocks"]) <= 100
+    assert view["private_metadata"] == "home1:x"
+    assert "/kudos help" in json.dumps(view["blocks"][-1])  # the footer stays
+    assert "Today's principle" in json.dumps(view)
