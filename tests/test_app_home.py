@@ -21,10 +21,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from bot.blocks.home import HomeContent, home_view
 from bot.config import Settings
 from bot.db.models import HomeState, OutboxMessage
 from bot.home.refresh import HomeRefresh
 from bot.home.state import HomeRole, fingerprint
+from bot.mission.service import Catalog, PrincipleInfo
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Pace
 from bot.simulator.limits import SLACK_LIMITS, Limit
@@ -332,3 +334,53 @@ def test_two_refresh_jobs_at_once_queue_each_home_once(bot: Bot, slack: FakeSlac
             )
         ).all()
     assert sorted(queued) == people
+
+
+def test_a_home_over_slacks_size_limit_loses_principles_and_keeps_its_fingerprint() -> None:
+    principles = tuple(
+        PrincipleInfo(n, f"p{n}", "x" * 2900, None, None, None, n) for n in range(1, 96)
+    )
+    catalog = Catalog("Our mission", None, principles)
+    view = home_view(HomeContent(GIVER, catalog, principles[0], None, None), fingerprint="home1:x")
+    size = len(json.dumps(view, ensure_ascii=False).encode())
+    assert size <= 250_000
+    assert len(view["blocks"]) <= 100
+    assert view["private_metadata"] == "home1:x"
+    assert "/kudos help" in json.dumps(view["blocks"][-1])  # the footer stays
+    assert "Today's principle" in json.dumps(view)
+
+
+def test_home_publishes_are_claimed_newest_first_within_their_pace(database: Any) -> None:
+    from bot.outbox import queue
+
+    start = dt.datetime(2026, 4, 21, 8, 0, tzinfo=dt.UTC)
+    with database.transaction() as session:
+        for n in range(30):
+            queue.enqueue(
+                session,
+                team_id="T1",
+                kind=OutboxKind.HOME_PUBLISH,
+                channel_id=f"U{n:03d}",
+                subject=f"U{n:03d}",
+                now=start + dt.timedelta(seconds=n),
+            )
+    pace = Pace(per_minute=60, window_s=10.0, newest_first=True)  # 10 in any 10 s
+    now = start + dt.timedelta(minutes=1)
+
+    def claim(at: dt.datetime, owner: str) -> list[str]:
+        with database.transaction() as session:
+            groups = queue.claim(
+                session,
+                owner=owner,
+                now=at,
+                lease=dt.timedelta(seconds=60),
+                kinds=[OutboxKind.HOME_PUBLISH],
+                channels=50,
+                paces={OutboxKind.HOME_PUBLISH: pace},
+            )
+        return [group[0].channel_id for group in groups]
+
+    first = claim(now, "a")
+    assert first == [f"U{n:03d}" for n in range(29, 19, -1)]  # the newest ten
+    assert claim(now, "b") == []  # another process: the window is full
+    assert len(claim(now + dt.timedelta(seconds=61), "b")) == 10  # leases ran out: room again

@@ -29,7 +29,7 @@ ADAPTERS = (
     "bot.console",
     "bot.web",
 )
-DOMAIN_PACKAGES = ("bot.daily", "bot.kudos", "bot.reports", "bot.mission")
+DOMAIN_PACKAGES = ("bot.daily", "bot.kudos", "bot.reports", "bot.mission", "bot.home")
 SLACK = ("slack_bolt", "slack_sdk")
 
 # Runs in a clean interpreter. Loading slack_bolt, SQLAlchemy and the rest costs about 0.4 s,

@@ -23,6 +23,9 @@ How it sends:
 - **Per channel**, at most one message per `channel_interval` (Slack allows about 1/s): a
   channel being sent to or cooling down is left out of claims, so its backlog waits in the
   table and goes out as one coalesced message rather than queueing one message a second behind.
+- **Per kind and workspace**, a kind registered with a `Pace` (bot/outbox/queue.py; the App
+  Home's views.publish) is claimed only as fast as its pace allows, counted in the table so
+  that every process together stays under Slack's limit, newest rows first if it says so.
 - **Per workspace**, a 429 closes a `RateLimitGate` for its Retry-After; no worker claims that
   workspace's rows until it opens, and a worker holding a claim waits at it (for a short
   Retry-After, sending the refused message again after it; for a long one, giving the rows
