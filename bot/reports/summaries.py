@@ -154,6 +154,19 @@ def _buckets(span: Span) -> int:
     return last.year - first.year
 
 
+def _unique(plan: Cover) -> bool:
+    """Whether the plan is one piece, added, whose rows are one per key: a raw range (grouped)
+    or a single bucket."""
+    pieces = [*plan.spans, *plan.raw]
+    if len(pieces) != 1 or pieces[0][-1] != 1:
+        return False
+    return not plan.spans or (
+        plan.spans[0][1] is not None
+        and plan.spans[0][2] is not None
+        and _buckets(plan.spans[0]) == 1
+    )
+
+
 def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | None]:
     """The bucket boundaries of `grain` at or around `instant`: the one at or before it and,
     when it falls inside a bucket, the one after it."""
@@ -327,6 +340,10 @@ def person_counts(
         )
     if not parts:  # an empty period
         parts.append(select(literal("").label("user_id"), literal(0).label("n")).where(false()))
+    if _unique(plan):
+        # One piece whose rows are one per person already: no second aggregate.
+        single = parts[0].subquery()
+        return select(single.c.user_id, single.c.n).where(single.c.n > 0).subquery()
     rows = union_all(*parts).subquery()
     total = func.sum(rows.c.n)
     return (
@@ -377,6 +394,13 @@ def person_counts_by_principle(
                 literal("").label("user_id"),
                 literal(0).label("n"),
             ).where(false())
+        )
+    if _unique(plan):
+        single = parts[0].subquery()
+        return (
+            select(single.c.principle_id, single.c.user_id, single.c.n)
+            .where(single.c.n > 0)
+            .subquery()
         )
     rows = union_all(*parts).subquery()
     total = func.sum(rows.c.n)
