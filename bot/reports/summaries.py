@@ -545,15 +545,19 @@ def active_people(team_id: str) -> ColumnElement[bool]:
 
 
 def _active_in(session: Session, team_id: str, role: Role, bounds: Range) -> int:
+    """How many active people received (or gave) kudos in the period. Counted as the people
+    listed both among the period's counts and among the active people (each list has a person
+    once), in one aggregate rather than a join: PostgreSQL can't estimate how many rows the
+    counts give and probed the people's key once for each of 50,000 people (2.5 s)."""
     counts = person_counts(team_id, role, bounds)
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                active_people(team_id), Person.user_id.in_(select(counts.c.user_id))
-            )
-        )
-        or 0
+    both = union_all(
+        select(counts.c.user_id.label("user_id")),
+        select(Person.user_id.label("user_id")).where(active_people(team_id)),
+    ).subquery()
+    listed_twice = (
+        select(both.c.user_id).group_by(both.c.user_id).having(func.count() == 2).subquery()
     )
+    return int(session.scalar(select(func.count()).select_from(listed_twice)) or 0)
 
 
 def participation(
