@@ -423,17 +423,28 @@ class People:
 
 
 def people_by_principle(
-    session: Session, team_id: str, bounds: Range, top: int
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    top: int,
+    only: int | None = None,
+    *,
+    with_overall: bool = True,
 ) -> tuple[dict[int, People], People]:
     """Per principle and for all principles together: distinct givers, distinct receivers and
     the kudos of the `top` receivers (ties at the last place broken by user ID), counted in
-    the database from the summaries (bot/reports/health.py's numbers)."""
+    the database from the summaries (bot/reports/health.py's numbers). `only`: that principle
+    alone; `with_overall=False` leaves the all-principles numbers at 0 (not counted)."""
     found: dict[int, list[int]] = {}
     overall = [0, 0, 0]
-    principle_ids = list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
+    principle_ids = (
+        [only]
+        if only is not None
+        else list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
+    )
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        for by_principle in (True, False):
+        for by_principle in (True, False) if with_overall else (True,):
             if by_principle:
                 counts = person_counts_by_principle(team_id, role, bounds, principle_ids)
                 key: Any = counts.c.principle_id
