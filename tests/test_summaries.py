@@ -27,11 +27,13 @@ from bot.reports.leaderboard import leaderboard
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
+    People,
     Range,
     Role,
     counted,
     counts_by_person,
     participation,
+    people_by_principle,
     principle_counts,
 )
 from tests.support.reports import principle_ids, seed, sync
@@ -186,6 +188,30 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
         [per_principle] = principle_counts(session, TEAM, [bounds])
     assert persons == raw_by_person(database, role, bounds, pid)
     assert per_principle == raw_by_principle(database, bounds)
+    with database.reading() as session:
+        people, everyone = people_by_principle(session, TEAM, bounds, 2)
+    assert (people, everyone) == raw_people(database, bounds, 2)
+
+
+def raw_people(database: Database, bounds: Range, top: int) -> tuple[dict[int, People], People]:
+    """The reference for `people_by_principle`: the raw kudos, counted here."""
+    with database.reading() as session:
+        rows = session.execute(
+            select(Kudos.principle_id, Kudos.giver_id, Kudos.receiver_id).where(
+                *counted(TEAM, bounds)
+            )
+        ).all()
+
+    def people(triples: list[tuple[int, str, str]]) -> People:
+        received = Counter(r for _p, _g, r in triples)
+        ranked = sorted(received.items(), key=lambda item: (-item[1], item[0]))
+        return People(
+            len({g for _p, g, _r in triples}), len(received), sum(n for _r, n in ranked[:top])
+        )
+
+    principles = {p for p, _g, _r in rows}
+    by_principle = {p: people([row for row in rows if row[0] == p]) for p in principles}
+    return by_principle, people([tuple(row) for row in rows])
 
 
 instants_in_history = st.builds(

@@ -444,7 +444,7 @@ def principle_rows(
         pid = _principle_id(catalog, filters)
         [kudos_of] = summaries.principle_counts(session, team_id, [window.bounds])
         people, _everyone = summaries.people_by_principle(
-            session, team_id, window.bounds, TOP_RECEIVERS
+            session, team_id, window.bounds, TOP_RECEIVERS, pid, with_overall=False
         )
         stats = {
             p: (n, people[p].givers, people[p].receivers, people[p].top_receivers)
