@@ -10,6 +10,7 @@ from bot.blocks.common import Message, as_dicts, clip, context, escape, header, 
 from bot.blocks.ids import Action, BlockId
 from bot.daily.schedule import describe_weekdays
 from bot.daily.subscriptions import ChannelSchedule
+from bot.i18n.speech import ENGLISH, Speech
 from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo
 
@@ -17,60 +18,81 @@ KUDOS_QUOTE_LIMIT = 400
 FALLBACK_LIMIT = 300
 
 
-def _principle_blocks(principle: PrincipleInfo, kudos: KudosGroup | None) -> list[Block]:
+def _principle_blocks(principle: PrincipleInfo, kudos: KudosGroup | None, t: Speech) -> list[Block]:
+    _ = t.gettext
     emoji = f"{principle.emoji} " if principle.emoji else ""
     details = [f"`#{principle.key}`"]
     if principle.category:
         details.insert(0, f"*{escape(principle.category)}*")
     blocks: list[Block] = [
-        header(f"Principle of the day: {principle.title}"),
+        header(_("Principle of the day: {title}").format(title=principle.title)),
         section(f"{emoji}{escape(principle.description or principle.title)}"),
         context(" · ".join(details)),
     ]
     if kudos is not None:
         receivers = ", ".join(f"<@{receiver}>" for receiver in kudos.receiver_ids)
         quote = escape(clip(kudos.message, KUDOS_QUOTE_LIMIT))
-        blocks.append(
-            section(f":sparkles: *Lived recently:* <@{kudos.giver_id}> to {receivers}\n>{quote}")
+        lived = _(":sparkles: *Lived recently:* {giver} to {receivers}").format(
+            giver=f"<@{kudos.giver_id}>", receivers=receivers
         )
+        blocks.append(section(f"{lived}\n>{quote}"))
     return blocks
 
 
-def _fallback(principle: PrincipleInfo) -> str:
+def _fallback(principle: PrincipleInfo, t: Speech) -> str:
+    title = t.gettext("Principle of the day: {title}").format(title=principle.title)
     description = f": {principle.description}" if principle.description else ""
-    return clip(f"Principle of the day: {principle.title}{description}", FALLBACK_LIMIT)
+    return clip(f"{title}{description}", FALLBACK_LIMIT)
 
 
-def give_kudos_button(principle: PrincipleInfo) -> ButtonElement:
-    return ButtonElement(text="Give kudos", action_id=Action.GIVE_KUDOS, value=principle.key)
+def give_kudos_button(principle: PrincipleInfo, t: Speech = ENGLISH) -> ButtonElement:
+    return ButtonElement(
+        text=t.gettext("Give kudos"), action_id=Action.GIVE_KUDOS, value=principle.key
+    )
 
 
 def daily_card(
-    principle: PrincipleInfo, kudos: KudosGroup | None, *, shared_by: str | None = None
+    principle: PrincipleInfo,
+    kudos: KudosGroup | None,
+    *,
+    shared_by: str | None = None,
+    t: Speech = ENGLISH,
 ) -> Message:
-    """The morning post: title, category, description, a kudos that lived it, and a button."""
-    blocks = _principle_blocks(principle, kudos)
+    """The morning post: title, category, description, a kudos that lived it, and a button; in
+    the workspace language (`t`, with the principle put into it)."""
+    blocks = _principle_blocks(principle, kudos, t)
     if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}> with `/mission today`"))
+        blocks.append(
+            context(
+                t.gettext("Shared by {person} with `/mission today`").format(
+                    person=f"<@{shared_by}>"
+                )
+            )
+        )
     blocks.append(
-        ActionsBlock(block_id=BlockId.DAILY_ACTIONS, elements=[give_kudos_button(principle)])
+        ActionsBlock(block_id=BlockId.DAILY_ACTIONS, elements=[give_kudos_button(principle, t)])
     )
-    return Message(text=_fallback(principle), blocks=as_dicts(blocks))
+    return Message(text=_fallback(principle, t), blocks=as_dicts(blocks))
 
 
-def today_preview(principle: PrincipleInfo, kudos: KudosGroup | None, day: dt.date) -> Message:
-    """`/mission today`, shown only to the asker, with a button that shares it in the channel."""
-    blocks = _principle_blocks(principle, kudos)
+def today_preview(
+    principle: PrincipleInfo, kudos: KudosGroup | None, day: dt.date, t: Speech = ENGLISH
+) -> Message:
+    """`/mission today`, shown only to the asker (in their language), with a button that shares
+    it in the channel (in the workspace's)."""
+    blocks = _principle_blocks(principle, kudos, t)
     share = ButtonElement(
-        text="Share in channel",
+        text=t.gettext("Share in channel"),
         action_id=Action.SHARE_TODAY,
         value=day.isoformat(),
         style="primary",
     )
     blocks.append(
-        ActionsBlock(block_id=BlockId.DAILY_ACTIONS, elements=[share, give_kudos_button(principle)])
+        ActionsBlock(
+            block_id=BlockId.DAILY_ACTIONS, elements=[share, give_kudos_button(principle, t)]
+        )
     )
-    return Message(text=_fallback(principle), blocks=as_dicts(blocks))
+    return Message(text=_fallback(principle, t), blocks=as_dicts(blocks))
 
 
 def _when(moment: dt.datetime) -> str:

@@ -135,13 +135,16 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         # Before the ack: the look-ups end in time.
         directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id),
         database=services.db,
-        announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts),
+        announce=announcement(
+            who.team_id, kudos.response_url, kudos.thread_ts, services.settings.missionbot_language
+        ),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
     if queued.channels:  # nothing for a duplicate
         services.queued(queued.channels)
-    reply = kudos_confirmation(queued.given)
+    t = services.reader_speech(who.team_id, _locale_of(services, who.team_id, who.user_id))
+    reply = kudos_confirmation(queued.given.in_language(t.language), t)
     if kudos.request.source == Source.COMMAND:
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
@@ -156,10 +159,17 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     )
 
 
+def _locale_of(services: Services, team_id: str, user_id: str) -> str | None:
+    """The giver's Slack locale, from the people directory the give just read (no Slack)."""
+    person = services.users.cached(team_id, [user_id]).get(user_id)
+    return person.locale if person else None
+
+
 def announcement(
     team_id: str,
     response_url: str | None,
     thread_ts: str | None,
+    language: str,
     *,
     held_until: Callable[[], dt.datetime] | None = None,
 ) -> Announce:
@@ -175,6 +185,7 @@ def announcement(
             now=now,
             thread_ts=thread_ts,
             not_before=held_until() if held_until else None,
+            language=language,
         )
 
     return announce
@@ -203,7 +214,8 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
                 now=now,
             )
     services.queued()
-    reply = undo_confirmation(withdrawn, failure)
+    t = request.speech()
+    reply = undo_confirmation(withdrawn.in_language(t.language), failure, t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -221,7 +233,8 @@ def show_mine(ack: Ack, request: CommandRequest, services: Services) -> None:
             limit=services.settings.kudos_daily_limit,
             now=services.clock(),
         )
-    reply = kudos_summary(request.user_id, tally)
+    t = request.speech()
+    reply = kudos_summary(request.user_id, tally.in_language(t.language), t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 

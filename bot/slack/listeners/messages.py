@@ -156,7 +156,13 @@ def _record(
         kudos,
         directory=SlackDirectory.of(services, client, request.bot_user_id),
         database=services.db,
-        announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
+        announce=announcement(
+            team_id,
+            None,
+            thread_ts,
+            services.settings.missionbot_language,
+            held_until=lambda: settled(services),
+        ),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )

@@ -31,10 +31,11 @@ FEATURES = (kudos, reactions, daily, reports)
 LEASE_PER_CALL_TIMEOUT = 3
 
 
-def register_handlers(sender: Sender) -> None:
-    """Every feature's kinds of message, on the outbox's sender."""
+def register_handlers(sender: Sender, language: str = "en") -> None:
+    """Every feature's kinds of message, on the outbox's sender; `language` is what channels
+    read where a workspace chose none (MISSIONBOT_LANGUAGE)."""
     for feature in FEATURES:
-        feature.register(sender)
+        feature.register(sender, language)
 
 
 def create_sender(settings: Settings, database: Database, *, clock: Clock = utcnow) -> Sender:
@@ -50,5 +51,5 @@ def create_sender(settings: Settings, database: Database, *, clock: Clock = utcn
         ),
         clock=clock,
     )
-    register_handlers(sender)
+    register_handlers(sender, settings.missionbot_language)
     return sender

@@ -162,6 +162,6 @@ class AuthorDms(QuietHandler):
         log.warning("reaction DM failed user=%s: %s", rows[0].channel_id, reason)
 
 
-def register(sender: Sender) -> None:
+def register(sender: Sender, language: str = "en") -> None:
     sender.register(OutboxKind.REACTION_THREAD, ThreadReplies())
     sender.register(OutboxKind.REACTION_DM, AuthorDms())
