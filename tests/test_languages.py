@@ -4,6 +4,7 @@ language`, through signed requests; the reader's Slack locale picks the language
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import select
 
@@ -173,3 +174,18 @@ def test_a_refusal_is_in_the_givers_language(bot: Bot, slack: FakeSlack) -> None
     reply = bot.command("/kudos", f"<@{EMMA}> #plain-words ich bin toll", user=EMMA)
     assert "dir selbst kannst du keine geben" in reply.text
     assert "Você não tem kudos para desfazer." in bot.command("/kudos", "undo", user=ANA).text
+
+
+def test_the_schedule_reply_is_in_the_askers_language_with_its_dates(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    text = bot.command("/mission", "subscribe 09:00 daily Europe/Berlin", user=EMMA).text
+    assert "<#CGENERAL01> bekommt den Grundsatz des Tages um *09:00* jeden Tag" in text
+    assert re.search(
+        r"Der nächste: (Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), "
+        r"\d+\. \w+, 09:00 ",
+        text,
+    ), text
+    english = bot.command("/mission", "schedule", user=BOSS).text
+    assert "gets the principle of the day at *09:00* on every day, Europe/Berlin time" in english

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import get_day_names
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.blocks.common import Message, as_dicts, clip, context, escape, header, section
 from bot.blocks.ids import Action, BlockId
-from bot.daily.schedule import describe_weekdays
+from bot.daily.schedule import WEEKDAYS, WORKING_DAYS
 from bot.daily.subscriptions import ChannelSchedule
 from bot.i18n.speech import ENGLISH, Speech
 from bot.kudos.groups import KudosGroup
@@ -95,53 +96,82 @@ def today_preview(
     return Message(text=_fallback(principle, t), blocks=as_dicts(blocks))
 
 
-def _when(moment: dt.datetime) -> str:
-    return f"{moment:%A %-d %B, %H:%M} {moment.tzname()}"
+def _when(moment: dt.datetime, t: Speech) -> str:
+    """'Thursday 3 December, 09:00 GMT' / 'Donnerstag, 3. Dezember, 09:00 MEZ'."""
+    return f"{t.day_and_time(moment)} {moment.tzname()}"
 
 
-def schedule_line(schedule: ChannelSchedule) -> str:
-    return (
-        f"at *{schedule.post_time}* on {describe_weekdays(schedule.weekdays)}, "
-        f"{schedule.timezone} time"
+def weekdays_phrase(weekdays: tuple[str, ...], t: Speech) -> str:
+    """'every day', 'weekdays (Mon to Fri)', or the days, named in the reader's language."""
+    if weekdays == WEEKDAYS:
+        return t.gettext("every day")
+    if weekdays == WORKING_DAYS:
+        return t.gettext("weekdays (Mon to Fri)")
+    names = get_day_names("abbreviated", locale=t.locale)
+    return ", ".join(names[WEEKDAYS.index(day)] for day in weekdays if day in WEEKDAYS)
+
+
+def schedule_line(schedule: ChannelSchedule, t: Speech = ENGLISH) -> str:
+    return t.gettext("at *{time}* on {days}, {zone} time").format(
+        time=schedule.post_time,
+        days=weekdays_phrase(schedule.weekdays, t),
+        zone=schedule.timezone,
     )
 
 
-def subscribed(schedule: ChannelSchedule, next_post: dt.datetime | None) -> Message:
-    text = (
-        f":white_check_mark: <#{schedule.channel_id}> will get the principle of the day "
-        f"{schedule_line(schedule)}."
-    )
+def subscribed(
+    schedule: ChannelSchedule, next_post: dt.datetime | None, t: Speech = ENGLISH
+) -> Message:
+    """`/mission subscribe`'s answer, in the asker's language."""
+    _ = t.gettext
+    lines = [
+        _(":white_check_mark: {channel} will get the principle of the day {schedule}.").format(
+            channel=f"<#{schedule.channel_id}>", schedule=schedule_line(schedule, t)
+        )
+    ]
     if next_post is not None:
-        text += f"\nThe next one: {_when(next_post)}."
-    text += "\nChange it with `/mission subscribe` again, stop it with `/mission unsubscribe`."
+        lines.append(_("The next one: {when}.").format(when=_when(next_post, t)))
+    lines.append(
+        _("Change it with `/mission subscribe` again, stop it with `/mission unsubscribe`.")
+    )
+    text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
 def schedule_status(
-    channel_id: str, schedule: ChannelSchedule | None, next_post: dt.datetime | None
+    channel_id: str,
+    schedule: ChannelSchedule | None,
+    next_post: dt.datetime | None,
+    t: Speech = ENGLISH,
 ) -> Message:
+    """`/mission schedule`'s answer, in the asker's language."""
+    _ = t.gettext
+    channel = f"<#{channel_id}>"
     if schedule is None:
-        text = (
-            f"<#{channel_id}> doesn't get the principle of the day. "
+        text = _(
+            "{channel} doesn't get the principle of the day. "
             "`/mission subscribe` starts it (09:00 on weekdays unless you say otherwise)."
-        )
+        ).format(channel=channel)
     elif schedule.paused_reason:
-        text = (
-            f":double_vertical_bar: The principle of the day in <#{channel_id}> is paused: "
-            f"I couldn't post here (`{schedule.paused_reason}`). Type `/invite @missionbot`, "
+        text = _(
+            ":double_vertical_bar: The principle of the day in {channel} is paused: "
+            "I couldn't post here (`{reason}`). Type `/invite @missionbot`, "
             "then `/mission subscribe` again to resume."
-        )
+        ).format(channel=channel, reason=schedule.paused_reason)
     else:
-        text = f"<#{channel_id}> gets the principle of the day {schedule_line(schedule)}."
+        text = _("{channel} gets the principle of the day {schedule}.").format(
+            channel=channel, schedule=schedule_line(schedule, t)
+        )
         if next_post is not None:
-            text += f"\nThe next one: {_when(next_post)}."
+            text += "\n" + _("The next one: {when}.").format(when=_when(next_post, t))
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def unsubscribed(channel_id: str, existed: bool) -> Message:
-    text = (
-        f"Done: no more principle of the day in <#{channel_id}>."
-        if existed
-        else f"<#{channel_id}> wasn't subscribed, so nothing changed."
-    )
+def unsubscribed(channel_id: str, existed: bool, t: Speech = ENGLISH) -> Message:
+    _ = t.gettext
+    if existed:
+        text = _("Done: no more principle of the day in {channel}.")
+    else:
+        text = _("{channel} wasn't subscribed, so nothing changed.")
+    text = text.format(channel=f"<#{channel_id}>")
     return Message(text=text, blocks=as_dicts([section(text)]))

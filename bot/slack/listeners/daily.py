@@ -90,7 +90,7 @@ def subscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> 
             now=now,
         )
     _reload(services)
-    reply = views.subscribed(schedule, next_post(schedule, now))
+    reply = views.subscribed(schedule, next_post(schedule, now), request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -102,7 +102,7 @@ def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None
     with services.db.transaction() as session:
         schedule = get_schedule(session=session, team_id=request.team_id, channel_id=channel_id)
     upcoming = next_post(schedule, services.clock()) if schedule else None
-    reply = views.schedule_status(channel_id, schedule, upcoming)
+    reply = views.schedule_status(channel_id, schedule, upcoming, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -117,7 +117,7 @@ def unsubscribe_channel(ack: Ack, request: CommandRequest, services: Services) -
     with services.db.transaction() as session:
         existed = unsubscribe(session=session, team_id=request.team_id, channel_id=channel_id)
     _reload(services)
-    reply = views.unsubscribed(channel_id, existed)
+    reply = views.unsubscribed(channel_id, existed, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
