@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db.models import WorkspaceSettings
 from tests.conftest import Bot
+from tests.support.conversation import new_ts, reaction_added
 from tests.support.fake_slack import FakeSlack
 from tests.support.kudos import outbox_settled
 
@@ -189,3 +190,19 @@ def test_the_schedule_reply_is_in_the_askers_language_with_its_dates(
     ), text
     english = bot.command("/mission", "schedule", user=BOSS).text
     assert "gets the principle of the day at *09:00* on every day, Europe/Berlin time" in english
+
+
+def test_a_reactions_thread_reply_is_in_the_workspace_language_and_the_authors_dm_in_theirs(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    ts = new_ts()
+    event = reaction_added(user=EMMA, name="telephone_receiver", item_user=ANA, ts=ts)
+    assert bot.event(event).status == 200
+    [reply] = slack.wait_for("chat.postMessage", where=lambda c: c.get("thread_ts") == ts)
+    assert ":telephone_receiver: *Be easy to reach* — recognised by" in reply["text"]
+    [dm] = slack.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.get("channel") == ANA and "reações de princípio" in str(c["blocks"]),
+    )
+    assert "foi reconhecida com reações de princípio" in str(dm["blocks"])
