@@ -206,3 +206,16 @@ def test_a_reactions_thread_reply_is_in_the_workspace_language_and_the_authors_d
         where=lambda c: c.get("channel") == ANA and "reações de princípio" in str(c["blocks"]),
     )
     assert "foi reconhecida com reações de princípio" in str(dm["blocks"])
+
+
+def test_the_kudos_form_is_in_the_givers_language_with_the_principles_translated(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    bot.command("/kudos", "", user=EMMA)
+    [call] = slack.wait_for("views.open")
+    view = call["view"] if isinstance(call["view"], dict) else json.loads(call["view"])
+    text = json.dumps(view, ensure_ascii=False)
+    assert view["title"]["text"] == "Kudos geben"
+    assert "Für welchen Grundsatz?" in text
+    assert "1. Sei erreichbar" in text

@@ -335,29 +335,30 @@ def _option(principle: PrincipleInfo) -> Option:
 
 
 def principle_select(
-    catalog: Catalog, selected: str | None
+    catalog: Catalog, selected: str | None, t: Speech = ENGLISH
 ) -> StaticSelectElement | ExternalDataSelectElement:
     """The principles grouped by category; a type-ahead menu when there are too many."""
+    _ = t.gettext
     initial = next((_option(p) for p in catalog.principles if p.key == selected), None)
     if len(catalog.principles) > SELECT_OPTION_LIMIT:
         # The same action_id as the static menu: the submission reads `selected_option`
         # from either. min_query_length 0 lists the first principles as soon as it opens.
         return ExternalDataSelectElement(
             action_id=KudosInput.PRINCIPLE,
-            placeholder="Type a principle's name, key or number",
+            placeholder=_("Type a principle's name, key or number"),
             initial_option=initial,
             min_query_length=0,
         )
     groups = [
         OptionGroup(
-            label=(category or UNCATEGORISED)[:OPTION_TEXT_LIMIT],
+            label=(category or _(UNCATEGORISED))[:OPTION_TEXT_LIMIT],
             options=[_option(p) for p in principles],
         )
         for category, principles in catalog.by_category()
     ]
     return StaticSelectElement(
         action_id=KudosInput.PRINCIPLE,
-        placeholder="Which principle did they live?",
+        placeholder=_("Which principle did they live?"),
         option_groups=groups,
         initial_option=initial,
     )
@@ -368,14 +369,18 @@ def principle_options(catalog: Catalog, typed: str) -> list[dict[str, Any]]:
     return [_option(p).to_dict() for p in catalog.search(typed, SELECT_OPTION_LIMIT)]
 
 
-def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
+def give_kudos_modal(
+    catalog: Catalog, prefill: ModalPrefill, t: Speech = ENGLISH
+) -> dict[str, Any]:
+    """The kudos form, in the giver's language (`catalog` put into it too)."""
+    _ = t.gettext
     fields = {"source": prefill.source, "channel": prefill.channel_id}
     if prefill.thread_ts:
         fields["thread_ts"] = prefill.thread_ts
     metadata = json.dumps(fields)
     share_in = ConversationSelectElement(
         action_id=KudosInput.SHARE_IN,
-        placeholder="Where should everyone see it?",
+        placeholder=_("Where should everyone see it?"),
         initial_conversation=prefill.channel_id,
         default_to_current_conversation=True,
         response_url_enabled=True,
@@ -383,37 +388,38 @@ def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
     blocks: list[Block] = [
         InputBlock(
             block_id=KudosBlock.RECIPIENTS,
-            label="Who?",
+            label=_("Who?"),
             element=UserMultiSelectElement(
                 action_id=KudosInput.RECIPIENTS,
-                placeholder="Choose one or more people",
+                placeholder=_("Choose one or more people"),
                 initial_users=list(prefill.recipients) or None,
             ),
         ),
         InputBlock(
             block_id=KudosBlock.PRINCIPLE,
-            label="For which principle?",
-            element=principle_select(catalog, prefill.principle_key),
+            label=_("For which principle?"),
+            element=principle_select(catalog, prefill.principle_key, t),
         ),
         InputBlock(
             block_id=KudosBlock.MESSAGE,
-            label="What did they do?",
+            label=_("What did they do?"),
             element=PlainTextInputElement(
                 action_id=KudosInput.MESSAGE,
                 multiline=True,
                 max_length=MESSAGE_MAX_CHARS,
                 initial_value=without_bidi(prefill.message)[:MESSAGE_MAX_CHARS] or None,
-                placeholder="Be specific: what did they do, and why did it matter?",
+                placeholder=_("Be specific: what did they do, and why did it matter?"),
             ),
         ),
-        InputBlock(block_id=KudosBlock.SHARE_IN, label="Share in", element=share_in),
+        InputBlock(block_id=KudosBlock.SHARE_IN, label=_("Share in"), element=share_in),
     ]
     return View(
         type="modal",
         callback_id=ViewId.GIVE_KUDOS,
-        title="Give kudos",
-        submit="Give kudos",
-        close="Cancel",
+        # Slack allows 24 characters for each of these three.
+        title=_("Give kudos")[:24],
+        submit=_("Give kudos")[:24],
+        close=_("Cancel")[:24],
         private_metadata=metadata[:PRIVATE_METADATA_LIMIT],
         blocks=blocks,
     ).to_dict()

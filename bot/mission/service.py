@@ -22,6 +22,7 @@ from bot.db.dialect import lock_transaction
 from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
+from bot.i18n.speech import N_
 from bot.mission.file import MissionDocument, PrincipleSpec, name_key
 from bot.text import numeric
 
@@ -33,7 +34,7 @@ MAX_SUGGESTIONS = 3
 # the TTL bounds how long another process's sync may go unseen here.
 CATALOG_CACHE_SECONDS = 60
 # The group of the principles that have no category, and how `/mission <category>` names it.
-UNCATEGORISED = "More principles"
+UNCATEGORISED = N_("More principles")
 
 
 @dataclass(frozen=True, slots=True)

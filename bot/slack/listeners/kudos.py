@@ -99,8 +99,12 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
             channel_id=request.channel_id,
             source=Source.COMMAND,
         )
+        t = request.speech()
         request.quick_client.views_open(
-            trigger_id=request.command["trigger_id"], view=give_kudos_modal(catalog, prefill)
+            trigger_id=request.command["trigger_id"],
+            view=give_kudos_modal(
+                services.mission.catalog(services.db, request.team_id, t.language), prefill, t
+            ),
         )
         ack()
         return
@@ -278,10 +282,17 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
 
 
 def open_modal(
-    client: WebClient, services: Services, team_id: str, trigger_id: str, prefill: ModalPrefill
+    client: WebClient,
+    services: Services,
+    team_id: str,
+    trigger_id: str,
+    prefill: ModalPrefill,
+    user_id: str | None = None,
 ) -> None:
-    catalog = services.mission.catalog(services.db, team_id)
-    client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
+    """The kudos form, in the language of `user_id` (who opened it)."""
+    t = services.reader_speech(team_id, _locale_of(services, team_id, user_id) if user_id else None)
+    catalog = services.mission.catalog(services.db, team_id, t.language)
+    client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill, t))
 
 
 # -- the message shortcut and the button ------------------------------------------------------
@@ -303,7 +314,7 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
         # Announced in the message's thread, where the conversation about it is.
         thread_ts=request.thread_ts or request.message_ts,
     )
-    open_modal(client, services, request.team_id, request.trigger_id, prefill)
+    open_modal(client, services, request.team_id, request.trigger_id, prefill, request.user_id)
 
 
 def permalink(
@@ -330,7 +341,14 @@ def handle_give_button(ack: Ack, request: GiveButton, services: Services) -> Non
         source=Source.MODAL,
     )
     # The trigger_id lives three seconds from the click: views.open keeps to that deadline.
-    open_modal(request.quick_client, services, request.team_id, request.trigger_id, prefill)
+    open_modal(
+        request.quick_client,
+        services,
+        request.team_id,
+        request.trigger_id,
+        prefill,
+        request.user_id,
+    )
 
 
 # -- the type-ahead principle menu (missions of more than 100 principles) ---------------------
@@ -340,5 +358,9 @@ def handle_principle_options(
     ack: Ack, payload: dict[str, Any], context: BoltContext, services: Services
 ) -> None:
     """The principles matching what the giver typed: from the cached catalog, no Slack call."""
-    catalog = services.mission.catalog(services.db, team_of(context))
+    team_id = team_of(context)
+    user_id = context.user_id
+    locale = _locale_of(services, team_id, user_id) if user_id else None
+    language = services.reader_speech(team_id, locale).language
+    catalog = services.mission.catalog(services.db, team_id, language)
     ack(options=principle_options(catalog, str(payload.get("value") or "")))
