@@ -99,7 +99,9 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
     mission.sync_known(database)
     # Built here, started only by `serve`, like the scheduler.
     people = DirectorySync(create_web_client(settings), users)
-    drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    drip = OnboardingDripJob(
+        database, clock=clock, sender=sender, language=settings.missionbot_language
+    )
     if settings.missionbot_onboarding_drip:
         scheduler.every(settings.missionbot_schedule_refresh_seconds, drip.run_due, DRIP_JOB_ID)
     return Runtime(
