@@ -98,7 +98,8 @@ def i18n() -> None:
     run(
         [
             pybabel, "-q", "extract", "--no-location", "--sort-output",
-            "--keywords=N_", "--add-comments=TRANSLATORS:", "--project=missionbot",
+            "--keywords=N_", "--keywords=NP_:1,2", "--add-comments=TRANSLATORS:",
+            "--project=missionbot",
             "--copyright-holder=missionbot contributors", "--output-file", str(TEMPLATE), "bot",
         ]
     )  # fmt: skip

@@ -24,23 +24,29 @@ class UserError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | tuple[str, str],
         *,
         field: str | None = None,
         fields: Mapping[str, object] | None = None,
+        count: int = 1,
     ) -> None:
-        english = message.format(**fields) if fields is not None else message
-        super().__init__(english)
+        # A (singular, plural) pair (marked with NP_) is chosen by `count`, in each language
+        # by that language's rule.
         self.template = message
         self.fields = fields
-        self.message = english
+        self.count = count
         self.field = field
+        english = self.said(ENGLISH)
+        super().__init__(english)
+        self.message = english
 
     def said(self, t: Speech) -> str:
         """The message in `t`'s language (a message without a translation stays English)."""
-        if self.fields is None:
-            return t.gettext(self.template)
-        return t.gettext(self.template).format(**self.fields)
+        if isinstance(self.template, tuple):
+            text = t.ngettext(*self.template, self.count)
+        else:
+            text = t.gettext(self.template)
+        return text if self.fields is None else text.format(**self.fields)
 
 
 # Past this many, "the principles are …" would be a wall of keys (and pass a section's 3,000
@@ -62,7 +68,7 @@ class UnknownPrinciple(UserError):
 
     def said(self, t: Speech) -> str:
         _ = t.gettext
-        lines = [_(self.template).format(**(self.fields or {}))]
+        lines = [_(str(self.template)).format(**(self.fields or {}))]
         if self.suggestions:
             keys = ", ".join(f"`#{key}`" for key in self.suggestions)
             lines[0] += " " + _("Did you mean {keys}?").format(keys=keys)
@@ -96,6 +102,14 @@ class AllowanceSpent(KudosRefused):
     people than a whole day allows).
     """
 
-    def __init__(self, message: str, *, field: str | None = None, day: dt.date | None = None):
-        super().__init__(message, field=field)
+    def __init__(
+        self,
+        message: str | tuple[str, str],
+        *,
+        field: str | None = None,
+        fields: Mapping[str, object] | None = None,
+        count: int = 1,
+        day: dt.date | None = None,
+    ):
+        super().__init__(message, field=field, fields=fields, count=count)
         self.day = day

@@ -153,7 +153,9 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         clock=clock,
         notify=sender.notify,
     )
-    drip = OnboardingDripJob(database, clock=clock, sender=sender)
+    drip = OnboardingDripJob(
+        database, clock=clock, sender=sender, language=settings.missionbot_language
+    )
     # App Homes refreshed overnight, so that the 9:00 openings find today already there.
     home_refresh = HomeRefresh(
         database,

@@ -558,3 +558,22 @@ def test_emma_in_berlin_reads_the_mission_in_german(tmp_path: Path) -> None:
     assert "Tidewater Fracht: unsere Mission" in german
     assert "Sei erreichbar" in german
     assert "Tidewater Freight: our mission" in english
+
+
+def test_a_german_workspace_gets_the_morning_post_in_german_whoever_subscribed(
+    tmp_path: Path,
+) -> None:
+    said = answers(
+        transcript(
+            tmp_path,
+            "as @carol",
+            "/kudos settings language de",
+            "as @you",
+            "in #support",
+            "/mission subscribe 09:00 daily",
+            "clock tomorrow 09:00",
+        )
+    )
+    moved = said["clock tomorrow 09:00"]
+    assert "Grundsatz des Tages:" in moved
+    assert re.search(r"\[\d+: Kudos geben\]", moved)

@@ -3,11 +3,16 @@ language`, through signed requests; the reader's Slack locale picks the language
 
 from __future__ import annotations
 
+import json
+import re
+
 from sqlalchemy import select
 
 from bot.db.models import WorkspaceSettings
 from tests.conftest import Bot
+from tests.support.conversation import new_ts, reaction_added
 from tests.support.fake_slack import FakeSlack
+from tests.support.kudos import outbox_settled
 
 EMMA = "UEMMA0001"  # de-DE
 ANA = "UANAPT001"  # pt-BR
@@ -124,3 +129,93 @@ def test_only_managers_set_the_language_and_are_told_so_in_their_language(
     assert "Nur Workspace-Admins und missionbot-Manager" in reply
     with bot.database.reading() as session:
         assert session.scalars(select(WorkspaceSettings)).all() == []
+
+
+# -- kudos: the giver reads theirs, the channel the workspace's, the receiver theirs -------
+
+
+def test_a_channel_post_stays_in_the_workspace_language_whoever_gave_the_kudos(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    reply = bot.command("/kudos", f"<@{ANA}> #sei-erreichbar danke!", user=EMMA)
+    assert "Kudos für <@UANAPT001> gespeichert: :telephone_receiver: *Sei erreichbar*" in (
+        reply.text
+    )
+    assert "Du hast heute noch 4 von 5 Kudos." in reply.text
+    outbox_settled(bot.database)
+    [post] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
+    assert f"<@{EMMA}> gave kudos to <@{ANA}> for :telephone_receiver: *Be easy to reach*" in (
+        json.dumps(post["blocks"], ensure_ascii=False)
+    )
+    [dm] = [c for c in slack.calls("chat.postMessage") if c["channel"] == ANA]
+    assert f"<@{EMMA}> deu kudos para você em <#CGENERAL01>" in json.dumps(
+        dm["blocks"], ensure_ascii=False
+    )
+
+
+def test_a_german_workspace_announces_an_english_givers_kudos_in_german(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    bot.command("/kudos", "settings language de", user=BOSS)
+    reply = bot.command("/kudos", f"<@{EMMA}> #easy-to-reach thanks for the call", user=BOSS)
+    assert "Kudos recorded for <@UEMMA0001>" in reply.text
+    outbox_settled(bot.database)
+    [post] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
+    blocks = json.dumps(post["blocks"], ensure_ascii=False)
+    assert f"<@{BOSS}> hat <@{EMMA}> Kudos gegeben für :telephone_receiver: *Sei erreichbar*" in (
+        blocks
+    )
+    assert "mit `/kudos` jemanden würdigen" in blocks
+
+
+def test_a_refusal_is_in_the_givers_language(bot: Bot, slack: FakeSlack) -> None:
+    people(slack)
+    reply = bot.command("/kudos", f"<@{EMMA}> #plain-words ich bin toll", user=EMMA)
+    assert "dir selbst kannst du keine geben" in reply.text
+    assert "Você não tem kudos para desfazer." in bot.command("/kudos", "undo", user=ANA).text
+
+
+def test_the_schedule_reply_is_in_the_askers_language_with_its_dates(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    text = bot.command("/mission", "subscribe 09:00 daily Europe/Berlin", user=EMMA).text
+    assert "<#CGENERAL01> bekommt den Grundsatz des Tages um *09:00* jeden Tag" in text
+    assert re.search(
+        r"Der nächste: (Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), "
+        r"\d+\. \w+, 09:00 ",
+        text,
+    ), text
+    english = bot.command("/mission", "schedule", user=BOSS).text
+    assert "gets the principle of the day at *09:00* on every day, Europe/Berlin time" in english
+
+
+def test_a_reactions_thread_reply_is_in_the_workspace_language_and_the_authors_dm_in_theirs(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    ts = new_ts()
+    event = reaction_added(user=EMMA, name="telephone_receiver", item_user=ANA, ts=ts)
+    assert bot.event(event).status == 200
+    [reply] = slack.wait_for("chat.postMessage", where=lambda c: c.get("thread_ts") == ts)
+    assert ":telephone_receiver: *Be easy to reach* — recognised by" in reply["text"]
+    [dm] = slack.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.get("channel") == ANA and "reações de princípio" in str(c["blocks"]),
+    )
+    assert "foi reconhecida com reações de princípio" in str(dm["blocks"])
+
+
+def test_the_kudos_form_is_in_the_givers_language_with_the_principles_translated(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    bot.command("/kudos", "", user=EMMA)
+    [call] = slack.wait_for("views.open")
+    view = call["view"] if isinstance(call["view"], dict) else json.loads(call["view"])
+    text = json.dumps(view, ensure_ascii=False)
+    assert view["title"]["text"] == "Kudos geben"
+    assert "Für welchen Grundsatz?" in text
+    assert "1. Sei erreichbar" in text

@@ -264,3 +264,17 @@ def test_two_processes_running_the_drip_at_once_send_each_dm_once(database: Data
     with database.reading() as session:
         queued = session.scalars(select(OutboxMessage.channel_id)).all()
     assert sorted(queued) == sorted(users)
+
+
+def test_a_german_newcomer_gets_the_principles_in_german(drip_bot: Bot, slack: FakeSlack) -> None:
+    bot = drip_bot
+    event = team_join(tz="Europe/Berlin")
+    event["user"]["locale"] = "de-DE"
+    joined(bot, event)
+    [lesson] = run_at(bot, utc(2026, 3, 6, 9))
+    assert lesson.language == "de"
+    [dm] = slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == NEWCOMER)
+    shown = blocks_text(dm.params)
+    assert "Willkommen! Jeden Arbeitstag einer unserer Grundsätze" in shown
+    assert "Sei erreichbar" in shown
+    assert "Keine weiteren Nachrichten" in shown

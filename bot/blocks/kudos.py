@@ -59,11 +59,9 @@ SELECT_OPTION_LIMIT = 100
 PRIVATE_METADATA_LIMIT = 3000
 
 
-def mentions(user_ids: Sequence[str]) -> str:
-    names = [f"<@{user_id}>" for user_id in user_ids]
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def mentions(user_ids: Sequence[str], t: Speech = ENGLISH) -> str:
+    """'<@A>', '<@A> and <@B>', '<@A>, <@B> and <@C>' in the reader's language."""
+    return t.list([f"<@{user_id}>" for user_id in user_ids])
 
 
 def principle_tag(principle: PrincipleInfo) -> str:
@@ -101,113 +99,162 @@ def _safe_cut(line: str, limit: int) -> int:
     return amp if amp > 0 and ";" not in line[amp:limit] else limit
 
 
-def kudos_announcement(groups: Sequence[KudosGroup]) -> Message:
-    """The public message: one kudos, or several given in the same channel moments apart.
+def kudos_announcement(groups: Sequence[KudosGroup], t: Speech = ENGLISH) -> Message:
+    """The public message: one kudos, or several given in the same channel moments apart; in
+    the workspace language (`t`), whoever gave them, and with the principles as the mission
+    file gives them in that language (the caller puts the groups' principles into it).
 
     A withdrawn kudos keeps its place as one line saying so (undo edits the message in place).
     At most `ANNOUNCED_TOGETHER` kudos of at most four sections each, plus a footer: within a
     message's 50 blocks.
     """
+    _ = t.gettext
     blocks: list[Block] = []
     texts: list[str] = []
     for group in groups:
+        fields = {
+            "giver": f"<@{group.giver_id}>",
+            "receivers": mentions(group.receiver_ids, t),
+            "principle": principle_tag(group.principle),
+        }
         if group.withdrawn:
-            line = (
-                f":leftwards_arrow_with_hook: <@{group.giver_id}> withdrew a kudos to "
-                f"{mentions(group.receiver_ids)} for {principle_tag(group.principle)}."
-            )
+            line = _(
+                ":leftwards_arrow_with_hook: {giver} withdrew a kudos to {receivers} "
+                "for {principle}."
+            ).format(**fields)
             blocks.append(context(line))
             texts.append(line)
             continue
         blocks.append(
             section(
-                f":sparkles: <@{group.giver_id}> gave kudos to {mentions(group.receiver_ids)} "
-                f"for {principle_tag(group.principle)}"
+                _(":sparkles: {giver} gave kudos to {receivers} for {principle}").format(**fields)
             )
         )
         blocks.extend(section(piece) for piece in quoted(group.message))
         texts.append(
-            f"<@{group.giver_id}> gave kudos to {mentions(group.receiver_ids)} for "
-            f"{escape(group.principle.title)}: {escape(group.message)}"
+            _("{giver} gave kudos to {receivers} for {principle}: {message}").format(
+                giver=fields["giver"],
+                receivers=fields["receivers"],
+                principle=escape(group.principle.title),
+                message=escape(group.message),
+            )
         )
     standing = [g for g in groups if not g.withdrawn]
     if len(standing) == 1:
-        blocks.append(context(f"`#{standing[0].principle.key}` · `/kudos` to recognise someone"))
+        blocks.append(
+            context(
+                _("`#{key}` · `/kudos` to recognise someone").format(key=standing[0].principle.key)
+            )
+        )
     elif standing:
-        blocks.append(context("`/kudos` to recognise someone"))
+        blocks.append(context(_("`/kudos` to recognise someone")))
     return Message(text=clip("\n".join(texts), FALLBACK_TEXT_LIMIT), blocks=as_dicts(blocks))
 
 
-def announcement_not_made(group: KudosGroup, channel_id: str, reason: str) -> Message:
+def announcement_not_made(
+    group: KudosGroup, channel_id: str, reason: str, t: Speech = ENGLISH
+) -> Message:
     """To the giver, when the public message couldn't be posted: the kudos stands all the same."""
-    text = (
-        f":warning: Your kudos to {mentions(group.receiver_ids)} for "
-        f"{principle_tag(group.principle)} is saved and counts, but I couldn't announce it in "
-        f"<#{channel_id}> (`{escape(reason)}`). `/invite @missionbot` there lets me next time."
+    text = t.gettext(
+        ":warning: Your kudos to {receivers} for {principle} is saved and counts, but I "
+        "couldn't announce it in {channel} (`{reason}`). `/invite @missionbot` there lets me "
+        "next time."
+    ).format(
+        receivers=mentions(group.receiver_ids, t),
+        principle=principle_tag(group.principle),
+        channel=f"<#{channel_id}>",
+        reason=escape(reason),
     )
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def kudos_dm(given: GivenKudos) -> Message:
-    where = f" in <#{given.channel_id}>" if given.channel_id and given.audience.announced else ""
-    headline = (
-        f":tada: <@{given.giver_id}> gave you kudos{where} for {principle_tag(given.principle)}"
-    )
+def kudos_dm(given: GivenKudos, t: Speech = ENGLISH) -> Message:
+    """To a receiver, in their language (`t`, with `given.principle` put into it)."""
+    _ = t.gettext
+    fields = {"giver": f"<@{given.giver_id}>", "principle": principle_tag(given.principle)}
+    if given.channel_id and given.audience.announced:
+        headline = _(":tada: {giver} gave you kudos in {channel} for {principle}").format(
+            channel=f"<#{given.channel_id}>", **fields
+        )
+    else:
+        headline = _(":tada: {giver} gave you kudos for {principle}").format(**fields)
     blocks: list[Block] = [section(headline)]
     blocks.extend(section(piece) for piece in quoted(given.message))
-    text = f"<@{given.giver_id}> gave you kudos for {escape(given.principle.title)}"
+    text = _("{giver} gave you kudos for {principle}").format(
+        giver=fields["giver"], principle=escape(given.principle.title)
+    )
     return Message(text=text, blocks=as_dicts(blocks))
 
 
-def allowance_line(remaining: int, limit: int) -> str:
-    return f"You have {remaining} of {limit} kudos left today."
+def allowance_line(remaining: int, limit: int, t: Speech = ENGLISH) -> str:
+    return t.ngettext(
+        "You have {remaining} of {limit} kudos left today.",
+        "You have {remaining} of {limit} kudos left today.",
+        remaining,
+    ).format(remaining=remaining, limit=limit)
 
 
-def kudos_confirmation(given: GivenKudos) -> Message:
-    """The giver's answer, in the acknowledgement itself: what was recorded and what is left."""
+def kudos_confirmation(given: GivenKudos, t: Speech = ENGLISH) -> Message:
+    """The giver's answer, in the acknowledgement itself: what was recorded and what is left;
+    in the giver's language."""
+    _ = t.gettext
+    receivers = mentions(given.receiver_ids, t)
     if given.duplicate:
         lines = [
-            f":white_check_mark: You already gave this kudos to {mentions(given.receiver_ids)} "
-            "a moment ago; it counts once."
+            _(
+                ":white_check_mark: You already gave this kudos to {receivers} a moment ago; "
+                "it counts once."
+            ).format(receivers=receivers)
         ]
     else:
         lines = [
-            f":white_check_mark: Kudos recorded for {mentions(given.receiver_ids)} — "
-            f"{principle_tag(given.principle)}. Undo within 10 minutes with `/kudos undo`."
+            _(
+                ":white_check_mark: Kudos recorded for {receivers} — {principle}. "
+                "Undo within 10 minutes with `/kudos undo`."
+            ).format(receivers=receivers, principle=principle_tag(given.principle))
         ]
-    privacy = _privacy_line(given)
+    privacy = _privacy_line(given, t)
     if privacy:
         lines.append(privacy)
-    lines.append(allowance_line(given.remaining, given.limit))
+    lines.append(allowance_line(given.remaining, given.limit, t))
     text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def _privacy_line(given: GivenKudos) -> str | None:
+def _privacy_line(given: GivenKudos, t: Speech) -> str | None:
     """Tell the giver where their words will be read, when that is not the whole workspace."""
+    _ = t.gettext
     if given.duplicate or given.audience.quotable_anywhere:
         return None
+    receivers = mentions(given.receiver_ids, t)
     if not given.audience.announced:
-        return (
+        return _(
             ":lock: Given in a direct message, so it isn't announced anywhere: I've told "
-            f"{mentions(given.receiver_ids)} by DM, and your words are never quoted elsewhere."
-        )
+            "{receivers} by DM, and your words are never quoted elsewhere."
+        ).format(receivers=receivers)
     if not given.channel_id:
-        return (
-            ":lock: No channel was chosen, so it isn't announced: I've told "
-            f"{mentions(given.receiver_ids)} by DM, and your words are never quoted elsewhere."
-        )
-    return (
+        return _(
+            ":lock: No channel was chosen, so it isn't announced: I've told {receivers} by DM, "
+            "and your words are never quoted elsewhere."
+        ).format(receivers=receivers)
+    return _(
         ":lock: This conversation isn't public, so your words stay here: the principle of the "
         "day, digests and reports elsewhere never quote them (they still count)."
     )
 
 
-def undo_confirmation(withdrawn: WithdrawnKudos, failure: str | None = None) -> Message:
+def undo_confirmation(
+    withdrawn: WithdrawnKudos, failure: str | None = None, t: Speech = ENGLISH
+) -> Message:
+    _ = t.gettext
     lines = [
-        f":leftwards_arrow_with_hook: Withdrawn: your kudos to "
-        f"{mentions(withdrawn.receiver_ids)} for {principle_tag(withdrawn.principle)}. "
-        "It no longer counts, and today's allowance is given back."
+        _(
+            ":leftwards_arrow_with_hook: Withdrawn: your kudos to {receivers} for {principle}. "
+            "It no longer counts, and today's allowance is given back."
+        ).format(
+            receivers=mentions(withdrawn.receiver_ids, t),
+            principle=principle_tag(withdrawn.principle),
+        )
     ]
     if failure:
         lines.append(f":warning: {failure}")
@@ -215,27 +262,36 @@ def undo_confirmation(withdrawn: WithdrawnKudos, failure: str | None = None) -> 
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def _tally_lines(tallies: Sequence[PrincipleTally]) -> str:
+def _tally_lines(tallies: Sequence[PrincipleTally], t: Speech) -> str:
     return "\n".join(
-        f"{principle_tag(t.principle)} — {t.this_month} this month · {t.all_time} all time"
-        for t in tallies
+        t.gettext("{principle} — {month} this month · {total} all time").format(
+            principle=principle_tag(tally.principle), month=tally.this_month, total=tally.all_time
+        )
+        for tally in tallies
     )
 
 
-def kudos_summary(user_id: str, summary: KudosSummary) -> Message:
-    blocks: list[Block] = [section(f"*Your kudos, <@{user_id}>*")]
-    for title, tallies in (("Received", summary.received), ("Given", summary.given)):
+def kudos_summary(user_id: str, summary: KudosSummary, t: Speech = ENGLISH) -> Message:
+    """`/kudos me`, in the asker's language."""
+    _ = t.gettext
+    blocks: list[Block] = [section(_("*Your kudos, {user}*").format(user=f"<@{user_id}>"))]
+    for title, tallies in ((_("Received"), summary.received), (_("Given"), summary.given)):
         if tallies:
-            month = sum(t.this_month for t in tallies)
-            total = sum(t.all_time for t in tallies)
-            body = _tally_lines(tallies)
-            blocks.append(section(f"*{title}* — {month} this month, {total} all time\n{body}"))
+            month = sum(tally.this_month for tally in tallies)
+            total = sum(tally.all_time for tally in tallies)
+            heading = _("*{title}* — {month} this month, {total} all time").format(
+                title=title, month=month, total=total
+            )
+            blocks.append(section(f"{heading}\n{_tally_lines(tallies, t)}"))
         else:
-            blocks.append(section(f"*{title}* — none yet"))
-    blocks.append(context(allowance_line(summary.remaining_today, summary.limit)))
-    received = sum(t.all_time for t in summary.received)
-    given = sum(t.all_time for t in summary.given)
-    return Message(text=f"Your kudos: {received} received, {given} given", blocks=as_dicts(blocks))
+            blocks.append(section(_("*{title}* — none yet").format(title=title)))
+    blocks.append(context(allowance_line(summary.remaining_today, summary.limit, t)))
+    received = sum(tally.all_time for tally in summary.received)
+    given = sum(tally.all_time for tally in summary.given)
+    text = _("Your kudos: {received} received, {given} given").format(
+        received=received, given=given
+    )
+    return Message(text=text, blocks=as_dicts(blocks))
 
 
 KUDOS_HELP = N_(
@@ -280,29 +336,30 @@ def _option(principle: PrincipleInfo) -> Option:
 
 
 def principle_select(
-    catalog: Catalog, selected: str | None
+    catalog: Catalog, selected: str | None, t: Speech = ENGLISH
 ) -> StaticSelectElement | ExternalDataSelectElement:
     """The principles grouped by category; a type-ahead menu when there are too many."""
+    _ = t.gettext
     initial = next((_option(p) for p in catalog.principles if p.key == selected), None)
     if len(catalog.principles) > SELECT_OPTION_LIMIT:
         # The same action_id as the static menu: the submission reads `selected_option`
         # from either. min_query_length 0 lists the first principles as soon as it opens.
         return ExternalDataSelectElement(
             action_id=KudosInput.PRINCIPLE,
-            placeholder="Type a principle's name, key or number",
+            placeholder=_("Type a principle's name, key or number"),
             initial_option=initial,
             min_query_length=0,
         )
     groups = [
         OptionGroup(
-            label=(category or UNCATEGORISED)[:OPTION_TEXT_LIMIT],
+            label=(category or _(UNCATEGORISED))[:OPTION_TEXT_LIMIT],
             options=[_option(p) for p in principles],
         )
         for category, principles in catalog.by_category()
     ]
     return StaticSelectElement(
         action_id=KudosInput.PRINCIPLE,
-        placeholder="Which principle did they live?",
+        placeholder=_("Which principle did they live?"),
         option_groups=groups,
         initial_option=initial,
     )
@@ -313,14 +370,18 @@ def principle_options(catalog: Catalog, typed: str) -> list[dict[str, Any]]:
     return [_option(p).to_dict() for p in catalog.search(typed, SELECT_OPTION_LIMIT)]
 
 
-def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
+def give_kudos_modal(
+    catalog: Catalog, prefill: ModalPrefill, t: Speech = ENGLISH
+) -> dict[str, Any]:
+    """The kudos form, in the giver's language (`catalog` put into it too)."""
+    _ = t.gettext
     fields = {"source": prefill.source, "channel": prefill.channel_id}
     if prefill.thread_ts:
         fields["thread_ts"] = prefill.thread_ts
     metadata = json.dumps(fields)
     share_in = ConversationSelectElement(
         action_id=KudosInput.SHARE_IN,
-        placeholder="Where should everyone see it?",
+        placeholder=_("Where should everyone see it?"),
         initial_conversation=prefill.channel_id,
         default_to_current_conversation=True,
         response_url_enabled=True,
@@ -328,37 +389,38 @@ def give_kudos_modal(catalog: Catalog, prefill: ModalPrefill) -> dict[str, Any]:
     blocks: list[Block] = [
         InputBlock(
             block_id=KudosBlock.RECIPIENTS,
-            label="Who?",
+            label=_("Who?"),
             element=UserMultiSelectElement(
                 action_id=KudosInput.RECIPIENTS,
-                placeholder="Choose one or more people",
+                placeholder=_("Choose one or more people"),
                 initial_users=list(prefill.recipients) or None,
             ),
         ),
         InputBlock(
             block_id=KudosBlock.PRINCIPLE,
-            label="For which principle?",
-            element=principle_select(catalog, prefill.principle_key),
+            label=_("For which principle?"),
+            element=principle_select(catalog, prefill.principle_key, t),
         ),
         InputBlock(
             block_id=KudosBlock.MESSAGE,
-            label="What did they do?",
+            label=_("What did they do?"),
             element=PlainTextInputElement(
                 action_id=KudosInput.MESSAGE,
                 multiline=True,
                 max_length=MESSAGE_MAX_CHARS,
                 initial_value=without_bidi(prefill.message)[:MESSAGE_MAX_CHARS] or None,
-                placeholder="Be specific: what did they do, and why did it matter?",
+                placeholder=_("Be specific: what did they do, and why did it matter?"),
             ),
         ),
-        InputBlock(block_id=KudosBlock.SHARE_IN, label="Share in", element=share_in),
+        InputBlock(block_id=KudosBlock.SHARE_IN, label=_("Share in"), element=share_in),
     ]
     return View(
         type="modal",
         callback_id=ViewId.GIVE_KUDOS,
-        title="Give kudos",
-        submit="Give kudos",
-        close="Cancel",
+        # Slack allows 24 characters for each of these three.
+        title=_("Give kudos")[:24],
+        submit=_("Give kudos")[:24],
+        close=_("Cancel")[:24],
         private_metadata=metadata[:PRIVATE_METADATA_LIMIT],
         blocks=blocks,
     ).to_dict()

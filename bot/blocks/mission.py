@@ -145,7 +145,7 @@ def category_page(
                 "`{command} {pages}` the last."
             )
         else:
-            text = _("*{name}* has 1 page of principles: `{command}` shows it.")
+            text = _("*{name}* has 1 page of principles: `{command}` shows the first.")
         return notice(text.format(name=escape(name), pages=pages, command=command))
     first = (page - 1) * CATEGORY_PAGE_SIZE
     shown = principles[first : first + CATEGORY_PAGE_SIZE]

@@ -12,18 +12,23 @@ from bot.blocks.daily import give_kudos_button
 from bot.blocks.ids import Action
 from bot.blocks.mission import lived_quote
 from bot.daily.drip import Lesson
+from bot.i18n.speech import ENGLISH, Speech, speech
 
 DESCRIPTION_LIMIT = 1500
 
 
 def drip_message(lesson: Lesson) -> Message:
+    """The newcomer's DM, in their language (`lesson.language`)."""
+    t = speech(lesson.language)
+    _ = t.gettext
     principle = lesson.principle
     emoji = f"{principle.emoji} " if principle.emoji else ""
-    intro = (
-        "Welcome! One of our principles a working day, until you have seen them all."
-        if lesson.number == 1
-        else f"Principle {lesson.number} of {lesson.total} of your first days here."
-    )
+    if lesson.number == 1:
+        intro = _("Welcome! One of our principles a working day, until you have seen them all.")
+    else:
+        intro = _("Principle {number} of {total} of your first days here.").format(
+            number=lesson.number, total=lesson.total
+        )
     blocks: list[Block] = [
         context(intro),
         header(f"{principle.title}"),
@@ -32,16 +37,20 @@ def drip_message(lesson: Lesson) -> Message:
         ),
     ]
     if lesson.example is not None:
-        blocks.append(section(":sparkles: *Lived here:* " + lived_quote(lesson.example)))
+        lived = _(":sparkles: *Lived here:*")
+        blocks.append(section(f"{lived} {lived_quote(lesson.example, t)}"))
     if lesson.last:
-        blocks.append(context("That's all of them. `/mission` shows them whenever you like."))
-    stop = ButtonElement(text="Stop these messages", action_id=Action.STOP_ONBOARDING, value="stop")
-    elements = (
-        [give_kudos_button(principle)] if lesson.last else [give_kudos_button(principle), stop]
+        blocks.append(context(_("That's all of them. `/mission` shows them whenever you like.")))
+    stop = ButtonElement(
+        text=_("Stop these messages"), action_id=Action.STOP_ONBOARDING, value="stop"
     )
+    give = give_kudos_button(principle, t)
+    elements = [give] if lesson.last else [give, stop]
     blocks.append(ActionsBlock(elements=elements))
     return Message(
-        text=f"Our principles, {lesson.number} of {lesson.total}: {principle.title}",
+        text=_("Our principles, {number} of {total}: {title}").format(
+            number=lesson.number, total=lesson.total, title=principle.title
+        ),
         blocks=as_dicts(blocks),
     )
 
@@ -52,10 +61,10 @@ def drip_body(lesson: Lesson) -> tuple[str, Sequence[Mapping[str, Any]]]:
     return message.text, message.blocks
 
 
-def drip_stopped(stopped: bool) -> Message:
-    text = (
-        "Done: no more principles by DM. `/mission` shows them all whenever you like."
-        if stopped
-        else "These messages had already stopped. `/mission` shows every principle."
-    )
+def drip_stopped(stopped: bool, t: Speech = ENGLISH) -> Message:
+    _ = t.gettext
+    if stopped:
+        text = _("Done: no more principles by DM. `/mission` shows them all whenever you like.")
+    else:
+        text = _("These messages had already stopped. `/mission` shows every principle.")
     return Message(text=text, blocks=as_dicts([section(text)]))

@@ -32,6 +32,8 @@ from bot.audience import QuoteScope
 from bot.daily.rotation import recent_kudos
 from bot.db.dialect import dialect_insert
 from bot.db.models import OnboardingDrip, utcnow
+from bot.i18n.negotiate import negotiate
+from bot.i18n.whose import workspace_language
 from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo, load_catalog
 from bot.outbox.kinds import OutboxKind
@@ -55,6 +57,8 @@ class Lesson:
     example: KudosGroup | None
     number: int  # 1 for the first principle sent to this person
     total: int  # principles in the mission now
+    # The newcomer's language (their Slack locale, else the workspace's): a DM is theirs.
+    language: str = "en"
 
     @property
     def last(self) -> bool:
@@ -128,7 +132,9 @@ def public_example(*, session: Session, team_id: str, principle_id: int) -> Kudo
     )
 
 
-def run_due(*, session: Session, now: dt.datetime, render: Render) -> list[Lesson]:
+def run_due(
+    *, session: Session, now: dt.datetime, render: Render, language: str = "en"
+) -> list[Lesson]:
     """Queue the DM of every drip due now, record it, and set the next; what was queued."""
     due = select(OnboardingDrip).where(
         OnboardingDrip.next_at <= now, OnboardingDrip.ended_at.is_(None)
@@ -138,7 +144,7 @@ def run_due(*, session: Session, now: dt.datetime, render: Render) -> list[Lesso
         due = due.with_for_update(skip_locked=True)
     sent: list[Lesson] = []
     for drip in session.scalars(due).all():
-        lesson = _next_lesson(session, drip, now)
+        lesson = _next_lesson(session, drip, now, language)
         if lesson is None:
             continue
         text, blocks = render(lesson)
@@ -156,7 +162,9 @@ def run_due(*, session: Session, now: dt.datetime, render: Render) -> list[Lesso
     return sent
 
 
-def _next_lesson(session: Session, drip: OnboardingDrip, now: dt.datetime) -> Lesson | None:
+def _next_lesson(
+    session: Session, drip: OnboardingDrip, now: dt.datetime, language: str = "en"
+) -> Lesson | None:
     """The drip's next principle, with the row moved on; None (and the drip ended) when
     there is nothing to send: they left, or have seen every principle."""
     person = find_people(session=session, team_id=drip.team_id, user_ids=[drip.user_id]).get(
@@ -180,10 +188,13 @@ def _next_lesson(session: Session, drip: OnboardingDrip, now: dt.datetime) -> Le
     if len(unseen) == 1:
         drip.ended_at, drip.ended_reason = now, SEEN_ALL
     example = public_example(session=session, team_id=drip.team_id, principle_id=principle.id)
+    fallback = workspace_language(session=session, team_id=drip.team_id, default=language)
+    theirs = negotiate(person.locale if person is not None else None, fallback)
     return Lesson(
         user_id=drip.user_id,
-        principle=principle,
+        principle=principle.in_language(theirs),
         example=example,
         number=len([p for p in catalog.principles if p.id in seen]),
         total=len(catalog.principles),
+        language=theirs,
     )

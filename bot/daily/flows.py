@@ -35,6 +35,7 @@ from bot.daily.rotation import principle_for_day, recent_kudos
 from bot.daily.subscriptions import ChannelSchedule, get_schedule, pause
 from bot.db.engine import Database
 from bot.db.models import Clock, OutboxMessage, ScheduledPost, utcnow
+from bot.i18n.whose import workspace_language
 from bot.kudos.groups import KudosGroup
 from bot.mission.service import PrincipleInfo
 from bot.outbox import queue
@@ -54,11 +55,14 @@ class DailyPost:
 
     principle: PrincipleInfo
     kudos: KudosGroup | None
+    # The workspace language: a channel reads it, whoever subscribed the channel.
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
 class DigestPost:
     digest: Digest
+    language: str = "en"
 
 
 Post = DailyPost | DigestPost
@@ -130,9 +134,12 @@ class DailyPoster:
         clock: Clock = utcnow,
         notify: Callable[[], None] = _nothing,
         dashboard_url: str | None = None,
+        language: str = "en",
     ) -> None:
         self.database = database
         self.dashboard_url = dashboard_url
+        # What channels read where a workspace chose no language (MISSIONBOT_LANGUAGE).
+        self.language = language
         self.render = render
         self.clock = clock
         # Wakes the sender after posts are queued (it polls otherwise).
@@ -243,6 +250,9 @@ class DailyPoster:
         self, session: Session, due: Due, principle: PrincipleInfo | None, now: dt.datetime
     ) -> Post:
         scope = QuoteScope(channel_id=due.schedule.channel_id)
+        language = workspace_language(
+            session=session, team_id=due.schedule.team_id, default=self.language
+        )
         if principle is None:
             digest = weekly_digest(
                 session=session,
@@ -252,7 +262,7 @@ class DailyPoster:
                 scope=scope,
                 dashboard_url=self.dashboard_url,
             )
-            return DigestPost(digest)
+            return DigestPost(digest, language)
         kudos = recent_kudos(
             session=session,
             team_id=due.schedule.team_id,
@@ -260,7 +270,7 @@ class DailyPoster:
             now=now,
             scope=scope,
         )
-        return DailyPost(principle, kudos)
+        return DailyPost(principle.in_language(language), kudos, language)
 
     def settle(self, results: Iterable[PostResult], *, timeout: float) -> list[PostResult]:
         """The results once their queued posts were sent or failed (by this process's sender or

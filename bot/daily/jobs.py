@@ -110,6 +110,7 @@ class DailyScheduler:
                 clock=clock,
                 notify=notify or (lambda: None),
                 dashboard_url=dashboard_url(settings.missionbot_public_url),
+                language=settings.missionbot_language,
             )
         self.poster = poster
         self._scheduler = BackgroundScheduler(

@@ -28,6 +28,11 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark, translate
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_, for plurals
+    """Marks a singular and plural pair for extraction; say it with `t.ngettext(*pair, n)`."""
+    return singular, plural
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Speech:
     """What is said in `language`: translated words, and dates and numbers in its format."""

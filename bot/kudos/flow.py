@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.db.engine import Database
 from bot.errors import KudosRefused, UndoneMeanwhile
+from bot.i18n.speech import N_
 from bot.kudos.checks import queue_checks
 from bot.kudos.ordering import Mark, still_posted
 from bot.kudos.reactions import ReactionSeen, reaction_stands, recognised_already
@@ -49,7 +50,7 @@ from bot.people import Person
 # Conversations where kudos in the conversation give nothing: the bot can't announce in them.
 NOT_HERE = frozenset({Audience.DM, Audience.GROUP_DM})
 IN_CONVERSATION = frozenset({Source.REACTION, Source.MESSAGE})
-RECOGNISED_ALREADY = "You already recognised this message for that principle."
+RECOGNISED_ALREADY = N_("You already recognised this message for that principle.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +230,9 @@ def _recipient(person: Person) -> Recipient:
 
 def _check_giver_and_place(giver: Person, source: Source, place: Place) -> None:
     if giver.is_bot or giver.deleted:
-        raise KudosRefused("Kudos are given by people who are active in this workspace.")
+        raise KudosRefused(N_("Kudos are given by people who are active in this workspace."))
     if source in IN_CONVERSATION and place.audience in NOT_HERE:
-        raise KudosRefused("Kudos in a direct message can't be announced, so none is given.")
+        raise KudosRefused(N_("Kudos in a direct message can't be announced, so none is given."))
 
 
 def _check_in_order(

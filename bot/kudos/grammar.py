@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.errors import KudosRefused, UnknownPrinciple
+from bot.i18n.speech import N_
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.text import without_bidi
 
@@ -125,9 +126,12 @@ def _choose_principle(
     if len(distinct) > 1:
         named = ", ".join(f"`#{key}`" for key in sorted(distinct))
         raise KudosRefused(
-            f"A kudos is tagged to exactly one principle, and you named {named}. "
-            "Pick the one it shows best.",
+            N_(
+                "A kudos is tagged to exactly one principle, and you named {named}. "
+                "Pick the one it shows best."
+            ),
             field="principle",
+            fields={"named": named},
         )
     if exact:
         return exact[0]
@@ -242,9 +246,12 @@ def is_blank(text: str) -> bool:
 def check_message_length(message: str) -> None:
     if len(message) > MESSAGE_MAX_CHARS:
         raise KudosRefused(
-            f"Your message is {len(message):,} characters long; a kudos message can have at "
-            f"most {MESSAGE_MAX_CHARS:,}. Please shorten it and try again.",
+            N_(
+                "Your message is {length} characters long; a kudos message can have at most "
+                "{limit}. Please shorten it and try again."
+            ),
             field="message",
+            fields={"length": f"{len(message):,}", "limit": f"{MESSAGE_MAX_CHARS:,}"},
         )
 
 
@@ -252,7 +259,7 @@ def check_message(message: str) -> str:
     """A message fit to record: 1 to 1000 characters with something visible in it."""
     if is_blank(message):
         raise KudosRefused(
-            "Please say what they did: the kudos message can't be empty.", field="message"
+            N_("Please say what they did: the kudos message can't be empty."), field="message"
         )
     check_message_length(message)
     return message

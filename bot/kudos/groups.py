@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,10 @@ class KudosGroup:
     channel_id: str | None
     created_at: dt.datetime
     withdrawn: bool = False
+
+    def in_language(self, language: str) -> Self:
+        """The same kudos with its principle as a reader of `language` sees it."""
+        return replace(self, principle=self.principle.in_language(language))
 
 
 def kudos_groups(*, session: Session, team_id: str, group_ids: Sequence[str]) -> list[KudosGroup]:

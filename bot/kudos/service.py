@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,9 +28,10 @@ from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.home.versions import bump_people
+from bot.i18n.speech import N_, NP_
 from bot.kudos.grammar import check_message
 from bot.kudos.groups import KudosGroup
-from bot.mission.service import PrincipleInfo, principle_info
+from bot.mission.service import PrincipleInfo, principle_info, stored_translations
 from bot.reports import summaries
 
 DUPLICATE_WINDOW = dt.timedelta(seconds=60)
@@ -99,6 +100,14 @@ class KudosSummary:
     remaining_today: int
     limit: int
 
+    def in_language(self, language: str) -> KudosSummary:
+        """The same tallies with the principles as a reader of `language` sees them."""
+
+        def put(tallies: list[PrincipleTally]) -> list[PrincipleTally]:
+            return [replace(t, principle=t.principle.in_language(language)) for t in tallies]
+
+        return replace(self, received=put(self.received), given=put(self.given))
+
 
 def zone(timezone: str | None) -> ZoneInfo:
     """The giver's timezone; UTC when Slack gave none or one we don't know."""
@@ -124,6 +133,7 @@ _ACTIVE_PRINCIPLE = select(
     _PRINCIPLES.c.description,
     _PRINCIPLES.c.category,
     _PRINCIPLES.c.emoji,
+    _PRINCIPLES.c.translations,
 ).where(
     _PRINCIPLES.c.id == bindparam("id"),
     _PRINCIPLES.c.team_id == bindparam("team_id"),
@@ -294,27 +304,40 @@ def give(
 def _check_recipients(giver_id: str, recipients: Sequence[Recipient]) -> tuple[str, ...]:
     if not recipients:
         raise KudosRefused(
-            "Who is the kudos for? Mention at least one person, like `@ana`.", field="recipients"
+            N_("Who is the kudos for? Mention at least one person, like `@ana`."),
+            field="recipients",
         )
     if any(r.id == giver_id for r in recipients):
         raise KudosRefused(
-            "Kudos are for recognising others, so you can't give one to yourself. "
-            "Nothing was recorded.",
+            N_(
+                "Kudos are for recognising others, so you can't give one to yourself. "
+                "Nothing was recorded."
+            ),
             field="recipients",
         )
     bots = [r.handle for r in recipients if r.is_bot]
     if bots:
         raise KudosRefused(
-            f"{_people(bots)} {'is a bot' if len(bots) == 1 else 'are bots'}: kudos are for "
-            "people. Nothing was recorded.",
+            NP_(
+                "{people} is a bot: kudos are for people. Nothing was recorded.",
+                "{people} are bots: kudos are for people. Nothing was recorded.",
+            ),
             field="recipients",
+            fields={"people": _people(bots)},
+            count=len(bots),
         )
     gone = [r.handle for r in recipients if r.deleted]
     if gone:
         raise KudosRefused(
-            f"{_people(gone)} {'is' if len(gone) == 1 else 'are'} no longer active in this "
-            "workspace, so they can't receive kudos. Nothing was recorded.",
+            NP_(
+                "{people} is no longer active in this workspace, so they can't receive kudos. "
+                "Nothing was recorded.",
+                "{people} are no longer active in this workspace, so they can't receive kudos. "
+                "Nothing was recorded.",
+            ),
             field="recipients",
+            fields={"people": _people(gone)},
+            count=len(gone),
         )
     return tuple(dict.fromkeys(r.id for r in recipients))
 
@@ -327,11 +350,22 @@ def _active_principle(session: Session, team_id: str, principle_id: int) -> Prin
     row = session.execute(_ACTIVE_PRINCIPLE, {"id": principle_id, "team_id": team_id}).first()
     if row is None:
         raise KudosRefused(
-            "That principle has been retired and no longer takes kudos. "
-            "`/mission` lists the current ones.",
+            N_(
+                "That principle has been retired and no longer takes kudos. "
+                "`/mission` lists the current ones."
+            ),
             field="principle",
         )
-    return PrincipleInfo(*row, number=None)
+    return PrincipleInfo(
+        id=row.id,
+        key=row.key,
+        title=row.title,
+        description=row.description,
+        category=row.category,
+        emoji=row.emoji,
+        number=None,
+        translations=stored_translations(row.title, row.translations),
+    )
 
 
 def lock_giver(session: Session, team_id: str, giver_id: str) -> None:
@@ -353,9 +387,15 @@ def _consume_allowance(
     """
     if count > limit:
         raise AllowanceSpent(
-            f"You can give kudos to at most {limit} people a day, and you named {count}. "
-            "Nothing was recorded.",
+            NP_(
+                "You can give kudos to at most {limit} person a day, and you named {count}. "
+                "Nothing was recorded.",
+                "You can give kudos to at most {limit} people a day, and you named {count}. "
+                "Nothing was recorded.",
+            ),
             field="recipients",
+            fields={"limit": limit, "count": count},
+            count=limit,
         )
     used = session.scalar(
         _allowance_upsert(session.get_bind().dialect.name),
@@ -363,11 +403,17 @@ def _consume_allowance(
     )
     if used is None:
         left = max(limit - _used(session, team_id, giver_id, day), 0)
-        named = f"{count} {'person' if count == 1 else 'people'}"
         raise AllowanceSpent(
-            f"You've reached today's kudos allowance ({limit} a day): you have {left} left "
-            f"and named {named}. Nothing was recorded; it renews at midnight your time.",
+            NP_(
+                "You've reached today's kudos allowance ({limit} a day): you have {left} left "
+                "and named {count} person. Nothing was recorded; it renews at midnight your time.",
+                "You've reached today's kudos allowance ({limit} a day): you have {left} left "
+                "and named {count} people. Nothing was recorded; it renews at midnight your "
+                "time.",
+            ),
             field="recipients",
+            fields={"limit": limit, "left": left, "count": count},
+            count=count,
             day=day,
         )
     return int(used)
@@ -418,13 +464,16 @@ def undo(
         .limit(1)
     ).first()
     if latest is None:
-        raise KudosRefused("You have no kudos to undo.")
+        raise KudosRefused(N_("You have no kudos to undo."))
     age = now - latest.created_at
     if age > UNDO_WINDOW:
         minutes = int(age.total_seconds() // 60)
         raise KudosRefused(
-            f"Your last kudos was given {minutes} minutes ago; it can be undone only within "
-            f"{int(UNDO_WINDOW.total_seconds() // 60)} minutes, so it stays."
+            N_(
+                "Your last kudos was given {minutes} minutes ago; it can be undone only within "
+                "{window} minutes, so it stays."
+            ),
+            fields={"minutes": minutes, "window": int(UNDO_WINDOW.total_seconds() // 60)},
         )
     return withdraw_group(
         session=session,

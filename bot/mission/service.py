@@ -23,6 +23,7 @@ from bot.db.engine import Database
 from bot.db.models import Clock, Mission, Principle, utcnow
 from bot.errors import UnknownPrinciple
 from bot.home.versions import bump_workspace
+from bot.i18n.speech import N_
 from bot.mission.file import MissionDocument, PrincipleSpec, name_key
 from bot.text import numeric
 
@@ -34,7 +35,7 @@ MAX_SUGGESTIONS = 3
 # the TTL bounds how long another process's sync may go unseen here.
 CATALOG_CACHE_SECONDS = 60
 # The group of the principles that have no category, and how `/mission <category>` names it.
-UNCATEGORISED = "More principles"
+UNCATEGORISED = N_("More principles")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +66,19 @@ class PrincipleInfo:
         """Its title in every language it has: each matches `#word` and `/mission word`."""
         return tuple(dict.fromkeys((self.title, *(title for _l, title, _d in self.translations))))
 
-    def in_language(self, language: str, own: str) -> PrincipleInfo:
-        """This principle as a reader of `language` sees it (the file's `own` text where it
-        has no translation); its translations then hold every other language, `own` too."""
+    def in_language(self, language: str, own: str | None = None) -> PrincipleInfo:
+        """This principle as a reader of `language` sees it (the file's own text where it has
+        no translation). With `own` (the file's language), its translations then hold every
+        other language, `own` too, so that the original title still matches."""
         for code, title, description in self.translations:
             if code == language:
                 others = tuple(t for t in self.translations if t[0] != language)
+                original = ((own, self.title, self.description),) if own else ()
                 return replace(
                     self,
                     title=title,
                     description=description if description is not None else self.description,
-                    translations=((own, self.title, self.description), *others),
+                    translations=(*original, *others),
                 )
         return self
 
@@ -346,10 +349,15 @@ def _info(row: Principle, number: int | None) -> PrincipleInfo:
         emoji=row.emoji,
         number=number,
         aliases=tuple((row.aliases or "").split()),
-        translations=tuple(
-            (language, str(text.get("title") or row.title), text.get("description"))
-            for language, text in _stored(row.translations).items()
-        ),
+        translations=stored_translations(row.title, row.translations),
+    )
+
+
+def stored_translations(title: str, value: str | None) -> tuple[tuple[str, str, str | None], ...]:
+    """A principle's `translations` column as `PrincipleInfo.translations`."""
+    return tuple(
+        (language, str(text.get("title") or title), text.get("description"))
+        for language, text in _stored(value).items()
     )
 
 

@@ -46,6 +46,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.slack.errors import report_after_ack
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,11 @@ MIN_CALL_TIME = 0.25
 # Pause before the one retry of a connection that failed outright.
 RETRY_PAUSE = 0.05
 
-SLACK_SLOW = (
+SLACK_SLOW = N_(
     ":hourglass: Slack is answering slowly right now, so I stopped before changing anything. "
     "Please try again in a moment."
 )
-FORM_TOO_LATE = (
+FORM_TOO_LATE = N_(
     ":hourglass: Slack is answering slowly right now, so the kudos form couldn't open in time. "
     "Please try again in a moment."
 )

@@ -54,8 +54,8 @@ UNEXPECTED = N_(
     "It has been logged; please try again, and if it keeps happening tell your Slack admin "
     "and quote error id `{error_id}`."
 )
-BUTTON_NO_LONGER_USED = "This button is no longer used — try `/mission help` or `/kudos help`."
-UNKNOWN_COMMAND = "I don't know `{command}` — try `/mission help` or `/kudos help`."
+BUTTON_NO_LONGER_USED = N_("This button is no longer used — try `/mission help` or `/kudos help`.")
+UNKNOWN_COMMAND = N_("I don't know `{command}` — try `/mission help` or `/kudos help`.")
 
 
 def message_for(error: Exception, t: Speech = ENGLISH) -> Message:

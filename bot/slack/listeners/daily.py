@@ -24,7 +24,7 @@ from bot.daily.schedule import DEFAULT_TIMEZONE, parse_schedule_request
 from bot.daily.subscriptions import get_schedule, subscribe, unsubscribe
 from bot.db.engine import Database
 from bot.errors import UserError
-from bot.i18n.speech import N_
+from bot.i18n.speech import N_, Speech
 from bot.slack.api_errors import CANT_POST_HERE, NOT_A_MEMBER
 from bot.slack.commands import MISSION, CommandRequest, Who
 from bot.slack.deadline import after_ack_safe
@@ -57,7 +57,7 @@ def show_today(ack: Ack, request: CommandRequest, services: Services) -> None:
     day = now.astimezone(ZoneInfo(user.timezone or DEFAULT_TIMEZONE)).date()
     # Shown to the asker alone, in this channel: quotes they or this channel may read.
     scope = QuoteScope(channel_id=str(request.channel_id), viewer_id=request.user_id)
-    reply = _today(services.db, request.team_id, day, now, scope)
+    reply = _today(services.db, request.team_id, day, now, scope, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -90,7 +90,7 @@ def subscribe_channel(ack: Ack, request: CommandRequest, services: Services) -> 
             now=now,
         )
     _reload(services)
-    reply = views.subscribed(schedule, next_post(schedule, now))
+    reply = views.subscribed(schedule, next_post(schedule, now), request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -102,7 +102,7 @@ def show_schedule(ack: Ack, request: CommandRequest, services: Services) -> None
     with services.db.transaction() as session:
         schedule = get_schedule(session=session, team_id=request.team_id, channel_id=channel_id)
     upcoming = next_post(schedule, services.clock()) if schedule else None
-    reply = views.schedule_status(channel_id, schedule, upcoming)
+    reply = views.schedule_status(channel_id, schedule, upcoming, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -117,7 +117,7 @@ def unsubscribe_channel(ack: Ack, request: CommandRequest, services: Services) -
     with services.db.transaction() as session:
         existed = unsubscribe(session=session, team_id=request.team_id, channel_id=channel_id)
     _reload(services)
-    reply = views.unsubscribed(channel_id, existed)
+    reply = views.unsubscribed(channel_id, existed, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -127,14 +127,15 @@ def _reload(services: Services) -> None:
 
 
 def _today(
-    db: Database, team_id: str, day: dt.date, now: dt.datetime, scope: QuoteScope
+    db: Database, team_id: str, day: dt.date, now: dt.datetime, scope: QuoteScope, t: Speech
 ) -> Message:
+    """Today's principle for the asker alone, in their language."""
     with db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
         kudos = recent_kudos(
             session=session, team_id=team_id, principle_id=principle.id, now=now, scope=scope
         )
-    return views.today_preview(principle, kudos, day)
+    return views.today_preview(principle.in_language(t.language), kudos, day, t)
 
 
 def _require_can_post(client: WebClient, channel_id: str) -> None:
@@ -175,7 +176,9 @@ def handle_share_today(ack: Ack, request: ShareToday, services: Services) -> Non
             now=services.clock(),
             scope=QuoteScope(channel_id=channel_id),
         )
-    card = views.daily_card(principle, kudos, shared_by=user_id)
+    # Shared for the whole channel: the workspace language, not the sharer's.
+    t = services.channel_speech(team_id)
+    card = views.daily_card(principle.in_language(t.language), kudos, shared_by=user_id, t=t)
     try:
         request.client.chat_postMessage(
             channel=channel_id, text=card.text, blocks=card.blocks, unfurl_links=False

@@ -26,5 +26,7 @@ def dashboard_link(ack: Ack, request: CommandRequest, services: Services) -> Non
             user_id=request.user_id,
             now=services.clock(),
         )
-    reply = signin_link_message(url, minutes=int(LINK_LIFETIME.total_seconds() // 60))
+    reply = signin_link_message(
+        url, minutes=int(LINK_LIFETIME.total_seconds() // 60), t=request.speech()
+    )
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")

@@ -101,8 +101,12 @@ def give_from_command(ack: Ack, request: CommandRequest, services: Services) -> 
             channel_id=request.channel_id,
             source=Source.COMMAND,
         )
+        t = request.speech()
         request.quick_client.views_open(
-            trigger_id=request.command["trigger_id"], view=give_kudos_modal(catalog, prefill)
+            trigger_id=request.command["trigger_id"],
+            view=give_kudos_modal(
+                services.mission.catalog(services.db, request.team_id, t.language), prefill, t
+            ),
         )
         ack()
         return
@@ -137,13 +141,16 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         # Before the ack: the look-ups end in time.
         directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id, who.workspace_id),
         database=services.db,
-        announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts),
+        announce=announcement(
+            who.team_id, kudos.response_url, kudos.thread_ts, services.settings.missionbot_language
+        ),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
     if queued.channels:  # nothing for a duplicate
         services.queued(queued.channels)
-    reply = kudos_confirmation(queued.given)
+    t = services.reader_speech(who.team_id, _locale_of(services, who.team_id, who.user_id))
+    reply = kudos_confirmation(queued.given.in_language(t.language), t)
     if kudos.request.source == Source.COMMAND:
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         return
@@ -158,10 +165,17 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
     )
 
 
+def _locale_of(services: Services, team_id: str, user_id: str) -> str | None:
+    """The giver's Slack locale, from the people directory the give just read (no Slack)."""
+    person = services.users.cached(team_id, [user_id]).get(user_id)
+    return person.locale if person else None
+
+
 def announcement(
     team_id: str,
     response_url: str | None,
     thread_ts: str | None,
+    language: str,
     *,
     held_until: Callable[[], dt.datetime] | None = None,
 ) -> Announce:
@@ -177,6 +191,7 @@ def announcement(
             now=now,
             thread_ts=thread_ts,
             not_before=held_until() if held_until else None,
+            language=language,
         )
 
     return announce
@@ -205,7 +220,8 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
                 now=now,
             )
     services.queued()
-    reply = undo_confirmation(withdrawn, failure)
+    t = request.speech()
+    reply = undo_confirmation(withdrawn.in_language(t.language), failure, t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -223,7 +239,8 @@ def show_mine(ack: Ack, request: CommandRequest, services: Services) -> None:
             limit=services.settings.kudos_daily_limit,
             now=services.clock(),
         )
-    reply = kudos_summary(request.user_id, tally)
+    t = request.speech()
+    reply = kudos_summary(request.user_id, tally.in_language(t.language), t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -267,10 +284,17 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
 
 
 def open_modal(
-    client: WebClient, services: Services, team_id: str, trigger_id: str, prefill: ModalPrefill
+    client: WebClient,
+    services: Services,
+    team_id: str,
+    trigger_id: str,
+    prefill: ModalPrefill,
+    user_id: str | None = None,
 ) -> None:
-    catalog = services.mission.catalog(services.db, team_id)
-    client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill))
+    """The kudos form, in the language of `user_id` (who opened it)."""
+    t = services.reader_speech(team_id, _locale_of(services, team_id, user_id) if user_id else None)
+    catalog = services.mission.catalog(services.db, team_id, t.language)
+    client.views_open(trigger_id=trigger_id, view=give_kudos_modal(catalog, prefill, t))
 
 
 # -- the message shortcut and the button ------------------------------------------------------
@@ -292,7 +316,7 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
         # Announced in the message's thread, where the conversation about it is.
         thread_ts=request.thread_ts or request.message_ts,
     )
-    open_modal(client, services, request.team_id, request.trigger_id, prefill)
+    open_modal(client, services, request.team_id, request.trigger_id, prefill, request.user_id)
 
 
 def permalink(
@@ -319,7 +343,14 @@ def handle_give_button(ack: Ack, request: GiveButton, services: Services) -> Non
         source=Source.MODAL,
     )
     # The trigger_id lives three seconds from the click: views.open keeps to that deadline.
-    open_modal(request.quick_client, services, request.team_id, request.trigger_id, prefill)
+    open_modal(
+        request.quick_client,
+        services,
+        request.team_id,
+        request.trigger_id,
+        prefill,
+        request.user_id,
+    )
 
 
 # -- the type-ahead principle menu (missions of more than 100 principles) ---------------------
@@ -329,5 +360,9 @@ def handle_principle_options(
     ack: Ack, payload: dict[str, Any], context: BoltContext, services: Services
 ) -> None:
     """The principles matching what the giver typed: from the cached catalog, no Slack call."""
-    catalog = services.mission.catalog(services.db, team_of(context))
+    team_id = team_of(context)
+    user_id = context.user_id
+    locale = _locale_of(services, team_id, user_id) if user_id else None
+    language = services.reader_speech(team_id, locale).language
+    catalog = services.mission.catalog(services.db, team_id, language)
     ack(options=principle_options(catalog, str(payload.get("value") or "")))

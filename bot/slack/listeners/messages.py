@@ -33,6 +33,7 @@ from slack_sdk import WebClient
 from bot.blocks.ids import CONFIRMATION_REACTION, Event, MessageSubtype
 from bot.blocks.recognition import message_kudos_refused
 from bot.errors import KudosRefused, UndoneMeanwhile, UserError
+from bot.i18n.speech import N_, Speech
 from bot.kudos.flow import KudosRequest, give_and_queue
 from bot.kudos.grammar import parse_kudos
 from bot.kudos.ordering import event_us
@@ -55,7 +56,7 @@ NEW_MESSAGE = frozenset(
     {"None", MessageSubtype.THREAD_BROADCAST, MessageSubtype.FILE_SHARE, MessageSubtype.ME_MESSAGE}
 )
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!subteam\^S[A-Z0-9]+(?:\|[^>]*)?>")
-INCOMPLETE = "Name a principle too (`#key`, `#3`, a title word or its emoji) and what they did."
+INCOMPLETE = N_("Name a principle too (`#key`, `#3`, a title word or its emoji) and what they did.")
 
 
 def register(app: App) -> None:
@@ -115,7 +116,9 @@ def give_from_message(request: MessageEvent, services: Services) -> None:
         log.info("kudos message deleted before it was handled channel=%s", channel_id)
         return
     except UserError as refusal:
-        _tell_author(client, channel_id, user_id, request.thread_ts, refusal, ways.trigger_word)
+        person = services.users.cached(request.team_id, [user_id]).get(user_id)
+        t = services.reader_speech(request.team_id, person.locale if person else None)
+        _tell_author(client, channel_id, user_id, request.thread_ts, refusal, ways.trigger_word, t)
         return
     if not recorded:
         return
@@ -158,7 +161,13 @@ def _record(
         kudos,
         directory=SlackDirectory.of(services, client, request.bot_user_id, request.workspace_id),
         database=services.db,
-        announce=announcement(team_id, None, thread_ts, held_until=lambda: settled(services)),
+        announce=announcement(
+            team_id,
+            None,
+            thread_ts,
+            services.settings.missionbot_language,
+            held_until=lambda: settled(services),
+        ),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
@@ -174,8 +183,9 @@ def _tell_author(
     thread_ts: str | None,
     refusal: UserError,
     trigger_word: str,
+    t: Speech,
 ) -> None:
-    note = message_kudos_refused(refusal.message, trigger_word)
+    note = message_kudos_refused(refusal.said(t), trigger_word, t)
     try:
         client.chat_postEphemeral(
             channel=channel_id,

@@ -58,21 +58,30 @@ def handle_stop(
     with services.db.transaction() as session:
         stopped = stop(session=session, team_id=team_id, user_id=user_id, now=services.clock())
     channel = (body.get("channel") or {}).get("id") or user_id
-    reply = drip_stopped(stopped)
+    person = services.users.cached(team_id, [user_id]).get(user_id)
+    reply = drip_stopped(
+        stopped, services.reader_speech(team_id, person.locale if person else None)
+    )
     client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks)
 
 
 class OnboardingDripJob:
     """Every minute (from the scheduler): queue the DMs due now, then wake the sender."""
 
-    def __init__(self, database: Database, *, clock: Clock, sender: Sender | None) -> None:
+    def __init__(
+        self, database: Database, *, clock: Clock, sender: Sender | None, language: str = "en"
+    ) -> None:
         self.database = database
         self.clock = clock
         self.sender = sender
+        # For newcomers whose language isn't shipped, in a workspace that chose none.
+        self.language = language
 
     def run_due(self) -> list[Lesson]:
         with self.database.transaction() as session:
-            lessons = run_due(session=session, now=self.clock(), render=drip_body)
+            lessons = run_due(
+                session=session, now=self.clock(), render=drip_body, language=self.language
+            )
         if lessons and self.sender is not None:
             self.sender.notify()
         for lesson in lessons:

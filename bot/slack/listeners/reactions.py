@@ -194,7 +194,9 @@ def _note_allowance(request: ReactionEvent, services: Services, spent: Allowance
         )
     if not first:
         return
-    note = allowance_note(services.settings.kudos_daily_limit)
+    person = services.users.cached(request.team_id, [request.user_id]).get(request.user_id)
+    t = services.reader_speech(request.team_id, person.locale if person else None)
+    note = allowance_note(services.settings.kudos_daily_limit, t)
     try:
         request.client.chat_postEphemeral(
             channel=str(request.channel_id),

@@ -34,13 +34,15 @@ LEASE_PER_CALL_TIMEOUT = 3
 
 
 def register_handlers(sender: Sender, settings: Settings | None = None) -> None:
-    """Every feature's kinds of message, on the outbox's sender (the App Home's drawn with
-    `settings`: the daily allowance and the dashboard's address)."""
+    """Every feature's kinds of message, on the outbox's sender. Channels read the workspace
+    language where a workspace chose none (MISSIONBOT_LANGUAGE, from `settings`); the App Home
+    is drawn with `settings` (the daily allowance and the dashboard's address)."""
+    language = settings.missionbot_language if settings is not None else "en"
     for feature in FEATURES:
         if feature is home:
             home.register(sender, settings)
         else:
-            feature.register(sender)
+            feature.register(sender, language)
 
 
 def create_sender(

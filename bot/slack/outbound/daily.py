@@ -22,6 +22,7 @@ from bot.blocks.daily import daily_card
 from bot.blocks.reports import digest_message
 from bot.daily.flows import DailyPost, Drawn, Post, ScheduledPostHandler
 from bot.db.models import OutboxMessage
+from bot.i18n.speech import speech
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.sender import FileUpload, Outgoing, Sender, Sent, StoredBodyHandler
@@ -38,7 +39,7 @@ def draw_post(post: Post) -> Drawn:
     """A morning post or digest as Block Kit (bot/daily/flows.py stores it in the outbox row);
     a digest keeps its 12-week chart's numbers for `DigestPosts` to queue once it is posted."""
     if isinstance(post, DailyPost):
-        message = daily_card(post.principle, post.kudos)
+        message = daily_card(post.principle, post.kudos, t=speech(post.language))
         return Drawn(text=message.text, blocks=message.blocks)
     message = digest_message(post.digest)
     health = post.digest.health
@@ -105,7 +106,7 @@ class DigestCharts(StoredBodyHandler):
         log.warning("digest chart not uploaded to %s: %s", rows[0].channel_id, reason)
 
 
-def register(sender: Sender) -> None:
+def register(sender: Sender, language: str = "en") -> None:
     sender.register(OutboxKind.DAILY_POST, ScheduledPostHandler(pauses=PAUSES))
     sender.register(OutboxKind.WEEKLY_DIGEST, DigestPosts(pauses=PAUSES))
     sender.register(OutboxKind.DIGEST_CHART, DigestCharts())

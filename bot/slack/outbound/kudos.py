@@ -8,7 +8,10 @@ announcement's edit after an undo.
   command's response_url posts it instead (one kudos per message, since each response_url
   belongs to its own command: `KUDOS_ANNOUNCEMENT_ALONE`); where neither works, the giver
   gets a DM saying so.
-- **DMs**, one per receiver, drawn when the kudos is given and sent as stored.
+- **DMs**, one per receiver, drawn when the kudos is given, in the receiver's language, and
+  sent as stored (a locale changed in the seconds between stays as it was).
+
+Announcements and edits are drawn in the workspace language, whoever gave the kudos.
 - **Edits** after an undo (`queue_withdrawal` cancels whatever is still queued and edits what
   was posted), redrawn with every kudos the message carries as it is then.
 
@@ -31,6 +34,8 @@ from bot.blocks.kudos import (
     kudos_dm,
 )
 from bot.db.models import OutboxMessage
+from bot.i18n.speech import Speech, speech
+from bot.i18n.whose import person_language, workspace_language
 from bot.kudos.checks import Correction
 from bot.kudos.groups import groups_in_message, kudos_groups
 from bot.kudos.service import GivenKudos, Source, WithdrawnKudos, record_public_message
@@ -58,9 +63,11 @@ def queue_kudos(
     now: dt.datetime,
     thread_ts: str | None = None,
     not_before: dt.datetime | None = None,
+    language: str = "en",
 ) -> list[tuple[str, str]]:
     """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
-    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`."""
+    the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`.
+    `language` is the bot's default (MISSIONBOT_LANGUAGE), for a workspace that set none."""
     if given.duplicate:
         return []
     messages = []
@@ -75,8 +82,12 @@ def queue_kudos(
                 thread_ts=thread_ts,
             )
         )
-    dm = kudos_dm(given)
+    fallback = workspace_language(session=session, team_id=team_id, default=language)
     for receiver_id in given.receiver_ids:
+        their = person_language(
+            session=session, team_id=team_id, user_id=receiver_id, fallback=fallback
+        )
+        dm = kudos_dm(given.in_language(their), speech(their))
         messages.append(
             NewMessage(
                 team_id=team_id,
@@ -175,11 +186,17 @@ def _queue_edit(
     )
 
 
+def channel_speech(session: Session, team_id: str, default: str) -> Speech:
+    """What a channel of the workspace reads: its language, never the giver's."""
+    return speech(workspace_language(session=session, team_id=team_id, default=default))
+
+
 class Announcements:
     """Draws a channel's queued kudos into one public message and records where it went."""
 
-    def __init__(self, coalesce: int) -> None:
+    def __init__(self, coalesce: int, language: str = "en") -> None:
         self.coalesce = coalesce
+        self.language = language
 
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
@@ -193,7 +210,8 @@ class Announcements:
             return None
         if gone:
             queue.drop(gone, now=now, reason="withdrawn before it was announced")
-        message = kudos_announcement(standing)
+        t = channel_speech(session, team_id, self.language)
+        message = kudos_announcement([g.in_language(t.language) for g in standing], t)
         sending = [row for row in rows if row.subject in kept]
         return Outgoing(
             team_id=team_id,
@@ -255,7 +273,17 @@ class Announcements:
                 )
             return
         for group in kudos_groups(session=session, team_id=team_id, group_ids=_subjects(rows)):
-            note = announcement_not_made(group, channel_id, reason)
+            their = person_language(
+                session=session,
+                team_id=team_id,
+                user_id=group.giver_id,
+                fallback=workspace_language(
+                    session=session, team_id=team_id, default=self.language
+                ),
+            )
+            note = announcement_not_made(
+                group.in_language(their), channel_id, reason, speech(their)
+            )
             queue.enqueue(
                 session,
                 team_id=team_id,
@@ -273,6 +301,9 @@ class Edits(QuietHandler):
 
     coalesce = ANNOUNCED_TOGETHER
 
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
+
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
     ) -> Outgoing | None:
@@ -287,7 +318,8 @@ class Edits(QuietHandler):
         )
         if not groups:
             return None
-        message = kudos_announcement(groups)
+        t = channel_speech(session, row.team_id, self.language)
+        message = kudos_announcement([g.in_language(t.language) for g in groups], t)
         return Outgoing(
             team_id=row.team_id,
             channel_id=row.channel_id,
@@ -306,8 +338,9 @@ def _subjects(rows: Sequence[OutboxMessage]) -> list[str]:
     return [row.subject for row in rows if row.subject]
 
 
-def register(sender: Sender) -> None:
-    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT, Announcements(ANNOUNCED_TOGETHER))
-    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT_ALONE, Announcements(1))
-    sender.register(OutboxKind.KUDOS_EDIT, Edits())
+def register(sender: Sender, language: str = "en") -> None:
+    """`language`: the bot's default (MISSIONBOT_LANGUAGE) for workspaces that set none."""
+    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT, Announcements(ANNOUNCED_TOGETHER, language))
+    sender.register(OutboxKind.KUDOS_ANNOUNCEMENT_ALONE, Announcements(1, language))
+    sender.register(OutboxKind.KUDOS_EDIT, Edits(language))
     sender.register(OutboxKind.KUDOS_DM, StoredBodyHandler())

@@ -15,6 +15,7 @@ Both are about the recognised message: the send log names it `message:<channel>/
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.recognition import author_dm, thread_reply
 from bot.db.models import OutboxMessage
+from bot.i18n.speech import speech
+from bot.i18n.whose import person_language, workspace_language
 from bot.kudos.reactions import MessageRecognition, recognition, record_reply
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
@@ -94,10 +97,23 @@ def _named(session: Session, team_id: str, found: MessageRecognition) -> dict[st
     )
 
 
+def _in_language(found: MessageRecognition, language: str) -> MessageRecognition:
+    """The recognition with its principles as a reader of `language` sees them."""
+    lines = tuple(
+        dataclasses.replace(line, principle=line.principle.in_language(language))
+        for line in found.principles
+    )
+    return dataclasses.replace(found, principles=lines)
+
+
 class ThreadReplies:
-    """Posts a recognised message's thread reply, then edits it as its reactions change."""
+    """Posts a recognised message's thread reply, then edits it as its reactions change: in
+    the workspace language, whoever reacted."""
 
     coalesce = THREAD_COALESCE
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
 
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
@@ -110,7 +126,10 @@ class ThreadReplies:
         )
         if found is None or (found.reply_ts is None and not found.principles):
             return None  # withdrawn before anything was posted: nothing to say
-        message = thread_reply(found, _named(session, row.team_id, found))
+        t = speech(workspace_language(session=session, team_id=row.team_id, default=self.language))
+        message = thread_reply(
+            _in_language(found, t.language), _named(session, row.team_id, found), t
+        )
         return Outgoing(
             team_id=row.team_id,
             channel_id=row.channel_id,
@@ -141,7 +160,11 @@ class ThreadReplies:
 
 
 class AuthorDms(QuietHandler):
-    """The author's one DM about a recognised message, drawn when it is sent."""
+    """The author's one DM about a recognised message, drawn when it is sent, in their
+    language."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
 
     def render(
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
@@ -151,7 +174,13 @@ class AuthorDms(QuietHandler):
         found = recognition(session=session, team_id=row.team_id, channel_id=channel_id, ts=ts)
         if found is None or not found.principles:
             return None  # every reaction withdrawn before the DM went: nothing to tell
-        message = author_dm(found, _named(session, row.team_id, found))
+        fallback = workspace_language(session=session, team_id=row.team_id, default=self.language)
+        their = person_language(
+            session=session, team_id=row.team_id, user_id=found.author_id, fallback=fallback
+        )
+        message = author_dm(
+            _in_language(found, their), _named(session, row.team_id, found), speech(their)
+        )
         return Outgoing(
             team_id=row.team_id, channel_id=row.channel_id, text=message.text, blocks=message.blocks
         )
@@ -162,6 +191,6 @@ class AuthorDms(QuietHandler):
         log.warning("reaction DM failed user=%s: %s", rows[0].channel_id, reason)
 
 
-def register(sender: Sender) -> None:
-    sender.register(OutboxKind.REACTION_THREAD, ThreadReplies())
-    sender.register(OutboxKind.REACTION_DM, AuthorDms())
+def register(sender: Sender, language: str = "en") -> None:
+    sender.register(OutboxKind.REACTION_THREAD, ThreadReplies(language))
+    sender.register(OutboxKind.REACTION_DM, AuthorDms(language))

@@ -90,7 +90,7 @@ class Exports(StoredBodyHandler):
             )
 
 
-def register(sender: Sender) -> None:
+def register(sender: Sender, language: str = "en") -> None:
     sender.register(OutboxKind.SHARED_REPORT, StoredBodyHandler())
     sender.register(OutboxKind.EXPORT_DM, Exports())
     sender.register(OutboxKind.COMMAND_REPLY, StoredBodyHandler())
