@@ -154,11 +154,3 @@ def parse_schedule_request(text: str) -> ScheduleRequest:
         else:
             weekdays = parse_weekdays(token)
     return ScheduleRequest(post_time, weekdays, timezone, digest)
-
-
-def describe_weekdays(weekdays: tuple[str, ...]) -> str:
-    if weekdays == WEEKDAYS:
-        return "every day"
-    if weekdays == WORKING_DAYS:
-        return "weekdays (Mon to Fri)"
-    return ", ".join(day.capitalize() for day in weekdays)
