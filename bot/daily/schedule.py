@@ -1,5 +1,6 @@
 """A channel's schedule as people write it: `/mission subscribe [time] [weekdays] [zone]
-[digest]` parsed into a `ScheduleRequest`, with friendly errors, and described back in words.
+[digest]` parsed into a `ScheduleRequest`, with friendly errors (described back in each
+reader's words by the renderers, through bot/i18n).
 
 No database and no clock: bot/daily/subscriptions.py stores what was asked for.
 """
