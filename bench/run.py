@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py [--quick]
         [--only request,memory,leaderboards,fanout,storm,reactions,console]
     .venv/bin/python bench/run.py --only reactions   # bench/reactions.py, also in the default
+    .venv/bin/python bench/run.py --only home        # bench/home_rush.py, the App Home's 9:00
     .venv/bin/python bench/run.py --only console     # bench/console_start.py, also in the default
 
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
@@ -393,6 +394,11 @@ def main() -> None:
             reactions, seconds = (50, 5.0) if args.quick else (200, 10.0)
             rows = bench_reactions(Path(tmp), reactions=reactions, seconds=seconds)
             print("\n".join(rows) + "\n", flush=True)
+        if "home" in wanted:
+            # Not in the default: a compressed night and a real-time minute per database.
+            quick = ["--people", "300", "--repeat", "50", "--window", "20"] if args.quick else []
+            rush = [sys.executable, str(ROOT / "bench" / "home_rush.py"), *quick]
+            subprocess.run(rush, check=True)
         if "console" in wanted:
             from bench.console_start import bench_console_start
 

@@ -109,6 +109,7 @@ def is_current(
     )
     return (
         shown == expected
+        and state.role == viewer.role
         and state.timezone == viewer.timezone
         and state.last_opened_at is not None
         and now - state.last_opened_at < OPENED_GRAIN
