@@ -27,7 +27,7 @@ from bot.db.models import Clock, utcnow
 from bot.kudos.checks import Correction, check_later, claim_due, postpone, settle
 from bot.people import Person, remember_people
 from bot.slack.outbound.kudos import queue_correction
-from bot.slack.users import Pace, UserDirectory, retry_after_seconds
+from bot.slack.users import CallPace, UserDirectory, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class PersonChecks:
         self._notify = notify
         self._scale = scale
         self._stop = threading.Event()
-        self._pace = Pace(
+        self._pace = CallPace(
             CHECKS_PER_MINUTE * scale, CHECKS_BURST, stop=self._stop, monotonic=monotonic
         )
         self._thread = threading.Thread(target=self._run, name="person-checks", daemon=True)

@@ -248,8 +248,10 @@ def org_workspaces(client: WebClient) -> Iterable[str]:
             return
 
 
-class Pace:
-    """Calls at a Slack tier's pace: `per_minute` (times the rate scale), a short `burst` first.
+class CallPace:
+    """One process's own calls at a Slack tier's pace: `per_minute` (times the rate scale), a
+    short `burst` first. (The outbox's `Pace`, bot/outbox/queue.py, is the other kind: what all
+    processes together sent of a kind, counted in the database.)
 
     `wait()` sleeps on `stop` (so stopping never waits out a pause) until the next call may go;
     `hold(seconds)` pushes the next call back (a 429's Retry-After, already scaled).
@@ -340,7 +342,7 @@ class DirectorySync:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._clock = clock
         self._stop = threading.Event()
-        self._pace = Pace(
+        self._pace = CallPace(
             USERS_LIST_PER_MINUTE * scale, USERS_LIST_BURST, stop=self._stop, monotonic=monotonic
         )
         self._thread = threading.Thread(target=self._run, name="people-sync", daemon=True)
