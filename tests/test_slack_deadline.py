@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -49,7 +48,7 @@ from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission
 from tests.support.slack_client import DEFAULT_CHANNEL, HttpReply
-from tests.support.stall import Stopwatch, stopwatch
+from tests.support.stall import Stopwatch, note_deadlines, slack_waits, stopwatch
 
 # Deadlines are about what happens while Slack is slow: the sender's threads run, as in `serve`.
 pytestmark = pytest.mark.concurrent
@@ -230,17 +229,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def deadlines(bot: Bot) -> list[SlackDeadline]:
-    """Each request's `SlackDeadline`, as the bot made it: its record of its Slack waits."""
-    seen: list[SlackDeadline] = []
-
-    # Appended after the bot's own middleware: it only looks at what they put in the context.
-    @bot.runtime.app.middleware
-    def note_deadline(context: BoltContext, next: Callable[[], Any]) -> Any:
-        if "deadline" in context:
-            seen.append(context["deadline"])
-        return next()
-
-    return seen
+    return note_deadlines(bot.runtime.app)
 
 
 def timed(
@@ -249,7 +238,7 @@ def timed(
     """The reply to `send()`, and how long it took the code: Slack waits whole, stalls left out."""
     with stopwatch() as watch:
         reply = send()
-    watch.waits = [wait for deadline in deadlines for wait in deadline.waits]
+    watch.waits = slack_waits(deadlines)
     return reply, watch
 
 

@@ -21,9 +21,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from bot.slack.deadline import SlackDeadline
 
 # How long the probe sleeps between looks at the clock.
 STEP = 0.005
@@ -112,3 +117,23 @@ def _overlap(piece: Interval, intervals: Iterable[Interval]) -> float:
             covered += finish - begin
             reach = finish
     return covered
+
+
+def note_deadlines(app: App) -> list[SlackDeadline]:
+    """Each request's `SlackDeadline` as the bot made it (its record of Slack waits), in order.
+
+    A middleware appended after the bot's own: it only looks at what they put in the context.
+    """
+    seen: list[SlackDeadline] = []
+
+    @app.middleware
+    def note_deadline(context: BoltContext, next: Callable[[], Any]) -> Any:
+        if "deadline" in context:
+            seen.append(context["deadline"])
+        return next()
+
+    return seen
+
+
+def slack_waits(deadlines: Iterable[SlackDeadline]) -> list[Interval]:
+    return [wait for deadline in deadlines for wait in deadline.waits]
