@@ -7,6 +7,14 @@ its own, the methods it calls after the ack all together, and everything at once
 The signed request must come back 200 within 2.5 s; the person must be told something (in
 the ack, or through a response_url, an ephemeral message, a DM, a form or the Home tab); and
 a kudos is either recorded and confirmed, or not recorded and the giver told.
+
+"Within 2.5 s" is the code's time, not a busy machine's (tests/support/stall.py): the suite
+runs four at a time on two shared cores, where the same request can take a second longer on
+the clock. Each request is timed by a `Stopwatch` whose probe thread notes when the process
+was held up; those stalls are left out, except while the bot was waiting on Slack before its
+ack, by its own record (`SlackDeadline.waits`). A wait is never shortened, so a listener that
+waits 3 s on Slack before its ack fails at any load; on an idle machine nothing stalls and the
+bound is the plain clock's, as before.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission
 from tests.support.slack_client import DEFAULT_CHANNEL, HttpReply
+from tests.support.stall import Stopwatch, note_deadlines, slack_waits, stopwatch
 
 # Deadlines are about what happens while Slack is slow: the sender's threads run, as in `serve`.
 pytestmark = pytest.mark.concurrent
@@ -218,9 +227,29 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"slack_api_timeout": 1.0})
 
 
+@pytest.fixture
+def deadlines(bot: Bot) -> list[SlackDeadline]:
+    return note_deadlines(bot.runtime.app)
+
+
+def timed(
+    send: Callable[[], HttpReply], deadlines: list[SlackDeadline]
+) -> tuple[HttpReply, Stopwatch]:
+    """The reply to `send()`, and how long it took the code: Slack waits whole, stalls left out."""
+    with stopwatch() as watch:
+        reply = send()
+    watch.waits = slack_waits(deadlines)
+    return reply, watch
+
+
 @pytest.mark.parametrize(("surface_name", "methods", "fault"), CASES)
 def test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack_is_slow(
-    bot: Bot, slack: FakeSlack, surface_name: str, methods: list[str], fault: str
+    bot: Bot,
+    slack: FakeSlack,
+    deadlines: list[SlackDeadline],
+    surface_name: str,
+    methods: list[str],
+    fault: str,
 ) -> None:
     surface = SURFACES[surface_name]
     slack.add_user(GIVER, is_admin=True)  # so that share and export get past the admin check
@@ -229,16 +258,14 @@ def test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack
     for method in methods:
         FAULTS[fault](slack, method)
 
-    started = time.monotonic()
-    reply = surface.send(bot, slack)
-    took = time.monotonic() - started
+    reply, watch = timed(lambda: surface.send(bot, slack), deadlines)
 
     assert reply.status == 200, reply.body
-    assert took < DEADLINE, f"answered after {took:.2f}s"
+    assert watch.code_time() < DEADLINE, f"answered after {watch.describe()}"
     if surface.nobody_waits:
         slack.wait_for("views.publish", timeout=TOLD_WITHIN)  # it tries, when Slack lets it
         return
-    told = wait_until_told(reply, slack, started, kudos=surface.kudos)
+    told = wait_until_told(reply, slack, watch, kudos=surface.kudos)
     if surface.kudos:
         recorded = len(kudos_rows(bot)) == 1
         assert recorded == any("Kudos recorded" in text for text in told), told
@@ -247,39 +274,39 @@ def test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack
 
 
 def test_share_in_channel_with_a_stale_value_is_acknowledged_and_explained(
-    bot: Bot, slack: FakeSlack
+    bot: Bot, slack: FakeSlack, deadlines: list[SlackDeadline]
 ) -> None:
     payload = share_today(bot)
     payload["actions"][0]["value"] = "not-a-date"
-    started = time.monotonic()
-    reply = bot.interaction(payload)
+    reply, watch = timed(lambda: bot.interaction(payload), deadlines)
     assert reply.status == 200
-    assert time.monotonic() - started < DEADLINE
+    assert watch.code_time() < DEADLINE, watch.describe()
     [told] = slack.wait_for("response_url")
     assert "out of date" in told["text"]
 
 
 def test_share_in_a_channel_the_bot_left_is_acknowledged_and_explained(
-    bot: Bot, slack: FakeSlack
+    bot: Bot, slack: FakeSlack, deadlines: list[SlackDeadline]
 ) -> None:
     slack.channels[DEFAULT_CHANNEL] = {"is_member": False}
-    started = time.monotonic()
-    reply = bot.interaction(share_today(bot))
+    reply, watch = timed(lambda: bot.interaction(share_today(bot)), deadlines)
     assert reply.status == 200
-    assert time.monotonic() - started < DEADLINE
+    assert watch.code_time() < DEADLINE, watch.describe()
     [told] = slack.wait_for("response_url")
     assert "/invite @missionbot" in told["text"]
 
 
 def test_a_rate_limited_users_info_still_records_the_kudos_at_once(
-    bot: Bot, slack: FakeSlack
+    bot: Bot, slack: FakeSlack, deadlines: list[SlackDeadline]
 ) -> None:
     slack.fail("users.info", status=429, retry_after=30, times=None)
-    started = time.monotonic()
-    reply = bot.command("/kudos", f"{mention(DANA)} #{PRINCIPLE} clear delay notice")
+    reply, watch = timed(
+        lambda: bot.command("/kudos", f"{mention(DANA)} #{PRINCIPLE} clear delay notice"),
+        deadlines,
+    )
     # Nothing waits out the Retry-After in the request, and the bot's budget refuses nobody:
     # the kudos is recorded and the people are checked later (tests/test_directory_fill.py).
-    assert time.monotonic() - started < 1.0
+    assert watch.code_time() < 1.0, watch.describe()
     assert "Kudos recorded" in reply.text
     assert len(slack.calls("users.info")) == 1  # after the 429, nobody else is asked
     assert len(kudos_rows(bot)) == 1
@@ -300,11 +327,14 @@ def test_the_form_is_not_opened_with_a_trigger_too_old_to_use(slack: FakeSlack) 
 def test_a_call_before_the_ack_gets_only_the_time_left(slack: FakeSlack) -> None:
     slack.slow("users.info", 3.0, times=1)
     deadline = SlackDeadline(WebClient(token="xoxb-test-token", base_url=slack.api_url))
-    started = time.monotonic()
-    with pytest.raises(SlackTooSlow):
+    with stopwatch() as watch, pytest.raises(SlackTooSlow):
         deadline.client.users_info(user=GIVER)
-    assert time.monotonic() - started < CALL_TIMEOUT + 0.2
-    assert len(slack.calls("users.info")) == 1  # a timeout is not retried
+    [call] = slack.calls("users.info")  # a timeout is not retried
+    # It stopped waiting before Slack answered, after the call's own timeout: the clock
+    # (less the machine's stalls, the wait included) shows nothing longer was waited.
+    assert call.answered is None
+    assert deadline.client.timeout == CALL_TIMEOUT
+    assert watch.code_time() < CALL_TIMEOUT + 0.2, watch.describe()
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -315,7 +345,7 @@ def kudos_rows(bot: Bot) -> list[Kudos]:
         return list(session.scalars(select(Kudos).where(Kudos.withdrawn_at.is_(None))))
 
 
-def told_texts(reply: HttpReply, slack: FakeSlack, started: float) -> list[str]:
+def told_texts(reply: HttpReply, slack: FakeSlack, watch: Stopwatch) -> list[str]:
     """What the person saw: the ack, and each message or view Slack accepted for them."""
     texts = [reply.text] if reply.text else []
     if reply.body.startswith(b"{") and "errors" in reply.json:
@@ -329,7 +359,7 @@ def told_texts(reply: HttpReply, slack: FakeSlack, started: float) -> list[str]:
             texts.append(str(call.get("text") or json.dumps(call.get("blocks"))))
         elif call.method == "chat.postMessage" and f"<@{GIVER}>" in json.dumps(call.params):
             texts.append("(their post in the channel)")  # e.g. the card they shared
-        elif call.method == "views.open" and call.answered - started < 3.0:
+        elif call.method == "views.open" and watch.code_time(call.answered) < 3.0:
             texts.append("(the form opened)")  # later than 3 s, Slack refuses the trigger
         elif call.method in {"views.publish", "files.completeUploadExternal"}:
             texts.append(f"({call.method})")
@@ -337,11 +367,11 @@ def told_texts(reply: HttpReply, slack: FakeSlack, started: float) -> list[str]:
 
 
 def wait_until_told(
-    reply: HttpReply, slack: FakeSlack, started: float, *, kudos: bool
+    reply: HttpReply, slack: FakeSlack, watch: Stopwatch, *, kudos: bool
 ) -> list[str]:
     deadline = time.monotonic() + TOLD_WITHIN
     while True:
-        told = told_texts(reply, slack, started)
+        told = told_texts(reply, slack, watch)
         settled = any("Kudos recorded" in t or "try again" in t for t in told)
         if told and (settled or not kudos):
             return told

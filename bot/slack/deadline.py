@@ -103,7 +103,13 @@ class SlackDeadline:
         self._clock = clock
         self.started = clock() if started is None else started
         self.budget = budget
+        # When each call through `client` began and ended (the clock's seconds): what the
+        # request spent waiting on Slack, so that its time can be told apart from the machine's.
+        self.waits: list[tuple[float, float]] = []
         self._client: DeadlineClient | None = None
+
+    def now(self) -> float:
+        return self._clock()
 
     def elapsed(self) -> float:
         return self._clock() - self.started
@@ -148,6 +154,7 @@ class DeadlineClient(WebClient):
         if self.deadline.remaining() < MIN_CALL_TIME:
             raise self._too_slow(api_method, f"no time left after {self.deadline.elapsed():.1f}s")
         self.set_call_timeout()
+        began = self.deadline.now()
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as error:
@@ -158,6 +165,8 @@ class DeadlineClient(WebClient):
             raise
         except (OSError, SlackClientError) as error:
             raise self._too_slow(api_method, type(error).__name__) from None
+        finally:
+            self.deadline.waits.append((began, self.deadline.now()))
         assert isinstance(response, SlackResponse)
         return response
 
