@@ -518,21 +518,23 @@ def console_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return answers(transcript(tmp_path_factory.mktemp("console"), *SAME_EVERYWHERE))
 
 
-@pytest.mark.parametrize("command", SAME_EVERYWHERE)
 def test_the_console_shows_every_line_of_the_answer_slack_gets(
-    bot: Bot, console_answers: dict[str, str], command: str
+    bot: Bot, console_answers: dict[str, str]
 ) -> None:
-    name, _, text = command.partition(" ")
-    reply = bot.command(name, text).json
+    # Every command in one test: with a test per command, each xdist worker that took one
+    # started its own console (seconds each) for the same answers.
     renderer = Renderer(Console(file=io.StringIO(), width=10_000), Workspace())
-    lines = [line.plain for line in renderer.blocks(reply["blocks"], None)]
-    assert lines
-    # Buttons are numbered through the session: compare them without their numbers.
-    shown = re.sub(r"\[\d+: ", "[N: ", " ".join(console_answers[command].split()))
-    for line in lines:
-        for piece in line.split("\n"):
-            expected = re.sub(r"\[\d+: ", "[N: ", " ".join(piece.split()))
-            assert expected in shown, (command, piece)
+    for command in SAME_EVERYWHERE:
+        name, _, text = command.partition(" ")
+        reply = bot.command(name, text).json
+        lines = [line.plain for line in renderer.blocks(reply["blocks"], None)]
+        assert lines, command
+        # Buttons are numbered through the session: compare them without their numbers.
+        shown = re.sub(r"\[\d+: ", "[N: ", " ".join(console_answers[command].split()))
+        for line in lines:
+            for piece in line.split("\n"):
+                expected = re.sub(r"\[\d+: ", "[N: ", " ".join(piece.split()))
+                assert expected in shown, (command, piece)
 
 
 def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_path: Path) -> None:
