@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     missionbot_language: str = "en"
     # The most people a user-group mention may reach in one kudos.
     kudos_group_cap: int = Field(default=25, ge=1, le=500)
+    # How long what a reaction or a kudos message gave is held before it is announced, for
+    # Slack's undoing that follows right behind it (bot/kudos/ordering.py's SETTLE: 3 s).
+    kudos_settle_seconds: float = Field(default=3.0, ge=0, le=60)
     # Newcomers get one principle a working day by DM (bot/daily/drip.py).
     missionbot_onboarding_drip: bool = False
     # App Home publishes a minute per workspace (Slack allows about 100), and how many of

@@ -123,7 +123,7 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def settings(db_url: str, slack: FakeSlack) -> Settings:
+def settings(request: pytest.FixtureRequest, db_url: str, slack: FakeSlack) -> Settings:
     return Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
@@ -131,8 +131,24 @@ def settings(db_url: str, slack: FakeSlack) -> Settings:
         database_url=db_url,
         mission_file=example_mission_file(),
         server_threads=4,
+        kudos_settle_seconds=settle_seconds(request),
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+def settle_seconds(request: pytest.FixtureRequest) -> float:
+    """The hold of what a reaction or a kudos message gave (KUDOS_SETTLE_SECONDS).
+
+    Delivering synchronously, `Bot.deliver` sends only after every listener of the requests
+    the test sent has finished: an undoing sent before it has been handled by then, which is
+    what the hold waits for, so waiting it out would only make the test wait. Tests about
+    concurrency (`concurrent`), where the sender's threads send on their own, keep the real
+    hold, as does a test marked `settle` (about the hold itself).
+    """
+    node = request.node
+    if node.get_closest_marker("concurrent") or node.get_closest_marker("settle"):
+        return Settings.model_fields["kudos_settle_seconds"].default
+    return 0.0
 
 
 class Bot(SlackClient):

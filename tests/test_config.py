@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
+from bot.kudos.ordering import SETTLE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,11 @@ def test_defaults_are_sqlite_port_3000_and_slack_com() -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.mission_file.name == "mission.example.yaml"
     assert settings.socket_mode is False
+
+
+def test_the_default_hold_of_what_a_reaction_gave_is_the_orderings_settle() -> None:
+    # The tests shorten it (conftest.py); a deployment gets ordering.SETTLE unless it says so.
+    assert load_settings().kudos_settle_seconds == SETTLE.total_seconds()
 
 
 def test_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:

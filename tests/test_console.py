@@ -1,6 +1,7 @@
 """`missionbot console`, driven as a person or a script drives it: lines on standard input.
 
-Each test starts the console in a subprocess (`python -m bot console`) on its own SQLite file,
+Each test starts the console in a process of its own (`python -m bot console`, or a fork of
+one that has imported the bot already: tests/support/console_fork.py) on its own SQLite file,
 types its lines and reads the transcript. The console runs the real Bolt app against its Web
 API stand-in, so what it prints is what the bot's listeners answered and posted.
 """
@@ -15,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from bot.blocks.ids import Event
 from bot.console.render import Renderer
 from bot.console.workspace import Workspace
 from tests.conftest import Bot
+from tests.support.console_fork import ConsoleForks, can_fork
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -35,13 +38,36 @@ def console_env(**extra: str) -> dict[str, str]:
     return env
 
 
+_forks: list[ConsoleForks] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def close_console_forks() -> Iterator[None]:
+    yield
+    while _forks:
+        _forks.pop().close()
+
+
 def run_console(
     tmp_path: Path, *lines: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m bot console` with these lines as its input: forked from a server that has
+    imported the bot already, in the usual environment (tests/support/console_fork.py)."""
     database = ("--database", str(tmp_path / "console.db")) if "--database" not in args else ()
+    typed = "".join(f"{line}\n" for line in lines)
+    if env is None and can_fork():
+        if not _forks:
+            _forks.append(ConsoleForks(console_env(), cwd=tmp_path.parent))
+        try:
+            return _forks[0].run(
+                ["console", *database, *args], input=typed, cwd=tmp_path, timeout=120
+            )
+        except BaseException:
+            _forks.pop().close()  # the next test starts a new server
+            raise
     return subprocess.run(
         [sys.executable, "-m", "bot", "console", *database, *args],
-        input="".join(f"{line}\n" for line in lines),
+        input=typed,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -518,21 +544,23 @@ def console_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return answers(transcript(tmp_path_factory.mktemp("console"), *SAME_EVERYWHERE))
 
 
-@pytest.mark.parametrize("command", SAME_EVERYWHERE)
 def test_the_console_shows_every_line_of_the_answer_slack_gets(
-    bot: Bot, console_answers: dict[str, str], command: str
+    bot: Bot, console_answers: dict[str, str]
 ) -> None:
-    name, _, text = command.partition(" ")
-    reply = bot.command(name, text).json
+    # Every command in one test: with a test per command, each xdist worker that took one
+    # started its own console (seconds each) for the same answers.
     renderer = Renderer(Console(file=io.StringIO(), width=10_000), Workspace())
-    lines = [line.plain for line in renderer.blocks(reply["blocks"], None)]
-    assert lines
-    # Buttons are numbered through the session: compare them without their numbers.
-    shown = re.sub(r"\[\d+: ", "[N: ", " ".join(console_answers[command].split()))
-    for line in lines:
-        for piece in line.split("\n"):
-            expected = re.sub(r"\[\d+: ", "[N: ", " ".join(piece.split()))
-            assert expected in shown, (command, piece)
+    for command in SAME_EVERYWHERE:
+        name, _, text = command.partition(" ")
+        reply = bot.command(name, text).json
+        lines = [line.plain for line in renderer.blocks(reply["blocks"], None)]
+        assert lines, command
+        # Buttons are numbered through the session: compare them without their numbers.
+        shown = re.sub(r"\[\d+: ", "[N: ", " ".join(console_answers[command].split()))
+        for line in lines:
+            for piece in line.split("\n"):
+                expected = re.sub(r"\[\d+: ", "[N: ", " ".join(piece.split()))
+                assert expected in shown, (command, piece)
 
 
 def test_a_database_the_console_cannot_use_is_one_line_and_status_2_or_1(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ bot/reports/ and bot/mission/. A new package under bot/ is domain unless added t
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import subprocess
@@ -93,10 +94,12 @@ def bot_modules() -> dict[str, Path]:
     }
 
 
-def imported_names(name: str, path: Path) -> set[str]:
+@functools.cache
+def imported_names(name: str, path: Path) -> frozenset[str]:
     """Every module an import statement in the file names, wherever the statement is
     (functions and `if TYPE_CHECKING:` blocks included), with `from a import b` giving both
-    `a` and `a.b` since b may be a module."""
+    `a` and `a.b` since b may be a module. Parsed once per file: `reaches` walks the whole
+    graph from every module of a package."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -109,7 +112,7 @@ def imported_names(name: str, path: Path) -> set[str]:
                 base = f"{anchor}.{base}" if base else anchor
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 def with_parents(name: str) -> list[str]:

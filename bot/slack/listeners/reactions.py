@@ -25,7 +25,7 @@ from bot.blocks.ids import Event
 from bot.blocks.recognition import allowance_note
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.flow import KudosRequest, give_and_queue
-from bot.kudos.ordering import SETTLE, event_us
+from bot.kudos.ordering import event_us
 from bot.kudos.reactions import (
     ReactedMessage,
     ReactionSeen,
@@ -79,10 +79,10 @@ def current_ways(services: Services, team_id: str) -> Ways:
 
 
 def settled(services: Services) -> dt.datetime:
-    """When what a reaction or a kudos message gave may be announced: `SETTLE` after it is
-    written (not after its event came: its look-ups may have taken a while), since Slack sends
-    its undoing right behind it."""
-    return services.clock() + SETTLE
+    """When what a reaction or a kudos message gave may be announced: KUDOS_SETTLE_SECONDS
+    (ordering.SETTLE) after it is written (not after its event came: its look-ups may have
+    taken a while), since Slack sends its undoing right behind it."""
+    return services.clock() + dt.timedelta(seconds=services.settings.kudos_settle_seconds)
 
 
 def _principle(request: ReactionEvent, services: Services) -> PrincipleInfo | None:
