@@ -264,8 +264,7 @@ def test_user_change_for_someone_the_fill_has_not_reached_is_stored(
 # -- kudos for people the directory doesn't hold yet -------------------------------------------
 def kudos(bot: Bot, giver: str, receivers: list[str], words: str = "clear notes") -> str:
     mentions = " ".join(f"<@{r}>" for r in receivers)
-    # The code's time, not a busy machine's: its Slack waits whole, stalls left out
-    # (tests/support/stall.py).
+    # The code's time, not a busy machine's (tests/support/stall.py); its Slack waits, to show.
     deadlines = note_deadlines(bot.runtime.app)
     with stopwatch() as watch:
         reply = bot.command("/kudos", f"{mentions} #{PRINCIPLE} {words}", user=giver)

@@ -11,10 +11,9 @@ a kudos is either recorded and confirmed, or not recorded and the giver told.
 "Within 2.5 s" is the code's time, not a busy machine's (tests/support/stall.py): the suite
 runs four at a time on two shared cores, where the same request can take a second longer on
 the clock. Each request is timed by a `Stopwatch` whose probe thread notes when the process
-was held up; those stalls are left out, except while the bot was waiting on Slack before its
-ack, by its own record (`SlackDeadline.waits`). A wait is never shortened, so a listener that
-waits 3 s on Slack before its ack fails at any load; on an idle machine nothing stalls and the
-bound is the plain clock's, as before.
+was held up, and those stalls are left out; the bot's own record of its Slack waits before the
+ack (`SlackDeadline.waits`) is printed beside it. On an idle machine nothing stalls and the
+bound is the plain clock's, as before: a listener that waits 3 s on Slack before its ack fails.
 """
 
 from __future__ import annotations
@@ -235,7 +234,7 @@ def deadlines(bot: Bot) -> list[SlackDeadline]:
 def timed(
     send: Callable[[], HttpReply], deadlines: list[SlackDeadline]
 ) -> tuple[HttpReply, Stopwatch]:
-    """The reply to `send()`, and how long it took the code: Slack waits whole, stalls left out."""
+    """The reply to `send()`, and how long it took the code (stalls left out), with its waits."""
     with stopwatch() as watch:
         reply = send()
     watch.waits = slack_waits(deadlines)

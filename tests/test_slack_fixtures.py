@@ -75,8 +75,7 @@ def replay(bot: Bot, fixture: dict[str, Any]) -> HttpReply:
         body, content_type = json.dumps(fixture["body"]), "application/json"
     if fixture.get("_unsigned"):
         headers.update({"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""})
-    # The code's time, not a busy machine's: its Slack waits whole, stalls left out
-    # (tests/support/stall.py).
+    # The code's time, not a busy machine's (tests/support/stall.py); its Slack waits, to show.
     deadlines = note_deadlines(bot.runtime.app)
     with stopwatch() as watch:
         reply = bot.post(body, content_type=content_type, headers=headers)

@@ -8,12 +8,14 @@ Slack (a socket timeout) takes the same time whatever the load. `Stopwatch` tell
   beyond what Python's own thread switching explains (`2 * sys.getswitchinterval()`): those
   are moments when the test process wanted to run and the machine didn't let it;
 * the bot's own record of its Slack waits before the ack (`SlackDeadline.waits`, each call's
-  start and end) is kept whole: a stall while the code waits on Slack delayed nothing the
-  code was doing, so it is never subtracted from the wait.
+  start and end) is shown beside it, so a failure says where the time went.
 
-`code_time()` is the time on the clock less the stalls outside those waits. It is never less
-than the recorded Slack waits, so a request that waits on Slack too long before its ack fails
-whatever the load; and on an idle machine nothing stalls and it is simply the clock's time.
+`code_time()` is the time on the clock less the stalls. Stalls during a Slack wait are left
+out too: the simulated Slack answers from this same process, so a busy machine stretches its
+0.6 s answers as well (four of them measured 2.77 s at load 10). On an idle machine nothing
+stalls, so a request that waits 3 s on Slack before its ack fails as on the plain clock; under
+load the probe wakes far more readily than a busy thread runs (it is rarely over 25% late, at
+load 30), so such a request still measures well over 2.5 s.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Stopwatch:
     stopped: float | None = None
     # When the process could not run: from when the probe should have woken to when it did.
     stalls: list[Interval] = field(default_factory=list)
-    # Intervals not to subtract from: the bot's Slack waits.
+    # The bot's Slack waits before the ack, to say where the time went.
     waits: list[Interval] = field(default_factory=list)
 
     def took(self) -> float:
@@ -53,13 +55,13 @@ class Stopwatch:
         return (self.stopped or time.monotonic()) - self.started
 
     def stalled(self, until: float | None = None) -> float:
-        """Seconds the machine held the process up, from the start to `until`, outside waits."""
+        """Seconds the machine held the process up, from the start to `until`."""
         end = until if until is not None else (self.stopped or time.monotonic())
         total = 0.0
         for begin, finish in self.stalls:
             piece = (max(begin, self.started), min(finish, end))
             if piece[0] < piece[1]:
-                total += _length(piece) - _overlap(piece, self.waits)
+                total += _length(piece)
         return total
 
     def code_time(self, until: float | None = None) -> float:
@@ -81,7 +83,7 @@ class Stopwatch:
 def stopwatch() -> Iterator[Stopwatch]:
     """A `Stopwatch` started now with its probe running; stopped when the block ends.
 
-    Add the bot's Slack waits to `waits` before reading `code_time()`.
+    Add the bot's Slack waits to `waits` for `describe()`.
     """
     watch = Stopwatch()
     done = threading.Event()
@@ -106,17 +108,6 @@ def stopwatch() -> Iterator[Stopwatch]:
 
 def _length(interval: Interval) -> float:
     return max(0.0, interval[1] - interval[0])
-
-
-def _overlap(piece: Interval, intervals: Iterable[Interval]) -> float:
-    """How much of `piece` the union of `intervals` covers."""
-    covered, reach = 0.0, piece[0]
-    for begin, finish in sorted(intervals):
-        begin, finish = max(begin, reach), min(finish, piece[1])
-        if begin < finish:
-            covered += finish - begin
-            reach = finish
-    return covered
 
 
 def note_deadlines(app: App) -> list[SlackDeadline]:
