@@ -162,12 +162,28 @@ def home_view(content: HomeContent, *, fingerprint: str | None = None) -> dict[s
     `private_metadata`, which Slack sends back with each opening."""
     blocks = _home_blocks(content)
     view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
+    if _bytes(view) <= VIEW_BYTES:
+        return view
     # Slack refuses a view over 250 kB (`view_too_large`): drop from the end (the principle
-    # list, then the lists above it), keeping the footer, until it fits.
-    while len(blocks) > 2 and len(json.dumps(view, ensure_ascii=False).encode()) > VIEW_BYTES:
-        blocks = [*blocks[:-2], blocks[-1]]
+    # list, then the lists above it) until it fits, keeping the footer and saying where the
+    # rest is.
+    footer, body = blocks[-1], blocks[:-1]
+    if body and body[-1].to_dict() == _more_principles().to_dict():
+        body = body[:-1]
+    while True:
+        blocks = [*body, _more_principles(), footer]
         view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
-    return view
+        if len(body) <= 1 or _bytes(view) <= VIEW_BYTES:
+            return view
+        body = body[:-1]
+
+
+def _bytes(view: dict[str, Any]) -> int:
+    return len(json.dumps(view, ensure_ascii=False).encode())
+
+
+def _more_principles() -> Block:
+    return context("More principles: `/mission` lists them all.")
 
 
 def _home_blocks(content: HomeContent) -> list[Block]:
@@ -192,6 +208,5 @@ def _home_blocks(content: HomeContent) -> list[Block]:
     principles += packed_sections(principle_line(p) for p in catalog.principles)
     room = HOME_BLOCK_LIMIT - len(head) - len(footer)
     if len(principles) > room:
-        more = context("More principles: `/mission` lists them all.")
-        principles = [*principles[: room - 1], more] if room > 0 else []
+        principles = [*principles[: room - 1], _more_principles()] if room > 0 else []
     return [*head, *principles, *footer][:HOME_BLOCK_LIMIT]

@@ -34,12 +34,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("principles") as batch:
-        batch.drop_column("translations")
-    with op.batch_alter_table("missions") as batch:
-        batch.drop_column("translations")
-        batch.drop_column("language")
-    with op.batch_alter_table("workspace_settings") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("people") as batch:
-        batch.drop_column("locale")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch copies and drops
+    # `principles`, which the kudos' foreign key refuses while kudos exist.
+    op.drop_column("principles", "translations")
+    op.drop_column("missions", "translations")
+    op.drop_column("missions", "language")
+    op.drop_column("workspace_settings", "language")
+    op.drop_column("people", "locale")
