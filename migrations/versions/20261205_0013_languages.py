@@ -5,7 +5,7 @@ language when read; `workspace_settings.language` is what a workspace's channels
 (NULL: `MISSIONBOT_LANGUAGE`); `missions.language` names the mission file's own language,
 and `missions.translations` / `principles.translations` keep its translations as JSON.
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-05 07:40:00.000000
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
