@@ -57,6 +57,15 @@ class Viewer:
     timezone: str | None
 
 
+def remembered_viewer(session: Session, *, team_id: str, user_id: str) -> Viewer | None:
+    """Who the bot last drew this person's Home for (role, timezone), or None: what an opening
+    goes by when the directory doesn't hold them yet, rather than asking Slack again."""
+    state = session.get(HomeState, (team_id, user_id))
+    if state is None:
+        return None
+    return Viewer(user_id, HomeRole(state.role), state.timezone)
+
+
 def fingerprint(*, user_id: str, role: str, day: dt.date, version: int) -> str:
     """What fixes a Home's content; readable, so that a log or a view says which it was."""
     return f"{LAYOUT}:{user_id}:{role}:{day.isoformat()}:{version}"

@@ -2,7 +2,8 @@
 
 Thin: who opened it (role, timezone) → bot/home/state.py decides → a `HOME_PUBLISH` row for
 the outbox (bot/slack/outbound/home.py draws and publishes it, paced under Slack's limit).
-The opening itself calls no Web API method unless the directory doesn't know the person yet.
+The opening itself calls no Web API method unless neither the directory nor an earlier
+Home knows the person.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import logging
 from slack_bolt import App
 
 from bot.blocks.ids import Event
-from bot.home.state import HomeRole, Opening, Viewer, is_current, open_home, parse_metadata
+from bot.home.state import (
+    HomeRole,
+    Opening,
+    Viewer,
+    is_current,
+    open_home,
+    parse_metadata,
+    remembered_viewer,
+)
 from bot.slack.admins import is_admin
 from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.deadline import after_ack_safe
@@ -27,9 +36,18 @@ def register(app: App) -> None:
 
 
 def viewer_of(request: HomeOpened, services: Services) -> Viewer:
-    """Who opened it, from the directory (a Web API call only for someone it doesn't know)."""
+    """Who opened it, from the directory; for someone it doesn't hold yet, as their Home was
+    last drawn (a person Slack couldn't describe then is not asked about again at each
+    opening: the directory's fill and checks ask, at Slack's pace); a Web API call only for
+    someone the bot has never drawn a Home for."""
     settings, users = services.settings, services.users
     team_id, user_id, client = request.team_id, request.user_id, request.client
+    if not users.cached(team_id, [user_id]):
+        with services.db.reading() as session:
+            if not users.stored(session, team_id, [user_id]):
+                remembered = remembered_viewer(session, team_id=team_id, user_id=user_id)
+                if remembered is not None:
+                    return remembered
     try:
         user = users.get(client, team_id, user_id)
         timezone = user.timezone
