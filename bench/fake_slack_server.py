@@ -5,14 +5,72 @@ python bench/fake_slack_server.py   # prints its base URL, serves until terminat
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import sys
 import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.simulator import SlackSimulator
+from bot.simulator import Call, SlackSimulator
+
+
+class CountingSlack(SlackSimulator):
+    """The simulator keeping counts, not calls (a long benchmark would fill memory): calls and
+    429s by method, and which kudos (`marker` in the text) were announced in `channel` and
+    when. GET /stats answers `stats()`, for a bench whose simulator runs in a child process.
+
+    Subclasses count in their `_record`, under `self._stats`, calling `_count_announcements`
+    for each call Slack answered."""
+
+    def __init__(self, *, channel: str, marker: re.Pattern[str], **simulator: Any) -> None:
+        super().__init__(**simulator)
+        self._server.socket.listen(512)
+        self.channel = channel
+        self.marker = marker
+        self._stats = threading.Lock()
+        self.counts: Counter[str] = Counter()
+        self.limited: Counter[str] = Counter()
+        self.announced: Counter[str] = Counter()
+        self.announced_at: list[float] = []
+
+    def _count_announcements(self, call: Call) -> None:
+        in_channel = (
+            call.method == "chat.postMessage" and call.params.get("channel") == self.channel
+        ) or (call.method == "response_url" and call.params.get("response_type") == "in_channel")
+        if not in_channel:
+            return
+        found = set(
+            self.marker.findall(json.dumps(call.params.get("blocks") or call.params.get("text")))
+        )
+        self.announced.update(found)
+        if found:
+            self.announced_at.append(time.time())
+
+    def stats(self) -> dict[str, Any]:
+        with self._stats:
+            return {
+                "counts": dict(self.counts),
+                "limited": dict(self.limited),
+                "announced": dict(self.announced),
+                "last_announced_at": max(self.announced_at, default=None),
+            }
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+        base: Any = super()._handler_class()
+
+        class Handler(base):  # type: ignore[misc, valid-type]
+            def do_GET(self) -> None:  # noqa: N802
+                self._send(200, json.dumps(fake.stats()).encode(), "application/json")
+
+        return Handler
 
 
 def serve_until_terminated(slack: SlackSimulator) -> None:

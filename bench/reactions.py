@@ -43,11 +43,10 @@ from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bench.databases import fresh_databases  # noqa: E402
 from bench.fake_slack_server import serve_until_terminated  # noqa: E402
-from bench.run import missionbot, percentile  # noqa: E402
+from bench.run import missionbot, percentile, post_signed  # noqa: E402
 from bench.storm import Bucket, StormSlack, StormSlackProcess  # noqa: E402
 from bot.db.models import Kudos, OutboxMessage  # noqa: E402
 from bot.simulator import TEAM_ID, Call, Failure  # noqa: E402
-from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 AUTHOR = "URECV0000"
@@ -70,7 +69,7 @@ class ReactionSlack(StormSlack):
     def _record(self, call: Call) -> Failure | None:
         if call.method == "chat.update":
             time.sleep(0.08)
-            with self._limits:
+            with self._stats:
                 self.counts[call.method] += 1
                 wait = self._updates.take()
                 if wait:
@@ -90,7 +89,7 @@ class ReactionSlack(StormSlack):
             self.last_text = str(call.params.get("text") or "")
 
     def stats(self) -> dict[str, Any]:
-        with self._limits:
+        with self._stats:
             return {
                 "counts": dict(self.counts),
                 "limited": dict(self.limited),
@@ -161,21 +160,10 @@ def run_load(port: int, reactions: int, seconds: float) -> Load:
     def send(n: int) -> None:
         nonlocal errors
         body = event_body(n)
-        stamp = int(time.time())
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         started = time.perf_counter()
         try:
-            connection.request(
-                "POST",
-                "/slack/events",
-                body=body.encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Slack-Request-Timestamp": str(stamp),
-                    "X-Slack-Signature": sign(body, stamp, SIGNING_SECRET),
-                },
-            )
-            response = connection.getresponse()
+            response = post_signed(connection, body, "application/json")
             response.read()
             status = response.status
         except (OSError, http.client.HTTPException):

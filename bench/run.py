@@ -78,19 +78,29 @@ def request_for(kind: str, worker: int, n: int) -> str:
     return command_body("/kudos", f"<@UDANA004|dana> #plain-words bench {worker}-{n}", giver, n)
 
 
-def _send(connection: http.client.HTTPConnection, body: str) -> int:
+FORM = "application/x-www-form-urlencoded"
+
+
+def post_signed(
+    connection: http.client.HTTPConnection, body: str, content_type: str = FORM
+) -> http.client.HTTPResponse:
+    """POST `body` to /slack/events signed as Slack signs it; the response, still unread."""
     stamp = int(time.time())
     connection.request(
         "POST",
         "/slack/events",
         body=body.encode(),
         headers={
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(stamp),
             "X-Slack-Signature": sign(body, stamp, SIGNING_SECRET),
         },
     )
-    response = connection.getresponse()
+    return connection.getresponse()
+
+
+def _send(connection: http.client.HTTPConnection, body: str) -> int:
+    response = post_signed(connection, body)
     response.read()
     return response.status
 

@@ -35,11 +35,9 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +47,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bench.databases import fresh_database  # noqa: E402
-from bench.fake_slack_server import serve_until_terminated  # noqa: E402
-from bench.run import command_body, percentile  # noqa: E402
+from bench.fake_slack_server import CountingSlack, serve_until_terminated  # noqa: E402
+from bench.run import command_body, percentile, post_signed  # noqa: E402
 from bot.db.models import DirectoryFill, Kudos, PersonCheck  # noqa: E402
-from bot.simulator import Call, Failure, RateLimits, SlackSimulator, default_user  # noqa: E402
+from bot.simulator import Call, Failure, RateLimits, default_user  # noqa: E402
 from bot.simulator.process import ServeProcess  # noqa: E402
-from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 LATENCY_S = 0.08
@@ -74,22 +71,18 @@ def receiver_id(n: int) -> str:
     return f"UZRECV{n:04d}"
 
 
-class ScaleSlack(SlackSimulator):
+class ScaleSlack(CountingSlack):
     """The simulator with 80 ms latency, Slack's limits at `scale`, `people` people, and a
     record of counts (not calls: 250 pages of 200 people would fill memory). GET /stats."""
 
     def __init__(self, people: int, storm: int, scale: float) -> None:
         super().__init__(
+            channel=CHANNEL,
+            marker=MARKER,
             latency=(LATENCY_S, LATENCY_S),
             rate_limits=RateLimits(scale=scale),
             record_calls=False,
         )
-        self._server.socket.listen(512)
-        self._stats = threading.Lock()
-        self.counts: Counter[str] = Counter()
-        self.limited: Counter[str] = Counter()
-        self.announced: Counter[str] = Counter()
-        self.announced_at: list[float] = []
         for n in range(people - 2 * storm):
             user_id = f"UP{n:07d}"
             self.users[user_id] = {**default_user(user_id), "tz": "Europe/Berlin"}
@@ -106,38 +99,6 @@ class ScaleSlack(SlackSimulator):
             elif failure is None:
                 self._count_announcements(call)
         return failure
-
-    def _count_announcements(self, call: Call) -> None:
-        in_channel = (
-            call.method == "chat.postMessage" and call.params.get("channel") == CHANNEL
-        ) or (call.method == "response_url" and call.params.get("response_type") == "in_channel")
-        if not in_channel:
-            return
-        found = set(
-            MARKER.findall(json.dumps(call.params.get("blocks") or call.params.get("text")))
-        )
-        self.announced.update(found)
-        if found:
-            self.announced_at.append(time.time())
-
-    def stats(self) -> dict[str, Any]:
-        with self._stats:
-            return {
-                "counts": dict(self.counts),
-                "limited": dict(self.limited),
-                "announced": dict(self.announced),
-                "last_announced_at": max(self.announced_at, default=None),
-            }
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-        base: Any = super()._handler_class()
-
-        class Handler(base):  # type: ignore[misc, valid-type]
-            def do_GET(self) -> None:  # noqa: N802
-                self._send(200, json.dumps(fake.stats()).encode(), "application/json")
-
-        return Handler
 
 
 class ScaleSlackProcess:
@@ -256,18 +217,7 @@ class Load:
 
 def signed_post(connection: http.client.HTTPConnection, body: str) -> tuple[int, str]:
     """A slash command signed as Slack signs it; the status and the reply's text."""
-    stamp = int(time.time())
-    connection.request(
-        "POST",
-        "/slack/events",
-        body=body.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": sign(body, stamp, SIGNING_SECRET),
-        },
-    )
-    response = connection.getresponse()
+    response = post_signed(connection, body)
     raw = response.read().decode(errors="replace")
     try:
         text = str(json.loads(raw).get("text") or "")

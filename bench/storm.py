@@ -31,11 +31,9 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bench.databases import fresh_databases  # noqa: E402
-from bench.fake_slack_server import serve_until_terminated  # noqa: E402
+from bench.fake_slack_server import CountingSlack, serve_until_terminated  # noqa: E402
 from bench.run import _send, command_body, missionbot, percentile  # noqa: E402
 from bot.db.models import Kudos  # noqa: E402
-from bot.simulator import Bucket, Call, Failure, SlackSimulator, default_user  # noqa: E402
+from bot.simulator import Bucket, Call, Failure, default_user  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 LATENCY_S = 0.08
@@ -58,18 +56,12 @@ MISSION_PER_S = 4
 MARKER = re.compile(r"storm-kudos-(\d{4})")
 
 
-class StormSlack(SlackSimulator):
+class StormSlack(CountingSlack):
     """The simulator with latency and Slack's limits; `stats()` is its record (GET /stats)."""
 
     def __init__(self, people: int) -> None:
-        super().__init__()
-        self._server.socket.listen(512)
-        self._limits = threading.Lock()
+        super().__init__(channel=CHANNEL, marker=MARKER)
         self._buckets: dict[tuple[str, str], Bucket] = {}
-        self.counts: Counter[str] = Counter()
-        self.limited: Counter[str] = Counter()
-        self.announced: Counter[str] = Counter()
-        self.announced_at: list[float] = []
         for n in range(people):
             for prefix in ("UGIVE", "URECV"):
                 user_id = f"{prefix}{n:04d}"
@@ -87,7 +79,7 @@ class StormSlack(SlackSimulator):
 
     def _record(self, call: Call) -> Failure | None:
         time.sleep(LATENCY_S)
-        with self._limits:
+        with self._stats:
             self.counts[call.method] += 1
             wait = 0.0
             if call.method == "chat.postMessage":
@@ -99,38 +91,6 @@ class StormSlack(SlackSimulator):
                 return Failure(status=429, error="ratelimited", retry_after=math.ceil(wait))
             self._count_announcements(call)
         return None
-
-    def _count_announcements(self, call: Call) -> None:
-        in_channel = (
-            call.method == "chat.postMessage" and call.params.get("channel") == CHANNEL
-        ) or (call.method == "response_url" and call.params.get("response_type") == "in_channel")
-        if not in_channel:
-            return
-        found = set(
-            MARKER.findall(json.dumps(call.params.get("blocks") or call.params.get("text")))
-        )
-        self.announced.update(found)
-        if found:
-            self.announced_at.append(time.time())
-
-    def stats(self) -> dict[str, Any]:
-        with self._limits:
-            return {
-                "counts": dict(self.counts),
-                "limited": dict(self.limited),
-                "announced": dict(self.announced),
-                "last_announced_at": max(self.announced_at, default=None),
-            }
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-        base: Any = super()._handler_class()
-
-        class Handler(base):  # type: ignore[misc, valid-type]
-            def do_GET(self) -> None:  # noqa: N802
-                self._send(200, json.dumps(fake.stats()).encode(), "application/json")
-
-        return Handler
 
 
 class StormSlackProcess:
