@@ -13,6 +13,7 @@ title is shown shortened in the kudos form rather than refused here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,33 @@ def _translation_language(
     return code
 
 
+def _translation_entries(
+    value: dict[Any, Any],
+    own: str,
+    where: str,
+    prefix: str,
+    allowed: Set[str],
+    expected: str,
+    problems: list[str],
+) -> Iterator[tuple[str, str, dict[Any, Any]]]:
+    """Each usable entry of a `translations:` mapping, as (language, its label for messages,
+    its fields): a language the bot speaks, other than the file's own, mapped to a mapping;
+    what isn't is a problem, and an unknown field is one too (its known fields still count)."""
+    for code, fields in value.items():
+        language = _translation_language(code, own, where, prefix, problems)
+        if language is None:
+            continue
+        label = f"{prefix}translations: {language}"
+        if not isinstance(fields, dict):
+            problems.append(f"{where}: {label} must be a mapping with {expected}")
+            continue
+        for field in sorted(set(fields) - allowed, key=str):
+            problems.append(
+                f"{where}: {label}: unknown field {field!r} (expected {_names(allowed)})"
+            )
+        yield language, label, fields
+
+
 def _mission_translations(
     value: Any, own: str, source: str, problems: list[str]
 ) -> dict[str, MissionText]:
@@ -246,19 +274,9 @@ def _mission_translations(
         problems.append(f"{source}: 'translations' must map a language to company and mission")
         return {}
     found: dict[str, MissionText] = {}
-    for code, fields in value.items():
-        language = _translation_language(code, own, source, "", problems)
-        if language is None:
-            continue
-        label = f"translations: {language}"
-        if not isinstance(fields, dict):
-            problems.append(f"{source}: {label} must be a mapping with company and mission")
-            continue
-        for field in sorted(set(fields) - MISSION_TRANSLATION_FIELDS, key=str):
-            problems.append(
-                f"{source}: {label}: unknown field {field!r} "
-                f"(expected {_names(MISSION_TRANSLATION_FIELDS)})"
-            )
+    for language, label, fields in _translation_entries(
+        value, own, source, "", MISSION_TRANSLATION_FIELDS, "company and mission", problems
+    ):
         company = _optional_text(fields, "company", MAX_COMPANY_LENGTH, source, label, problems)
         statement = _optional_text(
             fields, "mission", MAX_STATEMENT_LENGTH, source, label, problems, multiline=True
@@ -280,19 +298,15 @@ def _principle_translations(
         )
         return ()
     found: list[tuple[str, PrincipleText]] = []
-    for code, fields in value.items():
-        language = _translation_language(code, own, where, f"{label}: ", problems)
-        if language is None:
-            continue
-        inner = f"{label}: translations: {language}"
-        if not isinstance(fields, dict):
-            problems.append(f"{where}: {inner} must be a mapping with title and description")
-            continue
-        for field in sorted(set(fields) - PRINCIPLE_TRANSLATION_FIELDS, key=str):
-            problems.append(
-                f"{where}: {inner}: unknown field {field!r} "
-                f"(expected {_names(PRINCIPLE_TRANSLATION_FIELDS)})"
-            )
+    for language, inner, fields in _translation_entries(
+        value,
+        own,
+        where,
+        f"{label}: ",
+        PRINCIPLE_TRANSLATION_FIELDS,
+        "title and description",
+        problems,
+    ):
         before = len(problems)
         title = _optional_text(fields, "title", MAX_TITLE_LENGTH, where, inner, problems)
         if title is None and len(problems) == before:
@@ -522,7 +536,7 @@ def _check_category_names(
         )
 
 
-def _names(fields: set[str]) -> str:
+def _names(fields: Set[str]) -> str:
     return ", ".join(sorted(fields))
 
 
