@@ -2,8 +2,9 @@
 with its real dependencies into a fresh virtual environment outside the repository, it migrates
 an empty database and checks the shipped mission file.
 
-It takes about 10 s (the build, and pip resolving the dependencies through its cache), so it is
-marked `wheel`: `pytest -m "not wheel"` leaves it out while you work; CI runs it.
+It takes about 30 s (the build, and pip installing the dependencies from its cache), once per
+run however many xdist workers share its tests, so it is marked `wheel`: `pytest -m "not wheel"`
+leaves it out while you work; CI runs it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 import zipfile
 from dataclasses import dataclass
@@ -58,9 +60,33 @@ def _run(command: list[str]) -> None:
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    work = tmp_path_factory.mktemp("wheel")
+    """Built and installed once per run, whichever xdist worker asks first: the others wait
+    for it rather than each building and installing their own (that took 50 s apiece)."""
+    basetemp = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's temporary folder sits in the run's: the workers share that one.
+    shared = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
+    work, done, failed = shared / "wheel", shared / "wheel.done", shared / "wheel.failed"
+    try:
+        work.mkdir()  # atomic: one worker wins and builds
+    except FileExistsError:
+        deadline = time.monotonic() + 900
+        while not done.exists():
+            assert not failed.exists(), failed.read_text()
+            assert time.monotonic() < deadline, "another worker's wheel build never finished"
+            time.sleep(0.2)
+        return Installed(wheel=next((work / "dist").glob("missionbot-*.whl")), venv=work / "venv")
+    try:
+        result = _build_and_install(work)
+    except BaseException as exc:
+        failed.write_text(f"the wheel build failed in another worker: {exc}")
+        raise
+    done.touch()
+    return result
+
+
+def _build_and_install(work: Path) -> Installed:
     source = work / "source"
     source.mkdir()
     for name in SOURCES:
@@ -75,9 +101,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     (wheel,) = (work / "dist").glob("missionbot-*.whl")
     # No pip inside the new environment (ensurepip costs seconds): this pip installs into it,
     # resolving the wheel's dependencies from the package index like any `pip install`.
+    # --no-compile: byte-compiling every installed library took most of the install's CPU;
+    # Python compiles what `missionbot` imports when it first runs, as from any source tree.
     environment = work / "venv"
     venv.create(environment, with_pip=False)
-    _run([*pip, "--python", str(environment / BIN / "python"), "install", str(wheel)])
+    _run(
+        [*pip, "--python", str(environment / BIN / "python"), "install", "--no-compile", str(wheel)]
+    )
     return Installed(wheel=wheel, venv=environment)
 
 
