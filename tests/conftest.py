@@ -47,6 +47,45 @@ BACKENDS = ["sqlite", "postgresql"]
 DELIVER_TIMEOUT_S = 10.0
 
 
+# The tests that take longest, first: xdist (`--dist loadgroup`, pyproject.toml) hands each
+# worker the next test when it is nearly done, so one started late no longer runs alone at the
+# end while the other workers sit idle (the wheel and the imports took a minute each, last).
+# Then the modules that wait most (on processes, the console, Slack's simulated delays), so
+# their waits overlap the CPU-bound rest. An id that starts with an entry goes where it is.
+SURFACES_SLOW = (
+    "tests/test_slack_deadline.py::"
+    "test_every_surface_answers_within_the_deadline_and_tells_the_user_when_slack_is_slow"
+)
+SLOW_FIRST = (
+    "tests/test_wheel.py",
+    "tests/test_module_boundaries.py::test_every_module_under_bot_imports_on_its_own",
+    "tests/test_app_home.py::test_200_openers",
+    "tests/test_outbox_kinds.py::test_a_morning_post_is_retried_when_its_process_is_killed",
+    "tests/test_processes.py",
+    "tests/test_malformed_requests.py::test_any_body",
+    "tests/test_console.py",
+    "tests/test_dashboard_browser.py",
+    f"{SURFACES_SLOW}[sqlite-the Home export",
+    f"{SURFACES_SLOW}[postgresql-the Home export",
+    "tests/test_serve.py",
+    "tests/test_event_order.py",
+    "tests/test_audience.py",
+    "tests/test_app_home.py",
+    "tests/test_slack_deadline.py",
+    "tests/test_outbox_kinds.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, start in enumerate(SLOW_FIRST) if item.nodeid.startswith(start)),
+            len(SLOW_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 @pytest.fixture(autouse=True)
 def keep_root_log_handlers() -> Iterator[None]:
     """Undo the CLI's `logging.basicConfig(force=True)` after a test that runs it in-process.

@@ -41,7 +41,9 @@ def console_env(**extra: str) -> dict[str, str]:
 _forks: list[ConsoleForks] = []
 
 
-@pytest.fixture(autouse=True, scope="module")
+# Session-wide: one server per xdist worker, however its console tests are interleaved with
+# other modules' (`--dist loadgroup` hands out tests one at a time).
+@pytest.fixture(autouse=True, scope="session")
 def close_console_forks() -> Iterator[None]:
     yield
     while _forks:
@@ -544,6 +546,8 @@ def console_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return answers(transcript(tmp_path_factory.mktemp("console"), *SAME_EVERYWHERE))
 
 
+# Both databases' cases on one worker, which asks the console once (`console_answers`).
+@pytest.mark.xdist_group("console-answers")
 def test_the_console_shows_every_line_of_the_answer_slack_gets(
     bot: Bot, console_answers: dict[str, str]
 ) -> None:

@@ -30,6 +30,9 @@ from tests.support.dashboard import (
 )
 from tests.support.databases import copy_sqlite
 
+# One worker runs these tests (`--dist loadgroup`), so one Chromium starts (the `browser` fixture).
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "bot", "migrations")
 BIN = "Scripts" if os.name == "nt" else "bin"
 
-pytestmark = pytest.mark.wheel
+# One worker takes both tests (`--dist loadgroup`): the other workers needn't wait for its build.
+pytestmark = [pytest.mark.wheel, pytest.mark.xdist_group("wheel")]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 SERVER = r"""
 import io, json, os, sys
 import bot.cli, bot.console.start, bot.console.session  # what `python -m bot console` loads
+import bot.db.migrate, bot.web.app  # and loads later: migrating its database, the dashboard
 
 requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
 answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
