@@ -50,8 +50,20 @@ def copy_sqlite(template: Path, directory: Path) -> str:
 
 
 def empty_tables(url: str) -> None:
+    """Every table emptied and every sequence back at 1, as `TRUNCATE ... RESTART IDENTITY`
+    would leave them, at a fraction of its cost: TRUNCATE gives each table new files on disk,
+    which took 0.57 s per test here (22 tables, with fsync), where a DELETE of the few rows a
+    test wrote and a `setval` per sequence take milliseconds, in one commit."""
     engine = create_engine(url)
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):  # those referring to others first
+            connection.execute(table.delete())
+        sequences = connection.execute(
+            text(
+                "SELECT c.oid::regclass::text FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
+            )
+        ).scalars()
+        for sequence in list(sequences):
+            connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
     engine.dispose()
