@@ -2,7 +2,7 @@
 against a Slack that enforces views.publish's 100 a minute with 429 + Retry-After.
 
     .venv/bin/python bench/home_rush.py [--people 2000] [--window 60] [--repeat 200]
-        [--new 0] [--only postgresql|sqlite]
+        [--new 0] [--only postgresql|sqlite] [--serves 1]
 
 For PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server) and SQLite:
 a fresh migrated database with the example mission, the people directory already filled
@@ -25,6 +25,11 @@ today's fingerprint), 429s, views.publish calls made for the repeat openings, ev
 Home published in the end, ack p50/p99 — beside the reference: publishing every opening at
 Slack's pace (the floor: N - 20 publishes at 100 a minute; before this change the bot
 published on every opening, and twice for a manager).
+
+With `--serves 2` (PostgreSQL only), two `serve` processes on one database do the night and
+the rush, the openings alternating between them; "twice for one change" counts the people
+whose Home Slack was sent the same fingerprint more than once (the night's and the rush's
+calls that Slack didn't refuse with a 429), which must stay 0.
 Not part of the tests: nothing here passes or fails.
 """
 
@@ -40,6 +45,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,7 +63,7 @@ from bot.home.state import fingerprint  # noqa: E402
 from bot.mission.file import load_mission_file  # noqa: E402
 from bot.mission.service import MissionKeeper  # noqa: E402
 from bot.people import Person, remember_people  # noqa: E402
-from bot.simulator import TEAM_ID, SlackSimulator  # noqa: E402
+from bot.simulator import TEAM_ID, Call, SlackSimulator  # noqa: E402
 from bot.simulator.limits import SLACK_LIMITS, Limit, RateLimits  # noqa: E402
 from bot.simulator.process import ServeProcess  # noqa: E402
 from bot.simulator.signing import sign  # noqa: E402
@@ -133,6 +141,33 @@ def event_body(event: dict[str, object], n: int) -> str:
     )
 
 
+@contextmanager
+def serving(
+    url: str, slack: SlackSimulator, tmp: Path, serves: int, **env: str | int
+) -> Iterator[list[ServeProcess]]:
+    """`serves` processes of `missionbot serve` on one database."""
+    processes = [ServeProcess(url, slack, tmp, log_level="WARNING", **env) for _ in range(serves)]
+    try:
+        for process in processes:
+            process.start()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def twice_for_one_change(calls: list[Call]) -> int:
+    """People sent the same fingerprint more than once (429-refused calls left out)."""
+    sent: Counter[tuple[str, str]] = Counter()
+    for call in calls:
+        if call.failed:
+            continue
+        view = call.params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view or {}
+        sent[(str(call.params.get("user_id")), str(view.get("private_metadata")))] += 1
+    return len({user for (user, _), n in sent.items() if n > 1})
+
+
 def post(port: int, body: str) -> tuple[int, float]:
     timestamp = int(time.time())
     headers = {
@@ -163,6 +198,7 @@ class Rush:
     repeat_calls: int
     night_publishes: int
     night_s: float
+    twice: int
     rush_publishes: int
     last_home_s: float
     ack_p50_ms: float
@@ -175,15 +211,15 @@ class Rush:
             f"| {self.published_in_end}/{self.people} | {self.rate_limited} | {self.repeat_calls} "
             f"| {self.rush_publishes} | {self.last_home_s:.1f} | {self.ack_p50_ms:.0f} "
             f"| {self.ack_p99_ms:.0f} | {self.night_publishes} in {self.night_s:.0f} s "
-            f"| {self.errors} |"
+            f"| {self.twice} | {self.errors} |"
         )
 
 
 HEADER = [
     "| Backend | people | found today's principle | every opener's Home | views.publish 429s "
     "| calls for repeat openings | publishes at 9:00 | last Home s | ack p50 ms | ack p99 ms "
-    "| night: refreshes (compressed) | errors |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    "| night: refreshes (compressed) | Homes published twice for one change | errors |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
 ]
 
 
@@ -204,29 +240,29 @@ def night(
     today: dt.date,
     speedup: float,
     timeout: float,
-) -> tuple[int, float]:
-    """The overnight refresh, `speedup` times faster; publishes made and seconds taken."""
+    serves: int,
+) -> tuple[int, float, int]:
+    """The overnight refresh, `speedup` times faster; publishes made, seconds taken, people
+    published twice for one change."""
     slack.rate_limits = limits(speedup)
-    bot = ServeProcess(
+    started = time.monotonic()
+    mark = f":{today.isoformat()}:"
+    with serving(
         url,
         slack,
         tmp,
-        log_level="WARNING",
+        serves,
         missionbot_home_publishes_per_minute=int(95 * speedup),
         missionbot_home_refresh_per_minute=int(40 * speedup),
-    )
-    started = time.monotonic()
-    mark = f":{today.isoformat()}:"
-    try:
-        bot.start()
+    ):
         deadline = started + timeout
         while time.monotonic() < deadline:
             if all(mark in slack.homes[u]["private_metadata"] for u in people):
                 break
             time.sleep(0.5)
-    finally:
-        bot.stop()
-    return len(slack.calls("views.publish")), time.monotonic() - started
+    took = time.monotonic() - started
+    calls = slack.calls("views.publish")
+    return len(calls), took, twice_for_one_change(calls)
 
 
 def run_one(backend: str, url: str, tmp: Path, args: argparse.Namespace) -> Rush:
@@ -239,27 +275,25 @@ def run_one(backend: str, url: str, tmp: Path, args: argparse.Namespace) -> Rush
         today = seed(url, slack, people, zone)
         for user in newcomers:
             slack.add_user(user, tz=zone)
-        night_publishes, night_s = night(
-            url, slack, tmp, people, today, args.night_speedup, args.night_timeout
+        night_publishes, night_s, night_twice = night(
+            url, slack, tmp, people, today, args.night_speedup, args.night_timeout, args.serves
         )
-        # 9:00: Slack's own limits, a fresh process.
+        # 9:00: Slack's own limits, fresh processes.
         slack.reset_calls()
         slack.rate_limits = RateLimits()
-        bot = ServeProcess(url, slack, tmp, log_level="WARNING")
-        bot.start()
-        try:
-            return rush(
-                backend, bot, slack, people, newcomers, today, args, night_publishes, night_s
+        with serving(url, slack, tmp, args.serves) as bots:
+            outcome = rush(
+                backend, bots, slack, people, newcomers, today, args, night_publishes, night_s
             )
-        finally:
-            bot.stop()
+        outcome.twice += night_twice
+        return outcome
     finally:
         slack.stop()
 
 
 def rush(
     backend: str,
-    bot: ServeProcess,
+    bots: list[ServeProcess],
     slack: SlackSimulator,
     people: list[str],
     newcomers: list[str],
@@ -279,7 +313,8 @@ def rush(
         nonlocal found, errors
         event = slack.home_opened(user)
         view = event.get("view") or {}
-        status, elapsed = post(bot.port, event_body(event, n))
+        # Slack's requests alternate between the processes.
+        status, elapsed = post(bots[n % len(bots)].port, event_body(event, n))
         with lock:
             acks.append(elapsed)
             found += mark in str(view.get("private_metadata", ""))  # type: ignore[union-attr]
@@ -318,7 +353,7 @@ def rush(
     refused = [c for c in slack.calls("views.publish") if c.failed]
     ordered = sorted(acks)
     return Rush(
-        backend=backend,
+        backend=backend if len(bots) == 1 else f"{backend}, {len(bots)} serves",
         people=len(openers),
         found_today=found_first,
         openings=len(openers),
@@ -327,6 +362,7 @@ def rush(
         repeat_calls=repeat_calls,
         night_publishes=night_publishes,
         night_s=night_s,
+        twice=twice_for_one_change(slack.calls("views.publish")),
         rush_publishes=rush_publishes,
         last_home_s=last_home_s,
         ack_p50_ms=statistics.median(ordered) * 1000,
@@ -342,17 +378,21 @@ def floor_row(people: int, window: float) -> str:
     return (
         f"| reference: a publish per opening at Slack's pace | {people} | 0/{people} "
         f"| {people}/{people} at best | 0 at best | one per repeat | {people} "
-        f"| {floor_s:.0f} (floor) | | | — | ({found} Homes out within the {window:.0f} s) |"
+        f"| {floor_s:.0f} (floor) | | | — | | ({found} Homes out within the {window:.0f} s) |"
     )
 
 
 def bench_home_rush(args: argparse.Namespace, tmp: Path) -> list[str]:
     backends = [args.only] if args.only else ["postgresql", "sqlite"]
+    if args.serves > 1 and "sqlite" in backends:
+        print("Several serve processes: PostgreSQL only (sqlite left out)", file=sys.stderr)
+        backends.remove("sqlite")
     rows = [
         f"{args.people} people active the day before open the App Home within {args.window:.0f} s "
         f"({args.repeat} open it again, {args.new} newcomers); Slack: views.publish "
         f"{PUBLISH_PER_MINUTE:.0f}/min (burst {PUBLISH_BURST}), 429 + Retry-After, 80 ms a call. "
-        f"The night before, compressed {args.night_speedup:g} times.",
+        f"The night before, compressed {args.night_speedup:g} times. "
+        f"{args.serves} serve process(es) on one database.",
         "",
         *HEADER,
     ]
@@ -374,6 +414,7 @@ def main() -> None:
     parser.add_argument("--night-speedup", type=float, default=40.0)
     parser.add_argument("--night-timeout", type=float, default=600.0)
     parser.add_argument("--only", choices=["postgresql", "sqlite"])
+    parser.add_argument("--serves", type=int, default=1, help="serve processes on one database")
     args = parser.parse_args()
     print(f"# missionbot App Home rush {dt.date.today()} (nproc={os.cpu_count()})\n")
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 kudos from people it doesn't hold yet, against a Slack that enforces its limits.
 
     .venv/bin/python bench/scale.py [--people 50000] [--fill-scale 1] [--backends sqlite,postgresql]
-        [--only fill,storm] [--kudos 240] [--seconds 60]
+        [--only fill,storm] [--kudos 240] [--seconds 60] [--serves 1]
     .venv/bin/python bench/scale.py --slack ...   # (internal) the simulator's process
 
 The simulator (bot/simulator, a process of its own) answers every call after 80 ms and enforces
@@ -20,6 +20,12 @@ them it answers HTTP 429 with Retry-After. The bot is `missionbot serve` (waitre
    its own, all of them people the fill reaches last (their IDs sort after everyone else's),
    into one channel. Measured: kudos recorded, refused, ack p50/p99, every announcement out
    once, first kudos to last announcement, 429s by method, person checks still waiting.
+
+With `--serves 2` (PostgreSQL only: two processes on one SQLite file is not a deployment),
+two `missionbot serve` processes share one database, as README's deployment allows, and
+Slack's requests alternate between them. The fill shows whether the directory was filled
+once (users.list calls ≈ pages, not twice as many); the storm, whether the two together keep
+within Slack's limits (each kudos still recorded, each announcement out once).
 
 Not a test: nothing here passes or fails.
 """
@@ -50,6 +56,7 @@ from bench.databases import fresh_database  # noqa: E402
 from bench.fake_slack_server import CountingSlack, serve_until_terminated  # noqa: E402
 from bench.run import command_body, percentile, post_signed  # noqa: E402
 from bot.db.models import DirectoryFill, Kudos, PersonCheck  # noqa: E402
+from bot.db.models import Person as StoredPerson  # noqa: E402
 from bot.simulator import Call, Failure, RateLimits, default_user  # noqa: E402
 from bot.simulator.process import ServeProcess  # noqa: E402
 
@@ -142,20 +149,32 @@ def scale_slack(people: int, storm: int, scale: float) -> Iterator[ScaleSlackPro
 
 
 @contextmanager
-def serve(url: str, slack: ScaleSlackProcess, tmp: Path, scale: float) -> Iterator[ServeProcess]:
-    process = ServeProcess(
-        url,
-        slack,
-        tmp,
-        server_threads=SERVER_THREADS,
-        log_level="WARNING",
-        slack_rate_scale=str(scale),
-    )
-    process.start()
+def serve(
+    url: str, slack: ScaleSlackProcess, tmp: Path, scale: float, serves: int = 1
+) -> Iterator[list[ServeProcess]]:
+    """`serves` processes of `missionbot serve` on one database, started one after the other."""
+    processes = [
+        ServeProcess(
+            url,
+            slack,
+            tmp,
+            server_threads=SERVER_THREADS,
+            log_level="WARNING",
+            slack_rate_scale=str(scale),
+        )
+        for _ in range(serves)
+    ]
     try:
-        yield process
+        for process in processes:
+            process.start()
+        yield processes
     finally:
-        process.stop()
+        for process in processes:
+            process.stop()
+
+
+def label(backend: str, serves: int) -> str:
+    return backend if serves == 1 else f"{backend}, {serves} serves"
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -178,30 +197,35 @@ def scalar(url: str, statement: Any) -> Any:
 
 
 # -- 1. the fill ------------------------------------------------------------------------------
-def bench_fill(backend: str, url: str, tmp: Path, people: int, scale: float) -> str:
+def bench_fill(backend: str, url: str, tmp: Path, people: int, scale: float, serves: int) -> str:
     pages = -(-people // PAGE)
     floor = pages / USERS_LIST_PER_MIN * 60
-    with scale_slack(people, 0, scale) as slack, serve(url, slack, tmp, scale) as bot:
-        assert bot.process is not None
+    with scale_slack(people, 0, scale) as slack:
+        # From the first process's start: the fill begins there, before a second one answers.
         started = time.monotonic()
-        peak_rss = 0.0
-        deadline = started + 3 * floor / scale + 120
-        while time.monotonic() < deadline:
-            peak_rss = max(peak_rss, memory_mb(bot.process.pid)[0])
-            if scalar(url, select(DirectoryFill.finished_at)) is not None:
-                break
-            time.sleep(0.5)
-        took = time.monotonic() - started
-        stored = scalar(url, select(DirectoryFill.people))
-        hwm = memory_mb(bot.process.pid)[1]
-        stats = slack.stats()
+        with serve(url, slack, tmp, scale, serves) as bots:
+            pids = [bot.process.pid for bot in bots if bot.process is not None]
+            peak_rss = 0.0
+            deadline = started + 3 * floor / scale + 120
+            while time.monotonic() < deadline:
+                peak_rss = max([peak_rss, *(memory_mb(pid)[0] for pid in pids)])
+                if scalar(url, select(DirectoryFill.finished_at)) is not None:
+                    break
+                time.sleep(0.5)
+            took = time.monotonic() - started
+            stored = scalar(url, select(DirectoryFill.people))
+            hwm = max(memory_mb(pid)[1] for pid in pids)
+            # A second fill starting at once would show as more calls after the first finished.
+            time.sleep(max(10.0, 3 * 60 / USERS_LIST_PER_MIN / scale))
+            rows = scalar(url, select(func.count()).select_from(StoredPerson))
+            stats = slack.stats()
     calls = stats["counts"].get("users.list", 0)
     limited = stats["limited"].get("users.list", 0)
     real = took * scale
     shown = f"{real:.0f}" if scale == 1 else f"{real:.0f} ({took:.0f} measured at scale {scale:g})"
     return (
-        f"| {backend} | {stored:,} | {shown} | {floor:.0f} | {real / floor:.2f} | {calls} "
-        f"| {limited} | {max(peak_rss, hwm):.0f} |"
+        f"| {label(backend, serves)} | {stored:,} ({rows:,} rows) | {shown} | {floor:.0f} "
+        f"| {real / floor:.2f} | {calls} ({pages} pages) | {limited} | {max(peak_rss, hwm):.0f} |"
     )
 
 
@@ -226,7 +250,8 @@ def signed_post(connection: http.client.HTTPConnection, body: str) -> tuple[int,
     return response.status, text
 
 
-def storm_load(port: int, slack_url: str, kudos: int, seconds: float) -> Load:
+def storm_load(ports: list[int], slack_url: str, kudos: int, seconds: float) -> Load:
+    """`kudos` slash commands spread over `seconds`, alternating between the `ports`."""
     import os
 
     os.environ["BENCH_SLACK_URL"] = slack_url
@@ -238,6 +263,7 @@ def storm_load(port: int, slack_url: str, kudos: int, seconds: float) -> Load:
         nonlocal recorded, refused, errors
         text = f"<@{receiver_id(n)}> #plain-words scale-kudos-{n:04d} thanks for the help"
         body = command_body("/kudos", text, giver_id(n), 30_000 + n)
+        port = ports[n % len(ports)]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         started = time.perf_counter()
         try:
@@ -268,9 +294,11 @@ def storm_load(port: int, slack_url: str, kudos: int, seconds: float) -> Load:
     return Load(acks, recorded, refused, errors, first)
 
 
-def bench_storm(backend: str, url: str, tmp: Path, people: int, kudos: int, seconds: float) -> str:
-    with scale_slack(people, kudos, 1.0) as slack, serve(url, slack, tmp, 1.0) as bot:
-        load = storm_load(bot.port, slack.base_url, kudos, seconds)
+def bench_storm(
+    backend: str, url: str, tmp: Path, people: int, kudos: int, seconds: float, serves: int
+) -> str:
+    with scale_slack(people, kudos, 1.0) as slack, serve(url, slack, tmp, 1.0, serves) as bots:
+        load = storm_load([bot.port for bot in bots], slack.base_url, kudos, seconds)
         deadline = time.monotonic() + max(120.0, 3 * seconds)
         while True:
             stats = slack.stats()
@@ -287,9 +315,10 @@ def bench_storm(backend: str, url: str, tmp: Path, people: int, kudos: int, seco
     span = f"{last - load.first_at:.1f}" if last else "-"
     limited = ", ".join(f"{m} {n}" for m, n in sorted(stats["limited"].items())) or "0"
     return (
-        f"| {backend} | {recorded}/{kudos} | {load.refused_slow} "
+        f"| {label(backend, serves)} | {recorded}/{kudos} | {load.refused_slow} "
         f"| {percentile(load.acks_s, 0.5):.0f} / {percentile(load.acks_s, 0.99):.0f} "
-        f"| {once} once, {more} more | {span} | {limited} | {checks} | {load.errors} |"
+        f"| {once} once, {more} more | {span} | {limited} "
+        f"| {stats['counts'].get('users.info', 0)} | {checks} | {load.errors} |"
     )
 
 
@@ -302,42 +331,57 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--only", default="fill,storm")
+    parser.add_argument("--serves", type=int, default=1, help="serve processes on one database")
     args = parser.parse_args()
     if args.slack:
         serve_until_terminated(ScaleSlack(args.people, args.kudos, args.fill_scale))
         return
     backends = [b for b in args.backends.split(",") if b]
+    if args.serves > 1 and "sqlite" in backends:
+        print("Several serve processes: PostgreSQL only (sqlite left out)", flush=True)
+        backends.remove("sqlite")
     wanted = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         if "fill" in wanted:
             print(
                 f"Fill: {args.people:,} people, users.list {USERS_LIST_PER_MIN}/min and {PAGE} a "
-                f"page, {LATENCY_S * 1000:.0f} ms latency\n\n"
-                "| Backend | people stored | complete after s | Tier-2 floor s | vs floor "
-                "| users.list calls | 429s | serve peak RSS MB |\n"
+                f"page, {LATENCY_S * 1000:.0f} ms latency, {args.serves} serve process(es)\n\n"
+                "| Backend | people stored (rows) | complete after s | Tier-2 floor s | vs floor "
+                "| users.list calls (pages) | 429s | serve peak RSS MB |\n"
                 "|---|---:|---:|---:|---:|---:|---:|---:|",
                 flush=True,
             )
             for backend in backends:
                 with fresh_database(backend, Path(tmp), f"fill{backend}") as url:
                     print(
-                        bench_fill(backend, url, Path(tmp), args.people, args.fill_scale),
+                        bench_fill(
+                            backend, url, Path(tmp), args.people, args.fill_scale, args.serves
+                        ),
                         flush=True,
                     )
         if "storm" in wanted:
             print(
                 f"\nStorm: {args.kudos} kudos in {args.seconds:.0f} s from people not yet in the "
                 f"directory ({args.people:,} filling at real limits), users.info 100/min, "
-                "chat.postMessage 1/s per channel\n\n"
+                f"chat.postMessage 1/s per channel, {args.serves} serve process(es)\n\n"
                 "| Backend | recorded | refused | ack p50 / p99 ms | announced | first kudos → "
-                "last announcement s | 429s | people still to check | non-200 |\n"
-                "|---|---:|---:|---:|---|---:|---|---:|---:|",
+                "last announcement s | 429s | users.info calls | people still to check "
+                "| non-200 |\n"
+                "|---|---:|---:|---:|---|---:|---|---:|---:|---:|",
                 flush=True,
             )
             for backend in backends:
                 with fresh_database(backend, Path(tmp), f"storm{backend}") as url:
                     print(
-                        bench_storm(backend, url, Path(tmp), args.people, args.kudos, args.seconds),
+                        bench_storm(
+                            backend,
+                            url,
+                            Path(tmp),
+                            args.people,
+                            args.kudos,
+                            args.seconds,
+                            args.serves,
+                        ),
                         flush=True,
                     )
 
