@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.lists import format_list
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.i18n.catalogs import PSEUDO_LOCALE, SHIPPED_LANGUAGES, SOURCE_LANGUAGE, translations
 
@@ -50,6 +50,14 @@ class Speech:
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 
+    def decimal(self, value: float, pattern: str) -> str:
+        """A number to a CLDR pattern in the locale's symbols: `0.0` → '3.2' / '3,2'."""
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        """'42%' / '42 %': the locale's own percent sign and spacing."""
+        return format_percent(value, locale=self.locale)
+
     def date(self, value: dt.date, format: str = "long") -> str:
         """'7 December 2026' / '7. Dezember 2026' / '2026年12月7日'."""
         return format_date(value, format=format, locale=self.locale)
@@ -64,6 +72,10 @@ class Speech:
     def short_day(self, value: dt.date) -> str:
         """'7 Dec' / '7. Dez.'."""
         return format_skeleton("MMMd", value, locale=self.locale)
+
+    def skeleton(self, skeleton: str, value: dt.date) -> str:
+        """A date by CLDR skeleton, in the locale's own order: `yMMMM` → 'März 2026'."""
+        return format_skeleton(skeleton, value, locale=self.locale)
 
     def time(self, value: dt.datetime | dt.time) -> str:
         """'09:00' / '9:00'; the locale's own clock."""

@@ -29,6 +29,7 @@ from bot.blocks.kudos import (
     give_kudos_modal,
     kudos_confirmation,
     kudos_summary,
+    not_editable,
     principle_options,
     undo_confirmation,
 )
@@ -209,7 +210,7 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             giver_timezone=giver.timezone,
             now=now,
         )
-        failure = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
+        unedited = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
         if withdrawn.source == Source.REACTION and withdrawn.channel_id and withdrawn.message_ts:
             # A principle reaction's kudos is shown in its message's thread reply: redraw it.
             queue_thread_update(
@@ -221,6 +222,7 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             )
     services.queued()
     t = request.speech()
+    failure = not_editable(unedited, t) if unedited else None
     reply = undo_confirmation(withdrawn.in_language(t.language), failure, t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
