@@ -25,7 +25,7 @@ from bot.blocks.health import chart_comment, health_message, health_started, hea
 from bot.db.dialect import dialect_insert
 from bot.db.engine import Database
 from bot.db.models import HealthChart
-from bot.errors import UserError
+from bot.errors import TRY_USAGE, Msgid, UserError
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
 from bot.reports.chart import chart_data, chart_png
@@ -45,8 +45,7 @@ log = logging.getLogger(__name__)
 UPLOADING = ""
 CLAIM_STALE = dt.timedelta(minutes=5)
 
-HEALTH_USAGE = "`/kudos health [period]`, for example `/kudos health quarter`."
-HEALTH_TRY = N_("Try `/kudos health [period]`, for example `/kudos health quarter`.")
+HEALTH_USAGE = N_("`/kudos health [period]`, for example `/kudos health quarter`.")
 HEALTH_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can see promise health. "
     "`/kudos principles` shows kudos per principle to everyone."
@@ -77,7 +76,7 @@ def health_for(db: Database, scope: ReportScope, now: dt.datetime) -> Health:
 def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, HEALTH_USAGE)
     if args.principle or args.share or args.weighted or args.role != Role.RECEIVERS:
-        raise UserError(HEALTH_TRY, fields={})
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(HEALTH_USAGE)})
     now = services.clock()
     scope = report_scope(
         team_id=request.team_id,

@@ -266,7 +266,7 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
     principle = next((p for p in catalog.principles if p.key == request.principle_key), None)
     if principle is None:
         raise KudosRefused(
-            "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
+            N_("Please choose one of the current principles."), field=KudosBlock.PRINCIPLE
         )
     kudos = KudosRequest(
         team_id=request.team_id,

@@ -28,7 +28,7 @@ from bot.blocks.reports import (
     principle_report_message,
 )
 from bot.blocks.weighted import weighted_message
-from bot.errors import UserError
+from bot.errors import TRY_USAGE, Msgid, UserError
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
@@ -61,10 +61,9 @@ EXPORT_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can export kudos. "
     "`/kudos leaderboard` and `/kudos principles` are open to everyone."
 )
-PRINCIPLES_USAGE = "`/kudos principles [period]`, for example `/kudos principles quarter`."
-EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
-PRINCIPLES_TRY = N_("Try `/kudos principles [period]`, for example `/kudos principles quarter`.")
-EXPORT_TRY = N_("Try `/kudos export [period]`, for example `/kudos export 2026-Q1`.")
+PRINCIPLES_USAGE = N_("`/kudos principles [period]`, for example `/kudos principles quarter`.")
+EXPORT_USAGE = N_("`/kudos export [period]`, for example `/kudos export 2026-Q1`.")
+
 WEIGHTED_RECEIVERS_ONLY = N_(
     "`weighted` ranks receivers by how many different people recognised them; "
     "try `/kudos leaderboard month weighted`."
@@ -202,7 +201,7 @@ def _show_weighted(
 def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
     if args.principle or args.share or args.weighted or args.role != "receivers":
-        raise UserError(PRINCIPLES_TRY, fields={})
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(PRINCIPLES_USAGE)})
     scope = _caller_scope(request, args.period)
     previous = scope.period.previous()
     with services.db.reading() as session:
@@ -226,7 +225,7 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
 def export_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, EXPORT_USAGE)
     if args.principle or args.share or args.weighted or args.role != "receivers":
-        raise UserError(EXPORT_TRY, fields={})
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(EXPORT_USAGE)})
     scope = _caller_scope(request, args.period)
     t = request.speech()
     started = export_started(scope.period, t)
