@@ -311,5 +311,6 @@ def participation_blocks(
             ).format(count=t.number(found.not_recognised), days=NOT_RECOGNISED_DAYS),
         ]
     if dashboard_url:
-        lines.append(f"<{dashboard_url}|{_('Open the dashboard')}>")
+        link = _("Open the dashboard")
+        lines.append(f"<{dashboard_url}|{link}>")
     return [section("\n".join(lines))]
