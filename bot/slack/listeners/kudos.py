@@ -310,9 +310,14 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
     # The trigger_id lives three seconds from the click: these calls keep to that deadline.
     client = request.quick_client
     link = permalink(client, request.team_domain, request.channel_id, request.message_ts)
+    # The giver's own words to start from, so in their language: they become the kudos.
+    t = services.reader_speech(
+        request.team_id, _locale_of(services, request.team_id, request.user_id)
+    )
+    words = t.gettext("For this message: {link}").format(link=link) + "\n" if link else ""
     prefill = ModalPrefill(
         recipients=(author,) if author and author != request.user_id else (),
-        message=f"For this message: {link}\n" if link else "",
+        message=words,
         channel_id=request.channel_id,
         source=Source.SHORTCUT,
         # Announced in the message's thread, where the conversation about it is.
