@@ -27,8 +27,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
-from bot.db.models import HomeState, OutboxMessage
-from bot.i18n.whose import person_language, workspace_language
+from bot.db.models import HomeState, OutboxMessage, Person, WorkspaceSettings
+from bot.i18n.negotiate import negotiate
 from bot.kudos.service import local_day
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
@@ -72,8 +72,18 @@ def home_language(session: Session, *, team_id: str, user_id: str, default: str)
     """The language a person's Home is drawn in: their locale as the directory holds it, else
     the workspace's (`default`: MISSIONBOT_LANGUAGE). Read from the database alike by an
     opening and by the publish, so that the two always agree on the fingerprint."""
-    fallback = workspace_language(session=session, team_id=team_id, default=default)
-    return person_language(session=session, team_id=team_id, user_id=user_id, fallback=fallback)
+    # One round trip, as bot/i18n/whose.py would answer it in two: an opening reads this.
+    locale, chosen = session.execute(
+        select(
+            select(Person.locale)
+            .where(Person.team_id == team_id, Person.user_id == user_id)
+            .scalar_subquery(),
+            select(WorkspaceSettings.language)
+            .where(WorkspaceSettings.team_id == team_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return negotiate(locale, chosen or default)
 
 
 def fingerprint(
