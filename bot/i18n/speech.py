@@ -48,6 +48,10 @@ class Speech:
         return self.catalogue.ngettext(singular, plural, count)
 
     def number(self, value: float) -> str:
+        if isinstance(value, int):
+            # Counts are most of what a report writes, and Babel's formatting is slow:
+            # each language's small numbers are formatted once.
+            return _whole_number(value, self.language)
         return format_decimal(value, locale=self.locale)
 
     def decimal(self, value: float, pattern: str) -> str:
@@ -107,6 +111,11 @@ WEEKDAY_PATTERNS = {
     "pt_BR": "EEEE, d 'de' MMMM",
     "ja": "M月d日EEEE",
 }
+
+
+@functools.lru_cache(maxsize=20_000)
+def _whole_number(value: int, language: str) -> str:
+    return format_decimal(value, locale=speech(language).locale)
 
 
 @functools.cache
