@@ -12,6 +12,16 @@ from collections.abc import Mapping
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.text import echo
 
+# A command used the wrong way: `usage` is a `Msgid`, its right way in the reader's language.
+TRY_USAGE = N_("Try {usage}")
+
+
+class Msgid(str):
+    """A field of a `UserError` that is itself a message (a usage line marked with `N_`): it
+    is translated into the reader's language with the message around it."""
+
+    __slots__ = ()
+
 
 class UserError(Exception):
     """A refusal or a mistake the user can fix; `message` is shown to them.
@@ -46,7 +56,13 @@ class UserError(Exception):
             text = t.ngettext(*self.template, self.count)
         else:
             text = t.gettext(self.template)
-        return text if self.fields is None else text.format(**self.fields)
+        if self.fields is None:
+            return text
+        fields = {
+            name: t.gettext(value) if isinstance(value, Msgid) else value
+            for name, value in self.fields.items()
+        }
+        return text.format(**fields)
 
 
 # Past this many, "the principles are …" would be a wall of keys (and pass a section's 3,000

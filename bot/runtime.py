@@ -152,6 +152,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         scale=settings.slack_rate_scale,
         clock=clock,
         notify=sender.notify,
+        language=settings.missionbot_language,
     )
     drip = OnboardingDripJob(
         database, clock=clock, sender=sender, language=settings.missionbot_language

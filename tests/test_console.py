@@ -128,10 +128,13 @@ README_ANSWERS = {
     "/kudos me": ["Your kudos, @carol", "kudos left today."],
     "/kudos help": ["/kudos undo", "/kudos leaderboard"],
     "/kudos principles quarter": [":bar_chart: Kudos by principle —", "changes against"],
+    # The channel reads the workspace language, German since `/kudos settings language de`
+    # above; Carol, who shared it, is told in hers.
     "/kudos leaderboard month share": [
-        ":trophy: Top receivers —",
-        "@ana — 1 kudos",
-        "shared by @carol",
+        ":trophy: Sharing the leaderboard in #general now.",
+        ":trophy: Top-Empfangende —",
+        "@ana — 1 Kudos",
+        "geteilt von @carol",
     ],
     "/kudos export 2026-Q1": [
         "Preparing the kudos of 2026-Q1: I'll DM you the CSV.",

@@ -5,16 +5,22 @@ language would break is broken here."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from typing import Any
 
 import pytest
+import time_machine
 
 from bot.config import Settings, example_mission_file
+from bot.daily.schedule import WEEKDAYS, ScheduleRequest
+from bot.daily.subscriptions import subscribe
 from bot.mission.file import load_mission_file
 from tests.conftest import Bot
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
+from tests.support.reports import kudos_row, principle_ids, seed
 
 FRIEND = "UFRIEND01"
 LIMITS = {"header": 150, "section": 3000, "context": 2000, "button": 75}
@@ -84,3 +90,90 @@ def test_the_translated_surfaces_have_no_english_left_and_keep_slacks_limits(
     outbox_settled(bot.database)
     for call in slack.calls("chat.postMessage"):
         _check(call["blocks"], [words])
+
+
+ADMIN = "UADMIN001"
+# Babel's own words for dates in the pseudo-locale's formats (English, as en_GB writes them):
+# CLDR's, not the bot's, so not in its catalogue.
+CALENDAR = [
+    *(day.strftime("%B") for day in (dt.date(2026, month, 1) for month in range(1, 13))),
+    *(day.strftime("%A") for day in (dt.date(2026, 4, 13) + dt.timedelta(n) for n in range(7))),
+]
+
+
+def _view(call: Any) -> dict[str, Any]:
+    view = call["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def test_reports_health_the_home_and_the_digest_have_no_english_left_and_keep_slacks_limits(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    slack.add_user(ADMIN, is_owner=True)
+    slack.add_user(FRIEND, profile={"display_name": "friend"})
+    words = "thanks for the call"
+    typed = [words, "thanks", "nonsense", *CALENDAR]
+    with time_machine.travel(dt.datetime(2026, 4, 20, 9, 0, tzinfo=dt.UTC), tick=True):
+        bot.runtime.mission.ensure_synced(bot.database, TEAM_ID)
+        with bot.database.transaction() as session:
+            subscribe(
+                session=session,
+                team_id=TEAM_ID,
+                channel_id="CDIGEST01",
+                user_id=ADMIN,
+                request=ScheduleRequest("09:00", WEEKDAYS[:5], "UTC", digest=True),
+                default_timezone=None,
+                now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            )
+        pids = principle_ids(bot.database, TEAM_ID)
+        last_week = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
+        seed(
+            bot.database,
+            [kudos_row(TEAM_ID, ADMIN, FRIEND, pids["plain-words"], last_week)]
+            + [kudos_row(TEAM_ID, "UX", "UY", pids["plain-words"], last_week) for _ in range(3)]
+            + [kudos_row(TEAM_ID, "UY", "UX", pids["plain-words"], last_week) for _ in range(2)],
+        )
+        for text in (
+            "leaderboard",
+            "leaderboard givers",
+            "leaderboard #plain-words",
+            "leaderboard month weighted",
+            "leaderboard givers weighted",
+            "leaderboard nonsense",
+            "leaderboard 2026-13",
+            "principles",
+            "principles week",
+            "principles #plain-words",
+            "export",
+            "export #plain-words",
+            "leaderboard share",
+            "leaderboard weighted share",
+            "health",
+            "health #plain-words",
+        ):
+            _check(bot.command("/kudos", text, user=ADMIN).json["blocks"], typed)
+        slack.wait_for("response_url")
+        posted = bot.runtime.scheduler.settle(bot.runtime.scheduler.run_due(), timeout=20)
+        assert "digest" in {result.kind for result in posted}
+        assert bot.event(slack.home_opened(ADMIN)).status == 200
+        [home] = slack.wait_for("views.publish", timeout=30)
+        outbox_settled(bot.database)
+    view = _view(home)
+    assert len(view["blocks"]) <= 100
+    for kind, text in _texts(view["blocks"]):
+        assert len(text) <= LIMITS[kind], (kind, text[:80])
+        assert not _english_left(text, typed), (kind, text[:200])
+    posts = slack.calls("chat.postMessage")
+    assert {"CDIGEST01", "CGENERAL01"} <= {c["channel"] for c in posts}
+    for call in posts:
+        _check(call["blocks"], typed)
+    replies = slack.calls("response_url")
+    assert any("⇄" in json.dumps(c.params, ensure_ascii=False) for c in replies)  # health
+    for call in replies:
+        _check(call.params.get("blocks") or [], typed)
+        assert not _english_left(call.params.get("text") or "", typed)
+    for call in slack.calls("files.completeUploadExternal"):
+        assert not _english_left(call.params.get("initial_comment") or "", typed)
+    # A button or command the bot no longer has: the note is in the reader's language too.
+    note = bot.command("/retired-command", user=ADMIN)
+    _check(note.json["blocks"], ["retired", "command"])

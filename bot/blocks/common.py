@@ -16,6 +16,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import text as user_text
+from bot.i18n.speech import ENGLISH, Speech
+from bot.reports.periods import Period, PeriodKind
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
@@ -69,6 +71,30 @@ def divider() -> DividerBlock:
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
+
+
+# A week and a month as the language writes them in a heading; elsewhere CLDR's own skeleton.
+_WEEK_PATTERNS = {"en": "EEE d MMM y", "en_XA": "EEE d MMM y"}
+_MONTH_PATTERNS = {"en": "MMMM y", "en_XA": "MMMM y"}
+
+
+def period_label(period: Period, t: Speech = ENGLISH) -> str:
+    """A report's period in the reader's language: 'March 2026' / 'März 2026' / '2026年3月',
+    'the week of Mon 2 Mar 2026', '2026-Q1', 'all time'. In English exactly `Period.label`."""
+    _ = t.gettext
+    start = period.start
+    if start is None:
+        return _("all time")
+    if period.kind == PeriodKind.WEEK:
+        pattern = _WEEK_PATTERNS.get(t.language)
+        day = t.date(start, pattern) if pattern else t.skeleton("yMMMd", start)
+        return _("the week of {day}").format(day=day)
+    if period.kind == PeriodKind.MONTH:
+        pattern = _MONTH_PATTERNS.get(t.language)
+        return t.date(start, pattern) if pattern else t.skeleton("yMMMM", start)
+    if period.kind == PeriodKind.QUARTER:
+        return _("{year}-Q{quarter}").format(year=start.year, quarter=(start.month - 1) // 3 + 1)
+    return str(start.year)
 
 
 def escape(value: str) -> str:

@@ -6,6 +6,10 @@ within Slack's limits however many principles or however long their texts: secti
 most 3000 characters, the view at most 100 blocks (the principle list is cut first) and
 250 kB (`VIEW_BYTES`). The view carries its fingerprint (bot/home/state.py) in
 `private_metadata`, so that an opening can tell whether it is current.
+
+In the reader's language (`t`): the bot's words, dates and numbers, and the mission and
+principles where the mission file translates them. The language is part of the fingerprint,
+so a person whose Slack language changes gets their Home redrawn.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.common import context, divider, escape, header, section
+from bot.blocks.common import context, divider, escape, header, period_label, section
 from bot.blocks.health import chart_block, pair_line
 from bot.blocks.ids import Action
 from bot.blocks.mission import mission_title, principle_line
@@ -28,6 +32,7 @@ from bot.blocks.reports import (
     principle_name,
     quiet_lines,
 )
+from bot.i18n.speech import ENGLISH, Speech
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.health import Health
@@ -62,105 +67,111 @@ class HomeContent:
         return self.report is not None
 
 
-def _today_blocks(principle: PrincipleInfo | None) -> list[Block]:
+def _today_blocks(principle: PrincipleInfo | None, t: Speech) -> list[Block]:
+    _ = t.gettext
     button = ButtonElement(
-        text="Give kudos",
+        text=_("Give kudos"),
         action_id=Action.GIVE_KUDOS,
         value=principle.key if principle else None,
         style="primary",
     )
     if principle is None:
         return [ActionsBlock(elements=[button])]
+    principle = principle.in_language(t.language)
     description = escape(principle.description or "")
     if len(description) > DESCRIPTION_LIMIT:
         description = description[: DESCRIPTION_LIMIT - 1] + "…"
+    heading = _("*Today's principle:* {principle}").format(principle=principle_name(principle, t))
     return [
-        section(
-            f"*Today's principle:* {principle_name(principle)}  `#{principle.key}`\n{description}"
-        ),
+        section(f"{heading}  `#{principle.key}`\n{description}"),
         ActionsBlock(elements=[button]),
     ]
 
 
-def _mine_blocks(mine: KudosSummary | None, month: str) -> list[Block]:
+def _mine_blocks(mine: KudosSummary | None, month: str, t: Speech) -> list[Block]:
     if mine is None:
         return []
-    received = [t for t in mine.received if t.this_month]
-    given = sum(t.this_month for t in mine.given)
-    total = sum(t.this_month for t in received)
-    lines = [f"*Your kudos in {month}* — {total} received, {given} given"]
-    lines += [f"{principle_name(t.principle)} — {t.this_month}" for t in received]
+    received = [r for r in mine.received if r.this_month]
+    given = sum(g.this_month for g in mine.given)
+    total = sum(r.this_month for r in received)
+    lines = [
+        t.gettext("*Your kudos in {month}* — {received} received, {given} given").format(
+            month=month, received=t.number(total), given=t.number(given)
+        )
+    ]
+    lines += [f"{principle_name(r.principle, t)} — {t.number(r.this_month)}" for r in received]
     if not received:
-        lines.append("_None received yet this month._")
-    return _capped(packed_sections(lines), "`/kudos me` shows them all.")
+        lines.append(t.gettext("_None received yet this month._"))
+    return _capped(packed_sections(lines), t.gettext("`/kudos me` shows them all."), t)
 
 
-def _capped(blocks: list[SectionBlock], more: str) -> list[Block]:
+def _capped(blocks: list[SectionBlock], more: str, t: Speech) -> list[Block]:
     if len(blocks) <= LIST_SECTIONS:
         return list(blocks)
-    return [*blocks[: LIST_SECTIONS - 1], context(f"And more: {more}")]
+    return [*blocks[: LIST_SECTIONS - 1], context(t.gettext("And more: {more}").format(more=more))]
 
 
-def _top_blocks(top: Leaderboard | None) -> list[Block]:
+def _top_blocks(top: Leaderboard | None, t: Speech) -> list[Block]:
     if top is None:
         return []
-    lines = [f":trophy: *Top 5 — {top.period.label}*"]
-    lines += [f"`{s.rank}.` <@{s.user_id}> — {s.count}" for s in top.entries]
+    lines = [t.gettext(":trophy: *Top 5 — {period}*").format(period=period_label(top.period, t))]
+    lines += [f"`{s.rank}.` <@{s.user_id}> — {t.number(s.count)}" for s in top.entries]
     if not top.entries:
-        lines.append("_No kudos yet this month: be the first!_")
+        lines.append(t.gettext("_No kudos yet this month: be the first!_"))
     return list(packed_sections(lines))
 
 
-def _admin_blocks(report: PrincipleReport | None) -> list[Block]:
+def _admin_blocks(report: PrincipleReport | None, t: Speech) -> list[Block]:
+    _ = t.gettext
     if report is None:
         return []
+    period = period_label(report.period, t)
     blocks: list[Block] = [
         divider(),
-        section(f"*For admins: by principle — {report.period.label}*"),
+        section(_("*For admins: by principle — {period}*").format(period=period)),
     ]
     shown = [c for c in report.counts if c.count or c.previous]
-    lines = principle_lines(shown) or ["_No kudos yet this month._"]
-    blocks.extend(_capped(packed_sections(lines), "`/kudos principles` shows them all."))
+    lines = principle_lines(shown, t) or [_("_No kudos yet this month._")]
+    blocks.extend(_capped(packed_sections(lines), _("`/kudos principles` shows them all."), t))
     if report.quiet:
         blocks.extend(
             _capped(
-                packed_sections(quiet_lines(report.quiet)), "`/kudos principles` names them all."
+                packed_sections(quiet_lines(report.quiet, t)),
+                _("`/kudos principles` names them all."),
+                t,
             )
         )
-    blocks.append(
-        ActionsBlock(
-            elements=[ButtonElement(text="Export this month (CSV)", action_id=Action.EXPORT_KUDOS)]
-        )
-    )
+    export = ButtonElement(text=_("Export this month (CSV)")[:75], action_id=Action.EXPORT_KUDOS)
+    blocks.append(ActionsBlock(elements=[export]))
     return blocks
 
 
-def _health_blocks(health: Health | None, chart_file_id: str | None) -> list[Block]:
+def _health_blocks(health: Health | None, chart_file_id: str | None, t: Speech) -> list[Block]:
     """Managers: the 12-week chart (or why there is none) and the reciprocal pairs."""
+    _ = t.gettext
     if health is None:
         return []
-    blocks: list[Block] = [section("*For admins: promise health*")]
+    blocks: list[Block] = [section(_("*For admins: promise health*"))]
     if chart_file_id:
-        blocks.append(chart_block(chart_file_id))
+        blocks.append(chart_block(chart_file_id, t))
     elif health.weekly_total:
-        blocks.append(context("The 12-week chart is being drawn; it shows here in a moment."))
+        blocks.append(context(_("The 12-week chart is being drawn; it shows here in a moment.")))
     else:
-        blocks.append(context("No kudos in the last 12 weeks: the chart starts with the first."))
+        blocks.append(context(_("No kudos in the last 12 weeks: the chart starts with the first.")))
     if health.pairs:
-        pairs = [pair_line(p) for p in health.pairs[:3]]
-        blocks.append(
-            section(
-                "*Reciprocity:* pairs giving each other most of their kudos\n" + "\n".join(pairs)
-            )
-        )
-    blocks.append(context("`/kudos health` shows the whole report."))
+        pairs = [pair_line(p, t) for p in health.pairs[:3]]
+        heading = _("*Reciprocity:* pairs giving each other most of their kudos")
+        blocks.append(section(heading + "\n" + "\n".join(pairs)))
+    blocks.append(context(_("`/kudos health` shows the whole report.")))
     return blocks
 
 
-def home_view(content: HomeContent, *, fingerprint: str | None = None) -> dict[str, Any]:
-    """The Home, within Slack's limits; `fingerprint` (bot/home/state.py) rides in its
-    `private_metadata`, which Slack sends back with each opening."""
-    blocks = _home_blocks(content)
+def home_view(
+    content: HomeContent, *, fingerprint: str | None = None, t: Speech = ENGLISH
+) -> dict[str, Any]:
+    """The Home in `t`'s language, within Slack's limits; `fingerprint` (bot/home/state.py)
+    rides in its `private_metadata`, which Slack sends back with each opening."""
+    blocks = _home_blocks(content, t)
     view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
     if _bytes(view) <= VIEW_BYTES:
         return view
@@ -168,10 +179,10 @@ def home_view(content: HomeContent, *, fingerprint: str | None = None) -> dict[s
     # list, then the lists above it) until it fits, keeping the footer and saying where the
     # rest is.
     footer, body = blocks[-1], blocks[:-1]
-    if body and body[-1].to_dict() == _more_principles().to_dict():
+    if body and body[-1].to_dict() == _more_principles(t).to_dict():
         body = body[:-1]
     while True:
-        blocks = [*body, _more_principles(), footer]
+        blocks = [*body, _more_principles(t), footer]
         view = View(type="home", blocks=blocks, private_metadata=fingerprint).to_dict()
         if len(body) <= 1 or _bytes(view) <= VIEW_BYTES:
             return view
@@ -182,31 +193,40 @@ def _bytes(view: dict[str, Any]) -> int:
     return len(json.dumps(view, ensure_ascii=False).encode())
 
 
-def _more_principles() -> Block:
-    return context("More principles: `/mission` lists them all.")
+def _more_principles(t: Speech) -> Block:
+    return context(t.gettext("More principles: `/mission` lists them all."))
 
 
-def _home_blocks(content: HomeContent) -> list[Block]:
-    catalog = content.catalog
+def _home_blocks(content: HomeContent, t: Speech) -> list[Block]:
+    _ = t.gettext
+    catalog = content.catalog.in_language(t.language)
     statement = escape(catalog.statement)
     if len(statement) > STATEMENT_LIMIT:
         statement = statement[: STATEMENT_LIMIT - 1] + "…"
-    month = content.top.period.label if content.top else "this month"
-    head: list[Block] = [header(mission_title(catalog)), section(statement or "_No mission yet._")]
-    head += _today_blocks(content.today)
-    head += [divider(), *_mine_blocks(content.mine, month), *_top_blocks(content.top)]
-    head += _admin_blocks(content.report)
+    month = period_label(content.top.period, t) if content.top else _("this month")
+    head: list[Block] = [
+        header(mission_title(catalog, t)),
+        section(statement or _("_No mission yet._")),
+    ]
+    head += _today_blocks(content.today, t)
+    head += [divider(), *_mine_blocks(content.mine, month, t), *_top_blocks(content.top, t)]
+    head += _admin_blocks(content.report, t)
     if content.admin and content.report is not None:
         head += participation_blocks(
-            content.participation, content.dashboard_url, content.report.period.label
+            content.participation,
+            content.dashboard_url,
+            period_label(content.report.period, t),
+            t,
         )
-    head += _health_blocks(content.health, content.chart_file_id)
+    head += _health_blocks(content.health, content.chart_file_id, t)
     footer: list[Block] = [
-        context("`/kudos help` and `/mission help` show what else I can do."),
+        context(_("`/kudos help` and `/mission help` show what else I can do.")),
     ]
-    principles: list[Block] = [divider(), section("*Our principles*")] if catalog.principles else []
+    principles: list[Block] = (
+        [divider(), section(_("*Our principles*"))] if catalog.principles else []
+    )
     principles += packed_sections(principle_line(p) for p in catalog.principles)
     room = HOME_BLOCK_LIMIT - len(head) - len(footer)
     if len(principles) > room:
-        principles = [*principles[: room - 1], _more_principles()] if room > 0 else []
+        principles = [*principles[: room - 1], _more_principles(t)] if room > 0 else []
     return [*head, *principles, *footer][:HOME_BLOCK_LIMIT]

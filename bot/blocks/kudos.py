@@ -427,22 +427,46 @@ def give_kudos_modal(
 
 
 _WHY = {
-    Verdict.BOT: "is a bot, and kudos are for people",
-    Verdict.DEACTIVATED: "is no longer active in this workspace",
-    Verdict.NOT_IN_WORKSPACE: "isn't a member of this workspace",
+    Verdict.BOT: N_(
+        ":information_source: Your kudos for {principle} named {person}, who is a bot, and "
+        "kudos are for people; Slack couldn't tell me so when you gave it. It no longer counts "
+        "for them, and your allowance for it is given back."
+    ),
+    Verdict.DEACTIVATED: N_(
+        ":information_source: Your kudos for {principle} named {person}, who is no longer "
+        "active in this workspace; Slack couldn't tell me so when you gave it. It no longer "
+        "counts for them, and your allowance for it is given back."
+    ),
+    Verdict.NOT_IN_WORKSPACE: N_(
+        ":information_source: Your kudos for {principle} named {person}, who isn't a member of "
+        "this workspace; Slack couldn't tell me so when you gave it. It no longer counts for "
+        "them, and your allowance for it is given back."
+    ),
 }
+NOT_EDITABLE = N_(
+    "The public message in {channel} was posted through the command's reply, which I "
+    "can't edit: you may want to delete it yourself."
+)
 
 
-def kudos_corrected(correction: Correction, failure: str | None = None) -> Message:
-    """To the giver, when a kudos recorded before Slack could describe a receiver is withdrawn
-    for them: who, why, and that the allowance is given back."""
-    withdrawn = correction.withdrawn
+def not_editable(channel_id: str, t: Speech = ENGLISH) -> str:
+    """Why an announcement stays as it was: posted through response_url, which can't edit."""
+    return t.gettext(NOT_EDITABLE).format(channel=f"<#{channel_id}>")
+
+
+def kudos_corrected(
+    correction: Correction, unedited: str | None = None, t: Speech = ENGLISH
+) -> Message:
+    """To the giver, in their language, when a kudos recorded before Slack could describe a
+    receiver is withdrawn for them: who, why, and that the allowance is given back;
+    `unedited`: the channel whose announcement couldn't be edited."""
+    withdrawn = correction.withdrawn.in_language(t.language)
     lines = [
-        f":information_source: Your kudos for {principle_tag(withdrawn.principle)} named "
-        f"<@{correction.user_id}>, who {_WHY[correction.verdict]}; Slack couldn't tell me so "
-        "when you gave it. It no longer counts for them, and your allowance for it is given back."
+        t.gettext(_WHY[correction.verdict]).format(
+            principle=principle_tag(withdrawn.principle), person=f"<@{correction.user_id}>"
+        )
     ]
-    if failure:
-        lines.append(f":warning: {failure}")
+    if unedited:
+        lines.append(f":warning: {not_editable(unedited, t)}")
     text = "\n".join(lines)
     return Message(text=text, blocks=as_dicts([section(text)]))

@@ -22,6 +22,7 @@ from bot.audience import QuoteScope, quotable
 from bot.db.dialect import lock_transaction
 from bot.db.models import DailyPrinciple, Kudos, Principle
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.kudos.groups import RECENT_KUDOS, KudosGroup, kudos_groups
 from bot.mission.service import PrincipleInfo, load_catalog, principle_info
 
@@ -31,7 +32,7 @@ QUIET_WINDOW = dt.timedelta(days=30)
 
 class NoPrinciples(UserError):
     def __init__(self) -> None:
-        super().__init__("There are no principles yet: add some to the mission file.")
+        super().__init__(N_("There are no principles yet: add some to the mission file."))
 
 
 def principle_for_day(*, session: Session, team_id: str, day: dt.date) -> PrincipleInfo:

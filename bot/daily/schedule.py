@@ -8,11 +8,13 @@ No database and no clock: bot/daily/subscriptions.py stores what was asked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.errors import UserError
+from bot.errors import Msgid, UserError
+from bot.i18n.speech import N_, Speech
 from bot.text import echo, numeric
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -27,7 +29,7 @@ _TIME = re.compile(
     r"^(?P<hour>[0-9]{1,2})(?:[:.h](?P<minute>[0-9]{2}))?(?:(?P<half>[ap])\.?(?:m\.?)?)?$"
 )
 _HALF_DAY = re.compile(r"(?<=\d)\s+(?=[ap]\.?(?:m\.?)?(?:\s|$))", re.IGNORECASE)
-TIME_FORMATS = "24-hour HH:MM like 09:30 or 21:00, or 9:30am"
+TIME_FORMATS = N_("24-hour HH:MM like 09:30 or 21:00, or 9:30am")
 _DAY_NAMES = {
     **{day: day for day in WEEKDAYS},
     **{
@@ -49,8 +51,12 @@ _DAY_NAMES = {
 class InvalidSchedule(UserError):
     """A time, weekday list or timezone that can't be used; the message shows an example."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem}\nFor example: {SUBSCRIBE_EXAMPLE}")
+    def __init__(self, problem: str, *, fields: Mapping[str, object]) -> None:
+        super().__init__(problem, fields=fields)
+
+    def said(self, t: Speech) -> str:
+        example = t.gettext("For example: {example}").format(example=SUBSCRIBE_EXAMPLE)
+        return f"{super().said(t)}\n{example}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,19 +74,25 @@ def parse_time(value: str) -> str:
     wanted = numeric(value).lower().replace(" ", "")
     match = _TIME.match(wanted)
     if match is None:
-        raise InvalidSchedule(f"{echo(value)} isn't a time I understand: use {TIME_FORMATS}.")
+        raise InvalidSchedule(
+            N_("{value} isn't a time I understand: use {formats}."),
+            fields={"value": echo(value), "formats": Msgid(TIME_FORMATS)},
+        )
     hour, minute = int(match["hour"]), int(match["minute"] or 0)
     if match["half"] is not None:
         if not 1 <= hour <= 12:
             raise InvalidSchedule(
-                f"{echo(value)} isn't a time: with am or pm the hour is 1 to 12. "
-                f"Or use {TIME_FORMATS}."
+                N_("{value} isn't a time: with am or pm the hour is 1 to 12. Or use {formats}."),
+                fields={"value": echo(value), "formats": Msgid(TIME_FORMATS)},
             )
         hour = hour % 12 + (12 if match["half"] == "p" else 0)
     if hour > 23 or minute > 59:
         raise InvalidSchedule(
-            f"{echo(value)} isn't a time: hours go from 00 to 23 and minutes from 00 to 59. "
-            f"Use {TIME_FORMATS}."
+            N_(
+                "{value} isn't a time: hours go from 00 to 23 and minutes from 00 to 59. "
+                "Use {formats}."
+            ),
+            fields={"value": echo(value), "formats": Msgid(TIME_FORMATS)},
         )
     return f"{hour:02d}:{minute:02d}"
 
@@ -104,7 +116,7 @@ def parse_weekdays(value: str) -> tuple[str, ...]:
         else:
             chosen.add(_day(part, value))
     if not chosen:
-        raise InvalidSchedule(f"{echo(value)} names no weekdays.")
+        raise InvalidSchedule(N_("{value} names no weekdays."), fields={"value": echo(value)})
     return tuple(day for day in WEEKDAYS if day in chosen)
 
 
@@ -112,8 +124,8 @@ def _day(name: str, whole: str) -> str:
     day = _DAY_NAMES.get(name.strip())
     if day is None:
         raise InvalidSchedule(
-            f"{echo(name)} in {echo(whole)} isn't a weekday: use weekdays, daily, "
-            "or days like mon,wed,fri."
+            N_("{name} in {value} isn't a weekday: use weekdays, daily, or days like mon,wed,fri."),
+            fields={"name": echo(name), "value": echo(whole)},
         )
     return day
 
@@ -127,12 +139,15 @@ def parse_timezone(value: str) -> str:
     name = _zones_by_lower_name().get(value.lower())
     if name is None:
         raise InvalidSchedule(
-            f"{echo(value)} isn't a timezone I know: use an Area/City name like America/New_York."
+            N_("{value} isn't a timezone I know: use an Area/City name like America/New_York."),
+            fields={"value": echo(value)},
         )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule(f"{echo(value)} isn't a timezone I can use.") from None
+        raise InvalidSchedule(
+            N_("{value} isn't a timezone I can use."), fields={"value": echo(value)}
+        ) from None
     return name
 
 

@@ -3,7 +3,8 @@
 Slack keeps a published Home and sends it back with every `app_home_opened`, so the bot
 publishes only when what the Home shows has changed. What it shows is fixed by its
 *fingerprint*: who it is for, their role (a manager's Home has more), their local day (today's
-principle, this month's numbers) and their *data version*, which every change touching them
+principle, this month's numbers), their language (a locale or workspace language changed
+redraws it) and their *data version*, which every change touching them
 bumps (bot/home/versions.py). The fingerprint travels in the view's `private_metadata`, so an
 opening whose view carries the current one costs no Web API call.
 
@@ -26,7 +27,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
-from bot.db.models import HomeState, OutboxMessage
+from bot.db.models import HomeState, OutboxMessage, Person, WorkspaceSettings
+from bot.i18n.negotiate import negotiate
 from bot.kudos.service import local_day
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
@@ -66,9 +68,29 @@ def remembered_viewer(session: Session, *, team_id: str, user_id: str) -> Viewer
     return Viewer(user_id, HomeRole(state.role), state.timezone)
 
 
-def fingerprint(*, user_id: str, role: str, day: dt.date, version: int) -> str:
+def home_language(session: Session, *, team_id: str, user_id: str, default: str) -> str:
+    """The language a person's Home is drawn in: their locale as the directory holds it, else
+    the workspace's (`default`: MISSIONBOT_LANGUAGE). Read from the database alike by an
+    opening and by the publish, so that the two always agree on the fingerprint."""
+    # One round trip, as bot/i18n/whose.py would answer it in two: an opening reads this.
+    locale, chosen = session.execute(
+        select(
+            select(Person.locale)
+            .where(Person.team_id == team_id, Person.user_id == user_id)
+            .scalar_subquery(),
+            select(WorkspaceSettings.language)
+            .where(WorkspaceSettings.team_id == team_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return negotiate(locale, chosen or default)
+
+
+def fingerprint(
+    *, user_id: str, role: str, day: dt.date, version: int, language: str = "en"
+) -> str:
     """What fixes a Home's content; readable, so that a log or a view says which it was."""
-    return f"{LAYOUT}:{user_id}:{role}:{day.isoformat()}:{version}"
+    return f"{LAYOUT}:{user_id}:{role}:{day.isoformat()}:{version}:{language}"
 
 
 class Opening(StrEnum):
@@ -103,7 +125,13 @@ def _state(session: Session, team_id: str, viewer: Viewer, now: dt.datetime) -> 
 
 
 def is_current(
-    session: Session, *, team_id: str, viewer: Viewer, shown: str | None, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    viewer: Viewer,
+    shown: str | None,
+    now: dt.datetime,
+    default_language: str = "en",
 ) -> bool:
     """A read-only look: the Home Slack showed is current and nothing about the opening needs
     recording, so the opening costs neither a call nor a write."""
@@ -115,6 +143,9 @@ def is_current(
         role=viewer.role,
         day=local_day(now, viewer.timezone),
         version=state.data_version,
+        language=home_language(
+            session, team_id=team_id, user_id=viewer.user_id, default=default_language
+        ),
     )
     return (
         shown == expected
@@ -133,6 +164,7 @@ def open_home(
     shown: str | None,
     view_hash: str | None,
     now: dt.datetime,
+    default_language: str = "en",
 ) -> Opening:
     """Record an opening; queue a publish unless the Home Slack showed (`shown`: the
     fingerprint in its view, None without one) is current or one is already queued."""
@@ -148,6 +180,9 @@ def open_home(
         role=viewer.role,
         day=local_day(now, viewer.timezone),
         version=state.data_version,
+        language=home_language(
+            session, team_id=team_id, user_id=viewer.user_id, default=default_language
+        ),
     )
     if shown == expected:
         state.published = shown
@@ -215,8 +250,9 @@ def _to_the_front(session: Session, team_id: str, user_id: str, now: dt.datetime
 
 @dataclass(frozen=True, slots=True)
 class Publish:
-    """A Home to draw and publish: for whom, as what, for which day, under which fingerprint;
-    `view_hash`: the hash of the view Slack has, so that a concurrent publish wins."""
+    """A Home to draw and publish: for whom, as what, for which day, in which language, under
+    which fingerprint; `view_hash`: the hash of the view Slack has, so that a concurrent
+    publish wins."""
 
     team_id: str
     user_id: str
@@ -225,13 +261,15 @@ class Publish:
     day: dt.date
     fingerprint: str
     view_hash: str | None
+    language: str = "en"
 
 
 def begin_publish(
-    session: Session, *, team_id: str, user_id: str, now: dt.datetime
+    session: Session, *, team_id: str, user_id: str, now: dt.datetime, default_language: str = "en"
 ) -> Publish | None:
     """At send time: what to publish, or None when the Home Slack has is already current
-    (the queued publish then ends here)."""
+    (the queued publish then ends here). The language is the person's as the directory has it
+    now (`default_language`: MISSIONBOT_LANGUAGE, for a workspace that chose none)."""
     state = session.scalars(
         select(HomeState)
         .where(HomeState.team_id == team_id, HomeState.user_id == user_id)
@@ -241,13 +279,16 @@ def begin_publish(
         return None
     day = local_day(now, state.timezone)
     role = HomeRole(state.role)
-    current = fingerprint(user_id=user_id, role=role, day=day, version=state.data_version)
+    language = home_language(session, team_id=team_id, user_id=user_id, default=default_language)
+    current = fingerprint(
+        user_id=user_id, role=role, day=day, version=state.data_version, language=language
+    )
     if current == state.published:
         state.publish_queued_at = None
         state.publishing = None
         return None
     state.publishing = current
-    return Publish(team_id, user_id, role, state.timezone, day, current, state.view_hash)
+    return Publish(team_id, user_id, role, state.timezone, day, current, state.view_hash, language)
 
 
 def end_publish(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.lists import format_list
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.i18n.catalogs import PSEUDO_LOCALE, SHIPPED_LANGUAGES, SOURCE_LANGUAGE, translations
 
@@ -48,7 +48,19 @@ class Speech:
         return self.catalogue.ngettext(singular, plural, count)
 
     def number(self, value: float) -> str:
+        if isinstance(value, int):
+            # Counts are most of what a report writes, and Babel's formatting is slow:
+            # each language's small numbers are formatted once.
+            return _whole_number(value, self.language)
         return format_decimal(value, locale=self.locale)
+
+    def decimal(self, value: float, pattern: str) -> str:
+        """A number to a CLDR pattern in the locale's symbols: `0.0` → '3.2' / '3,2'."""
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        """'42%' / '42 %': the locale's own percent sign and spacing."""
+        return format_percent(value, locale=self.locale)
 
     def date(self, value: dt.date, format: str = "long") -> str:
         """'7 December 2026' / '7. Dezember 2026' / '2026年12月7日'."""
@@ -64,6 +76,10 @@ class Speech:
     def short_day(self, value: dt.date) -> str:
         """'7 Dec' / '7. Dez.'."""
         return format_skeleton("MMMd", value, locale=self.locale)
+
+    def skeleton(self, skeleton: str, value: dt.date) -> str:
+        """A date by CLDR skeleton, in the locale's own order: `yMMMM` → 'März 2026'."""
+        return format_skeleton(skeleton, value, locale=self.locale)
 
     def time(self, value: dt.datetime | dt.time) -> str:
         """'09:00' / '9:00'; the locale's own clock."""
@@ -95,6 +111,11 @@ WEEKDAY_PATTERNS = {
     "pt_BR": "EEEE, d 'de' MMMM",
     "ja": "M月d日EEEE",
 }
+
+
+@functools.lru_cache(maxsize=20_000)
+def _whole_number(value: int, language: str) -> str:
+    return format_decimal(value, locale=speech(language).locale)
 
 
 @functools.cache

@@ -507,7 +507,7 @@ def withdraw_group(
     standing = list(session.scalars(query))
     rows = [r for r in standing if receiver_ids is None or r.receiver_id in receiver_ids]
     if not rows:
-        raise KudosRefused("That kudos was already withdrawn.")
+        raise KudosRefused(N_("That kudos was already withdrawn."))
     latest = rows[0]
     for row in rows:
         row.withdrawn_at = now

@@ -17,9 +17,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Kudos, Principle
-from bot.errors import UnknownPrinciple, UserError
+from bot.errors import Msgid, UnknownPrinciple, UserError
+from bot.i18n.speech import N_
 from bot.mission.service import PrincipleInfo, load_catalog, numbered, principle_info
-from bot.reports.periods import PERIOD_HELP, Period, is_period
+from bot.reports.periods import Period, is_period
 from bot.reports.summaries import Range, Role, counted, person_counts, principle_counts
 from bot.text import echo
 
@@ -75,9 +76,11 @@ class PrincipleReport:
         return sum(c.count for c in self.counts)
 
 
-LEADERBOARD_USAGE = (
+# Whole sentences, so that each is one message to translate (PERIOD_HELP's words are in it).
+LEADERBOARD_USAGE = N_(
     "`/kudos leaderboard [period] [#principle] [givers|weighted] [share]`, for example "
-    "`/kudos leaderboard quarter #plain-words givers`. Periods: " + PERIOD_HELP + "."
+    "`/kudos leaderboard quarter #plain-words givers`. Periods: `week`, `month`, `quarter`, "
+    "`year`, `all`, a month like `2026-03` or a quarter like `2026-Q1`."
 )
 _CHANNEL_LINK = re.compile(r"^<#[CG][A-Z0-9]+\|([^>]*)>$")
 _GIVER_WORDS = frozenset({"givers", "giver", "given", "gave"})
@@ -116,7 +119,10 @@ def parse_report_args(text: str, usage: str = LEADERBOARD_USAGE) -> ReportArgs:
         elif is_period(lowered) and not period:
             period = lowered
         else:
-            raise UserError(f"I don't understand {echo(token)} here. Try {usage}")
+            raise UserError(
+                N_("I don't understand {token} here. Try {usage}"),
+                fields={"token": echo(token), "usage": Msgid(usage)},
+            )
     return ReportArgs(period, principle or None, role, share, weighted)
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.errors import UserError
+from bot.errors import Msgid, UserError
+from bot.i18n.speech import N_
 from bot.text import echo, numeric
 
-PERIOD_HELP = (
+PERIOD_HELP = N_(
     "`week`, `month`, `quarter`, `year`, `all`, a month like `2026-03` or a quarter like `2026-Q1`"
 )
 # Matched against `numeric(text)`: ASCII digits only, whatever script they were typed in.
@@ -37,7 +38,10 @@ class PeriodKind(StrEnum):
 
 class InvalidPeriod(UserError):
     def __init__(self, value: str) -> None:
-        super().__init__(f"{echo(value)} isn't a period I know. Use {PERIOD_HELP}.")
+        super().__init__(
+            N_("{value} isn't a period I know. Use {periods}."),
+            fields={"value": echo(value), "periods": Msgid(PERIOD_HELP)},
+        )
 
 
 @dataclass(frozen=True, slots=True)

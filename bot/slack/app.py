@@ -78,9 +78,9 @@ def create_app(
     )
     # Asked at start; if Slack can't answer now, asked again later.
     installation.warn_of_other_teams(served.identity(), database)
-    installation.register(app, served)
+    installation.register(app, served, settings.missionbot_language)
     # Next: nothing below (not even the mission sync) sees text it can't store.
-    text_guard.register(app)
+    text_guard.register(app, settings.missionbot_language)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:

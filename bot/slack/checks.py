@@ -55,8 +55,12 @@ class PersonChecks:
         clock: Clock = utcnow,
         notify: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        language: str = "en",
     ) -> None:
         self._client = client
+        # MISSIONBOT_LANGUAGE: the giver's correction DM where neither they nor the workspace
+        # chose a language the bot speaks.
+        self._language = language
         self._users = users
         self._database = database
         self._clock = clock
@@ -132,7 +136,13 @@ class PersonChecks:
                 remember_people(session=session, team_id=team_id, people=[person], now=now)
             corrections = settle(session, team_id=team_id, user_id=user_id, person=person, now=now)
             for correction in corrections:
-                queue_correction(session, team_id=team_id, correction=correction, now=now)
+                queue_correction(
+                    session,
+                    team_id=team_id,
+                    correction=correction,
+                    now=now,
+                    language=self._language,
+                )
         self._report(corrections)
 
     def _report(self, corrections: list[Correction]) -> None:

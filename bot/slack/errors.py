@@ -104,20 +104,23 @@ def log_unexpected(error: BaseException) -> str:
     return error_id
 
 
-def unhandled(body: dict[str, Any], respond: Callable[..., Any] | None) -> BoltResponse:
-    """200 for a request no listener claims, with a note for whoever clicked or typed it."""
+def unhandled(
+    body: dict[str, Any], respond: Callable[..., Any] | None, t: Speech = ENGLISH
+) -> BoltResponse:
+    """200 for a request no listener claims, with a note for whoever clicked or typed it, in
+    their language (`t`)."""
     kind = body.get("type") or ("command" if "command" in body else "unknown")
     log.info("no listener for this %s; answered 200", kind)
     if "command" in body:
         command = escape(str(body["command"])).replace("`", "")[:40]
-        return _ephemeral(notice(UNKNOWN_COMMAND.format(command=command)))
+        return _ephemeral(notice(t.gettext(UNKNOWN_COMMAND).format(command=command)))
     if kind == "block_suggestion":
         return BoltResponse(status=200, body={"options": []})
     clicked = kind in ("block_actions", "message_action", "interactive_message")
     if clicked and respond is not None and body.get("response_url"):
         # The note goes through response_url after the 200, not before it: a slow Slack
         # must not hold the acknowledgement.
-        note = notice(BUTTON_NO_LONGER_USED)
+        note = notice(t.gettext(BUTTON_NO_LONGER_USED))
         threading.Thread(
             target=_send_note, args=(respond, note), name="unhandled-note", daemon=True
         ).start()
@@ -175,7 +178,7 @@ def handle_error(
     respond: Callable[..., Any] | None,
 ) -> BoltResponse | None:
     if isinstance(error, BoltUnhandledRequestError):
-        return unhandled(body, respond)
+        return unhandled(body, respond, reader_of(body, context))
     if response is None:
         # Bolt passes no response once the request was acknowledged.
         report_after_ack(error, body, context)

@@ -38,16 +38,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.mission import Message, notice
 from bot.db.engine import Database
+from bot.i18n.speech import N_, speech
 from bot.mission.service import known_teams
 
 log = logging.getLogger(__name__)
 
-FOREIGN_WORKSPACE = "This bot is installed for another workspace; nothing was recorded."
+# Said before the bot knows who asks (or, for another workspace, can know their language):
+# in the bot's own language, MISSIONBOT_LANGUAGE.
+FOREIGN_WORKSPACE = N_("This bot is installed for another workspace; nothing was recorded.")
 # The context key of the team a request's records belong to (see `team_of`).
 TEAM_KEY = "missionbot_team"
 # The context key of the workspace a request came from (see `workspace_of`).
 WORKSPACE_KEY = "missionbot_workspace"
-INSTALLATION_UNKNOWN = (
+INSTALLATION_UNKNOWN = N_(
     ":hourglass: I can't reach Slack to confirm this workspace right now, so nothing was "
     "recorded. Please try again in a moment."
 )
@@ -152,8 +155,10 @@ def warn_of_other_teams(identity: Identity | None, database: Database) -> None:
         )
 
 
-def register(app: App, installation: Installation) -> None:
-    """Refuse every request that doesn't come from the installation (register it first)."""
+def register(app: App, installation: Installation, language: str = "en") -> None:
+    """Refuse every request that doesn't come from the installation (register it first),
+    saying so in `language`."""
+    t = speech(language)
 
     @app.middleware
     def serve_only_this_installation(
@@ -163,7 +168,7 @@ def register(app: App, installation: Installation) -> None:
         # command, `team.id` of an interaction, `authorizations[0]` of an event.
         identity = installation.identity()
         if identity is None:
-            return _refusal(body, INSTALLATION_UNKNOWN)
+            return _refusal(body, t.gettext(INSTALLATION_UNKNOWN))
         if identity.serves(team_id=context.team_id, enterprise_id=context.enterprise_id):
             context[TEAM_KEY] = identity.team
             context[WORKSPACE_KEY] = _workspace(body, context)
@@ -173,7 +178,7 @@ def register(app: App, installation: Installation) -> None:
             context.team_id,
             context.enterprise_id,
         )
-        return _refusal(body, FOREIGN_WORKSPACE)
+        return _refusal(body, t.gettext(FOREIGN_WORKSPACE))
 
 
 def team_of(context: Mapping[str, Any]) -> str:

@@ -34,6 +34,7 @@ from bot.audience import Audience, known_audience, remember_audience
 from bot.blocks.ids import KudosBlock
 from bot.db.engine import Database
 from bot.errors import KudosRefused
+from bot.i18n.speech import N_
 from bot.people import Person, remember_people
 from bot.slack.channels import ask_audience, unanswered
 from bot.slack.deadline import SlackTooSlow
@@ -231,13 +232,16 @@ def _ask(
         reason = error.response.get("error")
         if reason in {"user_not_found", "users_not_found"}:
             raise KudosRefused(
-                "I can't find one of those people in this workspace. Nothing was recorded.",
+                N_("I can't find one of those people in this workspace. Nothing was recorded."),
                 field=KudosBlock.RECIPIENTS,
             ) from None
         raise KudosRefused(
-            f"I couldn't check those people with Slack just now ({reason}). "
-            "Nothing was recorded; please try again in a moment.",
+            N_(
+                "I couldn't check those people with Slack just now ({reason}). "
+                "Nothing was recorded; please try again in a moment."
+            ),
             field=KudosBlock.RECIPIENTS,
+            fields={"reason": reason},
         ) from None
     except (SlackClientError, OSError):
         return None

@@ -23,20 +23,23 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from bot.blocks.mission import notice
+from bot.i18n.speech import ENGLISH, N_, Speech, speech
 from bot.text import unstorable_path
 
 log = logging.getLogger(__name__)
 
-REFUSAL = (
+# Said before anything about the request is trusted, so in the bot's own language.
+REFUSAL = N_(
     "Your text has a character I can't store (a NUL or a broken character), so nothing was "
     "changed. Please type it again without it."
 )
 
 
-def refusal(body: dict[str, Any], path: tuple[str, ...]) -> BoltResponse:
+def refusal(body: dict[str, Any], path: tuple[str, ...], t: Speech = ENGLISH) -> BoltResponse:
     """The acknowledgement that tells the person, in the way the request's surface can."""
+    said = t.gettext(REFUSAL)
     if "command" in body:
-        message = notice(REFUSAL)
+        message = notice(said)
         return _json({"response_type": "ephemeral", "text": message.text, "blocks": message.blocks})
     view = body.get("view") or {}
     inputs = [b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"]
@@ -44,7 +47,7 @@ def refusal(body: dict[str, Any], path: tuple[str, ...]) -> BoltResponse:
         # `view.state.values.<block_id>…`: the error goes under the input that holds the text.
         at = path[3] if path[:3] == ("view", "state", "values") and len(path) > 3 else None
         return _json(
-            {"response_action": "errors", "errors": {at if at in inputs else inputs[0]: REFUSAL}}
+            {"response_action": "errors", "errors": {at if at in inputs else inputs[0]: said}}
         )
     return BoltResponse(status=200, body="")
 
@@ -57,7 +60,9 @@ def _json(payload: dict[str, Any]) -> BoltResponse:
     )
 
 
-def register(app: App) -> None:
+def register(app: App, language: str = "en") -> None:
+    t = speech(language)
+
     # A plain function: Bolt injects arguments by the names it finds in the signature.
     @app.middleware
     def refuse_unstorable_text(
@@ -68,4 +73,4 @@ def register(app: App) -> None:
             return next()
         # Where, never what: the text itself is the person's and may be anything.
         log.info("refused a request with unstorable text in %s", ascii(".".join(path[:4])))
-        return refusal(body, path)
+        return refusal(body, path, t)

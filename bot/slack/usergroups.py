@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.ids import KudosBlock
 from bot.db.engine import Database
 from bot.errors import KudosRefused
+from bot.i18n.speech import N_, NP_
 from bot.people import find_people
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,18 @@ class GroupDirectory:
         except SlackApiError as error:
             reason = error.response.get("error")
             log.info("usergroups.users.list %s failed: %s", group_id, reason)
-            raise KudosRefused(
-                "I couldn't see who is in that user group"
-                + (" (it may have been disabled)" if reason == "no_such_subteam" else "")
-                + ". Nothing was recorded; name the people instead.",
-                field=KudosBlock.RECIPIENTS,
-            ) from None
+            refusal = (
+                N_(
+                    "I couldn't see who is in that user group (it may have been disabled). "
+                    "Nothing was recorded; name the people instead."
+                )
+                if reason == "no_such_subteam"
+                else N_(
+                    "I couldn't see who is in that user group. Nothing was recorded; name the "
+                    "people instead."
+                )
+            )
+            raise KudosRefused(refusal, field=KudosBlock.RECIPIENTS) from None
         members = tuple(str(user) for user in answer.get("users") or [])
         with self._lock:
             self._cache[key] = members
@@ -95,14 +102,20 @@ def expand_groups(
     people = [m for m in candidates if m not in known or not (known[m].is_bot or known[m].deleted)]
     if not people and not named_ids:
         raise KudosRefused(
-            "That user group has nobody else in it to recognise. Nothing was recorded.",
+            N_("That user group has nobody else in it to recognise. Nothing was recorded."),
             field=KudosBlock.RECIPIENTS,
         )
     total = len(people) + len(named_ids)
     if total > cap:
         raise KudosRefused(
-            f"That would recognise {total} people; a kudos reaches at most {cap}. Nothing was "
-            "recorded: name the people, or mention a smaller group.",
+            NP_(
+                "That would recognise {total} people; a kudos reaches at most {cap}. Nothing "
+                "was recorded: name the people, or mention a smaller group.",
+                "That would recognise {total} people; a kudos reaches at most {cap}. Nothing "
+                "was recorded: name the people, or mention a smaller group.",
+            ),
             field=KudosBlock.RECIPIENTS,
+            fields={"total": total, "cap": cap},
+            count=total,
         )
     return people

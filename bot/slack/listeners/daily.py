@@ -31,17 +31,32 @@ from bot.slack.deadline import after_ack_safe
 from bot.slack.services import Services
 from bot.slack.surfaces import ShareToday, interaction
 
-INVITE_FIRST = (
-    "I can't post in <#{channel}> yet{why}. Type `/invite @missionbot` in the channel, "
-    "then {retry}."
+# Whole sentences, one per case, so that each language words them its own way.
+INVITE_TO_SUBSCRIBE = N_(
+    "I can't post in {channel} yet. Type `/invite @missionbot` in the channel, "
+    "then `/mission subscribe` again."
 )
-RETRY_SUBSCRIBE = "`/mission subscribe` again"
-RETRY_SHARE = "press *Share in channel* again"
+INVITE_TO_SUBSCRIBE_PRIVATE = N_(
+    "I can't post in {channel} yet (it looks private). Type `/invite @missionbot` in the "
+    "channel, then `/mission subscribe` again."
+)
+INVITE_TO_SUBSCRIBE_NOT_IN = N_(
+    "I can't post in {channel} yet (it's private and I'm not in it). Type `/invite @missionbot` "
+    "in the channel, then `/mission subscribe` again."
+)
+INVITE_TO_SHARE = N_(
+    "I can't post in {channel} yet. Type `/invite @missionbot` in the channel, "
+    "then press *Share in channel* again."
+)
+ARCHIVED = N_("{channel} is archived, so I can't post there.")
+OUT_OF_DATE = N_("That button is out of date: try `/mission today` again.")
 ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can change the principle-of-the-day "
     "schedule here. `/mission schedule` shows what it is."
 )
-NOT_IN_DMS = "Type `/mission subscribe` in the channel that should get the principle of the day."
+NOT_IN_DMS = N_(
+    "Type `/mission subscribe` in the channel that should get the principle of the day."
+)
 
 
 def register(app: App) -> None:
@@ -145,18 +160,16 @@ def _require_can_post(client: WebClient, channel_id: str) -> None:
     except SlackApiError as exc:
         if exc.response.get("error") in NOT_A_MEMBER:
             raise UserError(
-                INVITE_FIRST.format(
-                    channel=channel_id, why=" (it looks private)", retry=RETRY_SUBSCRIBE
-                )
+                INVITE_TO_SUBSCRIBE_PRIVATE, fields={"channel": f"<#{channel_id}>"}
             ) from None
         raise
     if channel.get("is_im") or channel.get("is_mpim"):
         raise UserError(NOT_IN_DMS)
     if channel.get("is_archived"):
-        raise UserError(f"<#{channel_id}> is archived, so I can't post there.")
+        raise UserError(ARCHIVED, fields={"channel": f"<#{channel_id}>"})
     if not channel.get("is_member"):
-        why = " (it's private and I'm not in it)" if channel.get("is_private") else ""
-        raise UserError(INVITE_FIRST.format(channel=channel_id, why=why, retry=RETRY_SUBSCRIBE))
+        refusal = INVITE_TO_SUBSCRIBE_NOT_IN if channel.get("is_private") else INVITE_TO_SUBSCRIBE
+        raise UserError(refusal, fields={"channel": f"<#{channel_id}>"})
 
 
 def handle_share_today(ack: Ack, request: ShareToday, services: Services) -> None:
@@ -164,7 +177,7 @@ def handle_share_today(ack: Ack, request: ShareToday, services: Services) -> Non
     try:
         day = dt.date.fromisoformat(request.day)
     except ValueError:
-        raise UserError("That button is out of date: try `/mission today` again.") from None
+        raise UserError(OUT_OF_DATE) from None
     team_id, channel_id, user_id = request.team_id, request.channel_id, request.user_id
     with services.db.transaction() as session:
         principle = principle_for_day(session=session, team_id=team_id, day=day)
@@ -185,9 +198,7 @@ def handle_share_today(ack: Ack, request: ShareToday, services: Services) -> Non
         )
     except SlackApiError as exc:
         if exc.response.get("error") in CANT_POST_HERE:
-            raise UserError(
-                INVITE_FIRST.format(channel=channel_id, why="", retry=RETRY_SHARE)
-            ) from None
+            raise UserError(INVITE_TO_SHARE, fields={"channel": f"<#{channel_id}>"}) from None
         raise
     assert request.respond is not None  # a button's payload always has a response_url
     request.respond(delete_original=True)

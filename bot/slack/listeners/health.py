@@ -21,12 +21,12 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy import delete, select, update
 
-from bot.blocks.health import chart_comment, health_message, health_started
+from bot.blocks.health import chart_comment, health_message, health_started, health_title
 from bot.db.dialect import dialect_insert
 from bot.db.engine import Database
 from bot.db.models import HealthChart
-from bot.errors import UserError
-from bot.i18n.speech import N_
+from bot.errors import TRY_USAGE, Msgid, UserError
+from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
 from bot.reports.chart import chart_data, chart_png
 from bot.reports.health import Health, promise_health
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 UPLOADING = ""
 CLAIM_STALE = dt.timedelta(minutes=5)
 
-HEALTH_USAGE = "`/kudos health [period]`, for example `/kudos health quarter`."
+HEALTH_USAGE = N_("`/kudos health [period]`, for example `/kudos health quarter`.")
 HEALTH_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can see promise health. "
     "`/kudos principles` shows kudos per principle to everyone."
@@ -76,7 +76,7 @@ def health_for(db: Database, scope: ReportScope, now: dt.datetime) -> Health:
 def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, HEALTH_USAGE)
     if args.principle or args.share or args.weighted or args.role != Role.RECEIVERS:
-        raise UserError(f"Try {HEALTH_USAGE}")
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(HEALTH_USAGE)})
     now = services.clock()
     scope = report_scope(
         team_id=request.team_id,
@@ -84,7 +84,8 @@ def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
         where=zone(request.caller().timezone),
         now=now,
     )
-    started = health_started(scope.period)
+    t = request.speech()
+    started = health_started(scope.period, t)
     ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
     health = health_for(services.db, scope, now)
     data = chart_data(health)
@@ -93,13 +94,13 @@ def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
         user_id=request.user_id,
         channel_id=request.channel_id,
         response_url=request.response_url,
-        message=health_message(health, chart_coming=not data.empty),
+        message=health_message(health, chart_coming=not data.empty, t=t),
     )
     if not data.empty:
-        upload_chart(client=request.client, health=health, user_id=request.user_id)
+        upload_chart(client=request.client, health=health, user_id=request.user_id, t=t)
 
 
-def upload_chart(*, client: WebClient, health: Health, user_id: str) -> str:
+def upload_chart(*, client: WebClient, health: Health, user_id: str, t: Speech = ENGLISH) -> str:
     """The health chart drawn and uploaded into a DM with the user; the file's ID."""
     png = chart_png(chart_data(health))
     channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
@@ -107,8 +108,8 @@ def upload_chart(*, client: WebClient, health: Health, user_id: str) -> str:
         channel=channel_id,
         content=png,
         filename=f"promise-health-{health.period.slug}.png",
-        title=f"Promise health, {health.period.label}",
-        initial_comment=chart_comment(health),
+        title=health_title(health, t),
+        initial_comment=chart_comment(health, t),
     )
     file_id = str(response["files"][0]["id"])
     log.info("health chart sent user=%s period=%s file=%s", user_id, health.period.slug, file_id)

@@ -70,8 +70,16 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
     shown = parse_metadata(request.private_metadata)
     now = services.clock()
     team_id = request.team_id
+    language = services.settings.missionbot_language
     with services.db.reading() as session:
-        if is_current(session, team_id=team_id, viewer=viewer, shown=shown, now=now):
+        if is_current(
+            session,
+            team_id=team_id,
+            viewer=viewer,
+            shown=shown,
+            now=now,
+            default_language=language,
+        ):
             return
     with services.db.transaction() as session:
         opening = open_home(
@@ -81,6 +89,7 @@ def handle_home_opened(request: HomeOpened, services: Services) -> None:
             shown=shown,
             view_hash=request.view_hash,
             now=now,
+            default_language=language,
         )
     log.info("home opened team=%s user=%s: %s", team_id, viewer.user_id, opening)
     if opening != Opening.CURRENT:

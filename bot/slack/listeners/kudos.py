@@ -29,6 +29,7 @@ from bot.blocks.kudos import (
     give_kudos_modal,
     kudos_confirmation,
     kudos_summary,
+    not_editable,
     principle_options,
     undo_confirmation,
 )
@@ -209,7 +210,7 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             giver_timezone=giver.timezone,
             now=now,
         )
-        failure = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
+        unedited = queue_withdrawal(session, team_id=request.team_id, withdrawn=withdrawn, now=now)
         if withdrawn.source == Source.REACTION and withdrawn.channel_id and withdrawn.message_ts:
             # A principle reaction's kudos is shown in its message's thread reply: redraw it.
             queue_thread_update(
@@ -221,6 +222,7 @@ def undo_last(ack: Ack, request: CommandRequest, services: Services) -> None:
             )
     services.queued()
     t = request.speech()
+    failure = not_editable(unedited, t) if unedited else None
     reply = undo_confirmation(withdrawn.in_language(t.language), failure, t)
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
@@ -264,7 +266,7 @@ def handle_kudos_submission(ack: Ack, request: KudosSubmission, services: Servic
     principle = next((p for p in catalog.principles if p.key == request.principle_key), None)
     if principle is None:
         raise KudosRefused(
-            "Please choose one of the current principles.", field=KudosBlock.PRINCIPLE
+            N_("Please choose one of the current principles."), field=KudosBlock.PRINCIPLE
         )
     kudos = KudosRequest(
         team_id=request.team_id,
@@ -308,9 +310,14 @@ def handle_give_for_message(ack: Ack, request: MessageShortcut, services: Servic
     # The trigger_id lives three seconds from the click: these calls keep to that deadline.
     client = request.quick_client
     link = permalink(client, request.team_domain, request.channel_id, request.message_ts)
+    # The giver's own words to start from, so in their language: they become the kudos.
+    t = services.reader_speech(
+        request.team_id, _locale_of(services, request.team_id, request.user_id)
+    )
+    words = t.gettext("For this message: {link}").format(link=link) + "\n" if link else ""
     prefill = ModalPrefill(
         recipients=(author,) if author and author != request.user_id else (),
-        message=f"For this message: {link}\n" if link else "",
+        message=words,
         channel_id=request.channel_id,
         source=Source.SHORTCUT,
         # Announced in the message's thread, where the conversation about it is.

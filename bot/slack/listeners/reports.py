@@ -4,9 +4,10 @@ Thin: parse (bot/reports/leaderboard.py, bot/reports/periods.py) → report serv
 (bot/blocks/reports.py). Periods are calendar periods in the caller's own timezone.
 The subcommands are declared on the `/kudos` router (bot/slack/commands.py).
 
-What is shown to the caller alone is the acknowledgement itself; what goes to others — a
-shared leaderboard in the channel, an export into the caller's DM — goes through the outbox
-(bot/slack/outbound/reports.py), sent at Slack's pace and retried, never by the request thread.
+What is shown to the caller alone is the acknowledgement itself, in their language; what goes
+to others — a shared leaderboard in the channel, an export into the caller's DM — goes through
+the outbox (bot/slack/outbound/reports.py), sent at Slack's pace and retried, never by the
+request thread. A shared leaderboard is in the workspace language, never the sharer's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.common import Message
+from bot.blocks.common import Message, period_label
 from bot.blocks.ids import Action
 from bot.blocks.reports import (
     export_started,
@@ -27,8 +28,8 @@ from bot.blocks.reports import (
     principle_report_message,
 )
 from bot.blocks.weighted import weighted_message
-from bot.errors import UserError
-from bot.i18n.speech import N_
+from bot.errors import TRY_USAGE, Msgid, UserError
+from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
 from bot.reports.export import export_rows, people, to_csv
 from bot.reports.leaderboard import (
@@ -60,9 +61,10 @@ EXPORT_ADMINS_ONLY = N_(
     "Only workspace admins and the bot's managers can export kudos. "
     "`/kudos leaderboard` and `/kudos principles` are open to everyone."
 )
-PRINCIPLES_USAGE = "`/kudos principles [period]`, for example `/kudos principles quarter`."
-EXPORT_USAGE = "`/kudos export [period]`, for example `/kudos export 2026-Q1`."
-WEIGHTED_RECEIVERS_ONLY = (
+PRINCIPLES_USAGE = N_("`/kudos principles [period]`, for example `/kudos principles quarter`.")
+EXPORT_USAGE = N_("`/kudos export [period]`, for example `/kudos export 2026-Q1`.")
+
+WEIGHTED_RECEIVERS_ONLY = N_(
     "`weighted` ranks receivers by how many different people recognised them; "
     "try `/kudos leaderboard month weighted`."
 )
@@ -114,7 +116,7 @@ def _require_admin(request: CommandRequest, refusal: str) -> None:
 def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args)
     if args.weighted and args.role == Role.GIVERS:
-        raise UserError(WEIGHTED_RECEIVERS_ONLY)
+        raise UserError(WEIGHTED_RECEIVERS_ONLY, fields={})
     if args.share:
         _require_admin(request, SHARE_ADMINS_ONLY)
     scope = _caller_scope(request, args.period)
@@ -134,8 +136,15 @@ def show_leaderboard(ack: Ack, request: CommandRequest, services: Services) -> N
             principle=principle,
             caller_id=None if args.share else request.user_id,
         )
-    reply = leaderboard_message(board, shared_by=request.user_id if args.share else None)
+    reply = leaderboard_message(
+        board, shared_by=request.user_id if args.share else None, t=_board_speech(request, args)
+    )
     _answer_board(ack, request, services, reply, share=args.share)
+
+
+def _board_speech(request: CommandRequest, args: ReportArgs) -> Speech:
+    """A shared board is read by the channel: the workspace language, not the sharer's."""
+    return request.channel_speech() if args.share else request.speech()
 
 
 def _answer_board(
@@ -159,7 +168,7 @@ def _answer_board(
             response_url=request.response_url,
         )
     services.queued()
-    note = leaderboard_shared(request.channel_id)
+    note = leaderboard_shared(request.channel_id, request.speech())
     ack(text=note.text, blocks=note.blocks, response_type="ephemeral")
 
 
@@ -179,7 +188,9 @@ def _show_weighted(
             principle=principle,
             caller_id=None if args.share else request.user_id,
         )
-    reply = weighted_message(board, shared_by=request.user_id if args.share else None)
+    reply = weighted_message(
+        board, shared_by=request.user_id if args.share else None, t=_board_speech(request, args)
+    )
     _answer_board(ack, request, services, reply, share=args.share)
 
 
@@ -190,7 +201,7 @@ def _show_weighted(
 def show_principles(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, PRINCIPLES_USAGE)
     if args.principle or args.share or args.weighted or args.role != "receivers":
-        raise UserError(f"Try {PRINCIPLES_USAGE}")
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(PRINCIPLES_USAGE)})
     scope = _caller_scope(request, args.period)
     previous = scope.period.previous()
     with services.db.reading() as session:
@@ -201,7 +212,7 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
             bounds=scope.bounds,
             previous_bounds=previous.bounds(scope.where) if previous else None,
         )
-    reply = principle_report_message(report)
+    reply = principle_report_message(report, request.speech())
     ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -214,9 +225,10 @@ def show_principles(ack: Ack, request: CommandRequest, services: Services) -> No
 def export_command(ack: Ack, request: CommandRequest, services: Services) -> None:
     args = parse_report_args(request.args, EXPORT_USAGE)
     if args.principle or args.share or args.weighted or args.role != "receivers":
-        raise UserError(f"Try {EXPORT_USAGE}")
+        raise UserError(TRY_USAGE, fields={"usage": Msgid(EXPORT_USAGE)})
     scope = _caller_scope(request, args.period)
-    started = export_started(scope.period)
+    t = request.speech()
+    started = export_started(scope.period, t)
     # Gathering names may take longer than Slack's three seconds: acknowledge first.
     ack(text=started.text, blocks=started.blocks, response_type="ephemeral")
     queue_csv(
@@ -225,6 +237,7 @@ def export_command(ack: Ack, request: CommandRequest, services: Services) -> Non
         scope=scope,
         user_id=request.user_id,
         response_url=request.response_url,
+        t=t,
     )
 
 
@@ -235,8 +248,10 @@ def queue_csv(
     scope: ReportScope,
     user_id: str,
     response_url: str | None,
+    t: Speech = ENGLISH,
 ) -> None:
-    """The scope's kudos as CSV, queued for the user's DM (then a note through response_url)."""
+    """The scope's kudos as CSV, queued for the user's DM (then a note through response_url);
+    the file's title and comment in their language (`t`), its columns in stable English."""
     team_id, period = scope.team_id, scope.period
     with services.db.reading() as session:
         rows = export_rows(session=session, team_id=team_id, bounds=scope.bounds)
@@ -247,9 +262,14 @@ def queue_csv(
             team_id=team_id,
             user_id=user_id,
             filename=f"kudos-{period.slug}.csv",
-            title=f"Kudos, {period.label}",
+            title=t.gettext("Kudos, {period}").format(period=period_label(period, t)),
             content=to_csv(rows, names),
-            comment=f"The kudos of {period.label}: {len(rows)} rows.",
+            comment=t.ngettext(
+                "The kudos of {period}: {count} row.",
+                "The kudos of {period}: {count} rows.",
+                len(rows),
+            ).format(period=period_label(period, t), count=t.number(len(rows))),
+            language=t.language,
             response_url=response_url,
         )
     services.queued()
@@ -278,15 +298,19 @@ def handle_export_button(
     ack()
     team_id, user_id = team_of(context), str(context.user_id)
     users = services.users
+    person = users.get(client, team_id, user_id)
+    t = services.reader_speech(team_id, person.locale)
     if not is_admin(
         client=client, settings=services.settings, users=users, team_id=team_id, user_id=user_id
     ):
-        client.chat_postMessage(channel=user_id, text=EXPORT_ADMINS_ONLY)
+        client.chat_postMessage(channel=user_id, text=t.gettext(EXPORT_ADMINS_ONLY))
         return
     scope = report_scope(
         team_id=team_id,
         period=PeriodKind.MONTH,
-        where=zone(users.get(client, team_id, user_id).timezone),
+        where=zone(person.timezone),
         now=services.clock(),
     )
-    queue_csv(client=client, services=services, scope=scope, user_id=user_id, response_url=None)
+    queue_csv(
+        client=client, services=services, scope=scope, user_id=user_id, response_url=None, t=t
+    )

@@ -41,7 +41,7 @@ def draw_post(post: Post) -> Drawn:
     if isinstance(post, DailyPost):
         message = daily_card(post.principle, post.kudos, t=speech(post.language))
         return Drawn(text=message.text, blocks=message.blocks)
-    message = digest_message(post.digest)
+    message = digest_message(post.digest, speech(post.language))
     health = post.digest.health
     chart = chart_data(health) if health is not None else None
     after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None

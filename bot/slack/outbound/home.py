@@ -25,13 +25,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blocks.health import chart_comment
+from bot.blocks.health import chart_comment, health_title
 from bot.blocks.home import HomeContent, home_view
 from bot.config import Settings
 from bot.daily.rotation import principle_for_day
 from bot.db.dialect import dialect_insert
 from bot.db.models import HealthChart, HomeState, OutboxMessage
-from bot.home.state import HomeRole, Publish, begin_publish, end_publish, queue_publish
+from bot.home.state import (
+    HomeRole,
+    Publish,
+    begin_publish,
+    end_publish,
+    home_language,
+    queue_publish,
+)
+from bot.i18n.speech import speech
 from bot.kudos.service import summary, zone
 from bot.mission.service import load_catalog
 from bot.outbox import queue
@@ -59,6 +67,8 @@ class HomeSettings:
     kudos_daily_limit: int = 5
     dashboard_url: str | None = None
     pace: Pace = HOME_PACE
+    # MISSIONBOT_LANGUAGE: a Home's language where neither the person nor the workspace chose.
+    language: str = "en"
 
     @classmethod
     def of(cls, settings: Settings) -> HomeSettings:
@@ -68,6 +78,7 @@ class HomeSettings:
             dataclasses.replace(
                 HOME_PACE, per_minute=settings.missionbot_home_publishes_per_minute
             ),
+            settings.missionbot_language,
         )
 
 
@@ -161,7 +172,13 @@ class HomePublishes(QuietHandler):
         self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
     ) -> Outgoing | None:
         team_id, user_id = rows[0].team_id, rows[0].channel_id
-        publish = begin_publish(session, team_id=team_id, user_id=user_id, now=now)
+        publish = begin_publish(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            now=now,
+            default_language=self.settings.language,
+        )
         if publish is None:
             log.info("home current team=%s user=%s: nothing to publish", team_id, user_id)
             return None
@@ -183,7 +200,7 @@ class HomePublishes(QuietHandler):
                 now=now,
             )
             return None
-        view = home_view(content, fingerprint=publish.fingerprint)
+        view = home_view(content, fingerprint=publish.fingerprint, t=speech(publish.language))
         return Outgoing(
             team_id=team_id,
             channel_id=user_id,
@@ -229,6 +246,11 @@ class HomeCharts(QuietHandler):
         row = rows[0]
         health = self._health(session, row, now)
         data = chart_data(health) if health is not None else None
+        t = speech(
+            home_language(
+                session, team_id=row.team_id, user_id=row.channel_id, default=self.settings.language
+            )
+        )
         if health is None or data is None or data.empty:
             queue_publish(
                 session, team_id=row.team_id, user_id=row.channel_id, now=now, chart_tried=True
@@ -237,10 +259,10 @@ class HomeCharts(QuietHandler):
         return Outgoing(
             team_id=row.team_id,
             channel_id=row.channel_id,
-            text=chart_comment(health),
+            text=chart_comment(health, t),
             file=FileUpload(
                 filename=f"promise-health-{health.period.slug}.png",
-                title=f"Promise health, {health.period.label}",
+                title=health_title(health, t),
                 content=chart_png(data),
             ),
         )

@@ -48,11 +48,6 @@ from bot.slack.outbound.reactions import queue_thread_update
 
 log = logging.getLogger(__name__)
 
-NOT_EDITABLE = (
-    "The public message in <#{channel}> was posted through the command's reply, which I "
-    "can't edit: you may want to delete it yourself."
-)
-
 
 def queue_kudos(
     session: Session,
@@ -105,13 +100,14 @@ def queue_kudos(
 def queue_withdrawal(
     session: Session, *, team_id: str, withdrawn: WithdrawnKudos, now: dt.datetime
 ) -> str | None:
-    """Unsend what is still queued, edit what was posted; what the giver should know, if any."""
+    """Unsend what is still queued, edit what was posted; the channel whose announcement can't
+    be edited (posted through response_url), for the giver to be told (`not_editable`)."""
     queue.cancel(session, team_id=team_id, subject=withdrawn.group_id, now=now)
     channel, ts = withdrawn.public_channel_id, withdrawn.public_message_ts
     if channel is None:
         return None
     if ts is None:
-        return NOT_EDITABLE.format(channel=channel)
+        return channel
     _queue_edit(
         session, team_id=team_id, channel_id=channel, ts=ts, subject=withdrawn.group_id, now=now
     )
@@ -119,15 +115,21 @@ def queue_withdrawal(
 
 
 def queue_correction(
-    session: Session, *, team_id: str, correction: Correction, now: dt.datetime
+    session: Session,
+    *,
+    team_id: str,
+    correction: Correction,
+    now: dt.datetime,
+    language: str = "en",
 ) -> None:
     """A kudos withdrawn for someone found to be a bot or gone (bot/kudos/checks.py): their DM
     unsent, the announcement redrawn without them (or edited as withdrawn), a reaction's thread
-    reply redrawn, and the giver told why by DM."""
+    reply redrawn, and the giver told why by DM, in their language (`language`: the bot's
+    default, MISSIONBOT_LANGUAGE, for a workspace that set none)."""
     withdrawn = correction.withdrawn
-    failure: str | None = None
+    unedited: str | None = None
     if withdrawn.withdrawn:
-        failure = queue_withdrawal(session, team_id=team_id, withdrawn=withdrawn, now=now)
+        unedited = queue_withdrawal(session, team_id=team_id, withdrawn=withdrawn, now=now)
     else:
         queue.cancel(
             session,
@@ -139,7 +141,7 @@ def queue_correction(
         )
         channel, ts = withdrawn.public_channel_id, withdrawn.public_message_ts
         if channel is not None and ts is None:
-            failure = NOT_EDITABLE.format(channel=channel)
+            unedited = channel
         elif channel is not None and ts is not None:
             _queue_edit(
                 session,
@@ -159,7 +161,13 @@ def queue_correction(
             now=now,
         )
     if correction.tell_giver:
-        note = kudos_corrected(correction, failure)
+        giver_language = person_language(
+            session=session,
+            team_id=team_id,
+            user_id=withdrawn.giver_id,
+            fallback=workspace_language(session=session, team_id=team_id, default=language),
+        )
+        note = kudos_corrected(correction, unedited, speech(giver_language))
         queue.enqueue(
             session,
             team_id=team_id,

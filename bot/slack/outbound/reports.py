@@ -3,7 +3,8 @@ CSV uploaded into the person's DM, followed by a note to them through the comman
 
 A shared report is posted in the channel, or through the command's response_url where the bot
 isn't a member (bot/slack/transport.py). Both are stored whole when queued: the send log names
-each by its own row (`outbox:<id>`), and the note after an export by the export's.
+each by its own row (`outbox:<id>`), and the note after an export by the export's. The note
+is in the language of the person who asked for the export, stored with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.common import Message
 from bot.db.models import OutboxMessage
+from bot.i18n.speech import speech
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.sender import Sender, Sent, StoredBodyHandler
@@ -50,6 +52,7 @@ def queue_export(
     content: str,
     comment: str,
     response_url: str | None,
+    language: str = "en",
 ) -> int:
     """A CSV into the person's DM with `comment`; once it is there, a note to them through
     the command's response_url (when there is one). The outbox row's id."""
@@ -60,6 +63,7 @@ def queue_export(
         channel_id=user_id,
         text=comment,
         file={"filename": filename, "title": title, "content": content},
+        after={"language": language},
         response_url=response_url,
     ).id
 
@@ -74,8 +78,13 @@ class Exports(StoredBodyHandler):
             if not row.response_url:
                 continue
             body = queue.stored_body(row) or {}
-            where = f"<#{sent.channel_id}>" if sent.channel_id else "your DM with me"
-            note = f":page_facing_up: I sent you the CSV file in {where}: {body.get('text', '')}"
+            t = speech((body.get("after") or {}).get("language") or "en")
+            if sent.channel_id:
+                where = t.gettext("I sent you the CSV file in {channel}: {comment}")
+            else:
+                where = t.gettext("I sent you the CSV file in your DM with me: {comment}")
+            said = where.format(channel=f"<#{sent.channel_id}>", comment=body.get("text", ""))
+            note = f":page_facing_up: {said}"
             queue.enqueue(
                 session,
                 team_id=row.team_id,
