@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, session
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from bot.i18n import ENGLISH, Speech, speech
 
@@ -21,12 +23,30 @@ def page_speech() -> Speech:
     """This request's reader's language: set when the viewer is known, else the bot's."""
     if not has_request_context():
         return ENGLISH
+    if "speech" not in g:
+        g.speech = None
+        _look_up_viewer()
     chosen = g.get("speech")
     if isinstance(chosen, Speech):
         return chosen
     from bot.web.app import services
 
     return speech(services().settings.missionbot_language)
+
+
+def _look_up_viewer() -> None:
+    """For a page that didn't ask who is signed in (an unknown address, a refused method):
+    ask now, so that its error page is in their language too."""
+    if not session.get("user"):
+        return
+    from bot.web.signin_views import current_viewer
+
+    try:
+        current_viewer()
+    except (HTTPException, SQLAlchemyError):
+        # An error page must still be drawn when the viewer is refused or the database is
+        # what failed: in the bot's language, then.
+        return
 
 
 def use_language(language: str) -> None:

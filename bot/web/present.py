@@ -153,7 +153,9 @@ def _na(t: Speech) -> str:
 def _ratio(value: float, t: Speech, signed: bool = False) -> str:
     if t is INTERFACE:
         return f"{value:+.0%}" if signed else f"{value:.0%}"
-    return format_percent(value, "+#,##0%;-#,##0%" if signed else None, locale=t.locale)
+    # The locale's own pattern (German and French put a space before %), signed by hand.
+    said = format_percent(value, locale=t.locale)
+    return f"+{said}" if signed and value >= 0 else said
 
 
 def _percent(part: int, whole: int, t: Speech) -> str:
@@ -194,7 +196,9 @@ def _weekly_table(
         (_("Week starting"), *(n for n, _s in series)),
         rows,
         lambda: charts.weekly(
-            [_short_day(w.start, t) for w in weeks], [(n, [w.count for w in s]) for n, s in series]
+            [_short_day(w.start, t) for w in weeks],
+            [(n, [w.count for w in s]) for n, s in series],
+            t,
         ),
         _("{title}, a line per series; the table beside it has the numbers.").format(title=title),
     )
@@ -214,7 +218,9 @@ def _principle_counts(
         rows,
         (
             lambda: charts.bars(
-                [principle_label(c.principle.info, t) for c in shown], [c.count for c in shown]
+                [principle_label(c.principle.info, t) for c in shown],
+                [c.count for c in shown],
+                t,
             )
         )
         if shown
@@ -461,6 +467,7 @@ def _board(name: str, title: str, entries: Sequence[Ranked], links: Links, weigh
             lambda: charts.bars(
                 [f"{e.rank}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
                 [e.kudos for e in shown],
+                t,
             )
         )
         if shown
@@ -531,7 +538,7 @@ def health_tables(health: Health, links: Links) -> list[Table]:
             )
             for p in health.principles
         ),
-        lambda: charts.health_heatmap(health),
+        lambda: charts.health_heatmap(health, t),
         _("Kudos per principle per week as a heatmap; the table has the numbers."),
         _("Nothing in this period."),
     )
