@@ -190,7 +190,7 @@ def parse(line: str, workspace: Workspace, t: Speech = ENGLISH) -> Command:
                 )
             return GoToChannel(workspace.channel(rest))
     except UnknownName as exc:
-        return Problem(str(exc))
+        return Problem(exc.said(t))
     if name in {"click", "shortcut"}:
         number = whole_number(rest)
         if number is None:
@@ -247,7 +247,7 @@ def _slash(command: str, rest: str, workspace: Workspace, t: Speech) -> Command:
     try:
         return Slash(command, _escaped(rest, workspace))
     except UnknownName as exc:
-        return Problem(_("{problem} Nothing was sent.").format(problem=exc))
+        return Problem(_("{problem} Nothing was sent.").format(problem=exc.said(t)))
 
 
 def _escaped(text: str, workspace: Workspace) -> str:

@@ -346,7 +346,7 @@ class Session:
                 target = parse_target(spec, self.clock(), self.user.timezone)
                 self.clock.move_to(target)
             except ClockRefused as exc:
-                self.renderer.line(str(exc), style="yellow")
+                self.renderer.line(exc.said(self.t), style="yellow")
                 return
         said = self.t.gettext("The clock says {now}.").format(now=self._now())
         self.renderer.line(said, style="green")
@@ -425,6 +425,7 @@ class Session:
             slack=self.slack,
             renderer=self.renderer,
             ask=self.read_line,
+            t=self.their,
         ).fill_and_submit()
         if result.submitted:
             self.settle()
