@@ -275,8 +275,9 @@ def test_the_app_home_renders_and_its_button_opens_the_form(tmp_path: Path) -> N
 
 def test_the_message_shortcut_opens_the_form_for_that_message(tmp_path: Path) -> None:
     said = answers(
-        transcript(tmp_path, "say the customer portal is back up", "as @ana", "shortcut 1", "", "7")
+        transcript(tmp_path, "say the customer portal is back up", "as @ben", "shortcut 1", "", "7")
     )
+    # Ben reads English (Ana would read the form in Portuguese: see the test of languages).
     form = said["shortcut 1"]
     assert "Who? (@names) [@you]:" in form
     assert "now: For this message: https://tidewater.slack.com/archives/C0GENERAL/p" in form

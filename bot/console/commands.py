@@ -163,7 +163,7 @@ def parse(line: str, workspace: Workspace, t: Speech = ENGLISH) -> Command:
     words = line.strip()
     if not words or words.startswith("//"):
         return Nothing()
-    refused = too_long(words)
+    refused = too_long(words, t)
     if refused:
         return Problem(refused)
     head, _space, rest = words.partition(" ")

@@ -213,7 +213,7 @@ class ModalForm:
         if not current and element.get("default_to_current_conversation"):
             current = self.channel_id
         while True:
-            shown = self.workspace.conversation_label(current) if current else ""
+            shown = self.workspace.conversation_label(current, self.t) if current else ""
             answer = self._ask(f"{label} (#channel){_keep(shown)}: ")
             if not answer:
                 break

@@ -129,7 +129,7 @@ class Screen:
         number = self.number(channel_id, shown.ts or self.standin.next_ts())
         origin = OnScreen(channel_id, shown.ts, shown.author_id, shown.text, shown.blocks)
         self.messages[number] = origin
-        where = self.workspace.conversation_label(channel_id)
+        where = self.workspace.conversation_label(channel_id, self.speech())
         style = "bold blue" if shown.author_id == BOT_USER_ID else "bold"
         author = self.workspace.user_label(shown.author_id)
         label = self.speech().gettext("message {number}").format(number=number)
@@ -162,7 +162,9 @@ class Screen:
             visible = t.gettext("only visible to {who}").format(
                 who=self.workspace.user_label(viewer or "")
             )
-        where = self.workspace.conversation_label(channel_id) if channel_id else t.gettext("reply")
+        where = (
+            self.workspace.conversation_label(channel_id, t) if channel_id else t.gettext("reply")
+        )
         origin = OnScreen(channel_id, None, BOT_USER_ID, text, blocks, ephemeral=True)
         self.renderer.draw(
             f"{where}{self.dot}@missionbot{self.dot}{visible}{via}",
@@ -195,7 +197,7 @@ class Screen:
 
     def _edit(self, shown: Shown) -> None:
         number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
-        where = self.workspace.conversation_label(shown.channel_id or "")
+        where = self.workspace.conversation_label(shown.channel_id or "", self.speech())
         origin = self.messages.get(number or 0)
         if origin is not None:
             origin.text, origin.blocks = shown.text, shown.blocks
@@ -220,7 +222,7 @@ class Screen:
 
     def _file(self, shown: Shown) -> None:
         """One line, as Slack's file card: title, type and size, and where it was saved."""
-        where = self.workspace.conversation_label(shown.channel_id or "")
+        where = self.workspace.conversation_label(shown.channel_id or "", self.speech())
         upload = shown.view or {}
         content = upload.get("content") or b""
         content = content if isinstance(content, bytes) else str(content).encode()

@@ -129,6 +129,7 @@ class Session:
             console=lambda: self.t,
         )
         self.unhandled = UnhandledWatch()
+        renderer.speech = lambda: self.their
 
     @property
     def t(self) -> Speech:
@@ -357,7 +358,7 @@ class Session:
                     self.t.gettext("No morning post or digest was due."), style="dim"
                 )
             for result in results:
-                where = self.workspace.conversation_label(result.channel_id)
+                where = self.workspace.conversation_label(result.channel_id, self.t)
                 detail = f" ({result.detail})" if result.detail else ""
                 said = self.t.gettext("Scheduler: {where} {day}: {outcome}").format(
                     where=where, day=result.local_date, outcome=f"{result.outcome}{detail}"

@@ -190,14 +190,14 @@ class Workspace:
         person = self._by_id.get(user_id)
         return f"@{person.handle}" if person else f"@{user_id}"
 
-    def conversation_label(self, channel_id: str) -> str:
+    def conversation_label(self, channel_id: str, t: Speech = ENGLISH) -> str:
         """#general, or "DM with @ben" for a direct message (its ID is D + the user's ID)."""
         channel = self._channels_by_id.get(channel_id)
         if channel is not None:
             return f"#{channel.name}"
         user_id = dm_user(channel_id)
         if user_id is not None:
-            return f"DM with {self.user_label(user_id)}"
+            return t.gettext("DM with {name}").format(name=self.user_label(user_id))
         return f"#{channel_id}"
 
     def readable(self, mrkdwn: str) -> str:
