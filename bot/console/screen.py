@@ -228,12 +228,12 @@ class Screen:
         content = content if isinstance(content, bytes) else str(content).encode()
         filename = str(upload.get("filename") or shown.detail)
         t = self.speech()
-        about = f"{files.kind(filename, content)}, {files.size(len(content))}"
+        about = f"{files.kind(filename, content)}, {files.size(len(content), t)}"
         try:
             path = files.shown_path(files.save(self.files, filename, content))
             saved = t.gettext("saved to {path}").format(path=path)
         except OSError as exc:
-            saved = t.gettext("not saved: {problem}").format(problem=files.problem(exc))
+            saved = t.gettext("not saved: {problem}").format(problem=files.problem(exc, t))
         label = t.gettext("shared a file: {name} ({about}), {saved}").format(
             name=shown.detail, about=about, saved=saved
         )
