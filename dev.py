@@ -90,7 +90,8 @@ CATALOGUES = ("de", "fr", "es", "pt_BR", "ja")
 
 
 def i18n() -> None:
-    """Extract into messages.pot, bring each .po up to date with it, compile each to .mo.
+    """Extract into messages.pot (the code and the dashboard's templates, as babel.cfg says),
+    bring each .po up to date with it, compile each to .mo.
 
     New strings arrive in every .po untranslated; the catalogue test fails until they are
     translated, so a release never ships English among German."""
@@ -99,7 +100,7 @@ def i18n() -> None:
         [
             pybabel, "-q", "extract", "--no-location", "--sort-output",
             "--keywords=N_", "--keywords=NP_:1,2", "--add-comments=TRANSLATORS:",
-            "--project=missionbot",
+            "--project=missionbot", f"--mapping-file={ROOT / 'babel.cfg'}",
             "--copyright-holder=missionbot contributors", "--output-file", str(TEMPLATE), "bot",
         ]
     )  # fmt: skip

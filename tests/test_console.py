@@ -23,8 +23,10 @@ import pytest
 from rich.console import Console
 
 from bot.blocks.ids import Event
+from bot.console.commands import HELP
 from bot.console.render import Renderer
 from bot.console.workspace import Workspace
+from bot.i18n import SHIPPED_LANGUAGES, speech
 from tests.conftest import Bot
 from tests.support.console_fork import ConsoleForks, can_fork
 
@@ -85,7 +87,9 @@ def transcript(tmp_path: Path, *lines: str, args: tuple[str, ...] = ()) -> str:
     result = run_console(tmp_path, *lines, args=args)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    assert result.stdout.rstrip().endswith("Bye.")
+    # "Bye." in the workspace's language (a line may have changed it).
+    goodbyes = {speech(language).gettext("Bye.") for language in SHIPPED_LANGUAGES}
+    assert result.stdout.rstrip().endswith(tuple(goodbyes)), result.stdout[-200:]
     return result.stdout
 
 
@@ -276,8 +280,9 @@ def test_the_app_home_renders_and_its_button_opens_the_form(tmp_path: Path) -> N
 
 def test_the_message_shortcut_opens_the_form_for_that_message(tmp_path: Path) -> None:
     said = answers(
-        transcript(tmp_path, "say the customer portal is back up", "as @ana", "shortcut 1", "", "7")
+        transcript(tmp_path, "say the customer portal is back up", "as @ben", "shortcut 1", "", "7")
     )
+    # Ben reads English (Ana would read the form in Portuguese: see the test of languages).
     form = said["shortcut 1"]
     assert "Who? (@names) [@you]:" in form
     assert "now: For this message: https://tidewater.slack.com/archives/C0GENERAL/p" in form
@@ -612,3 +617,69 @@ def test_a_german_workspace_gets_the_morning_post_in_german_whoever_subscribed(
     moved = said["clock tomorrow 09:00"]
     assert "Grundsatz des Tages:" in moved
     assert re.search(r"\[\d+: Kudos geben\]", moved)
+
+
+def test_the_consoles_own_lines_are_in_the_workspace_language_and_a_persons_view_in_theirs(
+    tmp_path: Path,
+) -> None:
+    said = answers(
+        transcript(
+            tmp_path,
+            "as @carol",
+            "/kudos settings language fr",
+            "as @emma",
+            "say Guten Morgen",
+            "as @you",
+            "bogus",
+            "click 99",
+        )
+    )
+    # Emma reads German: what is drawn as her view of Slack is labelled in German; the
+    # console's own lines follow the workspace, now French.
+    assert "Nachricht 1" in said["say Guten Morgen"]
+    assert "Vous êtes maintenant @you" in said["as @you"]
+    assert "Je ne connais pas `bogus`." in said["bogus"]
+    assert "Il n'y a pas de bouton 99" in said["click 99"]
+
+
+# Words that are no English left: code, handles, channels, addresses, the pseudo-locale's own.
+CONSOLE_PROTECTED = re.compile(
+    r"`[^`]*`|⟦[^⟧]*⟧|[@#][\w.-]+|https?://\S+|/\S+|\b[A-Z]{2,}\b|--[\w-]+|:\w+:"
+)
+
+
+def test_the_pseudo_locale_leaves_no_english_in_the_consoles_own_lines(tmp_path: Path) -> None:
+    result = run_console(
+        tmp_path,
+        "help",
+        "as @carol",
+        "in #support",
+        "bogus",
+        "hlep",
+        "/bogus",
+        "/kudoz",
+        "say",
+        "as",
+        "in",
+        "click x",
+        "click 99",
+        "shortcut 99",
+        "react 1",
+        "clock",
+        "quit",
+        env=console_env(MISSIONBOT_LANGUAGE="en_XA"),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    # The banner's second line, and every answer; the prompts (`@you #general> help`) are typed.
+    said = [line for line in lines if not re.match(r"^@\w+ #[\w-]+> ", line)]
+    said = [line for line in said if not line.startswith("missionbot console")]
+    left = []
+    for line in said:
+        text = line.strip()
+        for usage, _meaning in HELP:  # typed in English in every language
+            text = text.removeprefix(usage)
+        calendar = r"\b(carol|Carol Diaz|Europe/\w+|CET|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"
+        text = re.sub(calendar, " ", text)
+        left += re.findall(r"\b[A-Za-z]{4,}\b", CONSOLE_PROTECTED.sub(" ", text))
+    assert not left, left

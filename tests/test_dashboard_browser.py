@@ -171,3 +171,53 @@ def test_overview_screenshot_of_the_demo_workspace(browser: Any, tmp_path: Path)
     finally:
         runtime.close()
         standin.stop()
+
+
+def test_a_german_colleague_signs_in_and_reads_the_overview_in_german(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Emma in Berlin (Slack locale de-DE, as the demo workspace's users.list says) signs in
+    through her link and reads the dashboard in German: the language comes from her locale
+    in the people directory, not from the workspace's (English)."""
+    from selenium.webdriver.common.by import By
+
+    from bot.config import load_settings
+    from bot.console import demo
+    from bot.console.standin import StandIn
+    from bot.console.workspace import TEAM_ID, Workspace
+    from bot.runtime import build_runtime
+    from bot.web.signin import issue_link
+
+    workspace = Workspace()
+    standin = StandIn(workspace).start()
+    settings = load_settings(
+        slack_bot_token="xoxb-stand-in",
+        slack_signing_secret="browser-test",
+        slack_app_token=None,
+        slack_api_url=standin.api_url,
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        _env_file=None,
+    )
+    runtime = build_runtime(settings)
+    try:
+        runtime.people.sync_once()
+        demo.fill(runtime.database, runtime.mission, workspace, runtime.clock())
+        base, server = serve(runtime.wsgi())
+        emma = workspace.person("@emma")
+        with runtime.database.transaction() as session:
+            address = issue_link(
+                session, public_url=base, team_id=TEAM_ID, user_id=emma.id, now=runtime.clock()
+            )
+        browser.get(address)
+        assert browser.current_url == base + "/dashboard/"
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Übersicht"
+        nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "nav a")]
+        assert nav == ["Übersicht", "Grundsätze", "Ranglisten", "Meine Seite"]
+        assert "Dieser Zeitraum im Vergleich zum vorigen" in browser.page_source
+        assert browser.find_element(By.CSS_SELECTOR, ".signout button").text == "Abmelden"
+        assert console_errors(browser) == []
+        server.close()
+    finally:
+        runtime.close()
+        standin.stop()

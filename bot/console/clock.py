@@ -18,6 +18,8 @@ import re
 import threading
 from zoneinfo import ZoneInfo
 
+from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.text import clipped, numeric
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,14 +27,20 @@ _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 _STEP = re.compile(r"^\+(\d{1,4})\s*([dhm])$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 MAX_AHEAD = dt.timedelta(days=100 * 366)
-CLOCK_USAGE = (
+CLOCK_USAGE = N_(
     "Move the clock forward with `clock tomorrow 09:00`, `clock 17:30`, `clock monday 09:00`, "
     "`clock 2026-12-07 09:00` or `clock +2h` (your timezone)."
 )
+UNREADABLE = N_(
+    "I can't read `{spec}` as a time. Move the clock forward with `clock tomorrow 09:00`, "
+    "`clock 17:30`, `clock monday 09:00`, `clock 2026-12-07 09:00` or `clock +2h` "
+    "(your timezone)."
+)
 
 
-class ClockRefused(ValueError):
-    """A target the clock can't move to (unreadable, or in the past); says why."""
+class ClockRefused(UserError, ValueError):
+    """A target the clock can't move to (unreadable, or in the past); says why (`said(t)` in
+    the console's language, `str()` in English)."""
 
 
 class ConsoleClock:
@@ -52,13 +60,13 @@ class ConsoleClock:
             now = real_now + self._offset
             if target < now:
                 raise ClockRefused(
-                    f"The clock only moves forward: it is already "
-                    f"{now.strftime('%a %Y-%m-%d %H:%M')} UTC."
+                    N_("The clock only moves forward: it is already {now} UTC."),
+                    fields={"now": now.strftime("%a %Y-%m-%d %H:%M")},
                 )
             if target - real_now > MAX_AHEAD:
                 raise ClockRefused(
-                    f"The clock goes at most 100 years ahead, to "
-                    f"{(real_now + MAX_AHEAD).strftime('%Y-%m-%d')}."
+                    N_("The clock goes at most 100 years ahead, to {day}."),
+                    fields={"day": (real_now + MAX_AHEAD).strftime("%Y-%m-%d")},
                 )
             self._offset += target - now
 
@@ -69,7 +77,9 @@ def parse_target(spec: str, now: dt.datetime, timezone: str) -> dt.datetime:
         return _target(numeric(spec), now, ZoneInfo(timezone))
     except OverflowError:
         # Years 1 and 9999 are dates, but a timezone's offset takes them out of range.
-        raise ClockRefused(f"`{clipped(spec)}` is out of the clock's range.") from None
+        raise ClockRefused(
+            N_("`{spec}` is out of the clock's range."), fields={"spec": clipped(spec)}
+        ) from None
 
 
 def _target(spec: str, now: dt.datetime, where: ZoneInfo) -> dt.datetime:
@@ -86,7 +96,7 @@ def _target(spec: str, now: dt.datetime, where: ZoneInfo) -> dt.datetime:
         return now + delta
     day, rest = _day(words, local.date())
     if len(rest) > 1:
-        raise ClockRefused(f"I can't read `{clipped(spec)}` as a time. {CLOCK_USAGE}")
+        raise ClockRefused(UNREADABLE, fields={"spec": clipped(spec)})
     if rest:
         at = _time(rest[0], spec)
     elif day == local.date():
@@ -111,12 +121,14 @@ def _day(words: list[str], today: dt.date) -> tuple[dt.date, list[str]]:
         try:
             return dt.date(int(date[1]), int(date[2]), int(date[3])), words[1:]
         except ValueError:
-            raise ClockRefused(f"`{clipped(first)}` is not a date.") from None
+            raise ClockRefused(
+                N_("`{spec}` is not a date."), fields={"spec": clipped(first)}
+            ) from None
     return today, words
 
 
 def _time(word: str, spec: str) -> dt.time:
     match = _TIME.match(word)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ClockRefused(f"I can't read `{clipped(spec)}` as a time. {CLOCK_USAGE}")
+        raise ClockRefused(UNREADABLE, fields={"spec": clipped(spec)})
     return dt.time(int(match[1]), int(match[2]))

@@ -6,7 +6,9 @@ A `#word` that is no channel stays as typed (it is a principle tag: `#plain-word
 Slack; an `@name` nobody has is refused here with the closest names, since Slack would leave it
 as plain text that names nobody.
 
-The console commands are few, and `help` lists them (`HELP`).
+The console commands are few, and `help` lists them (`HELP`). They are typed in English in
+every language (as `/kudos leaderboard` is); what they mean, and what a line that can't be
+done is told, are said in the console's language (`t`).
 """
 
 from __future__ import annotations
@@ -17,22 +19,28 @@ from dataclasses import dataclass
 
 from bot.console.typed import too_long, whole_number
 from bot.console.workspace import Channel, Person, UnknownName, Workspace
+from bot.i18n import ENGLISH, Speech
+from bot.i18n.speech import N_
 from bot.text import clipped
 
+# (what is typed, what it does): the meanings are msgids, said in the console's language.
 HELP = (
-    ("/mission …  /kudos …", "type slash commands as in Slack (`/kudos help`, `/mission help`)"),
-    ("say TEXT", "post a message as yourself where you are (to shortcut or react to)"),
-    ("as @carol", "become someone else (@carol is a manager)"),
-    ("in #support", "go to another channel"),
-    ("home", "open the bot's App Home tab"),
-    ("dashboard", "a sign-in link to the web dashboard, for whoever you are now"),
-    ("click N", "press button [N]"),
-    ("shortcut N", "“Give kudos for this” on message #N"),
-    ("react N :emoji:", "react to message #N"),
-    ("clock tomorrow 09:00", "move the clock forward; due morning posts and digests go out"),
-    ("who", "the people and channels of this workspace"),
-    ("help", "this list"),
-    ("quit", "leave (Ctrl-D does too)"),
+    (
+        "/mission …  /kudos …",
+        N_("type slash commands as in Slack (`/kudos help`, `/mission help`)"),
+    ),
+    ("say TEXT", N_("post a message as yourself where you are (to shortcut or react to)")),
+    ("as @carol", N_("become someone else (@carol is a manager)")),
+    ("in #support", N_("go to another channel")),
+    ("home", N_("open the bot's App Home tab")),
+    ("dashboard", N_("a sign-in link to the web dashboard, for whoever you are now")),
+    ("click N", N_("press button [N]")),
+    ("shortcut N", N_("“Give kudos for this” on message #N")),
+    ("react N :emoji:", N_("react to message #N")),
+    ("clock tomorrow 09:00", N_("move the clock forward; due morning posts and digests go out")),
+    ("who", N_("the people and channels of this workspace")),
+    ("help", N_("this list")),
+    ("quit", N_("leave (Ctrl-D does too)")),
 )
 CONSOLE_WORDS = (
     "say",
@@ -150,43 +158,54 @@ Command = (
 )
 
 
-def parse(line: str, workspace: Workspace) -> Command:
+def parse(line: str, workspace: Workspace, t: Speech = ENGLISH) -> Command:
+    _ = t.gettext
     words = line.strip()
     if not words or words.startswith("//"):
         return Nothing()
-    refused = too_long(words)
+    refused = too_long(words, t)
     if refused:
         return Problem(refused)
-    head, _, rest = words.partition(" ")
+    head, _space, rest = words.partition(" ")
     rest = rest.strip()
     if head.startswith("/"):
-        return _slash(head.lower(), rest, workspace)
+        return _slash(head.lower(), rest, workspace, t)
     name = head.lower()
     try:
         if name == "say":
-            return Say(_escaped(rest, workspace)) if rest else Problem("Say what? `say TEXT`.")
+            return Say(_escaped(rest, workspace)) if rest else Problem(_("Say what? `say TEXT`."))
         if name == "as":
             if len(rest.split()) != 1 or not rest.lstrip("@"):
                 people = " ".join(workspace.handles())
-                return Problem(f"Who? `as @carol`; the people here: {people}.")
+                return Problem(
+                    _("Who? `as @carol`; the people here: {people}.").format(people=people)
+                )
             return BecomePerson(workspace.person(rest))
         if name == "in":
             if len(rest.split()) != 1 or not rest.lstrip("#"):
-                return Problem("Where? `in #support`; the channels here: #general #support.")
+                return Problem(
+                    _("Where? `in #support`; the channels here: {channels}.").format(
+                        channels="#general #support"
+                    )
+                )
             return GoToChannel(workspace.channel(rest))
     except UnknownName as exc:
-        return Problem(str(exc))
+        return Problem(exc.said(t))
     if name in {"click", "shortcut"}:
         number = whole_number(rest)
         if number is None:
-            return Problem(f"Which one? `{name} N`, with N the number shown in brackets.")
+            return Problem(
+                _("Which one? `{command} N`, with N the number shown in brackets.").format(
+                    command=name
+                )
+            )
         return Click(number) if name == "click" else Shortcut(number)
     if name == "react":
-        return _react(rest)
+        return _react(rest, t)
     if name == "clock":
         return MoveClock(rest)
     if name == "dashboard":  # as `/kudos dashboard` typed in Slack
-        return _slash("/kudos", "dashboard", workspace)
+        return _slash("/kudos", "dashboard", workspace, t)
     simple: dict[str, Command] = {
         "home": OpenHome(),
         "who": Who(),
@@ -198,22 +217,37 @@ def parse(line: str, workspace: Workspace) -> Command:
     if name in simple:
         return simple[name]
     close = difflib.get_close_matches(name, CONSOLE_WORDS, n=2, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
+    if close:
+        return Problem(
+            _(
+                "I don't know `{word}`. Did you mean `{close}`? Type `help` for the console "
+                "commands, or a slash command such as `/mission`."
+            ).format(word=clipped(head), close=close[0])
+        )
     return Problem(
-        f"I don't know `{clipped(head)}`.{hint} Type `help` for the console commands, "
-        "or a slash command such as `/mission`."
+        _(
+            "I don't know `{word}`. Type `help` for the console commands, "
+            "or a slash command such as `/mission`."
+        ).format(word=clipped(head))
     )
 
 
-def _slash(command: str, rest: str, workspace: Workspace) -> Command:
+def _slash(command: str, rest: str, workspace: Workspace, t: Speech) -> Command:
+    _ = t.gettext
     if command not in SLASH_COMMANDS:
         close = difflib.get_close_matches(command, SLASH_COMMANDS, n=1, cutoff=0.5)
-        hint = f"Did you mean `{close[0]}`?" if close else "This bot has `/mission` and `/kudos`."
-        return Problem(f"`{clipped(command)}` is not a command of this workspace. {hint}")
+        if close:
+            said = _("`{command}` is not a command of this workspace. Did you mean `{close}`?")
+        else:
+            said = _(
+                "`{command}` is not a command of this workspace. "
+                "This bot has `/mission` and `/kudos`."
+            )
+        return Problem(said.format(command=clipped(command), close=close[0] if close else ""))
     try:
         return Slash(command, _escaped(rest, workspace))
     except UnknownName as exc:
-        return Problem(f"{exc} Nothing was sent.")
+        return Problem(_("{problem} Nothing was sent.").format(problem=exc.said(t)))
 
 
 def _escaped(text: str, workspace: Workspace) -> str:
@@ -240,10 +274,10 @@ def _escaped(text: str, workspace: Workspace) -> str:
     return _CHANNEL.sub(channel, _MENTION.sub(person, text))
 
 
-def _react(rest: str) -> Command:
+def _react(rest: str, t: Speech) -> Command:
     parts = rest.split()
     number = whole_number(parts[0]) if parts else None
     emoji = _EMOJI.match(parts[1]) if len(parts) == 2 else None
     if number is None or emoji is None:
-        return Problem("React how? `react N :emoji:`, e.g. `react 4 :dart:`.")
+        return Problem(t.gettext("React how? `react N :emoji:`, e.g. `react 4 :dart:`."))
     return React(number, emoji[1])

@@ -14,6 +14,10 @@ import mimetypes
 import re
 from pathlib import Path
 
+from babel.numbers import format_decimal
+
+from bot.i18n import ENGLISH, Speech
+
 FOLDER = "missionbot-console-files"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF", "application/pdf"))
@@ -54,13 +58,13 @@ def kind(filename: str, content: bytes) -> str:
     return sniffed or "application/octet-stream"
 
 
-def size(length: int) -> str:
-    """A size as people read it: `812 bytes`, `48.2 kB`, `1.3 MB`."""
+def size(length: int, t: Speech = ENGLISH) -> str:
+    """A size as people read it: `812 bytes`, `48.2 kB`, `1.3 MB` (`48,2 kB` in German)."""
     if length < 1000:
-        return f"{length} byte{'' if length == 1 else 's'}"
+        return t.ngettext("{count} byte", "{count} bytes", length).format(count=length)
     if length < 1_000_000:
-        return f"{length / 1000:.1f} kB"
-    return f"{length / 1_000_000:.1f} MB"
+        return f"{format_decimal(length / 1000, '0.0', locale=t.locale)} kB"
+    return f"{format_decimal(length / 1_000_000, '0.0', locale=t.locale)} MB"
 
 
 def shown_path(path: Path) -> str:
@@ -72,9 +76,9 @@ def shown_path(path: Path) -> str:
         return str(absolute)
 
 
-def problem(error: OSError) -> str:
-    """Why a file could not be saved, in a few words."""
+def problem(error: OSError, t: Speech = ENGLISH) -> str:
+    """Why a file could not be saved, in a few words (the system's own reason as it says it)."""
     where = Path(error.filename).name if error.filename else FOLDER
     if isinstance(error, FileExistsError | NotADirectoryError):
-        return f"{where} is not a folder"
+        return t.gettext("{name} is not a folder").format(name=where)
     return f"{where}: {error.strerror or type(error).__name__}"

@@ -18,6 +18,7 @@ from bot.console.render import Renderer, unescape
 from bot.console.slackside import Ack, SlackSide
 from bot.console.typed import whole_number
 from bot.console.workspace import UnknownName, Workspace
+from bot.i18n import ENGLISH, Speech
 from bot.text import clipped
 
 Ask = Callable[[str], "str | None"]
@@ -50,8 +51,11 @@ class ModalForm:
         slack: SlackSide,
         renderer: Renderer,
         ask: Ask,
+        t: Speech = ENGLISH,
     ) -> None:
         self.view = view
+        # The language of whom the console acts as: the form is their view.
+        self.t = t
         self.user_id = user_id
         self.channel_id = channel_id
         self.slack = slack
@@ -61,10 +65,10 @@ class ModalForm:
         self.values: dict[str, dict[str, Any]] = {}
 
     def fill_and_submit(self) -> FormResult:
-        title = _plain(self.view.get("title")) or "Form"
-        self.renderer.line(
-            f"[form] {title}  (Enter keeps what is shown; `cancel` closes it)", style="bold magenta"
-        )
+        _ = self.t.gettext
+        title = _plain(self.view.get("title")) or _("Form")
+        said = _("[form] {title}  (Enter keeps what is shown; `cancel` closes it)")
+        self.renderer.line(said.format(title=title), style="bold magenta")
         inputs = [b for b in self.view.get("blocks") or [] if b.get("type") == "input"]
         for block in self.view.get("blocks") or []:
             if block.get("type") not in {"input", "actions"}:
@@ -84,9 +88,11 @@ class ModalForm:
                     if block.get("block_id") in errors:
                         self._ask_block(block, error=errors[block["block_id"]])
         except Abandoned:
-            self.renderer.line(f"[form] {title} closed; nothing was sent.", style="yellow")
+            said = _("[form] {title} closed; nothing was sent.").format(title=title)
+            self.renderer.line(said, style="yellow")
             return FormResult(False)
-        self.renderer.line(f"[form] {title} closed after {MAX_ROUNDS} tries.", style="yellow")
+        said = _("[form] {title} closed after {count} tries.")
+        self.renderer.line(said.format(title=title, count=MAX_ROUNDS), style="yellow")
         return FormResult(False)
 
     # -- one field ---------------------------------------------------------------------------
@@ -117,18 +123,22 @@ class ModalForm:
         current = self._current(element, "users_select" if single else "multi_users_select")
         shown = " ".join(self.workspace.user_label(u) for u in current)
         while True:
-            answer = self._ask(f"{label} (@names){_keep(shown)}: ")
+            answer = self._ask(
+                self.t.gettext("{label} (@names)").format(label=label) + f"{_keep(shown)}: "
+            )
             if not answer:
                 if current or optional:
                     break
-                self.renderer.line("  Please name someone, like @ben.", style="red")
+                self.renderer.line(
+                    "  " + self.t.gettext("Please name someone, like @ben."), style="red"
+                )
                 continue
             try:
                 current = [
                     self.workspace.person(name).id for name in answer.replace(",", " ").split()
                 ]
             except UnknownName as exc:
-                self.renderer.line(f"  {exc}", style="red")
+                self.renderer.line(f"  {exc.said(self.t)}", style="red")
                 continue
             break
         if single:
@@ -149,7 +159,9 @@ class ModalForm:
         initial = element.get("initial_option")
         while True:
             keep = _keep(_plain(initial.get("text")) if initial else "")
-            typed = self._ask(f"{label}: type to search{keep}: ")
+            typed = self._ask(
+                self.t.gettext("{label}: type to search").format(label=label) + f"{keep}: "
+            )
             if not typed:
                 if initial or optional:
                     return {"selected_option": initial}
@@ -160,7 +172,11 @@ class ModalForm:
             options = _options(ack.json() or {})
             if not options:
                 self.renderer.line(
-                    f"  Nothing matches `{clipped(typed)}`; try another word.", style="red"
+                    "  "
+                    + self.t.gettext("Nothing matches `{typed}`; try another word.").format(
+                        typed=clipped(typed)
+                    ),
+                    style="red",
                 )
                 continue
             for number, option in enumerate(options, 1):
@@ -177,7 +193,9 @@ class ModalForm:
             if not answer:
                 if initial or optional:
                     return initial
-                self.renderer.line("  Please choose one of the numbers.", style="red")
+                self.renderer.line(
+                    "  " + self.t.gettext("Please choose one of the numbers."), style="red"
+                )
                 continue
             number = whole_number(answer)
             if number is not None and number <= len(options):
@@ -185,7 +203,8 @@ class ModalForm:
             matches = [o for o in options if answer.lower() in _plain(o.get("text")).lower()]
             if len(matches) == 1:
                 return matches[0]
-            self.renderer.line(f"  Choose a number from 1 to {len(options)}.", style="red")
+            said = self.t.gettext("Choose a number from 1 to {last}.").format(last=len(options))
+            self.renderer.line(f"  {said}", style="red")
 
     def _conversation(
         self, _block: dict[str, Any], element: dict[str, Any], label: str, optional: bool
@@ -194,14 +213,14 @@ class ModalForm:
         if not current and element.get("default_to_current_conversation"):
             current = self.channel_id
         while True:
-            shown = self.workspace.conversation_label(current) if current else ""
+            shown = self.workspace.conversation_label(current, self.t) if current else ""
             answer = self._ask(f"{label} (#channel){_keep(shown)}: ")
             if not answer:
                 break
             try:
                 current = self.workspace.channel(answer).id
             except UnknownName as exc:
-                self.renderer.line(f"  {exc}", style="red")
+                self.renderer.line(f"  {exc.said(self.t)}", style="red")
                 continue
             break
         return {"selected_conversation": current}
@@ -212,21 +231,27 @@ class ModalForm:
         current = self._current(element, "plain_text_input")
         initial = current if isinstance(current, str) else element.get("initial_value") or ""
         if initial:
-            self.renderer.indented(self.renderer.mrkdwn(f"now: {initial}"))
+            self.renderer.indented(
+                self.renderer.mrkdwn(self.t.gettext("now: {text}").format(text=initial))
+            )
         while True:
-            answer = self._ask(f"{label}{' (Enter keeps it)' if initial else ''}: ")
+            keeps = self.t.gettext("{label} (Enter keeps it)") if initial else "{label}"
+            answer = self._ask(keeps.format(label=label) + ": ")
             limit = int(element.get("max_length") or PLAIN_TEXT_LIMIT)
             if len(answer) > limit:
                 # Slack's text box stops taking characters at the field's limit.
                 self.renderer.line(
-                    f"  That's {len(answer):,} characters; this field takes at most {limit:,}.",
+                    "  "
+                    + self.t.gettext(
+                        "That's {count} characters; this field takes at most {limit}."
+                    ).format(count=self.t.number(len(answer)), limit=self.t.number(limit)),
                     style="red",
                 )
                 continue
             value = answer or initial
             if value or optional:
                 return {"value": value or None}
-            self.renderer.line("  This one is needed.", style="red")
+            self.renderer.line("  " + self.t.gettext("This one is needed."), style="red")
 
     # -- helpers -----------------------------------------------------------------------------
     def _option(self, number: int, option: dict[str, Any]) -> None:
@@ -256,7 +281,8 @@ class ModalForm:
             if not answer.strip().startswith("/"):
                 return answer.strip()
             # As in Slack, nothing else can be typed while a modal is open.
-            self.renderer.line("  The form is still open: answer it, or type `cancel`.", "yellow")
+            said = self.t.gettext("The form is still open: answer it, or type `cancel`.")
+            self.renderer.line(f"  {said}", "yellow")
 
 
 def _keep(shown: str) -> str:

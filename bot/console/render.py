@@ -16,7 +16,7 @@ can't encode Unicode, the rules and quote bars fall back to ASCII.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from rich.emoji import Emoji
 from rich.text import Text
 
 from bot.console.workspace import Workspace
+from bot.i18n import ENGLISH, Speech
 
 _LINK = re.compile(r"<(https?://[^|>]+|mailto:[^|>]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
@@ -64,6 +65,9 @@ class Renderer:
         self.workspace = workspace
         self.buttons: dict[int, Button] = {}
         self._next_button = 1
+        # Whose words its placeholders ([image: …]) are in: those of whom the console acts as
+        # (the session sets it).
+        self.speech: Callable[[], Speech] = lambda: ENGLISH
 
     @property
     def unicode(self) -> bool:
@@ -122,7 +126,12 @@ class Renderer:
             return [joined]
         if kind == "image":
             return [
-                Text(f"[image: {block.get('alt_text') or block.get('title') or ''}]", style="dim")
+                Text(
+                    self.speech()
+                    .gettext("[image: {text}]")
+                    .format(text=block.get("alt_text") or block.get("title") or ""),
+                    style="dim",
+                )
             ]
         if kind == "actions":
             return [self._elements(block.get("elements") or [], block, origin)]
@@ -139,8 +148,9 @@ class Renderer:
         if kind == "rich_text":
             return [Text(_rich_text(block))]
         if kind == "input":
-            return [Text(f"{_plain(block.get('label'))}: (a form field)", style="dim")]
-        return [Text(f"[{kind} block]", style="dim")]
+            field = self.speech().gettext("{label}: (a form field)")
+            return [Text(field.format(label=_plain(block.get("label"))), style="dim")]
+        return [Text(self.speech().gettext("[{kind} block]").format(kind=kind), style="dim")]
 
     def _elements(self, elements: list[dict[str, Any]], block: dict[str, Any], origin: Any) -> Text:
         line = Text()
@@ -154,10 +164,11 @@ class Renderer:
                 )
                 line.append(f"[{number}: {_plain(element.get('text'))}]", style=style)
             elif element.get("type") == "image":
-                line.append(f"[image: {element.get('alt_text', '')}]", style="dim")
+                image = self.speech().gettext("[image: {text}]")
+                line.append(image.format(text=element.get("alt_text", "")), style="dim")
             else:
                 label = _plain(element.get("placeholder")) or str(element.get("type"))
-                line.append(f"[menu: {label}]", style="dim")
+                line.append(self.speech().gettext("[menu: {text}]").format(text=label), style="dim")
         return line
 
     def add_button(self, element: dict[str, Any], block: dict[str, Any], origin: Any) -> int:

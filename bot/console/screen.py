@@ -10,6 +10,7 @@ by field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from bot.console import files
 from bot.console.render import Renderer
 from bot.console.standin import Shown, StandIn
 from bot.console.workspace import BOT_ID, BOT_USER_ID, Workspace
+from bot.i18n import ENGLISH, Speech
 
 
 @dataclass
@@ -51,9 +53,20 @@ class Screen:
     """Draws what appeared and numbers the messages, as they appear."""
 
     def __init__(
-        self, renderer: Renderer, workspace: Workspace, standin: StandIn, files: Path
+        self,
+        renderer: Renderer,
+        workspace: Workspace,
+        standin: StandIn,
+        files: Path,
+        *,
+        speech: Callable[[], Speech] = lambda: ENGLISH,
+        console: Callable[[], Speech] = lambda: ENGLISH,
     ) -> None:
         self.renderer = renderer
+        # The language of whom the console acts as: their view's labels are in it; and the
+        # console's own (the workspace's), for its refusals.
+        self.speech = speech
+        self.console_speech = console
         self.workspace = workspace
         self.standin = standin
         self.files = files  # where shared files are saved
@@ -79,13 +92,17 @@ class Screen:
                 shown.blocks,
                 you=you,
                 viewer=shown.viewer_id,
-                via=f"{self.dot}replacing the one above" if shown.detail else "",
+                via=f"{self.dot}{self.speech().gettext('replacing the one above')}"
+                if shown.detail
+                else "",
                 response_url=shown.response_url,
             )
         elif shown.kind == "deleted":
             self.renderer.line(
-                "(@missionbot removed its message that only you could see, "
-                "through its response_url)",
+                self.speech().gettext(
+                    "(@missionbot removed its message that only you could see, "
+                    "through its response_url)"
+                ),
                 style="dim",
             )
         elif shown.kind == "edit":
@@ -96,13 +113,14 @@ class Screen:
             self._file(shown)
         elif shown.kind == "reaction":
             number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
-            self.renderer.line(f"@missionbot reacted :{shown.detail}: to message {number}.")
+            said = self.speech().gettext("@{handle} reacted :{emoji}: to message {number}.")
+            self.renderer.line(said.format(handle="missionbot", emoji=shown.detail, number=number))
         elif shown.kind == "unknown":
-            self.renderer.line(
-                f"(The stand-in doesn't know the Web API method "
-                f"{shown.detail}; the bot got `unknown_method`.)",
-                style="red",
+            said = self.speech().gettext(
+                "(The stand-in doesn't know the Web API method {method}; "
+                "the bot got `unknown_method`.)"
             )
+            self.renderer.line(said.format(method=shown.detail), style="red")
         return None
 
     def message(self, shown: Shown) -> int:
@@ -111,15 +129,16 @@ class Screen:
         number = self.number(channel_id, shown.ts or self.standin.next_ts())
         origin = OnScreen(channel_id, shown.ts, shown.author_id, shown.text, shown.blocks)
         self.messages[number] = origin
-        where = self.workspace.conversation_label(channel_id)
+        where = self.workspace.conversation_label(channel_id, self.speech())
         style = "bold blue" if shown.author_id == BOT_USER_ID else "bold"
         author = self.workspace.user_label(shown.author_id)
+        label = self.speech().gettext("message {number}").format(number=number)
         self.renderer.draw(
-            f"{where}{self.dot}{author}{self.dot}message {number}",
+            f"{where}{self.dot}{author}{self.dot}{label}",
             blocks=shown.blocks,
             text=shown.text,
             origin=origin,
-            note=_via(shown.response_url),
+            note=self._via(shown.response_url),
             style=style,
         )
         return number
@@ -136,16 +155,24 @@ class Screen:
         response_url: str | None = None,
     ) -> None:
         """A message only one person sees (an answer, an ephemeral post, a reply)."""
-        who = "you" if viewer in (None, "", you) else self.workspace.user_label(viewer)
-        where = self.workspace.conversation_label(channel_id) if channel_id else "reply"
+        t = self.speech()
+        if viewer in (None, "", you):
+            visible = t.gettext("only visible to you")
+        else:
+            visible = t.gettext("only visible to {who}").format(
+                who=self.workspace.user_label(viewer or "")
+            )
+        where = (
+            self.workspace.conversation_label(channel_id, t) if channel_id else t.gettext("reply")
+        )
         origin = OnScreen(channel_id, None, BOT_USER_ID, text, blocks, ephemeral=True)
         self.renderer.draw(
-            f"{where}{self.dot}@missionbot{self.dot}only visible to {who}{via}",
+            f"{where}{self.dot}@missionbot{self.dot}{visible}{via}",
             blocks=blocks,
             text=text,
             origin=origin,
             style="bold cyan",
-            note=_via(response_url),
+            note=self._via(response_url),
         )
 
     def number(self, channel_id: str, ts: str) -> int:
@@ -155,22 +182,28 @@ class Screen:
         return self._numbers[key]
 
     def no_such(self, what: str, number: int, known: list[int]) -> None:
+        """`what`: "button" or "message" (the console's own words: the workspace's language)."""
+        t = self.console_speech()
+        if what == "button":
+            none = t.gettext("There is no button {number}: none on screen yet.")
+            some = t.gettext("There is no button {number}; the buttons on screen are {numbers}.")
+        else:
+            none = t.gettext("There is no message {number}: none on screen yet.")
+            some = t.gettext("There is no message {number}; the messages on screen are {numbers}.")
         if not known:
-            self.renderer.line(f"There is no {what} {number}: none on screen yet.", style="yellow")
+            self.renderer.line(none.format(number=number), style="yellow")
             return
-        self.renderer.line(
-            f"There is no {what} {number}; the {what}s on screen are {_ranges(known)}.",
-            style="yellow",
-        )
+        self.renderer.line(some.format(number=number, numbers=_ranges(known, t)), style="yellow")
 
     def _edit(self, shown: Shown) -> None:
         number = self._numbers.get((shown.channel_id or "", shown.ts or ""))
-        where = self.workspace.conversation_label(shown.channel_id or "")
+        where = self.workspace.conversation_label(shown.channel_id or "", self.speech())
         origin = self.messages.get(number or 0)
         if origin is not None:
             origin.text, origin.blocks = shown.text, shown.blocks
+        edited = self.speech().gettext("message {number} edited").format(number=number)
         self.renderer.draw(
-            f"{where}{self.dot}@missionbot{self.dot}message {number} edited",
+            f"{where}{self.dot}@missionbot{self.dot}{edited}",
             blocks=shown.blocks,
             text=shown.text,
             origin=origin,
@@ -179,8 +212,9 @@ class Screen:
     def _home(self, shown: Shown) -> None:
         owner = self.workspace.user_label(shown.viewer_id or "")
         origin = OnScreen(None, None, BOT_USER_ID, "", shown.blocks, view=shown.view)
+        home = self.speech().gettext("App Home of {owner}").format(owner=owner)
         self.renderer.draw(
-            f"App Home of {owner}{self.dot}missionbot",
+            f"{home}{self.dot}missionbot",
             blocks=shown.blocks,
             origin=origin,
             style="bold magenta",
@@ -188,25 +222,31 @@ class Screen:
 
     def _file(self, shown: Shown) -> None:
         """One line, as Slack's file card: title, type and size, and where it was saved."""
-        where = self.workspace.conversation_label(shown.channel_id or "")
+        where = self.workspace.conversation_label(shown.channel_id or "", self.speech())
         upload = shown.view or {}
         content = upload.get("content") or b""
         content = content if isinstance(content, bytes) else str(content).encode()
         filename = str(upload.get("filename") or shown.detail)
-        about = f"{files.kind(filename, content)}, {files.size(len(content))}"
+        t = self.speech()
+        about = f"{files.kind(filename, content)}, {files.size(len(content), t)}"
         try:
-            saved = f"saved to {files.shown_path(files.save(self.files, filename, content))}"
+            path = files.shown_path(files.save(self.files, filename, content))
+            saved = t.gettext("saved to {path}").format(path=path)
         except OSError as exc:
-            saved = f"not saved: {files.problem(exc)}"
-        label = f"shared a file: {shown.detail} ({about}), {saved}"
+            saved = t.gettext("not saved: {problem}").format(problem=files.problem(exc, t))
+        label = t.gettext("shared a file: {name} ({about}), {saved}").format(
+            name=shown.detail, about=about, saved=saved
+        )
         self.renderer.draw(f"{where}{self.dot}@missionbot{self.dot}{label}", text=shown.text)
 
+    def _via(self, response_url: str | None) -> str:
+        if not response_url:
+            return ""
+        said = self.speech().gettext("(sent through the response_url {url})")
+        return said.format(url=response_url)
 
-def _via(response_url: str | None) -> str:
-    return f"(sent through the response_url {response_url})" if response_url else ""
 
-
-def _ranges(numbers: list[int]) -> str:
+def _ranges(numbers: list[int], t: Speech) -> str:
     if len(numbers) <= 6:
         return ", ".join(str(n) for n in numbers)
-    return f"{numbers[0]} to {numbers[-1]}"
+    return t.gettext("{first} to {last}").format(first=numbers[0], last=numbers[-1])

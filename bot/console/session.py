@@ -7,6 +7,10 @@ sender's own threads aren't started, so nothing prints while you type), the stan
 and draws what reached Slack meanwhile. A modal the bot opens is asked for there and then
 (bot/console/modal.py). Messages get numbers as they appear (`shortcut N`, `react N`), and
 so do buttons (`click N`, numbered by the renderer).
+
+The console's own lines (help, refusals, "You are now …") are in the workspace language; what
+is drawn as someone's view of Slack (its labels, a modal's prompts) is in the language of whom
+the console is acting as (`as @emma`: German), as the bot's own words to them are.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.ids import Shortcut as ShortcutId
 from bot.console.clock import ClockRefused, ConsoleClock, parse_target
@@ -46,7 +53,9 @@ from bot.console.render import Renderer
 from bot.console.screen import OnScreen, Screen
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
-from bot.console.workspace import Channel, Person
+from bot.console.workspace import TEAM_ID, Channel, Person
+from bot.i18n import Speech, negotiate, speech
+from bot.i18n.whose import workspace_language
 from bot.runtime import Runtime
 from bot.text import clipped
 
@@ -111,8 +120,35 @@ class Session:
         self.workspace = slack.workspace
         self.user: Person = self.workspace.you
         self.channel: Channel = self.workspace.channels[0]
-        self.screen = Screen(renderer, self.workspace, standin, files)
+        self.screen = Screen(
+            renderer,
+            self.workspace,
+            standin,
+            files,
+            speech=lambda: self.their,
+            console=lambda: self.t,
+        )
         self.unhandled = UnhandledWatch()
+        renderer.speech = lambda: self.their
+
+    @property
+    def t(self) -> Speech:
+        """The console's own words: the workspace language (`/kudos settings language`)."""
+        default = self.runtime.settings.missionbot_language
+        try:
+            with self.runtime.database.reading() as session:
+                language = workspace_language(session=session, team_id=TEAM_ID, default=default)
+        except SQLAlchemyError:
+            # Saying that a line failed must not fail too when the database is what failed.
+            language = default
+        return speech(language)
+
+    @property
+    def their(self) -> Speech:
+        """The words of the view of whom the console acts as: their locale, else the
+        workspace's."""
+        workspace = self.t
+        return speech(negotiate(self.user.locale, workspace.language))
 
     @property
     def prompt(self) -> str:
@@ -127,26 +163,27 @@ class Session:
                 self.renderer.console.print()  # after the ^C the terminal shows
                 line = None
             if line is None:
-                self.renderer.line("Bye.")
+                self.renderer.line(self.t.gettext("Bye."))
                 return 0
             try:
-                command = parse(line, self.workspace)
+                command = parse(line, self.workspace, self.t)
                 if isinstance(command, Quit):
-                    self.renderer.line("Bye.")
+                    self.renderer.line(self.t.gettext("Bye."))
                     return 0
                 self.do(command)
             except KeyboardInterrupt:
-                self.renderer.line("Bye.")
+                self.renderer.line(self.t.gettext("Bye."))
                 return 0
             except Exception as exc:  # the console's one last-resort handler
                 # Whatever a line does, the person keeps their console: one line says what
                 # broke (a bug of ours; the traceback is logged at DEBUG), then the prompt.
                 log.debug("console line failed: %r", line[:200], exc_info=True)
-                self.renderer.line(
-                    f"That line failed: {type(exc).__name__}: {clipped(str(exc), 120)} "
-                    "(a bug in missionbot; LOG_LEVEL=DEBUG shows where).",
-                    style="red",
+                said = self.t.gettext(
+                    "That line failed: {problem} "
+                    "(a bug in missionbot; LOG_LEVEL=DEBUG shows where)."
                 )
+                problem = f"{type(exc).__name__}: {clipped(str(exc), 120)}"
+                self.renderer.line(said.format(problem=problem), style="red")
 
     def do(self, command: Command) -> None:
         if isinstance(command, Nothing):
@@ -159,13 +196,19 @@ class Session:
             self.show_who()
         elif isinstance(command, BecomePerson):
             self.user = command.person
+            said = self.t.gettext("You are now @{handle} ({name}, {timezone}).")
             self.renderer.line(
-                f"You are now @{self.user.handle} ({self.user.real_name}, {self.user.timezone}).",
+                said.format(
+                    handle=self.user.handle, name=self.user.real_name, timezone=self.user.timezone
+                ),
                 style="green",
             )
         elif isinstance(command, GoToChannel):
             self.channel = command.channel
-            self.renderer.line(f"You are now in #{self.channel.name}.", style="green")
+            self.renderer.line(
+                self.t.gettext("You are now in #{channel}.").format(channel=self.channel.name),
+                style="green",
+            )
         elif isinstance(command, Slash):
             self.show_ack(
                 self.slack.command(self.user.id, self.channel.id, command.command, command.text)
@@ -195,14 +238,18 @@ class Session:
     def show_help(self) -> None:
         width = max(len(usage) for usage, _ in HELP)
         for usage, meaning in HELP:
-            self.renderer.line(f"  {usage.ljust(width)}  {meaning}")
+            self.renderer.line(f"  {usage.ljust(width)}  {self.t.gettext(meaning)}")
 
     def show_who(self) -> None:
+        t = self.t
         for person in self.workspace.people:
-            role = ", manager" if person.manager else ""
+            about = (
+                t.gettext("{title}, manager").format(title=person.title)
+                if person.manager
+                else person.title
+            )
             self.renderer.line(
-                f"  @{person.handle:<6} {person.real_name} ({person.title}"
-                f"{role}), {person.timezone}"
+                f"  @{person.handle:<6} {person.real_name} ({about}), {person.timezone}"
             )
         for group in self.workspace.groups.values():
             members = " ".join(self.workspace.user_label(m) for m in group.member_ids)
@@ -235,7 +282,8 @@ class Session:
             return
         origin: OnScreen = button.origin
         if "url" in button.action:
-            self.renderer.line(f"(opens {button.action['url']})", style="dim")
+            opens = self.t.gettext("(opens {url})").format(url=button.action["url"])
+            self.renderer.line(opens, style="dim")
         ack = self.slack.block_action(
             self.user.id,
             button.action,
@@ -264,8 +312,9 @@ class Session:
             self.screen.no_such("message", number, sorted(self.screen.messages))
             return
         before = self.unhandled.count
+        said = self.their.gettext("@{handle} reacted :{emoji}: to message {number}.")
         self.renderer.line(
-            f"@{self.user.handle} reacted :{emoji}: to message {number}.", style="dim"
+            said.format(handle=self.user.handle, emoji=emoji, number=number), style="dim"
         )
         self.slack.event(
             {
@@ -285,8 +334,10 @@ class Session:
         self.settle()
         if self.unhandled.count > before:
             self.renderer.line(
-                "Nothing in the bot handled this reaction_added event (no reaction listener "
-                "yet); Slack would have delivered it the same way.",
+                self.t.gettext(
+                    "Nothing in the bot handled this reaction_added event (no reaction listener "
+                    "yet); Slack would have delivered it the same way."
+                ),
                 style="yellow",
             )
 
@@ -296,29 +347,39 @@ class Session:
                 target = parse_target(spec, self.clock(), self.user.timezone)
                 self.clock.move_to(target)
             except ClockRefused as exc:
-                self.renderer.line(str(exc), style="yellow")
+                self.renderer.line(exc.said(self.t), style="yellow")
                 return
-        self.renderer.line(f"The clock says {self._now()}.", style="green")
+        said = self.t.gettext("The clock says {now}.").format(now=self._now())
+        self.renderer.line(said, style="green")
         if spec:
             results = self.runtime.scheduler.run_due()
             if not results:
-                self.renderer.line("No morning post or digest was due.", style="dim")
-            for result in results:
-                where = self.workspace.conversation_label(result.channel_id)
-                detail = f" ({result.detail})" if result.detail else ""
                 self.renderer.line(
-                    f"Scheduler: {where} {result.local_date}: {result.outcome}{detail}", style="dim"
+                    self.t.gettext("No morning post or digest was due."), style="dim"
                 )
+            for result in results:
+                where = self.workspace.conversation_label(result.channel_id, self.t)
+                detail = f" ({result.detail})" if result.detail else ""
+                said = self.t.gettext("Scheduler: {where} {day}: {outcome}").format(
+                    where=where, day=result.local_date, outcome=f"{result.outcome}{detail}"
+                )
+                self.renderer.line(said, style="dim")
 
     def _now(self) -> str:
         local = self.clock().astimezone(ZoneInfo(self.user.timezone))
-        return f"{local.strftime('%a %Y-%m-%d %H:%M')} for @{self.user.handle} ({local.tzname()})"
+        t = self.t
+        # The weekday in the console's language; the date and time as ISO, as `clock` takes them.
+        moment = f"{format_date(local, 'EEE', locale=t.locale)} {local:%Y-%m-%d %H:%M}"
+        return t.gettext("{moment} for @{handle} ({zone})").format(
+            moment=moment, handle=self.user.handle, zone=local.tzname()
+        )
 
     # -- what the bot answered ----------------------------------------------------------------
     def show_ack(self, ack: Ack) -> None:
         """The acknowledgement: a command's answer travels in it (empty for most clicks)."""
         if ack.status != 200:
-            self.renderer.line(f"The bot answered HTTP {ack.status}: {ack.text[:200]}", style="red")
+            said = self.t.gettext("The bot answered HTTP {status}: {text}")
+            self.renderer.line(said.format(status=ack.status, text=ack.text[:200]), style="red")
             return
         answer = ack.json()
         if answer is None:
@@ -365,6 +426,7 @@ class Session:
             slack=self.slack,
             renderer=self.renderer,
             ask=self.read_line,
+            t=self.their,
         ).fill_and_submit()
         if result.submitted:
             self.settle()

@@ -35,6 +35,7 @@ from bot.console.typed import too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
+from bot.i18n import speech
 from bot.runtime import HttpServer, Runtime, build_runtime
 from bot.text import clipped
 
@@ -122,12 +123,17 @@ def run_console(
         renderer = Renderer(console, workspace)
         if demo_data:
             added = demo.fill(runtime.database, runtime.mission, workspace, clock())
-            renderer.line(
-                f"Demo data: {added} kudos over the last three months."
+            t = speech(settings.missionbot_language)
+            said = (
+                t.ngettext(
+                    "Demo data: {count} kudos over the last three months.",
+                    "Demo data: {count} kudos over the last three months.",
+                    added,
+                ).format(count=t.number(added))
                 if added
-                else "Demo data: already there.",
-                style="dim",
+                else t.gettext("Demo data: already there.")
             )
+            renderer.line(said, style="dim")
         dashboard = _serve_dashboard(runtime)
         session = Session(
             runtime=runtime,
@@ -158,19 +164,22 @@ def _serve_dashboard(runtime: Runtime) -> HttpServer:
 
 def _banner(session: Session, settings: Settings, *, empty: bool) -> None:
     renderer = session.renderer
+    t = session.t
     where = settings.database_url.removeprefix("sqlite:///")
-    renderer.line(f"missionbot console{renderer.glyph(' · ', ' - ')}database {where}", style="bold")
-    tips = (
-        f"You are @{session.user.handle} in #{session.channel.name}, with six colleagues "
-        "(`who`). Type `help` for the console commands, or `/mission` as in Slack."
-    )
-    tips += (
-        f" The dashboard is at {settings.missionbot_public_url}/dashboard: type `dashboard` "
-        "for a sign-in link."
-    )
+    database = t.gettext("database {where}").format(where=where)
+    renderer.line(f"missionbot console{renderer.glyph(' · ', ' - ')}{database}", style="bold")
+    tips = [
+        t.gettext(
+            "You are @{handle} in #{channel}, with six colleagues (`who`). Type `help` for the "
+            "console commands, or `/mission` as in Slack."
+        ).format(handle=session.user.handle, channel=session.channel.name),
+        t.gettext("The dashboard is at {url}: type `dashboard` for a sign-in link.").format(
+            url=f"{settings.missionbot_public_url}/dashboard"
+        ),
+    ]
     if empty:
-        tips += " Start with --demo-data for three months of kudos."
-    renderer.line(tips, style="dim")
+        tips.append(t.gettext("Start with --demo-data for three months of kudos."))
+    renderer.line(" ".join(tips), style="dim")
 
 
 def _schema_current(settings: Settings) -> bool:

@@ -13,6 +13,7 @@ command and form question shares.
 
 from __future__ import annotations
 
+from bot.i18n import ENGLISH, Speech
 from bot.text import numeric
 
 # Slack truncates a message past 40,000 characters (chat.postMessage); nobody types more.
@@ -30,11 +31,12 @@ def whole_number(text: str) -> int | None:
     return number if number > 0 else None
 
 
-def too_long(line: str) -> str | None:
+def too_long(line: str, t: Speech = ENGLISH) -> str | None:
     """Why `line` can't be sent, if it is longer than Slack takes; None when it is fine."""
     if len(line) <= LINE_LIMIT:
         return None
-    return (
-        f"That line has {len(line):,} characters; Slack takes at most {LINE_LIMIT:,} in a "
-        "message. Nothing was sent."
+    said = t.gettext(
+        "That line has {count} characters; Slack takes at most {limit} in a message. "
+        "Nothing was sent."
     )
+    return said.format(count=t.number(len(line)), limit=t.number(LINE_LIMIT))

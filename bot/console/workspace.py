@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from babel.lists import format_list
+
+from bot.i18n import ENGLISH, Speech
 from bot.simulator.server import public_channel
 from bot.text import clipped
 
@@ -114,12 +117,17 @@ class UnknownName(LookupError):
     """`@name` or `#channel` that the demo workspace doesn't have; says what was close."""
 
     def __init__(self, what: str, suggestions: list[str], everyone: list[str]) -> None:
-        if suggestions:
-            hint = f" Did you mean {' or '.join(suggestions)}?"
-        else:
-            hint = f" There are {', '.join(everyone)}."
-        super().__init__(f"There is no {what} in this workspace.{hint}")
-        self.suggestions = suggestions
+        self.what, self.suggestions, self.everyone = what, suggestions, everyone
+        super().__init__(self.said(ENGLISH))
+
+    def said(self, t: Speech) -> str:
+        """What was wrong, in the console's language."""
+        if self.suggestions:
+            close = format_list(self.suggestions, style="or", locale=t.locale)
+            said = t.gettext("There is no {name} in this workspace. Did you mean {close}?")
+            return said.format(name=self.what, close=close)
+        said = t.gettext("There is no {name} in this workspace. There are {everyone}.")
+        return said.format(name=self.what, everyone=", ".join(self.everyone))
 
 
 class Workspace:
@@ -182,14 +190,14 @@ class Workspace:
         person = self._by_id.get(user_id)
         return f"@{person.handle}" if person else f"@{user_id}"
 
-    def conversation_label(self, channel_id: str) -> str:
+    def conversation_label(self, channel_id: str, t: Speech = ENGLISH) -> str:
         """#general, or "DM with @ben" for a direct message (its ID is D + the user's ID)."""
         channel = self._channels_by_id.get(channel_id)
         if channel is not None:
             return f"#{channel.name}"
         user_id = dm_user(channel_id)
         if user_id is not None:
-            return f"DM with {self.user_label(user_id)}"
+            return t.gettext("DM with {name}").format(name=self.user_label(user_id))
         return f"#{channel_id}"
 
     def readable(self, mrkdwn: str) -> str:

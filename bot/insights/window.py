@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.i18n.speech import N_
 from bot.reports.leaderboard import Range
 from bot.reports.periods import MAX_YEAR, MIN_YEAR, InvalidPeriod, Period, PeriodKind, parse_period
 
@@ -73,13 +74,24 @@ def _range_label(start: dt.date, end: dt.date) -> str:
     return f"{start.isoformat()} to {last.isoformat()}"
 
 
-def _date(text: str, name: str) -> dt.date:
+# What a bad date is told, by which of the two it is: (not a date, out of range).
+_FIRST = (
+    N_("The first date should be a date like {example}."),
+    N_("The first date should be a date between {first} and {last}."),
+)
+_LAST = (
+    N_("The last date should be a date like {example}."),
+    N_("The last date should be a date between {first} and {last}."),
+)
+
+
+def _date(text: str, told: tuple[str, str]) -> dt.date:
     try:
         day = dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidView(f"{name} should be a date like 2026-11-01.") from None
+        raise InvalidView(told[0], fields={"example": "2026-11-01"}) from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise InvalidView(f"{name} should be a date between {MIN_YEAR} and {MAX_YEAR}.")
+        raise InvalidView(told[1], fields={"first": MIN_YEAR, "last": MAX_YEAR})
     return day
 
 
@@ -91,18 +103,24 @@ def parse_window(
     name = (period or "").strip().lower() or PeriodKind.MONTH.value
     if name == CUSTOM or (not period and (first or last)):
         if not first or not last:
-            raise InvalidView("A custom range needs both a first and a last date.")
-        start, final = _date(first, "The first date"), _date(last, "The last date")
+            raise InvalidView(N_("A custom range needs both a first and a last date."))
+        start, final = _date(first, _FIRST), _date(last, _LAST)
         if final < start:
-            raise InvalidView("The last date comes before the first.")
+            raise InvalidView(N_("The last date comes before the first."))
         end = final + dt.timedelta(days=1)
         return Window(start, end, zone, _range_label(start, end), CUSTOM)
     if len(name) > 16:
-        raise InvalidView("That isn't a period I know.")
+        raise InvalidView(N_("That isn't a period I know."))
     try:
         parsed = parse_period(name, today)
-    except InvalidPeriod as error:
-        raise InvalidView(error.message.replace("`", "")) from None
+    except InvalidPeriod:
+        raise InvalidView(
+            N_(
+                "{period} isn't a period I know. Use week, month, quarter, year, all, "
+                "a month like 2026-03 or a quarter like 2026-Q1."
+            ),
+            fields={"period": repr(name)},
+        ) from None
     return _of_period(parsed, zone, name)
 
 
@@ -126,15 +144,15 @@ def parse_filters(group: str | None, channel: str | None, principle: str | None)
     group, channel = (group or "").strip() or None, (channel or "").strip() or None
     principle = (principle or "").strip().lower().removeprefix("#") or None
     if group is not None and not _GROUP.match(group):
-        raise InvalidView("The user group should be a Slack user group ID, like S0123ABCD.")
+        raise InvalidView(N_("The user group should be a Slack user group ID, like S0123ABCD."))
     if channel is not None and not _CHANNEL.match(channel):
-        raise InvalidView("The channel should be a Slack channel ID, like C0123ABCD.")
+        raise InvalidView(N_("The channel should be a Slack channel ID, like C0123ABCD."))
     if principle is not None and not _KEY.match(principle):
-        raise InvalidView("The principle should be a principle's key, like plain-words.")
+        raise InvalidView(N_("The principle should be a principle's key, like plain-words."))
     return Filters(group, channel, principle)
 
 
 def check_user_id(user_id: str) -> str:
     if not _USER.match(user_id):
-        raise InvalidView("That isn't a Slack user ID (like U0123ABCD).")
+        raise InvalidView(N_("That isn't a Slack user ID (like U0123ABCD)."))
     return user_id

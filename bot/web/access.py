@@ -14,6 +14,8 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.i18n import negotiate
+from bot.i18n.whose import workspace_language
 from bot.people import find_people
 
 
@@ -39,6 +41,8 @@ class Viewer:
     name: str
     timezone: str | None
     manager: bool
+    # What they read the dashboard in: their Slack locale negotiated, else the workspace's.
+    language: str = "en"
 
     def may_see(self, page: Page, person_id: str | None = None) -> bool:
         if self.manager:
@@ -54,10 +58,14 @@ def viewer(session: Session, settings: Settings, team_id: str, user_id: str) -> 
     if person is not None and (person.deleted or person.is_bot):
         return None
     listed = user_id in settings.missionbot_admins
+    workspace = workspace_language(
+        session=session, team_id=team_id, default=settings.missionbot_language
+    )
     return Viewer(
         team_id=team_id,
         user_id=user_id,
         name=person.name if person else user_id,
         timezone=person.timezone if person else None,
         manager=listed or bool(person and (person.is_admin or person.is_owner)),
+        language=negotiate(person.locale if person else None, workspace),
     )

@@ -15,6 +15,9 @@ from werkzeug.exceptions import HTTPException
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
+from bot.errors import UserError
+from bot.i18n.speech import N_
+from bot.web import language
 from bot.web.groups import GroupSource
 from bot.web.signin import SESSION_LIFETIME
 
@@ -72,6 +75,7 @@ def create_dashboard(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["missionbot"] = Dashboard(settings, database, clock, groups)
+    language.install(app)
 
     from bot.web.pages import PAGES
     from bot.web.signin_views import SIGNIN
@@ -93,30 +97,43 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def error_page(status: int, title: str, message: str) -> tuple[Any, int]:
+def error_page(status: int, title: str, message: str | UserError) -> tuple[Any, int]:
+    """The error page in the reader's language (`title` and `message` are msgids, or a
+    `UserError`); as JSON, in English: an interface, like the JSON pages."""
     if request.args.get("format") == "json":
-        return {"error": message}, status
-    return render_template("error.html", title=title, message=message), status
+        english = message.message if isinstance(message, UserError) else message
+        return {"error": english}, status
+    t = language.page_speech()
+    said = message.said(t) if isinstance(message, UserError) else t.gettext(message)
+    return render_template("error.html", title=t.gettext(title), message=said), status
 
 
+SOMETHING_WRONG = N_("Something went wrong")
 _TITLES = {
-    400: "That can't be shown",
-    401: "Please sign in",
-    403: "Not for you, sorry",
-    404: "Not found",
-    405: "Not allowed",
-    413: "Too large",
+    400: N_("That can't be shown"),
+    401: N_("Please sign in"),
+    403: N_("Not for you, sorry"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    413: N_("Too large"),
+}
+# Instead of Werkzeug's own descriptions (English, and about "the server"), for the errors
+# the dashboard doesn't raise itself.
+_MESSAGES = {
+    404: N_("There is no dashboard page at this address."),
+    405: N_("This address doesn't take that kind of request."),
+    413: N_("That request is too large for the dashboard."),
 }
 
 
 def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     message = error.description or ""
-    if status == 404:
-        message = "There is no dashboard page at this address."
-    return error_page(status, _TITLES.get(status, "Something went wrong"), message)
+    if status in _MESSAGES and (status == 404 or message == type(error).description):
+        message = _MESSAGES[status]
+    return error_page(status, _TITLES.get(status, SOMETHING_WRONG), message)
 
 
 def _unexpected(error: Exception) -> Any:
     log.exception("dashboard request failed: %s", type(error).__name__)
-    return error_page(500, "Something went wrong", "The dashboard couldn't answer; try again.")
+    return error_page(500, SOMETHING_WRONG, N_("The dashboard couldn't answer; try again."))

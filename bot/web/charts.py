@@ -5,15 +5,24 @@ beside a table of the same numbers (pages' templates), which is what screen read
 `data:` images rather than inline <svg>: matplotlib's SVG styles itself with a <style> element
 and style attributes, which the page's strict Content-Security-Policy would refuse, while an
 image is its own document. Object API and the Agg canvas only (no pyplot, no global figure).
+
+Every chart is drawn in the viewer's language (`t`): its labels arrive translated, its axes'
+numbers are written the locale's way, and the heatmap's title and weeks are said again here.
+Japanese text has no glyphs in DejaVu Sans, which only matters for measuring: the SVG keeps
+the text, and the browser draws it in a font that has them.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime as dt
 import io
+import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot.i18n import Speech
 from bot.reports.chart import _font, chart_data, chart_figure
 from bot.reports.health import Health
 
@@ -29,7 +38,11 @@ def _data_uri(figure: Figure) -> str:
     import matplotlib
 
     out = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "missionbot"}):
+    with (
+        matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "missionbot"}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
         figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
@@ -49,7 +62,15 @@ def _clip(label: str) -> str:
     return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"
 
 
-def bars(labels: Sequence[str], values: Sequence[int]) -> str:
+def _counts(axis: Any, t: Speech) -> None:
+    """Whole numbers only (kudos come whole), written as the reader writes numbers."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: t.number(value)))
+
+
+def bars(labels: Sequence[str], values: Sequence[int], t: Speech) -> str:
     """Horizontal bars, largest first as given."""
     figure = _figure(7, 0.9 + 0.32 * max(1, len(labels)), left=0.36)
     axes = figure.add_subplot()
@@ -57,6 +78,7 @@ def bars(labels: Sequence[str], values: Sequence[int]) -> str:
     axes.barh(positions, values, color=GREEN)
     axes.set_yticks(positions, labels=[_clip(label) for label in labels])
     axes.invert_yaxis()
+    _counts(axes.xaxis, t)
     for label in (*axes.get_yticklabels(), *axes.get_xticklabels()):
         label.set_parse_math(False)
         label.set_fontproperties(_font(9))
@@ -64,7 +86,7 @@ def bars(labels: Sequence[str], values: Sequence[int]) -> str:
     return _data_uri(figure)
 
 
-def weekly(weeks: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
+def weekly(weeks: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], t: Speech) -> str:
     """One line per series over the weeks."""
     figure = _figure(7, 2.6)
     axes = figure.add_subplot()
@@ -74,6 +96,7 @@ def weekly(weeks: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) ->
     step = max(1, len(weeks) // 8)
     axes.set_xticks(range(0, len(weeks), step), labels=list(weeks)[::step])
     axes.set_ylim(bottom=0)
+    _counts(axes.yaxis, t)
     for label in (*axes.get_xticklabels(), *axes.get_yticklabels()):
         label.set_fontproperties(_font(9))
     if len(series) > 1:
@@ -92,6 +115,25 @@ def sparkline(values: Sequence[int]) -> str:
     return _data_uri(figure)
 
 
-def health_heatmap(health: Health) -> str:
-    """The promise-health chart of Slack's App Home, as SVG."""
-    return _data_uri(chart_figure(chart_data(health)))
+def health_heatmap(health: Health, t: Speech) -> str:
+    """The promise-health chart of Slack's App Home, as SVG, in the reader's language; none
+    when the weeks hold no kudos (the table beside it says so)."""
+    data = chart_data(health)
+    if data.empty:
+        return ""
+    starts = [week.start for week in health.weeks if week.start]
+    last = health.weeks[-1].end
+    assert last is not None
+    rows = list(data.rows)
+    hidden = len(health.principles) - (len(rows) - 1)
+    if rows and rows[-1].startswith("others ("):
+        rows[-1] = t.ngettext(
+            "others ({count} principle)", "others ({count} principles)", hidden
+        ).format(count=hidden)
+    title = t.gettext("Kudos per principle per week, {first} to {last}").format(
+        first=t.short_day(starts[0]), last=t.date(last - dt.timedelta(days=1), "medium")
+    )
+    said = dataclasses.replace(
+        data, rows=tuple(rows), weeks=tuple(t.short_day(day) for day in starts), title=title
+    )
+    return _data_uri(chart_figure(said))

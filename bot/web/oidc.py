@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.i18n.speech import N_
 from bot.mission.service import known_teams
 from bot.web.signin import SignedIn
 
@@ -64,9 +65,9 @@ def claims_of(id_token: str) -> dict[str, Any]:
         payload = id_token.split(".")[1]
         decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
-        raise OidcRefused("Slack's answer couldn't be read.") from None
+        raise OidcRefused(N_("Slack's answer couldn't be read.")) from None
     if not isinstance(decoded, dict):
-        raise OidcRefused("Slack's answer couldn't be read.")
+        raise OidcRefused(N_("Slack's answer couldn't be read."))
     return decoded
 
 
@@ -74,21 +75,21 @@ def check_claims(
     claims: dict[str, Any], *, client_id: str, nonce: str, teams: list[str], now: dt.datetime
 ) -> SignedIn:
     if claims.get("iss") != ISSUER:
-        raise OidcRefused("That sign-in didn't come from Slack.")
+        raise OidcRefused(N_("That sign-in didn't come from Slack."))
     audience = claims.get("aud")
     if audience != client_id and not (isinstance(audience, list) and client_id in audience):
-        raise OidcRefused("That sign-in was meant for another app.")
+        raise OidcRefused(N_("That sign-in was meant for another app."))
     expires = claims.get("exp")
     if not isinstance(expires, (int, float)) or expires <= now.timestamp():
-        raise OidcRefused("That sign-in has expired. Start again.")
+        raise OidcRefused(N_("That sign-in has expired. Start again."))
     if claims.get("nonce") != nonce:
-        raise OidcRefused("That sign-in wasn't started here. Start again.")
+        raise OidcRefused(N_("That sign-in wasn't started here. Start again."))
     team, user = claims.get(TEAM_CLAIM), claims.get(USER_CLAIM)
     enterprise = claims.get(ENTERPRISE_CLAIM)
     if not isinstance(user, str) or not isinstance(team, str):
-        raise OidcRefused("Slack didn't say who you are.")
+        raise OidcRefused(N_("Slack didn't say who you are."))
     if team not in teams and not (isinstance(enterprise, str) and enterprise in teams):
-        raise OidcRefused("You signed in to a Slack workspace this bot doesn't serve.")
+        raise OidcRefused(N_("You signed in to a Slack workspace this bot doesn't serve."))
     return SignedIn(team, user)
 
 
@@ -109,10 +110,10 @@ def finish(
             redirect_uri=redirect_uri(settings),
         )
     except (SlackApiError, SlackClientError):
-        raise OidcRefused("Slack didn't confirm the sign-in. Start again.") from None
+        raise OidcRefused(N_("Slack didn't confirm the sign-in. Start again.")) from None
     id_token = answer.get("id_token")
     if not isinstance(id_token, str):
-        raise OidcRefused("Slack didn't confirm the sign-in. Start again.")
+        raise OidcRefused(N_("Slack didn't confirm the sign-in. Start again."))
     with database.reading() as session:
         teams = known_teams(session)
     return check_claims(

@@ -15,6 +15,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from sqlalchemy.orm import Session
 
 from bot.csvsafe import csv_text
+from bot.i18n import Speech
+from bot.i18n.speech import N_
 from bot.insights import numbers
 from bot.insights.numbers import Group
 from bot.insights.window import (
@@ -33,7 +35,8 @@ from bot.web import present
 from bot.web.access import Page, Viewer
 from bot.web.app import error_page, services
 from bot.web.groups import GroupsUnavailable
-from bot.web.present import Links, Table
+from bot.web.language import page_speech
+from bot.web.present import INTERFACE, Links, Table
 from bot.web.signin_views import csrf_token, current_viewer
 
 PAGES = Blueprint("pages", __name__, url_prefix="/dashboard")
@@ -42,10 +45,11 @@ FILTER_ARGS = ("period", "from", "to", "group", "channel", "principle")
 ALLOWED_ARGS = frozenset((*FILTER_ARGS, "format", "table"))
 FORMATS = ("html", "json", "csv")
 PERIOD_CHOICES = ("week", "month", "quarter", "year", "all", CUSTOM)
-MANAGERS_ONLY = (
+MANAGERS_ONLY = N_(
     "This page is for the bot's managers (workspace admins and owners, and MISSIONBOT_ADMINS). "
     "The overview, the principles, the leaderboards and your own page are open to you."
 )
+SIGN_IN_FIRST = N_("Sign in first: /kudos dashboard in Slack gives you a link.")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ class View:
         return self.now.astimezone(self.window.zone).date()
 
     @property
+    def t(self) -> Speech:
+        """The page's words in the viewer's language; JSON's and CSV's in the interface's."""
+        return page_speech() if self.format == "html" else INTERFACE
+
+    @property
     def carry(self) -> dict[str, Any]:
         """The URL's period and filters, for links that keep them."""
         return {k: v for k in FILTER_ARGS if (v := request.args.get(k, "").strip())}
@@ -72,26 +81,30 @@ class View:
 
 @PAGES.errorhandler(InvalidView)
 def _invalid(error: InvalidView) -> Any:
-    return error_page(400, "That can't be shown", error.message)
+    return error_page(400, N_("That can't be shown"), error)
 
 
 def _view(page: Page, person_id: str | None = None) -> View:
     who = current_viewer()
     if who is None:
         if request.args.get("format") in ("json", "csv"):
-            abort(401, "Sign in first: /kudos dashboard in Slack gives you a link.")
+            abort(401, SIGN_IN_FIRST)
         abort(redirect(url_for("signin.signin_page")))
     if not who.may_see(page, person_id):
         abort(403, MANAGERS_ONLY)
     unknown = sorted(set(request.args) - ALLOWED_ARGS)
     if unknown:
-        raise InvalidView(f"The dashboard has no filter called {unknown[0][:40]!r}.")
+        raise InvalidView(
+            N_("The dashboard has no filter called {name}."), fields={"name": repr(unknown[0][:40])}
+        )
     repeated = next((k for k in request.args if len(request.args.getlist(k)) > 1), None)
     if repeated:
-        raise InvalidView(f"The address gives {repeated!r} more than once.")
+        raise InvalidView(
+            N_("The address gives {name} more than once."), fields={"name": repr(repeated)}
+        )
     shape = request.args.get("format", "html")
     if shape not in FORMATS:
-        raise InvalidView("The format can be html, json or csv.")
+        raise InvalidView(N_("The format can be html, json or csv."))
     dash = services()
     now = dash.clock()
     where = zone(who.timezone)
@@ -112,7 +125,7 @@ def _view(page: Page, person_id: str | None = None) -> View:
         group = next((g for g in groups or () if g.id == filters.group_id), None)
         if group is None:
             raise InvalidView(
-                "That user group doesn't exist (any more), or Slack wouldn't say who is in it."
+                N_("That user group doesn't exist (any more), or Slack wouldn't say who is in it.")
             )
         filters = dataclasses.replace(filters, members=group.members)
     return View(page, who, window, filters, groups, now, shape)
@@ -130,6 +143,7 @@ def _links(view: View, names: dict[str, str]) -> Links:
         principle=lambda info: url_for("pages.principle", key=info.key, **carry),
         person=person,
         names=names,
+        t=view.t,
     )
 
 
@@ -166,7 +180,9 @@ def _render(view: View, template: str, title: str, tables: Sequence[Table], **ex
         wanted = request.args.get("table") or tables[0].name
         table = next((t for t in tables if t.name == wanted), None)
         if table is None:
-            raise InvalidView(f"This page has no table called {wanted[:40]!r}.")
+            raise InvalidView(
+                N_("This page has no table called {name}."), fields={"name": repr(wanted[:40])}
+            )
         name = f"{view.page.value}-{window.period}-{table.name}.csv"
         return Response(
             csv_text(
@@ -184,6 +200,7 @@ def _render(view: View, template: str, title: str, tables: Sequence[Table], **ex
         carry=view.carry,
         csrf=csrf_token(),
         picker=_picker(view),
+        period=present.period_label(window, view.t),
         Page=Page,
         **extra,
     )
@@ -218,7 +235,7 @@ def overview() -> Any:
         )
     )
     tables = present.overview_tables(data, _links(view, {}))
-    return _render(view, "overview.html", "Overview", tables)
+    return _render(view, "overview.html", view.t.gettext("Overview"), tables)
 
 
 @PAGES.get("/principles")
@@ -230,7 +247,10 @@ def principles() -> Any:
         )
     )
     return _render(
-        view, "principles.html", "Principles", present.principles_tables(rows, _links(view, {}))
+        view,
+        "principles.html",
+        view.t.gettext("Principles"),
+        present.principles_tables(rows, _links(view, {})),
     )
 
 
@@ -252,13 +272,8 @@ def principle(key: str) -> Any:
         view, {q.giver_id for q in detail.quotes} | {q.receiver_id for q in detail.quotes}
     )
     tables = present.principle_tables(detail, _links(view, names), view.window.zone)
-    return _render(
-        view,
-        "principle.html",
-        detail.row.principle.info.title,
-        tables,
-        principle=detail.row.principle.info,
-    )
+    shown = detail.row.principle.info.in_language(view.t.language)
+    return _render(view, "principle.html", shown.title, tables, principle=shown)
 
 
 @PAGES.get("/people/<user_id>")
@@ -289,7 +304,7 @@ def quiet_people() -> Any:
     data = _read(lambda s: numbers.quiet_people(s, view.viewer.team_id, view.filters, now=view.now))
     names = _names(view, {q.user_id for q in (*data.not_recognised, *data.gave_nothing)})
     tables = present.quiet_tables(data, _links(view, names), view.window.zone)
-    return _render(view, "people.html", "People gone quiet", tables)
+    return _render(view, "people.html", view.t.gettext("People gone quiet"), tables)
 
 
 @PAGES.get("/leaderboards")
@@ -302,7 +317,7 @@ def leaderboards() -> Any:
         e.user_id for board in (boards.receivers, boards.givers, boards.weighted) for e in board
     }
     tables = present.leaderboard_tables(boards, _links(view, _names(view, everyone)))
-    return _render(view, "leaderboards.html", "Leaderboards", tables)
+    return _render(view, "leaderboards.html", view.t.gettext("Leaderboards"), tables)
 
 
 @PAGES.get("/network")
@@ -315,7 +330,13 @@ def network() -> Any:
     )
     names = _names(view, {p.first for p in data.pairs} | {p.second for p in data.pairs})
     tables = present.network_tables(data, _links(view, names))
-    return _render(view, "network.html", "Network", tables, groups_unavailable=view.groups is None)
+    return _render(
+        view,
+        "network.html",
+        view.t.gettext("Network"),
+        tables,
+        groups_unavailable=view.groups is None,
+    )
 
 
 @PAGES.get("/health")
@@ -323,7 +344,7 @@ def health() -> Any:
     view = _view(Page.HEALTH)
     if view.filters.any:
         raise InvalidView(
-            "Promise health covers the whole workspace: it takes a period but no filters."
+            N_("Promise health covers the whole workspace: it takes a period but no filters.")
         )
     window = view.window
     # The report reads only the period's dates (its trend ends with their last week); a custom
@@ -349,4 +370,4 @@ def health() -> Any:
         *present.health_tables(report, links),
         present.network_tables(numbers.Network((), (), report.pairs), links)[1],
     ]
-    return _render(view, "health.html", "Promise health", tables)
+    return _render(view, "health.html", view.t.gettext("Promise health"), tables)

@@ -1,13 +1,23 @@
 """The dashboard's tables: each page's numbers as titled tables, the one shape its HTML, JSON
-and CSV are all made from, so the three can't disagree. Pure functions, no Flask."""
+and CSV are all made from, so the three can't disagree. Pure functions, no Flask.
+
+Every function takes `t`, the `Speech` the table is said in: the viewer's for a page, and
+`INTERFACE` for JSON and CSV, which are an interface programs read, so their column names,
+labels, dates (ISO) and numbers stay what they always were, whoever asks.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal, format_percent
+
+from bot.i18n import ENGLISH, Speech
 from bot.insights.numbers import (
     Boards,
     Network,
@@ -22,9 +32,15 @@ from bot.insights.numbers import (
     Totals,
     Week,
 )
+from bot.insights.window import Window
 from bot.mission.service import PrincipleInfo
 from bot.reports.health import Health
+from bot.reports.periods import PeriodKind
 from bot.web import charts
+
+# JSON's and CSV's words: English, ISO dates and Python's numbers (a Speech of its own, told
+# apart from a person reading English by identity).
+INTERFACE = dataclasses.replace(ENGLISH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +79,7 @@ class Table:
     # Draws the chart as a data: URI, when a page shows it (JSON and CSV never do).
     draw: Callable[[], str] | None = None
     chart_alt: str = ""
-    empty: str = "Nothing in this period."
+    empty: str = ""
 
     @property
     def chart(self) -> str | None:
@@ -91,9 +107,10 @@ class Links:
     principle: Callable[[PrincipleInfo], str]
     person: Callable[[str], str | None]
     names: Mapping[str, str] = field(default_factory=dict)
+    t: Speech = INTERFACE
 
     def principle_cell(self, info: PrincipleInfo) -> Link:
-        return Link(_principle_label(info), self.principle(info))
+        return Link(principle_label(info, self.t), self.principle(info))
 
     def person_cell(self, user_id: str) -> Cell:
         name = self.names.get(user_id, user_id)
@@ -101,65 +118,121 @@ class Links:
         return Link(name, href) if href else name
 
 
-def _principle_label(info: PrincipleInfo) -> str:
-    return f"{info.number}. {info.title}" if info.number else f"{info.title} (retired)"
+def period_label(window: Window, t: Speech) -> str:
+    """What a page covers, as the reader writes it: 'November 2026', 'November 2026',
+    'novembre 2026', '2026年11月'; a week by its Monday; a custom range by its dates."""
+    start, end = window.start, window.end
+    if start is None or end is None:
+        return t.gettext("All time")
+    if window.kind is None:
+        last = end - dt.timedelta(days=1)
+        return t.gettext("{first} to {last}").format(
+            first=t.date(start, "medium"), last=t.date(last, "medium")
+        )
+    if window.kind == PeriodKind.WEEK:
+        return t.gettext("The week of {day}").format(day=t.date(start, "long"))
+    if window.kind == PeriodKind.MONTH:
+        return format_skeleton("yMMMM", start, locale=t.locale)
+    if window.kind == PeriodKind.QUARTER:
+        return format_skeleton("yQQQ", start, locale=t.locale)
+    return str(start.year)
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else "n/a"
+def principle_label(info: PrincipleInfo, t: Speech) -> str:
+    """'1. Plain words' (in the reader's language where the mission file translates it)."""
+    shown = info.in_language(t.language)
+    if info.number:
+        return t.gettext("{number}. {title}").format(number=info.number, title=shown.title)
+    return t.gettext("{title} (retired)").format(title=shown.title)
 
 
-def _change(now: int, before: int | None) -> str:
+def _na(t: Speech) -> str:
+    return "n/a" if t is INTERFACE else t.gettext("n/a")
+
+
+def _ratio(value: float, t: Speech, signed: bool = False) -> str:
+    if t is INTERFACE:
+        return f"{value:+.0%}" if signed else f"{value:.0%}"
+    # The locale's own pattern (German and French put a space before %), signed by hand.
+    said = format_percent(value, locale=t.locale)
+    return f"+{said}" if signed and value >= 0 else said
+
+
+def _percent(part: int, whole: int, t: Speech) -> str:
+    return _ratio(part / whole, t) if whole else _na(t)
+
+
+def _signed(value: int, t: Speech) -> str:
+    return f"{value:+d}" if t is INTERFACE else format_decimal(value, "+#,##0;-#,##0", t.locale)
+
+
+def _change(now: int, before: int | None, t: Speech) -> str:
     if before is None:
         return ""
     if not before:
-        return f"+{now}" if now else "0"
-    return f"{now - before:+d} ({(now - before) / before:+.0%})"
+        return _signed(now, t) if now else "0"
+    return f"{_signed(now - before, t)} ({_ratio((now - before) / before, t, signed=True)})"
 
 
-def _week_label(week: Week) -> str:
-    return f"{week.start:%-d %b %Y}"
+def _short_day(day: dt.date, t: Speech) -> str:
+    return f"{day:%-d %b}" if t is INTERFACE else t.short_day(day)
 
 
-def _weekly_table(name: str, title: str, series: Sequence[tuple[str, Sequence[Week]]]) -> Table:
+def _weekly_table(
+    name: str, title: str, series: Sequence[tuple[str, Sequence[Week]]], t: Speech
+) -> Table:
+    _ = t.gettext
     weeks = series[0][1]
     rows: tuple[tuple[Cell, ...], ...] = tuple(
-        (w.start.isoformat(), *(s[i].count for _n, s in series)) for i, w in enumerate(weeks)
+        (
+            w.start.isoformat() if t is INTERFACE else t.date(w.start, "medium"),
+            *(s[i].count for _n, s in series),
+        )
+        for i, w in enumerate(weeks)
     )
     return Table(
         name,
         title,
-        ("Week starting", *(n for n, _s in series)),
+        (_("Week starting"), *(n for n, _s in series)),
         rows,
         lambda: charts.weekly(
-            [f"{w.start:%-d %b}" for w in weeks], [(n, [w.count for w in s]) for n, s in series]
+            [_short_day(w.start, t) for w in weeks],
+            [(n, [w.count for w in s]) for n, s in series],
+            t,
         ),
-        f"{title}, a line per series; the table beside it has the numbers.",
+        _("{title}, a line per series; the table beside it has the numbers.").format(title=title),
     )
 
 
 def _principle_counts(
     name: str, title: str, counts: Sequence[PrincipleCount], links: Links
 ) -> Table:
+    t = links.t
+    _ = t.gettext
     rows = tuple((links.principle_cell(c.principle.info), c.count) for c in counts)
     shown = [c for c in counts if c.count]
     return Table(
         name,
         title,
-        ("Principle", "Kudos"),
+        (_("Principle"), _("Kudos")),
         rows,
         (
             lambda: charts.bars(
-                [_principle_label(c.principle.info) for c in shown], [c.count for c in shown]
+                [principle_label(c.principle.info, t) for c in shown],
+                [c.count for c in shown],
+                t,
             )
         )
         if shown
         else None,
-        f"{title}, as bars; the table beside it has the numbers.",
+        _("{title}, as bars; the table beside it has the numbers.").format(title=title),
+        _("Nothing in this period."),
     )
 
 
 def overview_tables(data: Overview, links: Links) -> list[Table]:
+    t = links.t
+    _ = t.gettext
     now, before, active = data.totals, data.previous, data.active_people
     previous = before or Totals(0, 0, 0)
 
@@ -168,53 +241,54 @@ def overview_tables(data: Overview, links: Links) -> list[Table]:
         if percent:
             return (
                 label,
-                _percent(value, active),
-                _percent(old, active) if old is not None else "",
+                _percent(value, active, t),
+                _percent(old, active, t) if old is not None else "",
                 "",
             )
-        return (label, value, old if old is not None else "", _change(value, old))
+        return (label, value, old if old is not None else "", _change(value, old, t))
 
     summary = Table(
         "summary",
-        "This period against the one before",
-        ("Measure", "This period", "Previous period", "Change"),
+        _("This period against the one before"),
+        (_("Measure"), _("This period"), _("Previous period"), _("Change")),
         (
-            row("Kudos", lambda t: t.kudos),
-            row("People who gave", lambda t: t.givers),
-            row("Share of active people who gave", lambda t: t.givers, percent=True),
-            row("People who received", lambda t: t.receivers),
-            row("Share of active people who received", lambda t: t.receivers, percent=True),
-            ("Active people (not bots, not deactivated)", active, "", ""),
+            row(_("Kudos"), lambda n: n.kudos),
+            row(_("People who gave"), lambda n: n.givers),
+            row(_("Share of active people who gave"), lambda n: n.givers, percent=True),
+            row(_("People who received"), lambda n: n.receivers),
+            row(_("Share of active people who received"), lambda n: n.receivers, percent=True),
+            (_("Active people (not bots, not deactivated)"), active, "", ""),
         ),
     )
     quiet = Table(
         "quiet",
-        "Quiet principles (no kudos in this period)",
-        ("Principle",),
+        _("Quiet principles (no kudos in this period)"),
+        (_("Principle"),),
         tuple((links.principle_cell(p),) for p in data.quiet),
-        empty="None: every principle was recognised.",
+        empty=_("None: every principle was recognised."),
     )
     return [
         summary,
-        _weekly_table("weekly", "Kudos per week", [("Kudos", data.weekly)]),
-        _principle_counts("by_principle", "Kudos by principle", data.by_principle, links),
+        _weekly_table("weekly", _("Kudos per week"), [(_("Kudos"), data.weekly)], t),
+        _principle_counts("by_principle", _("Kudos by principle"), data.by_principle, links),
         quiet,
     ]
 
 
-def _share(row: PrincipleRow) -> str:
-    share = row.top_share
-    return "n/a" if share is None else f"{share:.0%}"
+def _share(share: float | None, t: Speech) -> str:
+    return _na(t) if share is None else _ratio(share, t)
 
 
 def principles_tables(rows: Sequence[PrincipleRow], links: Links) -> list[Table]:
+    t = links.t
+    _ = t.gettext
     cells = tuple(
         (
             links.principle_cell(r.principle.info),
             r.kudos,
             r.givers,
             r.receivers,
-            _share(r),
+            _share(r.top_share, t),
             Spark(tuple(w.count for w in r.weekly)),
         )
         for r in rows
@@ -222,22 +296,38 @@ def principles_tables(rows: Sequence[PrincipleRow], links: Links) -> list[Table]
     return [
         Table(
             "principles",
-            "Principles",
-            ("Principle", "Kudos", "Givers", "Receivers", "Top-5 share", "Last 12 weeks"),
+            _("Principles"),
+            (
+                _("Principle"),
+                _("Kudos"),
+                _("Givers"),
+                _("Receivers"),
+                _("Top-5 share"),
+                _("Last 12 weeks"),
+            ),
             cells,
-            empty="No principles yet.",
+            empty=_("No principles yet."),
         )
     ]
 
 
+def _moment(instant: dt.datetime, zone: ZoneInfo, t: Speech) -> str:
+    local = instant.astimezone(zone)
+    if t is INTERFACE:
+        return f"{local:%Y-%m-%d %H:%M}"
+    return f"{t.date(local.date(), 'medium')} {t.time(local.time())}"
+
+
 def _quotes_table(quotes: Sequence[Quote], links: Links, zone: ZoneInfo) -> Table:
+    t = links.t
+    _ = t.gettext
     return Table(
         "kudos",
-        "Recent kudos you may read",
-        ("When", "From", "To", "Principle", "Words"),
+        _("Recent kudos you may read"),
+        (_("When"), _("From"), _("To"), _("Principle"), _("Words")),
         tuple(
             (
-                f"{q.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                _moment(q.created_at, zone, t),
                 links.person_cell(q.giver_id),
                 links.person_cell(q.receiver_id),
                 links.principle_cell(q.principle),
@@ -245,95 +335,122 @@ def _quotes_table(quotes: Sequence[Quote], links: Links, zone: ZoneInfo) -> Tabl
             )
             for q in quotes
         ),
-        empty="No kudos you may read in this period: kudos given in private conversations "
-        "are shown only to the people they name.",
+        empty=_(
+            "No kudos you may read in this period: kudos given in private conversations "
+            "are shown only to the people they name."
+        ),
     )
 
 
 def principle_tables(detail: PrincipleDetail, links: Links, zone: ZoneInfo) -> list[Table]:
+    t = links.t
+    _ = t.gettext
     row = detail.row
     summary = Table(
         "summary",
-        _principle_label(row.principle.info),
-        ("Measure", "This period"),
+        principle_label(row.principle.info, t),
+        (_("Measure"), _("This period")),
         (
-            ("Kudos", row.kudos),
-            ("Givers", row.givers),
-            ("Receivers", row.receivers),
-            ("Top-5 share", _share(row)),
+            (_("Kudos"), row.kudos),
+            (_("Givers"), row.givers),
+            (_("Receivers"), row.receivers),
+            (_("Top-5 share"), _share(row.top_share, t)),
         ),
     )
     return [
         summary,
-        _weekly_table("history", "Kudos per week", [("Kudos", detail.history)]),
+        _weekly_table("history", _("Kudos per week"), [(_("Kudos"), detail.history)], t),
         _quotes_table(detail.quotes, links, zone),
     ]
 
 
-def _when(instant: dt.datetime | None, zone: ZoneInfo) -> str:
-    return f"{instant.astimezone(zone):%Y-%m-%d}" if instant else "never"
+def _when(instant: dt.datetime | None, zone: ZoneInfo, t: Speech) -> str:
+    if instant is None:
+        return "never" if t is INTERFACE else t.gettext("never")
+    local = instant.astimezone(zone).date()
+    return local.isoformat() if t is INTERFACE else t.date(local, "medium")
 
 
 def person_tables(page: PersonPage, links: Links, zone: ZoneInfo) -> list[Table]:
+    t = links.t
+    _ = t.gettext
     summary = Table(
         "summary",
         links.names.get(page.user_id, page.user_id),
-        ("Measure", "Value"),
+        (_("Measure"), _("Value")),
         (
-            ("Kudos received in this period", sum(c.count for c in page.received)),
-            ("Kudos given in this period", sum(c.count for c in page.given)),
-            ("First recognised", _when(page.first_recognised, zone)),
-            ("Last recognised", _when(page.last_recognised, zone)),
+            (_("Kudos received in this period"), sum(c.count for c in page.received)),
+            (_("Kudos given in this period"), sum(c.count for c in page.given)),
+            (_("First recognised"), _when(page.first_recognised, zone, t)),
+            (_("Last recognised"), _when(page.last_recognised, zone, t)),
         ),
     )
     return [
         summary,
         _weekly_table(
             "weekly",
-            "Kudos received and given per week",
-            [("Received", page.weekly_received), ("Given", page.weekly_given)],
+            _("Kudos received and given per week"),
+            [(_("Received"), page.weekly_received), (_("Given"), page.weekly_given)],
+            t,
         ),
         _principle_counts(
-            "received", "Received by principle", [c for c in page.received if c.count], links
+            "received", _("Received by principle"), [c for c in page.received if c.count], links
         ),
-        _principle_counts("given", "Given by principle", [c for c in page.given if c.count], links),
+        _principle_counts(
+            "given", _("Given by principle"), [c for c in page.given if c.count], links
+        ),
         _quotes_table(page.quotes, links, zone),
     ]
 
 
 def quiet_tables(data: QuietPeople, links: Links, zone: ZoneInfo) -> list[Table]:
-    def listed(name: str, title: str, people: Sequence[object], total: int, last: str) -> Table:
+    t = links.t
+    _ = t.gettext
+
+    def listed(name: str, title: str, people: Sequence[object], last: str) -> Table:
         return Table(
             name,
-            f"{title} ({total})",
-            ("Person", last),
+            title,
+            (_("Person"), last),
             tuple(
-                (links.person_cell(p.user_id), _when(p.last, zone))  # type: ignore[attr-defined]
+                (links.person_cell(p.user_id), _when(p.last, zone, t))  # type: ignore[attr-defined]
                 for p in people
             ),
-            empty="Nobody.",
+            empty=_("Nobody."),
         )
 
     return [
         listed(
             "not_recognised",
-            "Not recognised in 60 days",
+            t.ngettext(
+                "Not recognised in 60 days ({count} person)",
+                "Not recognised in 60 days ({count} people)",
+                data.not_recognised_total,
+            ).format(count=data.not_recognised_total),
             data.not_recognised,
-            data.not_recognised_total,
-            "Last recognised",
+            _("Last recognised"),
         ),
         listed(
             "gave_nothing",
-            "Gave nothing in 60 days",
+            t.ngettext(
+                "Gave nothing in 60 days ({count} person)",
+                "Gave nothing in 60 days ({count} people)",
+                data.gave_nothing_total,
+            ).format(count=data.gave_nothing_total),
             data.gave_nothing,
-            data.gave_nothing_total,
-            "Last gave",
+            _("Last gave"),
         ),
     ]
 
 
 def _board(name: str, title: str, entries: Sequence[Ranked], links: Links, weighted: bool) -> Table:
-    columns = ("Rank", "Person", "Score", "Kudos") if weighted else ("Rank", "Person", "Kudos")
+    t = links.t
+    _ = t.gettext
+    columns = (
+        (_("Rank"), _("Person"), _("Score"), _("Kudos"))
+        if weighted
+        else (_("Rank"), _("Person"), _("Kudos"))
+    )
     rows = tuple(
         (e.rank, links.person_cell(e.user_id), round(e.score, 2), e.kudos)
         if weighted
@@ -350,21 +467,24 @@ def _board(name: str, title: str, entries: Sequence[Ranked], links: Links, weigh
             lambda: charts.bars(
                 [f"{e.rank}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
                 [e.kudos for e in shown],
+                t,
             )
         )
         if shown
         else None,
-        f"{title}, as bars; the table beside it has the numbers.",
+        _("{title}, as bars; the table beside it has the numbers.").format(title=title),
+        _("Nothing in this period."),
     )
 
 
 def leaderboard_tables(boards: Boards, links: Links) -> list[Table]:
+    _ = links.t.gettext
     return [
-        _board("receivers", "Most recognised", boards.receivers, links, False),
-        _board("givers", "Most generous", boards.givers, links, False),
+        _board("receivers", _("Most recognised"), boards.receivers, links, False),
+        _board("givers", _("Most generous"), boards.givers, links, False),
         _board(
             "weighted",
-            "Recognised by the most people (Σ √ kudos from each giver)",
+            _("Recognised by the most people (Σ √ kudos from each giver)"),
             boards.weighted,
             links,
             True,
@@ -373,17 +493,18 @@ def leaderboard_tables(boards: Boards, links: Links) -> list[Table]:
 
 
 def network_tables(data: Network, links: Links) -> list[Table]:
+    _ = links.t.gettext
     groups = Table(
         "groups",
-        "Kudos between user groups (rows gave, columns received)",
-        ("From \\ to", *(g.name for g in data.groups)),
+        _("Kudos between user groups (rows gave, columns received)"),
+        (_("From \\ to"), *(g.name for g in data.groups)),
         tuple((group.name, *counts) for group, counts in zip(data.groups, data.kudos, strict=True)),
-        empty="No user groups in this workspace (or Slack wouldn't list them).",
+        empty=_("No user groups in this workspace (or Slack wouldn't list them)."),
     )
     pairs = Table(
         "pairs",
-        "Reciprocal pairs: each gave the other most of their kudos",
-        ("Person", "Person", "First to second", "Second to first"),
+        _("Reciprocal pairs: each gave the other most of their kudos"),
+        (_("Person"), _("Person"), _("First to second"), _("Second to first")),
         tuple(
             (
                 links.person_cell(p.first),
@@ -393,36 +514,39 @@ def network_tables(data: Network, links: Links) -> list[Table]:
             )
             for p in data.pairs
         ),
-        empty="No reciprocal pairs in this period.",
+        empty=_("No reciprocal pairs in this period."),
     )
     return [groups, pairs]
 
 
 def health_tables(health: Health, links: Links) -> list[Table]:
-    weeks = tuple(f"{w.start:%-d %b}" for w in health.weeks if w.start)
+    t = links.t
+    _ = t.gettext
+    weeks = tuple(_short_day(w.start, t) for w in health.weeks if w.start)
     principles = Table(
         "health",
-        "Promise health",
-        ("Principle", "Kudos", "Givers", "Receivers", "Top-5 share", *weeks),
+        _("Promise health"),
+        (_("Principle"), _("Kudos"), _("Givers"), _("Receivers"), _("Top-5 share"), *weeks),
         tuple(
             (
                 links.principle_cell(p.principle),
                 p.kudos,
                 p.givers,
                 p.receivers,
-                "n/a" if p.top_share is None else f"{p.top_share:.0%}",
+                _share(p.top_share, t),
                 *p.weekly,
             )
             for p in health.principles
         ),
-        lambda: charts.health_heatmap(health),
-        "Kudos per principle per week as a heatmap; the table has the numbers.",
+        lambda: charts.health_heatmap(health, t),
+        _("Kudos per principle per week as a heatmap; the table has the numbers."),
+        _("Nothing in this period."),
     )
     quiet = Table(
         "quiet",
-        "Quiet principles",
-        ("Principle",),
+        _("Quiet principles"),
+        (_("Principle"),),
         tuple((links.principle_cell(p),) for p in health.quiet),
-        empty="None: every principle was recognised.",
+        empty=_("None: every principle was recognised."),
     )
     return [principles, quiet]

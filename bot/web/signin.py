@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import DashboardSignin
+from bot.i18n.speech import N_
 
 LINK_LIFETIME = dt.timedelta(minutes=10)
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -29,9 +30,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 class LinkRefused(StrEnum):
     """Why a link signs no one in; the value is what the page says."""
 
-    UNKNOWN = "This sign-in link isn't one I made. Ask for a new one with /kudos dashboard."
-    USED = "This sign-in link has been used already. Ask for a new one with /kudos dashboard."
-    EXPIRED = (
+    UNKNOWN = N_("This sign-in link isn't one I made. Ask for a new one with /kudos dashboard.")
+    USED = N_("This sign-in link has been used already. Ask for a new one with /kudos dashboard.")
+    EXPIRED = N_(
         "This sign-in link has expired (they last 10 minutes). "
         "Ask for a new one with /kudos dashboard."
     )

@@ -14,14 +14,18 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from bot.i18n.speech import N_
 from bot.web import oidc
 from bot.web.access import Viewer, viewer
 from bot.web.app import error_page, services
+from bot.web.language import use_language
 from bot.web.signin import SESSION_LIFETIME, SigninFailed, redeem
 
 SIGNIN = Blueprint("signin", __name__, url_prefix="/dashboard")
 
-DEACTIVATED = "Your Slack account here is deactivated, so the dashboard is closed to you."
+DEACTIVATED = N_("Your Slack account here is deactivated, so the dashboard is closed to you.")
+NOT_FOR_YOU = N_("Not for you, sorry")
+SIGNIN_FAILED = N_("That sign-in didn't work")
 
 
 def start_session(team_id: str, user_id: str) -> None:
@@ -48,6 +52,7 @@ def current_viewer() -> Viewer | None:
     if found is None:
         session.clear()
         abort(403, DEACTIVATED)
+    use_language(found.language)
     return found
 
 
@@ -59,7 +64,7 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     sent = request.form.get("csrf", "")
     if not sent or not hmac.compare_digest(sent, csrf_token()):
-        abort(400, "This form has expired. Go back, reload the page and try again.")
+        abort(400, N_("This form has expired. Go back, reload the page and try again."))
 
 
 @SIGNIN.get("/login/<token>")
@@ -71,10 +76,10 @@ def login_link(token: str) -> Any:
             person = viewer(db, dash.settings, who.team_id, who.user_id)
     except SigninFailed as failed:
         session.clear()
-        return error_page(400, "That link doesn't sign you in", failed.reason.value)
+        return error_page(400, N_("That link doesn't sign you in"), failed.reason.value)
     if person is None:
         session.clear()
-        return error_page(403, "Not for you, sorry", DEACTIVATED)
+        return error_page(403, NOT_FOR_YOU, DEACTIVATED)
     start_session(who.team_id, who.user_id)
     return redirect(url_for("pages.overview"))
 
@@ -120,12 +125,14 @@ def slack_callback() -> Any:
     ):
         return error_page(
             400,
-            "That sign-in didn't work",
-            "This sign-in wasn't started in this browser, or "
-            "was used already. Start again from the sign-in page.",
+            SIGNIN_FAILED,
+            N_(
+                "This sign-in wasn't started in this browser, or "
+                "was used already. Start again from the sign-in page."
+            ),
         )
     if not code:
-        return error_page(400, "That sign-in didn't work", "Slack didn't sign you in.")
+        return error_page(400, SIGNIN_FAILED, N_("Slack didn't sign you in."))
     try:
         who = oidc.finish(
             dash.settings,
@@ -135,10 +142,10 @@ def slack_callback() -> Any:
             database=dash.database,
         )
     except oidc.OidcRefused as refused:
-        return error_page(403, "That sign-in didn't work", str(refused))
+        return error_page(403, SIGNIN_FAILED, str(refused))
     with dash.database.reading() as db:
         person = viewer(db, dash.settings, who.team_id, who.user_id)
     if person is None:
-        return error_page(403, "Not for you, sorry", DEACTIVATED)
+        return error_page(403, NOT_FOR_YOU, DEACTIVATED)
     start_session(who.team_id, who.user_id)
     return redirect(url_for("pages.overview"))
