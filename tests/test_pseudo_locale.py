@@ -39,7 +39,9 @@ def _content() -> list[str]:
     words = [document.company or "", document.statement]
     for principle in document.principles:
         words += [principle.title, principle.description or "", principle.category or ""]
-    return sorted(words, key=len, reverse=True)
+    # An empty field ("" for a principle without a category) would make replace() space out
+    # every letter, and then no English word could ever be found.
+    return sorted((word for word in words if word), key=len, reverse=True)
 
 
 def _texts(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -56,7 +58,7 @@ def _texts(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def _english_left(text: str, typed: list[str]) -> list[str]:
-    for known in [*_content(), *typed]:
+    for known in [*_content(), *(word for word in typed if word)]:
         text = text.replace(known, " ")
     text = PROTECTED.sub(" ", text)
     return re.findall(r"\b[A-Za-z]{4,}\b", text)
