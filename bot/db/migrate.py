@@ -1,7 +1,7 @@
 """Running the Alembic migrations from the bot: `missionbot db upgrade` and `serve` at start.
 
 On PostgreSQL a session-level advisory lock makes two processes that start together take
-turns: the second waits, then finds nothing left to do.
+turns: the second waits (polling, outside any transaction), then finds nothing left to do.
 
 Alembic's settings are built here, not read from alembic.ini: an installed wheel has no
 alembic.ini, and its migrations are the package `bot.migrations` (the repository's top-level
@@ -11,6 +11,7 @@ alembic.ini, and its migrations are the package `bot.migrations` (the repository
 from __future__ import annotations
 
 import logging
+import time
 from importlib import resources
 
 from alembic import command
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # Any constant works; this one spells "missionb" so it is recognisable in pg_locks.
 MIGRATION_LOCK_ID = 0x6D697373696F6E62
+LOCK_POLL_S = 0.2
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -41,8 +43,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
     with database.engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
-            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-            connection.commit()
+            _take_turn(connection)
         try:
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
@@ -53,6 +54,20 @@ def upgrade(database: Database, revision: str = "head") -> None:
                 )
                 connection.commit()
     log.info("database schema is at %s", revision)
+
+
+def _take_turn(connection: Connection) -> None:
+    """The migration lock, tried between pauses rather than waited for: a process waiting
+    inside a statement keeps a snapshot open, and a migration building an index CONCURRENTLY
+    (0014) waits for every older snapshot to end, a deadlock with the process it holds off."""
+    while True:
+        taken = connection.scalar(
+            text("SELECT pg_try_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+        )
+        connection.commit()
+        if taken:
+            return
+        time.sleep(LOCK_POLL_S)
 
 
 def downgrade(database: Database, revision: str) -> None:
