@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 
 from alembic import command
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 # Any constant works; this one spells "missionb" so it is recognisable in pg_locks.
 MIGRATION_LOCK_ID = 0x6D697373696F6E62
 LOCK_POLL_S = 0.2
+MIGRATION_ANSWER_TIMEOUT_S = 3600.0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -45,7 +48,8 @@ def upgrade(database: Database, revision: str = "head") -> None:
         if postgres:
             _take_turn(connection)
         try:
-            command.upgrade(alembic_config(connection), revision)
+            with _patient(connection):
+                command.upgrade(alembic_config(connection), revision)
             connection.commit()
         finally:
             if postgres:
@@ -54,6 +58,18 @@ def upgrade(database: Database, revision: str = "head") -> None:
                 )
                 connection.commit()
     log.info("database schema is at %s", revision)
+
+
+@contextmanager
+def _patient(connection: Connection) -> Iterator[None]:
+    """No request-path deadline (bot/db/engine.py waits 10 s for PostgreSQL's answer): a
+    migration building an index on ten million rows takes minutes."""
+    driver = connection.connection.driver_connection
+    if not hasattr(driver, "patient"):
+        yield
+        return
+    with driver.patient(MIGRATION_ANSWER_TIMEOUT_S):
+        yield
 
 
 def _take_turn(connection: Connection) -> None:
