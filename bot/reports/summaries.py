@@ -36,13 +36,16 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     Subquery,
     and_,
     case,
     cast,
+    delete,
     false,
     func,
+    insert,
     literal,
     select,
     union_all,
@@ -63,7 +66,17 @@ class Role(StrEnum):
 class Grain(StrEnum):
     DAY = "d"
     MONTH = "m"
+    QUARTER = "q"
     YEAR = "y"
+    # Everything, one bucket (named by ALL_TIME): `all` reads one row per person.
+    ALL = "a"
+
+
+ALL_TIME = dt.date(1970, 1, 1)
+_END_OF_TIME = dt.date(9999, 1, 1)
+# The grains of the per-person tallies, coarsest first: a local month, quarter or year is one
+# bucket of its own grain less and plus a few raw hours, and all time one bucket.
+PERSON_GRAINS = (Grain.ALL, Grain.YEAR, Grain.QUARTER, Grain.MONTH)
 
 
 # The `role` column: one letter, as it leads every key of the table.
@@ -92,14 +105,21 @@ def bucket_of(grain: Grain, instant: dt.datetime) -> dt.date:
         return day
     if grain == Grain.MONTH:
         return day.replace(day=1)
+    if grain == Grain.QUARTER:
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if grain == Grain.ALL:
+        return ALL_TIME
     return dt.date(day.year, 1, 1)
 
 
 def _following(grain: Grain, bucket: dt.date) -> dt.date:
     if grain == Grain.DAY:
         return bucket + dt.timedelta(days=1)
-    if grain == Grain.MONTH:
-        return dt.date(bucket.year + bucket.month // 12, bucket.month % 12 + 1, 1)
+    if grain in (Grain.MONTH, Grain.QUARTER):
+        months = bucket.year * 12 + bucket.month - 1 + (1 if grain == Grain.MONTH else 3)
+        return dt.date(months // 12, months % 12 + 1, 1)
+    if grain == Grain.ALL:
+        return _END_OF_TIME
     return dt.date(bucket.year + 1, 1, 1)
 
 
@@ -120,7 +140,13 @@ PERSON_BUCKET_S = 4 * 86_400
 # A principle's day bucket is one row per principle: about as many as the raw kudos of minutes.
 PRINCIPLE_BUCKET_S = 300
 # What an open-ended span is guessed to hold: a few years of history.
-UNBOUNDED_BUCKETS = {Grain.YEAR: 4, Grain.MONTH: 48, Grain.DAY: 1461}
+UNBOUNDED_BUCKETS = {
+    Grain.ALL: 1,
+    Grain.YEAR: 4,
+    Grain.QUARTER: 16,
+    Grain.MONTH: 48,
+    Grain.DAY: 1461,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +177,11 @@ def _buckets(span: Span) -> int:
         return UNBOUNDED_BUCKETS[grain]
     if grain == Grain.DAY:
         return (last - first).days
-    if grain == Grain.MONTH:
-        return (last.year - first.year) * 12 + last.month - first.month
+    if grain in (Grain.MONTH, Grain.QUARTER):
+        months = (last.year - first.year) * 12 + last.month - first.month
+        return months if grain == Grain.MONTH else months // 3
+    if grain == Grain.ALL:
+        return 1
     return last.year - first.year
 
 
@@ -198,8 +227,11 @@ def cover(bounds: Range, grains: Sequence[Grain], bucket_s: float = PERSON_BUCKE
     grain, finer = grains[0], grains[1:]
     best = cover(bounds, finer, bucket_s)
     best_cost = best.cost(bucket_s)
-    for first in _boundaries(grain, start):
-        for last in _boundaries(grain, end):
+    # All time's one bucket reaches as far as an open end.
+    firsts = [ALL_TIME] if grain == Grain.ALL and start is None else _boundaries(grain, start)
+    lasts = [_END_OF_TIME] if grain == Grain.ALL and end is None else _boundaries(grain, end)
+    for first in firsts:
+        for last in lasts:
             if first is not None and last is not None and first >= last:
                 continue
             spans: list[Span] = [(grain, first, last, 1)]
@@ -248,9 +280,9 @@ def _deltas(kudos: Iterable[Counted], sign: int) -> Counter[tuple[str, str, int,
     deltas: Counter[tuple[str, str, int, dt.date, str]] = Counter()
     for giver, receiver, principle_id, created_at in kudos:
         day = bucket_of(Grain.DAY, created_at)
-        month, year = day.replace(day=1), dt.date(day.year, 1, 1)
+        buckets = [(grain.value, bucket_of(grain, created_at)) for grain in PERSON_GRAINS]
         for principle in (principle_id, ALL_PRINCIPLES):
-            for grain, bucket in ((Grain.MONTH.value, month), (Grain.YEAR.value, year)):
+            for grain, bucket in buckets:
                 deltas[_RECEIVED, grain, principle, bucket, receiver] += sign
                 deltas[_GIVEN, grain, principle, bucket, giver] += sign
         deltas[_PRINCIPLE, Grain.DAY.value, principle_id, day, ""] += sign
@@ -297,6 +329,61 @@ _UPSERT_POSTGRESQL = (
 _UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) " + _CONFLICT
 
 
+# -- rebuilding the coarser grains (bot/reports/rebuild.py) ----------------------------------
+
+
+def sum_coarser(session: Session, team_id: str, month: dt.date, last: dt.date) -> None:
+    """After `month`'s rows were rebuilt (`last`: the last month of the rebuild): its quarter's
+    rows summed from its months once the quarter's last month is done, and all time's from the
+    years once the rebuild's last month is (the years being summed by then)."""
+    if month.month % 3 == 0 or month == last:
+        quarter = bucket_of(Grain.QUARTER, _instant(month))
+        _sum_into(session, team_id, Grain.MONTH, quarter, Grain.QUARTER, quarter)
+    if month == last:
+        _sum_into(session, team_id, Grain.YEAR, ALL_TIME, Grain.ALL, ALL_TIME)
+
+
+def _sum_into(
+    session: Session, team_id: str, finer: Grain, first: dt.date, grain: Grain, bucket: dt.date
+) -> None:
+    """Replace the person rows of `grain`'s `bucket` by the sums of `finer`'s buckets in it."""
+    persons = KudosTally.role.in_([_RECEIVED, _GIVEN])
+    session.execute(
+        delete(KudosTally).where(
+            KudosTally.team_id == team_id,
+            persons,
+            KudosTally.grain == grain.value,
+            KudosTally.bucket == bucket,
+        )
+    )
+    total = func.sum(KudosTally.kudos)
+    session.execute(
+        insert(KudosTally).from_select(
+            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
+            select(
+                KudosTally.team_id,
+                KudosTally.role,
+                literal(grain.value),
+                KudosTally.principle_id,
+                literal(bucket, Date),
+                KudosTally.user_id,
+                total,
+            )
+            .where(
+                KudosTally.team_id == team_id,
+                persons,
+                KudosTally.grain == finer.value,
+                KudosTally.bucket >= first,
+                KudosTally.bucket < _following(grain, bucket),
+            )
+            .group_by(
+                KudosTally.team_id, KudosTally.role, KudosTally.principle_id, KudosTally.user_id
+            )
+            .having(total != 0),
+        )
+    )
+
+
 # -- the read side ---------------------------------------------------------------------------
 
 
@@ -323,7 +410,7 @@ def person_counts(
     period, for one principle or all, people with none left out. Whole UTC years and months
     from the tallies, the edges from the raw kudos."""
     parts: list[Any] = []
-    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    plan = cover(bounds, PERSON_GRAINS)
     code = _ROLE_CODE[role]
     for span in plan.spans:
         parts.append(
@@ -406,7 +493,7 @@ def person_counts_by_principle(
     out. The principles are named (not `principle_id != 0`): the key has the principle before
     the bucket, so only a list of them lets the index seek each principle's bucket range."""
     parts: list[Any] = []
-    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    plan = cover(bounds, PERSON_GRAINS)
     for span in plan.spans:
         parts.append(
             select(

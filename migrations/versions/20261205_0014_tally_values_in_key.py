@@ -1,4 +1,4 @@
-"""the tallies' counts in their key's index: leaderboards read the index alone (PostgreSQL)
+"""the tallies' counts in their key's index (PostgreSQL); quarter and all-time person tallies
 
 `kudos_tallies`'s primary key is every column but `kudos`, so each tally a report read was a
 visit to the table: a month bucket's rows lie one to a page (the rebuild and the write path
@@ -11,6 +11,11 @@ transaction: kudos go on being written meanwhile), then swapped in as the primar
 short transaction (`ADD PRIMARY KEY USING INDEX`: no rebuild, a moment's lock). SQLite has no
 INCLUDE and reads a row from its key cheaply: nothing to do there.
 
+Each person's tallies gain two grains (bot/reports/summaries.py): the UTC quarter (a local
+quarter is one bucket, not three months grouped again) and all time (`all` reads one row per
+person, not one per person and year). They are summed here from the months and the years, in
+the database, while kudos wait (PostgreSQL: a SHARE lock on the tallies; reads go on).
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-05 13:00:00.000000
@@ -18,6 +23,7 @@ Create Date: 2026-12-05 13:00:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
@@ -27,13 +33,34 @@ depends_on: str | Sequence[str] | None = None
 
 _KEY = "team_id, role, grain, principle_id, bucket, user_id"
 _BUILDING = "ix_kudos_tallies_key_building"
+_COLUMNS = "team_id, role, grain, principle_id, bucket, user_id, kudos"
+# The first day of a month bucket's quarter, in each dialect.
+_QUARTER = {
+    "postgresql": "CAST(date_trunc('quarter', bucket) AS DATE)",
+    "sqlite": "printf('%s-%02d-01', substr(bucket, 1, 4), "
+    "(CAST(substr(bucket, 6, 2) AS INTEGER) - 1) / 3 * 3 + 1)",
+}
 
 
 def upgrade() -> None:
     _swap_key(" INCLUDE (kudos)")
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Kudos given meanwhile wait (reads go on): the sums are of a still table.
+        op.execute("LOCK TABLE kudos_tallies IN SHARE MODE")
+    op.execute("DELETE FROM kudos_tallies WHERE grain IN ('q', 'a') AND role IN ('r', 'g')")
+    all_time = "DATE '1970-01-01'" if dialect == "postgresql" else "'1970-01-01'"
+    for grain, bucket, finer in (("q", _QUARTER[dialect], "m"), ("a", all_time, "y")):
+        op.execute(
+            f"INSERT INTO kudos_tallies ({_COLUMNS}) "
+            f"SELECT team_id, role, '{grain}', principle_id, {bucket}, user_id, sum(kudos) "
+            f"FROM kudos_tallies WHERE grain = '{finer}' AND role IN ('r', 'g') "
+            "GROUP BY 1, 2, 4, 5, 6 HAVING sum(kudos) != 0"
+        )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM kudos_tallies WHERE grain IN ('q', 'a')")
     _swap_key("")
 
 
@@ -41,12 +68,20 @@ def _swap_key(include: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     with op.get_context().autocommit_block():
+        covering = op.get_bind().scalar(
+            sa.text(
+                "SELECT indnkeyatts < indnatts FROM pg_index "
+                "WHERE indexrelid = 'pk_kudos_tallies'::regclass"
+            )
+        )
+        if bool(covering) == bool(include):
+            return  # already so (an upgrade interrupted after the swap)
         # Left behind by an interrupted run, an invalid index is dropped and built again.
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_BUILDING}")
         op.execute(
             f"CREATE UNIQUE INDEX CONCURRENTLY {_BUILDING} ON kudos_tallies ({_KEY}){include}"
         )
-    op.execute(
-        "ALTER TABLE kudos_tallies DROP CONSTRAINT pk_kudos_tallies, "
-        f"ADD CONSTRAINT pk_kudos_tallies PRIMARY KEY USING INDEX {_BUILDING}"
-    )
+        op.execute(
+            "ALTER TABLE kudos_tallies DROP CONSTRAINT pk_kudos_tallies, "
+            f"ADD CONSTRAINT pk_kudos_tallies PRIMARY KEY USING INDEX {_BUILDING}"
+        )
