@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 
-from bot.db.engine import Database
+from bot.db.engine import Database, DeadlineConnection
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _patient(connection: Connection) -> Iterator[None]:
     """No request-path deadline (bot/db/engine.py waits 10 s for PostgreSQL's answer): a
     migration building an index on ten million rows takes minutes."""
     driver = connection.connection.driver_connection
-    if not hasattr(driver, "patient"):
+    if not isinstance(driver, DeadlineConnection):
         yield
         return
     with driver.patient(MIGRATION_ANSWER_TIMEOUT_S):
