@@ -14,13 +14,15 @@ INCLUDE and reads a row from its key cheaply: nothing to do there.
 Each person's tallies gain two grains (bot/reports/summaries.py): the UTC quarter (a local
 quarter is one bucket, not three months grouped again) and all time (`all` reads one row per
 person, not one per person and year). They are summed here from the months and the years, in
-the database, while kudos wait (PostgreSQL: a SHARE lock on the tallies; reads go on).
+the database: the quarters before this one (which no longer change) first, while kudos go
+on, then this quarter while kudos wait (PostgreSQL: a SHARE lock on the tallies; reads go on).
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-05 13:00:00.000000
 """
 
+import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -34,6 +36,7 @@ depends_on: str | Sequence[str] | None = None
 _KEY = "team_id, role, grain, principle_id, bucket, user_id"
 _BUILDING = "ix_kudos_tallies_key_building"
 _COLUMNS = "team_id, role, grain, principle_id, bucket, user_id, kudos"
+_ALL_TIME = {"postgresql": "DATE '1970-01-01'", "sqlite": "'1970-01-01'"}
 # The first day of a month bucket's quarter, in each dialect.
 _QUARTER = {
     "postgresql": "CAST(date_trunc('quarter', bucket) AS DATE)",
@@ -45,18 +48,34 @@ _QUARTER = {
 def upgrade() -> None:
     _swap_key(" INCLUDE (kudos)")
     dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        # Kudos given meanwhile wait (reads go on): the sums are of a still table.
-        op.execute("LOCK TABLE kudos_tallies IN SHARE MODE")
+    quarter, all_time = _QUARTER[dialect], _ALL_TIME[dialect]
+    # The months of quarters before this one don't change any more (the undo window is
+    # hours): summed without holding kudos back. PostgreSQL, outside the transaction.
+    settled = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    settled = dt.date(settled.year, (settled.month - 1) // 3 * 3 + 1, 1)
     op.execute("DELETE FROM kudos_tallies WHERE grain IN ('q', 'a') AND role IN ('r', 'g')")
-    all_time = "DATE '1970-01-01'" if dialect == "postgresql" else "'1970-01-01'"
-    for grain, bucket, finer in (("q", _QUARTER[dialect], "m"), ("a", all_time, "y")):
-        op.execute(
-            f"INSERT INTO kudos_tallies ({_COLUMNS}) "
-            f"SELECT team_id, role, '{grain}', principle_id, {bucket}, user_id, sum(kudos) "
-            f"FROM kudos_tallies WHERE grain = '{finer}' AND role IN ('r', 'g') "
-            "GROUP BY 1, 2, 4, 5, 6 HAVING sum(kudos) != 0"
-        )
+    with op.get_context().autocommit_block():
+        _sum("q", quarter, "m", f"bucket < '{settled.isoformat()}'", dialect)
+        _sum("a", all_time, "q", "true", dialect)
+    if dialect == "postgresql":
+        # The rest while kudos wait (reads go on): this quarter's months, a few weeks' rows.
+        op.execute("LOCK TABLE kudos_tallies IN SHARE MODE")
+    _sum("q", quarter, "m", f"bucket >= '{settled.isoformat()}'", dialect)
+    _sum("a", all_time, "m", f"bucket >= '{settled.isoformat()}'", dialect)
+
+
+def _sum(grain: str, bucket: str, finer: str, where: str, dialect: str) -> None:
+    """Add the sums of `finer`'s person rows (those meeting `where`) into `grain`'s."""
+    conflict = (
+        " ON CONFLICT (team_id, role, grain, principle_id, bucket, user_id) "
+        "DO UPDATE SET kudos = kudos_tallies.kudos + excluded.kudos"
+    )
+    op.execute(
+        f"INSERT INTO kudos_tallies ({_COLUMNS}) "
+        f"SELECT team_id, role, '{grain}', principle_id, {bucket}, user_id, sum(kudos) "
+        f"FROM kudos_tallies WHERE grain = '{finer}' AND role IN ('r', 'g') AND {where} "
+        "GROUP BY 1, 2, 4, 5, 6 HAVING sum(kudos) != 0" + conflict
+    )
 
 
 def downgrade() -> None:
