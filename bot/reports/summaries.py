@@ -454,8 +454,8 @@ def person_counts(
         # One piece whose rows are one per person already: no second aggregate.
         single = parts[0].subquery()
         return select(single.c.user_id, single.c.n).where(single.c.n > 0).subquery()
-    if _one_bucket_and_edges(plan):
-        return _bucket_with_edges(parts[0], parts[1:], ("user_id",))
+    if (main := _main_bucket(plan)) is not None:
+        return _bucket_with_edges(parts[main], parts[:main] + parts[main + 1 :], ("user_id",))
     rows = union_all(*parts).subquery()
     total = _small(func.sum(rows.c.n))
     return (
@@ -466,14 +466,15 @@ def person_counts(
     )
 
 
-def _one_bucket_and_edges(plan: Cover) -> bool:
-    """Whether the plan is a single bucket, added, and raw edges: a local month or year."""
-    return (
-        len(plan.spans) == 1
-        and plan.spans[0][-1] == 1
-        and _unique(Cover(plan.spans, ()))
-        and bool(plan.raw)
-    )
+def _main_bucket(plan: Cover) -> int | None:
+    """The index of the plan's one-bucket span, added, when there are other pieces too (raw
+    edges, or buckets of an open end): a local month or year, the last 60 days. None if none."""
+    if len(plan.spans) + len(plan.raw) < 2:
+        return None
+    for index, span in enumerate(plan.spans):
+        if span[-1] == 1 and _unique(Cover((span,), ())):
+            return index
+    return None
 
 
 def _bucket_with_edges(bucket: Any, edges: Sequence[Any], key: Sequence[str]) -> Subquery:
@@ -552,8 +553,9 @@ def person_counts_by_principle(
             .where(single.c.n > 0)
             .subquery()
         )
-    if _one_bucket_and_edges(plan):
-        return _bucket_with_edges(parts[0], parts[1:], ("principle_id", "user_id"))
+    if (main := _main_bucket(plan)) is not None:
+        edges = parts[:main] + parts[main + 1 :]
+        return _bucket_with_edges(parts[main], edges, ("principle_id", "user_id"))
     rows = union_all(*parts).subquery()
     total = _small(func.sum(rows.c.n))
     return (
