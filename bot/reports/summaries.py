@@ -481,12 +481,12 @@ def _bucket_with_edges(bucket: Any, edges: Sequence[Any], key: Sequence[str]) ->
     """A bucket's rows (one per `key`) with the raw edges' counts added: the bucket joined
     with the few people of the edges, instead of grouping all the bucket's rows again (a
     year's 50,000 people, to add or take away the kudos of five hours)."""
-    inside = bucket.subquery("inside")
-    edge_rows = union_all(*edges).subquery("edge_rows")
+    inside = bucket.subquery()
+    edge_rows = union_all(*edges).subquery()
     edge = (
         select(*(edge_rows.c[k] for k in key), _small(func.sum(edge_rows.c.n)).label("n"))
         .group_by(*(edge_rows.c[k] for k in key))
-        .cte("edge")
+        .cte()
     )
     same = and_(*(inside.c[k] == edge.c[k] for k in key))
     n = inside.c.n + func.coalesce(edge.c.n, 0)
