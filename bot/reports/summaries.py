@@ -12,8 +12,10 @@ for any period in any timezone; tests/test_summaries.py compares it with the raw
 over random zones, periods, ranges, principles and withdrawals.
 
 What is tallied, per kudos (one row per receiver):
-* received by the receiver and given by the giver, per UTC month and year, for its principle
-  and for every principle together (`ALL_PRINCIPLES`): the leaderboards and participation;
+* received by the receiver and given by the giver, per UTC month, quarter and year and for
+  all time, for its principle and for every principle together (`ALL_PRINCIPLES`): the
+  leaderboards and participation (a local month, quarter or year is one bucket of its own
+  grain and a few raw hours, joined with the few people of those hours);
 * per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
 
 Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
