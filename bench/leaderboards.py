@@ -782,6 +782,8 @@ SURFACE_BUDGET_S = 10.0
 # `--no-all-pages`: the month only (the raw all-time queries take minutes each at ten million
 # kudos on a busy machine).
 PAGE_PERIODS = ["month", "all"]
+# `--surfaces slack`: the Slack reports only (no dashboard page).
+SURFACES = ["slack", "dashboard"]
 
 
 def timed(run: Callable[[], object], reps: int, warmup: int) -> list[float]:
@@ -947,7 +949,7 @@ def every_surface(
             None,
         ),
     ]
-    for period in PAGE_PERIODS:
+    for period in PAGE_PERIODS if "dashboard" in SURFACES else ():
         cases.append(
             (
                 f"dashboard overview ({period})",
@@ -957,37 +959,43 @@ def every_surface(
                 lambda p=period: hand_totals(database, window(p).bounds),
             )
         )
-    cases += [
-        (
-            "dashboard principles (month)",
-            reading(lambda s: numbers.principle_rows(s, TEAM, window("month"), none, today=today)),
-            None,
-        ),
-        (
-            "dashboard principle page (month)",
-            reading(
-                lambda s: numbers.principle_detail(
-                    s, TEAM, window("month"), none, first_key, viewer_id=heavy, today=today
-                )
+    cases += (
+        []
+        if "dashboard" not in SURFACES
+        else [
+            (
+                "dashboard principles (month)",
+                reading(
+                    lambda s: numbers.principle_rows(s, TEAM, window("month"), none, today=today)
+                ),
+                None,
             ),
-            None,
-        ),
-        (
-            "dashboard person page (busiest, month)",
-            reading(
-                lambda s: numbers.person_page(
-                    s, TEAM, window("month"), none, heavy, viewer_id=heavy, today=today
-                )
+            (
+                "dashboard principle page (month)",
+                reading(
+                    lambda s: numbers.principle_detail(
+                        s, TEAM, window("month"), none, first_key, viewer_id=heavy, today=today
+                    )
+                ),
+                None,
             ),
-            None,
-        ),
-        (
-            "dashboard people gone quiet (60 days)",
-            reading(lambda s: numbers.quiet_people(s, TEAM, none, now=now)),
-            None,
-        ),
-    ]
-    for period in PAGE_PERIODS:
+            (
+                "dashboard person page (busiest, month)",
+                reading(
+                    lambda s: numbers.person_page(
+                        s, TEAM, window("month"), none, heavy, viewer_id=heavy, today=today
+                    )
+                ),
+                None,
+            ),
+            (
+                "dashboard people gone quiet (60 days)",
+                reading(lambda s: numbers.quiet_people(s, TEAM, none, now=now)),
+                None,
+            ),
+        ]
+    )
+    for period in PAGE_PERIODS if "dashboard" in SURFACES else ():
         cases.append(
             (
                 f"dashboard leaderboards ({period})",
@@ -995,13 +1003,17 @@ def every_surface(
                 lambda p=period: hand_pairs(database, window(p).bounds),
             )
         )
-    cases += [
-        (
-            "dashboard network (month, 10 groups)",
-            reading(lambda s: numbers.network(s, TEAM, window("month"), none, groups)),
-            lambda: hand_pairs(database, window("month").bounds),
-        ),
-    ]
+    cases += (
+        []
+        if "dashboard" not in SURFACES
+        else [
+            (
+                "dashboard network (month, 10 groups)",
+                reading(lambda s: numbers.network(s, TEAM, window("month"), none, groups)),
+                lambda: hand_pairs(database, window("month").bounds),
+            ),
+        ]
+    )
     timings = []
     for label, bot, hand in cases:
         bot_times = timed(bot, reps, warmup)
@@ -1195,6 +1207,9 @@ def main() -> None:
     parser.add_argument("--no-all-pages", action="store_true", help="dashboard pages: month only")
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
+    parser.add_argument(
+        "--surfaces", default="slack,dashboard", help="slack, dashboard or both (default)"
+    )
     args = parser.parse_args()
     # The request path gives up on PostgreSQL after 10 s; at ten million kudos the raw-kudos
     # queries take longer on a busy machine. Measured to the end here; README says which
@@ -1206,6 +1221,7 @@ def main() -> None:
     warmup = args.warmup
     if args.no_all_pages:
         PAGE_PERIODS[:] = ["month"]
+    SURFACES[:] = args.surfaces.split(",")
     print(
         f"# missionbot leaderboards {dt.date.today()}: {count:,} kudos, {PEOPLE:,} people, "
         f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()}, "

@@ -381,3 +381,42 @@ def _row(
     from tests.support.reports import kudos_row
 
     return kudos_row(TEAM, giver, receiver, pid, at, withdrawn=withdrawn)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(zone=st.sampled_from(ZONES), period=periods, role=st.sampled_from(list(Role)))
+def test_a_leaderboards_top_and_caller_rank_the_raw_counts(
+    database: Database, history: dict[str, int], zone: str, period: object, role: Role
+) -> None:
+    """The top 3 ranks (ties included) and a caller below them, for any period in any zone
+    (a quarter and all time read their own buckets), are the raw counts' competition ranks."""
+    assert hasattr(period, "bounds")
+    bounds = period.bounds(ZoneInfo(zone))
+    raw = raw_by_person(database, role, bounds, None)
+    caller = min(raw, key=lambda user: (raw[user], user)) if raw else None
+    with database.reading() as session:
+        board = leaderboard(
+            session=session,
+            team_id=TEAM,
+            period=period,  # type: ignore[arg-type]
+            bounds=bounds,
+            role=role,
+            caller_id=caller,
+            top=3,
+            split_top=0,
+        )
+
+    def rank(user: str) -> int:
+        return 1 + sum(1 for n in raw.values() if n > raw[user])
+
+    assert {(s.user_id, s.count, s.rank) for s in board.entries} == {
+        (user, n, rank(user)) for user, n in raw.items() if rank(user) <= 3
+    }
+    if caller is not None and rank(caller) > 3:
+        assert board.caller is not None
+        assert (board.caller.user_id, board.caller.rank) == (caller, rank(caller))
+    assert (board.total, board.people) == (sum(raw.values()), len(raw))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.reports.periods import PeriodKind, period_of
-from bot.reports.summaries import Cover, Grain, cover
+from bot.reports.summaries import ALL_TIME, PERSON_GRAINS, Cover, Grain, cover
 
 PERSON = (Grain.YEAR, Grain.MONTH)
 ORIGIN = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -54,7 +54,9 @@ hours = st.integers(min_value=0, max_value=6 * 366 * 24)
     first=st.one_of(st.none(), hours),
     length=st.one_of(st.none(), st.integers(min_value=1, max_value=3 * 366 * 24)),
     minute=st.integers(min_value=0, max_value=59),
-    grains=st.sampled_from([PERSON, (Grain.DAY,), (Grain.MONTH,), (Grain.YEAR,)]),
+    grains=st.sampled_from(
+        [PERSON_GRAINS, PERSON, (Grain.DAY,), (Grain.MONTH,), (Grain.QUARTER,), (Grain.YEAR,)]
+    ),
 )
 def test_a_cover_counts_every_instant_of_the_range_once_and_none_outside(
     first: int | None, length: int | None, minute: int, grains: tuple[Grain, ...]
@@ -98,3 +100,18 @@ def test_a_local_month_reads_one_month_bucket_and_a_few_raw_hours() -> None:
 
 def test_all_time_is_the_year_buckets_alone() -> None:
     assert cover((None, None), PERSON) == Cover(((Grain.YEAR, None, None, 1),), ())
+
+
+def test_a_local_quarter_is_one_quarter_bucket_and_a_few_raw_hours() -> None:
+    bounds = period_of(PeriodKind.QUARTER, dt.date(2026, 11, 9)).bounds(ZoneInfo("Asia/Kolkata"))
+    plan = cover(bounds, PERSON_GRAINS)
+    assert [span[:3] for span in plan.spans] == [
+        (Grain.QUARTER, dt.date(2026, 10, 1), dt.date(2027, 1, 1))
+    ]
+    raw_hours = sum((end - start).total_seconds() for start, end, _s in plan.raw if start and end)
+    assert raw_hours <= 2 * 6 * 3600
+
+
+def test_all_time_is_the_one_all_time_bucket() -> None:
+    plan = cover((None, None), PERSON_GRAINS)
+    assert plan == Cover(((Grain.ALL, ALL_TIME, dt.date(9999, 1, 1), 1),), ())

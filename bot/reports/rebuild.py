@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
 from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, table
-from bot.reports.summaries import ALL_PRINCIPLES, Grain, bucket_of, counted
+from bot.reports.summaries import ALL_PRINCIPLES, Grain, bucket_of, counted, sum_coarser
 
 REBUILD_ANSWER_TIMEOUT_S = 600.0
 # A month ending later than this before now may still gain or lose kudos while it is rebuilt.
@@ -87,7 +87,7 @@ def _extent(session: Session, team_id: str, now: dt.datetime) -> tuple[dt.date, 
     ).one()
     first_tally, last_tally = session.execute(
         select(func.min(KudosTally.bucket), func.max(KudosTally.bucket)).where(
-            KudosTally.team_id == team_id
+            KudosTally.team_id == team_id, KudosTally.grain != Grain.ALL.value
         )
     ).one()
     this_month = bucket_of(Grain.MONTH, now)
@@ -210,6 +210,7 @@ def _rebuild_month(
     )
     if month.month == 12 or month == last:
         _sum_year(session, team_id, dt.date(month.year, 1, 1))
+    sum_coarser(session, team_id, month, last)
     session.execute(
         table(TallyRebuild)
         .update()

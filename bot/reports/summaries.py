@@ -12,8 +12,10 @@ for any period in any timezone; tests/test_summaries.py compares it with the raw
 over random zones, periods, ranges, principles and withdrawals.
 
 What is tallied, per kudos (one row per receiver):
-* received by the receiver and given by the giver, per UTC month and year, for its principle
-  and for every principle together (`ALL_PRINCIPLES`): the leaderboards and participation;
+* received by the receiver and given by the giver, per UTC month, quarter and year and for
+  all time, for its principle and for every principle together (`ALL_PRINCIPLES`): the
+  leaderboards and participation (a local month, quarter or year is one bucket of its own
+  grain and a few raw hours, joined with the few people of those hours);
 * per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
 
 Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
@@ -36,11 +38,16 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Integer,
     Subquery,
     and_,
     case,
+    cast,
+    delete,
     false,
     func,
+    insert,
     literal,
     select,
     union_all,
@@ -61,7 +68,17 @@ class Role(StrEnum):
 class Grain(StrEnum):
     DAY = "d"
     MONTH = "m"
+    QUARTER = "q"
     YEAR = "y"
+    # Everything, one bucket (named by ALL_TIME): `all` reads one row per person.
+    ALL = "a"
+
+
+ALL_TIME = dt.date(1970, 1, 1)
+_END_OF_TIME = dt.date(9999, 1, 1)
+# The grains of the per-person tallies, coarsest first: a local month, quarter or year is one
+# bucket of its own grain less and plus a few raw hours, and all time one bucket.
+PERSON_GRAINS = (Grain.ALL, Grain.YEAR, Grain.QUARTER, Grain.MONTH)
 
 
 # The `role` column: one letter, as it leads every key of the table.
@@ -90,14 +107,21 @@ def bucket_of(grain: Grain, instant: dt.datetime) -> dt.date:
         return day
     if grain == Grain.MONTH:
         return day.replace(day=1)
+    if grain == Grain.QUARTER:
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if grain == Grain.ALL:
+        return ALL_TIME
     return dt.date(day.year, 1, 1)
 
 
 def _following(grain: Grain, bucket: dt.date) -> dt.date:
     if grain == Grain.DAY:
         return bucket + dt.timedelta(days=1)
-    if grain == Grain.MONTH:
-        return dt.date(bucket.year + bucket.month // 12, bucket.month % 12 + 1, 1)
+    if grain in (Grain.MONTH, Grain.QUARTER):
+        months = bucket.year * 12 + bucket.month - 1 + (1 if grain == Grain.MONTH else 3)
+        return dt.date(months // 12, months % 12 + 1, 1)
+    if grain == Grain.ALL:
+        return _END_OF_TIME
     return dt.date(bucket.year + 1, 1, 1)
 
 
@@ -118,7 +142,13 @@ PERSON_BUCKET_S = 4 * 86_400
 # A principle's day bucket is one row per principle: about as many as the raw kudos of minutes.
 PRINCIPLE_BUCKET_S = 300
 # What an open-ended span is guessed to hold: a few years of history.
-UNBOUNDED_BUCKETS = {Grain.YEAR: 4, Grain.MONTH: 48, Grain.DAY: 1461}
+UNBOUNDED_BUCKETS = {
+    Grain.ALL: 1,
+    Grain.YEAR: 4,
+    Grain.QUARTER: 16,
+    Grain.MONTH: 48,
+    Grain.DAY: 1461,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +179,11 @@ def _buckets(span: Span) -> int:
         return UNBOUNDED_BUCKETS[grain]
     if grain == Grain.DAY:
         return (last - first).days
-    if grain == Grain.MONTH:
-        return (last.year - first.year) * 12 + last.month - first.month
+    if grain in (Grain.MONTH, Grain.QUARTER):
+        months = (last.year - first.year) * 12 + last.month - first.month
+        return months if grain == Grain.MONTH else months // 3
+    if grain == Grain.ALL:
+        return 1
     return last.year - first.year
 
 
@@ -196,8 +229,11 @@ def cover(bounds: Range, grains: Sequence[Grain], bucket_s: float = PERSON_BUCKE
     grain, finer = grains[0], grains[1:]
     best = cover(bounds, finer, bucket_s)
     best_cost = best.cost(bucket_s)
-    for first in _boundaries(grain, start):
-        for last in _boundaries(grain, end):
+    # All time's one bucket reaches as far as an open end.
+    firsts = [ALL_TIME] if grain == Grain.ALL and start is None else _boundaries(grain, start)
+    lasts = [_END_OF_TIME] if grain == Grain.ALL and end is None else _boundaries(grain, end)
+    for first in firsts:
+        for last in lasts:
             if first is not None and last is not None and first >= last:
                 continue
             spans: list[Span] = [(grain, first, last, 1)]
@@ -246,9 +282,9 @@ def _deltas(kudos: Iterable[Counted], sign: int) -> Counter[tuple[str, str, int,
     deltas: Counter[tuple[str, str, int, dt.date, str]] = Counter()
     for giver, receiver, principle_id, created_at in kudos:
         day = bucket_of(Grain.DAY, created_at)
-        month, year = day.replace(day=1), dt.date(day.year, 1, 1)
+        buckets = [(grain.value, bucket_of(grain, created_at)) for grain in PERSON_GRAINS]
         for principle in (principle_id, ALL_PRINCIPLES):
-            for grain, bucket in ((Grain.MONTH.value, month), (Grain.YEAR.value, year)):
+            for grain, bucket in buckets:
                 deltas[_RECEIVED, grain, principle, bucket, receiver] += sign
                 deltas[_GIVEN, grain, principle, bucket, giver] += sign
         deltas[_PRINCIPLE, Grain.DAY.value, principle_id, day, ""] += sign
@@ -265,9 +301,16 @@ def _apply(session: Session, team_id: str, kudos: Iterable[Counted], sign: int) 
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            # One statement whatever the row count: the rows as arrays, unnested in order.
-            columns = [list(c) for c in zip(*(key for key, _n in deltas), strict=True)]
-            cursor.execute(_UPSERT_POSTGRESQL, (team_id, *columns, [n for _key, n in deltas]))
+            # One statement whatever the row count: each column as one string, split into an
+            # array by the server and the arrays unnested in order. Strings, because psycopg's
+            # adaptation of six lists cost 85 µs of the bot's CPU per kudos (a third of the
+            # summaries' cost on the write path); a string costs next to nothing.
+            columns = [
+                _SEPARATOR.join(map(str, column))
+                for column in zip(*(key for key, _n in deltas), strict=True)
+            ]
+            counts = _SEPARATOR.join(str(n) for _key, n in deltas)
+            cursor.execute(_UPSERT_POSTGRESQL, (team_id, *columns, counts))
         else:
             cursor.executemany(
                 _UPSERT_SQLITE,
@@ -288,19 +331,88 @@ _CONFLICT = (
     "ON CONFLICT (team_id, role, grain, principle_id, bucket, user_id) "
     "DO UPDATE SET kudos = kudos_tallies.kudos + excluded.kudos"
 )
+# Between a column's values: no user ID, date or number holds it.
+_SEPARATOR = "\x1f"
+_SPLIT = "string_to_array(%s, chr(31))"
 _UPSERT_POSTGRESQL = (
     f"INSERT INTO kudos_tallies ({_COLUMNS}) SELECT %s, * FROM unnest("
-    "%s::text[], %s::text[], %s::integer[], %s::date[], %s::text[], %s::integer[]) " + _CONFLICT
+    f"{_SPLIT}, {_SPLIT}, {_SPLIT}::integer[], {_SPLIT}::date[], {_SPLIT}, {_SPLIT}::integer[]) "
+    + _CONFLICT
 )
 _UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) " + _CONFLICT
+
+
+# -- rebuilding the coarser grains (bot/reports/rebuild.py) ----------------------------------
+
+
+def sum_coarser(session: Session, team_id: str, month: dt.date, last: dt.date) -> None:
+    """After `month`'s rows were rebuilt (`last`: the last month of the rebuild): its quarter's
+    rows summed from its months once the quarter's last month is done, and all time's from the
+    years once the rebuild's last month is (the years being summed by then)."""
+    if month.month % 3 == 0 or month == last:
+        quarter = bucket_of(Grain.QUARTER, _instant(month))
+        _sum_into(session, team_id, Grain.MONTH, quarter, Grain.QUARTER, quarter)
+    if month == last:
+        _sum_into(session, team_id, Grain.YEAR, ALL_TIME, Grain.ALL, ALL_TIME)
+
+
+def _sum_into(
+    session: Session, team_id: str, finer: Grain, first: dt.date, grain: Grain, bucket: dt.date
+) -> None:
+    """Replace the person rows of `grain`'s `bucket` by the sums of `finer`'s buckets in it."""
+    persons = KudosTally.role.in_([_RECEIVED, _GIVEN])
+    session.execute(
+        delete(KudosTally).where(
+            KudosTally.team_id == team_id,
+            persons,
+            KudosTally.grain == grain.value,
+            KudosTally.bucket == bucket,
+        )
+    )
+    total = func.sum(KudosTally.kudos)
+    session.execute(
+        insert(KudosTally).from_select(
+            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
+            select(
+                KudosTally.team_id,
+                KudosTally.role,
+                literal(grain.value),
+                KudosTally.principle_id,
+                literal(bucket, Date),
+                KudosTally.user_id,
+                total,
+            )
+            .where(
+                KudosTally.team_id == team_id,
+                persons,
+                KudosTally.grain == finer.value,
+                KudosTally.bucket >= first,
+                KudosTally.bucket < _following(grain, bucket),
+            )
+            .group_by(
+                KudosTally.team_id, KudosTally.role, KudosTally.principle_id, KudosTally.user_id
+            )
+            .having(total != 0),
+        )
+    )
 
 
 # -- the read side ---------------------------------------------------------------------------
 
 
+def _small(count: ColumnElement[Any]) -> ColumnElement[int]:
+    """A count as a 4-byte integer: PostgreSQL's count() is a bigint, whose sum() is a
+    numeric, several times slower to add up than integers (a year's 50,000 people)."""
+    return cast(count, Integer)
+
+
 def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
     grain, first, last, _sign = span
     conditions = [KudosTally.grain == grain.value]
+    if first is not None and last is not None and _buckets(span) == 1:
+        # One bucket: an equality, so that a person's row is one seek of the key (SQLite
+        # can't seek the user after a range on the bucket).
+        return [*conditions, KudosTally.bucket == first]
     if first is not None:
         conditions.append(KudosTally.bucket >= first)
     if last is not None:
@@ -315,7 +427,7 @@ def person_counts(
     period, for one principle or all, people with none left out. Whole UTC years and months
     from the tallies, the edges from the raw kudos."""
     parts: list[Any] = []
-    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    plan = cover(bounds, PERSON_GRAINS)
     code = _ROLE_CODE[role]
     for span in plan.spans:
         parts.append(
@@ -334,7 +446,7 @@ def person_counts(
         if principle_id is not None:
             conditions.append(Kudos.principle_id == principle_id)
         parts.append(
-            select(who.label("user_id"), (func.count() * sign).label("n"))
+            select(who.label("user_id"), (_small(func.count()) * sign).label("n"))
             .where(*conditions)
             .group_by(who)
         )
@@ -344,14 +456,55 @@ def person_counts(
         # One piece whose rows are one per person already: no second aggregate.
         single = parts[0].subquery()
         return select(single.c.user_id, single.c.n).where(single.c.n > 0).subquery()
+    if (main := _main_bucket(plan)) is not None:
+        return _bucket_with_edges(parts[main], parts[:main] + parts[main + 1 :], ("user_id",))
     rows = union_all(*parts).subquery()
-    total = func.sum(rows.c.n)
+    total = _small(func.sum(rows.c.n))
     return (
         select(rows.c.user_id, total.label("n"))
         .group_by(rows.c.user_id)
         .having(total > 0)
         .subquery()
     )
+
+
+def _main_bucket(plan: Cover) -> int | None:
+    """The index of the plan's one-bucket span, added, when there are other pieces too (raw
+    edges, or buckets of an open end): a local month or year, the last 60 days. None if none."""
+    if len(plan.spans) + len(plan.raw) < 2:
+        return None
+    for index, span in enumerate(plan.spans):
+        if span[-1] == 1 and _unique(Cover((span,), ())):
+            return index
+    return None
+
+
+def _bucket_with_edges(bucket: Any, edges: Sequence[Any], key: Sequence[str]) -> Subquery:
+    """A bucket's rows (one per `key`) with the raw edges' counts added: the bucket joined
+    with the few people of the edges, instead of grouping all the bucket's rows again (a
+    year's 50,000 people, to add or take away the kudos of five hours)."""
+    inside = bucket.subquery()
+    edge_rows = union_all(*edges).subquery()
+    edge = (
+        select(*(edge_rows.c[k] for k in key), _small(func.sum(edge_rows.c.n)).label("n"))
+        .group_by(*(edge_rows.c[k] for k in key))
+        .cte()
+    )
+    same = and_(*(inside.c[k] == edge.c[k] for k in key))
+    n = inside.c.n + func.coalesce(edge.c.n, 0)
+    joined = select(*(inside.c[k] for k in key), n.label("n")).select_from(
+        inside.outerjoin(edge, same)
+    )
+    # People only in the edges (their first kudos of the bucket's period fell in them): an
+    # outer join, which both databases answer with a hash or an index on the bucket's rows
+    # (SQLite ran a NOT EXISTS as a scan of the bucket per edge person).
+    alone = (
+        select(*(edge.c[k] for k in key), edge.c.n)
+        .select_from(edge.outerjoin(inside, same))
+        .where(inside.c.n.is_(None))
+    )
+    rows = union_all(joined, alone).subquery()
+    return select(rows).where(rows.c.n > 0).subquery()
 
 
 def person_counts_by_principle(
@@ -362,7 +515,7 @@ def person_counts_by_principle(
     out. The principles are named (not `principle_id != 0`): the key has the principle before
     the bucket, so only a list of them lets the index seek each principle's bucket range."""
     parts: list[Any] = []
-    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    plan = cover(bounds, PERSON_GRAINS)
     for span in plan.spans:
         parts.append(
             select(
@@ -382,7 +535,7 @@ def person_counts_by_principle(
             select(
                 Kudos.principle_id.label("principle_id"),
                 who.label("user_id"),
-                (func.count() * sign).label("n"),
+                (_small(func.count()) * sign).label("n"),
             )
             .where(*counted(team_id, (first, last)))
             .group_by(Kudos.principle_id, who)
@@ -402,8 +555,11 @@ def person_counts_by_principle(
             .where(single.c.n > 0)
             .subquery()
         )
+    if (main := _main_bucket(plan)) is not None:
+        edges = parts[:main] + parts[main + 1 :]
+        return _bucket_with_edges(parts[main], edges, ("principle_id", "user_id"))
     rows = union_all(*parts).subquery()
-    total = func.sum(rows.c.n)
+    total = _small(func.sum(rows.c.n))
     return (
         select(rows.c.principle_id, rows.c.user_id, total.label("n"))
         .group_by(rows.c.principle_id, rows.c.user_id)
