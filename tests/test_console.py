@@ -25,7 +25,7 @@ from rich.console import Console
 from bot.blocks.ids import Event
 from bot.console.commands import HELP
 from bot.console.render import Renderer
-from bot.console.workspace import Workspace
+from bot.console.workspace import CHANNELS, GROUPS, Workspace
 from bot.i18n import SHIPPED_LANGUAGES, speech
 from tests.conftest import Bot
 from tests.support.console_fork import ConsoleForks, can_fork
@@ -666,6 +666,8 @@ def test_the_pseudo_locale_leaves_no_english_in_the_consoles_own_lines(tmp_path:
         "shortcut 99",
         "react 1",
         "clock",
+        "who",
+        "say " + "x" * 50_000,  # echoed clipped, with its length
         "quit",
         env=console_env(MISSIONBOT_LANGUAGE="en_XA"),
     )
@@ -679,7 +681,41 @@ def test_the_pseudo_locale_leaves_no_english_in_the_consoles_own_lines(tmp_path:
         text = line.strip()
         for usage, _meaning in HELP:  # typed in English in every language
             text = text.removeprefix(usage)
-        calendar = r"\b(carol|Carol Diaz|Europe/\w+|CET|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"
+        calendar = r"\b(carol|Carol Diaz|[A-Z][a-z]+/\w+|CET|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"
         text = re.sub(calendar, " ", text)
+        # `who`: the workspace's own words (groups' names, channels' purposes) are content.
+        for content in [g.name for g in GROUPS] + [c.purpose for c in CHANNELS]:
+            text = text.replace(content, " ")
         left += re.findall(r"\b[A-Za-z]{4,}\b", CONSOLE_PROTECTED.sub(" ", text))
     assert not left, left
+
+
+def test_the_consoles_hints_echo_and_scheduler_lines_follow_the_workspace_language(
+    tmp_path: Path,
+) -> None:
+    said = answers(
+        transcript(
+            tmp_path,
+            "as @carol",
+            "/kudos settings language de",
+            "in #support",
+            "/mission subscribe 09:00 daily",
+            "clock tomorrow 09:00",
+            "who",
+            "say " + "x" * 50_000,
+            "as @emma",
+            "/kudos @ben",
+            "",  # Enter keeps @ben
+            "cancel",  # at the principle question
+        )
+    )
+    assert re.search(
+        r"Zeitplan: #support \d{4}-\d\d-\d\d: (gesendet|in der Warteschlange)",
+        said["clock tomorrow 09:00"],
+    )
+    # Carol's title is the workspace's words; "manager" and the punctuation are the bot's.
+    assert re.search(r"@carol\s+Carol Nguyen \(.+, Manager\), America/New_York", said["who"])
+    echoed = next(command for command in said if command.startswith("say xxx"))
+    assert echoed.endswith("… (50.004 Zeichen)")
+    # Emma reads German, and the form is her view: its numbers' hint is hers too.
+    assert re.search(r"\(1\u2013\d+\)", said["/kudos @ben"])  # an en dash

@@ -28,6 +28,7 @@ from bot.cli import main
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
+from bot.i18n import speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
 from bot.reports.chart import chart_data, chart_figure, chart_png
@@ -268,6 +269,14 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
         sum(col) for col in zip(*(v for _t, v in ranked[12:]), strict=True)
     ]
     assert sum(map(sum, data.values)) == len(rows)
+    # The chart's own words in the reader's language; the numbers and principles the same.
+    german = chart_data(health, t=speech("de"))
+    assert german.rows[-1] == "weitere (238 Grundsätze)"
+    assert german.title.startswith("Kudos pro Grundsatz und Woche, ")
+    assert "9. März" in german.weeks
+    assert (german.values, german.rows[:12]) == (data.values, data.rows[:12])
+    # Japanese: DejaVu Sans has no glyphs for it, so the image stays English, not boxes.
+    assert chart_data(health, t=speech("ja")) == data
     image = Image.open(io.BytesIO(chart_png(data)))
     assert image.height < 1200
     # The Slack report keeps within a message, the App Home within a view.

@@ -189,7 +189,10 @@ class ModalForm:
         initial = element.get("initial_option")
         while True:
             keep = _keep(_plain(initial.get("text")) if initial else "")
-            answer = self._ask(f"{label} (1-{len(options)}){keep}: ")
+            numbers = self.t.gettext("{label} (1-{last})").format(
+                label=label, last=self.t.number(len(options))
+            )
+            answer = self._ask(f"{numbers}{keep}: ")
             if not answer:
                 if initial or optional:
                     return initial
@@ -214,7 +217,8 @@ class ModalForm:
             current = self.channel_id
         while True:
             shown = self.workspace.conversation_label(current, self.t) if current else ""
-            answer = self._ask(f"{label} (#channel){_keep(shown)}: ")
+            named = self.t.gettext("{label} (#channel)").format(label=label)
+            answer = self._ask(f"{named}{_keep(shown)}: ")
             if not answer:
                 break
             try:

@@ -196,7 +196,8 @@ class Renderer:
         if element.get("type") == "mrkdwn":
             return self.mrkdwn(str(element.get("text", "")))
         if element.get("type") == "image":
-            return Text(f"[image: {element.get('alt_text', '')}]")
+            image = self.speech().gettext("[image: {text}]")
+            return Text(image.format(text=element.get("alt_text", "")))
         return Text(str(element.get("text", "")))
 
     # -- mrkdwn ------------------------------------------------------------------------------

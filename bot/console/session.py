@@ -54,7 +54,9 @@ from bot.console.screen import OnScreen, Screen
 from bot.console.slackside import Ack, SlackSide
 from bot.console.standin import Shown, StandIn
 from bot.console.workspace import TEAM_ID, Channel, Person
+from bot.daily.flows import Outcome
 from bot.i18n import Speech, negotiate, speech
+from bot.i18n.speech import N_
 from bot.i18n.whose import workspace_language
 from bot.runtime import Runtime
 from bot.text import clipped
@@ -65,6 +67,14 @@ log = logging.getLogger(__name__)
 SETTLE_TIMEOUT_S = 15.0
 # The stand-in counts as quiet once no call has come for this long.
 QUIET_S = 0.05
+# What became of a due morning post or digest, in the console's words.
+OUTCOMES: dict[str, str] = {
+    Outcome.QUEUED: N_("queued"),
+    Outcome.SENT: N_("sent"),
+    Outcome.ALREADY_CLAIMED: N_("already claimed"),
+    Outcome.FAILED: N_("failed"),
+    Outcome.PAUSED: N_("paused"),
+}
 
 
 class TrackedExecutor(Executor):
@@ -248,9 +258,11 @@ class Session:
                 if person.manager
                 else person.title
             )
-            self.renderer.line(
-                f"  @{person.handle:<6} {person.real_name} ({about}), {person.timezone}"
+            # The title is the workspace's own words; the time zone its IANA name, as typed.
+            described = t.gettext("{name} ({about}), {zone}").format(
+                name=person.real_name, about=about, zone=person.timezone
             )
+            self.renderer.line(f"  @{person.handle:<6} {described}")
         for group in self.workspace.groups.values():
             members = " ".join(self.workspace.user_label(m) for m in group.member_ids)
             self.renderer.line(f"  @{group.handle} {group.name}: {members}")
@@ -359,9 +371,11 @@ class Session:
                 )
             for result in results:
                 where = self.workspace.conversation_label(result.channel_id, self.t)
+                outcome = self.t.gettext(OUTCOMES.get(result.outcome, result.outcome))
+                # The detail is Slack's error code, as the logs and Slack's docs spell it.
                 detail = f" ({result.detail})" if result.detail else ""
                 said = self.t.gettext("Scheduler: {where} {day}: {outcome}").format(
-                    where=where, day=result.local_date, outcome=f"{result.outcome}{detail}"
+                    where=where, day=result.local_date, outcome=f"{outcome}{detail}"
                 )
                 self.renderer.line(said, style="dim")
 

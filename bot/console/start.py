@@ -35,7 +35,7 @@ from bot.console.typed import too_long
 from bot.console.workspace import TEAM_ID, Workspace
 from bot.db.engine import Database
 from bot.db.models import Kudos
-from bot.i18n import speech
+from bot.i18n import ENGLISH, Speech, speech
 from bot.runtime import HttpServer, Runtime, build_runtime
 from bot.text import clipped
 
@@ -48,9 +48,15 @@ def database_url(database: str | None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
-def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable[[str], str | None]:
+def line_reader(
+    stdin: IO[str],
+    console: Console,
+    interactive: bool,
+    t: Callable[[], Speech] = lambda: ENGLISH,
+) -> Callable[[str], str | None]:
     """Reads one line per call: with line editing at a terminal, echoed after the prompt when
-    not (so the output reads as a transcript). None at the end of input."""
+    not (so the output reads as a transcript). None at the end of input. `t` is the console's
+    language at the moment a line is read (it changes with `/kudos settings language`)."""
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - imported for its side effect: line editing in input()
@@ -71,9 +77,11 @@ def line_reader(stdin: IO[str], console: Console, interactive: bool) -> Callable
             return None
         line = raw.rstrip("\r\n")
         # A line too long to send is refused (bot/console/typed.py); its echo is clipped too.
-        shown = (
-            line if too_long(line) is None else f"{clipped(line, 60)} ({len(line):,} characters)"
-        )
+        shown = line
+        if too_long(line) is not None:
+            words = t()
+            count = words.ngettext("({count} character)", "({count} characters)", len(line))
+            shown = f"{clipped(line, 60)} {count.format(count=words.number(len(line)))}"
         console.print(f"{prompt}{shown}", markup=False, highlight=False, style="bold")
         return line
 
@@ -142,7 +150,8 @@ def run_console(
             renderer=renderer,
             clock=clock,
             executor=executor,
-            read_line=line_reader(stdin, console, interactive),
+            # The echo speaks the session's language, looked up when a line is read.
+            read_line=line_reader(stdin, console, interactive, t=lambda: session.t),
             files=files.folder_for(settings.database_url),
         )
         _banner(session, settings, empty=not demo_data and _no_kudos(runtime))

@@ -11,6 +11,9 @@ Drawn with matplotlib's object API and its Agg canvas (no pyplot, no global stat
 safe in the bot's threads), with the DejaVu Sans font matplotlib ships, named by file, so a
 machine without that font installed (or with a broken font cache) draws the same chart.
 Text is drawn literally: a `$` in a principle's title is not taken for mathematics.
+The chart's own words (title, weeks, the "others" row) are in the reader's language (`t`),
+except where DejaVu Sans has no glyphs for it (Japanese): those readers get them in English
+rather than empty boxes. Principles' titles are drawn as the caller's `Health` names them.
 matplotlib (and numpy) are imported on the first chart, not with the bot: most processes never
 draw one, and the import costs seconds of start-up and tens of megabytes.
 """
@@ -24,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.i18n.speech import ENGLISH, NP_, Speech
 from bot.reports.health import Health
 
 if TYPE_CHECKING:
@@ -35,6 +39,10 @@ CHART_ROWS = 12
 LABEL_LIMIT = 40
 DPI = 100
 NO_KUDOS = "No kudos in these 12 weeks yet.\nThe chart fills in as people recognise each other."
+# Languages whose script DejaVu Sans can't draw (no CJK glyphs), and no font on the machine
+# is looked up (see above): the chart's own words stay English for these readers.
+NO_GLYPHS = frozenset({"ja"})
+OTHERS = NP_("others ({count} principle)", "others ({count} principles)")
 
 
 @cache
@@ -74,8 +82,11 @@ def _label(number: int | None, title: str) -> str:
     return f"{number}. {title}" if number else title
 
 
-def chart_data(health: Health, rows: int = CHART_ROWS) -> ChartData:
-    """The top `rows` principles by kudos over the weeks, then "others" summing the rest."""
+def chart_data(health: Health, rows: int = CHART_ROWS, t: Speech = ENGLISH) -> ChartData:
+    """The top `rows` principles by kudos over the weeks, then "others" summing the rest;
+    the chart's own words in `t`'s language (English where the font can't draw it)."""
+    if t.language in NO_GLYPHS:
+        t = ENGLISH
     ranked = sorted(
         health.principles, key=lambda p: (-sum(p.weekly), p.retired, p.principle.number or 0)
     )
@@ -83,17 +94,18 @@ def chart_data(health: Health, rows: int = CHART_ROWS) -> ChartData:
     labels = [_clip(_label(p.principle.number, p.principle.title)) for p in shown]
     values = [tuple(p.weekly) for p in shown]
     if rest:
-        labels.append(f"others ({len(rest)} principles)")
+        labels.append(t.ngettext(*OTHERS, len(rest)).format(count=t.number(len(rest))))
         values.append(tuple(sum(week) for week in zip(*(p.weekly for p in rest), strict=True)))
     first, last = health.weeks[0], health.weeks[-1]
     assert first.start is not None
     assert last.end is not None
     return ChartData(
         rows=tuple(labels),
-        weeks=tuple(f"{week.start:%-d %b}" for week in health.weeks if week.start),
+        weeks=tuple(t.short_day(week.start) for week in health.weeks if week.start),
         values=tuple(values),
-        title=f"Kudos per principle per week, {first.start:%-d %b} to "
-        f"{last.end - dt.timedelta(days=1):%-d %b %Y}",
+        title=t.gettext("Kudos per principle per week, {first} to {last}").format(
+            first=t.short_day(first.start), last=t.date(last.end - dt.timedelta(days=1), "medium")
+        ),
     )
 
 

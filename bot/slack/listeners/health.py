@@ -102,7 +102,7 @@ def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
 
 def upload_chart(*, client: WebClient, health: Health, user_id: str, t: Speech = ENGLISH) -> str:
     """The health chart drawn and uploaded into a DM with the user; the file's ID."""
-    png = chart_png(chart_data(health))
+    png = chart_png(chart_data(health, t=t))
     channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
     response = client.files_upload_v2(
         channel=channel_id,

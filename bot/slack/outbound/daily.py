@@ -41,9 +41,11 @@ def draw_post(post: Post) -> Drawn:
     if isinstance(post, DailyPost):
         message = daily_card(post.principle, post.kudos, t=speech(post.language))
         return Drawn(text=message.text, blocks=message.blocks)
-    message = digest_message(post.digest, speech(post.language))
+    t = speech(post.language)
+    message = digest_message(post.digest, t)
     health = post.digest.health
-    chart = chart_data(health) if health is not None else None
+    # The chart goes into the digest's thread: the channel's language, as the digest.
+    chart = chart_data(health, t=t) if health is not None else None
     after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None
     return Drawn(text=message.text, blocks=message.blocks, after=after)
 

@@ -245,12 +245,12 @@ class HomeCharts(QuietHandler):
     ) -> Outgoing | None:
         row = rows[0]
         health = self._health(session, row, now)
-        data = chart_data(health) if health is not None else None
         t = speech(
             home_language(
                 session, team_id=row.team_id, user_id=row.channel_id, default=self.settings.language
             )
         )
+        data = chart_data(health, t=t) if health is not None else None
         if health is None or data is None or data.empty:
             queue_publish(
                 session, team_id=row.team_id, user_id=row.channel_id, now=now, chart_tried=True
