@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -688,6 +688,22 @@ def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -
     ]
 
 
+def time_rebuild(url: str) -> float:
+    """Seconds for `missionbot db rebuild-summaries` of the kept data set, from the start."""
+    database = Database(url)
+    try:
+        with database.transaction() as session:
+            session.execute(delete(TallyRebuild))
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        rebuild_team(database, TEAM, dt.datetime.now(dt.UTC))
+        took = time.perf_counter() - started
+        print(f"rebuilt in {took:.1f} s (load {load:.1f} → {os.getloadavg()[0]:.1f})", flush=True)
+        return took
+    finally:
+        database.dispose()
+
+
 def bench_backend(
     backend: str, url: str, count: int, reps: int, warmup: int, in_sql: bool = False
 ) -> tuple[list[Timing], list[str]]:
@@ -695,6 +711,8 @@ def bench_backend(
     database = Database(url)
     try:
         seeding = seed(database, backend, url, count, in_sql)
+        if DASHBOARD_ONLY:
+            return every_surface(database, backend, now, reps, warmup), seeding
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
         last_month = month.previous()
@@ -779,6 +797,8 @@ def bench_backend(
 
 # A slow surface is timed at least 5 times, then until this is spent.
 SURFACE_BUDGET_S = 10.0
+# `--surfaces dashboard`: the dashboard pages alone (no Slack report, no raw-SQL twin).
+DASHBOARD_ONLY = False
 # `--no-all-pages`: the month only (the raw all-time queries take minutes each at ten million
 # kudos on a busy machine).
 PAGE_PERIODS = ["month", "all"]
@@ -924,7 +944,14 @@ def every_surface(
         )
 
     none = Filters()
-    cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
+    with database.engine.connect() as connection:
+        channel_id = connection.scalar(
+            text("SELECT channel_id FROM kudos WHERE team_id = :team LIMIT 1"), {"team": TEAM}
+        )
+        connection.rollback()
+    channel = Filters(channel_id=channel_id)
+    group = Filters(group_id=groups[0].id, members=groups[0].members)
+    slack: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
         (
             "/kudos me (the busiest receiver)",
             reading(me),
@@ -947,6 +974,15 @@ def every_surface(
             None,
         ),
     ]
+    cases = [] if DASHBOARD_ONLY else slack
+    if DASHBOARD_ONLY:
+        cases.append(
+            (
+                "dashboard health (month)",
+                slack[-1][1],
+                None,
+            )
+        )
     for period in PAGE_PERIODS:
         cases.append(
             (
@@ -1002,10 +1038,40 @@ def every_surface(
             lambda: hand_pairs(database, window("month").bounds),
         ),
     ]
+    if DASHBOARD_ONLY:
+        # The filters the read model doesn't count by: a channel, a user group (a tenth).
+        for name, narrowed in (("channel", channel), ("user group", group)):
+            cases += [
+                (
+                    f"dashboard overview (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.overview(
+                            s, TEAM, window("month"), f, today=today
+                        )
+                    ),
+                    None,
+                ),
+                (
+                    f"dashboard principles (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.principle_rows(
+                            s, TEAM, window("month"), f, today=today
+                        )
+                    ),
+                    None,
+                ),
+                (
+                    f"dashboard leaderboards (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.leaderboards(s, TEAM, window("month"), f)
+                    ),
+                    None,
+                ),
+            ]
     timings = []
     for label, bot, hand in cases:
         bot_times = timed(bot, reps, warmup)
-        hand_times = timed(hand, reps, warmup) if hand is not None else []
+        hand_times = timed(hand, reps, warmup) if hand is not None and not DASHBOARD_ONLY else []
         timings.append(Timing(backend, label, 0, bot_times, hand_times))
         print(table(timings[-1:])[-1], flush=True)
     return timings
@@ -1174,7 +1240,7 @@ def table(timings: list[Timing]) -> list[str]:
 
 
 def main() -> None:
-    global PEOPLE, DAYS
+    global PEOPLE, DAYS, DASHBOARD_ONLY
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 kudos and 10 repetitions")
     parser.add_argument("--kudos", type=int, help="how many kudos to seed (default 1,000,000)")
@@ -1195,6 +1261,12 @@ def main() -> None:
     parser.add_argument("--no-all-pages", action="store_true", help="dashboard pages: month only")
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
+    parser.add_argument(
+        "--surfaces", choices=("all", "dashboard"), default="all", help="dashboard: its pages only"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="time rebuilding the summaries (with --keep), stop"
+    )
     args = parser.parse_args()
     # The request path gives up on PostgreSQL after 10 s; at ten million kudos the raw-kudos
     # queries take longer on a busy machine. Measured to the end here; README says which
@@ -1206,6 +1278,7 @@ def main() -> None:
     warmup = args.warmup
     if args.no_all_pages:
         PAGE_PERIODS[:] = ["month"]
+    DASHBOARD_ONLY = args.surfaces == "dashboard"
     print(
         f"# missionbot leaderboards {dt.date.today()}: {count:,} kudos, {PEOPLE:,} people, "
         f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()}, "
@@ -1222,6 +1295,9 @@ def main() -> None:
         for backend in args.only.split(","):
             kept = kept_database(backend, args.keep) if args.keep else None
             with kept or fresh_database(backend, Path(tmp), "leaderboards") as url:
+                if args.rebuild:
+                    print(f"| {backend} | rebuild summaries | {time_rebuild(url):.1f} s |")
+                    continue
                 if args.seed_only:
                     database = Database(url)
                     try:
