@@ -12,10 +12,11 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Numeric, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
@@ -28,7 +29,7 @@ from bot.reports import summaries
 from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
 from bot.reports.leaderboard import Range, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind, period_of
-from bot.reports.weighted import SCORE_PLACES, weighted_leaderboard
+from bot.reports.weighted import SCORE_PLACES
 
 # The longest weekly trend drawn; a longer window shows its last weeks.
 MOST_WEEKS = 26
@@ -538,9 +539,12 @@ def principle_detail(
             PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS, fixed=True))),
         )
     weeks = weeks_of(window, today)
-    history = _weekly(
-        session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
-    ).get(None, _empty_weeks(weeks))
+    if _summarised(narrowed):
+        history = _summary_weekly(session, team_id, weeks, window.zone, ref.info.id)[None]
+    else:
+        history = _weekly(
+            session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
+        ).get(None, _empty_weeks(weeks))
     quotes = _quotes(session, _where(team_id, window.bounds, narrowed, catalog), viewer_id, catalog)
     return PrincipleDetail(row[0], history, quotes)
 
@@ -608,10 +612,14 @@ def quiet_people(
     """Active people with no kudos received (and, apart, none given) in the last `days` days."""
     since = now - dt.timedelta(days=days)
     lists: list[tuple[tuple[Quiet, ...], int]] = []
-    for who in (Kudos.receiver_id, Kudos.giver_id):
-        recent = exists(
-            select(Kudos.id).where(*counted(team_id, (since, None)), who == PersonRow.user_id)
-        )
+    for role, who in (
+        (summaries.Role.RECEIVERS, Kudos.receiver_id),
+        (summaries.Role.GIVERS, Kudos.giver_id),
+    ):
+        # Who received (gave) anything in the last `days` days, from the read model: one
+        # aggregate, where a probe of the kudos per person cost 50,000 probes at 50,000 people.
+        lately = summaries.person_counts(team_id, role, (since, None))
+        recent = exists(select(lately.c.user_id).where(lately.c.user_id == PersonRow.user_id))
         last = (
             select(func.max(Kudos.created_at))
             .where(*counted(team_id, (None, None)), who == PersonRow.user_id)
@@ -708,19 +716,75 @@ def _boards_from_reports(
         )
         for role in (summaries.Role.RECEIVERS, summaries.Role.GIVERS)
     ]
-    weighted = weighted_leaderboard(
-        session=session,
-        team_id=team_id,
-        period=period,
-        bounds=window.bounds,
-        principle=principle,
-        top=top,
-    )
     return Boards(
         receivers=boards[0],
         givers=boards[1],
-        weighted=tuple(Ranked(s.rank, s.user_id, s.score, s.kudos) for s in weighted.entries),
+        weighted=weighted_top(
+            session, team_id, window.bounds, principle.id if principle else None, top
+        ),
     )
+
+
+def weighted_top(
+    session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
+) -> tuple[Ranked, ...]:
+    """The weighted board's top `top` ranks (bot/reports/weighted.py: Σ √(kudos from each
+    giver), compared to six places, ties alike), scoring only the receivers who can reach
+    them. A score is at most the kudos received (√n ≤ n), so receivers are scored in order of
+    their kudos (from the read model), a batch at a time, until the next one's kudos are below
+    the score at place `top`: nobody after them can rank that high. Where everyone's kudos
+    come from different people (scores near their kudos) that is a few batches, not every
+    (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
+    kudos = summaries.counts_by_person(
+        session, team_id, summaries.Role.RECEIVERS, bounds, principle_id
+    )
+    order = sorted(kudos, key=lambda user: (-kudos[user], user))
+    scored: dict[str, tuple[Decimal, float]] = {}
+    done, batch = 0, 2 * top
+    while done < len(order):
+        if len(scored) >= top:
+            threshold = sorted((c for c, _score in scored.values()), reverse=True)[top - 1]
+            if kudos[order[done]] < threshold:
+                break
+        wanted = order[done : done + batch]
+        scored.update(_weighted_scores(session, team_id, bounds, principle_id, wanted))
+        done, batch = done + len(wanted), batch * 2
+    ordered = sorted(scored, key=lambda user: (-scored[user][0], user))
+    result: list[Ranked] = []
+    for place, user in enumerate(ordered, start=1):
+        compared, score = scored[user]
+        rank = result[-1].rank if result and scored[result[-1].user_id][0] == compared else place
+        if rank > top:
+            break
+        result.append(Ranked(rank, user, score, kudos[user]))
+    return tuple(result)
+
+
+def _weighted_scores(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    receivers: Sequence[str],
+) -> dict[str, tuple[Decimal, float]]:
+    """Receiver → (score compared to six places, score), as weighted_leaderboard computes
+    them, for these receivers only (read through the kudos' receiver index)."""
+    conditions = [*counted(team_id, bounds), Kudos.receiver_id.in_(list(receivers))]
+    if principle_id is not None:
+        conditions.append(Kudos.principle_id == principle_id)
+    pairs = (
+        select(Kudos.receiver_id, func.count().label("n"))
+        .where(*conditions)
+        .group_by(Kudos.receiver_id, Kudos.giver_id)
+        .subquery()
+    )
+    score = func.sum(func.sqrt(pairs.c.n))
+    rows = session.execute(
+        select(pairs.c.receiver_id, func.round(cast(score, Numeric), SCORE_PLACES), score).group_by(
+            pairs.c.receiver_id
+        )
+    )
+    return {user: (Decimal(str(compared)), float(value)) for user, compared, value in rows}
 
 
 def network(
