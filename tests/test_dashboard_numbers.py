@@ -184,3 +184,39 @@ def test_a_principles_history_is_its_raw_weeks(
             window.zone,
         ).get(None, numbers._empty_weeks(weeks))
     assert detail.history == raw
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    grouped=st.booleans(),
+    seed_groups=st.integers(min_value=0, max_value=10_000),
+)
+def test_the_network_counts_kudos_between_groups_as_the_raw_pairs(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    grouped: bool,
+    seed_groups: int,
+) -> None:
+    """Groups overlap (someone in two counts in both) and leave people out."""
+    rng = random.Random(seed_groups)
+    groups = tuple(
+        numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(rng.sample(PEOPLE, rng.randrange(6))))
+        for n in range(4)
+    )
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    filters = Filters(group_id="S00000000", members=groups[0].members) if grouped else Filters()
+    with database.reading() as session:
+        found = numbers.network(session, TEAM, window, filters, groups)
+        catalog = numbers.principles(session, TEAM)
+        pairs = numbers._pairs(session, numbers._where(TEAM, window.bounds, filters, catalog))
+    expected = [[0] * len(groups) for _ in groups]
+    for giver, receiver, n in pairs:
+        for i, first in enumerate(groups):
+            for j, second in enumerate(groups):
+                if giver in first.members and receiver in second.members:
+                    expected[i][j] += n
+    assert [list(row) for row in found.kudos] == expected
