@@ -711,7 +711,7 @@ def bench_backend(
     database = Database(url)
     try:
         seeding = seed(database, backend, url, count, in_sql)
-        if DASHBOARD_ONLY:
+        if "slack" not in SURFACES:
             return every_surface(database, backend, now, reps, warmup), seeding
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
@@ -797,11 +797,11 @@ def bench_backend(
 
 # A slow surface is timed at least 5 times, then until this is spent.
 SURFACE_BUDGET_S = 10.0
-# `--surfaces dashboard`: the dashboard pages alone (no Slack report, no raw-SQL twin).
-DASHBOARD_ONLY = False
 # `--no-all-pages`: the month only (the raw all-time queries take minutes each at ten million
 # kudos on a busy machine).
 PAGE_PERIODS = ["month", "all"]
+# `--surfaces slack`: the Slack reports only (no dashboard page).
+SURFACES = ["slack", "dashboard"]
 
 
 def timed(run: Callable[[], object], reps: int, warmup: int) -> list[float]:
@@ -951,7 +951,7 @@ def every_surface(
         connection.rollback()
     channel = Filters(channel_id=channel_id)
     group = Filters(group_id=groups[0].id, members=groups[0].members)
-    slack: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
+    cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
         (
             "/kudos me (the busiest receiver)",
             reading(me),
@@ -974,16 +974,7 @@ def every_surface(
             None,
         ),
     ]
-    cases = [] if DASHBOARD_ONLY else slack
-    if DASHBOARD_ONLY:
-        cases.append(
-            (
-                "dashboard health (month)",
-                slack[-1][1],
-                None,
-            )
-        )
-    for period in PAGE_PERIODS:
+    for period in PAGE_PERIODS if "dashboard" in SURFACES else ():
         cases.append(
             (
                 f"dashboard overview ({period})",
@@ -993,37 +984,43 @@ def every_surface(
                 lambda p=period: hand_totals(database, window(p).bounds),
             )
         )
-    cases += [
-        (
-            "dashboard principles (month)",
-            reading(lambda s: numbers.principle_rows(s, TEAM, window("month"), none, today=today)),
-            None,
-        ),
-        (
-            "dashboard principle page (month)",
-            reading(
-                lambda s: numbers.principle_detail(
-                    s, TEAM, window("month"), none, first_key, viewer_id=heavy, today=today
-                )
+    cases += (
+        []
+        if "dashboard" not in SURFACES
+        else [
+            (
+                "dashboard principles (month)",
+                reading(
+                    lambda s: numbers.principle_rows(s, TEAM, window("month"), none, today=today)
+                ),
+                None,
             ),
-            None,
-        ),
-        (
-            "dashboard person page (busiest, month)",
-            reading(
-                lambda s: numbers.person_page(
-                    s, TEAM, window("month"), none, heavy, viewer_id=heavy, today=today
-                )
+            (
+                "dashboard principle page (month)",
+                reading(
+                    lambda s: numbers.principle_detail(
+                        s, TEAM, window("month"), none, first_key, viewer_id=heavy, today=today
+                    )
+                ),
+                None,
             ),
-            None,
-        ),
-        (
-            "dashboard people gone quiet (60 days)",
-            reading(lambda s: numbers.quiet_people(s, TEAM, none, now=now)),
-            None,
-        ),
-    ]
-    for period in PAGE_PERIODS:
+            (
+                "dashboard person page (busiest, month)",
+                reading(
+                    lambda s: numbers.person_page(
+                        s, TEAM, window("month"), none, heavy, viewer_id=heavy, today=today
+                    )
+                ),
+                None,
+            ),
+            (
+                "dashboard people gone quiet (60 days)",
+                reading(lambda s: numbers.quiet_people(s, TEAM, none, now=now)),
+                None,
+            ),
+        ]
+    )
+    for period in PAGE_PERIODS if "dashboard" in SURFACES else ():
         cases.append(
             (
                 f"dashboard leaderboards ({period})",
@@ -1031,14 +1028,22 @@ def every_surface(
                 lambda p=period: hand_pairs(database, window(p).bounds),
             )
         )
-    cases += [
-        (
-            "dashboard network (month, 10 groups)",
-            reading(lambda s: numbers.network(s, TEAM, window("month"), none, groups)),
-            lambda: hand_pairs(database, window("month").bounds),
-        ),
-    ]
-    if DASHBOARD_ONLY:
+    cases += (
+        []
+        if "dashboard" not in SURFACES
+        else [
+            (
+                "dashboard network (month, 10 groups)",
+                reading(lambda s: numbers.network(s, TEAM, window("month"), none, groups)),
+                lambda: hand_pairs(database, window("month").bounds),
+            ),
+        ]
+    )
+    if "slack" not in SURFACES:
+        # The dashboard alone: its health page is the Slack report's numbers; no raw twins.
+        cases = [("dashboard health (month)", cases[3][1], None)] + [
+            (label, bot, None) for label, bot, _hand in cases[4:]
+        ]
         # The filters the read model doesn't count by: a channel, a user group (a tenth).
         for name, narrowed in (("channel", channel), ("user group", group)):
             cases += [
@@ -1071,7 +1076,7 @@ def every_surface(
     timings = []
     for label, bot, hand in cases:
         bot_times = timed(bot, reps, warmup)
-        hand_times = timed(hand, reps, warmup) if hand is not None and not DASHBOARD_ONLY else []
+        hand_times = timed(hand, reps, warmup) if hand is not None else []
         timings.append(Timing(backend, label, 0, bot_times, hand_times))
         print(table(timings[-1:])[-1], flush=True)
     return timings
@@ -1240,7 +1245,7 @@ def table(timings: list[Timing]) -> list[str]:
 
 
 def main() -> None:
-    global PEOPLE, DAYS, DASHBOARD_ONLY
+    global PEOPLE, DAYS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 kudos and 10 repetitions")
     parser.add_argument("--kudos", type=int, help="how many kudos to seed (default 1,000,000)")
@@ -1262,7 +1267,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
     parser.add_argument(
-        "--surfaces", choices=("all", "dashboard"), default="all", help="dashboard: its pages only"
+        "--surfaces", default="slack,dashboard", help="slack, dashboard or both (default)"
     )
     parser.add_argument(
         "--rebuild", action="store_true", help="time rebuilding the summaries (with --keep), stop"
@@ -1278,7 +1283,7 @@ def main() -> None:
     warmup = args.warmup
     if args.no_all_pages:
         PAGE_PERIODS[:] = ["month"]
-    DASHBOARD_ONLY = args.surfaces == "dashboard"
+    SURFACES[:] = args.surfaces.split(",")
     print(
         f"# missionbot leaderboards {dt.date.today()}: {count:,} kudos, {PEOPLE:,} people, "
         f"12 principles, {DAYS} days; {reps} repetitions after {warmup} (nproc={os.cpu_count()}, "
