@@ -8,7 +8,6 @@ the audience rule (bot/audience.py) for the viewer; counts are whole.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -810,11 +809,11 @@ def network(
     conditions = _where(team_id, window.bounds, filters, catalog)
     matrix = [[0] * len(groups) for _ in groups]
     memberships = [(member, i) for i, group in enumerate(groups) for member in group.members]
-    if memberships:
-        # Counted in the database, the kudos joined to the groups' members on both sides:
-        # the period's (giver, receiver) pairs (a month at ten million kudos: 270,000) no
-        # longer come to Python.
-        members = _members(session, memberships)
+    if memberships and session.get_bind().dialect.name == "postgresql":
+        # Counted in the database, the kudos joined to the groups' members on both sides
+        # (one array parameter): the period's (giver, receiver) pairs (a month at ten
+        # million kudos: 270,000) no longer come to Python.
+        members = _members(memberships)
         gave, got = members.alias("gave"), members.alias("got")
         for i, j, n in session.execute(
             select(gave.c.g, got.c.g, func.count())
@@ -825,6 +824,16 @@ def network(
             .group_by(gave.c.g, got.c.g)
         ):
             matrix[int(i)][int(j)] = int(n)
+    elif memberships:
+        # SQLite would scan the members once per kudos (it indexes no such join): the pairs
+        # are summed here, as few as a SQLite workspace's month holds.
+        index: defaultdict[str, list[int]] = defaultdict(list)
+        for member, i in memberships:
+            index[member].append(i)
+        for giver, receiver, n in _pairs(session, conditions):
+            for i in index.get(giver, ()):
+                for j in index.get(receiver, ()):
+                    matrix[i][j] += n
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),
@@ -832,17 +841,9 @@ def network(
     )
 
 
-def _members(session: Session, memberships: Sequence[tuple[str, int]]) -> Any:
-    """(user_id, g) rows, a person once per group they are in, passed as one parameter:
-    two arrays unnested (PostgreSQL), a JSON array (SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        rows = text(
-            "SELECT * FROM unnest(CAST(:users AS text[]), CAST(:groups AS integer[])) "
-            "AS m(user_id, g)"
-        ).bindparams(users=[m for m, _g in memberships], groups=[g for _m, g in memberships])
-    else:
-        rows = text(
-            "SELECT json_extract(value, '$[0]') AS user_id, json_extract(value, '$[1]') AS g "
-            "FROM json_each(:members)"
-        ).bindparams(members=json.dumps(memberships))
+def _members(memberships: Sequence[tuple[str, int]]) -> Any:
+    """(user_id, g) rows, a person once per group they are in, as two PostgreSQL arrays."""
+    rows = text(
+        "SELECT * FROM unnest(CAST(:users AS text[]), CAST(:groups AS integer[])) AS m(user_id, g)"
+    ).bindparams(users=[m for m, _g in memberships], groups=[g for _m, g in memberships])
     return rows.columns(user_id=String, g=Integer).cte("members")
