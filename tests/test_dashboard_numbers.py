@@ -21,7 +21,7 @@ from bot.db.models import Person as PersonRow
 from bot.insights import numbers
 from bot.insights.window import Filters, parse_window
 from bot.reports import summaries
-from bot.reports.leaderboard import counted
+from bot.reports.leaderboard import Role, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind
 from bot.reports.weighted import weighted_leaderboard
 from tests.support.reports import kudos_row, principle_ids, seed, sync
@@ -220,3 +220,48 @@ def test_the_network_counts_kudos_between_groups_as_the_raw_pairs(
                 if giver in first.members and receiver in second.members:
                     expected[i][j] += n
     assert [list(row) for row in found.kudos] == expected
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    top=st.integers(min_value=1, max_value=6),
+)
+def test_the_boards_rank_as_slacks_leaderboard(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    top: int,
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    with database.reading() as session:
+        boards = numbers.leaderboards(
+            session, TEAM, window, Filters(principle_key=principle), top=top
+        )
+        info = next(
+            (r.info for r in numbers.principles(session, TEAM).values() if r.info.key == principle),
+            None,
+        )
+        for role, board in ((Role.RECEIVERS, boards.receivers), (Role.GIVERS, boards.givers)):
+            slack = leaderboard(
+                session=session,
+                team_id=TEAM,
+                period=Period(window.kind or PeriodKind.MONTH, window.start, window.end),
+                bounds=window.bounds,
+                role=role,
+                principle=info,
+                top=top,
+                split_top=0,
+            )
+            expected = [(s.rank, s.user_id, s.count) for s in slack.entries]
+            assert [(r.rank, r.user_id, r.kudos) for r in board] == expected
+            # Read a row at a time: the pages join up.
+            pid = info.id if info else None
+            paged = numbers.ByCount(session, TEAM, role, window.bounds, pid, page=1)
+            assert [(r.rank, r.user_id, r.kudos) for r in numbers._counted_board(paged, top)] == (
+                expected
+            )

@@ -40,7 +40,7 @@ from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
 from bot.reports import summaries
 from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
-from bot.reports.leaderboard import Range, counted, leaderboard
+from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.weighted import SCORE_PLACES
 
@@ -708,38 +708,76 @@ def _boards_from_reports(
     filters: Filters,
     top: int,
 ) -> Boards:
-    """The boards as Slack's `/kudos leaderboard` computes them: receivers and givers from
-    the read model, the weighted board in one aggregate query."""
-    ref = find_principle(catalog, filters.principle_key) if filters.principle_key else None
-    principle = ref.info if ref else None
-    period = Period(window.kind or PeriodKind.MONTH, window.start, window.end)
-    boards = [
-        tuple(
-            Ranked(s.rank, s.user_id, float(s.count), s.count)
-            for s in leaderboard(
-                session=session,
-                team_id=team_id,
-                period=period,
-                bounds=window.bounds,
-                role=role,
-                principle=principle,
-                top=top,
-                split_top=0,
-            ).entries
-        )
-        for role in (summaries.Role.RECEIVERS, summaries.Role.GIVERS)
-    ]
+    """The boards from the read model, ranked as Slack's `/kudos leaderboard` ranks them:
+    receivers and givers read most first, a page at a time (the receivers' pages also give
+    the weighted board its candidates: one aggregate for both)."""
+    pid = _principle_id(catalog, filters)
+    received = ByCount(session, team_id, summaries.Role.RECEIVERS, window.bounds, pid)
+    gave = ByCount(session, team_id, summaries.Role.GIVERS, window.bounds, pid)
     return Boards(
-        receivers=boards[0],
-        givers=boards[1],
-        weighted=weighted_top(
-            session, team_id, window.bounds, principle.id if principle else None, top
-        ),
+        receivers=_counted_board(received, top),
+        givers=_counted_board(gave, top),
+        weighted=weighted_top(session, team_id, window.bounds, pid, top, received),
     )
 
 
+class ByCount:
+    """People by kudos received (or given) in the period from the read model, most first
+    (ties by user ID), fetched a page at a time: a board needs its first few dozen of the
+    period's 50,000, and the aggregate under them is one statement a page."""
+
+    def __init__(
+        self,
+        session: Session,
+        team_id: str,
+        role: summaries.Role,
+        bounds: Range,
+        principle_id: int | None,
+        page: int = 64,
+    ) -> None:
+        self._counts = summaries.person_counts(team_id, role, bounds, principle_id)
+        self._session = session
+        self._rows: list[tuple[str, int]] = []
+        self._limit = page
+        self._complete = False
+
+    def get(self, index: int) -> tuple[str, int] | None:
+        while index >= len(self._rows) and not self._complete:
+            counts = self._counts
+            self._rows = [
+                (user, int(n))
+                for user, n in self._session.execute(
+                    select(counts.c.user_id, counts.c.n)
+                    .order_by(counts.c.n.desc(), counts.c.user_id)
+                    .limit(self._limit)
+                )
+            ]
+            self._complete = len(self._rows) < self._limit
+            self._limit *= 4
+        return self._rows[index] if index < len(self._rows) else None
+
+
+def _counted_board(people: ByCount, top: int) -> tuple[Ranked, ...]:
+    """Competition ranks (1, 2, 2, 4) by count, everyone tied at rank `top` included."""
+    result: list[Ranked] = []
+    place = 0
+    while (row := people.get(place)) is not None:
+        user, n = row
+        rank = result[-1].rank if result and result[-1].kudos == n else place + 1
+        if rank > top:
+            break
+        result.append(Ranked(rank, user, float(n), n))
+        place += 1
+    return tuple(result)
+
+
 def weighted_top(
-    session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    top: int = TOP,
+    received: ByCount | None = None,
 ) -> tuple[Ranked, ...]:
     """The weighted board's top `top` ranks (bot/reports/weighted.py: Σ √(kudos from each
     giver), compared to six places, ties alike), scoring only the receivers who can reach
@@ -748,20 +786,23 @@ def weighted_top(
     the score at place `top`: nobody after them can rank that high. Where everyone's kudos
     come from different people (scores near their kudos) that is a few batches, not every
     (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
-    kudos = summaries.counts_by_person(
-        session, team_id, summaries.Role.RECEIVERS, bounds, principle_id
-    )
-    order = sorted(kudos, key=lambda user: (-kudos[user], user))
+    if received is None:
+        received = ByCount(session, team_id, summaries.Role.RECEIVERS, bounds, principle_id)
+    kudos: dict[str, int] = {}
     scored: dict[str, tuple[Decimal, float]] = {}
     done, batch = 0, 2 * top
-    while done < len(order):
+    while (row := received.get(done)) is not None:
         if len(scored) >= top:
             threshold = sorted((c for c, _score in scored.values()), reverse=True)[top - 1]
-            if kudos[order[done]] < threshold:
+            if row[1] < threshold:
                 break
-        wanted = order[done : done + batch]
+        wanted: list[str] = []
+        while len(wanted) < batch and (row := received.get(done)) is not None:
+            kudos[row[0]] = row[1]
+            wanted.append(row[0])
+            done += 1
         scored.update(_weighted_scores(session, team_id, bounds, principle_id, wanted))
-        done, batch = done + len(wanted), batch * 2
+        batch *= 2
     ordered = sorted(scored, key=lambda user: (-scored[user][0], user))
     result: list[Ranked] = []
     for place, user in enumerate(ordered, start=1):
