@@ -1,7 +1,7 @@
 """Running the Alembic migrations from the bot: `missionbot db upgrade` and `serve` at start.
 
 On PostgreSQL a session-level advisory lock makes two processes that start together take
-turns: the second waits, then finds nothing left to do.
+turns: the second waits (polling, outside any transaction), then finds nothing left to do.
 
 Alembic's settings are built here, not read from alembic.ini: an installed wheel has no
 alembic.ini, and its migrations are the package `bot.migrations` (the repository's top-level
@@ -11,6 +11,9 @@ alembic.ini, and its migrations are the package `bot.migrations` (the repository
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 
 from alembic import command
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # Any constant works; this one spells "missionb" so it is recognisable in pg_locks.
 MIGRATION_LOCK_ID = 0x6D697373696F6E62
+LOCK_POLL_S = 0.2
+MIGRATION_ANSWER_TIMEOUT_S = 3600.0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -41,10 +46,10 @@ def upgrade(database: Database, revision: str = "head") -> None:
     with database.engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
-            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-            connection.commit()
+            _take_turn(connection)
         try:
-            command.upgrade(alembic_config(connection), revision)
+            with _patient(connection):
+                command.upgrade(alembic_config(connection), revision)
             connection.commit()
         finally:
             if postgres:
@@ -53,6 +58,32 @@ def upgrade(database: Database, revision: str = "head") -> None:
                 )
                 connection.commit()
     log.info("database schema is at %s", revision)
+
+
+@contextmanager
+def _patient(connection: Connection) -> Iterator[None]:
+    """No request-path deadline (bot/db/engine.py waits 10 s for PostgreSQL's answer): a
+    migration building an index on ten million rows takes minutes."""
+    driver = connection.connection.driver_connection
+    if not hasattr(driver, "patient"):
+        yield
+        return
+    with driver.patient(MIGRATION_ANSWER_TIMEOUT_S):
+        yield
+
+
+def _take_turn(connection: Connection) -> None:
+    """The migration lock, tried between pauses rather than waited for: a process waiting
+    inside a statement keeps a snapshot open, and a migration building an index CONCURRENTLY
+    (0014) waits for every older snapshot to end, a deadlock with the process it holds off."""
+    while True:
+        taken = connection.scalar(
+            text("SELECT pg_try_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+        )
+        connection.commit()
+        if taken:
+            return
+        time.sleep(LOCK_POLL_S)
 
 
 def downgrade(database: Database, revision: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -206,6 +207,7 @@ class Kudos(Base):
             "created_at",
             "withdrawn_at",
             "principle_id",
+            "giver_id",  # the weighted board's counts per giver (migration 0015)
         ),
         Index(None, "team_id", "principle_id", "created_at"),
         Index(
@@ -467,6 +469,19 @@ class KudosTally(Base):
     """
 
     __tablename__ = "kudos_tallies"
+    # The count rides in the key's index (PostgreSQL's INCLUDE, migration 0014): reports read
+    # the index alone instead of visiting a table page per tally.
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "team_id",
+            "role",
+            "grain",
+            "principle_id",
+            "bucket",
+            "user_id",
+            postgresql_include=["kudos"],
+        ),
+    )
 
     team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
     role: Mapped[str] = mapped_column(String(1), primary_key=True)
