@@ -65,7 +65,7 @@ def _patient(connection: Connection) -> Iterator[None]:
     """No request-path deadline (bot/db/engine.py waits 10 s for PostgreSQL's answer): a
     migration building an index on ten million rows takes minutes."""
     driver = connection.connection.driver_connection
-    if not hasattr(driver, "patient"):
+    if driver is None or not hasattr(driver, "patient"):
         yield
         return
     with driver.patient(MIGRATION_ANSWER_TIMEOUT_S):
