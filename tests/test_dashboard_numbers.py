@@ -265,3 +265,24 @@ def test_the_boards_rank_as_slacks_leaderboard(
             assert [(r.rank, r.user_id, r.kudos) for r in numbers._counted_board(paged, top)] == (
                 expected
             )
+
+
+@SETTINGS
+@given(zone=st.sampled_from(ZONES), period=periods)
+def test_the_principles_rows_are_the_raw_kudos_rows(
+    database: Database, history: dict[str, int], zone: str, period: str
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    weeks = numbers.weeks_of(window, TODAY, numbers.WEEKS, fixed=True)
+    with database.reading() as session:
+        rows = numbers.principle_rows(session, TEAM, window, Filters(), today=TODAY)
+        catalog = numbers.principles(session, TEAM)
+        stats, weekly = numbers._raw_principle_stats(
+            session, TEAM, window, Filters(), catalog, weeks
+        )
+    for row in rows:
+        pid = row.principle.info.id
+        assert (row.kudos, row.givers, row.receivers, row.top_receivers) == stats.get(
+            pid, (0, 0, 0, 0)
+        )
+        assert row.weekly == weekly.get(pid, numbers._empty_weeks(weeks))

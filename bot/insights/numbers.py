@@ -452,11 +452,33 @@ def principle_rows(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> tuple[PrincipleRow, ...]:
     """One row per principle (retired ones only with kudos in the window)."""
+    return _principle_rows(session, team_id, window, filters, today=today)[0]
+
+
+def _principle_rows(
+    session: Session,
+    team_id: str,
+    window: Window,
+    filters: Filters,
+    *,
+    today: dt.date,
+    history: Sequence[Period] = (),
+) -> tuple[tuple[PrincipleRow, ...], list[dict[int, int]] | None]:
+    """`principle_rows`, and with the read model each principle's kudos in the `history`
+    weeks too: the window, its 12 weeks and those, in one `principle_counts` (two
+    statements, where each set of periods cost two more)."""
     catalog = principles(session, team_id)
     weeks = weeks_of(window, today, WEEKS, fixed=True)
+    counted_weeks: list[dict[int, int]] | None = None
     if _summarised(filters):
         pid = _principle_id(catalog, filters)
-        [kudos_of] = summaries.principle_counts(session, team_id, [window.bounds])
+        zone = window.zone
+        found = summaries.principle_counts(
+            session,
+            team_id,
+            [window.bounds, *(w.bounds(zone) for w in weeks), *(w.bounds(zone) for w in history)],
+        )
+        kudos_of, counted_weeks = found[0], found[1 + len(weeks) :]
         people, _everyone = summaries.people_by_principle(
             session, team_id, window.bounds, TOP_RECEIVERS, pid, with_overall=False
         )
@@ -465,7 +487,12 @@ def principle_rows(
             for p, n in kudos_of.items()
             if p in people
         }
-        weekly = _summary_weekly(session, team_id, weeks, window.zone, pid, by_principle=True)
+        by_week = list(zip(weeks, found[1 : 1 + len(weeks)], strict=True))
+        weekly: dict[object, tuple[Week, ...]] = {
+            p: tuple(Week(w.start, c.get(p, 0)) for w, c in by_week if w.start is not None)
+            for p in {p for _w, c in by_week for p in c}
+            if pid is None or p == pid
+        }
     else:
         stats, weekly = _raw_principle_stats(session, team_id, window, filters, catalog, weeks)
     rows = []
@@ -485,7 +512,7 @@ def principle_rows(
                 weekly.get(principle_id, _empty_weeks(weeks)),
             )
         )
-    return tuple(rows)
+    return tuple(rows), counted_weeks
 
 
 def _raw_principle_stats(
@@ -546,14 +573,20 @@ def principle_detail(
     catalog = principles(session, team_id)
     ref = find_principle(catalog, key)
     narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
-    row = principle_rows(session, team_id, window, narrowed, today=today)
+    weeks = weeks_of(window, today)
+    row, counted_weeks = _principle_rows(
+        session, team_id, window, narrowed, today=today, history=weeks
+    )
     if not row:  # retired, with nothing in the window
         row = (
             PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS, fixed=True))),
         )
-    weeks = weeks_of(window, today)
-    if _summarised(narrowed):
-        history = _summary_weekly(session, team_id, weeks, window.zone, ref.info.id)[None]
+    if counted_weeks is not None:
+        history = tuple(
+            Week(week.start, counts.get(ref.info.id, 0))
+            for week, counts in zip(weeks, counted_weeks, strict=True)
+            if week.start is not None
+        )
     else:
         history = _weekly(
             session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
