@@ -160,6 +160,10 @@ def test_the_60_day_lists_are_the_raw_kudos_lists(
         (sorted((q.user_id, q.last) for q in quiet.gave_nothing), quiet.gave_nothing_total),
     ]
     assert got == _quiet_reference(database, now, members)
+    with database.reading() as session:
+        first = numbers.quiet_people(session, TEAM, Filters(members=members), now=now, listed=1)
+    assert first.not_recognised == quiet.not_recognised[:1]
+    assert first.gave_nothing_total == quiet.gave_nothing_total
 
 
 @SETTINGS

@@ -674,14 +674,16 @@ def quiet_people(
         conditions = [summaries.active_people(team_id), ~recent]
         if filters.members is not None:
             conditions.append(PersonRow.user_id.in_(sorted(filters.members)))
-        total = int(session.scalar(select(func.count()).where(*conditions)) or 0)
+        # The whole count beside the first `listed` (a window over every row, before the
+        # limit): the aggregate above runs once for both.
         rows = session.execute(
-            select(PersonRow.user_id, last.label("last"))
+            select(PersonRow.user_id, last.label("last"), func.count().over())
             .where(*conditions)
             .order_by(last.is_not(None), last, PersonRow.user_id)
             .limit(listed)
-        )
-        lists.append((tuple(Quiet(user_id, _utc(at)) for user_id, at in rows), total))
+        ).all()
+        total = int(rows[0][2]) if rows else 0
+        lists.append((tuple(Quiet(user_id, _utc(at)) for user_id, at, _n in rows), total))
     (unrecognised, unrecognised_total), (silent, silent_total) = lists
     return QuietPeople(since, unrecognised, unrecognised_total, silent, silent_total)
 
