@@ -2,9 +2,11 @@
 from the kudos, one UTC month per transaction, resumable.
 
 Each month is deleted and refilled by `INSERT … SELECT … GROUP BY` in the database (no row
-passes through Python), and the year's rows are summed from its months once its last month is
-done. The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild
-stopped anywhere resumes at the first month not committed; a finished one removes the row.
+passes through Python): on PostgreSQL one pass over the month's kudos (GROUPING SETS), on
+SQLite one GROUP BY per role and grouping. Once a year's last month is done its rows are
+counted too (PostgreSQL: from its kudos, in one pass; SQLite: summed from its months).
+The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild stopped
+anywhere resumes at the first month not committed; a finished one removes the row.
 
 Kudos older than the undo window never change, so only the latest months race with live
 kudos: on PostgreSQL their transaction first takes a SHARE lock on `kudos` (concurrent
@@ -229,8 +231,10 @@ def _bounds(team_id: str, grain: Grain, bucket: dt.date, following: dt.date) -> 
 
 # PostgreSQL: every row of a month (or a year) in one pass over its kudos, GROUPING SETS
 # giving each person's count per principle and for all principles, as receiver and as giver,
-# and (for a month) each principle's per day; inserted in key order, so the primary key
-# fills page by page. GROUPING(x) is 0 when x is one of the row's grouping columns.
+# and (for a month) each principle's per day. Not sorted first: at ten million kudos
+# sorting a month's 500,000 rows into key order cost more than it saved the key's inserts
+# (11.0 s against 7.9 to 9.2 s a month). GROUPING(x) is 0 when x is one of the row's grouping
+# columns.
 _SETS_COLUMNS = """
     CASE WHEN GROUPING(receiver_id) = 0 THEN 'r' WHEN GROUPING(giver_id) = 0 THEN 'g'
         ELSE 'p' END AS role,
@@ -243,8 +247,7 @@ _SETS_FROM = """
         AND created_at >= :start AND created_at < :end"""
 _SETS_INSERT = (
     "INSERT INTO kudos_tallies (team_id, role, grain, principle_id, bucket, user_id, kudos) "
-    "SELECT :team, role, grain, principle_id, bucket, user_id, kudos FROM ({}) s "
-    "ORDER BY role, grain, principle_id, bucket, user_id"
+    "SELECT :team, role, grain, principle_id, bucket, user_id, kudos FROM ({}) s"
 )
 _MONTH_POSTGRESQL = text(
     _SETS_INSERT.format(
