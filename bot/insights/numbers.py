@@ -395,12 +395,32 @@ def names(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, 
     return {user_id: (found[user_id].name if user_id in found else user_id) for user_id in wanted}
 
 
+def quick_reads(session: Session) -> None:
+    """Tune this read transaction for a page's short statements (PostgreSQL): no JIT, whose
+    compiling cost a 440 ms overview at ten million kudos 193 ms (the planner's cost for an
+    aggregate of 200,000 tallies passes its threshold); no parallel workers, whose start cost
+    more than a few thousand rows' scan; and room to hash 50,000 people's counts without
+    spilling to disk (4 MB did)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for setting in _QUICK:
+        session.execute(text(setting))
+
+
+_QUICK = (
+    "SET LOCAL jit = off",
+    "SET LOCAL max_parallel_workers_per_gather = 0",
+    "SET LOCAL work_mem = '32MB'",
+)
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
 def overview(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> Overview:
+    quick_reads(session)
     catalog = principles(session, team_id)
     before = window.previous()
     weeks = weeks_of(window, today)
@@ -452,6 +472,7 @@ def principle_rows(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> tuple[PrincipleRow, ...]:
     """One row per principle (retired ones only with kudos in the window)."""
+    quick_reads(session)
     return _principle_rows(session, team_id, window, filters, today=today)[0]
 
 
@@ -570,6 +591,7 @@ def principle_detail(
     viewer_id: str,
     today: dt.date,
 ) -> PrincipleDetail:
+    quick_reads(session)
     catalog = principles(session, team_id)
     ref = find_principle(catalog, key)
     narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
@@ -605,6 +627,7 @@ def person_page(
     viewer_id: str,
     today: dt.date,
 ) -> PersonPage:
+    quick_reads(session)
     catalog = principles(session, team_id)
     conditions = _where(team_id, window.bounds, filters, catalog)
     everywhere = _where(team_id, (None, None), filters, catalog)
@@ -656,6 +679,7 @@ def quiet_people(
     listed: int = LISTED,
 ) -> QuietPeople:
     """Active people with no kudos received (and, apart, none given) in the last `days` days."""
+    quick_reads(session)
     since = now - dt.timedelta(days=days)
     lists: list[tuple[tuple[Quiet, ...], int]] = []
     for role, who in (
@@ -717,6 +741,7 @@ def leaderboards(
     session: Session, team_id: str, window: Window, filters: Filters, *, top: int = TOP
 ) -> Boards:
     """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
+    quick_reads(session)
     catalog = principles(session, team_id)
     if _summarised(filters):
         return _boards_from_reports(session, team_id, window, catalog, filters, top)
@@ -881,6 +906,7 @@ def network(
 ) -> Network:
     """Kudos between user groups (a person in two groups counts in both), and the pairs who
     give each other most of their kudos (bot/reports/health.py says when that is)."""
+    quick_reads(session)
     catalog = principles(session, team_id)
     conditions = _where(team_id, window.bounds, filters, catalog)
     matrix = [[0] * len(groups) for _ in groups]
