@@ -18,9 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Numeric,
-    String,
     and_,
     case,
     cast,
@@ -909,43 +907,18 @@ def network(
     quick_reads(session)
     catalog = principles(session, team_id)
     conditions = _where(team_id, window.bounds, filters, catalog)
-    matrix = [[0] * len(groups) for _ in groups]
-    memberships = [(member, i) for i, group in enumerate(groups) for member in group.members]
-    if memberships and session.get_bind().dialect.name == "postgresql":
-        # Counted in the database, the kudos joined to the groups' members on both sides
-        # (one array parameter): the period's (giver, receiver) pairs (a month at ten
-        # million kudos: 270,000) no longer come to Python.
-        members = _members(memberships)
-        gave, got = members.alias("gave"), members.alias("got")
-        for i, j, n in session.execute(
-            select(gave.c.g, got.c.g, func.count())
-            .select_from(Kudos)
-            .join(gave, gave.c.user_id == Kudos.giver_id)
-            .join(got, got.c.user_id == Kudos.receiver_id)
-            .where(*conditions)
-            .group_by(gave.c.g, got.c.g)
-        ):
-            matrix[int(i)][int(j)] = int(n)
-    elif memberships:
-        # SQLite would scan the members once per kudos (it indexes no such join): the pairs
-        # are summed here, as few as a SQLite workspace's month holds.
-        index: defaultdict[str, list[int]] = defaultdict(list)
-        for member, i in memberships:
+    pairs = _pairs(session, conditions)
+    index: defaultdict[str, list[int]] = defaultdict(list)
+    for i, group in enumerate(groups):
+        for member in group.members:
             index[member].append(i)
-        for giver, receiver, n in _pairs(session, conditions):
-            for i in index.get(giver, ()):
-                for j in index.get(receiver, ()):
-                    matrix[i][j] += n
+    matrix = [[0] * len(groups) for _ in groups]
+    for giver, receiver, n in pairs:
+        for i in index.get(giver, ()):
+            for j in index.get(receiver, ()):
+                matrix[i][j] += n
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),
         tuple(reciprocal_pairs(session, conditions)),
     )
-
-
-def _members(memberships: Sequence[tuple[str, int]]) -> Any:
-    """(user_id, g) rows, a person once per group they are in, as two PostgreSQL arrays."""
-    rows = text(
-        "SELECT * FROM unnest(CAST(:users AS text[]), CAST(:groups AS integer[])) AS m(user_id, g)"
-    ).bindparams(users=[m for m, _g in memberships], groups=[g for _m, g in memberships])
-    return rows.columns(user_id=String, g=Integer).cte("members")
