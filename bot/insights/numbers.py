@@ -713,7 +713,9 @@ def quiet_people(
 def _pairs(
     session: Session, conditions: Sequence[ColumnElement[bool]]
 ) -> list[tuple[str, str, int]]:
-    rows = session.execute(
+    # Through the session's connection (Core): the ORM's row loading cost more than the
+    # query for a month's 40,000 pairs at ten million kudos.
+    rows = session.connection().execute(
         select(Kudos.giver_id, Kudos.receiver_id, func.count())
         .where(*conditions)
         .group_by(Kudos.giver_id, Kudos.receiver_id)
@@ -914,9 +916,11 @@ def network(
             index[member].append(i)
     matrix = [[0] * len(groups) for _ in groups]
     for giver, receiver, n in pairs:
-        for i in index.get(giver, ()):
-            for j in index.get(receiver, ()):
-                matrix[i][j] += n
+        if (gave := index.get(giver)) and (got := index.get(receiver)):
+            for i in gave:
+                row = matrix[i]
+                for j in got:
+                    row[j] += n
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),
