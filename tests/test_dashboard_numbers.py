@@ -290,3 +290,38 @@ def test_the_principles_rows_are_the_raw_kudos_rows(
             pid, (0, 0, 0, 0)
         )
         assert row.weekly == weekly.get(pid, numbers._empty_weeks(weeks))
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    role=st.sampled_from(list(Role)),
+)
+def test_the_people_counted_from_a_bucket_and_its_edges_are_the_raw_people(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    role: Role,
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    pid = history[principle] if principle else None
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    conditions = counted(TEAM, window.bounds)
+    if pid is not None:
+        conditions.append(Kudos.principle_id == pid)
+    with database.reading() as session:
+        found = session.scalar(select(summaries.people_count(TEAM, role, window.bounds, pid)))
+        raw = session.scalar(select(func.count(func.distinct(who))).where(*conditions))
+        overview = numbers.overview(
+            session, TEAM, window, Filters(principle_key=principle), today=TODAY
+        )
+        totals = numbers._totals(
+            session,
+            [*conditions],
+        )
+    assert found == raw
+    assert overview.totals == totals

@@ -238,9 +238,7 @@ def _summary_totals(
         else sum(per_principle.values())
     )
     givers, receivers = (
-        select(func.count())
-        .select_from(summaries.person_counts(team_id, role, bounds, principle_id))
-        .scalar_subquery()
+        summaries.people_count(team_id, role, bounds, principle_id)
         for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS)
     )
     row = session.execute(select(givers, receivers)).one()
