@@ -245,36 +245,6 @@ def _summary_totals(
     return Totals(kudos, int(row[0] or 0), int(row[1] or 0))
 
 
-def _summary_weekly(
-    session: Session,
-    team_id: str,
-    weeks: Sequence[Period],
-    zone: ZoneInfo,
-    principle_id: int | None,
-    *,
-    by_principle: bool = False,
-) -> dict[object, tuple[Week, ...]]:
-    """`_weekly` from the read model's per-day rows (unfiltered, or one principle)."""
-    found = summaries.principle_counts(session, team_id, [w.bounds(zone) for w in weeks])
-    starts = [w.start for w in weeks if w.start is not None]
-    if by_principle:
-        keys = {p for counts in found for p in counts}
-        return {
-            p: tuple(Week(start, c.get(p, 0)) for start, c in zip(starts, found, strict=True))
-            for p in keys
-            if principle_id is None or p == principle_id
-        }
-    return {
-        None: tuple(
-            Week(
-                start,
-                c.get(principle_id, 0) if principle_id is not None else sum(c.values()),
-            )
-            for start, c in zip(starts, found, strict=True)
-        )
-    }
-
-
 def weeks_of(
     window: Window, today: dt.date, most: int = MOST_WEEKS, *, fixed: bool = False
 ) -> tuple[Period, ...]:
