@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -688,6 +688,22 @@ def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -
     ]
 
 
+def time_rebuild(url: str) -> float:
+    """Seconds for `missionbot db rebuild-summaries` of the kept data set, from the start."""
+    database = Database(url)
+    try:
+        with database.transaction() as session:
+            session.execute(delete(TallyRebuild))
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        rebuild_team(database, TEAM, dt.datetime.now(dt.UTC))
+        took = time.perf_counter() - started
+        print(f"rebuilt in {took:.1f} s (load {load:.1f} → {os.getloadavg()[0]:.1f})", flush=True)
+        return took
+    finally:
+        database.dispose()
+
+
 def bench_backend(
     backend: str, url: str, count: int, reps: int, warmup: int, in_sql: bool = False
 ) -> tuple[list[Timing], list[str]]:
@@ -695,6 +711,8 @@ def bench_backend(
     database = Database(url)
     try:
         seeding = seed(database, backend, url, count, in_sql)
+        if "slack" not in SURFACES:
+            return every_surface(database, backend, now, reps, warmup), seeding
         today = now.astimezone(ZONE).date()
         month, everything = parse_period("month", today), parse_period("all", today)
         last_month = month.previous()
@@ -926,6 +944,13 @@ def every_surface(
         )
 
     none = Filters()
+    with database.engine.connect() as connection:
+        channel_id = connection.scalar(
+            text("SELECT channel_id FROM kudos WHERE team_id = :team LIMIT 1"), {"team": TEAM}
+        )
+        connection.rollback()
+    channel = Filters(channel_id=channel_id)
+    group = Filters(group_id=groups[0].id, members=groups[0].members)
     cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
         (
             "/kudos me (the busiest receiver)",
@@ -1014,6 +1039,40 @@ def every_surface(
             ),
         ]
     )
+    if "slack" not in SURFACES:
+        # The dashboard alone: its health page is the Slack report's numbers; no raw twins.
+        cases = [("dashboard health (month)", cases[3][1], None)] + [
+            (label, bot, None) for label, bot, _hand in cases[4:]
+        ]
+        # The filters the read model doesn't count by: a channel, a user group (a tenth).
+        for name, narrowed in (("channel", channel), ("user group", group)):
+            cases += [
+                (
+                    f"dashboard overview (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.overview(
+                            s, TEAM, window("month"), f, today=today
+                        )
+                    ),
+                    None,
+                ),
+                (
+                    f"dashboard principles (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.principle_rows(
+                            s, TEAM, window("month"), f, today=today
+                        )
+                    ),
+                    None,
+                ),
+                (
+                    f"dashboard leaderboards (month, {name})",
+                    reading(
+                        lambda s, f=narrowed: numbers.leaderboards(s, TEAM, window("month"), f)
+                    ),
+                    None,
+                ),
+            ]
     timings = []
     for label, bot, hand in cases:
         bot_times = timed(bot, reps, warmup)
@@ -1210,6 +1269,9 @@ def main() -> None:
     parser.add_argument(
         "--surfaces", default="slack,dashboard", help="slack, dashboard or both (default)"
     )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="time rebuilding the summaries (with --keep), stop"
+    )
     args = parser.parse_args()
     # The request path gives up on PostgreSQL after 10 s; at ten million kudos the raw-kudos
     # queries take longer on a busy machine. Measured to the end here; README says which
@@ -1238,6 +1300,9 @@ def main() -> None:
         for backend in args.only.split(","):
             kept = kept_database(backend, args.keep) if args.keep else None
             with kept or fresh_database(backend, Path(tmp), "leaderboards") as url:
+                if args.rebuild:
+                    print(f"| {backend} | rebuild summaries | {time_rebuild(url):.1f} s |")
+                    continue
                 if args.seed_only:
                     database = Database(url)
                     try:

@@ -336,6 +336,21 @@ def test_an_interrupted_rebuild_resumes_and_ends_where_the_write_path_was(
         assert session.get(TallyRebuild, TEAM) is None
 
 
+def test_a_rebuild_from_nothing_counts_what_the_upkeep_counted(
+    database: Database, history: dict[str, int]
+) -> None:
+    """Every row the write path keeps (kudos, undo and withdrawal, two workspaces, across a
+    year end) is what a rebuild from empty tallies writes: the set-based rebuild (GROUPING
+    SETS on PostgreSQL) and the upkeep agree on both databases."""
+    kept = tallies(database)
+    with database.transaction() as session:
+        session.execute(text("DELETE FROM kudos_tallies"))
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for team in (TEAM, OTHER_TEAM):
+        rebuild_team(database, team, now)
+    assert tallies(database) == kept
+
+
 def test_kudos_given_at_once_by_many_people_all_count(database: Database) -> None:
     sync(database, TEAM)
     pid = principle_ids(database, TEAM)["plain-words"]

@@ -207,6 +207,7 @@ class Kudos(Base):
             "created_at",
             "withdrawn_at",
             "principle_id",
+            "giver_id",  # the weighted board's counts per giver (migration 0015)
         ),
         Index(None, "team_id", "principle_id", "created_at"),
         Index(

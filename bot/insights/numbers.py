@@ -12,10 +12,22 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
@@ -26,9 +38,9 @@ from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
 from bot.reports import summaries
 from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
-from bot.reports.leaderboard import Range, counted, leaderboard
+from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
-from bot.reports.weighted import SCORE_PLACES, weighted_leaderboard
+from bot.reports.weighted import SCORE_PLACES
 
 # The longest weekly trend drawn; a longer window shows its last weeks.
 MOST_WEEKS = 26
@@ -226,43 +238,11 @@ def _summary_totals(
         else sum(per_principle.values())
     )
     givers, receivers = (
-        select(func.count())
-        .select_from(summaries.person_counts(team_id, role, bounds, principle_id))
-        .scalar_subquery()
+        summaries.people_count(team_id, role, bounds, principle_id)
         for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS)
     )
     row = session.execute(select(givers, receivers)).one()
     return Totals(kudos, int(row[0] or 0), int(row[1] or 0))
-
-
-def _summary_weekly(
-    session: Session,
-    team_id: str,
-    weeks: Sequence[Period],
-    zone: ZoneInfo,
-    principle_id: int | None,
-    *,
-    by_principle: bool = False,
-) -> dict[object, tuple[Week, ...]]:
-    """`_weekly` from the read model's per-day rows (unfiltered, or one principle)."""
-    found = summaries.principle_counts(session, team_id, [w.bounds(zone) for w in weeks])
-    starts = [w.start for w in weeks if w.start is not None]
-    if by_principle:
-        keys = {p for counts in found for p in counts}
-        return {
-            p: tuple(Week(start, c.get(p, 0)) for start, c in zip(starts, found, strict=True))
-            for p in keys
-            if principle_id is None or p == principle_id
-        }
-    return {
-        None: tuple(
-            Week(
-                start,
-                c.get(principle_id, 0) if principle_id is not None else sum(c.values()),
-            )
-            for start, c in zip(starts, found, strict=True)
-        )
-    }
 
 
 def weeks_of(
@@ -381,12 +361,30 @@ def names(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, 
     return {user_id: (found[user_id].name if user_id in found else user_id) for user_id in wanted}
 
 
+def quick_reads(session: Session, *, parallel: bool = False) -> None:
+    """Tune this read transaction for a page's short statements (PostgreSQL): no JIT, whose
+    compiling cost a 440 ms overview at ten million kudos 193 ms (the planner's cost for an
+    aggregate of 200,000 tallies passes its threshold); room to hash 50,000 people's counts
+    without spilling to disk (4 MB did); and, unless `parallel` (a filtered page scanning a
+    month's raw kudos, 1.7 s without workers against 1.2 s with them), no parallel workers,
+    whose start cost more than a few thousand tallies' scan."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for setting in _QUICK if parallel else (*_QUICK, _NO_WORKERS):
+        session.execute(text(setting))
+
+
+_QUICK = ("SET LOCAL jit = off", "SET LOCAL work_mem = '32MB'")
+_NO_WORKERS = "SET LOCAL max_parallel_workers_per_gather = 0"
+
+
 # --- the pages -------------------------------------------------------------------------------
 
 
 def overview(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> Overview:
+    quick_reads(session, parallel=not _summarised(filters))
     catalog = principles(session, team_id)
     before = window.previous()
     weeks = weeks_of(window, today)
@@ -438,11 +436,34 @@ def principle_rows(
     session: Session, team_id: str, window: Window, filters: Filters, *, today: dt.date
 ) -> tuple[PrincipleRow, ...]:
     """One row per principle (retired ones only with kudos in the window)."""
+    quick_reads(session, parallel=not _summarised(filters))
+    return _principle_rows(session, team_id, window, filters, today=today)[0]
+
+
+def _principle_rows(
+    session: Session,
+    team_id: str,
+    window: Window,
+    filters: Filters,
+    *,
+    today: dt.date,
+    history: Sequence[Period] = (),
+) -> tuple[tuple[PrincipleRow, ...], list[dict[int, int]] | None]:
+    """`principle_rows`, and with the read model each principle's kudos in the `history`
+    weeks too: the window, its 12 weeks and those, in one `principle_counts` (two
+    statements, where each set of periods cost two more)."""
     catalog = principles(session, team_id)
     weeks = weeks_of(window, today, WEEKS, fixed=True)
+    counted_weeks: list[dict[int, int]] | None = None
     if _summarised(filters):
         pid = _principle_id(catalog, filters)
-        [kudos_of] = summaries.principle_counts(session, team_id, [window.bounds])
+        zone = window.zone
+        found = summaries.principle_counts(
+            session,
+            team_id,
+            [window.bounds, *(w.bounds(zone) for w in weeks), *(w.bounds(zone) for w in history)],
+        )
+        kudos_of, counted_weeks = found[0], found[1 + len(weeks) :]
         people, _everyone = summaries.people_by_principle(
             session, team_id, window.bounds, TOP_RECEIVERS, pid, with_overall=False
         )
@@ -451,7 +472,12 @@ def principle_rows(
             for p, n in kudos_of.items()
             if p in people
         }
-        weekly = _summary_weekly(session, team_id, weeks, window.zone, pid, by_principle=True)
+        by_week = list(zip(weeks, found[1 : 1 + len(weeks)], strict=True))
+        weekly: dict[object, tuple[Week, ...]] = {
+            p: tuple(Week(w.start, c.get(p, 0)) for w, c in by_week if w.start is not None)
+            for p in {p for _w, c in by_week for p in c}
+            if pid is None or p == pid
+        }
     else:
         stats, weekly = _raw_principle_stats(session, team_id, window, filters, catalog, weeks)
     rows = []
@@ -471,7 +497,7 @@ def principle_rows(
                 weekly.get(principle_id, _empty_weeks(weeks)),
             )
         )
-    return tuple(rows)
+    return tuple(rows), counted_weeks
 
 
 def _raw_principle_stats(
@@ -529,18 +555,28 @@ def principle_detail(
     viewer_id: str,
     today: dt.date,
 ) -> PrincipleDetail:
+    quick_reads(session, parallel=not _summarised(filters))
     catalog = principles(session, team_id)
     ref = find_principle(catalog, key)
     narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
-    row = principle_rows(session, team_id, window, narrowed, today=today)
+    weeks = weeks_of(window, today)
+    row, counted_weeks = _principle_rows(
+        session, team_id, window, narrowed, today=today, history=weeks
+    )
     if not row:  # retired, with nothing in the window
         row = (
             PrincipleRow(ref, 0, 0, 0, 0, _empty_weeks(weeks_of(window, today, WEEKS, fixed=True))),
         )
-    weeks = weeks_of(window, today)
-    history = _weekly(
-        session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
-    ).get(None, _empty_weeks(weeks))
+    if counted_weeks is not None:
+        history = tuple(
+            Week(week.start, counts.get(ref.info.id, 0))
+            for week, counts in zip(weeks, counted_weeks, strict=True)
+            if week.start is not None
+        )
+    else:
+        history = _weekly(
+            session, _where(team_id, (None, None), narrowed, catalog), weeks, window.zone
+        ).get(None, _empty_weeks(weeks))
     quotes = _quotes(session, _where(team_id, window.bounds, narrowed, catalog), viewer_id, catalog)
     return PrincipleDetail(row[0], history, quotes)
 
@@ -555,6 +591,7 @@ def person_page(
     viewer_id: str,
     today: dt.date,
 ) -> PersonPage:
+    quick_reads(session)
     catalog = principles(session, team_id)
     conditions = _where(team_id, window.bounds, filters, catalog)
     everywhere = _where(team_id, (None, None), filters, catalog)
@@ -606,12 +643,17 @@ def quiet_people(
     listed: int = LISTED,
 ) -> QuietPeople:
     """Active people with no kudos received (and, apart, none given) in the last `days` days."""
+    quick_reads(session)
     since = now - dt.timedelta(days=days)
     lists: list[tuple[tuple[Quiet, ...], int]] = []
-    for who in (Kudos.receiver_id, Kudos.giver_id):
-        recent = exists(
-            select(Kudos.id).where(*counted(team_id, (since, None)), who == PersonRow.user_id)
-        )
+    for role, who in (
+        (summaries.Role.RECEIVERS, Kudos.receiver_id),
+        (summaries.Role.GIVERS, Kudos.giver_id),
+    ):
+        # Who received (gave) anything in the last `days` days, from the read model: one
+        # aggregate, where a probe of the kudos per person cost 50,000 probes at 50,000 people.
+        lately = summaries.person_counts(team_id, role, (since, None))
+        recent = exists(select(lately.c.user_id).where(lately.c.user_id == PersonRow.user_id))
         last = (
             select(func.max(Kudos.created_at))
             .where(*counted(team_id, (None, None)), who == PersonRow.user_id)
@@ -620,14 +662,16 @@ def quiet_people(
         conditions = [summaries.active_people(team_id), ~recent]
         if filters.members is not None:
             conditions.append(PersonRow.user_id.in_(sorted(filters.members)))
-        total = int(session.scalar(select(func.count()).where(*conditions)) or 0)
+        # The whole count beside the first `listed` (a window over every row, before the
+        # limit): the aggregate above runs once for both.
         rows = session.execute(
-            select(PersonRow.user_id, last.label("last"))
+            select(PersonRow.user_id, last.label("last"), func.count().over())
             .where(*conditions)
             .order_by(last.is_not(None), last, PersonRow.user_id)
             .limit(listed)
-        )
-        lists.append((tuple(Quiet(user_id, _utc(at)) for user_id, at in rows), total))
+        ).all()
+        total = int(rows[0][2]) if rows else 0
+        lists.append((tuple(Quiet(user_id, _utc(at)) for user_id, at, _n in rows), total))
     (unrecognised, unrecognised_total), (silent, silent_total) = lists
     return QuietPeople(since, unrecognised, unrecognised_total, silent, silent_total)
 
@@ -635,7 +679,9 @@ def quiet_people(
 def _pairs(
     session: Session, conditions: Sequence[ColumnElement[bool]]
 ) -> list[tuple[str, str, int]]:
-    rows = session.execute(
+    # Through the session's connection (Core): the ORM's row loading cost more than the
+    # query for a month's 40,000 pairs at ten million kudos.
+    rows = session.connection().execute(
         select(Kudos.giver_id, Kudos.receiver_id, func.count())
         .where(*conditions)
         .group_by(Kudos.giver_id, Kudos.receiver_id)
@@ -661,6 +707,7 @@ def leaderboards(
     session: Session, team_id: str, window: Window, filters: Filters, *, top: int = TOP
 ) -> Boards:
     """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
+    quick_reads(session, parallel=not _summarised(filters))
     catalog = principles(session, team_id)
     if _summarised(filters):
         return _boards_from_reports(session, team_id, window, catalog, filters, top)
@@ -687,40 +734,137 @@ def _boards_from_reports(
     filters: Filters,
     top: int,
 ) -> Boards:
-    """The boards as Slack's `/kudos leaderboard` computes them: receivers and givers from
-    the read model, the weighted board in one aggregate query."""
-    ref = find_principle(catalog, filters.principle_key) if filters.principle_key else None
-    principle = ref.info if ref else None
-    period = Period(window.kind or PeriodKind.MONTH, window.start, window.end)
-    boards = [
-        tuple(
-            Ranked(s.rank, s.user_id, float(s.count), s.count)
-            for s in leaderboard(
-                session=session,
-                team_id=team_id,
-                period=period,
-                bounds=window.bounds,
-                role=role,
-                principle=principle,
-                top=top,
-                split_top=0,
-            ).entries
-        )
-        for role in (summaries.Role.RECEIVERS, summaries.Role.GIVERS)
-    ]
-    weighted = weighted_leaderboard(
-        session=session,
-        team_id=team_id,
-        period=period,
-        bounds=window.bounds,
-        principle=principle,
-        top=top,
-    )
+    """The boards from the read model, ranked as Slack's `/kudos leaderboard` ranks them:
+    receivers and givers read most first, a page at a time (the receivers' pages also give
+    the weighted board its candidates: one aggregate for both)."""
+    pid = _principle_id(catalog, filters)
+    received = ByCount(session, team_id, summaries.Role.RECEIVERS, window.bounds, pid)
+    gave = ByCount(session, team_id, summaries.Role.GIVERS, window.bounds, pid)
     return Boards(
-        receivers=boards[0],
-        givers=boards[1],
-        weighted=tuple(Ranked(s.rank, s.user_id, s.score, s.kudos) for s in weighted.entries),
+        receivers=_counted_board(received, top),
+        givers=_counted_board(gave, top),
+        weighted=weighted_top(session, team_id, window.bounds, pid, top, received),
     )
+
+
+class ByCount:
+    """People by kudos received (or given) in the period from the read model, most first
+    (ties by user ID), fetched a page at a time: a board needs its first few dozen of the
+    period's 50,000, and the aggregate under them is one statement a page."""
+
+    def __init__(
+        self,
+        session: Session,
+        team_id: str,
+        role: summaries.Role,
+        bounds: Range,
+        principle_id: int | None,
+        page: int = 64,
+    ) -> None:
+        self._counts = summaries.person_counts(team_id, role, bounds, principle_id)
+        self._session = session
+        self._rows: list[tuple[str, int]] = []
+        self._limit = page
+        self._complete = False
+
+    def get(self, index: int) -> tuple[str, int] | None:
+        while index >= len(self._rows) and not self._complete:
+            counts = self._counts
+            self._rows = [
+                (user, int(n))
+                for user, n in self._session.execute(
+                    select(counts.c.user_id, counts.c.n)
+                    .order_by(counts.c.n.desc(), counts.c.user_id)
+                    .limit(self._limit)
+                )
+            ]
+            self._complete = len(self._rows) < self._limit
+            self._limit *= 4
+        return self._rows[index] if index < len(self._rows) else None
+
+
+def _counted_board(people: ByCount, top: int) -> tuple[Ranked, ...]:
+    """Competition ranks (1, 2, 2, 4) by count, everyone tied at rank `top` included."""
+    result: list[Ranked] = []
+    place = 0
+    while (row := people.get(place)) is not None:
+        user, n = row
+        rank = result[-1].rank if result and result[-1].kudos == n else place + 1
+        if rank > top:
+            break
+        result.append(Ranked(rank, user, float(n), n))
+        place += 1
+    return tuple(result)
+
+
+def weighted_top(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    top: int = TOP,
+    received: ByCount | None = None,
+) -> tuple[Ranked, ...]:
+    """The weighted board's top `top` ranks (bot/reports/weighted.py: Σ √(kudos from each
+    giver), compared to six places, ties alike), scoring only the receivers who can reach
+    them. A score is at most the kudos received (√n ≤ n), so receivers are scored in order of
+    their kudos (from the read model), a batch at a time, until the next one's kudos are below
+    the score at place `top`: nobody after them can rank that high. Where everyone's kudos
+    come from different people (scores near their kudos) that is a few batches, not every
+    (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
+    if received is None:
+        received = ByCount(session, team_id, summaries.Role.RECEIVERS, bounds, principle_id)
+    kudos: dict[str, int] = {}
+    scored: dict[str, tuple[Decimal, float]] = {}
+    done, batch = 0, 2 * top
+    while (row := received.get(done)) is not None:
+        if len(scored) >= top:
+            threshold = sorted((c for c, _score in scored.values()), reverse=True)[top - 1]
+            if row[1] < threshold:
+                break
+        wanted: list[str] = []
+        while len(wanted) < batch and (row := received.get(done)) is not None:
+            kudos[row[0]] = row[1]
+            wanted.append(row[0])
+            done += 1
+        scored.update(_weighted_scores(session, team_id, bounds, principle_id, wanted))
+        batch *= 2
+    ordered = sorted(scored, key=lambda user: (-scored[user][0], user))
+    result: list[Ranked] = []
+    for place, user in enumerate(ordered, start=1):
+        compared, score = scored[user]
+        rank = result[-1].rank if result and scored[result[-1].user_id][0] == compared else place
+        if rank > top:
+            break
+        result.append(Ranked(rank, user, score, kudos[user]))
+    return tuple(result)
+
+
+def _weighted_scores(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    receivers: Sequence[str],
+) -> dict[str, tuple[Decimal, float]]:
+    """Receiver → (score compared to six places, score), as weighted_leaderboard computes
+    them, for these receivers only (read through the kudos' receiver index)."""
+    conditions = [*counted(team_id, bounds), Kudos.receiver_id.in_(list(receivers))]
+    if principle_id is not None:
+        conditions.append(Kudos.principle_id == principle_id)
+    pairs = (
+        select(Kudos.receiver_id, func.count().label("n"))
+        .where(*conditions)
+        .group_by(Kudos.receiver_id, Kudos.giver_id)
+        .subquery()
+    )
+    score = func.sum(func.sqrt(pairs.c.n))
+    rows = session.execute(
+        select(pairs.c.receiver_id, func.round(cast(score, Numeric), SCORE_PLACES), score).group_by(
+            pairs.c.receiver_id
+        )
+    )
+    return {user: (Decimal(str(compared)), float(value)) for user, compared, value in rows}
 
 
 def network(
@@ -728,6 +872,7 @@ def network(
 ) -> Network:
     """Kudos between user groups (a person in two groups counts in both), and the pairs who
     give each other most of their kudos (bot/reports/health.py says when that is)."""
+    quick_reads(session)
     catalog = principles(session, team_id)
     conditions = _where(team_id, window.bounds, filters, catalog)
     pairs = _pairs(session, conditions)
@@ -737,9 +882,11 @@ def network(
             index[member].append(i)
     matrix = [[0] * len(groups) for _ in groups]
     for giver, receiver, n in pairs:
-        for i in index.get(giver, ()):
-            for j in index.get(receiver, ()):
-                matrix[i][j] += n
+        if (gave := index.get(giver)) and (got := index.get(receiver)):
+            for i in gave:
+                row = matrix[i]
+                for j in got:
+                    row[j] += n
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),

@@ -2,9 +2,11 @@
 from the kudos, one UTC month per transaction, resumable.
 
 Each month is deleted and refilled by `INSERT … SELECT … GROUP BY` in the database (no row
-passes through Python), and the year's rows are summed from its months once its last month is
-done. The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild
-stopped anywhere resumes at the first month not committed; a finished one removes the row.
+passes through Python): on PostgreSQL one pass over the month's kudos (GROUPING SETS), on
+SQLite one GROUP BY per role and grouping. Once a year's last month is done its rows are
+counted too (PostgreSQL: from its kudos, in one pass; SQLite: summed from its months).
+The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild stopped
+anywhere resumes at the first month not committed; a finished one removes the row.
 
 Kudos older than the undo window never change, so only the latest months race with live
 kudos: on PostgreSQL their transaction first takes a SHARE lock on `kudos` (concurrent
@@ -25,7 +27,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     union_all,
@@ -148,20 +149,133 @@ def _rebuild_month(
 ) -> None:
     following = _month_after(month)
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql" and _at(following) > now - _SETTLED:
-        session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
-    tally = table(KudosTally)
+    if dialect == "postgresql":
+        if _at(following) > now - _SETTLED:
+            session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
+        # The month's groups (a few hundred thousand at ten million kudos) hashed in memory,
+        # not spilled to disk in the default 4 MB.
+        session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+    principles = [ALL_PRINCIPLES, *_principle_ids(session, team_id)]
+    _delete(session, team_id, Grain.MONTH, month, following, principles)
+    year_done = month.month == 12 or month == last
+    if dialect == "postgresql":
+        session.execute(_MONTH_POSTGRESQL, _bounds(team_id, Grain.MONTH, month, following))
+        if year_done:
+            year = dt.date(month.year, 1, 1)
+            _delete(session, team_id, Grain.YEAR, year, year, principles)
+            session.execute(
+                _YEAR_POSTGRESQL,
+                _bounds(team_id, Grain.YEAR, year, dt.date(year.year + 1, 1, 1)),
+            )
+    else:
+        _month_portable(session, team_id, month, following, dialect)
+        if year_done:
+            _sum_year(session, team_id, dt.date(month.year, 1, 1), principles)
+    sum_coarser(session, team_id, month, last)
+    session.execute(
+        table(TallyRebuild)
+        .update()
+        .where(TallyRebuild.team_id == team_id)
+        .values(next_month=following)
+    )
+
+
+_WORK_MEM = "256MB"
+
+
+def _principle_ids(session: Session, team_id: str) -> list[int]:
+    return list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
+
+
+def _delete(
+    session: Session,
+    team_id: str,
+    grain: Grain,
+    bucket: dt.date,
+    following: dt.date,
+    principles: list[int],
+) -> None:
+    """Delete a month's (or a year's) person rows, and a month's per-principle day rows. Every
+    key column before `bucket` is named (the roles, the principles), so the primary key seeks
+    each (role, principle)'s bucket instead of reading the team's every row for each month."""
     session.execute(
         delete(KudosTally).where(
             KudosTally.team_id == team_id,
-            or_(
-                (KudosTally.grain == Grain.MONTH.value) & (KudosTally.bucket == month),
-                (KudosTally.grain == Grain.DAY.value)
-                & (KudosTally.bucket >= month)
-                & (KudosTally.bucket < following),
-            ),
+            KudosTally.role.in_(("r", "g")),
+            KudosTally.grain == grain.value,
+            KudosTally.principle_id.in_(principles),
+            KudosTally.bucket == bucket,
         )
     )
+    if grain == Grain.MONTH:
+        session.execute(
+            delete(KudosTally).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == "p",
+                KudosTally.grain == Grain.DAY.value,
+                KudosTally.principle_id.in_(principles),
+                KudosTally.bucket >= bucket,
+                KudosTally.bucket < following,
+            )
+        )
+
+
+def _bounds(team_id: str, grain: Grain, bucket: dt.date, following: dt.date) -> dict[str, object]:
+    return {
+        "team": team_id,
+        "grain": grain.value,
+        "bucket": bucket,
+        "start": _at(bucket),
+        "end": _at(following),
+    }
+
+
+# PostgreSQL: every row of a month (or a year) in one pass over its kudos, GROUPING SETS
+# giving each person's count per principle and for all principles, as receiver and as giver,
+# and (for a month) each principle's per day. Not sorted first: at ten million kudos
+# sorting a month's 500,000 rows into key order cost more than it saved the key's inserts
+# (11.0 s against 7.9 to 9.2 s a month). GROUPING(x) is 0 when x is one of the row's grouping
+# columns.
+_SETS_COLUMNS = """
+    CASE WHEN GROUPING(receiver_id) = 0 THEN 'r' WHEN GROUPING(giver_id) = 0 THEN 'g'
+        ELSE 'p' END AS role,
+    CASE WHEN GROUPING(principle_id) = 0 THEN principle_id ELSE 0 END AS principle_id,
+    CASE WHEN GROUPING(receiver_id) = 0 THEN receiver_id
+        WHEN GROUPING(giver_id) = 0 THEN giver_id ELSE '' END AS user_id,
+    count(*) AS kudos"""
+_SETS_FROM = """
+    FROM kudos WHERE team_id = :team AND withdrawn_at IS NULL
+        AND created_at >= :start AND created_at < :end"""
+_SETS_INSERT = (
+    "INSERT INTO kudos_tallies (team_id, role, grain, principle_id, bucket, user_id, kudos) "
+    "SELECT :team, role, grain, principle_id, bucket, user_id, kudos FROM ({}) s"
+)
+_MONTH_POSTGRESQL = text(
+    _SETS_INSERT.format(
+        f"""SELECT {_SETS_COLUMNS},
+            CASE WHEN GROUPING(day) = 0 THEN 'd' ELSE :grain END AS grain,
+            CASE WHEN GROUPING(day) = 0 THEN day ELSE CAST(:bucket AS date) END AS bucket
+        FROM (SELECT principle_id, receiver_id, giver_id,
+                CAST(created_at AT TIME ZONE 'UTC' AS date) AS day {_SETS_FROM}) k
+        GROUP BY GROUPING SETS ((principle_id, receiver_id), (receiver_id),
+            (principle_id, giver_id), (giver_id), (principle_id, day))"""
+    )
+)
+_YEAR_POSTGRESQL = text(
+    _SETS_INSERT.format(
+        f"""SELECT {_SETS_COLUMNS}, :grain AS grain, CAST(:bucket AS date) AS bucket
+        {_SETS_FROM}
+        GROUP BY GROUPING SETS ((principle_id, receiver_id), (receiver_id),
+            (principle_id, giver_id), (giver_id))"""
+    )
+)
+
+
+def _month_portable(
+    session: Session, team_id: str, month: dt.date, following: dt.date, dialect: str
+) -> None:
+    """The month's rows as one GROUP BY per role and grouping (SQLite has no GROUPING SETS)."""
+    tally = table(KudosTally)
     where = counted(team_id, (_at(month), _at(following)))
     parts = []
     for role, who in (("r", Kudos.receiver_id), ("g", Kudos.giver_id)):
@@ -208,27 +322,12 @@ def _rebuild_month(
             .group_by(Kudos.principle_id, day),
         )
     )
-    if month.month == 12 or month == last:
-        _sum_year(session, team_id, dt.date(month.year, 1, 1))
-    sum_coarser(session, team_id, month, last)
-    session.execute(
-        table(TallyRebuild)
-        .update()
-        .where(TallyRebuild.team_id == team_id)
-        .values(next_month=following)
-    )
 
 
-def _sum_year(session: Session, team_id: str, year: dt.date) -> None:
+def _sum_year(session: Session, team_id: str, year: dt.date, principles: list[int]) -> None:
     """The year's rows, summed from its months (already rebuilt)."""
     following = dt.date(year.year + 1, 1, 1)
-    session.execute(
-        delete(KudosTally).where(
-            KudosTally.team_id == team_id,
-            KudosTally.grain == Grain.YEAR.value,
-            KudosTally.bucket == year,
-        )
-    )
+    _delete(session, team_id, Grain.YEAR, year, year, principles)
     total = func.sum(KudosTally.kudos)
     session.execute(
         insert(table(KudosTally)).from_select(

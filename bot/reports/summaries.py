@@ -753,3 +753,58 @@ def participation(
 def dashboard_url(public_url: str | None) -> str | None:
     """The dashboard's address under MISSIONBOT_PUBLIC_URL; None when that is unset."""
     return public_url.rstrip("/") + "/dashboard" if public_url else None
+
+
+def people_count(
+    team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+) -> ColumnElement[int]:
+    """How many people received (or gave) standing kudos in the period, as a scalar subquery:
+    `count(person_counts(…))`, but where the period is one bucket and raw edges (a local
+    month: its UTC month, less and plus a few hours) without summing the bucket's every row.
+    A bucket's row never falls below 0 (a withdrawal takes from the kudos's own bucket), so
+    the people are the bucket's rows above 0, corrected for those the edges touch: counted
+    when bucket + edges > 0 rather than when bucket > 0."""
+    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    single = [s for s in plan.spans if s[1] is not None and s[2] is not None]
+    if len(plan.spans) != 1 or len(single) != 1 or _buckets(single[0]) != 1 or single[0][3] != 1:
+        counts = person_counts(team_id, role, bounds, principle_id)
+        return select(func.count()).select_from(counts).scalar_subquery()
+    grain, bucket, _last, _sign = single[0]
+    key = [
+        KudosTally.team_id == team_id,
+        KudosTally.role == _ROLE_CODE[role],
+        KudosTally.grain == grain.value,
+        KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
+        KudosTally.bucket == bucket,
+    ]
+    base = select(func.count()).where(*key, KudosTally.kudos > 0).scalar_subquery()
+    if not plan.raw:
+        return base
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    parts = []
+    for first, last, sign in plan.raw:
+        conditions = counted(team_id, (first, last))
+        if principle_id is not None:
+            conditions.append(Kudos.principle_id == principle_id)
+        parts.append(
+            select(who.label("user_id"), (func.count() * sign).label("n"))
+            .where(*conditions)
+            .group_by(who)
+        )
+    rows = union_all(*parts).subquery()
+    edges = (
+        select(rows.c.user_id, func.sum(rows.c.n).label("n")).group_by(rows.c.user_id).subquery()
+    )
+    held = func.coalesce(KudosTally.kudos, 0)
+    correction = (
+        select(
+            func.coalesce(
+                func.sum(case((held + edges.c.n > 0, 1), else_=0) - case((held > 0, 1), else_=0)),
+                0,
+            )
+        )
+        .select_from(edges)
+        .outerjoin(KudosTally, and_(*key, KudosTally.user_id == edges.c.user_id))
+        .scalar_subquery()
+    )
+    return base + correction

@@ -354,16 +354,19 @@ def health() -> Any:
         if window.start is not None
         else Period(PeriodKind.ALL)
     )
-    report = _read(
-        lambda s: promise_health(
-            session=s,
+
+    def report_of(session: Session) -> Any:
+        numbers.quick_reads(session)
+        return promise_health(
+            session=session,
             team_id=view.viewer.team_id,
             period=period,
             bounds=window.bounds,
             where=window.zone,
             today=view.today,
         )
-    )
+
+    report = _read(report_of)
     names = _names(view, {p.first for p in report.pairs} | {p.second for p in report.pairs})
     links = _links(view, names)
     tables = [

@@ -1,0 +1,327 @@
+"""The dashboard's numbers read from the read model (bot/insights/numbers.py) against the raw
+kudos, on SQLite and PostgreSQL: the weighted board scored only for the receivers who can
+reach its top against the whole-period aggregate (bot/reports/weighted.py), the 60-day lists
+against a probe of the kudos per person, a principle's history against its raw weeks, for
+random periods, timezones, principles and board sizes (ties at the last place included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import exists, func, select
+
+from bot.db.engine import Database
+from bot.db.models import Kudos
+from bot.db.models import Person as PersonRow
+from bot.insights import numbers
+from bot.insights.window import Filters, parse_window
+from bot.reports import summaries
+from bot.reports.leaderboard import Role, counted, leaderboard
+from bot.reports.periods import Period, PeriodKind
+from bot.reports.weighted import weighted_leaderboard
+from tests.support.reports import kudos_row, principle_ids, seed, sync
+
+TEAM = "T0NUMBERS"
+PEOPLE = [f"UN{n:03d}X" for n in range(14)]
+START = dt.datetime(2025, 12, 20, tzinfo=dt.UTC)
+DAYS = 75
+TODAY = dt.date(2026, 3, 10)
+NOW = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+ZONES = ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "America/New_York"]
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def history(database: Database) -> dict[str, int]:
+    """Kudos whose weighted scores sit far from their counts: a few receivers get many kudos
+    from one friend (a loose bound), others one each from many people; some tie exactly
+    (four from one person score as one each from two); a tenth withdrawn; people active,
+    deactivated or without kudos for months."""
+    rng = random.Random(2112)
+    sync(database, TEAM)
+    pids = principle_ids(database, TEAM)
+    with database.transaction() as session:
+        for n, user in enumerate(PEOPLE):
+            session.add(PersonRow(team_id=TEAM, user_id=user, name=user, deleted=n == 13))
+    rows = []
+    for _ in range(500):
+        receiver = rng.choice(PEOPLE[:11])
+        if receiver in PEOPLE[:3]:
+            giver = PEOPLE[(PEOPLE.index(receiver) + 1) % 11]  # the one friend
+        else:
+            giver = rng.choice([p for p in PEOPLE if p != receiver])
+        at = START + dt.timedelta(seconds=rng.randrange(DAYS * 86_400))
+        rows.append(
+            kudos_row(
+                TEAM,
+                giver,
+                receiver,
+                rng.choice(list(pids.values())),
+                at,
+                withdrawn=rng.random() < 0.1,
+            )
+        )
+    seed(database, rows)
+    return pids
+
+
+periods = st.sampled_from(["week", "month", "quarter", "year", "all", "2026-01", "2026-02"])
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    top=st.integers(min_value=1, max_value=6),
+)
+def test_the_weighted_top_ranks_as_the_whole_aggregate(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    top: int,
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    pid = history[principle] if principle else None
+    with database.reading() as session:
+        info = next(
+            (r.info for r in numbers.principles(session, TEAM).values() if r.info.id == pid), None
+        )
+        fast = numbers.weighted_top(session, TEAM, window.bounds, pid, top)
+        whole = weighted_leaderboard(
+            session=session,
+            team_id=TEAM,
+            period=Period(window.kind or PeriodKind.MONTH, window.start, window.end),
+            bounds=window.bounds,
+            principle=info,
+            top=top,
+        )
+    expected = [(s.rank, s.user_id, round(s.score, 9), s.kudos) for s in whole.entries]
+    assert [(r.rank, r.user_id, round(r.score, 9), r.kudos) for r in fast] == expected
+
+
+def _quiet_reference(
+    database: Database, now: dt.datetime, members: frozenset[str] | None
+) -> list[tuple[list[tuple[str, dt.datetime | None]], int]]:
+    """The 60-day lists as a probe of the raw kudos per person."""
+    since = now - dt.timedelta(days=numbers.INACTIVE_DAYS)
+    found = []
+    with database.reading() as session:
+        for who in (Kudos.receiver_id, Kudos.giver_id):
+            recent = exists(
+                select(Kudos.id).where(*counted(TEAM, (since, None)), who == PersonRow.user_id)
+            )
+            last = (
+                select(func.max(Kudos.created_at))
+                .where(*counted(TEAM, (None, None)), who == PersonRow.user_id)
+                .scalar_subquery()
+            )
+            conditions = [summaries.active_people(TEAM), ~recent]
+            if members is not None:
+                conditions.append(PersonRow.user_id.in_(sorted(members)))
+            rows = session.execute(
+                select(PersonRow.user_id, last).where(*conditions).order_by(PersonRow.user_id)
+            ).all()
+            found.append(
+                (
+                    sorted((user, numbers._utc(at)) for user, at in rows),
+                    len(rows),
+                )
+            )
+    return found
+
+
+@SETTINGS
+@given(
+    days=st.integers(min_value=-5, max_value=DAYS + 70),
+    seconds=st.integers(min_value=0, max_value=86_399),
+    grouped=st.booleans(),
+)
+def test_the_60_day_lists_are_the_raw_kudos_lists(
+    database: Database, history: dict[str, int], days: int, seconds: int, grouped: bool
+) -> None:
+    now = START + dt.timedelta(days=days, seconds=seconds)
+    members = frozenset(PEOPLE[::2]) if grouped else None
+    with database.reading() as session:
+        quiet = numbers.quiet_people(session, TEAM, Filters(members=members), now=now)
+    got = [
+        (sorted((q.user_id, q.last) for q in quiet.not_recognised), quiet.not_recognised_total),
+        (sorted((q.user_id, q.last) for q in quiet.gave_nothing), quiet.gave_nothing_total),
+    ]
+    assert got == _quiet_reference(database, now, members)
+    with database.reading() as session:
+        first = numbers.quiet_people(session, TEAM, Filters(members=members), now=now, listed=1)
+    assert first.not_recognised == quiet.not_recognised[:1]
+    assert first.gave_nothing_total == quiet.gave_nothing_total
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from(["plain-words", "no-surprises"]),
+)
+def test_a_principles_history_is_its_raw_weeks(
+    database: Database, history: dict[str, int], zone: str, period: str, principle: str
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    weeks = numbers.weeks_of(window, TODAY)
+    with database.reading() as session:
+        detail = numbers.principle_detail(
+            session, TEAM, window, Filters(), principle, viewer_id=PEOPLE[0], today=TODAY
+        )
+        raw = numbers._weekly(
+            session,
+            [*counted(TEAM, (None, None)), Kudos.principle_id == history[principle]],
+            weeks,
+            window.zone,
+        ).get(None, numbers._empty_weeks(weeks))
+    assert detail.history == raw
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    grouped=st.booleans(),
+    seed_groups=st.integers(min_value=0, max_value=10_000),
+)
+def test_the_network_counts_kudos_between_groups_as_the_raw_pairs(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    grouped: bool,
+    seed_groups: int,
+) -> None:
+    """Groups overlap (someone in two counts in both) and leave people out."""
+    rng = random.Random(seed_groups)
+    groups = tuple(
+        numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(rng.sample(PEOPLE, rng.randrange(6))))
+        for n in range(4)
+    )
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    filters = Filters(group_id="S00000000", members=groups[0].members) if grouped else Filters()
+    with database.reading() as session:
+        found = numbers.network(session, TEAM, window, filters, groups)
+        catalog = numbers.principles(session, TEAM)
+        pairs = numbers._pairs(session, numbers._where(TEAM, window.bounds, filters, catalog))
+    expected = [[0] * len(groups) for _ in groups]
+    for giver, receiver, n in pairs:
+        for i, first in enumerate(groups):
+            for j, second in enumerate(groups):
+                if giver in first.members and receiver in second.members:
+                    expected[i][j] += n
+    assert [list(row) for row in found.kudos] == expected
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    top=st.integers(min_value=1, max_value=6),
+)
+def test_the_boards_rank_as_slacks_leaderboard(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    top: int,
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    with database.reading() as session:
+        boards = numbers.leaderboards(
+            session, TEAM, window, Filters(principle_key=principle), top=top
+        )
+        info = next(
+            (r.info for r in numbers.principles(session, TEAM).values() if r.info.key == principle),
+            None,
+        )
+        for role, board in ((Role.RECEIVERS, boards.receivers), (Role.GIVERS, boards.givers)):
+            slack = leaderboard(
+                session=session,
+                team_id=TEAM,
+                period=Period(window.kind or PeriodKind.MONTH, window.start, window.end),
+                bounds=window.bounds,
+                role=role,
+                principle=info,
+                top=top,
+                split_top=0,
+            )
+            expected = [(s.rank, s.user_id, s.count) for s in slack.entries]
+            assert [(r.rank, r.user_id, r.kudos) for r in board] == expected
+            # Read a row at a time: the pages join up.
+            pid = info.id if info else None
+            paged = numbers.ByCount(session, TEAM, role, window.bounds, pid, page=1)
+            assert [(r.rank, r.user_id, r.kudos) for r in numbers._counted_board(paged, top)] == (
+                expected
+            )
+
+
+@SETTINGS
+@given(zone=st.sampled_from(ZONES), period=periods)
+def test_the_principles_rows_are_the_raw_kudos_rows(
+    database: Database, history: dict[str, int], zone: str, period: str
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    weeks = numbers.weeks_of(window, TODAY, numbers.WEEKS, fixed=True)
+    with database.reading() as session:
+        rows = numbers.principle_rows(session, TEAM, window, Filters(), today=TODAY)
+        catalog = numbers.principles(session, TEAM)
+        stats, weekly = numbers._raw_principle_stats(
+            session, TEAM, window, Filters(), catalog, weeks
+        )
+    for row in rows:
+        pid = row.principle.info.id
+        assert (row.kudos, row.givers, row.receivers, row.top_receivers) == stats.get(
+            pid, (0, 0, 0, 0)
+        )
+        assert row.weekly == weekly.get(pid, numbers._empty_weeks(weeks))
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    role=st.sampled_from(list(Role)),
+)
+def test_the_people_counted_from_a_bucket_and_its_edges_are_the_raw_people(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    role: Role,
+) -> None:
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    pid = history[principle] if principle else None
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    conditions = counted(TEAM, window.bounds)
+    if pid is not None:
+        conditions.append(Kudos.principle_id == pid)
+    with database.reading() as session:
+        found = session.scalar(select(summaries.people_count(TEAM, role, window.bounds, pid)))
+        raw = session.scalar(select(func.count(func.distinct(who))).where(*conditions))
+        overview = numbers.overview(
+            session, TEAM, window, Filters(principle_key=principle), today=TODAY
+        )
+        totals = numbers._totals(
+            session,
+            [*conditions],
+        )
+    assert found == raw
+    assert overview.totals == totals
