@@ -46,8 +46,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,7 +64,7 @@ from bot.mission.service import MissionKeeper  # noqa: E402
 from bot.people import Person, remember_people  # noqa: E402
 from bot.simulator import TEAM_ID, Call, SlackSimulator  # noqa: E402
 from bot.simulator.limits import SLACK_LIMITS, Limit, RateLimits  # noqa: E402
-from bot.simulator.process import ServeProcess  # noqa: E402
+from bot.simulator.process import ServeProcess, serve_processes  # noqa: E402
 from bot.simulator.signing import sign  # noqa: E402
 
 LATENCY = (0.08, 0.08)
@@ -141,19 +140,11 @@ def event_body(event: dict[str, object], n: int) -> str:
     )
 
 
-@contextmanager
 def serving(
     url: str, slack: SlackSimulator, tmp: Path, serves: int, **env: str | int
-) -> Iterator[list[ServeProcess]]:
+) -> AbstractContextManager[list[ServeProcess]]:
     """`serves` processes of `missionbot serve` on one database."""
-    processes = [ServeProcess(url, slack, tmp, log_level="WARNING", **env) for _ in range(serves)]
-    try:
-        for process in processes:
-            process.start()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
+    return serve_processes(serves, url, slack, tmp, log_level="WARNING", **env)
 
 
 def twice_for_one_change(calls: list[Call]) -> int:

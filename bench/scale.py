@@ -42,7 +42,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ from bench.run import command_body, percentile, post_signed  # noqa: E402
 from bot.db.models import DirectoryFill, Kudos, PersonCheck  # noqa: E402
 from bot.db.models import Person as StoredPerson  # noqa: E402
 from bot.simulator import Call, Failure, RateLimits, default_user  # noqa: E402
-from bot.simulator.process import ServeProcess  # noqa: E402
+from bot.simulator.process import ServeProcess, serve_processes  # noqa: E402
 
 CHANNEL = "CGENERAL01"
 LATENCY_S = 0.08
@@ -148,29 +148,19 @@ def scale_slack(people: int, storm: int, scale: float) -> Iterator[ScaleSlackPro
         slack.stop()
 
 
-@contextmanager
 def serve(
     url: str, slack: ScaleSlackProcess, tmp: Path, scale: float, serves: int = 1
-) -> Iterator[list[ServeProcess]]:
+) -> AbstractContextManager[list[ServeProcess]]:
     """`serves` processes of `missionbot serve` on one database, started one after the other."""
-    processes = [
-        ServeProcess(
-            url,
-            slack,
-            tmp,
-            server_threads=SERVER_THREADS,
-            log_level="WARNING",
-            slack_rate_scale=str(scale),
-        )
-        for _ in range(serves)
-    ]
-    try:
-        for process in processes:
-            process.start()
-        yield processes
-    finally:
-        for process in processes:
-            process.stop()
+    return serve_processes(
+        serves,
+        url,
+        slack,
+        tmp,
+        server_threads=SERVER_THREADS,
+        log_level="WARNING",
+        slack_rate_scale=str(scale),
+    )
 
 
 def label(backend: str, serves: int) -> str:

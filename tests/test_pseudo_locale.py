@@ -18,12 +18,12 @@ from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.mission.file import load_mission_file
 from tests.conftest import Bot
+from tests.support.blocks import LIMITS, texts
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
 from tests.support.reports import kudos_row, principle_ids, seed
 
 FRIEND = "UFRIEND01"
-LIMITS = {"header": 150, "section": 3000, "context": 2000, "button": 75}
 # What is not the bot's words: code, mentions, emoji, entities, the pseudo-locale's own text.
 PROTECTED = re.compile(r"`[^`]*`|<[^<>]*>|:[a-z0-9_+\-']+:|&[a-z]+;|⟦[^⟧]*⟧|#[a-z0-9-]+")
 
@@ -44,19 +44,6 @@ def _content() -> list[str]:
     return sorted((word for word in words if word), key=len, reverse=True)
 
 
-def _texts(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for block in blocks:
-        kind = block["type"]
-        if kind in {"header", "section"} and block.get("text"):
-            found.append((kind, block["text"]["text"]))
-        elif kind == "context":
-            found += [("context", element["text"]) for element in block["elements"]]
-        elif kind == "actions":
-            found += [("button", element["text"]["text"]) for element in block["elements"]]
-    return found
-
-
 def _english_left(text: str, typed: list[str]) -> list[str]:
     for known in [*_content(), *(word for word in typed if word)]:
         text = text.replace(known, " ")
@@ -66,7 +53,7 @@ def _english_left(text: str, typed: list[str]) -> list[str]:
 
 def _check(blocks: list[dict[str, Any]], typed: list[str]) -> None:
     assert len(blocks) <= 50
-    for kind, text in _texts(blocks):
+    for kind, text in texts(blocks):
         assert len(text) <= LIMITS[kind], (kind, text[:80])
         assert not _english_left(text, typed), (kind, text[:200])
 
@@ -162,7 +149,7 @@ def test_reports_health_the_home_and_the_digest_have_no_english_left_and_keep_sl
         outbox_settled(bot.database)
     view = _view(home)
     assert len(view["blocks"]) <= 100
-    for kind, text in _texts(view["blocks"]):
+    for kind, text in texts(view["blocks"]):
         assert len(text) <= LIMITS[kind], (kind, text[:80])
         assert not _english_left(text, typed), (kind, text[:200])
     posts = slack.calls("chat.postMessage")

@@ -23,13 +23,13 @@ from bot.mission.service import PrincipleInfo
 from bot.reports.periods import PeriodKind, period_of
 from bot.simulator.server import default_user
 from tests.conftest import Bot
+from tests.support.blocks import LIMITS, texts
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
 from tests.support.reports import kudos_row, principle_ids, seed
 
 ADMIN = "UADMIN001"
 EMMA = "UEMMA0001"
-LIMITS = {"header": 150, "section": 3000, "context": 2000, "button": 75}
 # A word of each surface's title in each language, to show it was translated.
 BOARD = {
     "en": "Top receivers — ",
@@ -68,19 +68,6 @@ LOCALES = {
     "pt_BR": "pt-BR",
     "ja": "ja-JP",
 }
-
-
-def texts(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for block in blocks:
-        kind = block["type"]
-        if kind in {"header", "section"} and block.get("text"):
-            found.append((kind, block["text"]["text"]))
-        elif kind == "context":
-            found += [("context", element["text"]) for element in block["elements"]]
-        elif kind == "actions":
-            found += [("button", element["text"]["text"]) for element in block["elements"]]
-    return found
 
 
 def within_limits(blocks: list[dict[str, Any]], most: int = 50) -> str:

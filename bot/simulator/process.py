@@ -17,7 +17,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -116,3 +117,19 @@ class ServeProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def serve_processes(
+    serves: int, database_url: str, slack: SlackEndpoint, log_dir: Path, **env: str | int | None
+) -> Iterator[list[ServeProcess]]:
+    """`serves` processes of `missionbot serve` on one database, started one after the other
+    and all stopped on the way out, however it is left."""
+    processes = [ServeProcess(database_url, slack, log_dir, **env) for _ in range(serves)]
+    try:
+        for process in processes:
+            process.start()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
