@@ -38,7 +38,11 @@ def ensure_environment(extras: str) -> None:
         return
     print("Installing missionbot and its dependencies ...", flush=True)
     target = f".[{extras}]" if extras else "."
-    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    # A newer pip is welcome but not needed: a failed upgrade (a mirror's hash mismatch, no
+    # network for pip itself) must not stop the install that follows.
+    upgrade = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"]
+    if subprocess.run(upgrade, cwd=ROOT, check=False).returncode != 0:
+        print("Could not upgrade pip; installing with the one the venv has.", flush=True)
     run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", target])
     STAMP.write_text(wanted)
 
