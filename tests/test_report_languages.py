@@ -41,7 +41,7 @@ BOARD = {
 }
 HEALTH = {
     "en": "Promise health — ",
-    "de": "Wie gut wir unsere Versprechen halten — ",
+    "de": "Versprechens-Check — ",
     "fr": "Santé de nos promesses — ",
     "es": "Salud de nuestras promesas — ",
     "pt_BR": "Saúde das nossas promessas — ",
