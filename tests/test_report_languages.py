@@ -58,7 +58,7 @@ HOME = {
 DIGEST = {
     "en": "Last week in kudos",
     "de": "Die Kudos der letzten Woche",
-    "es": "La semana pasada en kudos",
+    "es": "Los kudos de la semana pasada",
 }
 LOCALES = {
     "en": "en-GB",
