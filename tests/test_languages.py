@@ -35,7 +35,7 @@ def test_a_german_reader_gets_mission_in_german_with_the_translated_principles(
     assert "Tidewater Fracht: unsere Mission" in text
     assert "Wir bewegen die Waren unserer Kunden" in text
     assert "`1.` :telephone_receiver: *Sei erreichbar*  `#easy-to-reach`" in text
-    assert "`/mission <Nummer oder Key>` zeigt einen Grundsatz im Detail." in text
+    assert "`/mission <Nummer oder Kürzel>` zeigt einen Grundsatz im Detail." in text
     assert "Be easy to reach" not in text
 
 
@@ -164,7 +164,7 @@ def test_a_german_workspace_announces_an_english_givers_kudos_in_german(
     outbox_settled(bot.database)
     [post] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
     blocks = json.dumps(post["blocks"], ensure_ascii=False)
-    assert f"<@{BOSS}> hat <@{EMMA}> Kudos gegeben für :telephone_receiver: *Sei erreichbar*" in (
+    assert f"<@{BOSS}> hat <@{EMMA}> Kudos für :telephone_receiver: *Sei erreichbar* gegeben" in (
         blocks
     )
     assert "mit `/kudos` jemanden würdigen" in blocks
