@@ -281,6 +281,7 @@ def give(
                 "created_at": now,
                 "audience": audience.value,
                 "message_ts": place.message_ts,
+                "allowance_day": day,
             }
             for receiver_id in new_ids
         ],
@@ -514,7 +515,7 @@ def withdraw_group(
     summaries.count_withdrawn(session, team_id, rows)
     bump_people(session, team_id=team_id, user_ids=[giver_id, *(row.receiver_id for row in rows)])
     # Give the allowance back for the day the kudos was counted against.
-    day = local_day(latest.created_at, giver_timezone)
+    day = latest.allowance_day or local_day(latest.created_at, giver_timezone)
     session.execute(
         update(KudosAllowance)
         .where(
