@@ -28,10 +28,10 @@ from bot.cli import main
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
-from bot.i18n import speech
+from bot.i18n import ENGLISH, speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
-from bot.reports.chart import chart_data, chart_figure, chart_png
+from bot.reports.chart import chart_data, chart_figure, chart_png, png_speech
 from bot.reports.health import Health, promise_health
 from bot.reports.health_tables import health_csv
 from bot.reports.periods import parse_period
@@ -275,8 +275,14 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
     assert german.title.startswith("Kudos pro Grundsatz und Woche, ")
     assert "9. März" in german.weeks
     assert (german.values, german.rows[:12]) == (data.values, data.rows[:12])
-    # Japanese: DejaVu Sans has no glyphs for it, so the image stays English, not boxes.
-    assert chart_data(health, t=speech("ja")) == data
+    # Japanese: DejaVu Sans has no glyphs for it, so the PNG is said in the workspace
+    # language (English, else German here), not in boxes; the SVG's data stays Japanese.
+    assert chart_data(health, t=png_speech(speech("ja"), lambda: ENGLISH)) == data
+    assert chart_data(health, t=png_speech(speech("ja"), lambda: speech("de"))) == german
+    japanese = chart_data(health, t=speech("ja"))
+    assert japanese.title.startswith("行動指針ごと・週ごとの Kudos")
+    assert japanese.language == "ja"
+    assert japanese.values == data.values
     image = Image.open(io.BytesIO(chart_png(data)))
     assert image.height < 1200
     # The Slack report keeps within a message, the App Home within a view.
