@@ -168,11 +168,12 @@ def announcement_not_made(
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def kudos_dm(given: GivenKudos, t: Speech = ENGLISH) -> Message:
-    """To a receiver, in their language (`t`, with `given.principle` put into it)."""
+def kudos_dm(given: KudosGroup, t: Speech = ENGLISH, *, announced: bool) -> Message:
+    """To a receiver, in their language (`t`, with `given.principle` put into it);
+    `announced`: the kudos is announced where it was given (not given in a DM)."""
     _ = t.gettext
     fields = {"giver": f"<@{given.giver_id}>", "principle": principle_tag(given.principle)}
-    if given.channel_id and given.audience.announced:
+    if given.channel_id and announced:
         headline = _(":tada: {giver} gave you kudos in {channel} for {principle}").format(
             channel=f"<#{given.channel_id}>", **fields
         )
