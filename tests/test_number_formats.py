@@ -14,8 +14,11 @@ import pytest
 from bot.blocks.kudos import allowance_line, kudos_summary
 from bot.blocks.mission import principle_detail
 from bot.blocks.recognition import givers_phrase
+from bot.errors import Count, KudosRefused, UserError
 from bot.i18n import speech
+from bot.i18n.speech import N_
 from bot.insights.numbers import QuietPeople
+from bot.kudos.grammar import MESSAGE_MAX_CHARS, check_message_length
 from bot.kudos.service import KudosSummary, PrincipleTally
 from bot.mission.service import PrincipleInfo
 from bot.reports.chart import ChartData, chart_figure
@@ -108,3 +111,19 @@ def test_the_charts_cells_are_written_the_readers_way(language: str) -> None:
     [axes] = figure.axes
     cells = [text.get_text() for text in axes.texts]
     assert cells == [WRITTEN[language]]
+
+
+@pytest.mark.parametrize("language", sorted(WRITTEN))
+def test_a_refusals_counts_are_written_the_readers_way_and_years_stay_digits(
+    language: str,
+) -> None:
+    t = speech(language)
+    with pytest.raises(KudosRefused) as too_long:
+        check_message_length("x" * (MESSAGE_MAX_CHARS + BIG))
+    said = too_long.value.said(t)
+    assert t.number(MESSAGE_MAX_CHARS + BIG) in said
+    assert t.number(MESSAGE_MAX_CHARS) in said
+    assert str(MESSAGE_MAX_CHARS) not in said
+    assert f"{MESSAGE_MAX_CHARS:,}" in too_long.value.message  # the English, as before
+    year = UserError(N_("{count} kudos in {year}"), fields={"count": Count(BIG), "year": 2026})
+    assert year.said(t) == f"{WRITTEN[language]} kudos in 2026"
