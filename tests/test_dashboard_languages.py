@@ -337,3 +337,16 @@ def test_a_request_reads_the_viewers_language_in_no_statement_of_its_own(
         )
     unknown = client.get("/dashboard?period=2026-11").get_data(as_text=True)
     assert '<html lang="fr">' in unknown
+
+
+def test_a_japanese_viewers_heatmap_is_in_japanese_the_browser_draws_its_text(
+    world: tuple[Flask, Database],
+) -> None:
+    app, database = world
+    _locale(database, MANAGER, "ja-JP")
+    client = signed_in(app, database, MANAGER)
+    page = _read(client.get("/dashboard/health?period=2026-11").get_data(as_text=True))
+    said = [_svg_text(_svg(src)) for src in page.images]
+    # The same words as chart_data says them for Slack, in Japanese: the SVG keeps them as
+    # text (no glyphs needed on the server), unlike the PNG's fallback.
+    assert any("行動指針ごと・週ごとの Kudos" in text for text in said), said

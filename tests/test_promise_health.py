@@ -314,6 +314,15 @@ def test_no_kudos_draws_a_sentence_not_empty_axes(database: Database) -> None:
     assert figure.axes == []
     assert any("No kudos in these 12 weeks yet" in t.get_text() for t in figure.texts)
     assert Image.open(io.BytesIO(chart_png(data))).format == "PNG"
+    # In the reader's language too; for a Japanese reader's PNG, the workspace's.
+    german = chart_figure(chart_data(health_of(database, "month"), t=speech("de")))
+    assert any("Noch keine Kudos in diesen 12 Wochen." in t.get_text() for t in german.texts)
+    said = png_speech(speech("ja"), lambda: speech("fr"))
+    french = chart_data(health_of(database, "month"), t=said)
+    assert french.note.startswith("Pas encore de kudos ces 12 semaines.")
+    assert chart_data(health_of(database, "month"), t=speech("ja")).note.startswith(
+        "この12週間の Kudos はまだありません。"
+    )
 
 
 def test_the_chart_draws_with_its_own_font_and_literal_dollars(
