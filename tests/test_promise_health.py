@@ -28,6 +28,7 @@ from bot.cli import main
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
+from bot.db.models import WorkspaceSettings
 from bot.i18n import ENGLISH, speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
@@ -516,6 +517,28 @@ def test_cli_health_writes_csv_json_and_png(
     assert report["quiet"] == ["fix-the-cause", "credit-generously"]
     assert main([*args, "--format", "png", "--output", "chart.png"]) == 0
     assert Image.open(tmp_path / "chart.png").format == "PNG"
+
+
+def test_cli_health_png_is_in_the_workspace_language_or_english_without_its_glyphs(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    march_fixture(database)
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("MISSIONBOT_LANGUAGE", "fr")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    args = ["health", "--period", "2026-03", "--team", TEAM, "--format", "png", "--output"]
+    health = health_of(database, "2026-03", today=dt.datetime.now(dt.UTC).date())
+    drawn = {lang: chart_png(chart_data(health, t=speech(lang))) for lang in ("en", "fr", "de")}
+    assert len(set(drawn.values())) == 3  # the words differ, so the pictures do
+    # No workspace language chosen: MISSIONBOT_LANGUAGE's French.
+    assert main([*args, "fr.png"]) == 0
+    assert (tmp_path / "fr.png").read_bytes() == drawn["fr"]
+    for chosen, expected in (("de", "de"), ("ja", "en")):  # Japanese: no glyphs, so English
+        with database.transaction() as session:
+            session.merge(WorkspaceSettings(team_id=TEAM, language=chosen, updated_at=NOW))
+        assert main([*args, f"{chosen}.png"]) == 0
+        assert (tmp_path / f"{chosen}.png").read_bytes() == drawn[expected], chosen
 
 
 def test_cli_health_csv_writes_a_title_a_spreadsheet_would_run_as_text(
