@@ -23,6 +23,7 @@ from bot.db.engine import Database
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
+from bot.reports.health import PAIRS_SHOWN, RECIPROCITY_MIN, Pair, reciprocal_pairs
 from bot.reports.leaderboard import leaderboard
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
@@ -34,6 +35,7 @@ from bot.reports.summaries import (
     counts_by_person,
     participation,
     people_by_principle,
+    person_counts,
     principle_counts,
 )
 from tests.support.reports import principle_ids, seed, sync
@@ -190,7 +192,31 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     assert per_principle == raw_by_principle(database, bounds)
     with database.reading() as session:
         people, everyone = people_by_principle(session, TEAM, bounds, 2)
+        pairs = reciprocal_pairs(
+            session, counted(TEAM, bounds), gave=person_counts(TEAM, Role.GIVERS, bounds)
+        )
     assert (people, everyone) == raw_people(database, bounds, 2)
+    assert pairs == raw_pairs(database, bounds)
+
+
+def raw_pairs(database: Database, bounds: Range) -> list[Pair]:
+    """The reference for promise health's pairs (each giving the other more than half of
+    their kudos, at least RECIPROCITY_MIN between them), counted here from the raw kudos."""
+    with database.reading() as session:
+        rows = session.execute(
+            select(Kudos.giver_id, Kudos.receiver_id).where(*counted(TEAM, bounds))
+        ).all()
+    sent = Counter((g, r) for g, r in rows)
+    gave = Counter(g for g, _r in rows)
+    found = [
+        Pair(a, b, n, sent[b, a], gave[a], gave[b])
+        for (a, b), n in sent.items()
+        if a < b
+        and n * 2 > gave[a]
+        and sent[b, a] * 2 > gave[b]
+        and n + sent[b, a] >= RECIPROCITY_MIN
+    ]
+    return sorted(found, key=lambda p: (-p.exchanged, p.first, p.second))[:PAIRS_SHOWN]
 
 
 def raw_people(database: Database, bounds: Range, top: int) -> tuple[dict[int, People], People]:
