@@ -52,7 +52,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosTally, Person, Principle
@@ -712,22 +712,6 @@ def active_people(team_id: str) -> ColumnElement[bool]:
     return and_(Person.team_id == team_id, Person.is_bot.is_(False), Person.deleted.is_(False))
 
 
-def _active_in(session: Session, team_id: str, role: Role, bounds: Range) -> int:
-    """How many active people received (or gave) kudos in the period. Counted as the people
-    listed both among the period's counts and among the active people (each list has a person
-    once), in one aggregate rather than a join: PostgreSQL can't estimate how many rows the
-    counts give and probed the people's key once for each of 50,000 people (2.5 s)."""
-    counts = person_counts(team_id, role, bounds)
-    both = union_all(
-        select(counts.c.user_id.label("user_id")),
-        select(Person.user_id.label("user_id")).where(active_people(team_id)),
-    ).subquery()
-    listed_twice = (
-        select(both.c.user_id).group_by(both.c.user_id).having(func.count() == 2).subquery()
-    )
-    return int(session.scalar(select(func.count()).select_from(listed_twice)) or 0)
-
-
 def participation(
     session: Session,
     team_id: str,
@@ -735,20 +719,52 @@ def participation(
     previous_bounds: Range | None,
     now: dt.datetime,
 ) -> Participation:
+    """Counted in one statement: the active people and the five lists of people (gave and
+    received in the period and the one before, received in the last 60 days, each from
+    `person_counts`) as one column each, a person's flags gathered by one aggregate, then
+    summed. Five statements, each joining one list with the people (PostgreSQL can't
+    estimate how many rows the counts give, and probed the people's key once per person),
+    cost five passes over the people."""
     quick_reads(session)
-    active = int(session.scalar(select(func.count()).where(active_people(team_id))) or 0)
     recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
+    if previous_bounds is not None:
+        lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
+    lists.append((Role.RECEIVERS, recent))
+    width = len(lists) + 1  # the active people first
+
+    def flagged(
+        user_id: ColumnElement[str] | QueryableAttribute[str], column: int
+    ) -> list[ColumnElement[Any]]:
+        flags = [literal(1 if n == column else 0).label(f"f{n}") for n in range(width)]
+        return [user_id.label("user_id"), *flags]
+
+    parts: list[Any] = [select(*flagged(Person.user_id, 0)).where(active_people(team_id))]
+    for column, (role, period) in enumerate(lists, start=1):
+        counts = person_counts(team_id, role, period)
+        parts.append(select(*flagged(counts.c.user_id, column)))
+    rows = union_all(*parts).subquery()
+    person = (
+        select(*(func.max(rows.c[f"f{n}"]).label(f"f{n}") for n in range(width)))
+        .group_by(rows.c.user_id)
+        .subquery()
+    )
+    active = person.c.f0
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(active), 0),
+            *(func.coalesce(func.sum(active * person.c[f"f{n}"]), 0) for n in range(1, width)),
+        )
+    ).one()
+    found = [int(n) for n in totals]
+    everyone, gave, received, *before, recently = found
     return Participation(
-        active=active,
-        gave=_active_in(session, team_id, Role.GIVERS, bounds),
-        received=_active_in(session, team_id, Role.RECEIVERS, bounds),
-        gave_before=None
-        if previous_bounds is None
-        else _active_in(session, team_id, Role.GIVERS, previous_bounds),
-        received_before=None
-        if previous_bounds is None
-        else _active_in(session, team_id, Role.RECEIVERS, previous_bounds),
-        not_recognised=active - _active_in(session, team_id, Role.RECEIVERS, recent),
+        active=everyone,
+        gave=gave,
+        received=received,
+        gave_before=before[0] if before else None,
+        received_before=before[1] if before else None,
+        not_recognised=everyone - recently,
     )
 
 
