@@ -37,7 +37,7 @@ from bot.insights.window import Filters, InvalidView, Window
 from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
 from bot.reports import summaries
-from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
+from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, pairs_among
 from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.weighted import SCORE_PLACES
@@ -873,5 +873,5 @@ def network(
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),
-        tuple(reciprocal_pairs(session, conditions)),
+        tuple(pairs_among(pairs)),
     )

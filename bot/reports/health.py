@@ -31,7 +31,8 @@ triples in Python took 3 s for a quarter at ten million kudos (bench/leaderboard
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -246,6 +247,25 @@ def reciprocal_pairs(
         .limit(limit)
     )
     return [Pair(a, b, int(ab), int(ba), int(ga), int(gb)) for a, b, ab, ba, ga, gb in rows]
+
+
+def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) -> list[Pair]:
+    """`reciprocal_pairs` over (giver, receiver, kudos) counts the caller has already read
+    (the dashboard's network, which sums them into its group table): the same pairs in the
+    same order, without reading the period's kudos a second time."""
+    gave: Counter[str] = Counter()
+    counts: dict[tuple[str, str], int] = {}
+    for giver, receiver, n in sent:
+        gave[giver] += n
+        counts[giver, receiver] = n
+    most = {(g, r): n for (g, r), n in counts.items() if n * 2 > gave[g]}
+    found = [
+        Pair(a, b, n, back, gave[a], gave[b])
+        for (a, b), n in most.items()
+        if a < b and (back := most.get((b, a), 0)) and n + back >= RECIPROCITY_MIN
+    ]
+    found.sort(key=lambda pair: (-pair.exchanged, pair.first, pair.second))
+    return found[:limit]
 
 
 def _weekly(
