@@ -599,34 +599,56 @@ def people_by_principle(
         if only is not None
         else list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
     )
+    # A period read from the raw kudos alone (a week): everyone's kudos over all principles
+    # are summed from the per-principle counts, not read from the kudos a second time.
+    derived = only is None and not cover(bounds, PERSON_GRAINS).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        for by_principle in (True, False) if with_overall else (True,):
-            if by_principle:
-                counts = person_counts_by_principle(team_id, role, bounds, principle_ids)
-                key: Any = counts.c.principle_id
-            else:
-                counts = person_counts(team_id, role, bounds)
-                key = literal(ALL_PRINCIPLES)
-            # Ordered by the count alone: whichever of the people tied at the last place is
-            # taken, the top's kudos are the same, and sorting by user ID too (a text
-            # collation) was most of a quarter's health report (36,000 rows, 520 ms of 770).
-            place = (
+        by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
+        if derived and with_overall:
+            by_principle = select(by_principle).cte()
+        # Ordered by the count alone: whichever of the people tied at the last place is
+        # taken, the top's kudos are the same, and sorting by user ID too (a text collation)
+        # was most of a quarter's health report (36,000 rows, 520 ms of 770).
+        parts = [
+            select(
+                by_principle.c.principle_id,
+                by_principle.c.n,
                 func.row_number()
-                .over(partition_by=key if by_principle else None, order_by=counts.c.n.desc())
-                .label("place")
+                .over(partition_by=by_principle.c.principle_id, order_by=by_principle.c.n.desc())
+                .label("place"),
             )
-            ranked = select(key.label("principle_id"), counts.c.n, place).subquery()
-            query = select(
-                ranked.c.principle_id,
-                func.count(),
-                func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
-            ).group_by(ranked.c.principle_id)
-            for principle_id, people, topmost in session.execute(query):
-                row = overall if not by_principle else found.setdefault(principle_id, [0, 0, 0])
-                row[column] = int(people)
-                if role == Role.RECEIVERS:
-                    row[2] = int(topmost or 0)
+        ]
+        if with_overall:
+            if derived:
+                total = _small(func.sum(by_principle.c.n))
+                everyone: Any = (
+                    select(by_principle.c.user_id, total.label("n"))
+                    .group_by(by_principle.c.user_id)
+                    .subquery()
+                )
+            else:
+                everyone = person_counts(team_id, role, bounds)
+            parts.append(
+                select(
+                    literal(ALL_PRINCIPLES).label("principle_id"),
+                    everyone.c.n,
+                    func.row_number().over(order_by=everyone.c.n.desc()).label("place"),
+                )
+            )
+        # One statement for both (a UNION ALL): the principles' rows and everyone's row.
+        ranked = union_all(*parts).subquery()
+        query = select(
+            ranked.c.principle_id,
+            func.count(),
+            func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
+        ).group_by(ranked.c.principle_id)
+        for principle_id, people, topmost in session.execute(query):
+            key = int(principle_id)
+            row = overall if key == ALL_PRINCIPLES else found.setdefault(key, [0, 0, 0])
+            row[column] = int(people)
+            if role == Role.RECEIVERS:
+                row[2] = int(topmost or 0)
     return {p: People(*row) for p, row in found.items()}, People(*overall)
 
 
