@@ -677,10 +677,17 @@ def principle_counts(
             None if None in lasts else max(x for x in lasts if x is not None),
             1,
         )
+        # The principles named (a subquery of the team's): the key has the principle before
+        # the day, and without them SQLite skip-scanned the key from the team on (12 weeks
+        # at a million kudos: 65 ms, against 0.6 ms seeking each principle's days).
+        named = KudosTally.principle_id.in_(
+            select(Principle.id).where(Principle.team_id == team_id)
+        )
         rows = session.execute(
             select(KudosTally.principle_id, KudosTally.bucket, KudosTally.kudos).where(
                 KudosTally.team_id == team_id,
                 KudosTally.role == _PRINCIPLE,
+                named,
                 *_span_conditions(widest),
             )
         ).all()
