@@ -33,7 +33,7 @@ from bot.i18n import ENGLISH, speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
 from bot.reports.chart import chart_data, chart_figure, chart_png, png_speech
-from bot.reports.health import Health, promise_health
+from bot.reports.health import Health, Pair, pairs_among, promise_health
 from bot.reports.health_tables import health_csv
 from bot.reports.periods import parse_period
 from tests.conftest import Bot
@@ -183,6 +183,30 @@ def test_reciprocal_pairs_are_those_who_give_each_other_most_of_their_kudos(
         2,
     )
     assert (pair.first_gave, pair.second_gave) == (4, 2)
+
+
+def test_pairs_among_counts_already_read_finds_the_same_pairs_in_the_same_order() -> None:
+    """The network's way (bot/insights/numbers.py): counts it read for its group table."""
+    sent = [
+        ("UX", "UY", 3),
+        ("UY", "UX", 2),
+        ("UX", "UZ", 1),
+        ("UP", "UQ", 1),
+        ("UQ", "UP", 1),
+        ("UM", "UN", 3),
+        ("UN", "UM", 2),
+        ("UN", "UO", 3),
+        ("UA", "UB", 2),
+        ("UB", "UA", 3),
+        ("UC", "UD", 4),
+        ("UD", "UC", 1),
+    ]
+    assert pairs_among(sent) == [
+        Pair("UA", "UB", 2, 3, 2, 3),
+        Pair("UC", "UD", 4, 1, 4, 1),
+        Pair("UX", "UY", 3, 2, 4, 2),
+    ]
+    assert pairs_among(sent, limit=1) == [Pair("UA", "UB", 2, 3, 2, 3)]
 
 
 def test_empty_workspace_future_periods_and_before_the_first_kudos_read_as_nothing(
