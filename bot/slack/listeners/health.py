@@ -20,31 +20,21 @@ from collections.abc import Callable
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
-from sqlalchemy import delete, select, update
 
 from bot.blocks.health import chart_comment, health_message, health_started, health_title
-from bot.db.dialect import dialect_insert
 from bot.db.engine import Database
-from bot.db.models import HealthChart
 from bot.errors import TRY_USAGE, Msgid, UserError
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
 from bot.reports.chart import chart_data, chart_png, png_speech
 from bot.reports.health import Health, promise_health
 from bot.reports.leaderboard import Role, parse_report_args
-from bot.reports.periods import PeriodKind, period_of
 from bot.reports.scope import ReportScope, report_scope
-from bot.slack.api_errors import SLACK_FAILURES
 from bot.slack.commands import KUDOS, CommandRequest, Who
 from bot.slack.confirm import confirm
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
-
-# `health_charts.file_id` while the week's upload is under way; a claim older than
-# CLAIM_STALE was left by a request that died mid-upload, and may be taken over.
-UPLOADING = ""
-CLAIM_STALE = dt.timedelta(minutes=5)
 
 HEALTH_USAGE = N_("`/kudos health [period]`, for example `/kudos health quarter`.")
 HEALTH_ADMINS_ONLY = N_(
@@ -129,96 +119,4 @@ def upload_chart(
     )
     file_id = str(response["files"][0]["id"])
     log.info("health chart sent user=%s period=%s file=%s", user_id, health.period.slug, file_id)
-    return file_id
-
-
-def cached_chart(*, db: Database, team_id: str, user_id: str, week: dt.date) -> str | None:
-    with db.reading() as session:
-        return session.scalar(
-            select(HealthChart.file_id).where(
-                HealthChart.team_id == team_id,
-                HealthChart.user_id == user_id,
-                HealthChart.week_start == week,
-                HealthChart.file_id != UPLOADING,
-            )
-        )
-
-
-def _claim_upload(
-    *, db: Database, team_id: str, user_id: str, week: dt.date, now: dt.datetime
-) -> bool:
-    """True for the one request that is to upload this week's chart."""
-    with db.transaction() as session:
-        insert = dialect_insert(session)
-        claimed = session.scalar(
-            insert(HealthChart)
-            .values(
-                team_id=team_id, user_id=user_id, week_start=week, file_id=UPLOADING, created_at=now
-            )
-            .on_conflict_do_nothing()
-            .returning(HealthChart.user_id)
-        )
-        if claimed is not None:
-            return True
-        taken_over = session.execute(
-            update(HealthChart)
-            .where(
-                HealthChart.team_id == team_id,
-                HealthChart.user_id == user_id,
-                HealthChart.week_start == week,
-                HealthChart.file_id == UPLOADING,
-                HealthChart.created_at < now - CLAIM_STALE,
-            )
-            .values(created_at=now)
-        )
-        return bool(getattr(taken_over, "rowcount", 0))
-
-
-def _settle_claim(
-    *, db: Database, team_id: str, user_id: str, week: dt.date, file_id: str | None
-) -> None:
-    """Record the uploaded file, or give the claim up so that the next opening tries again."""
-    where = (
-        HealthChart.team_id == team_id,
-        HealthChart.user_id == user_id,
-        HealthChart.week_start == week,
-        HealthChart.file_id == UPLOADING,
-    )
-    with db.transaction() as session:
-        if file_id is None:
-            session.execute(delete(HealthChart).where(*where))
-        else:
-            session.execute(update(HealthChart).where(*where).values(file_id=file_id))
-
-
-def chart_for_home(
-    *,
-    client: WebClient,
-    db: Database,
-    health: Health,
-    team_id: str,
-    user_id: str,
-    today: dt.date,
-    now: dt.datetime,
-) -> str | None:
-    """This week's chart for the manager's App Home: uploaded once a week, then reused.
-    None when there is nothing to chart, Slack wouldn't take the upload, or another opening
-    of the tab is uploading it right now."""
-    if chart_data(health).empty:
-        return None
-    week = period_of(PeriodKind.WEEK, today).start
-    assert week is not None
-    found = cached_chart(db=db, team_id=team_id, user_id=user_id, week=week)
-    if found:
-        return found
-    if not _claim_upload(db=db, team_id=team_id, user_id=user_id, week=week, now=now):
-        log.info("home chart for user=%s this week is being uploaded by another request", user_id)
-        return None
-    file_id = None
-    try:
-        file_id = upload_chart(client=client, health=health, user_id=user_id)
-    except SLACK_FAILURES as error:
-        log.warning("home chart not uploaded for user=%s: %s", user_id, error)
-    finally:
-        _settle_claim(db=db, team_id=team_id, user_id=user_id, week=week, file_id=file_id)
     return file_id
