@@ -711,6 +711,8 @@ def bench_backend(
     database = Database(url)
     try:
         seeding = seed(database, backend, url, count, in_sql)
+        if SURFACES == ["boards"]:
+            return boards(database, backend, now, reps, warmup), seeding
         if "slack" not in SURFACES:
             return every_surface(database, backend, now, reps, warmup), seeding
         today = now.astimezone(ZONE).date()
@@ -791,6 +793,34 @@ def bench_backend(
         return timings, seeding
     finally:
         database.dispose()
+
+
+def boards(
+    database: Database, backend: str, now: dt.datetime, reps: int, warmup: int
+) -> list[Timing]:
+    """`--surfaces boards`: what the tallies' write path changes most on the read side (the
+    month and all-time receiver boards, `/kudos me` of the busiest receiver), bot only."""
+    today = now.astimezone(ZONE).date()
+    month, everything = parse_period("month", today), parse_period("all", today)
+    caller = caller_in_the_middle(database, month.bounds(ZONE))
+    heavy = busiest(database)
+    timings = []
+    for label, period in (("leaderboard month", month), ("leaderboard all", everything)):
+        times = timed(_bot_board(database, period, Role.RECEIVERS, caller), reps, warmup)
+        timings.append(Timing(backend, label, 0, times, []))
+        print(table(timings[-1:])[-1], flush=True)
+
+    def me() -> object:
+        with database.reading() as session:
+            return summary(
+                session=session, team_id=TEAM, user_id=heavy, timezone=ZONE.key, limit=5, now=now
+            )
+
+    timings.append(
+        Timing(backend, "/kudos me (the busiest receiver)", 0, timed(me, reps, warmup), [])
+    )
+    print(table(timings[-1:])[-1], flush=True)
+    return timings
 
 
 # -- every other Slack report and dashboard page ---------------------------------------------
@@ -1267,7 +1297,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and stop")
     parser.add_argument(
-        "--surfaces", default="slack,dashboard", help="slack, dashboard or both (default)"
+        "--surfaces",
+        default="slack,dashboard",
+        help="slack, dashboard or both (default); boards: month, all time and /kudos me only",
     )
     parser.add_argument(
         "--rebuild", action="store_true", help="time rebuilding the summaries (with --keep), stop"

@@ -1,34 +1,57 @@
-"""The read model's cost on the write path: CPU seconds per kudos given through the kudos
-service (`give`, one transaction each, as `/kudos` records it), in this process.
+"""The read model's cost on the write path: CPU per kudos given through the kudos service
+(`give`, one transaction each, as `/kudos` records it), the bot's and the database server's.
 
-    .venv/bin/python bench/write_cost.py [--kudos N] [--only sqlite]
-    PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/write_cost.py   # before/after
+    .venv/bin/python bench/write_cost.py [--kudos N] [--rounds N] [--only postgresql]
+        [--variants before,now,...]
 
-CPU time (`time.process_time`), not wall time, so that other work on a shared machine
-doesn't move the figure much: on SQLite it includes the database's own work (in-process);
-on PostgreSQL only the bot's side (building, sending and reading statements) — the server's
-share is the `server ms` column, wall time minus the client's CPU, an upper bound.
-Each run gives `--kudos` kudos from rotating givers to one or two receivers each, after a
-warm-up of 200; the figure is the median of three runs. Each backend is run twice without
-the read model's write (`summaries.count_given` replaced by a no-op: the write path before
-the summaries) and twice with it, alternately, in fresh databases. Not part of the tests.
+Each variant gets its own fresh migrated database, set up as the variant says (`VARIANTS`):
+`before` is the reference, the write path before the read model (`summaries.count_given` a
+no-op: the kudos and its allowance written, nothing tallied); `now` is the write path as it
+is; the others are the options measured for issue 21 (a tally key without the count, a
+fill factor, fewer grains).
+
+On a shared two-core machine the load moves between one minute and the next, so the
+variants are interleaved: each round runs every variant once, in order, then once in
+reverse (A B C … C B A: ABBA pairs for every two of them), `--kudos` kudos per run after a
+warm-up of `--warmup`. A variant's figure is the median over its runs; its ratio to `before`
+is the median of the per-round ratios (each round's two runs of each, summed), so a loaded
+minute moves both sides of a ratio alike.
+
+Two CPU figures, not wall time (which other work on the machine moves most):
+* bot: `time.process_time()` of this process (building, sending, reading statements; on
+  SQLite it includes the database's own work, which runs in-process);
+* server (PostgreSQL): the CPU time of the backend process(es) serving the variant's
+  database, from /proc/<pid>/schedstat (nanoseconds on a CPU), read before and after each
+  run. The server must run on this machine. Background work (WAL writer, autovacuum) is not
+  counted: it is shared with every other database on the server.
+
+Givers rotate over `GIVERS` people and receivers over 500, so (as in a workspace) most of a
+kudos's tallies are updates of rows its givers and receivers already have. Not part of the
+tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from bench.databases import fresh_database  # noqa: E402
+from bench.databases import fresh_database, postgres_server  # noqa: E402
 from bot.audience import Audience  # noqa: E402
 from bot.db.engine import Database  # noqa: E402
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give  # noqa: E402
@@ -38,12 +61,99 @@ from bot.reports import summaries  # noqa: E402
 
 TEAM = "TWRITECOST"
 MISSION = "mission: Write fast.\nprinciples:\n  - {key: speed, title: Speed}\n"
+GIVERS = 1000
+_KEY = "team_id, role, grain, principle_id, bucket, user_id"
 
 
-def run(database: Database, principle_id: int, count: int, offset: int) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) for `count` kudos."""
+@dataclass(frozen=True)
+class Variant:
+    """A write path to measure: SQL run on its fresh database (PostgreSQL only) and what the
+    tallies' write is while it runs."""
+
+    about: str
+    sql: tuple[str, ...] = ()
+    tallied: bool = True
+    # The per-person grains written (None: the code's own `PERSON_GRAINS`).
+    grains: tuple[summaries.Grain, ...] | None = None
+
+
+_PLAIN_KEY = (
+    "ALTER TABLE kudos_tallies DROP CONSTRAINT pk_kudos_tallies",
+    f"ALTER TABLE kudos_tallies ADD CONSTRAINT pk_kudos_tallies PRIMARY KEY ({_KEY})",
+)
+_COVERING_KEY = (
+    "ALTER TABLE kudos_tallies DROP CONSTRAINT pk_kudos_tallies",
+    f"ALTER TABLE kudos_tallies ADD CONSTRAINT pk_kudos_tallies PRIMARY KEY ({_KEY}) "
+    "INCLUDE (kudos)",
+)
+_FINE = (summaries.Grain.YEAR, summaries.Grain.MONTH)
+
+VARIANTS = {
+    "before": Variant("the write path before the read model (nothing tallied)", tallied=False),
+    "now": Variant("as it is"),
+    "covering": Variant("the key INCLUDE (kudos) (migration 0014)", _COVERING_KEY),
+    "plain": Variant("key without the count, fill factor 100", _PLAIN_KEY),
+    "plain-ff90": Variant(
+        "key without the count, fill factor 90",
+        (*_PLAIN_KEY, "ALTER TABLE kudos_tallies SET (fillfactor = 90)"),
+    ),
+    "plain-ff75": Variant(
+        "key without the count, fill factor 75",
+        (*_PLAIN_KEY, "ALTER TABLE kudos_tallies SET (fillfactor = 75)"),
+    ),
+    "covering-ym": Variant(
+        "the covering key; person grains year and month only", _COVERING_KEY, grains=_FINE
+    ),
+    "plain-ff75-ym": Variant(
+        "key without the count, fill factor 75; year and month only",
+        (*_PLAIN_KEY, "ALTER TABLE kudos_tallies SET (fillfactor = 75)"),
+        grains=_FINE,
+    ),
+}
+
+
+@dataclass
+class Runs:
+    """One variant's measurements: per run, the bot's and the server's CPU seconds."""
+
+    bot: list[float] = field(default_factory=list)
+    server: list[float] = field(default_factory=list)
+
+
+def server_cpu(admin_url: str | None, name: str | None) -> float:
+    """Seconds on a CPU so far of the server's backends for database `name` (0 on SQLite)."""
+    if admin_url is None or name is None:
+        return 0.0
+    admin = _admin(admin_url)
+    with admin.connect() as connection:
+        pids = connection.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :name AND backend_type = "
+                "'client backend'"
+            ),
+            {"name": name},
+        ).all()
+        connection.rollback()
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a backend that ended: its time is lost, so the pool keeps them open
+    return total / 1e9
+
+
+_ADMINS: dict[str, object] = {}
+
+
+def _admin(url: str):  # type: ignore[no-untyped-def]
+    if url not in _ADMINS:
+        _ADMINS[url] = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+    return _ADMINS[url]
+
+
+def run(database: Database, principle_id: int, count: int, offset: int) -> None:
     now = dt.datetime.now(dt.UTC)
-    cpu, wall = time.process_time(), time.perf_counter()
     for n in range(offset, offset + count):
         receivers = [Recipient(f"UR{n % 500:05d}")]
         if n % 4 == 0:
@@ -57,56 +167,135 @@ def run(database: Database, principle_id: int, count: int, offset: int) -> tuple
                     message=f"thanks for shipment {n}",
                     source=Source.COMMAND,
                 ),
-                giver=Giver(f"UG{n:07d}", "America/New_York"),
+                giver=Giver(f"UG{n % GIVERS:05d}", "America/New_York"),
                 place=Place(team_id=TEAM, channel_id="CWRITE001", audience=Audience.PUBLIC),
                 limit=10,
-                now=now + dt.timedelta(seconds=n),
+                # A kudos a minute: a giver gives once in GIVERS minutes, inside the allowance.
+                now=now + dt.timedelta(minutes=n),
             )
-    return time.process_time() - cpu, time.perf_counter() - wall
 
 
 def _uncounted(*_args: object, **_kwargs: object) -> None:
     """The write path before the read model: nothing tallied."""
 
 
+@contextmanager
+def as_variant(variant: Variant) -> Iterator[None]:
+    counting, grains = summaries.count_given, summaries.PERSON_GRAINS
+    summaries.count_given = counting if variant.tallied else _uncounted  # type: ignore[assignment]
+    summaries.PERSON_GRAINS = variant.grains or grains  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        summaries.count_given, summaries.PERSON_GRAINS = counting, grains  # type: ignore[misc]
+
+
+@dataclass
+class Prepared:
+    name: str
+    variant: Variant
+    database: Database
+    principle_id: int
+    database_name: str | None
+    runs: Runs = field(default_factory=Runs)
+    given: int = 0
+
+
+def prepare(stack: ExitStack, backend: str, tmp: Path, name: str, warmup: int) -> Prepared:
+    variant = VARIANTS[name]
+    url = stack.enter_context(fresh_database(backend, tmp, f"write_cost_{name}"))
+    database = Database(url)
+    stack.callback(database.dispose)
+    with database.transaction() as session:
+        sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
+    with database.transaction() as session:
+        for statement in variant.sql if backend == "postgresql" else ():
+            session.execute(text(statement))
+    with database.reading() as session:
+        pid = int(session.scalar(text("SELECT min(id) FROM principles")) or 0)
+    prepared = Prepared(
+        name, variant, database, pid, make_url(url).database if backend == "postgresql" else None
+    )
+    with as_variant(variant):
+        run(database, pid, warmup, 0)
+    prepared.given = warmup
+    return prepared
+
+
+def measure(prepared: Prepared, count: int, admin_url: str | None) -> None:
+    with as_variant(prepared.variant):
+        server = server_cpu(admin_url, prepared.database_name)
+        bot = time.process_time()
+        run(prepared.database, prepared.principle_id, count, prepared.given)
+        bot = time.process_time() - bot
+        server = server_cpu(admin_url, prepared.database_name) - server
+    prepared.given += count
+    prepared.runs.bot.append(bot)
+    prepared.runs.server.append(server)
+
+
+def _ratio(runs: Runs, reference: Runs, pick: Callable[[Runs], list[float]]) -> float:
+    """The median over rounds of this variant's CPU over the reference's (2 runs each)."""
+    mine, theirs = pick(runs), pick(reference)
+    ratios = [
+        (mine[i] + mine[i + 1]) / (theirs[i] + theirs[i + 1])
+        for i in range(0, len(mine) - 1, 2)
+        if theirs[i] + theirs[i + 1] > 0
+    ]
+    return statistics.median(ratios) if ratios else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kudos", type=int, default=1000)
+    parser.add_argument("--kudos", type=int, default=400, help="kudos per run (default 400)")
+    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (default 3)")
+    parser.add_argument("--warmup", type=int, default=600, help="kudos first, per variant")
     parser.add_argument("--only", default="postgresql,sqlite")
+    parser.add_argument("--variants", default="before,now", help=", ".join(VARIANTS))
     args = parser.parse_args()
     import bot
 
-    print(f"code: {Path(bot.__file__).parent.parent}")
-    print("| Backend | summaries | kudos | CPU ms per kudos | wall ms per kudos | server ms (≤) |")
-    print("|---|---|---:|---:|---:|---:|")
-    counting = summaries.count_given
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend, tallied in (
-            (backend, tallied)
-            for backend in args.only.split(",")
-            for tallied in (False, True, False, True)
-        ):
-            # The cost of the read model on the write path: the same kudos with the tallies'
-            # write left out (the pre-summaries write path) and with it, alternately.
-            summaries.count_given = counting if tallied else _uncounted  # type: ignore[assignment]
-            with fresh_database(backend, Path(tmp), "write_cost") as url:
-                database = Database(url)
-                with database.transaction() as session:
-                    sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
-                with database.reading() as session:
-                    from sqlalchemy import text
-
-                    pid = int(session.scalar(text("SELECT min(id) FROM principles")) or 0)
-                run(database, pid, 200, 0)
-                results = [run(database, pid, args.kudos, 1000 + r * args.kudos) for r in range(3)]
-                cpu = statistics.median(c for c, _ in results) / args.kudos * 1000
-                wall = statistics.median(w for _, w in results) / args.kudos * 1000
+    names = args.variants.split(",")
+    assert names[0] == "before", "the reference comes first"
+    print(
+        f"code: {Path(bot.__file__).parent.parent}; {args.rounds} rounds of ABBA, "
+        f"{args.kudos} kudos a run; load {os.getloadavg()}",
+        flush=True,
+    )
+    for name in names:
+        print(f"- {name}: {VARIANTS[name].about}")
+    for backend in args.only.split(","):
+        admin_url = postgres_server() if backend == "postgresql" else None
+        with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+            chosen = names if backend == "postgresql" else ["before", "now"]
+            prepared = [prepare(stack, backend, Path(tmp), n, args.warmup) for n in chosen]
+            loads = [os.getloadavg()[0]]
+            for _round in range(args.rounds):
+                for each in [*prepared, *reversed(prepared)]:
+                    measure(each, args.kudos, admin_url)
+                loads.append(os.getloadavg()[0])
+            print(
+                f"\n{backend}: load (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs\n"
+                "| Variant | bot CPU ms/kudos | server CPU ms/kudos | bot x before "
+                "| server x before | (bot + server) x before |\n|---|---:|---:|---:|---:|---:|"
+            )
+            reference = prepared[0].runs
+            for each in prepared:
+                bot_ms = statistics.median(each.runs.bot) / args.kudos * 1000
+                server_ms = statistics.median(each.runs.server) / args.kudos * 1000
+                both = Runs(
+                    [b + s for b, s in zip(each.runs.bot, each.runs.server, strict=True)], []
+                )
+                reference_both = Runs(
+                    [b + s for b, s in zip(reference.bot, reference.server, strict=True)], []
+                )
                 print(
-                    f"| {backend} | {'with' if tallied else 'without'} | {args.kudos:,} "
-                    f"| {cpu:.2f} | {wall:.2f} | {wall - cpu:.2f} |",
+                    f"| {each.name} | {bot_ms:.3f} | {server_ms:.3f} "
+                    f"| {_ratio(each.runs, reference, lambda r: r.bot):.2f} "
+                    f"| {_ratio(each.runs, reference, lambda r: r.server):.2f} "
+                    f"| {_ratio(both, reference_both, lambda r: r.bot):.2f} |",
                     flush=True,
                 )
-                database.dispose()
 
 
 if __name__ == "__main__":

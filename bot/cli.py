@@ -322,6 +322,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     """Promise health as CSV (one row per principle), JSON (with the pairs) or the PNG chart."""
+    from bot.i18n import speech
+    from bot.i18n.whose import workspace_language
     from bot.reports.chart import health_chart_png
     from bot.reports.health import promise_health
     from bot.reports.health_tables import health_csv, health_json
@@ -340,8 +342,12 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
             where=scope.where,
             today=utcnow().astimezone(scope.where).date(),
         )
+        # A file for whoever is handed it: in the workspace language, as a channel reads.
+        language = workspace_language(
+            session=session, team_id=scope.team_id, default=settings.missionbot_language
+        )
     if args.format == "png":
-        content = health_chart_png(health)
+        content = health_chart_png(health, speech(language))
     elif args.format == "json":
         people = sorted({p for pair in health.pairs for p in (pair.first, pair.second)})
         content = health_json(health, _names(settings, scope.team_id, people)).encode()

@@ -23,6 +23,13 @@ class Msgid(str):
     __slots__ = ()
 
 
+class Count(int):
+    """A field of a `UserError` that counts something: written the reader's way (1.234 in
+    German, 1 234 in French). Plain ints stay digits: a year, or a number the reader types."""
+
+    __slots__ = ()
+
+
 class UserError(Exception):
     """A refusal or a mistake the user can fix; `message` is shown to them.
 
@@ -58,11 +65,16 @@ class UserError(Exception):
             text = t.gettext(self.template)
         if self.fields is None:
             return text
-        fields = {
-            name: t.gettext(value) if isinstance(value, Msgid) else value
-            for name, value in self.fields.items()
-        }
+        fields = {name: _said(value, t) for name, value in self.fields.items()}
         return text.format(**fields)
+
+
+def _said(value: object, t: Speech) -> object:
+    if isinstance(value, Msgid):
+        return t.gettext(value)
+    if isinstance(value, Count):
+        return t.number(int(value))
+    return value
 
 
 # Past this many, "the principles are …" would be a wall of keys (and pass a section's 3,000
@@ -97,7 +109,7 @@ class UnknownPrinciple(UserError):
                     "`/mission` lists the {count} principle.",
                     "`/mission` lists all {count} principles.",
                     len(self.keys),
-                ).format(count=len(self.keys))
+                ).format(count=t.number(len(self.keys)))
             )
         return "\n".join(lines)
 

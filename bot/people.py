@@ -19,11 +19,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Insert, bindparam, func, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
-from bot.db.models import DirectoryFill, table
+from bot.db.models import DirectoryFill, WorkspaceSettings, table
 from bot.db.models import Person as PersonRow
 
 NAME_LIMIT = 200
@@ -205,6 +205,17 @@ def find_people(*, session: Session, team_id: str, user_ids: Iterable[str]) -> d
     return {row.user_id: Person(*row) for row in rows}
 
 
+def find_reader(
+    *, session: Session, team_id: str, user_id: str
+) -> tuple[Person | None, str | None]:
+    """The directory's entry for one person (None if it has none) and the language the
+    workspace chose (`workspace_settings.language`, None if it chose none), in one statement:
+    a dashboard request reads both, and the language shouldn't cost a round trip of its own."""
+    row = session.execute(_READER, {"team_id": team_id, "user_id": user_id}).one()
+    person = Person(*row[1:]) if row.user_id is not None else None
+    return person, row.chosen
+
+
 def usual_timezone(*, session: Session, team_id: str) -> str | None:
     """The timezone most of the workspace's active people have (None when it knows nobody):
     Slack's API names no workspace timezone, so this stands in for it."""
@@ -238,4 +249,20 @@ _FIND = select(
 ).where(
     _PEOPLE.c.team_id == bindparam("team_id"),
     _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+# One row whether or not the directory holds the person: their columns (NULL if not) beside
+# the workspace's chosen language, a LEFT JOIN from a one-row select.
+_ONE_ROW = select(literal(1).label("one")).subquery()
+_CHOSEN = (
+    select(table(WorkspaceSettings).c.language)
+    .where(table(WorkspaceSettings).c.team_id == bindparam("team_id"))
+    .scalar_subquery()
+)
+_READER = (
+    select(_CHOSEN.label("chosen"), *_FIND.selected_columns)
+    .select_from(_ONE_ROW)
+    .outerjoin(
+        _PEOPLE,
+        and_(_PEOPLE.c.team_id == bindparam("team_id"), _PEOPLE.c.user_id == bindparam("user_id")),
+    )
 )

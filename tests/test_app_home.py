@@ -34,6 +34,7 @@ from bot.slack.outbound import create_sender
 from tests.conftest import Bot, running_bot
 from tests.support.fake_slack import FakeSlack, RateLimits
 from tests.support.kudos import BEN, DANA, GIVER, outbox_settled
+from tests.support.statements import language_only, reads_language, statements_of
 
 PRINCIPLE = "plain-words"
 
@@ -385,3 +386,35 @@ def test_home_publishes_are_claimed_newest_first_within_their_pace(database: Any
     assert first == [f"U{n:03d}" for n in range(29, 19, -1)]  # the newest ten
     assert claim(now, "b") == []  # another process: the window is full
     assert len(claim(now + dt.timedelta(seconds=61), "b")) == 10  # leases ran out: room again
+
+
+def test_an_opening_reads_the_readers_language_in_no_statement_of_its_own(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    reader = "UHOMELANG"
+    slack.add_user(reader, locale="de-DE")
+    open_home(bot, slack, reader)  # the first: the directory learns them, the Home is drawn
+    assert publishes(slack, reader)
+    published = len(publishes(slack, reader))
+    home_rows = ("home_states",)
+
+    def opening() -> None:
+        assert bot.event(slack.home_opened(reader)).status == 200
+        bot.listeners.wait_idle(10)
+
+    # A repeat opening of the current Home (the read-only look), then one that records a
+    # change (their locale is now French: the Home is redrawn, so it is read under lock).
+    for expected_language in ("de", "fr"):
+        if expected_language == "fr":
+            french = slack.add_user(reader, locale="fr-FR")
+            assert bot.event({"type": "user_change", "user": french}).status == 200
+            bot.deliver()
+        sent = statements_of(bot.database.engine, opening)
+        bot.deliver()
+        # The count without the language: the same statements less any that only read it.
+        without_language = [s for s in sent if not language_only(s, along_with=home_rows)]
+        assert len(sent) == len(without_language), sent
+        assert any(reads_language(s) for s in sent), sent  # read all the same, with the row
+        metadata = publishes(slack, reader)[-1]["view"]["private_metadata"]
+        assert metadata.endswith(f":{expected_language}"), metadata
+    assert len(publishes(slack, reader)) == published + 1  # the repeat published nothing

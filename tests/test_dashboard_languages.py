@@ -37,6 +37,7 @@ from tests.support.dashboard import (
     signed_in,
 )
 from tests.support.reports import MISSION, sync
+from tests.support.statements import language_only, reads_language, statements_of
 
 PAGES = [
     "/dashboard?period=2026-11",
@@ -306,3 +307,46 @@ def test_a_principles_translation_from_the_mission_file_shows_to_its_readers(
     assert "1. Klartext" in listed
     as_json = client.get("/dashboard/principles?period=2026-11&format=json").json
     assert any(row["Principle"] == "1. Plain words" for row in as_json["tables"]["principles"])
+
+
+def test_a_request_reads_the_viewers_language_in_no_statement_of_its_own(
+    world: tuple[Flask, Database],
+) -> None:
+    app, database = world
+    _locale(database, MANAGER, "de-DE")
+    with database.transaction() as session:
+        session.add(WorkspaceSettings(team_id=TEAM, language="fr", updated_at=NOW))
+    client = signed_in(app, database, MANAGER)
+    client.get("/dashboard?period=2026-11")  # a first request may fill caches: not counted
+    replies = []
+    sent = statements_of(
+        database.engine, lambda: replies.append(client.get("/dashboard?period=2026-11"))
+    )
+    assert '<html lang="de">' in replies[0].get_data(as_text=True)
+    # The count without the language: the same statements less any that only read it. The
+    # viewer's row (`people.name`) is read on every request: the language rides with it.
+    without_language = [s for s in sent if not language_only(s, along_with=("people.name",))]
+    assert len(sent) == len(without_language), sent
+    assert any(reads_language(s) for s in sent), sent
+    # A viewer the directory doesn't hold reads the workspace's language in that one statement.
+    with database.transaction() as session:
+        session.execute(
+            update(PersonRow)
+            .where(PersonRow.team_id == TEAM, PersonRow.user_id == MANAGER)
+            .values(user_id="UMOVED999")
+        )
+    unknown = client.get("/dashboard?period=2026-11").get_data(as_text=True)
+    assert '<html lang="fr">' in unknown
+
+
+def test_a_japanese_viewers_heatmap_is_in_japanese_the_browser_draws_its_text(
+    world: tuple[Flask, Database],
+) -> None:
+    app, database = world
+    _locale(database, MANAGER, "ja-JP")
+    client = signed_in(app, database, MANAGER)
+    page = _read(client.get("/dashboard/health?period=2026-11").get_data(as_text=True))
+    said = [_svg_text(_svg(src)) for src in page.images]
+    # The same words as chart_data says them for Slack, in Japanese: the SVG keeps them as
+    # text (no glyphs needed on the server), unlike the PNG's fallback.
+    assert any("行動指針ごと・週ごとの Kudos" in text for text in said), said

@@ -21,6 +21,7 @@ from bot.db.models import Person as PersonRow
 from bot.insights import numbers
 from bot.insights.window import Filters, parse_window
 from bot.reports import summaries
+from bot.reports.health import reciprocal_pairs
 from bot.reports.leaderboard import Role, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind
 from bot.reports.weighted import weighted_leaderboard
@@ -216,7 +217,10 @@ def test_the_network_counts_kudos_between_groups_as_the_raw_pairs(
     with database.reading() as session:
         found = numbers.network(session, TEAM, window, filters, groups)
         catalog = numbers.principles(session, TEAM)
-        pairs = numbers._pairs(session, numbers._where(TEAM, window.bounds, filters, catalog))
+        conditions = numbers._where(TEAM, window.bounds, filters, catalog)
+        pairs = numbers._pairs(session, conditions)
+        # The network's pairs, found among the counts it read, are health's, found in SQL.
+        assert list(found.pairs) == reciprocal_pairs(session, conditions)
     expected = [[0] * len(groups) for _ in groups]
     for giver, receiver, n in pairs:
         for i, first in enumerate(groups):

@@ -21,7 +21,16 @@ from bot.db.engine import Database
 from bot.db.models import Kudos, KudosAllowance, Principle
 from bot.errors import AllowanceSpent, KudosRefused
 from bot.kudos.flow import KudosRequest, Queued, give_and_queue
-from bot.kudos.service import GivenKudos, Giver, Giving, Place, Recipient, Source, give
+from bot.kudos.service import (
+    GivenKudos,
+    Giver,
+    Giving,
+    Place,
+    Recipient,
+    Source,
+    give,
+    withdraw_group,
+)
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import sync_mission
 from bot.people import Person, find_people, remember_people
@@ -356,3 +365,37 @@ def test_give_takes_what_where_and_by_whom(database: Database, principle_id: int
         [allowance] = session.scalars(select(KudosAllowance))
     # 00:30 UTC is 13:30 in Auckland, the same calendar day there.
     assert (allowance.day, allowance.used) == (dt.date(2026, 3, 29), 1)
+
+
+def test_a_withdrawal_gives_the_allowance_back_to_the_day_it_was_counted_against(
+    database: Database, principle_id: int
+) -> None:
+    # 01:30 UTC on 20 April: still the 19th in New York. The giver was not yet described by
+    # Slack when they gave (no timezone: counted in UTC, the 20th); by the time the kudos is
+    # withdrawn the directory knows them in New York.
+    at = dt.datetime(2026, 4, 20, 1, 30, tzinfo=dt.UTC)
+    giving = Giving(
+        recipients=(Recipient(BEN),),
+        principle_id=principle_id,
+        message="for the night shift",
+        source=Source.REACTION,
+    )
+    place = Place(team_id=TEAM, channel_id="C0OPS", audience=Audience.PUBLIC, message_ts="20.1")
+    with database.transaction() as session:
+        given = give(
+            session=session, giving=giving, giver=Giver(ANA), place=place, limit=LIMIT, now=at
+        )
+    assert used(database) == 1
+    with database.transaction() as session:
+        withdraw_group(
+            session=session,
+            team_id=TEAM,
+            giver_id=ANA,
+            giver_timezone="America/New_York",
+            group_id=given.group_id,
+            now=at + dt.timedelta(minutes=1),
+        )
+    assert used(database) == 0
+    with database.reading() as session:
+        days = session.execute(select(KudosAllowance.day, KudosAllowance.used)).all()
+    assert [(day, n) for day, n in days] == [(dt.date(2026, 4, 20), 0)]

@@ -15,12 +15,22 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.i18n import negotiate, speech
 from bot.i18n.catalogs import LOCALES_DIR, TRANSLATED_LANGUAGES, pseudo
 
 FIELD = re.compile(r"\{[a-z_]*\}")
+# What a translation must carry over unchanged besides the {fields}: printf-style fields,
+# emoji codes, and Slack's links and mentions (`<{url}|label>` keeps its url field).
+KEPT = {
+    "a %(field)s": re.compile(r"%\([a-z_]+\)[sd]"),
+    "an emoji code": re.compile(r"(?<![\w:]):[a-z0-9_+\-']+:(?![\w:])"),
+    "a Slack link or mention": re.compile(r"<[@#!][^<>|]*>|<\{[a-z_]+\}\|"),
+}
+# mrkdwn that must balance the same way: code spans, bold, bullets and line breaks.
+COUNTED = ("`", "*", "•", "\n")
 
 
 @pytest.mark.parametrize(
@@ -114,6 +124,43 @@ def test_each_catalogue_translates_every_string_with_the_same_fields(language: s
     template = _template_ids()
     have = {str(m.id if isinstance(m.id, str) else m.id[0]) for m in catalogue if m.id}
     problems += [f"missing: {msgid[:60]}" for msgid in sorted(template - have)]
+    assert not problems, f"{language}: " + "; ".join(problems[:8])
+
+
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_each_catalogue_has_its_languages_plural_forms_and_keeps_the_markup(
+    language: str,
+) -> None:
+    """The Plural-Forms header is CLDR's rule for the language, every plural entry has exactly
+    that many forms, and no form drops or invents a printf field, an emoji code, a Slack link
+    or mention, a code span, bold, a bullet or a line break (a reworded string may move
+    them, not lose them)."""
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as file:
+        catalogue = read_po(file, locale=language)
+    rule = get_plural(language)
+    assert (catalogue.num_plurals, catalogue.plural_expr) == (rule.num_plurals, rule.plural_expr)
+    # Counted in the file itself: Babel's reader pads missing forms and drops extra ones.
+    problems = [
+        f"forms {indices} in {entry[entry.index('msgid ') :][:60]!r}"
+        for entry in path.read_text(encoding="utf-8").split("\n\n")
+        if "msgid_plural" in entry
+        and (indices := re.findall(r"^msgstr\[(\d+)\]", entry, re.MULTILINE))
+        != [str(form) for form in range(rule.num_plurals)]
+    ]
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        label = ids[0][:60]
+        for string in strings:
+            for what, pattern in KEPT.items():
+                if sorted(pattern.findall(string)) != sorted(pattern.findall(ids[-1])):
+                    problems.append(f"{what} differs in {label!r}: {string!r}")
+            for mark in COUNTED:
+                if string.count(mark) != ids[-1].count(mark):
+                    problems.append(f"{mark!r} count differs in {label!r}: {string!r}")
     assert not problems, f"{language}: " + "; ".join(problems[:8])
 
 

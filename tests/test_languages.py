@@ -35,7 +35,7 @@ def test_a_german_reader_gets_mission_in_german_with_the_translated_principles(
     assert "Tidewater Fracht: unsere Mission" in text
     assert "Wir bewegen die Waren unserer Kunden" in text
     assert "`1.` :telephone_receiver: *Sei erreichbar*  `#easy-to-reach`" in text
-    assert "`/mission <Nummer oder Key>` zeigt einen Grundsatz im Detail." in text
+    assert "`/mission <Nummer oder Kürzel>` zeigt einen Grundsatz im Detail." in text
     assert "Be easy to reach" not in text
 
 
@@ -164,7 +164,7 @@ def test_a_german_workspace_announces_an_english_givers_kudos_in_german(
     outbox_settled(bot.database)
     [post] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
     blocks = json.dumps(post["blocks"], ensure_ascii=False)
-    assert f"<@{BOSS}> hat <@{EMMA}> Kudos gegeben für :telephone_receiver: *Sei erreichbar*" in (
+    assert f"<@{BOSS}> hat <@{EMMA}> Kudos für :telephone_receiver: *Sei erreichbar* gegeben" in (
         blocks
     )
     assert "mit `/kudos` jemanden würdigen" in blocks
@@ -219,3 +219,30 @@ def test_the_kudos_form_is_in_the_givers_language_with_the_principles_translated
     assert view["title"]["text"] == "Kudos geben"
     assert "Für welchen Grundsatz?" in text
     assert "1. Sei erreichbar" in text
+
+
+def test_a_locale_changed_before_delivery_reaches_the_reader_but_never_the_channel(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    people(slack)
+    reply = bot.command("/kudos", f"<@{ANA}> #sei-erreichbar danke!", user=EMMA)
+    assert "Kudos für <@UANAPT001> gespeichert" in reply.text  # the ack: Emma's German, then
+    # Before anything is delivered, both change their Slack language: Ana to French, the
+    # giver to Japanese. What is drawn at delivery is drawn for who they are now.
+    for user, locale in ((ANA, "fr-FR"), (EMMA, "ja-JP")):
+        changed = slack.add_user(user, **{**slack.users[user], "locale": locale})
+        assert bot.event({"type": "user_change", "user": changed}).status == 200
+    bot.deliver()
+    outbox_settled(bot.database)
+    [dm] = [c for c in slack.calls("chat.postMessage") if c["channel"] == ANA]
+    said = json.dumps(dm["blocks"], ensure_ascii=False)
+    assert f":tada: <@{EMMA}> vous a donné des kudos dans <#CGENERAL01> pour" in said
+    assert "deu kudos para você" not in said  # not the Portuguese of the command's moment
+    [post] = [c for c in slack.calls("chat.postMessage") if c["channel"] == "CGENERAL01"]
+    announced = json.dumps(post["blocks"], ensure_ascii=False)
+    # The workspace's English: neither the giver's German then nor their Japanese now.
+    assert f"<@{EMMA}> gave kudos to <@{ANA}> for :telephone_receiver: *Be easy to reach*" in (
+        announced
+    )
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", announced)
+    assert "Sei erreichbar" not in announced

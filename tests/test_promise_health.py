@@ -28,11 +28,12 @@ from bot.cli import main
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
-from bot.i18n import speech
+from bot.db.models import WorkspaceSettings
+from bot.i18n import ENGLISH, speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
-from bot.reports.chart import chart_data, chart_figure, chart_png
-from bot.reports.health import Health, promise_health
+from bot.reports.chart import chart_data, chart_figure, chart_png, png_speech
+from bot.reports.health import Health, Pair, pairs_among, promise_health
 from bot.reports.health_tables import health_csv
 from bot.reports.periods import parse_period
 from tests.conftest import Bot
@@ -184,6 +185,30 @@ def test_reciprocal_pairs_are_those_who_give_each_other_most_of_their_kudos(
     assert (pair.first_gave, pair.second_gave) == (4, 2)
 
 
+def test_pairs_among_counts_already_read_finds_the_same_pairs_in_the_same_order() -> None:
+    """The network's way (bot/insights/numbers.py): counts it read for its group table."""
+    sent = [
+        ("UX", "UY", 3),
+        ("UY", "UX", 2),
+        ("UX", "UZ", 1),
+        ("UP", "UQ", 1),
+        ("UQ", "UP", 1),
+        ("UM", "UN", 3),
+        ("UN", "UM", 2),
+        ("UN", "UO", 3),
+        ("UA", "UB", 2),
+        ("UB", "UA", 3),
+        ("UC", "UD", 4),
+        ("UD", "UC", 1),
+    ]
+    assert pairs_among(sent) == [
+        Pair("UA", "UB", 2, 3, 2, 3),
+        Pair("UC", "UD", 4, 1, 4, 1),
+        Pair("UX", "UY", 3, 2, 4, 2),
+    ]
+    assert pairs_among(sent, limit=1) == [Pair("UA", "UB", 2, 3, 2, 3)]
+
+
 def test_empty_workspace_future_periods_and_before_the_first_kudos_read_as_nothing(
     database: Database,
 ) -> None:
@@ -275,8 +300,14 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
     assert german.title.startswith("Kudos pro Grundsatz und Woche, ")
     assert "9. März" in german.weeks
     assert (german.values, german.rows[:12]) == (data.values, data.rows[:12])
-    # Japanese: DejaVu Sans has no glyphs for it, so the image stays English, not boxes.
-    assert chart_data(health, t=speech("ja")) == data
+    # Japanese: DejaVu Sans has no glyphs for it, so the PNG is said in the workspace
+    # language (English, else German here), not in boxes; the SVG's data stays Japanese.
+    assert chart_data(health, t=png_speech(speech("ja"), lambda: ENGLISH)) == data
+    assert chart_data(health, t=png_speech(speech("ja"), lambda: speech("de"))) == german
+    japanese = chart_data(health, t=speech("ja"))
+    assert japanese.title.startswith("行動指針ごと・週ごとの Kudos")
+    assert japanese.language == "ja"
+    assert japanese.values == data.values
     image = Image.open(io.BytesIO(chart_png(data)))
     assert image.height < 1200
     # The Slack report keeps within a message, the App Home within a view.
@@ -308,6 +339,15 @@ def test_no_kudos_draws_a_sentence_not_empty_axes(database: Database) -> None:
     assert figure.axes == []
     assert any("No kudos in these 12 weeks yet" in t.get_text() for t in figure.texts)
     assert Image.open(io.BytesIO(chart_png(data))).format == "PNG"
+    # In the reader's language too; for a Japanese reader's PNG, the workspace's.
+    german = chart_figure(chart_data(health_of(database, "month"), t=speech("de")))
+    assert any("Noch keine Kudos in diesen 12 Wochen." in t.get_text() for t in german.texts)
+    said = png_speech(speech("ja"), lambda: speech("fr"))
+    french = chart_data(health_of(database, "month"), t=said)
+    assert french.note.startswith("Pas encore de kudos ces 12 semaines.")
+    assert chart_data(health_of(database, "month"), t=speech("ja")).note.startswith(
+        "この12週間の Kudos はまだありません。"
+    )
 
 
 def test_the_chart_draws_with_its_own_font_and_literal_dollars(
@@ -501,6 +541,28 @@ def test_cli_health_writes_csv_json_and_png(
     assert report["quiet"] == ["fix-the-cause", "credit-generously"]
     assert main([*args, "--format", "png", "--output", "chart.png"]) == 0
     assert Image.open(tmp_path / "chart.png").format == "PNG"
+
+
+def test_cli_health_png_is_in_the_workspace_language_or_english_without_its_glyphs(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    march_fixture(database)
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("MISSIONBOT_LANGUAGE", "fr")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    args = ["health", "--period", "2026-03", "--team", TEAM, "--format", "png", "--output"]
+    health = health_of(database, "2026-03", today=dt.datetime.now(dt.UTC).date())
+    drawn = {lang: chart_png(chart_data(health, t=speech(lang))) for lang in ("en", "fr", "de")}
+    assert len(set(drawn.values())) == 3  # the words differ, so the pictures do
+    # No workspace language chosen: MISSIONBOT_LANGUAGE's French.
+    assert main([*args, "fr.png"]) == 0
+    assert (tmp_path / "fr.png").read_bytes() == drawn["fr"]
+    for chosen, expected in (("de", "de"), ("ja", "en")):  # Japanese: no glyphs, so English
+        with database.transaction() as session:
+            session.merge(WorkspaceSettings(team_id=TEAM, language=chosen, updated_at=NOW))
+        assert main([*args, f"{chosen}.png"]) == 0
+        assert (tmp_path / f"{chosen}.png").read_bytes() == drawn[expected], chosen
 
 
 def test_cli_health_csv_writes_a_title_a_spreadsheet_would_run_as_text(

@@ -41,7 +41,7 @@ BOARD = {
 }
 HEALTH = {
     "en": "Promise health — ",
-    "de": "Wie gut wir unsere Versprechen halten — ",
+    "de": "Versprechens-Check — ",
     "fr": "Santé de nos promesses — ",
     "es": "Salud de nuestras promesas — ",
     "pt_BR": "Saúde das nossas promessas — ",
@@ -58,7 +58,7 @@ HOME = {
 DIGEST = {
     "en": "Last week in kudos",
     "de": "Die Kudos der letzten Woche",
-    "es": "La semana pasada en kudos",
+    "es": "Los kudos de la semana pasada",
 }
 LOCALES = {
     "en": "en-GB",

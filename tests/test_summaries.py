@@ -23,8 +23,9 @@ from bot.db.engine import Database
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
+from bot.reports.health import PAIRS_SHOWN, RECIPROCITY_MIN, Pair, reciprocal_pairs
 from bot.reports.leaderboard import leaderboard
-from bot.reports.periods import PeriodKind, period_of
+from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
     People,
@@ -34,6 +35,7 @@ from bot.reports.summaries import (
     counts_by_person,
     participation,
     people_by_principle,
+    person_counts,
     principle_counts,
 )
 from tests.support.reports import principle_ids, seed, sync
@@ -190,7 +192,31 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     assert per_principle == raw_by_principle(database, bounds)
     with database.reading() as session:
         people, everyone = people_by_principle(session, TEAM, bounds, 2)
+        pairs = reciprocal_pairs(
+            session, counted(TEAM, bounds), gave=person_counts(TEAM, Role.GIVERS, bounds)
+        )
     assert (people, everyone) == raw_people(database, bounds, 2)
+    assert pairs == raw_pairs(database, bounds)
+
+
+def raw_pairs(database: Database, bounds: Range) -> list[Pair]:
+    """The reference for promise health's pairs (each giving the other more than half of
+    their kudos, at least RECIPROCITY_MIN between them), counted here from the raw kudos."""
+    with database.reading() as session:
+        rows = session.execute(
+            select(Kudos.giver_id, Kudos.receiver_id).where(*counted(TEAM, bounds))
+        ).all()
+    sent = Counter((g, r) for g, r in rows)
+    gave = Counter(g for g, _r in rows)
+    found = [
+        Pair(a, b, n, sent[b, a], gave[a], gave[b])
+        for (a, b), n in sent.items()
+        if a < b
+        and n * 2 > gave[a]
+        and sent[b, a] * 2 > gave[b]
+        and n + sent[b, a] >= RECIPROCITY_MIN
+    ]
+    return sorted(found, key=lambda p: (-p.exchanged, p.first, p.second))[:PAIRS_SHOWN]
 
 
 def raw_people(database: Database, bounds: Range, top: int) -> tuple[dict[int, People], People]:
@@ -285,6 +311,44 @@ def test_participation_counts_the_active_people_who_gave_and_received(
     before = set(raw_by_person(database, Role.GIVERS, previous.bounds(zone), None)) & active
     assert found.gave_before == len(before)
     assert found.not_recognised == len(active - recent)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(zone=st.sampled_from(ZONES), period=periods, now=instants_in_history)
+def test_participation_equals_the_raw_kudos_for_any_period_zone_and_day(
+    database: Database, history: dict[str, int], zone: str, period: Period, now: dt.datetime
+) -> None:
+    """All five numbers at once, from one statement, against each counted from the raw
+    kudos: the period, the one before it, and the 60 days to `now`."""
+    where = ZoneInfo(zone)
+    previous = period.previous()
+    bounds = period.bounds(where)
+    before = previous.bounds(where) if previous is not None else None
+    with database.reading() as session:
+        found = participation(session, TEAM, bounds, before, now)
+    active = set(PEOPLE[:8])  # the ninth is deactivated
+
+    def among(role: Role, span: Range) -> int:
+        return len(set(raw_by_person(database, role, span, None)) & active)
+
+    recent = (now - dt.timedelta(days=60), None)
+    assert found.active == len(active)
+    assert (found.gave, found.received) == (
+        among(Role.GIVERS, bounds),
+        among(Role.RECEIVERS, bounds),
+    )
+    if before is None:
+        assert (found.gave_before, found.received_before) == (None, None)
+    else:
+        assert (found.gave_before, found.received_before) == (
+            among(Role.GIVERS, before),
+            among(Role.RECEIVERS, before),
+        )
+    assert found.not_recognised == len(active) - among(Role.RECEIVERS, recent)
 
 
 def tallies(database: Database) -> Counter[tuple[object, ...]]:

@@ -168,11 +168,12 @@ def announcement_not_made(
     return Message(text=text, blocks=as_dicts([section(text)]))
 
 
-def kudos_dm(given: GivenKudos, t: Speech = ENGLISH) -> Message:
-    """To a receiver, in their language (`t`, with `given.principle` put into it)."""
+def kudos_dm(given: KudosGroup, t: Speech = ENGLISH, *, announced: bool) -> Message:
+    """To a receiver, in their language (`t`, with `given.principle` put into it);
+    `announced`: the kudos is announced where it was given (not given in a DM)."""
     _ = t.gettext
     fields = {"giver": f"<@{given.giver_id}>", "principle": principle_tag(given.principle)}
-    if given.channel_id and given.audience.announced:
+    if given.channel_id and announced:
         headline = _(":tada: {giver} gave you kudos in {channel} for {principle}").format(
             channel=f"<#{given.channel_id}>", **fields
         )
@@ -191,7 +192,7 @@ def allowance_line(remaining: int, limit: int, t: Speech = ENGLISH) -> str:
         "You have {remaining} of {limit} kudos left today.",
         "You have {remaining} of {limit} kudos left today.",
         remaining,
-    ).format(remaining=remaining, limit=limit)
+    ).format(remaining=t.number(remaining), limit=t.number(limit))
 
 
 def kudos_confirmation(given: GivenKudos, t: Speech = ENGLISH) -> Message:
@@ -265,7 +266,9 @@ def undo_confirmation(
 def _tally_lines(tallies: Sequence[PrincipleTally], t: Speech) -> str:
     return "\n".join(
         t.gettext("{principle} — {month} this month · {total} all time").format(
-            principle=principle_tag(tally.principle), month=tally.this_month, total=tally.all_time
+            principle=principle_tag(tally.principle),
+            month=t.number(tally.this_month),
+            total=t.number(tally.all_time),
         )
         for tally in tallies
     )
@@ -280,7 +283,7 @@ def kudos_summary(user_id: str, summary: KudosSummary, t: Speech = ENGLISH) -> M
             month = sum(tally.this_month for tally in tallies)
             total = sum(tally.all_time for tally in tallies)
             heading = _("*{title}* — {month} this month, {total} all time").format(
-                title=title, month=month, total=total
+                title=title, month=t.number(month), total=t.number(total)
             )
             blocks.append(section(f"{heading}\n{_tally_lines(tallies, t)}"))
         else:
@@ -289,7 +292,7 @@ def kudos_summary(user_id: str, summary: KudosSummary, t: Speech = ENGLISH) -> M
     received = sum(tally.all_time for tally in summary.received)
     given = sum(tally.all_time for tally in summary.given)
     text = _("Your kudos: {received} received, {given} given").format(
-        received=received, given=given
+        received=t.number(received), given=t.number(given)
     )
     return Message(text=text, blocks=as_dicts(blocks))
 
@@ -308,7 +311,7 @@ def kudos_help(limit: int, subcommand_lines: Sequence[str], t: Speech = ENGLISH)
         "Each person gets {limit} kudos to give a day; `/mission` lists the principles.",
         "Each person gets {limit} kudos to give a day; `/mission` lists the principles.",
         limit,
-    ).format(limit=limit)
+    ).format(limit=t.number(limit))
     text = "\n".join((t.gettext(KUDOS_HELP), *subcommand_lines, end))
     return Message(text=text, blocks=as_dicts([section(text)]))
 

@@ -76,7 +76,9 @@ def _grouped(catalog: Catalog, t: Speech) -> list[Block]:
 
 
 def _count(t: Speech, count: int) -> str:
-    return t.ngettext("{count} principle", "{count} principles", count).format(count=count)
+    return t.ngettext("{count} principle", "{count} principles", count).format(
+        count=t.number(count)
+    )
 
 
 def _categories(catalog: Catalog, room: int, t: Speech) -> list[Block]:
@@ -99,7 +101,7 @@ def _categories(catalog: Catalog, room: int, t: Speech) -> list[Block]:
         *packed_sections(lines[:kept]),
         context(
             t.ngettext("…and {count} more category.", "…and {count} more categories.", more).format(
-                count=more
+                count=t.number(more)
             )
         ),
     ]
@@ -117,7 +119,7 @@ def mission_overview(catalog: Catalog, t: Speech = ENGLISH) -> Message:
         count = len(catalog.by_category())
         sizes = t.ngettext(
             "{principles} in {count} category", "{principles} in {count} categories", count
-        ).format(principles=_count(t, len(catalog.principles)), count=count)
+        ).format(principles=_count(t, len(catalog.principles)), count=t.number(count))
         intro = section(f"*{sizes}*")
         room = MESSAGE_BLOCK_LIMIT - len(head) - 2
         hint = context(
@@ -146,17 +148,23 @@ def category_page(
             )
         else:
             text = _("*{name}* has 1 page of principles: `{command}` shows the first.")
+        # `pages` is also typed back in `{command} {pages}`: the digits as the command reads them.
         return notice(text.format(name=escape(name), pages=pages, command=command))
     first = (page - 1) * CATEGORY_PAGE_SIZE
     shown = principles[first : first + CATEGORY_PAGE_SIZE]
     title = name
     if pages > 1:
         title = _("{name}: principles {first} to {last} of {count}").format(
-            name=name, first=first + 1, last=first + len(shown), count=len(principles)
+            name=name,
+            first=t.number(first + 1),
+            last=t.number(first + len(shown)),
+            count=t.number(len(principles)),
         )
     footer = [_count(t, len(principles))]
     if pages > 1:
-        footer.append(_("page {page} of {pages}").format(page=page, pages=pages))
+        footer.append(
+            _("page {page} of {pages}").format(page=t.number(page), pages=t.number(pages))
+        )
     if page < pages:
         footer.append(_("next: `{command}`").format(command=f"{command} {page + 1}"))
     blocks: list[Block] = [header(title), *packed_sections(map(principle_line, shown))]
@@ -237,17 +245,21 @@ def _lived_blocks(principle: PrincipleInfo, lived: Lived, t: Speech) -> list[Blo
             "{count} kudos this month, {change} fewer than last month ({last})",
             lived.this_month,
         )
-    month = month.format(count=lived.this_month, change=abs(change), last=lived.last_month)
+    month = month.format(
+        count=t.number(lived.this_month),
+        change=t.number(abs(change)),
+        last=t.number(lived.last_month),
+    )
     people = t.ngettext(
         "in the last 90 days {givers} recognised {receivers}",
         "in the last 90 days {givers} recognised {receivers}",
         lived.givers,
     ).format(
         givers=t.ngettext("{count} person", "{count} people", lived.givers).format(
-            count=lived.givers
+            count=t.number(lived.givers)
         ),
         receivers=t.ngettext("{count} person", "{count} people", lived.receivers).format(
-            count=lived.receivers
+            count=t.number(lived.receivers)
         ),
     )
     blocks.append(section(f"*{heading}*\n{month} · {people}"))

@@ -27,7 +27,7 @@ def drip_message(lesson: Lesson) -> Message:
         intro = _("Welcome! One of our principles a working day, until you have seen them all.")
     else:
         intro = _("Principle {number} of {total} of your first days here.").format(
-            number=lesson.number, total=lesson.total
+            number=t.number(lesson.number), total=t.number(lesson.total)
         )
     blocks: list[Block] = [
         context(intro),
@@ -49,7 +49,7 @@ def drip_message(lesson: Lesson) -> Message:
     blocks.append(ActionsBlock(elements=elements))
     return Message(
         text=_("Our principles, {number} of {total}: {title}").format(
-            number=lesson.number, total=lesson.total, title=principle.title
+            number=t.number(lesson.number), total=t.number(lesson.total), title=principle.title
         ),
         blocks=as_dicts(blocks),
     )

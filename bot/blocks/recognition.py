@@ -35,7 +35,7 @@ def givers_phrase(giver_ids: Sequence[str], names: Mapping[str, str], t: Speech 
     if others == 0:
         return t.list(shown)
     return t.ngettext("{names} and {count} other", "{names} and {count} others", others).format(
-        names=", ".join(shown), count=others
+        names=", ".join(shown), count=t.number(others)
     )
 
 
@@ -62,7 +62,7 @@ def thread_reply(
         more = len(lines) - PRINCIPLE_LINES + 1
         blocks[-1] = section(
             t.ngettext("…and {count} more principle", "…and {count} more principles", more).format(
-                count=more
+                count=t.number(more)
             )
         )
     blocks.append(context(_("React with a principle's emoji to recognise this too · `/mission`")))

@@ -105,7 +105,7 @@ def leaderboard_message(
             blocks.append(
                 section(
                     you.format(
-                        rank=board.caller.rank,
+                        rank=t.number(board.caller.rank),
                         people=t.number(board.people),
                         count=t.number(board.caller.count),
                     )

@@ -67,7 +67,7 @@ def weighted_message(
         blocks.append(
             section(
                 _("You are `#{rank}` of {people} with a score of {score} ({kudos}).").format(
-                    rank=board.caller.rank,
+                    rank=t.number(board.caller.rank),
                     people=t.number(board.people),
                     score=_score(board.caller.score, t),
                     kudos=_from(board.caller.kudos, board.caller.givers, t),

@@ -241,6 +241,11 @@ class Kudos(Base):
     # The Slack message a reaction kudos is about, or a message kudos was written as (in
     # `channel_id`): for "once per giver, message and principle" and for undo by removal.
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # The giver's local day the kudos was counted against in their allowance, so that a
+    # withdrawal gives it back to that day even if the timezone the bot knows for the giver
+    # changed meanwhile (a giver Slack had not yet described is counted in UTC). Rows from
+    # before migration 0016 have none: their day is worked out from the giver's timezone.
+    allowance_day: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Conversation(Base):

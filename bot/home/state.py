@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import ScalarSelect, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
@@ -72,18 +72,22 @@ def home_language(session: Session, *, team_id: str, user_id: str, default: str)
     """The language a person's Home is drawn in: their locale as the directory holds it, else
     the workspace's (`default`: MISSIONBOT_LANGUAGE). Read from the database alike by an
     opening and by the publish, so that the two always agree on the fingerprint."""
-    # One round trip, as bot/i18n/whose.py would answer it in two: an opening reads this.
-    locale, chosen = session.execute(
-        select(
-            select(Person.locale)
-            .where(Person.team_id == team_id, Person.user_id == user_id)
-            .scalar_subquery(),
-            select(WorkspaceSettings.language)
-            .where(WorkspaceSettings.team_id == team_id)
-            .scalar_subquery(),
-        )
-    ).one()
+    # One round trip, as bot/i18n/whose.py would answer it in two.
+    locale, chosen = session.execute(select(*_language_columns(team_id, user_id))).one()
     return negotiate(locale, chosen or default)
+
+
+def _language_columns(team_id: str, user_id: str) -> tuple[ScalarSelect[str], ScalarSelect[str]]:
+    """The person's locale and the workspace's chosen language, as columns: an opening reads
+    them along with its `home_states` row rather than in a statement of their own."""
+    return (
+        select(Person.locale)
+        .where(Person.team_id == team_id, Person.user_id == user_id)
+        .scalar_subquery(),
+        select(WorkspaceSettings.language)
+        .where(WorkspaceSettings.team_id == team_id)
+        .scalar_subquery(),
+    )
 
 
 def fingerprint(
@@ -101,8 +105,11 @@ class Opening(StrEnum):
     WAITING = "waiting"  # a publish was already queued: moved to the front
 
 
-def _state(session: Session, team_id: str, viewer: Viewer, now: dt.datetime) -> HomeState:
-    """The person's row, made if new, locked until the transaction ends."""
+def _state(
+    session: Session, team_id: str, viewer: Viewer, now: dt.datetime, default_language: str
+) -> tuple[HomeState, str]:
+    """The person's row, made if new, locked until the transaction ends; and the language
+    their Home is drawn in (`home_language`), read in the same statement."""
     insert = dialect_insert(session)
     session.execute(
         insert(HomeState)
@@ -116,12 +123,13 @@ def _state(session: Session, team_id: str, viewer: Viewer, now: dt.datetime) -> 
         )
         .on_conflict_do_nothing()
     )
-    return session.scalars(
-        select(HomeState)
+    state, locale, chosen = session.execute(
+        select(HomeState, *_language_columns(team_id, viewer.user_id))
         .where(HomeState.team_id == team_id, HomeState.user_id == viewer.user_id)
-        .with_for_update()
+        .with_for_update(of=HomeState)
         .execution_options(populate_existing=True)
     ).one()
+    return state, negotiate(locale, chosen or default_language)
 
 
 def is_current(
@@ -135,17 +143,23 @@ def is_current(
 ) -> bool:
     """A read-only look: the Home Slack showed is current and nothing about the opening needs
     recording, so the opening costs neither a call nor a write."""
-    state = session.get(HomeState, (team_id, viewer.user_id))
-    if state is None or shown is None:
+    if shown is None:
         return False
+    # The row and the language (as `home_language` reads it) in one statement.
+    found = session.execute(
+        select(HomeState, *_language_columns(team_id, viewer.user_id)).where(
+            HomeState.team_id == team_id, HomeState.user_id == viewer.user_id
+        )
+    ).one_or_none()
+    if found is None:
+        return False
+    state, locale, chosen = found
     expected = fingerprint(
         user_id=viewer.user_id,
         role=viewer.role,
         day=local_day(now, viewer.timezone),
         version=state.data_version,
-        language=home_language(
-            session, team_id=team_id, user_id=viewer.user_id, default=default_language
-        ),
+        language=negotiate(locale, chosen or default_language),
     )
     return (
         shown == expected
@@ -168,7 +182,7 @@ def open_home(
 ) -> Opening:
     """Record an opening; queue a publish unless the Home Slack showed (`shown`: the
     fingerprint in its view, None without one) is current or one is already queued."""
-    state = _state(session, team_id, viewer, now)
+    state, language = _state(session, team_id, viewer, now, default_language)
     state.last_opened_at = now
     if viewer.role != state.role or viewer.timezone != state.timezone:
         # A role change shows in the fingerprint itself; a moved person's day may too.
@@ -180,9 +194,7 @@ def open_home(
         role=viewer.role,
         day=local_day(now, viewer.timezone),
         version=state.data_version,
-        language=home_language(
-            session, team_id=team_id, user_id=viewer.user_id, default=default_language
-        ),
+        language=language,
     )
     if shown == expected:
         state.published = shown

@@ -26,18 +26,18 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
+from bot.db.engine import quick_reads
 from bot.db.models import Kudos, Principle
 from bot.db.models import Person as PersonRow
 from bot.insights.window import Filters, InvalidView, Window
 from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
 from bot.reports import summaries
-from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, reciprocal_pairs
+from bot.reports.health import TOP_RECEIVERS, WEEKS, Pair, pairs_among
 from bot.reports.leaderboard import Range, counted
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.weighted import SCORE_PLACES
@@ -359,23 +359,6 @@ def names(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, 
     wanted = set(user_ids)
     found = find_people(session=session, team_id=team_id, user_ids=wanted)
     return {user_id: (found[user_id].name if user_id in found else user_id) for user_id in wanted}
-
-
-def quick_reads(session: Session, *, parallel: bool = False) -> None:
-    """Tune this read transaction for a page's short statements (PostgreSQL): no JIT, whose
-    compiling cost a 440 ms overview at ten million kudos 193 ms (the planner's cost for an
-    aggregate of 200,000 tallies passes its threshold); room to hash 50,000 people's counts
-    without spilling to disk (4 MB did); and, unless `parallel` (a filtered page scanning a
-    month's raw kudos, 1.7 s without workers against 1.2 s with them), no parallel workers,
-    whose start cost more than a few thousand tallies' scan."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for setting in _QUICK if parallel else (*_QUICK, _NO_WORKERS):
-        session.execute(text(setting))
-
-
-_QUICK = ("SET LOCAL jit = off", "SET LOCAL work_mem = '32MB'")
-_NO_WORKERS = "SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -890,5 +873,5 @@ def network(
     return Network(
         tuple(groups),
         tuple(tuple(row) for row in matrix),
-        tuple(reciprocal_pairs(session, conditions)),
+        tuple(pairs_among(pairs)),
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.errors import KudosRefused, UnknownPrinciple
+from bot.errors import Count, KudosRefused, UnknownPrinciple
 from bot.i18n.speech import N_
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.text import without_bidi
@@ -251,7 +251,7 @@ def check_message_length(message: str) -> None:
                 "{limit}. Please shorten it and try again."
             ),
             field="message",
-            fields={"length": f"{len(message):,}", "limit": f"{MESSAGE_MAX_CHARS:,}"},
+            fields={"length": Count(len(message)), "limit": Count(MESSAGE_MAX_CHARS)},
         )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from bot.audience import Audience
 from bot.db.dialect import dialect_insert, lock_transaction
 from bot.db.models import Kudos, KudosAllowance, Principle, table
-from bot.errors import AllowanceSpent, KudosRefused
+from bot.errors import AllowanceSpent, Count, KudosRefused
 from bot.home.versions import bump_people
 from bot.i18n.speech import N_, NP_
 from bot.kudos.grammar import check_message
@@ -281,6 +281,7 @@ def give(
                 "created_at": now,
                 "audience": audience.value,
                 "message_ts": place.message_ts,
+                "allowance_day": day,
             }
             for receiver_id in new_ids
         ],
@@ -394,7 +395,7 @@ def _consume_allowance(
                 "Nothing was recorded.",
             ),
             field="recipients",
-            fields={"limit": limit, "count": count},
+            fields={"limit": Count(limit), "count": Count(count)},
             count=limit,
         )
     used = session.scalar(
@@ -412,7 +413,7 @@ def _consume_allowance(
                 "time.",
             ),
             field="recipients",
-            fields={"limit": limit, "left": left, "count": count},
+            fields={"limit": Count(limit), "left": Count(left), "count": Count(count)},
             count=count,
             day=day,
         )
@@ -473,7 +474,10 @@ def undo(
                 "Your last kudos was given {minutes} minutes ago; it can be undone only within "
                 "{window} minutes, so it stays."
             ),
-            fields={"minutes": minutes, "window": int(UNDO_WINDOW.total_seconds() // 60)},
+            fields={
+                "minutes": Count(minutes),
+                "window": Count(UNDO_WINDOW.total_seconds() // 60),
+            },
         )
     return withdraw_group(
         session=session,
@@ -514,7 +518,7 @@ def withdraw_group(
     summaries.count_withdrawn(session, team_id, rows)
     bump_people(session, team_id=team_id, user_ids=[giver_id, *(row.receiver_id for row in rows)])
     # Give the allowance back for the day the kudos was counted against.
-    day = local_day(latest.created_at, giver_timezone)
+    day = latest.allowance_day or local_day(latest.created_at, giver_timezone)
     session.execute(
         update(KudosAllowance)
         .where(

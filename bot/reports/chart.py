@@ -11,9 +11,14 @@ Drawn with matplotlib's object API and its Agg canvas (no pyplot, no global stat
 safe in the bot's threads), with the DejaVu Sans font matplotlib ships, named by file, so a
 machine without that font installed (or with a broken font cache) draws the same chart.
 Text is drawn literally: a `$` in a principle's title is not taken for mathematics.
-The chart's own words (title, weeks, the "others" row) are in the reader's language (`t`),
-except where DejaVu Sans has no glyphs for it (Japanese): those readers get them in English
-rather than empty boxes. Principles' titles are drawn as the caller's `Health` names them.
+The chart's own words (title, weeks, the "others" row, the empty chart's sentence) and its
+numbers are in the reader's language (`t`). `ChartData` is what both pictures draw: the
+dashboard's SVG keeps its text as text (the browser finds a font for any script), while a PNG
+rasterises it here with DejaVu Sans, which has no CJK glyphs, and this machine has no Japanese
+font either (`fc-list :lang=ja` is empty). So a PNG is said in `png_speech`: the reader's
+language when DejaVu Sans has a glyph for every character of its words, else the workspace's,
+else English; never empty boxes. Principles' titles are drawn as the caller's `Health` names
+them.
 matplotlib (and numpy) are imported on the first chart, not with the bot: most processes never
 draw one, and the import costs seconds of start-up and tens of megabytes.
 """
@@ -22,12 +27,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.i18n.speech import ENGLISH, NP_, Speech
+from bot.i18n.catalogs import SOURCE_LANGUAGE
+from bot.i18n.speech import ENGLISH, N_, NP_, Speech, speech
 from bot.reports.health import Health
 
 if TYPE_CHECKING:
@@ -38,10 +45,8 @@ if TYPE_CHECKING:
 CHART_ROWS = 12
 LABEL_LIMIT = 40
 DPI = 100
-NO_KUDOS = "No kudos in these 12 weeks yet.\nThe chart fills in as people recognise each other."
-# Languages whose script DejaVu Sans can't draw (no CJK glyphs), and no font on the machine
-# is looked up (see above): the chart's own words stay English for these readers.
-NO_GLYPHS = frozenset({"ja"})
+NO_KUDOS = N_("No kudos in these 12 weeks yet.\nThe chart fills in as people recognise each other.")
+TITLE = N_("Kudos per principle per week, {first} to {last}")
 OTHERS = NP_("others ({count} principle)", "others ({count} principles)")
 
 
@@ -68,6 +73,10 @@ class ChartData:
     weeks: tuple[str, ...]
     values: tuple[tuple[int, ...], ...]  # values[row][week]
     title: str
+    # Said when there is nothing to plot, and whose numbers the cells are written in. Defaults
+    # for a digest's chart stored by an older version (bot/slack/outbound/daily.py).
+    note: str = NO_KUDOS
+    language: str = SOURCE_LANGUAGE
 
     @property
     def empty(self) -> bool:
@@ -84,9 +93,7 @@ def _label(number: int | None, title: str) -> str:
 
 def chart_data(health: Health, rows: int = CHART_ROWS, t: Speech = ENGLISH) -> ChartData:
     """The top `rows` principles by kudos over the weeks, then "others" summing the rest;
-    the chart's own words in `t`'s language (English where the font can't draw it)."""
-    if t.language in NO_GLYPHS:
-        t = ENGLISH
+    the chart's own words and numbers in `t`'s language (for a PNG, see `png_speech`)."""
     ranked = sorted(
         health.principles, key=lambda p: (-sum(p.weekly), p.retired, p.principle.number or 0)
     )
@@ -103,10 +110,49 @@ def chart_data(health: Health, rows: int = CHART_ROWS, t: Speech = ENGLISH) -> C
         rows=tuple(labels),
         weeks=tuple(t.short_day(week.start) for week in health.weeks if week.start),
         values=tuple(values),
-        title=t.gettext("Kudos per principle per week, {first} to {last}").format(
+        title=t.gettext(TITLE).format(
             first=t.short_day(first.start), last=t.date(last.end - dt.timedelta(days=1), "medium")
         ),
+        note=t.gettext(NO_KUDOS),
+        language=t.language,
     )
+
+
+@cache
+def _glyphs() -> frozenset[str]:
+    """The characters both DejaVu Sans files (regular and bold) can draw."""
+    from matplotlib.ft2font import FT2Font
+
+    regular, bold = (set(FT2Font(str(_font_file(b))).get_charmap()) for b in (False, True))
+    return frozenset(map(chr, regular & bold))
+
+
+@cache
+def drawable(language: str) -> bool:
+    """Whether a PNG chart's own words in `language` have glyphs in the font: its title and
+    weeks in every month, its "others" row, its empty sentence (matplotlib would draw boxes)."""
+    t = speech(language)
+    days = [dt.date(2026, month, 28) for month in range(1, 13)]
+    words = [
+        t.gettext(TITLE).format(first=t.short_day(days[0]), last=t.date(days[-1], "medium")),
+        t.gettext(NO_KUDOS),
+        *(t.ngettext(*OTHERS, n).format(count=t.number(n)) for n in (1, 2, 1234)),
+        *(t.short_day(day) for day in days),
+        *(t.date(day, "medium") for day in days),
+    ]
+    glyphs = _glyphs()
+    return all(ch in glyphs for ch in "".join(words) if not ch.isspace())
+
+
+def png_speech(t: Speech, workspace: Callable[[], Speech]) -> Speech:
+    """What a PNG chart for a reader of `t` is said in: `t` when the font draws it, else the
+    workspace language (asked only then), else English. Without a CJK font (none here:
+    `fc-list :lang=ja` is empty, and matplotlib ships none), a Japanese reader gets the
+    workspace's words rather than empty boxes; the dashboard's SVG stays in Japanese."""
+    if drawable(t.language):
+        return t
+    shared = workspace()
+    return shared if drawable(shared.language) else ENGLISH
 
 
 def _literal(text: Text, font: FontProperties) -> None:
@@ -126,7 +172,7 @@ def chart_figure(data: ChartData) -> Figure:
             0.5, 0.6, data.title, ha="center", va="center", fontproperties=_font(12, bold=True)
         ).set_parse_math(False)
         figure.text(
-            0.5, 0.35, NO_KUDOS, ha="center", va="center", fontproperties=_font(11)
+            0.5, 0.35, data.note, ha="center", va="center", fontproperties=_font(11)
         ).set_parse_math(False)
         return figure
     height = 1.6 + 0.42 * len(data.rows)
@@ -141,13 +187,14 @@ def chart_figure(data: ChartData) -> Figure:
     for label in (*axes.get_xticklabels(), *axes.get_yticklabels()):
         _literal(label, _font(9))
     cell = _font(9)
+    number = speech(data.language).number
     for y, row in enumerate(data.values):
         for x, count in enumerate(row):
             if count:
                 axes.text(
                     x,
                     y,
-                    str(count),
+                    number(count),
                     ha="center",
                     va="center",
                     color="white" if count > peak * 0.6 else "black",
@@ -165,5 +212,7 @@ def chart_png(data: ChartData) -> bytes:
     return out.getvalue()
 
 
-def health_chart_png(health: Health) -> bytes:
-    return chart_png(chart_data(health))
+def health_chart_png(health: Health, t: Speech = ENGLISH) -> bytes:
+    """The chart as a PNG for the workspace (`missionbot health --format png`): `t` is the
+    workspace language, or English where the font has no glyphs for it."""
+    return chart_png(chart_data(health, t=png_speech(t, lambda: t)))

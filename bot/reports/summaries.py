@@ -52,8 +52,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
+from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosTally, Person, Principle
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
@@ -588,7 +589,7 @@ def people_by_principle(
     with_overall: bool = True,
 ) -> tuple[dict[int, People], People]:
     """Per principle and for all principles together: distinct givers, distinct receivers and
-    the kudos of the `top` receivers (ties at the last place broken by user ID), counted in
+    the kudos of the `top` receivers (ties at the last place change nothing), counted in
     the database from the summaries (bot/reports/health.py's numbers). `only`: that principle
     alone; `with_overall=False` leaves the all-principles numbers at 0 (not counted)."""
     found: dict[int, list[int]] = {}
@@ -598,35 +599,66 @@ def people_by_principle(
         if only is not None
         else list(session.scalars(select(Principle.id).where(Principle.team_id == team_id)))
     )
+    # A period read from the raw kudos alone (a week): everyone's kudos over all principles
+    # are summed from the per-principle counts, not read from the kudos a second time.
+    derived = only is None and not cover(bounds, PERSON_GRAINS).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        for by_principle in (True, False) if with_overall else (True,):
-            if by_principle:
-                counts = person_counts_by_principle(team_id, role, bounds, principle_ids)
-                key: Any = counts.c.principle_id
-            else:
-                counts = person_counts(team_id, role, bounds)
-                key = literal(ALL_PRINCIPLES)
-            place = (
-                func.row_number()
-                .over(
-                    partition_by=key if by_principle else None,
-                    order_by=(counts.c.n.desc(), counts.c.user_id),
-                )
-                .label("place")
+        by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
+        if derived and with_overall:
+            by_principle = select(by_principle).cte()
+        # Ordered by the count alone: whichever of the people tied at the last place is
+        # taken, the top's kudos are the same, and sorting by user ID too (a text collation)
+        # was most of a quarter's health report (36,000 rows, 520 ms of 770).
+        # Only the receivers' top is wanted: the givers are counted, not ranked (a window
+        # sorts every row of the period, 36,000 a role for a quarter at 1M).
+        ranks = role == Role.RECEIVERS
+
+        parts = [
+            select(
+                by_principle.c.principle_id,
+                by_principle.c.n,
+                _place(ranks, by_principle.c.principle_id, by_principle.c.n),
             )
-            ranked = select(key.label("principle_id"), counts.c.n, place).subquery()
-            query = select(
-                ranked.c.principle_id,
-                func.count(),
-                func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
-            ).group_by(ranked.c.principle_id)
-            for principle_id, people, topmost in session.execute(query):
-                row = overall if not by_principle else found.setdefault(principle_id, [0, 0, 0])
-                row[column] = int(people)
-                if role == Role.RECEIVERS:
-                    row[2] = int(topmost or 0)
+        ]
+        if with_overall:
+            if derived:
+                total = _small(func.sum(by_principle.c.n))
+                everyone: Any = (
+                    select(by_principle.c.user_id, total.label("n"))
+                    .group_by(by_principle.c.user_id)
+                    .subquery()
+                )
+            else:
+                everyone = person_counts(team_id, role, bounds)
+            parts.append(
+                select(
+                    literal(ALL_PRINCIPLES).label("principle_id"),
+                    everyone.c.n,
+                    _place(ranks, None, everyone.c.n),
+                )
+            )
+        # One statement for both (a UNION ALL): the principles' rows and everyone's row.
+        ranked = union_all(*parts).subquery()
+        query = select(
+            ranked.c.principle_id,
+            func.count(),
+            func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
+        ).group_by(ranked.c.principle_id)
+        for principle_id, people, topmost in session.execute(query):
+            key = int(principle_id)
+            row = overall if key == ALL_PRINCIPLES else found.setdefault(key, [0, 0, 0])
+            row[column] = int(people)
+            if role == Role.RECEIVERS:
+                row[2] = int(topmost or 0)
     return {p: People(*row) for p, row in found.items()}, People(*overall)
+
+
+def _place(ranks: bool, partition: Any, n: Any) -> ColumnElement[int]:
+    """A row's place by count within `partition` (1 for the most), or 0 when not `ranks`."""
+    if not ranks:
+        return literal(0).label("place")
+    return func.row_number().over(partition_by=partition, order_by=n.desc()).label("place")
 
 
 def counts_by_person(
@@ -654,10 +686,17 @@ def principle_counts(
             None if None in lasts else max(x for x in lasts if x is not None),
             1,
         )
+        # The principles named (a subquery of the team's): the key has the principle before
+        # the day, and without them SQLite skip-scanned the key from the team on (12 weeks
+        # at a million kudos: 65 ms, against 0.6 ms seeking each principle's days).
+        named = KudosTally.principle_id.in_(
+            select(Principle.id).where(Principle.team_id == team_id)
+        )
         rows = session.execute(
             select(KudosTally.principle_id, KudosTally.bucket, KudosTally.kudos).where(
                 KudosTally.team_id == team_id,
                 KudosTally.role == _PRINCIPLE,
+                named,
                 *_span_conditions(widest),
             )
         ).all()
@@ -711,22 +750,6 @@ def active_people(team_id: str) -> ColumnElement[bool]:
     return and_(Person.team_id == team_id, Person.is_bot.is_(False), Person.deleted.is_(False))
 
 
-def _active_in(session: Session, team_id: str, role: Role, bounds: Range) -> int:
-    """How many active people received (or gave) kudos in the period. Counted as the people
-    listed both among the period's counts and among the active people (each list has a person
-    once), in one aggregate rather than a join: PostgreSQL can't estimate how many rows the
-    counts give and probed the people's key once for each of 50,000 people (2.5 s)."""
-    counts = person_counts(team_id, role, bounds)
-    both = union_all(
-        select(counts.c.user_id.label("user_id")),
-        select(Person.user_id.label("user_id")).where(active_people(team_id)),
-    ).subquery()
-    listed_twice = (
-        select(both.c.user_id).group_by(both.c.user_id).having(func.count() == 2).subquery()
-    )
-    return int(session.scalar(select(func.count()).select_from(listed_twice)) or 0)
-
-
 def participation(
     session: Session,
     team_id: str,
@@ -734,19 +757,52 @@ def participation(
     previous_bounds: Range | None,
     now: dt.datetime,
 ) -> Participation:
-    active = int(session.scalar(select(func.count()).where(active_people(team_id))) or 0)
+    """Counted in one statement: the active people and the five lists of people (gave and
+    received in the period and the one before, received in the last 60 days, each from
+    `person_counts`) as one column each, a person's flags gathered by one aggregate, then
+    summed. Five statements, each joining one list with the people (PostgreSQL can't
+    estimate how many rows the counts give, and probed the people's key once per person),
+    cost five passes over the people."""
+    quick_reads(session)
     recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
+    if previous_bounds is not None:
+        lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
+    lists.append((Role.RECEIVERS, recent))
+    width = len(lists) + 1  # the active people first
+
+    def flagged(
+        user_id: ColumnElement[str] | QueryableAttribute[str], column: int
+    ) -> list[ColumnElement[Any]]:
+        flags = [literal(1 if n == column else 0).label(f"f{n}") for n in range(width)]
+        return [user_id.label("user_id"), *flags]
+
+    parts: list[Any] = [select(*flagged(Person.user_id, 0)).where(active_people(team_id))]
+    for column, (role, period) in enumerate(lists, start=1):
+        counts = person_counts(team_id, role, period)
+        parts.append(select(*flagged(counts.c.user_id, column)))
+    rows = union_all(*parts).subquery()
+    person = (
+        select(*(func.max(rows.c[f"f{n}"]).label(f"f{n}") for n in range(width)))
+        .group_by(rows.c.user_id)
+        .subquery()
+    )
+    active = person.c.f0
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(active), 0),
+            *(func.coalesce(func.sum(active * person.c[f"f{n}"]), 0) for n in range(1, width)),
+        )
+    ).one()
+    found = [int(n) for n in totals]
+    everyone, gave, received, *before, recently = found
     return Participation(
-        active=active,
-        gave=_active_in(session, team_id, Role.GIVERS, bounds),
-        received=_active_in(session, team_id, Role.RECEIVERS, bounds),
-        gave_before=None
-        if previous_bounds is None
-        else _active_in(session, team_id, Role.GIVERS, previous_bounds),
-        received_before=None
-        if previous_bounds is None
-        else _active_in(session, team_id, Role.RECEIVERS, previous_bounds),
-        not_recognised=active - _active_in(session, team_id, Role.RECEIVERS, recent),
+        active=everyone,
+        gave=gave,
+        received=received,
+        gave_before=before[0] if before else None,
+        received_before=before[1] if before else None,
+        not_recognised=everyone - recently,
     )
 
 

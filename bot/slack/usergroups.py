@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.ids import KudosBlock
 from bot.db.engine import Database
-from bot.errors import KudosRefused
+from bot.errors import Count, KudosRefused
 from bot.i18n.speech import N_, NP_
 from bot.people import find_people
 
@@ -115,7 +115,7 @@ def expand_groups(
                 "was recorded: name the people, or mention a smaller group.",
             ),
             field=KudosBlock.RECIPIENTS,
-            fields={"total": total, "cap": cap},
+            fields={"total": Count(total), "cap": Count(cap)},
             count=total,
         )
     return people

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.i18n import negotiate
-from bot.i18n.whose import workspace_language
-from bot.people import find_people
+from bot.people import find_reader
 
 
 class Page(StrEnum):
@@ -54,13 +53,12 @@ class Viewer:
 
 def viewer(session: Session, settings: Settings, team_id: str, user_id: str) -> Viewer | None:
     """The signed-in person as they are now; None when deactivated (or a bot)."""
-    person = find_people(session=session, team_id=team_id, user_ids=[user_id]).get(user_id)
+    # The person and the workspace's language in one statement: every request reads them.
+    person, chosen = find_reader(session=session, team_id=team_id, user_id=user_id)
     if person is not None and (person.deleted or person.is_bot):
         return None
     listed = user_id in settings.missionbot_admins
-    workspace = workspace_language(
-        session=session, team_id=team_id, default=settings.missionbot_language
-    )
+    workspace = chosen or settings.missionbot_language
     return Viewer(
         team_id=team_id,
         user_id=user_id,

@@ -7,16 +7,15 @@ and style attributes, which the page's strict Content-Security-Policy would refu
 image is its own document. Object API and the Agg canvas only (no pyplot, no global figure).
 
 Every chart is drawn in the viewer's language (`t`): its labels arrive translated, its axes'
-numbers are written the locale's way, and the heatmap's title and weeks are said again here.
-Japanese text has no glyphs in DejaVu Sans, which only matters for measuring: the SVG keeps
-the text, and the browser draws it in a font that has them.
+numbers are written the locale's way, and the heatmap's words and numbers come from
+`chart_data`, as Slack's PNG does. Japanese text has no glyphs in DejaVu Sans, which only
+matters for measuring: the SVG keeps the text, and the browser draws it in a font that has
+them, so unlike the PNG (`png_speech`) the SVG is in Japanese for a Japanese viewer.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
-import datetime as dt
 import io
 import warnings
 from collections.abc import Sequence
@@ -118,22 +117,7 @@ def sparkline(values: Sequence[int]) -> str:
 def health_heatmap(health: Health, t: Speech) -> str:
     """The promise-health chart of Slack's App Home, as SVG, in the reader's language; none
     when the weeks hold no kudos (the table beside it says so)."""
-    data = chart_data(health)
+    data = chart_data(health, t=t)
     if data.empty:
         return ""
-    starts = [week.start for week in health.weeks if week.start]
-    last = health.weeks[-1].end
-    assert last is not None
-    rows = list(data.rows)
-    hidden = len(health.principles) - (len(rows) - 1)
-    if rows and rows[-1].startswith("others ("):
-        rows[-1] = t.ngettext(
-            "others ({count} principle)", "others ({count} principles)", hidden
-        ).format(count=hidden)
-    title = t.gettext("Kudos per principle per week, {first} to {last}").format(
-        first=t.short_day(starts[0]), last=t.date(last - dt.timedelta(days=1), "medium")
-    )
-    said = dataclasses.replace(
-        data, rows=tuple(rows), weeks=tuple(t.short_day(day) for day in starts), title=title
-    )
-    return _data_uri(chart_figure(said))
+    return _data_uri(chart_figure(data))

@@ -142,6 +142,7 @@ def principle_label(info: PrincipleInfo, t: Speech) -> str:
     """'1. Plain words' (in the reader's language where the mission file translates it)."""
     shown = info.in_language(t.language)
     if info.number:
+        # The number is the principle's name in `/kudos … #3`: digits as people type them.
         return t.gettext("{number}. {title}").format(number=info.number, title=shown.title)
     return t.gettext("{title} (retired)").format(title=shown.title)
 
@@ -160,6 +161,11 @@ def _ratio(value: float, t: Speech, signed: bool = False) -> str:
 
 def _percent(part: int, whole: int, t: Speech) -> str:
     return _ratio(part / whole, t) if whole else _na(t)
+
+
+def _whole(value: int, t: Speech) -> str:
+    """A count inside words: '1.234' / '1 234' to a reader, '1234' to a program."""
+    return str(value) if t is INTERFACE else t.number(value)
 
 
 def _signed(value: int, t: Speech) -> str:
@@ -426,7 +432,7 @@ def quiet_tables(data: QuietPeople, links: Links, zone: ZoneInfo) -> list[Table]
                 "Not recognised in 60 days ({count} person)",
                 "Not recognised in 60 days ({count} people)",
                 data.not_recognised_total,
-            ).format(count=data.not_recognised_total),
+            ).format(count=_whole(data.not_recognised_total, t)),
             data.not_recognised,
             _("Last recognised"),
         ),
@@ -436,7 +442,7 @@ def quiet_tables(data: QuietPeople, links: Links, zone: ZoneInfo) -> list[Table]
                 "Gave nothing in 60 days ({count} person)",
                 "Gave nothing in 60 days ({count} people)",
                 data.gave_nothing_total,
-            ).format(count=data.gave_nothing_total),
+            ).format(count=_whole(data.gave_nothing_total, t)),
             data.gave_nothing,
             _("Last gave"),
         ),
@@ -465,7 +471,7 @@ def _board(name: str, title: str, entries: Sequence[Ranked], links: Links, weigh
         rows,
         (
             lambda: charts.bars(
-                [f"{e.rank}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
+                [f"{_whole(e.rank, t)}. {links.names.get(e.user_id, e.user_id)}" for e in shown],
                 [e.kudos for e in shown],
                 t,
             )

@@ -14,7 +14,7 @@ throughout. A run interrupted after the drop builds it again. SQLite: dropped an
 the migration's transaction (SQLite writes one at a time anyway).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05 13:10:00.000000
 """
 

@@ -41,6 +41,12 @@ __all__ = [
 RECHECK_S = 0.05
 
 
+# How long a test waits for a call the bot makes after its ack. A passing test returns the
+# moment the call is there; the bound only has to outlast a CI machine shared by other jobs
+# (seen: 5 s was too short at load 20 on two cores), so it is generous.
+WAIT_S = 20.0
+
+
 class FakeSlack(SlackSimulator):
     def __init__(
         self,
@@ -60,7 +66,7 @@ class FakeSlack(SlackSimulator):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = WAIT_S,
         where: Callable[[Call], bool] | None = None,
     ) -> list[Call]:
         """The calls of `method` (those `where` accepts) once there are `count` of them."""

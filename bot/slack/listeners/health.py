@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
@@ -28,7 +29,7 @@ from bot.db.models import HealthChart
 from bot.errors import TRY_USAGE, Msgid, UserError
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.kudos.service import zone
-from bot.reports.chart import chart_data, chart_png
+from bot.reports.chart import chart_data, chart_png, png_speech
 from bot.reports.health import Health, promise_health
 from bot.reports.leaderboard import Role, parse_report_args
 from bot.reports.periods import PeriodKind, period_of
@@ -97,12 +98,27 @@ def show_health(ack: Ack, request: CommandRequest, services: Services) -> None:
         message=health_message(health, chart_coming=not data.empty, t=t),
     )
     if not data.empty:
-        upload_chart(client=request.client, health=health, user_id=request.user_id, t=t)
+        upload_chart(
+            client=request.client,
+            health=health,
+            user_id=request.user_id,
+            t=t,
+            workspace=request.channel_speech,
+        )
 
 
-def upload_chart(*, client: WebClient, health: Health, user_id: str, t: Speech = ENGLISH) -> str:
-    """The health chart drawn and uploaded into a DM with the user; the file's ID."""
-    png = chart_png(chart_data(health, t=t))
+def upload_chart(
+    *,
+    client: WebClient,
+    health: Health,
+    user_id: str,
+    t: Speech = ENGLISH,
+    workspace: Callable[[], Speech] = lambda: ENGLISH,
+) -> str:
+    """The health chart drawn and uploaded into a DM with the user; the file's ID. The image
+    in `t`, or the `workspace` language where its font can't draw `t` (`png_speech`); the
+    title and comment, which Slack draws, in `t`."""
+    png = chart_png(chart_data(health, t=png_speech(t, workspace)))
     channel_id = str(client.conversations_open(users=user_id)["channel"]["id"])
     response = client.files_upload_v2(
         channel=channel_id,

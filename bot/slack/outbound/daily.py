@@ -22,11 +22,12 @@ from bot.blocks.daily import daily_card
 from bot.blocks.reports import digest_message
 from bot.daily.flows import DailyPost, Drawn, Post, ScheduledPostHandler
 from bot.db.models import OutboxMessage
+from bot.i18n.catalogs import SOURCE_LANGUAGE
 from bot.i18n.speech import speech
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.sender import FileUpload, Outgoing, Sender, Sent, StoredBodyHandler
-from bot.reports.chart import ChartData, chart_data, chart_png
+from bot.reports.chart import NO_KUDOS, ChartData, chart_data, chart_png, png_speech
 from bot.slack.api_errors import CANT_POST_HERE
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ def draw_post(post: Post) -> Drawn:
     t = speech(post.language)
     message = digest_message(post.digest, t)
     health = post.digest.health
-    # The chart goes into the digest's thread: the channel's language, as the digest.
-    chart = chart_data(health, t=t) if health is not None else None
+    # The chart goes into the digest's thread: the channel's language, as the digest (or
+    # English, where the PNG's font has no glyphs for it).
+    chart = chart_data(health, t=png_speech(t, lambda: t)) if health is not None else None
     after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None
     return Drawn(text=message.text, blocks=message.blocks, after=after)
 
@@ -91,6 +93,8 @@ class DigestCharts(StoredBodyHandler):
             weeks=tuple(stored["weeks"]),
             values=tuple(tuple(values) for values in stored["values"]),
             title=stored["title"],
+            note=stored.get("note", NO_KUDOS),
+            language=stored.get("language", SOURCE_LANGUAGE),
         )
         return Outgoing(
             team_id=row.team_id,

@@ -40,13 +40,14 @@ from bot.home.state import (
     queue_publish,
 )
 from bot.i18n.speech import speech
+from bot.i18n.whose import workspace_language
 from bot.kudos.service import summary, zone
 from bot.mission.service import load_catalog
 from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Pace
 from bot.outbox.sender import FileUpload, Outgoing, QuietHandler, Sender, Sent
-from bot.reports.chart import chart_data, chart_png
+from bot.reports.chart import chart_data, chart_png, png_speech
 from bot.reports.health import Health, promise_health
 from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import PeriodKind, period_of
@@ -250,7 +251,16 @@ class HomeCharts(QuietHandler):
                 session, team_id=row.team_id, user_id=row.channel_id, default=self.settings.language
             )
         )
-        data = chart_data(health, t=t) if health is not None else None
+        # The image's words where its font can draw them: the reader's, else the workspace's.
+        said = png_speech(
+            t,
+            lambda: speech(
+                workspace_language(
+                    session=session, team_id=row.team_id, default=self.settings.language
+                )
+            ),
+        )
+        data = chart_data(health, t=said) if health is not None else None
         if health is None or data is None or data.empty:
             queue_publish(
                 session, team_id=row.team_id, user_id=row.channel_id, now=now, chart_tried=True

@@ -8,8 +8,10 @@ announcement's edit after an undo.
   command's response_url posts it instead (one kudos per message, since each response_url
   belongs to its own command: `KUDOS_ANNOUNCEMENT_ALONE`); where neither works, the giver
   gets a DM saying so.
-- **DMs**, one per receiver, drawn when the kudos is given, in the receiver's language, and
-  sent as stored (a locale changed in the seconds between stays as it was).
+- **DMs**, one per receiver, drawn again at send time in the receiver's language as it is
+  then (`ReceiverDMs`): a locale changed between the command and the delivery is the one
+  they read. The body drawn when the kudos was given is stored too, and sent as it is when the
+  kudos can no longer be read back.
 
 Announcements and edits are drawn in the workspace language, whoever gave the kudos.
 - **Edits** after an undo (`queue_withdrawal` cancels whatever is still queued and edits what
@@ -24,8 +26,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audience import Audience
 from bot.blocks.kudos import (
     ANNOUNCED_TOGETHER,
     announcement_not_made,
@@ -33,7 +37,7 @@ from bot.blocks.kudos import (
     kudos_corrected,
     kudos_dm,
 )
-from bot.db.models import OutboxMessage
+from bot.db.models import Kudos, OutboxMessage
 from bot.i18n.speech import Speech, speech
 from bot.i18n.whose import person_language, workspace_language
 from bot.kudos.checks import Correction
@@ -82,7 +86,7 @@ def queue_kudos(
         their = person_language(
             session=session, team_id=team_id, user_id=receiver_id, fallback=fallback
         )
-        dm = kudos_dm(given.in_language(their), speech(their))
+        dm = kudos_dm(given.in_language(their), speech(their), announced=given.audience.announced)
         messages.append(
             NewMessage(
                 team_id=team_id,
@@ -342,6 +346,37 @@ class Edits(QuietHandler):
         log.warning("kudos announcement edit failed channel=%s: %s", rows[0].channel_id, reason)
 
 
+class ReceiverDMs(StoredBodyHandler):
+    """A receiver's DM, drawn at send time in the language they read then: what only they read
+    follows them, even when their locale changed after the kudos was given."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
+
+    def render(
+        self, session: Session, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> Outgoing | None:
+        row = rows[0]
+        found = kudos_groups(session=session, team_id=row.team_id, group_ids=_subjects(rows))
+        audience = session.scalar(
+            select(Kudos.audience)
+            .where(Kudos.team_id == row.team_id, Kudos.group_id == row.subject)
+            .limit(1)
+        )
+        if not found or audience is None:
+            return Outgoing.from_row(row)  # as drawn when it was given
+        fallback = workspace_language(session=session, team_id=row.team_id, default=self.language)
+        their = person_language(
+            session=session, team_id=row.team_id, user_id=row.channel_id, fallback=fallback
+        )
+        dm = kudos_dm(
+            found[0].in_language(their), speech(their), announced=Audience(audience).announced
+        )
+        return Outgoing(
+            team_id=row.team_id, channel_id=row.channel_id, text=dm.text, blocks=dm.blocks
+        )
+
+
 def _subjects(rows: Sequence[OutboxMessage]) -> list[str]:
     return [row.subject for row in rows if row.subject]
 
@@ -351,4 +386,4 @@ def register(sender: Sender, language: str = "en") -> None:
     sender.register(OutboxKind.KUDOS_ANNOUNCEMENT, Announcements(ANNOUNCED_TOGETHER, language))
     sender.register(OutboxKind.KUDOS_ANNOUNCEMENT_ALONE, Announcements(1, language))
     sender.register(OutboxKind.KUDOS_EDIT, Edits(language))
-    sender.register(OutboxKind.KUDOS_DM, StoredBodyHandler())
+    sender.register(OutboxKind.KUDOS_DM, ReceiverDMs(language))
