@@ -265,15 +265,26 @@ class Bot(SlackClient):
 
 @contextmanager
 def running_bot(
-    settings: Settings, slack: FakeSlack, *, served: bool = False, concurrent: bool = False
+    settings: Settings,
+    slack: FakeSlack,
+    *,
+    served: bool = False,
+    concurrent: bool = False,
+    paced: bool | None = None,
 ) -> Iterator[Bot]:
     """The bot built from `settings`, in-process or served by waitress; closed afterwards.
 
     `concurrent`: the outbox's sender runs its threads as under `serve`, and announcements go
     out by themselves; otherwise they go out when the test delivers (`Bot.deliver`).
+    `paced` (by default, as `concurrent`): the sender keeps its 1 s interval between two
+    messages to one channel. Without it a conversation's replies in one channel go out one
+    after another at once, where each would wait out a second of pacing that the test is not
+    about; the workspace's 429 gate, retries' backoff and the kinds' paces are kept.
     """
     runtime = build_runtime(settings, migrate=False)
     assert runtime.sender is not None
+    if not (concurrent if paced is None else paced):
+        runtime.sender.skip_pacing()
     if concurrent:
         runtime.sender.start()
     server: HttpServer | None = None
@@ -303,5 +314,9 @@ def bot(request: pytest.FixtureRequest, settings: Settings, slack: FakeSlack) ->
         slack,
         served=request.node.get_closest_marker("served") is not None,
         concurrent=request.node.get_closest_marker("concurrent") is not None,
+        paced=(
+            request.node.get_closest_marker("concurrent") is not None
+            or request.node.get_closest_marker("paced") is not None
+        ),
     ) as running:
         yield running

@@ -26,6 +26,7 @@ from bot.outbox import queue
 from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Status
 from bot.outbox.sender import (
+    ChannelPacer,
     Outgoing,
     RateLimited,
     Refused,
@@ -258,6 +259,28 @@ def test_each_channel_gets_at_most_one_message_a_second(database: Database) -> N
     # machine can't fail it).
     assert times["CA"][0] < times["CB"][1], times
     assert times["CB"][0] < times["CA"][1], times
+
+
+def test_a_skipped_pacer_still_sends_one_message_at_a_time_per_channel() -> None:
+    """What the tests not about pacing keep (conftest.py's `running_bot`): no interval after a
+    send, but a channel with a call in flight is still busy."""
+    now = [100.0]
+    pacer = ChannelPacer(1.0, lambda: now[0])
+    key = ("T1", "C1")
+    pacer.begin(key)
+    pacer.sending(key)
+    pacer.end(key)
+    assert pacer.busy() == {key}
+    assert pacer.next_free_in() == pytest.approx(1.0)
+    pacer.skip()
+    assert pacer.busy() == set()
+    assert pacer.next_free_in() is None
+    pacer.begin(key)
+    pacer.sending(key)
+    assert pacer.busy() == {key}
+    pacer.end(key)
+    assert pacer.busy() == set()
+    assert pacer.next_free_in() is None
 
 
 def test_a_channels_backlog_is_coalesced_into_few_messages(database: Database) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,7 +102,7 @@ def home_published_once(
 ) -> None:
     # Replayed after its first delivery (see `test_every_fixture_...`): handled once.
     home_published(bot, slack, fixture, reply)
-    time.sleep(0.3)
+    bot.deliver()  # every listener of both deliveries finished, and what they queued sent
     assert len(slack.calls("views.publish")) == 1
 
 
@@ -200,7 +199,7 @@ def channel_shared(bot: Bot, slack: FakeSlack, fixture: dict[str, Any], reply: H
 
 
 def nothing_recorded(bot: Bot, slack: FakeSlack, fixture: dict[str, Any], reply: HttpReply) -> None:
-    time.sleep(0.3)
+    bot.deliver()  # the event's listeners finished, and anything they queued sent
     with bot.database.reading() as session:
         assert session.scalars(select(Kudos)).all() == []
     assert slack.calls("reactions.add") == []

@@ -362,6 +362,14 @@ class ChannelPacer:
             if started is not None:
                 self._cooling[key] = started + self._interval
 
+    def skip(self) -> None:
+        """No interval from now on: a channel is still sent to one message at a time, but again
+        as soon as its last call ended. For tests whose subject is not pacing (a conversation's
+        replies in one channel would each wait out the interval); tests of pacing keep it."""
+        with self._lock:
+            self._interval = 0.0
+            self._cooling.clear()
+
     def next_free_in(self) -> float | None:
         """Seconds until the first cooling channel may be sent to again; None if none cools."""
         now = self._monotonic()
@@ -456,6 +464,11 @@ class Sender:
         self.handlers[kind] = handler
         if pace is not None:
             self.paces[kind] = pace
+
+    def skip_pacing(self) -> None:
+        """Drop the channel interval (`ChannelPacer.skip`); the workspace's 429 gate and the
+        kinds' `Pace`s still hold. For tests that are not about pacing."""
+        self.pacer.skip()
 
     @property
     def running(self) -> bool:
