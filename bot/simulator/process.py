@@ -41,9 +41,18 @@ class SlackEndpoint(Protocol):
 
 class ServeProcess:
     def __init__(
-        self, database_url: str, slack: SlackEndpoint, log_dir: Path, **env: str | int | None
+        self,
+        database_url: str,
+        slack: SlackEndpoint,
+        log_dir: Path,
+        *,
+        python: str = sys.executable,
+        **env: str | int | None,
     ) -> None:
-        """`env` overrides variables by lower-case name; None removes one."""
+        """`env` overrides variables by lower-case name; None removes one. `python` runs it:
+        another checkout's `.venv/bin/python` serves that checkout's bot (a before/after pair
+        measured by one benchmark)."""
+        self.python = python
         self.port = free_port()
         self.slack = slack
         self.log_dir = log_dir
@@ -71,7 +80,7 @@ class ServeProcess:
         is_ready = ready or self._healthy
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"],
+                [self.python, "-m", "bot", "serve"],
                 env=self.env,
                 cwd=self.log_dir,  # no stray .env from the repository
                 stdout=log,
