@@ -7,7 +7,7 @@ trust auth; the scratch database is dropped afterwards.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,24 +31,29 @@ def postgres_server() -> str:
 
 
 @contextmanager
-def fresh_database(backend: str, tmp: Path, name: str) -> Iterator[str]:
-    """The URL of a migrated database: `tmp/name.db` for sqlite, a scratch one for postgresql."""
+def fresh_database(
+    backend: str, tmp: Path, name: str, migrator: Callable[[str], None] = migrate
+) -> Iterator[str]:
+    """The URL of a migrated database: `tmp/name.db` for sqlite, a scratch one for postgresql.
+    `migrator` brings it to the head (another checkout's, when that checkout is measured)."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp / f'{name}.db'}"
-        migrate(url)
+        migrator(url)
         yield url
         return
     with scratch_postgres_database(postgres_server()) as url:
-        migrate(url)
+        migrator(url)
         yield url
 
 
 @contextmanager
-def fresh_databases(tmp: Path, name: str) -> Iterator[dict[str, str]]:
+def fresh_databases(
+    tmp: Path, name: str, migrator: Callable[[str], None] = migrate
+) -> Iterator[dict[str, str]]:
     """Both backends at once, by name."""
     with (
-        fresh_database("sqlite", tmp, name) as sqlite,
-        fresh_database("postgresql", tmp, name) as postgres,
+        fresh_database("sqlite", tmp, name, migrator) as sqlite,
+        fresh_database("postgresql", tmp, name, migrator) as postgres,
     ):
         yield {"postgresql": postgres, "sqlite": sqlite}
 

@@ -1,10 +1,15 @@
 """The Slack simulator in a process of its own, so it doesn't share the GIL with the bench.
 
-python bench/fake_slack_server.py   # prints its base URL, serves until terminated
+python bench/fake_slack_server.py [--locale de-DE]   # prints its base URL, serves until terminated
+
+`--locale`: every user Slack describes reads in that locale (`users.info` with
+`include_locale=true`, as Slack answers it), to measure the request path for a reader of a
+translated language.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import signal
@@ -73,6 +78,21 @@ class CountingSlack(SlackSimulator):
         return Handler
 
 
+class LocaleSlack(SlackSimulator):
+    """The simulator whose users all have Slack locale `locale` (none: Slack's answer as is)."""
+
+    def __init__(self, *, locale: str | None, **simulator: Any) -> None:
+        super().__init__(**simulator)
+        self.locale = locale
+
+    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        answer = super()._api_users_info(params)
+        asked = str(params.get("include_locale", "")).lower() in {"true", "1"}
+        if self.locale and asked and answer.get("ok"):
+            answer["user"] = {**answer["user"], "locale": self.locale}
+        return answer
+
+
 def serve_until_terminated(slack: SlackSimulator) -> None:
     """Print the base URL (the parent reads it), then serve until SIGTERM."""
     slack.start()
@@ -84,8 +104,11 @@ def serve_until_terminated(slack: SlackSimulator) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--locale", help="every user's Slack locale, e.g. de-DE")
+    args = parser.parse_args()
     # No record of calls: a long benchmark would fill memory.
-    serve_until_terminated(SlackSimulator(record_calls=False))
+    serve_until_terminated(LocaleSlack(locale=args.locale, record_calls=False))
 
 
 if __name__ == "__main__":

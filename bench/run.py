@@ -5,6 +5,8 @@
     .venv/bin/python bench/run.py --only reactions   # bench/reactions.py, also in the default
     .venv/bin/python bench/run.py --only home        # bench/home_rush.py, the App Home's 9:00
     .venv/bin/python bench/run.py --only console     # bench/console_start.py, also in the default
+    .venv/bin/python bench/run.py --only request --bot ../before   # another checkout's serve
+    .venv/bin/python bench/run.py --only request --locale de-DE    # a German reader
 
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
@@ -16,12 +18,24 @@ acknowledges (bench/bare_bolt.py, same server and threads) in another, the fake 
 (tests/support/fake_slack.py) answering the bot's calls, and a Python load generator in worker
 processes (keep-alive connections, each request signed as Slack signs it). Not part of the
 tests: nothing here passes or fails.
+
+The request rows give the CPU each request cost the server process (`serve`, and bare Bolt on
+its rows): its utime + stime from /proc/PID/stat across the run, over the requests answered.
+On two shared cores the rate follows the machine's load; the CPU per request much less so.
+Work a request leaves behind (a kudos's deliveries, sent by the outbox after the ack) counts
+in whichever run it falls into.
+
+`--bot PATH` measures another checkout's `missionbot serve` (run by PATH/.venv/bin/python,
+its databases migrated by that checkout) on this harness: the same load generator, fake
+Slack and bare Bolt, so a before/after pair differs only in the bot. `--locale de-DE` gives
+every user that Slack locale (bench/fake_slack_server.py), so replies are translated.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import http.client
 import itertools
 import multiprocessing
@@ -31,21 +45,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import fresh_databases  # noqa: E402
+from bot.db.scratch import migrate  # noqa: E402
 from bot.simulator import TEAM_ID  # noqa: E402
 from bot.simulator.process import ServeProcess, free_port  # noqa: E402
 from bot.simulator.signing import SIGNING_SECRET, sign  # noqa: E402
 
 SERVER_THREADS = 8
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- load generation -------------------------------------------------------------------------
@@ -229,9 +246,10 @@ def fixed_rate(
 class SlackProcess:
     """bench/fake_slack_server.py in a child process; quacks like FakeSlack's URLs."""
 
-    def __init__(self) -> None:
+    def __init__(self, locale: str | None = None) -> None:
+        options = ["--locale", locale] if locale else []
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "fake_slack_server.py")],
+            [sys.executable, str(ROOT / "bench" / "fake_slack_server.py"), *options],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -245,7 +263,8 @@ class SlackProcess:
 
 
 @contextmanager
-def bare_bolt(slack: SlackProcess) -> Iterator[int]:
+def bare_bolt(slack: SlackProcess) -> Iterator[tuple[int, int]]:
+    """(port, pid) of bench/bare_bolt.py serving."""
     port = free_port()
     env = {**os.environ, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url}
     process = subprocess.Popen(
@@ -256,7 +275,7 @@ def bare_bolt(slack: SlackProcess) -> Iterator[int]:
     )
     try:
         _wait_for_port(port)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -274,15 +293,39 @@ def _wait_for_port(port: int) -> None:
 
 
 @contextmanager
-def missionbot(database_url: str, slack: SlackProcess, log_dir: Path) -> Iterator[ServeProcess]:
+def missionbot(
+    database_url: str, slack: SlackProcess, log_dir: Path, python: str = sys.executable
+) -> Iterator[ServeProcess]:
     process = ServeProcess(
-        database_url, slack, log_dir, server_threads=SERVER_THREADS, log_level="WARNING"
+        database_url,
+        slack,
+        log_dir,
+        python=python,
+        server_threads=SERVER_THREADS,
+        log_level="WARNING",
     )
     process.start()
     try:
         yield process
     finally:
         process.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU so far, all its threads (utime + stime, /proc/PID/stat)."""
+    # Fields after the command's closing parenthesis (which may itself hold spaces).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def python_of(checkout: Path) -> str:
+    return str(checkout / ".venv" / "bin" / "python")
+
+
+def migrate_with(python: str, url: str) -> None:
+    """Bring `url` to the head of the checkout that `python` runs."""
+    code = "import sys; from bot.db.scratch import migrate; migrate(sys.argv[1])"
+    subprocess.run([python, "-c", code, url], check=True, cwd=tempfile.gettempdir())
 
 
 def rss_mb(pid: int) -> float:
@@ -295,53 +338,83 @@ def rss_mb(pid: int) -> float:
 # -- the benchmarks --------------------------------------------------------------------------
 
 
-def bench_requests(quick: bool, tmp: Path) -> list[str]:
+def measured(pid: int, run: Callable[..., Result], *args: Any) -> tuple[Result, float]:
+    """`run(*args)`, and the CPU the server `pid` spent per answered request, in ms."""
+    before = cpu_seconds(pid)
+    result = run(*args)
+    used = cpu_seconds(pid) - before
+    return result, 1000 * used / max(result.requests, 1)
+
+
+def bench_requests(
+    quick: bool, tmp: Path, bot: Path = ROOT, locale: str | None = None
+) -> list[str]:
     seconds = 4.0 if quick else 15.0
     rows = [
-        "| Backend | Request | req/s | p50 ms | p99 ms | errors | vs bare Bolt |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| Backend | Request | req/s | p50 ms | p99 ms | errors | vs bare Bolt | CPU ms/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    slack = SlackProcess()
+    python, migrator = sys.executable, migrate
+    if bot != ROOT:
+        python = python_of(bot)
+        migrator = functools.partial(migrate_with, python)
+    slack = SlackProcess(locale)
+    slack_url = slack.base_url
     try:
-        with fresh_databases(tmp, "bench") as urls, bare_bolt(slack) as bare_port:
+        with (
+            fresh_databases(tmp, "bench", migrator) as urls,
+            bare_bolt(slack) as (bare_port, bare_pid),
+        ):
             for backend, url in urls.items():
-                with missionbot(url, slack, tmp) as bot:
+                with missionbot(url, slack, tmp, python) as served:
+                    assert served.process is not None
+                    pid, port = served.process.pid, served.port
                     for kind in ("mission", "kudos"):
                         # Alternate: bare, bot, bare again; the bare figure is their mean.
-                        bare1 = closed_loop(bare_port, kind, seconds, slack.base_url)
-                        ours = closed_loop(bot.port, kind, seconds, slack.base_url)
-                        bare2 = closed_loop(bare_port, kind, seconds, slack.base_url)
+                        bare1, bare_cpu1 = measured(
+                            bare_pid, closed_loop, bare_port, kind, seconds, slack_url
+                        )
+                        ours, cpu = measured(pid, closed_loop, port, kind, seconds, slack_url)
+                        bare2, bare_cpu2 = measured(
+                            bare_pid, closed_loop, bare_port, kind, seconds, slack_url
+                        )
                         bare_rate = (bare1.rate + bare2.rate) / 2
-                        rows.append(_row(backend, f"/{kind}", ours, bare_rate))
+                        rows.append(_row(backend, f"/{kind}", ours, bare_rate, cpu=cpu))
                         if kind == "kudos":
-                            half = fixed_rate(
-                                bot.port, kind, bare_rate / 2, seconds, slack.base_url
+                            half, half_cpu = measured(
+                                pid, fixed_rate, port, kind, bare_rate / 2, seconds, slack_url
                             )
-                            rows.append(
-                                _row(backend, f"/kudos at {bare_rate / 2:.0f}/s fixed", half, None)
-                            )
+                            label = f"/kudos at {bare_rate / 2:.0f}/s fixed"
+                            rows.append(_row(backend, label, half, None, cpu=half_cpu))
                             # What the bot sustains: half of its own top rate, for operators.
-                            own = fixed_rate(
-                                bot.port, kind, ours.rate / 2, seconds, slack.base_url, 91
+                            own, own_cpu = measured(
+                                pid, fixed_rate, port, kind, ours.rate / 2, seconds, slack_url, 91
                             )
-                            rows.append(
-                                _row(backend, f"/kudos at {ours.rate / 2:.0f}/s fixed", own, None)
-                            )
+                            label = f"/kudos at {ours.rate / 2:.0f}/s fixed"
+                            rows.append(_row(backend, label, own, None, cpu=own_cpu))
                     bare = Result(0, 0, 1, bare1.p50_ms, bare1.p99_ms)
-                    rows.append(_row(backend, "bare Bolt ack (last pair)", bare, None, bare_rate))
+                    bare_cpu = (bare_cpu1 + bare_cpu2) / 2
+                    label = "bare Bolt ack (last pair)"
+                    rows.append(_row(backend, label, bare, None, bare_rate, bare_cpu))
     finally:
         slack.stop()
     return rows
 
 
 def _row(
-    backend: str, label: str, result: Result, bare_rate: float | None, rate: float | None = None
+    backend: str,
+    label: str,
+    result: Result,
+    bare_rate: float | None,
+    rate: float | None = None,
+    cpu: float | None = None,
 ) -> str:
     ratio = f"{result.rate / bare_rate:.2f}" if bare_rate else ""
     shown = rate if rate is not None else result.rate
+    cpu_shown = f"{cpu:.2f}" if cpu is not None else ""
     return (
         f"| {backend} | {label} | {shown:.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} "
-        f"| {result.errors} | {ratio} |"
+        f"| {result.errors} | {ratio} | {cpu_shown} |"
     )
 
 
@@ -375,12 +448,18 @@ def main() -> None:
     parser.add_argument(
         "--only", default="request,memory,leaderboards,fanout,storm,reactions,console"
     )
+    parser.add_argument(
+        "--bot", type=Path, default=ROOT, help="the checkout whose serve the request rows measure"
+    )
+    parser.add_argument("--locale", help="every user's Slack locale for the request rows")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
-    print(f"# missionbot benchmarks {dt.date.today()} (nproc={os.cpu_count()})\n")
+    print(f"# missionbot benchmarks {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", end="")
+    print(f" (nproc={os.cpu_count()}, load {_load()})\n")
     with tempfile.TemporaryDirectory() as tmp:
         if "request" in wanted:
-            print("\n".join(bench_requests(args.quick, Path(tmp))) + "\n", flush=True)
+            rows = bench_requests(args.quick, Path(tmp), args.bot.resolve(), args.locale)
+            print("\n".join(rows) + "\n", flush=True)
         if "memory" in wanted:
             print("\n".join(bench_memory(args.quick, Path(tmp))) + "\n", flush=True)
         if "leaderboards" in wanted:
@@ -414,6 +493,12 @@ def main() -> None:
 
             rows = bench_console_start(2 if args.quick else 5)
             print("\n".join(rows) + "\n", flush=True)
+
+    print(f"load at the end {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

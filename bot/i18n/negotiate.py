@@ -9,6 +9,7 @@ back, since a person must always be answered.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.i18n.catalogs import SHIPPED_LANGUAGES
@@ -30,6 +31,8 @@ def normalise(locale: str | None) -> tuple[str, str | None] | None:
     return language, region
 
 
+# Asked on every request that answers a person; Slack's locales are a few dozen strings.
+@functools.lru_cache(maxsize=1024)
 def negotiate(
     locale: str | None, fallback: str, shipped: tuple[str, ...] = SHIPPED_LANGUAGES
 ) -> str:

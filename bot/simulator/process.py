@@ -42,9 +42,18 @@ class SlackEndpoint(Protocol):
 
 class ServeProcess:
     def __init__(
-        self, database_url: str, slack: SlackEndpoint, log_dir: Path, **env: str | int | None
+        self,
+        database_url: str,
+        slack: SlackEndpoint,
+        log_dir: Path,
+        *,
+        python: str = sys.executable,
+        **env: str | int | None,
     ) -> None:
-        """`env` overrides variables by lower-case name; None removes one."""
+        """`env` overrides variables by lower-case name; None removes one. `python` runs it:
+        another checkout's `.venv/bin/python` serves that checkout's bot (a before/after pair
+        measured by one benchmark)."""
+        self.python = python
         self.port = free_port()
         self.slack = slack
         self.log_dir = log_dir
@@ -72,7 +81,7 @@ class ServeProcess:
         is_ready = ready or self._healthy
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"],
+                [self.python, "-m", "bot", "serve"],
                 env=self.env,
                 cwd=self.log_dir,  # no stray .env from the repository
                 stdout=log,
@@ -121,11 +130,19 @@ class ServeProcess:
 
 @contextmanager
 def serve_processes(
-    serves: int, database_url: str, slack: SlackEndpoint, log_dir: Path, **env: str | int | None
+    serves: int,
+    database_url: str,
+    slack: SlackEndpoint,
+    log_dir: Path,
+    *,
+    python: str = sys.executable,
+    **env: str | int | None,
 ) -> Iterator[list[ServeProcess]]:
     """`serves` processes of `missionbot serve` on one database, started one after the other
     and all stopped on the way out, however it is left."""
-    processes = [ServeProcess(database_url, slack, log_dir, **env) for _ in range(serves)]
+    processes = [
+        ServeProcess(database_url, slack, log_dir, python=python, **env) for _ in range(serves)
+    ]
     try:
         for process in processes:
             process.start()

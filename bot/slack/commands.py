@@ -72,6 +72,11 @@ class CommandRequest:
 
     def caller(self) -> SlackUser:
         """Who typed the command, as Slack knows them (cached briefly)."""
+        # Every reply asks (for the reader's language): a caller held in memory costs no
+        # Slack client, which is built per request and dearer than the look-up.
+        held = self.services.users.cached(self.team_id, [self.user_id]).get(self.user_id)
+        if held is not None:
+            return held
         return self.services.users.get(self.quick_client, self.team_id, self.user_id)
 
     def speech(self) -> Speech:

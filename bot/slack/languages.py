@@ -3,7 +3,9 @@ for what a channel sees (bot/i18n/whose.py says why).
 
 The workspace language is read on most requests, so it is kept for `CACHE_SECONDS`; a change
 made here (`/kudos settings language`) takes effect at once, one made by another process
-within that time. A person's locale comes with the person (the people directory, cached).
+within that time. A kudos's transaction asks for it too (the receivers' DMs fall back to it),
+with its own session (`in_session`): on a miss it reads there, not on a second connection.
+A person's locale comes with the person (the people directory, cached).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import threading
 
 from cachetools import TTLCache
+from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
 from bot.i18n.negotiate import negotiate
@@ -34,7 +37,15 @@ class WorkspaceLanguages:
         if cached is not None:
             return cached
         with database.reading() as session:
-            language = workspace_language(session=session, team_id=team_id, default=self.default)
+            return self.in_session(session, team_id)
+
+    def in_session(self, session: Session, team_id: str) -> str:
+        """As `of`, read with `session` when not cached (the caller's open transaction)."""
+        with self._lock:
+            cached = self._cache.get(team_id)
+        if cached is not None:
+            return cached
+        language = workspace_language(session=session, team_id=team_id, default=self.default)
         with self._lock:
             self._cache[team_id] = language
         return language

@@ -142,9 +142,7 @@ def give_and_deliver(ack: Ack, kudos: KudosToGive, who: Interaction, services: S
         # Before the ack: the look-ups end in time.
         directory=SlackDirectory.of(services, who.quick_client, who.bot_user_id, who.workspace_id),
         database=services.db,
-        announce=announcement(
-            who.team_id, kudos.response_url, kudos.thread_ts, services.settings.missionbot_language
-        ),
+        announce=announcement(who.team_id, kudos.response_url, kudos.thread_ts, services),
         limit=services.settings.kudos_daily_limit,
         now=services.clock(),
     )
@@ -176,14 +174,19 @@ def announcement(
     team_id: str,
     response_url: str | None,
     thread_ts: str | None,
-    language: str,
+    services: Services,
     *,
     held_until: Callable[[], dt.datetime] | None = None,
 ) -> Announce:
     """A kudos's announcement (in `thread_ts`'s thread, if given) and its receivers' DMs, held
-    until `held_until()` (a kudos message, whose deletion may follow at once)."""
+    until `held_until()` (a kudos message, whose deletion may follow at once).
+
+    The DMs' languages come from what is already in memory: the workspace's (cached) and the
+    receivers' locales from the people directory the give just read, so a kudos costs no
+    language queries (a receiver not held there is read in the transaction)."""
 
     def announce(session: Session, given: GivenKudos, now: dt.datetime) -> list[tuple[str, str]]:
+        known = services.users.cached(team_id, given.receiver_ids)
         return queue_kudos(
             session,
             team_id=team_id,
@@ -192,7 +195,9 @@ def announcement(
             now=now,
             thread_ts=thread_ts,
             not_before=held_until() if held_until else None,
-            language=language,
+            language=services.settings.missionbot_language,
+            channel_language=services.languages.in_session(session, team_id),
+            locales={user_id: person.locale for user_id, person in known.items()},
         )
 
     return announce

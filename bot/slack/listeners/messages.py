@@ -165,7 +165,7 @@ def _record(
             team_id,
             None,
             thread_ts,
-            services.settings.missionbot_language,
+            services,
             held_until=lambda: settled(services),
         ),
         limit=services.settings.kudos_daily_limit,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from bot.blocks.kudos import (
     kudos_dm,
 )
 from bot.db.models import Kudos, OutboxMessage
+from bot.i18n.negotiate import negotiate
 from bot.i18n.speech import Speech, speech
 from bot.i18n.whose import person_language, workspace_language
 from bot.kudos.checks import Correction
@@ -63,10 +64,16 @@ def queue_kudos(
     thread_ts: str | None = None,
     not_before: dt.datetime | None = None,
     language: str = "en",
+    channel_language: str | None = None,
+    locales: Mapping[str, str | None] | None = None,
 ) -> list[tuple[str, str]]:
     """Queue the announcement (in `thread_ts`'s thread, if given) and the receivers' DMs, in
     the kudos's own transaction; the (team_id, channel_id) of each, for `Sender.notify`.
-    `language` is the bot's default (MISSIONBOT_LANGUAGE), for a workspace that set none."""
+    `language` is the bot's default (MISSIONBOT_LANGUAGE), for a workspace that set none.
+
+    What the caller already knows saves a query per kudos on the request path:
+    `channel_language`, the workspace's language (cached), and `locales`, receivers' Slack
+    locales by ID (the people the give just looked up). Whatever is not given is read here."""
     if given.duplicate:
         return []
     messages = []
@@ -81,11 +88,16 @@ def queue_kudos(
                 thread_ts=thread_ts,
             )
         )
-    fallback = workspace_language(session=session, team_id=team_id, default=language)
+    fallback = channel_language or workspace_language(
+        session=session, team_id=team_id, default=language
+    )
     for receiver_id in given.receiver_ids:
-        their = person_language(
-            session=session, team_id=team_id, user_id=receiver_id, fallback=fallback
-        )
+        if locales is not None and receiver_id in locales:
+            their = negotiate(locales[receiver_id], fallback)
+        else:
+            their = person_language(
+                session=session, team_id=team_id, user_id=receiver_id, fallback=fallback
+            )
         dm = kudos_dm(given.in_language(their), speech(their), announced=given.audience.announced)
         messages.append(
             NewMessage(
