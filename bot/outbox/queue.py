@@ -211,10 +211,14 @@ def claim(
         return []
     paces = {kind: pace for kind, pace in (paces or {}).items() if kind in kinds}
     caps = coalesce or {}
+    # Built once for both parts of the claim: building the clauses is most of an empty
+    # claim's CPU, and the serve process claims at every wake-up.
+    free = and_(_due(now, settled), ~_busy_elsewhere(now))
     groups = _claim_unpaced(
         session,
         now=now,
         settled=settled,
+        free=free,
         kinds=[kind for kind in kinds if kind not in paces],
         caps=caps,
         channels=channels,
@@ -229,7 +233,7 @@ def claim(
             _claim_paced(
                 session,
                 now=now,
-                settled=settled,
+                free=free,
                 kind=kind,
                 pace=pace,
                 room=room,
@@ -262,13 +266,18 @@ def claim(
     return list(groups.values())
 
 
+# The other rows of a candidate's channel. One alias for the module: an alias made per claim
+# set up its column collection afresh each time, over a third of an empty claim's CPU
+# (two per claim since the paced kinds), for the same SQL.
+_OTHER = aliased(OutboxMessage)
+
+
 def _busy_elsewhere(now: dt.datetime) -> ColumnElement[bool]:
-    other = aliased(OutboxMessage)
     return exists().where(
-        other.team_id == OutboxMessage.team_id,
-        other.channel_id == OutboxMessage.channel_id,
-        other.status == Status.SENDING,
-        other.lease_until > now,
+        _OTHER.team_id == OutboxMessage.team_id,
+        _OTHER.channel_id == OutboxMessage.channel_id,
+        _OTHER.status == Status.SENDING,
+        _OTHER.lease_until > now,
     )
 
 
@@ -276,7 +285,7 @@ def _claim_paced(
     session: Session,
     *,
     now: dt.datetime,
-    settled: dt.datetime | None,
+    free: ColumnElement[bool],
     kind: str,
     pace: Pace,
     room: int,
@@ -284,8 +293,9 @@ def _claim_paced(
     exclude_channels: Collection[tuple[str, str]],
     exclude_teams: Collection[str],
 ) -> dict[tuple[str, str], list[OutboxMessage]]:
-    """Up to `room` rows of a paced kind, one per channel, each workspace within its pace."""
-    due = [_due(now, settled), OutboxMessage.kind == kind, ~_busy_elsewhere(now)]
+    """Up to `room` rows of a paced kind, one per channel, each workspace within its pace;
+    `free`: due, and its channel not being sent to elsewhere."""
+    due = [free, OutboxMessage.kind == kind]
     if exclude_teams:
         due.append(OutboxMessage.team_id.not_in(list(exclude_teams)))
     teams = session.scalars(select(OutboxMessage.team_id).where(*due).distinct().limit(50)).all()
@@ -329,6 +339,7 @@ def _claim_unpaced(
     *,
     now: dt.datetime,
     settled: dt.datetime | None,
+    free: ColumnElement[bool],
     kinds: Collection[str],
     caps: Mapping[str, int],
     channels: int,
@@ -343,7 +354,7 @@ def _claim_unpaced(
     scan = channels * widest
     query = (
         select(OutboxMessage)
-        .where(_due(now, settled), OutboxMessage.kind.in_(list(kinds)), ~_busy_elsewhere(now))
+        .where(free, OutboxMessage.kind.in_(list(kinds)))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(scan)
         .with_for_update(skip_locked=True, of=OutboxMessage)
