@@ -17,6 +17,7 @@ from typing import Self
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audience import Audience
 from bot.db.models import Kudos, Principle
 from bot.mission.service import PrincipleInfo, principle_info
 
@@ -37,6 +38,8 @@ class KudosGroup:
     channel_id: str | None
     created_at: dt.datetime
     withdrawn: bool = False
+    # Who could read it where it was given (bot/audience.py): whether it may be quoted.
+    audience: Audience = Audience.UNKNOWN
 
     def in_language(self, language: str) -> Self:
         """The same kudos with its principle as a reader of `language` sees it."""
@@ -81,6 +84,7 @@ def kudos_groups(*, session: Session, team_id: str, group_ids: Sequence[str]) ->
                 channel_id=first.channel_id,
                 created_at=min(r.created_at for r in members),
                 withdrawn=not standing,
+                audience=Audience(first.audience),
             )
         )
     return groups

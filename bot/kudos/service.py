@@ -71,7 +71,6 @@ class GivenKudos(KudosGroup):
 
     remaining: int
     limit: int
-    audience: Audience
     duplicate: bool = False
 
 

@@ -26,10 +26,8 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audience import Audience
 from bot.blocks.kudos import (
     ANNOUNCED_TOGETHER,
     announcement_not_made,
@@ -37,7 +35,7 @@ from bot.blocks.kudos import (
     kudos_corrected,
     kudos_dm,
 )
-from bot.db.models import Kudos, OutboxMessage
+from bot.db.models import OutboxMessage
 from bot.i18n.negotiate import negotiate
 from bot.i18n.speech import Speech, speech
 from bot.i18n.whose import person_language, workspace_language
@@ -370,19 +368,14 @@ class ReceiverDMs(StoredBodyHandler):
     ) -> Outgoing | None:
         row = rows[0]
         found = kudos_groups(session=session, team_id=row.team_id, group_ids=_subjects(rows))
-        audience = session.scalar(
-            select(Kudos.audience)
-            .where(Kudos.team_id == row.team_id, Kudos.group_id == row.subject)
-            .limit(1)
-        )
-        if not found or audience is None:
+        if not found:
             return Outgoing.from_row(row)  # as drawn when it was given
         fallback = workspace_language(session=session, team_id=row.team_id, default=self.language)
         their = person_language(
             session=session, team_id=row.team_id, user_id=row.channel_id, fallback=fallback
         )
         dm = kudos_dm(
-            found[0].in_language(their), speech(their), announced=Audience(audience).announced
+            found[0].in_language(their), speech(their), announced=found[0].audience.announced
         )
         return Outgoing(
             team_id=row.team_id, channel_id=row.channel_id, text=dm.text, blocks=dm.blocks
