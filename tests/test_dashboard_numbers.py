@@ -219,8 +219,15 @@ def test_the_network_counts_kudos_between_groups_as_the_raw_pairs(
         catalog = numbers.principles(session, TEAM)
         conditions = numbers._where(TEAM, window.bounds, filters, catalog)
         pairs = numbers._pairs(session, conditions)
-        # The network's pairs, found among the counts it read, are health's, found in SQL.
-        assert list(found.pairs) == reciprocal_pairs(session, conditions)
+        # The network's pairs, found among the counts it read, are health's, found in SQL
+        # with each giver's total counted here from the same raw kudos.
+        gave = (
+            select(Kudos.giver_id.label("user_id"), func.count().label("n"))
+            .where(*conditions)
+            .group_by(Kudos.giver_id)
+            .subquery()
+        )
+        assert list(found.pairs) == reciprocal_pairs(session, conditions, gave)
     expected = [[0] * len(groups) for _ in groups]
     for giver, receiver, n in pairs:
         for i, first in enumerate(groups):

@@ -193,7 +193,7 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     with database.reading() as session:
         people, everyone = people_by_principle(session, TEAM, bounds, 2)
         pairs = reciprocal_pairs(
-            session, counted(TEAM, bounds), gave=person_counts(TEAM, Role.GIVERS, bounds)
+            session, counted(TEAM, bounds), person_counts(TEAM, Role.GIVERS, bounds)
         )
     assert (people, everyone) == raw_people(database, bounds, 2)
     assert pairs == raw_pairs(database, bounds)

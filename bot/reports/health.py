@@ -178,7 +178,7 @@ def promise_health(
             reciprocal_pairs(
                 session,
                 counted(team_id, bounds),
-                gave=person_counts(team_id, Role.GIVERS, bounds),
+                person_counts(team_id, Role.GIVERS, bounds),
             )
         ),
         kudos=sum(kudos_of.values()),
@@ -191,50 +191,30 @@ def promise_health(
 def reciprocal_pairs(
     session: Session,
     conditions: Sequence[ColumnElement[bool]],
+    gave: Subquery,
     limit: int = PAIRS_SHOWN,
-    *,
-    gave: Subquery | None = None,
 ) -> list[Pair]:
     """Pairs who each gave the other more than half of their kudos (module docstring), among
     the kudos that meet `conditions`, in the database: a person gives more than half of their
-    kudos to at most one other, so only those (giver, receiver) rows are joined. `gave`, when
-    the caller has it from the read model: (user_id, n), each giver's kudos among the same
-    kudos; then the (giver, receiver) counts are read once, not a second time to sum them
-    per giver (a quarter at a million kudos: 87,000 rows, which spilled to disk)."""
-    if gave is None:
-        sent = (
-            select(Kudos.giver_id, Kudos.receiver_id, func.count().label("n"))
-            .where(*conditions)
-            .group_by(Kudos.giver_id, Kudos.receiver_id)
-            .cte("sent")
-        )
-        given = (
-            select(sent.c.giver_id, func.sum(sent.c.n).label("gave"))
-            .group_by(sent.c.giver_id)
-            .cte("gave")
-        )
-        most = (
-            select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, given.c.gave)
-            .join(given, given.c.giver_id == sent.c.giver_id)
-            .where(sent.c.n * 2 > given.c.gave)
-            .cte("most")
-        )
-    else:
-        # Each kudos joined with its giver's total (a hash of the givers) before grouping:
-        # joining the grouped counts instead made PostgreSQL sort all of them by giver. An
-        # outer join (every giver is in `gave`, so it keeps the same rows) because it makes
-        # both databases read the kudos first, in time order from the covering index: with
-        # an inner join SQLite read them giver by giver, a table visit per kudos (1.1 s).
-        count = func.count()
-        most = (
-            select(Kudos.giver_id, Kudos.receiver_id, count.label("n"), gave.c.n.label("gave"))
-            .select_from(Kudos)
-            .outerjoin(gave, gave.c.user_id == Kudos.giver_id)
-            .where(*conditions)
-            .group_by(Kudos.giver_id, Kudos.receiver_id, gave.c.n)
-            .having(count * 2 > gave.c.n)
-            .cte("most")
-        )
+    kudos to at most one other, so only those (giver, receiver) rows are joined. `gave` is
+    (user_id, n), each giver's kudos among the same kudos, from the read model: the (giver,
+    receiver) counts are read once, not a second time to sum them per giver (a quarter at a
+    million kudos: 87,000 rows, which spilled to disk)."""
+    # Each kudos joined with its giver's total (a hash of the givers) before grouping:
+    # joining the grouped counts instead made PostgreSQL sort all of them by giver. An
+    # outer join (every giver is in `gave`, so it keeps the same rows) because it makes
+    # both databases read the kudos first, in time order from the covering index: with
+    # an inner join SQLite read them giver by giver, a table visit per kudos (1.1 s).
+    count = func.count()
+    most = (
+        select(Kudos.giver_id, Kudos.receiver_id, count.label("n"), gave.c.n.label("gave"))
+        .select_from(Kudos)
+        .outerjoin(gave, gave.c.user_id == Kudos.giver_id)
+        .where(*conditions)
+        .group_by(Kudos.giver_id, Kudos.receiver_id, gave.c.n)
+        .having(count * 2 > gave.c.n)
+        .cte("most")
+    )
     back = most.alias("back")
     rows = session.execute(
         select(most.c.giver_id, most.c.receiver_id, most.c.n, back.c.n, most.c.gave, back.c.gave)
