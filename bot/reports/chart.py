@@ -144,14 +144,15 @@ def drawable(language: str) -> bool:
     return all(ch in glyphs for ch in "".join(words) if not ch.isspace())
 
 
-def png_speech(t: Speech, workspace: Callable[[], Speech]) -> Speech:
+def png_speech(t: Speech, workspace: Callable[[], Speech] | None = None) -> Speech:
     """What a PNG chart for a reader of `t` is said in: `t` when the font draws it, else the
-    workspace language (asked only then), else English. Without a CJK font (none here:
-    `fc-list :lang=ja` is empty, and matplotlib ships none), a Japanese reader gets the
-    workspace's words rather than empty boxes; the dashboard's SVG stays in Japanese."""
+    workspace language (asked only then; None: `t` is the workspace's), else English.
+    Without a CJK font (none here: `fc-list :lang=ja` is empty, and matplotlib ships none), a
+    Japanese reader gets the workspace's words rather than empty boxes; the dashboard's SVG
+    stays in Japanese."""
     if drawable(t.language):
         return t
-    shared = workspace()
+    shared = workspace() if workspace is not None else t
     return shared if drawable(shared.language) else ENGLISH
 
 
@@ -215,4 +216,4 @@ def chart_png(data: ChartData) -> bytes:
 def health_chart_png(health: Health, t: Speech = ENGLISH) -> bytes:
     """The chart as a PNG for the workspace (`missionbot health --format png`): `t` is the
     workspace language, or English where the font has no glyphs for it."""
-    return chart_png(chart_data(health, t=png_speech(t, lambda: t)))
+    return chart_png(chart_data(health, t=png_speech(t)))

@@ -47,7 +47,7 @@ def draw_post(post: Post) -> Drawn:
     health = post.digest.health
     # The chart goes into the digest's thread: the channel's language, as the digest (or
     # English, where the PNG's font has no glyphs for it).
-    chart = chart_data(health, t=png_speech(t, lambda: t)) if health is not None else None
+    chart = chart_data(health, t=png_speech(t)) if health is not None else None
     after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None
     return Drawn(text=message.text, blocks=message.blocks, after=after)
 
