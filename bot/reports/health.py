@@ -22,10 +22,13 @@ is three kudos, as in the leaderboards):
 
 The counts come from the read model (bot/reports/summaries.py): kudos per principle and per
 week from its per-day rows, givers, receivers and the top 5 from its per-person rows, counted
-in the database. The pairs are the one number it can't give (it keeps no pair of people):
-the period's raw kudos per (giver, receiver), of which only each giver's more-than-half
-receiver is joined with its reverse, in SQL. Summing 80,000 (principle, giver, receiver)
-triples in Python took 3 s for a quarter at ten million kudos (bench/leaderboards.py).
+in the database. The pairs come from the pair tallies (`kudos_pairs`: standing kudos per
+giver, receiver and UTC quarter, kept by triggers, migration 0017) when the period is one
+quarter's bucket and a few raw hours (a local quarter): only the pairs with two kudos or more
+one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
+receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
+SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
+3 s for a quarter at ten million kudos (bench/leaderboards.py).
 """
 
 from __future__ import annotations
@@ -202,7 +205,7 @@ def period_pairs(
     session: Session, team_id: str, bounds: Range, gave: Subquery, limit: int = PAIRS_SHOWN
 ) -> list[Pair]:
     """`reciprocal_pairs` of the period `bounds`, from the pair tallies when the period is one
-    UTC quarter's bucket and raw edges (a local quarter, month or range inside a quarter):
+    UTC quarter's bucket and raw edges (a local quarter, or a range most of a quarter long):
     the same pairs, in the same order (tests/test_summaries.py compares them).
 
     A pair exchanges at least RECIPROCITY_MIN (4) kudos in the period. Unless it has kudos in
