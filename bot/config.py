@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     # Retry-After) and as the simulator enforces it: 10 runs ten times as fast in the same
     # ratios, for tests and benchmarks. Real Slack needs 1.
     slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
-    # The outbox (bot/outbox/sender.py): how long a message being sent is leased before another
-    # process may send it (unset: three times SLACK_API_TIMEOUT, at least 15 s; it must be longer than
-    # SLACK_API_TIMEOUT), and the first retry's wait after a failed send (doubling each time).
+    # The outbox (bot/outbox/sender.py): how long a message being sent is leased before
+    # another process may send it (unset: three times SLACK_API_TIMEOUT, at least 15 s; it must
+    # be longer than SLACK_API_TIMEOUT), and the first retry's wait after a failed send
+    # (doubling each time).
     missionbot_outbox_lease_seconds: float | None = Field(default=None, gt=0, le=3600)
     missionbot_outbox_retry_seconds: float = Field(default=2.0, gt=0, le=300)
     database_url: str = "sqlite:///missionbot.db"
