@@ -22,7 +22,14 @@ from bot.errors import Msgid, UnknownPrinciple, UserError
 from bot.i18n.speech import N_
 from bot.mission.service import PrincipleInfo, load_catalog, numbered, principle_info
 from bot.reports.periods import Period, is_period
-from bot.reports.summaries import Range, Role, counted, person_counts, principle_counts
+from bot.reports.summaries import (
+    KnownCounts,
+    Range,
+    Role,
+    counted,
+    person_counts,
+    principle_counts,
+)
 from bot.text import echo
 
 TOP = 10
@@ -271,11 +278,13 @@ def principle_report(
     period: Period,
     bounds: Range,
     previous_bounds: Range | None,
+    known: KnownCounts | None = None,
 ) -> PrincipleReport:
-    """Kudos per principle in the period and the one before; the active principles with none."""
+    """Kudos per principle in the period and the one before; the active principles with none.
+    `known`: counts already read in this transaction (`principle_counts`)."""
 
     periods = [bounds] if previous_bounds is None else [bounds, previous_bounds]
-    found = principle_counts(session, team_id, periods)
+    found = principle_counts(session, team_id, periods, known)
     now_counts, before_counts = found[0], found[1] if previous_bounds is not None else {}
     principles = session.scalars(select(Principle).where(Principle.team_id == team_id)).all()
     rows = sorted(
