@@ -54,7 +54,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import Session
 
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosTally, Person, Principle
@@ -835,45 +835,27 @@ def participation(
     previous_bounds: Range | None,
     now: dt.datetime,
 ) -> Participation:
-    """Counted in one statement: the active people and the five lists of people (gave and
-    received in the period and the one before, received in the last 60 days, each from
-    `person_counts`) as one column each, a person's flags gathered by one aggregate, then
-    summed. Five statements, each joining one list with the people (PostgreSQL can't
-    estimate how many rows the counts give, and probed the people's key once per person),
-    cost five passes over the people."""
+    """Counted in one statement over the active people: for each of the five lists of people
+    (gave and received in the period and the one before, received in the last 60 days, each
+    from `person_counts`), how many of them are in it, as `user_id IN (list)` — each list
+    made once into a hash (PostgreSQL's hashed subplan) or an index (SQLite's), probed per
+    person. Before: the lists and the people as flag columns of one UNION ALL, grouped by
+    person (21,000 rows at a million kudos, a sort on SQLite: 15% slower there, the same on
+    PostgreSQL); before that, five statements, each joining one list with the people
+    (PostgreSQL can't estimate how many rows the counts give, and probed the people's key
+    once per person)."""
     quick_reads(session)
     recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
     if previous_bounds is not None:
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
     lists.append((Role.RECEIVERS, recent))
-    width = len(lists) + 1  # the active people first
-
-    def flagged(
-        user_id: ColumnElement[str] | QueryableAttribute[str], column: int
-    ) -> list[ColumnElement[Any]]:
-        flags = [literal(1 if n == column else 0).label(f"f{n}") for n in range(width)]
-        return [user_id.label("user_id"), *flags]
-
-    parts: list[Any] = [select(*flagged(Person.user_id, 0)).where(active_people(team_id))]
-    for column, (role, period) in enumerate(lists, start=1):
-        counts = person_counts(team_id, role, period)
-        parts.append(select(*flagged(counts.c.user_id, column)))
-    rows = union_all(*parts).subquery()
-    person = (
-        select(*(func.max(rows.c[f"f{n}"]).label(f"f{n}") for n in range(width)))
-        .group_by(rows.c.user_id)
-        .subquery()
-    )
-    active = person.c.f0
-    totals = session.execute(
-        select(
-            func.coalesce(func.sum(active), 0),
-            *(func.coalesce(func.sum(active * person.c[f"f{n}"]), 0) for n in range(1, width)),
-        )
-    ).one()
-    found = [int(n) for n in totals]
-    everyone, gave, received, *before, recently = found
+    among = []
+    for role, period in lists:
+        listed = Person.user_id.in_(select(person_counts(team_id, role, period).c.user_id))
+        among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
+    totals = session.execute(select(func.count(), *among).where(active_people(team_id))).one()
+    everyone, gave, received, *before, recently = (int(n) for n in totals)
     return Participation(
         active=everyone,
         gave=gave,
