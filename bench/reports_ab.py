@@ -5,7 +5,9 @@ bot in turn on the same kept database: before and after a change, under the same
 On a shared machine the load doubles or halves within minutes, so two benchmark runs one
 after the other compare the load as much as the code. Here each round runs one process per checkout
 (each imports the bot from its own tree), alternately, a few repetitions of every surface
-each; the percentiles are over all rounds.
+each; the percentiles are over all rounds. Also each surface's statements (its first run) and
+the CPU time of the process per run: on SQLite all of the work, on PostgreSQL the client's
+share; steadier than wall time when other work shares the cores.
 
     .venv/bin/python bench/reports_ab.py --before /path/to/main --after . \
         --url postgresql+psycopg://postgres@127.0.0.1:5432/pr_1m --rounds 4 --reps 3
@@ -29,7 +31,7 @@ from typing import Any
 from sqlalchemy import event
 
 
-def side(root: str, url: str, reps: int) -> dict[str, list[float]]:
+def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float]]:
     """Milliseconds per run of every surface, the bot imported from `root`."""
     sys.path.insert(0, root)
     import bench.leaderboards as lb
@@ -128,16 +130,21 @@ def side(root: str, url: str, reps: int) -> dict[str, list[float]]:
 
     event.listen(database.engine, "before_cursor_execute", counted)
     found: dict[str, list[float]] = {}
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
     for name, run in surfaces.items():
+        if wanted and not any(name.startswith(w) for w in wanted):
+            continue
         statements[0] = 0
         run()  # warm, and its statements counted
         found[f"{name} statements"] = [float(statements[0])]
-        times = []
+        times, cpu = [], []
         for _ in range(reps):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             run()
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - used) * 1000)
         found[name] = times
+        found[f"{name} cpu"] = cpu
     database.dispose()
     return found
 
@@ -154,17 +161,18 @@ def main() -> None:
     parser.add_argument("--url", required=True, action="append", help="a kept database")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--only", default="", help="surfaces whose names start so, commas")
     parser.add_argument("--side", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(side(args.side, args.url[0], args.reps)))
+        print(json.dumps(side(args.side, args.url[0], args.reps, args.only)))
         return
     loads = []
     print(
         "| Backend | Surface | before p50 | before p99 | after p50 | after p99 | runs a side "
-        "| statements |"
+        "| statements | CPU p50 ms (this process) |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---|---|")
     for url in args.url:
         backend = url.split(":")[0].split("+")[0]
         times: dict[str, dict[str, list[float]]] = {}
@@ -176,7 +184,8 @@ def main() -> None:
                         sys.executable,
                         __file__,
                         *("--before", "", "--after", "", "--url", url),
-                        *("--reps", str(args.reps), "--side", os.path.abspath(root)),
+                        *("--reps", str(args.reps), "--only", args.only),
+                        *("--side", os.path.abspath(root)),
                     ],
                     check=True,
                     capture_output=True,
@@ -186,14 +195,15 @@ def main() -> None:
                     times.setdefault(name, {}).setdefault(label, []).extend(ms)
         for name, sides in times.items():
             before, after = sides["before"], sides["after"]
-            if name.endswith(" statements"):
+            if name.endswith((" statements", " cpu")):
                 continue
-            counts = times[f"{name} statements"]
+            counts, cpu = times[f"{name} statements"], times[f"{name} cpu"]
             print(
                 f"| {backend} | {name} | {percentile(before, 50):,.1f} | "
                 f"{percentile(before, 99):,.1f} | {percentile(after, 50):,.1f} | "
                 f"{percentile(after, 99):,.1f} | {len(after)} | "
-                f"{counts['before'][0]:.0f} → {counts['after'][0]:.0f} |",
+                f"{counts['before'][0]:.0f} → {counts['after'][0]:.0f} | "
+                f"{percentile(cpu['before'], 50):,.1f} → {percentile(cpu['after'], 50):,.1f} |",
                 flush=True,
             )
     print(f"load average {min(loads):.1f}-{max(loads):.1f}, nproc={os.cpu_count()}")
