@@ -42,6 +42,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    Select,
     Subquery,
     and_,
     case,
@@ -828,6 +829,18 @@ def active_people(team_id: str) -> ColumnElement[bool]:
     return and_(Person.team_id == team_id, Person.is_bot.is_(False), Person.deleted.is_(False))
 
 
+def _people_in(team_id: str, role: Role, bounds: Range) -> Select[Any]:
+    """Who received (or gave) standing kudos in the period, as a list to test membership in:
+    a period read from the raw kudos alone (a week) is its kudos' people as they come, with
+    no count per person (a person is in it with one kudos as with ten); else `person_counts`'s
+    people, whose edges may take kudos away."""
+    plan = cover(bounds, PERSON_GRAINS)
+    if not plan.spans and len(plan.raw) == 1 and plan.raw[0][2] == 1:
+        who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+        return select(who).where(*counted(team_id, plan.raw[0][:2]))
+    return select(person_counts(team_id, role, bounds).c.user_id)
+
+
 def participation(
     session: Session,
     team_id: str,
@@ -852,7 +865,7 @@ def participation(
     lists.append((Role.RECEIVERS, recent))
     among = []
     for role, period in lists:
-        listed = Person.user_id.in_(select(person_counts(team_id, role, period).c.user_id))
+        listed = Person.user_id.in_(_people_in(team_id, role, period))
         among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
     totals = session.execute(select(func.count(), *among).where(active_people(team_id))).one()
     everyone, gave, received, *before, recently = (int(n) for n in totals)
