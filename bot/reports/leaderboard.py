@@ -179,10 +179,10 @@ def leaderboard(
     places = _ranked(rows, top, caller_id)
     splits = _splits(
         session,
+        team_id,
         who,
         conditions,
         [user_id for rank, user_id, _n in places if rank <= top][:split_top],
-        all_principles(session, team_id),
     )
     standings = [Standing(rank, user_id, n, splits.get(user_id, ())) for rank, user_id, n in places]
     entries = tuple(s for s in standings if s.rank <= top)
@@ -250,14 +250,16 @@ def _ranked(
 
 def _splits(
     session: Session,
+    team_id: str,
     who: ColumnElement[str] | InstrumentedAttribute[str],
     conditions: Sequence[ColumnElement[bool]],
     user_ids: Sequence[str],
-    principles: dict[int, PrincipleInfo],
 ) -> dict[str, tuple[tuple[PrincipleInfo, int], ...]]:
-    """Count per principle for the given people, in one grouped query."""
+    """Count per principle for the given people, in one grouped query (and the principles
+    read only then: the Home's top 5 has no split)."""
     if not user_ids:
         return {}
+    principles = all_principles(session, team_id)
     count = func.count()
     rows = session.execute(
         select(who, Kudos.principle_id, count)
