@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from bot.audience import Audience
-from bot.db.engine import Database
+from bot.db.engine import Database, quick_reads
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
@@ -577,3 +577,26 @@ def test_a_leaderboards_top_and_caller_rank_the_raw_counts(
         assert board.caller is not None
         assert (board.caller.user_id, board.caller.rank) == (caller, rank(caller))
     assert (board.total, board.people) == (sum(raw.values()), len(raw))
+
+
+def test_quick_reads_sets_each_setting_once_a_transaction_and_again_in_the_next(
+    database: Database,
+) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the settings are PostgreSQL's")
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            with database.reading() as session:
+                quick_reads(session)
+                quick_reads(session)
+                assert session.scalar(text("SHOW jit")) == "off"
+                assert session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert sum(statement.startswith("SET LOCAL") for statement in sent) == 6
