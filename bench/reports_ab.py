@@ -6,8 +6,8 @@ On a shared machine the load doubles or halves within minutes, so two benchmark 
 after the other compare the load as much as the code. Here each round runs one process per checkout
 (each imports the bot from its own tree), alternately, a few repetitions of every surface
 each; the percentiles are over all rounds. Also each surface's statements (its first run) and
-the CPU time of the process per run: on SQLite all of the work, on PostgreSQL the client's
-share; steadier than wall time when other work shares the cores.
+the CPU time per run of the process and, on PostgreSQL, of the server backends it used (from
+/proc/PID/schedstat, where readable): steadier than wall time when other work shares the cores.
 
     .venv/bin/python bench/reports_ab.py --before /path/to/main --after . \
         --url postgresql+psycopg://postgres@127.0.0.1:5432/pr_1m --rounds 4 --reps 3
@@ -124,9 +124,27 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         ),
     }
     statements = [0]
+    backends: set[int] = set()
 
-    def counted(*_: object) -> None:
+    def counted(connection: Any, *_: object) -> None:
         statements[0] += 1
+        pid = getattr(
+            getattr(connection.connection.dbapi_connection, "info", None), "backend_pid", 0
+        )
+        if pid:
+            backends.add(pid)
+
+    def server_ns() -> int:
+        """CPU time of the PostgreSQL backends this process has used (their schedstat): the
+        server's share, which the load on the machine stretches less than wall time."""
+        total = 0
+        for pid in backends:
+            try:
+                with open(f"/proc/{pid}/schedstat") as stat:
+                    total += int(stat.read().split()[0])
+            except (OSError, ValueError):
+                pass
+        return total
 
     event.listen(database.engine, "before_cursor_execute", counted)
     found: dict[str, list[float]] = {}
@@ -139,10 +157,10 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         found[f"{name} statements"] = [float(statements[0])]
         times, cpu = [], []
         for _ in range(reps):
-            started, used = time.perf_counter(), time.process_time()
+            started, used, served = time.perf_counter(), time.process_time(), server_ns()
             run()
             times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - used) * 1000)
+            cpu.append((time.process_time() - used) * 1000 + (server_ns() - served) / 1e6)
         found[name] = times
         found[f"{name} cpu"] = cpu
     database.dispose()
@@ -170,7 +188,7 @@ def main() -> None:
     loads = []
     print(
         "| Backend | Surface | before p50 | before p99 | after p50 | after p99 | runs a side "
-        "| statements | CPU p50 ms (this process) |"
+        "| statements | CPU p50 ms (this process and its PostgreSQL backend) |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---|---|")
     for url in args.url:
