@@ -44,10 +44,13 @@ from bot.db.models import Kudos, Principle
 from bot.mission.service import PrincipleInfo, numbered
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.summaries import (
+    KnownCounts,
     People,
     Range,
     Role,
+    Sent,
     counted,
+    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -135,13 +138,22 @@ def promise_health(
     where: ZoneInfo,
     today: dt.date,
     weeks: int = WEEKS,
+    known: KnownCounts | None = None,
+    sent: Sequence[Sent] | None = None,
 ) -> Health:
-    """The health report of `period` (`bounds` is it in UTC), with the trend in `where`."""
+    """The health report of `period` (`bounds` is it in UTC), with the trend in `where`.
+    `known`: kudos per principle already read in this transaction (`principle_counts`), of
+    the period or of the trend's weeks; `sent`: the period's kudos per (giver, receiver,
+    principle) (`kudos_sent`), when the caller has read them: the people and the pairs are
+    then counted from them."""
     quick_reads(session)
     trend = trend_weeks(period, today, weeks)
-    weekly = _weekly(session, team_id, trend, where)
-    [kudos_of] = principle_counts(session, team_id, [bounds])
-    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
+    weekly = _weekly(session, team_id, trend, where, known)
+    [kudos_of] = principle_counts(session, team_id, [bounds], known)
+    if sent is None:
+        people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
+    else:
+        people, everyone = people_among(sent, TOP_RECEIVERS)
     rows = session.scalars(
         select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
     ).all()
@@ -180,6 +192,8 @@ def promise_health(
                 counted(team_id, bounds),
                 person_counts(team_id, Role.GIVERS, bounds),
             )
+            if sent is None
+            else pairs_among(pair_counts(sent))
         ),
         kudos=sum(kudos_of.values()),
         givers=everyone.givers,
@@ -248,11 +262,23 @@ def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) 
     return found[:limit]
 
 
+def pair_counts(sent: Iterable[Sent]) -> list[tuple[str, str, int]]:
+    """(giver, receiver, kudos) over every principle."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    for giver, receiver, _principle, n in sent:
+        pairs[giver, receiver] += n
+    return [(giver, receiver, n) for (giver, receiver), n in pairs.items()]
+
+
 def _weekly(
-    session: Session, team_id: str, weeks: tuple[Period, ...], where: ZoneInfo
+    session: Session,
+    team_id: str,
+    weeks: tuple[Period, ...],
+    where: ZoneInfo,
+    known: KnownCounts | None = None,
 ) -> dict[int, tuple[int, ...]]:
     """Kudos per principle per week, from the read model (the week bounds are local
     midnights in `where`: whole UTC days from the tallies, the edge hours from the kudos)."""
-    found = principle_counts(session, team_id, [week.bounds(where) for week in weeks])
+    found = principle_counts(session, team_id, [week.bounds(where) for week in weeks], known)
     principles = {p for counts in found for p in counts}
     return {p: tuple(counts.get(p, 0) for counts in found) for p in principles}
