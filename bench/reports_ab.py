@@ -5,7 +5,9 @@ bot in turn on the same kept database: before and after a change, under the same
 On a shared machine the load doubles or halves within minutes, so two benchmark runs one
 after the other compare the load as much as the code. Here each round runs one process per checkout
 (each imports the bot from its own tree), alternately, a few repetitions of every surface
-each; the percentiles are over all rounds.
+each; the percentiles are over all rounds. Also each surface's statements (its first run) and
+the CPU time per run of the process and, on PostgreSQL, of the server backends it used (from
+/proc/PID/schedstat, where readable): steadier than wall time when other work shares the cores.
 
     .venv/bin/python bench/reports_ab.py --before /path/to/main --after . \
         --url postgresql+psycopg://postgres@127.0.0.1:5432/pr_1m --rounds 4 --reps 3
@@ -26,25 +28,28 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import event
 
-def side(root: str, url: str, reps: int) -> dict[str, list[float]]:
+
+def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float]]:
     """Milliseconds per run of every surface, the bot imported from `root`."""
     sys.path.insert(0, root)
     import bench.leaderboards as lb
     from bot.audience import QuoteScope
     from bot.daily.digest import weekly_digest
     from bot.db.engine import Database
+    from bot.home.state import HomeRole, Publish
     from bot.insights import numbers
     from bot.insights.window import Filters, parse_window
-    from bot.kudos.service import summary
-    from bot.mission.service import load_catalog
     from bot.reports.health import promise_health
-    from bot.reports.leaderboard import leaderboard, principle_report
     from bot.reports.periods import Period, parse_period
     from bot.reports.summaries import participation
     from bot.reports.weighted import weighted_leaderboard
+    from bot.slack.outbound import home as home_module
 
     assert lb.__file__.startswith(root), f"{lb.__file__} is not under {root}"
+    assert home_module.__file__ is not None
+    assert home_module.__file__.startswith(root), f"{home_module.__file__} is not under {root}"
     database = Database(url)
     zone, team = lb.ZONE, lb.TEAM
     now = dt.datetime.now(dt.UTC)
@@ -77,21 +82,14 @@ def side(root: str, url: str, reps: int) -> dict[str, list[float]]:
             today=today,
         )
 
+    # The managers' App Home as its publish draws it (bot/slack/outbound/home.py), for the
+    # busiest receiver. Drawing it also picks the day's principle on the day's first Home, a
+    # write: the kept database is only read here, so the Home shows none (one small read less).
+    home_module.principle_for_day = lambda **_: None
+    publish = Publish(team, heavy, HomeRole.MANAGER, zone.key, today, "bench", None)
+
     def home(s: Any) -> object:
-        # What the managers' App Home reads (bot/slack/outbound/home.py), as bench/leaderboards.py.
-        load_catalog(s, team_id=team)
-        summary(session=s, team_id=team, user_id=heavy, timezone=zone.key, limit=5, now=now)
-        bounds = month.bounds(zone)
-        leaderboard(session=s, team_id=team, period=month, bounds=bounds, top=5, split_top=0)
-        principle_report(
-            session=s,
-            team_id=team,
-            period=month,
-            bounds=bounds,
-            previous_bounds=previous.bounds(zone),
-        )
-        participation(s, team, bounds, previous.bounds(zone), now)
-        return health(month)(s)
+        return home_module.home_content(s, publish, home_module.HomeSettings(), now)
 
     surfaces: dict[str, Callable[[], object]] = {
         "health quarter": reading(health(quarter)),
@@ -125,15 +123,46 @@ def side(root: str, url: str, reps: int) -> dict[str, list[float]]:
             lambda s: numbers.principle_rows(s, team, window, Filters(), today=today)
         ),
     }
+    statements = [0]
+    backends: set[int] = set()
+
+    def counted(connection: Any, *_: object) -> None:
+        statements[0] += 1
+        pid = getattr(
+            getattr(connection.connection.dbapi_connection, "info", None), "backend_pid", 0
+        )
+        if pid:
+            backends.add(pid)
+
+    def server_ns() -> int:
+        """CPU time of the PostgreSQL backends this process has used (their schedstat): the
+        server's share, which the load on the machine stretches less than wall time."""
+        total = 0
+        for pid in backends:
+            try:
+                with open(f"/proc/{pid}/schedstat") as stat:
+                    total += int(stat.read().split()[0])
+            except (OSError, ValueError):
+                pass
+        return total
+
+    event.listen(database.engine, "before_cursor_execute", counted)
     found: dict[str, list[float]] = {}
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
     for name, run in surfaces.items():
-        run()  # warm
-        times = []
+        if wanted and not any(name.startswith(w) for w in wanted):
+            continue
+        statements[0] = 0
+        run()  # warm, and its statements counted
+        found[f"{name} statements"] = [float(statements[0])]
+        times, cpu = [], []
         for _ in range(reps):
-            started = time.perf_counter()
+            started, used, served = time.perf_counter(), time.process_time(), server_ns()
             run()
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - used) * 1000 + (server_ns() - served) / 1e6)
         found[name] = times
+        found[f"{name} cpu"] = cpu
     database.dispose()
     return found
 
@@ -150,12 +179,18 @@ def main() -> None:
     parser.add_argument("--url", required=True, action="append", help="a kept database")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--only", default="", help="surfaces whose names start so, commas")
     parser.add_argument("--side", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(side(args.side, args.url[0], args.reps)))
+        print(json.dumps(side(args.side, args.url[0], args.reps, args.only)))
         return
     loads = []
+    print(
+        "| Backend | Surface | before p50 | before p99 | after p50 | after p99 | runs a side "
+        "| statements | CPU p50 ms (this process and its PostgreSQL backend) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|---|")
     for url in args.url:
         backend = url.split(":")[0].split("+")[0]
         times: dict[str, dict[str, list[float]]] = {}
@@ -167,7 +202,8 @@ def main() -> None:
                         sys.executable,
                         __file__,
                         *("--before", "", "--after", "", "--url", url),
-                        *("--reps", str(args.reps), "--side", os.path.abspath(root)),
+                        *("--reps", str(args.reps), "--only", args.only),
+                        *("--side", os.path.abspath(root)),
                     ],
                     check=True,
                     capture_output=True,
@@ -177,10 +213,15 @@ def main() -> None:
                     times.setdefault(name, {}).setdefault(label, []).extend(ms)
         for name, sides in times.items():
             before, after = sides["before"], sides["after"]
+            if name.endswith((" statements", " cpu")):
+                continue
+            counts, cpu = times[f"{name} statements"], times[f"{name} cpu"]
             print(
                 f"| {backend} | {name} | {percentile(before, 50):,.1f} | "
                 f"{percentile(before, 99):,.1f} | {percentile(after, 50):,.1f} | "
-                f"{percentile(after, 99):,.1f} | {len(after)} |",
+                f"{percentile(after, 99):,.1f} | {len(after)} | "
+                f"{counts['before'][0]:.0f} → {counts['after'][0]:.0f} | "
+                f"{percentile(cpu['before'], 50):,.1f} → {percentile(cpu['after'], 50):,.1f} |",
                 flush=True,
             )
     print(f"load average {min(loads):.1f}-{max(loads):.1f}, nproc={os.cpu_count()}")

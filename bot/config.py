@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n.catalogs import PSEUDO_LOCALE, SHIPPED_LANGUAGES
@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     # Retry-After) and as the simulator enforces it: 10 runs ten times as fast in the same
     # ratios, for tests and benchmarks. Real Slack needs 1.
     slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
+    # The outbox (bot/outbox/sender.py): how long a message being sent is leased before
+    # another process may send it (unset: three times SLACK_API_TIMEOUT, at least 15 s; it must
+    # be longer than SLACK_API_TIMEOUT), and the first retry's wait after a failed send
+    # (doubling each time).
+    missionbot_outbox_lease_seconds: float | None = Field(default=None, gt=0, le=3600)
+    missionbot_outbox_retry_seconds: float = Field(default=2.0, gt=0, le=300)
     database_url: str = "sqlite:///missionbot.db"
     mission_file: Path = Field(default_factory=example_mission_file)
     host: str = "0.0.0.0"
@@ -150,6 +156,15 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"{bad[0]!r} is not a Slack user ID (like U012AB3CD)")
         return frozenset(items)
+
+    @field_validator("missionbot_outbox_lease_seconds")
+    @classmethod
+    def _lease(cls, value: float | None, info: ValidationInfo) -> float | None:
+        timeout = info.data.get("slack_api_timeout")
+        if value is not None and timeout is not None and value <= timeout:
+            # A send still waiting on Slack would be claimed again: sent twice.
+            raise ValueError(f"must be longer than SLACK_API_TIMEOUT ({timeout:g} s)")
+        return value
 
     @property
     def socket_mode(self) -> bool:

@@ -70,6 +70,11 @@ def test_an_api_url_gets_its_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> 
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL: expected an http(s) URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of DEBUG, INFO"),
         ("MISSIONBOT_ADMINS", "U01OK,ana", "MISSIONBOT_ADMINS: 'ana' is not a Slack user ID"),
+        (
+            "MISSIONBOT_OUTBOX_LEASE_SECONDS",
+            "10",
+            "MISSIONBOT_OUTBOX_LEASE_SECONDS: must be longer than SLACK_API_TIMEOUT (10 s)",
+        ),
     ],
 )
 def test_a_malformed_variable_is_named_in_one_line(

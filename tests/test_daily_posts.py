@@ -99,14 +99,19 @@ def scheduler(bot: Bot) -> DailyScheduler:
 
 @pytest.fixture
 def quick_scheduler(bot: Bot) -> Iterator[DailyScheduler]:
-    """A scheduler whose outbox retries back off in milliseconds and give up within seconds."""
+    """A scheduler whose outbox retries back off in milliseconds and give up after four tries
+    (or five seconds). Without the channel's 1 s pacing, which would space the retries out more
+    than their backoff, and make a failing post wait three seconds more before it is failed."""
     assert bot.runtime.sender is not None
     bot.runtime.sender.stop()
     quick_sender = Sender(
         bot.database,
         SlackTransport(create_transport_client(bot.runtime.settings)),
-        settings=SenderSettings(backoff_first=0.05, max_age=dt.timedelta(seconds=5), poll=0.05),
+        settings=SenderSettings(
+            backoff_first=0.05, max_attempts=4, max_age=dt.timedelta(seconds=5), poll=0.05
+        ),
     )
+    quick_sender.skip_pacing()
     register_handlers(quick_sender)
     quick_sender.start()
     quick = DailyScheduler(

@@ -146,8 +146,12 @@ def test_rate_limited_post_is_retried_and_delivered(bot: Bot, slack: FakeSlack) 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Slack's answers are awaited briefly here, so that a slow Slack times out quickly."""
-    return settings.model_copy(update={"slack_api_timeout": 0.3})
+    """Slack's answers are awaited briefly here, so that a slow Slack times out quickly, and a
+    failed send is retried after 0.1 s (doubling), not 2 s: these tests are about the retry
+    delivering, not its backoff (tests/test_sender.py)."""
+    return settings.model_copy(
+        update={"slack_api_timeout": 0.3, "missionbot_outbox_retry_seconds": 0.1}
+    )
 
 
 def test_a_public_post_that_times_out_is_retried_and_delivered(bot: Bot, slack: FakeSlack) -> None:

@@ -42,11 +42,20 @@ def categories() -> int:
     return CATEGORIES
 
 
+@pytest.fixture(scope="session")
+def missions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("missions")
+
+
 @pytest.fixture
-def settings(db_url: str, slack: FakeSlack, tmp_path: Path, size: int, categories: int) -> Settings:
-    """The served bot's settings, with a generated mission of `size` principles."""
-    path = tmp_path / "mission.yaml"
-    path.write_text(generated_mission(size, categories=categories))
+def settings(db_url: str, slack: FakeSlack, missions: Path, size: int, categories: int) -> Settings:
+    """The served bot's settings, with a generated mission of `size` principles.
+
+    One file per size for the worker's tests: the bot reads a file it has read before from
+    memory (bot/mission/file.py), and the 250 principles took PyYAML 0.1 s each time."""
+    path = missions / f"mission-{size}-{categories}.yaml"
+    if not path.exists():
+        path.write_text(generated_mission(size, categories=categories))
     return Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,

@@ -158,15 +158,19 @@ def test_a_morning_post_is_retried_when_its_process_is_killed_mid_send(
     slack.fail("chat.postMessage", status=503, delay=30, times=None)
     now = dt.datetime.now(dt.UTC)
     subscribe_channels(database, channels, post_time=f"{now:%H:%M}")
+    # The first process is killed as soon as its posts reach Slack (its catch-up may post them
+    # before it answers /healthz), well within their timeout (3 s: still waiting on Slack);
+    # its lease runs out a second after that rather than after the default 15 s.
+    timeouts = {"slack_api_timeout": 3, "missionbot_outbox_lease_seconds": 4}
     processes: list[ServeProcess] = []
     try:
-        first = ServeProcess(database.url, slack, tmp_path, slack_api_timeout=5).start()
+        first = ServeProcess(database.url, slack, tmp_path, **timeouts)
         processes.append(first)
-        slack.wait_for("chat.postMessage", count=len(channels), timeout=20)
+        first.start(ready=lambda: len(slack.calls("chat.postMessage")) >= len(channels))
         first.kill()
         slack.recover()
         assert {row.status for row in rows_of(database, MORNING_POST)} == {"sending"}
-        second = ServeProcess(database.url, slack, tmp_path, slack_api_timeout=5).start()
+        second = ServeProcess(database.url, slack, tmp_path, **timeouts).start()
         processes.append(second)
         outbox_settled(database, timeout=60)
     finally:

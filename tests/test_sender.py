@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +41,8 @@ from tests.support.fake_slack import FakeSlack
 
 TEAM = "T0TIDEWATER"
 FAST = SenderSettings(workers=4, poll=0.05, backoff_first=0.05)
+# For tests about something else than pacing: a channel's next message need not wait a second.
+UNPACED = replace(FAST, channel_interval=0.0)
 
 
 @dataclass(frozen=True)
@@ -355,7 +357,10 @@ def test_failures_back_off_then_end_failed_with_their_reason(
     put(database, 1, kind="joined")
     handler = JoiningHandler(coalesce=1)
     transport = ScriptedTransport(lambda _o, _n: Retryable("Slack answered HTTP 500"))
-    settings = SenderSettings(workers=1, poll=0.05, backoff_first=0.1, max_attempts=3)
+    # Unpaced: the channel's 1 s interval would space the tries out more than their backoff.
+    settings = SenderSettings(
+        workers=1, poll=0.05, backoff_first=0.1, max_attempts=3, channel_interval=0.0
+    )
     with caplog.at_level(logging.WARNING, logger="bot.outbox"):
         report = Sender(database, transport, {"joined": handler}, settings=settings).drain(10)
     assert report.failed == 1
@@ -388,7 +393,7 @@ def test_a_cancelled_subject_is_never_sent(database: Database) -> None:
     with database.transaction() as session:
         assert queue.cancel(session, team_id=TEAM, subject="m1") == 1
     transport = ScriptedTransport()
-    report = Sender(database, transport, settings=FAST).drain(timeout=5)
+    report = Sender(database, transport, settings=UNPACED).drain(timeout=5)
     assert sorted(transport.sent_texts()) == ["m0", "m2"]
     assert report.sent == 2
     assert statuses(database) == Counter({Status.SENT: 2, Status.CANCELLED: 1})

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from bot.audience import Audience
-from bot.db.engine import Database
+from bot.db.engine import Database, quick_reads
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosPair, KudosTally, Person, TallyRebuild
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
@@ -27,10 +27,14 @@ from bot.reports.health import (
     PAIRS_SHOWN,
     RECIPROCITY_MIN,
     Pair,
+    pair_counts,
+    pairs_among,
     period_pairs,
+    promise_health,
     reciprocal_pairs,
+    trend_weeks,
 )
-from bot.reports.leaderboard import leaderboard
+from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
@@ -39,7 +43,9 @@ from bot.reports.summaries import (
     Role,
     counted,
     counts_by_person,
+    kudos_sent,
     participation,
+    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -205,6 +211,11 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     assert (people, everyone) == raw_people(database, bounds, 2)
     assert pairs == raw_pairs(database, bounds)
     assert tallied == pairs
+    # The same numbers from one read of the period's kudos (the digest's week).
+    with database.reading() as session:
+        sent = kudos_sent(session, TEAM, bounds)
+    assert people_among(sent, 2) == raw_people(database, bounds, 2)
+    assert pairs_among(pair_counts(sent)) == raw_pairs(database, bounds)
 
 
 def raw_pairs(database: Database, bounds: Range) -> list[Pair]:
@@ -517,6 +528,68 @@ def test_participation_equals_the_raw_kudos_for_any_period_zone_and_day(
     assert found.not_recognised == len(active) - among(Role.RECEIVERS, recent)
 
 
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(zone=st.sampled_from(ZONES), period=periods, offset=st.integers(min_value=0, max_value=40))
+def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own(
+    database: Database, history: dict[str, int], zone: str, period: Period, offset: int
+) -> None:
+    """The managers' Home and the digest read kudos per principle once for the principle
+    report and health (the period, the one before, the 12 weeks: some the same, some with
+    the same edges), and the period's kudos once for health's people and pairs: every
+    number as each report reading its own."""
+    where = ZoneInfo(zone)
+    today = (period.start or FIRST_DAY) + dt.timedelta(days=offset)
+    bounds = period.bounds(where)
+    previous = period.previous()
+    before = previous.bounds(where) if previous is not None else None
+    periods = [bounds, *([before] if before else [])]
+    periods += [week.bounds(where) for week in trend_weeks(period, today)]
+    with database.reading() as session:
+        counts = principle_counts(session, TEAM, periods)
+        assert counts == [raw_by_principle(database, b) for b in periods]
+        known = dict(zip(periods, counts, strict=True))
+        assert principle_counts(session, TEAM, [*periods, bounds], known) == [*counts, counts[0]]
+        shared = (
+            principle_report(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=bounds,
+                previous_bounds=before,
+                known=known,
+            ),
+            promise_health(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=bounds,
+                where=where,
+                today=today,
+                known=known,
+                sent=kudos_sent(session, TEAM, bounds),
+            ),
+        )
+    with database.reading() as session:
+        alone = (
+            principle_report(
+                session=session, team_id=TEAM, period=period, bounds=bounds, previous_bounds=before
+            ),
+            promise_health(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=bounds,
+                where=where,
+                today=today,
+            ),
+        )
+    assert shared == alone
+
+
 def tallies(database: Database) -> Counter[tuple[object, ...]]:
     with database.reading() as session:
         rows = session.execute(
@@ -665,3 +738,26 @@ def test_a_leaderboards_top_and_caller_rank_the_raw_counts(
         assert board.caller is not None
         assert (board.caller.user_id, board.caller.rank) == (caller, rank(caller))
     assert (board.total, board.people) == (sum(raw.values()), len(raw))
+
+
+def test_quick_reads_sets_each_setting_once_a_transaction_and_again_in_the_next(
+    database: Database,
+) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the settings are PostgreSQL's")
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            with database.reading() as session:
+                quick_reads(session)
+                quick_reads(session)
+                assert session.scalar(text("SHOW jit")) == "off"
+                assert session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert sum(statement.startswith("SET LOCAL") for statement in sent) == 6

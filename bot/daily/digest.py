@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
 from bot.mission.service import PrincipleInfo
-from bot.reports.health import Health, promise_health
+from bot.reports.health import Health, promise_health, trend_weeks
 from bot.reports.leaderboard import (
     PrincipleReport,
     Range,
@@ -28,7 +28,12 @@ from bot.reports.leaderboard import (
     principle_report,
 )
 from bot.reports.periods import PeriodKind, period_of
-from bot.reports.summaries import Participation, participation
+from bot.reports.summaries import (
+    Participation,
+    kudos_sent,
+    participation,
+    principle_counts,
+)
 
 HIGHLIGHTS = 3
 # A principle with no kudos in this many weeks running has gone quiet, not just had a slow week.
@@ -84,15 +89,28 @@ def weekly_digest(
     assert week is not None
     previous = week.previous()
     bounds = week.bounds(zone)
+    # Kudos per principle read once: the week and the one before are the last two of
+    # health's 12 weeks.
+    periods = [trend.bounds(zone) for trend in trend_weeks(week, day)]
+    known = dict(zip(periods, principle_counts(session, team_id, periods), strict=True))
     report = principle_report(
         session=session,
         team_id=team_id,
         period=week,
         bounds=bounds,
         previous_bounds=previous.bounds(zone) if previous else None,
+        known=known,
     )
     health = promise_health(
-        session=session, team_id=team_id, period=week, bounds=bounds, where=zone, today=day
+        session=session,
+        team_id=team_id,
+        period=week,
+        bounds=bounds,
+        where=zone,
+        today=day,
+        known=known,
+        # The week is raw kudos (no person-day tallies): read once for its people and pairs.
+        sent=kudos_sent(session, team_id, bounds),
     )
     start_of_day = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
     return Digest(

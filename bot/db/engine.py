@@ -21,6 +21,7 @@ import logging
 import math
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,7 +31,7 @@ from psycopg import errors as pg_errors
 from psycopg import pq
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -260,12 +261,20 @@ def quick_reads(session: Session, *, parallel: bool = False) -> None:
     that read many tallies (promise health, participation)."""
     if session.get_bind().dialect.name != "postgresql":
         return
+    # Each setting once a transaction (SET LOCAL lasts until its end): the Home and the
+    # digest call several reports that ask for them, three statements each time. The
+    # innermost one: a savepoint rolled back takes its settings with it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    done = _TUNED.setdefault(transaction, set()) if transaction is not None else set()
     for setting in _QUICK if parallel else (*_QUICK, _NO_WORKERS):
-        session.execute(text(setting))
+        if setting not in done:
+            session.execute(text(setting))
+            done.add(setting)
 
 
 _QUICK = ("SET LOCAL jit = off", "SET LOCAL work_mem = '32MB'")
 _NO_WORKERS = "SET LOCAL max_parallel_workers_per_gather = 0"
+_TUNED: weakref.WeakKeyDictionary[SessionTransaction, set[str]] = weakref.WeakKeyDictionary()
 
 
 @contextmanager

@@ -28,7 +28,9 @@ quarter's bucket and a few raw hours (a local quarter): only the pairs with two 
 one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
 receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
 SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
-3 s for a quarter at ten million kudos (bench/leaderboards.py).
+3 s for a quarter at ten million kudos (bench/leaderboards.py). A caller that has already
+read the period's kudos per (giver, receiver, principle) (`kudos_sent`: the digest's week,
+which no tally covers) passes them, and the people and the pairs are counted from them.
 """
 
 from __future__ import annotations
@@ -59,12 +61,15 @@ from bot.mission.service import PrincipleInfo, numbered
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.summaries import (
     Grain,
+    KnownCounts,
     People,
     Range,
     Role,
+    Sent,
     Span,
     counted,
     cover,
+    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -152,13 +157,22 @@ def promise_health(
     where: ZoneInfo,
     today: dt.date,
     weeks: int = WEEKS,
+    known: KnownCounts | None = None,
+    sent: Sequence[Sent] | None = None,
 ) -> Health:
-    """The health report of `period` (`bounds` is it in UTC), with the trend in `where`."""
+    """The health report of `period` (`bounds` is it in UTC), with the trend in `where`.
+    `known`: kudos per principle already read in this transaction (`principle_counts`), of
+    the period or of the trend's weeks; `sent`: the period's kudos per (giver, receiver,
+    principle) (`kudos_sent`), when the caller has read them: the people and the pairs are
+    then counted from them."""
     quick_reads(session)
     trend = trend_weeks(period, today, weeks)
-    weekly = _weekly(session, team_id, trend, where)
-    [kudos_of] = principle_counts(session, team_id, [bounds])
-    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
+    weekly = _weekly(session, team_id, trend, where, known)
+    [kudos_of] = principle_counts(session, team_id, [bounds], known)
+    if sent is None:
+        people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
+    else:
+        people, everyone = people_among(sent, TOP_RECEIVERS)
     rows = session.scalars(
         select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
     ).all()
@@ -193,6 +207,8 @@ def promise_health(
         quiet=tuple(quiet),
         pairs=tuple(
             period_pairs(session, team_id, bounds, person_counts(team_id, Role.GIVERS, bounds))
+            if sent is None
+            else pairs_among(pair_counts(sent))
         ),
         kudos=sum(kudos_of.values()),
         givers=everyone.givers,
@@ -350,11 +366,23 @@ def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) 
     return found[:limit]
 
 
+def pair_counts(sent: Iterable[Sent]) -> list[tuple[str, str, int]]:
+    """(giver, receiver, kudos) over every principle."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    for giver, receiver, _principle, n in sent:
+        pairs[giver, receiver] += n
+    return [(giver, receiver, n) for (giver, receiver), n in pairs.items()]
+
+
 def _weekly(
-    session: Session, team_id: str, weeks: tuple[Period, ...], where: ZoneInfo
+    session: Session,
+    team_id: str,
+    weeks: tuple[Period, ...],
+    where: ZoneInfo,
+    known: KnownCounts | None = None,
 ) -> dict[int, tuple[int, ...]]:
     """Kudos per principle per week, from the read model (the week bounds are local
     midnights in `where`: whole UTC days from the tallies, the edge hours from the kudos)."""
-    found = principle_counts(session, team_id, [week.bounds(where) for week in weeks])
+    found = principle_counts(session, team_id, [week.bounds(where) for week in weeks], known)
     principles = {p for counts in found for p in counts}
     return {p: tuple(counts.get(p, 0) for counts in found) for p in principles}

@@ -22,7 +22,14 @@ from bot.errors import Msgid, UnknownPrinciple, UserError
 from bot.i18n.speech import N_
 from bot.mission.service import PrincipleInfo, load_catalog, numbered, principle_info
 from bot.reports.periods import Period, is_period
-from bot.reports.summaries import Range, Role, counted, person_counts, principle_counts
+from bot.reports.summaries import (
+    KnownCounts,
+    Range,
+    Role,
+    counted,
+    person_counts,
+    principle_counts,
+)
 from bot.text import echo
 
 TOP = 10
@@ -172,10 +179,10 @@ def leaderboard(
     places = _ranked(rows, top, caller_id)
     splits = _splits(
         session,
+        team_id,
         who,
         conditions,
         [user_id for rank, user_id, _n in places if rank <= top][:split_top],
-        all_principles(session, team_id),
     )
     standings = [Standing(rank, user_id, n, splits.get(user_id, ())) for rank, user_id, n in places]
     entries = tuple(s for s in standings if s.rank <= top)
@@ -243,14 +250,16 @@ def _ranked(
 
 def _splits(
     session: Session,
+    team_id: str,
     who: ColumnElement[str] | InstrumentedAttribute[str],
     conditions: Sequence[ColumnElement[bool]],
     user_ids: Sequence[str],
-    principles: dict[int, PrincipleInfo],
 ) -> dict[str, tuple[tuple[PrincipleInfo, int], ...]]:
-    """Count per principle for the given people, in one grouped query."""
+    """Count per principle for the given people, in one grouped query (and the principles
+    read only then: the Home's top 5 has no split)."""
     if not user_ids:
         return {}
+    principles = all_principles(session, team_id)
     count = func.count()
     rows = session.execute(
         select(who, Kudos.principle_id, count)
@@ -271,11 +280,13 @@ def principle_report(
     period: Period,
     bounds: Range,
     previous_bounds: Range | None,
+    known: KnownCounts | None = None,
 ) -> PrincipleReport:
-    """Kudos per principle in the period and the one before; the active principles with none."""
+    """Kudos per principle in the period and the one before; the active principles with none.
+    `known`: counts already read in this transaction (`principle_counts`)."""
 
     periods = [bounds] if previous_bounds is None else [bounds, previous_bounds]
-    found = principle_counts(session, team_id, periods)
+    found = principle_counts(session, team_id, periods, known)
     now_counts, before_counts = found[0], found[1] if previous_bounds is not None else {}
     principles = session.scalars(select(Principle).where(Principle.team_id == team_id)).all()
     rows = sorted(

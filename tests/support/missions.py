@@ -4,6 +4,7 @@ and most lengths; the counts a model can't see are checked here)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
@@ -35,6 +36,9 @@ def title_of(number: int) -> str:
     return f"{number}. Keep <promises> & say so " + "&" * MAX_TITLE_LENGTH
 
 
+# Cached: the same text every time, and PyYAML's pure-Python dump of 250 principles cost
+# more CPU than the test that wrote it (test_mission_sizes.py asks for it 52 times).
+@functools.cache
 def generated_mission(size: int, *, categories: int = CATEGORIES, longest: bool = False) -> str:
     """A mission of `size` principles spread over `categories` categories; `longest` makes
     every text as long as the limits allow."""

@@ -45,6 +45,14 @@ def register_handlers(sender: Sender, settings: Settings | None = None) -> None:
             feature.register(sender, language)
 
 
+def outbox_lease(settings: Settings) -> float:
+    """Seconds a claimed message is leased: MISSIONBOT_OUTBOX_LEASE_SECONDS, else well past one
+    call's timeout, so that a send still in flight is never claimed twice."""
+    if settings.missionbot_outbox_lease_seconds is not None:
+        return settings.missionbot_outbox_lease_seconds
+    return max(15.0, LEASE_PER_CALL_TIMEOUT * settings.slack_api_timeout)
+
+
 def create_sender(
     settings: Settings,
     database: Database,
@@ -57,11 +65,9 @@ def create_sender(
     sender = Sender(
         database,
         SlackTransport(create_transport_client(settings)),
-        # A lease well past one call's timeout: a send still in flight is never claimed twice.
         settings=SenderSettings(
-            lease=dt.timedelta(
-                seconds=max(15.0, LEASE_PER_CALL_TIMEOUT * settings.slack_api_timeout)
-            )
+            lease=dt.timedelta(seconds=outbox_lease(settings)),
+            backoff_first=settings.missionbot_outbox_retry_seconds,
         ),
         clock=clock,
         settled=settled,

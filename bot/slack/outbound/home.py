@@ -48,10 +48,10 @@ from bot.outbox.kinds import OutboxKind
 from bot.outbox.queue import Pace
 from bot.outbox.sender import FileUpload, Outgoing, QuietHandler, Sender, Sent
 from bot.reports.chart import chart_data, chart_png, png_speech
-from bot.reports.health import Health, promise_health
+from bot.reports.health import Health, promise_health, trend_weeks
 from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import PeriodKind, period_of
-from bot.reports.summaries import dashboard_url, participation
+from bot.reports.summaries import dashboard_url, participation, principle_counts
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +113,18 @@ def home_content(
     content = HomeContent(user_id, catalog, today, mine, top, dashboard_url=settings.dashboard_url)
     if publish.role != HomeRole.MANAGER:
         return content
+    # Kudos per principle read once for both sections: the principle report's month and the
+    # month before, health's month (the same) and its 12 weeks.
+    periods = [bounds, *([previous_bounds] if previous_bounds else [])]
+    periods += [week.bounds(where) for week in trend_weeks(month, publish.day)]
+    known = dict(zip(periods, principle_counts(session, team_id, periods), strict=True))
     report = principle_report(
         session=session,
         team_id=team_id,
         period=month,
         bounds=bounds,
         previous_bounds=previous_bounds,
+        known=known,
     )
     health = promise_health(
         session=session,
@@ -127,6 +133,7 @@ def home_content(
         bounds=bounds,
         where=where,
         today=publish.day,
+        known=known,
     )
     return dataclasses.replace(
         content,
