@@ -73,6 +73,8 @@ class Variant:
     about: str
     sql: tuple[str, ...] = ()
     tallied: bool = True
+    # SQL run on its fresh database when it is SQLite.
+    sqlite: tuple[str, ...] = ()
     # The per-person grains written (None: the code's own `PERSON_GRAINS`).
     grains: tuple[summaries.Grain, ...] | None = None
 
@@ -87,10 +89,34 @@ _COVERING_KEY = (
     "INCLUDE (kudos)",
 )
 _FINE = (summaries.Grain.YEAR, summaries.Grain.MONTH)
+# The pair tallies' triggers (migration 0017), dropped: the write path without them.
+_NO_PAIRS = (
+    "DROP TRIGGER kudos_pairs_move ON kudos",
+    "DROP TRIGGER kudos_pairs_count ON kudos",
+)
+_NO_PAIRS_SQLITE = tuple(
+    f"DROP TRIGGER {name}"
+    for name in (
+        "kudos_pairs_add",
+        "kudos_pairs_remove",
+        "kudos_pairs_move_out",
+        "kudos_pairs_move_in",
+    )
+)
 
 VARIANTS = {
-    "before": Variant("the write path before the read model (nothing tallied)", tallied=False),
+    "before": Variant(
+        "the write path before the read model (nothing tallied, no pair triggers)",
+        _NO_PAIRS,
+        tallied=False,
+        sqlite=_NO_PAIRS_SQLITE,
+    ),
     "now": Variant("as it is"),
+    "no-pairs": Variant(
+        "as it is without the pair tallies' triggers (migration 0016's write path)",
+        _NO_PAIRS,
+        sqlite=_NO_PAIRS_SQLITE,
+    ),
     "covering": Variant("the key INCLUDE (kudos) (migration 0014)", _COVERING_KEY),
     "plain": Variant("key without the count, fill factor 100", _PLAIN_KEY),
     "plain-ff90": Variant(
@@ -209,7 +235,7 @@ def prepare(stack: ExitStack, backend: str, tmp: Path, name: str, warmup: int) -
     with database.transaction() as session:
         sync_mission(session, team_id=TEAM, document=parse_mission(MISSION))
     with database.transaction() as session:
-        for statement in variant.sql if backend == "postgresql" else ():
+        for statement in variant.sql if backend == "postgresql" else variant.sqlite:
             session.execute(text(statement))
     with database.reading() as session:
         pid = int(session.scalar(text("SELECT min(id) FROM principles")) or 0)
@@ -267,7 +293,11 @@ def main() -> None:
     for backend in args.only.split(","):
         admin_url = postgres_server() if backend == "postgresql" else None
         with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-            chosen = names if backend == "postgresql" else ["before", "now"]
+            chosen = [
+                n
+                for n in names
+                if backend == "postgresql" or n in ("before", "now") or VARIANTS[n].sqlite
+            ]
             prepared = [prepare(stack, backend, Path(tmp), n, args.warmup) for n in chosen]
             loads = [os.getloadavg()[0]]
             for _round in range(args.rounds):

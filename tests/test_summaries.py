@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from bot.audience import Audience
 from bot.db.engine import Database, quick_reads
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Kudos, KudosTally, Person, TallyRebuild
+from bot.db.models import Kudos, KudosPair, KudosTally, Person, TallyRebuild
 from bot.kudos.service import Giver, Giving, Place, Recipient, Source, give, withdraw_group
 from bot.reports.health import (
     PAIRS_SHOWN,
@@ -29,6 +29,7 @@ from bot.reports.health import (
     Pair,
     pair_counts,
     pairs_among,
+    period_pairs,
     promise_health,
     reciprocal_pairs,
     trend_weeks,
@@ -206,8 +207,10 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
         pairs = reciprocal_pairs(
             session, counted(TEAM, bounds), person_counts(TEAM, Role.GIVERS, bounds)
         )
+        tallied = period_pairs(session, TEAM, bounds, person_counts(TEAM, Role.GIVERS, bounds))
     assert (people, everyone) == raw_people(database, bounds, 2)
     assert pairs == raw_pairs(database, bounds)
+    assert tallied == pairs
     # The same numbers from one read of the period's kudos (the digest's week).
     with database.reading() as session:
         sent = kudos_sent(session, TEAM, bounds)
@@ -291,6 +294,164 @@ def test_any_range_of_instants_counts_as_the_raw_kudos(
         [per_principle] = principle_counts(session, TEAM, [bounds])
     assert persons == raw_by_person(database, role, bounds, None)
     assert per_principle == raw_by_principle(database, bounds)
+    with database.reading() as session:
+        gave = person_counts(TEAM, Role.GIVERS, bounds)
+        assert period_pairs(session, TEAM, bounds, gave) == raw_pairs(database, bounds)
+
+
+# -- the pair tallies (migration 0017): promise health's reciprocal pairs -------------------
+
+CLOSE = PEOPLE[:6]
+
+
+@pytest.fixture
+def close_pairs(database: Database) -> None:
+    """Kudos among six people, most of them between three close pairs (one of whom also
+    thanks others, so some quarters are a majority and some not), around the local midnights
+    of quarter ends, some withdrawn (in the same second too), a second workspace beside."""
+    rng = random.Random(17)
+    sync(database, TEAM)
+    sync(database, OTHER_TEAM)
+    pid = next(iter(principle_ids(database, TEAM).values()))
+    other = next(iter(principle_ids(database, OTHER_TEAM).values()))
+    friends = {
+        a: b for x, y in zip(CLOSE[::2], CLOSE[1::2], strict=True) for a, b in ((x, y), (y, x))
+    }
+    for at in instants(rng, 150):
+        giver = rng.choice(CLOSE)
+        receiver = (
+            friends[giver] if rng.random() < 0.7 else rng.choice([p for p in PEOPLE if p != giver])
+        )
+        group = give_at(database, TEAM, giver, [receiver], pid, at)
+        if rng.random() < 0.15:
+            withdraw_at(
+                database, TEAM, giver, group, at + dt.timedelta(seconds=rng.choice([0, 30]))
+            )
+        give_at(database, OTHER_TEAM, receiver, [giver], other, at)
+
+
+def raw_pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
+    """The reference for `kudos_pairs`: standing kudos per team, UTC quarter, giver and
+    receiver, counted here."""
+    with database.reading() as session:
+        rows = session.execute(
+            select(Kudos.team_id, Kudos.created_at, Kudos.giver_id, Kudos.receiver_id).where(
+                Kudos.withdrawn_at.is_(None)
+            )
+        ).all()
+    found: Counter[tuple[object, ...]] = Counter()
+    for team, at, giver, receiver in rows:
+        day = at.astimezone(dt.UTC).date()
+        found[team, dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1), giver, receiver] += 1
+    return found
+
+
+def pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
+    with database.reading() as session:
+        rows = session.execute(
+            select(
+                KudosPair.team_id,
+                KudosPair.bucket,
+                KudosPair.giver_id,
+                KudosPair.receiver_id,
+                KudosPair.kudos,
+            ).where(KudosPair.kudos != 0)
+        )
+        return Counter({tuple(row[:4]): row[4] for row in rows})
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    first=st.one_of(st.none(), instants_in_history),
+    last=st.one_of(st.none(), instants_in_history),
+)
+def test_pairs_from_the_pair_tallies_are_the_raw_kudos_pairs(
+    database: Database,
+    close_pairs: None,
+    zone: str,
+    period: object,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+) -> None:
+    """For local periods and any range (inside one quarter, across one's end, open), the
+    pairs health reads from the tallies are those of the raw kudos, in the same order."""
+    assert hasattr(period, "bounds")
+    for bounds in (period.bounds(ZoneInfo(zone)), (first, last)):
+        with database.reading() as session:
+            gave = person_counts(TEAM, Role.GIVERS, bounds)
+            assert period_pairs(session, TEAM, bounds, gave) == raw_pairs(database, bounds)
+
+
+def test_close_pairs_are_found_in_a_local_quarter_from_the_tallies(
+    database: Database, close_pairs: None
+) -> None:
+    """The fixture has pairs for the property test to find: in each local quarter it
+    covers, in New York and in Kolkata."""
+    for zone in ("America/New_York", "Asia/Kolkata"):
+        for day in (dt.date(2025, 12, 1), dt.date(2026, 1, 15)):
+            bounds = period_of(PeriodKind.QUARTER, day).bounds(ZoneInfo(zone))
+            with database.reading() as session:
+                gave = person_counts(TEAM, Role.GIVERS, bounds)
+                found = period_pairs(session, TEAM, bounds, gave)
+            assert found == raw_pairs(database, bounds)
+            assert found
+
+
+def test_the_pair_tallies_follow_every_change_to_the_kudos(
+    database: Database, close_pairs: None
+) -> None:
+    """Kept by triggers: kudos given and withdrawn through the service (the fixture), then
+    changed and deleted behind its back, as a bulk load or an older release would."""
+    assert pair_tallies(database) == raw_pair_tallies(database)
+    with database.transaction() as session:
+        ids = session.scalars(select(Kudos.id).order_by(Kudos.id)).all()
+        moved = dt.datetime(2026, 3, 31, 23, 59, tzinfo=dt.UTC)
+        session.execute(
+            Kudos.__table__.update()
+            .where(Kudos.id.in_(ids[::7]))
+            .values(created_at=moved, receiver_id=PEOPLE[8])
+        )
+        session.execute(
+            Kudos.__table__.update()
+            .where(Kudos.id.in_(ids[1::5]))
+            .values(withdrawn_at=func.coalesce(Kudos.withdrawn_at, moved))
+        )
+        session.execute(
+            Kudos.__table__.update().where(Kudos.id.in_(ids[2::9])).values(withdrawn_at=None)
+        )
+        session.execute(Kudos.__table__.update().where(Kudos.id.in_(ids[3::4])).values(message="x"))
+        session.execute(Kudos.__table__.delete().where(Kudos.id.in_(ids[4::6])))
+    assert pair_tallies(database) == raw_pair_tallies(database)
+
+
+def test_the_pair_migration_counts_the_kudos_recorded_before_it(fresh_url: str) -> None:
+    database = Database(fresh_url)
+    try:
+        upgrade(database, "0016")
+        sync(database, TEAM)
+        pids = list(principle_ids(database, TEAM).values())
+        rng = random.Random(5)
+        rows = []
+        for at in instants(rng, 80):
+            giver, receiver = rng.sample(PEOPLE[:4], 2)
+            rows.append(_row(giver, receiver, rng.choice(pids), at, rng.random() < 0.2))
+        with database.transaction() as session:
+            session.execute(insert(Kudos), rows)
+        expected = raw_pair_tallies(database)
+        assert max(expected.values()) >= 2
+        upgrade(database)
+        assert pair_tallies(database) == expected
+        downgrade(database, "0016")
+        upgrade(database)
+        assert pair_tallies(database) == expected
+    finally:
+        database.dispose()
 
 
 def test_a_leaderboard_ranks_the_raw_counts_for_a_kolkata_month(

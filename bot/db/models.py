@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -494,6 +495,34 @@ class KudosTally(Base):
     principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    kudos: Mapped[int] = mapped_column(Integer)
+
+
+class KudosPair(Base):
+    """Standing kudos from one person to another per UTC quarter (`bucket`, its first day),
+    for promise health's reciprocal pairs (bot/reports/health.py). Kept by triggers on `kudos`
+    (migration 0017), so every release that writes kudos keeps it exact; no code writes it.
+
+    Pairs rarely repeat (a quarter of a million kudos: ~85,000 rows for 87,000 kudos), so
+    health reads only the rows with two kudos or more, through the partial index."""
+
+    __tablename__ = "kudos_pairs"
+    __table_args__ = (
+        Index(
+            "ix_kudos_pairs_repeated",
+            "team_id",
+            "bucket",
+            "giver_id",
+            "receiver_id",
+            postgresql_where=text("kudos >= 2"),
+            sqlite_where=text("kudos >= 2"),
+        ),
+    )
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    giver_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    receiver_id: Mapped[str] = mapped_column(UserId, primary_key=True)
     kudos: Mapped[int] = mapped_column(Integer)
 
 

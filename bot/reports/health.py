@@ -22,10 +22,15 @@ is three kudos, as in the leaderboards):
 
 The counts come from the read model (bot/reports/summaries.py): kudos per principle and per
 week from its per-day rows, givers, receivers and the top 5 from its per-person rows, counted
-in the database. The pairs are the one number it can't give (it keeps no pair of people):
-the period's raw kudos per (giver, receiver), of which only each giver's more-than-half
-receiver is joined with its reverse, in SQL. Summing 80,000 (principle, giver, receiver)
-triples in Python took 3 s for a quarter at ten million kudos (bench/leaderboards.py).
+in the database. The pairs come from the pair tallies (`kudos_pairs`: standing kudos per
+giver, receiver and UTC quarter, kept by triggers, migration 0017) when the period is one
+quarter's bucket and a few raw hours (a local quarter): only the pairs with two kudos or more
+one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
+receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
+SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
+3 s for a quarter at ten million kudos (bench/leaderboards.py). A caller that has already
+read the period's kudos per (giver, receiver, principle) (`kudos_sent`: the digest's week,
+which no tally covers) passes them, and the people and the pairs are counted from them.
 """
 
 from __future__ import annotations
@@ -34,22 +39,36 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Subquery,
+    and_,
+    cast,
+    func,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from bot.db.engine import quick_reads
-from bot.db.models import Kudos, Principle
+from bot.db.models import Kudos, KudosPair, Principle
 from bot.mission.service import PrincipleInfo, numbered
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.summaries import (
+    Grain,
     KnownCounts,
     People,
     Range,
     Role,
     Sent,
+    Span,
     counted,
+    cover,
     people_among,
     people_by_principle,
     person_counts,
@@ -187,11 +206,7 @@ def promise_health(
         principles=tuple(health),
         quiet=tuple(quiet),
         pairs=tuple(
-            reciprocal_pairs(
-                session,
-                counted(team_id, bounds),
-                person_counts(team_id, Role.GIVERS, bounds),
-            )
+            period_pairs(session, team_id, bounds, person_counts(team_id, Role.GIVERS, bounds))
             if sent is None
             else pairs_among(pair_counts(sent))
         ),
@@ -200,6 +215,89 @@ def promise_health(
         receivers=everyone.receivers,
         top_receivers=everyone.top_receivers,
     )
+
+
+def period_pairs(
+    session: Session, team_id: str, bounds: Range, gave: Subquery, limit: int = PAIRS_SHOWN
+) -> list[Pair]:
+    """`reciprocal_pairs` of the period `bounds`, from the pair tallies when the period is one
+    UTC quarter's bucket and raw edges (a local quarter, or a range most of a quarter long):
+    the same pairs, in the same order (tests/test_summaries.py compares them).
+
+    A pair exchanges at least RECIPROCITY_MIN (4) kudos in the period. Unless it has kudos in
+    an edge that is added, it exchanged at least as many in the bucket (the edges taken away
+    only lower the count), so one of its two directions has two kudos or more there: the
+    candidates are those rows of the bucket (the partial index holds only them: a few hundred
+    at a million kudos, against 87,000 raw kudos for a quarter) and the pairs of the added
+    edges. Each candidate's two directions are then counted exactly: its bucket rows (one
+    seek of the key each) plus and minus its kudos in the edges. Any other period (a year:
+    four buckets, each of which may hold one kudos a way) reads the raw kudos."""
+    plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
+    if len(plan.spans) != 1 or not _one_quarter(plan.spans[0]):
+        return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
+    bucket = plan.spans[0][1]
+    found: list[Any] = [
+        select(KudosPair.giver_id, KudosPair.receiver_id).where(
+            KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
+        )
+    ]
+    found.extend(
+        select(Kudos.giver_id, Kudos.receiver_id).where(*counted(team_id, (start, end)))
+        for start, end, sign in plan.raw
+        if sign > 0
+    )
+    # CTEs, read once each: as subqueries PostgreSQL evaluated them again for every use.
+    candidates = union(*found).cte("candidates")
+    directed = union(
+        select(candidates.c.giver_id, candidates.c.receiver_id),
+        select(candidates.c.receiver_id, candidates.c.giver_id),
+    ).cte("directed")
+    # Each direction counted by seeks, one per candidate and piece (the bucket's row by its
+    # key, each edge's kudos by the receiver's index): as joins, both planners guessed a
+    # handful of candidates and read the whole bucket (87,000 rows) or looped over the givers.
+    n: ColumnElement[int] = func.coalesce(
+        select(KudosPair.kudos)
+        .where(
+            KudosPair.team_id == team_id,
+            KudosPair.bucket == bucket,
+            KudosPair.giver_id == directed.c.giver_id,
+            KudosPair.receiver_id == directed.c.receiver_id,
+        )
+        .scalar_subquery(),
+        0,
+    )
+    for start, end, sign in plan.raw:
+        edge = (
+            select(cast(func.count(), Integer))
+            .where(
+                *counted(team_id, (start, end)),
+                Kudos.receiver_id == directed.c.receiver_id,
+                Kudos.giver_id == directed.c.giver_id,
+            )
+            .scalar_subquery()
+        )
+        n = n + edge if sign > 0 else n - edge
+    sent = select(directed.c.giver_id, directed.c.receiver_id, n.label("n")).cte("sent")
+    most = (
+        select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, gave.c.n.label("gave"))
+        .join(gave, gave.c.user_id == sent.c.giver_id)
+        .where(sent.c.n * 2 > gave.c.n)
+        .cte("most")
+    )
+    return _mutual(session, most, limit)
+
+
+# What reading the pair tallies' bucket costs, in seconds of raw kudos (summaries.cover): its
+# partial index holds the few repeated pairs, about as many rows as an hour of kudos.
+PAIR_BUCKET_S = 3_600
+
+
+def _one_quarter(span: Span) -> bool:
+    """Whether `span` is one quarter bucket, added."""
+    _grain, first, last, sign = span
+    if first is None or last is None or sign != 1:
+        return False
+    return (last.year - first.year) * 12 + last.month - first.month == 3
 
 
 def reciprocal_pairs(
@@ -229,6 +327,12 @@ def reciprocal_pairs(
         .having(count * 2 > gave.c.n)
         .cte("most")
     )
+    return _mutual(session, most, limit)
+
+
+def _mutual(session: Session, most: CTE, limit: int) -> list[Pair]:
+    """The pairs among `most` (giver_id, receiver_id, n, gave: each giver's more-than-half
+    receiver) whose receiver's own more-than-half receiver is the giver."""
     back = most.alias("back")
     rows = session.execute(
         select(most.c.giver_id, most.c.receiver_id, most.c.n, back.c.n, most.c.gave, back.c.gave)
