@@ -68,14 +68,16 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # -- load generation -------------------------------------------------------------------------
 
 
-def command_body(command: str, text: str, user: str, n: int) -> str:
+def command_body(
+    command: str, text: str, user: str, n: int, channel: tuple[str, str] = ("CGENERAL01", "general")
+) -> str:
     return urlencode(
         {
             "token": "x",
             "team_id": TEAM_ID,
             "team_domain": "tidewater",
-            "channel_id": "CGENERAL01",
-            "channel_name": "general",
+            "channel_id": channel[0],
+            "channel_name": channel[1],
             "user_id": user,
             "user_name": user.lower(),
             "command": command,
