@@ -500,7 +500,11 @@ def main() -> None:
                     rows = side.count("SELECT count(*) FROM kudos")
                     expected = expected_rows(side.given)
                     state = "as expected" if rows == expected else f"expected {expected}"
-                    print(f"- {side.name}: {rows} kudos rows recorded ({state})")
+                    try:
+                        tallies = f"{side.count('SELECT count(*) FROM kudos_tallies')} tally rows"
+                    except (sqlite3.Error, psycopg.Error):
+                        tallies = "no tallies table"
+                    print(f"- {side.name}: {rows} kudos rows recorded ({state}); {tallies}")
         finally:
             slack.stop()
 

@@ -8,6 +8,9 @@
     .venv/bin/python bench/run.py --only request --bot ../before   # another checkout's serve
     .venv/bin/python bench/run.py --only request --locale de-DE    # a German reader
 
+`/kudos` end to end with the read model's tallies and without them (and another checkout beside
+them): bench/kudos_cost.py.
+
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
 
