@@ -21,8 +21,8 @@ waits until the outbox has sent everything they caused; then
   database on the server. The autovacuum workers on the side's database are reported apart.
 
 An idle serve costs CPU too (its outbox sender and scheduler poll: ~20 ms a second in the bot,
-~5 in the server), which the run's seconds, most of them waiting for the outbox's paced
-sends, add to both sides alike and which dilutes a ratio. After each run the side sits idle
+~5 in the server), which a run's 5-10 seconds add to both sides alike and which dilutes a
+ratio. After each run the side sits idle
 for IDLE_S and that rate times the run's seconds is taken off in the "less idle" rows.
 
 Sides, each its own serve process and its own fresh database, migrated by its own code:
@@ -34,7 +34,8 @@ Sides, each its own serve process and its own fresh database, migrated by its ow
   before issues 20-24, for the absolute figures.
 
 History first: `--warmup` kudos through the same serve (givers rotate over GIVERS people,
-receivers over RECEIVERS, principles over three), so every person is known and most tally
+receivers over RECEIVERS, principles over three, channels over CHANNELS), so every person and
+channel is known and most tally
 rows a kudos touches are updates, as in a workspace that has been giving for a while. Then
 `--rounds` rounds, each running the sides in order and in reverse (off on old old on off:
 ABBA for every two); a ratio is the median over rounds of the round's summed CPU, so a loaded
