@@ -8,6 +8,9 @@
     .venv/bin/python bench/run.py --only request --bot ../before   # another checkout's serve
     .venv/bin/python bench/run.py --only request --locale de-DE    # a German reader
 
+`/kudos` end to end with the read model's tallies and without them (and another checkout beside
+them): bench/kudos_cost.py.
+
 The leaderboards benchmark is bench/leaderboards.py, run from here in a child process (it
 takes its own options when run alone).
 
@@ -68,14 +71,16 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # -- load generation -------------------------------------------------------------------------
 
 
-def command_body(command: str, text: str, user: str, n: int) -> str:
+def command_body(
+    command: str, text: str, user: str, n: int, channel: tuple[str, str] = ("CGENERAL01", "general")
+) -> str:
     return urlencode(
         {
             "token": "x",
             "team_id": TEAM_ID,
             "team_domain": "tidewater",
-            "channel_id": "CGENERAL01",
-            "channel_name": "general",
+            "channel_id": channel[0],
+            "channel_name": channel[1],
             "user_id": user,
             "user_name": user.lower(),
             "command": command,

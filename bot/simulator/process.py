@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +25,8 @@ from typing import Protocol
 from bot.simulator.signing import SIGNING_SECRET
 
 START_TIMEOUT_S = 20.0
+# What `python` is given: `missionbot serve`.
+SERVE = ("-m", "bot", "serve")
 
 
 def free_port() -> int:
@@ -48,12 +50,15 @@ class ServeProcess:
         log_dir: Path,
         *,
         python: str = sys.executable,
+        arguments: Sequence[str] = SERVE,
         **env: str | int | None,
     ) -> None:
         """`env` overrides variables by lower-case name; None removes one. `python` runs it:
         another checkout's `.venv/bin/python` serves that checkout's bot (a before/after pair
-        measured by one benchmark)."""
+        measured by one benchmark). `arguments` follow it: a benchmark may start `serve` from
+        a `-c` program that first swaps one function of the bot for another."""
         self.python = python
+        self.arguments = tuple(arguments)
         self.port = free_port()
         self.slack = slack
         self.log_dir = log_dir
@@ -81,7 +86,7 @@ class ServeProcess:
         is_ready = ready or self._healthy
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [self.python, "-m", "bot", "serve"],
+                [self.python, *self.arguments],
                 env=self.env,
                 cwd=self.log_dir,  # no stray .env from the repository
                 stdout=log,
@@ -136,12 +141,14 @@ def serve_processes(
     log_dir: Path,
     *,
     python: str = sys.executable,
+    arguments: Sequence[str] = SERVE,
     **env: str | int | None,
 ) -> Iterator[list[ServeProcess]]:
     """`serves` processes of `missionbot serve` on one database, started one after the other
     and all stopped on the way out, however it is left."""
     processes = [
-        ServeProcess(database_url, slack, log_dir, python=python, **env) for _ in range(serves)
+        ServeProcess(database_url, slack, log_dir, python=python, arguments=arguments, **env)
+        for _ in range(serves)
     ]
     try:
         for process in processes:
