@@ -295,27 +295,39 @@ def drain(side: Side, timeout: float = DRAIN_TIMEOUT_S) -> float:
     return time.monotonic() - started
 
 
-def measure(side: Side, count: int, slack_url: str) -> Run:
+@contextmanager
+def cpu_window(side: Side) -> Iterator[dict[str, float]]:
+    """The bot's CPU and the server's CPU by backend type over the `with` block, in the dict it
+    yields (filled when the block ends): `bot`, `client backend`, `autovacuum worker`."""
     assert side.serve is not None
     assert side.serve.process is not None
     pid = side.serve.process.pid
+    spent: dict[str, float] = {}
     watched = side.backends.watched() if side.backends else _nothing()
     with watched:
         server0 = side.backends.totals() if side.backends else {}
         bot0 = cpu_seconds(pid)
+        yield spent
+        spent["bot"] = cpu_seconds(pid) - bot0
+    server1 = side.backends.totals() if side.backends else {}
+    for kind in ("client backend", "autovacuum worker"):
+        spent[kind] = server1.get(kind, 0) - server0.get(kind, 0)
+
+
+def measure(side: Side, count: int, slack_url: str) -> Run:
+    assert side.serve is not None
+    with cpu_window(side) as spent:
         started = time.monotonic()
         errors = send(side.serve.port, slack_url, side.given, count)
         sent = time.monotonic() - started
         drained = drain(side)
-        bot = cpu_seconds(pid) - bot0
-    server1 = side.backends.totals() if side.backends else {}
     if errors:
         raise RuntimeError(f"{side.name}: {errors} requests failed")
     side.given += count
     run = Run(
-        bot=bot,
-        server=server1.get("client backend", 0) - server0.get("client backend", 0),
-        vacuum=server1.get("autovacuum worker", 0) - server0.get("autovacuum worker", 0),
+        bot=spent["bot"],
+        server=spent["client backend"],
+        vacuum=spent["autovacuum worker"],
         seconds=sent,
         drain=drained,
     )
@@ -326,18 +338,9 @@ def measure(side: Side, count: int, slack_url: str) -> Run:
 
 def idle(side: Side) -> tuple[float, float]:
     """The bot's and the server's CPU per second over IDLE_S with nothing to do."""
-    assert side.serve is not None
-    assert side.serve.process is not None
-    pid = side.serve.process.pid
-    watched = side.backends.watched() if side.backends else _nothing()
-    with watched:
-        server0 = side.backends.totals() if side.backends else {}
-        bot0 = cpu_seconds(pid)
+    with cpu_window(side) as spent:
         time.sleep(IDLE_S)
-        bot = cpu_seconds(pid) - bot0
-    server1 = side.backends.totals() if side.backends else {}
-    server = server1.get("client backend", 0) - server0.get("client backend", 0)
-    return bot / IDLE_S, server / IDLE_S
+    return spent["bot"] / IDLE_S, spent["client backend"] / IDLE_S
 
 
 @contextmanager

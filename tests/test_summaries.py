@@ -168,6 +168,16 @@ def raw_by_principle(database: Database, bounds: Range) -> dict[int, int]:
         return {pid: int(n) for pid, n in rows}
 
 
+def examples(count: int) -> settings:
+    """Hypothesis settings for a property over a database fixture: `count` examples, no
+    deadline (the databases are shared with other tests' load)."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 periods = st.builds(
     lambda kind, offset: period_of(kind, FIRST_DAY + dt.timedelta(days=offset)),
     st.sampled_from(list(PeriodKind)),
@@ -175,11 +185,7 @@ periods = st.builds(
 )
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(60)
 @given(
     zone=st.sampled_from(ZONES),
     period=periods,
@@ -269,11 +275,7 @@ instants_in_history = st.builds(
 )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(40)
 @given(
     first=st.one_of(st.none(), instants_in_history),
     last=st.one_of(st.none(), instants_in_history),
@@ -360,11 +362,7 @@ def pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
         return Counter({tuple(row[:4]): row[4] for row in rows})
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(60)
 @given(
     zone=st.sampled_from(ZONES),
     period=periods,
@@ -490,11 +488,7 @@ def test_participation_counts_the_active_people_who_gave_and_received(
     assert found.not_recognised == len(active - recent)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(25)
 @given(zone=st.sampled_from(ZONES), period=periods, now=instants_in_history)
 def test_participation_equals_the_raw_kudos_for_any_period_zone_and_day(
     database: Database, history: dict[str, int], zone: str, period: Period, now: dt.datetime
@@ -528,11 +522,7 @@ def test_participation_equals_the_raw_kudos_for_any_period_zone_and_day(
     assert found.not_recognised == len(active) - among(Role.RECEIVERS, recent)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(25)
 @given(zone=st.sampled_from(ZONES), period=periods, offset=st.integers(min_value=0, max_value=40))
 def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own(
     database: Database, history: dict[str, int], zone: str, period: Period, offset: int
@@ -701,11 +691,7 @@ def _row(
     return kudos_row(TEAM, giver, receiver, pid, at, withdrawn=withdrawn)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(25)
 @given(zone=st.sampled_from(ZONES), period=periods, role=st.sampled_from(list(Role)))
 def test_a_leaderboards_top_and_caller_rank_the_raw_counts(
     database: Database, history: dict[str, int], zone: str, period: object, role: Role
