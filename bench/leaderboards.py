@@ -283,18 +283,28 @@ def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tupl
 
 
 def seed_people(url: str) -> None:
-    """The people of the data set, 1 in 97 deactivated: participation counts the active."""
-    connection = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+    """The people of the data set, 1 in 97 deactivated: participation counts the active (the
+    in-SQL seeding makes its own)."""
+    people = [(TEAM, person(n), f"Person {n}", n % 97 == 0) for n in range(PEOPLE)]
+    if make_url(url).get_backend_name() == "postgresql":
+        with psycopg.connect(libpq(url)) as connection, connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO people (team_id, user_id, name, is_bot, deleted, is_admin, "
+                "is_owner, updated_at) VALUES (%s, %s, %s, false, %s, false, false, now())",
+                people,
+            )
+        return
+    lite = sqlite3.connect(make_url(url).database or "", isolation_level=None)
     try:
-        connection.execute("BEGIN")
-        connection.executemany(
+        lite.execute("BEGIN")
+        lite.executemany(
             "INSERT INTO people (team_id, user_id, name, is_bot, deleted, is_admin, is_owner, "
             "updated_at) VALUES (?, ?, ?, 0, ?, 0, 0, '2026-12-01 00:00:00.000000')",
-            ((TEAM, person(n), f"Person {n}", int(n % 97 == 0)) for n in range(PEOPLE)),
+            ((team, user, name, int(deleted)) for team, user, name, deleted in people),
         )
-        connection.execute("COMMIT")
+        lite.execute("COMMIT")
     finally:
-        connection.close()
+        lite.close()
 
 
 def seed_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
@@ -708,8 +718,7 @@ def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -
         generated = time.perf_counter()
         load, index = (seed_postgres if backend == "postgresql" else seed_sqlite)(url, rows)
         del rows
-        if backend == "sqlite":
-            seed_people(url)
+        seed_people(url)
     inserted = time.perf_counter()
     analyze(database)
     analyzed = time.perf_counter()

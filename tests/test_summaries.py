@@ -11,6 +11,7 @@ import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -348,18 +349,23 @@ def raw_pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
     return found
 
 
-def pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
+def nonzero_counts(database: Database, *key: Any, count: Any) -> Counter[tuple[object, ...]]:
+    """A tally table's rows that are not zero, as a Counter from their key to their count (a
+    negative count stays visible)."""
     with database.reading() as session:
-        rows = session.execute(
-            select(
-                KudosPair.team_id,
-                KudosPair.bucket,
-                KudosPair.giver_id,
-                KudosPair.receiver_id,
-                KudosPair.kudos,
-            ).where(KudosPair.kudos != 0)
-        )
-        return Counter({tuple(row[:4]): row[4] for row in rows})
+        rows = session.execute(select(*key, count).where(count != 0))
+        return Counter({tuple(row[:-1]): row[-1] for row in rows})
+
+
+def pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
+    return nonzero_counts(
+        database,
+        KudosPair.team_id,
+        KudosPair.bucket,
+        KudosPair.giver_id,
+        KudosPair.receiver_id,
+        count=KudosPair.kudos,
+    )
 
 
 @examples(60)
@@ -581,19 +587,16 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
 
 
 def tallies(database: Database) -> Counter[tuple[object, ...]]:
-    with database.reading() as session:
-        rows = session.execute(
-            select(
-                KudosTally.team_id,
-                KudosTally.role,
-                KudosTally.grain,
-                KudosTally.principle_id,
-                KudosTally.bucket,
-                KudosTally.user_id,
-                KudosTally.kudos,
-            ).where(KudosTally.kudos != 0)
-        )
-        return Counter(tuple(row[:-1]) for row in rows for _ in range(row[-1]))
+    return nonzero_counts(
+        database,
+        KudosTally.team_id,
+        KudosTally.role,
+        KudosTally.grain,
+        KudosTally.principle_id,
+        KudosTally.bucket,
+        KudosTally.user_id,
+        count=KudosTally.kudos,
+    )
 
 
 class Interrupted(Exception):
