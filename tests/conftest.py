@@ -14,6 +14,7 @@ sender's threads running as under `serve`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -94,6 +95,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
     items.sort(key=rank)  # stable: the rest keep their order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Leave what start-up and collection made (the libraries, the bot's modules, the tests)
+    out of the garbage collector's full passes: each walked all of it, some 270,000 objects,
+    about 0.1 s a pass and a pass every few tests. Objects the tests make are collected as
+    before; only cycles among the frozen ones, which live to the end anyway, are not."""
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
