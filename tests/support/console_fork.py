@@ -27,10 +27,13 @@ from pathlib import Path
 
 # The server: preload, then one JSON request per line on stdin, one JSON answer per line.
 SERVER = r"""
-import io, json, os, sys
+import gc, io, json, os, sys
 import bot.cli, bot.console.start, bot.console.session  # what `python -m bot console` loads
 import bot.db.migrate, bot.web.app  # and loads later: migrating its database, the dashboard
 
+# Out of the garbage collector's passes: a session's full passes (and its interpreter's
+# shutdown) would walk all that was preloaded, copying each page they touch from the server.
+gc.freeze()
 requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
 answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
 print(json.dumps({"ready": True}), file=answers, flush=True)
