@@ -215,6 +215,28 @@ def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | Non
     return [floor, _following(grain, floor)]
 
 
+def one_quarter(bounds: Range, most: dt.timedelta) -> tuple[dt.date, tuple[Range, ...]] | None:
+    """The UTC quarter bucket holding most of `[start, end)` and the rest of the period outside
+    it (none, or a few hours before or after it: a local month or quarter), when that rest
+    lasts at most `most`; None otherwise (a longer period, an open end)."""
+    start, end = bounds
+    if start is None or end is None or start >= end:
+        return None
+    best: tuple[dt.date, tuple[Range, ...]] | None = None
+    shortest = most
+    for bucket in dict.fromkeys(
+        (bucket_of(Grain.QUARTER, start), bucket_of(Grain.QUARTER, end - dt.timedelta(seconds=1)))
+    ):
+        first, last = _instant(bucket), _instant(_following(Grain.QUARTER, bucket))
+        rest = tuple(
+            (a, b) for a, b in ((start, min(end, first)), (max(start, last), end)) if a < b
+        )
+        length = sum((b - a for a, b in rest), dt.timedelta())
+        if length <= shortest:
+            best, shortest = (bucket, rest), length
+    return best
+
+
 def _raw(bounds: Range) -> Cover:
     return Cover((), ((bounds[0], bounds[1], 1),))
 
@@ -515,15 +537,14 @@ def _bucket_with_edges(bucket: Any, edges: Sequence[Any], key: Sequence[str]) ->
     return select(rows).where(rows.c.n > 0).subquery()
 
 
-def person_counts_by_principle(
-    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
-) -> Subquery:
-    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
-    `principle_ids` at once, each person's kudos received (or given) per principle, none left
-    out. The principles are named (not `principle_id != 0`): the key has the principle before
-    the bucket, so only a list of them lets the index seek each principle's bucket range."""
+def _parts_by_principle(
+    team_id: str, role: Role, plan: Cover, principle_ids: Sequence[int]
+) -> list[Any]:
+    """The pieces of `plan` as selects of (principle_id, user_id, n), n signed: tally rows of
+    the principles `principle_ids` and raw kudos grouped per principle and person. With
+    `[ALL_PRINCIPLES]`, everyone's counts over every principle, labelled 0."""
+    everyone = list(principle_ids) == [ALL_PRINCIPLES]
     parts: list[Any] = []
-    plan = cover(bounds, PERSON_GRAINS)
     for span in plan.spans:
         parts.append(
             select(
@@ -538,16 +559,90 @@ def person_counts_by_principle(
             )
         )
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    principle: Any = literal(ALL_PRINCIPLES) if everyone else Kudos.principle_id
     for first, last, sign in plan.raw:
         parts.append(
             select(
-                Kudos.principle_id.label("principle_id"),
+                principle.label("principle_id"),
                 who.label("user_id"),
                 (_small(func.count()) * sign).label("n"),
             )
             .where(*counted(team_id, (first, last)))
-            .group_by(Kudos.principle_id, who)
+            .group_by(*([] if everyone else [Kudos.principle_id]), who)
         )
+    return parts
+
+
+def _people_histogram(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> list[Select[Any]] | None:
+    """Selects of rows (principle_id, n, people), whose sums per (principle_id, n) are how many
+    people received (or gave) n kudos of the principle in the period (`[ALL_PRINCIPLES]`: any),
+    for a period that is one tally bucket and a few other pieces (a local month or quarter:
+    its UTC bucket and raw hours); None for any other period.
+
+    Without grouping the bucket's rows per person again: the bucket's own histogram (its
+    rows above 0 counted per principle and count, read from the key's index alone: a
+    quarter at ten million kudos holds 350,000 rows a role, which a join with the edges
+    hashed first), corrected for the people the other pieces touch: each of them taken out
+    at their bucket count and put back at their count with the pieces added, as
+    `people_count` corrects a count. A bucket's row never falls below 0 (a withdrawal takes
+    from the kudos's own bucket), so its rows above 0 are its people."""
+    plan = cover(bounds, PERSON_GRAINS)
+    main = 0 if plan.spans and _unique(plan) else _main_bucket(plan)
+    if main is None:
+        return None
+    parts = _parts_by_principle(team_id, role, plan, principle_ids)
+    inside = parts[main].subquery()
+    people: Any = _small(func.count())
+    pieces: list[Any] = [
+        select(inside.c.principle_id, inside.c.n, people.label("people"))
+        .where(inside.c.n > 0)
+        .group_by(inside.c.principle_id, inside.c.n)
+    ]
+    edges = parts[:main] + parts[main + 1 :]
+    if edges:
+        rows = union_all(*edges).subquery()
+        edge = (
+            select(rows.c.principle_id, rows.c.user_id, _small(func.sum(rows.c.n)).label("n"))
+            .group_by(rows.c.principle_id, rows.c.user_id)
+            .subquery()
+        )
+        # Each person of the edges: their bucket row by a seek of the key.
+        held = func.coalesce(inside.c.n, 0)
+        touched = (
+            select(
+                edge.c.principle_id,
+                held.label("held"),
+                (held + edge.c.n).label("after"),
+            )
+            .select_from(
+                edge.outerjoin(
+                    inside,
+                    and_(
+                        inside.c.principle_id == edge.c.principle_id,
+                        inside.c.user_id == edge.c.user_id,
+                    ),
+                )
+            )
+            .cte()
+        )
+        pieces += [
+            select(touched.c.principle_id, touched.c.held, literal(-1)).where(touched.c.held > 0),
+            select(touched.c.principle_id, touched.c.after, literal(1)).where(touched.c.after > 0),
+        ]
+    return pieces
+
+
+def person_counts_by_principle(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> Subquery:
+    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
+    `principle_ids` at once, each person's kudos received (or given) per principle, none left
+    out. The principles are named (not `principle_id != 0`): the key has the principle before
+    the bucket, so only a list of them lets the index seek each principle's bucket range."""
+    plan = cover(bounds, PERSON_GRAINS)
+    parts = _parts_by_principle(team_id, role, plan, principle_ids)
     if not parts:
         parts.append(
             select(
@@ -611,39 +706,64 @@ def people_by_principle(
     derived = only is None and not cover(bounds, PERSON_GRAINS).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
-        if derived and with_overall:
-            by_principle = select(by_principle).cte()
-        parts = [select(by_principle.c.principle_id, by_principle.c.n)]
+        histograms = [_people_histogram(team_id, role, bounds, principle_ids)]
         if with_overall:
-            if derived:
-                total = _small(func.sum(by_principle.c.n))
-                everyone: Any = (
-                    select(by_principle.c.user_id, total.label("n"))
-                    .group_by(by_principle.c.user_id)
-                    .subquery()
-                )
-            else:
-                everyone = person_counts(team_id, role, bounds)
-            parts.append(select(literal(ALL_PRINCIPLES).label("principle_id"), everyone.c.n))
-        # One statement for both (a UNION ALL): the principles' rows and everyone's row.
-        rows = union_all(*parts).subquery()
-        # The receivers as a histogram: how many people received each count, per principle
-        # (a few hundred rows, hashed), from which the top's kudos follow whoever of those
-        # tied at the last place is taken. A window ranking every row sorted the period's
-        # rows instead (a quarter at ten million kudos: 250,000 a role). The givers are
-        # counted, not ranked.
-        keys = [rows.c.principle_id] + ([rows.c.n] if role == Role.RECEIVERS else [])
-        query = select(*keys, func.count()).group_by(*keys)
+            histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES]))
+        present = [piece for h in histograms if h is not None for piece in h]
+        if all(h is not None for h in histograms):
+            # One UNION ALL of every piece: SQLite refuses a compound select nested in one.
+            counted_rows = union_all(*present).subquery()
+            keys = [counted_rows.c.principle_id]
+            if role == Role.RECEIVERS:
+                keys.append(counted_rows.c.n)
+            query = select(*keys, _small(func.sum(counted_rows.c.people))).group_by(*keys)
+        else:
+            query = _people_rows(team_id, role, bounds, principle_ids, derived, with_overall)
         histogram: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         for principle_id, *n, people in session.execute(query):
-            histogram[int(principle_id)].append((int(n[0]) if n else 0, int(people)))
+            if people:  # a count all of whose people the edges moved elsewhere
+                histogram[int(principle_id)].append((int(n[0]) if n else 0, int(people)))
         for key, counts in histogram.items():
             row = overall if key == ALL_PRINCIPLES else found.setdefault(key, [0, 0, 0])
             row[column] = sum(people for _n, people in counts)
             if role == Role.RECEIVERS:
                 row[2] = _top_sum(counts, top)
     return {p: People(*row) for p, row in found.items()}, People(*overall)
+
+
+def _people_rows(
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_ids: Sequence[int],
+    derived: bool,
+    with_overall: bool,
+) -> Select[Any]:
+    """`people_by_principle`'s histogram rows (principle_id, [n,] people) for any period, from
+    the rows per principle and person (and everyone's per person)."""
+    by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
+    if derived and with_overall:
+        by_principle = select(by_principle).cte()
+    parts = [select(by_principle.c.principle_id, by_principle.c.n)]
+    if with_overall:
+        if derived:
+            total = _small(func.sum(by_principle.c.n))
+            everyone: Any = (
+                select(by_principle.c.user_id, total.label("n"))
+                .group_by(by_principle.c.user_id)
+                .subquery()
+            )
+        else:
+            everyone = person_counts(team_id, role, bounds)
+        parts.append(select(literal(ALL_PRINCIPLES).label("principle_id"), everyone.c.n))
+    # One statement for both (a UNION ALL): the principles' rows and everyone's row. The
+    # receivers as a histogram: how many people received each count, per principle (a few
+    # hundred rows, hashed), from which the top's kudos follow whoever of those tied at the
+    # last place is taken; a window ranking every row sorted them all instead (a quarter at
+    # ten million kudos: 350,000 a role). The givers are counted, not ranked.
+    rows = union_all(*parts).subquery()
+    keys = [rows.c.principle_id] + ([rows.c.n] if role == Role.RECEIVERS else [])
+    return select(*keys, func.count()).group_by(*keys)
 
 
 # A period's standing kudos from one giver to one receiver under one principle: giver,
