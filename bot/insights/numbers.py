@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     or_,
     select,
@@ -633,10 +632,11 @@ def quiet_people(
         (summaries.Role.RECEIVERS, Kudos.receiver_id),
         (summaries.Role.GIVERS, Kudos.giver_id),
     ):
-        # Who received (gave) anything in the last `days` days, from the read model: one
-        # aggregate, where a probe of the kudos per person cost 50,000 probes at 50,000 people.
-        lately = summaries.person_counts(team_id, role, (since, None))
-        recent = exists(select(lately.c.user_id).where(lately.c.user_id == PersonRow.user_id))
+        # Who received (gave) anything in the last `days` days: the whole months' tallies
+        # hashed once, then a seek for the few not in them (`recognised_since`), where a
+        # probe of the kudos per person cost 50,000 probes at 50,000 people, and the counts
+        # of the period per person summed a quarter's tallies less its first days' raw kudos.
+        recent = summaries.recognised_since(team_id, role, since, PersonRow.user_id)
         last = (
             select(func.max(Kudos.created_at))
             .where(*counted(team_id, (None, None)), who == PersonRow.user_id)

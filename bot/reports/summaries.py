@@ -48,14 +48,16 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     insert,
     literal,
+    or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosTally, Person, Principle
@@ -951,6 +953,41 @@ def _people_in(team_id: str, role: Role, bounds: Range) -> Select[Any]:
     return select(person_counts(team_id, role, bounds).c.user_id)
 
 
+def recognised_since(
+    team_id: str,
+    role: Role,
+    since: dt.datetime,
+    user: ColumnElement[str] | InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    """Whether `user` received (or gave) standing kudos at or after `since` (the last 60 days),
+    as a condition on the caller's row: in any of the whole UTC months from then on (their
+    tally rows above 0, hashed once), or else, for the few not in them, a seek of their kudos
+    in the days before the first of those months. What
+    `person_counts` of `(since, None)` gives as a list, without counting anyone: it summed a
+    quarter's bucket less its first days read raw (at ten million kudos, 57,000 kudos grouped
+    per person and joined with 50,000 tallies)."""
+    first = bucket_of(Grain.MONTH, since)
+    if _instant(first) < since:
+        first = _following(Grain.MONTH, first)
+    found: list[ColumnElement[bool]] = [
+        user.in_(
+            select(KudosTally.user_id).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == _ROLE_CODE[role],
+                KudosTally.grain == Grain.MONTH.value,
+                KudosTally.principle_id == ALL_PRINCIPLES,
+                KudosTally.bucket >= first,
+                KudosTally.kudos > 0,
+            )
+        )
+    ]
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    found.append(
+        exists(select(Kudos.id).where(*counted(team_id, (since, _instant(first))), who == user))
+    )
+    return or_(*found)
+
+
 def participation(
     session: Session,
     team_id: str,
@@ -968,15 +1005,16 @@ def participation(
     (PostgreSQL can't estimate how many rows the counts give, and probed the people's key
     once per person)."""
     quick_reads(session)
-    recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
     if previous_bounds is not None:
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
-    lists.append((Role.RECEIVERS, recent))
     among = []
     for role, period in lists:
         listed = Person.user_id.in_(_people_in(team_id, role, period))
         among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
+    lately = recognised_since(team_id, Role.RECEIVERS, since, Person.user_id)
+    among.append(func.coalesce(func.sum(case((lately, 1), else_=0)), 0))
     totals = session.execute(select(func.count(), *among).where(active_people(team_id))).one()
     everyone, gave, received, *before, recently = (int(n) for n in totals)
     return Participation(
