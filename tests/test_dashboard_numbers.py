@@ -20,7 +20,7 @@ from bot.db.models import Kudos
 from bot.db.models import Person as PersonRow
 from bot.insights import numbers
 from bot.insights.window import Filters, parse_window
-from bot.reports import summaries
+from bot.reports import summaries, weighted
 from bot.reports.health import reciprocal_pairs
 from bot.reports.leaderboard import Role, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind
@@ -110,6 +110,47 @@ def test_the_weighted_top_ranks_as_the_whole_aggregate(
         )
     expected = [(s.rank, s.user_id, round(s.score, 9), s.kudos) for s in whole.entries]
     assert [(r.rank, r.user_id, round(r.score, 9), r.kudos) for r in fast] == expected
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words", "no-surprises"]),
+    top=st.integers(min_value=1, max_value=6),
+    caller=st.sampled_from([None, *PEOPLE]),
+)
+def test_the_tallied_weighted_board_equals_the_raw_aggregate(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    top: int,
+    caller: str | None,
+) -> None:
+    """`/kudos leaderboard … weighted` from the read model and the pair tallies (a period
+    within one UTC quarter but for a few hours: the history crosses a quarter's end, and a
+    local month in Kolkata or Chatham starts in the UTC quarter before) equals the board
+    of the raw kudos: ranks, scores, kudos, givers, the caller's place, people and kudos."""
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    pid = history[principle] if principle else None
+
+    def board(found: weighted.Counted) -> tuple[object, ...]:
+        standings, people, kudos = found
+        return (
+            [(s.rank, s.user_id, round(s.score, 9), s.kudos, s.givers) for s in standings],
+            people,
+            kudos,
+        )
+
+    with database.reading() as session:
+        tallied = weighted._tallied(session, TEAM, window.bounds, pid, caller, top)
+        raw = weighted._from_raw(session, TEAM, window.bounds, pid, caller, top)
+    if window.start is not None and (window.end or TODAY) - window.start < dt.timedelta(days=93):
+        assert tallied is not None  # a week, a month, a quarter: within one quarter's bucket
+    if tallied is not None:
+        assert board(tallied) == board(raw)
 
 
 def _quiet_reference(

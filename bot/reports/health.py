@@ -50,6 +50,7 @@ from sqlalchemy import (
     and_,
     cast,
     func,
+    literal,
     select,
     union,
 )
@@ -69,6 +70,7 @@ from bot.reports.summaries import (
     Span,
     counted,
     cover,
+    one_quarter,
     people_among,
     people_by_principle,
     person_counts,
@@ -230,12 +232,47 @@ def period_pairs(
     candidates are those rows of the bucket (the partial index holds only them: a few hundred
     at a million kudos, against 87,000 raw kudos for a quarter) and the pairs of the added
     edges. Each candidate's two directions are then counted exactly: its bucket rows (one
-    seek of the key each) plus and minus its kudos in the edges. Any other period (a year:
-    four buckets, each of which may hold one kudos a way) reads the raw kudos."""
+    seek of the key each) plus and minus its kudos in the edges. A shorter period inside one
+    quarter's bucket but for a few hours (a local month: cheaper raw than as the bucket less
+    two months) has the same candidates, the bucket's rows and the pairs of those hours, each
+    counted in the period by a seek of the kudos. Any other period (a year: four buckets,
+    each of which may hold one kudos a way) reads the raw kudos."""
     plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
-    if len(plan.spans) != 1 or not _one_quarter(plan.spans[0]):
+    if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
+        bucket = plan.spans[0][1]
+        assert bucket is not None
+        added = [(start, end) for start, end, sign in plan.raw if sign > 0]
+        directed, n = _directed(team_id, bucket, added, by_bucket=True)
+        for start, end, sign in plan.raw:
+            edge = _kudos_between(team_id, (start, end), directed)
+            n = n + edge if sign > 0 else n - edge
+    elif (within := one_quarter(bounds, OUTSIDE_THE_QUARTER)) is not None:
+        # A period inside one quarter's bucket but for a few hours (a local month, a week):
+        # the same candidates (a pair with two kudos or more one way in the period has two
+        # or more in the bucket, unless it has kudos in those hours), each direction counted
+        # in the period itself by a seek of the kudos.
+        bucket, outside = within
+        directed, _n = _directed(team_id, bucket, list(outside), by_bucket=False)
+        n = _kudos_between(team_id, bounds, directed)
+    else:
         return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
-    bucket = plan.spans[0][1]
+    sent = select(directed.c.giver_id, directed.c.receiver_id, n.label("n")).cte("sent")
+    most = (
+        select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, gave.c.n.label("gave"))
+        .join(gave, gave.c.user_id == sent.c.giver_id)
+        .where(sent.c.n * 2 > gave.c.n)
+        .cte("most")
+    )
+    return _mutual(session, most, limit)
+
+
+def _directed(
+    team_id: str, bucket: dt.date, added: Sequence[Range], *, by_bucket: bool
+) -> tuple[CTE, ColumnElement[int]]:
+    """The candidates' two directions (a CTE of giver_id, receiver_id): the quarter bucket's
+    pairs with two kudos or more (the partial index) and the pairs of the `added` raw
+    ranges; and, with `by_bucket`, each direction's kudos in the bucket by a seek of the
+    pair's key (0 otherwise)."""
     found: list[Any] = [
         select(KudosPair.giver_id, KudosPair.receiver_id).where(
             KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
@@ -243,8 +280,7 @@ def period_pairs(
     ]
     found.extend(
         select(Kudos.giver_id, Kudos.receiver_id).where(*counted(team_id, (start, end)))
-        for start, end, sign in plan.raw
-        if sign > 0
+        for start, end in added
     )
     # CTEs, read once each: as subqueries PostgreSQL evaluated them again for every use.
     candidates = union(*found).cte("candidates")
@@ -252,9 +288,8 @@ def period_pairs(
         select(candidates.c.giver_id, candidates.c.receiver_id),
         select(candidates.c.receiver_id, candidates.c.giver_id),
     ).cte("directed")
-    # Each direction counted by seeks, one per candidate and piece (the bucket's row by its
-    # key, each edge's kudos by the receiver's index): as joins, both planners guessed a
-    # handful of candidates and read the whole bucket (87,000 rows) or looped over the givers.
+    if not by_bucket:
+        return directed, literal(0)
     n: ColumnElement[int] = func.coalesce(
         select(KudosPair.kudos)
         .where(
@@ -266,25 +301,26 @@ def period_pairs(
         .scalar_subquery(),
         0,
     )
-    for start, end, sign in plan.raw:
-        edge = (
-            select(cast(func.count(), Integer))
-            .where(
-                *counted(team_id, (start, end)),
-                Kudos.receiver_id == directed.c.receiver_id,
-                Kudos.giver_id == directed.c.giver_id,
-            )
-            .scalar_subquery()
+    return directed, n
+
+
+def _kudos_between(team_id: str, bounds: Range, directed: CTE) -> ColumnElement[int]:
+    """Each direction's standing kudos in `[start, end)`, by a seek of the kudos (the
+    receiver's index): a correlated count."""
+    return (
+        select(cast(func.count(), Integer))
+        .where(
+            *counted(team_id, bounds),
+            Kudos.receiver_id == directed.c.receiver_id,
+            Kudos.giver_id == directed.c.giver_id,
         )
-        n = n + edge if sign > 0 else n - edge
-    sent = select(directed.c.giver_id, directed.c.receiver_id, n.label("n")).cte("sent")
-    most = (
-        select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, gave.c.n.label("gave"))
-        .join(gave, gave.c.user_id == sent.c.giver_id)
-        .where(sent.c.n * 2 > gave.c.n)
-        .cte("most")
+        .scalar_subquery()
     )
-    return _mutual(session, most, limit)
+
+
+# The most of a period outside its quarter's bucket whose pairs are read raw (a local month
+# reaches a few hours into the next or the previous UTC quarter).
+OUTSIDE_THE_QUARTER = dt.timedelta(days=2)
 
 
 # What reading the pair tallies' bucket costs, in seconds of raw kudos (summaries.cover): its

@@ -48,14 +48,16 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     insert,
     literal,
+    or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosTally, Person, Principle
@@ -213,6 +215,28 @@ def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | Non
     if _instant(floor) == instant:
         return [floor]
     return [floor, _following(grain, floor)]
+
+
+def one_quarter(bounds: Range, most: dt.timedelta) -> tuple[dt.date, tuple[Range, ...]] | None:
+    """The UTC quarter bucket holding most of `[start, end)` and the rest of the period outside
+    it (none, or a few hours before or after it: a local month or quarter), when that rest
+    lasts at most `most`; None otherwise (a longer period, an open end)."""
+    start, end = bounds
+    if start is None or end is None or start >= end:
+        return None
+    best: tuple[dt.date, tuple[Range, ...]] | None = None
+    shortest = most
+    for bucket in dict.fromkeys(
+        (bucket_of(Grain.QUARTER, start), bucket_of(Grain.QUARTER, end - dt.timedelta(seconds=1)))
+    ):
+        first, last = _instant(bucket), _instant(_following(Grain.QUARTER, bucket))
+        rest = tuple(
+            (a, b) for a, b in ((start, min(end, first)), (max(start, last), end)) if a < b
+        )
+        length = sum((b - a for a, b in rest), dt.timedelta())
+        if length <= shortest:
+            best, shortest = (bucket, rest), length
+    return best
 
 
 def _raw(bounds: Range) -> Cover:
@@ -515,15 +539,14 @@ def _bucket_with_edges(bucket: Any, edges: Sequence[Any], key: Sequence[str]) ->
     return select(rows).where(rows.c.n > 0).subquery()
 
 
-def person_counts_by_principle(
-    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
-) -> Subquery:
-    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
-    `principle_ids` at once, each person's kudos received (or given) per principle, none left
-    out. The principles are named (not `principle_id != 0`): the key has the principle before
-    the bucket, so only a list of them lets the index seek each principle's bucket range."""
+def _parts_by_principle(
+    team_id: str, role: Role, plan: Cover, principle_ids: Sequence[int]
+) -> list[Any]:
+    """The pieces of `plan` as selects of (principle_id, user_id, n), n signed: tally rows of
+    the principles `principle_ids` and raw kudos grouped per principle and person. With
+    `[ALL_PRINCIPLES]`, everyone's counts over every principle, labelled 0."""
+    everyone = list(principle_ids) == [ALL_PRINCIPLES]
     parts: list[Any] = []
-    plan = cover(bounds, PERSON_GRAINS)
     for span in plan.spans:
         parts.append(
             select(
@@ -538,16 +561,90 @@ def person_counts_by_principle(
             )
         )
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    principle: Any = literal(ALL_PRINCIPLES) if everyone else Kudos.principle_id
     for first, last, sign in plan.raw:
         parts.append(
             select(
-                Kudos.principle_id.label("principle_id"),
+                principle.label("principle_id"),
                 who.label("user_id"),
                 (_small(func.count()) * sign).label("n"),
             )
             .where(*counted(team_id, (first, last)))
-            .group_by(Kudos.principle_id, who)
+            .group_by(*([] if everyone else [Kudos.principle_id]), who)
         )
+    return parts
+
+
+def _people_histogram(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> list[Select[Any]] | None:
+    """Selects of rows (principle_id, n, people), whose sums per (principle_id, n) are how many
+    people received (or gave) n kudos of the principle in the period (`[ALL_PRINCIPLES]`: any),
+    for a period that is one tally bucket and a few other pieces (a local month or quarter:
+    its UTC bucket and raw hours); None for any other period.
+
+    Without grouping the bucket's rows per person again: the bucket's own histogram (its
+    rows above 0 counted per principle and count, read from the key's index alone: a
+    quarter at ten million kudos holds 350,000 rows a role, which a join with the edges
+    hashed first), corrected for the people the other pieces touch: each of them taken out
+    at their bucket count and put back at their count with the pieces added, as
+    `people_count` corrects a count. A bucket's row never falls below 0 (a withdrawal takes
+    from the kudos's own bucket), so its rows above 0 are its people."""
+    plan = cover(bounds, PERSON_GRAINS)
+    main = 0 if plan.spans and _unique(plan) else _main_bucket(plan)
+    if main is None:
+        return None
+    parts = _parts_by_principle(team_id, role, plan, principle_ids)
+    inside = parts[main].subquery()
+    people: Any = _small(func.count())
+    pieces: list[Any] = [
+        select(inside.c.principle_id, inside.c.n, people.label("people"))
+        .where(inside.c.n > 0)
+        .group_by(inside.c.principle_id, inside.c.n)
+    ]
+    edges = parts[:main] + parts[main + 1 :]
+    if edges:
+        rows = union_all(*edges).subquery()
+        edge = (
+            select(rows.c.principle_id, rows.c.user_id, _small(func.sum(rows.c.n)).label("n"))
+            .group_by(rows.c.principle_id, rows.c.user_id)
+            .subquery()
+        )
+        # Each person of the edges: their bucket row by a seek of the key.
+        held = func.coalesce(inside.c.n, 0)
+        touched = (
+            select(
+                edge.c.principle_id,
+                held.label("held"),
+                (held + edge.c.n).label("after"),
+            )
+            .select_from(
+                edge.outerjoin(
+                    inside,
+                    and_(
+                        inside.c.principle_id == edge.c.principle_id,
+                        inside.c.user_id == edge.c.user_id,
+                    ),
+                )
+            )
+            .cte()
+        )
+        pieces += [
+            select(touched.c.principle_id, touched.c.held, literal(-1)).where(touched.c.held > 0),
+            select(touched.c.principle_id, touched.c.after, literal(1)).where(touched.c.after > 0),
+        ]
+    return pieces
+
+
+def person_counts_by_principle(
+    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+) -> Subquery:
+    """A subquery of (principle_id, user_id, n): `person_counts` for the principles
+    `principle_ids` at once, each person's kudos received (or given) per principle, none left
+    out. The principles are named (not `principle_id != 0`): the key has the principle before
+    the bucket, so only a list of them lets the index seek each principle's bucket range."""
+    plan = cover(bounds, PERSON_GRAINS)
+    parts = _parts_by_principle(team_id, role, plan, principle_ids)
     if not parts:
         parts.append(
             select(
@@ -611,54 +708,64 @@ def people_by_principle(
     derived = only is None and not cover(bounds, PERSON_GRAINS).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
-        if derived and with_overall:
-            by_principle = select(by_principle).cte()
-        # Ordered by the count alone: whichever of the people tied at the last place is
-        # taken, the top's kudos are the same, and sorting by user ID too (a text collation)
-        # was most of a quarter's health report (36,000 rows, 520 ms of 770).
-        # Only the receivers' top is wanted: the givers are counted, not ranked (a window
-        # sorts every row of the period, 36,000 a role for a quarter at 1M).
-        ranks = role == Role.RECEIVERS
-
-        parts = [
-            select(
-                by_principle.c.principle_id,
-                by_principle.c.n,
-                _place(ranks, by_principle.c.principle_id, by_principle.c.n),
-            )
-        ]
+        histograms = [_people_histogram(team_id, role, bounds, principle_ids)]
         if with_overall:
-            if derived:
-                total = _small(func.sum(by_principle.c.n))
-                everyone: Any = (
-                    select(by_principle.c.user_id, total.label("n"))
-                    .group_by(by_principle.c.user_id)
-                    .subquery()
-                )
-            else:
-                everyone = person_counts(team_id, role, bounds)
-            parts.append(
-                select(
-                    literal(ALL_PRINCIPLES).label("principle_id"),
-                    everyone.c.n,
-                    _place(ranks, None, everyone.c.n),
-                )
-            )
-        # One statement for both (a UNION ALL): the principles' rows and everyone's row.
-        ranked = union_all(*parts).subquery()
-        query = select(
-            ranked.c.principle_id,
-            func.count(),
-            func.sum(case((ranked.c.place <= top, ranked.c.n), else_=0)),
-        ).group_by(ranked.c.principle_id)
-        for principle_id, people, topmost in session.execute(query):
-            key = int(principle_id)
-            row = overall if key == ALL_PRINCIPLES else found.setdefault(key, [0, 0, 0])
-            row[column] = int(people)
+            histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES]))
+        present = [piece for h in histograms if h is not None for piece in h]
+        if all(h is not None for h in histograms):
+            # One UNION ALL of every piece: SQLite refuses a compound select nested in one.
+            counted_rows = union_all(*present).subquery()
+            keys = [counted_rows.c.principle_id]
             if role == Role.RECEIVERS:
-                row[2] = int(topmost or 0)
+                keys.append(counted_rows.c.n)
+            query = select(*keys, _small(func.sum(counted_rows.c.people))).group_by(*keys)
+        else:
+            query = _people_rows(team_id, role, bounds, principle_ids, derived, with_overall)
+        histogram: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for principle_id, *n, people in session.execute(query):
+            if people:  # a count all of whose people the edges moved elsewhere
+                histogram[int(principle_id)].append((int(n[0]) if n else 0, int(people)))
+        for key, counts in histogram.items():
+            row = overall if key == ALL_PRINCIPLES else found.setdefault(key, [0, 0, 0])
+            row[column] = sum(people for _n, people in counts)
+            if role == Role.RECEIVERS:
+                row[2] = _top_sum(counts, top)
     return {p: People(*row) for p, row in found.items()}, People(*overall)
+
+
+def _people_rows(
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_ids: Sequence[int],
+    derived: bool,
+    with_overall: bool,
+) -> Select[Any]:
+    """`people_by_principle`'s histogram rows (principle_id, [n,] people) for any period, from
+    the rows per principle and person (and everyone's per person)."""
+    by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
+    if derived and with_overall:
+        by_principle = select(by_principle).cte()
+    parts = [select(by_principle.c.principle_id, by_principle.c.n)]
+    if with_overall:
+        if derived:
+            total = _small(func.sum(by_principle.c.n))
+            everyone: Any = (
+                select(by_principle.c.user_id, total.label("n"))
+                .group_by(by_principle.c.user_id)
+                .subquery()
+            )
+        else:
+            everyone = person_counts(team_id, role, bounds)
+        parts.append(select(literal(ALL_PRINCIPLES).label("principle_id"), everyone.c.n))
+    # One statement for both (a UNION ALL): the principles' rows and everyone's row. The
+    # receivers as a histogram: how many people received each count, per principle (a few
+    # hundred rows, hashed), from which the top's kudos follow whoever of those tied at the
+    # last place is taken; a window ranking every row sorted them all instead (a quarter at
+    # ten million kudos: 350,000 a role). The givers are counted, not ranked.
+    rows = union_all(*parts).subquery()
+    keys = [rows.c.principle_id] + ([rows.c.n] if role == Role.RECEIVERS else [])
+    return select(*keys, func.count()).group_by(*keys)
 
 
 # A period's standing kudos from one giver to one receiver under one principle: giver,
@@ -706,11 +813,16 @@ def people_among(sent: Iterable[Sent], top: int) -> tuple[dict[int, People], Peo
     return found, people(ALL_PRINCIPLES)
 
 
-def _place(ranks: bool, partition: Any, n: Any) -> ColumnElement[int]:
-    """A row's place by count within `partition` (1 for the most), or 0 when not `ranks`."""
-    if not ranks:
-        return literal(0).label("place")
-    return func.row_number().over(partition_by=partition, order_by=n.desc()).label("place")
+def _top_sum(histogram: Iterable[tuple[int, int]], top: int) -> int:
+    """The kudos of the `top` most recognised, from (count, how many people have it)."""
+    left, found = top, 0
+    for n, people in sorted(histogram, reverse=True):
+        if left <= 0:
+            break
+        taken = min(left, people)
+        found += n * taken
+        left -= taken
+    return found
 
 
 def counts_by_person(
@@ -841,6 +953,41 @@ def _people_in(team_id: str, role: Role, bounds: Range) -> Select[Any]:
     return select(person_counts(team_id, role, bounds).c.user_id)
 
 
+def recognised_since(
+    team_id: str,
+    role: Role,
+    since: dt.datetime,
+    user: ColumnElement[str] | InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    """Whether `user` received (or gave) standing kudos at or after `since` (the last 60 days),
+    as a condition on the caller's row: in any of the whole UTC months from then on (their
+    tally rows above 0, hashed once), or else, for the few not in them, a seek of their kudos
+    in the days before the first of those months. What
+    `person_counts` of `(since, None)` gives as a list, without counting anyone: it summed a
+    quarter's bucket less its first days read raw (at ten million kudos, 57,000 kudos grouped
+    per person and joined with 50,000 tallies)."""
+    first = bucket_of(Grain.MONTH, since)
+    if _instant(first) < since:
+        first = _following(Grain.MONTH, first)
+    found: list[ColumnElement[bool]] = [
+        user.in_(
+            select(KudosTally.user_id).where(
+                KudosTally.team_id == team_id,
+                KudosTally.role == _ROLE_CODE[role],
+                KudosTally.grain == Grain.MONTH.value,
+                KudosTally.principle_id == ALL_PRINCIPLES,
+                KudosTally.bucket >= first,
+                KudosTally.kudos > 0,
+            )
+        )
+    ]
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    found.append(
+        exists(select(Kudos.id).where(*counted(team_id, (since, _instant(first))), who == user))
+    )
+    return or_(*found)
+
+
 def participation(
     session: Session,
     team_id: str,
@@ -858,15 +1005,16 @@ def participation(
     (PostgreSQL can't estimate how many rows the counts give, and probed the people's key
     once per person)."""
     quick_reads(session)
-    recent = (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None)
+    since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
     if previous_bounds is not None:
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
-    lists.append((Role.RECEIVERS, recent))
     among = []
     for role, period in lists:
         listed = Person.user_id.in_(_people_in(team_id, role, period))
         among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
+    lately = recognised_since(team_id, Role.RECEIVERS, since, Person.user_id)
+    among.append(func.coalesce(func.sum(case((lately, 1), else_=0)), 0))
     totals = session.execute(select(func.count(), *among).where(active_people(team_id))).one()
     everyone, gave, received, *before, recently = (int(n) for n in totals)
     return Participation(

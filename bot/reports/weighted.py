@@ -14,22 +14,47 @@ each giver once"), it doesn't throw away a colleague's repeated, honest recognit
 1 + log₂(n), it is 0 at n = 0 and needs no special case. Scores are compared to six decimal
 places, so sums that are equal on paper (√2 + √2 and √8) rank alike; shown to one.
 
-One aggregate query (kudos per giver and receiver, then per receiver) with RANK(), like the
-plain leaderboard; withdrawn kudos never count. SQLite has `sqrt` from 3.35 (the database
-engine registers it where a build lacks it, bot/db/engine.py).
+How it is counted: a period within one UTC quarter and a few hours (a local month or
+quarter, a week) from the read model. Pairs rarely repeat (at ten million kudos, 241 pairs of
+a quarter's 590,000 gave each other two kudos or more), and a pair with one kudos adds 1 to
+the score, as to the kudos, so a receiver's score is their kudos from the read model
+(`person_counts`) less the kudos of their repeated pairs plus those pairs' √n. The repeated
+pairs are among the quarter's pair tallies with two or more (`kudos_pairs`'s partial index,
+bot/reports/health.py reads the same) and the pairs of the hours outside the quarter, each
+counted exactly in the period by a seek. Any other period (a year, all time) is one aggregate
+over its raw kudos (per giver and receiver, then per receiver) with RANK(). Both give the
+same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never count.
+SQLite has `sqrt` from 3.35 (the database engine registers it where a build lacks it,
+bot/db/engine.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Numeric, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Numeric,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
-from bot.db.models import Kudos
+from bot.db.engine import quick_reads
+from bot.db.models import Kudos, KudosPair
 from bot.mission.service import PrincipleInfo
 from bot.reports.leaderboard import TOP, Range, counted
 from bot.reports.periods import Period
+from bot.reports.summaries import Role, one_quarter, person_counts
 
 # Compared at this many decimal places: float sums that are equal on paper rank alike.
 SCORE_PLACES = 6
@@ -66,9 +91,39 @@ def weighted_leaderboard(
     top: int = TOP,
 ) -> WeightedBoard:
     """The top `top` ranks by Σ √(kudos from each giver), ties alike, and the caller's own."""
+    principle_id = principle.id if principle is not None else None
+    tallied = _tallied(session, team_id, bounds, principle_id, caller_id, top)
+    standings, people, kudos = (
+        tallied
+        if tallied is not None
+        else _from_raw(session, team_id, bounds, principle_id, caller_id, top)
+    )
+    return WeightedBoard(
+        period=period,
+        principle=principle,
+        entries=tuple(s for s in standings if s.rank <= top),
+        caller=next((s for s in standings if s.rank > top and s.user_id == caller_id), None),
+        caller_id=caller_id,
+        people=people,
+        kudos=kudos,
+    )
+
+
+Counted = tuple[list[WeightedStanding], int, int]  # the standings wanted, people, kudos
+
+
+def _from_raw(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    caller_id: str | None,
+    top: int,
+) -> Counted:
+    """The board from the period's raw kudos: one aggregate, ranked by a window."""
     conditions = counted(team_id, bounds)
-    if principle is not None:
-        conditions.append(Kudos.principle_id == principle.id)
+    if principle_id is not None:
+        conditions.append(Kudos.principle_id == principle_id)
     pairs = (
         select(Kudos.receiver_id, Kudos.giver_id, func.count().label("n"))
         .where(*conditions)
@@ -100,12 +155,138 @@ def weighted_leaderboard(
         WeightedStanding(int(r.rank), r.user_id, float(r.score), int(r.kudos), int(r.givers))
         for r in rows
     ]
-    return WeightedBoard(
-        period=period,
-        principle=principle,
-        entries=tuple(s for s in standings if s.rank <= top),
-        caller=next((s for s in standings if s.rank > top and s.user_id == caller_id), None),
-        caller_id=caller_id,
-        people=int(rows[0].people) if rows else 0,
-        kudos=int(rows[0].total) if rows else 0,
+    return standings, int(rows[0].people) if rows else 0, int(rows[0].total) if rows else 0
+
+
+# The most of a period outside its quarter read raw for its pairs (a local month or quarter
+# reaches a few hours into the next or the previous UTC quarter).
+OUTSIDE_THE_QUARTER = dt.timedelta(days=2)
+
+
+def _tallied(
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    caller_id: str | None,
+    top: int,
+) -> Counted | None:
+    """The board from the read model (module docstring), for a period within one UTC
+    quarter bucket but for a few hours; None for any other period.
+
+    A pair with two kudos or more in the period has two or more in the quarter bucket, in
+    which case the bucket's pair tally holds it with two or more, unless it has kudos in the
+    hours outside the bucket: those rows and those hours' pairs are the candidates. Each
+    candidate's kudos in the period are counted by a seek, and each of its receivers' score
+    is their kudos less their candidates' kudos plus the candidates' √n (a pair with one
+    kudos scores 1, as many as its kudos)."""
+    found = one_quarter(bounds, OUTSIDE_THE_QUARTER)
+    if found is None:
+        return None
+    bucket, outside = found
+    quick_reads(session)
+
+    def kudos_in(period: Range) -> list[ColumnElement[bool]]:
+        conditions = counted(team_id, period)
+        if principle_id is not None:
+            conditions.append(Kudos.principle_id == principle_id)
+        return conditions
+
+    repeated: list[Any] = [
+        select(KudosPair.giver_id, KudosPair.receiver_id).where(
+            KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
+        )
+    ]
+    repeated += [select(Kudos.giver_id, Kudos.receiver_id).where(*kudos_in(r)) for r in outside]
+    candidates = union(*repeated).cte("candidates")
+    n = (
+        select(cast(func.count(), Integer))
+        .where(
+            *kudos_in(bounds),
+            Kudos.giver_id == candidates.c.giver_id,
+            Kudos.receiver_id == candidates.c.receiver_id,
+        )
+        .scalar_subquery()
     )
+    # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and then
+    # counted each pair again for each of the three sums below).
+    pairs = (
+        select(candidates.c.receiver_id, n.label("n"))
+        .cte("pairs")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    by_receiver = (
+        select(
+            pairs.c.receiver_id,
+            func.sum(pairs.c.n).label("n"),
+            func.sum(func.sqrt(pairs.c.n)).label("root"),
+            func.sum(case((pairs.c.n > 0, 1), else_=0)).label("givers"),
+        )
+        .group_by(pairs.c.receiver_id)
+        .subquery()
+    )
+    received = person_counts(team_id, Role.RECEIVERS, bounds, principle_id)
+    single = received.c.n - func.coalesce(by_receiver.c.n, 0)  # kudos of pairs with one
+    score = cast(single, Float) + func.coalesce(by_receiver.c.root, literal(0.0, Float))
+    scored = (
+        select(
+            received.c.user_id,
+            received.c.n.label("kudos"),
+            score.label("score"),
+            (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
+            func.round(cast(score, Numeric), SCORE_PLACES).label("compared"),
+        )
+        .select_from(
+            received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id)
+        )
+        .cte("scored")
+    )
+    return _top_and_caller(session, scored, caller_id, top)
+
+
+def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: int) -> Counted:
+    """The receivers ranked `top` or better (a compared score at least the `top`-th's) and the
+    caller, ranked as RANK() ranks them, without a window over everyone: the leaderboard's
+    way (bot/reports/leaderboard.py)."""
+    other = scored.alias("other")
+    threshold = (
+        select(scored.c.compared)
+        .order_by(scored.c.compared.desc())
+        .limit(1)
+        .offset(top - 1)
+        .scalar_subquery()
+    )
+    wanted: ColumnElement[bool] = scored.c.compared >= func.coalesce(threshold, 0)
+    above: Any = literal(None)
+    if caller_id is not None:
+        wanted = or_(wanted, scored.c.user_id == caller_id)
+        mine = select(other.c.compared).where(other.c.user_id == caller_id).scalar_subquery()
+        above = select(func.count()).where(other.c.compared > mine).scalar_subquery()
+    total = select(func.sum(other.c.kudos)).scalar_subquery()
+    people = select(func.count()).select_from(other).scalar_subquery()
+    rows = session.execute(
+        select(
+            scored.c.user_id,
+            scored.c.score,
+            scored.c.kudos,
+            scored.c.givers,
+            scored.c.compared,
+            above,
+            total,
+            people,
+        ).where(wanted)
+    ).all()
+    if not rows:
+        return [], 0, 0
+    standings = []
+    for user_id, score, kudos, givers, compared, caller_above, _total, _people in rows:
+        more = (
+            caller_above
+            if user_id == caller_id and caller_above is not None
+            else sum(1 for row in rows if row[4] > compared)
+        )
+        standings.append(
+            WeightedStanding(1 + int(more), user_id, float(score), int(kudos), int(givers))
+        )
+    standings.sort(key=lambda s: (s.rank, s.user_id))
+    return standings, int(rows[0][7] or 0), int(rows[0][6] or 0)
