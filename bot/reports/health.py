@@ -219,6 +219,16 @@ def promise_health(
     )
 
 
+def pairs_tallied(bounds: Range) -> bool:
+    """Whether `period_pairs` takes the period's pairs from the pair tallies (otherwise it
+    groups the period's raw kudos, which a caller that has read them already can count
+    itself: `pairs_among`)."""
+    plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
+    if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
+        return True
+    return one_quarter(bounds, OUTSIDE_THE_QUARTER) is not None
+
+
 def period_pairs(
     session: Session, team_id: str, bounds: Range, gave: Subquery, limit: int = PAIRS_SHOWN
 ) -> list[Pair]:
