@@ -395,8 +395,9 @@ def _mutual(session: Session, most: CTE, limit: int) -> list[Pair]:
 
 def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) -> list[Pair]:
     """`reciprocal_pairs` over (giver, receiver, kudos) counts the caller has already read
-    (the dashboard's network, which sums them into its group table): the same pairs in the
-    same order, without reading the period's kudos a second time."""
+    (the dashboard's network, filtered or over a period `pairs_tallied` refuses, which sums
+    them into its group table): the same pairs in the same order, without reading the
+    period's kudos a second time."""
     gave: Counter[str] = Counter()
     counts: dict[tuple[str, str], int] = {}
     for giver, receiver, n in sent:
