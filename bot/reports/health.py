@@ -219,6 +219,16 @@ def promise_health(
     )
 
 
+def pairs_tallied(bounds: Range) -> bool:
+    """Whether `period_pairs` takes the period's pairs from the pair tallies (otherwise it
+    groups the period's raw kudos, which a caller that has read them already can count
+    itself: `pairs_among`)."""
+    plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
+    if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
+        return True
+    return one_quarter(bounds, OUTSIDE_THE_QUARTER) is not None
+
+
 def period_pairs(
     session: Session, team_id: str, bounds: Range, gave: Subquery, limit: int = PAIRS_SHOWN
 ) -> list[Pair]:
@@ -385,8 +395,9 @@ def _mutual(session: Session, most: CTE, limit: int) -> list[Pair]:
 
 def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) -> list[Pair]:
     """`reciprocal_pairs` over (giver, receiver, kudos) counts the caller has already read
-    (the dashboard's network, which sums them into its group table): the same pairs in the
-    same order, without reading the period's kudos a second time."""
+    (the dashboard's network, filtered or over a period `pairs_tallied` refuses, which sums
+    them into its group table): the same pairs in the same order, without reading the
+    period's kudos a second time."""
     gave: Counter[str] = Counter()
     counts: dict[tuple[str, str], int] = {}
     for giver, receiver, n in sent:
