@@ -876,10 +876,8 @@ def network(
         # The pairs come from the tallies (below), so the kudos are summed per group as they
         # come, one row each: grouping them per (giver, receiver) first cost the server 45 ms
         # for a month's 46,000 at ten million kudos, nearly one kudos a pair (RESULTS.md §28).
-        sent = (
-            session.connection()
-            .execute(select(Kudos.giver_id, Kudos.receiver_id, literal(1)).where(*conditions))
-            .tuples()
+        sent = session.connection().execute(
+            select(Kudos.giver_id, Kudos.receiver_id, literal(1)).where(*conditions)
         )
     else:
         sent = pairs = _pairs(session, conditions)
