@@ -226,7 +226,7 @@ def pairs_tallied(bounds: Range) -> bool:
     plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
     if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
         return True
-    return one_quarter(bounds, OUTSIDE_THE_QUARTER) is not None
+    return one_quarter(bounds) is not None
 
 
 def period_pairs(
@@ -256,7 +256,7 @@ def period_pairs(
         for start, end, sign in plan.raw:
             edge = _kudos_between(team_id, (start, end), directed)
             n = n + edge if sign > 0 else n - edge
-    elif (within := one_quarter(bounds, OUTSIDE_THE_QUARTER)) is not None:
+    elif (within := one_quarter(bounds)) is not None:
         # A period inside one quarter's bucket but for a few hours (a local month, a week):
         # the same candidates (a pair with two kudos or more one way in the period has two
         # or more in the bucket, unless it has kudos in those hours), each direction counted
@@ -326,11 +326,6 @@ def _kudos_between(team_id: str, bounds: Range, directed: CTE) -> ColumnElement[
         )
         .scalar_subquery()
     )
-
-
-# The most of a period outside its quarter's bucket whose pairs are read raw (a local month
-# reaches a few hours into the next or the previous UTC quarter).
-OUTSIDE_THE_QUARTER = dt.timedelta(days=2)
 
 
 # What reading the pair tallies' bucket costs, in seconds of raw kudos (summaries.cover): its

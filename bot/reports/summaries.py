@@ -217,7 +217,15 @@ def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | Non
     return [floor, _following(grain, floor)]
 
 
-def one_quarter(bounds: Range, most: dt.timedelta) -> tuple[dt.date, tuple[Range, ...]] | None:
+# The most of a period outside its UTC quarter that is still answered as that quarter's bucket
+# and raw kudos for those hours (a local month or quarter reaches a few hours into the next or
+# the previous UTC quarter): the pair tallies' candidates for the weighted board and health.
+OUTSIDE_THE_QUARTER = dt.timedelta(days=2)
+
+
+def one_quarter(
+    bounds: Range, most: dt.timedelta = OUTSIDE_THE_QUARTER
+) -> tuple[dt.date, tuple[Range, ...]] | None:
     """The UTC quarter bucket holding most of `[start, end)` and the rest of the period outside
     it (none, or a few hours before or after it: a local month or quarter), when that rest
     lasts at most `most`; None otherwise (a longer period, an open end)."""

@@ -30,7 +30,6 @@ bot/db/engine.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,11 +157,6 @@ def _from_raw(
     return standings, int(rows[0].people) if rows else 0, int(rows[0].total) if rows else 0
 
 
-# The most of a period outside its quarter read raw for its pairs (a local month or quarter
-# reaches a few hours into the next or the previous UTC quarter).
-OUTSIDE_THE_QUARTER = dt.timedelta(days=2)
-
-
 def _tallied(
     session: Session,
     team_id: str,
@@ -180,7 +174,7 @@ def _tallied(
     candidate's kudos in the period are counted by a seek, and each of its receivers' score
     is their kudos less their candidates' kudos plus the candidates' √n (a pair with one
     kudos scores 1, as many as its kudos)."""
-    found = one_quarter(bounds, OUTSIDE_THE_QUARTER)
+    found = one_quarter(bounds)
     if found is None:
         return None
     bucket, outside = found
