@@ -1046,13 +1046,13 @@ def participation(
 ) -> Participation:
     """Counted in one statement over the active people: for each of the five lists of people
     (gave and received in the period and the one before, received in the last 60 days, each
-    from `person_counts`), how many of them are in it, as `user_id IN (list)` — each list
-    made once into a hash (PostgreSQL's hashed subplan) or an index (SQLite's), probed per
-    person. Before: the lists and the people as flag columns of one UNION ALL, grouped by
-    person (21,000 rows at a million kudos, a sort on SQLite: 15% slower there, the same on
-    PostgreSQL); before that, five statements, each joining one list with the people
-    (PostgreSQL can't estimate how many rows the counts give, and probed the people's key
-    once per person)."""
+    as `_listed` and `recognised_since` find them), how many of them are in it, as
+    `user_id IN (list)` — each list made once into a hash (PostgreSQL's hashed subplan) or an
+    index (SQLite's), probed per person. Before: the lists and the people as flag columns of
+    one UNION ALL, grouped by person (21,000 rows at a million kudos, a sort on SQLite: 15%
+    slower there, the same on PostgreSQL); before that, five statements, each joining one
+    list with the people (PostgreSQL can't estimate how many rows the counts give, and
+    probed the people's key once per person)."""
     quick_reads(session)
     since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
