@@ -528,6 +528,45 @@ def test_participation_equals_the_raw_kudos_for_any_period_zone_and_day(
     assert found.not_recognised == len(active) - among(Role.RECEIVERS, recent)
 
 
+def test_participation_leaves_out_who_had_a_months_kudos_only_in_the_hours_it_loses(
+    database: Database,
+) -> None:
+    """New York's January is the UTC month less its first 5 hours, plus February's first 5:
+    one whose January (UTC) kudos all fall in those first hours is in December's lists,
+    not January's; one with kudos on both sides is in both; February's first hours count."""
+    sync(database, TEAM)
+    pid = next(iter(principle_ids(database, TEAM).values()))
+    with database.transaction() as session:
+        for user in PEOPLE[:3]:
+            session.add(Person(team_id=TEAM, user_id=user, name=user))
+    a, b, c = PEOPLE[:3]
+    at = dt.datetime
+    give_at(database, TEAM, a, [b], pid, at(2026, 1, 1, 2, tzinfo=dt.UTC))
+    give_at(database, TEAM, b, [a], pid, at(2026, 1, 1, 1, tzinfo=dt.UTC))
+    give_at(database, TEAM, b, [a], pid, at(2026, 1, 15, tzinfo=dt.UTC))
+    give_at(database, TEAM, a, [c], pid, at(2026, 2, 1, 3, tzinfo=dt.UTC))
+    zone = ZoneInfo("America/New_York")
+    january = period_of(PeriodKind.MONTH, dt.date(2026, 1, 10))
+    december = january.previous()
+    assert december is not None
+    with database.reading() as session:
+        found = participation(
+            session,
+            TEAM,
+            january.bounds(zone),
+            december.bounds(zone),
+            at(2026, 2, 3, tzinfo=dt.UTC),
+        )
+    # January: a and b gave, a and c received; December: a and b gave, b and a received.
+    assert (found.gave, found.received) == (2, 2)
+    assert (found.gave_before, found.received_before) == (2, 2)
+    with database.reading() as session:
+        found = participation(
+            session, TEAM, december.bounds(zone), None, at(2026, 2, 3, tzinfo=dt.UTC)
+        )
+    assert (found.gave, found.received) == (2, 2)
+
+
 @examples(25)
 @given(zone=st.sampled_from(ZONES), period=periods, offset=st.integers(min_value=0, max_value=40))
 def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own(

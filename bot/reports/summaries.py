@@ -961,6 +961,55 @@ def _people_in(team_id: str, role: Role, bounds: Range) -> Select[Any]:
     return select(person_counts(team_id, role, bounds).c.user_id)
 
 
+def _listed(
+    team_id: str, role: Role, bounds: Range, user: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    """Whether `user` is in `_people_in`'s list, as a condition on the caller's row. Where the
+    period is one bucket and raw edges (a local month: its UTC month, less and plus a few
+    hours), a person is in it when the bucket's row is above 0 (hashed once, as it is) and
+    the hours taken away don't hold all of it (their kudos grouped per person, a few
+    thousand, compared with the person's row), or when the hours added hold one of theirs:
+    not the bucket's 30,000-50,000 rows joined with the edges' people and summed per
+    person (a local month at ten million kudos)."""
+    plan = cover(bounds, PERSON_GRAINS)
+    spans = plan.spans
+    if (
+        len(spans) != 1
+        or spans[0][1] is None
+        or spans[0][2] is None
+        or spans[0][3] != 1
+        or _buckets(spans[0]) != 1
+    ):
+        return user.in_(_people_in(team_id, role, bounds))
+    grain, bucket, _last, _sign = spans[0]
+    key = [
+        KudosTally.team_id == team_id,
+        KudosTally.role == _ROLE_CODE[role],
+        KudosTally.grain == grain.value,
+        KudosTally.principle_id == ALL_PRINCIPLES,
+        KudosTally.bucket == bucket,
+    ]
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    held = select(KudosTally.user_id).where(*key, KudosTally.kudos > 0)
+    taken = [(first, last) for first, last, sign in plan.raw if sign < 0]
+    added = [(first, last) for first, last, sign in plan.raw if sign > 0]
+    if taken:
+        rows = union_all(
+            *(select(who.label("user_id")).where(*counted(team_id, raw)) for raw in taken)
+        ).subquery()
+        edges = select(rows.c.user_id, func.count().label("n")).group_by(rows.c.user_id).subquery()
+        # Above what the hours taken away hold of it (a bucket's row counts their kudos too):
+        # the bucket's rows read once, each probing the edges' few thousand people.
+        held = (
+            select(KudosTally.user_id)
+            .outerjoin(edges, edges.c.user_id == KudosTally.user_id)
+            .where(*key, KudosTally.kudos > func.coalesce(edges.c.n, 0))
+        )
+    found: list[ColumnElement[bool]] = [user.in_(held)]
+    found += [user.in_(select(who).where(*counted(team_id, raw))) for raw in added]
+    return or_(*found)
+
+
 def recognised_since(
     team_id: str,
     role: Role,
@@ -1005,13 +1054,13 @@ def participation(
 ) -> Participation:
     """Counted in one statement over the active people: for each of the five lists of people
     (gave and received in the period and the one before, received in the last 60 days, each
-    from `person_counts`), how many of them are in it, as `user_id IN (list)` — each list
-    made once into a hash (PostgreSQL's hashed subplan) or an index (SQLite's), probed per
-    person. Before: the lists and the people as flag columns of one UNION ALL, grouped by
-    person (21,000 rows at a million kudos, a sort on SQLite: 15% slower there, the same on
-    PostgreSQL); before that, five statements, each joining one list with the people
-    (PostgreSQL can't estimate how many rows the counts give, and probed the people's key
-    once per person)."""
+    as `_listed` and `recognised_since` find them), how many of them are in it, as
+    `user_id IN (list)` — each list made once into a hash (PostgreSQL's hashed subplan) or an
+    index (SQLite's), probed per person. Before: the lists and the people as flag columns of
+    one UNION ALL, grouped by person (21,000 rows at a million kudos, a sort on SQLite: 15%
+    slower there, the same on PostgreSQL); before that, five statements, each joining one
+    list with the people (PostgreSQL can't estimate how many rows the counts give, and
+    probed the people's key once per person)."""
     quick_reads(session)
     since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
@@ -1019,7 +1068,7 @@ def participation(
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
     among = []
     for role, period in lists:
-        listed = Person.user_id.in_(_people_in(team_id, role, period))
+        listed = _listed(team_id, role, period, Person.user_id)
         among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
     lately = recognised_since(team_id, Role.RECEIVERS, since, Person.user_id)
     among.append(func.coalesce(func.sum(case((lately, 1), else_=0)), 0))
