@@ -254,7 +254,7 @@ def period_pairs(
         added = [(start, end) for start, end, sign in plan.raw if sign > 0]
         directed, n = _directed(team_id, bucket, added, by_bucket=True)
         for start, end, sign in plan.raw:
-            edge = _kudos_between(team_id, (start, end), directed)
+            edge = pair_kudos(team_id, (start, end), directed)
             n = n + edge if sign > 0 else n - edge
     elif (within := one_quarter(bounds)) is not None:
         # A period inside one quarter's bucket but for a few hours (a local month, a week):
@@ -263,7 +263,7 @@ def period_pairs(
         # in the period itself by a seek of the kudos.
         bucket, outside = within
         directed, _n = _directed(team_id, bucket, list(outside), by_bucket=False)
-        n = _kudos_between(team_id, bounds, directed)
+        n = pair_kudos(team_id, bounds, directed)
     else:
         return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
     sent = select(directed.c.giver_id, directed.c.receiver_id, n.label("n")).cte("sent")
@@ -283,17 +283,7 @@ def _directed(
     pairs with two kudos or more (the partial index) and the pairs of the `added` raw
     ranges; and, with `by_bucket`, each direction's kudos in the bucket by a seek of the
     pair's key (0 otherwise)."""
-    found: list[Any] = [
-        select(KudosPair.giver_id, KudosPair.receiver_id).where(
-            KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
-        )
-    ]
-    found.extend(
-        select(Kudos.giver_id, Kudos.receiver_id).where(*counted(team_id, (start, end)))
-        for start, end in added
-    )
-    # CTEs, read once each: as subqueries PostgreSQL evaluated them again for every use.
-    candidates = union(*found).cte("candidates")
+    candidates = repeated_pair_candidates(team_id, bucket, added)
     directed = union(
         select(candidates.c.giver_id, candidates.c.receiver_id),
         select(candidates.c.receiver_id, candidates.c.giver_id),
@@ -314,18 +304,50 @@ def _directed(
     return directed, n
 
 
-def _kudos_between(team_id: str, bounds: Range, directed: CTE) -> ColumnElement[int]:
-    """Each direction's standing kudos in `[start, end)`, by a seek of the kudos (the
-    receiver's index): a correlated count."""
+def repeated_pair_candidates(
+    team_id: str, bucket: dt.date, outside: Iterable[Range], principle_id: int | None = None
+) -> CTE:
+    """The (giver_id, receiver_id) pairs that may have two kudos or more one way in a period
+    inside the quarter `bucket` but for the `outside` hours: the bucket's pair tallies with two
+    or more (the partial index; every principle) and the pairs of those hours (of
+    `principle_id` alone, if given). A pair with two or more in the period has two or more in
+    the bucket unless it has kudos in those hours. Shared by health's reciprocal pairs and the
+    weighted leaderboard (bot/reports/weighted.py)."""
+    found: list[Any] = [
+        select(KudosPair.giver_id, KudosPair.receiver_id).where(
+            KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
+        )
+    ]
+    found.extend(
+        select(Kudos.giver_id, Kudos.receiver_id).where(*_kudos_of(team_id, hours, principle_id))
+        for hours in outside
+    )
+    # A CTE, read once: as a subquery PostgreSQL evaluated it again for every use.
+    return union(*found).cte("candidates")
+
+
+def pair_kudos(
+    team_id: str, bounds: Range, pairs: CTE, principle_id: int | None = None
+) -> ColumnElement[int]:
+    """Each of `pairs`' (giver_id, receiver_id) standing kudos in `[start, end)` (of
+    `principle_id` alone, if given), by a seek of the kudos (the receiver's index): a
+    correlated count."""
     return (
         select(cast(func.count(), Integer))
         .where(
-            *counted(team_id, bounds),
-            Kudos.receiver_id == directed.c.receiver_id,
-            Kudos.giver_id == directed.c.giver_id,
+            *_kudos_of(team_id, bounds, principle_id),
+            Kudos.receiver_id == pairs.c.receiver_id,
+            Kudos.giver_id == pairs.c.giver_id,
         )
         .scalar_subquery()
     )
+
+
+def _kudos_of(team_id: str, bounds: Range, principle_id: int | None) -> list[Any]:
+    conditions: list[Any] = counted(team_id, bounds)
+    if principle_id is not None:
+        conditions.append(Kudos.principle_id == principle_id)
+    return conditions
 
 
 # What reading the pair tallies' bucket costs, in seconds of raw kudos (summaries.cover): its

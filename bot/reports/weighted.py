@@ -36,7 +36,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Integer,
     Numeric,
     case,
     cast,
@@ -44,13 +43,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union,
 )
 from sqlalchemy.orm import Session
 
 from bot.db.engine import quick_reads
-from bot.db.models import Kudos, KudosPair
+from bot.db.models import Kudos
 from bot.mission.service import PrincipleInfo
+from bot.reports.health import pair_kudos, repeated_pair_candidates
 from bot.reports.leaderboard import TOP, Range, counted
 from bot.reports.periods import Period
 from bot.reports.summaries import Role, one_quarter, person_counts
@@ -180,28 +179,8 @@ def _tallied(
     bucket, outside = found
     quick_reads(session)
 
-    def kudos_in(period: Range) -> list[ColumnElement[bool]]:
-        conditions = counted(team_id, period)
-        if principle_id is not None:
-            conditions.append(Kudos.principle_id == principle_id)
-        return conditions
-
-    repeated: list[Any] = [
-        select(KudosPair.giver_id, KudosPair.receiver_id).where(
-            KudosPair.team_id == team_id, KudosPair.bucket == bucket, KudosPair.kudos >= 2
-        )
-    ]
-    repeated += [select(Kudos.giver_id, Kudos.receiver_id).where(*kudos_in(r)) for r in outside]
-    candidates = union(*repeated).cte("candidates")
-    n = (
-        select(cast(func.count(), Integer))
-        .where(
-            *kudos_in(bounds),
-            Kudos.giver_id == candidates.c.giver_id,
-            Kudos.receiver_id == candidates.c.receiver_id,
-        )
-        .scalar_subquery()
-    )
+    candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
+    n = pair_kudos(team_id, bounds, candidates, principle_id)
     # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and then
     # counted each pair again for each of the three sums below).
     pairs = (
