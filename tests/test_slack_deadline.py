@@ -12,7 +12,7 @@ the ack, or through a response_url, an ephemeral message, a DM, a form or the Ho
 a kudos is either recorded and confirmed, or not recorded and the giver told.
 
 "Within 2.5 s" is the code's time, not a busy machine's (tests/support/stall.py): the suite
-runs four at a time on two shared cores, where the same request can take a second longer on
+runs six at a time on two shared cores, where the same request can take a second longer on
 the clock. Each request is timed by a `Stopwatch` whose probe thread notes when the process
 was held up, and those stalls are left out; the bot's own record of its Slack waits before the
 ack (`SlackDeadline.waits`) is printed beside it. On an idle machine nothing stalls and the

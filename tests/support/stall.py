@@ -1,6 +1,6 @@
 """How long a request took the code, not the machine: a stopwatch that leaves out the stalls.
 
-The tests run four at a time on a shared two-core machine, often at a load average of 15 or
+The tests run six at a time on a shared two-core machine, often at a load average of 15 or
 more. There a request whose code needs 0.5 s of CPU can take 2 s on the clock, while waiting on
 Slack (a socket timeout) takes the same time whatever the load. `Stopwatch` tells the two apart:
 
