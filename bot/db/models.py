@@ -179,6 +179,9 @@ class ScheduledPost(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+MESSAGE_LENGTH_INDEX = "ix_kudos_team_id_message_length"
+
+
 class Kudos(Base):
     """One recognition from a giver to one receiver; a multi-recipient kudos shares group_id.
 
@@ -221,6 +224,10 @@ class Kudos(Base):
         ),
         Index(None, "team_id", "group_id"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        # The digest's highlights (the longest messages of the week, latest first): the
+        # week's kudos of each length, from the longest down, without reading every message
+        # (bot/daily/digest.py; migration 0020).
+        Index(MESSAGE_LENGTH_INDEX, "team_id", text("length(message)"), "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
