@@ -507,8 +507,10 @@ class KudosTally(Base):
 
 class KudosPair(Base):
     """Standing kudos from one person to another per UTC quarter (`bucket`, its first day),
-    for promise health's reciprocal pairs (bot/reports/health.py). Kept by triggers on `kudos`
-    (migration 0017), so every release that writes kudos keeps it exact; no code writes it.
+    for promise health's reciprocal pairs (bot/reports/health.py), and over all time (`bucket`
+    1970-01-01, summaries.ALL_TIME), for the all-time weighted board (bot/reports/weighted.py).
+    Kept by triggers on `kudos` (migrations 0017 and 0020), so every release that writes kudos
+    keeps it exact; no code writes it.
 
     Pairs rarely repeat (a quarter of a million kudos: ~85,000 rows for 87,000 kudos), so
     health reads only the rows with two kudos or more, through the partial index."""
