@@ -523,6 +523,7 @@ class KudosPair(Base):
             "bucket",
             "giver_id",
             "receiver_id",
+            "kudos",  # read from the index alone (migration 0020)
             postgresql_where=text("kudos >= 2"),
             sqlite_where=text("kudos >= 2"),
         ),

@@ -20,7 +20,10 @@ bot/reports/summaries.py: ALL_TIME), kept by the same triggers: the partial inde
 kudos or more then holds the pairs that repeat over all time, and the board is every
 receiver's kudos (their all-time tally) less those pairs' kudos plus their √n
 (bot/reports/weighted.py). A kudos now costs its triggers two upserts, not one; the table
-holds about twice the rows.
+holds about twice the rows (at ten million kudos: 1.2 → 2.5 GB). The partial index on the
+pairs with two or more (`ix_kudos_pairs_repeated`) now ends with the count, so that the
+board reads the ~59,000 repeated pairs of all time from it alone: as visits to the table
+they took 170 ms.
 
 Filled from the kudos already recorded as migration 0017 filled the quarters: on PostgreSQL the
 triggers count all time from today on, then a week at a time, newest first, each week is
@@ -53,7 +56,10 @@ depends_on: str | Sequence[str] | None = None
 _INDEX = "ix_kudos_team_id_message_length"
 _INDEXED = "team_id, length(message), created_at"
 
-_KEY = "team_id, bucket, giver_id, receiver_id"
+_REPEATED = "ix_kudos_pairs_repeated"
+_BUILDING = "ix_kudos_pairs_repeated_building"
+_PAIR = ["team_id", "bucket", "giver_id", "receiver_id"]
+_KEY = ", ".join(_PAIR)
 _COLUMNS = f"{_KEY}, kudos"
 _CHANGES = "team_id, created_at, withdrawn_at, giver_id, receiver_id"
 _ALL_TIME = "1970-01-01"
@@ -147,8 +153,31 @@ def _drop_sqlite_triggers() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
+def _repeated_index(columns: list[str]) -> None:
+    """The partial index on the pairs with two kudos or more, on `columns` (0017's, or with
+    the count at the end, read from the index alone: the all-time board reads ~60,000 of
+    them at ten million kudos, 170 ms as visits to the table). PostgreSQL: built CONCURRENTLY
+    beside the old one, which is then dropped, as migration 0015 replaced an index."""
+    where = text("kudos >= 2")
+    if op.get_bind().dialect.name != "postgresql":
+        op.drop_index(_REPEATED, table_name="kudos_pairs")
+        op.create_index(
+            _REPEATED, "kudos_pairs", columns, postgresql_where=where, sqlite_where=where
+        )
+        return
+    with op.get_context().autocommit_block():
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_BUILDING}")
+        op.execute(
+            f"CREATE INDEX CONCURRENTLY {_BUILDING} ON kudos_pairs ({', '.join(columns)}) "
+            "WHERE kudos >= 2"
+        )
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_REPEATED}")
+    op.execute(f"ALTER INDEX {_BUILDING} RENAME TO {_REPEATED}")
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    _repeated_index([*_PAIR, "kudos"])
     if dialect != "postgresql":
         op.create_index(_INDEX, "kudos", ["team_id", text("length(message)"), "created_at"])
         _drop_sqlite_triggers()
@@ -225,6 +254,7 @@ def _fill_by_weeks() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    _repeated_index(_PAIR)
     if dialect != "postgresql":
         _drop_sqlite_triggers()
         create_triggers(dialect, all_time=False)
