@@ -24,10 +24,11 @@ bot/reports/health.py reads the same) and the pairs of the hours outside the qua
 counted exactly in the period by a seek. All time the same way from the all-time pair
 tallies (migration 0020): a pair's kudos over all time are spread over its quarters' rows
 (one in each of two quarters repeats, with no row of two), and summing those per pair is as
-many rows as kudos; the all-time rows of two or more are the repeated pairs, ~60,000 at ten
-million kudos, and their tally is their count (of one principle: a seek each). Any other
-period (a year) is one aggregate over its raw kudos (per giver and receiver, then per
-receiver) with RANK(): at ten million, all time took longer than the database's 10 s. Both
+many rows as kudos; the all-time rows of two or more are the repeated pairs, ~59,000 at ten
+million kudos, and their tally is their count. Any other period (a year; all time for one
+principle, whose pairs' counts the tallies don't hold) is one aggregate over its raw kudos
+(per giver and receiver, then per receiver) with RANK(): at ten million, all time took
+longer than the database's 10 s. Both
 give the same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never
 count.
 SQLite has `sqrt` from 3.35 (the database engine registers it where a build lacks it,
@@ -121,7 +122,8 @@ def tallied_top(
     session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
 ) -> list[WeightedStanding] | None:
     """The standings ranked `top` or better, ties alike, from the read model where it covers
-    the period (all time, or within one UTC quarter but for a few hours); None elsewhere."""
+    the period (all time for every principle, or within one UTC quarter but for a few
+    hours); None elsewhere."""
     tallied = _tallied(session, team_id, bounds, principle_id, None, top)
     return None if tallied is None else [s for s in tallied[0] if s.rank <= top]
 
@@ -180,8 +182,8 @@ def _tallied(
     caller_id: str | None,
     top: int,
 ) -> Counted | None:
-    """The board from the read model (module docstring), for all time or a period within one
-    UTC quarter bucket but for a few hours; None for any other period.
+    """The board from the read model (module docstring), for all time over every principle or
+    a period within one UTC quarter bucket but for a few hours; None for any other.
 
     A pair with two kudos or more in the period has two or more in the quarter bucket, in
     which case the bucket's pair tally holds it with two or more, unless it has kudos in the
@@ -192,7 +194,11 @@ def _tallied(
     candidates: CTE
     n: ColumnElement[int]
     if bounds == (None, None):
-        candidates, n = _repeated_of_all_time(team_id, principle_id)
+        if principle_id is not None:
+            # A pair's kudos of one principle over all time would be a seek per repeated
+            # pair through its receiver's every kudos (at ten million, past 10 s).
+            return None
+        candidates, n = _repeated_of_all_time(team_id)
     else:
         found = one_quarter(bounds)
         if found is None:
@@ -237,19 +243,15 @@ def _tallied(
     return _top_and_caller(session, scored, caller_id, top)
 
 
-def _repeated_of_all_time(team_id: str, principle_id: int | None) -> tuple[CTE, ColumnElement[int]]:
+def _repeated_of_all_time(team_id: str) -> tuple[CTE, ColumnElement[int]]:
     """The pairs that gave two kudos or more over all time (their all-time pair tallies of two
-    or more: the partial index, migration 0020) and each one's kudos: the tally itself, or of
-    `principle_id` alone, counted by a seek of the kudos (a pair with two kudos of a principle
-    has two kudos or more)."""
+    or more, read from the partial index alone: migration 0020) and each one's kudos."""
     candidates = (
         select(KudosPair.giver_id, KudosPair.receiver_id, KudosPair.kudos)
         .where(KudosPair.team_id == team_id, KudosPair.bucket == ALL_TIME, KudosPair.kudos >= 2)
         .cte("candidates")
     )
-    if principle_id is None:
-        return candidates, candidates.c.kudos
-    return candidates, pair_kudos(team_id, (None, None), candidates, principle_id)
+    return candidates, candidates.c.kudos
 
 
 def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: int) -> Counted:
