@@ -199,14 +199,22 @@ _PAIRS_FILL = (
     "WHERE team_id = {team} AND withdrawn_at IS NULL "
     "GROUP BY team_id, {quarter}, giver_id, receiver_id"
 )
+# Each pair over all time too (migration 0020): its quarters' rows summed.
+_ALL_TIME_FILL = (
+    "INSERT INTO kudos_pairs (team_id, bucket, giver_id, receiver_id, kudos) "
+    "SELECT team_id, {all_time}, giver_id, receiver_id, sum(kudos) FROM kudos_pairs "
+    "WHERE team_id = {team} GROUP BY team_id, giver_id, receiver_id"
+)
 PAIRS_FILL_POSTGRES = _PAIRS_FILL.format(
     quarter="CAST(date_trunc('quarter', created_at AT TIME ZONE 'UTC') AS DATE)", team="%s"
 )
+PAIRS_FILL_ALL_TIME_POSTGRES = _ALL_TIME_FILL.format(all_time="DATE '1970-01-01'", team="%s")
 PAIRS_FILL_SQLITE = _PAIRS_FILL.format(
     quarter="printf('%s-%02d-01', substr(created_at, 1, 4), "
     "(CAST(substr(created_at, 6, 2) AS INTEGER) - 1) / 3 * 3 + 1)",
     team="?",
 )
+PAIRS_FILL_ALL_TIME_SQLITE = _ALL_TIME_FILL.format(all_time="'1970-01-01'", team="?")
 
 
 def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
@@ -226,6 +234,7 @@ def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
         for definition in indexes:
             cursor.execute(definition)
         cursor.execute(PAIRS_FILL_POSTGRES, (TEAM,))
+        cursor.execute(PAIRS_FILL_ALL_TIME_POSTGRES, (TEAM,))
         cursor.execute("ALTER TABLE kudos ENABLE TRIGGER USER")
     return loaded - started, time.perf_counter() - loaded
 
@@ -277,6 +286,7 @@ def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tupl
         for definition in indexes:
             cursor.execute(definition)
         cursor.execute(PAIRS_FILL_POSTGRES, (TEAM,))
+        cursor.execute(PAIRS_FILL_ALL_TIME_POSTGRES, (TEAM,))
         cursor.execute("ALTER TABLE kudos ENABLE TRIGGER USER")
         connection.commit()
     return loaded - started, time.perf_counter() - loaded
@@ -337,6 +347,7 @@ def seed_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
         for _name, definition in indexes:
             connection.execute(definition)
         connection.execute(PAIRS_FILL_SQLITE, (TEAM,))
+        connection.execute(PAIRS_FILL_ALL_TIME_SQLITE, (TEAM,))
         for _name, definition in triggers:
             connection.execute(definition)
         connection.execute("COMMIT")

@@ -64,6 +64,8 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(people[n::10])) for n in range(10)
     )
     window = parse_window("month", None, None, today=today, zone=zone)
+    everything = parse_period("all", today)
+    all_time = parse_window("all", None, None, today=today, zone=zone)
 
     def reading(work: Callable[[Any], object]) -> Callable[[], object]:
         def run() -> object:
@@ -115,6 +117,18 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
                 bounds=previous.bounds(zone),
                 caller_id=caller,
             )
+        ),
+        "leaderboard all weighted": reading(
+            lambda s: weighted_leaderboard(
+                session=s,
+                team_id=team,
+                period=everything,
+                bounds=everything.bounds(zone),
+                caller_id=caller,
+            )
+        ),
+        "dashboard leaderboards (all time)": reading(
+            lambda s: numbers.leaderboards(s, team, all_time, Filters())
         ),
         "dashboard network (month, 10 groups)": reading(
             lambda s: numbers.network(s, team, window, Filters(), groups)

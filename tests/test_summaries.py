@@ -39,6 +39,7 @@ from bot.reports.leaderboard import leaderboard, principle_report
 from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
+    ALL_TIME,
     People,
     Range,
     Role,
@@ -334,8 +335,8 @@ def close_pairs(database: Database) -> None:
 
 
 def raw_pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
-    """The reference for `kudos_pairs`: standing kudos per team, UTC quarter, giver and
-    receiver, counted here."""
+    """The reference for `kudos_pairs`: standing kudos per team, UTC quarter (and all time),
+    giver and receiver, counted here."""
     with database.reading() as session:
         rows = session.execute(
             select(Kudos.team_id, Kudos.created_at, Kudos.giver_id, Kudos.receiver_id).where(
@@ -346,6 +347,7 @@ def raw_pair_tallies(database: Database) -> Counter[tuple[object, ...]]:
     for team, at, giver, receiver in rows:
         day = at.astimezone(dt.UTC).date()
         found[team, dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1), giver, receiver] += 1
+        found[team, ALL_TIME, giver, receiver] += 1  # all time's rows (migration 0020)
     return found
 
 

@@ -179,6 +179,9 @@ class ScheduledPost(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+MESSAGE_LENGTH_INDEX = "ix_kudos_team_id_message_length"
+
+
 class Kudos(Base):
     """One recognition from a giver to one receiver; a multi-recipient kudos shares group_id.
 
@@ -221,6 +224,10 @@ class Kudos(Base):
         ),
         Index(None, "team_id", "group_id"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        # The digest's highlights (the longest messages of the week, latest first): the
+        # week's kudos of each length, from the longest down, without reading every message
+        # (bot/daily/digest.py; migration 0020).
+        Index(MESSAGE_LENGTH_INDEX, "team_id", text("length(message)"), "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -500,8 +507,10 @@ class KudosTally(Base):
 
 class KudosPair(Base):
     """Standing kudos from one person to another per UTC quarter (`bucket`, its first day),
-    for promise health's reciprocal pairs (bot/reports/health.py). Kept by triggers on `kudos`
-    (migration 0017), so every release that writes kudos keeps it exact; no code writes it.
+    for promise health's reciprocal pairs (bot/reports/health.py), and over all time (`bucket`
+    1970-01-01, summaries.ALL_TIME), for the all-time weighted board (bot/reports/weighted.py).
+    Kept by triggers on `kudos` (migrations 0017 and 0020), so every release that writes kudos
+    keeps it exact; no code writes it.
 
     Pairs rarely repeat (a quarter of a million kudos: ~85,000 rows for 87,000 kudos), so
     health reads only the rows with two kudos or more, through the partial index."""
@@ -514,6 +523,7 @@ class KudosPair(Base):
             "bucket",
             "giver_id",
             "receiver_id",
+            "kudos",  # read from the index alone (migration 0020)
             postgresql_where=text("kudos >= 2"),
             sqlite_where=text("kudos >= 2"),
         ),

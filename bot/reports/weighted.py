@@ -21,9 +21,16 @@ the score, as to the kudos, so a receiver's score is their kudos from the read m
 (`person_counts`) less the kudos of their repeated pairs plus those pairs' √n. The repeated
 pairs are among the quarter's pair tallies with two or more (`kudos_pairs`'s partial index,
 bot/reports/health.py reads the same) and the pairs of the hours outside the quarter, each
-counted exactly in the period by a seek. Any other period (a year, all time) is one aggregate
-over its raw kudos (per giver and receiver, then per receiver) with RANK(). Both give the
-same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never count.
+counted exactly in the period by a seek. All time the same way from the all-time pair
+tallies (migration 0020): a pair's kudos over all time are spread over its quarters' rows
+(one in each of two quarters repeats, with no row of two), and summing those per pair is as
+many rows as kudos; the all-time rows of two or more are the repeated pairs, ~59,000 at ten
+million kudos, and their tally is their count. Any other period (a year; all time for one
+principle, whose pairs' counts the tallies don't hold) is one aggregate over its raw kudos
+(per giver and receiver, then per receiver) with RANK(): at ten million, all time took
+longer than the database's 10 s. Both
+give the same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never
+count.
 SQLite has `sqrt` from 3.35 (the database engine registers it where a build lacks it,
 bot/db/engine.py).
 """
@@ -34,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Float,
     Numeric,
@@ -47,12 +55,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.db.engine import quick_reads
-from bot.db.models import Kudos
+from bot.db.models import Kudos, KudosPair
 from bot.mission.service import PrincipleInfo
 from bot.reports.health import pair_kudos, repeated_pair_candidates
 from bot.reports.leaderboard import TOP, Range, counted
 from bot.reports.periods import Period
-from bot.reports.summaries import Role, one_quarter, person_counts
+from bot.reports.summaries import ALL_TIME, Role, one_quarter, person_counts
 
 # Compared at this many decimal places: float sums that are equal on paper rank alike.
 SCORE_PLACES = 6
@@ -110,6 +118,16 @@ def weighted_leaderboard(
 Counted = tuple[list[WeightedStanding], int, int]  # the standings wanted, people, kudos
 
 
+def tallied_top(
+    session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
+) -> list[WeightedStanding] | None:
+    """The standings ranked `top` or better, ties alike, from the read model where it covers
+    the period (all time for every principle, or within one UTC quarter but for a few
+    hours); None elsewhere."""
+    tallied = _tallied(session, team_id, bounds, principle_id, None, top)
+    return None if tallied is None else [s for s in tallied[0] if s.rank <= top]
+
+
 def _from_raw(
     session: Session,
     team_id: str,
@@ -164,8 +182,8 @@ def _tallied(
     caller_id: str | None,
     top: int,
 ) -> Counted | None:
-    """The board from the read model (module docstring), for a period within one UTC
-    quarter bucket but for a few hours; None for any other period.
+    """The board from the read model (module docstring), for all time over every principle or
+    a period within one UTC quarter bucket but for a few hours; None for any other.
 
     A pair with two kudos or more in the period has two or more in the quarter bucket, in
     which case the bucket's pair tally holds it with two or more, unless it has kudos in the
@@ -173,14 +191,22 @@ def _tallied(
     candidate's kudos in the period are counted by a seek, and each of its receivers' score
     is their kudos less their candidates' kudos plus the candidates' √n (a pair with one
     kudos scores 1, as many as its kudos)."""
-    found = one_quarter(bounds)
-    if found is None:
-        return None
-    bucket, outside = found
+    candidates: CTE
+    n: ColumnElement[int]
+    if bounds == (None, None):
+        if principle_id is not None:
+            # A pair's kudos of one principle over all time would be a seek per repeated
+            # pair through its receiver's every kudos (at ten million, past 10 s).
+            return None
+        candidates, n = _repeated_of_all_time(team_id)
+    else:
+        found = one_quarter(bounds)
+        if found is None:
+            return None
+        bucket, outside = found
+        candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
+        n = pair_kudos(team_id, bounds, candidates, principle_id)
     quick_reads(session)
-
-    candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
-    n = pair_kudos(team_id, bounds, candidates, principle_id)
     # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and then
     # counted each pair again for each of the three sums below).
     pairs = (
@@ -215,6 +241,17 @@ def _tallied(
         .cte("scored")
     )
     return _top_and_caller(session, scored, caller_id, top)
+
+
+def _repeated_of_all_time(team_id: str) -> tuple[CTE, ColumnElement[int]]:
+    """The pairs that gave two kudos or more over all time (their all-time pair tallies of two
+    or more, read from the partial index alone: migration 0020) and each one's kudos."""
+    candidates = (
+        select(KudosPair.giver_id, KudosPair.receiver_id, KudosPair.kudos)
+        .where(KudosPair.team_id == team_id, KudosPair.bucket == ALL_TIME, KudosPair.kudos >= 2)
+        .cte("candidates")
+    )
+    return candidates, candidates.c.kudos
 
 
 def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: int) -> Counted:
