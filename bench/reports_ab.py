@@ -64,6 +64,7 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(people[n::10])) for n in range(10)
     )
     window = parse_window("month", None, None, today=today, zone=zone)
+    quarter_window = parse_window("quarter", None, None, today=today, zone=zone)
 
     def reading(work: Callable[[Any], object]) -> Callable[[], object]:
         def run() -> object:
@@ -121,6 +122,12 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         ),
         "dashboard principles (month)": reading(
             lambda s: numbers.principle_rows(s, team, window, Filters(), today=today)
+        ),
+        "dashboard principles (quarter)": reading(
+            lambda s: numbers.principle_rows(s, team, quarter_window, Filters(), today=today)
+        ),
+        "dashboard overview (quarter)": reading(
+            lambda s: numbers.overview(s, team, quarter_window, Filters(), today=today)
         ),
     }
     statements = [0]
