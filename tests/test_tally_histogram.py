@@ -140,6 +140,17 @@ def test_the_histogram_follows_tallies_changed_behind_the_write_paths_back(
         assert histogram(database) == recount(database), step
 
 
+def test_tallies_truncated_empty_the_histogram(database: Database) -> None:
+    """PostgreSQL's TRUNCATE fires no DELETE trigger (SQLite has no TRUNCATE)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    random_history(database, 3, count=10)
+    assert histogram(database)
+    with database.transaction() as session:
+        session.execute(text("TRUNCATE kudos_tallies"))
+    assert histogram(database) == recount(database) == Counter()
+
+
 def test_a_rebuild_counts_the_histogram_again(database: Database) -> None:
     random_history(database, 11, count=40)
     expected = recount(database)

@@ -35,6 +35,8 @@ Create Date: 2026-12-06 17:00:00.000000
 """
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -44,6 +46,8 @@ revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+log = logging.getLogger(__name__)
 
 _KEY = "team_id, role, grain, principle_id, bucket, kudos"
 _COLUMNS = f"{_KEY}, people"
@@ -55,6 +59,7 @@ _TRIGGERS_POSTGRESQL = {
     "kudos_tally_histogram_insert": "INSERT",
     "kudos_tally_histogram_update": "UPDATE",
     "kudos_tally_histogram_delete": "DELETE",
+    "kudos_tally_histogram_truncate": "TRUNCATE",
 }
 _SQLITE_TRIGGERS = (
     "kudos_tally_histogram_add",
@@ -106,6 +111,8 @@ def _function(since: dt.date | None) -> str:
         f"    {count.format(rows=rows)};\n"
         for n, (op_, rows) in enumerate(branches.items())
     )
+    # TRUNCATE fires no DELETE trigger: the histogram is emptied with the tallies.
+    body += "  ELSIF TG_OP = 'TRUNCATE' THEN\n    DELETE FROM kudos_tally_histogram;\n"
     return (
         "CREATE OR REPLACE FUNCTION kudos_tally_histogram_count() RETURNS trigger "
         "LANGUAGE plpgsql AS $$\nBEGIN\n" + body + "  END IF;\n  RETURN NULL;\nEND $$"
@@ -127,17 +134,18 @@ def _sqlite_take(row: str) -> str:
 
 
 def postgresql_triggers(since: dt.date | None = None) -> list[str]:
-    """PostgreSQL's trigger function and its three statement-level triggers (bench/tally_upsert.py
-    times them)."""
+    """PostgreSQL's trigger function and its four statement-level triggers
+    (bench/tally_upsert.py times them)."""
     statements = [_function(since)]
     for name, event in _TRIGGERS_POSTGRESQL.items():
         tables = {
-            "INSERT": "NEW TABLE AS new_rows",
-            "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            "DELETE": "OLD TABLE AS old_rows",
+            "INSERT": " REFERENCING NEW TABLE AS new_rows",
+            "UPDATE": " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            "DELETE": " REFERENCING OLD TABLE AS old_rows",
+            "TRUNCATE": "",
         }[event]
         statements.append(
-            f"CREATE TRIGGER {name} AFTER {event} ON kudos_tallies REFERENCING {tables} "
+            f"CREATE TRIGGER {name} AFTER {event} ON kudos_tallies{tables} "
             "FOR EACH STATEMENT EXECUTE FUNCTION kudos_tally_histogram_count()"
         )
     return statements
@@ -270,11 +278,18 @@ def _fill_by_months() -> None:
         while True:
             last, since = since, _month_before(since)
             done = oldest is None or oldest.astimezone(dt.UTC).date() >= since
+            started = time.monotonic()
             op.execute("BEGIN")
             op.execute(lock)
             _fill("postgresql", None if done else since, last)
             op.execute(_function(None if done else since))
             op.execute("COMMIT")
+            log.info(
+                "kudos_tally_histogram: buckets %s to %s filled, tally writes held %.2f s",
+                "the first" if done else since,
+                last,
+                time.monotonic() - started,
+            )
             if done:
                 return
 
