@@ -18,6 +18,12 @@ What is tallied, per kudos (one row per receiver):
   grain and a few raw hours, joined with the few people of those hours);
 * per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
 
+And, kept from those by triggers on the tallies (migration 0018), not by this module: per
+UTC month and quarter, role and principle (and any), how many people have each count
+(`kudos_tally_histogram`): the distinct givers and receivers and the top 5's kudos of a
+local month or quarter (health, the principles page) are its few hundred rows, corrected
+for the people of the raw edges, not the bucket's hundreds of thousands of tallies.
+
 Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
 on PostgreSQL (rows in key order, so two transactions lock shared rows in the same order and cannot
 deadlock); a withdrawal adds -1 to the buckets of the kudos's own `created_at`. Rows that
