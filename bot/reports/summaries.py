@@ -468,14 +468,21 @@ def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
 
 
 def person_counts(
-    team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_id: int | None = None,
+    users: Select[Any] | None = None,
 ) -> Subquery:
     """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
     period, for one principle or all, people with none left out. Whole UTC years and months
-    from the tallies, the edges from the raw kudos."""
+    from the tallies, the edges from the raw kudos. `users` (a select of user IDs): only
+    those people, each a seek of the tallies' key, not the bucket's every row."""
     parts: list[Any] = []
     plan = cover(bounds, PERSON_GRAINS)
     code = _ROLE_CODE[role]
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    among = [] if users is None else [KudosTally.user_id.in_(users)]
     for span in plan.spans:
         parts.append(
             select(
@@ -485,13 +492,15 @@ def person_counts(
                 KudosTally.role == code,
                 KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
                 *_span_conditions(span),
+                *among,
             )
         )
-    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
     for first, last, sign in plan.raw:
         conditions = counted(team_id, (first, last))
         if principle_id is not None:
             conditions.append(Kudos.principle_id == principle_id)
+        if users is not None:
+            conditions.append(who.in_(users))
         parts.append(
             select(who.label("user_id"), (_small(func.count()) * sign).label("n"))
             .where(*conditions)
