@@ -11,6 +11,7 @@ import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 
 import pytest
 from sqlalchemy import select, text
@@ -20,6 +21,7 @@ from bot.db.migrate import downgrade, upgrade
 from bot.db.models import KudosTally, KudosTallyHistogram
 from bot.kudos.service import undo, withdraw_group
 from bot.reports.rebuild import rebuild_team
+from bot.reports.summaries import Grain, recount_histogram
 from tests.support.reports import principle_ids, sync
 from tests.test_summaries import OTHER_TEAM, PEOPLE, TEAM, give_at, instants
 
@@ -149,6 +151,24 @@ def test_tallies_truncated_empty_the_histogram(database: Database) -> None:
     with database.transaction() as session:
         session.execute(text("TRUNCATE kudos_tallies"))
     assert histogram(database) == recount(database) == Counter()
+
+
+def test_the_rebuilds_recount_holds_the_lock_the_triggers_take(database: Database) -> None:
+    """PostgreSQL: a recount of a month's histogram holds the advisory lock that the
+    triggers take for its team and quarter (computed in SQL by each), so a kudos of that
+    quarter waits for it and no other does."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock serialises writers")
+    migration = import_module("bot.migrations.versions.20261206_0018_kudos_tally_histogram")
+    key = migration.lock_key("CAST(:team AS text)", "CAST(:bucket AS date)")
+    trigger_key = f"SELECT pg_try_advisory_xact_lock({migration.LOCK_CLASS}, {key})"
+    with database.transaction() as session:
+        recount_histogram(session, TEAM, Grain.MONTH, dt.date(2026, 2, 1))
+        with database.engine.connect() as other:
+            for bucket, free in ((dt.date(2026, 1, 1), False), (dt.date(2026, 4, 1), True)):
+                taken = other.scalar(text(trigger_key), {"team": TEAM, "bucket": bucket})
+                assert taken is free
+                other.rollback()
 
 
 def test_a_rebuild_counts_the_histogram_again(database: Database) -> None:
