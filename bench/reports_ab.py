@@ -66,6 +66,7 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
     window = parse_window("month", None, None, today=today, zone=zone)
     everything = parse_period("all", today)
     all_time = parse_window("all", None, None, today=today, zone=zone)
+    quarter_window = parse_window("quarter", None, None, today=today, zone=zone)
 
     def reading(work: Callable[[Any], object]) -> Callable[[], object]:
         def run() -> object:
@@ -135,6 +136,12 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         ),
         "dashboard principles (month)": reading(
             lambda s: numbers.principle_rows(s, team, window, Filters(), today=today)
+        ),
+        "dashboard principles (quarter)": reading(
+            lambda s: numbers.principle_rows(s, team, quarter_window, Filters(), today=today)
+        ),
+        "dashboard overview (quarter)": reading(
+            lambda s: numbers.overview(s, team, quarter_window, Filters(), today=today)
         ),
     }
     statements = [0]

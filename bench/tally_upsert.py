@@ -1,16 +1,18 @@
 """What the tallies' upsert costs the PostgreSQL server, by key and rows per statement: the
 floor under `/kudos`'s write cost (bench/RESULTS.md §17).
 
-    .venv/bin/python bench/tally_upsert.py [--statements N] [--rounds N]
+    .venv/bin/python bench/tally_upsert.py [--statements N] [--rounds N] [--histogram]
 
 One connection per case, each to its own scratch database holding a copy of `kudos_tallies`
 (with 252,168 rows of history) and a two-column table standing in for the
 kudos: every case inserts a row there and commits, and the cases add to that the tallies of
 one kudos (`summaries._deltas`, sent as bot/reports/summaries.py sends them) with a covering
 key (`INCLUDE (kudos)`, migration 0014) or a plain one (fill factor 100 or 75), 17, 9 or 5
-rows; or the tallies of 100 kudos in one statement every 100. Givers rotate over 1,000
-people, receivers over 500. The server's CPU is the backend's /proc/<pid>/schedstat (the
-server must run on this machine), per statement, the median over rounds run in ABBA order.
+rows; or the tallies of 100 kudos in one statement every 100. `--histogram`: the covering
+key's 17 rows without and with migration 0018's triggers keeping `kudos_tally_histogram`.
+Givers rotate over 1,000 people, receivers over 500. The server's CPU is the backend's
+/proc/<pid>/schedstat (the server must run on this machine), per statement, the median over
+rounds run in ABBA order.
 Not part of the tests.
 """
 
@@ -20,6 +22,7 @@ import argparse
 import datetime as dt
 import statistics
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import psycopg
@@ -32,6 +35,8 @@ if str(ROOT) not in sys.path:
 from bench.databases import postgres_server  # noqa: E402
 from bot.reports import summaries  # noqa: E402
 from bot.reports.summaries import Grain  # noqa: E402
+
+HISTOGRAM_MIGRATION = "20261206_0018_kudos_tally_histogram"
 
 _KEY = "team_id, role, grain, principle_id, bucket, user_id"
 KEYS = {
@@ -63,9 +68,16 @@ def _kudos(n: int) -> Counted:
 class Case:
     """One connection, its database, and what it runs per kudos."""
 
-    def __init__(self, name: str, key: list[str], grains: tuple[Grain, ...], batch: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        key: list[str],
+        grains: tuple[Grain, ...],
+        batch: int,
+        histogram: list[str] | None = None,
+    ) -> None:
         self.name, self.grains, self.batch = name, grains, batch
-        self.database = f"bench_tally_{name.replace('-', '_').replace(' ', '_')}"
+        self.database = "bench_tally_" + "".join(c if c.isalnum() else "_" for c in name)
         with psycopg.connect(_conninfo("postgres"), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {self.database}")
             admin.execute(f"CREATE DATABASE {self.database}")
@@ -83,6 +95,20 @@ class Case:
             "FROM (VALUES ('r'), ('g')) a(r), (VALUES ('m'), ('y')) b(g), "
             "generate_series(0, 1) p, generate_series(0, 20) m, generate_series(0, 1500) u"
         )
+        if histogram is not None:
+            self.connection.execute(
+                "CREATE TABLE kudos_tally_histogram (team_id varchar(32) NOT NULL, "
+                "role varchar(1) NOT NULL, grain varchar(1) NOT NULL, principle_id int NOT NULL, "
+                "bucket date NOT NULL, kudos int NOT NULL, people int NOT NULL, "
+                "PRIMARY KEY (team_id, role, grain, principle_id, bucket, kudos))"
+            )
+            self.connection.execute(
+                "INSERT INTO kudos_tally_histogram SELECT team_id, role, grain, principle_id, "
+                "bucket, kudos, count(*) FROM kudos_tallies WHERE role IN ('r', 'g') "
+                "AND grain IN ('m', 'q') AND kudos > 0 GROUP BY 1, 2, 3, 4, 5, 6"
+            )
+            for statement in histogram:
+                self.connection.execute(statement)  # type: ignore[arg-type]
         self.connection.execute("CREATE TABLE stand_in (id bigserial PRIMARY KEY, a text)")
         self.connection.commit()
         self.pid = int(self.connection.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
@@ -131,12 +157,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=800, help="kudos per run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--histogram",
+        action="store_true",
+        help="only: the covering key's 17 rows without and with migration 0018's triggers",
+    )
     args = parser.parse_args()
     cases = [Case("no tallies", KEYS["plain"], GRAINS[17], 0)]
-    for key, statements in KEYS.items():
-        for rows, grains in GRAINS.items():
-            cases.append(Case(f"{key} {rows} rows", statements, grains, 1))
-    cases.append(Case("covering 17 rows batched by 100", KEYS["covering"], GRAINS[17], 100))
+    if args.histogram:
+        triggers = import_module(f"bot.migrations.versions.{HISTOGRAM_MIGRATION}")
+        cases.append(Case("covering 17 rows", KEYS["covering"], GRAINS[17], 1))
+        cases.append(
+            Case(
+                "covering 17 rows + histogram triggers",
+                KEYS["covering"],
+                GRAINS[17],
+                1,
+                triggers.postgresql_triggers(),
+            )
+        )
+    else:
+        for key, statements in KEYS.items():
+            for rows, grains in GRAINS.items():
+                cases.append(Case(f"{key} {rows} rows", statements, grains, 1))
+        cases.append(Case("covering 17 rows batched by 100", KEYS["covering"], GRAINS[17], 100))
     runs: dict[str, list[float]] = {case.name: [] for case in cases}
     try:
         for case in cases:

@@ -104,6 +104,16 @@ _NO_PAIRS_SQLITE = tuple(
     )
 )
 
+# The tally histogram's triggers (migration 0018), dropped: the write path without them.
+_NO_HISTOGRAM = tuple(
+    f"DROP TRIGGER kudos_tally_histogram_{event} ON kudos_tallies"
+    for event in ("insert", "update", "delete", "truncate")
+)
+_NO_HISTOGRAM_SQLITE = tuple(
+    f"DROP TRIGGER kudos_tally_histogram_{name}"
+    for name in ("add", "remove", "move_out", "move_in")
+)
+
 VARIANTS = {
     "before": Variant(
         "the write path before the read model (nothing tallied, no pair triggers)",
@@ -116,6 +126,11 @@ VARIANTS = {
         "as it is without the pair tallies' triggers (migration 0016's write path)",
         _NO_PAIRS,
         sqlite=_NO_PAIRS_SQLITE,
+    ),
+    "no-histogram": Variant(
+        "as it is without the tally histogram's triggers (migration 0017's write path)",
+        _NO_HISTOGRAM,
+        sqlite=_NO_HISTOGRAM_SQLITE,
     ),
     "covering": Variant("the key INCLUDE (kudos) (migration 0014)", _COVERING_KEY),
     "plain": Variant("key without the count, fill factor 100", _PLAIN_KEY),

@@ -25,10 +25,11 @@ from sqlalchemy import create_engine, select
 
 from bot.audience import Audience, known_audience
 from bot.config import Settings
-from bot.db.models import Base, Kudos
+from bot.db.models import Kudos
 from bot.people import find_people
 from tests.conftest import Bot, running_bot
 from tests.support.conversation import wait_until
+from tests.support.databases import emptying_order
 from tests.support.fake_slack import FakeSlack
 from tests.support.kudos import kudos_rows, outbox_settled
 from tests.support.slack_client import HttpReply
@@ -281,7 +282,7 @@ ORG_EVENTS = [
 def wipe(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in emptying_order():
             connection.execute(table.delete())
     engine.dispose()
 

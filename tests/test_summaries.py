@@ -216,9 +216,12 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
             session, counted(TEAM, bounds), person_counts(TEAM, Role.GIVERS, bounds)
         )
         tallied = period_pairs(session, TEAM, bounds, person_counts(TEAM, Role.GIVERS, bounds))
+        # The givers' totals of the candidates alone (what health asks for).
+        candidates_only = period_pairs(session, TEAM, bounds)
     assert (people, everyone) == raw_people(database, bounds, 2)
     assert pairs == raw_pairs(database, bounds)
     assert tallied == pairs
+    assert candidates_only == pairs
     # The same numbers from one read of the period's kudos (the digest's week).
     with database.reading() as session:
         sent = kudos_sent(session, TEAM, bounds)
@@ -392,6 +395,7 @@ def test_pairs_from_the_pair_tallies_are_the_raw_kudos_pairs(
         with database.reading() as session:
             gave = person_counts(TEAM, Role.GIVERS, bounds)
             assert period_pairs(session, TEAM, bounds, gave) == raw_pairs(database, bounds)
+            assert period_pairs(session, TEAM, bounds) == raw_pairs(database, bounds)
 
 
 def test_close_pairs_are_found_in_a_local_quarter_from_the_tallies(

@@ -536,6 +536,32 @@ class KudosPair(Base):
     kudos: Mapped[int] = mapped_column(Integer)
 
 
+class KudosTallyHistogram(Base):
+    """How many people have exactly `kudos` standing kudos received (`role` "r") or given
+    ("g") of a principle (0: any) in a UTC month or quarter bucket (`grain` "m" or "q"): the
+    person tallies of that bucket counted per count. Promise health's and the principles'
+    distinct givers, receivers and top-5 share read a bucket's few hundred rows here instead
+    of its hundreds of thousands of person tallies.
+
+    Kept by triggers on `kudos_tallies` (migration 0018): every change to a person tally of
+    those grains moves one person from its old count to its new one, so whatever writes the
+    tallies (the write path, a rebuild, a hand fix) keeps this exact; no code writes it but
+    the rebuild's recount. A count no one has any more stays as a row of 0 people."""
+
+    __tablename__ = "kudos_tally_histogram"
+    __table_args__ = (
+        PrimaryKeyConstraint("team_id", "role", "grain", "principle_id", "bucket", "kudos"),
+    )
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kudos: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    people: Mapped[int] = mapped_column(Integer)
+
+
 class TallyRebuild(Base):
     """A `missionbot db rebuild-summaries` under way: the next UTC month to rebuild, so that an
     interrupted rebuild resumes where it stopped."""

@@ -208,7 +208,7 @@ def promise_health(
         principles=tuple(health),
         quiet=tuple(quiet),
         pairs=tuple(
-            period_pairs(session, team_id, bounds, person_counts(team_id, Role.GIVERS, bounds))
+            period_pairs(session, team_id, bounds)
             if sent is None
             else pairs_among(pair_counts(sent))
         ),
@@ -230,7 +230,11 @@ def pairs_tallied(bounds: Range) -> bool:
 
 
 def period_pairs(
-    session: Session, team_id: str, bounds: Range, gave: Subquery, limit: int = PAIRS_SHOWN
+    session: Session,
+    team_id: str,
+    bounds: Range,
+    gave: Subquery | None = None,
+    limit: int = PAIRS_SHOWN,
 ) -> list[Pair]:
     """`reciprocal_pairs` of the period `bounds`, from the pair tallies when the period is one
     UTC quarter's bucket and raw edges (a local quarter, or a range most of a quarter long):
@@ -246,7 +250,11 @@ def period_pairs(
     quarter's bucket but for a few hours (a local month: cheaper raw than as the bucket less
     two months) has the same candidates, the bucket's rows and the pairs of those hours, each
     counted in the period by a seek of the kudos. Any other period (a year: four buckets,
-    each of which may hold one kudos a way) reads the raw kudos."""
+    each of which may hold one kudos a way) reads the raw kudos.
+
+    `gave`: each giver's kudos in the period (`person_counts`); without it, those of the
+    candidates' givers alone, each a seek of the tallies (the whole quarter's givers were
+    50,000 rows read at ten million kudos, for a few hundred candidates)."""
     plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
     if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
         bucket = plan.spans[0][1]
@@ -265,7 +273,11 @@ def period_pairs(
         directed, _n = _directed(team_id, bucket, list(outside), by_bucket=False)
         n = pair_kudos(team_id, bounds, directed)
     else:
+        if gave is None:
+            gave = person_counts(team_id, Role.GIVERS, bounds)
         return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
+    if gave is None:
+        gave = person_counts(team_id, Role.GIVERS, bounds, users=select(directed.c.giver_id))
     sent = select(directed.c.giver_id, directed.c.receiver_id, n.label("n")).cte("sent")
     most = (
         select(sent.c.giver_id, sent.c.receiver_id, sent.c.n, gave.c.n.label("gave"))

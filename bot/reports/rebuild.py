@@ -5,8 +5,10 @@ Each month is deleted and refilled by `INSERT … SELECT … GROUP BY` in the da
 passes through Python): on PostgreSQL one pass over the month's kudos (GROUPING SETS), on
 SQLite one GROUP BY per role and grouping. Once a year's last month is done its rows are
 counted too (PostgreSQL: from its kudos, in one pass; SQLite: summed from its months).
-The next month to do is kept in `tally_rebuilds` in the same transaction, so a rebuild stopped
-anywhere resumes at the first month not committed; a finished one removes the row.
+Each month's histogram of its person tallies (and its quarter's, once summed) is counted
+again from them. The next month to do is kept in `tally_rebuilds` in the same transaction,
+so a rebuild stopped anywhere resumes at the first month not committed; a finished one
+removes the row.
 
 Kudos older than the undo window never change, so only the latest months race with live
 kudos: on PostgreSQL their transaction first takes a SHARE lock on `kudos` (concurrent
@@ -35,7 +37,14 @@ from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
 from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, table
-from bot.reports.summaries import ALL_PRINCIPLES, Grain, bucket_of, counted, sum_coarser
+from bot.reports.summaries import (
+    ALL_PRINCIPLES,
+    Grain,
+    bucket_of,
+    counted,
+    recount_histogram,
+    sum_coarser,
+)
 
 REBUILD_ANSWER_TIMEOUT_S = 600.0
 # A month ending later than this before now may still gain or lose kudos while it is rebuilt.
@@ -172,6 +181,11 @@ def _rebuild_month(
         if year_done:
             _sum_year(session, team_id, dt.date(month.year, 1, 1), principles)
     sum_coarser(session, team_id, month, last)
+    # The triggers kept the histograms in step with every row written above; counted again
+    # all the same, so that a rebuild mends them too (migration 0018).
+    recount_histogram(session, team_id, Grain.MONTH, month)
+    if month.month % 3 == 0 or month == last:
+        recount_histogram(session, team_id, Grain.QUARTER, bucket_of(Grain.QUARTER, _at(month)))
     session.execute(
         table(TallyRebuild)
         .update()

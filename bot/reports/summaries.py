@@ -18,6 +18,12 @@ What is tallied, per kudos (one row per receiver):
   grain and a few raw hours, joined with the few people of those hours);
 * per principle and UTC day, without a person: `/kudos principles` and the weekly trends.
 
+And, kept from those by triggers on the tallies (migration 0018), not by this module: per
+UTC month and quarter, role and principle (and any), how many people have each count
+(`kudos_tally_histogram`): the distinct givers and receivers and the top 5's kudos of a
+local month or quarter (health, the principles page) are its few hundred rows, corrected
+for the people of the raw edges, not the bucket's hundreds of thousands of tallies.
+
 Writes are `INSERT … ON CONFLICT DO UPDATE SET kudos = kudos + n`, one statement per kudos
 on PostgreSQL (rows in key order, so two transactions lock shared rows in the same order and cannot
 deadlock); a withdrawal adds -1 to the buckets of the kudos's own `created_at`. Rows that
@@ -55,12 +61,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.engine import quick_reads
-from bot.db.models import Kudos, KudosTally, Person, Principle
+from bot.db.models import Kudos, KudosTally, KudosTallyHistogram, Person, Principle
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -461,14 +468,21 @@ def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
 
 
 def person_counts(
-    team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_id: int | None = None,
+    users: Select[Any] | None = None,
 ) -> Subquery:
     """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
     period, for one principle or all, people with none left out. Whole UTC years and months
-    from the tallies, the edges from the raw kudos."""
+    from the tallies, the edges from the raw kudos. `users` (a select of user IDs): only
+    those people, each a seek of the tallies' key, not the bucket's every row."""
     parts: list[Any] = []
     plan = cover(bounds, PERSON_GRAINS)
     code = _ROLE_CODE[role]
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    among = [] if users is None else [KudosTally.user_id.in_(users)]
     for span in plan.spans:
         parts.append(
             select(
@@ -478,13 +492,15 @@ def person_counts(
                 KudosTally.role == code,
                 KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
                 *_span_conditions(span),
+                *among,
             )
         )
-    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
     for first, last, sign in plan.raw:
         conditions = counted(team_id, (first, last))
         if principle_id is not None:
             conditions.append(Kudos.principle_id == principle_id)
+        if users is not None:
+            conditions.append(who.in_(users))
         parts.append(
             select(who.label("user_id"), (_small(func.count()) * sign).label("n"))
             .where(*conditions)
@@ -591,25 +607,41 @@ def _people_histogram(
     for a period that is one tally bucket and a few other pieces (a local month or quarter:
     its UTC bucket and raw hours); None for any other period.
 
-    Without grouping the bucket's rows per person again: the bucket's own histogram (its
-    rows above 0 counted per principle and count, read from the key's index alone: a
-    quarter at ten million kudos holds 350,000 rows a role, which a join with the edges
-    hashed first), corrected for the people the other pieces touch: each of them taken out
-    at their bucket count and put back at their count with the pieces added, as
-    `people_count` corrects a count. A bucket's row never falls below 0 (a withdrawal takes
-    from the kudos's own bucket), so its rows above 0 are its people."""
+    Without grouping the bucket's rows per person again: the bucket's own histogram (a
+    month's or a quarter's read from `kudos_tally_histogram`, a few hundred rows, where
+    counting the rows above 0 per principle and count read a quarter's 400,000 a role at
+    ten million kudos; a year's still counted so), corrected for the people the other
+    pieces touch: each of them taken out at their bucket count and put back at their count
+    with the pieces added, as `people_count` corrects a count. A bucket's row never falls
+    below 0 (a withdrawal takes from the kudos's own bucket), so its rows above 0 are its
+    people."""
     plan = cover(bounds, PERSON_GRAINS)
     main = 0 if plan.spans and _unique(plan) else _main_bucket(plan)
     if main is None:
         return None
     parts = _parts_by_principle(team_id, role, plan, principle_ids)
     inside = parts[main].subquery()
-    people: Any = _small(func.count())
-    pieces: list[Any] = [
-        select(inside.c.principle_id, inside.c.n, people.label("people"))
-        .where(inside.c.n > 0)
-        .group_by(inside.c.principle_id, inside.c.n)
-    ]
+    grain, bucket, _last, _sign = plan.spans[main]
+    pieces: list[Any]
+    if grain in HISTOGRAM_GRAINS:
+        pieces = [
+            select(
+                KudosTallyHistogram.principle_id.label("principle_id"),
+                KudosTallyHistogram.kudos.label("n"),
+                KudosTallyHistogram.people.label("people"),
+            ).where(
+                *_histogram_key(team_id, role, grain, bucket),
+                KudosTallyHistogram.principle_id.in_(list(principle_ids)),
+                KudosTallyHistogram.people != 0,
+            )
+        ]
+    else:
+        people: Any = _small(func.count())
+        pieces = [
+            select(inside.c.principle_id, inside.c.n, people.label("people"))
+            .where(inside.c.n > 0)
+            .group_by(inside.c.principle_id, inside.c.n)
+        ]
     edges = parts[:main] + parts[main + 1 :]
     if edges:
         rows = union_all(*edges).subquery()
@@ -642,6 +674,71 @@ def _people_histogram(
             select(touched.c.principle_id, touched.c.after, literal(1)).where(touched.c.after > 0),
         ]
     return pieces
+
+
+# The grains whose buckets have a histogram of their person tallies (`kudos_tally_histogram`,
+# kept by triggers on the tallies: migration 0018).
+HISTOGRAM_GRAINS = (Grain.MONTH, Grain.QUARTER)
+
+
+def _histogram_key(
+    team_id: str, role: Role, grain: Grain, bucket: dt.date | None
+) -> list[ColumnElement[bool]]:
+    return [
+        KudosTallyHistogram.team_id == team_id,
+        KudosTallyHistogram.role == _ROLE_CODE[role],
+        KudosTallyHistogram.grain == grain.value,
+        KudosTallyHistogram.bucket == bucket,
+    ]
+
+
+def recount_histogram(session: Session, team_id: str, grain: Grain, bucket: dt.date) -> None:
+    """Count a bucket's histogram again from its person tallies (`missionbot db
+    rebuild-summaries`: whatever drifted, say with the triggers once disabled by hand). On
+    PostgreSQL under the triggers' lock of the bucket's quarter, so no kudos moves a person
+    between the two statements."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(f"SELECT pg_advisory_xact_lock({HISTOGRAM_LOCK_CLASS}, {_HISTOGRAM_LOCK_KEY})"),
+            {"team": team_id, "bucket": bucket},
+        )
+    roles = [_RECEIVED, _GIVEN]
+    session.execute(
+        delete(KudosTallyHistogram).where(
+            KudosTallyHistogram.team_id == team_id,
+            KudosTallyHistogram.role.in_(roles),
+            KudosTallyHistogram.grain == grain.value,
+            KudosTallyHistogram.bucket == bucket,
+        )
+    )
+    principles = [
+        ALL_PRINCIPLES,
+        *session.scalars(select(Principle.id).where(Principle.team_id == team_id)),
+    ]
+    columns = ["team_id", "role", "grain", "principle_id", "bucket", "kudos"]
+    session.execute(
+        insert(KudosTallyHistogram).from_select(
+            [*columns, "people"],
+            select(*(KudosTally.__table__.c[c] for c in columns), func.count())
+            .where(
+                KudosTally.team_id == team_id,
+                KudosTally.role.in_(roles),
+                KudosTally.grain == grain.value,
+                KudosTally.principle_id.in_(principles),
+                KudosTally.bucket == bucket,
+                KudosTally.kudos > 0,
+            )
+            .group_by(*(KudosTally.__table__.c[c] for c in columns)),
+        )
+    )
+
+
+# As migration 0018's triggers take it: the team and the UTC quarter of the bucket.
+HISTOGRAM_LOCK_CLASS = 18
+_HISTOGRAM_LOCK_KEY = (
+    "hashtext(CAST(:team AS text) || '/' || "
+    "to_char(date_trunc('quarter', CAST(:bucket AS date)), 'YYYY-MM-DD'))"
+)
 
 
 def person_counts_by_principle(
@@ -1096,9 +1193,10 @@ def people_count(
     `count(person_counts(…))`, but where the period is one bucket and raw edges (a local
     month: its UTC month, less and plus a few hours) without summing the bucket's every row.
     A bucket's row never falls below 0 (a withdrawal takes from the kudos's own bucket), so
-    the people are the bucket's rows above 0, corrected for those the edges touch: counted
-    when bucket + edges > 0 rather than when bucket > 0."""
-    plan = cover(bounds, (Grain.YEAR, Grain.MONTH))
+    the people are the bucket's rows above 0 (a month's or a quarter's: the sum of its
+    histogram, `kudos_tally_histogram`), corrected for those the edges touch: counted when
+    bucket + edges > 0 rather than when bucket > 0."""
+    plan = cover(bounds, (Grain.YEAR, Grain.QUARTER, Grain.MONTH))
     single = [s for s in plan.spans if s[1] is not None and s[2] is not None]
     if len(plan.spans) != 1 or len(single) != 1 or _buckets(single[0]) != 1 or single[0][3] != 1:
         counts = person_counts(team_id, role, bounds, principle_id)
@@ -1111,7 +1209,16 @@ def people_count(
         KudosTally.principle_id == (principle_id or ALL_PRINCIPLES),
         KudosTally.bucket == bucket,
     ]
-    base = select(func.count()).where(*key, KudosTally.kudos > 0).scalar_subquery()
+    base: Any
+    if grain in HISTOGRAM_GRAINS:
+        # The bucket's people from its histogram: a few hundred rows, not one per person.
+        base = select(func.coalesce(func.sum(KudosTallyHistogram.people), 0)).where(
+            *_histogram_key(team_id, role, grain, bucket),
+            KudosTallyHistogram.principle_id == (principle_id or ALL_PRINCIPLES),
+        )
+    else:
+        base = select(func.count()).where(*key, KudosTally.kudos > 0)
+    base = base.scalar_subquery()
     if not plan.raw:
         return base
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
