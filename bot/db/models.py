@@ -221,6 +221,16 @@ class Kudos(Base):
         ),
         Index(None, "team_id", "group_id"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        Index(
+            "ix_kudos_team_id_channel_id_covering",  # the dashboard's channel filter (0019)
+            "team_id",
+            "channel_id",
+            "created_at",
+            "withdrawn_at",
+            "receiver_id",
+            "giver_id",
+            "principle_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
