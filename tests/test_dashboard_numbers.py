@@ -444,6 +444,7 @@ filtered = st.one_of(
     period=periods,
     filters=filtered,
     principle=st.sampled_from([None, "plain-words"]),
+    top=st.integers(min_value=1, max_value=4),
 )
 def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
     database: Database,
@@ -452,6 +453,7 @@ def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
     period: str,
     filters: Filters,
     principle: str | None,
+    top: int,
 ) -> None:
     """The overview, the principles' rows and the boards narrowed to a channel or a user
     group (an empty one, one with someone who has no kudos) from the raw kudos, counted here
@@ -465,7 +467,7 @@ def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
     with database.reading() as session:
         overview = numbers.overview(session, TEAM, window, filters, today=TODAY)
         principle_rows = numbers.principle_rows(session, TEAM, window, filters, today=TODAY)
-        boards = numbers.leaderboards(session, TEAM, window, filters, top=3)
+        boards = numbers.leaderboards(session, TEAM, window, filters, top=top)
         active = session.scalars(
             select(PersonRow.user_id).where(summaries.active_people(TEAM))
         ).all()
@@ -511,9 +513,9 @@ def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
         return [(r.rank, r.user_id, round(r.score, 9), r.kudos) for r in found]
 
     assert board(boards.receivers) == board(
-        numbers.ranked({u: float(n) for u, n in got.items()}, got, 3)
+        numbers.ranked({u: float(n) for u, n in got.items()}, got, top)
     )
     assert board(boards.givers) == board(
-        numbers.ranked({u: float(n) for u, n in gave.items()}, gave, 3)
+        numbers.ranked({u: float(n) for u, n in gave.items()}, gave, top)
     )
-    assert board(boards.weighted) == board(numbers.ranked(weights, got, 3))
+    assert board(boards.weighted) == board(numbers.ranked(weights, got, top))
