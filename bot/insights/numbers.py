@@ -343,18 +343,40 @@ def _empty_weeks(weeks: Sequence[Period]) -> tuple[Week, ...]:
 
 def _totals(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Totals:
     """Kudos, givers and receivers, the people counted from the kudos grouped per person
-    (hashed): `count(DISTINCT …)` sorted the period's kudos once for each role."""
-    givers = (
+    (hashed): `count(DISTINCT …)` sorted the period's kudos once for each role. On
+    PostgreSQL both roles' groups come from one read of the kudos (GROUPING SETS: two hash
+    tables filled in one pass), where a subquery a role read them twice (November's 274,000
+    for the previous month, at ten million)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # grouping(giver, receiver): 1 for the givers' rows, 2 for the receivers'.
+        role = func.grouping(Kudos.giver_id, Kudos.receiver_id).label("role")
+        people = (
+            select(role, func.count().label("n"))
+            .where(*conditions)
+            .group_by(func.grouping_sets(Kudos.giver_id, Kudos.receiver_id))
+            .subquery()
+        )
+        found = {
+            int(r): (int(n), int(k))
+            for r, n, k in session.execute(
+                select(people.c.role, func.count(), func.sum(people.c.n)).group_by(people.c.role)
+            )
+        }
+        givers, kudos = found.get(1, (0, 0))
+        return Totals(kudos, givers, found.get(2, (0, 0))[0])
+    by_giver = (
         select(Kudos.giver_id, func.count().label("n"))
         .where(*conditions)
         .group_by(Kudos.giver_id)
         .subquery()
     )
-    receivers = select(Kudos.receiver_id).where(*conditions).group_by(Kudos.receiver_id).subquery()
+    by_receiver = (
+        select(Kudos.receiver_id).where(*conditions).group_by(Kudos.receiver_id).subquery()
+    )
     gave = select(
-        func.coalesce(func.sum(givers.c.n), 0).label("kudos"), func.count().label("people")
+        func.coalesce(func.sum(by_giver.c.n), 0).label("kudos"), func.count().label("people")
     ).subquery()
-    got = select(func.count().label("people")).select_from(receivers).subquery()
+    got = select(func.count().label("people")).select_from(by_receiver).subquery()
     row = session.execute(
         select(gave.c.kudos, gave.c.people, got.c.people).select_from(gave.join(got, true()))
     ).one()
