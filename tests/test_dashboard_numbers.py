@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, text
 
 from bot.db.engine import Database
 from bot.db.models import Kudos
@@ -519,3 +519,21 @@ def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
         numbers.ranked({u: float(n) for u, n in gave.items()}, gave, top)
     )
     assert board(boards.weighted) == board(numbers.ranked(weights, got, top))
+
+
+def test_a_groups_pages_are_planned_for_its_members(
+    database: Database, history: dict[str, int]
+) -> None:
+    """On PostgreSQL a group's members are one array parameter; a generic plan (PostgreSQL's
+    choice for a statement prepared and run many times) couldn't hash it, so a page
+    filtered by a group has every statement planned for its values."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("plans for parameters' values are PostgreSQL's")
+    window = parse_window("month", None, None, today=TODAY, zone=ZoneInfo("UTC"))
+    group = Filters(group_id="S00000001", members=frozenset(PEOPLE[:3]))
+    with database.reading() as session:
+        numbers.overview(session, TEAM, window, group, today=TODAY)
+        assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    with database.reading() as session:
+        numbers.overview(session, TEAM, window, Filters(), today=TODAY)
+        assert session.scalar(text("SHOW plan_cache_mode")) == "auto"

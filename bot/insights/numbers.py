@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from bot.audience import QuoteScope, quotable
-from bot.db.engine import quick_reads
+from bot.db.engine import custom_plans, quick_reads
 from bot.db.models import Kudos, Principle
 from bot.db.models import Person as PersonRow
 from bot.insights.window import Filters, InvalidView, Window
@@ -214,6 +214,7 @@ def _among(session: Session, column: Any, members: Iterable[str]) -> ColumnEleme
     apart (5,000 parameters to send, parse and plan); on SQLite an IN list."""
     ordered = sorted(members)
     if session.get_bind().dialect.name == "postgresql":
+        custom_plans(session)
         return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(String)))
     return column.in_(ordered)
 
