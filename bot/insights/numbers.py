@@ -320,28 +320,22 @@ def _weekly(
             *((Kudos.created_at < end, n) for n, (_start, end) in enumerate(edges, start=1)),
             else_=len(edges),
         )
-    # The week's number found once a kudos, in a subquery; counted per week by `by` alone
-    # (`count(*) FILTER`): grouped by it and the week, PostgreSQL took the week for as many
-    # groups as kudos (a 24 MB hash table for 144 rows) and wouldn't share the scan with
-    # workers.
-    numbered = (
-        select(*([by.label("key")] if by is not None else []), week.label("week"))
+    keys = [by] if by is not None else []
+    query = (
+        select(*keys, week, func.count())
         .where(*conditions, Kudos.created_at >= cuts[0], Kudos.created_at < cuts[-1])
-        .subquery()
+        .group_by(*keys, week)
     )
-    query = select(
-        *([numbered.c.key] if by is not None else []),
-        *(func.count().filter(numbered.c.week == n) for n in range(1, len(weeks) + 1)),
-    )
-    if by is not None:
-        query = query.group_by(numbered.c.key)
-    found: dict[object, tuple[Week, ...]] = {}
+    counts: dict[object, list[int]] = {} if by is not None else {None: [0] * len(weeks)}
     for row in session.execute(query):
-        key, counts = (row[0], row[1:]) if by is not None else (None, row)
-        found[key] = tuple(
-            Week(w.start, int(n)) for w, n in zip(weeks, counts, strict=True) if w.start is not None
+        key = row[0] if by is not None else None
+        counts.setdefault(key, [0] * len(weeks))[int(row[-2]) - 1] += int(row[-1])
+    return {
+        key: tuple(
+            Week(w.start, n) for w, n in zip(weeks, found, strict=True) if w.start is not None
         )
-    return found
+        for key, found in counts.items()
+    }
 
 
 def _empty_weeks(weeks: Sequence[Period]) -> tuple[Week, ...]:
