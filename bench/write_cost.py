@@ -132,6 +132,11 @@ VARIANTS = {
         _NO_HISTOGRAM,
         sqlite=_NO_HISTOGRAM_SQLITE,
     ),
+    "no-channel-index": Variant(
+        "as it is without the kudos' channel covering index (migration 0019)",
+        ("DROP INDEX ix_kudos_team_id_channel_id_covering",),
+        sqlite=("DROP INDEX ix_kudos_team_id_channel_id_covering",),
+    ),
     "covering": Variant("the key INCLUDE (kudos) (migration 0014)", _COVERING_KEY),
     "plain": Variant("key without the count, fill factor 100", _PLAIN_KEY),
     "plain-ff90": Variant(

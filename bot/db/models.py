@@ -224,6 +224,16 @@ class Kudos(Base):
         ),
         Index(None, "team_id", "group_id"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        Index(
+            "ix_kudos_team_id_channel_id_covering",  # the dashboard's channel filter (0019)
+            "team_id",
+            "channel_id",
+            "created_at",
+            "withdrawn_at",
+            "receiver_id",
+            "giver_id",
+            "principle_id",
+        ),
         # The digest's highlights (the longest messages of the week, latest first): the
         # week's kudos of each length, from the longest down, without reading every message
         # (bot/daily/digest.py; migration 0020).

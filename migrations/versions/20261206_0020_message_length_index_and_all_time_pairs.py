@@ -38,7 +38,7 @@ A later migration that rebuilds `kudos` on SQLite (batch mode's copy and move) d
 triggers with the old table: it must create them again (`create_triggers` here, not 0017's).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 17:00:00.000000
 """
 
@@ -49,7 +49,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
