@@ -403,8 +403,9 @@ def report(backend: str, sides: list[Side], count: int, loads: list[float]) -> l
         f"\n{backend}: load (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs; "
         f"{count} kudos a run; CPU ms per kudos, median of {len(on.runs)} runs "
         "(ratio: median over rounds)",
-        "| | summaries off | summaries on | on / off |" + (" old |" if len(sides) > 2 else ""),
-        "|---|---:|---:|---:|" + ("---:|" if len(sides) > 2 else ""),
+        "| | summaries off | summaries on | on / off |"
+        + (" old | on / old |" if len(sides) > 2 else ""),
+        "|---|---:|---:|---:|" + ("---:|---:|" if len(sides) > 2 else ""),
     ]
     parts: list[tuple[str, Callable[[Run], float]]] = [
         ("bot", lambda r: r.bot),
@@ -424,7 +425,7 @@ def report(backend: str, sides: list[Side], count: int, loads: list[float]) -> l
             f"| {_ratio(values['on'], values['off']):.3f} |"
         )
         if len(sides) > 2:
-            row += f" {_ms(values['old'], count):.2f} |"
+            row += f" {_ms(values['old'], count):.2f} | {_ratio(values['on'], values['old']):.3f} |"
         rows.append(row)
     rows.append(
         "\nevery run: bot / server / autovacuum CPU ms per kudos; send s + drain s; "

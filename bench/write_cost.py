@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import os
 import statistics
 import sys
@@ -114,6 +115,41 @@ _NO_HISTOGRAM_SQLITE = tuple(
     for name in ("add", "remove", "move_out", "move_in")
 )
 
+
+def _pairs_without_all_time() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Migration 0020's pair triggers without the all-time rows (each kudos counted in its
+    quarter only, as 0017 counted it), PostgreSQL's and SQLite's statements: built by that
+    migration's own functions, so the variant differs from `now` in nothing else."""
+    spec = importlib.util.spec_from_file_location(
+        "_pairs_0020",
+        ROOT / "migrations/versions/20261206_0020_message_length_index_and_all_time_pairs.py",
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    postgresql = (module._function(None, all_time=False),)
+    changes = f"UPDATE OF {module._CHANGES}"
+    triggers = {
+        "kudos_pairs_add": ("INSERT", "NEW", module._add),
+        "kudos_pairs_remove": ("DELETE", "OLD", module._take),
+        "kudos_pairs_move_out": (changes, "OLD", module._take),
+        "kudos_pairs_move_in": (changes, "NEW", module._add),
+    }
+    sqlite = tuple(f"DROP TRIGGER {name}" for name in triggers) + tuple(
+        f"CREATE TRIGGER {name} AFTER {event} ON kudos FOR EACH ROW "
+        f"WHEN {row}.withdrawn_at IS NULL BEGIN "
+        + " ".join(f"{action('sqlite', row, b)};" for b in module._buckets("sqlite", row, False))
+        + " END"
+        for name, (event, row, action) in triggers.items()
+    )
+    return postgresql, sqlite
+
+
+_QUARTER_PAIRS, _QUARTER_PAIRS_SQLITE = _pairs_without_all_time()
+_NO_LENGTH_INDEX = ("DROP INDEX ix_kudos_team_id_message_length",)
+
+
 VARIANTS = {
     "before": Variant(
         "the write path before the read model (nothing tallied, no pair triggers)",
@@ -136,6 +172,16 @@ VARIANTS = {
         "as it is without the kudos' channel covering index (migration 0019)",
         ("DROP INDEX ix_kudos_team_id_channel_id_covering",),
         sqlite=("DROP INDEX ix_kudos_team_id_channel_id_covering",),
+    ),
+    "no-all-time-pairs": Variant(
+        "as it is with the pair triggers counting quarters only (migration 0017's, not 0020's)",
+        _QUARTER_PAIRS,
+        sqlite=_QUARTER_PAIRS_SQLITE,
+    ),
+    "no-length-index": Variant(
+        "as it is without the index on the message length (migration 0020)",
+        _NO_LENGTH_INDEX,
+        sqlite=_NO_LENGTH_INDEX,
     ),
     "covering": Variant("the key INCLUDE (kudos) (migration 0014)", _COVERING_KEY),
     "plain": Variant("key without the count, fill factor 100", _PLAIN_KEY),
