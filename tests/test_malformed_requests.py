@@ -116,13 +116,15 @@ def test_any_body_is_answered_401_unsigned_and_400_or_200_signed_without_a_trace
         (b'"text"', JSON),
         (b"\xff\xfe not utf-8", FORM),
         (b'{"type": "block_actions", "actions": "x"}', JSON),
+        (b'{"type": "block_actions", "actions": [{"block_id": "b"}]}', JSON),
         (b'{"type": "event_callback", "event": [1]}', JSON),
         (b'{"type": "view_submission", "view": {"callback_id": "x"}}', JSON),
         (b'{"team_id": "T0\\u0000NUL", "command": "/mission"}', JSON),
     ],
     ids=[
         "payload null", "payload list", "json array", "json number", "json string",
-        "bad utf-8", "actions not a list", "event not an object", "view without type",
+        "bad utf-8", "actions not a list", "action without action_id", "event not an object",
+        "view without type",
         "team id with NUL",
     ],
 )  # fmt: skip

@@ -124,6 +124,11 @@ def check_shape(body: dict[str, Any], *, within: str = "") -> None:
             for item in value:
                 if not isinstance(item, dict):
                     raise MalformedBody(f"{within}{key} holds a {type(item).__name__}")
+                # Bolt's action matchers read `actions[0]["action_id"]` unchecked, and Slack
+                # sends one with every block action.
+                block_action = key == "actions" and body.get("type") == "block_actions"
+                if block_action and not isinstance(item.get("action_id"), str):
+                    raise MalformedBody(f"{within}actions[] has no action_id")
                 check_shape(item, within=f"{within}{key}[].")
 
 
