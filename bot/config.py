@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Retry-After) and as the simulator enforces it: 10 runs ten times as fast in the same
     # ratios, for tests and benchmarks. Real Slack needs 1.
     slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
+    # Shortens the time a request waits on Slack before its ack (bot/slack/deadline.py): 2 gives
+    # its calls 1 s instead of 2 s and a slow one 0.75 s instead of 1.5 s, and acks by 1.5 s. For
+    # tests that sit through slow Slack answers; never longer than Slack allows. Real Slack: 1.
+    slack_deadline_scale: float = Field(default=1.0, ge=1, le=10)
     # The outbox (bot/outbox/sender.py): how long a message being sent is leased before
     # another process may send it (unset: three times SLACK_API_TIMEOUT, at least 15 s; it must
     # be longer than SLACK_API_TIMEOUT), and the first retry's wait after a failed send

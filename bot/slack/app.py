@@ -15,7 +15,7 @@ from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.mission.service import MissionKeeper
 from bot.slack import dedup, installation, text_guard
-from bot.slack.deadline import RECEIVED_AT, SlackDeadline
+from bot.slack.deadline import ACK_LIMITS, RECEIVED_AT, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation, team_of
 from bot.slack.languages import WorkspaceLanguages
@@ -82,11 +82,15 @@ def create_app(
     # Next: nothing below (not even the mission sync) sees text it can't store.
     text_guard.register(app, settings.missionbot_language)
 
+    limits = ACK_LIMITS.faster(settings.slack_deadline_scale)
+
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> Any:
         context[SERVICES] = services
         # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
-        context["deadline"] = SlackDeadline(context.client, started=context.get(RECEIVED_AT))
+        context["deadline"] = SlackDeadline(
+            context.client, started=context.get(RECEIVED_AT), limits=limits
+        )
         mission.ensure_synced(database, team_of(context))
         return next()
 

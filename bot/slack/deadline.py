@@ -7,7 +7,7 @@ seconds, and a `trigger_id` (for `views.open`) dies at the same moment. Two thin
   through the bot's ordinary client, which waits out a 429's Retry-After and retries 5xx and
   timeouts: one slow Slack answer held the request past three seconds. Each request now carries
   a `SlackDeadline` (`context["deadline"]`), started when the request arrived. Its `client`
-  gives each call only the time left of `PRE_ACK_BUDGET`, never sleeps a Retry-After, and
+  gives each call only the time left of its `AckLimits.budget`, never sleeps a Retry-After, and
   retries only a connection that failed outright, once, when a whole call still fits. When
   Slack can't answer in time the call raises `SlackTooSlow`, a `UserError`: the error handler
   answers in the ack with "Slack is slow right now…", and nothing has been changed, because
@@ -30,6 +30,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
@@ -53,13 +54,39 @@ log = logging.getLogger(__name__)
 
 # The context key under which the HTTP adapter notes when a request arrived (time.monotonic()).
 RECEIVED_AT = "received_at"
-# Seconds after a request arrives within which every Web API call before its ack must have
-# answered: Slack allows 3 s; the rest is for the database and the answer's way back.
-PRE_ACK_BUDGET = 2.0
-# The most one call may take, so that a single slow answer leaves time to say so.
-CALL_TIMEOUT = 1.5
-# A call isn't started with less time than this left: it could not answer in time.
-MIN_CALL_TIME = 0.25
+
+
+@dataclass(frozen=True)
+class AckLimits:
+    """How a request's time before its ack is shared out among its Slack calls."""
+
+    # The rule the others serve: answered within this many seconds of arriving (Slack allows
+    # 3 s; the rest is the answer's way back).
+    ack: float = 2.5
+    # Every Web API call before the ack has answered by then; the rest of `ack` is for the
+    # database and the answer.
+    budget: float = 2.0
+    # The most one call may take, so that a single slow answer leaves time to say so.
+    call_timeout: float = 1.5
+    # A call isn't started with less time than this left: it could not answer in time.
+    min_call_time: float = 0.25
+
+    def faster(self, scale: float) -> AckLimits:
+        """The same rule with its waiting `scale` times shorter (SLACK_DEADLINE_SCALE, for
+        tests): the budget and a call's timeout shrink, while the time the code itself needs
+        (from the budget's end to the ack, the shortest call worth starting) stays Slack's."""
+        budget = self.budget / scale
+        return AckLimits(
+            ack=budget + (self.ack - self.budget),
+            budget=budget,
+            call_timeout=self.call_timeout / scale,
+            min_call_time=self.min_call_time,
+        )
+
+
+# Slack's: what `serve` keeps.
+ACK_LIMITS = AckLimits()
+
 # Pause before the one retry of a connection that failed outright.
 RETRY_PAUSE = 0.05
 
@@ -96,13 +123,13 @@ class SlackDeadline:
         template: WebClient,
         *,
         started: float | None = None,
-        budget: float = PRE_ACK_BUDGET,
+        limits: AckLimits = ACK_LIMITS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._template = template
         self._clock = clock
         self.started = clock() if started is None else started
-        self.budget = budget
+        self.limits = limits
         # When each call through `client` began and ended (the clock's seconds): what the
         # request spent waiting on Slack, so that its time can be told apart from the machine's.
         self.waits: list[tuple[float, float]] = []
@@ -115,7 +142,7 @@ class SlackDeadline:
         return self._clock() - self.started
 
     def remaining(self) -> float:
-        return self.budget - self.elapsed()
+        return self.limits.budget - self.elapsed()
 
     @property
     def client(self) -> WebClient:
@@ -148,10 +175,10 @@ class DeadlineClient(WebClient):
 
     def set_call_timeout(self) -> None:
         # slack-sdk types the timeout as int, but urllib takes fractions of a second too.
-        self.timeout = min(CALL_TIMEOUT, self.deadline.remaining())  # type: ignore[assignment]
+        self.timeout = min(self.deadline.limits.call_timeout, self.deadline.remaining())  # type: ignore[assignment]
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        if self.deadline.remaining() < MIN_CALL_TIME:
+        if self.deadline.remaining() < self.deadline.limits.min_call_time:
             raise self._too_slow(api_method, f"no time left after {self.deadline.elapsed():.1f}s")
         self.set_call_timeout()
         began = self.deadline.now()
@@ -207,7 +234,9 @@ class _OneQuickRetry(ConnectionErrorRetryHandler):
     ) -> bool:
         if isinstance(error, URLError) and isinstance(error.reason, TimeoutError):
             return False
-        fits = self._client.deadline.remaining() >= MIN_CALL_TIME + RETRY_PAUSE
+        fits = self._client.deadline.remaining() >= (
+            self._client.deadline.limits.min_call_time + RETRY_PAUSE
+        )
         return fits and super()._can_retry(
             state=state, request=request, response=response, error=error
         )
