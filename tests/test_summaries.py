@@ -40,6 +40,7 @@ from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
     ALL_TIME,
+    NOT_RECOGNISED_DAYS,
     People,
     Range,
     Role,
@@ -571,6 +572,73 @@ def test_participation_leaves_out_who_had_a_months_kudos_only_in_the_hours_it_lo
             session, TEAM, december.bounds(zone), None, at(2026, 2, 3, tzinfo=dt.UTC)
         )
     assert (found.gave, found.received) == (2, 2)
+
+
+@pytest.fixture
+def mixed_directory(database: Database, history: dict[str, int]) -> set[str]:
+    """`history`'s kudos with a directory that leaves some of their people out of the active:
+    US006X a bot, US007X missing from the directory, US008X deactivated (as in `history`),
+    and one active person with no kudos at all. Returns the active people."""
+    with database.transaction() as session:
+        bot = session.get(Person, (TEAM, PEOPLE[6]))
+        assert bot is not None
+        bot.is_bot = True
+        missing = session.get(Person, (TEAM, PEOPLE[7]))
+        session.delete(missing)
+        session.add(Person(team_id=TEAM, user_id="US900X", name="quiet"))
+        # The other workspace's directory names the missing one: no one counts across.
+        session.add(Person(team_id=OTHER_TEAM, user_id=PEOPLE[7], name="elsewhere"))
+    return {*PEOPLE[:6], "US900X"}
+
+
+# `now` whose 60 days begin on or around a UTC or local month start (the month tallies'
+# boundary), or anywhere.
+sixty_days_on = st.builds(
+    lambda since, offset: since + dt.timedelta(days=NOT_RECOGNISED_DAYS, seconds=offset),
+    st.sampled_from(
+        [
+            dt.datetime(year, month, 1, tzinfo=dt.UTC)
+            for year, month in ((2025, 12), (2026, 1), (2026, 2))
+        ]
+    ),
+    st.sampled_from([0, 1, -1, 3600, -3600, -16_200, 12_600, 86_400 * 9]),
+)
+
+
+@examples(30)
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    now=st.one_of(sixty_days_on, instants_in_history),
+)
+def test_participation_leaves_out_bots_the_deactivated_and_who_is_not_in_the_directory(
+    database: Database, mixed_directory: set[str], zone: str, period: Period, now: dt.datetime
+) -> None:
+    """Each list's people counted from the read model less the few who aren't active: equal
+    to the raw kudos' people among the active, whoever of the inactive gave, received or had
+    their kudos withdrawn, for any period, zone and 60 days."""
+    where = ZoneInfo(zone)
+    previous = period.previous()
+    bounds = period.bounds(where)
+    before = previous.bounds(where) if previous is not None else None
+    with database.reading() as session:
+        found = participation(session, TEAM, bounds, before, now)
+
+    def among(role: Role, span: Range) -> int:
+        return len(set(raw_by_person(database, role, span, None)) & mixed_directory)
+
+    assert found.active == len(mixed_directory)
+    assert (found.gave, found.received) == (
+        among(Role.GIVERS, bounds),
+        among(Role.RECEIVERS, bounds),
+    )
+    if before is not None:
+        assert (found.gave_before, found.received_before) == (
+            among(Role.GIVERS, before),
+            among(Role.RECEIVERS, before),
+        )
+    recent = among(Role.RECEIVERS, (now - dt.timedelta(days=NOT_RECOGNISED_DAYS), None))
+    assert found.not_recognised == len(mixed_directory) - recent
 
 
 @examples(25)
