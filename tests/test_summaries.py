@@ -28,10 +28,13 @@ from bot.reports.health import (
     PAIRS_SHOWN,
     RECIPROCITY_MIN,
     Pair,
+    PrincipleTrend,
+    Trend,
     pair_counts,
     pairs_among,
     period_pairs,
     promise_health,
+    promise_trend,
     reciprocal_pairs,
     trend_weeks,
 )
@@ -629,6 +632,28 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
             ),
         )
     assert shared == alone
+    # Health without its people and pairs (the digest's): the same principles, in the same
+    # order, with the same kudos and weeks, given the counts already read or not.
+    health = alone[1]
+    expected = Trend(
+        health.period,
+        health.weeks,
+        tuple(PrincipleTrend(p.principle, p.kudos, p.weekly, p.retired) for p in health.principles),
+        health.quiet,
+        health.kudos,
+    )
+    with database.reading() as session:
+        for given in (known, None):
+            trend = promise_trend(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=bounds,
+                where=where,
+                today=today,
+                known=given,
+            )
+            assert trend == expected
 
 
 def tallies(database: Database) -> Counter[tuple[object, ...]]:
