@@ -28,9 +28,11 @@ quarter's bucket and a few raw hours (a local quarter): only the pairs with two 
 one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
 receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
 SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
-3 s for a quarter at ten million kudos (bench/leaderboards.py). A caller that has already
-read the period's kudos per (giver, receiver, principle) (`kudos_sent`: the digest's week,
-which no tally covers) passes them, and the people and the pairs are counted from them.
+3 s for a quarter at ten million kudos (bench/leaderboards.py).
+
+A caller that shows only the principles and their weeks (the weekly digest) asks for the
+trend alone (`promise_trend`): a week's people are its raw kudos grouped per principle and
+person (no person tally covers a week), ~90 ms a role at ten million kudos.
 """
 
 from __future__ import annotations
@@ -66,12 +68,10 @@ from bot.reports.summaries import (
     People,
     Range,
     Role,
-    Sent,
     Span,
     counted,
     cover,
     one_quarter,
-    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -217,13 +217,10 @@ def promise_health(
     today: dt.date,
     weeks: int = WEEKS,
     known: KnownCounts | None = None,
-    sent: Sequence[Sent] | None = None,
 ) -> Health:
     """The health report of `period` (`bounds` is it in UTC), with the trend in `where`.
     `known`: kudos per principle already read in this transaction (`principle_counts`), of
-    the period or of the trend's weeks; `sent`: the period's kudos per (giver, receiver,
-    principle) (`kudos_sent`), when the caller has read them: the people and the pairs are
-    then counted from them."""
+    the period or of the trend's weeks."""
     trend = promise_trend(
         session=session,
         team_id=team_id,
@@ -234,10 +231,7 @@ def promise_health(
         weeks=weeks,
         known=known,
     )
-    if sent is None:
-        people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
-    else:
-        people, everyone = people_among(sent, TOP_RECEIVERS)
+    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
     nobody = People(0, 0, 0)
     health = [
         PrincipleHealth(
@@ -256,11 +250,7 @@ def promise_health(
         weeks=trend.weeks,
         principles=tuple(health),
         quiet=trend.quiet,
-        pairs=tuple(
-            period_pairs(session, team_id, bounds)
-            if sent is None
-            else pairs_among(pair_counts(sent))
-        ),
+        pairs=tuple(period_pairs(session, team_id, bounds)),
         kudos=trend.kudos,
         givers=everyone.givers,
         receivers=everyone.receivers,
@@ -489,14 +479,6 @@ def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) 
     ]
     found.sort(key=lambda pair: (-pair.exchanged, pair.first, pair.second))
     return found[:limit]
-
-
-def pair_counts(sent: Iterable[Sent]) -> list[tuple[str, str, int]]:
-    """(giver, receiver, kudos) over every principle."""
-    pairs: Counter[tuple[str, str]] = Counter()
-    for giver, receiver, _principle, n in sent:
-        pairs[giver, receiver] += n
-    return [(giver, receiver, n) for (giver, receiver), n in pairs.items()]
 
 
 def _weekly(
