@@ -55,6 +55,8 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(zone).date()
     month, quarter = parse_period("month", today), parse_period("quarter", today)
+    week = parse_period("week", today).previous()
+    assert week is not None
     previous = month.previous()
     assert previous is not None
     heavy = lb.busiest(database)
@@ -97,6 +99,8 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
     surfaces: dict[str, Callable[[], object]] = {
         "health quarter": reading(health(quarter)),
         "health month": reading(health(month)),
+        # Last week: no person tally covers a week (its people are its raw kudos grouped).
+        "health week": reading(health(week)),
         "participation month": reading(
             lambda s: participation(s, team, month.bounds(zone), previous.bounds(zone), now)
         ),

@@ -21,10 +21,12 @@ import pytest
 import time_machine
 from PIL import Image
 
+from bot.audience import QuoteScope
 from bot.blocks.health import health_message
 from bot.blocks.home import HomeContent, home_view
 from bot.blocks.ids import Event
 from bot.cli import main
+from bot.daily.digest import weekly_digest
 from bot.daily.schedule import WEEKDAYS, ScheduleRequest
 from bot.daily.subscriptions import subscribe
 from bot.db.engine import Database
@@ -35,7 +37,7 @@ from bot.mission.service import Catalog, sync_mission
 from bot.reports.chart import chart_data, chart_figure, chart_png, png_speech
 from bot.reports.health import Health, Pair, pairs_among, promise_health
 from bot.reports.health_tables import health_csv
-from bot.reports.periods import parse_period
+from bot.reports.periods import PeriodKind, parse_period, period_of
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import outbox_settled
@@ -626,6 +628,38 @@ def test_the_digest_names_principles_gone_quiet_and_threads_the_chart(
     assert complete["channel_id"] == "CDIGEST01"
     [file] = json.loads(complete["files"])
     assert Image.open(io.BytesIO(slack.uploads[file["id"]])).format == "PNG"
+
+
+def test_the_digests_trend_is_healths_principles_and_weeks_for_its_week(
+    database: Database,
+) -> None:
+    """The digest reads health's principles and 12 weeks without its people and pairs (it shows
+    neither): the same rows, a retired one among them, as the whole report of the week."""
+    march_fixture(database)
+    day = dt.date(2026, 3, 9)  # the digest of 2-8 March, in which old-ways had its kudos
+    week = period_of(PeriodKind.WEEK, day).previous()
+    assert week is not None
+    with database.reading() as session:
+        made = weekly_digest(
+            session=session, team_id=TEAM, day=day, zone=UTC, scope=QuoteScope(channel_id="C1")
+        )
+        health = promise_health(
+            session=session,
+            team_id=TEAM,
+            period=week,
+            bounds=week.bounds(UTC),
+            where=UTC,
+            today=day,
+        )
+    assert made.trend is not None
+    assert made.trend.weeks == health.weeks
+    assert made.trend.quiet == health.quiet
+    assert made.trend.kudos == health.kudos == 3  # plain-words 2, old-ways 1
+    assert [(p.principle, p.kudos, p.weekly, p.retired) for p in made.trend.principles] == [
+        (p.principle, p.kudos, p.weekly, p.retired) for p in health.principles
+    ]
+    assert by_key(health)["old-ways"].retired
+    assert chart_data(made.trend) == chart_data(health)
 
 
 def test_a_digest_with_no_kudos_in_12_weeks_sends_no_chart(bot: Bot, slack: FakeSlack) -> None:

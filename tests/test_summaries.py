@@ -28,10 +28,12 @@ from bot.reports.health import (
     PAIRS_SHOWN,
     RECIPROCITY_MIN,
     Pair,
-    pair_counts,
+    PrincipleTrend,
+    Trend,
     pairs_among,
     period_pairs,
     promise_health,
+    promise_trend,
     reciprocal_pairs,
     trend_weeks,
 )
@@ -46,9 +48,7 @@ from bot.reports.summaries import (
     Role,
     counted,
     counts_by_person,
-    kudos_sent,
     participation,
-    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -223,11 +223,14 @@ def test_every_count_from_the_summaries_equals_the_raw_kudos_for_any_period_and_
     assert pairs == raw_pairs(database, bounds)
     assert tallied == pairs
     assert candidates_only == pairs
-    # The same numbers from one read of the period's kudos (the digest's week).
+    # The same pairs from (giver, receiver) counts already read (the dashboard's network).
     with database.reading() as session:
-        sent = kudos_sent(session, TEAM, bounds)
-    assert people_among(sent, 2) == raw_people(database, bounds, 2)
-    assert pairs_among(pair_counts(sent)) == raw_pairs(database, bounds)
+        sent = session.execute(
+            select(Kudos.giver_id, Kudos.receiver_id, func.count())
+            .where(*counted(TEAM, bounds))
+            .group_by(Kudos.giver_id, Kudos.receiver_id)
+        ).all()
+    assert pairs_among([(g, r, int(n)) for g, r, n in sent]) == pairs
 
 
 def raw_pairs(database: Database, bounds: Range) -> list[Pair]:
@@ -648,8 +651,8 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
 ) -> None:
     """The managers' Home and the digest read kudos per principle once for the principle
     report and health (the period, the one before, the 12 weeks: some the same, some with
-    the same edges), and the period's kudos once for health's people and pairs: every
-    number as each report reading its own."""
+    the same edges): every number as each report reading its own; and the digest's trend
+    (health without its people and pairs) as health's own rows."""
     where = ZoneInfo(zone)
     today = (period.start or FIRST_DAY) + dt.timedelta(days=offset)
     bounds = period.bounds(where)
@@ -679,7 +682,6 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
                 where=where,
                 today=today,
                 known=known,
-                sent=kudos_sent(session, TEAM, bounds),
             ),
         )
     with database.reading() as session:
@@ -697,6 +699,28 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
             ),
         )
     assert shared == alone
+    # Health without its people and pairs (the digest's): the same principles, in the same
+    # order, with the same kudos and weeks, given the counts already read or not.
+    health = alone[1]
+    expected = Trend(
+        health.period,
+        health.weeks,
+        tuple(PrincipleTrend(p.principle, p.kudos, p.weekly, p.retired) for p in health.principles),
+        health.quiet,
+        health.kudos,
+    )
+    with database.reading() as session:
+        for given in (known, None):
+            trend = promise_trend(
+                session=session,
+                team_id=TEAM,
+                period=period,
+                bounds=bounds,
+                where=where,
+                today=today,
+                known=given,
+            )
+            assert trend == expected
 
 
 def tallies(database: Database) -> Counter[tuple[object, ...]]:

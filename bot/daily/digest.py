@@ -1,6 +1,7 @@
 """The weekly digest: last week's kudos by principle, a few highlighted kudos, the quiet ones,
-and the 12 weeks to last week (bot/reports/health.py) for its chart and for the principles gone
-quiet for four weeks running.
+and the 12 weeks to last week (bot/reports/health.py's trend, without health's people and pairs,
+which the digest doesn't show) for its chart and for the principles gone quiet for four weeks
+running.
 
 Plain Python over a session. "Last week" is the Monday-to-Sunday week before the local date
 of the digest, in the channel's timezone. Sending (claimed once, with retries) is the daily
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.audience import QuoteScope, quotable
 from bot.db.models import Kudos
 from bot.mission.service import PrincipleInfo
-from bot.reports.health import Health, promise_health, trend_weeks
+from bot.reports.health import Trend, promise_trend, trend_weeks
 from bot.reports.leaderboard import (
     PrincipleReport,
     Range,
@@ -30,7 +31,6 @@ from bot.reports.leaderboard import (
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.summaries import (
     Participation,
-    kudos_sent,
     participation,
     principle_counts,
 )
@@ -54,7 +54,7 @@ class Digest:
     report: PrincipleReport
     highlights: tuple[Highlight, ...]
     # The 12 weeks to last week: the chart's numbers (counts only, so whole).
-    health: Health | None = None
+    trend: Trend | None = None
     # Last week's share of active people who gave and received, and the week before's.
     participation: Participation | None = None
     dashboard_url: str | None = None
@@ -62,11 +62,11 @@ class Digest:
     @property
     def gone_quiet(self) -> tuple[PrincipleInfo, ...]:
         """Active principles with no kudos in the last four weeks."""
-        if self.health is None:
+        if self.trend is None:
             return ()
         return tuple(
             row.principle
-            for row in self.health.principles
+            for row in self.trend.principles
             if not row.retired and not any(row.weekly[-QUIET_WEEKS:])
         )
 
@@ -101,7 +101,9 @@ def weekly_digest(
         previous_bounds=previous.bounds(zone) if previous else None,
         known=known,
     )
-    health = promise_health(
+    # Health's principles and weeks alone: its people and pairs (the week's ~62,000 raw kudos
+    # at ten million, no person tally covering a week: ~200 ms) are shown nowhere in the digest.
+    trend = promise_trend(
         session=session,
         team_id=team_id,
         period=week,
@@ -109,14 +111,12 @@ def weekly_digest(
         where=zone,
         today=day,
         known=known,
-        # The week is raw kudos (no person-day tallies): read once for its people and pairs.
-        sent=kudos_sent(session, team_id, bounds),
     )
     start_of_day = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
     return Digest(
         report,
         tuple(_highlights(session, team_id, bounds, scope, highlights, report.total)),
-        health,
+        trend,
         participation(
             session, team_id, bounds, previous.bounds(zone) if previous else None, start_of_day
         ),

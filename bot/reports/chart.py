@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from bot.i18n.catalogs import SOURCE_LANGUAGE
 from bot.i18n.speech import ENGLISH, N_, NP_, Speech, speech
-from bot.reports.health import Health
+from bot.reports.health import Health, PrincipleHealth, PrincipleTrend, Trend
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -91,12 +91,12 @@ def _label(number: int | None, title: str) -> str:
     return f"{number}. {title}" if number else title
 
 
-def chart_data(health: Health, rows: int = CHART_ROWS, t: Speech = ENGLISH) -> ChartData:
-    """The top `rows` principles by kudos over the weeks, then "others" summing the rest;
+def chart_data(health: Health | Trend, rows: int = CHART_ROWS, t: Speech = ENGLISH) -> ChartData:
+    """The top `rows` principles by kudos over the weeks, then "others" summing the rest (of a
+    health report, or of its trend alone: the digest's);
     the chart's own words and numbers in `t`'s language (for a PNG, see `png_speech`)."""
-    ranked = sorted(
-        health.principles, key=lambda p: (-sum(p.weekly), p.retired, p.principle.number or 0)
-    )
+    principles: Sequence[PrincipleHealth | PrincipleTrend] = health.principles
+    ranked = sorted(principles, key=lambda p: (-sum(p.weekly), p.retired, p.principle.number or 0))
     shown, rest = ranked[:rows], ranked[rows:]
     labels = [_clip(_label(p.principle.number, p.principle.title)) for p in shown]
     values = [tuple(p.weekly) for p in shown]

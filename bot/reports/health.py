@@ -28,9 +28,11 @@ quarter's bucket and a few raw hours (a local quarter): only the pairs with two 
 one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
 receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
 SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
-3 s for a quarter at ten million kudos (bench/leaderboards.py). A caller that has already
-read the period's kudos per (giver, receiver, principle) (`kudos_sent`: the digest's week,
-which no tally covers) passes them, and the people and the pairs are counted from them.
+3 s for a quarter at ten million kudos (bench/leaderboards.py).
+
+A caller that shows only the principles and their weeks (the weekly digest) asks for the
+trend alone (`promise_trend`): a week's people are its raw kudos grouped per principle and
+person (no person tally covers a week), ~90 ms a role at ten million kudos.
 """
 
 from __future__ import annotations
@@ -66,12 +68,10 @@ from bot.reports.summaries import (
     People,
     Range,
     Role,
-    Sent,
     Span,
     counted,
     cover,
     one_quarter,
-    people_among,
     people_by_principle,
     person_counts,
     principle_counts,
@@ -150,6 +150,63 @@ def trend_weeks(period: Period, today: dt.date, weeks: int = WEEKS) -> tuple[Per
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PrincipleTrend:
+    """A principle's kudos in the period and in each of the 12 weeks (oldest first)."""
+
+    principle: PrincipleInfo
+    kudos: int
+    weekly: tuple[int, ...]
+    retired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Promise health without its people and pairs: what the weekly digest shows (its chart
+    and the principles gone quiet), the same rows in the same order as `Health`'s."""
+
+    period: Period
+    weeks: tuple[Period, ...]
+    principles: tuple[PrincipleTrend, ...]  # active in file order, then retired with kudos
+    quiet: tuple[PrincipleInfo, ...]
+    kudos: int
+
+
+def promise_trend(
+    *,
+    session: Session,
+    team_id: str,
+    period: Period,
+    bounds: Range,
+    where: ZoneInfo,
+    today: dt.date,
+    weeks: int = WEEKS,
+    known: KnownCounts | None = None,
+) -> Trend:
+    """`promise_health`'s principles, their kudos and their 12 weeks, without counting anyone:
+    kudos per principle and day from the read model, the edge hours raw. Its people and pairs
+    are what cost (a week no person tally covers: its ~62,000 raw kudos at ten million), and a
+    caller that shows neither (the digest) should not pay for them."""
+    quick_reads(session)
+    trend = trend_weeks(period, today, weeks)
+    weekly = _weekly(session, team_id, trend, where, known)
+    [kudos_of] = principle_counts(session, team_id, [bounds], known)
+    rows = session.scalars(
+        select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
+    ).all()
+    infos = numbered(rows)
+    found: list[PrincipleTrend] = []
+    for row in sorted(rows, key=lambda r: (r.retired_at is not None, r.position)):
+        per_week = weekly.get(row.id, (0,) * len(trend))
+        retired = row.retired_at is not None
+        kudos = kudos_of.get(row.id, 0)
+        if retired and not kudos and not any(per_week):
+            continue
+        found.append(PrincipleTrend(infos[row.id], kudos, per_week, retired))
+    quiet = tuple(p.principle for p in found if not p.retired and not p.kudos)
+    return Trend(period, trend, tuple(found), quiet, sum(kudos_of.values()))
+
+
 def promise_health(
     *,
     session: Session,
@@ -160,59 +217,41 @@ def promise_health(
     today: dt.date,
     weeks: int = WEEKS,
     known: KnownCounts | None = None,
-    sent: Sequence[Sent] | None = None,
 ) -> Health:
     """The health report of `period` (`bounds` is it in UTC), with the trend in `where`.
     `known`: kudos per principle already read in this transaction (`principle_counts`), of
-    the period or of the trend's weeks; `sent`: the period's kudos per (giver, receiver,
-    principle) (`kudos_sent`), when the caller has read them: the people and the pairs are
-    then counted from them."""
-    quick_reads(session)
-    trend = trend_weeks(period, today, weeks)
-    weekly = _weekly(session, team_id, trend, where, known)
-    [kudos_of] = principle_counts(session, team_id, [bounds], known)
-    if sent is None:
-        people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
-    else:
-        people, everyone = people_among(sent, TOP_RECEIVERS)
-    rows = session.scalars(
-        select(Principle).where(Principle.team_id == team_id).order_by(Principle.position)
-    ).all()
-    infos = numbered(rows)
-    health: list[PrincipleHealth] = []
-    quiet: list[PrincipleInfo] = []
+    the period or of the trend's weeks."""
+    trend = promise_trend(
+        session=session,
+        team_id=team_id,
+        period=period,
+        bounds=bounds,
+        where=where,
+        today=today,
+        weeks=weeks,
+        known=known,
+    )
+    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
     nobody = People(0, 0, 0)
-    for row in sorted(rows, key=lambda r: (r.retired_at is not None, r.position)):
-        mine = people.get(row.id, nobody)
-        per_week = weekly.get(row.id, (0,) * len(trend))
-        retired = row.retired_at is not None
-        kudos = kudos_of.get(row.id, 0)
-        if retired and not kudos and not any(per_week):
-            continue
-        health.append(
-            PrincipleHealth(
-                infos[row.id],
-                kudos,
-                mine.givers,
-                mine.receivers,
-                mine.top_receivers,
-                per_week,
-                retired,
-            )
+    health = [
+        PrincipleHealth(
+            row.principle,
+            row.kudos,
+            (mine := people.get(row.principle.id, nobody)).givers,
+            mine.receivers,
+            mine.top_receivers,
+            row.weekly,
+            row.retired,
         )
-        if not retired and not kudos:
-            quiet.append(infos[row.id])
+        for row in trend.principles
+    ]
     return Health(
         period=period,
-        weeks=trend,
+        weeks=trend.weeks,
         principles=tuple(health),
-        quiet=tuple(quiet),
-        pairs=tuple(
-            period_pairs(session, team_id, bounds)
-            if sent is None
-            else pairs_among(pair_counts(sent))
-        ),
-        kudos=sum(kudos_of.values()),
+        quiet=trend.quiet,
+        pairs=tuple(period_pairs(session, team_id, bounds)),
+        kudos=trend.kudos,
         givers=everyone.givers,
         receivers=everyone.receivers,
         top_receivers=everyone.top_receivers,
@@ -440,14 +479,6 @@ def pairs_among(sent: Iterable[tuple[str, str, int]], limit: int = PAIRS_SHOWN) 
     ]
     found.sort(key=lambda pair: (-pair.exchanged, pair.first, pair.second))
     return found[:limit]
-
-
-def pair_counts(sent: Iterable[Sent]) -> list[tuple[str, str, int]]:
-    """(giver, receiver, kudos) over every principle."""
-    pairs: Counter[tuple[str, str]] = Counter()
-    for giver, receiver, _principle, n in sent:
-        pairs[giver, receiver] += n
-    return [(giver, receiver, n) for (giver, receiver), n in pairs.items()]
 
 
 def _weekly(

@@ -873,51 +873,6 @@ def _people_rows(
     return select(*keys, func.count()).group_by(*keys)
 
 
-# A period's standing kudos from one giver to one receiver under one principle: giver,
-# receiver, principle, kudos.
-Sent = tuple[str, str, int, int]
-
-
-def kudos_sent(session: Session, team_id: str, bounds: Range) -> list[Sent]:
-    """The period's standing kudos per (giver, receiver, principle), read from the raw kudos
-    once: for a period the read model doesn't cover (the digest's week, ~10,000 kudos at a
-    million), whose people by principle (`people_among`) and reciprocal pairs
-    (health.pairs_among) each read the same raw kudos again otherwise, three times in all."""
-    count = func.count()
-    # On the connection, not the ORM session: its row processing cost more than the read.
-    rows = session.connection().execute(
-        select(Kudos.giver_id, Kudos.receiver_id, Kudos.principle_id, count)
-        .where(*counted(team_id, bounds))
-        .group_by(Kudos.giver_id, Kudos.receiver_id, Kudos.principle_id)
-    )
-    return [(giver, receiver, p, n) for giver, receiver, p, n in rows]
-
-
-def people_among(sent: Iterable[Sent], top: int) -> tuple[dict[int, People], People]:
-    """`people_by_principle` over kudos the caller has already read (`kudos_sent`): the
-    same numbers, counted here."""
-    givers: defaultdict[int, set[str]] = defaultdict(set)
-    received: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    for giver, receiver, principle_id, n in sent:
-        givers[principle_id].add(giver)
-        received[principle_id][receiver] += n
-    # Everyone's numbers: the union of the principles' givers, the sum of their receivers.
-    givers[ALL_PRINCIPLES] = set().union(*givers.values())
-    everyone: Counter[str] = Counter()
-    for counts in received.values():
-        everyone.update(counts)
-    received[ALL_PRINCIPLES] = everyone
-
-    def people(key: int) -> People:
-        counts = received.get(key, Counter())
-        # The top's kudos whoever of those tied at the last place is taken.
-        topmost = sum(sorted(counts.values(), reverse=True)[:top])
-        return People(len(givers.get(key, ())), len(counts), topmost)
-
-    found = {key: people(key) for key in givers if key != ALL_PRINCIPLES}
-    return found, people(ALL_PRINCIPLES)
-
-
 def _top_sum(histogram: Iterable[tuple[int, int]], top: int) -> int:
     """The kudos of the `top` most recognised, from (count, how many people have it)."""
     left, found = top, 0

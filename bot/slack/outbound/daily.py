@@ -44,10 +44,10 @@ def draw_post(post: Post) -> Drawn:
         return Drawn(text=message.text, blocks=message.blocks)
     t = speech(post.language)
     message = digest_message(post.digest, t)
-    health = post.digest.health
+    trend = post.digest.trend
     # The chart goes into the digest's thread: the channel's language, as the digest (or
     # English, where the PNG's font has no glyphs for it).
-    chart = chart_data(health, t=png_speech(t)) if health is not None else None
+    chart = chart_data(trend, t=png_speech(t)) if trend is not None else None
     after = {"chart": dataclasses.asdict(chart)} if chart is not None and not chart.empty else None
     return Drawn(text=message.text, blocks=message.blocks, after=after)
 
