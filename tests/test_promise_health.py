@@ -35,7 +35,7 @@ from bot.i18n import ENGLISH, speech
 from bot.mission.file import MissionDocument, PrincipleSpec
 from bot.mission.service import Catalog, sync_mission
 from bot.reports.chart import chart_data, chart_figure, chart_png, png_speech
-from bot.reports.health import Health, Pair, pairs_among, promise_health
+from bot.reports.health import Health, Pair, Trend, pairs_among, promise_health, promise_trend
 from bot.reports.health_tables import health_csv
 from bot.reports.periods import PeriodKind, parse_period, period_of
 from tests.conftest import Bot
@@ -92,6 +92,19 @@ def march_fixture(database: Database) -> None:
         ]
     seed(database, rows)
     sync(database, TEAM, WITHOUT_OLD_WAYS)
+
+
+def trend_of(database: Database, period: str, today: dt.date = TODAY, team: str = TEAM) -> Trend:
+    found = parse_period(period, today)
+    with database.reading() as session:
+        return promise_trend(
+            session=session,
+            team_id=team,
+            period=found,
+            bounds=found.bounds(UTC),
+            where=UTC,
+            today=today,
+        )
 
 
 def health_of(database: Database, period: str, today: dt.date = TODAY, team: str = TEAM) -> Health:
@@ -317,7 +330,12 @@ def test_250_principles_chart_the_top_12_and_others(database: Database) -> None:
     assert len(message.blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in message.blocks)
     assert "more principles: `missionbot health --format csv` has all" in json.dumps(message.blocks)
-    content = HomeContent("UADMIN001", Catalog("Many.", None, ()), None, None, None, None, health)
+    # The Home draws health's trend (what the chart plots) and its pairs, not its people.
+    trend = trend_of(database, "2026-03", team=team)
+    assert chart_data(trend) == data
+    content = HomeContent(
+        "UADMIN001", Catalog("Many.", None, ()), None, None, None, None, trend, pairs=health.pairs
+    )
     assert len(home_view(content)["blocks"]) <= 100
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, insert, select, text
 
 from bot.audience import Audience
+from bot.blocks.home import HOME_PAIRS
 from bot.db.engine import Database, quick_reads
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Kudos, KudosPair, KudosTally, Person, TallyRebuild
@@ -721,6 +722,11 @@ def test_reports_given_the_counts_already_read_equal_each_report_reading_its_own
                 known=given,
             )
             assert trend == expected
+            # The managers' Home reads the trend and its few pairs (not the people): the
+            # pairs health shows first.
+            assert period_pairs(session, TEAM, bounds, limit=HOME_PAIRS) == list(
+                health.pairs[:HOME_PAIRS]
+            )
 
 
 def tallies(database: Database) -> Counter[tuple[object, ...]]:

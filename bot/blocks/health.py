@@ -23,7 +23,7 @@ from bot.blocks.common import (
 from bot.blocks.common import packed_sections as packed
 from bot.blocks.reports import principle_name, quiet_lines
 from bot.i18n.speech import ENGLISH, N_, Speech
-from bot.reports.health import RECIPROCITY_MIN, Health, Pair, PrincipleHealth
+from bot.reports.health import RECIPROCITY_MIN, Health, Pair, PrincipleHealth, Trend
 from bot.reports.periods import Period
 
 HEALTH_LINES = 25
@@ -129,7 +129,7 @@ def health_blocks(
     return blocks
 
 
-def health_title(health: Health, t: Speech = ENGLISH) -> str:
+def health_title(health: Health | Trend, t: Speech = ENGLISH) -> str:
     return t.gettext("Promise health, {period}").format(period=period_label(health.period, t))
 
 
@@ -163,7 +163,7 @@ def chart_block(file_id: str, t: Speech = ENGLISH) -> ImageBlock:
     )
 
 
-def chart_comment(health: Health, t: Speech = ENGLISH) -> str:
+def chart_comment(health: Health | Trend, t: Speech = ENGLISH) -> str:
     return t.gettext(
         "Promise health, {period}: kudos per principle per week over the 12 weeks to {week}."
     ).format(period=period_label(health.period, t), week=period_label(health.weeks[-1], t))

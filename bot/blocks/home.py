@@ -1,5 +1,7 @@
 """The App Home view: the mission and today's principle, a "Give kudos" button, your month,
-the month's top 5, and for admins the principle breakdown with an export button.
+the month's top 5, and for admins the principle breakdown with an export button, participation
+and promise health at a glance (its 12-week chart and the top `HOME_PAIRS` reciprocal pairs:
+not its people per principle, which `/kudos health` shows, so the Home never reads them).
 
 Built with slack-sdk's models, which validate it (`to_dict()` raises on a bad view), and kept
 within Slack's limits however many principles or however long their texts: sections hold at
@@ -35,7 +37,7 @@ from bot.blocks.reports import (
 from bot.i18n.speech import ENGLISH, Speech
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
-from bot.reports.health import Health
+from bot.reports.health import Pair, Trend
 from bot.reports.leaderboard import Leaderboard, PrincipleReport
 from bot.reports.summaries import Participation
 
@@ -46,6 +48,8 @@ VIEW_BYTES = 240_000
 LIST_SECTIONS = 8
 STATEMENT_LIMIT = 1500
 DESCRIPTION_LIMIT = 1000
+# Reciprocal pairs a manager's Home names (the publish reads no more).
+HOME_PAIRS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +60,13 @@ class HomeContent:
     mine: KudosSummary | None
     top: Leaderboard | None
     report: PrincipleReport | None = None
-    # Managers only: promise health, and this week's chart once uploaded (a Slack file ID).
-    health: Health | None = None
+    # Managers only: promise health's trend (what the chart draws) and its top reciprocal
+    # pairs, and this week's chart once uploaded (a Slack file ID).
+    trend: Trend | None = None
     chart_file_id: str | None = None
     participation: Participation | None = None
     dashboard_url: str | None = None
+    pairs: tuple[Pair, ...] = ()
 
     @property
     def admin(self) -> bool:
@@ -146,22 +152,24 @@ def _admin_blocks(report: PrincipleReport | None, t: Speech) -> list[Block]:
     return blocks
 
 
-def _health_blocks(health: Health | None, chart_file_id: str | None, t: Speech) -> list[Block]:
+def _health_blocks(
+    trend: Trend | None, pairs: tuple[Pair, ...], chart_file_id: str | None, t: Speech
+) -> list[Block]:
     """Managers: the 12-week chart (or why there is none) and the reciprocal pairs."""
     _ = t.gettext
-    if health is None:
+    if trend is None:
         return []
     blocks: list[Block] = [section(_("*For admins: promise health*"))]
     if chart_file_id:
         blocks.append(chart_block(chart_file_id, t))
-    elif health.weekly_total:
+    elif trend.weekly_total:
         blocks.append(context(_("The 12-week chart is being drawn; it shows here in a moment.")))
     else:
         blocks.append(context(_("No kudos in the last 12 weeks: the chart starts with the first.")))
-    if health.pairs:
-        pairs = [pair_line(p, t) for p in health.pairs[:3]]
+    if pairs:
+        lines = [pair_line(p, t) for p in pairs[:HOME_PAIRS]]
         heading = _("*Reciprocity:* pairs giving each other most of their kudos")
-        blocks.append(section(heading + "\n" + "\n".join(pairs)))
+        blocks.append(section(heading + "\n" + "\n".join(lines)))
     blocks.append(context(_("`/kudos health` shows the whole report.")))
     return blocks
 
@@ -218,7 +226,7 @@ def _home_blocks(content: HomeContent, t: Speech) -> list[Block]:
             period_label(content.report.period, t),
             t,
         )
-    head += _health_blocks(content.health, content.chart_file_id, t)
+    head += _health_blocks(content.trend, content.pairs, content.chart_file_id, t)
     footer: list[Block] = [
         context(_("`/kudos help` and `/mission help` show what else I can do.")),
     ]
