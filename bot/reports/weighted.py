@@ -207,13 +207,14 @@ def _tallied(
         candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
         n = pair_kudos(team_id, bounds, candidates, principle_id)
     quick_reads(session)
-    # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and then
-    # counted each pair again for each of the three sums below).
-    pairs = (
-        select(candidates.c.receiver_id, n.label("n"))
-        .cte("pairs")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
+    pairs: Any = select(candidates.c.receiver_id, n.label("n"))
+    if bounds == (None, None):
+        # Each pair's count is a column of its row: read once, as it is aggregated.
+        pairs = pairs.subquery("pairs")
+    else:
+        # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and
+        # then counted each pair again for each of the three sums below).
+        pairs = pairs.cte("pairs").prefix_with("MATERIALIZED", dialect="postgresql")
     by_receiver = (
         select(
             pairs.c.receiver_id,
@@ -233,7 +234,12 @@ def _tallied(
             received.c.n.label("kudos"),
             score.label("score"),
             (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
-            func.round(cast(score, Numeric), SCORE_PLACES).label("compared"),
+            # A receiver with no repeated pair scores their kudos, a whole number: compared
+            # as it is, without the float's conversion to a decimal (most receivers).
+            case(
+                (by_receiver.c.receiver_id.is_(None), cast(received.c.n, Numeric)),
+                else_=func.round(cast(score, Numeric), SCORE_PLACES),
+            ).label("compared"),
         )
         .select_from(
             received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id)
