@@ -37,7 +37,9 @@ bot/db/engine.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +47,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Numeric,
+    Select,
     case,
     cast,
     func,
@@ -118,16 +121,6 @@ def weighted_leaderboard(
 Counted = tuple[list[WeightedStanding], int, int]  # the standings wanted, people, kudos
 
 
-def tallied_top(
-    session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
-) -> list[WeightedStanding] | None:
-    """The standings ranked `top` or better, ties alike, from the read model where it covers
-    the period (all time for every principle, or within one UTC quarter but for a few
-    hours); None elsewhere."""
-    tallied = _tallied(session, team_id, bounds, principle_id, None, top)
-    return None if tallied is None else [s for s in tallied[0] if s.rank <= top]
-
-
 def _from_raw(
     session: Session,
     team_id: str,
@@ -182,8 +175,41 @@ def _tallied(
     caller_id: str | None,
     top: int,
 ) -> Counted | None:
-    """The board from the read model (module docstring), for all time over every principle or
-    a period within one UTC quarter bucket but for a few hours; None for any other.
+    """The board from the read model (`_scored`), for all time over every principle or a
+    period within one UTC quarter bucket but for a few hours; None for any other."""
+    scored = _scored(team_id, bounds, principle_id)
+    if scored is None:
+        return None
+    quick_reads(session)
+    return _top_and_caller(session, scored.cte("scored"), caller_id, top)
+
+
+def tallied_scores(
+    session: Session, team_id: str, receivers: Sequence[str]
+) -> dict[str, tuple[Decimal, float]]:
+    """Receiver → (score compared to six places, score) over all time and every principle, for
+    these receivers only, from their all-time tallies and repeated pairs: as the whole board
+    (`_tallied`) scores them, the same arithmetic, a few seeks instead of every receiver."""
+    whole = _scored(team_id, (None, None), None, receivers)
+    assert whole is not None
+    scored = whole.subquery()
+    found = session.execute(
+        select(scored.c.user_id, scored.c.compared, scored.c.score).where(
+            scored.c.user_id.in_(list(receivers))
+        )
+    )
+    return {user: (Decimal(str(compared)), float(score)) for user, compared, score in found}
+
+
+def _scored(
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    receivers: Sequence[str] | None = None,
+) -> Select[Any] | None:
+    """Every receiver's (user_id, kudos, score, givers, compared) from the read model, for all
+    time over every principle (of `receivers` alone, if given: all time only) or a period
+    within one UTC quarter bucket but for a few hours; None for any other period.
 
     A pair with two kudos or more in the period has two or more in the quarter bucket, in
     which case the bucket's pair tally holds it with two or more, unless it has kudos in the
@@ -198,15 +224,15 @@ def _tallied(
             # A pair's kudos of one principle over all time would be a seek per repeated
             # pair through its receiver's every kudos (at ten million, past 10 s).
             return None
-        candidates, n = _repeated_of_all_time(team_id)
+        candidates, n = _repeated_of_all_time(team_id, receivers)
     else:
         found = one_quarter(bounds)
         if found is None:
             return None
+        assert receivers is None, "some receivers' scores: all time only"
         bucket, outside = found
         candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
         n = pair_kudos(team_id, bounds, candidates, principle_id)
-    quick_reads(session)
     pairs: Any = select(candidates.c.receiver_id, n.label("n"))
     if bounds == (None, None):
         # Each pair's count is a column of its row: read once, as it is aggregated.
@@ -228,33 +254,36 @@ def _tallied(
     received = person_counts(team_id, Role.RECEIVERS, bounds, principle_id)
     single = received.c.n - func.coalesce(by_receiver.c.n, 0)  # kudos of pairs with one
     score = cast(single, Float) + func.coalesce(by_receiver.c.root, literal(0.0, Float))
-    scored = (
-        select(
-            received.c.user_id,
-            received.c.n.label("kudos"),
-            score.label("score"),
-            (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
-            # A receiver with no repeated pair scores their kudos, a whole number: compared
-            # as it is, without the float's conversion to a decimal (most receivers).
-            case(
-                (by_receiver.c.receiver_id.is_(None), cast(received.c.n, Numeric)),
-                else_=func.round(cast(score, Numeric), SCORE_PLACES),
-            ).label("compared"),
-        )
-        .select_from(
-            received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id)
-        )
-        .cte("scored")
-    )
-    return _top_and_caller(session, scored, caller_id, top)
+    return select(
+        received.c.user_id,
+        received.c.n.label("kudos"),
+        score.label("score"),
+        (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
+        # A receiver with no repeated pair scores their kudos, a whole number: compared as
+        # it is, without the float's conversion to a decimal (most receivers).
+        case(
+            (by_receiver.c.receiver_id.is_(None), cast(received.c.n, Numeric)),
+            else_=func.round(cast(score, Numeric), SCORE_PLACES),
+        ).label("compared"),
+    ).select_from(received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id))
 
 
-def _repeated_of_all_time(team_id: str) -> tuple[CTE, ColumnElement[int]]:
+def _repeated_of_all_time(
+    team_id: str, receivers: Sequence[str] | None = None
+) -> tuple[CTE, ColumnElement[int]]:
     """The pairs that gave two kudos or more over all time (their all-time pair tallies of two
-    or more, read from the partial index alone: migration 0020) and each one's kudos."""
+    or more, read from the partial index alone: migration 0020), of `receivers` alone if
+    given, and each one's kudos."""
+    conditions = [
+        KudosPair.team_id == team_id,
+        KudosPair.bucket == ALL_TIME,
+        KudosPair.kudos >= 2,
+    ]
+    if receivers is not None:
+        conditions.append(KudosPair.receiver_id.in_(list(receivers)))
     candidates = (
         select(KudosPair.giver_id, KudosPair.receiver_id, KudosPair.kudos)
-        .where(KudosPair.team_id == team_id, KudosPair.bucket == ALL_TIME, KudosPair.kudos >= 2)
+        .where(*conditions)
         .cte("candidates")
     )
     return candidates, candidates.c.kudos
