@@ -355,6 +355,37 @@ def pair_kudos(
     )
 
 
+def kudos_of_pairs(
+    team_id: str, bounds: Range, pairs: CTE, principle_id: int | None = None
+) -> Subquery:
+    """(giver_id, receiver_id, n): each of `pairs`' standing kudos in `[start, end)` (of
+    `principle_id` alone, if given), pairs with none left out. Each receiver's kudos of the
+    period are read once (the receiver's index) and grouped per giver: the repeated pairs
+    gather on the few people who receive most (at ten million kudos, a quarter's 241 on a
+    handful of receivers), and a seek per pair (`pair_kudos`) read such a receiver's every
+    kudos of the period again for each of their pairs."""
+    grouped = (
+        select(Kudos.giver_id, Kudos.receiver_id, cast(func.count(), Integer).label("n"))
+        .where(
+            *_kudos_of(team_id, bounds, principle_id),
+            Kudos.receiver_id.in_(select(pairs.c.receiver_id)),
+        )
+        .group_by(Kudos.receiver_id, Kudos.giver_id)
+        .subquery()
+    )
+    return (
+        select(grouped.c.giver_id, grouped.c.receiver_id, grouped.c.n)
+        .join(
+            pairs,
+            and_(
+                pairs.c.giver_id == grouped.c.giver_id,
+                pairs.c.receiver_id == grouped.c.receiver_id,
+            ),
+        )
+        .subquery()
+    )
+
+
 def _kudos_of(team_id: str, bounds: Range, principle_id: int | None) -> list[Any]:
     conditions: list[Any] = counted(team_id, bounds)
     if principle_id is not None:

@@ -21,11 +21,14 @@ the score, as to the kudos, so a receiver's score is their kudos from the read m
 (`person_counts`) less the kudos of their repeated pairs plus those pairs' √n. The repeated
 pairs are among the quarter's pair tallies with two or more (`kudos_pairs`'s partial index,
 bot/reports/health.py reads the same) and the pairs of the hours outside the quarter, each
-counted exactly in the period by a seek. All time the same way from the all-time pair
-tallies (migration 0020): a pair's kudos over all time are spread over its quarters' rows
-(one in each of two quarters repeats, with no row of two), and summing those per pair is as
-many rows as kudos; the all-time rows of two or more are the repeated pairs, ~59,000 at ten
-million kudos, and their tally is their count. Any other period (a year; all time for one
+counted exactly in the period from its receiver's kudos of the period (read once a
+receiver: the repeated pairs gather on the people who receive most). All time the same way
+from the all-time pair tallies (migration 0020): a pair's kudos over all time are spread
+over its quarters' rows (one in each of two quarters repeats, with no row of two), and
+summing those per pair is as many rows as kudos; the all-time rows of two or more are the
+repeated pairs, ~59,000 at ten million kudos, and their tally is their count. The
+dashboard's all-time top scores only the receivers who can reach it (`tallied_scores`,
+bot/insights/numbers.py's `weighted_top`), a few seeks of those tallies. Any other period (a year; all time for one
 principle, whose pairs' counts the tallies don't hold) is one aggregate over its raw kudos
 (per giver and receiver, then per receiver) with RANK(): at ten million, all time took
 longer than the database's 10 s. Both
@@ -60,7 +63,7 @@ from sqlalchemy.orm import Session
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosPair
 from bot.mission.service import PrincipleInfo
-from bot.reports.health import pair_kudos, repeated_pair_candidates
+from bot.reports.health import kudos_of_pairs, repeated_pair_candidates
 from bot.reports.leaderboard import TOP, Range, counted
 from bot.reports.periods import Period
 from bot.reports.summaries import ALL_TIME, Role, one_quarter, person_counts
@@ -213,18 +216,19 @@ def _scored(
 
     A pair with two kudos or more in the period has two or more in the quarter bucket, in
     which case the bucket's pair tally holds it with two or more, unless it has kudos in the
-    hours outside the bucket: those rows and those hours' pairs are the candidates. Each
-    candidate's kudos in the period are counted by a seek, and each of its receivers' score
-    is their kudos less their candidates' kudos plus the candidates' √n (a pair with one
-    kudos scores 1, as many as its kudos)."""
-    candidates: CTE
-    n: ColumnElement[int]
+    hours outside the bucket: those rows and those hours' pairs are the candidates. The
+    candidates' kudos in the period are counted from their receivers' kudos of the period
+    (`kudos_of_pairs`), and each receiver's score is their kudos less their candidates' kudos
+    plus the candidates' √n (a pair with one kudos scores 1, as many as its kudos)."""
+    pairs: Any
     if bounds == (None, None):
         if principle_id is not None:
             # A pair's kudos of one principle over all time would be a seek per repeated
             # pair through its receiver's every kudos (at ten million, past 10 s).
             return None
-        candidates, n = _repeated_of_all_time(team_id, receivers)
+        candidates = _repeated_of_all_time(team_id, receivers)
+        # Each pair's count is a column of its row: read once, as it is aggregated.
+        pairs = select(candidates.c.receiver_id, candidates.c.kudos.label("n")).subquery("pairs")
     else:
         found = one_quarter(bounds)
         if found is None:
@@ -232,15 +236,14 @@ def _scored(
         assert receivers is None, "some receivers' scores: all time only"
         bucket, outside = found
         candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
-        n = pair_kudos(team_id, bounds, candidates, principle_id)
-    pairs: Any = select(candidates.c.receiver_id, n.label("n"))
-    if bounds == (None, None):
-        # Each pair's count is a column of its row: read once, as it is aggregated.
-        pairs = pairs.subquery("pairs")
-    else:
-        # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and
-        # then counted each pair again for each of the three sums below).
-        pairs = pairs.cte("pairs").prefix_with("MATERIALIZED", dialect="postgresql")
+        counted_pairs = kudos_of_pairs(team_id, bounds, candidates, principle_id)
+        # Materialised: the candidates counted once (PostgreSQL inlines a CTE read once, and
+        # then counted them again for each of the three sums below).
+        pairs = (
+            select(counted_pairs.c.receiver_id, counted_pairs.c.n)
+            .cte("pairs")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
     by_receiver = (
         select(
             pairs.c.receiver_id,
@@ -268,12 +271,10 @@ def _scored(
     ).select_from(received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id))
 
 
-def _repeated_of_all_time(
-    team_id: str, receivers: Sequence[str] | None = None
-) -> tuple[CTE, ColumnElement[int]]:
-    """The pairs that gave two kudos or more over all time (their all-time pair tallies of two
-    or more, read from the partial index alone: migration 0020), of `receivers` alone if
-    given, and each one's kudos."""
+def _repeated_of_all_time(team_id: str, receivers: Sequence[str] | None = None) -> CTE:
+    """The pairs that gave two kudos or more over all time, with their kudos (their all-time
+    pair tallies of two or more, read from the partial index alone: migration 0020), of
+    `receivers` alone if given."""
     conditions = [
         KudosPair.team_id == team_id,
         KudosPair.bucket == ALL_TIME,
@@ -281,12 +282,11 @@ def _repeated_of_all_time(
     ]
     if receivers is not None:
         conditions.append(KudosPair.receiver_id.in_(list(receivers)))
-    candidates = (
+    return (
         select(KudosPair.giver_id, KudosPair.receiver_id, KudosPair.kudos)
         .where(*conditions)
         .cte("candidates")
     )
-    return candidates, candidates.c.kudos
 
 
 def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: int) -> Counted:
