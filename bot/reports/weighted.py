@@ -28,12 +28,11 @@ over its quarters' rows (one in each of two quarters repeats, with no row of two
 summing those per pair is as many rows as kudos; the all-time rows of two or more are the
 repeated pairs, ~59,000 at ten million kudos, and their tally is their count. The
 dashboard's all-time top scores only the receivers who can reach it (`tallied_scores`,
-bot/insights/numbers.py's `weighted_top`), a few seeks of those tallies. Any other period (a year; all time for one
-principle, whose pairs' counts the tallies don't hold) is one aggregate over its raw kudos
-(per giver and receiver, then per receiver) with RANK(): at ten million, all time took
-longer than the database's 10 s. Both
-give the same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never
-count.
+bot/insights/numbers.py's `weighted_top`), a few seeks of those tallies. Any other period
+(a year; all time for one principle, whose pairs' counts the tallies don't hold) is one
+aggregate over its raw kudos (per giver and receiver, then per receiver) with RANK(): at ten
+million, all time took longer than the database's 10 s. Both give the same board
+(tests/test_dashboard_numbers.py compares them); withdrawn kudos never count.
 SQLite has `sqrt` from 3.35 (the database engine registers it where a build lacks it,
 bot/db/engine.py).
 """
