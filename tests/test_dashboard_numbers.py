@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import random
 from collections import Counter
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,6 +158,26 @@ def test_the_tallied_weighted_board_equals_the_raw_aggregate(
         assert tallied is not None  # the all-time pair tallies (migration 0020)
     if tallied is not None:
         assert board(tallied) == board(raw)
+
+
+@SETTINGS
+@given(receivers=st.lists(st.sampled_from([*PEOPLE, "UNOBODY1X"]), max_size=6, unique=True))
+def test_some_receivers_all_time_scores_are_the_whole_boards(
+    database: Database, history: dict[str, int], receivers: list[str]
+) -> None:
+    """The dashboard's all-time top scores a few receivers from their tallies and repeated
+    pairs (`weighted.tallied_scores`): each one's score and compared score are those of the
+    board of every receiver's raw kudos; a receiver without kudos has none."""
+    with database.reading() as session:
+        found = weighted.tallied_scores(session, TEAM, receivers)
+        everyone, _people, _kudos = weighted._from_raw(
+            session, TEAM, (None, None), None, None, len(PEOPLE)
+        )
+    whole = {s.user_id: s.score for s in everyone}
+    assert sorted(found) == sorted(user for user in receivers if user in whole)
+    for user, (compared, score) in found.items():
+        assert round(score, 9) == round(whole[user], 9)
+        assert compared == round(Decimal(str(whole[user])), weighted.SCORE_PLACES)
 
 
 def _quiet_reference(
