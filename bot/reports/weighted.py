@@ -305,9 +305,14 @@ def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: i
     if caller_id is not None:
         wanted = or_(wanted, scored.c.user_id == caller_id)
         mine = select(other.c.compared).where(other.c.user_id == caller_id).scalar_subquery()
-        above = select(func.count()).where(other.c.compared > mine).scalar_subquery()
-    total = select(func.sum(other.c.kudos)).scalar_subquery()
-    people = select(func.count()).select_from(other).scalar_subquery()
+        above = func.sum(case((other.c.compared > mine, 1), else_=0))
+    # The people, their kudos and how many rank above the caller in one pass over everyone
+    # (three passes of 50,000 receivers a month at ten million kudos, one each).
+    totals = select(
+        above.label("above"),
+        func.sum(other.c.kudos).label("total"),
+        func.count().label("people"),
+    ).subquery()
     rows = session.execute(
         select(
             scored.c.user_id,
@@ -315,10 +320,13 @@ def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: i
             scored.c.kudos,
             scored.c.givers,
             scored.c.compared,
-            above,
-            total,
-            people,
-        ).where(wanted)
+            totals.c.above,
+            totals.c.total,
+            totals.c.people,
+        )
+        .select_from(scored)
+        .join(totals, literal(True))
+        .where(wanted)
     ).all()
     if not rows:
         return [], 0, 0
