@@ -28,7 +28,8 @@ over its quarters' rows (one in each of two quarters repeats, with no row of two
 summing those per pair is as many rows as kudos; the all-time rows of two or more are the
 repeated pairs, ~59,000 at ten million kudos, and their tally is their count. The
 dashboard's all-time top scores only the receivers who can reach it (`tallied_scores`,
-bot/insights/numbers.py's `weighted_top`), a few seeks of those tallies. Any other period
+bot/insights/numbers.py's `weighted_top`): their tallies by a seek each, their repeated
+pairs picked from the partial index (a few dozen receivers, not 50,000). Any other period
 (a year; all time for one principle, whose pairs' counts the tallies don't hold) is one
 aggregate over its raw kudos (per giver and receiver, then per receiver) with RANK(): at ten
 million, all time took longer than the database's 10 s. Both give the same board
