@@ -10,12 +10,13 @@ import datetime as dt
 import math
 import random
 from collections import Counter
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import exists, func, literal, select, text, union
 
 from bot.db.engine import Database
 from bot.db.models import Kudos
@@ -23,7 +24,7 @@ from bot.db.models import Person as PersonRow
 from bot.insights import numbers
 from bot.insights.window import Filters, parse_window
 from bot.reports import summaries, weighted
-from bot.reports.health import TOP_RECEIVERS, reciprocal_pairs
+from bot.reports.health import TOP_RECEIVERS, kudos_of_pairs, reciprocal_pairs
 from bot.reports.leaderboard import Role, counted, leaderboard
 from bot.reports.periods import Period, PeriodKind
 from bot.reports.weighted import weighted_leaderboard
@@ -157,6 +158,67 @@ def test_the_tallied_weighted_board_equals_the_raw_aggregate(
         assert tallied is not None  # the all-time pair tallies (migration 0020)
     if tallied is not None:
         assert board(tallied) == board(raw)
+
+
+@SETTINGS
+@given(receivers=st.lists(st.sampled_from([*PEOPLE, "UNOBODY1X"]), max_size=6, unique=True))
+def test_some_receivers_all_time_scores_are_the_whole_boards(
+    database: Database, history: dict[str, int], receivers: list[str]
+) -> None:
+    """The dashboard's all-time top scores a few receivers from their tallies and repeated
+    pairs (`weighted.tallied_scores`): each one's score and compared score are those of the
+    board of every receiver's raw kudos; a receiver without kudos has none."""
+    with database.reading() as session:
+        found = weighted.tallied_scores(session, TEAM, receivers)
+        everyone, _people, _kudos = weighted._from_raw(
+            session, TEAM, (None, None), None, None, len(PEOPLE)
+        )
+    whole = {s.user_id: s.score for s in everyone}
+    assert sorted(found) == sorted(user for user in receivers if user in whole)
+    for user, (compared, score) in found.items():
+        assert round(score, 9) == round(whole[user], 9)
+        assert compared == round(Decimal(str(whole[user])), weighted.SCORE_PLACES)
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    period=periods,
+    principle=st.sampled_from([None, "plain-words"]),
+    seed_pairs=st.integers(min_value=0, max_value=2**16),
+)
+def test_pairs_counted_from_their_receivers_kudos_are_the_raw_counts(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    period: str,
+    principle: str | None,
+    seed_pairs: int,
+) -> None:
+    """`kudos_of_pairs` (each receiver's kudos of the period read once, grouped per giver)
+    gives each pair asked about its raw standing kudos in the period, pairs with none left
+    out, pairs asked about twice from both ends alike."""
+    rng = random.Random(seed_pairs)
+    asked = {(rng.choice(PEOPLE), rng.choice(PEOPLE)) for _ in range(rng.randrange(1, 12))}
+    window = parse_window(period, None, None, today=TODAY, zone=ZoneInfo(zone))
+    pid = history[principle] if principle else None
+    pairs = union(
+        *(select(literal(g).label("giver_id"), literal(r).label("receiver_id")) for g, r in asked)
+    ).cte("asked")
+    with database.reading() as session:
+        found = kudos_of_pairs(TEAM, window.bounds, pairs, pid)
+        got = {(g, r): n for g, r, n in session.execute(select(found))}
+        conditions = counted(TEAM, window.bounds)
+        if pid is not None:
+            conditions.append(Kudos.principle_id == pid)
+        raw = Counter(
+            (g, r)
+            for g, r in session.execute(
+                select(Kudos.giver_id, Kudos.receiver_id).where(*conditions)
+            )
+            if (g, r) in asked
+        )
+    assert got == dict(raw)
 
 
 def _quiet_reference(

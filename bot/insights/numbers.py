@@ -8,8 +8,9 @@ the audience rule (bot/audience.py) for the viewer; counts are whole.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -773,6 +774,27 @@ def _pairs(
     return [(giver, receiver, int(n)) for giver, receiver, n in rows]
 
 
+# Between user IDs (which are letters and digits) in `_each_kudos`'s one string.
+_SEPARATOR = "\x1f"
+
+
+def _each_kudos(
+    session: Session, conditions: Sequence[ColumnElement[bool]]
+) -> tuple[list[str], list[str]]:
+    """The giver and the receiver of each kudos (two lists in step), read as one string joined
+    by the database and split here: a row each cost the bot twice the CPU (a month at ten
+    million kudos, 50,000 rows: ~72 ms in rows, ~37 ms so)."""
+    pair = Kudos.giver_id + _SEPARATOR + Kudos.receiver_id
+    joined = (
+        func.string_agg(pair, _SEPARATOR)
+        if session.get_bind().dialect.name == "postgresql"
+        else func.group_concat(pair, _SEPARATOR)
+    )
+    found = session.execute(select(joined).where(*conditions)).scalar()
+    ids = found.split(_SEPARATOR) if found else []
+    return ids[::2], ids[1::2]
+
+
 def ranked(scores: Mapping[str, float], kudos: Mapping[str, int], top: int) -> tuple[Ranked, ...]:
     """Competition ranks (1, 2, 2, 4) by score, then user ID; every one tied at rank `top`
     included."""
@@ -952,13 +974,15 @@ def weighted_top(
     the score at place `top`: nobody after them can rank that high. Where everyone's kudos
     come from different people (scores near their kudos) that is a few batches, not every
     (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
-    if bounds == (None, None):
-        # All time from the all-time pair tallies (bot/reports/weighted.py): the receivers
-        # who can reach the top hold many kudos (at ten million the first 20: 194,000, read
-        # and grouped per giver in ~370 ms).
-        found = weighted.tallied_top(session, team_id, bounds, principle_id, top)
-        if found is not None:
-            return tuple(Ranked(s.rank, s.user_id, s.score, s.kudos) for s in found)
+    scores_of: Callable[[Sequence[str]], dict[str, tuple[Decimal, float]]]
+    if bounds == (None, None) and principle_id is None:
+        # All time from the all-time tallies and repeated pairs (bot/reports/weighted.py),
+        # a few receivers at a time: their raw kudos are many (at ten million the first 20
+        # received 194,000, read and grouped per giver in ~370 ms), and scoring every
+        # receiver from the tallies read all 59,000 repeated pairs (~60-110 ms).
+        scores_of = functools.partial(weighted.tallied_scores, session, team_id)
+    else:
+        scores_of = functools.partial(_weighted_scores, session, team_id, bounds, principle_id)
     if received is None:
         received = ByCount(session, team_id, summaries.Role.RECEIVERS, bounds, principle_id)
     kudos: dict[str, int] = {}
@@ -974,7 +998,7 @@ def weighted_top(
             kudos[row[0]] = row[1]
             wanted.append(row[0])
             done += 1
-        scored.update(_weighted_scores(session, team_id, bounds, principle_id, wanted))
+        scored.update(scores_of(wanted))
         batch *= 2
     ordered = sorted(scored, key=lambda user: (-scored[user][0], user))
     result: list[Ranked] = []
@@ -1024,16 +1048,6 @@ def network(
     conditions = _where(session, team_id, window.bounds, filters, catalog)
     # The pair tallies count over every principle, by no channel nor group.
     tallied = _summarised(filters) and not filters.principle_key and pairs_tallied(window.bounds)
-    sent: Iterable[tuple[str, str, int]]
-    if tallied:
-        # The pairs come from the tallies (below), so the kudos are summed per group as they
-        # come, one row each: grouping them per (giver, receiver) first cost the server 45 ms
-        # for a month's 46,000 at ten million kudos, nearly one kudos a pair (RESULTS.md §28).
-        sent = session.connection().execute(
-            select(Kudos.giver_id, Kudos.receiver_id, literal(1)).where(*conditions)
-        )
-    else:
-        sent = pairs = _pairs(session, conditions)
     # Each member's groups, in order, a set operation a group: appending them one member at
     # a time cost 60-90 ms for ten groups of 5,000 people, against 12 ms so.
     index: dict[str, tuple[int, ...]] = {}
@@ -1041,19 +1055,29 @@ def network(
         shared = {member: index[member] + (i,) for member in group.members & index.keys()}
         index.update(dict.fromkeys(group.members, (i,)))
         index.update(shared)
+    # Kudos per (giver's groups, receiver's groups): a few dozen keys, added to the table after.
+    between: Counter[tuple[tuple[int, ...] | None, tuple[int, ...] | None]] = Counter()
+    if tallied:
+        # The pairs come from the tallies (below), so each kudos is counted as it comes:
+        # grouping them per (giver, receiver) first cost the server 45 ms for a month's
+        # 46,000 at ten million kudos, nearly one kudos a pair (RESULTS.md §28). Counted by
+        # Counter, map and zip, in C: a loop here cost ~35 ms for a month's 50,000.
+        givers, receivers = _each_kudos(session, conditions)
+        between.update(zip(map(index.get, givers), map(index.get, receivers), strict=True))
+    else:
+        pairs = _pairs(session, conditions)
+        for giver, receiver, n in pairs:
+            between[index.get(giver), index.get(receiver)] += n
     matrix = [[0] * len(groups) for _ in groups]
-    for giver, receiver, n in sent:
-        if (gave := index.get(giver)) and (got := index.get(receiver)):
+    for (gave, got), n in between.items():
+        if gave and got:
             for i in gave:
                 row = matrix[i]
                 for j in got:
                     row[j] += n
-    if tallied:
-        # Counting the pairs in Python from the month's 46,000 (giver, receiver) counts cost
-        # 60 ms at ten million kudos, against ~35 ms for their candidates in the tallies, each
-        # counted by a seek: the same pairs, in the same order.
-        givers = summaries.person_counts(team_id, summaries.Role.GIVERS, window.bounds)
-        found = period_pairs(session, team_id, window.bounds, givers)
-    else:
-        found = pairs_among(pairs)
+    # Counting the pairs in Python from the month's 46,000 (giver, receiver) counts cost 60 ms
+    # at ten million kudos, against ~35 ms for their candidates in the tallies: the same
+    # pairs, in the same order. Without each giver's kudos: period_pairs reads those of the
+    # candidates' givers alone (a month's 31,000 givers cost ~20 ms more at ten million).
+    found = period_pairs(session, team_id, window.bounds) if tallied else pairs_among(pairs)
     return Network(tuple(groups), tuple(tuple(row) for row in matrix), tuple(found))

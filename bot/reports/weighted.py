@@ -21,23 +21,28 @@ the score, as to the kudos, so a receiver's score is their kudos from the read m
 (`person_counts`) less the kudos of their repeated pairs plus those pairs' √n. The repeated
 pairs are among the quarter's pair tallies with two or more (`kudos_pairs`'s partial index,
 bot/reports/health.py reads the same) and the pairs of the hours outside the quarter, each
-counted exactly in the period by a seek. All time the same way from the all-time pair
-tallies (migration 0020): a pair's kudos over all time are spread over its quarters' rows
-(one in each of two quarters repeats, with no row of two), and summing those per pair is as
-many rows as kudos; the all-time rows of two or more are the repeated pairs, ~59,000 at ten
-million kudos, and their tally is their count. Any other period (a year; all time for one
-principle, whose pairs' counts the tallies don't hold) is one aggregate over its raw kudos
-(per giver and receiver, then per receiver) with RANK(): at ten million, all time took
-longer than the database's 10 s. Both
-give the same board (tests/test_dashboard_numbers.py compares them); withdrawn kudos never
-count.
+counted exactly in the period from its receiver's kudos of the period (read once a
+receiver: the repeated pairs gather on the people who receive most). All time the same way
+from the all-time pair tallies (migration 0020): a pair's kudos over all time are spread
+over its quarters' rows (one in each of two quarters repeats, with no row of two), and
+summing those per pair is as many rows as kudos; the all-time rows of two or more are the
+repeated pairs, ~59,000 at ten million kudos, and their tally is their count. The
+dashboard's all-time top scores only the receivers who can reach it (`tallied_scores`,
+bot/insights/numbers.py's `weighted_top`): their tallies by a seek each, their repeated
+pairs picked from the partial index (a few dozen receivers, not 50,000). Any other period
+(a year; all time for one principle, whose pairs' counts the tallies don't hold) is one
+aggregate over its raw kudos (per giver and receiver, then per receiver) with RANK(): at ten
+million, all time took longer than the database's 10 s. Both give the same board
+(tests/test_dashboard_numbers.py compares them); withdrawn kudos never count.
 SQLite has `sqrt` from 3.35 (the database engine registers it where a build lacks it,
 bot/db/engine.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +50,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Numeric,
+    Select,
     case,
     cast,
     func,
@@ -57,7 +63,7 @@ from sqlalchemy.orm import Session
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosPair
 from bot.mission.service import PrincipleInfo
-from bot.reports.health import pair_kudos, repeated_pair_candidates
+from bot.reports.health import kudos_of_pairs, repeated_pair_candidates
 from bot.reports.leaderboard import TOP, Range, counted
 from bot.reports.periods import Period
 from bot.reports.summaries import ALL_TIME, Role, one_quarter, person_counts
@@ -118,16 +124,6 @@ def weighted_leaderboard(
 Counted = tuple[list[WeightedStanding], int, int]  # the standings wanted, people, kudos
 
 
-def tallied_top(
-    session: Session, team_id: str, bounds: Range, principle_id: int | None, top: int = TOP
-) -> list[WeightedStanding] | None:
-    """The standings ranked `top` or better, ties alike, from the read model where it covers
-    the period (all time for every principle, or within one UTC quarter but for a few
-    hours); None elsewhere."""
-    tallied = _tallied(session, team_id, bounds, principle_id, None, top)
-    return None if tallied is None else [s for s in tallied[0] if s.rank <= top]
-
-
 def _from_raw(
     session: Session,
     team_id: str,
@@ -182,38 +178,72 @@ def _tallied(
     caller_id: str | None,
     top: int,
 ) -> Counted | None:
-    """The board from the read model (module docstring), for all time over every principle or
-    a period within one UTC quarter bucket but for a few hours; None for any other.
+    """The board from the read model (`_scored`), for all time over every principle or a
+    period within one UTC quarter bucket but for a few hours; None for any other."""
+    scored = _scored(team_id, bounds, principle_id)
+    if scored is None:
+        return None
+    quick_reads(session)
+    return _top_and_caller(session, scored.cte("scored"), caller_id, top)
+
+
+def tallied_scores(
+    session: Session, team_id: str, receivers: Sequence[str]
+) -> dict[str, tuple[Decimal, float]]:
+    """Receiver → (score compared to six places, score) over all time and every principle, for
+    these receivers only, from their all-time tallies and repeated pairs: as the whole board
+    (`_tallied`) scores them, the same arithmetic, a few seeks instead of every receiver."""
+    whole = _scored(team_id, (None, None), None, receivers)
+    assert whole is not None
+    scored = whole.subquery()
+    found = session.execute(
+        select(scored.c.user_id, scored.c.compared, scored.c.score).where(
+            scored.c.user_id.in_(list(receivers))
+        )
+    )
+    return {user: (Decimal(str(compared)), float(score)) for user, compared, score in found}
+
+
+def _scored(
+    team_id: str,
+    bounds: Range,
+    principle_id: int | None,
+    receivers: Sequence[str] | None = None,
+) -> Select[Any] | None:
+    """Every receiver's (user_id, kudos, score, givers, compared) from the read model, for all
+    time over every principle (of `receivers` alone, if given: all time only) or a period
+    within one UTC quarter bucket but for a few hours; None for any other period.
 
     A pair with two kudos or more in the period has two or more in the quarter bucket, in
     which case the bucket's pair tally holds it with two or more, unless it has kudos in the
-    hours outside the bucket: those rows and those hours' pairs are the candidates. Each
-    candidate's kudos in the period are counted by a seek, and each of its receivers' score
-    is their kudos less their candidates' kudos plus the candidates' √n (a pair with one
-    kudos scores 1, as many as its kudos)."""
-    candidates: CTE
-    n: ColumnElement[int]
+    hours outside the bucket: those rows and those hours' pairs are the candidates. The
+    candidates' kudos in the period are counted from their receivers' kudos of the period
+    (`kudos_of_pairs`), and each receiver's score is their kudos less their candidates' kudos
+    plus the candidates' √n (a pair with one kudos scores 1, as many as its kudos)."""
+    pairs: Any
     if bounds == (None, None):
         if principle_id is not None:
             # A pair's kudos of one principle over all time would be a seek per repeated
             # pair through its receiver's every kudos (at ten million, past 10 s).
             return None
-        candidates, n = _repeated_of_all_time(team_id)
+        candidates = _repeated_of_all_time(team_id, receivers)
+        # Each pair's count is a column of its row: read once, as it is aggregated.
+        pairs = select(candidates.c.receiver_id, candidates.c.kudos.label("n")).subquery("pairs")
     else:
         found = one_quarter(bounds)
         if found is None:
             return None
+        assert receivers is None, "some receivers' scores: all time only"
         bucket, outside = found
         candidates = repeated_pair_candidates(team_id, bucket, outside, principle_id)
-        n = pair_kudos(team_id, bounds, candidates, principle_id)
-    quick_reads(session)
-    # Materialised: each candidate counted once (PostgreSQL inlines a CTE read once, and then
-    # counted each pair again for each of the three sums below).
-    pairs = (
-        select(candidates.c.receiver_id, n.label("n"))
-        .cte("pairs")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
+        counted_pairs = kudos_of_pairs(team_id, bounds, candidates, principle_id)
+        # Materialised: the candidates counted once (PostgreSQL inlines a CTE read once, and
+        # then counted them again for each of the three sums below).
+        pairs = (
+            select(counted_pairs.c.receiver_id, counted_pairs.c.n)
+            .cte("pairs")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
     by_receiver = (
         select(
             pairs.c.receiver_id,
@@ -227,31 +257,36 @@ def _tallied(
     received = person_counts(team_id, Role.RECEIVERS, bounds, principle_id)
     single = received.c.n - func.coalesce(by_receiver.c.n, 0)  # kudos of pairs with one
     score = cast(single, Float) + func.coalesce(by_receiver.c.root, literal(0.0, Float))
-    scored = (
-        select(
-            received.c.user_id,
-            received.c.n.label("kudos"),
-            score.label("score"),
-            (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
-            func.round(cast(score, Numeric), SCORE_PLACES).label("compared"),
-        )
-        .select_from(
-            received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id)
-        )
-        .cte("scored")
-    )
-    return _top_and_caller(session, scored, caller_id, top)
+    return select(
+        received.c.user_id,
+        received.c.n.label("kudos"),
+        score.label("score"),
+        (single + func.coalesce(by_receiver.c.givers, 0)).label("givers"),
+        # A receiver with no repeated pair scores their kudos, a whole number: compared as
+        # it is, without the float's conversion to a decimal (most receivers).
+        case(
+            (by_receiver.c.receiver_id.is_(None), cast(received.c.n, Numeric)),
+            else_=func.round(cast(score, Numeric), SCORE_PLACES),
+        ).label("compared"),
+    ).select_from(received.outerjoin(by_receiver, by_receiver.c.receiver_id == received.c.user_id))
 
 
-def _repeated_of_all_time(team_id: str) -> tuple[CTE, ColumnElement[int]]:
-    """The pairs that gave two kudos or more over all time (their all-time pair tallies of two
-    or more, read from the partial index alone: migration 0020) and each one's kudos."""
-    candidates = (
+def _repeated_of_all_time(team_id: str, receivers: Sequence[str] | None = None) -> CTE:
+    """The pairs that gave two kudos or more over all time, with their kudos (their all-time
+    pair tallies of two or more, read from the partial index alone: migration 0020), of
+    `receivers` alone if given."""
+    conditions = [
+        KudosPair.team_id == team_id,
+        KudosPair.bucket == ALL_TIME,
+        KudosPair.kudos >= 2,
+    ]
+    if receivers is not None:
+        conditions.append(KudosPair.receiver_id.in_(list(receivers)))
+    return (
         select(KudosPair.giver_id, KudosPair.receiver_id, KudosPair.kudos)
-        .where(KudosPair.team_id == team_id, KudosPair.bucket == ALL_TIME, KudosPair.kudos >= 2)
+        .where(*conditions)
         .cte("candidates")
     )
-    return candidates, candidates.c.kudos
 
 
 def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: int) -> Counted:
@@ -271,9 +306,14 @@ def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: i
     if caller_id is not None:
         wanted = or_(wanted, scored.c.user_id == caller_id)
         mine = select(other.c.compared).where(other.c.user_id == caller_id).scalar_subquery()
-        above = select(func.count()).where(other.c.compared > mine).scalar_subquery()
-    total = select(func.sum(other.c.kudos)).scalar_subquery()
-    people = select(func.count()).select_from(other).scalar_subquery()
+        above = func.sum(case((other.c.compared > mine, 1), else_=0))
+    # The people, their kudos and how many rank above the caller in one pass over everyone
+    # (three passes of 50,000 receivers a month at ten million kudos, one each).
+    totals = select(
+        above.label("above"),
+        func.sum(other.c.kudos).label("total"),
+        func.count().label("people"),
+    ).subquery()
     rows = session.execute(
         select(
             scored.c.user_id,
@@ -281,10 +321,13 @@ def _top_and_caller(session: Session, scored: Any, caller_id: str | None, top: i
             scored.c.kudos,
             scored.c.givers,
             scored.c.compared,
-            above,
-            total,
-            people,
-        ).where(wanted)
+            totals.c.above,
+            totals.c.total,
+            totals.c.people,
+        )
+        .select_from(scored)
+        .join(totals, literal(True))
+        .where(wanted)
     ).all()
     if not rows:
         return [], 0, 0
