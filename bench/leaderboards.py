@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import importlib
 import os
 import random
 import sqlite3
@@ -217,6 +218,15 @@ PAIRS_FILL_SQLITE = _PAIRS_FILL.format(
 PAIRS_FILL_ALL_TIME_SQLITE = _ALL_TIME_FILL.format(all_time="'1970-01-01'", team="?")
 
 
+def channel_fill(dialect: str) -> list[str]:
+    """The channel tallies' fill (migration 0023's, which its triggers, disabled for the
+    load, would have counted), for the bench's team."""
+    migration = importlib.import_module(
+        "bot.migrations.versions.20261206_0023_kudos_channel_tallies"
+    )
+    return list(migration.fill_statements(dialect, f"team_id = '{TEAM}'"))
+
+
 def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
     """Binary COPY over one psycopg connection, the secondary indexes dropped during the load
     and rebuilt from their own definitions after it; (load seconds, index seconds)."""
@@ -235,6 +245,8 @@ def seed_postgres(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
             cursor.execute(definition)
         cursor.execute(PAIRS_FILL_POSTGRES, (TEAM,))
         cursor.execute(PAIRS_FILL_ALL_TIME_POSTGRES, (TEAM,))
+        for statement in channel_fill("postgresql"):
+            cursor.execute(statement)
         cursor.execute("ALTER TABLE kudos ENABLE TRIGGER USER")
     return loaded - started, time.perf_counter() - loaded
 
@@ -287,6 +299,8 @@ def seed_postgres_in_sql(url: str, count: int, principle_ids: list[int]) -> tupl
             cursor.execute(definition)
         cursor.execute(PAIRS_FILL_POSTGRES, (TEAM,))
         cursor.execute(PAIRS_FILL_ALL_TIME_POSTGRES, (TEAM,))
+        for statement in channel_fill("postgresql"):
+            cursor.execute(statement)
         cursor.execute("ALTER TABLE kudos ENABLE TRIGGER USER")
         connection.commit()
     return loaded - started, time.perf_counter() - loaded
@@ -348,6 +362,8 @@ def seed_sqlite(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
             connection.execute(definition)
         connection.execute(PAIRS_FILL_SQLITE, (TEAM,))
         connection.execute(PAIRS_FILL_ALL_TIME_SQLITE, (TEAM,))
+        for statement in channel_fill("sqlite"):
+            connection.execute(statement)
         for _name, definition in triggers:
             connection.execute(definition)
         connection.execute("COMMIT")

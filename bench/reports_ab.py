@@ -28,10 +28,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 
-def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float]]:
+def side(
+    root: str, url: str, reps: int, only: str = "", directory: int = 0
+) -> dict[str, list[float]]:
     """Milliseconds per run of every surface, the bot imported from `root`."""
     sys.path.insert(0, root)
     import bench.leaderboards as lb
@@ -56,12 +58,16 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
     today = now.astimezone(zone).date()
     month, quarter = parse_period("month", today), parse_period("quarter", today)
     week = parse_period("week", today).previous()
+    this_week = parse_period("week", today)
+    week_window = parse_window("week", None, None, today=today, zone=zone)
     assert week is not None
     previous = month.previous()
     assert previous is not None
     heavy = lb.busiest(database)
     caller = lb.caller_in_the_middle(database, previous.bounds(zone))
-    people = [lb.person(n) for n in range(lb.PEOPLE)]
+    # The seeded people (`--people`, as bench/leaderboards.py seeded them): the user groups are
+    # a tenth of them each (5,000 of 50,000); by default its 5,000 (groups of 500).
+    people = [lb.person(n) for n in range(directory or lb.PEOPLE)]
     groups = tuple(
         numbers.Group(f"S{n:08d}", f"Group {n}", frozenset(people[n::10])) for n in range(10)
     )
@@ -99,8 +105,10 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
     surfaces: dict[str, Callable[[], object]] = {
         "health quarter": reading(health(quarter)),
         "health month": reading(health(month)),
-        # Last week: no person tally covers a week (its people are its raw kudos grouped).
+        # Last week, and this one (`/kudos health week`): a week's person tallies since
+        # migration 0024 (before it, its people were its raw kudos grouped).
         "health week": reading(health(week)),
+        "health this week": reading(health(this_week)),
         "participation month": reading(
             lambda s: participation(s, team, month.bounds(zone), previous.bounds(zone), now)
         ),
@@ -147,7 +155,35 @@ def side(root: str, url: str, reps: int, only: str = "") -> dict[str, list[float
         "dashboard overview (quarter)": reading(
             lambda s: numbers.overview(s, team, quarter_window, Filters(), today=today)
         ),
+        "dashboard overview (week)": reading(
+            lambda s: numbers.overview(s, team, week_window, Filters(), today=today)
+        ),
+        "dashboard leaderboards (week)": reading(
+            lambda s: numbers.leaderboards(s, team, week_window, Filters())
+        ),
     }
+    # The filters the read model doesn't count by, as bench/leaderboards.py picks them: the
+    # channel of a kudos (every kudos's, in `--in-sql` seeding; one of 40 otherwise) and a
+    # user group of a tenth of the people.
+    with database.engine.connect() as connection:
+        channel_id = connection.scalar(
+            text("SELECT channel_id FROM kudos WHERE team_id = :team LIMIT 1"), {"team": team}
+        )
+        connection.rollback()
+    channel = Filters(channel_id=channel_id)
+    group = Filters(group_id=groups[0].id, members=groups[0].members)
+    for label, narrowed in (("channel", channel), ("user group", group)):
+        surfaces |= {
+            f"dashboard overview (month, {label})": reading(
+                lambda s, f=narrowed: numbers.overview(s, team, window, f, today=today)
+            ),
+            f"dashboard principles (month, {label})": reading(
+                lambda s, f=narrowed: numbers.principle_rows(s, team, window, f, today=today)
+            ),
+            f"dashboard leaderboards (month, {label})": reading(
+                lambda s, f=narrowed: numbers.leaderboards(s, team, window, f)
+            ),
+        }
     statements = [0]
     backends: set[int] = set()
 
@@ -205,10 +241,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--only", default="", help="surfaces whose names start so, commas")
+    parser.add_argument(
+        "--people", type=int, default=0, help="the people seeded (default leaderboards.py's)"
+    )
     parser.add_argument("--side", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(side(args.side, args.url[0], args.reps, args.only)))
+        print(json.dumps(side(args.side, args.url[0], args.reps, args.only, args.people)))
         return
     loads = []
     print(
@@ -228,6 +267,7 @@ def main() -> None:
                         __file__,
                         *("--before", "", "--after", "", "--url", url),
                         *("--reps", str(args.reps), "--only", args.only),
+                        *("--people", str(args.people)),
                         *("--side", os.path.abspath(root)),
                     ],
                     check=True,

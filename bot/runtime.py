@@ -7,9 +7,12 @@ SIGTERM or Ctrl-C, then closes the server and the database cleanly.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
 import signal
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -33,7 +36,9 @@ from bot.outbox.sender import WORKERS as SENDER_WORKERS
 from bot.outbox.sender import Sender
 from bot.slack.app import LISTENER_THREADS, create_app, create_web_client
 from bot.slack.checks import PersonChecks
+from bot.slack.deadline import AckClock
 from bot.slack.http import SLACK_EVENTS_PATH, MissionbotWsgi
+from bot.slack.listener_pool import ListenerPool
 from bot.slack.listeners.onboarding import DRIP_JOB_ID, OnboardingDripJob
 from bot.slack.outbound import create_sender
 from bot.slack.outbound.daily import draw_post
@@ -42,6 +47,14 @@ from bot.web.groups import SlackGroups
 from bot.web.mount import BuiltOnFirstRequest, Mount, WsgiApp
 
 log = logging.getLogger(__name__)
+
+# How long stopping waits for listeners still at work after their ack: well inside the 10 s a
+# supervisor (systemd, Kubernetes' 30 s) gives a SIGTERMed process before it kills it.
+LISTENERS_GRACE_S = 4.0
+# How often the main thread wakes, in Socket Mode, to act on a SIGTERM.
+SIGNAL_POLL_S = 0.2
+# A stopped process still alive this long after "stopped" says which threads hold it.
+EXIT_STALL_S = 2.0
 
 
 @dataclass
@@ -63,6 +76,8 @@ class Runtime:
     intake: Intake = field(default_factory=Intake)
     # Publishes the Homes of people active lately ahead of their morning; every minute.
     home_refresh: HomeRefresh | None = None
+    # What a request's three seconds are measured on (bot/slack/deadline.py).
+    ack_clock: AckClock = time.monotonic
 
     def wsgi(self) -> Mount:
         """Slack's endpoint and the health check, with the dashboard beside them.
@@ -73,7 +88,10 @@ class Runtime:
         """
         secret = self.settings.slack_signing_secret
         slack = MissionbotWsgi(
-            self.app, self.database, secret.get_secret_value() if secret else None
+            self.app,
+            self.database,
+            secret.get_secret_value() if secret else None,
+            ack_clock=self.ack_clock,
         )
         return Mount(slack, BuiltOnFirstRequest(self._dashboard))
 
@@ -83,7 +101,17 @@ class Runtime:
         groups = SlackGroups(create_web_client(self.settings))
         return create_dashboard(self.settings, self.database, groups=groups, clock=self.clock)
 
+    @property
+    def listeners(self) -> ListenerPool:
+        """Bolt's listener pool (bot/slack/listener_pool.py)."""
+        pool = self.app.listener_runner.listener_executor
+        assert isinstance(pool, ListenerPool)
+        return pool
+
     def close(self) -> None:
+        # The listeners first: what they do after their ack needs the database and the
+        # outbox, both closed below.
+        self.listeners.finish(LISTENERS_GRACE_S)
         if self.sender is not None:
             self.sender.stop()
         if self.checks is not None:
@@ -115,7 +143,13 @@ def database_connections(settings: Settings) -> int:
     )
 
 
-def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    migrate: bool = True,
+    ack_clock: AckClock = time.monotonic,
+) -> Runtime:
     document = load_mission_file(settings.mission_file)
     if document.warnings:
         log.warning("mission file: %s", " | ".join(document.warnings))
@@ -142,6 +176,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         scheduler=scheduler,
         users=users,
         sender=sender,
+        ack_clock=ack_clock,
     )
     mission.sync_known(database)
     # Built here, started only by `serve`, like the scheduler. Its client retries no 429:
@@ -187,6 +222,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = 
         clock=clock,
         intake=intake,
         home_refresh=home_refresh,
+        ack_clock=ack_clock,
     )
 
 
@@ -224,6 +260,10 @@ def serve(runtime: Runtime) -> None:
         log.info("shutting down")
         runtime.close()
         log.info("stopped")
+        # Exiting waits for every thread that is not a daemon: if one still runs a few
+        # seconds from now, its stack (and every other thread's) goes to stderr, so that a
+        # process that outlives its SIGTERM says what held it.
+        faulthandler.dump_traceback_later(EXIT_STALL_S)
 
 
 def counted_channel(intake: Intake) -> type[HTTPChannel]:
@@ -338,6 +378,26 @@ def _serve_socket_mode(runtime: Runtime) -> None:
     handler = SocketModeHandler(runtime.app, token.get_secret_value())
     log.info("connecting to Slack in Socket Mode")
     try:
-        handler.start()
+        # Not `handler.start()`: it blocks the main thread in an untimed Event.wait(), and a
+        # SIGTERM the kernel delivers to another thread (any may take it) is acted on only
+        # when the main thread next wakes: seconds later, past a supervisor's patience (the
+        # tests' 5 s). A timed wait wakes it at least every SIGNAL_POLL_S.
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+        while True:
+            time.sleep(SIGNAL_POLL_S)
     finally:
-        handler.close()
+        _close_socket_mode(handler)
+
+
+def _close_socket_mode(handler: Any) -> None:
+    """Close the WebSocket at once. slack-sdk's close waits for its receiving thread to let go
+    of the socket, which it holds for up to 3 s in a recv() (its receive_timeout): shutting
+    the socket down first ends that recv(), and the process stops in milliseconds, not 3 s
+    (which on a loaded machine passed a supervisor's patience)."""
+    session = getattr(handler.client, "current_session", None)
+    sock = getattr(session, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    handler.close()

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -42,6 +43,8 @@ def console_env(**extra: str) -> dict[str, str]:
 
 
 _forks: list[ConsoleForks] = []
+# The worker's migrated SQLite file (conftest's `sqlite_template`), set by `migrated_template`.
+_template: list[Path] = []
 
 
 # Session-wide: one server per xdist worker, however its console tests are interleaved with
@@ -53,12 +56,27 @@ def close_console_forks() -> Iterator[None]:
         _forks.pop().close()
 
 
+@pytest.fixture(autouse=True)
+def migrated_template(sqlite_template: Path) -> None:
+    _template[:] = [sqlite_template]
+
+
 def run_console(
     tmp_path: Path, *lines: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot console` with these lines as its input: forked from a server that has
-    imported the bot already, in the usual environment (tests/support/console_fork.py)."""
+    imported the bot already, in the usual environment (tests/support/console_fork.py).
+
+    Without `--database` in `args`, the console gets tmp_path/console.db, a copy of the
+    worker's migrated template when the test has none there yet: the console finds its schema
+    current and skips the migrations, where each session migrated a new file alike (alembic
+    reading 23 scripts and running them, ~0.1 s of CPU and a write per revision, ~30 sessions
+    a run). The tests that name `--database` start on a file no migration has touched
+    (`test_help_lists_the_console_commands_and_the_default_database_is_here` among them), so
+    the console's own migrating start is still run."""
     database = ("--database", str(tmp_path / "console.db")) if "--database" not in args else ()
+    if database and _template and not (tmp_path / "console.db").exists():
+        shutil.copyfile(_template[0], tmp_path / "console.db")
     typed = "".join(f"{line}\n" for line in lines)
     if env is None and can_fork():
         if not _forks:

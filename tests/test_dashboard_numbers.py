@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from collections import Counter
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,13 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import exists, func, literal, select, text, union
+from sqlalchemy import event, exists, func, literal, select, text, union
 
 from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.db.models import Person as PersonRow
 from bot.insights import numbers
-from bot.insights.window import Filters, parse_window
+from bot.insights.window import Filters, Window, parse_window
 from bot.reports import summaries, weighted
 from bot.reports.health import TOP_RECEIVERS, kudos_of_pairs, reciprocal_pairs
 from bot.reports.leaderboard import Role, counted, leaderboard
@@ -276,6 +277,46 @@ def test_the_60_day_lists_are_the_raw_kudos_lists(
     assert first.gave_nothing_total == quiet.gave_nothing_total
 
 
+@pytest.fixture
+def everyone_seen(database: Database, history: dict[str, int]) -> None:
+    """`history` with a directory of those who have received and given at some time (and the
+    deactivated one), so that the 60-day lists are read from `kudos_latest`'s index alone."""
+    with database.transaction() as session:
+        for who in (Kudos.receiver_id, Kudos.giver_id):
+            session.execute(
+                PersonRow.__table__.delete().where(
+                    PersonRow.team_id == TEAM,
+                    PersonRow.deleted.is_(False),
+                    ~exists(
+                        select(Kudos.id).where(Kudos.team_id == TEAM, who == PersonRow.user_id)
+                    ),
+                )
+            )
+    with database.reading() as session:
+        assert set(summaries.people_without_latest(session, TEAM).values()) == {0}
+
+
+@SETTINGS
+@given(
+    days=st.integers(min_value=-5, max_value=DAYS + 70),
+    seconds=st.integers(min_value=0, max_value=86_399),
+    grouped=st.booleans(),
+)
+def test_the_60_day_lists_from_the_latest_kudos_are_the_raw_kudos_lists(
+    database: Database, everyone_seen: None, days: int, seconds: int, grouped: bool
+) -> None:
+    """Those whose latest kudos is before the 60 days, or withdrawn, and nobody else."""
+    now = START + dt.timedelta(days=days, seconds=seconds)
+    members = frozenset(PEOPLE[::2]) if grouped else None
+    with database.reading() as session:
+        quiet = numbers.quiet_people(session, TEAM, Filters(members=members), now=now)
+    got = [
+        (sorted((q.user_id, q.last) for q in quiet.not_recognised), quiet.not_recognised_total),
+        (sorted((q.user_id, q.last) for q in quiet.gave_nothing), quiet.gave_nothing_total),
+    ]
+    assert got == _quiet_reference(database, now, members)
+
+
 @SETTINGS
 @given(
     zone=st.sampled_from(ZONES),
@@ -526,6 +567,76 @@ def test_the_pages_filtered_by_a_channel_or_a_group_are_the_raw_kudos_answers(
     where = ZoneInfo(zone)
     window = parse_window(period, None, None, today=TODAY, zone=where)
     filters = Filters(filters.group_id, filters.channel_id, principle, filters.members)
+    _assert_the_raw_answers(database, history, window, filters, principle, top)
+
+
+@SETTINGS
+@given(
+    zone=st.sampled_from(ZONES),
+    first=st.integers(min_value=-20, max_value=90),
+    days=st.integers(min_value=1, max_value=80),
+    members=st.frozensets(st.sampled_from([*PEOPLE, "UNOBODY0X"]), max_size=6),
+    channel=st.sampled_from([None, "CGENERAL01", "CTEAM0002"]),
+    principle=st.sampled_from([None, "plain-words"]),
+)
+def test_a_groups_pages_over_any_range_are_the_raw_kudos_answers(
+    database: Database,
+    history: dict[str, int],
+    zone: str,
+    first: int,
+    days: int,
+    members: frozenset[str],
+    channel: str | None,
+    principle: str | None,
+) -> None:
+    """A user group's overview and principles' rows, each read in one pass over the kudos of
+    the window, the previous period and the weeks (PostgreSQL): for custom ranges that start
+    before the kudos or end after today, whose weeks reach outside both periods, narrowed
+    further by a channel and a principle."""
+    start = START.date() + dt.timedelta(days=first)
+    last = start + dt.timedelta(days=days - 1)
+    window = parse_window(
+        "custom", start.isoformat(), last.isoformat(), today=TODAY, zone=ZoneInfo(zone)
+    )
+    filters = Filters("S00000001", channel, principle, members)
+    _assert_the_raw_answers(database, history, window, filters, principle, 3)
+
+
+def test_a_groups_overview_and_principles_read_the_kudos_once(
+    database: Database, history: dict[str, int]
+) -> None:
+    """On PostgreSQL a user group's overview and principles page each read the kudos in one
+    statement (the window, the previous period and the weeks tagged in one pass)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("one pass by GROUPING SETS is PostgreSQL's")
+    window = parse_window("month", None, None, today=TODAY, zone=ZoneInfo("America/New_York"))
+    group = Filters(group_id="S00000001", members=frozenset(PEOPLE[:4]))
+    read: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if re.search(r"\b(FROM|JOIN)\s+kudos\b(?!_)", statement):
+            read.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        for page in (numbers.overview, numbers.principle_rows):
+            read.clear()
+            with database.reading() as session:
+                page(session, TEAM, window, group, today=TODAY)
+            assert len(read) == 1, read
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+
+
+def _assert_the_raw_answers(
+    database: Database,
+    history: dict[str, int],
+    window: Window,
+    filters: Filters,
+    principle: str | None,
+    top: int,
+) -> None:
+    where = window.zone
     pid = history[principle] if principle else None
     rows = [r for r in _raw_kudos(database) if pid is None or r.principle_id == pid]
     with database.reading() as session:

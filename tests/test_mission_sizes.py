@@ -29,6 +29,12 @@ from tests.support.missions import (
 from tests.support.slack_client import SIGNING_SECRET
 from tests.support.stall import stopwatch
 
+# One worker: each generated mission is parsed once in the run (the bot remembers a mission
+# text it has read, bot/mission/file.py), where each of six workers parsed each of the 250
+# principles' three missions again (0.3-0.7 s of CPU each); tests/conftest.py starts the
+# module early.
+pytestmark = pytest.mark.xdist_group("mission-sizes")
+
 SIZES = [1, 9, 60, 250]
 
 

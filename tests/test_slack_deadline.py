@@ -41,7 +41,7 @@ from sqlalchemy import select
 from bot.audience import Audience
 from bot.blocks.ids import Action, BlockId, Event
 from bot.config import Settings
-from bot.db.models import Kudos, utcnow
+from bot.db.models import Kudos, Subscription, utcnow
 from bot.kudos.service import (
     Giver,
     Giving,
@@ -385,6 +385,18 @@ def test_a_call_before_the_ack_gets_only_the_time_left(slack: FakeSlack) -> None
     assert watch.code_time() < ACK_LIMITS.call_timeout + 0.2, watch.describe()
 
 
+def test_a_timeout_that_was_the_machines_stall_is_asked_once_more(slack: FakeSlack) -> None:
+    """On an ack clock that left the wait out (a machine that stalled the whole time), the
+    timeout was not Slack's: the call is asked once more, and only once."""
+    slack.slow("users.info", 3.0, times=2)
+    deadline = SlackDeadline(
+        WebClient(token="xoxb-test-token", base_url=slack.api_url), clock=lambda: 100.0
+    )
+    with pytest.raises(SlackTooSlow):
+        deadline.client.users_info(user=GIVER)
+    assert len(slack.calls("users.info")) == 2
+
+
 def test_the_bot_keeps_slacks_limits_unless_told_to_wait_less(bot: Bot) -> None:
     # What `serve` keeps: Slack's three seconds, less the answer's way back.
     assert Settings(_env_file=None).slack_deadline_scale == 1  # type: ignore[call-arg]
@@ -398,6 +410,51 @@ def test_the_bot_keeps_slacks_limits_unless_told_to_wait_less(bot: Bot) -> None:
     seen = note_deadlines(bot.runtime.app)
     bot.command("/mission")
     assert [deadline.limits for deadline in seen] == [LIMITS]
+
+
+def test_a_reply_acked_after_bolt_stopped_waiting_follows_by_the_response_url(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    """Bolt waits three seconds (`ack_timeout`) for a listener's ack; a listener held up longer
+    (a machine stalled mid-request) used to have its request answered "I don't know
+    `/mission`" while it went on to subscribe the channel, and its reply went nowhere."""
+    # Bolt's wait, shortened so that a Slack call well inside the bot's budget outlasts it.
+    for listener in bot.runtime.app._listeners:
+        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    slack.slow("conversations.info", 0.25, times=1)
+    reply = bot.command("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)
+    assert reply.status == 200
+    assert "taking me longer than usual" in reply.text
+    assert "don't know" not in reply.text
+    [late] = slack.wait_for("response_url")
+    assert "08:30" in late["text"]
+    assert late["response_type"] == "ephemeral"
+    with bot.database.transaction() as session:
+        assert session.scalars(select(Subscription.post_time)).all() == ["08:30"]
+
+
+def test_an_error_after_bolt_stopped_waiting_is_told_by_the_response_url(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    """The listener ran out of its Slack budget after Bolt had already given up: the error
+    handler's "Slack is slow" is the answer, and it goes by the response_url too."""
+    for listener in bot.runtime.app._listeners:
+        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    # Twice: on a stalled machine the first timeout is the machine's and is asked once more.
+    slack.slow("conversations.info", LIMITS.budget, times=2)
+    reply = bot.command("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)
+    assert "taking me longer than usual" in reply.text
+    [late] = slack.wait_for("response_url")
+    assert "Slack is answering slowly" in late["text"]
+    with bot.database.transaction() as session:
+        assert session.scalars(select(Subscription.post_time)).all() == []
+
+
+def test_a_command_nobody_claims_is_still_unknown_not_slow(bot: Bot) -> None:
+    reply = bot.command("/missionx", "")
+    assert reply.status == 200
+    assert "don't know `/missionx`" in reply.text
+    assert "longer than usual" not in reply.text
 
 
 # -- helpers ---------------------------------------------------------------------------------

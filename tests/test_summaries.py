@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -54,7 +55,12 @@ from bot.reports.summaries import (
     person_counts,
     principle_counts,
 )
+from tests.support.databases import FilledSnapshots
 from tests.support.reports import principle_ids, seed, sync
+
+# One worker: the SQLite `history` is then filled once in the run and copied for the other
+# dozen tests (tests/conftest.py starts the module early, so it doesn't run last alone).
+pytestmark = pytest.mark.xdist_group("summaries")
 
 TEAM = "T0SUMMARY"
 OTHER_TEAM = "T0OTHERWS"
@@ -128,9 +134,14 @@ def withdraw_at(database: Database, team: str, giver: str, group_id: str, at: dt
 
 
 @pytest.fixture
-def history(database: Database) -> dict[str, int]:
+def history(database: Database, filled_snapshots: FilledSnapshots) -> dict[str, int]:
     """~120 kudos (some to several people) given through the service, a fifth withdrawn —
-    some in the same second — and a second workspace's kudos at the same instants."""
+    some in the same second — and a second workspace's kudos at the same instants. Filled
+    once per worker on SQLite and copied after (tests/support/databases.py)."""
+    return filled_snapshots.filled("summaries-history", database, fill_history)
+
+
+def fill_history(database: Database) -> dict[str, int]:
     rng = random.Random(21)
     sync(database, TEAM)
     sync(database, OTHER_TEAM)
@@ -416,6 +427,43 @@ def test_close_pairs_are_found_in_a_local_quarter_from_the_tallies(
                 found = period_pairs(session, TEAM, bounds, gave)
             assert found == raw_pairs(database, bounds)
             assert found
+
+
+def test_a_pair_whose_kudos_back_fall_in_the_hours_after_the_quarter_is_found(
+    database: Database,
+) -> None:
+    """Health reads the bucket's pairs that gave kudos both ways; a pair that was one-way in
+    the UTC quarter (two kudos, none back, a withdrawn one back too) but gave back in the
+    local period's hours after it, or that had one kudos back in the quarter and the rest
+    before its end, or three and one all inside it, is still found, as the raw kudos find
+    it (New York's quarter and its December end at 05:00 UTC on the 1st)."""
+    sync(database, TEAM)
+    pid = next(iter(principle_ids(database, TEAM).values()))
+    a, b, c, d, e, f = PEOPLE[:6]
+    utc = dt.UTC
+    # a → b twice in the quarter, b → a only in the New York hours after it.
+    give_at(database, TEAM, a, [b], pid, dt.datetime(2025, 12, 3, 12, tzinfo=utc))
+    give_at(database, TEAM, a, [b], pid, dt.datetime(2025, 12, 9, 12, tzinfo=utc))
+    withdrawn = give_at(database, TEAM, b, [a], pid, dt.datetime(2025, 12, 10, 12, tzinfo=utc))
+    withdraw_at(database, TEAM, b, withdrawn, dt.datetime(2025, 12, 10, 13, tzinfo=utc))
+    give_at(database, TEAM, b, [a], pid, dt.datetime(2026, 1, 1, 2, tzinfo=utc))
+    give_at(database, TEAM, b, [a], pid, dt.datetime(2026, 1, 1, 3, tzinfo=utc))
+    # c ↔ d: two and one in the quarter, one more in those hours.
+    for at in (dt.datetime(2025, 12, 2, 9, tzinfo=utc), dt.datetime(2025, 12, 20, 9, tzinfo=utc)):
+        give_at(database, TEAM, c, [d], pid, at)
+    give_at(database, TEAM, d, [c], pid, dt.datetime(2025, 12, 21, 9, tzinfo=utc))
+    give_at(database, TEAM, d, [c], pid, dt.datetime(2026, 1, 1, 4, tzinfo=utc))
+    # e ↔ f: three and one, all inside the quarter.
+    for day in (5, 6, 7):
+        give_at(database, TEAM, e, [f], pid, dt.datetime(2025, 12, day, 9, tzinfo=utc))
+    give_at(database, TEAM, f, [e], pid, dt.datetime(2025, 12, 8, 9, tzinfo=utc))
+    zone = ZoneInfo("America/New_York")
+    for kind in (PeriodKind.QUARTER, PeriodKind.MONTH):
+        bounds = period_of(kind, dt.date(2025, 12, 15)).bounds(zone)
+        with database.reading() as session:
+            found = period_pairs(session, TEAM, bounds)
+        assert found == raw_pairs(database, bounds)
+        assert {(p.first, p.second) for p in found} == {(a, b), (c, d), (e, f)}
 
 
 def test_the_pair_tallies_follow_every_change_to_the_kudos(
@@ -893,3 +941,124 @@ def test_quick_reads_sets_each_setting_once_a_transaction_and_again_in_the_next(
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     assert sum(statement.startswith("SET LOCAL") for statement in sent) == 6
+
+
+def test_a_rebuild_over_tallies_that_are_right_rewrites_none_of_them(
+    database: Database, history: dict[str, int]
+) -> None:
+    """Only the tallies that differ from the kudos are written (PostgreSQL: a row written
+    again moves to a new place in the table, its `ctid`); those that differ are mended."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("a row's place in the table is PostgreSQL's ctid")
+    places = text(
+        "SELECT ctid::text, team_id, role, grain, principle_id, bucket, user_id FROM kudos_tallies"
+    )
+    with database.reading() as session:
+        before = set(session.execute(places).all())
+    kept = tallies(database)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    rebuild_team(database, TEAM, now)
+    with database.reading() as session:
+        assert set(session.execute(places).all()) == before
+    with database.transaction() as session:
+        session.execute(
+            text("UPDATE kudos_tallies SET kudos = kudos + 1 WHERE team_id = :t AND user_id = :a"),
+            {"t": TEAM, "a": PEOPLE[0]},
+        )
+    rebuild_team(database, TEAM, now)
+    assert tallies(database) == kept
+    with database.reading() as session:
+        after = set(session.execute(places).all())
+    assert {row[1:] for row in before - after} == {
+        row[1:] for row in before if row[1] == TEAM and row[6] == PEOPLE[0]
+    }
+
+
+def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
+    database: Database, history: dict[str, int]
+) -> None:
+    """PostgreSQL: the rebuild of a month that may still change holds `kudos` (SHARE) for its
+    transaction. A kudos being given when it starts is waited for and counted by the
+    rebuild; had the rebuild not waited, it would have set the (wrong) tallies that kudos
+    had just raised to what it counted before it (a lost kudos)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock serialises the rebuild and the kudos")
+    now = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
+
+    def stop_before_february(done: int, total: int) -> None:
+        if done == total - 1:  # every month but February done
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        rebuild_team(database, TEAM, now, stop_before_february)
+    # February's tallies wrong, so that the rebuild writes them (it writes only the tallies
+    # that differ), and a receiver who has one.
+    with database.transaction() as session:
+        session.execute(
+            text(
+                "UPDATE kudos_tallies SET kudos = kudos + 5 WHERE team_id = :t "
+                "AND bucket = '2026-02-01' AND grain = 'm'"
+            ),
+            {"t": TEAM},
+        )
+        receiver = session.scalars(
+            select(KudosTally.user_id).where(
+                KudosTally.team_id == TEAM,
+                KudosTally.role == "r",
+                KudosTally.grain == "m",
+                KudosTally.principle_id == 0,
+                KudosTally.bucket == dt.date(2026, 2, 1),
+            )
+        ).first()
+    assert receiver is not None
+    pid = next(iter(history.values()))
+    waiting = text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+        "WHERE NOT l.granted AND a.datname = current_database()"
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool, database.engine.connect() as watcher:
+        with database.transaction() as session:
+            give(
+                session=session,
+                giving=Giving(
+                    recipients=(Recipient(receiver),),
+                    principle_id=pid,
+                    message="thanks, given while the rebuild starts",
+                    source=Source.COMMAND,
+                ),
+                giver=Giver(next(p for p in PEOPLE if p != receiver)),
+                place=Place(team_id=TEAM, channel_id="CSUMMARY1", audience=Audience.PUBLIC),
+                limit=10_000,
+                now=now,
+            )
+            resumed = pool.submit(rebuild_team, database, TEAM, now)
+            for _ in range(300):
+                if watcher.scalar(waiting) or resumed.done():
+                    break
+                watcher.rollback()
+                time.sleep(0.05)
+            assert not resumed.done()  # the rebuild waits for the kudos's transaction
+        assert resumed.result(timeout=60).resumed
+    kept = tallies(database)
+    with database.reading() as session:
+        month = session.scalar(
+            select(KudosTally.kudos).where(
+                KudosTally.team_id == TEAM,
+                KudosTally.role == "r",
+                KudosTally.grain == "m",
+                KudosTally.principle_id == 0,
+                KudosTally.bucket == dt.date(2026, 2, 1),
+                KudosTally.user_id == receiver,
+            )
+        )
+    assert month == raw_by_person(
+        database,
+        Role.RECEIVERS,
+        (dt.datetime(2026, 2, 1, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, tzinfo=dt.UTC)),
+        None,
+    ).get(receiver)
+    with database.transaction() as session:
+        session.execute(text("DELETE FROM kudos_tallies"))
+    for team in (TEAM, OTHER_TEAM):
+        rebuild_team(database, team, now)
+    assert tallies(database) == kept

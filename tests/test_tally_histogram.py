@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.db.engine import Database
-from bot.db.migrate import downgrade, upgrade
 from bot.db.models import KudosTally, KudosTallyHistogram
 from bot.kudos.service import undo, withdraw_group
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import Grain, recount_histogram
+from tests.support.migrations import database_at, up_down_up
 from tests.support.reports import principle_ids, sync
 from tests.test_summaries import OTHER_TEAM, PEOPLE, TEAM, give_at, instants
 
@@ -29,7 +29,7 @@ Key = tuple[object, ...]
 
 
 def recount(database: Database) -> Counter[Key]:
-    """The reference: the person tallies of months and quarters above 0, counted here per
+    """The reference: the person tallies of weeks, months and quarters above 0, counted here per
     (team, role, grain, principle, bucket, count)."""
     with database.reading() as session:
         rows = session.execute(
@@ -42,7 +42,7 @@ def recount(database: Database) -> Counter[Key]:
                 KudosTally.kudos,
             ).where(
                 KudosTally.role.in_(("r", "g")),
-                KudosTally.grain.in_(("m", "q")),
+                KudosTally.grain.in_(("w", "m", "q")),
                 KudosTally.kudos > 0,
             )
         ).all()
@@ -216,17 +216,15 @@ def test_kudos_given_at_once_from_three_threads_leave_the_histogram_exact(
 
 
 def test_the_migration_fills_the_histogram_and_goes_down_and_up(fresh_url: str) -> None:
-    database = Database(fresh_url)
-    try:
-        upgrade(database, "0017")
+    with database_at(fresh_url, "0017") as database:
         random_history(database, 5, count=40)
         expected = recount(database)
         assert expected
-        upgrade(database)
-        assert histogram(database) == expected
-        downgrade(database, "0017")
-        upgrade(database)
-        assert histogram(database) == expected
+
+        def check() -> None:
+            assert histogram(database) == expected
+
+        up_down_up(database, "0017", check)
         give_at(
             database,
             TEAM,
@@ -236,5 +234,52 @@ def test_the_migration_fills_the_histogram_and_goes_down_and_up(fresh_url: str) 
             dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
         )
         assert histogram(database) == recount(database)
-    finally:
-        database.dispose()
+
+
+def test_the_rebuild_quiets_the_triggers_in_its_own_transactions_only(database: Database) -> None:
+    """The rebuild counts the histogram itself: on PostgreSQL its transactions set
+    `missionbot.rebuilding` (migration 0022), and the triggers do nothing there. It leaves the
+    histogram right all the same, and every other transaction (a kudos given through the same
+    pooled connections right after, a hand fix) still fires them."""
+    random_history(database, 23, count=40)
+    with database.transaction() as session:
+        session.execute(
+            text("UPDATE kudos_tallies SET kudos = kudos + 3 WHERE user_id = :a"), {"a": PEOPLE[0]}
+        )
+        session.execute(
+            text(
+                "INSERT INTO kudos_tallies "
+                "(team_id, role, grain, principle_id, bucket, user_id, kudos) "
+                "VALUES (:team, 'r', 'm', 0, '2026-01-01', 'UNOBODY01', 4), "
+                "(:team, 'g', 'q', 0, '2026-01-01', 'UNOBODY01', 2)"
+            ),
+            {"team": TEAM},
+        )
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for team in (TEAM, OTHER_TEAM):
+        rebuild_team(database, team, now)
+    rebuilt = histogram(database)
+    assert rebuilt == recount(database)
+    with database.reading() as session:
+        stray = session.scalars(
+            select(KudosTally.kudos).where(KudosTally.user_id == "UNOBODY01", KudosTally.kudos != 0)
+        ).all()
+    assert stray == []
+
+    pids = list(principle_ids(database, TEAM).values())
+    give_at(database, TEAM, PEOPLE[1], [PEOPLE[2]], pids[0], now - dt.timedelta(days=3))
+    assert histogram(database) == recount(database) != rebuilt
+
+    if database.engine.dialect.name != "postgresql":
+        return
+    raise_all = text("UPDATE kudos_tallies SET kudos = kudos + 1 WHERE team_id = :team")
+    with database.transaction() as session:
+        session.execute(text("SET LOCAL missionbot.rebuilding = 'on'"))
+        session.execute(raise_all, {"team": TEAM})
+    quiet = histogram(database)
+    assert quiet != recount(database)  # the trigger did nothing
+    with database.transaction() as session:
+        session.execute(raise_all, {"team": TEAM})
+    assert histogram(database) != quiet
+    rebuild_team(database, TEAM, now)
+    assert histogram(database) == recount(database)

@@ -16,10 +16,8 @@ the console is acting as (`as @emma`: German), as the bot's own words to them ar
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +57,7 @@ from bot.i18n import Speech, negotiate, speech
 from bot.i18n.speech import N_
 from bot.i18n.whose import workspace_language
 from bot.runtime import Runtime
+from bot.slack.listener_pool import ListenerPool
 from bot.text import clipped
 
 log = logging.getLogger(__name__)
@@ -77,34 +76,6 @@ OUTCOMES: dict[str, str] = {
 }
 
 
-class TrackedExecutor(Executor):
-    """Bolt's listener executor, counting the work in flight so the console can wait it out."""
-
-    def __init__(self, inner: Executor) -> None:
-        self._inner = inner
-        self._busy = 0
-        self._lock = threading.Condition()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._lock:
-            self._busy += 1
-        future = self._inner.submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _future: Future[Any]) -> None:
-        with self._lock:
-            self._busy -= 1
-            self._lock.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._lock:
-            return self._lock.wait_for(lambda: self._busy == 0, timeout=max(timeout, 0))
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
 class Session:
     """One person at the console: who they are, where they are, and what is on screen."""
 
@@ -116,7 +87,7 @@ class Session:
         slack: SlackSide,
         renderer: Renderer,
         clock: ConsoleClock,
-        executor: TrackedExecutor,
+        executor: ListenerPool,
         read_line: Callable[[str], str | None],
         files: Path,
     ) -> None:

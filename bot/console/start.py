@@ -28,7 +28,7 @@ from bot.console import demo, files
 from bot.console.clock import ConsoleClock
 from bot.console.render import Renderer
 from bot.console.schema import is_current
-from bot.console.session import Session, TrackedExecutor
+from bot.console.session import Session
 from bot.console.slackside import SlackSide
 from bot.console.standin import StandIn
 from bot.console.typed import too_long
@@ -125,8 +125,7 @@ def run_console(
         raise
     dashboard: HttpServer | None = None
     try:
-        executor = TrackedExecutor(runtime.app.listener_runner.listener_executor)
-        runtime.app.listener_runner.listener_executor = executor
+        executor = runtime.listeners
         runtime.people.sync_once()
         renderer = Renderer(console, workspace)
         if demo_data:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -42,14 +43,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(
+    database: Database, revision: str = "head", *, attributes: Mapping[str, Any] | None = None
+) -> None:
+    """Upgrade to `revision`; `attributes`: put in the alembic config's (a migration reads
+    them through `context.config.attributes`, as tests and benches tune a fill)."""
     with database.engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             _take_turn(connection)
         try:
             with _patient(connection):
-                command.upgrade(alembic_config(connection), revision)
+                config = alembic_config(connection)
+                config.attributes.update(attributes or {})
+                command.upgrade(config, revision)
             connection.commit()
         finally:
             if postgres:

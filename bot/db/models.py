@@ -380,6 +380,17 @@ class Person(Base):
     """
 
     __tablename__ = "people"
+    # The bots and the deactivated, a few hundred of 50,000: participation takes them away
+    # from counts of everyone (migration 0025).
+    __table_args__ = (
+        Index(
+            "ix_people_team_id_inactive",
+            "team_id",
+            "user_id",
+            postgresql_where=text("is_bot OR deleted"),
+            sqlite_where=text("is_bot OR deleted"),
+        ),
+    )
 
     team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
     user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
@@ -546,6 +557,36 @@ class KudosPair(Base):
     kudos: Mapped[int] = mapped_column(Integer)
 
 
+class KudosChannelTally(Base):
+    """Standing kudos per channel (migration 0023), for the dashboard's pages filtered by a
+    channel: `role` "p" per UTC day and principle (`user_id` empty); "r" / "g" received /
+    given per UTC month, person and principle (0: any); "R" / "G" how many people have a row
+    above 0 of that month, principle and role (`user_id` empty). Kept by triggers on `kudos`,
+    as `kudos_pairs` is; no code writes it. The key leads with what every read filters on,
+    then the bucket a month's or a range of days' reads seek."""
+
+    __tablename__ = "kudos_channel_tallies"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "team_id",
+            "channel_id",
+            "role",
+            "bucket",
+            "principle_id",
+            "user_id",
+            postgresql_include=["kudos"],
+        ),
+    )
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ChannelId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    kudos: Mapped[int] = mapped_column(Integer)
+
+
 class KudosTallyHistogram(Base):
     """How many people have exactly `kudos` standing kudos received (`role` "r") or given
     ("g") of a principle (0: any) in a UTC month or quarter bucket (`grain` "m" or "q"): the
@@ -570,6 +611,51 @@ class KudosTallyHistogram(Base):
     bucket: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     kudos: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     people: Mapped[int] = mapped_column(Integer)
+
+
+class KudosLatest(Base):
+    """When a person last received (`role` "r") or gave ("g") a standing kudos: the latest
+    `created_at` of their kudos not withdrawn, None once none stands. Participation reads it
+    once per active person: "received in the last 60 days" is `last_at` >= its start, and
+    "gave this month" (a period ending after now) is `last_at` inside the month, where a
+    person tally read each person's hashed month or their raw kudos of the edge days.
+
+    Kept by triggers (migration 0021), not by this code: on `kudos_tallies`, when a person's
+    all-time tally changes (every kudos given or withdrawn changes it), and on `kudos`, when a
+    row's `withdrawn_at` changes; each seeks the person's latest standing kudos in their
+    covering index. The rebuild refills it (`summaries.refill_latest`)."""
+
+    __tablename__ = "kudos_latest"
+    # Participation counts the people whose latest kudos lies in a period (this month, the
+    # last 60 days) as a range of this index, not each active person joined with their rows
+    # (migration 0025).
+    __table_args__ = (Index("ix_kudos_latest_team_id_role_last_at", "team_id", "role", "last_at"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
+    last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class KudosUnlisted(Base):
+    """People of `kudos_latest` who may have no row in `people` (no directory row when their
+    first kudos of a role was counted, or their row deleted since): candidates, each checked
+    against `people` when read, so a stale one costs a seek and nothing else. With the bots
+    and the deactivated (a partial index of `people`) they are who participation takes away
+    from `kudos_latest`'s counts to count the active people alone, without reading every
+    person (bot/reports/summaries.py `participation`).
+
+    Kept by triggers (migration 0025): a `kudos_latest` row inserted while the directory has
+    no row for its person adds one (written only by the transaction holding that person's
+    all-time tally, as the `kudos_latest` row is); a `people` row deleted adds both roles'
+    always, whatever the deleting transaction can see of `kudos_latest`; a `people` row
+    inserted removes the person's. The rebuild refills it (`summaries.refill_latest`)."""
+
+    __tablename__ = "kudos_unlisted"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
 
 
 class TallyRebuild(Base):

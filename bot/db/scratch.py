@@ -16,12 +16,14 @@ from bot.db.migrate import upgrade
 
 
 @contextmanager
-def scratch_postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped afterwards."""
+def scratch_postgres_database(server_url: str, *, template: str | None = None) -> Iterator[str]:
+    """A new database on the server, dropped afterwards: empty, or a copy of `template` (a
+    database nothing may be connected to while it is copied)."""
     name = f"missionbot_test_{uuid.uuid4().hex[:12]}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:

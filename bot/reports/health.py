@@ -24,8 +24,9 @@ The counts come from the read model (bot/reports/summaries.py): kudos per princi
 week from its per-day rows, givers, receivers and the top 5 from its per-person rows, counted
 in the database. The pairs come from the pair tallies (`kudos_pairs`: standing kudos per
 giver, receiver and UTC quarter, kept by triggers, migration 0017) when the period is one
-quarter's bucket and a few raw hours (a local quarter): only the pairs with two kudos or more
-one way are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
+quarter's bucket and a few raw hours (a local quarter, month or week): only the pairs that
+exchanged kudos both ways in the bucket, at least RECIPROCITY_MIN in all, and those of the
+hours are candidates (`period_pairs`). Any other period groups its raw kudos per (giver,
 receiver), of which only each giver's more-than-half receiver is joined with its reverse, in
 SQL (`reciprocal_pairs`). Summing 80,000 (principle, giver, receiver) triples in Python took
 3 s for a quarter at ten million kudos (bench/leaderboards.py).
@@ -40,6 +41,7 @@ App Home shows the trend (its chart) and the pairs, never the people: it reads t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Integer,
+    Select,
     Subquery,
     and_,
     cast,
@@ -58,7 +61,7 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosPair, Principle
@@ -86,14 +89,22 @@ PAIRS_SHOWN = 10
 
 
 @dataclass(frozen=True, slots=True)
-class PrincipleHealth:
+class PrincipleTrend:
+    """A principle's kudos in the period and in each of the 12 weeks (oldest first)."""
+
     principle: PrincipleInfo
     kudos: int
+    weekly: tuple[int, ...]
+    retired: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrincipleHealth(PrincipleTrend):
+    """A principle's trend with who gave and received it: a row of promise health."""
+
     givers: int
     receivers: int
     top_receivers: int  # kudos that went to the principle's top 5 receivers
-    weekly: tuple[int, ...]  # kudos in each of the 12 weeks, oldest first
-    retired: bool = False
 
     @property
     def top_share(self) -> float | None:
@@ -150,16 +161,6 @@ def trend_weeks(period: Period, today: dt.date, weeks: int = WEEKS) -> tuple[Per
         period_of(PeriodKind.WEEK, final.start - dt.timedelta(weeks=n))
         for n in range(weeks - 1, -1, -1)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PrincipleTrend:
-    """A principle's kudos in the period and in each of the 12 weeks (oldest first)."""
-
-    principle: PrincipleInfo
-    kudos: int
-    weekly: tuple[int, ...]
-    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +244,11 @@ def promise_health(
         PrincipleHealth(
             row.principle,
             row.kudos,
-            (mine := people.get(row.principle.id, nobody)).givers,
-            mine.receivers,
-            mine.top_receivers,
             row.weekly,
             row.retired,
+            givers=(mine := people.get(row.principle.id, nobody)).givers,
+            receivers=mine.receivers,
+            top_receivers=mine.top_receivers,
         )
         for row in trend.principles
     ]
@@ -287,19 +288,43 @@ def period_pairs(
 
     A pair exchanges at least RECIPROCITY_MIN (4) kudos in the period. Unless it has kudos in
     an edge that is added, it exchanged at least as many in the bucket (the edges taken away
-    only lower the count), so one of its two directions has two kudos or more there: the
-    candidates are those rows of the bucket (the partial index holds only them: a few hundred
-    at a million kudos, against 87,000 raw kudos for a quarter) and the pairs of the added
-    edges. Each candidate's two directions are then counted exactly: its bucket rows (one
-    seek of the key each) plus and minus its kudos in the edges. A shorter period inside one
-    quarter's bucket but for a few hours (a local month: cheaper raw than as the bucket less
-    two months) has the same candidates, the bucket's rows and the pairs of those hours, each
-    counted in the period by a seek of the kudos. Any other period (a year: four buckets,
-    each of which may hold one kudos a way) reads the raw kudos.
+    only lower the count) and at least one each way, so one of its two directions has two
+    kudos or more there and the other one or more: the candidates are those rows of the
+    bucket (the partial index holds the first: a few hundred at a million kudos, against
+    87,000 raw kudos for a quarter; the reverse a seek of the key) and the pairs of the
+    added edges (`exchanging_pair_candidates`). Each candidate's two directions are then
+    counted exactly: its bucket rows (one seek of the key each) plus and minus its kudos in
+    the edges. A shorter period inside one quarter's bucket but for a few hours (a local
+    month: cheaper raw than as the bucket less two months) has the same candidates, the
+    bucket's rows and the pairs of those hours, each counted in the period by a seek of the
+    kudos. Any other period (a year: four buckets, each of which may hold one kudos a way)
+    reads the raw kudos.
 
     `gave`: each giver's kudos in the period (`person_counts`); without it, those of the
     candidates' givers alone, each a seek of the tallies (the whole quarter's givers were
     50,000 rows read at ten million kudos, for a few hundred candidates)."""
+    if gave is None:
+        remembered = _pairs_statement(team_id, bounds, limit)
+        if remembered is not None:
+            return _pairs(session.execute(remembered))
+    statement = _pairs_of(team_id, bounds, gave, limit)
+    if statement is None:
+        if gave is None:
+            gave = person_counts(team_id, Role.GIVERS, bounds)
+        return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
+    return _pairs(session.execute(statement))
+
+
+# Remembered, as `cover`'s plans are: the statement depends on its arguments alone, and
+# building it cost more Python than running it (a month's or a quarter's health at ten
+# million kudos: bench/RESULTS.md §48).
+@functools.lru_cache(maxsize=256)
+def _pairs_statement(team_id: str, bounds: Range, limit: int) -> Select[Any] | None:
+    return _pairs_of(team_id, bounds, None, limit)
+
+
+def _pairs_of(team_id: str, bounds: Range, gave: Subquery | None, limit: int) -> Select[Any] | None:
+    """`period_pairs`' statement from the pair tallies; None for a period read raw."""
     plan = cover(bounds, (Grain.QUARTER,), PAIR_BUCKET_S)
     if len(plan.spans) == 1 and _one_quarter(plan.spans[0]):
         bucket = plan.spans[0][1]
@@ -312,17 +337,15 @@ def period_pairs(
         found: CTE | Subquery = directed
     elif (within := one_quarter(bounds)) is not None:
         # A period inside one quarter's bucket but for a few hours (a local month, a week):
-        # the same candidates (a pair with two kudos or more one way in the period has two
-        # or more in the bucket, unless it has kudos in those hours), each direction counted
+        # the same candidates (a pair's kudos each way in the period are at most its
+        # bucket's, unless it has kudos in those hours), each direction counted
         # in the period itself from its receiver's kudos of the period (`kudos_of_pairs`).
         bucket, outside = within
         directed, _n = _directed(team_id, bucket, list(outside), by_bucket=False)
         found = kudos_of_pairs(team_id, bounds, directed)
         n = found.c.n
     else:
-        if gave is None:
-            gave = person_counts(team_id, Role.GIVERS, bounds)
-        return reciprocal_pairs(session, counted(team_id, bounds), gave, limit)
+        return None
     if gave is None:
         gave = person_counts(team_id, Role.GIVERS, bounds, users=select(directed.c.giver_id))
     sent = select(found.c.giver_id, found.c.receiver_id, n.label("n")).cte("sent")
@@ -332,17 +355,17 @@ def period_pairs(
         .where(sent.c.n * 2 > gave.c.n)
         .cte("most")
     )
-    return _mutual(session, most, limit)
+    return _mutual(most, limit)
 
 
 def _directed(
     team_id: str, bucket: dt.date, added: Sequence[Range], *, by_bucket: bool
 ) -> tuple[CTE, ColumnElement[int]]:
     """The candidates' two directions (a CTE of giver_id, receiver_id): the quarter bucket's
-    pairs with two kudos or more (the partial index) and the pairs of the `added` raw
-    ranges; and, with `by_bucket`, each direction's kudos in the bucket by a seek of the
-    pair's key (0 otherwise)."""
-    candidates = repeated_pair_candidates(team_id, bucket, added)
+    pairs that exchanged enough both ways and the pairs of the `added` raw ranges
+    (`exchanging_pair_candidates`); and, with `by_bucket`, each direction's kudos in the
+    bucket by a seek of the pair's key (0 otherwise)."""
+    candidates = exchanging_pair_candidates(team_id, bucket, added)
     directed = union(
         select(candidates.c.giver_id, candidates.c.receiver_id),
         select(candidates.c.receiver_id, candidates.c.giver_id),
@@ -382,6 +405,46 @@ def repeated_pair_candidates(
         for hours in outside
     )
     # A CTE, read once: as a subquery PostgreSQL evaluated it again for every use.
+    return union(*found).cte("candidates")
+
+
+def exchanging_pair_candidates(team_id: str, bucket: dt.date, added: Iterable[Range]) -> CTE:
+    """The (giver_id, receiver_id) pairs that may be reciprocal in a period inside the quarter
+    `bucket` but for the `added` hours (a period that is the bucket less some hours and plus
+    the `added` ones, or inside it but for those): the bucket's pairs that exchanged kudos
+    both ways and at least RECIPROCITY_MIN in all (a repeated row, its reverse by a seek of
+    the key), and the pairs of those hours.
+
+    Exact: without kudos in the added hours, a pair's kudos each way in the period are at
+    most its bucket's (the rest of the period lies in the bucket), and a reciprocal pair has
+    one kudos or more each way (more than half of what each gave) and RECIPROCITY_MIN in
+    all, so one of its two directions has two or more in the bucket (the partial index).
+    A bucket's repeated pairs are mostly one-way (at a million kudos a quarter's 877, of
+    which 3 had a kudos back): each was counted in the period, and its giver's kudos read,
+    for nothing (SQLite, a quarter: 24 ms of health's 63 ms of CPU)."""
+    back = aliased(KudosPair)
+    found: list[Any] = [
+        select(KudosPair.giver_id, KudosPair.receiver_id)
+        .join(
+            back,
+            and_(
+                back.team_id == KudosPair.team_id,
+                back.bucket == KudosPair.bucket,
+                back.giver_id == KudosPair.receiver_id,
+                back.receiver_id == KudosPair.giver_id,
+            ),
+        )
+        .where(
+            KudosPair.team_id == team_id,
+            KudosPair.bucket == bucket,
+            KudosPair.kudos >= 2,
+            back.kudos >= 1,
+            KudosPair.kudos + back.kudos >= RECIPROCITY_MIN,
+        )
+    ]
+    found.extend(
+        select(Kudos.giver_id, Kudos.receiver_id).where(*counted(team_id, hours)) for hours in added
+    )
     return union(*found).cte("candidates")
 
 
@@ -480,14 +543,14 @@ def reciprocal_pairs(
         .having(count * 2 > gave.c.n)
         .cte("most")
     )
-    return _mutual(session, most, limit)
+    return _pairs(session.execute(_mutual(most, limit)))
 
 
-def _mutual(session: Session, most: CTE, limit: int) -> list[Pair]:
+def _mutual(most: CTE, limit: int) -> Select[Any]:
     """The pairs among `most` (giver_id, receiver_id, n, gave: each giver's more-than-half
     receiver) whose receiver's own more-than-half receiver is the giver."""
     back = most.alias("back")
-    rows = session.execute(
+    return (
         select(most.c.giver_id, most.c.receiver_id, most.c.n, back.c.n, most.c.gave, back.c.gave)
         .join(
             back,
@@ -497,6 +560,9 @@ def _mutual(session: Session, most: CTE, limit: int) -> list[Pair]:
         .order_by((most.c.n + back.c.n).desc(), most.c.giver_id, most.c.receiver_id)
         .limit(limit)
     )
+
+
+def _pairs(rows: Iterable[Any]) -> list[Pair]:
     return [Pair(a, b, int(ab), int(ba), int(ga), int(gb)) for a, b, ab, ba, ga, gb in rows]
 
 

@@ -46,11 +46,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Integer,
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -62,12 +62,23 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     union_all,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import CTE
 
 from bot.db.engine import quick_reads
-from bot.db.models import Kudos, KudosTally, KudosTallyHistogram, Person, Principle
+from bot.db.models import (
+    Kudos,
+    KudosLatest,
+    KudosTally,
+    KudosTallyHistogram,
+    KudosUnlisted,
+    Person,
+    Principle,
+)
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -80,6 +91,8 @@ class Role(StrEnum):
 
 class Grain(StrEnum):
     DAY = "d"
+    # UTC weeks, Monday to Sunday (migration 0024): a local week is one bucket and a few hours.
+    WEEK = "w"
     MONTH = "m"
     QUARTER = "q"
     YEAR = "y"
@@ -89,14 +102,24 @@ class Grain(StrEnum):
 
 ALL_TIME = dt.date(1970, 1, 1)
 _END_OF_TIME = dt.date(9999, 1, 1)
-# The grains of the per-person tallies, coarsest first: a local month, quarter or year is one
-# bucket of its own grain less and plus a few raw hours, and all time one bucket.
-PERSON_GRAINS = (Grain.ALL, Grain.YEAR, Grain.QUARTER, Grain.MONTH)
+# The grains of the per-person tallies, coarsest first: a local week, month, quarter or year is
+# one bucket of its own grain less and plus a few raw hours, and all time one bucket. Weeks
+# come last: they don't nest in months, so they only ever cover what is left of a period
+# once the coarser grains are placed (a week's bucket costs more than a month's few hours).
+PERSON_GRAINS = (Grain.ALL, Grain.YEAR, Grain.QUARTER, Grain.MONTH, Grain.WEEK)
+# The grains a person's count (the leaderboards) and the lists of people (participation) are
+# read from: not the week's. At 10M kudos a local week's leaderboard read from its UTC week
+# rows and edge hours took 21 ms, from its ~9,000 raw kudos 5 ms (bench/RESULTS.md §56);
+# participation, the Home and the digest were level either way. Promise health and the
+# histogram keep the weeks (PERSON_GRAINS).
+COUNT_GRAINS = (Grain.ALL, Grain.YEAR, Grain.QUARTER, Grain.MONTH)
 
 
 # The `role` column: one letter, as it leads every key of the table.
 _RECEIVED, _GIVEN, _PRINCIPLE = "r", "g", "p"
 _ROLE_CODE = {Role.RECEIVERS: _RECEIVED, Role.GIVERS: _GIVEN}
+# For readers of `kudos_latest` elsewhere (bot/insights/numbers.py).
+ROLE_CODES: Mapping[Role, str] = _ROLE_CODE
 
 
 def counted(team_id: str, bounds: Range) -> list[ColumnElement[bool]]:
@@ -118,6 +141,8 @@ def bucket_of(grain: Grain, instant: dt.datetime) -> dt.date:
     day = instant.astimezone(dt.UTC).date()
     if grain == Grain.DAY:
         return day
+    if grain == Grain.WEEK:
+        return day - dt.timedelta(days=day.weekday())
     if grain == Grain.MONTH:
         return day.replace(day=1)
     if grain == Grain.QUARTER:
@@ -127,9 +152,12 @@ def bucket_of(grain: Grain, instant: dt.datetime) -> dt.date:
     return dt.date(day.year, 1, 1)
 
 
-def _following(grain: Grain, bucket: dt.date) -> dt.date:
+def bucket_after(grain: Grain, bucket: dt.date) -> dt.date:
+    """The first day after `grain`'s `bucket` (all time: a day after every kudos)."""
     if grain == Grain.DAY:
         return bucket + dt.timedelta(days=1)
+    if grain == Grain.WEEK:
+        return bucket + dt.timedelta(days=7)
     if grain in (Grain.MONTH, Grain.QUARTER):
         months = bucket.year * 12 + bucket.month - 1 + (1 if grain == Grain.MONTH else 3)
         return dt.date(months // 12, months % 12 + 1, 1)
@@ -160,6 +188,7 @@ UNBOUNDED_BUCKETS = {
     Grain.YEAR: 4,
     Grain.QUARTER: 16,
     Grain.MONTH: 48,
+    Grain.WEEK: 209,
     Grain.DAY: 1461,
 }
 
@@ -192,6 +221,8 @@ def _buckets(span: Span) -> int:
         return UNBOUNDED_BUCKETS[grain]
     if grain == Grain.DAY:
         return (last - first).days
+    if grain == Grain.WEEK:
+        return (last - first).days // 7
     if grain in (Grain.MONTH, Grain.QUARTER):
         months = (last.year - first.year) * 12 + last.month - first.month
         return months if grain == Grain.MONTH else months // 3
@@ -221,7 +252,7 @@ def _boundaries(grain: Grain, instant: dt.datetime | None) -> list[dt.date | Non
     floor = bucket_of(grain, instant)
     if _instant(floor) == instant:
         return [floor]
-    return [floor, _following(grain, floor)]
+    return [floor, bucket_after(grain, floor)]
 
 
 # The most of a period outside its UTC quarter that is still answered as that quarter's bucket
@@ -244,7 +275,7 @@ def one_quarter(
     for bucket in dict.fromkeys(
         (bucket_of(Grain.QUARTER, start), bucket_of(Grain.QUARTER, end - dt.timedelta(seconds=1)))
     ):
-        first, last = _instant(bucket), _instant(_following(Grain.QUARTER, bucket))
+        first, last = _instant(bucket), _instant(bucket_after(Grain.QUARTER, bucket))
         rest = tuple(
             (a, b) for a, b in ((start, min(end, first)), (max(start, last), end)) if a < b
         )
@@ -339,6 +370,7 @@ def _deltas(kudos: Iterable[Counted], sign: int) -> Counter[tuple[str, str, int,
 
 
 def _apply(session: Session, team_id: str, kudos: Iterable[Counted], sign: int) -> None:
+    kudos = list(kudos)
     deltas = sorted(_deltas(kudos, sign).items())
     if not deltas:
         return
@@ -348,6 +380,17 @@ def _apply(session: Session, team_id: str, kudos: Iterable[Counted], sign: int) 
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
+            # 0018's lock of each team and UTC quarter the tallies touch, before any row: the
+            # histogram's triggers take it after the statement, and 0023's channel trigger
+            # takes it when a kudos row is written. A kudos given writes its rows (the lock)
+            # then its tallies; a withdrawal its tallies then its rows: without the lock first
+            # here, a withdrawal holding a tally that a kudos given (holding the lock) needed
+            # next deadlocked against it (tests/test_kudos_latest.py's three threads). Then
+            # the lock of each UTC week (0024's): two kudos of one week in two quarters share
+            # its histogram rows but no quarter lock.
+            quarters = sorted({bucket_of(Grain.QUARTER, k[3]).isoformat() for k in kudos})
+            weeks = sorted({bucket_of(Grain.WEEK, k[3]).isoformat() for k in kudos})
+            cursor.execute(_HISTOGRAM_LOCKS_POSTGRESQL, (team_id, quarters, team_id, weeks))
             # One statement whatever the row count: each column as one string, split into an
             # array by the server and the arrays unnested in order. Strings, because psycopg's
             # adaptation of six lists cost 85 µs of the bot's CPU per kudos (a third of the
@@ -389,61 +432,6 @@ _UPSERT_POSTGRESQL = (
 _UPSERT_SQLITE = f"INSERT INTO kudos_tallies ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) " + _CONFLICT
 
 
-# -- rebuilding the coarser grains (bot/reports/rebuild.py) ----------------------------------
-
-
-def sum_coarser(session: Session, team_id: str, month: dt.date, last: dt.date) -> None:
-    """After `month`'s rows were rebuilt (`last`: the last month of the rebuild): its quarter's
-    rows summed from its months once the quarter's last month is done, and all time's from the
-    years once the rebuild's last month is (the years being summed by then)."""
-    if month.month % 3 == 0 or month == last:
-        quarter = bucket_of(Grain.QUARTER, _instant(month))
-        _sum_into(session, team_id, Grain.MONTH, quarter, Grain.QUARTER, quarter)
-    if month == last:
-        _sum_into(session, team_id, Grain.YEAR, ALL_TIME, Grain.ALL, ALL_TIME)
-
-
-def _sum_into(
-    session: Session, team_id: str, finer: Grain, first: dt.date, grain: Grain, bucket: dt.date
-) -> None:
-    """Replace the person rows of `grain`'s `bucket` by the sums of `finer`'s buckets in it."""
-    persons = KudosTally.role.in_([_RECEIVED, _GIVEN])
-    session.execute(
-        delete(KudosTally).where(
-            KudosTally.team_id == team_id,
-            persons,
-            KudosTally.grain == grain.value,
-            KudosTally.bucket == bucket,
-        )
-    )
-    total = func.sum(KudosTally.kudos)
-    session.execute(
-        insert(KudosTally).from_select(
-            ["team_id", "role", "grain", "principle_id", "bucket", "user_id", "kudos"],
-            select(
-                KudosTally.team_id,
-                KudosTally.role,
-                literal(grain.value),
-                KudosTally.principle_id,
-                literal(bucket, Date),
-                KudosTally.user_id,
-                total,
-            )
-            .where(
-                KudosTally.team_id == team_id,
-                persons,
-                KudosTally.grain == finer.value,
-                KudosTally.bucket >= first,
-                KudosTally.bucket < _following(grain, bucket),
-            )
-            .group_by(
-                KudosTally.team_id, KudosTally.role, KudosTally.principle_id, KudosTally.user_id
-            )
-            .having(total != 0),
-        )
-    )
-
-
 # -- the read side ---------------------------------------------------------------------------
 
 
@@ -453,18 +441,24 @@ def _small(count: ColumnElement[Any]) -> ColumnElement[int]:
     return cast(count, Integer)
 
 
-def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
-    grain, first, last, _sign = span
-    conditions = [KudosTally.grain == grain.value]
+def bucket_conditions(bucket: Any, span: Span) -> list[ColumnElement[bool]]:
+    """`span`'s buckets as conditions on the column `bucket` (the person tallies' or the
+    channel tallies')."""
+    _grain, first, last, _sign = span
     if first is not None and last is not None and _buckets(span) == 1:
         # One bucket: an equality, so that a person's row is one seek of the key (SQLite
         # can't seek the user after a range on the bucket).
-        return [*conditions, KudosTally.bucket == first]
+        return [bucket == first]
+    conditions: list[ColumnElement[bool]] = []
     if first is not None:
-        conditions.append(KudosTally.bucket >= first)
+        conditions.append(bucket >= first)
     if last is not None:
-        conditions.append(KudosTally.bucket < last)
+        conditions.append(bucket < last)
     return conditions
+
+
+def _span_conditions(span: Span) -> list[ColumnElement[bool]]:
+    return [KudosTally.grain == span[0].value, *bucket_conditions(KudosTally.bucket, span)]
 
 
 def person_counts(
@@ -479,7 +473,7 @@ def person_counts(
     from the tallies, the edges from the raw kudos. `users` (a select of user IDs): only
     those people, each a seek of the tallies' key, not the bucket's every row."""
     parts: list[Any] = []
-    plan = cover(bounds, PERSON_GRAINS)
+    plan = cover(bounds, COUNT_GRAINS)
     code = _ROLE_CODE[role]
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
     among = [] if users is None else [KudosTally.user_id.in_(users)]
@@ -677,8 +671,8 @@ def _people_histogram(
 
 
 # The grains whose buckets have a histogram of their person tallies (`kudos_tally_histogram`,
-# kept by triggers on the tallies: migration 0018).
-HISTOGRAM_GRAINS = (Grain.MONTH, Grain.QUARTER)
+# kept by triggers on the tallies: migrations 0018 and 0024).
+HISTOGRAM_GRAINS = (Grain.WEEK, Grain.MONTH, Grain.QUARTER)
 
 
 def _histogram_key(
@@ -695,11 +689,12 @@ def _histogram_key(
 def recount_histogram(session: Session, team_id: str, grain: Grain, bucket: dt.date) -> None:
     """Count a bucket's histogram again from its person tallies (`missionbot db
     rebuild-summaries`: whatever drifted, say with the triggers once disabled by hand). On
-    PostgreSQL under the triggers' lock of the bucket's quarter, so no kudos moves a person
-    between the two statements."""
+    PostgreSQL under the triggers' lock of the bucket's quarter (a week's: of the week), so
+    no kudos moves a person between the two statements."""
     if session.get_bind().dialect.name == "postgresql":
+        key = _WEEK_LOCK_KEY if grain == Grain.WEEK else _HISTOGRAM_LOCK_KEY
         session.execute(
-            text(f"SELECT pg_advisory_xact_lock({HISTOGRAM_LOCK_CLASS}, {_HISTOGRAM_LOCK_KEY})"),
+            text(f"SELECT pg_advisory_xact_lock({HISTOGRAM_LOCK_CLASS}, {key})"),
             {"team": team_id, "bucket": bucket},
         )
     roles = [_RECEIVED, _GIVEN]
@@ -733,12 +728,41 @@ def recount_histogram(session: Session, team_id: str, grain: Grain, bucket: dt.d
     )
 
 
-# As migration 0018's triggers take it: the team and the UTC quarter of the bucket.
+# As migration 0018's triggers take it: the team and the UTC quarter of the bucket. A week's
+# histogram (migration 0024) has a lock of its own, the team and the week, always taken after
+# the quarters' (a week may straddle two quarters, whose kudos each hold their own quarter's
+# lock from the moment their row is written: 0023's channel trigger).
 HISTOGRAM_LOCK_CLASS = 18
 _HISTOGRAM_LOCK_KEY = (
     "hashtext(CAST(:team AS text) || '/' || "
     "to_char(date_trunc('quarter', CAST(:bucket AS date)), 'YYYY-MM-DD'))"
 )
+_WEEK_LOCK_KEY = (
+    "hashtext(CAST(:team AS text) || '/w/' || to_char(CAST(:bucket AS date), 'YYYY-MM-DD'))"
+)
+# Quarters first, then weeks, each in the order of their keys: as the triggers take them.
+_HISTOGRAM_LOCKS_POSTGRESQL = (
+    f"SELECT pg_advisory_xact_lock({HISTOGRAM_LOCK_CLASS}, k) FROM (SELECT DISTINCT 0 AS w, "
+    "hashtext(CAST(%s AS text) || '/' || q) AS k FROM unnest(CAST(%s AS text[])) AS q "
+    "UNION SELECT 1, hashtext(CAST(%s AS text) || '/w/' || d) "
+    "FROM unnest(CAST(%s AS text[])) AS d) AS l ORDER BY w, k"
+)
+
+
+def all_time_by_principle(team_id: str, role: Role, user_id: str) -> Select[int, int]:
+    """(principle_id, kudos): one person's standing kudos received (or given) over all time,
+    for each principle with any. One seek of the tallies' key per principle of the team (the
+    key has the principle before the bucket), where counting them from the kudos read the
+    person's every kudos (a busy person's three years: the App Home's largest piece)."""
+    return select(KudosTally.principle_id, KudosTally.kudos).where(
+        KudosTally.team_id == team_id,
+        KudosTally.role == _ROLE_CODE[role],
+        KudosTally.grain == Grain.ALL.value,
+        KudosTally.principle_id.in_(select(Principle.id).where(Principle.team_id == team_id)),
+        KudosTally.bucket == ALL_TIME,
+        KudosTally.user_id == user_id,
+        KudosTally.kudos > 0,
+    )
 
 
 def person_counts_by_principle(
@@ -813,19 +837,9 @@ def people_by_principle(
     derived = only is None and not cover(bounds, PERSON_GRAINS).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
-        histograms = [_people_histogram(team_id, role, bounds, principle_ids)]
-        if with_overall:
-            histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES]))
-        present = [piece for h in histograms if h is not None for piece in h]
-        if all(h is not None for h in histograms):
-            # One UNION ALL of every piece: SQLite refuses a compound select nested in one.
-            counted_rows = union_all(*present).subquery()
-            keys = [counted_rows.c.principle_id]
-            if role == Role.RECEIVERS:
-                keys.append(counted_rows.c.n)
-            query = select(*keys, _small(func.sum(counted_rows.c.people))).group_by(*keys)
-        else:
-            query = _people_rows(team_id, role, bounds, principle_ids, derived, with_overall)
+        query = _people_query(
+            team_id, role, bounds, tuple(principle_ids), derived, with_overall=with_overall
+        )
         histogram: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         for principle_id, *n, people in session.execute(query):
             if people:  # a count all of whose people the edges moved elsewhere
@@ -836,6 +850,36 @@ def people_by_principle(
             if role == Role.RECEIVERS:
                 row[2] = _top_sum(counts, top)
     return {p: People(*row) for p, row in found.items()}, People(*overall)
+
+
+# Remembered, as `cover`'s plans are: a statement depends on its arguments alone (it is
+# immutable, and SQLAlchemy keeps its cache key with it). Building one cost more Python than
+# running it: a month's or a quarter's health at ten million kudos spent ~10 ms of its ~120
+# building these two (bench/RESULTS.md §46, §48), and every manager's Home, the dashboard's
+# health and `/kudos health` of one period ask for the same.
+@functools.lru_cache(maxsize=256)
+def _people_query(
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_ids: tuple[int, ...],
+    derived: bool,
+    *,
+    with_overall: bool,
+) -> Select[Any]:
+    """`people_by_principle`'s statement for one role: rows (principle_id, [n,] people)."""
+    histograms = [_people_histogram(team_id, role, bounds, principle_ids)]
+    if with_overall:
+        histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES]))
+    present = [piece for h in histograms if h is not None for piece in h]
+    if all(h is not None for h in histograms):
+        # One UNION ALL of every piece: SQLite refuses a compound select nested in one.
+        counted_rows = union_all(*present).subquery()
+        keys = [counted_rows.c.principle_id]
+        if role == Role.RECEIVERS:
+            keys.append(counted_rows.c.n)
+        return select(*keys, _small(func.sum(counted_rows.c.people))).group_by(*keys)
+    return _people_rows(team_id, role, bounds, principle_ids, derived, with_overall)
 
 
 def _people_rows(
@@ -954,17 +998,13 @@ def principle_counts(
             edges.setdefault((first, last), []).append((index, sign))
     if edges:
         ranges = list(edges)
-        # One statement, a range scan per edge: an OR of the ranges read the whole team.
-        sums = session.execute(
-            union_all(
-                *(
-                    select(literal(number).label("edge"), Kudos.principle_id, func.count())
-                    .where(*counted(team_id, raw))
-                    .group_by(Kudos.principle_id)
-                    for number, raw in enumerate(ranges)
-                )
-            )
-        ).all()
+        values: dict[str, Any] = {"team": team_id}
+        for number, (first, last) in enumerate(ranges):
+            # A cover's raw range is bounded: an open end is always a bucket of days.
+            assert first is not None
+            assert last is not None
+            values[f"first{number}"], values[f"last{number}"] = first, last
+        sums = session.execute(_edge_counts(len(ranges)), values).all()
         for number, principle_id, n in sums:
             for index, sign in edges[ranges[number]]:
                 found[index][principle_id] += int(n) * sign
@@ -973,6 +1013,29 @@ def principle_counts(
         for bounds, counts in zip(wanted, found, strict=True)
     }
     return [dict(known[b]) if b in known else dict(read[b]) for b in periods]
+
+
+@functools.lru_cache(maxsize=64)
+def _edge_counts(edges: int) -> Any:
+    """`principle_counts`' raw edges, `edges` ranges bound as `first<n>` and `last<n>` (and
+    `team`): (edge, principle_id, kudos). One statement, a range scan per edge: an OR of the
+    ranges read the whole team. Built once per number of edges: building it afresh (12
+    weeks' 13 edges) cost twice as much CPU as running it (SQLite at a million kudos: 2.8
+    ms against 1.4), and a report asks for two or three."""
+    team: BindParameter[str] = bindparam("team")
+    return union_all(
+        *(
+            select(literal(number).label("edge"), Kudos.principle_id, func.count())
+            .where(
+                Kudos.team_id == team,
+                Kudos.withdrawn_at.is_(None),
+                Kudos.created_at >= bindparam(f"first{number}"),
+                Kudos.created_at < bindparam(f"last{number}"),
+            )
+            .group_by(Kudos.principle_id)
+            for number in range(edges)
+        )
+    )
 
 
 # -- participation ---------------------------------------------------------------------------
@@ -1006,60 +1069,11 @@ def _people_in(team_id: str, role: Role, bounds: Range) -> Select[Any]:
     a period read from the raw kudos alone (a week) is its kudos' people as they come, with
     no count per person (a person is in it with one kudos as with ten); else `person_counts`'s
     people, whose edges may take kudos away."""
-    plan = cover(bounds, PERSON_GRAINS)
+    plan = cover(bounds, COUNT_GRAINS)
     if not plan.spans and len(plan.raw) == 1 and plan.raw[0][2] == 1:
         who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
         return select(who).where(*counted(team_id, plan.raw[0][:2]))
     return select(person_counts(team_id, role, bounds).c.user_id)
-
-
-def _listed(
-    team_id: str, role: Role, bounds: Range, user: InstrumentedAttribute[str]
-) -> ColumnElement[bool]:
-    """Whether `user` is in `_people_in`'s list, as a condition on the caller's row. Where the
-    period is one bucket and raw edges (a local month: its UTC month, less and plus a few
-    hours), a person is in it when the bucket's row is above 0 (hashed once, as it is) and
-    the hours taken away don't hold all of it (their kudos grouped per person, a few
-    thousand, compared with the person's row), or when the hours added hold one of theirs:
-    not the bucket's 30,000-50,000 rows joined with the edges' people and summed per
-    person (a local month at ten million kudos)."""
-    plan = cover(bounds, PERSON_GRAINS)
-    spans = plan.spans
-    if (
-        len(spans) != 1
-        or spans[0][1] is None
-        or spans[0][2] is None
-        or spans[0][3] != 1
-        or _buckets(spans[0]) != 1
-    ):
-        return user.in_(_people_in(team_id, role, bounds))
-    grain, bucket, _last, _sign = spans[0]
-    key = [
-        KudosTally.team_id == team_id,
-        KudosTally.role == _ROLE_CODE[role],
-        KudosTally.grain == grain.value,
-        KudosTally.principle_id == ALL_PRINCIPLES,
-        KudosTally.bucket == bucket,
-    ]
-    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
-    held = select(KudosTally.user_id).where(*key, KudosTally.kudos > 0)
-    taken = [(first, last) for first, last, sign in plan.raw if sign < 0]
-    added = [(first, last) for first, last, sign in plan.raw if sign > 0]
-    if taken:
-        rows = union_all(
-            *(select(who.label("user_id")).where(*counted(team_id, raw)) for raw in taken)
-        ).subquery()
-        edges = select(rows.c.user_id, func.count().label("n")).group_by(rows.c.user_id).subquery()
-        # Above what the hours taken away hold of it (a bucket's row counts their kudos too):
-        # the bucket's rows read once, each probing the edges' few thousand people.
-        held = (
-            select(KudosTally.user_id)
-            .outerjoin(edges, edges.c.user_id == KudosTally.user_id)
-            .where(*key, KudosTally.kudos > func.coalesce(edges.c.n, 0))
-        )
-    found: list[ColumnElement[bool]] = [user.in_(held)]
-    found += [user.in_(select(who).where(*counted(team_id, raw))) for raw in added]
-    return or_(*found)
 
 
 def recognised_since(
@@ -1077,7 +1091,7 @@ def recognised_since(
     per person and joined with 50,000 tallies)."""
     first = bucket_of(Grain.MONTH, since)
     if _instant(first) < since:
-        first = _following(Grain.MONTH, first)
+        first = bucket_after(Grain.MONTH, first)
     found: list[ColumnElement[bool]] = [
         user.in_(
             select(KudosTally.user_id).where(
@@ -1097,6 +1111,105 @@ def recognised_since(
     return or_(*found)
 
 
+def _latest_list(
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    latest: Any,
+    user: ColumnElement[str] | InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    """Whether `user`, whose latest standing kudos in `role` is `latest.last_at`
+    (`kudos_latest`: None when none stands), received (or gave) standing kudos in `[start,
+    end)`: yes when the latest is inside it; no when it is before it or there is none (no
+    later kudos stands); when it is at or after `end`, a seek of the person's kudos in the
+    period. Exact for any period; cheap for one that ends after now, where nobody's latest is
+    past its end (the managers' Home's month; the 60 days, which have no end)."""
+    start, end = bounds
+    inside: list[ColumnElement[bool]] = [latest.last_at.is_not(None)]
+    if start is not None:
+        inside.append(latest.last_at >= start)
+    if end is None:
+        return and_(*inside)
+    inside.append(latest.last_at < end)
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    later = and_(
+        latest.last_at >= end,
+        exists(select(Kudos.id).where(*counted(team_id, bounds), who == user)),
+    )
+    return or_(and_(*inside), later)
+
+
+def _latest_count(team_id: str, role: Role, bounds: Range) -> ColumnElement[int]:
+    """How many people, whoever they are, received (or gave) standing kudos in `[start, end)`,
+    read from `kudos_latest`'s index (migration 0025): those whose latest is inside it, and
+    those whose latest is at or after `end` with a kudos in it (a seek each: nobody for a
+    period that ends after now, the Home's month and the 60 days). A latest before the
+    period, or none, means no standing kudos in it."""
+    start, end = bounds
+    key = [
+        KudosLatest.team_id == team_id,
+        KudosLatest.role == _ROLE_CODE[role],
+        KudosLatest.last_at.is_not(None),
+    ]
+    inside = list(key)
+    if start is not None:
+        inside.append(KudosLatest.last_at >= start)
+    if end is not None:
+        inside.append(KudosLatest.last_at < end)
+    count = select(func.count()).where(*inside).scalar_subquery()
+    if end is None:
+        return count
+    who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+    later = (
+        select(func.count())
+        .where(
+            *key,
+            KudosLatest.last_at >= end,
+            exists(select(Kudos.id).where(*counted(team_id, bounds), who == KudosLatest.user_id)),
+        )
+        .scalar_subquery()
+    )
+    return count + later
+
+
+def _outsiders_latest(team_id: str, role: Role, outsiders: CTE) -> tuple[Any, Select[Any]]:
+    """How many of `_outsiders` have a `kudos_latest` row of `role`, and that row's alias (for
+    a caller narrowing the count to the rows of a period)."""
+    latest = aliased(KudosLatest)
+    theirs = (
+        select(func.count())
+        .select_from(outsiders)
+        .join(
+            latest,
+            and_(
+                latest.team_id == team_id,
+                latest.role == _ROLE_CODE[role],
+                latest.user_id == outsiders.c.user_id,
+            ),
+        )
+    )
+    return latest, theirs
+
+
+def _outsiders(team_id: str) -> CTE:
+    """Who may have kudos but is not active: the bots and the deactivated (`people`'s partial
+    index), and `kudos_unlisted`'s candidates that have no directory row (each a seek). A
+    few hundred people at ten million kudos, where the active are 50,000."""
+    inactive = select(Person.user_id.label("user_id")).where(
+        # As the partial index has it; both columns are NOT NULL, so this is exactly who
+        # `active_people` leaves out.
+        Person.team_id == team_id,
+        or_(Person.is_bot, Person.deleted),
+    )
+    listed = select(Person.user_id).where(
+        Person.team_id == team_id, Person.user_id == KudosUnlisted.user_id
+    )
+    unlisted = select(KudosUnlisted.user_id).where(
+        KudosUnlisted.team_id == team_id, ~exists(listed)
+    )
+    return union(inactive, unlisted).cte("outsiders")
+
+
 def participation(
     session: Session,
     team_id: str,
@@ -1104,36 +1217,118 @@ def participation(
     previous_bounds: Range | None,
     now: dt.datetime,
 ) -> Participation:
-    """Counted in one statement over the active people: for each of the five lists of people
-    (gave and received in the period and the one before, received in the last 60 days, each
-    as `_listed` and `recognised_since` find them), how many of them are in it, as
-    `user_id IN (list)` — each list made once into a hash (PostgreSQL's hashed subplan) or an
-    index (SQLite's), probed per person. Before: the lists and the people as flag columns of
-    one UNION ALL, grouped by person (21,000 rows at a million kudos, a sort on SQLite: 15%
-    slower there, the same on PostgreSQL); before that, five statements, each joining one
-    list with the people (PostgreSQL can't estimate how many rows the counts give, and
-    probed the people's key once per person)."""
+    """Counted in one statement: for each of the five lists of people (gave and received in
+    the period and the one before, received in the last 60 days), how many people are in it
+    whoever they are, less the outsiders (`_outsiders`: not active) among them. Everyone of
+    a period that ends after `now` (the Home's month, the 60 days) is a range of
+    `kudos_latest`'s index (`_latest_count`); of a period that has ended (last month, the
+    digest's weeks) `people_count` (a month's histogram and its edges' people; a week's raw
+    kudos grouped per person). Each outsider is sought in each list: their `kudos_latest`
+    row, or their kudos in the period.
+
+    Before (bench/RESULTS.md §42), every active person was read and joined with their two
+    `kudos_latest` rows (two hash joins of 50,000 rows at ten million kudos) and probed
+    against hashed lists: the people who are not active are a few hundred, the active tens
+    of thousands, so counting everyone and taking the few away reads far less."""
     quick_reads(session)
     since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
+    outsiders = _outsiders(team_id)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
     if previous_bounds is not None:
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
-    among = []
+    lists.append((Role.RECEIVERS, (since, None)))
+    counts: list[ColumnElement[int]] = []
     for role, period in lists:
-        listed = _listed(team_id, role, period, Person.user_id)
-        among.append(func.coalesce(func.sum(case((listed, 1), else_=0)), 0))
-    lately = recognised_since(team_id, Role.RECEIVERS, since, Person.user_id)
-    among.append(func.coalesce(func.sum(case((lately, 1), else_=0)), 0))
-    totals = session.execute(select(func.count(), *among).where(active_people(team_id))).one()
-    everyone, gave, received, *before, recently = (int(n) for n in totals)
+        who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
+        if period[1] is None or period[1] > now:
+            everyone = _latest_count(team_id, role, period)
+            latest, theirs = _outsiders_latest(team_id, role, outsiders)
+            away = theirs.where(_latest_list(team_id, role, period, latest, outsiders.c.user_id))
+        else:
+            everyone = people_count(team_id, role, period)
+            away = (
+                select(func.count())
+                .select_from(outsiders)
+                .where(
+                    exists(
+                        select(Kudos.id).where(
+                            *counted(team_id, period), who == outsiders.c.user_id
+                        )
+                    )
+                )
+            )
+        counts.append(everyone - away.scalar_subquery())
+    active = select(func.count()).where(active_people(team_id)).scalar_subquery()
+    totals = session.execute(select(active, *counts)).one()
+    everyone_active, gave, received, *before, recently = (int(n) for n in totals)
     return Participation(
-        active=everyone,
+        active=everyone_active,
         gave=gave,
         received=received,
         gave_before=before[0] if before else None,
         received_before=before[1] if before else None,
-        not_recognised=everyone - recently,
+        not_recognised=everyone_active - recently,
     )
+
+
+def people_without_latest(session: Session, team_id: str) -> dict[Role, int]:
+    """How many active people have no `kudos_latest` row of each role (never received, never
+    gave): the active people less the rows of active people, counted as the role's rows less
+    those of the outsiders (`_outsiders`: everyone missing from the directory is among them).
+    Index counts and a few hundred seeks, where finding who they are reads every person; at
+    ten million kudos, none."""
+    outsiders = _outsiders(team_id)
+    active = select(func.count()).where(active_people(team_id)).scalar_subquery()
+    counts = []
+    for role in (Role.RECEIVERS, Role.GIVERS):
+        key = [KudosLatest.team_id == team_id, KudosLatest.role == _ROLE_CODE[role]]
+        rows = select(func.count()).where(*key).scalar_subquery()
+        _latest, theirs = _outsiders_latest(team_id, role, outsiders)
+        counts.append(active - (rows - theirs.scalar_subquery()))
+    received, given = session.execute(select(*counts)).one()
+    return {Role.RECEIVERS: int(received), Role.GIVERS: int(given)}
+
+
+def refill_latest(session: Session, team_id: str) -> None:
+    """Count `kudos_latest` again for the team from its kudos (the rebuild, once its all-time
+    tallies are done): one seek of the covering index per person of those tallies. On
+    PostgreSQL, first a SHARE lock on `kudos` (kudos wait until the caller commits; reads go
+    on), so no kudos changes between the seeks and the rows written; SQLite's write lock
+    serialises writers already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
+    session.execute(delete(KudosLatest).where(KudosLatest.team_id == team_id))
+    for role, who in ((_RECEIVED, Kudos.receiver_id), (_GIVEN, Kudos.giver_id)):
+        last = (
+            select(func.max(Kudos.created_at))
+            .where(
+                Kudos.team_id == team_id, who == KudosTally.user_id, Kudos.withdrawn_at.is_(None)
+            )
+            .scalar_subquery()
+        )
+        people = select(literal(team_id), literal(role), KudosTally.user_id, last).where(
+            KudosTally.team_id == team_id,
+            KudosTally.role == role,
+            KudosTally.grain == Grain.ALL.value,
+            KudosTally.principle_id == ALL_PRINCIPLES,
+            KudosTally.bucket == ALL_TIME,
+            KudosTally.kudos > 0,
+        )
+        session.execute(
+            insert(KudosLatest).from_select(["team_id", "role", "user_id", "last_at"], people)
+        )
+    # Their candidates for "missing from the directory" (migration 0025), the stale ones
+    # dropped; the row trigger that writes them is quiet in the rebuild's session.
+    session.execute(delete(KudosUnlisted).where(KudosUnlisted.team_id == team_id))
+    missing = select(KudosLatest.team_id, KudosLatest.role, KudosLatest.user_id).where(
+        KudosLatest.team_id == team_id,
+        ~exists(
+            select(Person.user_id).where(
+                Person.team_id == team_id, Person.user_id == KudosLatest.user_id
+            )
+        ),
+    )
+    session.execute(insert(KudosUnlisted).from_select(["team_id", "role", "user_id"], missing))
 
 
 def dashboard_url(public_url: str | None) -> str | None:
@@ -1141,6 +1336,11 @@ def dashboard_url(public_url: str | None) -> str | None:
     return public_url.rstrip("/") + "/dashboard" if public_url else None
 
 
+# Remembered: the expression depends on its arguments alone and is never changed after (a
+# select built around it is a new one), and building it cost more than running it: ~3-5 ms
+# of Python a count, four an overview (two periods, two roles), where the statement ran in
+# a few ms. A page's period is the same for every view of it until the period ends.
+@functools.lru_cache(maxsize=256)
 def people_count(
     team_id: str, role: Role, bounds: Range, principle_id: int | None = None
 ) -> ColumnElement[int]:
@@ -1148,10 +1348,11 @@ def people_count(
     `count(person_counts(…))`, but where the period is one bucket and raw edges (a local
     month: its UTC month, less and plus a few hours) without summing the bucket's every row.
     A bucket's row never falls below 0 (a withdrawal takes from the kudos's own bucket), so
-    the people are the bucket's rows above 0 (a month's or a quarter's: the sum of its
+    the people are the bucket's rows above 0 (a week's, month's or quarter's: the sum of its
     histogram, `kudos_tally_histogram`), corrected for those the edges touch: counted when
-    bucket + edges > 0 rather than when bucket > 0."""
-    plan = cover(bounds, (Grain.YEAR, Grain.QUARTER, Grain.MONTH))
+    bucket + edges > 0 rather than when bucket > 0. A local week is its UTC week's bucket
+    (migration 0024) and a few hours the same way."""
+    plan = cover(bounds, (Grain.YEAR, Grain.QUARTER, Grain.MONTH, Grain.WEEK))
     single = [s for s in plan.spans if s[1] is not None and s[2] is not None]
     if len(plan.spans) != 1 or len(single) != 1 or _buckets(single[0]) != 1 or single[0][3] != 1:
         counts = person_counts(team_id, role, bounds, principle_id)

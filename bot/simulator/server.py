@@ -461,6 +461,12 @@ class SlackSimulator:
             def _post(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # The client went away mid-request (a process killed while sending):
+                    # Slack never acts on half a request, so it is neither recorded nor
+                    # answered (the kill -9 test once counted a body-less chat.postMessage).
+                    self.close_connection = True
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if self.path.startswith("/upload/"):
                     file_id = self.path.rsplit("/", 1)[1]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext
@@ -15,10 +15,11 @@ from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.mission.service import MissionKeeper
 from bot.slack import dedup, installation, text_guard
-from bot.slack.deadline import ACK_LIMITS, RECEIVED_AT, SlackDeadline
+from bot.slack.deadline import ACK_LIMITS, RECEIVED_AT, AckClock, SlackDeadline
 from bot.slack.errors import handle_error
 from bot.slack.installation import Installation, team_of
 from bot.slack.languages import WorkspaceLanguages
+from bot.slack.listener_pool import ListenerPool
 from bot.slack.listeners import register_listeners
 from bot.slack.services import SERVICES, Services
 from bot.slack.users import UserDirectory
@@ -45,6 +46,7 @@ def create_app(
     scheduler: DailyScheduler | None = None,
     users: UserDirectory | None = None,
     sender: Sender | None = None,
+    ack_clock: AckClock = time.monotonic,
 ) -> App:
     services = Services(
         db=database,
@@ -68,7 +70,7 @@ def create_app(
         # the user an error for Bolt's default 404) and notes a retired button or command.
         raise_error_for_unhandled_request=True,
         logger=logging.getLogger("bot.slack.bolt"),
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=ListenerPool.of_threads(LISTENER_THREADS),
     )
 
     # First of our middleware: a foreign team's request must not even sync a mission row.
@@ -89,7 +91,7 @@ def create_app(
         context[SERVICES] = services
         # Slack calls before the ack go through `deadline.client` (bot/slack/deadline.py).
         context["deadline"] = SlackDeadline(
-            context.client, started=context.get(RECEIVED_AT), limits=limits
+            context.client, started=context.get(RECEIVED_AT), limits=limits, clock=ack_clock
         )
         mission.ensure_synced(database, team_of(context))
         return next()

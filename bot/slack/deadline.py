@@ -22,12 +22,21 @@ seconds, and a `trigger_id` (for `views.open`) dies at the same moment. Two thin
 
 Work after the ack uses the ordinary client (Bolt's `client`): it may retry and wait as long as
 it needs, and it reports through the response_url.
+
+* **A listener that acked after Bolt stopped waiting lost its answer.** Bolt's HTTP adapter
+  waits three seconds for a listener's ack, then answers as if no listener had claimed the
+  request (the error handler's "I don't know `/mission`"), and the reply the listener acked
+  with later went nowhere, though what the person asked had been done. The error handler now
+  tells `LateReply` that Bolt gave up; whichever comes second, that or the listener's end,
+  sends the listener's reply through the response_url (valid for 30 minutes).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,7 +44,7 @@ from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 
-from slack_bolt import BoltRequest
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -52,8 +61,14 @@ from bot.slack.errors import report_after_ack
 
 log = logging.getLogger(__name__)
 
-# The context key under which the HTTP adapter notes when a request arrived (time.monotonic()).
+# The context key under which the HTTP adapter notes when a request arrived (on the `AckClock`).
 RECEIVED_AT = "received_at"
+
+# The clock a request's three seconds are measured on: seconds, only ever compared with one
+# another. `time.monotonic` under `serve`; the tests give one that leaves out the moments a
+# busy machine did not let the process run (tests/support/stall.py), so that what a test
+# checks is what the code does before its ack, not how loaded the machine was.
+AckClock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,92 @@ class SlackTooSlow(UserError):
         self.retry_after = retry_after
 
 
+class LateReply:
+    """A request whose listener may answer after Bolt stopped waiting for it (see the module).
+
+    Its answer is what it acked with, or, when it raised before acking, the error handler's
+    reply. Whichever of the answer and Bolt's giving up comes second sends the answer through
+    the response_url, once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = False
+        self._abandoned = False
+        self._answer: dict[str, Any] | BoltResponse | None = None
+        self._sent = False
+
+    def listener_started(self) -> None:
+        with self._lock:
+            self._running = True
+
+    def bolt_gave_up(self, context: BoltContext) -> bool:
+        """Bolt answered without the ack; True when a listener is at work on the request (its
+        answer will follow by the response_url), False when none claimed it."""
+        with self._lock:
+            if not self._running:
+                return False
+            self._abandoned = True
+        self._send_if_due(context)
+        return True
+
+    def answered(self, context: BoltContext, answer: dict[str, Any] | None = None) -> None:
+        """The listener's answer: `answer`, else what it acked with (if it acked). Kept as
+        it is: it is read only if Bolt has given up, which is rare."""
+        kept: dict[str, Any] | BoltResponse | None = answer
+        if kept is None and context.ack is not None:
+            kept = context.ack.response
+        if kept is None:
+            return
+        with self._lock:
+            if self._answer is None:
+                self._answer = kept
+        self._send_if_due(context)
+
+    def _send_if_due(self, context: BoltContext) -> None:
+        with self._lock:
+            if self._sent or not self._abandoned or self._answer is None:
+                return
+            self._sent = True
+            answer = self._answer
+        message = _message(answer)
+        if message is not None:
+            _send_late(context, message)
+
+
+def _message(answer: dict[str, Any] | BoltResponse) -> dict[str, Any] | None:
+    """The message in an ack's body or an error handler's payload; None when there is none to
+    send (an empty ack, a modal's `response_action`)."""
+    payload: Any = answer
+    if isinstance(answer, BoltResponse):
+        body = answer.body
+        try:
+            payload = json.loads(body) if body.startswith("{") else {"text": body}
+        except ValueError:
+            payload = {"text": body}
+    if not isinstance(payload, dict) or not (payload.get("text") or payload.get("blocks")):
+        return None
+    return payload
+
+
+def _send_late(context: BoltContext, answer: dict[str, Any]) -> None:
+    """An answer Bolt stopped waiting for, sent through the response_url; never raises."""
+    respond = context.respond
+    if respond is None:
+        log.warning("an answer came after Bolt's wait, with no response_url to send it by")
+        return
+    try:
+        respond(
+            text=answer.get("text", ""),
+            blocks=answer.get("blocks"),
+            response_type=answer.get("response_type", "ephemeral"),
+            replace_original=False,
+        )
+        log.info("an answer came after Bolt's wait: sent by the response_url")
+    except Exception as error:  # a lost answer is logged; nothing may escape a listener
+        log.warning("could not send a late answer by the response_url: %s", type(error).__name__)
+
+
 class SlackDeadline:
     """The time a request has left for Slack calls before its ack, and a client that keeps to it.
 
@@ -124,7 +225,7 @@ class SlackDeadline:
         *,
         started: float | None = None,
         limits: AckLimits = ACK_LIMITS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: AckClock = time.monotonic,
     ) -> None:
         self._template = template
         self._clock = clock
@@ -133,6 +234,7 @@ class SlackDeadline:
         # When each call through `client` began and ended (the clock's seconds): what the
         # request spent waiting on Slack, so that its time can be told apart from the machine's.
         self.waits: list[tuple[float, float]] = []
+        self.late = LateReply()
         self._client: DeadlineClient | None = None
 
     def now(self) -> float:
@@ -178,24 +280,44 @@ class DeadlineClient(WebClient):
         self.timeout = min(self.deadline.limits.call_timeout, self.deadline.remaining())  # type: ignore[assignment]
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        if self.deadline.remaining() < self.deadline.limits.min_call_time:
-            raise self._too_slow(api_method, f"no time left after {self.deadline.elapsed():.1f}s")
-        self.set_call_timeout()
-        began = self.deadline.now()
-        try:
-            response = super().api_call(api_method, **kwargs)
-        except SlackApiError as error:
-            status = error.response.status_code
-            if status == 429 or status >= 500:
-                retry_after = _retry_after(error.response.headers) if status == 429 else None
-                raise self._too_slow(api_method, f"HTTP {status}", retry_after) from None
-            raise
-        except (OSError, SlackClientError) as error:
-            raise self._too_slow(api_method, type(error).__name__) from None
-        finally:
-            self.deadline.waits.append((began, self.deadline.now()))
-        assert isinstance(response, SlackResponse)
-        return response
+        stalled_once = False
+        while True:
+            if self.deadline.remaining() < self.deadline.limits.min_call_time:
+                raise self._too_slow(
+                    api_method, f"no time left after {self.deadline.elapsed():.1f}s"
+                )
+            self.set_call_timeout()
+            began, wall = self.deadline.now(), time.monotonic()
+            try:
+                response = super().api_call(api_method, **kwargs)
+            except SlackApiError as error:
+                status = error.response.status_code
+                if status == 429 or status >= 500:
+                    retry_after = _retry_after(error.response.headers) if status == 429 else None
+                    raise self._too_slow(api_method, f"HTTP {status}", retry_after) from None
+                raise
+            except (OSError, SlackClientError) as error:
+                if not stalled_once and self._stalled(api_method, error, began, wall):
+                    stalled_once = True
+                    continue
+                raise self._too_slow(api_method, type(error).__name__) from None
+            finally:
+                self.deadline.waits.append((began, self.deadline.now()))
+            assert isinstance(response, SlackResponse)
+            return response
+
+    def _stalled(self, method: str, error: Exception, began: float, wall: float) -> bool:
+        """A call that timed out on the wall clock while most of its wait was the machine's,
+        not Slack's (the ack clock, tests/support/stall.py's, left the stalls out): asked once
+        more with the time left. Under `serve` both clocks are one, so never; nor views.open,
+        whose trigger_id may already have been used."""
+        timed_out = isinstance(error, TimeoutError) or (
+            isinstance(error, URLError) and isinstance(error.reason, TimeoutError)
+        )
+        if not timed_out or method == "views.open":
+            return False
+        waited = time.monotonic() - wall
+        return self.deadline.now() - began < waited / 2
 
     def _too_slow(self, method: str, reason: str, retry_after: float | None = None) -> SlackTooSlow:
         log.warning("slack too slow before the ack: %s %s", method, reason)
@@ -275,14 +397,21 @@ def after_ack_safe(listener: Listener) -> Callable[[BoltRequest], Any]:
             response=None,
             next_keys_required=False,
         )
+        context = request.context
+        late = deadline_of(context).late if "deadline" in context else None
+        if late is not None:
+            late.listener_started()
         try:
             return listener(**kwargs)
         except Exception as error:
-            ack = request.context.ack
+            ack = context.ack
             if ack is None or ack.response is None:
                 raise
-            report_after_ack(error, request.body, request.context)
+            report_after_ack(error, request.body, context)
             return None
+        finally:
+            if late is not None:
+                late.answered(context)
 
     run.__name__ = listener.__name__
     run.__qualname__ = listener.__qualname__

@@ -55,6 +55,7 @@ UNEXPECTED = N_(
     "and quote error id `{error_id}`."
 )
 BUTTON_NO_LONGER_USED = N_("This button is no longer used — try `/mission help` or `/kudos help`.")
+STILL_WORKING = N_(":hourglass: This is taking me longer than usual: my answer will follow here.")
 UNKNOWN_COMMAND = N_("I don't know `{command}` — try `/mission help` or `/kudos help`.")
 
 
@@ -127,6 +128,15 @@ def unhandled(
     return BoltResponse(status=200, body="")
 
 
+def still_working(body: dict[str, Any], t: Speech = ENGLISH) -> BoltResponse:
+    """200 for a request whose listener has not acked in Bolt's three seconds: a command gets
+    a note that the answer follows (if Slack still shows it), anything else an empty 200."""
+    log.warning("a listener took longer than Bolt waits for its ack; its reply will follow")
+    if "command" in body:
+        return _ephemeral(notice(t.gettext(STILL_WORKING)))
+    return BoltResponse(status=200, body="")
+
+
 def _send_note(respond: Callable[..., Any], note: Message) -> None:
     try:
         respond(
@@ -178,6 +188,11 @@ def handle_error(
     respond: Callable[..., Any] | None,
 ) -> BoltResponse | None:
     if isinstance(error, BoltUnhandledRequestError):
+        # A listener still at work when Bolt stopped waiting for its ack claimed the request
+        # all the same: its reply follows (bot/slack/deadline.py's `LateReply`).
+        late = getattr(context.get("deadline"), "late", None)
+        if late is not None and late.bolt_gave_up(context):
+            return still_working(body, reader_of(body, context))
         return unhandled(body, respond, reader_of(body, context))
     if response is None:
         # Bolt passes no response once the request was acknowledged.
@@ -197,6 +212,10 @@ def handle_error(
             payload = modal_errors(error, message, view)
         else:
             payload = {"response_action": "update", "view": notice_modal(message)}
+    late = getattr(context.get("deadline"), "late", None)
+    if late is not None:
+        # If Bolt has stopped waiting for the ack, this reply goes by the response_url.
+        late.answered(context, payload)
     # Not acknowledged yet: the reply travels in the acknowledgement itself.
     return BoltResponse(
         status=200,

@@ -36,7 +36,7 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request.internals import build_context
 
 from bot.db.engine import Database
-from bot.slack.deadline import RECEIVED_AT
+from bot.slack.deadline import RECEIVED_AT, AckClock
 
 log = logging.getLogger(__name__)
 
@@ -222,9 +222,17 @@ def read_body(request: WsgiHttpRequest) -> bytes:
 
 
 class MissionbotWsgi(SlackRequestHandler):
-    def __init__(self, app: App, database: Database, signing_secret: str | None) -> None:
+    def __init__(
+        self,
+        app: App,
+        database: Database,
+        signing_secret: str | None,
+        *,
+        ack_clock: AckClock = time.monotonic,
+    ) -> None:
         super().__init__(app, path=SLACK_EVENTS_PATH)
         self.database = database
+        self.ack_clock = ack_clock
         self.signing_secret = signing_secret.encode() if signing_secret else None
 
     def is_signed_by_slack(self, raw_body: bytes, headers: dict[str, Any]) -> bool:
@@ -247,7 +255,7 @@ class MissionbotWsgi(SlackRequestHandler):
         return hmac.compare_digest(expected, signature)
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        started, arrived = time.perf_counter(), time.monotonic()
+        started, arrived = time.perf_counter(), self.ack_clock()
         raw_body = read_body(request)
         headers = request.get_headers()
         if is_ssl_check(raw_body):

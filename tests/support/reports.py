@@ -110,10 +110,17 @@ def generate(
     return rows
 
 
+# Kudos a bulk load inserts per statement and per transaction: as the bot does, one statement
+# for many rows (migration 0023's statement trigger counts them once), and no transaction
+# updating the same tally thousands of times (each such update costs more than the last).
+SEED_SLICE = 500
+
+
 def seed(database: Database, rows: list[dict[str, Any]]) -> None:
     """Bulk-insert kudos rows, then count the read model again, as after any bulk load."""
-    with database.transaction() as session:
-        session.execute(insert(Kudos), rows)
+    for first in range(0, len(rows), SEED_SLICE):
+        with database.transaction() as session:
+            session.execute(insert(Kudos).values(rows[first : first + SEED_SLICE]))
     for team in sorted({str(r["team_id"]) for r in rows}):
         rebuild_team(database, team, dt.datetime.now(dt.UTC))
 
