@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -26,6 +27,7 @@ from bot.db.engine import Database
 from bot.db.models import OutboxMessage, ScheduledPost
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
+from bot.simulator.process import listens_on
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.support.kudos import DANA, kudos_rows, outbox_settled
 from tests.support.serve_process import ServeProcess
@@ -219,3 +221,27 @@ def test_two_processes_draining_one_outbox_announce_each_of_100_kudos_once(
     assert shown == Counter({f"twin-{n:03d}": 1 for n in range(100)})
     dms = [c for c in slack.calls("chat.postMessage") if c["channel"] == DANA]
     assert len(dms) == 100
+
+
+def test_a_serve_process_whose_port_was_taken_meanwhile_moves_to_another(
+    database: Database, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Six workers find free ports at once: another process can take this one's before it
+    binds it. That one's /healthz then answered for it (a kudos test read another test's
+    "You already gave this kudos"); now a process is ready only on a port it listens on."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        process = ServeProcess(database.url, slack, tmp_path)
+        process.use_port(taken)
+        try:
+            process.start()
+            assert process.port != taken
+            assert listens_on(process.process.pid, process.port)  # type: ignore[union-attr]
+            assert not listens_on(process.process.pid, taken)  # type: ignore[union-attr]
+            reply = process.client().command("/mission")
+            assert reply.status == 200
+            assert "We move our customers' goods" in reply.text
+        finally:
+            process.stop()

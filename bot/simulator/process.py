@@ -5,6 +5,12 @@ For the tests and benchmarks that need what a thread can't give: several process
 database, `kill -9`, a process's own memory. Each process gets a free port (bound to port 0 to
 find one) and its own log file; `stop()` never waits more than a few seconds and always leaves
 no child behind.
+
+A port found free can be taken by another process before `serve` binds it (six test workers
+start serve processes at once). Then this one's `/healthz` was answered by the other one, on
+another database: a kudos test read another test's "You already gave this kudos". So a process
+is ready only once it holds the socket listening on its port (`listens_on`), and one that could
+not bind it is started again on another port.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from typing import Protocol
 from bot.simulator.signing import SIGNING_SECRET
 
 START_TIMEOUT_S = 20.0
+# A socket's state in /proc/net/tcp when it listens.
+TCP_LISTEN = "0A"
+# What a serve process that could not bind its port logs (errno 98).
+ADDRESS_IN_USE = "Address already in use"
 # What `python` is given: `missionbot serve`.
 SERVE = ("-m", "bot", "serve")
 
@@ -33,6 +43,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on TCP `port` (Linux's /proc: the
+    listening socket's inode among the process's open files). Elsewhere, assumed so."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        return True
+    listening = {
+        fields[9]
+        for fields in (line.split() for line in table.read_text().splitlines()[1:])
+        if fields[3] == TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
+    try:
+        files = [os.readlink(entry) for entry in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return False  # gone, or its files are changing under us: look again
+    return any(f"socket:[{inode}]" in files for inode in listening)
 
 
 class SlackEndpoint(Protocol):
@@ -81,8 +109,9 @@ class ServeProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready: Callable[[], bool] | None = None) -> ServeProcess:
-        """Start it and wait until `ready()` (default: /healthz answers 200)."""
+    def start(self, ready: Callable[[], bool] | None = None, *, attempts: int = 3) -> ServeProcess:
+        """Start it and wait until `ready()` (default: it listens on its port and /healthz
+        answers 200); on another free port if this one was taken meanwhile."""
         is_ready = ready or self._healthy
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -97,6 +126,9 @@ class ServeProcess:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if ADDRESS_IN_USE in self.log() and attempts > 1:
+                    self.use_port(free_port())
+                    return self.start(ready, attempts=attempts - 1)
                 raise RuntimeError(f"serve exited at start:\n{self.log()}")
             if is_ready():
                 return self
@@ -104,7 +136,15 @@ class ServeProcess:
         self.kill()
         raise RuntimeError(f"serve did not answer within {START_TIMEOUT_S}s:\n{self.log()}")
 
+    def use_port(self, port: int) -> None:
+        """Serve on `port` rather than the one found free (before `start`)."""
+        self.port = port
+        self.env["PORT"] = str(port)
+        self.log_path = self.log_dir / f"serve-{port}.log"
+
     def _healthy(self) -> bool:
+        if self.process is None or not listens_on(self.process.pid, self.port):
+            return False  # whatever answers on the port is not this process (yet)
         try:
             with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as reply:
                 return bool(reply.status == 200)
