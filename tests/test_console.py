@@ -62,7 +62,11 @@ def migrated_template(sqlite_template: Path) -> None:
 
 
 def run_console(
-    tmp_path: Path, *lines: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None
+    tmp_path: Path,
+    *lines: str,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    environ: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot console` with these lines as its input: forked from a server that has
     imported the bot already, in the usual environment (tests/support/console_fork.py).
@@ -73,7 +77,11 @@ def run_console(
     reading 23 scripts and running them, ~0.1 s of CPU and a write per revision, ~30 sessions
     a run). The tests that name `--database` start on a file no migration has touched
     (`test_help_lists_the_console_commands_and_the_default_database_is_here` among them), so
-    the console's own migrating start is still run."""
+    the console's own migrating start is still run.
+
+    `environ`: variables added for the session, which the console reads as it goes (the
+    width, the language); `env`: the whole environment of a new interpreter, for what Python
+    reads when it starts (the terminal's encoding)."""
     database = ("--database", str(tmp_path / "console.db")) if "--database" not in args else ()
     if database and _template and not (tmp_path / "console.db").exists():
         shutil.copyfile(_template[0], tmp_path / "console.db")
@@ -83,7 +91,11 @@ def run_console(
             _forks.append(ConsoleForks(console_env(), cwd=tmp_path.parent))
         try:
             return _forks[0].run(
-                ["console", *database, *args], input=typed, cwd=tmp_path, timeout=120
+                ["console", *database, *args],
+                input=typed,
+                cwd=tmp_path,
+                timeout=120,
+                environ=environ,
             )
         except BaseException:
             _forks.pop().close()  # the next test starts a new server
@@ -96,7 +108,7 @@ def run_console(
         encoding="utf-8",
         errors="replace",
         cwd=tmp_path,
-        env=env or console_env(),
+        env=env or console_env(**(environ or {})),
         timeout=120,
         check=False,
     )
@@ -466,7 +478,7 @@ def test_ctrl_c_leaves_cleanly_and_the_database_is_intact(tmp_path: Path) -> Non
 
 
 def test_long_output_is_wrapped_to_the_width(tmp_path: Path) -> None:
-    result = run_console(tmp_path, "/mission", env=console_env(COLUMNS="44"))
+    result = run_console(tmp_path, "/mission", environ={"COLUMNS": "44"})
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 44
@@ -691,7 +703,7 @@ def test_the_pseudo_locale_leaves_no_english_in_the_consoles_own_lines(tmp_path:
         "who",
         "say " + "x" * 50_000,  # echoed clipped, with its length
         "quit",
-        env=console_env(MISSIONBOT_LANGUAGE="en_XA"),
+        environ={"MISSIONBOT_LANGUAGE": "en_XA"},
     )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]

@@ -9,9 +9,10 @@ child changes to the test's directory, takes a file as standard input and files 
 output and error, and runs `bot.cli.main` exactly as bot/__main__.py does, exiting through
 the interpreter's own shutdown. The server answers with the child's exit status.
 
-The child gets the environment the server was started with (`console_env()`), so a test that
-changes the environment (the terminal's width, its encoding: read when Python starts) runs
-`python -m bot console` itself, as does one that needs the process (Ctrl-C). Without `fork`
+The child gets the environment the server was started with (`console_env()`) plus what the
+request adds (the terminal's width, the language: read when the console uses them). A test
+that changes what Python reads when it starts (the terminal's encoding) runs `python -m bot
+console` itself, as does one that needs the process (Ctrl-C). Without `fork`
 (Windows), every session is its own `python -m bot console`.
 """
 
@@ -46,6 +47,7 @@ for line in requests:
         requests.close()
         answers.close()
         os.chdir(request["cwd"])
+        os.environ.update(request["environ"])  # read when used (the width, the language)
         for fd, path, flags in (
             (0, request["stdin"], os.O_RDONLY),
             (1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
@@ -95,9 +97,16 @@ class ConsoleForks:
         return answer
 
     def run(
-        self, args: list[str], *, input: str, cwd: Path, timeout: float
+        self,
+        args: list[str],
+        *,
+        input: str,
+        cwd: Path,
+        timeout: float,
+        environ: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Like `subprocess.run([python, -m, bot, *args], input=..., capture_output=True)`."""
+        """Like `subprocess.run([python, -m, bot, *args], input=..., capture_output=True)`,
+        with `environ` added to the session's environment (not what Python reads at start)."""
         assert self._server.stdin is not None
         streams = cwd.parent / f".{cwd.name}-console"
         streams.mkdir(exist_ok=True)
@@ -109,6 +118,7 @@ class ConsoleForks:
             "stdin": str(stdin),
             "stdout": str(stdout),
             "stderr": str(stderr),
+            "environ": environ or {},
         }
         self._server.stdin.write(json.dumps(request) + "\n")
         self._server.stdin.flush()
