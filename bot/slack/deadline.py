@@ -57,7 +57,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.errors import UserError
 from bot.i18n.speech import N_
-from bot.slack.errors import report_after_ack
+from bot.slack.errors import late_reply_of, report_after_ack
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +398,7 @@ def after_ack_safe(listener: Listener) -> Callable[[BoltRequest], Any]:
             next_keys_required=False,
         )
         context = request.context
-        late = deadline_of(context).late if "deadline" in context else None
+        late = late_reply_of(context)
         if late is not None:
             late.listener_started()
         try:

@@ -22,8 +22,8 @@ import logging
 import secrets
 import threading
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
 from slack_bolt import BoltContext, BoltResponse
@@ -38,6 +38,9 @@ from bot.errors import UserError
 from bot.i18n.speech import ENGLISH, N_, Speech
 from bot.slack.confirm import confirm
 from bot.slack.installation import team_of
+
+if TYPE_CHECKING:  # deadline.py imports this module
+    from bot.slack.deadline import LateReply
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +183,13 @@ def modal_errors(error: Exception, message: Message, view: dict[str, Any]) -> di
     return {"response_action": "errors", "errors": {block_id: plain}}
 
 
+def late_reply_of(context: Mapping[str, Any]) -> LateReply | None:
+    """The request's `LateReply` (bot/slack/deadline.py), or None for a request the deadline
+    middleware never saw (one Bolt answered itself, an SSL check)."""
+    late: LateReply | None = getattr(context.get("deadline"), "late", None)
+    return late
+
+
 def handle_error(
     error: Exception,
     body: dict[str, Any],
@@ -190,7 +200,7 @@ def handle_error(
     if isinstance(error, BoltUnhandledRequestError):
         # A listener still at work when Bolt stopped waiting for its ack claimed the request
         # all the same: its reply follows (bot/slack/deadline.py's `LateReply`).
-        late = getattr(context.get("deadline"), "late", None)
+        late = late_reply_of(context)
         if late is not None and late.bolt_gave_up(context):
             return still_working(body, reader_of(body, context))
         return unhandled(body, respond, reader_of(body, context))
@@ -212,7 +222,7 @@ def handle_error(
             payload = modal_errors(error, message, view)
         else:
             payload = {"response_action": "update", "view": notice_modal(message)}
-    late = getattr(context.get("deadline"), "late", None)
+    late = late_reply_of(context)
     if late is not None:
         # If Bolt has stopped waiting for the ack, this reply goes by the response_url.
         late.answered(context, payload)
