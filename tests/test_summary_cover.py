@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.reports.periods import PeriodKind, period_of
+from bot.reports.periods import PeriodKind, end_of_day, period_of
 from bot.reports.summaries import ALL_TIME, PERSON_GRAINS, Cover, Grain, cover
 
 PERSON = (Grain.YEAR, Grain.MONTH)
@@ -115,3 +115,56 @@ def test_a_local_quarter_is_one_quarter_bucket_and_a_few_raw_hours() -> None:
 def test_all_time_is_the_one_all_time_bucket() -> None:
     plan = cover((None, None), PERSON_GRAINS)
     assert plan == Cover(((Grain.ALL, ALL_TIME, dt.date(9999, 1, 1), 1),), ())
+
+
+@given(
+    first=st.integers(min_value=0, max_value=3 * 366 * 24),
+    length=st.integers(min_value=1, max_value=2 * 366 * 24),
+    until=st.integers(min_value=-24, max_value=2 * 366 * 24),
+    minute=st.integers(min_value=0, max_value=59),
+)
+def test_a_cover_weighed_up_to_now_still_counts_every_instant_once(
+    first: int, length: int, until: int, minute: int
+) -> None:
+    """`until` (no kudos is later) only chooses among the plans: each is exact."""
+    start = ORIGIN + dt.timedelta(hours=first, minutes=minute)
+    end = start + dt.timedelta(hours=length)
+    plan = cover((start, end), PERSON_GRAINS, until=start + dt.timedelta(hours=until))
+    probes = [
+        start - dt.timedelta(days=30) + (end - start + dt.timedelta(days=60)) * k / 199
+        for k in range(200)
+    ]
+    probes += [t + d for t in (start, end) for d in (dt.timedelta(0), -dt.timedelta(seconds=1))]
+    assert _signed_hours(plan, probes) == [1 if start <= p < end else 0 for p in probes]
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_this_week_on_its_monday_reads_its_few_raw_hours_not_the_utc_week_bucket() -> None:
+    """Monday 00:31 in New York: the local week began 31 minutes ago. Weighed as if the whole
+    week were past, its UTC week's bucket less the five hours before the local Monday looked
+    cheaper than a week of raw kudos (bench/RESULTS.md §57); up to the end of today the raw
+    kudos are a day at most, and that is what is read."""
+    monday = dt.date(2026, 12, 7)
+    bounds = period_of(PeriodKind.WEEK, monday).bounds(NEW_YORK)
+    assert cover(bounds, PERSON_GRAINS).spans  # the plan of the week as if it were over
+    today_ends = end_of_day(monday, NEW_YORK)
+
+    plan = cover(bounds, PERSON_GRAINS, until=today_ends)
+
+    assert plan.spans == ()
+    assert plan.raw == ((bounds[0], bounds[1], 1),)
+
+
+def test_the_running_quarter_keeps_its_quarter_bucket() -> None:
+    """Weighed up to today, a quarter two months old is still one bucket and a few raw hours,
+    not two months' buckets and the raw kudos since (what cutting it at today read: §57)."""
+    today = dt.date(2026, 12, 7)
+    bounds = period_of(PeriodKind.QUARTER, today).bounds(NEW_YORK)
+
+    plan = cover(bounds, PERSON_GRAINS, until=end_of_day(today, NEW_YORK))
+
+    assert [span[:3] for span in plan.spans] == [
+        (Grain.QUARTER, dt.date(2026, 10, 1), dt.date(2027, 1, 1))
+    ]

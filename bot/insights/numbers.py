@@ -55,7 +55,7 @@ from bot.reports.health import (
     period_pairs,
 )
 from bot.reports.leaderboard import Range, counted
-from bot.reports.periods import Period, PeriodKind, period_of
+from bot.reports.periods import Period, PeriodKind, end_of_day, period_of
 from bot.reports.weighted import SCORE_PLACES
 
 # The longest weekly trend drawn; a longer window shows its last weeks.
@@ -697,7 +697,13 @@ def _principle_rows(
         else:
             found = summaries.principle_counts(session, team_id, periods)
             people, _everyone = summaries.people_by_principle(
-                session, team_id, window.bounds, TOP_RECEIVERS, pid, with_overall=False
+                session,
+                team_id,
+                window.bounds,
+                TOP_RECEIVERS,
+                pid,
+                with_overall=False,
+                until=end_of_day(today, zone),
             )
         kudos_of, counted_weeks = found[0], found[1 + len(weeks) :]
         stats = {

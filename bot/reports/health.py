@@ -66,7 +66,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosPair, Principle
 from bot.mission.service import PrincipleInfo, numbered
-from bot.reports.periods import Period, PeriodKind, period_of
+from bot.reports.periods import Period, PeriodKind, end_of_day, period_of
 from bot.reports.summaries import (
     Grain,
     KnownCounts,
@@ -238,7 +238,9 @@ def promise_health(
         weeks=weeks,
         known=known,
     )
-    people, everyone = people_by_principle(session, team_id, bounds, TOP_RECEIVERS)
+    people, everyone = people_by_principle(
+        session, team_id, bounds, TOP_RECEIVERS, until=end_of_day(today, where)
+    )
     nobody = People(0, 0, 0)
     health = [
         PrincipleHealth(

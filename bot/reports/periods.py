@@ -89,6 +89,14 @@ class Period:
         return _midnight(self.start, zone), _midnight(self.end, zone)
 
 
+def end_of_day(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The instant `day` ends in `zone` (the next local midnight), in UTC: with today, an
+    instant no kudos is later than, for the summaries' choice of plan (`summaries.cover`)."""
+    end = _midnight(day + dt.timedelta(days=1), zone)
+    assert end is not None
+    return end
+
+
 def _midnight(day: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
     if day is None:
         return None

@@ -201,11 +201,17 @@ class Cover:
     spans: tuple[Span, ...]
     raw: tuple[Raw, ...]
 
-    def cost(self, bucket_s: float) -> float:
-        seconds = sum(
-            (end - start).total_seconds() if start and end else float("inf")
-            for start, end, _sign in self.raw
-        )
+    def cost(self, bucket_s: float, until: dt.datetime | None = None) -> float:
+        """Seconds of raw kudos read, a bucket counting `bucket_s`. `until`: no kudos is
+        later, so raw hours after it read nothing (this week, seen on its Monday, is a few
+        raw hours, not its UTC week's bucket less the hours before the local Monday)."""
+        seconds = 0.0
+        for start, end, _sign in self.raw:
+            if until is not None:
+                end = until if end is None else min(end, until)
+                if start is not None and start >= end:
+                    continue
+            seconds += (end - start).total_seconds() if start and end else float("inf")
         return seconds + bucket_s * sum(_buckets(span) for span in self.spans)
 
     def signed(self, sign: int) -> Cover:
@@ -293,9 +299,15 @@ def _raw(bounds: Range) -> Cover:
 # out tries every mix of boundaries, recursively: the managers' Home asked for 27 plans, 1,900
 # calls, a tenth of its Python time.
 @functools.lru_cache(maxsize=4096)
-def cover(bounds: Range, grains: tuple[Grain, ...], bucket_s: float = PERSON_BUCKET_S) -> Cover:
+def cover(
+    bounds: Range,
+    grains: tuple[Grain, ...],
+    bucket_s: float = PERSON_BUCKET_S,
+    until: dt.datetime | None = None,
+) -> Cover:
     """`[start, end)` as the cheapest mix (`Cover.cost`, a bucket costing `bucket_s` seconds
-    of raw kudos) of whole buckets and raw ranges: a
+    of raw kudos, none after `until`) of whole buckets and raw ranges: every mix counts the
+    period exactly, `until` only chooses among them. A
     bucket may overhang the period, its overhang then taken away (a local month in New York
     is the UTC month less the 5 hours before it, plus the 5 hours after it), and what is left
     at either end is covered by the finer grains, then by raw ranges."""
@@ -305,8 +317,8 @@ def cover(bounds: Range, grains: tuple[Grain, ...], bucket_s: float = PERSON_BUC
     if not grains:
         return _raw(bounds)
     grain, finer = grains[0], grains[1:]
-    best = cover(bounds, finer, bucket_s)
-    best_cost = best.cost(bucket_s)
+    best = cover(bounds, finer, bucket_s, until)
+    best_cost = best.cost(bucket_s, until)
     # All time's one bucket reaches as far as an open end.
     firsts = [ALL_TIME] if grain == Grain.ALL and start is None else _boundaries(grain, start)
     lasts = [_END_OF_TIME] if grain == Grain.ALL and end is None else _boundaries(grain, end)
@@ -324,11 +336,11 @@ def cover(bounds: Range, grains: tuple[Grain, ...], bucket_s: float = PERSON_BUC
                 upper = min(end, _instant(last)), max(end, _instant(last))
                 edges.append((upper, 1 if _instant(last) < end else -1))
             for edge, sign in edges:
-                inner = cover(edge, finer, bucket_s).signed(sign)
+                inner = cover(edge, finer, bucket_s, until).signed(sign)
                 spans.extend(inner.spans)
                 raw.extend(inner.raw)
             candidate = Cover(tuple(spans), tuple(raw))
-            if (cost := candidate.cost(bucket_s)) < best_cost:
+            if (cost := candidate.cost(bucket_s, until)) < best_cost:
                 best, best_cost = candidate, cost
     return best
 
@@ -467,13 +479,15 @@ def person_counts(
     bounds: Range,
     principle_id: int | None = None,
     users: Select[Any] | None = None,
+    until: dt.datetime | None = None,
 ) -> Subquery:
     """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
     period, for one principle or all, people with none left out. Whole UTC years and months
     from the tallies, the edges from the raw kudos. `users` (a select of user IDs): only
-    those people, each a seek of the tallies' key, not the bucket's every row."""
+    those people, each a seek of the tallies' key, not the bucket's every row. `until`: no
+    kudos is later (`cover`)."""
     parts: list[Any] = []
-    plan = cover(bounds, COUNT_GRAINS)
+    plan = cover(bounds, COUNT_GRAINS, until=until)
     code = _ROLE_CODE[role]
     who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
     among = [] if users is None else [KudosTally.user_id.in_(users)]
@@ -594,7 +608,11 @@ def _parts_by_principle(
 
 
 def _people_histogram(
-    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_ids: Sequence[int],
+    until: dt.datetime | None = None,
 ) -> list[Select[Any]] | None:
     """Selects of rows (principle_id, n, people), whose sums per (principle_id, n) are how many
     people received (or gave) n kudos of the principle in the period (`[ALL_PRINCIPLES]`: any),
@@ -609,7 +627,7 @@ def _people_histogram(
     with the pieces added, as `people_count` corrects a count. A bucket's row never falls
     below 0 (a withdrawal takes from the kudos's own bucket), so its rows above 0 are its
     people."""
-    plan = cover(bounds, PERSON_GRAINS)
+    plan = cover(bounds, PERSON_GRAINS, until=until)
     main = 0 if plan.spans and _unique(plan) else _main_bucket(plan)
     if main is None:
         return None
@@ -766,13 +784,17 @@ def all_time_by_principle(team_id: str, role: Role, user_id: str) -> Select[int,
 
 
 def person_counts_by_principle(
-    team_id: str, role: Role, bounds: Range, principle_ids: Sequence[int]
+    team_id: str,
+    role: Role,
+    bounds: Range,
+    principle_ids: Sequence[int],
+    until: dt.datetime | None = None,
 ) -> Subquery:
     """A subquery of (principle_id, user_id, n): `person_counts` for the principles
     `principle_ids` at once, each person's kudos received (or given) per principle, none left
     out. The principles are named (not `principle_id != 0`): the key has the principle before
     the bucket, so only a list of them lets the index seek each principle's bucket range."""
-    plan = cover(bounds, PERSON_GRAINS)
+    plan = cover(bounds, PERSON_GRAINS, until=until)
     parts = _parts_by_principle(team_id, role, plan, principle_ids)
     if not parts:
         parts.append(
@@ -820,11 +842,13 @@ def people_by_principle(
     only: int | None = None,
     *,
     with_overall: bool = True,
+    until: dt.datetime | None = None,
 ) -> tuple[dict[int, People], People]:
     """Per principle and for all principles together: distinct givers, distinct receivers and
     the kudos of the `top` receivers (ties at the last place change nothing), counted in
     the database from the summaries (bot/reports/health.py's numbers). `only`: that principle
-    alone; `with_overall=False` leaves the all-principles numbers at 0 (not counted)."""
+    alone; `with_overall=False` leaves the all-principles numbers at 0 (not counted);
+    `until`: no kudos is later (the end of today), which `cover` weighs its plans by."""
     found: dict[int, list[int]] = {}
     overall = [0, 0, 0]
     principle_ids = (
@@ -834,11 +858,17 @@ def people_by_principle(
     )
     # A period read from the raw kudos alone (a week): everyone's kudos over all principles
     # are summed from the per-principle counts, not read from the kudos a second time.
-    derived = only is None and not cover(bounds, PERSON_GRAINS).spans
+    derived = only is None and not cover(bounds, PERSON_GRAINS, until=until).spans
     for role in (Role.GIVERS, Role.RECEIVERS):
         column = 0 if role == Role.GIVERS else 1
         query = _people_query(
-            team_id, role, bounds, tuple(principle_ids), derived, with_overall=with_overall
+            team_id,
+            role,
+            bounds,
+            tuple(principle_ids),
+            derived,
+            with_overall=with_overall,
+            until=until,
         )
         histogram: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         for principle_id, *n, people in session.execute(query):
@@ -866,11 +896,12 @@ def _people_query(
     derived: bool,
     *,
     with_overall: bool,
+    until: dt.datetime | None = None,
 ) -> Select[Any]:
     """`people_by_principle`'s statement for one role: rows (principle_id, [n,] people)."""
-    histograms = [_people_histogram(team_id, role, bounds, principle_ids)]
+    histograms = [_people_histogram(team_id, role, bounds, principle_ids, until)]
     if with_overall:
-        histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES]))
+        histograms.append(_people_histogram(team_id, role, bounds, [ALL_PRINCIPLES], until))
     present = [piece for h in histograms if h is not None for piece in h]
     if all(h is not None for h in histograms):
         # One UNION ALL of every piece: SQLite refuses a compound select nested in one.
@@ -879,7 +910,7 @@ def _people_query(
         if role == Role.RECEIVERS:
             keys.append(counted_rows.c.n)
         return select(*keys, _small(func.sum(counted_rows.c.people))).group_by(*keys)
-    return _people_rows(team_id, role, bounds, principle_ids, derived, with_overall)
+    return _people_rows(team_id, role, bounds, principle_ids, derived, with_overall, until)
 
 
 def _people_rows(
@@ -889,10 +920,11 @@ def _people_rows(
     principle_ids: Sequence[int],
     derived: bool,
     with_overall: bool,
+    until: dt.datetime | None,
 ) -> Select[Any]:
     """`people_by_principle`'s histogram rows (principle_id, [n,] people) for any period, from
     the rows per principle and person (and everyone's per person)."""
-    by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids)
+    by_principle: Any = person_counts_by_principle(team_id, role, bounds, principle_ids, until)
     if derived and with_overall:
         by_principle = select(by_principle).cte()
     parts = [select(by_principle.c.principle_id, by_principle.c.n)]
@@ -905,7 +937,7 @@ def _people_rows(
                 .subquery()
             )
         else:
-            everyone = person_counts(team_id, role, bounds)
+            everyone = person_counts(team_id, role, bounds, until=until)
         parts.append(select(literal(ALL_PRINCIPLES).label("principle_id"), everyone.c.n))
     # One statement for both (a UNION ALL): the principles' rows and everyone's row. The
     # receivers as a histogram: how many people received each count, per principle (a few
