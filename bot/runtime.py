@@ -308,17 +308,18 @@ def count_requests(server: Any, intake: Intake) -> None:
 class HttpServer:
     """waitress in front of the WSGI app; `stop()` may be called from another thread."""
 
-    def __init__(
-        self, runtime: Runtime, *, host: str, port: int, poll_seconds: float = 1.0
-    ) -> None:
+    def __init__(self, runtime: Runtime, *, host: str, port: int) -> None:
         self._server: Any = create_server(
             runtime.wsgi(),
             host=host,
             port=port,
             threads=runtime.settings.server_threads,
             ident="missionbot",
-            # How often the accept loop wakes up; only shutdown waits on it.
-            asyncore_loop_timeout=poll_seconds,
+            # How often the accept loop wakes with nothing to do, in whole seconds: waitress
+            # reads it as an int, so the 0.2 s asked for became 0 and the loop spun a core
+            # (the console's dashboard did, all session long). `stop()` wakes the loop through
+            # its trigger, so nothing waits on this.
+            asyncore_loop_timeout=1,
         )
         count_requests(self._server, runtime.intake)
 
@@ -336,9 +337,14 @@ class HttpServer:
         self._loop_thread = threading.current_thread()
         self._server.run()
 
+    @property
+    def loop_thread(self) -> threading.Thread | None:
+        """The thread running the accept loop (`run`), once it started."""
+        return getattr(self, "_loop_thread", None)
+
     def stop(self) -> None:
         """Close the sockets, then let requests in flight finish (waitress waits up to 5 s)."""
-        loop = getattr(self, "_loop_thread", None)
+        loop = self.loop_thread
         if loop is not None and loop is not threading.current_thread() and loop.is_alive():
             # Sockets belong to the loop's thread: closing them elsewhere races with select().
             closed = threading.Event()

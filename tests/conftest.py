@@ -280,6 +280,7 @@ class Bot(SlackClient):
         base_url = f"http://127.0.0.1:{served_on.port}" if served_on else "in-process"
         super().__init__(base_url, fake)
         self.runtime = runtime
+        self.served_on = served_on
         self.database = runtime.database
         # Bolt runs event and action listeners after the ack on this pool: `deliver` waits
         # for them (without polling) before it drains the outbox.
@@ -387,7 +388,7 @@ def running_bot(
     server: HttpServer | None = None
     thread: threading.Thread | None = None
     if served:
-        server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
+        server = HttpServer(runtime, host="127.0.0.1", port=0)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
     running = Bot(runtime, slack, served_on=server)

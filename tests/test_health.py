@@ -47,7 +47,7 @@ def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[Slack
         scheduler=scheduler,
         people=people,
     )
-    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.05)
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield SlackClient(f"http://127.0.0.1:{server.port}", slack)

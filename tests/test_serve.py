@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.fake_socket_mode import FakeSocketMode
 from tests.support.serve_process import ServeProcess
@@ -94,3 +97,27 @@ def test_serve_without_a_signing_secret_in_http_mode_refuses_to_start(
     assert result.returncode == 2
     assert result.stderr.startswith("missionbot: Set SLACK_SIGNING_SECRET")
     assert "Traceback" not in result.stderr
+
+
+def thread_cpu_seconds(thread: threading.Thread) -> float:
+    """The CPU a thread of this process has used (Linux: /proc)."""
+    fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.served
+def test_an_idle_server_sleeps_between_requests(bot: Bot) -> None:
+    """waitress reads how often its accept loop wakes as whole seconds: the 0.2 s the console
+    asked for became 0, and its dashboard's loop spun a core all session long (5 of a 6 s
+    session's CPU). CPU, not time, is measured: a spinning loop uses a share of the cores
+    however loaded the machine is, an idle one next to none."""
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("reads a thread's CPU from /proc (Linux)")
+    assert bot.get("/healthz").status == 200
+    assert bot.served_on is not None
+    loop = bot.served_on.loop_thread
+    assert loop is not None
+    assert loop.is_alive()
+    used = thread_cpu_seconds(loop)
+    time.sleep(2)
+    assert thread_cpu_seconds(loop) - used < 0.1

@@ -164,7 +164,7 @@ def run_console(
 
 def _serve_dashboard(runtime: Runtime) -> HttpServer:
     """The web dashboard on a free local port, where the `dashboard` command's links point."""
-    server = HttpServer(runtime, host="127.0.0.1", port=0, poll_seconds=0.2)
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
     runtime.settings.missionbot_public_url = f"http://127.0.0.1:{server.port}"
     threading.Thread(target=server.run, name="dashboard", daemon=True).start()
     return server
