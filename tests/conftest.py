@@ -93,7 +93,7 @@ SLOW_FIRST = (
 # The tests that mostly wait (on Slack's simulated delays, the sender's 1 s between two
 # messages to a channel): 0.1 s of CPU in 3 s is typical. They go evenly among the others,
 # so that at any moment a worker or two waits while the rest keep both cores busy. In one
-# block (as they were), all six workers waited together: the cores 20-50 % busy for 12 s of
+# block (as they were), all six workers waited together: the cores 17-41 % busy for 14 s of
 # a 70 s run.
 SPREAD = ("tests/test_slack_deadline.py", "tests/test_sender.py")
 # They end this far into the others, so that none is the run's last test.
