@@ -28,7 +28,7 @@ from bot.reports.leaderboard import (
     counted,
     principle_report,
 )
-from bot.reports.periods import PeriodKind, period_of
+from bot.reports.periods import PeriodKind, local_midnight, period_of
 from bot.reports.summaries import (
     Participation,
     participation,
@@ -112,7 +112,7 @@ def weekly_digest(
         today=day,
         known=known,
     )
-    start_of_day = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    start_of_day = local_midnight(day, zone)
     return Digest(
         report,
         tuple(_highlights(session, team_id, bounds, scope, highlights, report.total)),

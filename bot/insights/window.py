@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 from bot.errors import UserError
 from bot.i18n.speech import N_
 from bot.reports.leaderboard import Range
-from bot.reports.periods import MAX_YEAR, MIN_YEAR, InvalidPeriod, Period, PeriodKind, parse_period
+from bot.reports.periods import (
+    MAX_YEAR,
+    MIN_YEAR,
+    InvalidPeriod,
+    Period,
+    PeriodKind,
+    midnight,
+    parse_period,
+)
 
 CUSTOM = "custom"
 # Slack IDs as they appear in the URL: a channel, a user group, a person.
@@ -40,7 +48,7 @@ class Window:
 
     @property
     def bounds(self) -> Range:
-        return _midnight(self.start, self.zone), _midnight(self.end, self.zone)
+        return midnight(self.start, self.zone), midnight(self.end, self.zone)
 
     @property
     def days(self) -> int | None:
@@ -56,12 +64,6 @@ class Window:
             return _of_period(before, self.zone, before.slug)
         start = self.start - (self.end - self.start)
         return Window(start, self.start, self.zone, _range_label(start, self.start), CUSTOM)
-
-
-def _midnight(day: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
-    if day is None:
-        return None
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
 def _of_period(period: Period, zone: ZoneInfo, name: str) -> Window:

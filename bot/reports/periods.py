@@ -86,21 +86,23 @@ class Period:
 
     def bounds(self, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The period in UTC: local midnight of `start` up to local midnight of `end`."""
-        return _midnight(self.start, zone), _midnight(self.end, zone)
+        return midnight(self.start, zone), midnight(self.end, zone)
 
 
 def end_of_day(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     """The instant `day` ends in `zone` (the next local midnight), in UTC: with today, an
     instant no kudos is later than, for the summaries' choice of plan (`summaries.cover`)."""
-    end = _midnight(day + dt.timedelta(days=1), zone)
-    assert end is not None
-    return end
+    return local_midnight(day + dt.timedelta(days=1), zone)
 
 
-def _midnight(day: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
-    if day is None:
-        return None
-    # Round-trip through UTC: a midnight inside a DST gap moves to the first real instant.
+def midnight(day: dt.date | None, zone: ZoneInfo) -> dt.datetime | None:
+    """`local_midnight`, None for an open end."""
+    return None if day is None else local_midnight(day, zone)
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """Midnight of `day` in `zone`, in UTC. Round-trip through UTC: a midnight inside a DST
+    gap moves to the first real instant."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
