@@ -1204,11 +1204,10 @@ def _latest_count(team_id: str, role: Role, bounds: Range) -> ColumnElement[int]
     return count + later
 
 
-def _outsiders_latest(team_id: str, role: Role, outsiders: CTE) -> tuple[Any, Select[Any]]:
-    """How many of `_outsiders` have a `kudos_latest` row of `role`, and that row's alias (for
-    a caller narrowing the count to the rows of a period)."""
+def _outsiders_with_latest(team_id: str, role: Role, outsiders: CTE) -> Select[Any]:
+    """How many of `_outsiders` have a `kudos_latest` row of `role`."""
     latest = aliased(KudosLatest)
-    theirs = (
+    return (
         select(func.count())
         .select_from(outsiders)
         .join(
@@ -1220,7 +1219,25 @@ def _outsiders_latest(team_id: str, role: Role, outsiders: CTE) -> tuple[Any, Se
             ),
         )
     )
-    return latest, theirs
+
+
+def _outsiders_last_at(team_id: str, role: Role, outsiders: CTE) -> Subquery:
+    """Each of `_outsiders` with the `last_at` of their `kudos_latest` row of `role` (None
+    without one): one seek of the row's key an outsider. As a join, PostgreSQL hashed every
+    row of the role in the period for the few hundred outsiders (30,000-50,000 rows at ten
+    million kudos, 8-14 ms for each of participation's three lists of a running period). The
+    correlated subquery keeps the seek; OFFSET 0 keeps it from being copied into each of the
+    caller's conditions on `last_at` (PostgreSQL inlines a subquery without one)."""
+    last_at = (
+        select(KudosLatest.last_at)
+        .where(
+            KudosLatest.team_id == team_id,
+            KudosLatest.role == _ROLE_CODE[role],
+            KudosLatest.user_id == outsiders.c.user_id,
+        )
+        .scalar_subquery()
+    )
+    return select(outsiders.c.user_id, last_at.label("last_at")).offset(0).subquery()
 
 
 def _outsiders(team_id: str) -> CTE:
@@ -1274,8 +1291,12 @@ def participation(
         who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
         if period[1] is None or period[1] > now:
             everyone = _latest_count(team_id, role, period)
-            latest, theirs = _outsiders_latest(team_id, role, outsiders)
-            away = theirs.where(_latest_list(team_id, role, period, latest, outsiders.c.user_id))
+            latest = _outsiders_last_at(team_id, role, outsiders)
+            away = (
+                select(func.count())
+                .select_from(latest)
+                .where(_latest_list(team_id, role, period, latest.c, latest.c.user_id))
+            )
         else:
             everyone = people_count(team_id, role, period)
             away = (
@@ -1315,7 +1336,7 @@ def people_without_latest(session: Session, team_id: str) -> dict[Role, int]:
     for role in (Role.RECEIVERS, Role.GIVERS):
         key = [KudosLatest.team_id == team_id, KudosLatest.role == _ROLE_CODE[role]]
         rows = select(func.count()).where(*key).scalar_subquery()
-        _latest, theirs = _outsiders_latest(team_id, role, outsiders)
+        theirs = _outsiders_with_latest(team_id, role, outsiders)
         counts.append(active - (rows - theirs.scalar_subquery()))
     received, given = session.execute(select(*counts)).one()
     return {Role.RECEIVERS: int(received), Role.GIVERS: int(given)}
@@ -1424,7 +1445,13 @@ def people_count(
     edges = (
         select(rows.c.user_id, func.sum(rows.c.n).label("n")).group_by(rows.c.user_id).subquery()
     )
-    held = func.coalesce(KudosTally.kudos, 0)
+    # The bucket's rows hashed for the edges' people, not a seek each: OFFSET 0 keeps the
+    # planner, which guesses 200 people for the edges (they are thousands at ten million
+    # kudos), from seeking. A seek is ~4 µs and a row of the bucket's range ~0.1 µs, so the
+    # range costs less as soon as the edges hold a thirtieth of the bucket's people
+    # (participation's last month: 13 ms of seeks against 7 ms, bench/RESULTS.md §60).
+    bucket_rows = select(KudosTally.user_id, KudosTally.kudos).where(*key).offset(0).subquery()
+    held = func.coalesce(bucket_rows.c.kudos, 0)
     correction = (
         select(
             func.coalesce(
@@ -1433,7 +1460,7 @@ def people_count(
             )
         )
         .select_from(edges)
-        .outerjoin(KudosTally, and_(*key, KudosTally.user_id == edges.c.user_id))
+        .outerjoin(bucket_rows, bucket_rows.c.user_id == edges.c.user_id)
         .scalar_subquery()
     )
     return base + correction
