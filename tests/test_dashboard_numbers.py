@@ -426,7 +426,8 @@ def test_the_boards_rank_as_slacks_leaderboard(
             assert [(r.rank, r.user_id, r.kudos) for r in board] == expected
             # Read a row at a time: the pages join up.
             pid = info.id if info else None
-            paged = numbers.ByCount(session, TEAM, role, window.bounds, pid, page=1)
+            counts = summaries.person_counts(TEAM, role, window.bounds, pid)
+            paged = numbers.ByCount(session, counts, page=1)
             assert [(r.rank, r.user_id, r.kudos) for r in numbers._counted_board(paged, top)] == (
                 expected
             )

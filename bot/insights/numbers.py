@@ -22,6 +22,7 @@ from sqlalchemy import (
     Float,
     Numeric,
     String,
+    Subquery,
     and_,
     any_,
     bindparam,
@@ -1109,9 +1110,9 @@ def leaderboards(
     session: Session, team_id: str, window: Window, filters: Filters, *, top: int = TOP
 ) -> Boards:
     """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
-    quick_reads(session, parallel=not _summarised(filters))
+    quick_reads(session, parallel=_raw(filters))
     catalog = principles(session, team_id)
-    if _summarised(filters):
+    if not _raw(filters):
         return _boards_from_reports(session, team_id, window, catalog, filters, top)
     received: dict[str, int] = {}
     gave: dict[str, int] = {}
@@ -1192,17 +1193,33 @@ def _boards_from_reports(
     filters: Filters,
     top: int,
 ) -> Boards:
-    """The boards from the read model, ranked as Slack's `/kudos leaderboard` ranks them:
-    receivers and givers read most first, a page at a time (the receivers' pages also give
-    the weighted board its candidates: one aggregate for both)."""
+    """The boards from the read model (a channel's from its tallies), ranked as Slack's
+    `/kudos leaderboard` ranks them: receivers and givers read most first, a page at a time
+    (the receivers' pages also give the weighted board its candidates: one aggregate for
+    both). A channel's boards had grouped the period's raw kudos per (giver, receiver): a
+    month of a channel holding every kudos at ten million, ~100 ms (bench/RESULTS.md §60)."""
     pid = _principle_id(catalog, filters)
-    received = ByCount(session, team_id, summaries.Role.RECEIVERS, window.bounds, pid)
-    gave = ByCount(session, team_id, summaries.Role.GIVERS, window.bounds, pid)
+    received = ByCount(
+        session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, filters)
+    )
+    gave = ByCount(
+        session, _person_counts(team_id, summaries.Role.GIVERS, window.bounds, pid, filters)
+    )
     return Boards(
         receivers=_counted_board(received, top),
         givers=_counted_board(gave, top),
-        weighted=weighted_top(session, team_id, window.bounds, pid, top, received),
+        weighted=weighted_top(
+            session, team_id, window.bounds, pid, top, received, channel_id=filters.channel_id
+        ),
     )
+
+
+def _person_counts(
+    team_id: str, role: summaries.Role, bounds: Range, principle_id: int | None, filters: Filters
+) -> Subquery:
+    if filters.channel_id is not None:
+        return channels.person_counts(team_id, filters.channel_id, role, bounds, principle_id)
+    return summaries.person_counts(team_id, role, bounds, principle_id)
 
 
 class ByCount:
@@ -1210,16 +1227,9 @@ class ByCount:
     (ties by user ID), fetched a page at a time: a board needs its first few dozen of the
     period's 50,000, and the aggregate under them is one statement a page."""
 
-    def __init__(
-        self,
-        session: Session,
-        team_id: str,
-        role: summaries.Role,
-        bounds: Range,
-        principle_id: int | None,
-        page: int = 64,
-    ) -> None:
-        self._counts = summaries.person_counts(team_id, role, bounds, principle_id)
+    def __init__(self, session: Session, counts: Subquery, page: int = 64) -> None:
+        """`counts`: a subquery of (user_id, n), `summaries.person_counts`'s."""
+        self._counts = counts
         self._session = session
         self._rows: list[tuple[str, int]] = []
         self._limit = page
@@ -1262,6 +1272,8 @@ def weighted_top(
     principle_id: int | None,
     top: int = TOP,
     received: ByCount | None = None,
+    *,
+    channel_id: str | None = None,
 ) -> tuple[Ranked, ...]:
     """The weighted board's top `top` ranks (bot/reports/weighted.py: Σ √(kudos from each
     giver), compared to six places, ties alike), scoring only the receivers who can reach
@@ -1271,16 +1283,19 @@ def weighted_top(
     come from different people (scores near their kudos) that is a few batches, not every
     (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
     scores_of: Callable[[Sequence[str]], dict[str, tuple[Decimal, float]]]
-    if bounds == (None, None) and principle_id is None:
+    if bounds == (None, None) and principle_id is None and channel_id is None:
         # All time from the all-time tallies and repeated pairs (bot/reports/weighted.py),
         # a few receivers at a time: their raw kudos are many (at ten million the first 20
         # received 194,000, read and grouped per giver in ~370 ms), and scoring every
         # receiver from the tallies read all 59,000 repeated pairs (~60-110 ms).
         scores_of = functools.partial(weighted.tallied_scores, session, team_id)
     else:
-        scores_of = functools.partial(_weighted_scores, session, team_id, bounds, principle_id)
+        scores_of = functools.partial(
+            _weighted_scores, session, team_id, bounds, principle_id, channel_id
+        )
     if received is None:
-        received = ByCount(session, team_id, summaries.Role.RECEIVERS, bounds, principle_id)
+        counts = summaries.person_counts(team_id, summaries.Role.RECEIVERS, bounds, principle_id)
+        received = ByCount(session, counts)
     kudos: dict[str, int] = {}
     scored: dict[str, tuple[Decimal, float]] = {}
     done, batch = 0, 2 * top
@@ -1312,13 +1327,17 @@ def _weighted_scores(
     team_id: str,
     bounds: Range,
     principle_id: int | None,
+    channel_id: str | None,
     receivers: Sequence[str],
 ) -> dict[str, tuple[Decimal, float]]:
     """Receiver → (score compared to six places, score), as weighted_leaderboard computes
-    them, for these receivers only (read through the kudos' receiver index)."""
+    them, for these receivers only (read through the kudos' receiver index), of the kudos
+    given in `channel_id` alone when one is named."""
     conditions = [*counted(team_id, bounds), Kudos.receiver_id.in_(list(receivers))]
     if principle_id is not None:
         conditions.append(Kudos.principle_id == principle_id)
+    if channel_id is not None:
+        conditions.append(Kudos.channel_id == channel_id)
     pairs = (
         select(Kudos.receiver_id, func.count().label("n"))
         .where(*conditions)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.db.models import Kudos, KudosChannelTally
@@ -85,6 +85,25 @@ def _parts(
                 .group_by(who)
             )
     return parts
+
+
+def person_counts(
+    team_id: str, channel_id: str, role: Role, bounds: Range, principle_id: int | None
+) -> Subquery:
+    """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
+    channel in the period, for one principle or all, people with none left out; as
+    `summaries.person_counts` has them, from the channel's month rows and edge hours."""
+    plan = summaries.cover(bounds, _PEOPLE_GRAINS)
+    parts = _parts(team_id, channel_id, role, plan, principle_id or ALL_PRINCIPLES)
+    # One principle's pieces (or all together's): their principle column is the same on
+    # every row, so each piece is its (user_id, n).
+    return summaries.combined_counts(
+        plan,
+        [
+            part.with_only_columns(part.selected_columns.user_id, part.selected_columns.n)
+            for part in parts
+        ],
+    )
 
 
 def _one_month(plan: Cover) -> int | None:

@@ -514,8 +514,15 @@ def person_counts(
             .where(*conditions)
             .group_by(who)
         )
+    return combined_counts(plan, parts)
+
+
+def combined_counts(plan: Cover, parts: list[Any]) -> Subquery:
+    """The plan's pieces, each a select of (user_id, n) with n signed, as one subquery of
+    (user_id, n): each person's sum, people with none left out (a channel's counts combine
+    its own tallies' pieces so, bot/reports/channels.py)."""
     if not parts:  # an empty period
-        parts.append(select(literal("").label("user_id"), literal(0).label("n")).where(false()))
+        parts = [select(literal("").label("user_id"), literal(0).label("n")).where(false())]
     if _unique(plan):
         # One piece whose rows are one per person already: no second aggregate.
         single = parts[0].subquery()
