@@ -15,7 +15,13 @@ from sqlalchemy import delete
 from bot.db.engine import Database
 from bot.db.models import Kudos
 from bot.reports.export import COLUMNS, ExportRow, export_rows, to_csv
-from bot.reports.leaderboard import Role, find_principle, leaderboard, principle_report
+from bot.reports.leaderboard import (
+    Role,
+    find_principle,
+    leaderboard,
+    principle_report,
+    top_ranks,
+)
 from bot.reports.periods import parse_period
 from tests.support.reports import (
     PEOPLE,
@@ -125,6 +131,53 @@ def test_ties_share_a_rank_and_the_next_rank_skips(database: Database) -> None:
         (2, "UBBBB", 2),
         (2, "UCCCC", 2),
         (4, "UDDDD", 1),
+    ]
+
+
+def test_the_homes_top_ranks_are_the_leaderboards_for_every_period_zone_and_size(
+    database: Database, generated: list[dict[str, object]]
+) -> None:
+    for zone_name in ZONES:
+        zone = ZoneInfo(zone_name)
+        for text in PERIODS:
+            period = parse_period(text, TODAY)
+            counted = in_local_range(generated, zone, period.start, period.end)
+            for top in (1, 2, 5):
+                with database.transaction() as session:
+                    found = top_ranks(
+                        session=session,
+                        team_id=TEAM,
+                        period=period,
+                        bounds=period.bounds(zone),
+                        top=top,
+                    )
+                got = {(s.rank, s.user_id, s.count) for s in found.entries}
+                assert got == expected_board(counted, "receiver_id", top), (zone_name, text, top)
+                assert found.period == period
+
+
+def test_the_homes_top_reads_on_while_a_tie_runs_past_what_it_read(database: Database) -> None:
+    """Nine people tied first and one behind: the first read (four rows a rank) ends inside
+    the tie, so it reads again, and everyone tied is first."""
+    sync(database, TEAM)
+    pid = principle_ids(database, TEAM)["plain-words"]
+    at = dt.datetime(2026, 5, 5, 12, tzinfo=dt.UTC)
+    counts = {f"UTIED{n}": 2 for n in range(9)} | {"UBEHIND": 1}
+    seed(
+        database,
+        [kudos_row(TEAM, "UGIVER", u, pid, at) for u, n in counts.items() for _ in range(n)],
+    )
+    period = parse_period("month", TODAY)
+    with database.transaction() as session:
+        found = top_ranks(
+            session=session,
+            team_id=TEAM,
+            period=period,
+            bounds=period.bounds(ZoneInfo("UTC")),
+            top=2,
+        )
+    assert [(s.rank, s.user_id, s.count) for s in found.entries] == [
+        (1, f"UTIED{n}", 2) for n in range(9)
     ]
 
 

@@ -38,7 +38,7 @@ from bot.i18n.speech import ENGLISH, Speech
 from bot.kudos.service import KudosSummary
 from bot.mission.service import Catalog, PrincipleInfo
 from bot.reports.health import Pair, Trend
-from bot.reports.leaderboard import Leaderboard, PrincipleReport
+from bot.reports.leaderboard import PrincipleReport, Top
 from bot.reports.summaries import Participation
 
 HOME_BLOCK_LIMIT = 100
@@ -58,7 +58,7 @@ class HomeContent:
     catalog: Catalog
     today: PrincipleInfo | None
     mine: KudosSummary | None
-    top: Leaderboard | None
+    top: Top | None
     report: PrincipleReport | None = None
     # Managers only: promise health's trend (what the chart draws) and its top reciprocal
     # pairs, and this week's chart once uploaded (a Slack file ID).
@@ -117,7 +117,7 @@ def _capped(blocks: list[SectionBlock], more: str, t: Speech) -> list[Block]:
     return [*blocks[: LIST_SECTIONS - 1], context(t.gettext("And more: {more}").format(more=more))]
 
 
-def _top_blocks(top: Leaderboard | None, t: Speech) -> list[Block]:
+def _top_blocks(top: Top | None, t: Speech) -> list[Block]:
     if top is None:
         return []
     lines = [t.gettext(":trophy: *Top 5 — {period}*").format(period=period_label(top.period, t))]

@@ -199,6 +199,34 @@ def leaderboard(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Top:
+    """A period's top ranks alone, most received first (the App Home's top five): no totals,
+    no caller, no split by principle."""
+
+    period: Period
+    entries: tuple[Standing, ...]
+
+
+def top_ranks(*, session: Session, team_id: str, period: Period, bounds: Range, top: int) -> Top:
+    """The receivers at the top `top` ranks (everyone tied at a rank included), as
+    `leaderboard` ranks them, without the period's totals: the counts' first rows by a
+    LIMIT (a top-N sort), read again with a larger LIMIT while the last row read is tied
+    with the `top`-th. `leaderboard` ranks from one statement that also sums everyone and
+    counts them, which every Home drew and none shows (the month at ten million kudos: ~25
+    against ~16 ms, bench/RESULTS.md §60)."""
+    counts = person_counts(team_id, Role.RECEIVERS, bounds)
+    ordered = select(counts.c.user_id, counts.c.n).order_by(counts.c.n.desc(), counts.c.user_id)
+    limit = 4 * top
+    while True:
+        rows = [(user_id, int(n)) for user_id, n in session.execute(ordered.limit(limit))]
+        if len(rows) < limit or rows[-1][1] < rows[top - 1][1]:
+            break
+        limit *= 4
+    places = _ranked([(user_id, n, None) for user_id, n in rows], top, None)
+    return Top(period, tuple(Standing(rank, user_id, n, ()) for rank, user_id, n in places))
+
+
 def _top_and_caller(
     session: Session, counts: Subquery, top: int, caller_id: str | None
 ) -> tuple[list[tuple[str, int, int | None]], int, int]:

@@ -49,7 +49,7 @@ from bot.outbox.queue import Pace
 from bot.outbox.sender import FileUpload, Outgoing, QuietHandler, Sender, Sent
 from bot.reports.chart import chart_data, chart_png, png_speech
 from bot.reports.health import Trend, period_pairs, promise_trend, trend_weeks
-from bot.reports.leaderboard import leaderboard, principle_report
+from bot.reports.leaderboard import principle_report, top_ranks
 from bot.reports.periods import PeriodKind, period_of
 from bot.reports.summaries import dashboard_url, participation, principle_counts
 
@@ -107,9 +107,7 @@ def home_content(
         limit=settings.kudos_daily_limit,
         now=now,
     )
-    top = leaderboard(
-        session=session, team_id=team_id, period=month, bounds=bounds, top=HOME_TOP, split_top=0
-    )
+    top = top_ranks(session=session, team_id=team_id, period=month, bounds=bounds, top=HOME_TOP)
     content = HomeContent(user_id, catalog, today, mine, top, dashboard_url=settings.dashboard_url)
     if publish.role != HomeRole.MANAGER:
         return content
