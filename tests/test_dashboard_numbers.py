@@ -476,7 +476,10 @@ def test_the_people_counted_from_a_bucket_and_its_edges_are_the_raw_people(
     if pid is not None:
         conditions.append(Kudos.principle_id == pid)
     with database.reading() as session:
-        found = session.scalar(select(summaries.people_count(TEAM, role, window.bounds, pid)))
+        counted_people = summaries.people_count(
+            TEAM, role, window.bounds, pid, dialect=database.dialect
+        )
+        found = session.scalar(select(counted_people))
         raw = session.scalar(select(func.count(func.distinct(who))).where(*conditions))
         overview = numbers.overview(
             session, TEAM, window, Filters(principle_key=principle), today=TODAY

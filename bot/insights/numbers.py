@@ -285,7 +285,9 @@ def _summary_totals(
         else sum(per_principle.values())
     )
     givers, receivers = (
-        summaries.people_count(team_id, role, bounds, principle_id)
+        summaries.people_count(
+            team_id, role, bounds, principle_id, dialect=session.get_bind().dialect.name
+        )
         for role in (summaries.Role.GIVERS, summaries.Role.RECEIVERS)
     )
     row = session.execute(select(givers, receivers)).one()

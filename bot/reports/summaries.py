@@ -1287,6 +1287,7 @@ def participation(
     against hashed lists: the people who are not active are a few hundred, the active tens
     of thousands, so counting everyone and taking the few away reads far less."""
     quick_reads(session)
+    dialect = session.get_bind().dialect.name
     since = now - dt.timedelta(days=NOT_RECOGNISED_DAYS)
     outsiders = _outsiders(team_id)
     lists: list[tuple[Role, Range]] = [(Role.GIVERS, bounds), (Role.RECEIVERS, bounds)]
@@ -1305,7 +1306,7 @@ def participation(
                 .where(_latest_list(team_id, role, period, latest.c, latest.c.user_id))
             )
         else:
-            everyone = people_count(team_id, role, period)
+            everyone = people_count(team_id, role, period, dialect=dialect)
             away = (
                 select(func.count())
                 .select_from(outsiders)
@@ -1402,7 +1403,7 @@ def dashboard_url(public_url: str | None) -> str | None:
 # a few ms. A page's period is the same for every view of it until the period ends.
 @functools.lru_cache(maxsize=256)
 def people_count(
-    team_id: str, role: Role, bounds: Range, principle_id: int | None = None
+    team_id: str, role: Role, bounds: Range, principle_id: int | None = None, *, dialect: str
 ) -> ColumnElement[int]:
     """How many people received (or gave) standing kudos in the period, as a scalar subquery:
     `count(person_counts(…))`, but where the period is one bucket and raw edges (a local
@@ -1411,7 +1412,8 @@ def people_count(
     the people are the bucket's rows above 0 (a week's, month's or quarter's: the sum of its
     histogram, `kudos_tally_histogram`), corrected for those the edges touch: counted when
     bucket + edges > 0 rather than when bucket > 0. A local week is its UTC week's bucket
-    (migration 0024) and a few hours the same way."""
+    (migration 0024) and a few hours the same way. `dialect`: the database's name (the
+    statement differs: below)."""
     plan = cover(bounds, (Grain.YEAR, Grain.QUARTER, Grain.MONTH, Grain.WEEK))
     single = [s for s in plan.spans if s[1] is not None and s[2] is not None]
     if len(plan.spans) != 1 or len(single) != 1 or _buckets(single[0]) != 1 or single[0][3] != 1:
@@ -1452,12 +1454,16 @@ def people_count(
     edges = (
         select(rows.c.user_id, func.sum(rows.c.n).label("n")).group_by(rows.c.user_id).subquery()
     )
-    # The bucket's rows hashed for the edges' people, not a seek each: OFFSET 0 keeps the
-    # planner, which guesses 200 people for the edges (they are thousands at ten million
-    # kudos), from seeking. A seek is ~4 µs and a row of the bucket's range ~0.1 µs, so the
-    # range costs less as soon as the edges hold a thirtieth of the bucket's people
+    # On PostgreSQL the bucket's rows hashed for the edges' people, not a seek each: OFFSET 0
+    # keeps the planner, which guesses 200 people for the edges (they are thousands at ten
+    # million kudos), from seeking. A seek is ~4 µs and a row of the bucket's range ~0.1 µs,
+    # so the range costs less as soon as the edges hold a thirtieth of the bucket's people
     # (participation's last month: 13 ms of seeks against 7 ms, bench/RESULTS.md §60).
-    bucket_rows = select(KudosTally.user_id, KudosTally.kudos).where(*key).offset(0).subquery()
+    # SQLite would copy the fenced rows into a table of its own first: a seek each there.
+    rows_of_bucket = select(KudosTally.user_id, KudosTally.kudos).where(*key)
+    if dialect == "postgresql":
+        rows_of_bucket = rows_of_bucket.offset(0)
+    bucket_rows = rows_of_bucket.subquery()
     held = func.coalesce(bucket_rows.c.kudos, 0)
     correction = (
         select(
