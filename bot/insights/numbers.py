@@ -1230,7 +1230,8 @@ class ByCount:
     period's 50,000, and the aggregate under them is one statement a page."""
 
     def __init__(self, session: Session, counts: Subquery, page: int = 64) -> None:
-        """`counts`: a subquery of (user_id, n), `summaries.person_counts`'s."""
+        """`counts`: a subquery of (user_id, n), as `summaries.person_counts` (or a channel's,
+        `channels.person_counts`) makes it."""
         self._counts = counts
         self._session = session
         self._rows: list[tuple[str, int]] = []

@@ -1456,9 +1456,10 @@ def people_count(
     )
     # On PostgreSQL the bucket's rows hashed for the edges' people, not a seek each: OFFSET 0
     # keeps the planner, which guesses 200 people for the edges (they are thousands at ten
-    # million kudos), from seeking. A seek is ~4 µs and a row of the bucket's range ~0.1 µs,
-    # so the range costs less as soon as the edges hold a thirtieth of the bucket's people
-    # (participation's last month: 13 ms of seeks against 7 ms, bench/RESULTS.md §60).
+    # million kudos), from seeking. A seek is ~4 µs and a row of the bucket's range ~0.16 µs,
+    # so the range costs less as soon as the edges hold a 25th of the bucket's people
+    # (participation's last month at ten million, a role alone in psql: 30 ms with a seek
+    # for each of ~3,300 edge people, 20 ms hashed; bench/RESULTS.md §60).
     # SQLite would copy the fenced rows into a table of its own first: a seek each there.
     rows_of_bucket = select(KudosTally.user_id, KudosTally.kudos).where(*key)
     if dialect == "postgresql":
