@@ -43,6 +43,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     true,
@@ -325,9 +326,22 @@ class _Rows:
 
     def _replace_postgresql(self, fresh: _Fresh, ranges: list[_Range]) -> None:
         """One upsert of the rows that differ, found by a full join of `fresh` with the
-        tallies (hashed in memory: `_WORK_MEM`)."""
+        tallies (hashed in memory: `_WORK_MEM`); where the ranges hold no row yet (the
+        migration that adds a summary fills it from empty), a plain insert of `fresh`."""
         stored = [KudosTally.__table__.c[c] for c in (*_KEY, "kudos")]
         new = fresh.cte("fresh")
+        if not self.session.scalar(select(or_(*(exists().where(*where) for where in ranges)))):
+            # An upsert's speculative insertion doubles the cost of each new row: 5.4 million
+            # rows took 45 s by upsert and 26 s by insert (bench/RESULTS.md §60). Nothing
+            # else writes these ranges meanwhile (`replace`); a writer that did would fail
+            # this month's transaction on the key, and the rebuild resumes at the month.
+            self.session.execute(
+                insert(table(KudosTally)).from_select(
+                    ["team_id", *_KEY, "kudos"],
+                    select(literal(self.team_id, String()), *(new.c[c] for c in (*_KEY, "kudos"))),
+                )
+            )
+            return
         old = union_all(*(select(*stored).where(*where) for where in ranges)).cte("stale")
         columns = [func.coalesce(new.c[c], old.c[c]).label(c) for c in _KEY]
         counts = (func.coalesce(new.c.kudos, 0), func.coalesce(old.c.kudos, 0))
