@@ -326,8 +326,9 @@ class _Rows:
 
     def _replace_postgresql(self, fresh: _Fresh, ranges: list[_Range]) -> None:
         """One upsert of the rows that differ, found by a full join of `fresh` with the
-        tallies (hashed in memory: `_WORK_MEM`); where the ranges hold no row yet (the
-        migration that adds a summary fills it from empty), a plain insert of `fresh`."""
+        tallies (hashed in memory: `_WORK_MEM`); where the ranges hold no row yet (a
+        rebuild over tallies that are not there: a restore without them, a seed), a plain
+        insert of `fresh`."""
         stored = [KudosTally.__table__.c[c] for c in (*_KEY, "kudos")]
         new = fresh.cte("fresh")
         if not self.session.scalar(select(or_(*(exists().where(*where) for where in ranges)))):
