@@ -182,27 +182,10 @@ def _people_query(
     parts = _parts(team_id, channel_id, role, plan, principle_id)
     if not with_top and _one_month(plan) is not None:
         return True, _counted(team_id, channel_id, role, plan, parts, principle_id)
-    per_person: Any
-    if _one_month(plan) is not None:
-        # The month's rows are one per (principle, person) already: joined with the few
-        # people of the edge hours, not grouped again (a month of a channel holding every
-        # kudos, at ten million: ~100,000 receiver rows).
-        if len(parts) == 1:
-            month = parts[0].subquery()
-            per_person = select(month).where(month.c.n > 0).subquery()
-        else:
-            per_person = summaries._bucket_with_edges(
-                parts[0], parts[1:], ("principle_id", "user_id")
-            )
-    else:
-        rows = union_all(*parts).subquery()
-        total = summaries._small(func.sum(rows.c.n))
-        per_person = (
-            select(rows.c.principle_id, total.label("n"))
-            .group_by(rows.c.principle_id, rows.c.user_id)
-            .having(total > 0)
-            .subquery()
-        )
+    # A month's rows are one per (principle, person) already: joined with the few people of
+    # the edge hours, not grouped again (a month of a channel holding every kudos, at ten
+    # million: ~100,000 receiver rows).
+    per_person = summaries.combined_counts(plan, parts, ("principle_id", "user_id"))
     keys = [per_person.c.principle_id] + ([per_person.c.n] if role == Role.RECEIVERS else [])
     return False, select(*keys, func.count()).group_by(*keys)
 

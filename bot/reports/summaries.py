@@ -517,23 +517,23 @@ def person_counts(
     return combined_counts(plan, parts)
 
 
-def combined_counts(plan: Cover, parts: list[Any]) -> Subquery:
-    """The plan's pieces, each a select of (user_id, n) with n signed, as one subquery of
-    (user_id, n): each person's sum, people with none left out (a channel's counts combine
-    its own tallies' pieces so, bot/reports/channels.py)."""
+def combined_counts(plan: Cover, parts: list[Any], key: tuple[str, ...] = ("user_id",)) -> Subquery:
+    """The plan's pieces, each a select of (*key, n) with n signed, as one subquery of
+    (*key, n): each key's sum, keys with none left out. `key`: a person, or a principle and
+    a person (a channel's pieces are combined so too, bot/reports/channels.py)."""
     if not parts:  # an empty period
-        parts = [select(literal("").label("user_id"), literal(0).label("n")).where(false())]
+        parts = [select(*(literal("").label(k) for k in key), literal(0).label("n")).where(false())]
     if _unique(plan):
-        # One piece whose rows are one per person already: no second aggregate.
+        # One piece whose rows are one per key already: no second aggregate.
         single = parts[0].subquery()
-        return select(single.c.user_id, single.c.n).where(single.c.n > 0).subquery()
+        return select(*(single.c[k] for k in key), single.c.n).where(single.c.n > 0).subquery()
     if (main := _main_bucket(plan)) is not None:
-        return _bucket_with_edges(parts[main], parts[:main] + parts[main + 1 :], ("user_id",))
+        return _bucket_with_edges(parts[main], parts[:main] + parts[main + 1 :], key)
     rows = union_all(*parts).subquery()
     total = _small(func.sum(rows.c.n))
     return (
-        select(rows.c.user_id, total.label("n"))
-        .group_by(rows.c.user_id)
+        select(*(rows.c[k] for k in key), total.label("n"))
+        .group_by(*(rows.c[k] for k in key))
         .having(total > 0)
         .subquery()
     )
