@@ -758,15 +758,27 @@ def seed(database: Database, backend: str, url: str, count: int, in_sql: bool) -
     ]
 
 
-def time_rebuild(url: str) -> float:
-    """Seconds for `missionbot db rebuild-summaries` of the kept data set, from the start."""
+def time_rebuild(url: str, jobs: int = 1, from_empty: bool = False) -> float:
+    """Seconds for `missionbot db rebuild-summaries --jobs N` of the kept data set, from the
+    start; `from_empty`: with the team's tallies (and what is kept from them) deleted first,
+    and the table vacuumed, as after a restore without them."""
     database = Database(url)
     try:
         with database.transaction() as session:
             session.execute(delete(TallyRebuild))
+            if from_empty:
+                # The histogram's and the latest kudos's triggers do nothing meanwhile: the
+                # rebuild counts them again.
+                session.execute(text("SET LOCAL missionbot.rebuilding = 'on'"))
+                for name in ("kudos_tallies", "kudos_tally_histogram", "kudos_latest"):
+                    session.execute(text(f"DELETE FROM {name} WHERE team_id = :t"), {"t": TEAM})
+        if from_empty and database.engine.dialect.name == "postgresql":
+            with database.engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.execute(text("VACUUM kudos_tallies"))
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        rebuild_team(database, TEAM, dt.datetime.now(dt.UTC))
+        rebuild_team(database, TEAM, dt.datetime.now(dt.UTC), jobs=jobs)
         took = time.perf_counter() - started
         print(f"rebuilt in {took:.1f} s (load {load:.1f} → {os.getloadavg()[0]:.1f})", flush=True)
         return took
@@ -1365,6 +1377,10 @@ def main() -> None:
     parser.add_argument(
         "--rebuild", action="store_true", help="time rebuilding the summaries (with --keep), stop"
     )
+    parser.add_argument(
+        "--from-empty", action="store_true", help="--rebuild: the team's tallies deleted first"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="--rebuild: months at once")
     args = parser.parse_args()
     # The request path gives up on PostgreSQL after 10 s; at ten million kudos the raw-kudos
     # queries take longer on a busy machine. Measured to the end here; README says which
@@ -1394,7 +1410,11 @@ def main() -> None:
             kept = kept_database(backend, args.keep) if args.keep else None
             with kept or fresh_database(backend, Path(tmp), "leaderboards") as url:
                 if args.rebuild:
-                    print(f"| {backend} | rebuild summaries | {time_rebuild(url):.1f} s |")
+                    took = time_rebuild(url, args.jobs, args.from_empty)
+                    start = "empty" if args.from_empty else "the tallies"
+                    print(
+                        f"| {backend} | rebuild from {start}, {args.jobs} at once | {took:.1f} s |"
+                    )
                     continue
                 if args.seed_only:
                     database = Database(url)

@@ -144,7 +144,7 @@ def cmd_db_rebuild_summaries(settings: Settings, args: argparse.Namespace) -> in
                 def advance(n: int, total: int, task: TaskID = task) -> None:
                     bar.update(task, completed=n, total=total)
 
-                done = rebuild_team(database, team_id, utcnow(), advance)
+                done = rebuild_team(database, team_id, utcnow(), advance, args.jobs)
                 resumed = " (resumed)" if done.resumed else ""
                 print(f"{team_id}: rebuilt {done.months} months{resumed}", file=sys.stderr)
     except OperationalError as exc:
@@ -573,6 +573,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild-summaries", help="count the reports' summaries again from the kudos (resumable)"
     )
     rebuild.add_argument("--team", help="only this Slack team ID (default: every team)")
+    rebuild.add_argument(
+        "--jobs",
+        type=_positive,
+        choices=(1, 2, 3),
+        default=1,
+        help="PostgreSQL: how many months of a quarter to write at once (default 1)",
+    )
     rebuild.set_defaults(handler=cmd_db_rebuild_summaries)
 
     post_today = commands.add_parser(

@@ -203,6 +203,8 @@ def test_a_database_without_tables_says_to_upgrade_it(
         ["health", "--period", "²⁰²⁶-01"],
         ["outbox", "--failures", "99999999999999999999999"],
         ["export", MEGABYTE],
+        ["db", "rebuild-summaries", "--jobs", "4"],
+        ["db", "rebuild-summaries", "--jobs", MEGABYTE],
     ],
     ids=lambda args: " ".join(a[:12] for a in args),
 )

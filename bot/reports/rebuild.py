@@ -14,7 +14,13 @@ its quarter's, once summed) is then counted again from them; on
 PostgreSQL the histogram's triggers do nothing meanwhile (the transaction's
 `missionbot.rebuilding`, migration 0022). The next month to do is kept in `tally_rebuilds`
 in the same transaction, so a rebuild stopped anywhere resumes at the first month not
-committed; a finished one removes the row.
+committed (at a quarter's last month if its sums were not); a finished one removes the row.
+
+`--jobs N` (PostgreSQL): a quarter's months are written N at once, each on a connection of
+its own, and a quarter's sums on one more meanwhile with the next quarter's months: they read
+only rows already committed. A month committed before the one ahead of it leaves the mark
+where it was, so a rebuild stopped then counts it again (rightly: it writes only what
+differs). SQLite writes one transaction at a time whatever is asked.
 
 Kudos older than the undo window never change, so only the latest months race with live
 kudos: on PostgreSQL their transaction first takes a SHARE lock on `kudos` (concurrent
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -138,9 +145,16 @@ def _extent(session: Session, team_id: str, now: dt.datetime) -> tuple[dt.date, 
 
 
 def rebuild_team(
-    database: Database, team_id: str, now: dt.datetime, progress: Progress | None = None
+    database: Database,
+    team_id: str,
+    now: dt.datetime,
+    progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Rebuilt:
-    """Rebuild one team's tallies, resuming an interrupted rebuild."""
+    """Rebuild one team's tallies, resuming an interrupted rebuild. A quarter at a time: its
+    months, each in its own transaction (on PostgreSQL up to `jobs` at once, on connections of
+    their own), then its sums (the quarter's rows, the year's once a year is done, all time's
+    at the end) in one more."""
     with database.transaction() as session:
         marker = session.get(TallyRebuild, team_id)
         resumed = marker is not None
@@ -151,18 +165,62 @@ def rebuild_team(
             )
             session.add(marker)
         first, last, start = marker.first_month, marker.last_month, marker.next_month
+        dialect = session.get_bind().dialect.name
     months = list(_months(start, last))
     total = len(list(_months(first, last)))
     done = total - len(months)
-    for month in months:
+    # SQLite writes one transaction at a time: a second worker would only wait for the lock.
+    workers = max(1, jobs) if dialect == "postgresql" else 1
+
+    def rebuild(month: dt.date) -> None:
         with database.transaction() as session, _patient(session):
             _rebuild_month(session, team_id, month, last, now)
-        done += 1
-        if progress is not None:
-            progress(done, total)
+
+    def sum_quarter(month: dt.date) -> None:
+        with database.transaction() as session, _patient(session):
+            _sum_quarter(session, team_id, month, last, now)
+
+    # With more than one job, a quarter's months are written at once and its sums (which read
+    # only its months, and its year's quarters) meanwhile with the next quarter's months, in
+    # quarter order on a thread of their own.
+    with (
+        ThreadPoolExecutor(workers, thread_name_prefix="rebuild-month") as months_pool,
+        ThreadPoolExecutor(1, thread_name_prefix="rebuild-sums") as sums_pool,
+    ):
+        summing: list[Future[None]] = []
+        try:
+            for quarter in _by_quarter(months):
+                # In month order, so the bar moves as the months are written.
+                for written in [months_pool.submit(rebuild, month) for month in quarter]:
+                    written.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+                if workers == 1:
+                    sum_quarter(quarter[-1])
+                else:
+                    summing.append(sums_pool.submit(sum_quarter, quarter[-1]))
+            for summed in summing:
+                summed.result()
+        finally:
+            # Whatever stops the rebuild (an error, Ctrl-C) stops what has not begun.
+            months_pool.shutdown(cancel_futures=True)
+            sums_pool.shutdown(cancel_futures=True)
     with database.transaction() as session:
         session.execute(delete(TallyRebuild).where(TallyRebuild.team_id == team_id))
     return Rebuilt(team_id, len(months), resumed)
+
+
+def _by_quarter(months: list[dt.date]) -> Iterator[list[dt.date]]:
+    """`months` (consecutive) in runs of one UTC quarter each."""
+    run: list[dt.date] = []
+    for month in months:
+        if run and bucket_of(Grain.QUARTER, _at(month)) != bucket_of(Grain.QUARTER, _at(run[0])):
+            yield run
+            run = []
+        run.append(month)
+    if run:
+        yield run
 
 
 @contextmanager
@@ -181,30 +239,42 @@ def _patient(session: Session) -> Iterator[None]:
         connection.answer_timeout = previous
 
 
+def _prepare(session: Session, month: dt.date, now: dt.datetime) -> None:
+    """PostgreSQL's settings for a transaction of the rebuild that writes up to `month`'s
+    kudos (its weeks reach into the month after)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if _at(_monday_from(_month_after(month))) > now - _SETTLED:
+        session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
+    # The month's groups (a few hundred thousand at ten million kudos) and the tallies
+    # they are compared with hashed in memory, not spilled to disk in the default 4 MB.
+    session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+    # Compared by hashing, never by sorting both sides (the planner's guess of a month's
+    # tallies is a third of them, and sorting half a million text keys under the
+    # database's collation took 6 s a side at ten million kudos). No JIT: its compiling
+    # cost each statement ~0.1 s for nothing.
+    session.execute(text("SET LOCAL enable_mergejoin = off"))
+    session.execute(text("SET LOCAL jit = off"))
+    # The histogram's triggers do nothing in this transaction (migration 0022): its
+    # buckets are counted again below, once, from the tallies written.
+    session.execute(text("SET LOCAL missionbot.rebuilding = 'on'"))
+
+
+def _rows(session: Session, team_id: str) -> _Rows:
+    return _Rows(session, team_id, [ALL_PRINCIPLES, *_principle_ids(session, team_id)])
+
+
 def _rebuild_month(
     session: Session, team_id: str, month: dt.date, last: dt.date, now: dt.datetime
 ) -> None:
+    """A month's rows (its person rows, its days' and the weeks whose Monday is in it) and
+    their histograms. Its quarter's sums come after (`_sum_quarter`)."""
     following = _month_after(month)
     # The weeks whose Monday is in the month: their kudos run to the Monday after the last.
     weeks = (_monday_from(month), _monday_from(following))
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        if _at(weeks[1]) > now - _SETTLED:
-            session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
-        # The month's groups (a few hundred thousand at ten million kudos) and the tallies
-        # they are compared with hashed in memory, not spilled to disk in the default 4 MB.
-        session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
-        # Compared by hashing, never by sorting both sides (the planner's guess of a month's
-        # tallies is a third of them, and sorting half a million text keys under the
-        # database's collation took 6 s a side at ten million kudos). No JIT: its compiling
-        # cost each statement ~0.1 s for nothing.
-        session.execute(text("SET LOCAL enable_mergejoin = off"))
-        session.execute(text("SET LOCAL jit = off"))
-        # The histogram's triggers do nothing in this transaction (migration 0022): its
-        # buckets are counted again below, once, from the tallies written.
-        session.execute(text("SET LOCAL missionbot.rebuilding = 'on'"))
-    principles = [ALL_PRINCIPLES, *_principle_ids(session, team_id)]
-    rows = _Rows(session, team_id, principles)
+    _prepare(session, month, now)
+    rows = _rows(session, team_id)
     fresh = (
         _month_postgresql(team_id, month, following)
         if dialect == "postgresql"
@@ -213,27 +283,46 @@ def _rebuild_month(
     rows.replace(fresh, [rows.persons(Grain.MONTH, month), rows.days(month, following)])
     if weeks[0] < weeks[1]:
         rows.replace(_weeks(team_id, weeks, dialect), [rows.weeks(*weeks)])
-    quarter_done = month.month % 3 == 0 or month == last
+    recount_histogram(session, team_id, Grain.MONTH, month)
+    for week in range(0, (weeks[1] - weeks[0]).days, 7):
+        recount_histogram(session, team_id, Grain.WEEK, weeks[0] + dt.timedelta(days=week))
+    # The next month to do, unless it is the next quarter's: a quarter's sums are written
+    # after all its months (they may be written in any order), so a rebuild stopped before
+    # its sums resumes at its last month. A month written out of order leaves the mark
+    # where it is: at worst a resumed rebuild counts again a month that was right.
+    same_quarter = bucket_of(Grain.QUARTER, _at(following)) == bucket_of(Grain.QUARTER, _at(month))
+    if same_quarter and month != last:
+        _mark(session, team_id, following, after=month)
+
+
+def _sum_quarter(
+    session: Session, team_id: str, month: dt.date, last: dt.date, now: dt.datetime
+) -> None:
+    """Once `month` (the last of a quarter, or the last of all) and the months before it are
+    written: the quarter's rows summed from its months, a year's from its quarters at
+    December, all time's from the years at the end; the quarter's histogram."""
+    _prepare(session, month, now)
+    rows = _rows(session, team_id)
     quarter = bucket_of(Grain.QUARTER, _at(month))
-    if quarter_done:
-        rows.replace_by_sums(Grain.MONTH, Grain.QUARTER, quarter)
+    rows.replace_by_sums(Grain.MONTH, Grain.QUARTER, quarter)
     if month.month == 12 or month == last:
         rows.replace_by_sums(Grain.QUARTER, Grain.YEAR, dt.date(month.year, 1, 1))
     if month == last:
         rows.replace_by_sums(Grain.YEAR, Grain.ALL, ALL_TIME)
         # Each person's latest kudos (migration 0021), once the all-time tallies are done.
         refill_latest(session, team_id)
-    recount_histogram(session, team_id, Grain.MONTH, month)
-    for week in range(0, (weeks[1] - weeks[0]).days, 7):
-        recount_histogram(session, team_id, Grain.WEEK, weeks[0] + dt.timedelta(days=week))
-    if quarter_done:
-        recount_histogram(session, team_id, Grain.QUARTER, quarter)
-    session.execute(
-        table(TallyRebuild)
-        .update()
-        .where(TallyRebuild.team_id == team_id)
-        .values(next_month=following)
-    )
+    recount_histogram(session, team_id, Grain.QUARTER, quarter)
+    _mark(session, team_id, _month_after(month))
+
+
+def _mark(
+    session: Session, team_id: str, following: dt.date, *, after: dt.date | None = None
+) -> None:
+    """Resume at `following`: always, or (`after`) only if the mark is at that month."""
+    condition = [TallyRebuild.team_id == team_id]
+    if after is not None:
+        condition.append(TallyRebuild.next_month == after)
+    session.execute(table(TallyRebuild).update().where(*condition).values(next_month=following))
 
 
 _WORK_MEM = "256MB"
