@@ -1008,8 +1008,9 @@ def test_a_rebuild_over_tallies_that_are_right_rewrites_none_of_them(
     }
 
 
+@JOBS
 def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
-    database: Database, history: dict[str, int]
+    database: Database, history: dict[str, int], jobs: int
 ) -> None:
     """PostgreSQL: the rebuild of a month that may still change holds `kudos` (SHARE) for its
     transaction. A kudos being given when it starts is waited for and counted by the
@@ -1024,7 +1025,7 @@ def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        rebuild_team(database, TEAM, now, stop_before_february)
+        rebuild_team(database, TEAM, now, stop_before_february, jobs)
     # February's tallies wrong, so that the rebuild writes them (it writes only the tallies
     # that differ), and a receiver who has one.
     with database.transaction() as session:
@@ -1065,7 +1066,7 @@ def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
                 limit=10_000,
                 now=now,
             )
-            resumed = pool.submit(rebuild_team, database, TEAM, now)
+            resumed = pool.submit(rebuild_team, database, TEAM, now, None, jobs)
             for _ in range(300):
                 if watcher.scalar(waiting) or resumed.done():
                     break

@@ -198,8 +198,12 @@ def rebuild_team(
                         progress(done, total)
                 if workers == 1:
                     sum_quarter(quarter[-1])
-                else:
-                    summing.append(sums_pool.submit(sum_quarter, quarter[-1]))
+                    continue
+                # A quarter's sums that failed stop the rebuild now, not after every month.
+                for summed in summing:
+                    if summed.done():
+                        summed.result()
+                summing.append(sums_pool.submit(sum_quarter, quarter[-1]))
             for summed in summing:
                 summed.result()
         finally:
