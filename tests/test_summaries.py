@@ -47,6 +47,7 @@ from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import (
     ALL_TIME,
     NOT_RECOGNISED_DAYS,
+    Grain,
     People,
     Range,
     Role,
@@ -56,6 +57,7 @@ from bot.reports.summaries import (
     people_by_principle,
     person_counts,
     principle_counts,
+    recount_histogram,
 )
 from tests.support.databases import FilledSnapshots
 from tests.support.reports import principle_ids, seed, sync
@@ -954,6 +956,64 @@ def test_quick_reads_sets_each_setting_once_a_transaction_and_again_in_the_next(
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     assert sum(statement.startswith("SET LOCAL") for statement in sent) == 6
+
+
+def test_a_withdrawal_while_the_latest_month_is_rebuilt_waits_instead_of_deadlocking(
+    database: Database, history: dict[str, int]
+) -> None:
+    """PostgreSQL: the rebuild of the latest month holds `kudos` (SHARE) and then takes the
+    tallies' quarter lock to recount the month's histogram, in that order (its transaction
+    here, made of the rebuild's own steps). A withdrawal of that month's kudos arriving in
+    between waits for `kudos` before it takes the lock, so the recount goes on and the
+    withdrawal follows once the month commits. It had taken the lock first and then waited
+    for `kudos`: PostgreSQL ended one of the two as a deadlock."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock serialises the rebuild and the withdrawal")
+    february = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    with database.reading() as session:
+        group_id, giver_id = session.execute(
+            select(Kudos.group_id, Kudos.giver_id)
+            .where(
+                Kudos.team_id == TEAM, Kudos.withdrawn_at.is_(None), Kudos.created_at >= february
+            )
+            .limit(1)
+        ).one()
+    waiting = text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+        "WHERE NOT l.granted AND a.datname = current_database()"
+    )
+    now = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
+
+    def withdraw() -> tuple[str, ...]:
+        with database.transaction() as session:
+            return withdraw_group(
+                session=session,
+                team_id=TEAM,
+                giver_id=giver_id,
+                giver_timezone=None,
+                group_id=group_id,
+                now=now,
+            ).receiver_ids
+
+    with ThreadPoolExecutor(max_workers=1) as pool, database.engine.connect() as watcher:
+        with database.transaction() as session:
+            session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
+            withdrawn = pool.submit(withdraw)
+            for _ in range(300):
+                if watcher.scalar(waiting) or withdrawn.done():
+                    break
+                watcher.rollback()
+                time.sleep(0.05)
+            assert not withdrawn.done()  # it waits for the rebuild's month
+            recount_histogram(session, TEAM, Grain.MONTH, dt.date(2026, 2, 1))
+        assert withdrawn.result(timeout=60)
+    with database.reading() as session:
+        now_withdrawn = session.scalars(
+            select(Kudos.receiver_id).where(
+                Kudos.team_id == TEAM, Kudos.group_id == group_id, Kudos.withdrawn_at == now
+            )
+        ).all()
+    assert sorted(now_withdrawn) == sorted(withdrawn.result())
 
 
 def test_the_rebuild_command_with_two_jobs_counts_every_team_again(

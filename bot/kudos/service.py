@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, String, bindparam, case, func, select, update
+from sqlalchemy import JSON, String, bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, ReturningInsert
@@ -551,6 +551,12 @@ def withdraw_group(
     if not rows:
         raise KudosRefused(N_("That kudos was already withdrawn."))
     latest = rows[0]
+    if session.get_bind().dialect.name == "postgresql":
+        # `kudos` for writing before the tallies' quarter lock, in the order a kudos given
+        # takes them (its rows, then the lock). A rebuild of the latest month holds `kudos`
+        # (SHARE) and then takes that lock: a withdrawal that took the lock first and then
+        # waited for `kudos` deadlocked against it. Now it waits for the rebuild's month.
+        session.execute(text("LOCK TABLE kudos IN ROW EXCLUSIVE MODE"))
     summaries.count_withdrawn(session, team_id, rows)
     # One statement for every receiver (the session's rows follow it), as `give` inserts
     # them: migration 0023's statement trigger moves each channel tally once.
