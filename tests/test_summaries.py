@@ -12,14 +12,14 @@ import re
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import Connection, event, func, insert, select, text
 
 from bot.audience import Audience
 from bot.blocks.home import HOME_PAIRS
@@ -958,6 +958,22 @@ def test_quick_reads_sets_each_setting_once_a_transaction_and_again_in_the_next(
     assert sum(statement.startswith("SET LOCAL") for statement in sent) == 6
 
 
+# PostgreSQL: a lock someone in this database waits for.
+_WAITING = text(
+    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+    "WHERE NOT l.granted AND a.datname = current_database()"
+)
+
+
+def wait_until_blocked(watcher: Connection, work: Future[Any]) -> None:
+    """Until someone waits for a lock, or `work` is done, at most 15 s."""
+    for _ in range(300):
+        if watcher.scalar(_WAITING) or work.done():
+            return
+        watcher.rollback()
+        time.sleep(0.05)
+
+
 def test_a_withdrawal_while_the_latest_month_is_rebuilt_waits_instead_of_deadlocking(
     database: Database, history: dict[str, int]
 ) -> None:
@@ -978,10 +994,6 @@ def test_a_withdrawal_while_the_latest_month_is_rebuilt_waits_instead_of_deadloc
             )
             .limit(1)
         ).one()
-    waiting = text(
-        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-        "WHERE NOT l.granted AND a.datname = current_database()"
-    )
     now = dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
 
     def withdraw() -> tuple[str, ...]:
@@ -999,11 +1011,7 @@ def test_a_withdrawal_while_the_latest_month_is_rebuilt_waits_instead_of_deadloc
         with database.transaction() as session:
             session.execute(text("LOCK TABLE kudos IN SHARE MODE"))
             withdrawn = pool.submit(withdraw)
-            for _ in range(300):
-                if watcher.scalar(waiting) or withdrawn.done():
-                    break
-                watcher.rollback()
-                time.sleep(0.05)
+            wait_until_blocked(watcher, withdrawn)
             assert not withdrawn.done()  # it waits for the rebuild's month
             recount_histogram(session, TEAM, Grain.MONTH, dt.date(2026, 2, 1))
         assert withdrawn.result(timeout=60)
@@ -1107,10 +1115,6 @@ def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
         ).first()
     assert receiver is not None
     pid = next(iter(history.values()))
-    waiting = text(
-        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-        "WHERE NOT l.granted AND a.datname = current_database()"
-    )
     with ThreadPoolExecutor(max_workers=1) as pool, database.engine.connect() as watcher:
         with database.transaction() as session:
             give(
@@ -1127,11 +1131,7 @@ def test_a_kudos_given_while_the_latest_month_is_rebuilt_counts_once(
                 now=now,
             )
             resumed = pool.submit(rebuild_team, database, TEAM, now, None, jobs)
-            for _ in range(300):
-                if watcher.scalar(waiting) or resumed.done():
-                    break
-                watcher.rollback()
-                time.sleep(0.05)
+            wait_until_blocked(watcher, resumed)
             assert not resumed.done()  # the rebuild waits for the kudos's transaction
         assert resumed.result(timeout=60).resumed
     kept = tallies(database)

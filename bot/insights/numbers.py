@@ -1201,26 +1201,32 @@ def _boards_from_reports(
     both). A channel's boards had grouped the period's raw kudos per (giver, receiver): a
     month of a channel holding every kudos at ten million, ~100 ms (bench/RESULTS.md §60)."""
     pid = _principle_id(catalog, filters)
+    channel = filters.channel_id
     received = ByCount(
-        session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, filters)
+        session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, channel)
     )
     gave = ByCount(
-        session, _person_counts(team_id, summaries.Role.GIVERS, window.bounds, pid, filters)
+        session, _person_counts(team_id, summaries.Role.GIVERS, window.bounds, pid, channel)
     )
     return Boards(
         receivers=_counted_board(received, top),
         givers=_counted_board(gave, top),
         weighted=weighted_top(
-            session, team_id, window.bounds, pid, top, received, channel_id=filters.channel_id
+            session, team_id, window.bounds, pid, top, received, channel_id=channel
         ),
     )
 
 
 def _person_counts(
-    team_id: str, role: summaries.Role, bounds: Range, principle_id: int | None, filters: Filters
+    team_id: str,
+    role: summaries.Role,
+    bounds: Range,
+    principle_id: int | None,
+    channel_id: str | None,
 ) -> Subquery:
-    if filters.channel_id is not None:
-        return channels.person_counts(team_id, filters.channel_id, role, bounds, principle_id)
+    """Each person's kudos in the period: the read model's, or the channel's tallies'."""
+    if channel_id is not None:
+        return channels.person_counts(team_id, channel_id, role, bounds, principle_id)
     return summaries.person_counts(team_id, role, bounds, principle_id)
 
 
@@ -1297,7 +1303,7 @@ def weighted_top(
             _weighted_scores, session, team_id, bounds, principle_id, channel_id
         )
     if received is None:
-        counts = summaries.person_counts(team_id, summaries.Role.RECEIVERS, bounds, principle_id)
+        counts = _person_counts(team_id, summaries.Role.RECEIVERS, bounds, principle_id, channel_id)
         received = ByCount(session, counts)
     kudos: dict[str, int] = {}
     scored: dict[str, tuple[Decimal, float]] = {}

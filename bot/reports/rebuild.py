@@ -215,11 +215,16 @@ def rebuild_team(
     return Rebuilt(team_id, len(months), resumed)
 
 
+def _quarter(month: dt.date) -> dt.date:
+    """The UTC quarter holding `month`, named by its first day."""
+    return bucket_of(Grain.QUARTER, _at(month))
+
+
 def _by_quarter(months: list[dt.date]) -> Iterator[list[dt.date]]:
     """`months` (consecutive) in runs of one UTC quarter each."""
     run: list[dt.date] = []
     for month in months:
-        if run and bucket_of(Grain.QUARTER, _at(month)) != bucket_of(Grain.QUARTER, _at(run[0])):
+        if run and _quarter(month) != _quarter(run[0]):
             yield run
             run = []
         run.append(month)
@@ -294,8 +299,7 @@ def _rebuild_month(
     # after all its months (they may be written in any order), so a rebuild stopped before
     # its sums resumes at its last month. A month written out of order leaves the mark
     # where it is: at worst a resumed rebuild counts again a month that was right.
-    same_quarter = bucket_of(Grain.QUARTER, _at(following)) == bucket_of(Grain.QUARTER, _at(month))
-    if same_quarter and month != last:
+    if _quarter(following) == _quarter(month) and month != last:
         _mark(session, team_id, following, after=month)
 
 
@@ -307,7 +311,7 @@ def _sum_quarter(
     December, all time's from the years at the end; the quarter's histogram."""
     _prepare(session, month, now)
     rows = _rows(session, team_id)
-    quarter = bucket_of(Grain.QUARTER, _at(month))
+    quarter = _quarter(month)
     rows.replace_by_sums(Grain.MONTH, Grain.QUARTER, quarter)
     if month.month == 12 or month == last:
         rows.replace_by_sums(Grain.QUARTER, Grain.YEAR, dt.date(month.year, 1, 1))
