@@ -433,6 +433,23 @@ def test_a_reply_acked_after_bolt_stopped_waiting_follows_by_the_response_url(
         assert session.scalars(select(Subscription.post_time)).all() == ["08:30"]
 
 
+def test_the_tests_answer_is_the_late_reply_when_bolt_stopped_waiting(
+    bot: Bot, slack: FakeSlack
+) -> None:
+    """`SlackClient.answer`, which the tests of real `serve` processes read a command's answer
+    with (on a busy machine an ack can come after Bolt's three seconds): the answer that
+    followed by this command's response_url, not the ack's note nor another command's."""
+    for listener in bot.runtime.app._listeners:
+        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    slack.slow("conversations.info", 0.25, times=2)
+    first = bot.answer("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)
+    second = bot.answer("/mission", "subscribe 09:45", channel=DEFAULT_CHANNEL)
+    assert ("08:30" in first.text, "09:45" in first.text) == (True, False)
+    assert ("09:45" in second.text, "08:30" in second.text) == (True, False)
+    assert "taking me longer" not in first.text + second.text
+    assert len(slack.calls("response_url")) == 2
+
+
 def test_an_error_after_bolt_stopped_waiting_is_told_by_the_response_url(
     bot: Bot, slack: FakeSlack
 ) -> None:

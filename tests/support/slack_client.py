@@ -12,9 +12,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from bot.simulator.signing import SIGNING_SECRET, sign
+from bot.slack.errors import STILL_WORKING
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 DEFAULT_USER = "UANA0001"
@@ -135,6 +136,21 @@ class SlackClient:
 
     def command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
         return self.post(self.command_body(command, text, **kwargs))
+
+    def answer(self, command: str, text: str = "", *, wait: float = 30, **kwargs: Any) -> HttpReply:
+        """The command's answer wherever it arrives: in the ack, or, when the listener had not
+        acked in Bolt's three seconds (a busy machine), through the command's response_url
+        after the ack's "my answer will follow here" (bot/slack/deadline.py's `LateReply`)."""
+        body = self.command_body(command, text, **kwargs)
+        reply = self.post(body)
+        if STILL_WORKING not in reply.text:
+            return reply
+        url = urlparse(parse_qs(body)["response_url"][0]).path
+        [late] = self.fake.wait_for(
+            "response_url", timeout=wait, where=lambda call: call.params.get("_url") == url
+        )
+        params = {k: v for k, v in late.params.items() if k != "_url"}
+        return HttpReply(200, json.dumps(params).encode(), {})
 
     def event(
         self,
