@@ -28,6 +28,7 @@ from bot.db.models import OutboxMessage, ScheduledPost
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.simulator.process import listens_on
+from bot.slack.deadline import SLACK_SLOW
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.support.kudos import DANA, kudos_rows, outbox_settled
 from tests.support.serve_process import ServeProcess
@@ -208,9 +209,14 @@ def test_two_processes_draining_one_outbox_announce_each_of_100_kudos_once(
 
     def give(n: int) -> str:
         client = clients[n % 2]  # half the kudos reach each process
-        reply = client.answer(
-            "/kudos", f"<@{DANA}|dana> #plain-words twin-{n:03d}", user=f"UTWIN{n:04d}"
-        )
+        for _ in range(3):
+            reply = client.answer(
+                "/kudos", f"<@{DANA}|dana> #plain-words twin-{n:03d}", user=f"UTWIN{n:04d}"
+            )
+            # On a loaded machine a Slack call before the ack can run out of its time: the
+            # bot then changed nothing and asks to try again, as the person would.
+            if SLACK_SLOW not in reply.text:
+                break
         return reply.text
 
     with ThreadPoolExecutor(8) as pool:
