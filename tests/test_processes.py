@@ -169,6 +169,35 @@ def test_every_kudos_acknowledged_before_kill_9_is_in_the_database_after_restart
     assert set(shown.values()) == {1}
 
 
+def test_a_message_slack_took_as_its_process_died_goes_out_again_once_after_its_lease(
+    database: Database, slack: FakeSlack, spawn: Callable[..., ServeProcess]
+) -> None:
+    """README's one window for a duplicate, hit on purpose: Slack has taken the announcement
+    and the DM (the calls arrived) but its answers have not come back when the process dies.
+    Their rows stay `sending` under the dead process's lease; once it runs out the restarted
+    process sends each again, once: a message is never lost, and sent at most twice."""
+    # Slack's answers awaited 5 s, the lease 6 s: the killed sends are taken again soon.
+    timeouts = {"slack_api_timeout": 5, "missionbot_outbox_lease_seconds": 6}
+    server = spawn(**timeouts)
+    slack.slow("chat.postMessage", 20, times=2)  # taken at once, answered long after the kill
+    reply = server.client().answer("/kudos", f"<@{DANA}|dana> #plain-words mid-send")
+    assert "Kudos recorded" in reply.text
+    slack.wait_for("chat.postMessage", count=2, timeout=30)
+    server.kill()
+    with database.reading() as session:
+        assert set(session.scalars(select(OutboxMessage.status))) == {"sending"}
+
+    spawn(**timeouts)
+    outbox_settled(database, timeout=60)
+    assert markers_in_general(slack, r"mid-send") == Counter({"mid-send": 2})
+    dms = [c for c in slack.calls("chat.postMessage") if c["channel"] == DANA]
+    assert len(dms) == 2
+    with database.reading() as session:
+        rows = session.execute(select(OutboxMessage.status, OutboxMessage.message_ts)).all()
+    assert [status for status, _ in rows] == ["sent", "sent"]
+    assert all(ts for _, ts in rows)
+
+
 def recorded_general_posts(database: Database) -> int:
     """How many #general posts the outbox has recorded as sent (coalesced rows share one)."""
     with database.reading() as session:
@@ -246,7 +275,7 @@ def test_a_serve_process_whose_port_was_taken_meanwhile_moves_to_another(
             assert process.port != taken
             assert listens_on(process.process.pid, process.port)  # type: ignore[union-attr]
             assert not listens_on(process.process.pid, taken)  # type: ignore[union-attr]
-            reply = process.client().command("/mission")
+            reply = process.client().answer("/mission")
             assert reply.status == 200
             assert "We move our customers' goods" in reply.text
         finally:

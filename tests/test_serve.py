@@ -35,7 +35,7 @@ def test_http_mode_answers_a_signed_mission_and_refuses_a_bad_signature(
     process = ServeProcess(db_url, slack, tmp_path, slack_bot_token=BOT_TOKEN).start()
     try:
         client = process.client()
-        reply = client.command("/mission")
+        reply = client.answer("/mission")
         assert reply.status == 200
         assert "We move our customers' goods" in reply.text
         body = client.command_body("/mission")
