@@ -125,7 +125,6 @@ def test_a_page_that_fails_midway_is_resumed_there_not_from_page_one(
 def test_a_429_is_waited_out_and_the_same_page_asked_again(bot: Bot, slack: FakeSlack) -> None:
     workspace(slack, 1000)
     after_pages(slack, 2, lambda: slack.fail("users.list", status=429, retry_after=2))
-    started = time.monotonic()
     result = bot.runtime.people.fill(TEAM_ID)
     assert (result.outcome, result.copied, result.limited) == (FillOutcome.FINISHED, 1000, 1)
     asked = cursors(slack)
@@ -133,9 +132,9 @@ def test_a_429_is_waited_out_and_the_same_page_asked_again(bot: Bot, slack: Fake
     assert asked[2] is not None
     assert asked.count(None) == 1  # page one only once
     refused, again = slack.calls("users.list")[2:4]
-    # Retry-After 2 s of Slack's time at the scale of 100: 20 ms at least.
-    assert again.at - refused.at >= 0.02
-    assert time.monotonic() - started < 5
+    # Retry-After 2 s of Slack's time at the scale of 100: 20 ms at least, and not Slack's
+    # whole 2 s (what a busy machine adds to the 20 ms is far less than that).
+    assert 0.02 <= again.at - refused.at < 2
 
 
 def test_a_restart_resumes_from_the_stored_cursor(

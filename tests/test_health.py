@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,9 +16,10 @@ from bot.runtime import HttpServer, Runtime
 from bot.slack.app import create_app, create_web_client
 from bot.slack.outbound.daily import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
-from tests.conftest import Bot
+from tests.conftest import Bot, wait_for_acks_on_a_stalled_machine
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_client import SlackClient
+from tests.support.stall import StallFreeClock, stopwatch
 
 # Nothing listens on port 1; connecting is refused at once.
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/missionbot"
@@ -37,7 +37,17 @@ def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[Slack
     mission = MissionKeeper(load_mission_file(settings.mission_file))
     scheduler = DailyScheduler(settings, database, draw_post)
     users = UserDirectory(database)
-    app = create_app(settings, database=database, mission=mission, scheduler=scheduler, users=users)
+    # Measured as the `bot` fixture's requests are: on a clock without the busy machine's
+    # stalls, Bolt waiting for the ack as long as a stalled machine needs.
+    ack_clock = StallFreeClock().start()
+    app = create_app(
+        settings,
+        database=database,
+        mission=mission,
+        scheduler=scheduler,
+        users=users,
+        ack_clock=ack_clock,
+    )
     people = DirectorySync(create_web_client(settings), users)
     runtime = Runtime(
         settings=settings,
@@ -46,13 +56,16 @@ def bot_without_database(settings: Settings, slack: FakeSlack) -> Iterator[Slack
         app=app,
         scheduler=scheduler,
         people=people,
+        ack_clock=ack_clock,
     )
+    wait_for_acks_on_a_stalled_machine(runtime)
     server = HttpServer(runtime, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield SlackClient(f"http://127.0.0.1:{server.port}", slack)
     server.stop()
     thread.join(timeout=10)
+    ack_clock.stop()
     database.dispose()
 
 
@@ -69,9 +82,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(
 def test_commands_ask_to_try_again_when_the_database_is_unreachable(
     bot_without_database: SlackClient,
 ) -> None:
-    started = time.perf_counter()
-    reply = bot_without_database.command("/mission")
-    assert time.perf_counter() - started < 3
+    with stopwatch() as watch:
+        reply = bot_without_database.command("/mission")
+    assert watch.code_time() < 3, watch.describe()
     assert reply.status == 200
     assert reply.json["response_type"] == "ephemeral"
     assert "try again in a moment" in reply.text

@@ -159,9 +159,10 @@ def test_a_morning_post_is_retried_when_its_process_is_killed_mid_send(
     now = dt.datetime.now(dt.UTC)
     subscribe_channels(database, channels, post_time=f"{now:%H:%M}")
     # The first process is killed as soon as its posts reach Slack (its catch-up may post them
-    # before it answers /healthz), well within their timeout (3 s: still waiting on Slack);
-    # its lease runs out a second after that rather than after the default 15 s.
-    timeouts = {"slack_api_timeout": 3, "missionbot_outbox_lease_seconds": 4}
+    # before it answers /healthz), well within their timeout (10 s: still waiting on Slack,
+    # however slowly a busy machine brings the three posts there); its lease runs out a second
+    # after that rather than after the default 30 s.
+    timeouts = {"slack_api_timeout": 10, "missionbot_outbox_lease_seconds": 11}
     processes: list[ServeProcess] = []
     try:
         first = ServeProcess(database.url, slack, tmp_path, **timeouts)

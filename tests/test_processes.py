@@ -28,7 +28,6 @@ from bot.db.models import OutboxMessage, ScheduledPost
 from bot.mission.file import load_mission_file
 from bot.mission.service import MissionKeeper
 from bot.simulator.process import listens_on
-from bot.slack.deadline import SLACK_SLOW
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.support.kudos import DANA, kudos_rows, outbox_settled
 from tests.support.serve_process import ServeProcess
@@ -87,7 +86,7 @@ def test_two_processes_post_once_per_channel_and_both_answer_commands(
     # Due while both run: each process's refresh sweep finds them within REFRESH_S.
     subscribe_now(database, later)
 
-    slack.wait_for("chat.postMessage", count=len(at_start + later), timeout=10)
+    slack.wait_for("chat.postMessage", count=len(at_start + later), timeout=60)
     time.sleep(2 * REFRESH_S)  # more sweeps by each process: still nothing sent twice
     assert posts_per_channel(slack) == dict.fromkeys(at_start + later, 1)
     with database.transaction() as session:
@@ -176,8 +175,9 @@ def test_a_message_slack_took_as_its_process_died_goes_out_again_once_after_its_
     and the DM (the calls arrived) but its answers have not come back when the process dies.
     Their rows stay `sending` under the dead process's lease; once it runs out the restarted
     process sends each again, once: a message is never lost, and sent at most twice."""
-    # Slack's answers awaited 5 s, the lease 6 s: the killed sends are taken again soon.
-    timeouts = {"slack_api_timeout": 5, "missionbot_outbox_lease_seconds": 6}
+    # Slack's answers awaited 10 s (the kill comes well before, however busy the machine),
+    # the lease a second more: the killed sends are taken again soon after.
+    timeouts = {"slack_api_timeout": 10, "missionbot_outbox_lease_seconds": 11}
     server = spawn(**timeouts)
     slack.slow("chat.postMessage", 20, times=2)  # taken at once, answered long after the kill
     reply = server.client().answer("/kudos", f"<@{DANA}|dana> #plain-words mid-send")
@@ -238,14 +238,9 @@ def test_two_processes_draining_one_outbox_announce_each_of_100_kudos_once(
 
     def give(n: int) -> str:
         client = clients[n % 2]  # half the kudos reach each process
-        for _ in range(3):
-            reply = client.answer(
-                "/kudos", f"<@{DANA}|dana> #plain-words twin-{n:03d}", user=f"UTWIN{n:04d}"
-            )
-            # On a loaded machine a Slack call before the ack can run out of its time: the
-            # bot then changed nothing and asks to try again, as the person would.
-            if SLACK_SLOW not in reply.text:
-                break
+        reply = client.answer(
+            "/kudos", f"<@{DANA}|dana> #plain-words twin-{n:03d}", user=f"UTWIN{n:04d}"
+        )
         return reply.text
 
     with ThreadPoolExecutor(8) as pool:

@@ -335,12 +335,10 @@ def test_a_429_pauses_every_worker_for_its_retry_after(database: Database) -> No
     [limited] = [c for c in transport.calls if isinstance(c.result, RateLimited)]
     after = [c.started for c in transport.calls if c.started > limited.ended]
     assert len(after) >= 4  # the rows left, the rate-limited one among them
-    # A worker that had passed the gate before the 429 came back may still send at once; every
-    # call begun after the gate closed waited out the Retry-After.
-    grace = 0.2
-    in_flight = [t for t in after if t < limited.ended + grace]
-    waited = [t for t in after if t >= limited.ended + grace]
-    assert len(in_flight) < FAST.workers
+    # A worker that had passed the gate before the 429 came back may still send at once (the
+    # other workers: one each, however late a busy machine runs them); every other call begun
+    # after the gate closed waited out the Retry-After.
+    waited = sorted(after)[FAST.workers - 1 :]
     assert waited
     assert min(waited) >= limited.ended + 0.99
     assert len(transport.sent_texts()) == 8
@@ -411,15 +409,17 @@ def test_rows_withdrawn_before_sending_are_left_out_by_the_handler(database: Dat
 
 def test_notify_wakes_a_sleeping_worker_at_once(database: Database) -> None:
     transport = ScriptedTransport()
-    sender = Sender(database, transport, settings=SenderSettings(workers=2, poll=5.0))
+    # The poller sleeps a minute: a send well before that was woken by notify(), however
+    # slowly a busy machine runs the claim.
+    sender = Sender(database, transport, settings=SenderSettings(workers=2, poll=60.0))
     sender.start()
     try:
-        time.sleep(0.2)  # both workers asleep, the poller for 5 s
+        time.sleep(0.2)  # both workers asleep, the poller for a minute
         put(database, 1)
         enqueued = time.monotonic()
         sender.notify()
-        wait_until(lambda: bool(transport.calls), timeout=2)
-        assert transport.calls[0].started - enqueued < 0.5
+        wait_until(lambda: bool(transport.calls), timeout=30)
+        assert transport.calls[0].started - enqueued < 30
     finally:
         assert sender.stop(timeout=5)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,11 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack.errors import STILL_WORKING
 from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.fake_socket_mode import FakeSocketMode
 from tests.support.serve_process import ServeProcess
-from tests.support.slack_client import DEFAULT_CHANNEL, DEFAULT_USER, SIGNING_SECRET
+from tests.support.slack_client import (
+    DEFAULT_CHANNEL,
+    DEFAULT_USER,
+    SIGNING_SECRET,
+    late_answer,
+)
 
 BOT_TOKEN = "xoxb-serve-test-token-123"
 APP_TOKEN = "xapp-1-serve-test-app-token"
@@ -41,7 +48,7 @@ def test_http_mode_answers_a_signed_mission_and_refuses_a_bad_signature(
         body = client.command_body("/mission")
         assert client.post(body, signature="v0=" + "0" * 64).status == 401
     finally:
-        assert process.stop() == 0, process.log()
+        assert process.stop(grace=30) == 0, process.log()
     # Bolt's own start-up auth.test went to SLACK_API_URL too.
     assert slack.calls("auth.test")
     log = process.log()
@@ -58,23 +65,25 @@ def test_socket_mode_answers_mission_over_the_websocket(
     process = ServeProcess(
         db_url, slack, tmp_path, slack_app_token=APP_TOKEN, slack_signing_secret=None
     ).start(ready=socket_mode.connected.is_set)
+    command = {
+        "team_id": TEAM_ID,
+        "user_id": DEFAULT_USER,
+        "channel_id": DEFAULT_CHANNEL,
+        "command": "/mission",
+        "text": "own-the-outcome",
+        "response_url": slack.response_url("socket"),
+        "trigger_id": "1.2.socket",
+    }
     try:
-        envelope = socket_mode.send(
-            "slash_commands",
-            {
-                "team_id": TEAM_ID,
-                "user_id": DEFAULT_USER,
-                "channel_id": DEFAULT_CHANNEL,
-                "command": "/mission",
-                "text": "own-the-outcome",
-                "response_url": slack.response_url("socket"),
-                "trigger_id": "1.2.socket",
-            },
-        )
-        ack = socket_mode.ack(envelope)
+        # As `SlackClient.answer` reads one on the real clock: a first command that a busy
+        # machine held past Bolt's three seconds is answered through its response_url.
+        ack = socket_mode.ack(socket_mode.send("slash_commands", command), timeout=30)
+        answer = ack.get("payload") or {}
+        if STILL_WORKING in json.dumps(answer):
+            answer = late_answer(slack, command["response_url"])
     finally:
-        assert process.stop() == 0, process.log()
-    assert "Own the outcome, not just the task" in str(ack["payload"])
+        assert process.stop(grace=30) == 0, process.log()
+    assert "Own the outcome, not just the task" in json.dumps(answer)
     assert slack.calls("apps.connections.open")
     assert APP_TOKEN not in process.log()
 

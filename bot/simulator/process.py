@@ -157,14 +157,16 @@ class ServeProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
-    def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL if it is not gone within 5 s; the exit status."""
+    def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM, then SIGKILL if it is not gone within `grace` seconds; the exit status. A
+        test of the clean exit gives a busy machine longer (its shutdown waits up to 4 s for
+        listeners, then stops the sender and the scheduler)."""
         if self.process is None:
             return None
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.kill()
         return self.process.returncode

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from bot.simulator.signing import SIGNING_SECRET, sign
+from bot.slack.deadline import SLACK_SLOW
 from bot.slack.errors import STILL_WORKING
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -54,6 +55,16 @@ def _texts(node: Any) -> list[str]:
     if isinstance(node, list):
         return [text for item in node for text in _texts(item)]
     return []
+
+
+def late_answer(fake: FakeSlack, response_url: str, wait: float = 30) -> dict[str, Any]:
+    """What the bot sent through `response_url`: the answer that follows an ack of "my answer
+    will follow here" (bot/slack/deadline.py's `LateReply`)."""
+    path = urlparse(response_url).path
+    [late] = fake.wait_for(
+        "response_url", timeout=wait, where=lambda call: call.params.get("_url") == path
+    )
+    return {k: v for k, v in late.params.items() if k != "_url"}
 
 
 class SlackClient:
@@ -137,20 +148,28 @@ class SlackClient:
     def command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
         return self.post(self.command_body(command, text, **kwargs))
 
-    def answer(self, command: str, text: str = "", *, wait: float = 30, **kwargs: Any) -> HttpReply:
-        """The command's answer wherever it arrives: in the ack, or, when the listener had not
-        acked in Bolt's three seconds (a busy machine), through the command's response_url
-        after the ack's "my answer will follow here" (bot/slack/deadline.py's `LateReply`)."""
+    def answer(
+        self, command: str, text: str = "", *, wait: float = 30, tries: int = 3, **kwargs: Any
+    ) -> HttpReply:
+        """The command's answer wherever it arrives, for tests of processes on the real clock
+        (`serve`, whose time a busy machine stretches): in the ack, or, when the listener had
+        not acked in Bolt's three seconds, through the command's response_url after the ack's
+        "my answer will follow here" (bot/slack/deadline.py's `LateReply`). A "Slack is
+        answering slowly … I stopped before changing anything" (a Slack call before the ack ran
+        out of its time) is asked again, as the person would, up to `tries` times."""
+        for _ in range(tries):
+            reply = self._answer(command, text, wait, **kwargs)
+            if SLACK_SLOW not in reply.text:
+                break
+        return reply
+
+    def _answer(self, command: str, text: str, wait: float, **kwargs: Any) -> HttpReply:
         body = self.command_body(command, text, **kwargs)
         reply = self.post(body)
         if STILL_WORKING not in reply.text:
             return reply
-        url = urlparse(parse_qs(body)["response_url"][0]).path
-        [late] = self.fake.wait_for(
-            "response_url", timeout=wait, where=lambda call: call.params.get("_url") == url
-        )
-        params = {k: v for k, v in late.params.items() if k != "_url"}
-        return HttpReply(200, json.dumps(params).encode(), {})
+        late = late_answer(self.fake, parse_qs(body)["response_url"][0], wait)
+        return HttpReply(200, json.dumps(late).encode(), {})
 
     def event(
         self,
