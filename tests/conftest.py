@@ -47,7 +47,7 @@ from tests.support.fake_slack import RECHECK_S, FakeSlack
 from tests.support.in_process import InProcessServer
 from tests.support.ordering import interleaved
 from tests.support.slack_client import SIGNING_SECRET, HttpReply, SlackClient
-from tests.support.stall import StallFreeClock
+from tests.support.stall import StallFreeClock, wait_for_acks_on_a_stalled_machine
 
 # Cache bytecode even where PYTHONDONTWRITEBYTECODE says not to (this machine's containers
 # set it), as `dev.py test` does, so a plain `pytest` gets it too: a run starts a hundred-odd
@@ -338,21 +338,6 @@ class Bot(SlackClient):
             # Sending ran no listener, but a request in flight may have queued more meanwhile.
             if self.listeners.wait_idle(0) or time.monotonic() >= deadline:
                 return
-
-
-# How long Bolt waits for a listener's ack in the tests (its own default is Slack's 3 s).
-BOLT_ACK_WAIT_S = 20.0
-
-
-def wait_for_acks_on_a_stalled_machine(runtime: Runtime) -> None:
-    """Bolt waits for a listener's ack on the wall clock (`ack_timeout`, 3 s). On a CI machine
-    six workers share two cores and a worker stalls for a second at a time, so a listener that
-    acks within the bot's budget on the stall-free clock could still miss Bolt's wall-clock
-    wait, and its correct answer turned into "my answer will follow" (a race test on SQLite
-    saw it). The bot's own 2.5 s is what the deadline tests check, on that stall-free clock;
-    the two tests about Bolt giving up shorten this wait again."""
-    for listener in runtime.app._listeners:
-        listener.ack_timeout = BOLT_ACK_WAIT_S  # type: ignore[assignment]
 
 
 @contextmanager

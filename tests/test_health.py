@@ -16,10 +16,10 @@ from bot.runtime import HttpServer, Runtime
 from bot.slack.app import create_app, create_web_client
 from bot.slack.outbound.daily import draw_post
 from bot.slack.users import DirectorySync, UserDirectory
-from tests.conftest import Bot, wait_for_acks_on_a_stalled_machine
+from tests.conftest import Bot
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_client import SlackClient
-from tests.support.stall import StallFreeClock, stopwatch
+from tests.support.stall import StallFreeClock, stopwatch, wait_for_acks_on_a_stalled_machine
 
 # Nothing listens on port 1; connecting is refused at once.
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/missionbot"

@@ -9,6 +9,10 @@ child changes to the test's directory, takes a file as standard input and files 
 output and error, and runs `bot.cli.main` exactly as bot/__main__.py does, exiting through
 the interpreter's own shutdown. The server answers with the child's exit status.
 
+Each session's runtime measures its requests as the in-process tests' do (its ack's 2.5 s on
+the stall-free clock, Bolt's wait for the ack long: tests/support/stall.py), so that a busy
+machine doesn't turn a command's answer into "my answer will follow here".
+
 The child gets the environment the server was started with (`console_env()`) plus what the
 request adds (the terminal's width, the language: read when the console uses them). A test
 that changes what Python reads when it starts (the terminal's encoding) runs `python -m bot
@@ -31,6 +35,24 @@ SERVER = r"""
 import gc, io, json, os, sys
 import bot.cli, bot.console.start, bot.console.session  # what `python -m bot console` loads
 import bot.db.migrate, bot.web.app  # and loads later: migrating its database, the dashboard
+
+# A session's requests measured as the in-process tests' are (tests/conftest.py `running_bot`):
+# the ack's 2.5 s on a clock without the busy machine's stalls, and Bolt waiting for the ack
+# as long as a stalled machine needs; otherwise a command held past Bolt's wall-clock 3 s
+# printed "my answer will follow here" and its answer after the next one.
+sys.path.insert(0, PROJECT_ROOT)
+from tests.support.stall import StallFreeClock, wait_for_acks_on_a_stalled_machine
+
+_build_runtime = bot.console.start.build_runtime
+
+
+def build_runtime_for_a_busy_machine(*args, **kwargs):
+    runtime = _build_runtime(*args, ack_clock=StallFreeClock().start(), **kwargs)
+    wait_for_acks_on_a_stalled_machine(runtime)
+    return runtime
+
+
+bot.console.start.build_runtime = build_runtime_for_a_busy_machine
 
 # Out of the garbage collector's passes: a session's full passes (and its interpreter's
 # shutdown) would walk all that was preloaded, copying each page they touch from the server.
@@ -73,8 +95,9 @@ class ConsoleForks:
     """Runs console sessions as forks of one pre-imported server (see the module docstring)."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        root = Path(__file__).resolve().parents[2]
         self._server = subprocess.Popen(
-            [sys.executable, "-c", SERVER],
+            [sys.executable, "-c", SERVER.replace("PROJECT_ROOT", repr(str(root)))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
