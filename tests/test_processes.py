@@ -185,13 +185,23 @@ def test_a_message_slack_took_as_its_process_died_goes_out_again_once_after_its_
     slack.wait_for("chat.postMessage", count=2, timeout=30)
     server.kill()
     with database.reading() as session:
-        assert set(session.scalars(select(OutboxMessage.status))) == {"sending"}
+        leases = session.execute(select(OutboxMessage.status, OutboxMessage.lease_until)).all()
+    assert {status for status, _ in leases} == {"sending"}
+    # When the first lease runs out, on the simulator's clock (monotonic).
+    lease_over = (
+        time.monotonic()
+        + (min(until for _, until in leases if until) - dt.datetime.now(dt.UTC)).total_seconds()
+    )
 
     spawn(**timeouts)
     outbox_settled(database, timeout=60)
     assert markers_in_general(slack, r"mid-send") == Counter({"mid-send": 2})
     dms = [c for c in slack.calls("chat.postMessage") if c["channel"] == DANA]
     assert len(dms) == 2
+    # Sent again only once the dead process's lease had run out, not taken from it at once.
+    again = slack.calls("chat.postMessage")[2:]
+    assert len(again) == 2
+    assert min(call.at for call in again) >= lease_over - 0.5
     with database.reading() as session:
         rows = session.execute(select(OutboxMessage.status, OutboxMessage.message_ts)).all()
     assert [status for status, _ in rows] == ["sent", "sent"]

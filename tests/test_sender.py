@@ -409,9 +409,10 @@ def test_rows_withdrawn_before_sending_are_left_out_by_the_handler(database: Dat
 
 def test_notify_wakes_a_sleeping_worker_at_once(database: Database) -> None:
     transport = ScriptedTransport()
-    # The poller sleeps a minute: a send well before that was woken by notify(), however
-    # slowly a busy machine runs the claim.
+    # The poller sleeps a minute, and so does the other worker (its idle backstop): a send
+    # well before that was woken by notify(), however slowly a busy machine runs the claim.
     sender = Sender(database, transport, settings=SenderSettings(workers=2, poll=60.0))
+    sender.IDLE_BACKSTOP_S = 60.0
     sender.start()
     try:
         time.sleep(0.2)  # both workers asleep, the poller for a minute

@@ -56,7 +56,13 @@ from tests.conftest import Bot
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.kudos import DANA, GIVER, give_kudos_button, message_shortcut, submission
 from tests.support.slack_client import DEFAULT_CHANNEL, HttpReply
-from tests.support.stall import Stopwatch, note_deadlines, slack_waits, stopwatch
+from tests.support.stall import (
+    Stopwatch,
+    bolt_waits_for_acks,
+    note_deadlines,
+    slack_waits,
+    stopwatch,
+)
 
 # Deadlines are about what happens while Slack is slow: the sender's threads run, as in `serve`.
 pytestmark = pytest.mark.concurrent
@@ -419,8 +425,7 @@ def test_a_reply_acked_after_bolt_stopped_waiting_follows_by_the_response_url(
     (a machine stalled mid-request) used to have its request answered "I don't know
     `/mission`" while it went on to subscribe the channel, and its reply went nowhere."""
     # Bolt's wait, shortened so that a Slack call well inside the bot's budget outlasts it.
-    for listener in bot.runtime.app._listeners:
-        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    bolt_waits_for_acks(bot.runtime, 0.05)
     slack.slow("conversations.info", 0.25, times=1)
     reply = bot.command("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)
     assert reply.status == 200
@@ -439,8 +444,7 @@ def test_the_tests_answer_is_the_late_reply_when_bolt_stopped_waiting(
     """`SlackClient.answer`, which the tests of real `serve` processes read a command's answer
     with (on a busy machine an ack can come after Bolt's three seconds): the answer that
     followed by this command's response_url, not the ack's note nor another command's."""
-    for listener in bot.runtime.app._listeners:
-        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    bolt_waits_for_acks(bot.runtime, 0.05)
     slack.slow("conversations.info", 0.25, times=2)
     first = bot.answer("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)
     second = bot.answer("/mission", "subscribe 09:45", channel=DEFAULT_CHANNEL)
@@ -455,8 +459,7 @@ def test_an_error_after_bolt_stopped_waiting_is_told_by_the_response_url(
 ) -> None:
     """The listener ran out of its Slack budget after Bolt had already given up: the error
     handler's "Slack is slow" is the answer, and it goes by the response_url too."""
-    for listener in bot.runtime.app._listeners:
-        listener.ack_timeout = 0.05  # type: ignore[assignment]
+    bolt_waits_for_acks(bot.runtime, 0.05)
     # Twice: on a stalled machine the first timeout is the machine's and is asked once more.
     slack.slow("conversations.info", LIMITS.budget, times=2)
     reply = bot.command("/mission", "subscribe 08:30", channel=DEFAULT_CHANNEL)

@@ -21,6 +21,10 @@ from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 DEFAULT_USER = "UANA0001"
 DEFAULT_CHANNEL = "CGENERAL01"
+# Every client's numbers (response_urls, event IDs, trigger IDs) from one count: two clients of
+# one fake Slack (two `serve` processes) must not share a response_url, whose late answer
+# `answer` reads by it, nor an event ID, which the bot takes for Slack's retry of the first.
+_IDS = itertools.count(1)
 
 
 @dataclass
@@ -74,7 +78,7 @@ class SlackClient:
         self.base_url = base_url
         self.fake = fake
         self.secret = secret
-        self._ids = itertools.count(1)
+        self._ids = _IDS
 
     # -- raw HTTP --------------------------------------------------------------------------
     def post(

@@ -26,12 +26,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext
 
-from bot.runtime import Runtime
 from bot.slack.deadline import SlackDeadline
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 # How long the probe sleeps between looks at the clock.
 STEP = 0.005
@@ -183,6 +185,11 @@ def wait_for_acks_on_a_stalled_machine(runtime: Runtime) -> None:
     acks within the bot's budget on the stall-free clock could still miss Bolt's wall-clock
     wait, and its correct answer turned into "my answer will follow" (a race test on SQLite
     saw it). The bot's own 2.5 s is what the deadline tests check, on that stall-free clock;
-    the two tests about Bolt giving up shorten this wait again."""
+    the tests about Bolt giving up shorten this wait again (`bolt_waits_for_acks`)."""
+    bolt_waits_for_acks(runtime, BOLT_ACK_WAIT_S)
+
+
+def bolt_waits_for_acks(runtime: Runtime, seconds: float) -> None:
+    """How long Bolt waits for each listener's ack before it answers without it."""
     for listener in runtime.app._listeners:
-        listener.ack_timeout = BOLT_ACK_WAIT_S  # type: ignore[assignment]
+        listener.ack_timeout = seconds  # type: ignore[assignment]
