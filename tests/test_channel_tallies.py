@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from types import ModuleType
@@ -76,9 +77,13 @@ def _rows(team: str, pids: list[int], count: int, seed: int) -> list[dict[str, o
     return rows
 
 
-def raw_tallies(database: Database) -> Counter[tuple[object, ...]]:
+def raw_tallies(
+    database: Database, groups: Mapping[tuple[str, str], frozenset[str]] | None = None
+) -> Counter[tuple[object, ...]]:
     """The reference: every row the table should hold with a count other than 0, counted
-    here from the kudos (the people counts: rows above 0 per month, principle and role)."""
+    here from the kudos (the people counts: rows above 0 per month, principle and role): the
+    channels', and under the ID of each of `groups` ((team, group) → members) the kudos
+    whose giver or receiver is one of its members (migration 0026)."""
     with database.reading() as session:
         rows = session.execute(
             select(
@@ -88,20 +93,27 @@ def raw_tallies(database: Database) -> Counter[tuple[object, ...]]:
                 Kudos.principle_id,
                 Kudos.giver_id,
                 Kudos.receiver_id,
-            ).where(Kudos.withdrawn_at.is_(None), Kudos.channel_id.is_not(None))
+            ).where(Kudos.withdrawn_at.is_(None))
         ).all()
     found: Counter[tuple[object, ...]] = Counter()
     for team, channel, at, pid, giver, receiver in rows:
         day = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
         month = day.replace(day=1)
-        found[team, channel, "p", day, pid, ""] += 1
-        for role, user in (("g", giver), ("r", receiver)):
-            for principle in (pid, ALL_PRINCIPLES):
-                found[team, channel, role, month, principle, user] += 1
+        scopes = [channel] if channel is not None else []
+        scopes += [
+            group
+            for (owner, group), members in (groups or {}).items()
+            if owner == team and {giver, receiver} & members
+        ]
+        for scope in scopes:
+            found[team, scope, "p", day, pid, ""] += 1
+            for role, user in (("g", giver), ("r", receiver)):
+                for principle in (pid, ALL_PRINCIPLES):
+                    found[team, scope, role, month, principle, user] += 1
     people: Counter[tuple[object, ...]] = Counter()
-    for team, channel, role, bucket, principle, _user in list(found):
+    for team, scope, role, bucket, principle, _user in list(found):
         if role in "gr":
-            people[team, channel, role.upper(), bucket, principle, ""] += 1
+            people[team, scope, role.upper(), bucket, principle, ""] += 1
     found.update(people)
     return found
 
@@ -197,9 +209,10 @@ def test_a_channels_people_and_principle_counts_are_the_raw_kudos(
     periods = [window.bounds, *(w.bounds(ZoneInfo(zone)) for w in weeks)]
     with database.reading() as session:
         rows = session.scalars(select(Kudos).where(Kudos.team_id == TEAM)).all()
-        found = channels.people(session, TEAM, channel, window.bounds, pid, TOP_RECEIVERS)
-        overall = channels.people(session, TEAM, channel, window.bounds, ALL_PRINCIPLES, top=0)
-        counts = channels.principle_counts(session, TEAM, channel, periods)
+        scope = channels.Scope(channel)
+        found = channels.people(session, TEAM, scope, window.bounds, pid, TOP_RECEIVERS)
+        overall = channels.people(session, TEAM, scope, window.bounds, ALL_PRINCIPLES, top=0)
+        counts = channels.principle_counts(session, TEAM, scope, periods)
 
     def kept(bounds: tuple[dt.datetime | None, dt.datetime | None]) -> list[Kudos]:
         start, end = bounds

@@ -24,6 +24,7 @@ from sqlalchemy import update
 
 from bot.db.engine import Database
 from bot.db.models import Person as PersonRow
+from bot.reports.usergroup_tallies import is_current
 from bot.web.app import CSP
 from bot.web.groups import SlackGroups
 from bot.web.oidc import ISSUER, OidcRefused, check_claims
@@ -77,6 +78,9 @@ def world(db_url: str, clock: Clock) -> Iterator[tuple[Flask, Database]]:
     populate(database)
     app = dashboard(dashboard_settings(db_url), database, clock)
     yield app, database
+    # A user group's tallies are brought up to date after its page answered: done before
+    # the next test empties the tables.
+    assert app.extensions["missionbot"].group_tallies.wait(60)
     database.dispose()
 
 
@@ -191,6 +195,30 @@ def test_filters_change_the_numbers(world: tuple[Flask, Database]) -> None:
         {"From \\ to": "Engineering", "Engineering": 2, "Operations": 1},
         {"From \\ to": "Operations", "Engineering": 2, "Operations": 0},
     ]
+
+
+def test_a_groups_pages_read_its_tallies_once_they_are_current(
+    world: tuple[Flask, Database],
+) -> None:
+    """The first view of a group's pages reads its raw kudos and asks for its tallies (in
+    the background); once they are current the same pages read them, with the same numbers."""
+    app, database = world
+    client = signed_in(app, database, MANAGER)
+    pages = ("", "/principles", "/principles/plain-words", "/leaderboards")
+
+    def shown() -> list[Any]:
+        replies = [
+            client.get(f"/dashboard{page}?period=2026-11&format=json&group={OPS}") for page in pages
+        ]
+        assert [r.status_code for r in replies] == [200] * len(pages)
+        return [r.json["tables"] for r in replies]
+
+    raw = shown()
+    assert app.extensions["missionbot"].group_tallies.wait(60)
+    with database.reading() as session:
+        assert is_current(session, TEAM, OPS, frozenset({CARL}))
+    assert shown() == raw
+    assert raw[0]["summary"][0]["This period"] == 3
 
 
 @pytest.mark.parametrize(

@@ -558,12 +558,14 @@ class KudosPair(Base):
 
 
 class KudosChannelTally(Base):
-    """Standing kudos per channel (migration 0023), for the dashboard's pages filtered by a
-    channel: `role` "p" per UTC day and principle (`user_id` empty); "r" / "g" received /
-    given per UTC month, person and principle (0: any); "R" / "G" how many people have a row
-    above 0 of that month, principle and role (`user_id` empty). Kept by triggers on `kudos`,
-    as `kudos_pairs` is; no code writes it. The key leads with what every read filters on,
-    then the bucket a month's or a range of days' reads seek."""
+    """Standing kudos per channel (migration 0023), and per tallied user group under its ID
+    (migration 0026: a group's ID starts with S), for the dashboard's pages filtered by a
+    channel or a group: `role` "p" per UTC day and principle (`user_id` empty); "r" / "g"
+    received / given per UTC month, person and principle (0: any); "R" / "G" how many people
+    have a row above 0 of that month, principle and role (`user_id` empty). Kept by triggers
+    on `kudos`, as `kudos_pairs` is; no code writes it but a group's fill and membership
+    changes (bot/reports/usergroup_tallies.py). The key leads with what every read filters
+    on, then the bucket a month's or a range of days' reads seek."""
 
     __tablename__ = "kudos_channel_tallies"
     __table_args__ = (
@@ -585,6 +587,32 @@ class KudosChannelTally(Base):
     principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
     kudos: Mapped[int] = mapped_column(Integer)
+
+
+class TalliedUsergroup(Base):
+    """A user group whose standing kudos `kudos_channel_tallies` counts under its ID (migration
+    0026): for the members whose digest (`usergroup_tallies.digest`) is kept here, and for
+    kudos created at or after `counted_since` (NULL: all; older ones are still being
+    filled). Written by bot/reports/usergroup_tallies.py; read by the triggers."""
+
+    __tablename__ = "tallied_usergroups"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    members_digest: Mapped[str] = mapped_column(String(64))
+    counted_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class TalliedUsergroupMember(Base):
+    """A member of a tallied user group, as its tallies count it (migration 0026)."""
+
+    __tablename__ = "tallied_usergroup_members"
+    __table_args__ = (Index(None, "team_id", "user_id", "group_id"),)
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
 
 
 class KudosTallyHistogram(Base):

@@ -7,6 +7,7 @@ the audience rule (bot/audience.py) for the viewer; counts are whole.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections import Counter
@@ -21,10 +22,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     Numeric,
-    String,
     Subquery,
     and_,
-    any_,
     bindparam,
     case,
     cast,
@@ -213,14 +212,9 @@ def find_principle(catalog: Mapping[int, PrincipleRef], key: str) -> PrincipleRe
 
 
 def _among(session: Session, column: Any, members: Iterable[str]) -> ColumnElement[bool]:
-    """`column` is one of `members`: on PostgreSQL one array parameter (`= ANY`), which the
-    server hashes once, where an IN list bound each of a user group's thousands of members
-    apart (5,000 parameters to send, parse and plan); on SQLite an IN list."""
-    ordered = sorted(members)
-    if session.get_bind().dialect.name == "postgresql":
-        custom_plans(session)
-        return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(String)))
-    return column.in_(ordered)
+    """`column` is one of `members` (`channels.among`), each statement planned for them."""
+    custom_plans(session)
+    return channels.among(column, members, session.get_bind().dialect.name)
 
 
 def _where(
@@ -253,15 +247,31 @@ def _summarised(filters: Filters) -> bool:
     return filters.channel_id is None and filters.members is None
 
 
-def _by_channel(filters: Filters) -> bool:
-    """Whether the channel's tallies can answer (bot/reports/channels.py): a channel, and no
-    user group (whose members' kudos they don't count)."""
-    return filters.channel_id is not None and filters.members is None
+def _by_tallies(filters: Filters) -> bool:
+    """Whether a channel's or a user group's tallies can answer (bot/reports/channels.py): a
+    channel and no user group (whose members' kudos they don't count), or a user group whose
+    tallies are current and no channel."""
+    if filters.members is None:
+        return filters.channel_id is not None
+    return filters.tallied and filters.channel_id is None
+
+
+def _scope(session: Session, filters: Filters) -> channels.Scope | None:
+    """The tallies that answer for `filters` (`_by_tallies`); None: the read model's or the
+    raw kudos'."""
+    if not _by_tallies(filters):
+        return None
+    if filters.members is None:
+        assert filters.channel_id is not None
+        return channels.Scope(filters.channel_id)
+    assert filters.group_id is not None
+    custom_plans(session)
+    return channels.Scope(filters.group_id, filters.members, session.get_bind().dialect.name)
 
 
 def _raw(filters: Filters) -> bool:
-    """Whether an overview or principles page reads the raw kudos (a user group's)."""
-    return not (_summarised(filters) or _by_channel(filters))
+    """Whether an overview or principles page reads the raw kudos (a user group's, untallied)."""
+    return not (_summarised(filters) or _by_tallies(filters))
 
 
 def _principle_id(catalog: Mapping[int, PrincipleRef], filters: Filters) -> int | None:
@@ -294,22 +304,22 @@ def _summary_totals(
     return Totals(kudos, int(row[0] or 0), int(row[1] or 0))
 
 
-def _channel_totals(
+def _scope_totals(
     session: Session,
     team_id: str,
-    channel_id: str,
+    scope: channels.Scope,
     bounds: Range,
     principle_id: int | None,
     per_principle: Mapping[int, int],
 ) -> Totals:
-    """`_summary_totals` from the channel's tallies."""
+    """`_summary_totals` from a channel's or a user group's tallies."""
     kudos = (
         per_principle.get(principle_id, 0)
         if principle_id is not None
         else sum(per_principle.values())
     )
     key = summaries.ALL_PRINCIPLES if principle_id is None else principle_id
-    found = channels.people(session, team_id, channel_id, bounds, key, top=0)
+    found = channels.people(session, team_id, scope, bounds, key, top=0)
     people = found.get(key)
     return Totals(kudos, people.givers if people else 0, people.receivers if people else 0)
 
@@ -600,20 +610,20 @@ def overview(
     catalog = principles(session, team_id)
     before = window.previous()
     weeks = weeks_of(window, today)
-    if _summarised(filters) or _by_channel(filters):
+    scope = _scope(session, filters)
+    if _summarised(filters) or scope is not None:
         pid = _principle_id(catalog, filters)
         # Every period's per-principle counts in one call (two statements): the window, the
         # one before it and each week of the trend.
         periods = [window.bounds, *(w.bounds(window.zone) for w in weeks)]
         if before:
             periods.append(before.bounds)
-        channel = filters.channel_id
-        if channel is not None:
-            found = channels.principle_counts(session, team_id, channel, periods)
+        if scope is not None:
+            found = channels.principle_counts(session, team_id, scope, periods)
 
             def totals_of(bounds: Range, per_principle: Mapping[int, int]) -> Totals:
-                assert channel is not None
-                return _channel_totals(session, team_id, channel, bounds, pid, per_principle)
+                assert scope is not None
+                return _scope_totals(session, team_id, scope, bounds, pid, per_principle)
 
         else:
             found = summaries.principle_counts(session, team_id, periods)
@@ -684,7 +694,8 @@ def _principle_rows(
     catalog = principles(session, team_id)
     weeks = weeks_of(window, today, WEEKS, fixed=True)
     counted_weeks: list[dict[int, int]] | None = None
-    if _summarised(filters) or _by_channel(filters):
+    scope = _scope(session, filters)
+    if _summarised(filters) or scope is not None:
         pid = _principle_id(catalog, filters)
         zone = window.zone
         periods = [
@@ -692,11 +703,9 @@ def _principle_rows(
             *(w.bounds(zone) for w in weeks),
             *(w.bounds(zone) for w in history),
         ]
-        if filters.channel_id is not None:
-            found = channels.principle_counts(session, team_id, filters.channel_id, periods)
-            people = channels.people(
-                session, team_id, filters.channel_id, window.bounds, pid, TOP_RECEIVERS
-            )
+        if scope is not None:
+            found = channels.principle_counts(session, team_id, scope, periods)
+            people = channels.people(session, team_id, scope, window.bounds, pid, TOP_RECEIVERS)
         else:
             found = summaries.principle_counts(session, team_id, periods)
             people, _everyone = summaries.people_by_principle(
@@ -908,7 +917,7 @@ def principle_detail(
     quick_reads(session, parallel=_raw(filters))
     catalog = principles(session, team_id)
     ref = find_principle(catalog, key)
-    narrowed = Filters(filters.group_id, filters.channel_id, key, filters.members)
+    narrowed = dataclasses.replace(filters, principle_key=key)
     weeks = weeks_of(window, today)
     row, counted_weeks = _principle_rows(
         session, team_id, window, narrowed, today=today, history=weeks
@@ -1195,25 +1204,23 @@ def _boards_from_reports(
     filters: Filters,
     top: int,
 ) -> Boards:
-    """The boards from the read model (a channel's from its tallies), ranked as Slack's
+    """The boards from the read model (a channel's or a group's from its tallies), ranked as Slack's
     `/kudos leaderboard` ranks them: receivers and givers read most first, a page at a time
     (the receivers' pages also give the weighted board its candidates: one aggregate for
     both). A channel's boards had grouped the period's raw kudos per (giver, receiver): a
     month of a channel holding every kudos at ten million, ~100 ms (bench/RESULTS.md §60)."""
     pid = _principle_id(catalog, filters)
-    channel = filters.channel_id
+    scope = _scope(session, filters)
     received = ByCount(
-        session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, channel)
+        session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, scope)
     )
     gave = ByCount(
-        session, _person_counts(team_id, summaries.Role.GIVERS, window.bounds, pid, channel)
+        session, _person_counts(team_id, summaries.Role.GIVERS, window.bounds, pid, scope)
     )
     return Boards(
         receivers=_counted_board(received, top),
         givers=_counted_board(gave, top),
-        weighted=weighted_top(
-            session, team_id, window.bounds, pid, top, received, channel_id=channel
-        ),
+        weighted=weighted_top(session, team_id, window.bounds, pid, top, received, scope=scope),
     )
 
 
@@ -1222,11 +1229,12 @@ def _person_counts(
     role: summaries.Role,
     bounds: Range,
     principle_id: int | None,
-    channel_id: str | None,
+    scope: channels.Scope | None,
 ) -> Subquery:
-    """Each person's kudos in the period: the read model's, or the channel's tallies'."""
-    if channel_id is not None:
-        return channels.person_counts(team_id, channel_id, role, bounds, principle_id)
+    """Each person's kudos in the period: the read model's, or a channel's or group's
+    tallies'."""
+    if scope is not None:
+        return channels.person_counts(team_id, scope, role, bounds, principle_id)
     return summaries.person_counts(team_id, role, bounds, principle_id)
 
 
@@ -1282,7 +1290,7 @@ def weighted_top(
     top: int = TOP,
     received: ByCount | None = None,
     *,
-    channel_id: str | None = None,
+    scope: channels.Scope | None = None,
 ) -> tuple[Ranked, ...]:
     """The weighted board's top `top` ranks (bot/reports/weighted.py: Σ √(kudos from each
     giver), compared to six places, ties alike), scoring only the receivers who can reach
@@ -1292,7 +1300,7 @@ def weighted_top(
     come from different people (scores near their kudos) that is a few batches, not every
     (giver, receiver) pair of the period (all time at ten million kudos: ten million)."""
     scores_of: Callable[[Sequence[str]], dict[str, tuple[Decimal, float]]]
-    if bounds == (None, None) and principle_id is None and channel_id is None:
+    if bounds == (None, None) and principle_id is None and scope is None:
         # All time from the all-time tallies and repeated pairs (bot/reports/weighted.py),
         # a few receivers at a time: their raw kudos are many (at ten million the first 20
         # received 194,000, read and grouped per giver in ~370 ms), and scoring every
@@ -1300,10 +1308,10 @@ def weighted_top(
         scores_of = functools.partial(weighted.tallied_scores, session, team_id)
     else:
         scores_of = functools.partial(
-            _weighted_scores, session, team_id, bounds, principle_id, channel_id
+            _weighted_scores, session, team_id, bounds, principle_id, scope
         )
     if received is None:
-        counts = _person_counts(team_id, summaries.Role.RECEIVERS, bounds, principle_id, channel_id)
+        counts = _person_counts(team_id, summaries.Role.RECEIVERS, bounds, principle_id, scope)
         received = ByCount(session, counts)
     kudos: dict[str, int] = {}
     scored: dict[str, tuple[Decimal, float]] = {}
@@ -1336,17 +1344,17 @@ def _weighted_scores(
     team_id: str,
     bounds: Range,
     principle_id: int | None,
-    channel_id: str | None,
+    scope: channels.Scope | None,
     receivers: Sequence[str],
 ) -> dict[str, tuple[Decimal, float]]:
     """Receiver → (score compared to six places, score), as weighted_leaderboard computes
     them, for these receivers only (read through the kudos' receiver index), of the kudos
-    given in `channel_id` alone when one is named."""
+    of `scope`'s kudos alone (a channel's, a user group's) when one is named."""
     conditions = [*counted(team_id, bounds), Kudos.receiver_id.in_(list(receivers))]
     if principle_id is not None:
         conditions.append(Kudos.principle_id == principle_id)
-    if channel_id is not None:
-        conditions.append(Kudos.channel_id == channel_id)
+    if scope is not None:
+        conditions.append(scope.raw())
     pairs = (
         select(Kudos.receiver_id, func.count().label("n"))
         .where(*conditions)

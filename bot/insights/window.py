@@ -129,12 +129,15 @@ def parse_window(
 @dataclass(frozen=True, slots=True)
 class Filters:
     """What a page is narrowed to. `members` is the user group's people (resolved by the
-    caller from Slack): a kudos counts when its giver or its receiver is one of them."""
+    caller from Slack): a kudos counts when its giver or its receiver is one of them.
+    `tallied`: the group's tallies count exactly those members (bot/reports/
+    usergroup_tallies.py), so its pages may read them instead of its raw kudos."""
 
     group_id: str | None = None
     channel_id: str | None = None
     principle_key: str | None = None
     members: frozenset[str] | None = None
+    tallied: bool = False
 
     @property
     def any(self) -> bool:

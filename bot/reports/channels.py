@@ -1,14 +1,15 @@
-"""A channel's numbers from its tallies (`kudos_channel_tallies`, migration 0023): the
-dashboard's pages filtered by a channel, exactly the raw kudos' answers for any period in any
-timezone.
+"""A channel's or a user group's numbers from their tallies (`kudos_channel_tallies`,
+migrations 0023 and 0026): the dashboard's pages filtered by a channel or a tallied user
+group, exactly the raw kudos' answers for any period in any timezone.
 
 A period is covered as the read model covers one (bot/reports/summaries.py: `cover`): whole
 UTC days (kudos per principle) or months (people) from the tallies, signed, and the edge
-hours from the channel's raw kudos through its covering index (migration 0019). A local
-month is its UTC month and a few hours: its distinct givers and receivers are the month's
-people counts (one row each) corrected for the people of those hours, as
-`summaries.people_count` corrects a count; each principle's top receivers come from the
-month's receiver rows with the hours added, counted per count (a histogram, not a sort).
+hours from the scope's raw kudos (a channel's through its covering index, migration 0019; a
+group's: those whose giver or receiver is a member). A local month is its UTC month and a
+few hours: its distinct givers and receivers are the month's people counts (one row each)
+corrected for the people of those hours, as `summaries.people_count` corrects a count; each
+principle's top receivers come from the month's receiver rows with the hours added, counted
+per count (a histogram, not a sort).
 """
 
 from __future__ import annotations
@@ -16,10 +17,25 @@ from __future__ import annotations
 import bisect
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Subquery,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from bot.db.models import Kudos, KudosChannelTally
@@ -28,6 +44,36 @@ from bot.reports.summaries import ALL_PRINCIPLES, Cover, Grain, Range, Role
 
 _PEOPLE_GRAINS = (Grain.MONTH,)
 _ROLE = {Role.RECEIVERS: "r", Role.GIVERS: "g"}
+
+
+def among(column: Any, members: Iterable[str], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of `members`: on PostgreSQL one array parameter (`= ANY`), which the
+    server hashes once, where an IN list bound each of a user group's thousands of members
+    apart (5,000 parameters to send, parse and plan); on SQLite an IN list."""
+    ordered = sorted(members)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(String)))
+    return column.in_(ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose tallies: a channel's (`key` its ID: the kudos given there) or a tallied user
+    group's (`key` its ID, `members` its people: the kudos whose giver or receiver is one).
+    Hashable, for the remembered statements."""
+
+    key: str
+    members: frozenset[str] | None = None
+    dialect: str = "postgresql"
+
+    def raw(self) -> ColumnElement[bool]:
+        """The raw kudos of the scope (of the edge hours the tallies don't cover)."""
+        if self.members is None:
+            return Kudos.channel_id == self.key
+        return or_(
+            among(Kudos.giver_id, self.members, self.dialect),
+            among(Kudos.receiver_id, self.members, self.dialect),
+        )
 
 
 def _who(role: Role) -> Any:
@@ -39,7 +85,7 @@ def _span_conditions(span: summaries.Span) -> list[ColumnElement[bool]]:
 
 
 def _parts(
-    team_id: str, channel_id: str, role: Role, plan: Cover, principle_id: int | None
+    team_id: str, scope: Scope, role: Role, plan: Cover, principle_id: int | None
 ) -> list[Any]:
     """The plan's pieces as selects of (principle_id, user_id, n), n signed: the month rows
     of every principle and of all together (None), of all together alone (ALL_PRINCIPLES)
@@ -54,7 +100,7 @@ def _parts(
                 (KudosChannelTally.kudos * span[3]).label("n"),
             ).where(
                 KudosChannelTally.team_id == team_id,
-                KudosChannelTally.channel_id == channel_id,
+                KudosChannelTally.channel_id == scope.key,
                 KudosChannelTally.role == _ROLE[role],
                 *_span_conditions(span),
                 *wanted,
@@ -62,7 +108,7 @@ def _parts(
         )
     who = _who(role)
     for first, last, sign in plan.raw:
-        conditions = [*summaries.counted(team_id, (first, last)), Kudos.channel_id == channel_id]
+        conditions = [*summaries.counted(team_id, (first, last)), scope.raw()]
         count = summaries._small(func.count()) * sign
         if principle_id != ALL_PRINCIPLES:
             if principle_id is not None:
@@ -88,13 +134,13 @@ def _parts(
 
 
 def person_counts(
-    team_id: str, channel_id: str, role: Role, bounds: Range, principle_id: int | None
+    team_id: str, scope: Scope, role: Role, bounds: Range, principle_id: int | None
 ) -> Subquery:
     """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
     channel in the period, for one principle or all, people with none left out; as
     `summaries.person_counts` has them, from the channel's month rows and edge hours."""
     plan = summaries.cover(bounds, _PEOPLE_GRAINS)
-    parts = _parts(team_id, channel_id, role, plan, principle_id or ALL_PRINCIPLES)
+    parts = _parts(team_id, scope, role, plan, principle_id or ALL_PRINCIPLES)
     # One principle's pieces (or all together's): their principle column is the same on
     # every row, so each piece is its (user_id, n).
     return summaries.combined_counts(
@@ -118,7 +164,7 @@ def _one_month(plan: Cover) -> int | None:
 def people(
     session: Session,
     team_id: str,
-    channel_id: str,
+    scope: Scope,
     bounds: Range,
     principle_id: int | None,
     top: int,
@@ -133,7 +179,7 @@ def people(
         column = 0 if role == Role.GIVERS else 1
         counted, query = _people_query(
             team_id,
-            channel_id,
+            scope,
             role,
             bounds,
             principle_id,
@@ -165,7 +211,7 @@ def people(
 @functools.lru_cache(maxsize=256)
 def _people_query(
     team_id: str,
-    channel_id: str,
+    scope: Scope,
     role: Role,
     bounds: Range,
     principle_id: int | None,
@@ -179,9 +225,9 @@ def _people_query(
     plan = summaries.cover(bounds, _PEOPLE_GRAINS)
     if not plan.spans and not plan.raw:
         return False, None
-    parts = _parts(team_id, channel_id, role, plan, principle_id)
+    parts = _parts(team_id, scope, role, plan, principle_id)
     if not with_top and _one_month(plan) is not None:
-        return True, _counted(team_id, channel_id, role, plan, parts, principle_id)
+        return True, _counted(team_id, scope, role, plan, parts, principle_id)
     # A month's rows are one per (principle, person) already: joined with the few people of
     # the edge hours, not grouped again (a month of a channel holding every kudos, at ten
     # million: ~100,000 receiver rows).
@@ -192,7 +238,7 @@ def _people_query(
 
 def _counted(
     team_id: str,
-    channel_id: str,
+    scope: Scope,
     role: Role,
     plan: Cover,
     parts: list[Any],
@@ -207,7 +253,7 @@ def _counted(
         KudosChannelTally.kudos.label("n"),
     ).where(
         KudosChannelTally.team_id == team_id,
-        KudosChannelTally.channel_id == channel_id,
+        KudosChannelTally.channel_id == scope.key,
         KudosChannelTally.role == _ROLE[role].upper(),
         *_span_conditions(span),
         *([] if principle_id is None else [KudosChannelTally.principle_id == principle_id]),
@@ -237,7 +283,7 @@ def _counted(
             KudosChannelTally,
             and_(
                 KudosChannelTally.team_id == team_id,
-                KudosChannelTally.channel_id == channel_id,
+                KudosChannelTally.channel_id == scope.key,
                 KudosChannelTally.role == _ROLE[role],
                 *_span_conditions(span),
                 *principle,
@@ -251,7 +297,7 @@ def _counted(
 
 
 def principle_counts(
-    session: Session, team_id: str, channel_id: str, periods: Sequence[Range]
+    session: Session, team_id: str, scope: Scope, periods: Sequence[Range]
 ) -> list[dict[int, int]]:
     """For each `[start, end)`, the channel's standing kudos per principle (principles with
     none left out): whole UTC days from the tallies in one statement, the edge hours of every
@@ -263,7 +309,7 @@ def principle_counts(
         firsts, lasts = [s[1] for s in spans], [s[2] for s in spans]
         conditions = [
             KudosChannelTally.team_id == team_id,
-            KudosChannelTally.channel_id == channel_id,
+            KudosChannelTally.channel_id == scope.key,
             KudosChannelTally.role == "p",
         ]
         if None not in firsts:
@@ -294,7 +340,7 @@ def principle_counts(
             union_all(
                 *(
                     select(literal(number).label("edge"), Kudos.principle_id, func.count())
-                    .where(*summaries.counted(team_id, raw), Kudos.channel_id == channel_id)
+                    .where(*summaries.counted(team_id, raw), scope.raw())
                     .group_by(Kudos.principle_id)
                     for number, raw in enumerate(ranges)
                 )

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
@@ -17,6 +17,7 @@ from bot.db.engine import Database
 from bot.db.models import Clock, utcnow
 from bot.errors import UserError
 from bot.i18n.speech import N_
+from bot.reports.usergroup_tallies import GroupTallies
 from bot.web import language
 from bot.web.groups import GroupSource
 from bot.web.signin import SESSION_LIFETIME
@@ -38,6 +39,8 @@ class Dashboard:
     database: Database
     clock: Clock
     groups: GroupSource
+    # Brings a filtered-by user group's tallies up to date (bot/reports/usergroup_tallies.py).
+    group_tallies: GroupTallies = field(repr=False)
     # The web client for Sign in with Slack's token exchange (None: not configured).
     slack_oidc: Any = None
 
@@ -74,7 +77,9 @@ def create_dashboard(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["missionbot"] = Dashboard(settings, database, clock, groups)
+    app.extensions["missionbot"] = Dashboard(
+        settings, database, clock, groups, GroupTallies(database, clock)
+    )
     language.install(app)
 
     from bot.web.pages import PAGES

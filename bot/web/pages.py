@@ -127,7 +127,10 @@ def _view(page: Page, person_id: str | None = None) -> View:
             raise InvalidView(
                 N_("That user group doesn't exist (any more), or Slack wouldn't say who is in it.")
             )
-        filters = dataclasses.replace(filters, members=group.members)
+        tallied = filters.channel_id is None and dash.group_tallies.current(
+            who.team_id, group.id, group.members
+        )
+        filters = dataclasses.replace(filters, members=group.members, tallied=tallied)
     return View(page, who, window, filters, groups, now, shape)
 
 

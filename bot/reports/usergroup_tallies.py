@@ -1,0 +1,435 @@
+"""A user group's tallies (migration 0026): which groups are counted and for which members,
+and bringing a group's tallies up to Slack's membership.
+
+A group's pages read its tallies only while they count exactly Slack's members
+(`is_current`); otherwise they read the raw kudos, as before, and `GroupTallies` brings the
+group up to date in the background (`sync`):
+
+* a group seen for the first time is counted from now on by the triggers, and its older
+  kudos are added a slice at a time, newest first, each slice in a transaction that holds
+  `kudos` writes (as migration 0023's fill: SHARE ROW EXCLUSIVE on PostgreSQL, the write
+  lock on SQLite) and hands its kudos to the triggers by moving `counted_since` back, so
+  every kudos is counted once;
+* a changed membership counts in the kudos that now involve a member and didn't, and out
+  those that did and don't, in one such transaction (a change of more than `RESET_CHANGES`
+  people starts the group over instead).
+
+Every decision is taken inside the transaction that holds the writes, so two processes
+syncing one group take turns and the second finds the work done. At most
+`MAX_TALLIED_GROUPS` groups a workspace are counted: each costs every kudos of its members a
+few more rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from importlib import import_module
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.db.engine import Database
+from bot.db.models import (
+    Clock,
+    Kudos,
+    KudosChannelTally,
+    TalliedUsergroup,
+    TalliedUsergroupMember,
+    UTCDateTime,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TALLIED_GROUPS = 50
+# A membership change of more people than this (joined and left) starts the group over: its
+# difference would read as many kudos as the fill, under one hold of the writes.
+RESET_CHANGES = 500
+# The fill's first slice, in kudos of the workspace (about a fifth of them a group's, for a
+# tenth of the people); a slice that held writes longer than `LONGEST_HOLD_S` halves the
+# next, one shorter than a third of it doubles it (as migration 0023's fill).
+SLICE_KUDOS = 5_000
+LONGEST_HOLD_S = 0.3
+
+# The tallies' layout and upsert, as migration 0023 defined them and the triggers use.
+_LAYOUT = import_module("bot.migrations.versions.20261206_0023_kudos_channel_tallies")
+
+_STAGE = MetaData()
+# A statement's kudos to count (sign +1) or to count out (-1), per group; then their person
+# rows' changes, summed. Temporary: each connection has its own.
+_CHANGES = Table(
+    "usergroup_changes",
+    _STAGE,
+    Column("team_id", String),
+    Column("channel_id", String),
+    Column("created_at", UTCDateTime),
+    Column("principle_id", Integer),
+    Column("giver_id", String),
+    Column("receiver_id", String),
+    Column("sign", Integer),
+    prefixes=["TEMPORARY"],
+)
+_DELTAS = "usergroup_deltas"
+
+
+def digest(members: Iterable[str]) -> str:
+    """The members' fingerprint: equal for the same people in any order."""
+    return hashlib.sha256("\n".join(sorted(members)).encode()).hexdigest()
+
+
+def is_current(session: Session, team_id: str, group_id: str, members: frozenset[str]) -> bool:
+    """Whether the group's tallies count all its kudos, for exactly these members."""
+    row = session.get(TalliedUsergroup, (team_id, group_id))
+    return row is not None and row.counted_since is None and row.members_digest == digest(members)
+
+
+def sync(
+    database: Database,
+    team_id: str,
+    group_id: str,
+    members: frozenset[str],
+    *,
+    clock: Clock,
+    slice_kudos: int = SLICE_KUDOS,
+) -> bool:
+    """Bring the group's tallies to these members and fill them; False when the workspace
+    already has `MAX_TALLIED_GROUPS` tallied groups (the group is left to the raw kudos)."""
+    with database.transaction() as session:
+        _hold_writes(session)
+        if not _meet(session, team_id, group_id, members, clock()):
+            return False
+    size = slice_kudos
+    while True:
+        with database.transaction() as session:
+            began = time.monotonic()
+            _hold_writes(session)
+            if not _fill_slice(session, team_id, group_id, size):
+                return True
+            held = time.monotonic() - began
+        if held > LONGEST_HOLD_S:
+            size = max(size // 2, min(50, slice_kudos))
+        elif held < LONGEST_HOLD_S / 3:
+            size = min(size * 2, slice_kudos)
+
+
+def _hold_writes(session: Session) -> None:
+    """Hold `kudos` writes for the transaction (reads go on); SQLite's transactions hold its
+    one write lock from their start (`BEGIN IMMEDIATE`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE kudos IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _meet(
+    session: Session, team_id: str, group_id: str, members: frozenset[str], now: dt.datetime
+) -> bool:
+    """Start counting the group, or move its counts to the new members; False when the
+    workspace can't count another group."""
+    group = session.get(TalliedUsergroup, (team_id, group_id), populate_existing=True)
+    wanted = digest(members)
+    if group is None:
+        tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
+        if (tallied or 0) >= MAX_TALLIED_GROUPS:
+            log.info("not tallying user group %s: %d groups already are", group_id, tallied)
+            return False
+        group = TalliedUsergroup(
+            team_id=team_id,
+            group_id=group_id,
+            members_digest=wanted,
+            counted_since=now,
+            started_at=now,
+        )
+        session.add(group)
+        _start(session, group, members, now)
+        return True
+    if group.members_digest == wanted:
+        return True
+    counted = set(
+        session.scalars(
+            select(TalliedUsergroupMember.user_id).where(
+                TalliedUsergroupMember.team_id == team_id,
+                TalliedUsergroupMember.group_id == group_id,
+            )
+        )
+    )
+    joined, left = members - counted, frozenset(counted - members)
+    if len(joined) + len(left) > RESET_CHANGES:
+        session.execute(
+            delete(KudosChannelTally).where(
+                KudosChannelTally.team_id == team_id, KudosChannelTally.channel_id == group_id
+            )
+        )
+        session.execute(
+            delete(TalliedUsergroupMember).where(
+                TalliedUsergroupMember.team_id == team_id,
+                TalliedUsergroupMember.group_id == group_id,
+            )
+        )
+        group.members_digest, group.counted_since = wanted, now
+        _start(session, group, members, now)
+        return True
+    _count(session, _membership_changes(group, joined, left))
+    if left:
+        session.execute(
+            delete(TalliedUsergroupMember).where(
+                TalliedUsergroupMember.team_id == team_id,
+                TalliedUsergroupMember.group_id == group_id,
+                TalliedUsergroupMember.user_id.in_(sorted(left)),
+            )
+        )
+    _add_members(session, team_id, group_id, joined)
+    group.members_digest = wanted
+    return True
+
+
+def _start(
+    session: Session, group: TalliedUsergroup, members: Iterable[str], now: dt.datetime
+) -> None:
+    """The group's members, and its kudos created from `now` on: the triggers count those
+    written after this transaction, these the ones already there (a clock ahead)."""
+    session.flush()
+    _add_members(session, group.team_id, group.group_id, members)
+    _count(session, _kudos_of(group, Kudos.created_at >= now))
+
+
+def _add_members(session: Session, team_id: str, group_id: str, members: Iterable[str]) -> None:
+    rows = [{"team_id": team_id, "group_id": group_id, "user_id": m} for m in sorted(members)]
+    for first in range(0, len(rows), 1000):
+        session.execute(insert(TalliedUsergroupMember), rows[first : first + 1000])
+
+
+def _fill_slice(session: Session, team_id: str, group_id: str, size: int) -> bool:
+    """Count the group's kudos of the `size` workspace kudos before its `counted_since` and
+    hand those to the triggers; False when nothing is left to fill."""
+    group = session.get(TalliedUsergroup, (team_id, group_id), populate_existing=True)
+    if group is None or group.counted_since is None:
+        return False
+    since = group.counted_since
+    first = session.scalar(
+        select(Kudos.created_at)
+        .where(Kudos.team_id == team_id, Kudos.created_at < since)
+        .order_by(Kudos.created_at.desc())
+        .offset(size - 1)
+        .limit(1)
+    )
+    older = [Kudos.created_at < since]
+    if first is not None:
+        older.append(Kudos.created_at >= first)
+    _count(session, _kudos_of(group, *older))
+    group.counted_since = first
+    return True
+
+
+def _member(group: TalliedUsergroup, column: Any) -> ColumnElement[bool]:
+    """`column` is one of the group's counted members (as the triggers read them)."""
+    return exists().where(
+        TalliedUsergroupMember.team_id == group.team_id,
+        TalliedUsergroupMember.group_id == group.group_id,
+        TalliedUsergroupMember.user_id == column,
+    )
+
+
+def _kudos_of(group: TalliedUsergroup, *when: ColumnElement[bool]) -> object:
+    """The group's standing kudos created `when`, each counted in once."""
+    return select(
+        Kudos.team_id,
+        literal(group.group_id, String),
+        Kudos.created_at,
+        Kudos.principle_id,
+        Kudos.giver_id,
+        Kudos.receiver_id,
+        literal(1, Integer),
+    ).where(
+        Kudos.team_id == group.team_id,
+        Kudos.withdrawn_at.is_(None),
+        *when,
+        or_(_member(group, Kudos.giver_id), _member(group, Kudos.receiver_id)),
+    )
+
+
+def _membership_changes(
+    group: TalliedUsergroup, joined: frozenset[str], left: frozenset[str]
+) -> object:
+    """The standing kudos whose count moves when `joined` join and `left` leave: +1 for
+    those that involve a member only now, -1 for those that did only before (read before the
+    members change). Only kudos the group counts already (the fill counts the older ones with
+    the members of its time)."""
+    changed = sorted(joined | left)
+
+    def before(column: Any) -> ColumnElement[bool]:
+        return _member(group, column)
+
+    def after(column: Any) -> ColumnElement[bool]:
+        return or_(before(column) & column.not_in(sorted(left)), column.in_(sorted(joined)))
+
+    involved_after = case((or_(after(Kudos.giver_id), after(Kudos.receiver_id)), 1), else_=0)
+    involved_before = case((or_(before(Kudos.giver_id), before(Kudos.receiver_id)), 1), else_=0)
+    conditions = [
+        Kudos.team_id == group.team_id,
+        Kudos.withdrawn_at.is_(None),
+        or_(Kudos.giver_id.in_(changed), Kudos.receiver_id.in_(changed)),
+    ]
+    if group.counted_since is not None:
+        conditions.append(Kudos.created_at >= group.counted_since)
+    return select(
+        Kudos.team_id,
+        literal(group.group_id, String),
+        Kudos.created_at,
+        Kudos.principle_id,
+        Kudos.giver_id,
+        Kudos.receiver_id,
+        involved_after - involved_before,
+    ).where(*conditions)
+
+
+def _count(session: Session, changes: object) -> None:
+    """Count `changes` (a select of the `usergroup_changes` columns) into the tallies, as the
+    triggers count a statement's kudos: the day rows; the people counts of the person rows
+    that go from 0 or to 0 (read before they change); the person rows."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    dialect = "postgresql" if postgresql else "sqlite"
+    for ddl in _stage_tables(postgresql):
+        session.execute(text(ddl))
+    session.execute(text(f"DELETE FROM {_CHANGES.name}"))
+    session.execute(text(f"DELETE FROM {_DELTAS}"))
+    session.execute(insert(_CHANGES).from_select([c.name for c in _CHANGES.columns], changes))  # type: ignore[arg-type]
+    table, columns, conflict = _LAYOUT.TABLE, _LAYOUT._COLUMNS, _LAYOUT._CONFLICT
+    day, month = _LAYOUT._day(dialect, "created_at"), _LAYOUT._month(dialect, "created_at")
+    key = "team_id, channel_id, role, bucket, principle_id, user_id"
+    people = " UNION ALL ".join(
+        f"SELECT team_id, channel_id, '{role}' AS role, {month} AS bucket, {principle} AS "
+        f"principle_id, {user} AS user_id, sign FROM {_CHANGES.name}"
+        for role, user in (("g", "giver_id"), ("r", "receiver_id"))
+        for principle in ("principle_id", "0")
+    )
+    joined = " AND ".join(f"t.{c} = d.{c}" for c in key.split(", "))
+    crossed = (
+        "CASE WHEN coalesce(t.kudos, 0) = 0 AND d.n > 0 THEN 1 "
+        "WHEN t.kudos > 0 AND t.kudos + d.n = 0 THEN -1 ELSE 0 END"
+    )
+    for statement in (
+        f"INSERT INTO {_DELTAS} ({key}, n) SELECT {key}, sum(sign) FROM ({people}) AS p "
+        f"WHERE true GROUP BY {key} HAVING sum(sign) <> 0",
+        f"INSERT INTO {table} ({columns}) SELECT team_id, channel_id, 'p', {day}, principle_id, "
+        f"'', sum(sign) FROM {_CHANGES.name} WHERE true "
+        f"GROUP BY team_id, channel_id, {day}, principle_id HAVING sum(sign) <> 0 {conflict}",
+        f"INSERT INTO {table} ({columns}) SELECT d.team_id, d.channel_id, upper(d.role), "
+        f"d.bucket, d.principle_id, '', sum({crossed}) FROM {_DELTAS} d LEFT JOIN {table} t "
+        f"ON {joined} WHERE true GROUP BY d.team_id, d.channel_id, d.role, d.bucket, "
+        f"d.principle_id HAVING sum({crossed}) <> 0 {conflict}",
+        f"INSERT INTO {table} ({columns}) SELECT {key}, n FROM {_DELTAS} WHERE true {conflict}",
+    ):
+        session.execute(text(statement))
+
+
+def _stage_tables(postgresql: bool) -> tuple[str, str]:
+    if postgresql:
+        return (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_CHANGES.name} (team_id text, "
+            "channel_id text, created_at timestamptz, principle_id integer, giver_id text, "
+            "receiver_id text, sign integer) ON COMMIT DELETE ROWS",
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DELTAS} (team_id text, channel_id text, "
+            "role text, bucket date, principle_id integer, user_id text, n integer) "
+            "ON COMMIT DELETE ROWS",
+        )
+    return (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_CHANGES.name} (team_id, channel_id, "
+        "created_at, principle_id, giver_id, receiver_id, sign)",
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DELTAS} (team_id, channel_id, role, bucket, "
+        "principle_id, user_id, n)",
+    )
+
+
+class GroupTallies:
+    """Answers whether a group's tallies are current, and brings them up to date in the
+    background when not, one group at a time per process (a daemon thread: a fill stopped
+    with the process resumes from its `counted_since` the next time the group is read)."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending: set[tuple[str, str]] = set()
+        self._queue: list[tuple[str, str, frozenset[str]]] = []
+        self._worker: threading.Thread | None = None
+
+    def current(self, team_id: str, group_id: str, members: frozenset[str]) -> bool:
+        """Whether the group's pages may read its tallies; if not, they are brought up to
+        date meanwhile."""
+        try:
+            with self._database.reading() as session:
+                if is_current(session, team_id, group_id, members):
+                    return True
+        except SQLAlchemyError as error:
+            log.info("reading user group %s's tallies' state failed: %s", group_id, error)
+            return False
+        self._schedule(team_id, group_id, members)
+        return False
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._pending
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the work asked for so far; whether it is done."""
+        until = time.monotonic() + timeout
+        while not self.idle() and time.monotonic() < until:
+            time.sleep(0.02)
+        return self.idle()
+
+    def _schedule(self, team_id: str, group_id: str, members: frozenset[str]) -> None:
+        with self._lock:
+            if (team_id, group_id) in self._pending:
+                return
+            self._pending.add((team_id, group_id))
+            self._queue.append((team_id, group_id, members))
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._work, name="usergroup-tallies", daemon=True
+                )
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._worker = None
+                    return
+                team_id, group_id, members = self._queue.pop(0)
+            try:
+                began = time.monotonic()
+                if sync(self._database, team_id, group_id, members, clock=self._clock):
+                    log.info(
+                        "user group %s's tallies current in %.1f s",
+                        group_id,
+                        time.monotonic() - began,
+                    )
+            except SQLAlchemyError as error:
+                # The pages go on reading the raw kudos; the next view asks again.
+                log.warning(
+                    "bringing user group %s's tallies up to date failed: %s", group_id, error
+                )
+            finally:
+                with self._lock:
+                    self._pending.discard((team_id, group_id))
