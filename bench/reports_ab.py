@@ -172,6 +172,16 @@ def side(
         connection.rollback()
     channel = Filters(channel_id=channel_id)
     group = Filters(group_id=groups[0].id, members=groups[0].members)
+    try:
+        from bot.reports import usergroup_tallies
+    except ImportError:  # a checkout before migration 0026: the group's raw kudos
+        pass
+    else:
+        # As the dashboard does once the group's tallies are current (brought up to date
+        # here first: at once when they are).
+        assert groups[0].id is not None
+        usergroup_tallies.sync(database, team, groups[0].id, groups[0].members, clock=lambda: now)
+        group = Filters(group_id=groups[0].id, members=groups[0].members, tallied=True)
     for label, narrowed in (("channel", channel), ("user group", group)):
         surfaces |= {
             f"dashboard overview (month, {label})": reading(

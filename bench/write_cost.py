@@ -183,14 +183,62 @@ _NO_LATEST_SQLITE = tuple(
 _NO_LENGTH_INDEX = ("DROP INDEX ix_kudos_team_id_message_length",)
 
 
+_USERGROUP_TRIGGERS = (
+    "kudos_usergroup_lock",
+    "kudos_usergroup_lock_move",
+    "kudos_usergroup_count",
+    "kudos_usergroup_uncount",
+    "kudos_usergroup_move",
+)
+_NO_USERGROUP_TALLIES = tuple(f"DROP TRIGGER {name} ON kudos" for name in _USERGROUP_TRIGGERS)
+_NO_USERGROUP_TALLIES_SQLITE = tuple(
+    f"DROP TRIGGER {name}"
+    for name in (
+        "kudos_usergroup_add",
+        "kudos_usergroup_remove",
+        "kudos_usergroup_move_out",
+        "kudos_usergroup_move_in",
+    )
+)
+# Three tallied user groups (migration 0026), each holding every giver and receiver: the
+# most a kudos can cost them (each kudos counted in all three).
+_GROUPS = "(SELECT 1 AS g UNION ALL SELECT 2 UNION ALL SELECT 3)"
+
+
+def _three_groups(padded: str) -> tuple[str, str]:
+    """The groups and their members; `padded`: the dialect's five-digit number of `i`."""
+    people = (
+        f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {GIVERS - 1}) "
+        f"SELECT 'UR' || {padded} AS user_id FROM n WHERE i < 500 UNION "
+        f"SELECT 'UG' || {padded} FROM n"
+    )
+    return (
+        "INSERT INTO tallied_usergroups (team_id, group_id, members_digest, counted_since, "
+        f"started_at) SELECT '{TEAM}', 'SWRITE' || g, '', NULL, CURRENT_TIMESTAMP "
+        f"FROM {_GROUPS} AS g",
+        "INSERT INTO tallied_usergroup_members (team_id, group_id, user_id) "
+        f"SELECT '{TEAM}', 'SWRITE' || g.g, p.user_id FROM {_GROUPS} AS g, ({people}) AS p",
+    )
+
+
 VARIANTS = {
     "before": Variant(
         "the write path before the read model (nothing tallied, no pair or channel triggers)",
-        _NO_PAIRS + _NO_CHANNEL_TALLIES,
+        _NO_PAIRS + _NO_CHANNEL_TALLIES + _NO_USERGROUP_TALLIES,
         tallied=False,
-        sqlite=_NO_PAIRS_SQLITE + _NO_CHANNEL_TALLIES_SQLITE,
+        sqlite=_NO_PAIRS_SQLITE + _NO_CHANNEL_TALLIES_SQLITE + _NO_USERGROUP_TALLIES_SQLITE,
     ),
     "now": Variant("as it is"),
+    "no-usergroup-tallies": Variant(
+        "as it is without the user groups' triggers (migration 0025's write path)",
+        _NO_USERGROUP_TALLIES,
+        sqlite=_NO_USERGROUP_TALLIES_SQLITE,
+    ),
+    "three-groups": Variant(
+        "as it is with three tallied user groups holding every giver and receiver",
+        _three_groups("lpad(i::text, 5, '0')"),
+        sqlite=_three_groups("printf('%05d', i)"),
+    ),
     "no-channel-tallies": Variant(
         "as it is without the channel tallies' triggers (migration 0020's write path)",
         _NO_CHANNEL_TALLIES,

@@ -113,10 +113,12 @@ def test_a_groups_tallies_count_its_members_kudos_through_every_change(
     assert _current(database, moved_members)
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): moved_members})
 
-    # A new membership outright: started over and filled again.
+    # A new membership outright: its rows deleted seven at a time, then filled again.
     monkeypatch.setattr(usergroup_tallies, "RESET_CHANGES", 2)
+    monkeypatch.setattr(usergroup_tallies, "_FORGET_ROWS", 7)
     renewed = frozenset(PEOPLE[4:7])
     assert _tally(database, renewed)
+    assert _current(database, renewed)
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): renewed})
     # Nobody left: the group counts nothing, and its rows are all at 0.
     assert _tally(database, frozenset())

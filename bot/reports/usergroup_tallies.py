@@ -23,11 +23,13 @@ few more rows.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
@@ -47,6 +49,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -116,22 +119,80 @@ def sync(
 ) -> bool:
     """Bring the group's tallies to these members and fill them; False when the workspace
     already has `MAX_TALLIED_GROUPS` tallied groups (the group is left to the raw kudos)."""
-    with database.transaction() as session:
-        _hold_writes(session)
-        if not _meet(session, team_id, group_id, members, clock()):
-            return False
-    size = slice_kudos
+    with _one_sync_at_a_time(database, team_id, group_id):
+        while True:
+            with database.transaction() as session:
+                _hold_writes(session)
+                met = _meet(session, team_id, group_id, members, clock())
+            if met is _Met.FULL:
+                return False
+            if met is _Met.MET:
+                break
+            _forget_rows(database, team_id, group_id)
+        size = slice_kudos
+        while True:
+            with database.transaction() as session:
+                began = time.monotonic()
+                _hold_writes(session)
+                if not _fill_slice(session, team_id, group_id, size):
+                    return True
+                held = time.monotonic() - began
+            if held > LONGEST_HOLD_S:
+                size = max(size // 2, min(50, slice_kudos))
+            elif held < LONGEST_HOLD_S / 3:
+                size = min(size * 2, slice_kudos)
+
+
+class _Met(enum.Enum):
+    MET = "counting these members"
+    FULL = "the workspace counts as many groups as it may"
+    FORGOTTEN = "no longer counted: its rows are to be deleted before it starts over"
+
+
+# PostgreSQL's advisory lock class of one group's sync (a hash of the team and group): a
+# group started over has its rows deleted outside any hold of the writes, so no other
+# process may start it again meanwhile.
+SYNC_LOCK_CLASS = 26
+# A group's rows deleted per transaction when it starts over.
+_FORGET_ROWS = 20_000
+
+
+@contextmanager
+def _one_sync_at_a_time(database: Database, team_id: str, group_id: str) -> Iterator[None]:
+    """PostgreSQL: the group's sync lock, on a connection of its own for the whole sync
+    (SQLite: one writer at a time already)."""
+    if database.dialect != "postgresql":
+        yield
+        return
+    key = {"key": f"{team_id}/{group_id}"}
+    with database.engine.connect() as connection:
+        connection.execute(text(f"SELECT pg_advisory_lock({SYNC_LOCK_CLASS}, hashtext(:key))"), key)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(
+                text(f"SELECT pg_advisory_unlock({SYNC_LOCK_CLASS}, hashtext(:key))"), key
+            )
+            connection.commit()
+
+
+def _forget_rows(database: Database, team_id: str, group_id: str) -> None:
+    """Delete the rows of a group no longer counted, a batch per transaction: nothing writes
+    them meanwhile (no trigger counts it; no other sync of it runs)."""
+    t = KudosChannelTally
+    key = (t.team_id, t.channel_id, t.role, t.bucket, t.principle_id, t.user_id)
     while True:
         with database.transaction() as session:
-            began = time.monotonic()
-            _hold_writes(session)
-            if not _fill_slice(session, team_id, group_id, size):
-                return True
-            held = time.monotonic() - began
-        if held > LONGEST_HOLD_S:
-            size = max(size // 2, min(50, slice_kudos))
-        elif held < LONGEST_HOLD_S / 3:
-            size = min(size * 2, slice_kudos)
+            batch = (
+                select(*key)
+                .where(t.team_id == team_id, t.channel_id == group_id)
+                .limit(_FORGET_ROWS)
+            )
+            result = session.execute(delete(t).where(tuple_(*key).in_(batch)))
+            deleted = getattr(result, "rowcount", 0)
+        if not deleted:
+            return
 
 
 def _hold_writes(session: Session) -> None:
@@ -143,16 +204,17 @@ def _hold_writes(session: Session) -> None:
 
 def _meet(
     session: Session, team_id: str, group_id: str, members: frozenset[str], now: dt.datetime
-) -> bool:
-    """Start counting the group, or move its counts to the new members; False when the
-    workspace can't count another group."""
+) -> _Met:
+    """Start counting the group, or move its counts to the new members; or, for a change of
+    more than `RESET_CHANGES` people, stop counting it (to start over once its rows are
+    deleted)."""
     group = session.get(TalliedUsergroup, (team_id, group_id), populate_existing=True)
     wanted = digest(members)
     if group is None:
         tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
         if (tallied or 0) >= MAX_TALLIED_GROUPS:
             log.info("not tallying user group %s: %d groups already are", group_id, tallied)
-            return False
+            return _Met.FULL
         group = TalliedUsergroup(
             team_id=team_id,
             group_id=group_id,
@@ -162,9 +224,9 @@ def _meet(
         )
         session.add(group)
         _start(session, group, members, now)
-        return True
+        return _Met.MET
     if group.members_digest == wanted:
-        return True
+        return _Met.MET
     counted = set(
         session.scalars(
             select(TalliedUsergroupMember.user_id).where(
@@ -176,19 +238,13 @@ def _meet(
     joined, left = members - counted, frozenset(counted - members)
     if len(joined) + len(left) > RESET_CHANGES:
         session.execute(
-            delete(KudosChannelTally).where(
-                KudosChannelTally.team_id == team_id, KudosChannelTally.channel_id == group_id
-            )
-        )
-        session.execute(
             delete(TalliedUsergroupMember).where(
                 TalliedUsergroupMember.team_id == team_id,
                 TalliedUsergroupMember.group_id == group_id,
             )
         )
-        group.members_digest, group.counted_since = wanted, now
-        _start(session, group, members, now)
-        return True
+        session.delete(group)
+        return _Met.FORGOTTEN
     _count(session, _membership_changes(group, joined, left))
     if left:
         session.execute(
@@ -200,7 +256,7 @@ def _meet(
         )
     _add_members(session, team_id, group_id, joined)
     group.members_digest = wanted
-    return True
+    return _Met.MET
 
 
 def _start(
