@@ -184,8 +184,8 @@ _NO_LENGTH_INDEX = ("DROP INDEX ix_kudos_team_id_message_length",)
 
 
 _USERGROUP_TRIGGERS = (
-    "kudos_usergroup_lock",
-    "kudos_usergroup_lock_move",
+    "kudos_group_lock",
+    "kudos_group_lock_move",
     "kudos_usergroup_count",
     "kudos_usergroup_uncount",
     "kudos_usergroup_move",
@@ -213,9 +213,8 @@ def _three_groups(padded: str) -> tuple[str, str]:
         f"SELECT 'UG' || {padded} FROM n"
     )
     return (
-        "INSERT INTO tallied_usergroups (team_id, group_id, members_digest, counted_since, "
-        f"started_at) SELECT '{TEAM}', 'SWRITE' || g, '', NULL, CURRENT_TIMESTAMP "
-        f"FROM {_GROUPS} AS g",
+        "INSERT INTO tallied_usergroups (team_id, group_id, members_digest, counted_since) "
+        f"SELECT '{TEAM}', 'SWRITE' || g, 'bench', NULL FROM {_GROUPS} AS g",
         "INSERT INTO tallied_usergroup_members (team_id, group_id, user_id) "
         f"SELECT '{TEAM}', 'SWRITE' || g.g, p.user_id FROM {_GROUPS} AS g, ({people}) AS p",
     )

@@ -128,8 +128,9 @@ def database_connections(settings: Settings) -> int:
 
     The request threads (`SERVER_THREADS`), Bolt's listeners after the ack, the outbox's
     sending workers, the scheduler's posting threads (the Home refresh runs there too) and
-    its sweep, the people sync, the person checks, and the main thread (start-up and
-    shutdown): `SERVER_THREADS` + 60.
+    its sweep, the people sync, the person checks, the dashboard's user group tallies (its
+    sync lock and its transaction), and the main thread (start-up and shutdown):
+    `SERVER_THREADS` + 62.
     """
     return (
         settings.server_threads
@@ -139,6 +140,7 @@ def database_connections(settings: Settings) -> int:
         + 1  # the scheduler's sweep (SWEEP_EXECUTOR)
         + 1  # the people sync
         + 1  # the person checks (bot/slack/checks.py)
+        + 2  # a user group's tallies brought up to date (bot/reports/usergroup_tallies.py)
         + 1  # the main thread
     )
 

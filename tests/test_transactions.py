@@ -41,13 +41,14 @@ def test_every_thread_of_a_busy_bot_gets_a_connection_without_waiting(
     settings: Settings, slack: FakeSlack
 ) -> None:
     """32 request threads, the listeners, the sender, the scheduler, the people sync, the
-    person checks and the main thread each hold a connection at once (on SQLite: as many
-    connections as PostgreSQL would open), and none waits for the pool; README says so."""
+    person checks, a user group's tallies and the main thread each hold a connection at once
+    (on SQLite: as many connections as PostgreSQL would open), and none waits for the pool;
+    README says so."""
     busy = settings.model_copy(update={"server_threads": 32})
     runtime = build_runtime(busy, migrate=False)
     try:
         wanted = database_connections(busy)
-        assert wanted == 32 + 60
+        assert wanted == 32 + 62
         pool = runtime.database.engine.pool
         assert isinstance(pool, QueuePool)
         assert pool.size() + pool._max_overflow == wanted
@@ -59,4 +60,4 @@ def test_every_thread_of_a_busy_bot_gets_a_connection_without_waiting(
     finally:
         runtime.close()
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert "opens at most `SERVER_THREADS` + 60 connections" in " ".join(readme.split())
+    assert "opens at most `SERVER_THREADS` + 62 connections" in " ".join(readme.split())

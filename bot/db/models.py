@@ -593,7 +593,8 @@ class TalliedUsergroup(Base):
     """A user group whose standing kudos `kudos_channel_tallies` counts under its ID (migration
     0026): for the members whose digest (`usergroup_tallies.digest`) is kept here, and for
     kudos created at or after `counted_since` (NULL: all; older ones are still being
-    filled). Written by bot/reports/usergroup_tallies.py; read by the triggers."""
+    filled); an empty digest: being forgotten (its rows deleted before it starts over).
+    Written by bot/reports/usergroup_tallies.py; read by the triggers."""
 
     __tablename__ = "tallied_usergroups"
 
@@ -601,7 +602,6 @@ class TalliedUsergroup(Base):
     group_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     members_digest: Mapped[str] = mapped_column(String(64))
     counted_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class TalliedUsergroupMember(Base):

@@ -45,7 +45,7 @@ from bot.db.models import Person as PersonRow
 from bot.insights.window import Filters, InvalidView, Window
 from bot.mission.service import PrincipleInfo, numbered
 from bot.people import find_people
-from bot.reports import channels, summaries, weighted
+from bot.reports import channels, summaries, usergroup_tallies, weighted
 from bot.reports.health import (
     TOP_RECEIVERS,
     WEEKS,
@@ -256,15 +256,18 @@ def _by_tallies(filters: Filters) -> bool:
     return filters.tallied and filters.channel_id is None
 
 
-def _scope(session: Session, filters: Filters) -> channels.Scope | None:
+def _scope(session: Session, team_id: str, filters: Filters) -> channels.Scope | None:
     """The tallies that answer for `filters` (`_by_tallies`); None: the read model's or the
-    raw kudos'."""
+    raw kudos'. A user group's are checked again in the page's own snapshot: its tallies
+    may have moved to other members since the page was asked for."""
     if not _by_tallies(filters):
         return None
     if filters.members is None:
         assert filters.channel_id is not None
         return channels.Scope(filters.channel_id)
     assert filters.group_id is not None
+    if not usergroup_tallies.is_current(session, team_id, filters.group_id, filters.members):
+        return None
     custom_plans(session)
     return channels.Scope(filters.group_id, filters.members, session.get_bind().dialect.name)
 
@@ -610,7 +613,7 @@ def overview(
     catalog = principles(session, team_id)
     before = window.previous()
     weeks = weeks_of(window, today)
-    scope = _scope(session, filters)
+    scope = _scope(session, team_id, filters)
     if _summarised(filters) or scope is not None:
         pid = _principle_id(catalog, filters)
         # Every period's per-principle counts in one call (two statements): the window, the
@@ -694,7 +697,7 @@ def _principle_rows(
     catalog = principles(session, team_id)
     weeks = weeks_of(window, today, WEEKS, fixed=True)
     counted_weeks: list[dict[int, int]] | None = None
-    scope = _scope(session, filters)
+    scope = _scope(session, team_id, filters)
     if _summarised(filters) or scope is not None:
         pid = _principle_id(catalog, filters)
         zone = window.zone
@@ -1123,8 +1126,9 @@ def leaderboards(
     """Receivers and givers by kudos, and receivers weighted: Σ √(kudos from each giver)."""
     quick_reads(session, parallel=_raw(filters))
     catalog = principles(session, team_id)
-    if not _raw(filters):
-        return _boards_from_reports(session, team_id, window, catalog, filters, top)
+    scope = _scope(session, team_id, filters)
+    if _summarised(filters) or scope is not None:
+        return _boards_from_reports(session, team_id, window, catalog, filters, top, scope)
     received: dict[str, int] = {}
     gave: dict[str, int] = {}
     weighted: dict[str, float] = {}
@@ -1203,6 +1207,7 @@ def _boards_from_reports(
     catalog: Mapping[int, PrincipleRef],
     filters: Filters,
     top: int,
+    scope: channels.Scope | None,
 ) -> Boards:
     """The boards from the read model (a channel's or a group's from its tallies), ranked as Slack's
     `/kudos leaderboard` ranks them: receivers and givers read most first, a page at a time
@@ -1210,7 +1215,6 @@ def _boards_from_reports(
     both). A channel's boards had grouped the period's raw kudos per (giver, receiver): a
     month of a channel holding every kudos at ten million, ~100 ms (bench/RESULTS.md §60)."""
     pid = _principle_id(catalog, filters)
-    scope = _scope(session, filters)
     received = ByCount(
         session, _person_counts(team_id, summaries.Role.RECEIVERS, window.bounds, pid, scope)
     )
@@ -1348,8 +1352,8 @@ def _weighted_scores(
     receivers: Sequence[str],
 ) -> dict[str, tuple[Decimal, float]]:
     """Receiver → (score compared to six places, score), as weighted_leaderboard computes
-    them, for these receivers only (read through the kudos' receiver index), of the kudos
-    of `scope`'s kudos alone (a channel's, a user group's) when one is named."""
+    them, for these receivers only (read through the kudos' receiver index), of `scope`'s
+    kudos alone (a channel's, a user group's) when one is named."""
     conditions = [*counted(team_id, bounds), Kudos.receiver_id.in_(list(receivers))]
     if principle_id is not None:
         conditions.append(Kudos.principle_id == principle_id)

@@ -64,12 +64,14 @@ class Scope:
 
     key: str
     members: frozenset[str] | None = None
-    dialect: str = "postgresql"
+    # A group's: how its members are bound (`among`).
+    dialect: str | None = None
 
     def raw(self) -> ColumnElement[bool]:
         """The raw kudos of the scope (of the edge hours the tallies don't cover)."""
         if self.members is None:
             return Kudos.channel_id == self.key
+        assert self.dialect is not None, "a user group's scope names its dialect"
         return or_(
             among(Kudos.giver_id, self.members, self.dialect),
             among(Kudos.receiver_id, self.members, self.dialect),
@@ -137,8 +139,8 @@ def person_counts(
     team_id: str, scope: Scope, role: Role, bounds: Range, principle_id: int | None
 ) -> Subquery:
     """A subquery of (user_id, n): the standing kudos each person received (or gave) in the
-    channel in the period, for one principle or all, people with none left out; as
-    `summaries.person_counts` has them, from the channel's month rows and edge hours."""
+    scope in the period, for one principle or all, people with none left out; as
+    `summaries.person_counts` has them, from the scope's month rows and edge hours."""
     plan = summaries.cover(bounds, _PEOPLE_GRAINS)
     parts = _parts(team_id, scope, role, plan, principle_id or ALL_PRINCIPLES)
     # One principle's pieces (or all together's): their principle column is the same on
@@ -171,7 +173,7 @@ def people(
     roles: Sequence[Role] = (Role.GIVERS, Role.RECEIVERS),
 ) -> dict[int, summaries.People]:
     """Per principle (0: all together): distinct givers, distinct receivers and the kudos of
-    the `top` receivers in the channel in the period; with `principle_id` that one alone
+    the `top` receivers in the scope in the period; with `principle_id` that one alone
     (ALL_PRINCIPLES: all together alone). Only `roles` are counted (the others left at 0);
     with `top` 0 the receivers are counted as the givers are, without their top."""
     found: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -299,7 +301,7 @@ def _counted(
 def principle_counts(
     session: Session, team_id: str, scope: Scope, periods: Sequence[Range]
 ) -> list[dict[int, int]]:
-    """For each `[start, end)`, the channel's standing kudos per principle (principles with
+    """For each `[start, end)`, the scope's standing kudos per principle (principles with
     none left out): whole UTC days from the tallies in one statement, the edge hours of every
     period from the raw kudos in one more."""
     plans = [summaries.cover(b, (Grain.DAY,), summaries.PRINCIPLE_BUCKET_S) for b in periods]

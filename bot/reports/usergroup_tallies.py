@@ -11,13 +11,19 @@ group up to date in the background (`sync`):
   lock on SQLite) and hands its kudos to the triggers by moving `counted_since` back, so
   every kudos is counted once;
 * a changed membership counts in the kudos that now involve a member and didn't, and out
-  those that did and don't, in one such transaction (a change of more than `RESET_CHANGES`
-  people starts the group over instead).
+  those that did and don't, in one such transaction;
+* a change of more than `RESET_CHANGES` people starts the group over: its members are
+  dropped (so the triggers stop counting it) and it is marked as being forgotten, in one
+  such transaction; its rows are deleted a batch per transaction, without holding the
+  writes; then it starts as a new group. A process stopped half way finishes the deletion
+  the next time.
 
-Every decision is taken inside the transaction that holds the writes, so two processes
-syncing one group take turns and the second finds the work done. At most
-`MAX_TALLIED_GROUPS` groups a workspace are counted: each costs every kudos of its members a
-few more rows.
+What to do is decided inside the transaction that holds the writes, from what the database
+says then. On PostgreSQL one process at a time syncs a group (an advisory lock it only
+tries: another process at it is left to it), and a transaction waits at most
+`LOCK_WAIT_MS` for the writes to pause (every kudos written meanwhile waits behind it); past
+that the sync stops and the next view asks again. At most `MAX_TALLIED_GROUPS` groups a
+workspace are counted: each costs every kudos of its members a few more rows.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import itertools
 import logging
 import threading
 import time
@@ -67,14 +74,19 @@ from bot.db.models import (
 log = logging.getLogger(__name__)
 
 MAX_TALLIED_GROUPS = 50
+# How long a transaction waits for kudos writes to pause before it holds them (PostgreSQL).
+LOCK_WAIT_MS = 500
 # A membership change of more people than this (joined and left) starts the group over: its
-# difference would read as many kudos as the fill, under one hold of the writes.
-RESET_CHANGES = 500
+# difference reads every kudos of each of them under one hold of the writes (a few hundred
+# each at ten million kudos), where the fill holds them a slice at a time.
+RESET_CHANGES = 50
 # The fill's first slice, in kudos of the workspace (about a fifth of them a group's, for a
 # tenth of the people); a slice that held writes longer than `LONGEST_HOLD_S` halves the
 # next, one shorter than a third of it doubles it (as migration 0023's fill).
 SLICE_KUDOS = 5_000
 LONGEST_HOLD_S = 0.3
+# A group refused (the cap, or another process at it) is not asked for again for this long.
+REFUSED_S = 60
 
 # The tallies' layout and upsert, as migration 0023 defined them and the triggers use.
 _LAYOUT = import_module("bot.migrations.versions.20261206_0023_kudos_channel_tallies")
@@ -117,9 +129,14 @@ def sync(
     clock: Clock,
     slice_kudos: int = SLICE_KUDOS,
 ) -> bool:
-    """Bring the group's tallies to these members and fill them; False when the workspace
-    already has `MAX_TALLIED_GROUPS` tallied groups (the group is left to the raw kudos)."""
-    with _one_sync_at_a_time(database, team_id, group_id):
+    """Bring the group's tallies to these members and fill them: True once they are
+    current; False when the workspace already has `MAX_TALLIED_GROUPS` tallied groups (the
+    group is left to the raw kudos) or another process is syncing it."""
+    if _full(database, team_id, group_id):
+        return False
+    with _one_sync_at_a_time(database, team_id, group_id) as ours:
+        if not ours:
+            return False
         while True:
             with database.transaction() as session:
                 _hold_writes(session)
@@ -132,21 +149,35 @@ def sync(
         size = slice_kudos
         while True:
             with database.transaction() as session:
-                began = time.monotonic()
                 _hold_writes(session)
+                began = time.monotonic()
                 if not _fill_slice(session, team_id, group_id, size):
                     return True
-                held = time.monotonic() - began
+            held = time.monotonic() - began  # with the commit: the writes wait for it too
             if held > LONGEST_HOLD_S:
                 size = max(size // 2, min(50, slice_kudos))
             elif held < LONGEST_HOLD_S / 3:
                 size = min(size * 2, slice_kudos)
 
 
+def _full(database: Database, team_id: str, group_id: str) -> bool:
+    """Whether the group is new and the workspace counts as many groups as it may (read
+    before any lock: `_meet` decides again under the hold)."""
+    with database.reading() as session:
+        if session.get(TalliedUsergroup, (team_id, group_id)) is not None:
+            return False
+        tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
+    return (tallied or 0) >= MAX_TALLIED_GROUPS
+
+
 class _Met(enum.Enum):
     MET = "counting these members"
     FULL = "the workspace counts as many groups as it may"
     FORGOTTEN = "no longer counted: its rows are to be deleted before it starts over"
+
+
+# `members_digest` of a group being forgotten (no digest is empty).
+_FORGETTING = ""
 
 
 # PostgreSQL's advisory lock class of one group's sync (a hash of the team and group): a
@@ -158,18 +189,24 @@ _FORGET_ROWS = 20_000
 
 
 @contextmanager
-def _one_sync_at_a_time(database: Database, team_id: str, group_id: str) -> Iterator[None]:
-    """PostgreSQL: the group's sync lock, on a connection of its own for the whole sync
-    (SQLite: one writer at a time already)."""
+def _one_sync_at_a_time(database: Database, team_id: str, group_id: str) -> Iterator[bool]:
+    """PostgreSQL: the group's sync lock if no other process has it (whether it was taken),
+    on a connection of its own for the whole sync. SQLite: one writer at a time already,
+    and each step checks what the last one left (the forgetting mark)."""
     if database.dialect != "postgresql":
-        yield
+        yield True
         return
     key = {"key": f"{team_id}/{group_id}"}
     with database.engine.connect() as connection:
-        connection.execute(text(f"SELECT pg_advisory_lock({SYNC_LOCK_CLASS}, hashtext(:key))"), key)
+        taken = connection.scalar(
+            text(f"SELECT pg_try_advisory_lock({SYNC_LOCK_CLASS}, hashtext(:key))"), key
+        )
         connection.commit()
+        if not taken:
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             connection.execute(
                 text(f"SELECT pg_advisory_unlock({SYNC_LOCK_CLASS}, hashtext(:key))"), key
@@ -177,29 +214,39 @@ def _one_sync_at_a_time(database: Database, team_id: str, group_id: str) -> Iter
             connection.commit()
 
 
-def _forget_rows(database: Database, team_id: str, group_id: str) -> None:
-    """Delete the rows of a group no longer counted, a batch per transaction: nothing writes
-    them meanwhile (no trigger counts it; no other sync of it runs)."""
+def _forget_rows(
+    database: Database, team_id: str, group_id: str, batches: int | None = None
+) -> None:
+    """Delete the rows of a group being forgotten, a batch per transaction, then the group:
+    nothing else writes them meanwhile (it has no members for the triggers to count), and
+    each batch first checks that the group is still being forgotten. `batches`: stop after
+    that many (the tests' process stopped half way)."""
     t = KudosChannelTally
     key = (t.team_id, t.channel_id, t.role, t.bucket, t.principle_id, t.user_id)
-    while True:
+    for _ in itertools.count() if batches is None else range(batches):
         with database.transaction() as session:
+            group = session.get(TalliedUsergroup, (team_id, group_id), populate_existing=True)
+            if group is None or group.members_digest != _FORGETTING:
+                return
             batch = (
                 select(*key)
                 .where(t.team_id == team_id, t.channel_id == group_id)
                 .limit(_FORGET_ROWS)
             )
             result = session.execute(delete(t).where(tuple_(*key).in_(batch)))
-            deleted = getattr(result, "rowcount", 0)
-        if not deleted:
-            return
+            if not getattr(result, "rowcount", 0):
+                session.delete(group)
+                return
 
 
 def _hold_writes(session: Session) -> None:
-    """Hold `kudos` writes for the transaction (reads go on); SQLite's transactions hold its
-    one write lock from their start (`BEGIN IMMEDIATE`)."""
+    """Hold `kudos` writes for the transaction (reads go on), waiting at most
+    `LOCK_WAIT_MS` for those under way (PostgreSQL; past it, an OperationalError); SQLite's
+    transactions hold its one write lock from their start (`BEGIN IMMEDIATE`)."""
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_MS)}"))
         session.execute(text("LOCK TABLE kudos IN SHARE ROW EXCLUSIVE MODE"))
+        session.execute(text("SET LOCAL lock_timeout = 0"))
 
 
 def _meet(
@@ -210,6 +257,8 @@ def _meet(
     deleted)."""
     group = session.get(TalliedUsergroup, (team_id, group_id), populate_existing=True)
     wanted = digest(members)
+    if group is not None and group.members_digest == _FORGETTING:
+        return _Met.FORGOTTEN  # a process stopped while forgetting it
     if group is None:
         tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
         if (tallied or 0) >= MAX_TALLIED_GROUPS:
@@ -220,7 +269,6 @@ def _meet(
             group_id=group_id,
             members_digest=wanted,
             counted_since=now,
-            started_at=now,
         )
         session.add(group)
         _start(session, group, members, now)
@@ -243,7 +291,7 @@ def _meet(
                 TalliedUsergroupMember.group_id == group_id,
             )
         )
-        session.delete(group)
+        group.members_digest = _FORGETTING
         return _Met.FORGOTTEN
     _count(session, _membership_changes(group, joined, left))
     if left:
@@ -333,14 +381,13 @@ def _membership_changes(
     the members of its time)."""
     changed = sorted(joined | left)
 
-    def before(column: Any) -> ColumnElement[bool]:
-        return _member(group, column)
-
     def after(column: Any) -> ColumnElement[bool]:
-        return or_(before(column) & column.not_in(sorted(left)), column.in_(sorted(joined)))
+        return or_(_member(group, column) & column.not_in(sorted(left)), column.in_(sorted(joined)))
 
     involved_after = case((or_(after(Kudos.giver_id), after(Kudos.receiver_id)), 1), else_=0)
-    involved_before = case((or_(before(Kudos.giver_id), before(Kudos.receiver_id)), 1), else_=0)
+    involved_before = case(
+        (or_(_member(group, Kudos.giver_id), _member(group, Kudos.receiver_id)), 1), else_=0
+    )
     conditions = [
         Kudos.team_id == group.team_id,
         Kudos.withdrawn_at.is_(None),
@@ -429,6 +476,8 @@ class GroupTallies:
         self._pending: set[tuple[str, str]] = set()
         self._queue: list[tuple[str, str, frozenset[str]]] = []
         self._worker: threading.Thread | None = None
+        # Groups refused for the cap, and when: not asked again for `REFUSED_S`.
+        self._refused: dict[tuple[str, str], float] = {}
 
     def current(self, team_id: str, group_id: str, members: frozenset[str]) -> bool:
         """Whether the group's pages may read its tallies; if not, they are brought up to
@@ -458,6 +507,9 @@ class GroupTallies:
         with self._lock:
             if (team_id, group_id) in self._pending:
                 return
+            refused = self._refused.get((team_id, group_id))
+            if refused is not None and time.monotonic() - refused < REFUSED_S:
+                return
             self._pending.add((team_id, group_id))
             self._queue.append((team_id, group_id, members))
             if self._worker is None or not self._worker.is_alive():
@@ -481,11 +533,16 @@ class GroupTallies:
                         group_id,
                         time.monotonic() - began,
                     )
+                else:
+                    with self._lock:
+                        self._refused[team_id, group_id] = time.monotonic()
             except SQLAlchemyError as error:
                 # The pages go on reading the raw kudos; the next view asks again.
                 log.warning(
-                    "bringing user group %s's tallies up to date failed: %s", group_id, error
+                    "bringing user group %s's tallies up to date stopped: %s", group_id, error
                 )
+            except Exception:
+                log.exception("bringing user group %s's tallies up to date failed", group_id)
             finally:
                 with self._lock:
                     self._pending.discard((team_id, group_id))

@@ -22,7 +22,9 @@ The triggers count a kudos in each tallied group of its giver and receiver whose
 trigger's statement (0023 `_count_statement`) and, on PostgreSQL, after 0018's advisory lock
 of the kudos's team and UTC quarter, as the channel trigger takes it. They read nothing but
 an empty table while no group is tallied. Like the channel triggers, they do nothing in a
-session with `missionbot.rebuilding` on (a rebuild writes no kudos).
+session with `missionbot.rebuilding` on (a rebuild writes no kudos). A later migration that
+rebuilds `kudos` on SQLite (batch mode's copy and move) drops the triggers with the old
+table: it must create them again (`create_triggers`).
 
 Revision ID: 0026
 Revises: 0025
@@ -52,9 +54,11 @@ _SQLITE_TRIGGERS = (
     "kudos_usergroup_move_out",
     "kudos_usergroup_move_in",
 )
+# The row triggers taking the quarter lock are named to fire before the pair triggers
+# (migration 0017: triggers on one event fire by name), as the channel's lock does.
 _POSTGRES_TRIGGERS = (
-    "kudos_usergroup_lock",
-    "kudos_usergroup_lock_move",
+    "kudos_group_lock",
+    "kudos_group_lock_move",
     "kudos_usergroup_count",
     "kudos_usergroup_uncount",
     "kudos_usergroup_move",
@@ -233,7 +237,6 @@ def upgrade() -> None:
         sa.Column("group_id", sa.String(length=32), nullable=False),
         sa.Column("members_digest", sa.String(length=64), nullable=False),
         sa.Column("counted_since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "group_id", name=op.f("pk_tallied_usergroups")),
     )
     op.create_table(
@@ -257,9 +260,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     drop_triggers(dialect)
-    # The groups' rows of the channel tallies (a user group's ID starts with S).
-    op.execute(
-        f"DELETE FROM kudos_channel_tallies WHERE channel_id IN (SELECT group_id FROM {GROUPS})"
-    )
+    # The groups' rows of the channel tallies: a user group's ID starts with S, a channel's
+    # with C, G or D.
+    op.execute("DELETE FROM kudos_channel_tallies WHERE channel_id LIKE 'S%'")
     op.drop_table(MEMBERS)
     op.drop_table(GROUPS)
