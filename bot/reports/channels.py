@@ -17,28 +17,25 @@ from __future__ import annotations
 import bisect
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    String,
     Subquery,
     and_,
-    any_,
-    bindparam,
     case,
+    exists,
     func,
     literal,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from bot.db.models import Kudos, KudosChannelTally
+from bot.db.models import Kudos, KudosChannelTally, TalliedUsergroupMember
 from bot.reports import summaries
 from bot.reports.summaries import ALL_PRINCIPLES, Cover, Grain, Range, Role
 
@@ -46,35 +43,30 @@ _PEOPLE_GRAINS = (Grain.MONTH,)
 _ROLE = {Role.RECEIVERS: "r", Role.GIVERS: "g"}
 
 
-def among(column: Any, members: Iterable[str], dialect: str) -> ColumnElement[bool]:
-    """`column` is one of `members`: on PostgreSQL one array parameter (`= ANY`), which the
-    server hashes once, where an IN list bound each of a user group's thousands of members
-    apart (5,000 parameters to send, parse and plan); on SQLite an IN list."""
-    ordered = sorted(members)
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, ordered, type_=postgresql.ARRAY(String)))
-    return column.in_(ordered)
-
-
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose tallies: a channel's (`key` its ID: the kudos given there) or a tallied user
-    group's (`key` its ID, `members` its people: the kudos whose giver or receiver is one).
-    Hashable, for the remembered statements."""
+    """Whose tallies: a channel's (`key` its ID: the kudos given there) or, `group`, a
+    tallied user group's (`key` its ID: the kudos whose giver or receiver is one of the
+    members its tallies count, `tallied_usergroup_members`). Hashable, for the remembered
+    statements."""
 
     key: str
-    members: frozenset[str] | None = None
-    # A group's: how its members are bound (`among`).
-    dialect: str | None = None
+    group: bool = False
 
     def raw(self) -> ColumnElement[bool]:
-        """The raw kudos of the scope (of the edge hours the tallies don't cover)."""
-        if self.members is None:
+        """The raw kudos of the scope (of the edge hours the tallies don't cover). A group's
+        members are those its tallies count, read in the same snapshot, not bound as a list:
+        a list of 500 members bound into each edge's statement cost more to bind than the
+        statements took (SQLite: 40 ms a page), and SQLite sought each member's kudos through
+        the person indexes where the few edge hours' kudos are read through the time index."""
+        if not self.group:
             return Kudos.channel_id == self.key
-        assert self.dialect is not None, "a user group's scope names its dialect"
-        return or_(
-            among(Kudos.giver_id, self.members, self.dialect),
-            among(Kudos.receiver_id, self.members, self.dialect),
+        return or_(self._member(Kudos.giver_id), self._member(Kudos.receiver_id))
+
+    def _member(self, column: Any) -> ColumnElement[bool]:
+        m = TalliedUsergroupMember
+        return exists().where(
+            m.team_id == Kudos.team_id, m.group_id == self.key, m.user_id == column
         )
 
 
