@@ -1065,7 +1065,9 @@ def every_surface(
     # The same group from its tallies (migration 0026), brought up to date first as the
     # dashboard does in the background: a kept database's group is current after its first run.
     began = time.perf_counter()
-    usergroup_tallies.sync(database, TEAM, group.group_id or "", groups[0].members, clock=utcnow)
+    usergroup_tallies.sync(
+        database, TEAM, group.group_id or "", groups[0].members, clock=utcnow, limit=20
+    )
     print(f"# user group tallies current in {time.perf_counter() - began:.1f} s", flush=True)
     tallied_group = dataclasses.replace(group, tallied=True)
     cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [

@@ -180,7 +180,9 @@ def side(
         # As the dashboard does once the group's tallies are current (brought up to date
         # here first: at once when they are).
         assert groups[0].id is not None
-        usergroup_tallies.sync(database, team, groups[0].id, groups[0].members, clock=lambda: now)
+        usergroup_tallies.sync(
+            database, team, groups[0].id, groups[0].members, clock=lambda: now, limit=20
+        )
         group = Filters(group_id=groups[0].id, members=groups[0].members, tallied=True)
     for label, narrowed in (("channel", channel), ("user group", group)):
         surfaces |= {

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     missionbot_home_refresh_per_minute: int = Field(default=40, ge=1, le=100_000)
     # The dashboard (bot/web/): the address people open it at, where sign-in links point.
     missionbot_public_url: str = "http://localhost:3000"
+    # How many user groups a workspace's dashboard counts in tallies of their own (bot/reports/
+    # usergroup_tallies.py): each makes every kudos of its members write a few more rows; 0:
+    # none (a group's pages read its raw kudos).
+    missionbot_tallied_groups: int = Field(default=20, ge=0, le=1000)
     # Signs the dashboard's session cookies; unset, it is derived from SLACK_SIGNING_SECRET.
     missionbot_dashboard_secret: SecretStr | None = None
     # Sign in with Slack (OpenID Connect) on the dashboard, when both are set.

@@ -60,10 +60,15 @@ def _seed(database: Database) -> None:
 
 
 def _tally(
-    database: Database, members: frozenset[str], group: str = GROUP, *, slice_kudos: int = 9
+    database: Database,
+    members: frozenset[str],
+    group: str = GROUP,
+    *,
+    slice_kudos: int = 9,
+    limit: int = 20,
 ) -> bool:
     return usergroup_tallies.sync(
-        database, TEAM, group, members, clock=_clock, slice_kudos=slice_kudos
+        database, TEAM, group, members, clock=_clock, limit=limit, slice_kudos=slice_kudos
     )
 
 
@@ -163,7 +168,7 @@ def test_a_group_started_over_and_stopped_half_way_is_finished_and_counted_once(
     monkeypatch.setattr(usergroup_tallies, "_FORGET_ROWS", 5)
     renewed = frozenset(PEOPLE[4:7])
     with database.transaction() as session:
-        met = usergroup_tallies._meet(session, TEAM, GROUP, renewed, NOW)
+        met = usergroup_tallies._meet(session, TEAM, GROUP, renewed, NOW, 20)
     assert met is usergroup_tallies._Met.FORGOTTEN
     usergroup_tallies._forget_rows(database, TEAM, GROUP, batches=2)
     with database.reading() as session:
@@ -182,13 +187,13 @@ def test_a_group_started_over_and_stopped_half_way_is_finished_and_counted_once(
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): renewed})
 
 
-def test_a_workspace_tallies_at_most_its_share_of_groups(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_workspace_tallies_at_most_its_share_of_groups(database: Database) -> None:
     _seed(database)
-    monkeypatch.setattr(usergroup_tallies, "MAX_TALLIED_GROUPS", 1)
-    assert _tally(database, MEMBERS)
-    assert not _tally(database, frozenset(PEOPLE[3:5]), SECOND)
+    assert _tally(database, MEMBERS, limit=1)
+    assert not _tally(database, frozenset(PEOPLE[3:5]), SECOND, limit=1)
+    with database.transaction() as session:  # decided again under the hold
+        met = usergroup_tallies._meet(session, TEAM, SECOND, frozenset(PEOPLE[3:5]), NOW, 1)
+    assert met is usergroup_tallies._Met.FULL
     assert not _current(database, frozenset(PEOPLE[3:5]), SECOND)
     with database.reading() as session:
         groups = session.scalars(select(TalliedUsergroup.group_id)).all()
@@ -244,7 +249,7 @@ def test_the_dashboard_reads_a_group_raw_until_its_tallies_are_current(
     """`GroupTallies.current` answers False and brings the group up to date in the
     background; once done, True, until the members change."""
     _seed(database)
-    keeper = GroupTallies(database, _clock)
+    keeper = GroupTallies(database, _clock, 20)
     assert not keeper.current(TEAM, GROUP, MEMBERS)
     assert keeper.wait(60)
     assert keeper.current(TEAM, GROUP, MEMBERS)
@@ -346,3 +351,13 @@ def test_a_sync_waits_for_the_writes_at_most_half_a_second(database: Database) -
         assert session.scalar(select(func.count()).select_from(TalliedUsergroup)) == 0
     assert _tally(database, MEMBERS)
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): MEMBERS})
+
+
+def test_with_no_groups_allowed_the_dashboard_reads_every_group_raw(database: Database) -> None:
+    """MISSIONBOT_TALLIED_GROUPS=0: nothing is tallied, nothing is asked for."""
+    _seed(database)
+    keeper = GroupTallies(database, _clock, 0)
+    assert not keeper.current(TEAM, GROUP, MEMBERS)
+    assert keeper.idle()
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(TalliedUsergroup)) == 0

@@ -22,8 +22,8 @@ What to do is decided inside the transaction that holds the writes, from what th
 says then. On PostgreSQL one process at a time syncs a group (an advisory lock it only
 tries: another process at it is left to it), and a transaction waits at most
 `LOCK_WAIT_MS` for the writes to pause (every kudos written meanwhile waits behind it); past
-that the sync stops and the next view asks again. At most `MAX_TALLIED_GROUPS` groups a
-workspace are counted: each costs every kudos of its members a few more rows.
+that the sync stops and the next view asks again. At most `limit` groups a workspace are
+counted (MISSIONBOT_TALLIED_GROUPS): each costs every kudos of its members a few more rows.
 """
 
 from __future__ import annotations
@@ -73,7 +73,6 @@ from bot.db.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_TALLIED_GROUPS = 50
 # How long a transaction waits for kudos writes to pause before it holds them (PostgreSQL).
 LOCK_WAIT_MS = 500
 # A membership change of more people than this (joined and left) starts the group over: its
@@ -127,12 +126,13 @@ def sync(
     members: frozenset[str],
     *,
     clock: Clock,
+    limit: int,
     slice_kudos: int = SLICE_KUDOS,
 ) -> bool:
     """Bring the group's tallies to these members and fill them: True once they are
-    current; False when the workspace already has `MAX_TALLIED_GROUPS` tallied groups (the
-    group is left to the raw kudos) or another process is syncing it."""
-    if _full(database, team_id, group_id):
+    current; False when the workspace already has `limit` tallied groups (the group is left
+    to the raw kudos) or another process is syncing it."""
+    if _full(database, team_id, group_id, limit):
         return False
     with _one_sync_at_a_time(database, team_id, group_id) as ours:
         if not ours:
@@ -140,7 +140,7 @@ def sync(
         while True:
             with database.transaction() as session:
                 _hold_writes(session)
-                met = _meet(session, team_id, group_id, members, clock())
+                met = _meet(session, team_id, group_id, members, clock(), limit)
             if met is _Met.FULL:
                 return False
             if met is _Met.MET:
@@ -160,14 +160,14 @@ def sync(
                 size = min(size * 2, slice_kudos)
 
 
-def _full(database: Database, team_id: str, group_id: str) -> bool:
+def _full(database: Database, team_id: str, group_id: str, limit: int) -> bool:
     """Whether the group is new and the workspace counts as many groups as it may (read
     before any lock: `_meet` decides again under the hold)."""
     with database.reading() as session:
         if session.get(TalliedUsergroup, (team_id, group_id)) is not None:
             return False
         tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
-    return (tallied or 0) >= MAX_TALLIED_GROUPS
+    return (tallied or 0) >= limit
 
 
 class _Met(enum.Enum):
@@ -250,7 +250,12 @@ def _hold_writes(session: Session) -> None:
 
 
 def _meet(
-    session: Session, team_id: str, group_id: str, members: frozenset[str], now: dt.datetime
+    session: Session,
+    team_id: str,
+    group_id: str,
+    members: frozenset[str],
+    now: dt.datetime,
+    limit: int,
 ) -> _Met:
     """Start counting the group, or move its counts to the new members; or, for a change of
     more than `RESET_CHANGES` people, stop counting it (to start over once its rows are
@@ -261,7 +266,7 @@ def _meet(
         return _Met.FORGOTTEN  # a process stopped while forgetting it
     if group is None:
         tallied = session.scalar(select(func.count()).where(TalliedUsergroup.team_id == team_id))
-        if (tallied or 0) >= MAX_TALLIED_GROUPS:
+        if (tallied or 0) >= limit:
             log.info("not tallying user group %s: %d groups already are", group_id, tallied)
             return _Met.FULL
         group = TalliedUsergroup(
@@ -469,9 +474,11 @@ class GroupTallies:
     background when not, one group at a time per process (a daemon thread: a fill stopped
     with the process resumes from its `counted_since` the next time the group is read)."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, limit: int) -> None:
+        """`limit`: how many groups a workspace may have tallied (MISSIONBOT_TALLIED_GROUPS)."""
         self._database = database
         self._clock = clock
+        self._limit = limit
         self._lock = threading.Lock()
         self._pending: set[tuple[str, str]] = set()
         self._queue: list[tuple[str, str, frozenset[str]]] = []
@@ -482,6 +489,8 @@ class GroupTallies:
     def current(self, team_id: str, group_id: str, members: frozenset[str]) -> bool:
         """Whether the group's pages may read its tallies; if not, they are brought up to
         date meanwhile."""
+        if not self._limit:
+            return False
         try:
             with self._database.reading() as session:
                 if is_current(session, team_id, group_id, members):
@@ -527,7 +536,9 @@ class GroupTallies:
                 team_id, group_id, members = self._queue.pop(0)
             try:
                 began = time.monotonic()
-                if sync(self._database, team_id, group_id, members, clock=self._clock):
+                if sync(
+                    self._database, team_id, group_id, members, clock=self._clock, limit=self._limit
+                ):
                     log.info(
                         "user group %s's tallies current in %.1f s",
                         group_id,

@@ -78,7 +78,11 @@ def create_dashboard(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["missionbot"] = Dashboard(
-        settings, database, clock, groups, GroupTallies(database, clock)
+        settings,
+        database,
+        clock,
+        groups,
+        GroupTallies(database, clock, settings.missionbot_tallied_groups),
     )
     language.install(app)
 
