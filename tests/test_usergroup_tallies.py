@@ -156,6 +156,38 @@ def test_a_membership_change_during_the_fill_counts_the_older_kudos_with_the_new
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): joined})
 
 
+def _zero_rows(database: Database) -> int:
+    """The group's rows at 0: a difference leaves them (a leaver's months); a group filled
+    afresh has none."""
+    with database.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(KudosChannelTally)
+                .where(KudosChannelTally.channel_id == GROUP, KudosChannelTally.kudos == 0)
+            )
+            or 0
+        )
+
+
+def test_a_change_of_people_with_many_kudos_starts_the_group_over(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One person leaving is a difference; one leaving with more kudos than `RESET_KUDOS`
+    (a busy receiver at ten million kudos) starts the group over instead; both exact."""
+    _seed(database)
+    assert _tally(database, MEMBERS)
+    one_left = MEMBERS - {PEOPLE[0]}
+    assert _tally(database, one_left)
+    assert _zero_rows(database) > 0
+    assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): one_left})
+    monkeypatch.setattr(usergroup_tallies, "RESET_KUDOS", 3)
+    two_left = one_left - {PEOPLE[1]}
+    assert _tally(database, two_left)
+    assert _zero_rows(database) == 0
+    assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): two_left})
+
+
 def test_a_group_started_over_and_stopped_half_way_is_finished_and_counted_once(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
