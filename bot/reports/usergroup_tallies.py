@@ -151,18 +151,27 @@ def sync(
             if met is _Met.MET:
                 break
             _forget_rows(database, team_id, group_id)
-        size = slice_kudos
+        size, filled = slice_kudos, 0
         while True:
             with database.transaction() as session:
                 _hold_writes(session)
                 began = time.monotonic()
                 if not _fill_slice(session, team_id, group_id, size):
-                    return True
+                    break
+            filled += 1
             held = time.monotonic() - began  # with the commit: the writes wait for it too
             if held > LONGEST_HOLD_S:
                 size = max(size // 2, min(50, slice_kudos))
             elif held < LONGEST_HOLD_S / 3:
                 size = min(size * 2, slice_kudos)
+    if filled and database.dialect == "postgresql":
+        # Statistics with the group's rows: before autovacuum came to them, PostgreSQL took
+        # a month of the group's 24,000 person rows for one and sorted them to join the edge
+        # hours' few hundred people (at ten million kudos, 44 ms against 18 with them).
+        with database.engine.connect() as connection:
+            connection.execute(text(f"ANALYZE {KudosChannelTally.__tablename__}"))
+            connection.commit()
+    return True
 
 
 def _full(database: Database, team_id: str, group_id: str, limit: int) -> bool:
