@@ -156,18 +156,13 @@ def test_a_membership_change_during_the_fill_counts_the_older_kudos_with_the_new
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): joined})
 
 
-def _zero_rows(database: Database) -> int:
-    """The group's rows at 0: a difference leaves them (a leaver's months); a group filled
-    afresh has none."""
+def _group_rows(database: Database, *, at_zero: bool = False) -> int:
+    """The group's rows in the tallies (`at_zero`: those at 0, which a difference leaves for
+    a leaver's months and a group filled afresh doesn't have)."""
+    t = KudosChannelTally
+    conditions = [t.channel_id == GROUP] + ([t.kudos == 0] if at_zero else [])
     with database.reading() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(KudosChannelTally)
-                .where(KudosChannelTally.channel_id == GROUP, KudosChannelTally.kudos == 0)
-            )
-            or 0
-        )
+        return int(session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0)
 
 
 def test_a_change_of_people_with_many_kudos_starts_the_group_over(
@@ -179,12 +174,12 @@ def test_a_change_of_people_with_many_kudos_starts_the_group_over(
     assert _tally(database, MEMBERS)
     one_left = MEMBERS - {PEOPLE[0]}
     assert _tally(database, one_left)
-    assert _zero_rows(database) > 0
+    assert _group_rows(database, at_zero=True) > 0
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): one_left})
     monkeypatch.setattr(usergroup_tallies, "RESET_KUDOS", 3)
     two_left = one_left - {PEOPLE[1]}
     assert _tally(database, two_left)
-    assert _zero_rows(database) == 0
+    assert _group_rows(database, at_zero=True) == 0
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): two_left})
 
 
@@ -203,13 +198,7 @@ def test_a_group_started_over_and_stopped_half_way_is_finished_and_counted_once(
         met = usergroup_tallies._meet(session, TEAM, GROUP, renewed, NOW, 20)
     assert met is usergroup_tallies._Met.FORGOTTEN
     usergroup_tallies._forget_rows(database, TEAM, GROUP, batches=2)
-    with database.reading() as session:
-        left = session.scalar(
-            select(func.count())
-            .select_from(KudosChannelTally)
-            .where(KudosChannelTally.channel_id == GROUP)
-        )
-    assert left
+    assert _group_rows(database)  # some of the old rows are left
     assert not _current(database, MEMBERS)
     assert not _current(database, renewed)
     pids = list(principle_ids(database, TEAM).values())
@@ -353,13 +342,7 @@ def test_two_processes_syncing_one_group_take_turns(database: Database) -> None:
     assert True in results
     assert _current(database, MEMBERS)
     assert tallies(database) == raw_tallies(database, {(TEAM, GROUP): MEMBERS})
-    with database.reading() as session:
-        rows = session.scalar(
-            select(func.count())
-            .select_from(KudosChannelTally)
-            .where(KudosChannelTally.channel_id == GROUP)
-        )
-    assert rows
+    assert _group_rows(database)
 
 
 def test_a_sync_waits_for_the_writes_at_most_half_a_second(database: Database) -> None:

@@ -390,8 +390,9 @@ def _member(group: TalliedUsergroup, column: Any) -> ColumnElement[bool]:
     )
 
 
-def _kudos_of(group: TalliedUsergroup, *when: ColumnElement[bool]) -> object:
-    """The group's standing kudos created `when`, each counted in once."""
+def _changes(group: TalliedUsergroup, sign: Any, *conditions: ColumnElement[bool]) -> object:
+    """The team's standing kudos that `conditions` pick, as rows of `usergroup_changes` for
+    the group, each counted `sign` times."""
     return select(
         Kudos.team_id,
         literal(group.group_id, String),
@@ -399,13 +400,14 @@ def _kudos_of(group: TalliedUsergroup, *when: ColumnElement[bool]) -> object:
         Kudos.principle_id,
         Kudos.giver_id,
         Kudos.receiver_id,
-        literal(1, Integer),
-    ).where(
-        Kudos.team_id == group.team_id,
-        Kudos.withdrawn_at.is_(None),
-        *when,
-        or_(_member(group, Kudos.giver_id), _member(group, Kudos.receiver_id)),
-    )
+        sign,
+    ).where(Kudos.team_id == group.team_id, Kudos.withdrawn_at.is_(None), *conditions)
+
+
+def _kudos_of(group: TalliedUsergroup, *when: ColumnElement[bool]) -> object:
+    """The group's standing kudos created `when`, each counted in once."""
+    involved = or_(_member(group, Kudos.giver_id), _member(group, Kudos.receiver_id))
+    return _changes(group, literal(1, Integer), *when, involved)
 
 
 def _membership_changes(
@@ -424,22 +426,10 @@ def _membership_changes(
     involved_before = case(
         (or_(_member(group, Kudos.giver_id), _member(group, Kudos.receiver_id)), 1), else_=0
     )
-    conditions = [
-        Kudos.team_id == group.team_id,
-        Kudos.withdrawn_at.is_(None),
-        or_(Kudos.giver_id.in_(changed), Kudos.receiver_id.in_(changed)),
-    ]
+    conditions = [or_(Kudos.giver_id.in_(changed), Kudos.receiver_id.in_(changed))]
     if group.counted_since is not None:
         conditions.append(Kudos.created_at >= group.counted_since)
-    return select(
-        Kudos.team_id,
-        literal(group.group_id, String),
-        Kudos.created_at,
-        Kudos.principle_id,
-        Kudos.giver_id,
-        Kudos.receiver_id,
-        involved_after - involved_before,
-    ).where(*conditions)
+    return _changes(group, involved_after - involved_before, *conditions)
 
 
 def _count(session: Session, changes: object) -> None:
