@@ -141,12 +141,11 @@ def test_a_membership_change_during_the_fill_counts_the_older_kudos_with_the_new
         group = TalliedUsergroup(
             team_id=TEAM,
             group_id=GROUP,
-            members_digest="",
+            members_digest=usergroup_tallies.digest(MEMBERS),
             counted_since=NOW,
         )
         session.add(group)
         usergroup_tallies._start(session, group, MEMBERS, NOW)
-        group.members_digest = usergroup_tallies.digest(MEMBERS)
     for _ in range(6):
         with database.transaction() as session:
             assert usergroup_tallies._fill_slice(session, TEAM, GROUP, 9)
@@ -376,3 +375,26 @@ def test_with_no_groups_allowed_the_dashboard_reads_every_group_raw(database: Da
     assert keeper.idle()
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(TalliedUsergroup)) == 0
+
+
+def test_a_page_asked_for_with_stale_tallies_reads_the_raw_kudos(database: Database) -> None:
+    """The dashboard found the tallies current, then Slack's members changed before the
+    page's own snapshot: the page checks again there and reads the raw kudos for the new
+    members (the boards had fallen to the whole team's)."""
+    _seed(database)
+    assert _tally(database, MEMBERS)
+    moved = MEMBERS | {PEOPLE[6]}
+    window = parse_window("month", None, None, today=TODAY, zone=ZoneInfo("UTC"))
+    raw = Filters(group_id=GROUP, members=moved)
+    stale = dataclasses.replace(raw, tallied=True)
+    with database.reading() as session:
+        pages = [
+            (
+                numbers.overview(session, TEAM, window, filters, today=TODAY),
+                numbers.principle_rows(session, TEAM, window, filters, today=TODAY),
+                numbers.leaderboards(session, TEAM, window, filters),
+            )
+            for filters in (raw, stale)
+        ]
+    assert pages[1] == pages[0]
+    assert pages[0][0].totals.kudos > 0

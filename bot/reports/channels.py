@@ -350,7 +350,7 @@ def principle_counts(
                 )
             )
             # Materialised: PostgreSQL pushed the test down into every edge again.
-            edge_kudos = kudos.cte("edge_kudos").prefix_with("MATERIALIZED")
+            edge_kudos = kudos.cte("edge_kudos").prefix_with("MATERIALIZED", dialect="postgresql")
             k = edge_kudos.c
             statement: Any = (
                 select(k.edge, k.principle_id, func.count())

@@ -15,7 +15,8 @@ digest of them (`tallied_usergroups`): the dashboard reads a group's tallies onl
 digest is Slack's and the tallies are whole (`counted_since` NULL), and otherwise reads the
 raw kudos, as before, while bot/reports/usergroup_tallies.py brings them up to date in the
 background (a new group's kudos a slice at a time, a changed membership's difference). Only
-groups someone filtered by are counted, and at most MISSIONBOT_TALLIED_GROUPS a workspace.
+groups someone filtered by are counted, and at most MISSIONBOT_TALLIED_GROUPS a workspace
+(lowering it stops new ones).
 
 The triggers count a kudos in each tallied group of its giver and receiver whose
 `counted_since` it isn't older than (the older ones are the fill's), with the channel
