@@ -294,12 +294,14 @@ def test_a_channel_made_private_is_no_longer_quoted_from_then_on(
         "channel_type": "group",
     }
     assert bot.event(converted).status == 200
+    bot.deliver()  # its listener runs after the ack
     shown = mission_today(bot, slack)
     assert public.words not in shown
     [row] = [r for r in kudos_rows(bot.database) if r.channel_id == public.channel]
     assert row.audience == "private"
     # Made public again: what was said while it was private stays private.
     assert bot.event({**converted, "subtype": "channel_convert_to_public"}).status == 200
+    bot.deliver()  # its listener runs after the ack
     assert public.words not in mission_today(bot, slack)
 
 
@@ -315,6 +317,7 @@ def test_a_channel_shared_with_another_organisation_is_no_longer_quoted(
         "event_ts": "1561064063.001100",
     }
     assert bot.event(shared).status == 200
+    bot.deliver()  # its listener runs after the ack
     assert public.words not in mission_today(bot, slack)
     with bot.database.reading() as session:
         audiences = set(session.scalars(select(Kudos.audience)))
