@@ -65,12 +65,14 @@ class Scope:
 
     def involving(self, team: Any, giver: Any, receiver: Any) -> ColumnElement[bool]:
         """A group's kudos, of these columns: its giver or its receiver is a member."""
-        m = TalliedUsergroupMember
+        return or_(group_member(team, self.key, giver), group_member(team, self.key, receiver))
 
-        def member(column: Any) -> ColumnElement[bool]:
-            return exists().where(m.team_id == team, m.group_id == self.key, m.user_id == column)
 
-        return or_(member(giver), member(receiver))
+def group_member(team: Any, group_id: str, column: Any) -> ColumnElement[bool]:
+    """`column` is one of the members a tallied user group's tallies count (of `team`, a
+    value or a column): the reader's edge hours and the sync's changes test the same."""
+    m = TalliedUsergroupMember
+    return exists().where(m.team_id == team, m.group_id == group_id, m.user_id == column)
 
 
 def _who(role: Role) -> Any:

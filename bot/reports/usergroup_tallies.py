@@ -13,11 +13,10 @@ group up to date in the background (`sync`):
 * a changed membership counts in the kudos that now involve a member and didn't, and out
   those that did and don't, in one such transaction;
 * a change of more than `RESET_CHANGES` people, or of people with more than `RESET_KUDOS`
-  kudos, starts the group over: its members are
-  dropped (so the triggers stop counting it) and it is marked as being forgotten, in one
-  such transaction; its rows are deleted a batch per transaction, without holding the
-  writes; then it starts as a new group. A process stopped half way finishes the deletion
-  the next time.
+  kudos, starts the group over: its members are dropped (so the triggers stop counting it)
+  and it is marked as being forgotten, in one such transaction; its rows are deleted a
+  batch per transaction, without holding the writes; then it starts as a new group. A
+  process stopped half way finishes the deletion the next time.
 
 What to do is decided inside the transaction that holds the writes, from what the database
 says then. On PostgreSQL one process at a time syncs a group (an advisory lock it only
@@ -51,7 +50,6 @@ from sqlalchemy import (
     Table,
     case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -72,6 +70,7 @@ from bot.db.models import (
     TalliedUsergroupMember,
     UTCDateTime,
 )
+from bot.reports import channels
 
 log = logging.getLogger(__name__)
 
@@ -387,11 +386,7 @@ def _fill_slice(session: Session, team_id: str, group_id: str, size: int) -> boo
 
 def _member(group: TalliedUsergroup, column: Any) -> ColumnElement[bool]:
     """`column` is one of the group's counted members (as the triggers read them)."""
-    return exists().where(
-        TalliedUsergroupMember.team_id == group.team_id,
-        TalliedUsergroupMember.group_id == group.group_id,
-        TalliedUsergroupMember.user_id == column,
-    )
+    return channels.group_member(group.team_id, group.group_id, column)
 
 
 def _changes(group: TalliedUsergroup, sign: Any, *conditions: ColumnElement[bool]) -> object:
@@ -450,12 +445,7 @@ def _count(session: Session, changes: object, *, analyse: bool = False) -> None:
     table, columns, conflict = _LAYOUT.TABLE, _LAYOUT._COLUMNS, _LAYOUT._CONFLICT
     day, month = _LAYOUT._day(dialect, "created_at"), _LAYOUT._month(dialect, "created_at")
     key = "team_id, channel_id, role, bucket, principle_id, user_id"
-    people = " UNION ALL ".join(
-        f"SELECT team_id, channel_id, '{role}' AS role, {month} AS bucket, {principle} AS "
-        f"principle_id, {user} AS user_id, sign FROM {_CHANGES.name}"
-        for role, user in (("g", "giver_id"), ("r", "receiver_id"))
-        for principle in ("principle_id", "0")
-    )
+    people = _LAYOUT.person_changes(_CHANGES.name, month)
     joined = " AND ".join(f"t.{c} = d.{c}" for c in key.split(", "))
     crossed = (
         "CASE WHEN coalesce(t.kudos, 0) = 0 AND d.n > 0 THEN 1 "

@@ -197,6 +197,20 @@ def _changes(operation: str, since: dt.datetime | None) -> str:
     )
 
 
+def person_changes(source: str, month: str) -> str:
+    """The person keys of the kudos changes in `source` (a table or CTE with team_id,
+    channel_id, principle_id, giver_id, receiver_id, sign; `month` its creation month's
+    bucket), as rows (team_id, channel_id, role, bucket, principle_id, user_id, sign): each
+    change as its giver's and its receiver's, of its principle and of all (0). Also the user
+    groups' sync's (bot/reports/usergroup_tallies.py)."""
+    return " UNION ALL ".join(
+        f"SELECT team_id, channel_id, '{role}' AS role, {month} AS bucket, {principle} AS "
+        f"principle_id, {user} AS user_id, sign FROM {source}"
+        for role, user in (("g", "giver_id"), ("r", "receiver_id"))
+        for principle in ("principle_id", "0")
+    )
+
+
 def _count_statement(changes: str) -> str:
     """One statement counting a statement's `changes` in: the day rows and the person rows
     summed per key and upserted, then the people count of each person row the upsert took
@@ -204,12 +218,7 @@ def _count_statement(changes: str) -> str:
     (`_slice_statement`), whose kudos all count in."""
     day, month = _day("postgresql", "created_at"), _month("postgresql", "created_at")
     key = "team_id, channel_id, role, bucket, principle_id, user_id"
-    people = " UNION ALL ".join(
-        f"SELECT team_id, channel_id, '{role}' AS role, {month} AS bucket, {principle} AS "
-        f"principle_id, {user} AS user_id, sign FROM c"
-        for role, user in (("g", "giver_id"), ("r", "receiver_id"))
-        for principle in ("principle_id", "0")
-    )
+    people = person_changes("c", month)
     crossed = "CASE WHEN d.n > 0 AND u.kudos = d.n THEN 1 WHEN d.n < 0 AND u.kudos = 0 THEN -1 END"
     return (
         f"WITH c AS MATERIALIZED ({changes}), "
