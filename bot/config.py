@@ -90,8 +90,8 @@ class Settings(BaseSettings):
     # The dashboard (bot/web/): the address people open it at, where sign-in links point.
     missionbot_public_url: str = "http://localhost:3000"
     # How many user groups a workspace's dashboard counts in tallies of their own (bot/reports/
-    # usergroup_tallies.py): each makes every kudos of its members write a few more rows; 0:
-    # none (a group's pages read its raw kudos).
+    # usergroup_tallies.py): each makes every kudos of its members write a few more rows. 0:
+    # no new ones (their pages read the raw kudos); lowering it keeps those counted already.
     missionbot_tallied_groups: int = Field(default=20, ge=0, le=1000)
     # Signs the dashboard's session cookies; unset, it is derived from SLACK_SIGNING_SECRET.
     missionbot_dashboard_secret: SecretStr | None = None
