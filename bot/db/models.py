@@ -686,6 +686,34 @@ class KudosUnlisted(Base):
     user_id: Mapped[str] = mapped_column(UserId, primary_key=True)
 
 
+class SettledCountGeneration(Base):
+    """A team's generation of settled counts (`SettledPeopleCount`): moved on by triggers on
+    `kudos` (migration 0027) by every write touching a kudos over 30 minutes old, and by the
+    rebuild once done, so every count kept before it is stale."""
+
+    __tablename__ = "settled_count_generations"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+
+
+class SettledPeopleCount(Base):
+    """How many people received (`role` "r") or gave ("g") standing kudos in `[start_at,
+    end_at)`, a period that ended over an hour before it was counted, of one principle or all
+    (`principle_id` 0), as counted at the team's `generation`: read back while the team's
+    generation is still that (bot/reports/settled.py)."""
+
+    __tablename__ = "settled_people_counts"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    principle_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+
+
 class TallyRebuild(Base):
     """A `missionbot db rebuild-summaries` under way: the next UTC month to rebuild, so that an
     interrupted rebuild resumes where it stopped."""

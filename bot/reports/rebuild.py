@@ -64,7 +64,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from bot.db.engine import Database
-from bot.db.models import Kudos, KudosTally, Principle, TallyRebuild, table
+from bot.db.models import (
+    Kudos,
+    KudosTally,
+    Principle,
+    SettledCountGeneration,
+    TallyRebuild,
+    table,
+)
 from bot.reports.summaries import (
     ALL_PRINCIPLES,
     ALL_TIME,
@@ -212,6 +219,13 @@ def rebuild_team(
             sums_pool.shutdown(cancel_futures=True)
     with database.transaction() as session:
         session.execute(delete(TallyRebuild).where(TallyRebuild.team_id == team_id))
+        # People counts kept of ended periods (bot/reports/settled.py) read the tallies
+        # rewritten here: none is read back from now on.
+        session.execute(
+            update(SettledCountGeneration)
+            .where(SettledCountGeneration.team_id == team_id)
+            .values(generation=SettledCountGeneration.generation + 1)
+        )
     return Rebuilt(team_id, len(months), resumed)
 
 

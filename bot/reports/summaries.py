@@ -79,6 +79,7 @@ from bot.db.models import (
     Person,
     Principle,
 )
+from bot.reports import settled
 
 Range = tuple[dt.datetime | None, dt.datetime | None]
 ALL_PRINCIPLES = 0
@@ -1294,8 +1295,9 @@ def participation(
     if previous_bounds is not None:
         lists += [(Role.GIVERS, previous_bounds), (Role.RECEIVERS, previous_bounds)]
     lists.append((Role.RECEIVERS, (since, None)))
-    counts: list[ColumnElement[int]] = []
-    for role, period in lists:
+    columns: list[ColumnElement[Any]] = []  # each list's everyone and outsiders among them
+    asked: dict[int, settled.Settled] = {}  # by list: the ended periods' kept counts
+    for n, (role, period) in enumerate(lists):
         who = Kudos.receiver_id if role == Role.RECEIVERS else Kudos.giver_id
         if period[1] is None or period[1] > now:
             everyone = _latest_count(team_id, role, period)
@@ -1307,6 +1309,11 @@ def participation(
             )
         else:
             everyone = people_count(team_id, role, period, dialect=dialect)
+            if settled.has_ended(period, now):
+                asked[n] = settled.settled(
+                    team_id, _ROLE_CODE[role], period, ALL_PRINCIPLES, everyone
+                )
+                everyone = asked[n].value
             away = (
                 select(func.count())
                 .select_from(outsiders)
@@ -1318,10 +1325,18 @@ def participation(
                     )
                 )
             )
-        counts.append(everyone - away.scalar_subquery())
+        columns += [everyone, away.scalar_subquery()]
     active = select(func.count()).where(active_people(team_id)).scalar_subquery()
-    totals = session.execute(select(active, *counts)).one()
-    everyone_active, gave, received, *before, recently = (int(n) for n in totals)
+    kept = [column for one in asked.values() for column in one.columns]
+    row = session.execute(select(active, *columns, *kept)).one()
+    counts = [int(row[1 + 2 * n]) - int(row[2 + 2 * n]) for n in range(len(lists))]
+    found = iter(row[1 + 2 * len(lists) :])
+    settled.keep(
+        session,
+        [(one, int(row[1 + 2 * n]), next(found), next(found)) for n, one in asked.items()],
+    )
+    everyone_active = int(row[0])
+    gave, received, *before, recently = counts
     return Participation(
         active=everyone_active,
         gave=gave,
