@@ -8,6 +8,7 @@ rebuild leaves nothing kept behind it."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +20,7 @@ from bot.db.models import Kudos, Person, SettledCountGeneration, SettledPeopleCo
 from bot.reports.rebuild import rebuild_team
 from bot.reports.summaries import Participation, participation
 from tests.support.reports import kudos_row, principle_ids, sync
+from tests.test_channel_tallies import _postgresql_only
 from tests.test_participation_outsiders import raw_participation
 from tests.test_summaries import PEOPLE, TEAM, give_at, withdraw_at
 
@@ -218,3 +220,32 @@ def test_a_rebuild_moves_the_generation_on(database: Database) -> None:
     rebuild_team(database, TEAM, dt.datetime.now(dt.UTC))
     assert _generation(database) == 1
     assert _exact(database).gave_before == 3
+
+
+def test_a_home_waits_little_for_another_storing_the_same_count(database: Database) -> None:
+    """Two Homes drawn at once, the first's transaction still open (while Slack answers):
+    the second doesn't wait for it past a fraction of a second, and counts rightly."""
+    _postgresql_only(database)
+    _history(database)
+    _exact(database)  # the generation exists from here
+    with database.transaction() as first:
+        expected = participation(first, TEAM, APRIL, MARCH, NOW)  # stores, uncommitted
+        done: list[Participation] = []
+        second = threading.Thread(target=lambda: done.append(_participation(database)))
+        second.start()
+        second.join(timeout=5)
+        assert not second.is_alive()
+        assert done == [expected]
+    assert _kept(database) == {"g": (3, 0), "r": (4, 0)}
+
+
+def test_a_read_only_report_keeps_its_counts_on_postgresql(database: Database) -> None:
+    """The digest is drawn in a read-only transaction: on PostgreSQL its counts are stored
+    on a connection of their own; SQLite's reader stores nothing (it would take the lock)."""
+    _history(database)
+    for _ in range(2):
+        with database.reading() as session:
+            found = participation(session, TEAM, APRIL, MARCH, NOW)
+        assert found == raw_participation(database, APRIL, MARCH, NOW)
+    stored = {"g": (3, 0), "r": (4, 0)} if database.dialect == "postgresql" else {}
+    assert _kept(database) == stored

@@ -8,34 +8,46 @@ clock), tagged with the generation read beside it: a write the triggers count as
 ended period moves the generation on, so a count read before that write committed is never
 read back, whenever it is stored.
 
-On PostgreSQL the count is stored on a connection of its own in a short transaction that
-waits for no lock over 0.2 s: the caller's transaction may be a read-only report's, or the
-App Home's, which stays open while Slack answers. On SQLite only in the caller's transaction
-when it already writes (it holds the one write lock); a reader stores nothing.
+A count is stored in the caller's transaction when it writes (the App Home's), under a
+savepoint; on PostgreSQL it waits at most 0.2 s for the same count stored by another Home
+whose transaction is still open. A read-only report's (the digest's) is stored on
+PostgreSQL on a connection of its own outside the bot's pool; on SQLite not at all (it
+would wait for the write lock). A count that can't be stored is counted again next time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    create_engine,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from bot.db.engine import READ_ONLY
 from bot.db.models import SettledCountGeneration, SettledPeopleCount, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-# A period is kept once it ended this long before: longer than the triggers' 30 minutes
-# (a write in a transaction begun before the period ended can't be let by unseen).
-SETTLED_AFTER = dt.timedelta(hours=1)
 _LOCK_WAIT = "200ms"
+# A count is stored once its period ended an hour before the database's clock: longer than
+# the triggers' 30 minutes, so a write they let by (a kudos under 30 minutes old, in a
+# transaction begun under 30 minutes ago) can't be in the period.
 _SETTLED_BEFORE = {
     "postgresql": "now() - interval '1 hour'",
     "sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')",
@@ -64,8 +76,9 @@ class Settled:
 
 
 def has_ended(bounds: Bounds, now: dt.datetime) -> bool:
-    """Whether a count of `bounds` may be kept: a period with both ends, over an hour ago."""
-    return bounds[0] is not None and bounds[1] is not None and bounds[1] <= now - SETTLED_AFTER
+    """Whether a count of `bounds` may be kept: a period with both ends, ended at `now`. It
+    is stored only if it ended over an hour before the database's clock (`keep`)."""
+    return bounds[0] is not None and bounds[1] is not None and bounds[1] <= now
 
 
 def settled(
@@ -136,22 +149,53 @@ def keep(session: Session, found: Sequence[Found]) -> None:
     if not rows and not teams:
         return
     try:
-        if dialect == "postgresql":
-            # The caller's engine may be the readers' (read-only, repeatable read).
-            writer = session.get_bind().engine.execution_options(
-                isolation_level="READ COMMITTED", postgresql_readonly=False
-            )
-            with writer.begin() as connection:
-                connection.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_WAIT}'"))
-                _store(connection, dialect, rows, teams)
-        elif not session.connection().get_execution_options().get(READ_ONLY, False):
+        if not session.connection().get_execution_options().get(READ_ONLY, False):
             with session.begin_nested():
-                _store(session, dialect, rows, teams)
-    except DBAPIError as exc:
-        log.info("settled counts not kept: %s", type(exc.orig).__name__)
+                _store(session, dialect, rows, teams, bounded=dialect == "postgresql")
+        elif dialect == "postgresql":
+            with _writer(session).begin() as connection:
+                _store(connection, dialect, rows, teams, bounded=True)
+    except SQLAlchemyError as exc:
+        log.info("settled counts not kept: %s", type(exc).__name__)
+
+
+_writers: dict[str, Engine] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(session: Session) -> Engine:
+    """An engine of one connection at a time outside the bot's pool, for a reader's counts
+    (a digest drawn in a read-only transaction): the pool holds one connection for each
+    thread that may want one (bot/runtime.py), and a second taken here could leave another
+    thread waiting. Opened only when a count is stored: once per period and team."""
+    url = session.get_bind().engine.url
+    key = url.render_as_string(hide_password=False)
+    with _writers_lock:
+        if key not in _writers:
+            _writers[key] = create_engine(url, poolclass=NullPool)
+        return _writers[key]
 
 
 def _store(
+    session: Session | Connection,
+    dialect: str,
+    rows: list[dict[str, object]],
+    teams: set[str],
+    *,
+    bounded: bool,
+) -> None:
+    """`bounded` (PostgreSQL): wait at most `_LOCK_WAIT` for a row another transaction
+    writes (another Home storing the same count, in a transaction open while Slack
+    answers), then give up; the caller's own setting is put back after."""
+    previous = session.execute(text("SHOW lock_timeout")).scalar() if bounded else None
+    if bounded:
+        session.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_WAIT}'"))
+    _insert(session, dialect, rows, teams)
+    if previous is not None:
+        session.execute(text("SELECT set_config('lock_timeout', :was, true)"), {"was": previous})
+
+
+def _insert(
     session: Session | Connection, dialect: str, rows: list[dict[str, object]], teams: set[str]
 ) -> None:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
