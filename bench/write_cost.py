@@ -200,6 +200,9 @@ _NO_USERGROUP_TALLIES_SQLITE = tuple(
         "kudos_usergroup_move_in",
     )
 )
+_SETTLED_TRIGGERS = ("settled_counts_insert", "settled_counts_update", "settled_counts_delete")
+_NO_SETTLED_COUNTS = tuple(f"DROP TRIGGER {name} ON kudos" for name in _SETTLED_TRIGGERS)
+_NO_SETTLED_COUNTS_SQLITE = tuple(f"DROP TRIGGER {name}" for name in _SETTLED_TRIGGERS)
 # Three tallied user groups (migration 0026), each holding every giver and receiver: the
 # most a kudos can cost them (each kudos counted in all three).
 _GROUPS = "(SELECT 1 AS g UNION ALL SELECT 2 UNION ALL SELECT 3)"
@@ -223,15 +226,23 @@ def _three_groups(padded: str) -> tuple[str, str]:
 VARIANTS = {
     "before": Variant(
         "the write path before the read model (nothing tallied, no pair or channel triggers)",
-        _NO_PAIRS + _NO_CHANNEL_TALLIES + _NO_USERGROUP_TALLIES,
+        _NO_PAIRS + _NO_CHANNEL_TALLIES + _NO_USERGROUP_TALLIES + _NO_SETTLED_COUNTS,
         tallied=False,
-        sqlite=_NO_PAIRS_SQLITE + _NO_CHANNEL_TALLIES_SQLITE + _NO_USERGROUP_TALLIES_SQLITE,
+        sqlite=_NO_PAIRS_SQLITE
+        + _NO_CHANNEL_TALLIES_SQLITE
+        + _NO_USERGROUP_TALLIES_SQLITE
+        + _NO_SETTLED_COUNTS_SQLITE,
     ),
     "now": Variant("as it is"),
     "no-usergroup-tallies": Variant(
         "as it is without the user groups' triggers (migration 0025's write path)",
         _NO_USERGROUP_TALLIES,
         sqlite=_NO_USERGROUP_TALLIES_SQLITE,
+    ),
+    "no-settled-counts": Variant(
+        "as it is without the settled counts' triggers (migration 0026's write path)",
+        _NO_SETTLED_COUNTS,
+        sqlite=_NO_SETTLED_COUNTS_SQLITE,
     ),
     "three-groups": Variant(
         "as it is with three tallied user groups holding every giver and receiver",
