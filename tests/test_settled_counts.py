@@ -8,17 +8,28 @@ rebuild leaves nothing kept behind it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.engine import Database
-from bot.db.models import Kudos, Person, SettledCountGeneration, SettledPeopleCount
+from bot.db.models import (
+    Kudos,
+    Person,
+    SettledCountGeneration,
+    SettledPeopleCount,
+    SettledReport,
+)
+from bot.reports import settled
+from bot.reports.health import TOP_RECEIVERS, Health, promise_health
+from bot.reports.periods import Period, PeriodKind, period_of
 from bot.reports.rebuild import rebuild_team
-from bot.reports.summaries import Participation, participation
+from bot.reports.summaries import Participation, People, participation, people_by_principle
 from tests.support.reports import kudos_row, principle_ids, sync
 from tests.test_channel_tallies import _postgresql_only
 from tests.test_participation_outsiders import raw_participation
@@ -249,3 +260,69 @@ def test_a_read_only_report_keeps_its_counts_on_postgresql(database: Database) -
         assert found == raw_participation(database, APRIL, MARCH, NOW)
     stored = {"g": (3, 0), "r": (4, 0)} if database.dialect == "postgresql" else {}
     assert _kept(database) == stored
+
+
+def _health(database: Database, week: Period) -> Health:
+    zone = ZoneInfo("America/New_York")
+    with database.transaction() as session:
+        return promise_health(
+            session=session,
+            team_id=TEAM,
+            period=week,
+            bounds=week.bounds(zone),
+            where=zone,
+            today=NOW.date(),
+        )
+
+
+def _counted_health_people(database: Database, week: Period) -> tuple[object, ...]:
+    with database.reading() as session:
+        people, everyone = people_by_principle(
+            session, TEAM, week.bounds(ZoneInfo("America/New_York")), TOP_RECEIVERS
+        )
+    return people, everyone
+
+
+def _health_people(health: Health) -> tuple[object, ...]:
+    people = {
+        p.principle.id: People(p.givers, p.receivers, p.top_receivers)
+        for p in health.principles
+        if p.givers or p.receivers
+    }
+    return people, People(health.givers, health.receivers, health.top_receivers)
+
+
+def test_health_of_an_ended_week_is_kept_and_counted_again_after_a_late_kudos(
+    database: Database,
+) -> None:
+    pid = _history(database)
+    week = period_of(PeriodKind.WEEK, (MARCH[0] + dt.timedelta(days=3)).date())
+    first = _health(database, week)
+    assert _health_people(first) == _counted_health_people(database, week)
+    assert first.receivers == 4
+    for _ in range(2):
+        assert _health(database, week) == first
+    with database.reading() as session:
+        kept = session.execute(select(SettledReport.report, SettledReport.generation)).all()
+    assert kept == [(settled.Report.HEALTH_PEOPLE.value, 0)]
+    # Read back, not counted: the kept body is what health shows.
+    with database.transaction() as session:
+        by_principle, everyone = json.loads(session.scalars(select(SettledReport.body)).one())
+        everyone[1] = 9
+        body = json.dumps([by_principle, everyone])
+        session.execute(update(SettledReport).values(body=body))
+    assert _health(database, week).receivers == 9
+    # A late kudos in that week: counted again.
+    give_at(database, TEAM, PEOPLE[7], [PEOPLE[8]], pid, MARCH[0] + dt.timedelta(days=4))
+    after = _health(database, week)
+    assert after.receivers == 5
+    assert _health_people(after) == _counted_health_people(database, week)
+
+
+def test_health_of_the_running_week_is_never_kept(database: Database) -> None:
+    _history(database)
+    week = period_of(PeriodKind.WEEK, NOW.date())
+    for _ in range(3):
+        _health(database, week)
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(SettledReport)) == 0

@@ -714,6 +714,20 @@ class SettledPeopleCount(Base):
     people: Mapped[int] = mapped_column(Integer)
 
 
+class SettledReport(Base):
+    """A report's whole result (`body`, JSON) for a period that ended over an hour before it
+    was counted, named by `report` (bot/reports/settled.Report) and the period's UTC bounds
+    (`period`), as counted at the team's `generation`: read back while it is still that."""
+
+    __tablename__ = "settled_reports"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    report: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(80), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
 class TallyRebuild(Base):
     """A `missionbot db rebuild-summaries` under way: the next UTC month to rebuild, so that an
     interrupted rebuild resumes where it stopped."""

@@ -66,7 +66,8 @@ from sqlalchemy.orm import Session, aliased
 from bot.db.engine import quick_reads
 from bot.db.models import Kudos, KudosPair, Principle
 from bot.mission.service import PrincipleInfo, numbered
-from bot.reports.periods import Period, PeriodKind, end_of_day, period_of
+from bot.reports import settled
+from bot.reports.periods import Period, PeriodKind, end_of_day, local_midnight, period_of
 from bot.reports.summaries import (
     Grain,
     KnownCounts,
@@ -238,9 +239,7 @@ def promise_health(
         weeks=weeks,
         known=known,
     )
-    people, everyone = people_by_principle(
-        session, team_id, bounds, TOP_RECEIVERS, until=end_of_day(today, where)
-    )
+    people, everyone = _people(session, team_id, bounds, where, today)
     nobody = People(0, 0, 0)
     health = [
         PrincipleHealth(
@@ -265,6 +264,34 @@ def promise_health(
         receivers=everyone.receivers,
         top_receivers=everyone.top_receivers,
     )
+
+
+def _people(
+    session: Session, team_id: str, bounds: Range, where: ZoneInfo, today: dt.date
+) -> tuple[dict[int, People], People]:
+    """`people_by_principle` of the period; for one that ended before today (last week),
+    the result kept once counted (bot/reports/settled.py), counted again only after a
+    write to an older kudos."""
+    kept = (
+        settled.report(session, team_id, settled.Report.HEALTH_PEOPLE, bounds)
+        if settled.has_ended(bounds, local_midnight(today, where))
+        else None
+    )
+    if kept is not None and kept.body is not None:
+        by_principle, everyone = kept.body
+        return {int(key): People(*numbers) for key, numbers in by_principle.items()}, People(
+            *everyone
+        )
+    people, overall = people_by_principle(
+        session, team_id, bounds, TOP_RECEIVERS, until=end_of_day(today, where)
+    )
+    if kept is not None:
+        body = (
+            {key: [p.givers, p.receivers, p.top_receivers] for key, p in people.items()},
+            [overall.givers, overall.receivers, overall.top_receivers],
+        )
+        settled.keep_report(session, team_id, settled.Report.HEALTH_PEOPLE, bounds, kept, body)
+    return people, overall
 
 
 def pairs_tallied(bounds: Range) -> bool:

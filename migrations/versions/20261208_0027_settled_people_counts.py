@@ -10,6 +10,9 @@ deleted, which the bot does only within minutes of a kudos being given (the undo
 
 * `settled_people_counts`: a count, the period's bounds, and the generation of the team it
   was counted at.
+* `settled_reports`: a report's whole result of such a period (JSON), with its generation:
+  promise health's people per principle of last week (`/kudos health week`), ~80 ms at ten
+  million kudos for the same answer all week.
 * `settled_count_generations`: each team's generation, moved on by triggers on `kudos` for
   every write that touches a kudos created more than 30 minutes before the writing
   transaction began (any release's, a script's, a person erased), so every count of the
@@ -116,6 +119,15 @@ def upgrade() -> None:
             name=op.f("pk_settled_people_counts"),
         ),
     )
+    op.create_table(
+        "settled_reports",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("report", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=80), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "report", "period", name=op.f("pk_settled_reports")),
+    )
     for statement in _postgresql_statements() if dialect == "postgresql" else _sqlite_statements():
         op.execute(statement)
 
@@ -128,5 +140,6 @@ def downgrade() -> None:
         )
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS settled_counts_touched()")
+    op.drop_table("settled_reports")
     op.drop_table("settled_people_counts")
     op.drop_table("settled_count_generations")
