@@ -32,6 +32,7 @@ from psycopg import pq
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ def pool_arguments(connections: int | None) -> dict[str, int]:
     return {"pool_size": kept, "max_overflow": connections - kept}
 
 
-def create_database_engine(url: str, *, connections: int | None = None) -> Engine:
+def create_database_engine(
+    url: str, *, connections: int | None = None, pooled: bool = True
+) -> Engine:
     """The engine for `url`; `connections`: how many threads may hold a connection at once
-    (bot/runtime.py's `database_connections` for `serve`), so that none waits for the pool."""
+    (bot/runtime.py's `database_connections` for `serve`), so that none waits for the pool;
+    `pooled=False` (PostgreSQL): a connection opened for each use and closed after, with the
+    same deadlines (bot/reports/settled.py's rare writes outside the bot's pool)."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -69,13 +74,20 @@ def create_database_engine(url: str, *, connections: int | None = None) -> Engin
         )
         _tune_sqlite(engine)
         return engine
+    pool: dict[str, Any] = (
+        {
+            **(pool_arguments(connections) or {"pool_size": 10, "max_overflow": 10}),
+            "pool_timeout": 5,
+        }
+        if pooled
+        else {"poolclass": NullPool}
+    )
     engine = create_engine(
         url,
         # The pre-ping is ours (`_bound_postgres`): SQLAlchemy's has no deadline of its own.
         pool_pre_ping=False,
-        **(pool_arguments(connections) or {"pool_size": 10, "max_overflow": 10}),
-        pool_timeout=5,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+        **pool,
     )
     _bound_postgres(engine)
     return engine

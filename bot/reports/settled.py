@@ -30,19 +30,16 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    create_engine,
     func,
     literal,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from bot.db.engine import READ_ONLY
+from bot.db.dialect import dialect_insert
+from bot.db.engine import READ_ONLY, create_database_engine
 from bot.db.models import (
     SettledCountGeneration,
     SettledPeopleCount,
@@ -131,11 +128,14 @@ class Report(StrEnum):
 
     # Promise health's people per principle (bot/reports/health.py): a week's raw-edged
     # person tallies, ~80 ms at ten million kudos for the same answer all week.
-    HEALTH_PEOPLE = "health-people"
+    # Versioned: a body of another shape is never read back.
+    HEALTH_PEOPLE = "health-people-v1"
 
 
 @dataclass(frozen=True, slots=True)
 class Kept:
+    """What `report` read: the team's generation (None: no row yet) and the body kept at it."""
+
     generation: int | None
     body: Any
 
@@ -146,7 +146,6 @@ Found = tuple[Settled, int, bool, int | None]  # asked, its value, its `columns`
 def keep(session: Session, found: Sequence[Found]) -> None:
     """Store the counts of `found` that were counted, not read back. Never fails the
     caller: a count not stored is counted again next time."""
-    dialect = session.get_bind().dialect.name
     rows: list[dict[str, object]] = []
     teams: set[str] = set()
     for one, value, was_kept, generation in found:
@@ -169,7 +168,7 @@ def keep(session: Session, found: Sequence[Found]) -> None:
             }
         )
     if rows or teams:
-        _persist(session, lambda to: _insert(to, dialect, rows, teams))
+        _persist(session, lambda to: _insert(to, rows, teams))
 
 
 def report(session: Session, team_id: str, name: Report, period: Bounds) -> Kept:
@@ -195,34 +194,21 @@ def keep_report(
 ) -> None:
     """Store `body`, `name`'s result for `period` counted after `kept` was read (`report`),
     if its period ended an hour before the database's clock. Never fails the caller."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    if kept.body is not None:
+        return
+    if kept.generation is None:
+        _persist(session, lambda to: _generations(to, {team_id}))
+        return
+    row = {
+        "team_id": team_id,
+        "report": name.value,
+        "period": _period_key(period),
+        "generation": kept.generation,
+        "body": json.dumps(body, separators=(",", ":")),
+    }
     end = period[1]
     assert end is not None
-
-    def store(to: Session | Connection) -> None:
-        if kept.generation is None:
-            _insert(to, dialect, [], {team_id})
-            return
-        row = {
-            "team_id": team_id,
-            "report": name.value,
-            "period": _period_key(period),
-            "generation": kept.generation,
-            "body": json.dumps(body, separators=(",", ":")),
-        }
-        values = select(*(literal(v) for v in row.values())).where(_ended(end, dialect))
-        statement = insert(SettledReport).from_select(list(row), values)
-        to.execute(
-            statement.on_conflict_do_update(
-                index_elements=["team_id", "report", "period"],
-                set_={"generation": statement.excluded.generation, "body": statement.excluded.body},
-                where=SettledReport.generation < statement.excluded.generation,
-            )
-        )
-
-    if kept.body is None:
-        _persist(session, store)
+    _persist(session, lambda to: _upsert(to, SettledReport, row, end, "body"))
 
 
 def _period_key(period: Bounds) -> str:
@@ -232,15 +218,12 @@ def _period_key(period: Bounds) -> str:
     return f"{start.astimezone(dt.UTC).isoformat()}/{end.astimezone(dt.UTC).isoformat()}"
 
 
-def _ended(end: dt.datetime, dialect: str) -> ColumnElement[bool]:
-    """Whether `end` is an hour before the database's clock (`_SETTLED_BEFORE`)."""
-    return literal(end, UTCDateTime()) <= text(_SETTLED_BEFORE[dialect])
-
-
 def _persist(session: Session, write: Callable[[Session | Connection], None]) -> None:
     """Run `write` where the caller's transaction allows (module docstring); a failure is
     logged, not raised: what isn't stored is counted again next time."""
     dialect = session.get_bind().dialect.name
+    # The caller's own pending changes fail here, as theirs, not as a count not stored.
+    session.flush()
     try:
         if not session.connection().get_execution_options().get(READ_ONLY, False):
             with session.begin_nested():
@@ -265,7 +248,7 @@ def _writer(session: Session) -> Engine:
     key = url.render_as_string(hide_password=False)
     with _writers_lock:
         if key not in _writers:
-            _writers[key] = create_engine(url, poolclass=NullPool)
+            _writers[key] = create_database_engine(key, pooled=False)
         return _writers[key]
 
 
@@ -286,34 +269,53 @@ def _bounded(
         session.execute(text("SELECT set_config('lock_timeout', :was, true)"), {"was": previous})
 
 
-def _insert(
-    session: Session | Connection, dialect: str, rows: list[dict[str, object]], teams: set[str]
-) -> None:
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+def _insert(session: Session | Connection, rows: list[dict[str, object]], teams: set[str]) -> None:
+    _generations(session, teams)
+    for row in rows:
+        end = row["end_at"]
+        assert isinstance(end, dt.datetime)
+        _upsert(session, SettledPeopleCount, row, end, "people")
+
+
+def _generations(session: Session | Connection, teams: set[str]) -> None:
+    """The teams' generation rows, at 0 where there is none yet."""
     if teams:
         session.execute(
-            insert(SettledCountGeneration)
+            dialect_insert(_dialect(session))(SettledCountGeneration)
             .values([{"team_id": team, "generation": 0} for team in sorted(teams)])
             .on_conflict_do_nothing()
         )
-    for row in rows:
-        columns = list(row)
-        end = row["end_at"]
-        assert isinstance(end, dt.datetime)
-        values = select(*(literal(row[c], _TYPES.get(c)) for c in columns)).where(
-            _ended(end, dialect)
+
+
+def _upsert(
+    session: Session | Connection,
+    model: type[SettledPeopleCount] | type[SettledReport],
+    row: dict[str, object],
+    end: dt.datetime,
+    value: str,
+) -> None:
+    """`row` into `model` if its period `end`ed an hour before the database's clock, over
+    a row of its key from an older generation (one from a newer one stays)."""
+    dialect = _dialect(session)
+    columns = list(row)
+    values = select(*(literal(row[c], _TYPES.get(c)) for c in columns)).where(
+        literal(end, UTCDateTime()) <= text(_SETTLED_BEFORE[dialect])
+    )
+    statement = dialect_insert(dialect)(model).from_select(columns, values)
+    key = [column.name for column in model.__mapper__.primary_key]
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=key,
+            set_={"generation": statement.excluded.generation, value: statement.excluded[value]},
+            where=model.generation < statement.excluded.generation,
         )
-        statement = insert(SettledPeopleCount).from_select(columns, values)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["team_id", "role", "principle_id", "start_at", "end_at"],
-                set_={
-                    "generation": statement.excluded.generation,
-                    "people": statement.excluded.people,
-                },
-                where=SettledPeopleCount.generation < statement.excluded.generation,
-            )
-        )
+    )
+
+
+def _dialect(session: Session | Connection) -> str:
+    return (
+        session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
+    )
 
 
 _TYPES = {"start_at": UTCDateTime(), "end_at": UTCDateTime()}

@@ -46,7 +46,17 @@ depends_on: str | Sequence[str] | None = None
 # A write touching a kudos older than this moves its team's generation on.
 _OLD_POSTGRESQL = "{row}.created_at < now() - interval '30 minutes'"
 _OLD_SQLITE = "{row}.created_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 minutes')"
-_BUMP = "UPDATE settled_count_generations SET generation = generation + 1 WHERE team_id"
+# SQLite has one writer at a time: a report making a team's first row can't meet a write.
+_BUMP_SQLITE = "UPDATE settled_count_generations SET generation = generation + 1 WHERE team_id"
+# PostgreSQL's writers run at once: a team with no row yet gets one (at 1), so a write
+# meeting a report that is making the team's first row can't pass unseen (the report's
+# insert waits for it). In team order, so two writers take the rows in one order.
+_BUMP_POSTGRESQL = (
+    "INSERT INTO settled_count_generations (team_id, generation) "
+    "SELECT DISTINCT team_id, 1 FROM ({teams}) t ORDER BY team_id "
+    "ON CONFLICT (team_id) DO UPDATE "
+    "SET generation = settled_count_generations.generation + 1"
+)
 # (name, event, transition tables)
 _EVENTS = (
     ("insert", "INSERT", "NEW TABLE AS new_rows"),
@@ -60,16 +70,25 @@ _COUNTED_COLUMNS = "team_id, created_at, withdrawn_at, giver_id, receiver_id, pr
 def _postgresql_statements() -> list[str]:
     old = {row: _OLD_POSTGRESQL.format(row=row) for row in ("o", "n")}
     changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in _COUNTED_COLUMNS.split(", "))
+    inserted = f"SELECT n.team_id FROM new_rows n WHERE {old['n']}"
+    deleted = f"SELECT o.team_id FROM old_rows o WHERE {old['o']}"
+    moved = (
+        "SELECT unnest(ARRAY[o.team_id, n.team_id]) AS team_id FROM old_rows o "
+        f"JOIN new_rows n ON n.id = o.id WHERE ({old['o']} OR {old['n']}) AND ({changed})"
+    )
+
+    def bump(teams: str) -> str:
+        return _BUMP_POSTGRESQL.format(teams=teams)
+
     statements = [
         "CREATE OR REPLACE FUNCTION settled_counts_touched() RETURNS trigger "
         "LANGUAGE plpgsql AS $$\nBEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
-        f"    {_BUMP} IN (SELECT n.team_id FROM new_rows n WHERE {old['n']});\n"
+        f"    {bump(inserted)};\n"
         "  ELSIF TG_OP = 'DELETE' THEN\n"
-        f"    {_BUMP} IN (SELECT o.team_id FROM old_rows o WHERE {old['o']});\n"
+        f"    {bump(deleted)};\n"
         "  ELSE\n"
-        f"    {_BUMP} IN (SELECT unnest(ARRAY[o.team_id, n.team_id]) FROM old_rows o "
-        f"JOIN new_rows n ON n.id = o.id WHERE ({old['o']} OR {old['n']}) AND ({changed}));\n"
+        f"    {bump(moved)};\n"
         "  END IF;\n"
         "  RETURN NULL;\nEND $$"
     ]
@@ -85,11 +104,11 @@ def _sqlite_statements() -> list[str]:
     new, old = _OLD_SQLITE.format(row="NEW"), _OLD_SQLITE.format(row="OLD")
     return [
         f"CREATE TRIGGER settled_counts_insert AFTER INSERT ON kudos WHEN {new} "
-        f"BEGIN {_BUMP} = NEW.team_id; END",
+        f"BEGIN {_BUMP_SQLITE} = NEW.team_id; END",
         f"CREATE TRIGGER settled_counts_update AFTER UPDATE OF {_COUNTED_COLUMNS} ON kudos "
-        f"WHEN {new} OR {old} BEGIN {_BUMP} IN (NEW.team_id, OLD.team_id); END",
+        f"WHEN {new} OR {old} BEGIN {_BUMP_SQLITE} IN (NEW.team_id, OLD.team_id); END",
         f"CREATE TRIGGER settled_counts_delete AFTER DELETE ON kudos WHEN {old} "
-        f"BEGIN {_BUMP} = OLD.team_id; END",
+        f"BEGIN {_BUMP_SQLITE} = OLD.team_id; END",
     ]
 
 
@@ -130,6 +149,12 @@ def upgrade() -> None:
     )
     for statement in _postgresql_statements() if dialect == "postgresql" else _sqlite_statements():
         op.execute(statement)
+    # Every team there is has its row before any count is kept (a new team's first report
+    # makes it).
+    op.execute(
+        "INSERT INTO settled_count_generations (team_id, generation) "
+        "SELECT DISTINCT team_id, 0 FROM principles"
+    )
 
 
 def downgrade() -> None:
