@@ -18,11 +18,15 @@ deleted, which the bot does only within minutes of a kudos being given (the undo
   transaction began (any release's, a script's, a person erased), so every count of the
   team is stale from then on. A count is kept only for a period that ended an hour before
   the database's clock, so a write the triggers let by (a kudos under 30 minutes old) can't
-  be in it. Reader and count are one statement (one snapshot): a count read before a write
-  committed carries the generation before it, and is never read back.
+  be in it. The generation is read in the count's statement (participation) or before it
+  (health): a count read before a write committed carries the generation before it, and is
+  never read back. Every team there is gets its row here; a new team's, from its first
+  report (SQLite) or from the first write the triggers see (PostgreSQL, where a report and
+  a write can meet: the report's insert waits for the write's row).
 
-On PostgreSQL the triggers are per statement over the statement's rows (a million kudos
-deleted move the generation once); on SQLite per row, when the row is that old.
+On PostgreSQL the triggers run at commit, once per team a transaction (`_postgresql_statements`
+says why); on SQLite per row, when the row is that old. Writes to older kudos of one team take
+turns on its row as they commit (they are rare: a late event, a script).
 `missionbot.rebuilding` leaves them on: the rebuild writes no kudos, and moves the
 generation itself when it is done (its counts read the tallies it rewrites).
 
@@ -48,54 +52,48 @@ _OLD_POSTGRESQL = "{row}.created_at < now() - interval '30 minutes'"
 _OLD_SQLITE = "{row}.created_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 minutes')"
 # SQLite has one writer at a time: a report making a team's first row can't meet a write.
 _BUMP_SQLITE = "UPDATE settled_count_generations SET generation = generation + 1 WHERE team_id"
-# PostgreSQL's writers run at once: a team with no row yet gets one (at 1), so a write
-# meeting a report that is making the team's first row can't pass unseen (the report's
-# insert waits for it). In team order, so two writers take the rows in one order.
-_BUMP_POSTGRESQL = (
-    "INSERT INTO settled_count_generations (team_id, generation) "
-    "SELECT DISTINCT team_id, 1 FROM ({teams}) t ORDER BY team_id "
-    "ON CONFLICT (team_id) DO UPDATE "
-    "SET generation = settled_count_generations.generation + 1"
-)
-# (name, event, transition tables)
-_EVENTS = (
-    ("insert", "INSERT", "NEW TABLE AS new_rows"),
-    ("update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-    ("delete", "DELETE", "OLD TABLE AS old_rows"),
-)
+_EVENTS = (("insert", "INSERT"), ("update", "UPDATE"), ("delete", "DELETE"))
+# The transaction-local setting that says a team's generation moved in this transaction.
+_MOVED = "'missionbot.settled_moved_' || lower(team)"
 # What a count reads of a kudos (bot/reports/summaries.counted and the people's columns).
 _COUNTED_COLUMNS = "team_id, created_at, withdrawn_at, giver_id, receiver_id, principle_id"
 
 
 def _postgresql_statements() -> list[str]:
-    old = {row: _OLD_POSTGRESQL.format(row=row) for row in ("o", "n")}
-    changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in _COUNTED_COLUMNS.split(", "))
-    inserted = f"SELECT n.team_id FROM new_rows n WHERE {old['n']}"
-    deleted = f"SELECT o.team_id FROM old_rows o WHERE {old['o']}"
-    moved = (
-        "SELECT unnest(ARRAY[o.team_id, n.team_id]) AS team_id FROM old_rows o "
-        f"JOIN new_rows n ON n.id = o.id WHERE ({old['o']} OR {old['n']}) AND ({changed})"
-    )
-
-    def bump(teams: str) -> str:
-        return _BUMP_POSTGRESQL.format(teams=teams)
-
+    """PostgreSQL's writers run at once, and the write path takes its tallies' advisory
+    locks after its kudos statements: a trigger taking the team's row then would hold it
+    while waiting for another writer's lock, which may wait for the row (a deadlock, two
+    threads giving kudos dated last month). So the row is taken at commit, when the
+    transaction holds every other lock it will take: deferred constraint triggers, per row
+    as PostgreSQL has them, moving each team once a transaction (a transaction-local
+    setting marks it done: a million kudos deleted move the generation once). A team with
+    no row yet gets one, at 1: a write meeting a report that makes the team's first row
+    can't pass unseen."""
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _COUNTED_COLUMNS.split(", "))
+    old = {row: _OLD_POSTGRESQL.format(row=row) for row in ("NEW", "OLD")}
+    when = {
+        "insert": old["NEW"],
+        # An update only of what a count reads.
+        "update": f"({old['OLD']} OR {old['NEW']}) AND ({changed})",
+        "delete": old["OLD"],
+    }
     statements = [
         "CREATE OR REPLACE FUNCTION settled_counts_touched() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$\nBEGIN\n"
-        "  IF TG_OP = 'INSERT' THEN\n"
-        f"    {bump(inserted)};\n"
-        "  ELSIF TG_OP = 'DELETE' THEN\n"
-        f"    {bump(deleted)};\n"
-        "  ELSE\n"
-        f"    {bump(moved)};\n"
-        "  END IF;\n"
-        "  RETURN NULL;\nEND $$"
+        "LANGUAGE plpgsql AS $$\nDECLARE\n  team text;\nBEGIN\n"
+        "  FOREACH team IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.team_id] "
+        "WHEN 'DELETE' THEN ARRAY[OLD.team_id] ELSE ARRAY[OLD.team_id, NEW.team_id] END LOOP\n"
+        f"    IF current_setting({_MOVED}, true) IS DISTINCT FROM 'on' THEN\n"
+        "      INSERT INTO settled_count_generations (team_id, generation) VALUES (team, 1) "
+        "ON CONFLICT (team_id) DO UPDATE "
+        "SET generation = settled_count_generations.generation + 1;\n"
+        f"      PERFORM set_config({_MOVED}, 'on', true);\n"
+        "    END IF;\n  END LOOP;\n  RETURN NULL;\nEND $$"
     ]
     statements += [
-        f"CREATE TRIGGER settled_counts_{name} AFTER {event} ON kudos REFERENCING {tables} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION settled_counts_touched()"
-        for name, event, tables in _EVENTS
+        f"CREATE CONSTRAINT TRIGGER settled_counts_{name} AFTER {event} ON kudos "
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({when[name]}) "
+        "EXECUTE FUNCTION settled_counts_touched()"
+        for name, event in _EVENTS
     ]
     return statements
 
@@ -159,7 +157,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for name, _event, _tables in _EVENTS:
+    for name, _event in _EVENTS:
         op.execute(
             f"DROP TRIGGER IF EXISTS settled_counts_{name}" + (" ON kudos" if postgresql else "")
         )
