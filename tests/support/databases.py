@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Table, create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db.engine import Database
-from bot.db.models import Base
+from bot.db.models import Base, SettledCountGeneration
 from bot.db.scratch import migrate, scratch_postgres_database
 
 __all__ = [
@@ -186,6 +186,10 @@ def empty_tables(url: str) -> None:
     with engine.begin() as connection:
         for table in emptying_order():
             connection.execute(table.delete())
+        # The kudos deleted (dated in the past) move their team's generation of settled counts
+        # at commit (migration 0027's deferred triggers): now, then emptied again.
+        connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        connection.execute(SettledCountGeneration.__table__.delete())
         sequences = connection.execute(
             text(
                 "SELECT c.oid::regclass::text FROM pg_class c "
