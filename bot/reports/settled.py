@@ -1,4 +1,5 @@
-"""People counts of periods that have ended, kept once counted (migration 0027).
+"""People counts of periods that have ended, and a report's whole result of one (promise
+health's people per principle), kept once counted (migration 0027).
 
 A report asks for a count through `settled`: the count kept for the period if the team's
 generation is still the one it was counted at, else the caller's own count, both in the
@@ -6,7 +7,9 @@ caller's statement (one snapshot with the generation it reads). After the statem
 `keep` stores what was counted for a period that ended over an hour ago (by the database's
 clock), tagged with the generation read beside it: a write the triggers count as touching an
 ended period moves the generation on, so a count read before that write committed is never
-read back, whenever it is stored.
+read back, whenever it is stored. A whole result is asked for through `report` (the
+generation read before it is counted, so what is stored with it is at least as new) and
+stored by `keep_report`.
 
 A count is stored in the caller's transaction when it writes (the App Home's), under a
 savepoint; on PostgreSQL it waits at most 0.2 s for the same count stored by another Home

@@ -1281,7 +1281,10 @@ def participation(
     `kudos_latest`'s index (`_latest_count`); of a period that has ended (last month, the
     digest's weeks) `people_count` (a month's histogram and its edges' people; a week's raw
     kudos grouped per person). Each outsider is sought in each list: their `kudos_latest`
-    row, or their kudos in the period.
+    row, or their kudos in the period. Everyone of a period that ended is read back once
+    counted (bot/reports/settled.py: the same for the whole month, ~35 ms of the Home's
+    participation at ten million kudos, bench/RESULTS.md §64); its outsiders are sought
+    each time (people leave).
 
     Before (bench/RESULTS.md §42), every active person was read and joined with their two
     `kudos_latest` rows (two hash joins of 50,000 rows at ten million kudos) and probed
