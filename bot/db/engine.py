@@ -262,6 +262,18 @@ class Database:
         self.engine.dispose()
 
 
+@contextmanager
+def lock_wait(session: Session, wait: str) -> Iterator[None]:
+    """Inside the block, wait at most `wait` (PostgreSQL's `lock_timeout`, as '500ms') for a
+    lock, then fail the statement; after it, the transaction's own setting again (a caller
+    may have bounded its waits already: `bot.db.dialect.lock_transaction`). A statement that
+    failed inside leaves the transaction (or savepoint) to be rolled back, setting and all."""
+    previous = session.execute(text("SHOW lock_timeout")).scalar()
+    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": wait})
+    yield
+    session.execute(text("SELECT set_config('lock_timeout', :was, true)"), {"was": previous})
+
+
 def quick_reads(session: Session, *, parallel: bool = False) -> None:
     """Tune this read transaction for a report's or a page's short statements (PostgreSQL):
     no JIT, whose compiling cost a 440 ms overview at ten million kudos 193 ms (the

@@ -31,8 +31,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Engine,
+    Select,
     func,
     literal,
     select,
@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.db.dialect import dialect_insert
-from bot.db.engine import READ_ONLY, create_database_engine
+from bot.db.engine import READ_ONLY, create_database_engine, lock_wait
 from bot.db.models import (
     SettledCountGeneration,
     SettledPeopleCount,
@@ -97,11 +97,7 @@ def settled(
     start, end = bounds
     assert start is not None
     assert end is not None
-    generation = (
-        select(SettledCountGeneration.generation)
-        .where(SettledCountGeneration.team_id == team_id)
-        .scalar_subquery()
-    )
+    generation = _generation(team_id).scalar_subquery()
     kept = (
         select(SettledPeopleCount.people)
         .where(
@@ -123,6 +119,13 @@ def settled(
         func.coalesce(kept, count),
         kept.is_not(None),
         generation,
+    )
+
+
+def _generation(team_id: str) -> Select[int]:
+    """The team's generation (no row: None)."""
+    return select(SettledCountGeneration.generation).where(
+        SettledCountGeneration.team_id == team_id
     )
 
 
@@ -178,9 +181,7 @@ def report(session: Session, team_id: str, name: Report, period: Bounds) -> Kept
     """A report's result kept for an ended `period` at the team's current generation (None
     if none), and that generation, read first: a result counted after it and stored with it
     is at least as new as it, so never stale where it is read back."""
-    generation = session.scalar(
-        select(SettledCountGeneration.generation).where(SettledCountGeneration.team_id == team_id)
-    )
+    generation = session.scalar(_generation(team_id))
     body = session.scalar(
         select(SettledReport.body).where(
             SettledReport.team_id == team_id,
@@ -221,7 +222,7 @@ def _period_key(period: Bounds) -> str:
     return f"{start.astimezone(dt.UTC).isoformat()}/{end.astimezone(dt.UTC).isoformat()}"
 
 
-def _persist(session: Session, write: Callable[[Session | Connection], None]) -> None:
+def _persist(session: Session, write: Callable[[Session], None]) -> None:
     """Run `write` where the caller's transaction allows (module docstring); a failure is
     logged, not raised: what isn't stored is counted again next time."""
     dialect = session.get_bind().dialect.name
@@ -230,10 +231,10 @@ def _persist(session: Session, write: Callable[[Session | Connection], None]) ->
     try:
         if not session.connection().get_execution_options().get(READ_ONLY, False):
             with session.begin_nested():
-                _bounded(session, write, bounded=dialect == "postgresql")
+                _bounded(session, write)
         elif dialect == "postgresql":
-            with _writer(session).begin() as connection:
-                _bounded(connection, write, bounded=True)
+            with _writer(session).begin() as connection, Session(bind=connection) as own:
+                _bounded(own, write)
     except SQLAlchemyError as exc:
         log.info("settled counts not kept: %s", type(exc).__name__)
 
@@ -255,24 +256,18 @@ def _writer(session: Session) -> Engine:
         return _writers[key]
 
 
-def _bounded(
-    session: Session | Connection,
-    write: Callable[[Session | Connection], None],
-    *,
-    bounded: bool,
-) -> None:
-    """`bounded` (PostgreSQL): wait at most `_LOCK_WAIT` for a row another transaction
-    writes (another Home storing the same count, in a transaction open while Slack
-    answers), then give up; the caller's own setting is put back after."""
-    previous = session.execute(text("SHOW lock_timeout")).scalar() if bounded else None
-    if bounded:
-        session.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_WAIT}'"))
-    write(session)
-    if previous is not None:
-        session.execute(text("SELECT set_config('lock_timeout', :was, true)"), {"was": previous})
+def _bounded(session: Session, write: Callable[[Session], None]) -> None:
+    """On PostgreSQL, wait at most `_LOCK_WAIT` for a row another transaction writes
+    (another Home storing the same count, in a transaction open while Slack answers), then
+    give up."""
+    if session.get_bind().dialect.name != "postgresql":
+        write(session)
+        return
+    with lock_wait(session, _LOCK_WAIT):
+        write(session)
 
 
-def _insert(session: Session | Connection, rows: list[dict[str, object]], teams: set[str]) -> None:
+def _insert(session: Session, rows: list[dict[str, object]], teams: set[str]) -> None:
     _generations(session, teams)
     for row in rows:
         end = row["end_at"]
@@ -280,18 +275,18 @@ def _insert(session: Session | Connection, rows: list[dict[str, object]], teams:
         _upsert(session, SettledPeopleCount, row, end, "people")
 
 
-def _generations(session: Session | Connection, teams: set[str]) -> None:
+def _generations(session: Session, teams: set[str]) -> None:
     """The teams' generation rows, at 0 where there is none yet."""
     if teams:
         session.execute(
-            dialect_insert(_dialect(session))(SettledCountGeneration)
+            dialect_insert(session)(SettledCountGeneration)
             .values([{"team_id": team, "generation": 0} for team in sorted(teams)])
             .on_conflict_do_nothing()
         )
 
 
 def _upsert(
-    session: Session | Connection,
+    session: Session,
     model: type[SettledPeopleCount] | type[SettledReport],
     row: dict[str, object],
     end: dt.datetime,
@@ -299,7 +294,7 @@ def _upsert(
 ) -> None:
     """`row` into `model` if its period `end`ed an hour before the database's clock, over
     a row of its key from an older generation (one from a newer one stays)."""
-    dialect = _dialect(session)
+    dialect = session.get_bind().dialect.name
     columns = list(row)
     values = select(*(literal(row[c], _TYPES.get(c)) for c in columns)).where(
         literal(end, UTCDateTime()) <= text(_SETTLED_BEFORE[dialect])
@@ -312,12 +307,6 @@ def _upsert(
             set_={"generation": statement.excluded.generation, value: statement.excluded[value]},
             where=model.generation < statement.excluded.generation,
         )
-    )
-
-
-def _dialect(session: Session | Connection) -> str:
-    return (
-        session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
     )
 
 

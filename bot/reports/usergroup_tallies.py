@@ -61,7 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.db.engine import Database
+from bot.db.engine import Database, lock_wait
 from bot.db.models import (
     Clock,
     Kudos,
@@ -264,9 +264,8 @@ def _hold_writes(session: Session) -> None:
         # No JIT: compiling a difference's statement took 0.9 s of a 1.3 s read at ten
         # million kudos, every second of it holding the writes.
         session.execute(text("SET LOCAL jit = off"))
-        session.execute(text(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}"))
-        session.execute(text("LOCK TABLE kudos IN SHARE ROW EXCLUSIVE MODE"))
-        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+        with lock_wait(session, f"{LOCK_WAIT_MS}ms"):
+            session.execute(text("LOCK TABLE kudos IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _meet(
